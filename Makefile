@@ -1,0 +1,46 @@
+# The two commands: `make run` (the app) and `make test` (everything). Both set up what they need first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint typecheck pytest system-deps venv bench seed clean
+
+run: $(STAMP) system-deps
+	$(PY) -m app $(ARGS)
+
+test: $(STAMP) system-deps lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --strict app sync_server
+
+pytest: $(STAMP) system-deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parley needs Python >= 3.11; set PYTHON=python3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+# Benchmarks print their figures; see docs/benchmarks.md.
+bench: $(STAMP)
+	$(PY) bench/store_bench.py $(ARGS)
+
+# A demo workspace: make seed ARGS="--chats 10000 --messages 500000"
+seed: $(STAMP)
+	$(PY) -m app.store.seed $(ARGS)
+
+clean:
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,135 @@
+"""Core events and a small typed bus.
+
+Services publish events after their transaction commits; agents (and later sync and the UI) subscribe by event
+type. The store can also append events to its durable ``events`` table so a consumer that was not running when the
+event happened (an agent switched on later, a crash) can still process it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.ids import utc_now
+
+log = logging.getLogger(__name__)
+
+
+class Event(BaseModel):
+    """Base of every core event. ``name`` is the stable identifier used in the durable log."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ClassVar[str] = "event"
+    org_id: str
+    occurred_at: datetime = Field(default_factory=utc_now)
+
+
+class MessageReceived(Event):
+    name: ClassVar[str] = "message.received"
+    chat_id: str
+    message_id: str
+    contact_id: str | None = None
+
+
+class MessageQueued(Event):
+    name: ClassVar[str] = "message.queued"
+    chat_id: str
+    message_id: str
+
+
+class MessageStatusChanged(Event):
+    name: ClassVar[str] = "message.status_changed"
+    message_id: str
+    status: str
+    previous: str | None = None
+
+
+class ContactCreated(Event):
+    name: ClassVar[str] = "contact.created"
+    contact_id: str
+
+
+class ContactErased(Event):
+    name: ClassVar[str] = "contact.erased"
+    contact_id: str
+
+
+class DealStageChanged(Event):
+    name: ClassVar[str] = "deal.stage_changed"
+    deal_id: str
+    from_stage_id: str | None
+    to_stage_id: str
+
+
+class SaleCompleted(Event):
+    name: ClassVar[str] = "sale.completed"
+    sale_id: str
+    amount_minor: int
+    currency: str
+    contact_id: str | None = None
+
+
+class ScheduleTick(Event):
+    name: ClassVar[str] = "schedule.tick"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.name: cls
+    for cls in (
+        MessageReceived,
+        MessageQueued,
+        MessageStatusChanged,
+        ContactCreated,
+        ContactErased,
+        DealStageChanged,
+        SaleCompleted,
+        ScheduleTick,
+    )
+}
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], None]
+
+
+def event_from_payload(name: str, payload: dict[str, Any]) -> Event:
+    """Rebuild an event from the durable log."""
+    try:
+        cls = EVENT_TYPES[name]
+    except KeyError:
+        raise ValueError(f"unknown event {name!r}") from None
+    return cls.model_validate(payload)
+
+
+class EventBus:
+    """Synchronous in-process publish/subscribe keyed by event class.
+
+    A failing handler is logged and does not stop the others: one broken agent must not break message intake.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> Callable[[], None]:
+        """Register ``handler``; returns a function that unsubscribes it."""
+        self._handlers[event_type].append(handler)
+
+        def unsubscribe() -> None:
+            if handler in self._handlers[event_type]:
+                self._handlers[event_type].remove(handler)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        for event_type, handlers in list(self._handlers.items()):
+            if isinstance(event, event_type):
+                for handler in list(handlers):
+                    try:
+                        handler(event)
+                    except Exception:
+                        log.exception("event handler %r failed on %s", handler, event.name)

@@ -1,0 +1,304 @@
+"""The entities of a workspace as pydantic models.
+
+Every synced entity carries ``org_id`` + a UUIDv7 ``id`` (together its key, so the server can shard by org),
+``created_at``, ``updated_at`` and ``deleted_at`` (a tombstone: deletes travel through sync like any change).
+Money is kept in integer minor units (cents) with an ISO currency code, never floats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["owner", "admin", "staff"]
+Direction = Literal["in", "out"]
+MessageStatus = Literal["received", "queued", "typing", "sent", "delivered", "read", "failed"]
+MessageKind = Literal["text", "image", "video", "audio", "voice", "document", "sticker", "location", "contact"]
+ChatKind = Literal["direct", "group"]
+Lifecycle = Literal["new", "lead", "qualified", "customer", "churned"]
+StageKind = Literal["open", "won", "lost"]
+DealStatus = Literal["open", "won", "lost"]
+CampaignStatus = Literal["draft", "scheduled", "running", "paused", "done", "cancelled"]
+RecipientStatus = Literal["pending", "sent", "delivered", "read", "replied", "failed"]
+AgentKind = Literal["acquisition", "finance", "retention", "health"]
+AgentMode = Literal["off", "draft", "autopilot"]
+ExecutionStatus = Literal["running", "succeeded", "failed", "skipped"]
+AiOutcome = Literal["pending", "accepted", "edited", "discarded", "failed", "handoff"]
+FieldType = Literal["text", "number", "date", "bool", "choice"]
+
+
+class Record(BaseModel):
+    """Base of every synced row."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    id: str
+    org_id: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class Org(Record):
+    name: str
+    default_currency: str = "USD"
+    timezone: str = "UTC"
+
+
+class User(Record):
+    name: str
+    email: str | None = None
+    role: Role = "staff"
+
+
+class Company(Record):
+    name: str
+    domain: str | None = None
+    phone: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class Contact(Record):
+    name: str = ""
+    phone: str | None = None
+    wa_id: str | None = None
+    lid: str | None = None
+    email: str | None = None
+    company_id: str | None = None
+    owner_user_id: str | None = None
+    language: str | None = None
+    lifecycle: Lifecycle = "new"
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    lead_score: int = 0
+    lifetime_value_minor: int = 0
+    currency: str = "USD"
+    last_contacted_at: datetime | None = None
+
+
+class Tag(Record):
+    name: str
+    color: str = "#7f8c8d"
+
+
+class CustomFieldDef(Record):
+    entity: Literal["contact", "company", "deal"]
+    key: str
+    label: str
+    field_type: FieldType = "text"
+    options: list[str] = Field(default_factory=list)
+
+
+class Chat(Record):
+    contact_id: str | None = None
+    wa_chat_id: str | None = None
+    kind: ChatKind = "direct"
+    title: str = ""
+    assigned_user_id: str | None = None
+    last_read_at: datetime | None = None
+    archived: bool = False
+    pinned: bool = False
+    muted_until: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class Message(Record):
+    chat_id: str
+    direction: Direction
+    body: str = ""
+    kind: MessageKind = "text"
+    status: MessageStatus = "received"
+    status_reason: str | None = None
+    wa_id: str | None = None
+    sender_wa_id: str | None = None
+    author_user_id: str | None = None
+    quoted_message_id: str | None = None
+    quoted_wa_id: str | None = None
+    media: dict[str, Any] | None = None
+    sent_at: datetime
+
+
+class Note(Record):
+    body: str
+    contact_id: str | None = None
+    chat_id: str | None = None
+    deal_id: str | None = None
+    author_user_id: str | None = None
+
+
+class Pipeline(Record):
+    name: str
+    position: int = 0
+    is_default: bool = False
+
+
+class PipelineStage(Record):
+    pipeline_id: str
+    name: str
+    position: int = 0
+    probability: int = 0
+    stage_kind: StageKind = "open"
+
+
+class Deal(Record):
+    pipeline_id: str
+    stage_id: str
+    title: str
+    contact_id: str | None = None
+    company_id: str | None = None
+    owner_user_id: str | None = None
+    value_minor: int = 0
+    currency: str = "USD"
+    status: DealStatus = "open"
+    position: float = 0.0
+    expected_close_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class Product(Record):
+    name: str
+    sku: str | None = None
+    description: str = ""
+    price_minor: int = 0
+    currency: str = "USD"
+    stock: int | None = None
+    active: bool = True
+
+
+class Sale(Record):
+    contact_id: str | None = None
+    deal_id: str | None = None
+    chat_id: str | None = None
+    amount_minor: int
+    currency: str = "USD"
+    sold_at: datetime
+    recorded_by_user_id: str | None = None
+    source: Literal["manual", "agent", "import"] = "manual"
+    note: str = ""
+
+
+class SaleItem(Record):
+    sale_id: str
+    product_id: str | None = None
+    description: str = ""
+    quantity: int = 1
+    unit_price_minor: int = 0
+
+
+class QuickReply(Record):
+    shortcut: str
+    title: str = ""
+    body: str
+
+
+class Campaign(Record):
+    name: str
+    status: CampaignStatus = "draft"
+    audience: dict[str, Any] = Field(default_factory=dict)
+    template: str = ""
+    variants: list[str] = Field(default_factory=list)
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class CampaignRecipient(Record):
+    campaign_id: str
+    contact_id: str
+    variant: int = 0
+    status: RecipientStatus = "pending"
+    message_id: str | None = None
+    error: str | None = None
+    sent_at: datetime | None = None
+
+
+class KnowledgeArticle(Record):
+    title: str
+    body: str = ""
+    source_kind: Literal["text", "markdown", "pdf", "url"] = "text"
+    source_name: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class AgentConfig(Record):
+    agent: AgentKind
+    enabled: bool = False
+    mode: AgentMode = "draft"
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentExecution(Record):
+    agent: AgentKind
+    trigger: str
+    status: ExecutionStatus = "running"
+    started_at: datetime
+    finished_at: datetime | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class AiInteraction(Record):
+    """Metadata of one AI call. Prompt and reply text are not kept here (BYOK privacy)."""
+
+    purpose: str
+    mode: Literal["byok", "cloud"]
+    provider: str
+    model: str
+    chat_id: str | None = None
+    user_id: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_micro_usd: int = 0
+    latency_ms: int = 0
+    outcome: AiOutcome = "pending"
+
+
+class AuditEntry(Record):
+    action: str
+    actor_user_id: str | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+# ---- local-only rows (never synced) -------------------------------------------------------------------------
+
+
+class KnowledgeChunk(BaseModel):
+    """Derived from an article on this device; rebuilt, never synced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    article_id: str
+    position: int
+    body: str
+    token_count: int = 0
+
+
+class OutboxEntry(BaseModel):
+    """One local change waiting to be pushed. ``seq`` is the client sequence: gapless per device, never reused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int
+    op_id: str
+    table_name: str
+    row_id: str
+    org_id: str
+    op: Literal["insert", "update", "delete", "purge"]
+    changed: list[str]
+    created_at: datetime
+
+
+class StoredEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int
+    name: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+    processed_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""The encrypted local store: SQLCipher connection and keys, migrations, repositories, search, outbox, backup."""

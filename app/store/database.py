@@ -1,0 +1,253 @@
+"""One writer connection, a few reader connections, and the transactions around them (house rule 4).
+
+Writes are serialised through the single writer connection under a lock, each in a ``BEGIN IMMEDIATE``
+transaction; in WAL mode readers on their own connections see the last committed state and never wait for it.
+A read made on the thread that holds the write transaction uses the writer, so it sees its own changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.core.errors import CorruptDatabase
+from app.store import migrations, sqlcipher
+from app.store.sqlcipher import Connection
+
+log = logging.getLogger(__name__)
+
+
+class Database:
+    def __init__(self, path: Path, key: bytes | None, writer: Connection, *, max_readers: int = 4) -> None:
+        self.path = path
+        self._key = key
+        self._writer = writer
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: queue.LifoQueue[Connection] = queue.LifoQueue()
+        self._reader_count = 0
+        self._max_readers = max_readers
+        self._reader_lock = threading.Lock()
+        self._all_readers: list[Connection] = []
+        self._closed = False
+        self._after_commit: list[Callable[[], None]] = []
+
+    # ---- opening ---------------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, key: bytes | None) -> Database:
+        """Open, authenticate, refuse a newer schema, then configure and migrate.
+
+        Raises ``sqlcipher.DatabaseError`` when the first page cannot be read (wrong key or damaged file: the
+        caller knows which), and ``DatabaseTooNew``; in both cases nothing has been written.
+        """
+        return cls(path, key, cls._open_writer(path, key))
+
+    # ---- transactions ----------------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction; nested use on the same thread joins the outer one through a savepoint."""
+        with self._write_lock:
+            depth = getattr(self._local, "depth", 0)
+            conn = self._writer
+            self._local.depth = depth + 1
+            try:
+                if depth == 0:
+                    conn.execute("BEGIN IMMEDIATE")
+                else:
+                    conn.execute(f"SAVEPOINT sp{depth}")
+                try:
+                    yield conn
+                except BaseException:
+                    if depth == 0:
+                        self._after_commit.clear()
+                        conn.execute("ROLLBACK")
+                    else:
+                        conn.execute(f"ROLLBACK TO sp{depth}")
+                        conn.execute(f"RELEASE sp{depth}")
+                    raise
+                if depth == 0:
+                    conn.execute("COMMIT")
+                else:
+                    conn.execute(f"RELEASE sp{depth}")
+            except sqlcipher.DatabaseError as exc:
+                raise self._translated(exc) from exc
+            finally:
+                self._local.depth = depth
+        if depth == 0:
+            self._run_after_commit()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current write transaction commits (never if it rolls back)."""
+        if getattr(self._local, "depth", 0) == 0:
+            callback()
+        else:
+            self._after_commit.append(callback)
+
+    def _run_after_commit(self) -> None:
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
+
+    @contextmanager
+    def applying_remote(self) -> Iterator[Connection]:
+        """A write transaction whose changes are not echoed into the outbox (rows pulled from the server).
+
+        The flag lives in the database so the triggers can see it, but only ever inside this transaction: it is
+        reset before commit, and a crash rolls it back with everything else.
+        """
+        with self.transaction() as conn:
+            conn.execute("UPDATE sync_control SET applying_remote = 1 WHERE id = 1")
+            try:
+                yield conn
+            finally:
+                conn.execute("UPDATE sync_control SET applying_remote = 0 WHERE id = 1")
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading. Inside this thread's write transaction, the writer itself."""
+        if getattr(self._local, "depth", 0) > 0:
+            yield self._writer
+            return
+        conn = self._acquire_reader()
+        try:
+            yield conn
+        except sqlcipher.DatabaseError as exc:
+            raise self._translated(exc) from exc
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._readers.put(conn)
+
+    def _acquire_reader(self) -> Connection:
+        if self._closed:
+            raise RuntimeError("database is closed")
+        try:
+            return self._readers.get_nowait()
+        except queue.Empty:
+            pass
+        with self._reader_lock:
+            if self._reader_count < self._max_readers:
+                self._reader_count += 1
+                conn = sqlcipher.connect(self.path, self._key)
+                sqlcipher.configure(conn, writer=False)
+                self._all_readers.append(conn)
+                return conn
+        return self._readers.get(timeout=30)
+
+    def _translated(self, exc: sqlcipher.DatabaseError) -> BaseException:
+        if sqlcipher.is_not_a_database(exc):
+            return CorruptDatabase(f"The workspace database is damaged: {exc}.")
+        return exc
+
+    # ---- maintenance -----------------------------------------------------------------------------------------
+    def close_readers(self) -> None:
+        with self._reader_lock:
+            for conn in self._all_readers:
+                conn.close()
+            self._all_readers.clear()
+            self._reader_count = 0
+            self._readers = queue.LifoQueue()
+
+    def rekey(self, new_key: bytes) -> None:
+        """Re-encrypt every page under ``new_key``. Readers are closed first and reopen with the new key."""
+        with self._write_lock:
+            self.close_readers()
+            sqlcipher.rekey(self._writer, new_key)
+            self._key = new_key
+            self.checkpoint()
+
+    def export_encrypted(self, dest: Path, key: bytes) -> None:
+        """Write a consistent, compacted copy of the database to ``dest``, encrypted under ``key``.
+
+        ``VACUUM INTO`` copies a snapshot under the current key; the copy is then re-keyed on its own connection,
+        so the workspace key never leaves this object and the live database is not touched.
+        """
+        if dest.exists():
+            raise FileExistsError(dest)
+        with self.read() as conn:
+            conn.execute("VACUUM INTO ?", (str(dest),))
+        copy = sqlcipher.connect(dest, self._key)
+        try:
+            sqlcipher.verify_readable(copy)
+            sqlcipher.rekey(copy, key)
+        finally:
+            copy.close()
+
+    def adopt(self, conn: Connection) -> None:
+        """Re-encrypt another open database (a restored backup) under this database's key."""
+        assert self._key is not None
+        sqlcipher.rekey(conn, self._key)
+
+    def replace_file(self, staged: Path, keep_previous: Path) -> None:
+        """Swap in ``staged`` (already under this key) as the database, keeping the old file as ``keep_previous``.
+
+        If the new file does not open, the old one is put back and the error raised: a failed restore loses
+        nothing.
+        """
+        with self._write_lock:
+            self.close_readers()
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._writer.close()
+            os.replace(self.path, keep_previous)
+            for suffix in ("-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            os.replace(staged, self.path)
+            try:
+                self._writer = self._open_writer(self.path, self._key)
+            except BaseException:
+                os.replace(self.path, staged)
+                os.replace(keep_previous, self.path)
+                self._writer = self._open_writer(self.path, self._key)
+                raise
+
+    @staticmethod
+    def _open_writer(path: Path, key: bytes | None) -> Connection:
+        conn = sqlcipher.connect(path, key)
+        try:
+            sqlcipher.verify_readable(conn)
+            migrations.check_not_newer(conn)
+            sqlcipher.configure(conn, writer=True)
+            migrations.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def checkpoint(self) -> None:
+        with self._write_lock:
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def integrity_check(self) -> list[str]:
+        with self.read() as conn:
+            return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+
+    @property
+    def writer(self) -> Connection:
+        """The writer connection, for code that manages its own locking (backup)."""
+        return self._writer
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Connection]:
+        """Hold the write lock without a transaction (VACUUM INTO, rekey)."""
+        with self._write_lock:
+            yield self._writer
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        with self._write_lock:
+            self.close_readers()
+            try:
+                self._writer.execute("PRAGMA optimize")
+            except sqlcipher.DatabaseError:
+                log.warning("PRAGMA optimize failed while closing", exc_info=True)
+            self._writer.close()
+            self._closed = True

@@ -1,0 +1,101 @@
+"""The OS keyring as the home of workspace keys (Signal Desktop's model).
+
+Only a keyring that really protects secrets counts. The fail and null backends hold nothing, and everything in
+``keyrings.alt`` either writes the secret to a file in plain text (``PlaintextKeyring`` – which ``keyring`` picks
+on a headless Linux when that package is installed) or prompts on a terminal (``EncryptedKeyring``, which would
+hang a GUI app). With any of those Parley uses a passphrase instead, so a key never lands on disk in plaintext.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+
+from keyring import errors as keyring_errors
+from keyring.backend import KeyringBackend
+
+from app.core.errors import KeyringLocked, KeyringUnavailable
+
+log = logging.getLogger(__name__)
+
+SERVICE = "parley"
+_INSECURE_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+
+
+def backend_name(backend: KeyringBackend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def is_secure(backend: KeyringBackend) -> bool:
+    """True when ``backend`` keeps secrets encrypted by the OS and never in a plain file."""
+    children = getattr(backend, "backends", None)
+    if type(backend).__module__ == "keyring.backends.chainer":
+        # A chain writes to its first working member: every member must be safe, and there must be one.
+        members = list(children or [])
+        return bool(members) and all(is_secure(m) for m in members)
+    return not type(backend).__module__.startswith(_INSECURE_MODULES)
+
+
+class KeyringVault:
+    """Stores 32-byte workspace keys under service ``parley``, one entry per workspace."""
+
+    def __init__(self, backend: KeyringBackend, service: str = SERVICE) -> None:
+        self._backend = backend
+        self.service = service
+
+    @property
+    def name(self) -> str:
+        return backend_name(self._backend)
+
+    @property
+    def secure(self) -> bool:
+        return is_secure(self._backend)
+
+    def store(self, username: str, key: bytes) -> None:
+        self._require_secure()
+        with _translated("save the workspace key to"):
+            self._backend.set_password(self.service, username, base64.b64encode(key).decode("ascii"))
+
+    def load(self, username: str) -> bytes | None:
+        self._require_secure()
+        with _translated("read the workspace key from"):
+            value = self._backend.get_password(self.service, username)
+        if value is None:
+            return None
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            log.warning("keyring entry for workspace %s is not a Parley key", username)
+            return None
+
+    def delete(self, username: str) -> None:
+        with _translated("remove the workspace key from"), contextlib.suppress(keyring_errors.PasswordDeleteError):
+            self._backend.delete_password(self.service, username)
+
+    def _require_secure(self) -> None:
+        if not self.secure:
+            raise KeyringUnavailable(
+                f"No secure keyring is available (the keyring in use is {self.name}), "
+                "so Parley will not keep the workspace key there."
+            )
+
+
+class _translated:
+    """Turns the many ways a keyring can fail into Parley's two typed errors."""
+
+    def __init__(self, doing: str) -> None:
+        self._doing = doing
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            return
+        if isinstance(exc, keyring_errors.KeyringLocked):
+            raise KeyringLocked(f"Could not {self._doing} the system keyring: it is locked.") from exc
+        if isinstance(exc, keyring_errors.KeyringError | RuntimeError | OSError | EOFError):
+            raise KeyringUnavailable(f"Could not {self._doing} the system keyring ({type(exc).__name__}).") from exc

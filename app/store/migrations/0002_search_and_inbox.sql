@@ -1,0 +1,143 @@
+-- Parley schema v2: full-text search and the inbox's derived per-chat figures.
+--
+-- FTS5 tables use external content (the text lives once, in its table) keyed by the stable `rid`; triggers keep
+-- them current and leave tombstoned rows out. Contacts use the trigram tokenizer so part of a name or of a phone
+-- number matches ("5512" finds +1 415 555 1234); messages and notes use word tokens with diacritics folded.
+
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    body, content='messages', content_rowid='rid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE notes_fts USING fts5(
+    body, content='notes', content_rowid='rid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE contacts_fts USING fts5(
+    name, phone, email, tags, content='contacts', content_rowid='rid', tokenize='trigram remove_diacritics 1'
+);
+
+INSERT INTO messages_fts (rowid, body) SELECT rid, body FROM messages WHERE deleted_at IS NULL;
+INSERT INTO notes_fts (rowid, body) SELECT rid, body FROM notes WHERE deleted_at IS NULL;
+INSERT INTO contacts_fts (rowid, name, phone, email, tags)
+    SELECT rid, name, phone, email, tags FROM contacts WHERE deleted_at IS NULL;
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.deleted_at IS NULL BEGIN
+    INSERT INTO messages_fts (rowid, body) VALUES (new.rid, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.deleted_at IS NULL BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rid, old.body);
+END;
+CREATE TRIGGER messages_fts_update_old AFTER UPDATE OF body, deleted_at ON messages WHEN old.deleted_at IS NULL BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rid, old.body);
+END;
+CREATE TRIGGER messages_fts_update_new AFTER UPDATE OF body, deleted_at ON messages WHEN new.deleted_at IS NULL BEGIN
+    INSERT INTO messages_fts (rowid, body) VALUES (new.rid, new.body);
+END;
+
+CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes WHEN new.deleted_at IS NULL BEGIN
+    INSERT INTO notes_fts (rowid, body) VALUES (new.rid, new.body);
+END;
+CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes WHEN old.deleted_at IS NULL BEGIN
+    INSERT INTO notes_fts (notes_fts, rowid, body) VALUES ('delete', old.rid, old.body);
+END;
+CREATE TRIGGER notes_fts_update_old AFTER UPDATE OF body, deleted_at ON notes WHEN old.deleted_at IS NULL BEGIN
+    INSERT INTO notes_fts (notes_fts, rowid, body) VALUES ('delete', old.rid, old.body);
+END;
+CREATE TRIGGER notes_fts_update_new AFTER UPDATE OF body, deleted_at ON notes WHEN new.deleted_at IS NULL BEGIN
+    INSERT INTO notes_fts (rowid, body) VALUES (new.rid, new.body);
+END;
+
+CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts WHEN new.deleted_at IS NULL BEGIN
+    INSERT INTO contacts_fts (rowid, name, phone, email, tags)
+        VALUES (new.rid, new.name, new.phone, new.email, new.tags);
+END;
+CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts WHEN old.deleted_at IS NULL BEGIN
+    INSERT INTO contacts_fts (contacts_fts, rowid, name, phone, email, tags)
+        VALUES ('delete', old.rid, old.name, old.phone, old.email, old.tags);
+END;
+CREATE TRIGGER contacts_fts_update_old AFTER UPDATE OF name, phone, email, tags, deleted_at ON contacts
+WHEN old.deleted_at IS NULL BEGIN
+    INSERT INTO contacts_fts (contacts_fts, rowid, name, phone, email, tags)
+        VALUES ('delete', old.rid, old.name, old.phone, old.email, old.tags);
+END;
+CREATE TRIGGER contacts_fts_update_new AFTER UPDATE OF name, phone, email, tags, deleted_at ON contacts
+WHEN new.deleted_at IS NULL BEGIN
+    INSERT INTO contacts_fts (rowid, name, phone, email, tags)
+        VALUES (new.rid, new.name, new.phone, new.email, new.tags);
+END;
+
+-- One row per chat with what the inbox sorts and shows, so the first page is an index range scan instead of
+-- an aggregate over 500k messages. Local and derived: rebuilt from chats + messages, never synced.
+CREATE TABLE chat_stats (
+    chat_rid INTEGER PRIMARY KEY,
+    visible INTEGER NOT NULL,               -- not deleted and not archived
+    pinned INTEGER NOT NULL,
+    last_activity_at INTEGER NOT NULL,      -- latest message time, or the chat's creation
+    last_message_rid INTEGER,
+    unread_count INTEGER NOT NULL DEFAULT 0,
+    message_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX chat_stats_inbox ON chat_stats (visible, pinned, last_activity_at, chat_rid);
+
+-- The full recomputation for one chat, used when something other than a plain new message changes it.
+CREATE VIEW chat_stats_computed AS
+SELECT
+    c.rid AS chat_rid,
+    (c.deleted_at IS NULL AND c.archived = 0) AS visible,
+    c.pinned AS pinned,
+    coalesce((SELECT max(m.sent_at) FROM messages m
+              WHERE m.chat_id = c.id AND m.org_id = c.org_id AND m.deleted_at IS NULL), c.created_at)
+        AS last_activity_at,
+    (SELECT m.rid FROM messages m WHERE m.chat_id = c.id AND m.org_id = c.org_id AND m.deleted_at IS NULL
+     ORDER BY m.sent_at DESC, m.rid DESC LIMIT 1) AS last_message_rid,
+    (SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.org_id = c.org_id AND m.deleted_at IS NULL
+     AND m.direction = 'in' AND m.sent_at > coalesce(c.last_read_at, 0)) AS unread_count,
+    (SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.org_id = c.org_id AND m.deleted_at IS NULL)
+        AS message_count,
+    c.org_id AS org_id,
+    c.id AS chat_id
+FROM chats c;
+
+INSERT INTO chat_stats (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
+SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+FROM chat_stats_computed;
+
+CREATE TRIGGER chat_stats_chat_insert AFTER INSERT ON chats BEGIN
+    INSERT OR REPLACE INTO chat_stats
+        (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
+    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+    FROM chat_stats_computed WHERE chat_rid = new.rid;
+END;
+CREATE TRIGGER chat_stats_chat_update AFTER UPDATE OF deleted_at, archived, pinned, last_read_at ON chats BEGIN
+    INSERT OR REPLACE INTO chat_stats
+        (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
+    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+    FROM chat_stats_computed WHERE chat_rid = new.rid;
+END;
+CREATE TRIGGER chat_stats_chat_delete AFTER DELETE ON chats BEGIN
+    DELETE FROM chat_stats WHERE chat_rid = old.rid;
+END;
+
+-- The hot path: a new message only moves its chat forward and bumps the counters.
+CREATE TRIGGER chat_stats_message_insert AFTER INSERT ON messages WHEN new.deleted_at IS NULL BEGIN
+    UPDATE chat_stats SET
+        last_message_rid = CASE WHEN new.sent_at >= last_activity_at OR last_message_rid IS NULL
+                                THEN new.rid ELSE last_message_rid END,
+        last_activity_at = max(last_activity_at, new.sent_at),
+        message_count = message_count + 1,
+        unread_count = unread_count + (
+            new.direction = 'in'
+            AND new.sent_at > coalesce((SELECT c.last_read_at FROM chats c
+                                        WHERE c.org_id = new.org_id AND c.id = new.chat_id), 0))
+    WHERE chat_rid = (SELECT c.rid FROM chats c WHERE c.org_id = new.org_id AND c.id = new.chat_id);
+END;
+CREATE TRIGGER chat_stats_message_update AFTER UPDATE OF chat_id, deleted_at, sent_at, direction ON messages BEGIN
+    INSERT OR REPLACE INTO chat_stats
+        (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
+    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+    FROM chat_stats_computed WHERE org_id = new.org_id AND chat_id IN (old.chat_id, new.chat_id);
+END;
+CREATE TRIGGER chat_stats_message_delete AFTER DELETE ON messages WHEN old.deleted_at IS NULL BEGIN
+    INSERT OR REPLACE INTO chat_stats
+        (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
+    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+    FROM chat_stats_computed WHERE org_id = old.org_id AND chat_id = old.chat_id;
+END;

@@ -1,0 +1,81 @@
+"""Outbox triggers, generated from the live schema of every table listed in ``sync_tables``.
+
+Writing them by hand for two dozen tables would be the one place a column could be forgotten; generating them
+from ``PRAGMA table_info`` inside each migration's transaction keeps them exact as columns come and go. Each
+insert, update or delete of a synced row writes exactly one outbox row, unless the transaction is applying rows
+pulled from the server (``sync_control.applying_remote``), and an update that changes nothing writes none.
+"""
+
+from __future__ import annotations
+
+from app.store.sqlcipher import Connection
+
+# Bookkeeping columns that never count as a user's change.
+_NOT_CHANGES = frozenset({"rid", "org_id", "id", "created_at", "updated_at"})
+_PREFIX = "outbox__"
+
+# Random UUIDv4 text, in SQL (SQLite has no uuid function).
+_UUID4 = (
+    "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || "
+    "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+)
+_NOW_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+_NOT_APPLYING = "(SELECT applying_remote FROM sync_control WHERE id = 1) = 0"
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unexpected identifier {name!r}")
+    return f'"{name}"'
+
+
+def synced_tables(conn: Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT name FROM sync_tables ORDER BY name")]
+
+
+def data_columns(conn: Connection, table: str) -> list[str]:
+    cols = [row[1] for row in conn.execute(f"PRAGMA table_info({_ident(table)})")]
+    return [c for c in cols if c not in _NOT_CHANGES]
+
+
+def _statements(table: str, columns: list[str]) -> list[str]:
+    t = _ident(table)
+    quoted = ", ".join(f"'{c}'" for c in columns)
+    differs = " OR ".join(f"old.{_ident(c)} IS NOT new.{_ident(c)}" for c in columns)
+    changed_each = ", ".join(f"CASE WHEN old.{_ident(c)} IS NOT new.{_ident(c)} THEN '{c}' END" for c in columns)
+    changed = f"(SELECT json_group_array(value) FROM json_each(json_array({changed_each})) WHERE value IS NOT NULL)"
+    insert = (
+        "INSERT INTO outbox (op_id, table_name, row_id, org_id, op, changed, created_at) VALUES "
+        f"({_UUID4}, '{table}', {{row}}.id, {{row}}.org_id, {{op}}, {{changed}}, {_NOW_MS});"
+    )
+    op_update = "CASE WHEN old.deleted_at IS NULL AND new.deleted_at IS NOT NULL THEN 'delete' ELSE 'update' END"
+    return [
+        f"CREATE TRIGGER {_PREFIX}{table}__insert AFTER INSERT ON {t} WHEN {_NOT_APPLYING} BEGIN "
+        + insert.format(row="new", op="'insert'", changed=f"json_array({quoted})")
+        + " END",
+        f"CREATE TRIGGER {_PREFIX}{table}__update AFTER UPDATE ON {t} WHEN {_NOT_APPLYING} AND ({differs}) BEGIN "
+        + insert.format(row="new", op=op_update, changed=changed)
+        + " END",
+        f"CREATE TRIGGER {_PREFIX}{table}__delete AFTER DELETE ON {t} WHEN {_NOT_APPLYING} BEGIN "
+        + insert.format(row="old", op="'purge'", changed="'[]'")
+        + " END",
+        # The sync identity never changes once written: a changed id would be a different row to every peer.
+        f"CREATE TRIGGER {_PREFIX}{table}__immutable_key BEFORE UPDATE OF org_id, id ON {t} "
+        "WHEN old.org_id IS NOT new.org_id OR old.id IS NOT new.id "
+        "BEGIN SELECT RAISE(ABORT, 'org_id and id of a synced row cannot change'); END",
+    ]
+
+
+def rebuild(conn: Connection) -> None:
+    """Drop and recreate every outbox trigger. Call inside the migration's transaction."""
+    existing = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?", (_PREFIX + "%",)
+        )
+    ]
+    for name in existing:
+        conn.execute(f"DROP TRIGGER {_ident(name)}")
+    for table in synced_tables(conn):
+        for statement in _statements(table, data_columns(conn, table)):
+            conn.execute(statement)

@@ -1,0 +1,296 @@
+"""Creating, opening and re-keying workspaces: where the key comes from and what can go wrong on the way.
+
+Each failure is reported as its own typed error, and none of them writes to the database file: the key is
+checked against the header's verifier and the first page is authenticated before anything is configured or
+migrated.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from app.core.errors import (
+    BackupError,
+    CorruptDatabase,
+    KeyMismatch,
+    KeyringBackendChanged,
+    KeyringKeyMissing,
+    PassphraseRequired,
+    WorkspaceExists,
+    WrongPassphrase,
+)
+from app.core.events import EventBus
+from app.core.ids import new_id, utc_now
+from app.store import backup as backup_mod
+from app.store import keys, sqlcipher
+from app.store.database import Database
+from app.store.header import WorkspaceHeader, read_header, write_header
+from app.store.keyring_vault import KeyringVault
+from app.store.keys import DEFAULT_KDF, KdfParams, KeyProtection
+from app.store.paths import WorkspacePaths
+from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Workspaces:
+    """The workspaces under one home folder."""
+
+    def __init__(self, home: Path, vault: KeyringVault, *, kdf: KdfParams = DEFAULT_KDF) -> None:
+        self.home = home
+        self.vault = vault
+        self.kdf = kdf
+
+    def paths(self, workspace_id: str) -> WorkspacePaths:
+        return WorkspacePaths(self.home / "workspaces" / workspace_id)
+
+    def available(self) -> list[WorkspaceHeader]:
+        folder = self.home / "workspaces"
+        headers = []
+        for header_file in sorted(folder.glob("*/workspace.json")) if folder.exists() else []:
+            try:
+                headers.append(read_header(header_file))
+            except Exception:
+                log.warning("skipping unreadable workspace header %s", header_file)
+        return headers
+
+    def header(self, workspace_id: str) -> WorkspaceHeader:
+        return read_header(self.paths(workspace_id).header)
+
+    def needs_passphrase(self, workspace_id: str) -> bool:
+        return self.header(workspace_id).key.mode == "passphrase"
+
+    # ---- create ----------------------------------------------------------------------------------------------
+    def create(
+        self,
+        business_name: str,
+        owner_name: str,
+        *,
+        owner_email: str | None = None,
+        passphrase: str | None = None,
+        bus: EventBus | None = None,
+    ) -> Store:
+        """A new workspace: one org from its first minute, its owner, and a key in the keyring or a passphrase.
+
+        Without a passphrase the key goes to the keyring, which must be a secure one (``KeyringUnavailable``
+        otherwise: the caller then asks for a passphrase).
+        """
+        workspace_id = new_id()
+        paths = self.paths(workspace_id)
+        if paths.root.exists():
+            raise WorkspaceExists(f"A workspace already exists at {paths.root}.")
+        key, protection = self._new_protection(workspace_id, passphrase)
+        org_id = new_id()
+        paths.create_dirs()
+        try:
+            header = WorkspaceHeader(
+                workspace_id=workspace_id,
+                org_id=org_id,
+                name=business_name,
+                created_at=utc_now(),
+                key=protection,
+            )
+            write_header(paths.header, header)
+            db = Database.open(paths.database, key)
+            store = Store(db, org_id, bus=bus)
+            with db.transaction():
+                store.orgs.create(id=org_id, name=business_name)
+                owner = store.users.create(name=owner_name, email=owner_email, role="owner")
+                store.set_meta("org_id", org_id)
+                store.set_meta("workspace_id", workspace_id)
+                store.set_meta("user_id", owner.id)
+                _default_pipeline(store)
+        except BaseException:
+            shutil.rmtree(paths.root, ignore_errors=True)
+            if passphrase is None:
+                self.vault.delete(workspace_id)
+            raise
+        log.info("created workspace %s (%s mode)", workspace_id, protection.mode)
+        return store
+
+    def _new_protection(self, workspace_id: str, passphrase: str | None) -> tuple[bytes, KeyProtection]:
+        """A fresh key: random and kept in the keyring, or derived from ``passphrase``."""
+        if passphrase is None:
+            key = keys.random_key()
+            self.vault.store(workspace_id, key)
+            return key, keys.keyring_protection(key, self.vault.name, workspace_id)
+        return keys.passphrase_protection(passphrase, self.kdf)
+
+    # ---- open ------------------------------------------------------------------------------------------------
+    def open(self, workspace_id: str, *, passphrase: str | None = None, bus: EventBus | None = None) -> Store:
+        paths = self.paths(workspace_id)
+        header = read_header(paths.header)
+        if not paths.database.exists():
+            raise CorruptDatabase(f"The database of workspace {header.name!r} is missing from {paths.root}.")
+        candidates = self._candidate_keys(header, passphrase)
+        last_error: Exception | None = None
+        for key, protection in candidates:
+            try:
+                db = Database.open(paths.database, key)
+            except sqlcipher.DatabaseError as exc:
+                if not sqlcipher.is_not_a_database(exc):
+                    raise
+                last_error = exc
+                continue
+            if header.pending_key is not None and protection is header.pending_key:
+                self._finish_pending(paths, header, header.pending_key)
+            return Store(db, header.org_id, bus=bus)
+        raise CorruptDatabase(
+            f"The database of workspace {header.name!r} cannot be read although its key is right: the file is damaged."
+        ) from last_error
+
+    def _candidate_keys(self, header: WorkspaceHeader, passphrase: str | None) -> list[tuple[bytes, KeyProtection]]:
+        """Keys that pass their verifier: the current one first, then one from an interrupted rekey."""
+        found: list[tuple[bytes, KeyProtection]] = []
+        protections = [p for p in (header.key, header.pending_key) if p is not None]
+        errors: list[Exception] = []
+        for protection in protections:
+            try:
+                key = self._key_for(header, protection, passphrase)
+            except (WrongPassphrase, KeyMismatch, KeyringKeyMissing, KeyringBackendChanged) as exc:
+                errors.append(exc)
+                continue
+            found.append((key, protection))
+        if not found:
+            raise errors[0]
+        return found
+
+    def _key_for(self, header: WorkspaceHeader, protection: KeyProtection, passphrase: str | None) -> bytes:
+        if protection.mode == "passphrase":
+            if passphrase is None:
+                raise PassphraseRequired(f"Enter the passphrase of workspace {header.name!r}.")
+            assert protection.kdf is not None
+            key = keys.derive_key(passphrase, protection.kdf)
+            if not keys.matches(key, protection):
+                raise WrongPassphrase("That passphrase is not right for this workspace.")
+            return key
+        entry = protection.keyring_entry or header.workspace_id
+        stored_key = self.vault.load(entry)
+        if stored_key is None:
+            if protection.keyring_backend != self.vault.name:
+                raise KeyringBackendChanged(
+                    f"The key of workspace {header.name!r} was saved in {protection.keyring_backend}, but the "
+                    f"keyring in use now is {self.vault.name}, which does not have it."
+                )
+            raise KeyringKeyMissing(f"The key of workspace {header.name!r} is not in the system keyring.")
+        if not keys.matches(stored_key, protection):
+            raise KeyMismatch(f"The key in the system keyring does not belong to workspace {header.name!r}.")
+        return stored_key
+
+    def _finish_pending(self, paths: WorkspacePaths, header: WorkspaceHeader, pending: KeyProtection) -> None:
+        log.warning("completing an interrupted key change for workspace %s", header.workspace_id)
+        old = header.key
+        write_header(paths.header, header.model_copy(update={"key": pending, "pending_key": None}))
+        self._forget_old_key(header.workspace_id, old, pending)
+
+    # ---- change the key --------------------------------------------------------------------------------------
+    def change_protection(self, store: Store, workspace_id: str, *, new_passphrase: str | None) -> None:
+        """Re-encrypt the workspace under a new key: a new passphrase, or (``None``) a fresh key in the keyring.
+
+        The new protection is recorded as pending before the database is rekeyed and promoted afterwards, so a
+        crash at any point leaves a workspace that opens.
+        """
+        paths = self.paths(workspace_id)
+        header = read_header(paths.header)
+        if new_passphrase is None:
+            new_key = keys.random_key()
+            entry = f"{workspace_id}.{new_id()[-12:]}"
+            self.vault.store(entry, new_key)
+            new = keys.keyring_protection(new_key, self.vault.name, entry)
+        else:
+            new_key, new = keys.passphrase_protection(new_passphrase, self.kdf)
+        write_header(paths.header, header.model_copy(update={"pending_key": new}))
+        store.db.rekey(new_key)
+        write_header(paths.header, header.model_copy(update={"key": new, "pending_key": None}))
+        self._forget_old_key(workspace_id, header.key, new)
+        log.info("workspace %s re-keyed (%s mode)", workspace_id, new.mode)
+
+    def _forget_old_key(self, workspace_id: str, old: KeyProtection, new: KeyProtection) -> None:
+        if old.mode == "keyring" and old.keyring_entry and old.keyring_entry != new.keyring_entry:
+            try:
+                self.vault.delete(old.keyring_entry)
+            except Exception:
+                log.warning("could not remove the old key of workspace %s from the keyring", workspace_id)
+
+    # ---- backup and restore ----------------------------------------------------------------------------------
+    def backup(self, store: Store, workspace_id: str, dest: Path, passphrase: str) -> backup_mod.BackupInfo:
+        header = self.header(workspace_id)
+        return backup_mod.create_backup(store, dest, passphrase, workspace_name=header.name, kdf=self.kdf)
+
+    def restore_into(self, store: Store, workspace_id: str, source: Path, passphrase: str) -> backup_mod.BackupInfo:
+        """Replace this workspace's data with a backup of the same organisation.
+
+        The current database is kept beside it as ``parley.db.before-restore`` until the next restore.
+        """
+        paths = self.paths(workspace_id)
+        header = read_header(paths.header)
+        info = backup_mod.read_info(source)
+        if info.org_id != header.org_id:
+            raise BackupError(
+                f"This backup belongs to another organisation ({info.workspace_name!r}); "
+                "restore it as a new workspace instead."
+            )
+        staged = paths.root / "parley.db.restoring"
+        staged.unlink(missing_ok=True)
+        backup_mod.extract(source, passphrase, staged, store.db.adopt)
+        store.db.replace_file(staged, paths.root / "parley.db.before-restore")
+        log.info("workspace %s restored from a backup of %s", workspace_id, info.created_at.isoformat())
+        return info
+
+    def restore_as_new(
+        self,
+        source: Path,
+        backup_passphrase: str,
+        *,
+        passphrase: str | None = None,
+        bus: EventBus | None = None,
+    ) -> tuple[str, Store]:
+        """A new workspace (same organisation) from a backup, e.g. on a new computer."""
+        info = backup_mod.read_info(source)
+        workspace_id = new_id()
+        paths = self.paths(workspace_id)
+        key, protection = self._new_protection(workspace_id, passphrase)
+        paths.create_dirs()
+        try:
+            backup_mod.extract(source, backup_passphrase, paths.database, lambda conn: sqlcipher.rekey(conn, key))
+            header = WorkspaceHeader(
+                workspace_id=workspace_id,
+                org_id=info.org_id,
+                name=info.workspace_name,
+                created_at=utc_now(),
+                key=protection,
+            )
+            write_header(paths.header, header)
+            store = Store(Database.open(paths.database, key), info.org_id, bus=bus)
+        except BaseException:
+            shutil.rmtree(paths.root, ignore_errors=True)
+            if passphrase is None:
+                self.vault.delete(workspace_id)
+            raise
+        return workspace_id, store
+
+    def delete(self, workspace_id: str) -> None:
+        header = self.header(workspace_id)
+        for protection in (header.key, header.pending_key):
+            if protection is not None and protection.mode == "keyring" and protection.keyring_entry:
+                self.vault.delete(protection.keyring_entry)
+        shutil.rmtree(self.paths(workspace_id).root)
+
+
+def _default_pipeline(store: Store) -> None:
+    pipeline = store.pipelines.create(name="Sales", is_default=True)
+    for position, (name, probability, kind) in enumerate(
+        [
+            ("New lead", 10, "open"),
+            ("Qualified", 30, "open"),
+            ("Proposal", 60, "open"),
+            ("Negotiation", 80, "open"),
+            ("Won", 100, "won"),
+            ("Lost", 0, "lost"),
+        ]
+    ):
+        store.pipeline_stages.create(
+            pipeline_id=pipeline.id, name=name, position=position, probability=probability, stage_kind=kind
+        )
