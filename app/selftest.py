@@ -25,9 +25,7 @@ def _sqlcipher() -> str:
         db = Database.open(path, key)
         try:
             with db.transaction() as conn:
-                conn.execute(
-                    "INSERT INTO workspace_meta (key, value) VALUES ('selftest', 'plaintext-canary-7f3a')"
-                )
+                conn.execute("INSERT INTO workspace_meta (key, value) VALUES ('selftest', 'plaintext-canary-7f3a')")
             db.checkpoint()
         finally:
             db.close()
@@ -39,7 +37,9 @@ def _sqlcipher() -> str:
             conn.execute("CREATE VIRTUAL TABLE temp.t USING fts5(x)")
         finally:
             conn.close()
-    return f"SQLCipher {version}, SQLite {sqlcipher.sqlcipher.sqlite_version}, FTS5, schema v{migrations.LATEST_VERSION}"
+    return (
+        f"SQLCipher {version}, SQLite {sqlcipher.sqlcipher.sqlite_version}, FTS5, schema v{migrations.LATEST_VERSION}"
+    )
 
 
 def _keyring() -> str:

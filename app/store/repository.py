@@ -55,7 +55,7 @@ class Repository(Generic[R]):
             conn.executemany(sql, rows)
         return len(rows)
 
-    def update(self, id: str, **changes: Any) -> R:
+    def update(self, id: str, /, **changes: Any) -> R:
         """Apply ``changes`` (validated through the model) and bump ``updated_at``."""
         forbidden = {"id", "org_id", "created_at"} & changes.keys()
         if forbidden:

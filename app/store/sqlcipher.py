@@ -15,6 +15,7 @@ import sqlcipher3.dbapi2 as sqlcipher  # re-exported: sqlcipher.sqlcipher.sqlite
 Connection = sqlcipher.Connection
 DatabaseError = sqlcipher.DatabaseError
 IntegrityError = sqlcipher.IntegrityError
+OperationalError = sqlcipher.OperationalError
 
 KEY_BYTES = 32
 # 64 MiB page cache per connection: the inbox and FTS queries touch a few thousand pages, and a cold

@@ -25,11 +25,11 @@ END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.deleted_at IS NULL BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rid, old.body);
 END;
-CREATE TRIGGER messages_fts_update_old AFTER UPDATE OF body, deleted_at ON messages WHEN old.deleted_at IS NULL BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rid, old.body);
-END;
-CREATE TRIGGER messages_fts_update_new AFTER UPDATE OF body, deleted_at ON messages WHEN new.deleted_at IS NULL BEGIN
-    INSERT INTO messages_fts (rowid, body) VALUES (new.rid, new.body);
+-- One trigger per update so the old entry is removed before the new one is added (SQLite runs several triggers
+-- on the same event newest first, which would add before removing and corrupt an external-content index).
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body, deleted_at ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) SELECT 'delete', old.rid, old.body WHERE old.deleted_at IS NULL;
+    INSERT INTO messages_fts (rowid, body) SELECT new.rid, new.body WHERE new.deleted_at IS NULL;
 END;
 
 CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes WHEN new.deleted_at IS NULL BEGIN
@@ -38,11 +38,9 @@ END;
 CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes WHEN old.deleted_at IS NULL BEGIN
     INSERT INTO notes_fts (notes_fts, rowid, body) VALUES ('delete', old.rid, old.body);
 END;
-CREATE TRIGGER notes_fts_update_old AFTER UPDATE OF body, deleted_at ON notes WHEN old.deleted_at IS NULL BEGIN
-    INSERT INTO notes_fts (notes_fts, rowid, body) VALUES ('delete', old.rid, old.body);
-END;
-CREATE TRIGGER notes_fts_update_new AFTER UPDATE OF body, deleted_at ON notes WHEN new.deleted_at IS NULL BEGIN
-    INSERT INTO notes_fts (rowid, body) VALUES (new.rid, new.body);
+CREATE TRIGGER notes_fts_update AFTER UPDATE OF body, deleted_at ON notes BEGIN
+    INSERT INTO notes_fts (notes_fts, rowid, body) SELECT 'delete', old.rid, old.body WHERE old.deleted_at IS NULL;
+    INSERT INTO notes_fts (rowid, body) SELECT new.rid, new.body WHERE new.deleted_at IS NULL;
 END;
 
 CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts WHEN new.deleted_at IS NULL BEGIN
@@ -53,15 +51,11 @@ CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts WHEN old.deleted_at 
     INSERT INTO contacts_fts (contacts_fts, rowid, name, phone, email, tags)
         VALUES ('delete', old.rid, old.name, old.phone, old.email, old.tags);
 END;
-CREATE TRIGGER contacts_fts_update_old AFTER UPDATE OF name, phone, email, tags, deleted_at ON contacts
-WHEN old.deleted_at IS NULL BEGIN
+CREATE TRIGGER contacts_fts_update AFTER UPDATE OF name, phone, email, tags, deleted_at ON contacts BEGIN
     INSERT INTO contacts_fts (contacts_fts, rowid, name, phone, email, tags)
-        VALUES ('delete', old.rid, old.name, old.phone, old.email, old.tags);
-END;
-CREATE TRIGGER contacts_fts_update_new AFTER UPDATE OF name, phone, email, tags, deleted_at ON contacts
-WHEN new.deleted_at IS NULL BEGIN
+        SELECT 'delete', old.rid, old.name, old.phone, old.email, old.tags WHERE old.deleted_at IS NULL;
     INSERT INTO contacts_fts (rowid, name, phone, email, tags)
-        VALUES (new.rid, new.name, new.phone, new.email, new.tags);
+        SELECT new.rid, new.name, new.phone, new.email, new.tags WHERE new.deleted_at IS NULL;
 END;
 
 -- One row per chat with what the inbox sorts and shows, so the first page is an index range scan instead of
@@ -118,10 +112,13 @@ END;
 
 -- The hot path: a new message only moves its chat forward and bumps the counters.
 CREATE TRIGGER chat_stats_message_insert AFTER INSERT ON messages WHEN new.deleted_at IS NULL BEGIN
+    -- (All SET expressions see the row as it was: the chat's creation time only counts while it has no message.)
     UPDATE chat_stats SET
-        last_message_rid = CASE WHEN new.sent_at >= last_activity_at OR last_message_rid IS NULL
+        last_message_rid = CASE WHEN last_message_rid IS NULL
+                                  OR new.sent_at >= (SELECT m.sent_at FROM messages m WHERE m.rid = last_message_rid)
                                 THEN new.rid ELSE last_message_rid END,
-        last_activity_at = max(last_activity_at, new.sent_at),
+        last_activity_at = CASE WHEN last_message_rid IS NULL THEN new.sent_at
+                                ELSE max(last_activity_at, new.sent_at) END,
         message_count = message_count + 1,
         unread_count = unread_count + (
             new.direction = 'in'

@@ -1,0 +1,70 @@
+"""Save a workspace database at a given schema version, with data in every table, for the upgrade tests.
+
+Run once when a migration is added, for the version *before* it is released, and commit the file:
+    .venv/bin/python -m tests.data.make_snapshot 3
+Existing snapshots are history and are never regenerated. The key is a fixed test key (below), not a secret.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.store import migrations, sqlcipher
+from app.store.database import Database
+from app.store.store import Store
+
+HERE = Path(__file__).parent
+SNAPSHOT_KEY = bytes.fromhex("5e" * 32)
+ORG_ID = "0190a000-0000-7000-8000-00000000000a"
+
+
+def snapshot_path(version: int) -> Path:
+    return HERE / f"schema_v{version}.db"
+
+
+def make(version: int) -> Path:
+    path = snapshot_path(version)
+    if path.exists():
+        raise SystemExit(f"{path.name} exists; snapshots are history and are not regenerated")
+    conn = sqlcipher.connect(path, SNAPSHOT_KEY)
+    sqlcipher.configure(conn, writer=True)
+    migrations.migrate(conn, target=version)
+    db = Database(path, SNAPSHOT_KEY, conn)
+    store = Store(db, ORG_ID)
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with db.transaction():
+        store.orgs.create(id=ORG_ID, name="Snapshot Shop")
+        owner = store.users.create(name="Olga Owner", role="owner")
+        store.set_meta("org_id", ORG_ID)
+        store.set_meta("user_id", owner.id)
+        company = store.companies.create(name="Müller GmbH", tags=["b2b"])
+        contact = store.contacts.create(
+            name="José Müller", phone="+4915112345678", wa_id="4915112345678@c.us", company_id=company.id, tags=["vip"]
+        )
+        chat = store.chats.create(contact_id=contact.id, title="José", wa_chat_id="4915112345678@c.us")
+        for i, (direction, body) in enumerate(
+            [("in", "Hola, ¿tienen la chaqueta azul en talla M?"), ("out", "¡Sí! Cuesta 59 €."), ("in", "Perfecto 👍")]
+        ):
+            store.messages.create(
+                chat_id=chat.id, direction=direction, body=body, sent_at=at.replace(minute=i), wa_id=f"3EB0SNAP{i}"
+            )
+        pipeline = store.pipelines.create(name="Sales", is_default=True)
+        stage = store.pipeline_stages.create(pipeline_id=pipeline.id, name="Proposal", position=0)
+        deal = store.deals.create(
+            pipeline_id=pipeline.id, stage_id=stage.id, title="Blue jacket", contact_id=contact.id
+        )
+        store.notes.create(body="Prefers delivery after 6pm", contact_id=contact.id, deal_id=deal.id)
+        product = store.products.create(name="Blue jacket", price_minor=5900, currency="EUR", stock=4)
+        sale = store.sales.create(contact_id=contact.id, amount_minor=5900, currency="EUR", sold_at=at)
+        store.sale_items.create(sale_id=sale.id, product_id=product.id, quantity=1, unit_price_minor=5900)
+        store.settings.set("appearance.theme", "dark")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    return path
+
+
+if __name__ == "__main__":
+    print(make(int(sys.argv[1])))

@@ -1,0 +1,118 @@
+"""Full-text search stays current through inserts, edits, tombstones and purges, and is safe to type into."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.store.search import fts_query, segments
+from app.store.store import Store
+from tests.support.graph import AT, build_graph
+
+
+def say(store: Store, chat_id: str, body: str, minutes: int = 0) -> str:
+    return store.messages.create(chat_id=chat_id, direction="in", body=body, sent_at=AT + timedelta(minutes=minutes)).id
+
+
+def test_message_found_with_highlight(store: Store) -> None:
+    g = build_graph(store)
+    mid = say(store, g.chat.id, "Do you ship the linen shirt to Porto?")
+    say(store, g.chat.id, "Thanks, bye")
+    [hit] = store.search_messages("linen")
+    assert (hit.id, hit.chat_id, hit.contact_id, hit.title) == (mid, g.chat.id, g.contact.id, "Lena Weber")
+    assert ("linen", True) in hit.segments
+    assert hit.snippet == "Do you ship the linen shirt to Porto?"
+    assert hit.at == AT
+
+
+def test_prefix_multiword_and_diacritics(store: Store) -> None:
+    g = build_graph(store)
+    mid = say(store, g.chat.id, "Je voudrais un café crème, s'il vous plaît")
+    assert [h.id for h in store.search_messages("cafe")] == [mid]
+    assert [h.id for h in store.search_messages("voudrais cre")] == [mid]
+    assert store.search_messages("voudrais thé") == []
+
+
+def test_non_latin_scripts(store: Store) -> None:
+    g = build_graph(store)
+    ru = say(store, g.chat.id, "Сколько стоит доставка в Москву?")
+    ar = say(store, g.chat.id, "هل التوصيل مجاني؟")
+    assert [h.id for h in store.search_messages("доставка")] == [ru]
+    assert [h.id for h in store.search_messages("التوصيل")] == [ar]
+
+
+def test_edit_tombstone_and_purge_keep_the_index_current(store: Store) -> None:
+    g = build_graph(store)
+    mid = say(store, g.chat.id, "blue dress in size M")
+    store.messages.update(mid, body="green dress in size L")
+    assert store.search_messages("blue") == []
+    assert [h.id for h in store.search_messages("green")] == [mid]
+    store.messages.update(mid, status="read")  # a status change leaves the index alone
+    assert [h.id for h in store.search_messages("green")] == [mid]
+    store.messages.delete(mid)
+    assert store.search_messages("green") == []
+    store.messages.update(mid, deleted_at=None)  # undelete
+    assert [h.id for h in store.search_messages("green")] == [mid]
+    store.messages.purge(mid)
+    assert store.search_messages("green") == []
+    with store.db.transaction() as conn:
+        conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
+
+
+@pytest.mark.parametrize("text", ['"', "AND", "OR NOT", "a*b", "(", "NEAR(x y)", "col:val", "-", "' OR 1=1 --", "^"])
+def test_query_syntax_is_inert(store: Store, text: str) -> None:
+    g = build_graph(store)
+    say(store, g.chat.id, "ordinary words AND more")
+    store.search_messages(text)
+    store.search_contacts(text)
+    store.search_notes(text)
+
+
+def test_fts_query_builder() -> None:
+    assert fts_query('say "hi" there') == '"say" "hi" "there"*'
+    assert fts_query("   ") is None
+    assert fts_query("x", prefix_last=False) == '"x"'
+
+
+def test_segments() -> None:
+    assert segments("a \x02b\x03 c") == [("a ", False), ("b", True), (" c", False)]
+
+
+def test_recent_first_and_relevance(store: Store) -> None:
+    g = build_graph(store)
+    old = say(store, g.chat.id, "shoes shoes shoes shoes", minutes=1)
+    new = say(store, g.chat.id, "about the shoes and the bag and more words here", minutes=2)
+    assert [h.id for h in store.search_messages("shoes")] == [new, old]
+    assert [h.id for h in store.search_messages("shoes", order="relevance")] == [old, new]
+    assert [h.id for h in store.search_messages("shoes", chat_id=g.chat.id, limit=1)] == [new]
+
+
+def test_contacts_by_name_part_phone_part_and_tag(store: Store) -> None:
+    a = store.contacts.create(name="Mariana Gonçalves", phone="+351912345678", tags=["wholesale"])
+    b = store.contacts.create(name="Marc Dubois", phone="+33612345678", email="marc@dubois.fr")
+    assert [h.id for h in store.search_contacts("goncal")] == [a.id]
+    assert [h.id for h in store.search_contacts("9123")] == [a.id]
+    assert [h.id for h in store.search_contacts("dubois.fr")] == [b.id]
+    assert [h.id for h in store.search_contacts("wholesale")] == [a.id]
+    assert {h.id for h in store.search_contacts("Mar")} == {a.id, b.id}
+    assert {h.id for h in store.search_contacts("Ma")} == {a.id, b.id}  # below trigram length: plain scan
+    [hit] = store.search_contacts("9123")
+    assert ("9123", True) in hit.segments
+    store.contacts.update(a.id, name="Mariana Silva")
+    assert store.search_contacts("goncal") == []
+    store.contacts.delete(b.id)
+    assert store.search_contacts("dubois") == []
+
+
+def test_notes(store: Store) -> None:
+    g = build_graph(store)
+    note = store.notes.create(body="Customer prefers delivery after 6pm", contact_id=g.contact.id)
+    [hit] = store.search_notes("delivery")
+    assert (hit.id, hit.contact_id, hit.title) == (note.id, g.contact.id, "Lena Weber")
+    store.notes.update(note.id, body="Prefers pickup")
+    assert store.search_notes("delivery") == []
+    assert [h.id for h in store.search_notes("pickup")] == [note.id]
+    with store.db.transaction() as conn:
+        for table in ("notes_fts", "contacts_fts", "messages_fts"):
+            conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
