@@ -37,9 +37,7 @@ def _sqlcipher() -> str:
             conn.execute("CREATE VIRTUAL TABLE temp.t USING fts5(x)")
         finally:
             conn.close()
-    return (
-        f"SQLCipher {version}, SQLite {sqlcipher.sqlcipher.sqlite_version}, FTS5, schema v{migrations.LATEST_VERSION}"
-    )
+    return f"SQLCipher {version}, SQLite {sqlcipher.SQLITE_VERSION}, FTS5, schema v{migrations.LATEST_VERSION}"
 
 
 def _keyring() -> str:

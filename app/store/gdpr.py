@@ -29,8 +29,8 @@ def export_contact(store: Store, contact_id: str) -> dict[str, Any]:
     contact = store.contacts.get(contact_id, include_deleted=True)
     chats = store.chats.find_all({"contact_id": contact_id}, include_deleted=True)
     messages = [msg for chat in chats for msg in store.messages.find_all({"chat_id": chat.id}, include_deleted=True)]
-    notes = _notes_of(store, contact_id, [c.id for c in chats])
     deals = store.deals.find_all({"contact_id": contact_id}, include_deleted=True)
+    notes = _notes_of(store, contact_id, [c.id for c in chats], [d.id for d in deals])
     sales = store.sales.find_all({"contact_id": contact_id}, include_deleted=True)
     items = [i for sale in sales for i in store.sale_items.find_all({"sale_id": sale.id}, include_deleted=True)]
     recipients = store.campaign_recipients.find_all({"contact_id": contact_id}, include_deleted=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import sqlcipher3.dbapi2 as sqlcipher  # re-exported: sqlcipher.sqlcipher.sqlite_version
+import sqlcipher3.dbapi2 as sqlcipher
 
 Connection = sqlcipher.Connection
 DatabaseError = sqlcipher.DatabaseError
 IntegrityError = sqlcipher.IntegrityError
 OperationalError = sqlcipher.OperationalError
+SQLITE_VERSION: str = sqlcipher.sqlite_version
 
 KEY_BYTES = 32
 # 64 MiB page cache per connection: the inbox and FTS queries touch a few thousand pages, and a cold
