@@ -14,7 +14,7 @@ import pytest
 from app.store.store import Store
 from tests.support.graph import AT
 
-WORDS = "shirt dress price delivery tomorrow café size blue красный 配送 obrigado".split()
+WORDS = ["shirt", "dress", "price", "delivery", "tomorrow", "café", "size", "blue", "красный", "配送", "obrigado"]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -60,7 +60,7 @@ def test_export_contains_everything_about_the_contact(store: Store) -> None:
 
 
 def test_erase_removes_the_person_and_keeps_the_books(store: Store, workspaces: Workspaces, workspace_id: str) -> None:
-    contact_id, chat_id = make_customer(store)
+    contact_id, _chat_id = make_customer(store)
     revenue = sum(s.amount_minor for s in store.sales.find_all())
     erased: list[ContactErased] = []
     store.bus.subscribe(ContactErased, erased.append)
