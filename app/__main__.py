@@ -22,9 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         from app import selftest
 
         return selftest.run()
-    from app import bootstrap
+    from app.bootstrap import run_desktop
 
-    return bootstrap.run_desktop(args)
+    return run_desktop(args)
 
 
 if __name__ == "__main__":

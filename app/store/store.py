@@ -88,6 +88,13 @@ class Store:
     ) -> list[InboxRow]:
         return inbox_page(self.db, self.org_id, limit=limit, after=after, filters=filters)
 
+    def total_unread(self) -> int:
+        """Unread customer messages over every visible chat (tray badge, window title)."""
+        with self.db.read() as conn:
+            return int(
+                conn.execute("SELECT coalesce(sum(unread_count), 0) FROM chat_stats WHERE visible = 1").fetchone()[0]
+            )
+
     def search_messages(
         self, text: str, *, limit: int = 50, chat_id: str | None = None, order: Order = "recent"
     ) -> list[SearchHit]:

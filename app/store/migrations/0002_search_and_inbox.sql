@@ -66,6 +66,7 @@ CREATE TABLE chat_stats (
     pinned INTEGER NOT NULL,
     last_activity_at INTEGER NOT NULL,      -- latest message time, or the chat's creation
     last_message_rid INTEGER,
+    last_outbound_at INTEGER,               -- replying counts as reading everything before the reply
     unread_count INTEGER NOT NULL DEFAULT 0,
     message_count INTEGER NOT NULL DEFAULT 0
 );
@@ -82,28 +83,32 @@ SELECT
         AS last_activity_at,
     (SELECT m.rid FROM messages m WHERE m.chat_id = c.id AND m.org_id = c.org_id AND m.deleted_at IS NULL
      ORDER BY m.sent_at DESC, m.rid DESC LIMIT 1) AS last_message_rid,
+    (SELECT max(m.sent_at) FROM messages m WHERE m.chat_id = c.id AND m.org_id = c.org_id AND m.deleted_at IS NULL
+     AND m.direction = 'out') AS last_outbound_at,
     (SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.org_id = c.org_id AND m.deleted_at IS NULL
-     AND m.direction = 'in' AND m.sent_at > coalesce(c.last_read_at, 0)) AS unread_count,
+     AND m.direction = 'in' AND m.sent_at > max(coalesce(c.last_read_at, 0), coalesce(
+        (SELECT max(o.sent_at) FROM messages o WHERE o.chat_id = c.id AND o.org_id = c.org_id
+         AND o.deleted_at IS NULL AND o.direction = 'out'), 0))) AS unread_count,
     (SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.org_id = c.org_id AND m.deleted_at IS NULL)
         AS message_count,
     c.org_id AS org_id,
     c.id AS chat_id
 FROM chats c;
 
-INSERT INTO chat_stats (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
-SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+INSERT INTO chat_stats (chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count)
+SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count
 FROM chat_stats_computed;
 
 CREATE TRIGGER chat_stats_chat_insert AFTER INSERT ON chats BEGIN
     INSERT OR REPLACE INTO chat_stats
-        (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
-    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+        (chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count)
+    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count
     FROM chat_stats_computed WHERE chat_rid = new.rid;
 END;
 CREATE TRIGGER chat_stats_chat_update AFTER UPDATE OF deleted_at, archived, pinned, last_read_at ON chats BEGIN
     INSERT OR REPLACE INTO chat_stats
-        (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
-    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+        (chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count)
+    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count
     FROM chat_stats_computed WHERE chat_rid = new.rid;
 END;
 CREATE TRIGGER chat_stats_chat_delete AFTER DELETE ON chats BEGIN
@@ -120,21 +125,32 @@ CREATE TRIGGER chat_stats_message_insert AFTER INSERT ON messages WHEN new.delet
         last_activity_at = CASE WHEN last_message_rid IS NULL THEN new.sent_at
                                 ELSE max(last_activity_at, new.sent_at) END,
         message_count = message_count + 1,
-        unread_count = unread_count + (
-            new.direction = 'in'
-            AND new.sent_at > coalesce((SELECT c.last_read_at FROM chats c
-                                        WHERE c.org_id = new.org_id AND c.id = new.chat_id), 0))
+        last_outbound_at = CASE WHEN new.direction = 'out' THEN max(coalesce(last_outbound_at, 0), new.sent_at)
+                                ELSE last_outbound_at END,
+        -- An inbound message counts when it is newer than both the read marker and our last reply; a reply
+        -- recounts only the (few) inbound messages after it, using the (chat_id, sent_at) index.
+        unread_count = CASE
+            WHEN new.direction = 'in' THEN unread_count + (new.sent_at > max(
+                coalesce((SELECT c.last_read_at FROM chats c WHERE c.org_id = new.org_id AND c.id = new.chat_id), 0),
+                coalesce(last_outbound_at, 0)))
+            ELSE (SELECT count(*) FROM messages m
+                  WHERE m.chat_id = new.chat_id AND m.org_id = new.org_id AND m.deleted_at IS NULL
+                    AND m.direction = 'in' AND m.sent_at > max(
+                        coalesce((SELECT c.last_read_at FROM chats c
+                                  WHERE c.org_id = new.org_id AND c.id = new.chat_id), 0),
+                        coalesce(last_outbound_at, 0), new.sent_at))
+        END
     WHERE chat_rid = (SELECT c.rid FROM chats c WHERE c.org_id = new.org_id AND c.id = new.chat_id);
 END;
 CREATE TRIGGER chat_stats_message_update AFTER UPDATE OF chat_id, deleted_at, sent_at, direction ON messages BEGIN
     INSERT OR REPLACE INTO chat_stats
-        (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
-    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+        (chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count)
+    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count
     FROM chat_stats_computed WHERE org_id = new.org_id AND chat_id IN (old.chat_id, new.chat_id);
 END;
 CREATE TRIGGER chat_stats_message_delete AFTER DELETE ON messages WHEN old.deleted_at IS NULL BEGIN
     INSERT OR REPLACE INTO chat_stats
-        (chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count)
-    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, unread_count, message_count
+        (chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count)
+    SELECT chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count
     FROM chat_stats_computed WHERE org_id = old.org_id AND chat_id = old.chat_id;
 END;

@@ -34,7 +34,7 @@ def test_newest_activity_first_with_last_message_and_unread(store: Store) -> Non
         "in",
         AT + timedelta(minutes=11),
     )
-    assert rows[1].unread_count == 1
+    assert rows[1].unread_count == 0, "replying counts as reading"
 
 
 def test_reading_a_chat_clears_unread_and_new_inbound_counts_again(store: Store) -> None:
@@ -42,8 +42,11 @@ def test_reading_a_chat_clears_unread_and_new_inbound_counts_again(store: Store)
     store.chats.update(c.id, last_read_at=AT + timedelta(minutes=5))
     assert store.inbox()[0].unread_count == 0
     store.messages.create(chat_id=c.id, direction="in", body="c", sent_at=AT + timedelta(minutes=6))
-    store.messages.create(chat_id=c.id, direction="out", body="d", sent_at=AT + timedelta(minutes=7))
     assert store.inbox()[0].unread_count == 1
+    store.messages.create(chat_id=c.id, direction="out", body="d", sent_at=AT + timedelta(minutes=7))
+    assert store.inbox()[0].unread_count == 0
+    store.messages.create(chat_id=c.id, direction="out", body="old reply", sent_at=AT + timedelta(minutes=1))
+    assert store.inbox()[0].unread_count == 0
 
 
 def test_backfilled_older_message_does_not_become_the_preview(store: Store) -> None:

@@ -1,0 +1,56 @@
+"""Conversation writes the UI and the WhatsApp driver share: queue a reply, mark a chat read, add an internal note.
+
+Queuing only records the message as ``queued`` in the store's send queue (with its event); the WhatsApp driver
+drains the queue and moves each message through typing → sent → delivered → read.
+"""
+
+from __future__ import annotations
+
+from app.core.events import MessageQueued
+from app.core.ids import utc_now
+from app.core.models import Message, Note
+from app.store.store import Store
+
+
+class EmptyMessage(ValueError):
+    pass
+
+
+def queue_outbound(store: Store, chat_id: str, body: str, *, quoted_message_id: str | None = None) -> Message:
+    text = body.strip()
+    if not text:
+        raise EmptyMessage("Type a message first.")
+    with store.db.transaction():
+        chat = store.chats.get(chat_id)
+        quoted_wa_id = None
+        if quoted_message_id:
+            quoted_wa_id = store.messages.get(quoted_message_id).wa_id
+        message = store.messages.create(
+            chat_id=chat.id,
+            direction="out",
+            body=text,
+            status="queued",
+            author_user_id=store.local_user_id,
+            quoted_message_id=quoted_message_id,
+            quoted_wa_id=quoted_wa_id,
+            sent_at=utc_now(),
+        )
+        if chat.contact_id:
+            store.contacts.update(chat.contact_id, last_contacted_at=message.sent_at)
+        store.emit(MessageQueued(org_id=store.org_id, chat_id=chat.id, message_id=message.id))
+    return message
+
+
+def mark_read(store: Store, chat_id: str) -> None:
+    """Everything received in the chat up to now counts as read (unread badge clears)."""
+    store.chats.update(chat_id, last_read_at=utc_now())
+
+
+def add_note(store: Store, chat_id: str, body: str) -> Note:
+    text = body.strip()
+    if not text:
+        raise EmptyMessage("Type the note first.")
+    chat = store.chats.get(chat_id)
+    return store.notes.create(
+        body=text, chat_id=chat.id, contact_id=chat.contact_id, author_user_id=store.local_user_id
+    )

@@ -1,0 +1,47 @@
+"""What every page is given: the open workspace's services, built once in bootstrap (house rule 7).
+
+``Changes`` is how the UI announces what it changed so other views refresh; core events published on the bus
+(possibly from a worker thread) are forwarded to it as queued Qt signals, so widgets are only touched on the main
+thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core.events import Event, MessageQueued, MessageReceived, MessageStatusChanged
+from app.core.settings import Settings
+from app.qt import QtCore, Signal
+from app.store.store import Store
+from app.store.workspaces import Workspaces
+from app.ui.startup import OpenWorkspace
+from app.ui.tasks import TaskRunner
+
+
+class Changes(QtCore.QObject):
+    """Table names that changed; views listen for the ones they show."""
+
+    changed = Signal(object)  # frozenset[str]
+    core_event = Signal(object)  # a core Event, delivered on the main thread
+
+    def announce(self, *tables: str) -> None:
+        self.changed.emit(frozenset(tables))
+
+    def forward(self, event: Event) -> None:
+        self.core_event.emit(event)
+        if isinstance(event, MessageReceived | MessageQueued | MessageStatusChanged):
+            self.changed.emit(frozenset({"messages", "chats"}))
+
+
+@dataclass
+class AppContext:
+    store: Store
+    tasks: TaskRunner
+    settings: Settings
+    workspaces: Workspaces
+    workspace: OpenWorkspace
+    changes: Changes
+
+    @property
+    def business_name(self) -> str:
+        return self.workspace.header.name

@@ -1,0 +1,140 @@
+"""First run: name the business and yourself, and choose how the database key is protected."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from app.qt import QtWidgets, Signal
+from app.store.keys import MIN_PASSPHRASE
+
+
+class CreateRequest(BaseModel):
+    business_name: str
+    owner_name: str
+    owner_email: str | None
+    passphrase: str | None  # None: key in the system keyring
+
+
+class CreateWorkspaceDialog(QtWidgets.QDialog):
+    submitted = Signal(object)  # CreateRequest
+
+    def __init__(self, *, keyring_available: bool, keyring_name: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to Parley")
+        self.setMinimumWidth(520)
+        title = QtWidgets.QLabel("Set up your workspace")
+        title.setObjectName("pageTitle")
+        intro = QtWidgets.QLabel(
+            "Everything stays on this computer in an encrypted database. You can invite your team later."
+        )
+        intro.setObjectName("muted")
+        intro.setWordWrap(True)
+
+        self.business = QtWidgets.QLineEdit(placeholderText="e.g. Lumen Boutique")
+        self.owner = QtWidgets.QLineEdit(placeholderText="Your name")
+        self.email = QtWidgets.QLineEdit(placeholderText="Optional")
+        form = QtWidgets.QFormLayout()
+        form.addRow("Business name", self.business)
+        form.addRow("Your name", self.owner)
+        form.addRow("Your e-mail", self.email)
+
+        self.use_keyring = QtWidgets.QRadioButton("Keep the key in this computer's keyring (recommended)")
+        self.use_passphrase = QtWidgets.QRadioButton("Protect with a passphrase I type when Parley starts")
+        keyring_note = QtWidgets.QLabel(
+            "Parley opens without a prompt; the key is guarded by your login."
+            if keyring_available
+            else f"No secure keyring was found ({keyring_name}), so a passphrase is needed."
+        )
+        keyring_note.setObjectName("hint")
+        keyring_note.setWordWrap(True)
+        self.use_keyring.setEnabled(keyring_available)
+        (self.use_keyring if keyring_available else self.use_passphrase).setChecked(True)
+
+        self.passphrase = QtWidgets.QLineEdit(echoMode=QtWidgets.QLineEdit.EchoMode.Password)
+        self.passphrase.setPlaceholderText(f"At least {MIN_PASSPHRASE} characters")
+        self.confirm = QtWidgets.QLineEdit(echoMode=QtWidgets.QLineEdit.EchoMode.Password)
+        self.confirm.setPlaceholderText("Type it again")
+        warning = QtWidgets.QLabel("There is no way to recover a forgotten passphrase. Keep a backup.")
+        warning.setObjectName("hint")
+        self.passphrase_box = QtWidgets.QWidget()
+        pform = QtWidgets.QFormLayout(self.passphrase_box)
+        pform.setContentsMargins(24, 0, 0, 0)
+        pform.addRow("Passphrase", self.passphrase)
+        pform.addRow("Confirm", self.confirm)
+        pform.addRow("", warning)
+
+        self.error = QtWidgets.QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.hide()
+        self.create_button = QtWidgets.QPushButton("Create workspace")
+        self.create_button.setObjectName("primary")
+        self.create_button.setDefault(True)
+        quit_button = QtWidgets.QPushButton("Quit")
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(quit_button)
+        buttons.addWidget(self.create_button)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 20)
+        layout.setSpacing(12)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addSpacing(6)
+        layout.addWidget(self.use_keyring)
+        layout.addWidget(self.use_passphrase)
+        layout.addWidget(keyring_note)
+        layout.addWidget(self.passphrase_box)
+        layout.addWidget(self.error)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+
+        self.use_passphrase.toggled.connect(self._sync)
+        self.create_button.clicked.connect(self._submit)
+        quit_button.clicked.connect(self.reject)
+        self._sync()
+
+    def _sync(self) -> None:
+        self.passphrase_box.setVisible(self.use_passphrase.isChecked())
+        self.adjustSize()
+
+    def _submit(self) -> None:
+        problem = self._problem()
+        if problem:
+            self.show_error(problem)
+            return
+        self.error.hide()
+        self.submitted.emit(
+            CreateRequest(
+                business_name=self.business.text().strip(),
+                owner_name=self.owner.text().strip(),
+                owner_email=self.email.text().strip() or None,
+                passphrase=self.passphrase.text() if self.use_passphrase.isChecked() else None,
+            )
+        )
+
+    def _problem(self) -> str | None:
+        if not self.business.text().strip():
+            return "Enter your business's name."
+        if not self.owner.text().strip():
+            return "Enter your name."
+        if self.use_passphrase.isChecked():
+            if len(self.passphrase.text()) < MIN_PASSPHRASE:
+                return f"The passphrase must be at least {MIN_PASSPHRASE} characters long."
+            if self.passphrase.text() != self.confirm.text():
+                return "The two passphrases differ."
+        return None
+
+    def set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.create_button.setEnabled(not busy)
+
+    def show_error(self, message: str) -> None:
+        self.set_busy(False)
+        self.error.setText(message)
+        self.error.show()

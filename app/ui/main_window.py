@@ -1,0 +1,142 @@
+"""The main window: navigation on the left, one page per section, status and progress at the bottom.
+
+It owns layout and window chrome only; each page is its own widget built from the shared ``AppContext``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.qt import QtCore, QtGui, QtWidgets, Signal
+from app.ui.context import AppContext
+from app.ui.icons import icon
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    icon: str
+    build: Callable[[AppContext], QtWidgets.QWidget]
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    section_changed = Signal(str)
+
+    def __init__(self, ctx: AppContext, sections: list[Section]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(f"{ctx.business_name} — Parley")
+        self.setWindowIcon(icon("app"))
+        self.resize(1280, 800)
+        self.setMinimumSize(900, 560)
+
+        self.nav = QtWidgets.QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(210)
+        self.nav.setIconSize(QtCore.QSize(18, 18))
+        self.stack = QtWidgets.QStackedWidget()
+        self.pages: dict[str, QtWidgets.QWidget] = {}
+        self._keys: list[str] = []
+        for section in sections:
+            item = QtWidgets.QListWidgetItem(icon(section.icon), section.title)
+            self.nav.addItem(item)
+            page = section.build(ctx)
+            page.setObjectName(f"page-{section.key}")
+            self.stack.addWidget(page)
+            self.pages[section.key] = page
+            self._keys.append(section.key)
+        self.nav.currentRowChanged.connect(self._switch)
+
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.task_label = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.task_label)
+        self.statusBar().addPermanentWidget(self.progress)
+        ctx.tasks.started.connect(self._task_started)
+        ctx.tasks.progressed.connect(self._task_progress)
+        ctx.tasks.finished.connect(self._task_finished)
+        ctx.tasks.failed.connect(self.show_error)
+        self._running = 0
+
+        for i, key in enumerate(self._keys[:9]):
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(f"Ctrl+{i + 1}"), self)
+            shortcut.activated.connect(lambda k=key: self.show_section(k))
+        self.nav.setCurrentRow(0)
+        self._restore_geometry()
+
+    # ---- sections --------------------------------------------------------------------------------------------
+    def show_section(self, key: str) -> QtWidgets.QWidget:
+        self.nav.setCurrentRow(self._keys.index(key))
+        return self.pages[key]
+
+    def current_section(self) -> str:
+        return self._keys[self.nav.currentRow()]
+
+    def _switch(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        self.section_changed.emit(self._keys[row])
+
+    # ---- tasks and errors ------------------------------------------------------------------------------------
+    def _task_started(self, name: str) -> None:
+        self._running += 1
+        self.task_label.setText(f"{name}…")
+        self.progress.setRange(0, 0)
+        self.progress.show()
+
+    def _task_progress(self, name: str, done: int, total: int) -> None:
+        self.task_label.setText(f"{name}… {done:,} of {total:,}")
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _task_finished(self, name: str) -> None:
+        self._running = max(0, self._running - 1)
+        if not self._running:
+            self.progress.hide()
+            self.task_label.clear()
+
+    def show_error(self, task: str, message: str) -> None:
+        self.statusBar().showMessage(f"{task} failed: {message}", 15000)
+        QtWidgets.QMessageBox.warning(self, f"{task} failed", message)
+
+    def notify(self, message: str) -> None:
+        self.statusBar().showMessage(message, 6000)
+
+    # ---- window state ----------------------------------------------------------------------------------------
+    def _qsettings(self) -> QtCore.QSettings:
+        return QtCore.QSettings("Parley", "Parley")
+
+    def _restore_geometry(self) -> None:
+        saved = self._qsettings().value("window/geometry")
+        if isinstance(saved, QtCore.QByteArray):
+            self.restoreGeometry(saved)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
+        settings = self._qsettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        for page in self.pages.values():
+            save = getattr(page, "save_state", None)
+            if callable(save):
+                save(settings)
+        super().closeEvent(event)
+
+
+def restore_page_states(window: MainWindow) -> None:
+    settings = QtCore.QSettings("Parley", "Parley")
+    for page in window.pages.values():
+        restore = getattr(page, "restore_state", None)
+        if callable(restore):
+            restore(settings)

@@ -1,0 +1,151 @@
+"""One conversation as rows: day separators, messages and internal notes in time order, newest at the bottom.
+
+It holds the latest ``page`` messages and loads earlier ones on demand (``load_earlier``), so a chat with
+thousands of messages opens as fast as a short one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from app.core.models import Message, Note
+from app.qt import Qt, QtCore
+from app.store.store import Store
+
+ItemRole = Qt.ItemDataRole.UserRole + 10
+
+
+@dataclass(frozen=True)
+class ChatItem:
+    kind: Literal["day", "message", "note"]
+    at: datetime
+    text: str
+    id: str = ""
+    direction: str = ""
+    status: str = ""
+    status_reason: str | None = None
+    quoted: str | None = None
+    author: str | None = None
+
+
+def day_label(day: date, today: date) -> str:
+    if day == today:
+        return "Today"
+    if (today - day).days == 1:
+        return "Yesterday"
+    if (today - day).days < 7:
+        return day.strftime("%A")
+    return day.strftime("%d %B %Y") if day.year != today.year else day.strftime("%d %B")
+
+
+class ChatModel(QtCore.QAbstractListModel):
+    def __init__(self, store: Store, page: int = 60, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.page = page
+        self.chat_id: str | None = None
+        self._messages: list[Message] = []
+        self._notes: list[Note] = []
+        self._items: list[ChatItem] = []
+        self.has_earlier = False
+        self.highlight_id: str | None = None
+
+    def rowCount(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == ItemRole:
+            return item
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item.text
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            who = "You" if item.direction == "out" else "Customer"
+            return f"{item.kind} {who}: {item.text}"
+        return None
+
+    def item(self, row: int) -> ChatItem:
+        return self._items[row]
+
+    def open(self, chat_id: str | None, *, around: str | None = None) -> None:
+        """Show ``chat_id``; with ``around`` (a message id) history is loaded back far enough to include it."""
+        self.chat_id = chat_id
+        self.highlight_id = around
+        self._messages = self.store.messages.for_chat(chat_id, limit=self.page + 1) if chat_id else []
+        self.has_earlier = len(self._messages) > self.page
+        self._messages = self._messages[-self.page :]
+        if around and chat_id:
+            target = self.store.messages.find(around)
+            while target and self.has_earlier and self._messages and target.sent_at < self._messages[0].sent_at:
+                self._load_earlier_messages()
+        self._notes = self.store.notes.find_all({"chat_id": chat_id}) if chat_id else []
+        self._rebuild()
+
+    def reload(self) -> None:
+        """Re-read after a change, keeping as much history as is loaded."""
+        if self.chat_id is None:
+            return
+        loaded = max(self.page, len(self._messages))
+        msgs = self.store.messages.for_chat(self.chat_id, limit=loaded + 1)
+        self.has_earlier = len(msgs) > loaded
+        self._messages = msgs[-loaded:]
+        self._notes = self.store.notes.find_all({"chat_id": self.chat_id})
+        self._rebuild()
+
+    def load_earlier(self) -> int:
+        """Prepend the previous page; returns how many rows were added (to keep the view's scroll position)."""
+        before = len(self._items)
+        if not self._load_earlier_messages():
+            return 0
+        self._rebuild()
+        return len(self._items) - before
+
+    def _load_earlier_messages(self) -> bool:
+        if not self.has_earlier or self.chat_id is None or not self._messages:
+            return False
+        earlier = self.store.messages.for_chat(self.chat_id, limit=self.page + 1, before=self._messages[0].sent_at)
+        self.has_earlier = len(earlier) > self.page
+        self._messages = earlier[-self.page :] + self._messages
+        return True
+
+    def row_of(self, message_id: str) -> int:
+        for i, item in enumerate(self._items):
+            if item.id == message_id:
+                return i
+        return -1
+
+    def _rebuild(self) -> None:
+        by_id = {m.id: m for m in self._messages}
+        entries: list[ChatItem] = []
+        earliest = self._messages[0].sent_at if self._messages and self.has_earlier else None
+        for m in self._messages:
+            quoted = None
+            if m.quoted_message_id:
+                q = by_id.get(m.quoted_message_id) or self.store.messages.find(m.quoted_message_id)
+                quoted = q.body if q else "Original message not available"
+            body = m.body or (f"[{m.kind}]" if m.kind != "text" else "")
+            entries.append(
+                ChatItem(
+                    "message", m.sent_at, body, m.id, m.direction, m.status, m.status_reason, quoted, m.author_user_id
+                )
+            )
+        for n in self._notes:
+            if earliest is None or n.created_at >= earliest:
+                entries.append(ChatItem("note", n.created_at, n.body, n.id, author=n.author_user_id))
+        entries.sort(key=lambda e: e.at)
+        today = datetime.now().astimezone().date()
+        items: list[ChatItem] = []
+        last_day: date | None = None
+        for entry in entries:
+            day = entry.at.astimezone().date()
+            if day != last_day:
+                items.append(ChatItem("day", entry.at, day_label(day, today)))
+                last_day = day
+            items.append(entry)
+        self.beginResetModel()
+        self._items = items
+        self.endResetModel()

@@ -1,0 +1,308 @@
+"""Inbox: the chat list (filters, search), the open conversation with its composer, and the contact panel."""
+
+from __future__ import annotations
+
+from app.core.models import QuickReply
+from app.core.templates import contact_variables, render
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from app.store.inbox import InboxFilter, InboxRow
+from app.store.messaging import add_note, mark_read, queue_outbound
+from app.store.search import SearchHit
+from app.ui.context import AppContext
+from app.ui.models.chat_model import ChatModel
+from app.ui.models.inbox_model import InboxModel, RowRole
+from app.ui.widgets.bubble_delegate import BubbleDelegate
+from app.ui.widgets.chat_list_delegate import ChatListDelegate
+from app.ui.widgets.composer import Composer
+from app.ui.widgets.contact_panel import ContactPanel
+from app.ui.widgets.empty_state import EmptyState
+from app.ui.widgets.search_results import HitRole, SearchResultDelegate
+
+
+class InboxPage(QtWidgets.QWidget):
+    chat_opened = Signal(str)
+    first_page_painted = Signal()
+    search_finished = Signal(int)
+
+    def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.chat_id: str | None = None
+        self.current_row: InboxRow | None = None
+        self._search_seq = 0
+
+        # ---- left: search, filters, list -----------------------------------------------------------------
+        self.search = QtWidgets.QLineEdit(placeholderText="Search messages, contacts and notes")
+        self.search.setClearButtonEnabled(True)
+        self.unread = QtWidgets.QToolButton()
+        self.unread.setText("Unread")
+        self.unread.setCheckable(True)
+        self.mine = QtWidgets.QToolButton()
+        self.mine.setText("Mine")
+        self.mine.setCheckable(True)
+        self.tag = QtWidgets.QComboBox()
+        self.tag.setMinimumContentsLength(8)
+        filters = QtWidgets.QHBoxLayout()
+        filters.addWidget(self.unread)
+        filters.addWidget(self.mine)
+        filters.addWidget(self.tag, 1)
+
+        self.model = InboxModel(ctx.store, self)
+        self.list = QtWidgets.QListView()
+        self.list.setModel(self.model)
+        self.list.setItemDelegate(ChatListDelegate(self.list))
+        self.list.setUniformItemSizes(True)
+        self.list.setMouseTracking(True)
+        self.list.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.list.setVerticalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.results = QtWidgets.QListWidget()
+        self.results.setItemDelegate(SearchResultDelegate(self.results))
+        self.results.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.no_results = QtWidgets.QLabel("No matches")
+        self.no_results.setObjectName("muted")
+        self.no_results.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.left_stack = QtWidgets.QStackedWidget()
+        self.left_stack.addWidget(self.list)
+        self.left_stack.addWidget(self.results)
+        self.left_stack.addWidget(self.no_results)
+        left = QtWidgets.QWidget()
+        left.setMinimumWidth(280)
+        lv = QtWidgets.QVBoxLayout(left)
+        lv.setContentsMargins(10, 10, 0, 0)
+        lv.addWidget(self.search)
+        lv.addLayout(filters)
+        lv.addWidget(self.left_stack, 1)
+
+        # ---- centre: header, conversation, composer -------------------------------------------------------
+        self.header_name = QtWidgets.QLabel()
+        self.header_name.setObjectName("pageTitle")
+        self.header_sub = QtWidgets.QLabel()
+        self.header_sub.setObjectName("muted")
+        header = QtWidgets.QFrame()
+        header.setObjectName("header")
+        hv = QtWidgets.QVBoxLayout(header)
+        hv.setContentsMargins(16, 10, 16, 10)
+        hv.addWidget(self.header_name)
+        hv.addWidget(self.header_sub)
+        self.chat_model = ChatModel(ctx.store, page=int(ctx.settings.get("inbox.history_page")), parent=self)
+        self.conversation = QtWidgets.QListView()
+        self.conversation.setModel(self.chat_model)
+        self.conversation.setItemDelegate(BubbleDelegate(self.conversation))
+        self.conversation.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+        self.conversation.setVerticalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.conversation.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
+        self.conversation.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.conversation.verticalScrollBar().valueChanged.connect(self._maybe_load_earlier)
+        self.composer = Composer(self._render_reply)
+        self.composer.edit.enter_sends = bool(ctx.settings.get("inbox.enter_sends"))
+        self.chat_area = QtWidgets.QWidget()
+        cv = QtWidgets.QVBoxLayout(self.chat_area)
+        cv.setContentsMargins(0, 0, 0, 0)
+        cv.setSpacing(0)
+        cv.addWidget(header)
+        cv.addWidget(self.conversation, 1)
+        cv.addWidget(self.composer)
+        self.placeholder = EmptyState(
+            "Your conversations",
+            "Choose a chat on the left. New WhatsApp messages appear here as they arrive once a number is connected.",
+        )
+        self.centre = QtWidgets.QStackedWidget()
+        self.centre.addWidget(self.placeholder)
+        self.centre.addWidget(self.chat_area)
+
+        # ---- right: contact ------------------------------------------------------------------------------
+        self.panel = ContactPanel(ctx)
+
+        self.splitter = QtWidgets.QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.centre)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([330, 640, 290])
+        self.splitter.setChildrenCollapsible(False)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+        # ---- wiring ----------------------------------------------------------------------------------------
+        self.list.selectionModel().currentChanged.connect(self._row_selected)
+        self.results.itemActivated.connect(self._hit_activated)
+        self.results.itemClicked.connect(self._hit_activated)
+        self._search_timer = QtCore.QTimer(self, singleShot=True, interval=200)
+        self._search_timer.timeout.connect(self._run_search)
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self.unread.toggled.connect(self._apply_filters)
+        self.mine.toggled.connect(self._apply_filters)
+        self.tag.currentIndexChanged.connect(self._apply_filters)
+        self.composer.send.connect(self._send)
+        ctx.changes.changed.connect(self._changed)
+        QtGui.QShortcut(QtGui.QKeySequence("Ctrl+F"), self, self.search.setFocus)
+
+        self._load_tags()
+        self.composer.set_quick_replies(ctx.store.quick_replies.find_all(order_by="shortcut"))
+        self.model.fetchMore(QtCore.QModelIndex())
+        QtCore.QTimer.singleShot(0, self.first_page_painted.emit)
+
+    # ---- list --------------------------------------------------------------------------------------------
+    def _load_tags(self) -> None:
+        current = self.tag.currentData()
+        self.tag.blockSignals(True)
+        self.tag.clear()
+        self.tag.addItem("All tags", None)
+        for tag in self.ctx.store.tags.find_all(order_by="name"):
+            self.tag.addItem(f"#{tag.name}", tag.name)
+        index = self.tag.findData(current)
+        self.tag.setCurrentIndex(max(0, index))
+        self.tag.blockSignals(False)
+
+    def _apply_filters(self) -> None:
+        self.model.set_filters(
+            InboxFilter(
+                unread_only=self.unread.isChecked(),
+                assigned_user_id=self.ctx.store.local_user_id if self.mine.isChecked() else None,
+                tag=self.tag.currentData(),
+            )
+        )
+        self._reselect()
+
+    def _row_selected(self, current: QtCore.QModelIndex, _previous: QtCore.QModelIndex) -> None:
+        row: InboxRow | None = current.data(RowRole) if current.isValid() else None
+        if row is not None and row.chat_id != self.chat_id:
+            self.open_chat(row.chat_id)
+
+    def _reselect(self) -> None:
+        if self.chat_id:
+            index = self.model.index_of(self.chat_id)
+            if index.isValid():
+                self.list.selectionModel().blockSignals(True)
+                self.list.setCurrentIndex(index)
+                self.list.selectionModel().blockSignals(False)
+
+    # ---- conversation --------------------------------------------------------------------------------------
+    def open_chat(self, chat_id: str, *, around: str | None = None) -> None:
+        store = self.ctx.store
+        chat = store.chats.get(chat_id)
+        contact = store.contacts.find(chat.contact_id) if chat.contact_id else None
+        self.chat_id = chat_id
+        self.header_name.setText(
+            (contact.name if contact else "") or chat.title or (contact.phone if contact else None) or "Chat"
+        )
+        self.header_sub.setText(
+            " · ".join(x for x in ((contact.phone if contact else None), *("#" + t for t in chat.tags)) if x)
+        )
+        self.chat_model.open(chat_id, around=around)
+        self.centre.setCurrentWidget(self.chat_area)
+        self.panel.show_contact(chat.contact_id)
+        self.composer.clear()
+        self._reselect()
+        if around:
+            row = self.chat_model.row_of(around)
+            if row >= 0:
+                self.conversation.scrollTo(
+                    self.chat_model.index(row), QtWidgets.QAbstractItemView.ScrollHint.PositionAtCenter
+                )
+        else:
+            self.conversation.scrollToBottom()
+        row_info = self.model.index_of(chat_id).data(RowRole)
+        if row_info is not None and row_info.unread_count:
+            self.ctx.tasks.start(
+                "Marking as read", lambda: mark_read(store, chat_id), lambda _: self.ctx.changes.announce("chats")
+            )
+        self.chat_opened.emit(chat_id)
+
+    def _maybe_load_earlier(self, value: int) -> None:
+        if value == 0 and self.chat_model.has_earlier:
+            bar = self.conversation.verticalScrollBar()
+            old_max = bar.maximum()
+            if self.chat_model.load_earlier():
+                self.conversation.doItemsLayout()
+                bar.setValue(bar.maximum() - old_max)
+
+    def _render_reply(self, reply: QuickReply) -> str:
+        contact = self.panel.contact
+        variables = contact_variables(
+            contact.name if contact else "", contact.phone if contact else None, self.ctx.business_name
+        )
+        return render(reply.body, variables)
+
+    def _send(self, text: str, as_note: bool) -> None:
+        if self.chat_id is None:
+            return
+        chat_id, store = self.chat_id, self.ctx.store
+
+        def write() -> object:
+            return add_note(store, chat_id, text) if as_note else queue_outbound(store, chat_id, text)
+
+        def done(_: object) -> None:
+            self.composer.clear()
+            self.ctx.changes.announce("notes" if as_note else "messages", "chats")
+
+        self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done)
+
+    def _changed(self, tables: frozenset[str]) -> None:
+        if tables & {"chats", "messages", "contacts"}:
+            self.model.reload()
+            self._reselect()
+        if self.chat_id and tables & {"messages", "notes"}:
+            at_bottom = (
+                self.conversation.verticalScrollBar().value() >= self.conversation.verticalScrollBar().maximum() - 4
+            )
+            self.chat_model.reload()
+            if at_bottom:
+                self.conversation.scrollToBottom()
+        if tables & {"tags"}:
+            self._load_tags()
+        if tables & {"quick_replies"}:
+            self.composer.set_quick_replies(self.ctx.store.quick_replies.find_all(order_by="shortcut"))
+
+    # ---- search --------------------------------------------------------------------------------------------
+    def _run_search(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            self.left_stack.setCurrentWidget(self.list)
+            return
+        self._search_seq += 1
+        seq = self._search_seq
+        store = self.ctx.store
+
+        def query() -> list[SearchHit]:
+            return (
+                store.search_contacts(text, limit=8)
+                + store.search_messages(text, limit=60)
+                + store.search_notes(text, limit=10)
+            )
+
+        def show(hits: list[SearchHit]) -> None:
+            if seq != self._search_seq:
+                return  # a newer search is on its way
+            self.results.clear()
+            for hit in hits:
+                item = QtWidgets.QListWidgetItem()
+                item.setData(HitRole, hit)
+                item.setData(Qt.ItemDataRole.DisplayRole, hit.snippet)
+                self.results.addItem(item)
+            self.left_stack.setCurrentWidget(self.results if hits else self.no_results)
+            self.search_finished.emit(len(hits))
+
+        self.ctx.tasks.start("Searching", query, show)
+
+    def _hit_activated(self, item: QtWidgets.QListWidgetItem) -> None:
+        hit: SearchHit = item.data(HitRole)
+        if hit.chat_id:
+            self.open_chat(hit.chat_id, around=hit.id if hit.kind == "message" else None)
+            return
+        if hit.contact_id:
+            chats = self.ctx.store.chats.find_all({"contact_id": hit.contact_id}, limit=1)
+            if chats:
+                self.open_chat(chats[0].id)
+            else:
+                self.panel.show_contact(hit.contact_id)
+
+    # ---- state ----------------------------------------------------------------------------------------------
+    def save_state(self, settings: QtCore.QSettings) -> None:
+        settings.setValue("inbox/splitter", self.splitter.saveState())
+
+    def restore_state(self, settings: QtCore.QSettings) -> None:
+        state = settings.value("inbox/splitter")
+        if isinstance(state, QtCore.QByteArray):
+            self.splitter.restoreState(state)

@@ -1,0 +1,94 @@
+"""The sections of the main window, in navigation order, each with the page that renders it.
+
+Sections whose capability arrives with a later piece of work show an honest empty state saying what they will
+hold; they never show invented data.
+"""
+
+from __future__ import annotations
+
+from app.qt import QtWidgets
+from app.ui.context import AppContext
+from app.ui.main_window import Section
+from app.ui.pages.inbox import InboxPage
+from app.ui.widgets.empty_state import EmptyState
+
+
+def _empty(title: str, body: str) -> type[QtWidgets.QWidget]:
+    class Page(EmptyState):
+        def __init__(self, ctx: AppContext) -> None:
+            super().__init__(title, body)
+
+    return Page
+
+
+def _contacts(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.contacts import ContactsPage
+
+    return ContactsPage(ctx)
+
+
+def _pipeline(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.pipeline import PipelinePage
+
+    return PipelinePage(ctx)
+
+
+def _products(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.products import ProductsPage
+
+    return ProductsPage(ctx)
+
+
+def _settings(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.settings import SettingsPage
+
+    return SettingsPage(ctx)
+
+
+SECTIONS: list[Section] = [
+    Section("inbox", "Inbox", "inbox", InboxPage),
+    Section("contacts", "Contacts", "contacts", _contacts),
+    Section("pipeline", "Pipeline", "pipeline", _pipeline),
+    Section("products", "Products & Sales", "products", _products),
+    Section(
+        "campaigns",
+        "Campaigns",
+        "campaigns",
+        _empty(
+            "Campaigns",
+            "Send a message to a filtered audience with templates and variants, paced by the same human-like "
+            "sending as your replies. This arrives together with the WhatsApp connection.",
+        ),
+    ),
+    Section(
+        "knowledge",
+        "Knowledge",
+        "knowledge",
+        _empty(
+            "Knowledge base",
+            "Import your price lists, policies and FAQs (text, Markdown, PDF) so AI drafts can cite them. This "
+            "arrives with AI replies.",
+        ),
+    ),
+    Section(
+        "agents",
+        "Agents",
+        "agents",
+        _empty(
+            "Agents",
+            "Acquisition, finance, retention and health agents that handle routine follow-ups, each switchable "
+            "and logged. They arrive after AI replies.",
+        ),
+    ),
+    Section(
+        "dashboard",
+        "Dashboard",
+        "dashboard",
+        _empty(
+            "Dashboard",
+            "Messages per day, response times, conversion and revenue charts, built from your own data once "
+            "conversations flow in.",
+        ),
+    ),
+    Section("settings", "Settings", "settings", _settings),
+]

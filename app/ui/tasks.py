@@ -1,0 +1,105 @@
+"""Running slow work off the UI thread (house rule 3).
+
+``TaskRunner.start`` runs a blocking callable (a store query, an import, a backup) on a worker thread and delivers
+its result, or a readable error, back on the main thread through a queued signal; the ``failed`` signal lets the
+main window show every error that a page does not handle itself. ``TaskRunner.run`` is the awaitable form for
+qasync coroutines. Progress reported from a worker crosses to the main thread the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from app.core.errors import ParleyError
+from app.qt import QtCore, Signal
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Progress = Callable[[int, int], None]
+
+
+def describe(exc: BaseException) -> str:
+    """A message fit for a person: typed errors carry one; anything else is summarised, details go to the log."""
+    if isinstance(exc, ParleyError):
+        return f"{exc} {exc.hint}".strip()
+    if isinstance(exc, ValueError):
+        return str(exc)
+    return f"Something went wrong: {type(exc).__name__}: {exc}"
+
+
+class TaskRunner(QtCore.QObject):
+    started = Signal(str)
+    progressed = Signal(str, int, int)
+    finished = Signal(str)
+    failed = Signal(str, str)  # task name, message for the user
+    _completed = Signal(object)  # worker thread → main thread
+
+    def __init__(self, workers: int = 2, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parley-task")
+        self._pending = 0
+        self._completed.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def idle(self) -> bool:
+        return self._pending == 0
+
+    def start(
+        self,
+        name: str,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> concurrent.futures.Future[T]:
+        """Run ``fn`` on a worker; ``on_done(result)`` or ``on_error(message)`` run later on the main thread.
+
+        Without ``on_error`` a failure is announced through ``failed`` (the main window shows it).
+        """
+        self._pending += 1
+        self.started.emit(name)
+        future = self._pool.submit(fn)
+        future.add_done_callback(lambda f: self._completed.emit((name, f, on_done, on_error)))
+        return future
+
+    def _deliver(self, packet: tuple[str, concurrent.futures.Future[Any], Any, Any]) -> None:
+        name, future, on_done, on_error = packet
+        self._pending -= 1
+        self.finished.emit(name)
+        exc = future.exception()
+        if exc is not None:
+            log.warning("task %r failed", name, exc_info=exc)
+            message = describe(exc)
+            if on_error is not None:
+                on_error(message)
+            else:
+                self.failed.emit(name, message)
+            return
+        if on_done is not None:
+            on_done(future.result())
+
+    async def run(self, name: str, fn: Callable[[], T]) -> T:
+        """Await ``fn()`` run on a worker thread (for qasync coroutines)."""
+        loop = asyncio.get_running_loop()
+        self.started.emit(name)
+        try:
+            return await loop.run_in_executor(self._pool, fn)
+        finally:
+            self.finished.emit(name)
+
+    def progress_reporter(self, name: str) -> Progress:
+        """A callable a worker may call with (done, total); the signal crosses to the main thread by itself."""
+        return lambda done, total: self.progressed.emit(name, done, total)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Block until running work finishes and deliver its results (shutdown)."""
+        deadline = QtCore.QDeadlineTimer(int(timeout * 1000))
+        while self._pending and not deadline.hasExpired():
+            QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

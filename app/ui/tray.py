@@ -1,0 +1,86 @@
+"""Tray icon with the unread count, window-title badge, and desktop notifications for new customer messages.
+
+A notification shows the sender; the message text only when the user allowed previews (off by default, so
+customers' words stay off lock screens and shared screens).
+"""
+
+from __future__ import annotations
+
+from app.core.events import Event, MessageReceived
+from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.ui.context import AppContext
+from app.ui.icons import icon
+
+
+def badge_icon(count: int) -> QtGui.QIcon:
+    pixmap = icon("app").pixmap(64, 64)
+    if count:
+        painter = QtGui.QPainter(pixmap)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QtGui.QColor("#d32f2f"))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawEllipse(QtCore.QRect(30, 0, 34, 34))
+        font = painter.font()
+        font.setPixelSize(20 if count < 100 else 15)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QtGui.QColor("#ffffff"))
+        painter.drawText(
+            QtCore.QRect(30, 0, 34, 34), Qt.AlignmentFlag.AlignCenter, str(count) if count < 100 else "99+"
+        )
+        painter.end()
+    return QtGui.QIcon(pixmap)
+
+
+class Tray(QtCore.QObject):
+    def __init__(self, ctx: AppContext, window: QtWidgets.QMainWindow) -> None:
+        super().__init__(window)
+        self.ctx = ctx
+        self.window = window
+        self.unread = 0
+        self.notified: list[tuple[str, str]] = []  # (title, body) of shown notifications, newest last
+        self.icon: QtWidgets.QSystemTrayIcon | None = None
+        if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
+            self.icon = QtWidgets.QSystemTrayIcon(badge_icon(0), window)
+            menu = QtWidgets.QMenu(window)
+            menu.addAction("Show Parley", self._show)
+            menu.addAction("Quit", QtWidgets.QApplication.quit)
+            self.icon.setContextMenu(menu)
+            self.icon.activated.connect(lambda _reason: self._show())
+            self.icon.show()
+        ctx.changes.changed.connect(self._changed)
+        ctx.changes.core_event.connect(self._event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.unread = self.ctx.store.total_unread()
+        prefix = f"({self.unread}) " if self.unread else ""
+        self.window.setWindowTitle(f"{prefix}{self.ctx.business_name} — Parley")
+        if self.icon is not None:
+            self.icon.setIcon(badge_icon(self.unread))
+            self.icon.setToolTip(f"Parley — {self.unread} unread" if self.unread else "Parley")
+
+    def _changed(self, tables: frozenset[str]) -> None:
+        if tables & {"chats", "messages"}:
+            self.refresh()
+
+    def _event(self, event: Event) -> None:
+        if not isinstance(event, MessageReceived) or not self.ctx.settings.get("notifications.desktop"):
+            return
+        if self.window.isActiveWindow():
+            return
+        store = self.ctx.store
+        message = store.messages.find(event.message_id)
+        contact = store.contacts.find(event.contact_id) if event.contact_id else None
+        title = (contact.name or contact.phone or "Customer") if contact else "New message"
+        body = (
+            (message.body if message else "") if self.ctx.settings.get("notifications.show_preview") else "New message"
+        )
+        self.notified.append((title, body))
+        if self.icon is not None:
+            self.icon.showMessage(title, body, badge_icon(self.unread), 6000)
+
+    def _show(self) -> None:
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()

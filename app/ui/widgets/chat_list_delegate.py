@@ -1,0 +1,138 @@
+"""Paints one chat in the list: avatar initials, name, time, last message with its ticks, unread badge, tags."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.store.inbox import InboxRow
+from app.ui import theme
+from app.ui.models.inbox_model import RowRole
+
+ROW_HEIGHT = 68
+AVATAR = 42
+_AVATAR_COLORS = ["#e57373", "#f06292", "#ba68c8", "#7986cb", "#4fc3f7", "#4db6ac", "#81c784", "#ffb74d", "#a1887f"]
+TICKS = {"queued": "🕓", "typing": "…", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "⚠"}
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.replace("+", " ").split() if p[:1].isalnum()]
+    if not parts:
+        return "?"
+    if len(parts) == 1:
+        return parts[0][:2].upper() if not parts[0][0].isdigit() else parts[0][-2:]
+    return (parts[0][0] + parts[-1][0]).upper()
+
+
+def avatar_color(key: str) -> QtGui.QColor:
+    digest = hashlib.blake2s(key.encode(), digest_size=2).digest()
+    return QtGui.QColor(_AVATAR_COLORS[int.from_bytes(digest, "big") % len(_AVATAR_COLORS)])
+
+
+def short_time(when: datetime, now: datetime | None = None) -> str:
+    local = when.astimezone()
+    now = (now or datetime.now().astimezone()).astimezone()
+    if local.date() == now.date():
+        return local.strftime("%H:%M")
+    delta = (now.date() - local.date()).days
+    if delta == 1:
+        return "Yesterday"
+    if delta < 7:
+        return local.strftime("%a")
+    if local.year == now.year:
+        return local.strftime("%d %b")
+    return local.strftime("%d/%m/%y")
+
+
+def paint_avatar(painter: QtGui.QPainter, rect: QtCore.QRect, name: str, key: str) -> None:
+    painter.save()
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(avatar_color(key))
+    painter.drawEllipse(rect)
+    font = painter.font()
+    font.setBold(True)
+    font.setPixelSize(max(10, rect.height() // 3))
+    painter.setFont(font)
+    painter.setPen(QtGui.QColor("#ffffff"))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, initials(name))
+    painter.restore()
+
+
+class ChatListDelegate(QtWidgets.QStyledItemDelegate):
+    def sizeHint(
+        self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
+    ) -> QtCore.QSize:  # noqa: N802, E501
+        return QtCore.QSize(option.rect.width(), ROW_HEIGHT)
+
+    def paint(
+        self,
+        painter: QtGui.QPainter,
+        option: QtWidgets.QStyleOptionViewItem,
+        index: QtCore.QModelIndex | QtCore.QPersistentModelIndex,
+    ) -> None:
+        row: InboxRow | None = index.data(RowRole)
+        if row is None:
+            return
+        c = theme.colors()
+        rect = option.rect
+        state = option.state
+        painter.save()
+        selected = bool(state & QtWidgets.QStyle.StateFlag.State_Selected)
+        hovered = bool(state & QtWidgets.QStyle.StateFlag.State_MouseOver)
+        if selected or hovered:
+            painter.fillRect(rect, QtGui.QColor(c.surface_alt))
+        if selected:
+            painter.fillRect(QtCore.QRect(rect.left(), rect.top(), 3, rect.height()), QtGui.QColor(c.accent))
+        pad = 12
+        avatar = QtCore.QRect(rect.left() + pad, rect.top() + (ROW_HEIGHT - AVATAR) // 2, AVATAR, AVATAR)
+        paint_avatar(painter, avatar, row.display_name, row.chat_id)
+
+        left = avatar.right() + 12
+        right = rect.right() - pad
+        base = QtGui.QFont(option.font)
+        name_font = QtGui.QFont(base)
+        name_font.setBold(row.unread_count > 0)
+        name_font.setPointSizeF(base.pointSizeF() + 0.5)
+        time_text = short_time(row.last_activity_at)
+        painter.setFont(base)
+        fm = painter.fontMetrics()
+        time_width = fm.horizontalAdvance(time_text)
+        painter.setPen(QtGui.QColor(c.accent if row.unread_count else c.muted))
+        painter.drawText(QtCore.QRect(right - time_width, rect.top() + 12, time_width, fm.height()), 0, time_text)
+
+        painter.setFont(name_font)
+        painter.setPen(QtGui.QColor(c.text))
+        name_w = right - time_width - 8 - left
+        title = ("📌 " if row.pinned else "") + row.display_name
+        name_rect = QtCore.QRect(left, rect.top() + 11, name_w, painter.fontMetrics().height())
+        painter.drawText(name_rect, 0, painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, name_w))
+
+        painter.setFont(base)
+        fm = painter.fontMetrics()
+        line2 = rect.top() + 36
+        badge_w = 0
+        if row.unread_count:
+            text = str(row.unread_count) if row.unread_count < 1000 else "999+"
+            badge_w = max(20, fm.horizontalAdvance(text) + 10)
+            badge = QtCore.QRect(right - badge_w, line2 - 1, badge_w, 20)
+            painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QtGui.QColor(c.badge))
+            painter.drawRoundedRect(badge, 10, 10)
+            painter.setPen(QtGui.QColor(c.accent_text))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        preview = (row.last_message_body or "").replace("\n", " ")
+        if row.last_message_direction == "out" and row.last_message_status:
+            preview = f"{TICKS.get(row.last_message_status, '')} {preview}"
+        if row.tags:
+            preview = f"{' '.join('#' + t for t in row.tags[:2])}  {preview}"
+        width = right - left - (badge_w + 8 if badge_w else 0)
+        painter.setPen(QtGui.QColor(c.muted))
+        painter.drawText(
+            QtCore.QRect(left, line2, width, fm.height()), 0, fm.elidedText(preview, Qt.TextElideMode.ElideRight, width)
+        )
+        painter.setPen(QtGui.QColor(c.border))
+        painter.drawLine(left, rect.bottom(), rect.right(), rect.bottom())
+        painter.restore()

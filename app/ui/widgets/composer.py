@@ -1,0 +1,150 @@
+"""The message composer: multi-line, Ctrl+Enter (or Enter, per setting) sends, ``/`` opens quick replies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.core.models import QuickReply
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+
+
+class ComposerEdit(QtWidgets.QPlainTextEdit):
+    send_requested = Signal()
+    slash_typed = Signal(str)  # the text after "/" while the draft starts with it
+    popup_key = Signal(int)  # up / down / enter / escape while the quick-reply popup is open
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.enter_sends = False
+        self.popup_open = False
+        self.setPlaceholderText("Type a message — Ctrl+Enter to send, / for quick replies")
+        self.setTabChangesFocus(True)
+        self.textChanged.connect(self._text_changed)
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 - Qt override
+        key = event.key()
+        if self.popup_open and key in (
+            Qt.Key.Key_Up,
+            Qt.Key.Key_Down,
+            Qt.Key.Key_Return,
+            Qt.Key.Key_Enter,
+            Qt.Key.Key_Escape,
+        ):
+            self.popup_key.emit(key)
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if ctrl or (self.enter_sends and not shift):
+                self.send_requested.emit()
+                return
+        super().keyPressEvent(event)
+
+    def _text_changed(self) -> None:
+        text = self.toPlainText()
+        if text.startswith("/") and "\n" not in text:
+            self.slash_typed.emit(text[1:])
+        elif self.popup_open:
+            self.slash_typed.emit("\x00")  # close
+
+
+class Composer(QtWidgets.QFrame):
+    """Composer + note toggle + send button, with a quick-reply popup."""
+
+    send = Signal(str, bool)  # text, as internal note
+
+    def __init__(self, render_reply: Callable[[QuickReply], str], parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("header")
+        self.render_reply = render_reply
+        self.replies: list[QuickReply] = []
+        self.edit = ComposerEdit()
+        self.edit.setFixedHeight(78)
+        self.note_toggle = QtWidgets.QCheckBox("Internal note")
+        self.note_toggle.setToolTip("Notes stay inside your team and are never sent to the customer.")
+        self.send_button = QtWidgets.QPushButton("Send")
+        self.send_button.setObjectName("primary")
+        self.send_button.setToolTip("Send (Ctrl+Enter)")
+        self.popup = QtWidgets.QListWidget(self)
+        self.popup.setWindowFlags(Qt.WindowType.ToolTip)
+        self.popup.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.popup.hide()
+
+        side = QtWidgets.QVBoxLayout()
+        side.addWidget(self.note_toggle)
+        side.addStretch(1)
+        side.addWidget(self.send_button)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addWidget(self.edit, 1)
+        layout.addLayout(side)
+
+        self.edit.send_requested.connect(self._send)
+        self.send_button.clicked.connect(self._send)
+        self.edit.slash_typed.connect(self._filter_replies)
+        self.edit.popup_key.connect(self._popup_key)
+        self.popup.itemClicked.connect(lambda item: self._insert(item))
+        self.note_toggle.toggled.connect(self._mode_changed)
+
+    def _mode_changed(self, note: bool) -> None:
+        self.send_button.setText("Add note" if note else "Send")
+        self.edit.setPlaceholderText(
+            "Write an internal note — only your team sees it"
+            if note
+            else "Type a message — Ctrl+Enter to send, / for quick replies"
+        )
+
+    def _send(self) -> None:
+        text = self.edit.toPlainText()
+        if text.strip():
+            self.send.emit(text, self.note_toggle.isChecked())
+
+    def clear(self) -> None:
+        self.edit.clear()
+        self.note_toggle.setChecked(False)
+
+    # ---- quick replies ---------------------------------------------------------------------------------------
+    def set_quick_replies(self, replies: list[QuickReply]) -> None:
+        self.replies = replies
+
+    def _filter_replies(self, typed: str) -> None:
+        if typed == "\x00":
+            self._close_popup()
+            return
+        needle = typed.lower()
+        matches = [r for r in self.replies if needle in r.shortcut.lower().lstrip("/") or needle in r.title.lower()]
+        self.popup.clear()
+        for reply in matches[:8]:
+            item = QtWidgets.QListWidgetItem(f"/{reply.shortcut.lstrip('/')}  —  {reply.title or reply.body[:40]}")
+            item.setData(Qt.ItemDataRole.UserRole, reply)
+            self.popup.addItem(item)
+        if not matches:
+            self._close_popup()
+            return
+        self.popup.setCurrentRow(0)
+        pos = self.edit.mapToGlobal(QtCore.QPoint(0, 0))
+        height = min(8, len(matches)) * 26 + 6
+        self.popup.setGeometry(pos.x(), pos.y() - height - 4, max(320, self.edit.width() // 2), height)
+        self.popup.show()
+        self.edit.popup_open = True
+
+    def _popup_key(self, key: int) -> None:
+        if key == Qt.Key.Key_Escape:
+            self._close_popup()
+        elif key == Qt.Key.Key_Up:
+            self.popup.setCurrentRow(max(0, self.popup.currentRow() - 1))
+        elif key == Qt.Key.Key_Down:
+            self.popup.setCurrentRow(min(self.popup.count() - 1, self.popup.currentRow() + 1))
+        elif self.popup.currentItem() is not None:
+            self._insert(self.popup.currentItem())
+
+    def _insert(self, item: QtWidgets.QListWidgetItem) -> None:
+        reply: QuickReply = item.data(Qt.ItemDataRole.UserRole)
+        self._close_popup()
+        self.edit.setPlainText(self.render_reply(reply))
+        self.edit.moveCursor(QtGui.QTextCursor.MoveOperation.End)
+        self.edit.setFocus()
+
+    def _close_popup(self) -> None:
+        self.popup.hide()
+        self.edit.popup_open = False

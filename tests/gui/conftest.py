@@ -1,0 +1,38 @@
+"""GUI fixtures: a real workspace (SQLCipher) behind the same AppContext the app builds, on the offscreen platform.
+
+Qt warnings fail the test (``qt_log_level_fail`` in pyproject.toml); waits are on conditions, never sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.core.events import Event
+from app.core.settings import Settings
+from app.qt import QtWidgets
+from app.store.store import Store
+from app.store.workspaces import Workspaces
+from app.ui import theme
+from app.ui.context import AppContext, Changes
+from app.ui.startup import OpenWorkspace
+from app.ui.tasks import TaskRunner
+
+
+@pytest.fixture
+def ctx(qapp: QtWidgets.QApplication, store: Store, workspaces: Workspaces, workspace_id: str) -> Iterator[AppContext]:
+    theme.apply(qapp, "light")
+    changes = Changes()
+    store.bus.subscribe(Event, changes.forward)
+    tasks = TaskRunner()
+    opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
+    yield AppContext(store, tasks, Settings(store.settings), workspaces, opened, changes)
+    tasks.drain()
+    tasks.shutdown()
+
+
+def wait_idle(qtbot: QtBot, ctx: AppContext, timeout: int = 15000) -> None:
+    """Wait until every task started so far has delivered its result on the main thread."""
+    qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=timeout)

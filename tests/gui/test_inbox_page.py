@@ -1,0 +1,223 @@
+"""The inbox as a user drives it: open a chat, send, search and jump, notes, quick replies, unread, paging."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pytestqt.qtbot import QtBot
+
+from app.core.events import MessageReceived
+from app.core.models import Chat
+from app.qt import Qt, QtCore, QtWidgets
+from app.store.store import Store
+from app.ui.context import AppContext
+from app.ui.models.inbox_model import PAGE
+from app.ui.pages.inbox import InboxPage
+from app.ui.tray import Tray
+from tests.gui.conftest import wait_idle
+from tests.support.graph import AT
+
+
+def seed_chat(store: Store, name: str, bodies: list[str], start: int = 0) -> Chat:
+    contact = store.contacts.create(name=name, phone=f"+3460000{start:04d}")
+    chat = store.chats.create(contact_id=contact.id)
+    for i, body in enumerate(bodies):
+        store.messages.create(
+            chat_id=chat.id,
+            direction="in" if i % 2 == 0 else "out",
+            body=body,
+            sent_at=AT + timedelta(minutes=start + i),
+        )
+    return chat
+
+
+def make_page(qtbot: QtBot, ctx: AppContext) -> InboxPage:
+    page = InboxPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
+def select(page: InboxPage, chat_id: str) -> None:
+    page.list.setCurrentIndex(page.model.index_of(chat_id))
+
+
+def test_list_shows_chats_newest_first_and_opens_one(qtbot: QtBot, ctx: AppContext) -> None:
+    seed_chat(ctx.store, "Older", ["hi"], start=0)
+    newer = seed_chat(ctx.store, "Newer", ["hello", "welcome!", "price of the red bag?"], start=50)
+    page = make_page(qtbot, ctx)
+    assert [page.model.row(i).display_name for i in range(page.model.rowCount())] == ["Newer", "Older"]
+    select(page, newer.id)
+    assert page.chat_id == newer.id
+    assert page.header_name.text() == "Newer"
+    texts = [page.chat_model.item(i).text for i in range(page.chat_model.rowCount())]
+    assert texts[1:] == ["hello", "welcome!", "price of the red bag?"]
+    assert page.chat_model.item(0).kind == "day"
+    assert page.panel.name.text() == "Newer"
+
+
+def test_opening_an_unread_chat_marks_it_read(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Unread", ["one", "reply", "two"])
+    page = make_page(qtbot, ctx)
+    assert page.model.row(0).unread_count == 1, "only what came after our reply"
+    select(page, chat.id)
+    qtbot.waitUntil(lambda: page.model.row(0).unread_count == 0, timeout=10000)
+    assert ctx.store.total_unread() == 0
+
+
+def test_ctrl_enter_queues_the_message(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Buyer", ["Do you deliver?"])
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    page.composer.edit.setFocus()
+    qtbot.keyClicks(page.composer.edit, "Yes, tomorrow before noon.")
+    qtbot.keyClick(page.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, ctx)
+    [queued] = ctx.store.messages.send_queue()
+    assert (queued.chat_id, queued.body, queued.status, queued.direction) == (
+        chat.id,
+        "Yes, tomorrow before noon.",
+        "queued",
+        "out",
+    )
+    assert queued.author_user_id == ctx.store.local_user_id
+    qtbot.waitUntil(lambda: page.composer.edit.toPlainText() == "")
+    last = page.chat_model.item(page.chat_model.rowCount() - 1)
+    assert (last.text, last.status) == ("Yes, tomorrow before noon.", "queued")
+    assert page.model.row(0).last_message_status == "queued"
+
+
+def test_plain_enter_makes_a_new_line(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Buyer", ["hi"])
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    qtbot.keyClicks(page.composer.edit, "line one")
+    qtbot.keyClick(page.composer.edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(page.composer.edit, "line two")
+    assert page.composer.edit.toPlainText() == "line one\nline two"
+    assert ctx.store.messages.send_queue() == []
+
+
+def test_internal_note_is_not_queued(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Buyer", ["hi"])
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    page.composer.note_toggle.setChecked(True)
+    qtbot.keyClicks(page.composer.edit, "VIP, offer free shipping")
+    page.composer.send_button.click()
+    wait_idle(qtbot, ctx)
+    assert ctx.store.messages.send_queue() == []
+    [note] = ctx.store.notes.find_all({"chat_id": chat.id})
+    assert note.body == "VIP, offer free shipping"
+    qtbot.waitUntil(lambda: any(page.chat_model.item(i).kind == "note" for i in range(page.chat_model.rowCount())))
+
+
+def test_slash_opens_quick_replies_with_variables(qtbot: QtBot, ctx: AppContext) -> None:
+    ctx.store.quick_replies.create(shortcut="thanks", title="Thank you", body="Thanks {first_name}! — {business}")
+    chat = seed_chat(ctx.store, "Maria Lopez", ["hi"])
+    page = make_page(qtbot, ctx)
+    page.composer.set_quick_replies(ctx.store.quick_replies.find_all())
+    select(page, chat.id)
+    page.composer.edit.setFocus()
+    qtbot.keyClicks(page.composer.edit, "/tha")
+    qtbot.waitUntil(page.composer.popup.isVisible)
+    qtbot.keyClick(page.composer.edit, Qt.Key.Key_Return)
+    assert page.composer.edit.toPlainText() == "Thanks Maria! — Acme Boutique"
+    assert not page.composer.popup.isVisible()
+
+
+def test_search_finds_a_message_and_opens_it(qtbot: QtBot, ctx: AppContext) -> None:
+    target = seed_chat(ctx.store, "Needle", ["hello", "do you have the turquoise scarf?"] + ["filler"] * 200, start=0)
+    seed_chat(ctx.store, "Other", ["nothing here"], start=900)
+    page = make_page(qtbot, ctx)
+    page.chat_model.page = 20
+    with qtbot.waitSignal(page.search_finished, timeout=10000):
+        qtbot.keyClicks(page.search, "turquoise")
+    assert page.left_stack.currentWidget() is page.results
+    item = page.results.item(0)
+    hit = item.data(Qt.ItemDataRole.UserRole + 20)
+    assert hit.kind == "message" and ("turquoise", True) in hit.segments
+    page.results.itemClicked.emit(item)
+    assert page.chat_id == target.id
+    row = page.chat_model.row_of(hit.id)
+    assert row >= 0, "history was loaded back far enough to show the hit"
+    assert page.chat_model.highlight_id == hit.id
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.left_stack.currentWidget() is page.list)
+
+
+def test_search_without_matches_says_so(qtbot: QtBot, ctx: AppContext) -> None:
+    seed_chat(ctx.store, "A", ["hello"])
+    page = make_page(qtbot, ctx)
+    with qtbot.waitSignal(page.search_finished, timeout=10000):
+        qtbot.keyClicks(page.search, "zzzqqq")
+    assert page.left_stack.currentWidget() is page.no_results
+
+
+def test_list_fetches_incrementally(qtbot: QtBot, ctx: AppContext) -> None:
+    store = ctx.store
+    with store.db.transaction():
+        for i in range(PAGE + 37):
+            seed_chat(store, f"C{i:03d}", ["x"], start=i)
+    page = make_page(qtbot, ctx)
+    assert page.model.rowCount() == PAGE
+    assert page.model.canFetchMore(QtCore.QModelIndex())
+    page.list.scrollToBottom()
+    qtbot.waitUntil(lambda: page.model.rowCount() == PAGE + 37)
+    assert not page.model.canFetchMore(QtCore.QModelIndex())
+    assert len({page.model.row(i).chat_id for i in range(page.model.rowCount())}) == PAGE + 37
+
+
+def test_filters_unread_and_mine(qtbot: QtBot, ctx: AppContext) -> None:
+    seed_chat(ctx.store, "Answered", ["q", "a"], start=0)
+    unread = seed_chat(ctx.store, "Waiting", ["q"], start=10)
+    ctx.store.chats.update(
+        seed_chat(ctx.store, "Mine", ["q", "a"], start=20).id, assigned_user_id=ctx.store.local_user_id
+    )
+    page = make_page(qtbot, ctx)
+    page.unread.click()
+    assert [page.model.row(i).chat_id for i in range(page.model.rowCount())] == [unread.id]
+    page.unread.click()
+    page.mine.click()
+    assert [page.model.row(i).display_name for i in range(page.model.rowCount())] == ["Mine"]
+
+
+def test_contact_panel_edit_persists(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Old Name", ["hi"])
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    page.panel.name.setText("New Name")
+    page.panel.tags.setText("vip, wholesale")
+    page.panel.fields.insertRow(0)
+    page.panel.fields.setItem(0, 0, QtWidgets.QTableWidgetItem("size"))
+    page.panel.fields.setItem(0, 1, QtWidgets.QTableWidgetItem("M"))
+    page.panel.save_button.click()
+    wait_idle(qtbot, ctx)
+    contact = ctx.store.contacts.get(chat.contact_id or "")
+    assert (contact.name, contact.tags, contact.custom_fields) == ("New Name", ["vip", "wholesale"], {"size": "M"})
+    qtbot.waitUntil(lambda: page.model.row(0).display_name == "New Name")
+
+
+def test_new_inbound_message_notifies_and_counts(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Night Owl", ["first"])
+    window = QtWidgets.QMainWindow()
+    qtbot.addWidget(window)
+    tray = Tray(ctx, window)
+    assert tray.unread == 1 and window.windowTitle().startswith("(1)")
+    message = ctx.store.messages.create(
+        chat_id=chat.id, direction="in", body="are you open?", sent_at=AT + timedelta(hours=1)
+    )
+    ctx.store.emit(
+        MessageReceived(org_id=ctx.store.org_id, chat_id=chat.id, message_id=message.id, contact_id=chat.contact_id)
+    )
+    qtbot.waitUntil(lambda: tray.unread == 2)
+    assert tray.notified == [("Night Owl", "New message")]  # no preview by default
+    ctx.settings.set("notifications.show_preview", True)
+    message = ctx.store.messages.create(chat_id=chat.id, direction="in", body="hello?", sent_at=AT + timedelta(hours=2))
+    ctx.store.emit(
+        MessageReceived(org_id=ctx.store.org_id, chat_id=chat.id, message_id=message.id, contact_id=chat.contact_id)
+    )
+    qtbot.waitUntil(lambda: len(tray.notified) == 2)
+    assert tray.notified[-1] == ("Night Owl", "hello?")

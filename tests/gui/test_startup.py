@@ -1,0 +1,97 @@
+"""First run and unlocking, through the real dialogs and the real workspace code."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from app.store.workspaces import Workspaces
+from app.ui.dialogs.create_workspace import CreateWorkspaceDialog
+from app.ui.dialogs.unlock import UnlockDialog
+from app.ui.startup import OpenWorkspace, StartupFlow
+from app.ui.tasks import TaskRunner
+
+PASS = "tangerine submarine 42"
+
+
+def start(workspaces: Workspaces) -> tuple[StartupFlow, list[OpenWorkspace]]:
+    flow = StartupFlow(workspaces, TaskRunner())
+    opened: list[OpenWorkspace] = []
+    flow.opened.connect(opened.append)
+    flow.start()
+    return flow, opened
+
+
+def fill_create(dialog: CreateWorkspaceDialog, qtbot: QtBot, passphrase: str | None) -> None:
+    qtbot.keyClicks(dialog.business, "Lumen Boutique")
+    qtbot.keyClicks(dialog.owner, "Ana")
+    if passphrase is not None:
+        dialog.use_passphrase.setChecked(True)
+        qtbot.keyClicks(dialog.passphrase, passphrase)
+        qtbot.keyClicks(dialog.confirm, passphrase)
+    dialog.create_button.click()
+
+
+def test_first_run_creates_a_keyring_workspace(qtbot: QtBot, workspaces: Workspaces) -> None:
+    flow, opened = start(workspaces)
+    dialog = flow.dialog
+    assert isinstance(dialog, CreateWorkspaceDialog)
+    qtbot.addWidget(dialog)
+    assert dialog.use_keyring.isEnabled() and dialog.use_keyring.isChecked()
+    fill_create(dialog, qtbot, None)
+    qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    [workspace] = opened
+    assert workspace.header.name == "Lumen Boutique"
+    assert workspace.header.key.mode == "keyring"
+    assert [u.name for u in workspace.store.users.find_all()] == ["Ana"]
+    workspace.store.close()
+
+
+def test_first_run_validates_before_creating(qtbot: QtBot, workspaces: Workspaces) -> None:
+    flow, opened = start(workspaces)
+    dialog = flow.dialog
+    assert isinstance(dialog, CreateWorkspaceDialog)
+    qtbot.addWidget(dialog)
+    dialog.create_button.click()
+    assert "business" in dialog.error.text()
+    qtbot.keyClicks(dialog.business, "X")
+    qtbot.keyClicks(dialog.owner, "Y")
+    dialog.use_passphrase.setChecked(True)
+    qtbot.keyClicks(dialog.passphrase, "short")
+    dialog.create_button.click()
+    assert "at least 8" in dialog.error.text()
+    qtbot.keyClicks(dialog.passphrase, "-and-longer")
+    qtbot.keyClicks(dialog.confirm, "something else")
+    dialog.create_button.click()
+    assert "differ" in dialog.error.text()
+    assert workspaces.available() == [] and opened == []
+
+
+def test_unlock_wrong_then_right_passphrase(qtbot: QtBot, workspaces: Workspaces) -> None:
+    store = workspaces.create("Lumen Boutique", "Ana", passphrase=PASS)
+    store.contacts.create(name="Kept safe")
+    store.close()
+    flow, opened = start(workspaces)
+    dialog = flow.dialog
+    assert isinstance(dialog, UnlockDialog)
+    qtbot.addWidget(dialog)
+    assert dialog.name.text() == "Lumen Boutique"
+    qtbot.keyClicks(dialog.passphrase, "tangerine submarine 43")
+    dialog.unlock_button.click()
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=15000)
+    assert "not right" in dialog.error.text()
+    assert dialog.unlock_button.isEnabled()
+    assert opened == []
+    dialog.passphrase.clear()
+    qtbot.keyClicks(dialog.passphrase, PASS)
+    dialog.unlock_button.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    assert [c.name for c in opened[0].store.contacts.find_all()] == ["Kept safe"]
+    opened[0].store.close()
+
+
+def test_keyring_workspace_opens_without_a_prompt(qtbot: QtBot, workspaces: Workspaces) -> None:
+    workspaces.create("Lumen Boutique", "Ana").close()
+    flow, opened = start(workspaces)
+    assert flow.dialog is None
+    qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    opened[0].store.close()
