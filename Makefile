@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest system-deps venv bench seed clean
+.PHONY: run test lint typecheck pytest system-deps venv bench demo-data screenshots clean
 
 run: $(STAMP) system-deps
 	$(PY) -m app $(ARGS)
@@ -37,10 +37,15 @@ system-deps:
 # Benchmarks print their figures; see docs/benchmarks.md.
 bench: $(STAMP)
 	$(PY) bench/store_bench.py $(ARGS)
+	$(PY) bench/startup_bench.py $(ARGS)
 
-# A demo workspace: make seed ARGS="--chats 10000 --messages 500000"
-seed: $(STAMP)
-	$(PY) -m app.store.seed $(ARGS)
+# A demo workspace from the seed generator (passphrase from PARLEY_PASSPHRASE when there is no secure keyring)
+demo-data: $(STAMP)
+	$(PY) -m app.store.seed --chats 10000 --messages 500000 --seed 1 $(ARGS)
+
+# The real windows under Xvfb, light and dark: build/screenshots/*.png
+screenshots: $(STAMP) system-deps
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/screenshots.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache

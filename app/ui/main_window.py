@@ -37,15 +37,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.nav.setFixedWidth(210)
         self.nav.setIconSize(QtCore.QSize(18, 18))
         self.stack = QtWidgets.QStackedWidget()
+        # Pages are built on first visit: start-up pays only for the inbox.
         self.pages: dict[str, QtWidgets.QWidget] = {}
+        self._sections = sections
         self._keys: list[str] = []
         for section in sections:
-            item = QtWidgets.QListWidgetItem(icon(section.icon), section.title)
-            self.nav.addItem(item)
-            page = section.build(ctx)
-            page.setObjectName(f"page-{section.key}")
-            self.stack.addWidget(page)
-            self.pages[section.key] = page
+            self.nav.addItem(QtWidgets.QListWidgetItem(icon(section.icon), section.title))
+            self.stack.addWidget(QtWidgets.QWidget())
             self._keys.append(section.key)
         self.nav.currentRowChanged.connect(self._switch)
 
@@ -79,6 +77,22 @@ class MainWindow(QtWidgets.QMainWindow):
     # ---- sections --------------------------------------------------------------------------------------------
     def show_section(self, key: str) -> QtWidgets.QWidget:
         self.nav.setCurrentRow(self._keys.index(key))
+        return self.page(key)
+
+    def page(self, key: str) -> QtWidgets.QWidget:
+        """The page of ``key``, built now if it was not visited yet."""
+        if key not in self.pages:
+            row = self._keys.index(key)
+            page = self._sections[row].build(self.ctx)
+            page.setObjectName(f"page-{key}")
+            placeholder = self.stack.widget(row)
+            self.stack.insertWidget(row, page)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self.pages[key] = page
+            restore = getattr(page, "restore_state", None)
+            if callable(restore):
+                restore(self._qsettings())
         return self.pages[key]
 
     def current_section(self) -> str:
@@ -87,6 +101,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _switch(self, row: int) -> None:
         if row < 0:
             return
+        self.page(self._keys[row])
         self.stack.setCurrentIndex(row)
         self.section_changed.emit(self._keys[row])
 
@@ -132,11 +147,3 @@ class MainWindow(QtWidgets.QMainWindow):
             if callable(save):
                 save(settings)
         super().closeEvent(event)
-
-
-def restore_page_states(window: MainWindow) -> None:
-    settings = QtCore.QSettings("Parley", "Parley")
-    for page in window.pages.values():
-        restore = getattr(page, "restore_state", None)
-        if callable(restore):
-            restore(settings)

@@ -1,0 +1,127 @@
+"""``make screenshots``: the real app's windows under Xvfb on a seeded workspace, one PNG per screen and theme.
+
+It builds the windows with the same code the app runs (startup dialogs, ``bootstrap.open_main_window``) on the
+xcb platform, and grabs them from the X server, so the PNGs show what a person would see. Output:
+``build/screenshots/<theme>-<nn>-<screen>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.core.events import Event  # noqa: E402
+from app.core.settings import Settings  # noqa: E402
+from app.qt import QtCore, QtGui, QtWidgets  # noqa: E402
+from app.store.keyring_vault import KeyringVault  # noqa: E402
+from app.store.keys import KdfParams  # noqa: E402
+from app.store.seed import populate  # noqa: E402
+from app.store.workspaces import Workspaces  # noqa: E402
+from app.ui import theme  # noqa: E402
+from app.ui.context import AppContext, Changes  # noqa: E402
+from app.ui.dialogs.create_workspace import CreateWorkspaceDialog  # noqa: E402
+from app.ui.dialogs.unlock import UnlockDialog  # noqa: E402
+from app.ui.main_window import MainWindow  # noqa: E402
+from app.ui.pages.inbox import InboxPage  # noqa: E402
+from app.ui.sections import SECTIONS  # noqa: E402
+from app.ui.startup import OpenWorkspace  # noqa: E402
+from app.ui.tasks import TaskRunner  # noqa: E402
+
+PASS = "screenshot passphrase"
+
+
+def settle(app: QtWidgets.QApplication, ms: int = 250) -> None:
+    deadline = QtCore.QDeadlineTimer(ms)
+    while not deadline.hasExpired():
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+
+def grab(app: QtWidgets.QApplication, widget: QtWidgets.QWidget, path: Path) -> None:
+    widget.show()
+    widget.raise_()
+    widget.activateWindow()
+    settle(app)
+    screen = widget.screen() or app.primaryScreen()
+    pixmap = screen.grabWindow(widget.winId())
+    if pixmap.isNull() or pixmap.width() < 10:
+        pixmap = widget.grab()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(path)):
+        raise SystemExit(f"could not write {path}")
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=str(ROOT / "build" / "screenshots"))
+    parser.add_argument("--chats", type=int, default=400)
+    parser.add_argument("--messages", type=int, default=12000)
+    args = parser.parse_args()
+    out = Path(args.out)
+    if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
+        raise SystemExit("run under Xvfb with the xcb platform: make screenshots")
+
+    app = QtWidgets.QApplication(sys.argv)
+    app.setApplicationName("Parley")
+    from keyring.backends import null
+
+    with tempfile.TemporaryDirectory(prefix="parley-shots-") as tmp:
+        home = Path(tmp)
+        # No secure keyring on a build machine: the passphrase path is the one shown (and exercised).
+        workspaces = Workspaces(home, KeyringVault(null.Keyring()), kdf=KdfParams(time_cost=1, memory_kib=16384))
+        store = workspaces.create("Lumen Boutique", "Alex Morgan", passphrase=PASS)
+        workspace_id = store.meta("workspace_id") or ""
+        report = populate(store, chats=args.chats, messages=args.messages, seed=7)
+        print(f"seeded {report.chats} chats, {report.messages} messages")
+        tasks = TaskRunner()
+        changes = Changes()
+        store.bus.subscribe(Event, changes.forward)
+        opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
+        ctx = AppContext(store, tasks, Settings(store.settings), workspaces, opened, changes)
+
+        for mode in ("light", "dark"):
+            theme.apply(app, mode)
+            create = CreateWorkspaceDialog(keyring_available=False, keyring_name="keyring.backends.fail.Keyring")
+            create.business.setText("Lumen Boutique")
+            create.owner.setText("Alex Morgan")
+            grab(app, create, out / f"{mode}-01-create-workspace.png")
+            create.close()
+            unlock = UnlockDialog(workspaces.available())
+            unlock.show_error("That passphrase is not right for this workspace. Check the passphrase and try again.")
+            grab(app, unlock, out / f"{mode}-02-unlock-error.png")
+            unlock.close()
+
+            ctx.settings.set("appearance.theme", mode)
+            window = MainWindow(ctx, SECTIONS)
+            window.resize(1360, 840)
+            inbox = window.pages["inbox"]
+            assert isinstance(inbox, InboxPage)
+            first = inbox.model.row(0)
+            inbox.open_chat(first.chat_id)
+            grab(app, window, out / f"{mode}-03-inbox.png")
+            inbox.search.setText("delivery")
+            inbox._run_search()
+            tasks.drain()
+            settle(app, 400)
+            grab(app, window, out / f"{mode}-04-inbox-search.png")
+            inbox.search.clear()
+            for number, section in enumerate(SECTIONS[1:], start=5):
+                window.show_section(section.key)
+                grab(app, window, out / f"{mode}-{number:02d}-{section.key}.png")
+            window.close()
+            window.deleteLater()
+            settle(app, 100)
+        tasks.drain()
+        tasks.shutdown()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
