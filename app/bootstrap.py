@@ -18,13 +18,17 @@ import qasync
 from app import logs
 from app.core.events import Event
 from app.core.settings import Settings
-from app.qt import QtCore, QtWidgets
+from app.qt import QtCore, QtGui, QtWidgets
 from app.store.keyring_vault import KeyringVault
 from app.store.paths import resolve_home
+from app.store.switcher import SwitchTarget
 from app.store.workspaces import Workspaces
 from app.ui import theme
 from app.ui.context import AppContext, Changes
 from app.ui.main_window import MainWindow
+from app.ui.pages.contacts import ContactsPage
+from app.ui.pages.inbox import InboxPage
+from app.ui.quick_switcher import install_quick_switcher
 from app.ui.sections import SECTIONS
 from app.ui.startup import OpenWorkspace, StartupFlow
 from app.ui.tasks import TaskRunner
@@ -55,8 +59,46 @@ def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow
     viewport = getattr(inbox, "list", None)
     if isinstance(viewport, QtWidgets.QAbstractScrollArea):
         window.ready_probe = FirstPaint(viewport.viewport(), window)  # type: ignore[attr-defined]
+    install_quick_switcher(window, ctx, lambda target: go_to(window, target))
+    window.shortcut_guard = ShortcutGuard(  # type: ignore[attr-defined]
+        window, QtCore.QKeyCombination(QtCore.Qt.KeyboardModifier.ControlModifier, QtCore.Qt.Key.Key_K)
+    )
     window.show()
     return window
+
+
+def go_to(window: MainWindow, target: SwitchTarget) -> None:
+    """Open what the quick switcher picked: a chat in the inbox, a contact, or a deal's pipeline."""
+    if target.kind == "chat" and target.chat_id:
+        inbox = window.show_section("inbox")
+        if isinstance(inbox, InboxPage):
+            inbox.open_chat(target.chat_id)
+    elif target.kind == "contact":
+        contacts = window.show_section("contacts")
+        if isinstance(contacts, ContactsPage):
+            contacts.select_contact(target.id)
+    elif target.kind == "deal":
+        window.show_section("pipeline")
+
+
+class ShortcutGuard(QtCore.QObject):
+    """Lets an app-wide shortcut win over a text field's own binding (Ctrl+K deletes to line end in Qt's edits)."""
+
+    def __init__(self, window: QtWidgets.QMainWindow, combination: QtCore.QKeyCombination) -> None:
+        super().__init__(window)
+        self._window = window
+        self._combo = combination.toCombined()
+        app = QtWidgets.QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.ShortcutOverride and isinstance(event, QtGui.QKeyEvent):
+            combined = event.keyCombination().toCombined()
+            if combined == self._combo and isinstance(watched, QtWidgets.QWidget) and watched.window() is self._window:
+                event.ignore()
+                return True  # the edit never claims the key, so the window's shortcut fires
+        return False
 
 
 class FirstPaint(QtCore.QObject):
@@ -67,7 +109,7 @@ class FirstPaint(QtCore.QObject):
         self._target = target
         target.installEventFilter(self)
 
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         if watched is self._target and event.type() == QtCore.QEvent.Type.Paint:
             self._target.removeEventFilter(self)
             QtCore.QTimer.singleShot(0, self._ready)

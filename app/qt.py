@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("QT_API", "pyside6")
 
-from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
-from PySide6.QtCore import Qt, Signal, Slot  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import Qt, Signal, Slot
 
-__all__ = ["QtCore", "QtGui", "QtWidgets", "Qt", "Signal", "Slot"]
+__all__ = ["Qt", "QtCore", "QtGui", "QtWidgets", "Signal", "Slot"]

@@ -136,7 +136,7 @@ def model_figures(home: Path) -> tuple[float, float, float, int]:
     from app.qt import Qt, QtCore, QtWidgets
     from app.store.keyring_vault import KeyringVault
     from app.store.workspaces import Workspaces
-    from app.ui.models.inbox_model import RowRole, InboxModel
+    from app.ui.models.inbox_model import InboxModel, RowRole
 
     _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     workspaces = Workspaces(home, KeyringVault(FileKeyring()))

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.events import Event  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
-from app.qt import QtCore, QtGui, QtWidgets  # noqa: E402
+from app.qt import QtCore, QtWidgets  # noqa: E402
 from app.store.keyring_vault import KeyringVault  # noqa: E402
 from app.store.keys import KdfParams  # noqa: E402
 from app.store.seed import populate  # noqa: E402
@@ -37,9 +37,9 @@ PASS = "screenshot passphrase"
 
 
 def settle(app: QtWidgets.QApplication, ms: int = 250) -> None:
-    deadline = QtCore.QDeadlineTimer(ms)
-    while not deadline.hasExpired():
-        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 def grab(app: QtWidgets.QApplication, widget: QtWidgets.QWidget, path: Path) -> None:

@@ -10,7 +10,7 @@ debian_packages=(
   libxcb1 libx11-6 libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0
   libxcb-xkb1 libxkbcommon0 libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libfreetype6 libglib2.0-0
-  libdbus-1-3 fonts-dejavu-core
+  libdbus-1-3 fonts-dejavu-core fonts-noto-core fonts-noto-color-emoji
   postgresql
 )
 

@@ -137,5 +137,5 @@ class Settings:
         self._storage.set(key, BY_KEY[key].validate(value))
 
     def reset(self, key: str) -> None:
-        BY_KEY[key]  # noqa: B018 - unknown keys raise KeyError
+        BY_KEY[key]
         self._storage.delete(key)

@@ -33,6 +33,10 @@ class Database:
         self._reader_count = 0
         self._max_readers = max_readers
         self._reader_lock = threading.Lock()
+        # Readers in use, and a gate that holds new ones back while rekey / restore swap the connections.
+        self._readers_idle = threading.Condition(self._reader_lock)
+        self._readers_in_use = 0
+        self._readers_paused = False
         self._all_readers: list[Connection] = []
         self._closed = False
         self._after_commit: list[Callable[[], None]] = []
@@ -124,23 +128,46 @@ class Database:
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            self._readers.put(conn)
+            self._release_reader(conn)
 
     def _acquire_reader(self) -> Connection:
-        if self._closed:
-            raise RuntimeError("database is closed")
-        try:
-            return self._readers.get_nowait()
-        except queue.Empty:
-            pass
         with self._reader_lock:
+            while self._readers_paused:
+                self._readers_idle.wait()
+            if self._closed:
+                raise RuntimeError("database is closed")
+            self._readers_in_use += 1
+            try:
+                return self._readers.get_nowait()
+            except queue.Empty:
+                pass
             if self._reader_count < self._max_readers:
                 self._reader_count += 1
-                conn = sqlcipher.connect(self.path, self._key)
-                sqlcipher.configure(conn, writer=False)
+                try:
+                    conn = sqlcipher.connect(self.path, self._key)
+                    sqlcipher.configure(conn, writer=False)
+                except BaseException:
+                    self._reader_count -= 1
+                    self._readers_in_use -= 1
+                    raise
                 self._all_readers.append(conn)
                 return conn
-        return self._readers.get(timeout=30)
+        try:
+            return self._readers.get(timeout=30)
+        except queue.Empty:
+            with self._reader_lock:
+                self._readers_in_use -= 1
+                self._readers_idle.notify_all()
+            raise
+
+    def _release_reader(self, conn: Connection) -> None:
+        with self._reader_lock:
+            self._readers_in_use -= 1
+            if conn in self._all_readers:
+                self._readers.put(conn)
+            else:
+                conn.close()  # closed and replaced while it was out (rekey, restore)
+            self._readers_idle.notify_all()
 
     def _translated(self, exc: sqlcipher.DatabaseError) -> BaseException:
         if sqlcipher.is_not_a_database(exc):
@@ -149,17 +176,34 @@ class Database:
 
     # ---- maintenance -----------------------------------------------------------------------------------------
     def close_readers(self) -> None:
+        """Close every idle reader; readers in use are closed when they come back."""
         with self._reader_lock:
-            for conn in self._all_readers:
-                conn.close()
+            while True:
+                try:
+                    self._readers.get_nowait().close()
+                except queue.Empty:
+                    break
             self._all_readers.clear()
             self._reader_count = 0
-            self._readers = queue.LifoQueue()
+
+    @contextmanager
+    def _readers_quiesced(self) -> Iterator[None]:
+        """Hold new reads back and wait for reads in flight to finish (rekey and restore change the key/file)."""
+        with self._reader_lock:
+            self._readers_paused = True
+            while self._readers_in_use:
+                self._readers_idle.wait()
+        try:
+            self.close_readers()
+            yield
+        finally:
+            with self._reader_lock:
+                self._readers_paused = False
+                self._readers_idle.notify_all()
 
     def rekey(self, new_key: bytes) -> None:
         """Re-encrypt every page under ``new_key``. Readers are closed first and reopen with the new key."""
-        with self._write_lock:
-            self.close_readers()
+        with self._write_lock, self._readers_quiesced():
             sqlcipher.rekey(self._writer, new_key)
             self._key = new_key
             self.checkpoint()
@@ -192,8 +236,7 @@ class Database:
         If the new file does not open, the old one is put back and the error raised: a failed restore loses
         nothing.
         """
-        with self._write_lock:
-            self.close_readers()
+        with self._write_lock, self._readers_quiesced():
             self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._writer.close()
             os.replace(self.path, keep_previous)
@@ -243,8 +286,7 @@ class Database:
     def close(self) -> None:
         if self._closed:
             return
-        with self._write_lock:
-            self.close_readers()
+        with self._write_lock, self._readers_quiesced():
             try:
                 self._writer.execute("PRAGMA optimize")
             except sqlcipher.DatabaseError:

@@ -123,8 +123,8 @@ def search_contacts(db: Database, org_id: str, text: str, *, limit: int = 50) ->
         # Trigram index: every word matches anywhere inside name, phone, e-mail or tags.
         query = " ".join(f'"{t}"' for t in tokens)
         sql = f"""
-            SELECT ct.id, ct.name, highlight(contacts_fts, 0, '{_OPEN}', '{_CLOSE}'),
-                   highlight(contacts_fts, 1, '{_OPEN}', '{_CLOSE}'), ct.updated_at
+            SELECT ct.id, ct.name, coalesce(highlight(contacts_fts, 0, '{_OPEN}', '{_CLOSE}'), ''),
+                   coalesce(highlight(contacts_fts, 1, '{_OPEN}', '{_CLOSE}'), ''), ct.updated_at
             FROM contacts_fts f JOIN contacts ct ON ct.rid = f.rowid
             WHERE contacts_fts MATCH ? AND ct.org_id = ?
             ORDER BY f.rank LIMIT ?

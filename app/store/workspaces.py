@@ -185,6 +185,18 @@ class Workspaces:
         write_header(paths.header, header.model_copy(update={"key": pending, "pending_key": None}))
         self._forget_old_key(header.workspace_id, old, pending)
 
+    def rename(self, store: Store, workspace_id: str, name: str) -> WorkspaceHeader:
+        """Rename the business: the org row (which syncs) and the header (unlock screen, backups) together."""
+        name = name.strip()
+        if not name:
+            raise ValueError("The business name cannot be empty.")
+        paths = self.paths(workspace_id)
+        header = read_header(paths.header)
+        store.orgs.update(store.org_id, name=name)
+        renamed = header.model_copy(update={"name": name})
+        write_header(paths.header, renamed)
+        return renamed
+
     # ---- change the key --------------------------------------------------------------------------------------
     def change_protection(self, store: Store, workspace_id: str, *, new_passphrase: str | None) -> None:
         """Re-encrypt the workspace under a new key: a new passphrase, or (``None``) a fresh key in the keyring.

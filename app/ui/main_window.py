@@ -42,7 +42,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._sections = sections
         self._keys: list[str] = []
         for section in sections:
-            self.nav.addItem(QtWidgets.QListWidgetItem(icon(section.icon), section.title))
+            item = QtWidgets.QListWidgetItem(icon(section.icon), section.title)
+            item.setSizeHint(QtCore.QSize(0, 40))  # stylesheet padding does not grow an item's size hint
+            self.nav.addItem(item)
             self.stack.addWidget(QtWidgets.QWidget())
             self._keys.append(section.key)
         self.nav.currentRowChanged.connect(self._switch)
@@ -87,8 +89,9 @@ class MainWindow(QtWidgets.QMainWindow):
             page.setObjectName(f"page-{key}")
             placeholder = self.stack.widget(row)
             self.stack.insertWidget(row, page)
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
+            if placeholder is not None:
+                self.stack.removeWidget(placeholder)
+                placeholder.deleteLater()
             self.pages[key] = page
             restore = getattr(page, "restore_state", None)
             if callable(restore):
@@ -139,7 +142,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if isinstance(saved, QtCore.QByteArray):
             self.restoreGeometry(saved)
 
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         settings = self._qsettings()
         settings.setValue("window/geometry", self.saveGeometry())
         for page in self.pages.values():

@@ -97,9 +97,12 @@ class TaskRunner(QtCore.QObject):
 
     def drain(self, timeout: float = 30.0) -> None:
         """Block until running work finishes and deliver its results (shutdown)."""
-        deadline = QtCore.QDeadlineTimer(int(timeout * 1000))
-        while self._pending and not deadline.hasExpired():
-            QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        if not self._pending:
+            return
+        loop = QtCore.QEventLoop()
+        self.finished.connect(lambda _name: loop.quit() if not self._pending else None)
+        QtCore.QTimer.singleShot(int(timeout * 1000), loop.quit)
+        loop.exec()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -110,7 +110,7 @@ def _stylesheet(c: Colors) -> str:
     return f"""
     QListWidget#nav {{ background: {c.surface}; border: none; border-right: 1px solid {c.border};
                        padding-top: 8px; outline: 0; }}
-    QListWidget#nav::item {{ padding: 9px 14px; margin: 1px 8px; border-radius: 6px; color: {c.text}; }}
+    QListWidget#nav::item {{ padding: 0px 10px; margin: 2px 8px; border-radius: 6px; color: {c.text}; }}
     QListWidget#nav::item:selected {{ background: {c.accent}; color: {c.accent_text}; }}
     QListWidget#nav::item:hover:!selected {{ background: {c.surface_alt}; }}
     QLabel#pageTitle {{ font-size: 18px; font-weight: 600; }}
@@ -124,7 +124,7 @@ def _stylesheet(c: Colors) -> str:
     QPushButton#primary {{ background: {c.accent}; color: {c.accent_text}; border: none; border-radius: 6px;
                            padding: 7px 16px; font-weight: 600; }}
     QPushButton#primary:disabled {{ background: {c.border}; color: {c.muted}; }}
-    QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox {{ border: 1px solid {c.border}; border-radius: 6px;
+    QLineEdit, QPlainTextEdit, QTextEdit {{ border: 1px solid {c.border}; border-radius: 6px;
                            padding: 5px 8px; background: {c.surface}; }}
     QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 1px solid {c.accent}; }}
     QStatusBar {{ background: {c.surface}; border-top: 1px solid {c.border}; }}

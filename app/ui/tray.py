@@ -61,7 +61,7 @@ class Tray(QtCore.QObject):
             self.icon.setToolTip(f"Parley — {self.unread} unread" if self.unread else "Parley")
 
     def _changed(self, tables: frozenset[str]) -> None:
-        if tables & {"chats", "messages"}:
+        if tables & {"chats", "messages", "orgs"}:
             self.refresh()
 
     def _event(self, event: Event) -> None:

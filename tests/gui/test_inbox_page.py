@@ -138,7 +138,8 @@ def test_search_finds_a_message_and_opens_it(qtbot: QtBot, ctx: AppContext) -> N
     assert page.left_stack.currentWidget() is page.results
     item = page.results.item(0)
     hit = item.data(Qt.ItemDataRole.UserRole + 20)
-    assert hit.kind == "message" and ("turquoise", True) in hit.segments
+    assert hit.kind == "message"
+    assert ("turquoise", True) in hit.segments
     page.results.itemClicked.emit(item)
     assert page.chat_id == target.id
     row = page.chat_model.row_of(hit.id)
@@ -205,7 +206,8 @@ def test_new_inbound_message_notifies_and_counts(qtbot: QtBot, ctx: AppContext) 
     window = QtWidgets.QMainWindow()
     qtbot.addWidget(window)
     tray = Tray(ctx, window)
-    assert tray.unread == 1 and window.windowTitle().startswith("(1)")
+    assert tray.unread == 1
+    assert window.windowTitle().startswith("(1)")
     message = ctx.store.messages.create(
         chat_id=chat.id, direction="in", body="are you open?", sent_at=AT + timedelta(hours=1)
     )

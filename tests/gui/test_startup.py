@@ -36,7 +36,8 @@ def test_first_run_creates_a_keyring_workspace(qtbot: QtBot, workspaces: Workspa
     dialog = flow.dialog
     assert isinstance(dialog, CreateWorkspaceDialog)
     qtbot.addWidget(dialog)
-    assert dialog.use_keyring.isEnabled() and dialog.use_keyring.isChecked()
+    assert dialog.use_keyring.isEnabled()
+    assert dialog.use_keyring.isChecked()
     fill_create(dialog, qtbot, None)
     qtbot.waitUntil(lambda: bool(opened), timeout=15000)
     [workspace] = opened
@@ -63,7 +64,8 @@ def test_first_run_validates_before_creating(qtbot: QtBot, workspaces: Workspace
     qtbot.keyClicks(dialog.confirm, "something else")
     dialog.create_button.click()
     assert "differ" in dialog.error.text()
-    assert workspaces.available() == [] and opened == []
+    assert workspaces.available() == []
+    assert opened == []
 
 
 def test_unlock_wrong_then_right_passphrase(qtbot: QtBot, workspaces: Workspaces) -> None:

@@ -25,7 +25,7 @@ class InboxModel(QtCore.QAbstractListModel):
         self._exhausted = False
 
     # ---- Qt model interface ----------------------------------------------------------------------------------
-    def rowCount(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex, role: int = 0) -> Any:
@@ -40,10 +40,10 @@ class InboxModel(QtCore.QAbstractListModel):
             return row.contact_phone or row.display_name
         return None
 
-    def canFetchMore(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> bool:  # noqa: N802
+    def canFetchMore(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> bool:
         return not parent.isValid() and not self._exhausted
 
-    def fetchMore(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> None:  # noqa: N802
+    def fetchMore(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> None:
         if parent.isValid() or self._exhausted:
             return
         after = self._rows[-1].cursor if self._rows else None

@@ -49,7 +49,7 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
 
     def sizeHint(
         self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
-    ) -> QtCore.QSize:  # noqa: N802, E501
+    ) -> QtCore.QSize:
         item: ChatItem | None = index.data(ItemRole)
         width = self._width(option)
         if item is None:

@@ -63,7 +63,7 @@ def paint_avatar(painter: QtGui.QPainter, rect: QtCore.QRect, name: str, key: st
 class ChatListDelegate(QtWidgets.QStyledItemDelegate):
     def sizeHint(
         self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
-    ) -> QtCore.QSize:  # noqa: N802, E501
+    ) -> QtCore.QSize:
         return QtCore.QSize(option.rect.width(), ROW_HEIGHT)
 
     def paint(

@@ -21,7 +21,7 @@ class ComposerEdit(QtWidgets.QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.textChanged.connect(self._text_changed)
 
-    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
         key = event.key()
         if self.popup_open and key in (
             Qt.Key.Key_Up,

@@ -58,8 +58,11 @@ class ContactPanel(QtWidgets.QFrame):
 
         self.deals = QtWidgets.QListWidget()
         self.deals.setMaximumHeight(90)
+        self.deals.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.deals.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.notes = QtWidgets.QListWidget()
         self.notes.setWordWrap(True)
+        self.notes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.body = QtWidgets.QWidget()
         inner = QtWidgets.QVBoxLayout(self.body)

@@ -15,12 +15,19 @@ class EmptyState(QtWidgets.QWidget):
         text.setObjectName("emptyBody")
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setMaximumWidth(460)
+        # A fixed width lets the label compute its wrapped height; an alignment flag in addWidget would not.
+        text.setFixedWidth(480)
+        column = QtWidgets.QVBoxLayout()
+        column.addWidget(heading)
+        column.addSpacing(6)
+        column.addWidget(text)
+        row = QtWidgets.QHBoxLayout()
+        row.addStretch(1)
+        row.addLayout(column)
+        row.addStretch(1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(heading, alignment=Qt.AlignmentFlag.AlignHCenter)
-        layout.addSpacing(6)
-        layout.addWidget(text, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(2)
         self.title = heading
         self.body = text

@@ -13,7 +13,7 @@ HitRole = Qt.ItemDataRole.UserRole + 20
 class SearchResultDelegate(QtWidgets.QStyledItemDelegate):
     def sizeHint(
         self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
-    ) -> QtCore.QSize:  # noqa: N802, E501
+    ) -> QtCore.QSize:
         return QtCore.QSize(option.rect.width(), 58)
 
     def paint(

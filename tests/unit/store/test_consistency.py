@@ -57,7 +57,10 @@ def test_derived_state_matches_recomputation(store: Store, seed: int) -> None:
             store.contacts.update(c.id, name=" ".join(rng.choices(WORDS, k=2)))
 
     with store.db.transaction() as conn:
-        columns = "chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, message_count"
+        columns = (
+            "chat_rid, visible, pinned, last_activity_at, last_message_rid, last_outbound_at, unread_count, "
+            "message_count"
+        )
         kept = conn.execute(f"SELECT {columns} FROM chat_stats ORDER BY chat_rid").fetchall()
         computed = conn.execute(f"SELECT {columns} FROM chat_stats_computed ORDER BY chat_rid").fetchall()
         assert kept == computed

@@ -10,6 +10,7 @@ from app.store.repository import Repository
 from app.store.sqlcipher import IntegrityError
 from app.store.store import Store
 from app.store.tables import SYNCED_MODELS
+from app.store.workspaces import Workspaces
 from tests.support.graph import AT, build_graph, new_row_fields
 
 
@@ -55,6 +56,15 @@ def test_org_row(store: Store) -> None:
     assert org.name == "Acme Boutique"
     store.orgs.update(org.id, timezone="Europe/Madrid")
     assert store.orgs.get(org.id).timezone == "Europe/Madrid"
+
+
+def test_rename_updates_org_and_header(store: Store, workspaces: Workspaces, workspace_id: str) -> None:
+    header = workspaces.rename(store, workspace_id, "  Lumen Atelier ")
+    assert header.name == "Lumen Atelier"
+    assert workspaces.header(workspace_id).name == "Lumen Atelier"
+    assert store.orgs.get(store.org_id).name == "Lumen Atelier"
+    with pytest.raises(ValueError, match="empty"):
+        workspaces.rename(store, workspace_id, "  ")
 
 
 def test_workspace_starts_as_one_org_with_owner_and_pipeline(store: Store) -> None:

@@ -105,6 +105,13 @@ def test_contacts_by_name_part_phone_part_and_tag(store: Store) -> None:
     assert store.search_contacts("dubois") == []
 
 
+def test_contact_without_phone_or_name(store: Store) -> None:
+    no_phone = store.contacts.create(name="Phoneless Person")
+    no_name = store.contacts.create(phone="+4477001122")
+    assert [h.id for h in store.search_contacts("Phoneless")] == [no_phone.id]
+    assert [h.id for h in store.search_contacts("77001")] == [no_name.id]
+
+
 def test_notes(store: Store) -> None:
     g = build_graph(store)
     note = store.notes.create(body="Customer prefers delivery after 6pm", contact_id=g.contact.id)

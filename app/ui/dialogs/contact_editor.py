@@ -1,0 +1,317 @@
+"""Creating and editing one contact, and merging two that turn out to be the same person.
+
+Input is checked in the dialog (phone to E.164-ish digits, a plausible e-mail) so mistakes are explained where
+they were typed; the write runs on a worker. A phone number another contact already has is the usual sign of a
+duplicate, so the editor offers to open that contact instead of silently creating a second one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from app.core.events import ContactCreated
+from app.core.models import Contact
+from app.qt import QtWidgets, Signal
+from app.store.contacts_csv import LIFECYCLES, find_or_create_company, normalise_phone, valid_email
+from app.store.merge import MergeReport, merge_contacts
+from app.ui.context import AppContext
+from app.ui.format import money
+
+Answer = Literal["open", "save", "cancel"]
+
+
+@dataclass
+class _Outcome:
+    saved_id: str | None = None
+    duplicate: Contact | None = None
+
+
+class ContactEditorDialog(QtWidgets.QDialog):
+    saved = Signal(str)  # contact id
+
+    def __init__(self, ctx: AppContext, contact_id: str | None = None, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.contact: Contact | None = None
+        self.setMinimumWidth(460)
+
+        self.heading = QtWidgets.QLabel()
+        self.heading.setObjectName("pageTitle")
+        self.name = QtWidgets.QLineEdit(placeholderText="Full name")
+        self.phone = QtWidgets.QLineEdit(placeholderText="+49 176 1234567")
+        self.email = QtWidgets.QLineEdit(placeholderText="Optional")
+        self.company = QtWidgets.QLineEdit(placeholderText="Optional; created if new")
+        self.lifecycle = QtWidgets.QComboBox()
+        for stage in LIFECYCLES:
+            self.lifecycle.addItem(stage.capitalize(), stage)
+        self.score = QtWidgets.QSpinBox(maximum=100)
+        self.tags = QtWidgets.QLineEdit(placeholderText="comma, separated")
+        form = QtWidgets.QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Phone", self.phone)
+        form.addRow("E-mail", self.email)
+        form.addRow("Company", self.company)
+        form.addRow("Stage", self.lifecycle)
+        form.addRow("Lead score", self.score)
+        form.addRow("Tags", self.tags)
+
+        self.fields = QtWidgets.QTableWidget(0, 2)
+        self.fields.setHorizontalHeaderLabels(["Field", "Value"])
+        self.fields.horizontalHeader().setStretchLastSection(True)
+        self.fields.verticalHeader().hide()
+        self.fields.setMaximumHeight(140)
+        add_field = QtWidgets.QPushButton("Add field")
+        add_field.clicked.connect(lambda: self.add_field("", ""))
+        remove_field = QtWidgets.QPushButton("Remove field")
+        remove_field.clicked.connect(lambda: self.fields.removeRow(self.fields.currentRow()))
+        field_buttons = QtWidgets.QHBoxLayout()
+        field_buttons.addWidget(add_field)
+        field_buttons.addWidget(remove_field)
+        field_buttons.addStretch(1)
+
+        self.error = QtWidgets.QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.save_button = QtWidgets.QPushButton("Save")
+        self.save_button.setObjectName("primary")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        cancel = QtWidgets.QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.save_button)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addLayout(form)
+        layout.addWidget(QtWidgets.QLabel("Custom fields"))
+        layout.addWidget(self.fields)
+        layout.addLayout(field_buttons)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        self.load(contact_id)
+
+    def load(self, contact_id: str | None) -> None:
+        store = self.ctx.store
+        self.contact = c = store.contacts.get(contact_id) if contact_id else None
+        self.setWindowTitle("Edit contact" if c else "New contact")
+        self.heading.setText((c.name or c.phone or "Unnamed contact") if c else "New contact")
+        company = store.companies.find(c.company_id, include_deleted=True) if c and c.company_id else None
+        self.name.setText(c.name if c else "")
+        self.phone.setText(c.phone or "" if c else "")
+        self.email.setText(c.email or "" if c else "")
+        self.company.setText(company.name if company else "")
+        self.lifecycle.setCurrentIndex(LIFECYCLES.index(c.lifecycle) if c else 0)
+        self.score.setValue(c.lead_score if c else 0)
+        self.tags.setText(", ".join(c.tags) if c else "")
+        self.fields.setRowCount(0)
+        for key, value in (c.custom_fields if c else {}).items():
+            self.add_field(key, value if isinstance(value, str) else str(value))
+        self.show_error("")
+
+    def add_field(self, key: str, value: str) -> None:
+        row = self.fields.rowCount()
+        self.fields.insertRow(row)
+        self.fields.setItem(row, 0, QtWidgets.QTableWidgetItem(key))
+        self.fields.setItem(row, 1, QtWidgets.QTableWidgetItem(value))
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        self.save_button.setEnabled(True)
+
+    def _custom_fields(self) -> dict[str, Any]:
+        old = self.contact.custom_fields if self.contact else {}
+        values: dict[str, Any] = {}
+        for r in range(self.fields.rowCount()):
+            key_item, value_item = self.fields.item(r, 0), self.fields.item(r, 1)
+            key = key_item.text().strip() if key_item else ""
+            text = value_item.text() if value_item else ""
+            if key:
+                # A value that was not text (a number from an import) keeps its type unless it was edited.
+                values[key] = old[key] if key in old and str(old[key]) == text else text
+        return values
+
+    def changes(self) -> dict[str, Any]:
+        """The validated fields to write; raises ValueError with a message for the person typing."""
+        name = self.name.text().strip()
+        phone = normalise_phone(self.phone.text())
+        if not name and not phone:
+            raise ValueError("Enter a name or a phone number.")
+        email = self.email.text().strip() or None
+        if email and not valid_email(email):
+            raise ValueError(f"{email!r} does not look like an e-mail address (name@example.com).")
+        tags: list[str] = []
+        for tag in (t.strip().lstrip("#") for t in self.tags.text().split(",")):
+            if tag and tag not in tags:
+                tags.append(tag)
+        return {
+            "name": name,
+            "phone": phone,
+            "email": email,
+            "lifecycle": self.lifecycle.currentData(),
+            "lead_score": self.score.value(),
+            "tags": tags,
+            "custom_fields": self._custom_fields(),
+        }
+
+    def ask_duplicate(self, other: Contact) -> Answer:
+        """Another contact has this phone: open it instead, save anyway, or go back (replaceable in tests)."""
+        box = QtWidgets.QMessageBox(self)
+        box.setIcon(QtWidgets.QMessageBox.Icon.Question)
+        box.setWindowTitle("Possible duplicate")
+        box.setText(f"{other.name or 'Another contact'} already has the phone number {other.phone}.")
+        box.setInformativeText("Open that contact instead, or save this one anyway?")
+        open_button = box.addButton("Open existing", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        save_button = box.addButton("Save anyway", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return "open" if clicked is open_button else "save" if clicked is save_button else "cancel"
+
+    def save(self, *, allow_duplicate: bool = False) -> None:
+        try:
+            fields = self.changes()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        self.save_button.setEnabled(False)
+        store, contact_id = self.ctx.store, self.contact.id if self.contact else None
+        company = self.company.text().strip()
+        # Only a phone that is new for this contact is checked: an old duplicate should not nag on every save.
+        phone: str | None = fields["phone"]
+        check = bool(phone) and not allow_duplicate and (self.contact is None or phone != self.contact.phone)
+
+        def write() -> _Outcome:
+            with store.db.transaction():
+                if check:
+                    others = [c for c in store.contacts.find_all({"phone": phone}, limit=2) if c.id != contact_id]
+                    if others:
+                        return _Outcome(duplicate=others[0])
+                fields["company_id"] = find_or_create_company(store, company) if company else None
+                if contact_id:
+                    return _Outcome(saved_id=store.contacts.update(contact_id, **fields).id)
+                created = store.contacts.create(**fields)
+                store.emit(ContactCreated(org_id=store.org_id, contact_id=created.id))
+                return _Outcome(saved_id=created.id)
+
+        self.ctx.tasks.start("Saving the contact", write, self._written, self.show_error)
+
+    def _written(self, outcome: _Outcome) -> None:
+        if outcome.duplicate is not None:
+            self.save_button.setEnabled(True)
+            answer = self.ask_duplicate(outcome.duplicate)
+            if answer == "open":
+                self.load(outcome.duplicate.id)
+            elif answer == "save":
+                self.save(allow_duplicate=True)
+            return
+        assert outcome.saved_id is not None
+        self.saved.emit(outcome.saved_id)
+        self.ctx.changes.announce("contacts", "companies", "chats")
+        self.accept()
+
+
+class MergeContactsDialog(QtWidgets.QDialog):
+    """Two contacts side by side; the one kept receives everything of the other, which is then removed."""
+
+    merged = Signal(str)  # the kept contact's id
+
+    ROWS = ("Name", "Phone", "E-mail", "Company", "Stage", "Tags", "Lead score", "Lifetime value", "Added")
+
+    def __init__(self, ctx: AppContext, a: Contact, b: Contact, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.contacts = (a, b)
+        self.report: MergeReport | None = None
+        self.setWindowTitle("Merge contacts")
+        self.setMinimumWidth(560)
+        heading = QtWidgets.QLabel("Merge two contacts")
+        heading.setObjectName("pageTitle")
+        intro = QtWidgets.QLabel(
+            "Choose the contact to keep. The other one's chats, notes, deals and sales move to it, its details fill "
+            "the kept contact's empty fields, tags are combined, and it is then removed."
+        )
+        intro.setObjectName("muted")
+        intro.setWordWrap(True)
+
+        self.keep_a = QtWidgets.QRadioButton("Keep this one")
+        self.keep_b = QtWidgets.QRadioButton("Keep this one")
+        (self.keep_a if a.created_at <= b.created_at else self.keep_b).setChecked(True)
+        grid = QtWidgets.QGridLayout()
+        grid.addWidget(self.keep_a, 0, 1)
+        grid.addWidget(self.keep_b, 0, 2)
+        for column, contact in ((1, a), (2, b)):
+            for row, text in enumerate(self._values(contact), start=1):
+                label = QtWidgets.QLabel(text)
+                label.setWordWrap(True)
+                grid.addWidget(label, row, column)
+        for row, title in enumerate(self.ROWS, start=1):
+            label = QtWidgets.QLabel(title)
+            label.setObjectName("muted")
+            grid.addWidget(label, row, 0)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 1)
+
+        self.error = QtWidgets.QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.merge_button = QtWidgets.QPushButton("Merge")
+        self.merge_button.setObjectName("primary")
+        self.merge_button.clicked.connect(self.merge)
+        cancel = QtWidgets.QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.merge_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(intro)
+        layout.addLayout(grid)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+
+    def _values(self, c: Contact) -> list[str]:
+        company = self.ctx.store.companies.find(c.company_id) if c.company_id else None
+        return [
+            c.name or "—",
+            c.phone or "—",
+            c.email or "—",
+            company.name if company else "—",
+            c.lifecycle.capitalize(),
+            ", ".join(c.tags) or "—",
+            str(c.lead_score),
+            money(c.lifetime_value_minor, c.currency),
+            f"{c.created_at.astimezone():%d %b %Y}",
+        ]
+
+    @property
+    def keep_and_merge(self) -> tuple[Contact, Contact]:
+        a, b = self.contacts
+        return (a, b) if self.keep_a.isChecked() else (b, a)
+
+    def merge(self) -> None:
+        keep, gone = self.keep_and_merge
+        store = self.ctx.store
+        self.merge_button.setEnabled(False)
+        self.error.hide()
+
+        def failed(message: str) -> None:
+            self.error.setText(message)
+            self.error.show()
+            self.merge_button.setEnabled(True)
+
+        self.ctx.tasks.start("Merging contacts", lambda: merge_contacts(store, keep.id, gone.id), self._done, failed)
+
+    def _done(self, report: MergeReport) -> None:
+        self.report = report
+        self.merged.emit(report.keep_id)
+        self.ctx.changes.announce("contacts", "chats", "notes", "deals", "sales", "campaign_recipients")
+        self.accept()

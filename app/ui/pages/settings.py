@@ -1,0 +1,390 @@
+"""Settings: a form rendered from the declared schema (``app.core.settings.SETTINGS``), plus workspace and security.
+
+Every declared setting gets one editor chosen by its kind, with its help text underneath, and is saved the moment it
+changes; a value the schema refuses is shown next to the field and not saved. Adding a setting to the schema adds
+it here with no UI code. The Workspace and Security sections hold what is not a preference: the business name (the
+org row), where the data lives, how the key is protected, and backup, restore and passphrase changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from app.core.settings import SECTIONS, SETTINGS, Setting
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from app.ui import theme
+from app.ui.context import AppContext
+from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, business_name, human_size
+from app.ui.dialogs.change_passphrase import ChangePassphraseDialog, protection_text
+
+_INT = re.compile(r"[+-]?\d+")
+_INT_LIMIT = 2**31 - 1
+
+
+class IntBox(QtWidgets.QSpinBox):
+    """A spin box that lets an out-of-range number be typed and reports it (``refused``) instead of clamping it.
+
+    The value itself stays within range: on Enter or focus-out the typed number is reported and the box returns to
+    its previous value, so the page can say why.
+    """
+
+    refused = Signal(int)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:
+        _wheel_when_focused(self, event, super().wheelEvent)
+
+    def validate(self, text: str, pos: int) -> tuple[QtGui.QValidator.State, str, int]:
+        state, text, pos = super().validate(text, pos)
+        if state == QtGui.QValidator.State.Invalid and _INT.fullmatch(text.strip()):
+            state = QtGui.QValidator.State.Intermediate  # keep the keystroke; fixup() reports it
+        return state, text, pos
+
+    def fixup(self, text: str) -> str:
+        value = text.strip()
+        if _INT.fullmatch(value) and not self.minimum() <= int(value) <= self.maximum():
+            self.refused.emit(int(value))
+        return super().fixup(text)
+
+
+class ChoiceBox(QtWidgets.QComboBox):
+    """A combo box that leaves the mouse wheel to the scrolling page unless it has focus."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:
+        _wheel_when_focused(self, event, super().wheelEvent)
+
+
+def _wheel_when_focused(
+    widget: QtWidgets.QWidget, event: QtGui.QWheelEvent, handle: Callable[[QtGui.QWheelEvent], None]
+) -> None:
+    """Scrolling the page over a field must not change the setting (a theme flipping mid-scroll, say)."""
+    if widget.hasFocus():
+        handle(event)
+    else:
+        event.ignore()  # passes on to the scroll area
+
+
+def _muted(text: str, name: str = "muted") -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    return label
+
+
+def _card(title: str) -> tuple[QtWidgets.QFrame, QtWidgets.QVBoxLayout, QtWidgets.QHBoxLayout]:
+    card = QtWidgets.QFrame()
+    card.setObjectName("card")
+    layout = QtWidgets.QVBoxLayout(card)
+    layout.setContentsMargins(18, 14, 18, 16)
+    layout.setSpacing(8)
+    heading = QtWidgets.QLabel(title)
+    heading.setObjectName("emptyTitle")
+    top = QtWidgets.QHBoxLayout()
+    top.addWidget(heading)
+    top.addStretch(1)
+    layout.addLayout(top)
+    return card, layout, top
+
+
+class SettingsPage(QtWidgets.QWidget):
+    def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.editors: dict[str, QtWidgets.QWidget] = {}
+        self.errors: dict[str, QtWidgets.QLabel] = {}
+        self.resets: dict[str, QtWidgets.QToolButton] = {}
+        self.section_resets: dict[str, QtWidgets.QPushButton] = {}
+        self.dialog: QtWidgets.QDialog | None = None
+
+        column = QtWidgets.QWidget()
+        column.setMaximumWidth(820)
+        self.column = QtWidgets.QVBoxLayout(column)
+        self.column.setContentsMargins(24, 20, 24, 28)
+        self.column.setSpacing(16)
+        title = QtWidgets.QLabel("Settings")
+        title.setObjectName("pageTitle")
+        self.column.addWidget(title)
+        self._workspace_card()
+        sections = list(SECTIONS) + sorted({s.section for s in SETTINGS} - set(SECTIONS))
+        for section in sections:
+            settings = [s for s in SETTINGS if s.section == section]
+            if settings or section == "Security":
+                self._schema_card(section, settings)
+        self.column.addStretch(1)
+
+        holder = QtWidgets.QWidget()
+        centred = QtWidgets.QHBoxLayout(holder)
+        centred.setContentsMargins(0, 0, 0, 0)
+        centred.addStretch(1)
+        centred.addWidget(column, 100)
+        centred.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setWidget(holder)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        for setting in SETTINGS:
+            self._load(setting)
+
+    # ---- the declared settings ---------------------------------------------------------------------------------
+    def _schema_card(self, section: str, settings: list[Setting]) -> None:
+        card, layout, top = _card(section)
+        if section == "Security":
+            self._security_block(layout)
+        if settings:
+            reset = QtWidgets.QPushButton("Reset section")
+            reset.setToolTip(f"Put every {section} setting back to its default")
+            reset.clicked.connect(lambda _=False, s=settings: self.reset_all(s))
+            top.addWidget(reset)
+            self.section_resets[section] = reset
+        for setting in settings:
+            layout.addWidget(self._row(setting))
+        self.column.addWidget(card)
+
+    def _row(self, setting: Setting) -> QtWidgets.QWidget:
+        row = QtWidgets.QWidget()
+        grid = QtWidgets.QGridLayout(row)
+        grid.setContentsMargins(0, 6, 0, 0)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(2)
+        grid.setColumnStretch(0, 1)
+        editor = self._editor(setting)
+        if setting.kind == "bool":
+            grid.addWidget(editor, 0, 0)
+        else:
+            label = QtWidgets.QLabel(setting.label)
+            label.setBuddy(editor)
+            grid.addWidget(label, 0, 0)
+            grid.addWidget(editor, 0, 1)
+        reset = QtWidgets.QToolButton()
+        reset.setText("Reset")
+        reset.setToolTip(f"Reset to default ({self._shown(setting, setting.default)})")
+        reset.clicked.connect(lambda _=False, s=setting: self.reset(s))
+        grid.addWidget(reset, 0, 2)
+        grid.addWidget(_muted(setting.help), 1, 0, 1, 2)
+        error = _muted("", "error")
+        error.hide()
+        grid.addWidget(error, 2, 0, 1, 3)
+        self.editors[setting.key] = editor
+        self.errors[setting.key] = error
+        self.resets[setting.key] = reset
+        return row
+
+    def _editor(self, setting: Setting) -> QtWidgets.QWidget:
+        if setting.kind == "bool":
+            box = QtWidgets.QCheckBox(setting.label)
+            box.toggled.connect(lambda checked, s=setting: self.save(s, checked))
+            return box
+        if setting.kind == "int":
+            spin = IntBox()
+            spin.setRange(
+                -_INT_LIMIT if setting.minimum is None else setting.minimum,
+                _INT_LIMIT if setting.maximum is None else setting.maximum,
+            )
+            spin.setKeyboardTracking(False)  # save on Enter, focus-out or the arrows, not on every digit
+            spin.setMinimumWidth(110)
+            spin.valueChanged.connect(lambda value, s=setting: self.save(s, value))
+            spin.refused.connect(lambda value, s=setting: self.save(s, value))
+            return spin
+        if setting.kind == "choice":
+            combo = ChoiceBox()
+            for value, label in setting.choices:
+                combo.addItem(label, value)
+            combo.currentIndexChanged.connect(lambda i, s=setting, c=combo: self.save(s, c.itemData(i)))
+            return combo
+        edit = QtWidgets.QLineEdit()
+        edit.editingFinished.connect(lambda s=setting, e=edit: self.save(s, e.text()))
+        return edit
+
+    @staticmethod
+    def _shown(setting: Setting, value: Any) -> str:
+        if setting.kind == "bool":
+            return "on" if value else "off"
+        if setting.kind == "choice":
+            return dict(setting.choices).get(value, str(value))
+        return str(value) if value != "" else "empty"
+
+    def _load(self, setting: Setting) -> None:
+        """Show the stored value without saving it again."""
+        value = self.ctx.settings.get(setting.key)
+        editor = self.editors[setting.key]
+        blocker = QtCore.QSignalBlocker(editor)
+        if isinstance(editor, QtWidgets.QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, IntBox):
+            editor.setValue(int(value))
+        elif isinstance(editor, QtWidgets.QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(value)))
+        elif isinstance(editor, QtWidgets.QLineEdit):
+            editor.setText(str(value))
+        blocker.unblock()
+        self.resets[setting.key].setEnabled(value != setting.default)
+
+    def save(self, setting: Setting, value: Any) -> bool:
+        """Validate and store ``value``; a refused value is explained under the field and the stored one shown."""
+        try:
+            self.ctx.settings.set(setting.key, value)
+        except ValueError as exc:
+            self.errors[setting.key].setText(str(exc))
+            self.errors[setting.key].show()
+            self._load(setting)
+            return False
+        self.errors[setting.key].hide()
+        self._applied(setting)
+        return True
+
+    def reset(self, setting: Setting) -> None:
+        self.ctx.settings.reset(setting.key)
+        self.errors[setting.key].hide()
+        self._applied(setting)
+
+    def reset_all(self, settings: list[Setting]) -> None:
+        for setting in settings:
+            self.reset(setting)
+
+    def _applied(self, setting: Setting) -> None:
+        self._load(setting)
+        if setting.key == "appearance.theme":
+            app = QtWidgets.QApplication.instance()
+            if isinstance(app, QtWidgets.QApplication):
+                theme.apply(app, str(self.ctx.settings.get(setting.key)))
+        self.ctx.changes.announce("settings")
+
+    # ---- workspace -----------------------------------------------------------------------------------------------
+    def _workspace_card(self) -> None:
+        card, layout, _ = _card("Workspace")
+        paths = self.ctx.workspaces.paths(self.ctx.workspace.workspace_id)
+        self.business = QtWidgets.QLineEdit(business_name(self.ctx))
+        self.business.setMaxLength(120)
+        self.business.editingFinished.connect(self.save_business_name)
+        self.business_error = _muted("", "error")
+        self.business_error.hide()
+        self.folder = self._selectable(str(paths.root))
+        open_folder = QtWidgets.QPushButton("Open folder")
+        open_folder.clicked.connect(lambda: QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(paths.root))))
+        folder_row = QtWidgets.QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(open_folder)
+        self.org_id = self._selectable(self.ctx.store.org_id)
+        self.db_size = QtWidgets.QLabel()
+        form = QtWidgets.QFormLayout()
+        form.addRow("Business name", self.business)
+        form.addRow("", self.business_error)
+        form.addRow("Folder", folder_row)
+        form.addRow("Organisation id", self.org_id)
+        form.addRow("Database size", self.db_size)
+        layout.addLayout(form)
+        self.column.addWidget(card)
+        self.refresh_workspace()
+
+    @staticmethod
+    def _selectable(text: str) -> QtWidgets.QLineEdit:
+        """Read-only text that can be selected and copied whole, however long (paths, ids)."""
+        field = QtWidgets.QLineEdit(text)
+        field.setReadOnly(True)
+        field.setFrame(False)
+        field.setCursorPosition(0)
+        return field
+
+    def refresh_workspace(self) -> None:
+        paths = self.ctx.workspaces.paths(self.ctx.workspace.workspace_id)
+        total = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError):
+                total += (paths.root / f"{paths.database.name}{suffix}").stat().st_size
+        self.db_size.setText(human_size(total))
+        if not self.business.hasFocus():
+            self.business.setText(business_name(self.ctx))
+
+    def save_business_name(self) -> None:
+        name = self.business.text().strip()
+        current = business_name(self.ctx)
+        if not name:
+            self.business_error.setText("The business name cannot be empty.")
+            self.business_error.show()
+            self.business.setText(current)
+            return
+        self.business_error.hide()
+        if name != current:
+            self.ctx.workspace.header = self.ctx.workspaces.rename(
+                self.ctx.store, self.ctx.workspace.workspace_id, name
+            )
+            self.ctx.changes.announce("orgs")
+
+    # ---- security ------------------------------------------------------------------------------------------------
+    def _security_block(self, layout: QtWidgets.QVBoxLayout) -> None:
+        self.protection = QtWidgets.QLabel()
+        self.last_backup = QtWidgets.QLabel()
+        form = QtWidgets.QFormLayout()
+        form.addRow("Key protection", self.protection)
+        form.addRow("Last backup", self.last_backup)
+        layout.addLayout(form)
+        self.change_button = QtWidgets.QPushButton("Change passphrase…")
+        self.backup_button = QtWidgets.QPushButton("Back up now…")
+        self.restore_button = QtWidgets.QPushButton("Restore…")
+        buttons = QtWidgets.QHBoxLayout()
+        for button in (self.change_button, self.backup_button, self.restore_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.change_button.clicked.connect(self.open_change_passphrase)
+        self.backup_button.clicked.connect(self.open_backup)
+        self.restore_button.clicked.connect(self.open_restore)
+        self.refresh_security()
+
+    def refresh_security(self) -> None:
+        header = self.ctx.workspaces.header(self.ctx.workspace.workspace_id)
+        self.protection.setText(protection_text(header))
+        stamp = self.ctx.store.meta("last_backup_at")
+        when = "Never"
+        if stamp:
+            try:
+                when = datetime.fromisoformat(stamp).astimezone().strftime("%d %b %Y, %H:%M")
+            except ValueError:
+                when = stamp
+        self.last_backup.setText(when)
+
+    def _present(self, dialog: QtWidgets.QDialog) -> None:
+        self.dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def open_change_passphrase(self) -> ChangePassphraseDialog:
+        dialog = ChangePassphraseDialog(self.ctx, self)
+        dialog.changed.connect(lambda _: self.refresh_security())
+        self._present(dialog)
+        return dialog
+
+    def open_backup(self) -> BackupDialog:
+        dialog = BackupDialog(self.ctx, parent=self)
+        dialog.backed_up.connect(lambda _: self.refresh_security())
+        self._present(dialog)
+        return dialog
+
+    def open_restore(self) -> RestoreDialog:
+        dialog = RestoreDialog(self.ctx, parent=self)
+        dialog.restored.connect(lambda _: self._after_restore())
+        self._present(dialog)
+        return dialog
+
+    def _after_restore(self) -> None:
+        for setting in SETTINGS:  # settings live in the database too, so the restored ones are shown
+            self._load(setting)
+        theme_setting = next((s for s in SETTINGS if s.key == "appearance.theme"), None)
+        if theme_setting is not None:
+            self._applied(theme_setting)
+        self.refresh_workspace()
+        self.refresh_security()
