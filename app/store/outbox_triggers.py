@@ -4,6 +4,7 @@ Writing them by hand for two dozen tables would be the one place a column could 
 from ``PRAGMA table_info`` inside each migration's transaction keeps them exact as columns come and go. Each
 insert, update or delete of a synced row writes exactly one outbox row, unless the transaction is applying rows
 pulled from the server (``sync_control.applying_remote``), and an update that changes nothing writes none.
+``changed`` names the columns an update touched; an insert (the whole row) and a purge (no row) leave it empty.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ def data_columns(conn: Connection, table: str) -> list[str]:
 
 def _statements(table: str, columns: list[str]) -> list[str]:
     t = _ident(table)
-    quoted = ", ".join(f"'{c}'" for c in columns)
     differs = " OR ".join(f"old.{_ident(c)} IS NOT new.{_ident(c)}" for c in columns)
     changed_each = ", ".join(f"CASE WHEN old.{_ident(c)} IS NOT new.{_ident(c)} THEN '{c}' END" for c in columns)
     changed = f"(SELECT json_group_array(value) FROM json_each(json_array({changed_each})) WHERE value IS NOT NULL)"
@@ -51,7 +51,7 @@ def _statements(table: str, columns: list[str]) -> list[str]:
     op_update = "CASE WHEN old.deleted_at IS NULL AND new.deleted_at IS NOT NULL THEN 'delete' ELSE 'update' END"
     return [
         f"CREATE TRIGGER {_PREFIX}{table}__insert AFTER INSERT ON {t} WHEN {_NOT_APPLYING} BEGIN "
-        + insert.format(row="new", op="'insert'", changed=f"json_array({quoted})")
+        + insert.format(row="new", op="'insert'", changed="'[]'")
         + " END",
         f"CREATE TRIGGER {_PREFIX}{table}__update AFTER UPDATE ON {t} WHEN {_NOT_APPLYING} AND ({differs}) BEGIN "
         + insert.format(row="new", op=op_update, changed=changed)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from app.core.errors import ParleyError
-from app.qt import QtCore, Signal
+from app.qt import QtCore, Signal, is_alive
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,21 +55,28 @@ class TaskRunner(QtCore.QObject):
         fn: Callable[[], T],
         on_done: Callable[[T], None] | None = None,
         on_error: Callable[[str], None] | None = None,
+        *,
+        owner: QtCore.QObject | None = None,
     ) -> concurrent.futures.Future[T]:
         """Run ``fn`` on a worker; ``on_done(result)`` or ``on_error(message)`` run later on the main thread.
 
-        Without ``on_error`` a failure is announced through ``failed`` (the main window shows it).
+        Without ``on_error`` a failure is announced through ``failed`` (the main window shows it). With an
+        ``owner`` (the dialog or page the callbacks touch), callbacks are skipped once Qt has deleted it; the work
+        itself still completes.
         """
         self._pending += 1
         self.started.emit(name)
         future = self._pool.submit(fn)
-        future.add_done_callback(lambda f: self._completed.emit((name, f, on_done, on_error)))
+        future.add_done_callback(lambda f: self._completed.emit((name, f, on_done, on_error, owner)))
         return future
 
-    def _deliver(self, packet: tuple[str, concurrent.futures.Future[Any], Any, Any]) -> None:
-        name, future, on_done, on_error = packet
+    def _deliver(self, packet: tuple[str, concurrent.futures.Future[Any], Any, Any, QtCore.QObject | None]) -> None:
+        name, future, on_done, on_error, owner = packet
         self._pending -= 1
         self.finished.emit(name)
+        if owner is not None and not is_alive(owner):
+            on_done = None
+            on_error = (lambda message: self.failed.emit(name, message)) if on_error is not None else None
         exc = future.exception()
         if exc is not None:
             log.warning("task %r failed", name, exc_info=exc)

@@ -3,12 +3,16 @@
 -- FTS5 tables use external content (the text lives once, in its table) keyed by the stable `rid`; triggers keep
 -- them current and leave tombstoned rows out. Contacts use the trigram tokenizer so part of a name or of a phone
 -- number matches ("5512" finds +1 415 555 1234); messages and notes use word tokens with diacritics folded.
+-- Word characters include combining marks (category M*), so scripts such as Devanagari are not split at vowel
+-- signs; prefix indexes for 1 and 2 characters keep "search as you type" fast on the first keystrokes.
 
 CREATE VIRTUAL TABLE messages_fts USING fts5(
-    body, content='messages', content_rowid='rid', tokenize='unicode61 remove_diacritics 2'
+    body, content='messages', content_rowid='rid', prefix='1 2',
+    tokenize="unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
 );
 CREATE VIRTUAL TABLE notes_fts USING fts5(
-    body, content='notes', content_rowid='rid', tokenize='unicode61 remove_diacritics 2'
+    body, content='notes', content_rowid='rid', prefix='1 2',
+    tokenize="unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
 );
 CREATE VIRTUAL TABLE contacts_fts USING fts5(
     name, phone, email, tags, content='contacts', content_rowid='rid', tokenize='trigram remove_diacritics 1'

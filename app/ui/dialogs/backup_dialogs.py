@@ -30,6 +30,8 @@ class TaskDialog(QtWidgets.QDialog):
 
     Subclasses fill ``form`` and implement ``problem`` (checks before starting), ``job`` (the callable to run on
     the worker) and ``succeeded`` (runs on the main thread with the job's result and returns the message shown).
+    The dialog owns the task: its callbacks are skipped once the dialog is deleted, so whatever must happen even
+    then (announcing changes, updating the open workspace) belongs in ``job``.
     """
 
     task_name = "Working"
@@ -92,7 +94,7 @@ class TaskDialog(QtWidgets.QDialog):
             return
         self.error.hide()
         self.set_busy(True)
-        self.ctx.tasks.start(self.task_name, job, self._done, self.show_error)
+        self.ctx.tasks.start(self.task_name, job, self._done, self.show_error, owner=self)
 
     def _done(self, result: Any) -> None:
         self.set_busy(False)
@@ -307,10 +309,15 @@ class RestoreDialog(TaskDialog):
     def job(self) -> Callable[[], backup_mod.BackupInfo]:
         ctx, source, passphrase = self.ctx, Path(self.source.text().strip()).expanduser(), self.passphrase.text()
         workspace_id = ctx.workspace.workspace_id
-        return lambda: ctx.workspaces.restore_into(ctx.store, workspace_id, source, passphrase)
+
+        def run() -> backup_mod.BackupInfo:
+            info = ctx.workspaces.restore_into(ctx.store, workspace_id, source, passphrase)
+            ctx.changes.announce(*ALL_TABLES)  # queued to the main thread, even if the dialog is gone by then
+            return info
+
+        return run
 
     def succeeded(self, result: Any) -> str:
-        self.ctx.changes.announce(*ALL_TABLES)
         self.restored.emit(result)
         made = result.created_at.astimezone().strftime("%d %b %Y, %H:%M")
         return (

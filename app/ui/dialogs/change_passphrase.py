@@ -97,7 +97,9 @@ class ChangePassphraseDialog(TaskDialog):
                 if current is None or not keys.matches(keys.derive_key(current, header.key.kdf), header.key):
                     raise WrongPassphrase("The current passphrase is not right.")
             ctx.workspaces.change_protection(ctx.store, workspace_id, new_passphrase=new_passphrase)
-            return ctx.workspaces.header(workspace_id)
+            # Updated here rather than in ``succeeded`` so it happens even if the dialog is gone by then.
+            ctx.workspace.header = changed = ctx.workspaces.header(workspace_id)
+            return changed
 
         return run
 
@@ -109,7 +111,6 @@ class ChangePassphraseDialog(TaskDialog):
 
     def succeeded(self, result: Any) -> str:
         assert isinstance(result, WorkspaceHeader)
-        self.ctx.workspace.header = result
         self.changed.emit(result)
         if result.key.mode == "passphrase":
             return "Done. From now on Parley asks for the new passphrase when it starts."

@@ -200,7 +200,7 @@ class ContactEditorDialog(QtWidgets.QDialog):
                 store.emit(ContactCreated(org_id=store.org_id, contact_id=created.id))
                 return _Outcome(saved_id=created.id)
 
-        self.ctx.tasks.start("Saving the contact", write, self._written, self.show_error)
+        self.ctx.tasks.start("Saving the contact", write, self._written, self.show_error, owner=self)
 
     def _written(self, outcome: _Outcome) -> None:
         if outcome.duplicate is not None:
@@ -308,7 +308,9 @@ class MergeContactsDialog(QtWidgets.QDialog):
             self.error.show()
             self.merge_button.setEnabled(True)
 
-        self.ctx.tasks.start("Merging contacts", lambda: merge_contacts(store, keep.id, gone.id), self._done, failed)
+        self.ctx.tasks.start(
+            "Merging contacts", lambda: merge_contacts(store, keep.id, gone.id), self._done, failed, owner=self
+        )
 
     def _done(self, report: MergeReport) -> None:
         self.report = report

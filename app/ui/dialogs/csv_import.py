@@ -113,7 +113,11 @@ class CsvImportDialog(QtWidgets.QDialog):
         self._show_error("")
         store = self.ctx.store
         self.ctx.tasks.start(
-            "Reading the CSV file", lambda: preview_csv(path, store=store), self._show_preview, self._show_error
+            "Reading the CSV file",
+            lambda: preview_csv(path, store=store),
+            self._show_preview,
+            self._show_error,
+            owner=self,
         )
 
     def _show_preview(self, preview: CsvPreview) -> None:
@@ -186,6 +190,7 @@ class CsvImportDialog(QtWidgets.QDialog):
             lambda: import_csv(store, preview, skip_duplicates=skip, progress=report_progress),
             self._imported,
             self._import_failed,
+            owner=self,
         )
 
     @Slot(str, int, int)

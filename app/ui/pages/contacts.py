@@ -150,7 +150,9 @@ class ContactTableModel(QtCore.QAbstractTableModel):
                 self._rows.extend(page)
                 self.endInsertRows()
 
-        self.ctx.tasks.start("Loading contacts", lambda: query_contacts(store, q, offset, PAGE), done, self._failed)
+        self.ctx.tasks.start(
+            "Loading contacts", lambda: query_contacts(store, q, offset, PAGE), done, self._failed, owner=self
+        )
 
     # ---- ours ------------------------------------------------------------------------------------------------
     @property
@@ -196,7 +198,7 @@ class ContactTableModel(QtCore.QAbstractTableModel):
             self.endResetModel()
             self.loaded.emit()
 
-        self.ctx.tasks.start("Loading contacts", work, done, self._failed)
+        self.ctx.tasks.start("Loading contacts", work, done, self._failed, owner=self)
 
     def _failed(self, message: str) -> None:
         self._loading = False
@@ -411,4 +413,5 @@ class ContactsPage(QtWidgets.QWidget):
             lambda: export_csv(store, target),
             lambda n: self.status.setText(f"Exported {n:,} contact{'' if n == 1 else 's'} to {target.name}"),
             lambda message: self.status.setText(f"Export failed: {message}"),
+            owner=self,
         )

@@ -240,7 +240,7 @@ class InboxPage(QtWidgets.QWidget):
             self.composer.clear()
             self.ctx.changes.announce("notes" if as_note else "messages", "chats")
 
-        self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done)
+        self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
 
     def _changed(self, tables: frozenset[str]) -> None:
         if tables & {"chats", "messages", "contacts"}:
@@ -287,7 +287,7 @@ class InboxPage(QtWidgets.QWidget):
             self.left_stack.setCurrentWidget(self.results if hits else self.no_results)
             self.search_finished.emit(len(hits))
 
-        self.ctx.tasks.start("Searching", query, show)
+        self.ctx.tasks.start("Searching", query, show, owner=self)
 
     def _hit_activated(self, item: QtWidgets.QListWidgetItem) -> None:
         hit: SearchHit = item.data(HitRole)

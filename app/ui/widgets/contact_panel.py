@@ -151,9 +151,11 @@ class ContactPanel(QtWidgets.QFrame):
             self.ctx.changes.announce("contacts", "chats")
             self.saved.emit(contact_id)
 
+        store = self.ctx.store
         self.ctx.tasks.start(
             "Saving the contact",
-            lambda: self.ctx.store.contacts.update(contact_id, **changes),
+            lambda: store.contacts.update(contact_id, **changes),
             done,
             lambda msg: self.status.setText(msg),
+            owner=self,
         )

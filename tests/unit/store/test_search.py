@@ -79,6 +79,23 @@ def test_segments() -> None:
     assert segments("a \x02b\x03 c") == [("a ", False), ("b", True), (" c", False)]
 
 
+def test_devanagari_words_stay_whole(store: Store) -> None:
+    g = build_graph(store)
+    mid = say(store, g.chat.id, "नमस्ते, क्या यह उपलब्ध है?")
+    say(store, g.chat.id, "नमक चाहिए")
+    assert [h.id for h in store.search_messages("नमस्ते")] == [mid]
+    assert [h.id for h in store.search_messages("उपलब्ध")] == [mid]
+    # The plain unicode61 tokenizer splits नमस्ते at its vowel sign into "नमस" + "त", so "त" would match.
+    assert store.search_messages("त") == []
+
+
+def test_single_letter_prefix(store: Store) -> None:
+    g = build_graph(store)
+    mid = say(store, g.chat.id, "zebra print dress")
+    assert [h.id for h in store.search_messages("z")] == [mid]
+    assert [h.id for h in store.search_messages("ze")] == [mid]
+
+
 def test_recent_first_and_relevance(store: Store) -> None:
     g = build_graph(store)
     old = say(store, g.chat.id, "shoes shoes shoes shoes", minutes=1)

@@ -1,0 +1,318 @@
+"""Products & Sales: the catalogue (with stock and archiving) and the history of sales, newest first.
+
+Everything is read on a worker. The sales history loads a page at a time as it is scrolled, since a shop
+records many more sales than products; the header sums today's and this month's sales per currency (amounts in
+different currencies are listed side by side, never converted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from app.core.models import Product, Sale
+from app.qt import Qt, QtWidgets, Signal
+from app.store.deals import contact_names
+from app.store.sales import items_of_sales, sales_totals
+from app.store.store import Store
+from app.ui.context import AppContext
+from app.ui.dialogs.product_editor import ProductEditorDialog
+from app.ui.dialogs.sale_dialog import SaleDialog
+from app.ui.format import money
+
+IdRole = Qt.ItemDataRole.UserRole + 1
+_D = TypeVar("_D", bound=QtWidgets.QDialog)
+
+
+@dataclass
+class SalesPage:
+    rows: list[tuple[Sale, str, str]]  # sale, contact name, items summary
+    more: bool
+
+
+@dataclass
+class Summary:
+    today: dict[str, int] = field(default_factory=dict)
+    month: dict[str, int] = field(default_factory=dict)
+
+
+def sums_text(amounts: dict[str, int]) -> str:
+    return " + ".join(money(v, c) for c, v in sorted(amounts.items())) or "—"
+
+
+def read_sales(store: Store, offset: int, limit: int) -> SalesPage:
+    sales = store.sales.find_all(order_by="sold_at", descending=True, limit=limit + 1, offset=offset)
+    more, sales = len(sales) > limit, sales[:limit]
+    names = contact_names(store, (s.contact_id for s in sales))
+    items = items_of_sales(store, (s.id for s in sales))
+    rows = []
+    for sale in sales:
+        parts = []
+        for item, product_name in items[sale.id]:
+            label = item.description
+            if not label and item.product_id:
+                label = product_name or "Deleted product"
+            parts.append(f"{item.quantity} × {label}" if item.quantity != 1 else label)
+        rows.append((sale, names.get(sale.contact_id or "", ""), ", ".join(parts)))
+    return SalesPage(rows, more)
+
+
+def read_summary(store: Store, now: datetime | None = None) -> Summary:
+    """Sales since local midnight and since the first of the month, per currency."""
+    local_now = (now or datetime.now()).astimezone()
+    today = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = today.replace(day=1)
+    return Summary(today=sales_totals(store, today), month=sales_totals(store, month))
+
+
+def _table(headers: list[str], stretch: int) -> QtWidgets.QTableWidget:
+    table = QtWidgets.QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QtWidgets.QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def _cell(text: str, *, right: bool = False) -> QtWidgets.QTableWidgetItem:
+    item = QtWidgets.QTableWidgetItem(text)
+    if right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class ProductsPage(QtWidgets.QWidget):
+    products_loaded = Signal()
+    sales_loaded = Signal()
+    page_size = 50
+
+    def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.products: list[Product] = []
+        self.sales: list[Sale] = []
+        self.has_more = False
+        self.currency = "USD"
+        self.dialog: QtWidgets.QDialog | None = None
+        self._sales_seq = 0
+        self._loading_sales = False
+
+        title = QtWidgets.QLabel("Products & Sales")
+        title.setObjectName("pageTitle")
+        self.summary = QtWidgets.QLabel()
+        self.summary.setObjectName("muted")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(self.summary)
+
+        # ---- products tab --------------------------------------------------------------------------------
+        self.new_product = QtWidgets.QPushButton("New product")
+        self.new_product.setObjectName("primary")
+        self.edit_product = QtWidgets.QPushButton("Edit")
+        self.archive = QtWidgets.QPushButton("Archive")
+        self.product_table = _table(["Name", "SKU", "Price", "Stock", "Status"], stretch=0)
+        bar = QtWidgets.QHBoxLayout()
+        bar.addWidget(self.new_product)
+        bar.addWidget(self.edit_product)
+        bar.addWidget(self.archive)
+        bar.addStretch(1)
+        products_tab = QtWidgets.QWidget()
+        pv = QtWidgets.QVBoxLayout(products_tab)
+        pv.addLayout(bar)
+        pv.addWidget(self.product_table, 1)
+
+        # ---- sales tab -----------------------------------------------------------------------------------
+        self.record = QtWidgets.QPushButton("Record sale…")
+        self.record.setObjectName("primary")
+        self.sales_table = _table(["Date", "Contact", "Items", "Amount"], stretch=2)
+        self.load_more = QtWidgets.QPushButton("Load more")
+        self.load_more.hide()
+        sbar = QtWidgets.QHBoxLayout()
+        sbar.addWidget(self.record)
+        sbar.addStretch(1)
+        sales_tab = QtWidgets.QWidget()
+        sv = QtWidgets.QVBoxLayout(sales_tab)
+        sv.addLayout(sbar)
+        sv.addWidget(self.sales_table, 1)
+        sv.addWidget(self.load_more, 0, Qt.AlignmentFlag.AlignHCenter)
+
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(products_tab, "Products")
+        self.tabs.addTab(sales_tab, "Sales")
+        self.error = QtWidgets.QLabel()
+        self.error.setObjectName("error")
+        self.error.hide()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addWidget(self.tabs, 1)
+
+        self.new_product.clicked.connect(lambda: self.open_product_editor())
+        self.edit_product.clicked.connect(self._edit_selected)
+        self.product_table.itemDoubleClicked.connect(lambda _: self._edit_selected())
+        self.product_table.itemSelectionChanged.connect(self._selection_changed)
+        self.archive.clicked.connect(self.toggle_archived)
+        self.record.clicked.connect(lambda: self.record_sale())
+        self.load_more.clicked.connect(self.fetch_more_sales)
+        self.sales_table.verticalScrollBar().valueChanged.connect(self._sales_scrolled)
+        ctx.changes.changed.connect(self._changed)
+        self._selection_changed()
+        self.reload_products()
+        self.reload_sales()
+
+    # ---- products ------------------------------------------------------------------------------------------
+    def reload_products(self) -> None:
+        store = self.ctx.store
+
+        def read() -> tuple[list[Product], str]:
+            org = store.orgs.find(store.org_id)
+            return store.products.find_all(order_by="name"), org.default_currency if org else "USD"
+
+        self.ctx.tasks.start("Loading products", read, self._show_products, self._show_error, owner=self)
+
+    def _show_products(self, loaded: tuple[list[Product], str]) -> None:
+        self.products, self.currency = loaded
+        chosen = self.selected_product()
+        table = self.product_table
+        table.setRowCount(0)
+        table.setRowCount(len(self.products))
+        for r, p in enumerate(self.products):
+            name = _cell(p.name)
+            name.setData(IdRole, p.id)
+            table.setItem(r, 0, name)
+            table.setItem(r, 1, _cell(p.sku or ""))
+            table.setItem(r, 2, _cell(money(p.price_minor, p.currency), right=True))
+            table.setItem(r, 3, _cell("not tracked" if p.stock is None else str(p.stock), right=True))
+            table.setItem(r, 4, _cell("Active" if p.active else "Archived"))
+            if chosen is not None and p.id == chosen.id:
+                table.selectRow(r)
+        self._selection_changed()
+        self.products_loaded.emit()
+
+    def selected_product(self) -> Product | None:
+        rows = self.product_table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.product_table.item(rows[0].row(), 0)
+        product_id = item.data(IdRole) if item is not None else None
+        return next((p for p in self.products if p.id == product_id), None)
+
+    def select_product(self, product_id: str) -> None:
+        for r, p in enumerate(self.products):
+            if p.id == product_id:
+                self.product_table.selectRow(r)
+
+    def _selection_changed(self) -> None:
+        product = self.selected_product()
+        self.edit_product.setEnabled(product is not None)
+        self.archive.setEnabled(product is not None)
+        self.archive.setText("Restore" if product is not None and not product.active else "Archive")
+
+    def _edit_selected(self) -> None:
+        product = self.selected_product()
+        if product is not None:
+            self.open_product_editor(product)
+
+    def open_product_editor(self, product: Product | None = None) -> ProductEditorDialog:
+        dialog = ProductEditorDialog(self.ctx, product=product, currency=self.currency, parent=self)
+        return self._open(dialog)
+
+    def toggle_archived(self) -> None:
+        product = self.selected_product()
+        if product is None:
+            return
+        store, changes, active = self.ctx.store, self.ctx.changes, not product.active
+
+        def write() -> None:
+            store.products.update(product.id, active=active)
+            changes.announce("products")  # queued to the main thread, so announced even if the page is gone by then
+
+        name = "Restoring the product" if active else "Archiving the product"
+        self.ctx.tasks.start(name, write, None, self._show_error, owner=self)
+
+    # ---- sales ---------------------------------------------------------------------------------------------
+    def reload_sales(self) -> None:
+        """Start the history again from the newest sale and refresh the header sums."""
+        self._sales_seq += 1
+        self.sales = []
+        self.sales_table.setRowCount(0)
+        self._loading_sales = False
+        self.fetch_more_sales()
+        store = self.ctx.store
+        self.ctx.tasks.start(
+            "Summing sales", lambda: read_summary(store), self._show_summary, self._show_error, owner=self
+        )
+
+    def fetch_more_sales(self) -> None:
+        if self._loading_sales:
+            return
+        self._loading_sales = True
+        seq, store, offset, limit = self._sales_seq, self.ctx.store, len(self.sales), self.page_size
+
+        def show(page: SalesPage) -> None:
+            if seq == self._sales_seq:
+                self._append_sales(page)
+
+        self.ctx.tasks.start(
+            "Loading sales", lambda: read_sales(store, offset, limit), show, self._show_error, owner=self
+        )
+
+    def _append_sales(self, page: SalesPage) -> None:
+        table = self.sales_table
+        for sale, contact, items in page.rows:
+            r = table.rowCount()
+            table.insertRow(r)
+            date = _cell(f"{sale.sold_at.astimezone():%d %b %Y %H:%M}")
+            date.setData(IdRole, sale.id)
+            table.setItem(r, 0, date)
+            table.setItem(r, 1, _cell(contact or "—"))
+            items_cell = _cell(items)
+            items_cell.setToolTip("\n".join(items.split(", ")) + (f"\n\n{sale.note}" if sale.note else ""))
+            table.setItem(r, 2, items_cell)
+            table.setItem(r, 3, _cell(money(sale.amount_minor, sale.currency), right=True))
+            self.sales.append(sale)
+        self.has_more = page.more
+        self.load_more.setVisible(page.more)
+        self._loading_sales = False
+        self.sales_loaded.emit()
+
+    def _sales_scrolled(self, value: int) -> None:
+        if self.has_more and value >= self.sales_table.verticalScrollBar().maximum() - 2:
+            self.fetch_more_sales()
+
+    def _show_summary(self, summary: Summary) -> None:
+        self.summary.setText(f"Today: {sums_text(summary.today)}   ·   This month: {sums_text(summary.month)}")
+
+    def record_sale(self) -> SaleDialog:
+        return self._open(SaleDialog(self.ctx, currency=self.currency, parent=self))
+
+    # ---- shared --------------------------------------------------------------------------------------------
+    def _open(self, dialog: _D) -> _D:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _: self._closed(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _closed(self, dialog: QtWidgets.QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    def _changed(self, tables: frozenset[str]) -> None:
+        if tables & {"products"}:
+            self.reload_products()
+        if tables & {"sales", "sale_items", "contacts", "products"}:
+            self.reload_sales()

@@ -1,0 +1,260 @@
+"""Products & Sales on a real workspace: the product editor, recording sales (stock, lifetime value), the history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.core.models import Product
+from app.qt import QtWidgets
+from app.store.store import Store
+from app.ui.context import AppContext
+from app.ui.dialogs.product_editor import ProductEditorDialog
+from app.ui.dialogs.sale_dialog import SaleDialog
+from app.ui.pages.products import ProductsPage, read_summary
+from tests.gui.conftest import wait_idle
+
+
+def _page(qtbot: QtBot, ctx: AppContext) -> ProductsPage:
+    page = ProductsPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1000, 600)
+    page.show()
+    wait_idle(qtbot, ctx)
+    return page
+
+
+def _column(table: QtWidgets.QTableWidget, column: int) -> list[str]:
+    items = [table.item(r, column) for r in range(table.rowCount())]
+    return [item.text() if item is not None else "" for item in items]
+
+
+def _sale_dialog(qtbot: QtBot, ctx: AppContext, page: ProductsPage) -> SaleDialog:
+    page.tabs.setCurrentIndex(1)
+    page.record.click()
+    dialog = page.dialog
+    assert isinstance(dialog, SaleDialog)
+    wait_idle(qtbot, ctx)  # products and contacts load on a worker
+    return dialog
+
+
+def test_new_product_through_the_editor(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    page = _page(qtbot, ctx)
+    assert page.product_table.rowCount() == 0
+    page.new_product.click()
+    dialog = page.dialog
+    assert isinstance(dialog, ProductEditorDialog)
+
+    dialog.save_button.click()
+    assert dialog.error.text() == "Give the product a name."
+    dialog.name.setText("Linen shirt")
+    dialog.price.setText("-3")
+    dialog.save_button.click()
+    assert "negative" in dialog.error.text()
+    dialog.price.setText("$39.90")
+    dialog.stock.setText("a dozen")
+    dialog.save_button.click()
+    assert "whole number" in dialog.error.text()
+    assert store.products.count() == 0, "nothing saved while invalid"
+    dialog.stock.setText("12")
+    dialog.sku.setText("LS-01")
+    with qtbot.waitSignal(dialog.saved):
+        dialog.save_button.click()
+    wait_idle(qtbot, ctx)
+
+    [product] = store.products.find_all()
+    assert (product.name, product.sku, product.price_minor, product.currency, product.stock, product.active) == (
+        "Linen shirt",
+        "LS-01",
+        3990,
+        "USD",
+        12,
+        True,
+    )
+    page.open_product_editor()
+    other = page.dialog
+    assert isinstance(other, ProductEditorDialog)
+    other.name.setText("Alterations")
+    other.price.setText("15")
+    other.save_button.click()
+    wait_idle(qtbot, ctx)
+    assert store.products.get(store.products.find_all({"name": "Alterations"})[0].id).stock is None
+    assert _column(page.product_table, 0) == ["Alterations", "Linen shirt"]
+    assert _column(page.product_table, 2) == ["$15.00", "$39.90"]
+    assert _column(page.product_table, 3) == ["not tracked", "12"]
+
+
+def test_edit_and_archive(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    shirt = store.products.create(name="Linen shirt", price_minor=3900, stock=10)
+    page = _page(qtbot, ctx)
+    assert not page.archive.isEnabled()
+    page.select_product(shirt.id)
+    page.edit_product.click()
+    dialog = page.dialog
+    assert isinstance(dialog, ProductEditorDialog)
+    assert (dialog.name.text(), dialog.price.text(), dialog.stock.text()) == ("Linen shirt", "39.00", "10")
+    dialog.price.setText("42")
+    dialog.stock.clear()
+    dialog.save_button.click()
+    wait_idle(qtbot, ctx)
+    updated = store.products.get(shirt.id)
+    assert (updated.price_minor, updated.stock) == (4200, None)
+
+    page.select_product(shirt.id)
+    assert page.archive.text() == "Archive"
+    page.archive.click()
+    wait_idle(qtbot, ctx)
+    assert store.products.get(shirt.id).active is False
+    assert _column(page.product_table, 4) == ["Archived"]
+    assert page.archive.text() == "Restore", "the selection survives the reload"
+    page.archive.click()
+    wait_idle(qtbot, ctx)
+    assert store.products.get(shirt.id).active is True
+
+
+def _stocked(store: Store) -> tuple[Product, str]:
+    shirt = store.products.create(name="Linen shirt", price_minor=3900, stock=10)
+    store.products.create(name="Old hat", price_minor=100, active=False)
+    lena = store.contacts.create(name="Lena Weber", phone="+4917612345678")
+    return shirt, lena.id
+
+
+def test_record_a_sale_through_the_dialog(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    shirt, lena_id = _stocked(store)
+    page = _page(qtbot, ctx)
+    dialog = _sale_dialog(qtbot, ctx, page)
+    [line] = dialog.lines
+    assert [line.product.itemText(i) for i in range(line.product.count())] == ["Linen shirt — $39.00 · 10 in stock"], (
+        "archived products are not offered"
+    )
+    line.quantity.setValue(3)
+    dialog.add_free.click()
+    free = dialog.lines[1]
+    free.description.setText("Gift wrap")
+    free.price.setText("2.50")
+    assert dialog.total.text() == "Total: $119.50"
+    extra = dialog.add_free_line("Oops", "1")
+    assert dialog.total.text() == "Total: $120.50"
+    extra.removed.emit(extra)
+    assert dialog.total.text() == "Total: $119.50"
+    dialog.contact.select_text("Lena")
+    dialog.note.setText("paid cash")
+    with qtbot.waitSignal(dialog.saved):
+        dialog.save_button.click()
+    wait_idle(qtbot, ctx)
+
+    [sale] = store.sales.find_all()
+    assert (sale.amount_minor, sale.currency, sale.contact_id, sale.note) == (11950, "USD", lena_id, "paid cash")
+    items = store.sale_items.find_all({"sale_id": sale.id}, order_by="quantity")
+    assert [(i.product_id, i.description, i.quantity, i.unit_price_minor) for i in items] == [
+        (None, "Gift wrap", 1, 250),
+        (shirt.id, "", 3, 3900),
+    ]
+    assert store.products.get(shirt.id).stock == 7
+    assert store.contacts.get(lena_id).lifetime_value_minor == 11950
+    assert _column(page.sales_table, 1) == ["Lena Weber"]
+    assert _column(page.sales_table, 2) == ["3 × Linen shirt, Gift wrap"]
+    assert _column(page.sales_table, 3) == ["$119.50"]
+    assert _column(page.product_table, 3)[0] == "7", "the catalogue shows the new stock"
+    assert page.summary.text().startswith("Today: $119.50")
+
+
+def test_out_of_stock_shows_an_error_and_saves_nothing(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    shirt, lena_id = _stocked(store)
+    store.products.update(shirt.id, stock=2)
+    page = _page(qtbot, ctx)
+    dialog = _sale_dialog(qtbot, ctx, page)
+    dialog.lines[0].quantity.setValue(3)
+    dialog.contact.select_text("Lena")
+    dialog.save_button.click()
+    wait_idle(qtbot, ctx)
+
+    assert "Only 2 of 'Linen shirt' left in stock." in dialog.error.text()
+    assert dialog.isVisible()
+    assert page.dialog is dialog
+    assert dialog.save_button.isEnabled(), "the user can lower the quantity and try again"
+    assert store.sales.count() == 0
+    assert store.sale_items.count() == 0
+    assert store.products.get(shirt.id).stock == 2
+    assert store.contacts.get(lena_id).lifetime_value_minor == 0
+
+    dialog.lines[0].quantity.setValue(2)
+    dialog.save_button.click()
+    wait_idle(qtbot, ctx)
+    assert store.sales.count() == 1
+    assert store.products.get(shirt.id).stock == 0
+
+
+def test_the_dialog_refuses_incomplete_lines(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    store.products.create(name="Tour", price_minor=5000, currency="EUR")
+    store.products.create(name="Shirt", price_minor=3900, currency="USD")
+    page = _page(qtbot, ctx)
+    dialog = _sale_dialog(qtbot, ctx, page)
+    dialog.add_free_line("", "5")
+    dialog.save_button.click()
+    assert dialog.error.text() == "Describe every line that is not a product."
+    dialog.lines[1].removed.emit(dialog.lines[1])
+    dialog.add_product_line(dialog.products[1].id)
+    assert dialog.total.text() == "Total: —"
+    dialog.save_button.click()
+    assert "one currency" in dialog.error.text()
+    dialog.contact.setEditText("Nobody")
+    dialog.lines[1].removed.emit(dialog.lines[1])
+    dialog.save_button.click()
+    assert "No contact called" in dialog.error.text()
+    wait_idle(qtbot, ctx)
+    assert store.sales.count() == 0
+
+
+def test_sales_history_loads_a_page_at_a_time(
+    qtbot: QtBot, ctx: AppContext, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ProductsPage, "page_size", 3)
+    start = datetime(2026, 3, 1, 10, 0).astimezone()
+    for n in range(7):
+        store.sales.create(amount_minor=100 * (n + 1), sold_at=start + timedelta(days=n))
+    page = _page(qtbot, ctx)
+    page.tabs.setCurrentIndex(1)
+    assert _column(page.sales_table, 3) == ["$7.00", "$6.00", "$5.00"], "newest first"
+    assert page.load_more.isVisible()
+    page.load_more.click()
+    wait_idle(qtbot, ctx)
+    assert len(page.sales) == 6
+    page.load_more.click()
+    wait_idle(qtbot, ctx)
+    assert _column(page.sales_table, 3)[-1] == "$1.00"
+    assert len(page.sales) == 7
+    assert not page.load_more.isVisible()
+
+
+def test_summary_sums_today_and_this_month_per_currency(store: Store) -> None:
+    now = datetime(2026, 5, 20, 12, 0).astimezone()
+    for amount, currency, when in [
+        (1000, "USD", now - timedelta(hours=1)),
+        (500, "EUR", now - timedelta(hours=2)),
+        (200, "USD", datetime(2026, 5, 3, 9, 0).astimezone()),
+        (9999, "USD", datetime(2026, 4, 30, 23, 0).astimezone()),
+    ]:
+        store.sales.create(amount_minor=amount, currency=currency, sold_at=when)
+    summary = read_summary(store, now)
+    assert summary.today == {"USD": 1000, "EUR": 500}
+    assert summary.month == {"USD": 1200, "EUR": 500}
+
+
+def test_scrolling_to_the_end_of_the_history_loads_more(
+    qtbot: QtBot, ctx: AppContext, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ProductsPage, "page_size", 20)
+    start = datetime(2026, 1, 1, 10, 0).astimezone()
+    store.sales.add_many(store.sales.new(amount_minor=100, sold_at=start + timedelta(hours=n)) for n in range(45))
+    page = _page(qtbot, ctx)
+    page.tabs.setCurrentIndex(1)
+    bar = page.sales_table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    assert len(page.sales) == 20
+    bar.setValue(bar.maximum())
+    wait_idle(qtbot, ctx)
+    assert len(page.sales) == 40
+    assert len({s.id for s in page.sales}) == 40
