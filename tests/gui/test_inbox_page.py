@@ -223,3 +223,35 @@ def test_new_inbound_message_notifies_and_counts(qtbot: QtBot, ctx: AppContext) 
     )
     qtbot.waitUntil(lambda: len(tray.notified) == 2)
     assert tray.notified[-1] == ("Night Owl", "hello?")
+
+
+def test_assigning_a_chat_persists_and_shows_in_the_list(qtbot: QtBot, ctx: AppContext) -> None:
+    colleague = ctx.store.users.create(name="Bea Staff", role="staff")
+    chat = seed_chat(ctx.store, "Buyer", ["hi"])
+    page = make_page(qtbot, ctx)
+    page._load_users()
+    select(page, chat.id)
+    assert page.assignee.currentData() is None
+    page.assignee.setCurrentIndex(page.assignee.findData(colleague.id))
+    wait_idle(qtbot, ctx)
+    assert ctx.store.chats.get(chat.id).assigned_user_id == colleague.id
+    qtbot.waitUntil(lambda: page.model.row(0).assigned_user_id == colleague.id)
+    assert page.list_delegate.user_names[colleague.id] == "Bea Staff"
+
+
+def test_reply_quotes_the_message(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Buyer", ["Is the blue one available?"])
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    row = next(i for i in range(page.chat_model.rowCount()) if page.chat_model.item(i).kind == "message")
+    original = page.chat_model.item(row)
+    page.composer.set_reply(original.id, original.text)
+    assert page.composer.reply_bar.isVisible()
+    qtbot.keyClicks(page.composer.edit, "Yes, size M too")
+    page.composer.send_button.click()
+    wait_idle(qtbot, ctx)
+    [queued] = ctx.store.messages.send_queue()
+    assert queued.quoted_message_id == original.id
+    qtbot.waitUntil(lambda: not page.composer.reply_bar.isVisible())
+    last = page.chat_model.item(page.chat_model.rowCount() - 1)
+    assert last.quoted == "Is the blue one available?"

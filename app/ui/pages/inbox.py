@@ -50,7 +50,8 @@ class InboxPage(QtWidgets.QWidget):
         self.model = InboxModel(ctx.store, self)
         self.list = QtWidgets.QListView()
         self.list.setModel(self.model)
-        self.list.setItemDelegate(ChatListDelegate(self.list))
+        self.list_delegate = ChatListDelegate(self.list)
+        self.list.setItemDelegate(self.list_delegate)
         self.list.setUniformItemSizes(True)
         self.list.setMouseTracking(True)
         self.list.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
@@ -80,12 +81,18 @@ class InboxPage(QtWidgets.QWidget):
         self.header_name.setObjectName("pageTitle")
         self.header_sub = QtWidgets.QLabel()
         self.header_sub.setObjectName("muted")
+        self.assignee = QtWidgets.QComboBox()
+        self.assignee.setToolTip("Who on the team handles this chat")
         header = QtWidgets.QFrame()
         header.setObjectName("header")
-        hv = QtWidgets.QVBoxLayout(header)
+        titles = QtWidgets.QVBoxLayout()
+        titles.addWidget(self.header_name)
+        titles.addWidget(self.header_sub)
+        hv = QtWidgets.QHBoxLayout(header)
         hv.setContentsMargins(16, 10, 16, 10)
-        hv.addWidget(self.header_name)
-        hv.addWidget(self.header_sub)
+        hv.addLayout(titles, 1)
+        hv.addWidget(QtWidgets.QLabel("Assigned to"))
+        hv.addWidget(self.assignee)
         self.chat_model = ChatModel(ctx.store, page=int(ctx.settings.get("inbox.history_page")), parent=self)
         self.conversation = QtWidgets.QListView()
         self.conversation.setModel(self.chat_model)
@@ -96,6 +103,8 @@ class InboxPage(QtWidgets.QWidget):
         self.conversation.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.conversation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.conversation.verticalScrollBar().valueChanged.connect(self._maybe_load_earlier)
+        self.conversation.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversation.customContextMenuRequested.connect(self._message_menu)
         self.composer = Composer(self._render_reply)
         self.composer.edit.enter_sends = bool(ctx.settings.get("inbox.enter_sends"))
         self.chat_area = QtWidgets.QWidget()
@@ -141,6 +150,8 @@ class InboxPage(QtWidgets.QWidget):
         ctx.changes.changed.connect(self._changed)
         QtGui.QShortcut(QtGui.QKeySequence("Ctrl+F"), self, self.search.setFocus)
 
+        self.assignee.currentIndexChanged.connect(self._assign)
+        self._load_users()
         self._load_tags()
         self.composer.set_quick_replies(ctx.store.quick_replies.find_all(order_by="shortcut"))
         self.model.fetchMore(QtCore.QModelIndex())
@@ -157,6 +168,41 @@ class InboxPage(QtWidgets.QWidget):
         index = self.tag.findData(current)
         self.tag.setCurrentIndex(max(0, index))
         self.tag.blockSignals(False)
+
+    def _load_users(self) -> None:
+        users = self.ctx.store.users.find_all(order_by="name")
+        self.list_delegate.user_names = {u.id: u.name for u in users}
+        self.assignee.blockSignals(True)
+        current = self.assignee.currentData()
+        self.assignee.clear()
+        self.assignee.addItem("Nobody", None)
+        me = self.ctx.store.local_user_id
+        for user in users:
+            self.assignee.addItem(f"{user.name} (me)" if user.id == me else user.name, user.id)
+        self.assignee.setCurrentIndex(max(0, self.assignee.findData(current)))
+        self.assignee.blockSignals(False)
+
+    def _assign(self) -> None:
+        if self.chat_id is None:
+            return
+        chat_id, user_id, store = self.chat_id, self.assignee.currentData(), self.ctx.store
+        self.ctx.tasks.start(
+            "Assigning the chat",
+            lambda: store.chats.update(chat_id, assigned_user_id=user_id),
+            lambda _: self.ctx.changes.announce("chats"),
+        )
+
+    def _message_menu(self, pos: QtCore.QPoint) -> None:
+        index = self.conversation.indexAt(pos)
+        if not index.isValid():
+            return
+        item = self.chat_model.item(index.row())
+        if item.kind != "message":
+            return
+        menu = QtWidgets.QMenu(self)
+        menu.addAction("Reply", lambda: self.composer.set_reply(item.id, item.text))
+        menu.addAction("Copy text", lambda: QtGui.QGuiApplication.clipboard().setText(item.text))
+        menu.popup(self.conversation.viewport().mapToGlobal(pos))
 
     def _apply_filters(self) -> None:
         self.model.set_filters(
@@ -190,6 +236,9 @@ class InboxPage(QtWidgets.QWidget):
         self.header_name.setText(
             (contact.name if contact else "") or chat.title or (contact.phone if contact else None) or "Chat"
         )
+        self.assignee.blockSignals(True)
+        self.assignee.setCurrentIndex(max(0, self.assignee.findData(chat.assigned_user_id)))
+        self.assignee.blockSignals(False)
         self.header_sub.setText(
             " · ".join(x for x in ((contact.phone if contact else None), *("#" + t for t in chat.tags)) if x)
         )
@@ -233,8 +282,12 @@ class InboxPage(QtWidgets.QWidget):
             return
         chat_id, store = self.chat_id, self.ctx.store
 
+        reply_to = None if as_note else self.composer.reply_to
+
         def write() -> object:
-            return add_note(store, chat_id, text) if as_note else queue_outbound(store, chat_id, text)
+            if as_note:
+                return add_note(store, chat_id, text)
+            return queue_outbound(store, chat_id, text, quoted_message_id=reply_to)
 
         def done(_: object) -> None:
             self.composer.clear()
@@ -255,6 +308,8 @@ class InboxPage(QtWidgets.QWidget):
                 self.conversation.scrollToBottom()
         if tables & {"tags"}:
             self._load_tags()
+        if tables & {"users"}:
+            self._load_users()
         if tables & {"quick_replies"}:
             self.composer.set_quick_replies(self.ctx.store.quick_replies.find_all(order_by="shortcut"))
 

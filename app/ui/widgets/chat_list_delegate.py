@@ -61,6 +61,10 @@ def paint_avatar(painter: QtGui.QPainter, rect: QtCore.QRect, name: str, key: st
 
 
 class ChatListDelegate(QtWidgets.QStyledItemDelegate):
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.user_names: dict[str, str] = {}  # user id → name, for the assignment marker
+
     def sizeHint(
         self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
     ) -> QtCore.QSize:
@@ -102,9 +106,26 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
         painter.setPen(QtGui.QColor(c.accent if row.unread_count else c.muted))
         painter.drawText(QtCore.QRect(right - time_width, rect.top() + 12, time_width, fm.height()), 0, time_text)
 
+        assignee_w = 0
+        assignee = self.user_names.get(row.assigned_user_id or "")
+        if assignee:
+            small = QtGui.QFont(base)
+            small.setPixelSize(9)
+            small.setBold(True)
+            assignee_w = 20
+            marker = QtCore.QRect(right - time_width - 6 - assignee_w, rect.top() + 12, 18, 18)
+            painter.save()
+            painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+            painter.setPen(QtGui.QPen(QtGui.QColor(c.accent), 1.2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(marker)
+            painter.setFont(small)
+            painter.setPen(QtGui.QColor(c.accent))
+            painter.drawText(marker, Qt.AlignmentFlag.AlignCenter, initials(assignee))
+            painter.restore()
         painter.setFont(name_font)
         painter.setPen(QtGui.QColor(c.text))
-        name_w = right - time_width - 8 - left
+        name_w = right - time_width - 8 - assignee_w - left
         title = ("📌 " if row.pinned else "") + row.display_name
         name_rect = QtCore.QRect(left, rect.top() + 11, name_w, painter.fontMetrics().height())
         painter.drawText(name_rect, 0, painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, name_w))

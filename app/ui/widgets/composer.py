@@ -65,6 +65,19 @@ class Composer(QtWidgets.QFrame):
         self.send_button = QtWidgets.QPushButton("Send")
         self.send_button.setObjectName("primary")
         self.send_button.setToolTip("Send (Ctrl+Enter)")
+        self.reply_to: str | None = None
+        self.reply_bar = QtWidgets.QFrame()
+        self.reply_label = QtWidgets.QLabel()
+        self.reply_label.setObjectName("muted")
+        cancel_reply = QtWidgets.QToolButton()
+        cancel_reply.setText("✕")
+        cancel_reply.setToolTip("Don't reply to this message")
+        cancel_reply.clicked.connect(self.clear_reply)
+        bar = QtWidgets.QHBoxLayout(self.reply_bar)
+        bar.setContentsMargins(0, 0, 0, 4)
+        bar.addWidget(self.reply_label, 1)
+        bar.addWidget(cancel_reply)
+        self.reply_bar.hide()
         self.popup = QtWidgets.QListWidget(self)
         self.popup.setWindowFlags(Qt.WindowType.ToolTip)
         self.popup.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -74,9 +87,13 @@ class Composer(QtWidgets.QFrame):
         side.addWidget(self.note_toggle)
         side.addStretch(1)
         side.addWidget(self.send_button)
+        editor = QtWidgets.QVBoxLayout()
+        editor.setSpacing(0)
+        editor.addWidget(self.reply_bar)
+        editor.addWidget(self.edit)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
-        layout.addWidget(self.edit, 1)
+        layout.addLayout(editor, 1)
         layout.addLayout(side)
 
         self.edit.send_requested.connect(self._send)
@@ -102,6 +119,20 @@ class Composer(QtWidgets.QFrame):
     def clear(self) -> None:
         self.edit.clear()
         self.note_toggle.setChecked(False)
+        self.clear_reply()
+
+    def set_reply(self, message_id: str, text: str) -> None:
+        """Quote ``message_id`` in the next message sent."""
+        self.reply_to = message_id
+        metrics = self.reply_label.fontMetrics()
+        shown = metrics.elidedText(text.replace("\n", " "), Qt.TextElideMode.ElideRight, 420)
+        self.reply_label.setText(f"↩ Replying to: {shown}")
+        self.reply_bar.show()
+        self.edit.setFocus()
+
+    def clear_reply(self) -> None:
+        self.reply_to = None
+        self.reply_bar.hide()
 
     # ---- quick replies ---------------------------------------------------------------------------------------
     def set_quick_replies(self, replies: list[QuickReply]) -> None:
