@@ -26,7 +26,6 @@ from app.store.workspaces import Workspaces
 from app.ui import theme
 from app.ui.context import AppContext, Changes
 from app.ui.main_window import MainWindow
-from app.ui.pages.contacts import ContactsPage
 from app.ui.pages.inbox import InboxPage
 from app.ui.quick_switcher import install_quick_switcher
 from app.ui.sections import SECTIONS
@@ -74,6 +73,8 @@ def go_to(window: MainWindow, target: SwitchTarget) -> None:
         if isinstance(inbox, InboxPage):
             inbox.open_chat(target.chat_id)
     elif target.kind == "contact":
+        from app.ui.pages.contacts import ContactsPage  # built (and imported) on first visit only
+
         contacts = window.show_section("contacts")
         if isinstance(contacts, ContactsPage):
             contacts.select_contact(target.id)

@@ -175,8 +175,8 @@ def main() -> int:
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.platform()}")
     build(home, keyring_file, args.chats, args.messages)
 
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
     env = dict(os.environ, PARLEY_BENCH_KEYRING=str(keyring_file))
-    env.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
     env["XDG_CONFIG_HOME"] = str(base / "config")  # no saved window state from a previous run
     bare, app, rss = [], [], []
     for _ in range(args.runs):  # interleaved, so machine noise hits both alike

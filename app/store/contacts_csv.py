@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, get_args
@@ -29,6 +29,14 @@ CUSTOM_PREFIX = "custom:"
 _DELIMITERS = ",;\t|"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _TAG_SPLIT = re.compile(r"[;|,]")
+# Upper bounds that keep every number a plain SQLite integer (a bigger one would fail mid-import, not in preview).
+MAX_LIFETIME_MINOR = 10**12
+MAX_LEAD_SCORE = 100
+_EARLIEST, _LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+# Cells a spreadsheet would run as a formula when they start with one of these ("CSV injection"). Signs also start
+# a formula, but a phone number starts with "+", so the phone column keeps its signs.
+_FORMULA_START = ("=", "@", "\t", "\r")
+_SIGNS = ("+", "-")
 
 # Every standard field with the headers it is known under (compared case-insensitively, "_"/"-" as spaces).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -52,6 +60,23 @@ _LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in aliases
 
 def _header_key(header: str) -> str:
     return " ".join(header.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def neutralised(cell: str, *, signs: bool = True) -> str:
+    """``cell`` as a spreadsheet shows it without running it: a ``'`` goes before text that would start a formula.
+
+    Text that already starts with quotes before such a character gets one more, so :func:`unneutralised` (which
+    removes exactly one) gives back what was written. ``signs=False`` leaves a leading ``+``/``-`` alone (phones).
+    """
+    starters = _FORMULA_START + _SIGNS if signs else _FORMULA_START
+    return "'" + cell if cell.lstrip("'").startswith(starters) else cell
+
+
+def unneutralised(cell: str) -> str:
+    """``cell`` without the ``'`` that :func:`neutralised` (or a spreadsheet) put before a formula character."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START + _SIGNS):
+        return cell[1:]
+    return cell
 
 
 def normalise_phone(text: str) -> str | None:
@@ -202,7 +227,7 @@ def preview_csv(
     text, encoding = read_text(source)
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    headers = _unique([h.strip() for h in next(reader, [])])
+    headers = _unique([unneutralised(h.strip()) for h in next(reader, [])])
     guessed = guess_mapping(headers)
     mapping = guessed if mapping is None else {h: mapping.get(h, guessed[h]) for h in headers}
     wrong = [t for t in mapping.values() if t is not None and t not in FIELDS and not t.startswith(CUSTOM_PREFIX)]
@@ -247,7 +272,7 @@ def _validate(row: CsvRow, mapping: dict[str, str | None]) -> None:
     out, errors = row.fields, row.errors
     custom: dict[str, Any] = {}
     for header, cell in row.raw.items():
-        target, value = mapping.get(header), cell.strip()
+        target, value = mapping.get(header), unneutralised(cell.strip())
         if target is None or not value:
             continue
         if target.startswith(CUSTOM_PREFIX):
@@ -272,17 +297,20 @@ def _validate(row: CsvRow, mapping: dict[str, str | None]) -> None:
         elif target == "tags":
             out["tags"] = split_tags(value)
         elif target == "lead_score":
-            if value.isascii() and value.isdigit() and int(value) <= 100:
+            if value.isascii() and value.isdigit() and len(value) <= 3 and int(value) <= MAX_LEAD_SCORE:
                 out["lead_score"] = int(value)
             else:
-                errors.append(f"bad number: lead score {value!r} must be a whole number from 0 to 100")
+                errors.append(f"bad number: lead score {value!r} must be a whole number from 0 to {MAX_LEAD_SCORE}")
         elif target == "lifetime_value":
             try:
                 minor = Decimal(value.replace(",", "")) * 100
                 if not minor.is_finite() or minor < 0 or minor != minor.to_integral_value():
                     raise InvalidOperation
-                out["lifetime_value_minor"] = int(minor)
-            except InvalidOperation:
+                if minor > MAX_LIFETIME_MINOR:
+                    errors.append(f"bad number: lifetime value {value!r} is more than {MAX_LIFETIME_MINOR // 100:,}")
+                else:
+                    out["lifetime_value_minor"] = int(minor)
+            except ArithmeticError:  # InvalidOperation, and Overflow for exponents like 1e999999
                 errors.append(f"bad number: lifetime value {value!r}")
         elif target == "currency":
             if len(value) == 3 and value.isalpha():
@@ -294,9 +322,11 @@ def _validate(row: CsvRow, mapping: dict[str, str | None]) -> None:
                 at = datetime.fromisoformat(value)
                 if at.tzinfo is None:
                     raise ValueError
+                if not _EARLIEST <= at < _LATEST:
+                    raise ValueError
                 out["last_contacted_at"] = at
-            except ValueError:
-                errors.append(f"bad date: last contacted {value!r} (ISO 8601 with a time zone)")
+            except (ValueError, OverflowError):
+                errors.append(f"bad date: last contacted {value!r} (ISO 8601 with a time zone, years 1900 to 9998)")
     if custom:
         out["custom_fields"] = custom
     if not out.get("name") and not out.get("phone") and not any("phone" in e for e in errors):
@@ -387,27 +417,27 @@ def export_csv(store: Store, target: str | Path | IO[str]) -> int:
 
 def _write(fh: IO[str], contacts: list[Contact], companies: dict[str, str], keys: list[str]) -> int:
     writer = csv.writer(fh, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS + [_custom_header(k) for k in keys])
+    writer.writerow([neutralised(h) for h in EXPORT_COLUMNS + [_custom_header(k) for k in keys]])
+    phone = EXPORT_COLUMNS.index("phone")
     for c in contacts:
         ltv = Decimal(c.lifetime_value_minor) / 100
-        writer.writerow(
-            [
-                c.name,
-                c.phone or "",
-                c.email or "",
-                companies.get(c.company_id, "") if c.company_id else "",
-                c.lifecycle,
-                ";".join(c.tags),
-                str(c.lead_score),
-                f"{ltv:.2f}",
-                c.currency,
-                c.language or "",
-                c.wa_id or "",
-                c.lid or "",
-                c.last_contacted_at.isoformat() if c.last_contacted_at else "",
-                *(_cell(c.custom_fields[k]) if k in c.custom_fields else "" for k in keys),
-            ]
-        )
+        cells = [
+            c.name,
+            c.phone or "",
+            c.email or "",
+            companies.get(c.company_id, "") if c.company_id else "",
+            c.lifecycle,
+            ";".join(c.tags),
+            str(c.lead_score),
+            f"{ltv:.2f}",
+            c.currency,
+            c.language or "",
+            c.wa_id or "",
+            c.lid or "",
+            c.last_contacted_at.isoformat() if c.last_contacted_at else "",
+            *(_cell(c.custom_fields[k]) if k in c.custom_fields else "" for k in keys),
+        ]
+        writer.writerow([neutralised(cell, signs=i != phone) for i, cell in enumerate(cells)])
     return len(contacts)
 
 

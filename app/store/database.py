@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from app.core.errors import CorruptDatabase
 from app.store import migrations, sqlcipher
@@ -54,10 +55,16 @@ class Database:
     # ---- transactions ----------------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A write transaction; nested use on the same thread joins the outer one through a savepoint."""
+        """A write transaction; nested use on the same thread joins the outer one through a savepoint.
+
+        After-commit callbacks registered inside a savepoint that rolls back are dropped with it; the rest run
+        once the outer transaction commits, after the write lock is released.
+        """
+        callbacks: list[Callable[[], None]] = []
         with self._write_lock:
             depth = getattr(self._local, "depth", 0)
             conn = self._writer
+            mark = len(self._after_commit)
             self._local.depth = depth + 1
             try:
                 if depth == 0:
@@ -69,21 +76,36 @@ class Database:
                 except BaseException:
                     if depth == 0:
                         self._after_commit.clear()
-                        conn.execute("ROLLBACK")
+                        if conn.in_transaction:  # some errors (disk full, I/O) already rolled it back
+                            conn.execute("ROLLBACK")
                     else:
+                        del self._after_commit[mark:]
                         conn.execute(f"ROLLBACK TO sp{depth}")
                         conn.execute(f"RELEASE sp{depth}")
                     raise
                 if depth == 0:
-                    conn.execute("COMMIT")
+                    self._commit(conn)
+                    callbacks, self._after_commit = self._after_commit, []
                 else:
                     conn.execute(f"RELEASE sp{depth}")
             except sqlcipher.DatabaseError as exc:
-                raise self._translated(exc) from exc
+                self._reraise(exc)
             finally:
                 self._local.depth = depth
-        if depth == 0:
-            self._run_after_commit()
+        self._run(callbacks)
+
+    def _commit(self, conn: Connection) -> None:
+        """COMMIT, or on failure (deferred foreign keys are checked here) roll back so the writer stays usable."""
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            self._after_commit.clear()
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlcipher.DatabaseError:
+                    log.exception("rollback after a failed commit failed")
+            raise
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current write transaction commits (never if it rolls back)."""
@@ -92,8 +114,8 @@ class Database:
         else:
             self._after_commit.append(callback)
 
-    def _run_after_commit(self) -> None:
-        callbacks, self._after_commit = self._after_commit, []
+    @staticmethod
+    def _run(callbacks: list[Callable[[], None]]) -> None:
         for callback in callbacks:
             try:
                 callback()
@@ -124,7 +146,7 @@ class Database:
         try:
             yield conn
         except sqlcipher.DatabaseError as exc:
-            raise self._translated(exc) from exc
+            self._reraise(exc)
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -173,6 +195,12 @@ class Database:
         if sqlcipher.is_not_a_database(exc):
             return CorruptDatabase(f"The workspace database is damaged: {exc}.")
         return exc
+
+    def _reraise(self, exc: sqlcipher.DatabaseError) -> NoReturn:
+        translated = self._translated(exc)
+        if translated is exc:
+            raise exc
+        raise translated from exc
 
     # ---- maintenance -----------------------------------------------------------------------------------------
     def close_readers(self) -> None:
@@ -233,16 +261,27 @@ class Database:
     def replace_file(self, staged: Path, keep_previous: Path) -> None:
         """Swap in ``staged`` (already under this key) as the database, keeping the old file as ``keep_previous``.
 
-        If the new file does not open, the old one is put back and the error raised: a failed restore loses
-        nothing.
+        If any step fails, or the new file does not open, the old file is put back, the writer reopened on it and
+        the error raised: a failed restore loses nothing and leaves the workspace usable.
         """
         with self._write_lock, self._readers_quiesced():
-            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log, _done = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy:
+                raise sqlcipher.OperationalError("the database is busy: its write-ahead log could not be emptied")
             self._writer.close()
-            os.replace(self.path, keep_previous)
-            for suffix in ("-wal", "-shm"):
-                Path(str(self.path) + suffix).unlink(missing_ok=True)
-            os.replace(staged, self.path)
+            try:
+                os.replace(self.path, keep_previous)
+            except BaseException:
+                self._writer = self._open_writer(self.path, self._key)
+                raise
+            try:
+                for suffix in ("-wal", "-shm"):
+                    Path(str(self.path) + suffix).unlink(missing_ok=True)
+                os.replace(staged, self.path)
+            except BaseException:
+                os.replace(keep_previous, self.path)
+                self._writer = self._open_writer(self.path, self._key)
+                raise
             try:
                 self._writer = self._open_writer(self.path, self._key)
             except BaseException:

@@ -71,13 +71,19 @@ def erase_contact(store: Store, contact_id: str, *, actor_user_id: str | None = 
         notes = _notes_of(store, contact_id, chat_ids, [d.id for d in deals])
         _purge(store.notes.purge, notes)
         report.notes = len(notes)
+        unlinked: set[str] = set()
         for sale in store.sales.find_all({"contact_id": contact_id}, include_deleted=True):
             store.sales.update(sale.id, contact_id=None, chat_id=None, deal_id=None, note="")
-            report.sales_unlinked += 1
+            unlinked.add(sale.id)
+        # Sales of other people (or of nobody) can still point at this contact's chats and deals: unlink them too,
+        # or the purge below would leave them pointing at nothing.
+        for column, ids in (("chat_id", chat_ids), ("deal_id", [d.id for d in deals])):
+            for linked_id in ids:
+                for sale in store.sales.find_all({column: linked_id}, include_deleted=True):
+                    store.sales.update(sale.id, **{column: None})
+                    unlinked.add(sale.id)
+        report.sales_unlinked = len(unlinked)
         for chat_id in chat_ids:
-            for sale in store.sales.find_all({"chat_id": chat_id}, include_deleted=True):
-                store.sales.update(sale.id, chat_id=None)
-                report.sales_unlinked += 1
             for ai in store.ai_interactions.find_all({"chat_id": chat_id}, include_deleted=True):
                 store.ai_interactions.update(ai.id, chat_id=None)
                 report.ai_interactions_unlinked += 1

@@ -1,7 +1,8 @@
 """Merging two contacts that are the same person (an import and a WhatsApp capture, a typo, a second number).
 
-Everything hanging off the merged contact (chats, notes, deals, sales, campaign recipients) moves to the kept one,
-its details fill the kept contact's gaps, and it is tombstoned so the merge syncs like any other change. All of it
+Everything hanging off the merged contact (chats, notes, deals, sales, campaign recipients, tombstoned ones
+included) moves to the kept one, its details fill the kept contact's gaps, and it is tombstoned with its personal
+details cleared, so the merge syncs like any other change and the person's data lives in one place only. All of it
 happens in one transaction: a failure half-way leaves both contacts exactly as they were. The audit entry records
 ids and counts only, never names or numbers (the audit log outlives erasure requests).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.ids import utc_now
 from app.core.models import Contact
 from app.store.repository import Repository
 from app.store.store import Store
@@ -18,6 +20,8 @@ from app.store.store import Store
 # Fields copied from the merged contact when the kept one has none.
 FILLED = ("name", "phone", "wa_id", "lid", "email", "company_id", "owner_user_id", "language")
 MOVED = ("chats", "notes", "deals", "sales", "campaign_recipients")
+# Personal details wiped from the merged contact's tombstone.
+CLEARED: dict[str, Any] = {"name": "", "phone": None, "wa_id": None, "lid": None, "email": None, "custom_fields": {}}
 
 
 @dataclass
@@ -39,13 +43,16 @@ def merge_contacts(store: Store, keep_id: str, merge_id: str) -> MergeReport:
         keep = store.contacts.get(keep_id)
         gone = store.contacts.get(merge_id)
         for table in MOVED:
+            # Tombstoned rows move too: they are still the person's data, and an erase of the kept contact must
+            # find them.
             repo: Repository[Any] = store.repository(table)
-            rows = repo.find_all({"contact_id": merge_id})
+            rows = repo.find_all({"contact_id": merge_id}, include_deleted=True)
             for row in rows:
                 repo.update(row.id, contact_id=keep_id)
             report.moved[table] = len(rows)
         store.contacts.update(keep_id, **_combined(keep, gone, report))
-        store.contacts.delete(merge_id)
+        # The tombstone keeps only the id (so the merge syncs): the personal details now live on the kept contact.
+        store.contacts.update(merge_id, **CLEARED, deleted_at=utc_now())
         store.audit_log.create(
             action="contact.merged",
             actor_user_id=store.local_user_id,

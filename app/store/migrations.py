@@ -58,9 +58,20 @@ def check_not_newer(conn: Connection) -> int:
 def migrate(conn: Connection, *, target: int = LATEST_VERSION) -> int:
     """Bring the database to ``target``; returns the version it was at. Each step commits or rolls back whole."""
     current = check_not_newer(conn)
-    for migration in MIGRATIONS:
-        if current < migration.version <= target:
+    pending = [m for m in MIGRATIONS if current < m.version <= target]
+    if not pending:
+        return current
+    # A migration that rebuilds a table (create new, copy, drop old, rename) must not cascade or fail on the way:
+    # foreign keys are off while it runs (the pragma cannot change inside a transaction, so around it), and
+    # ``PRAGMA foreign_key_check`` inside each migration's transaction refuses a result that breaks them.
+    enforced = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for migration in pending:
             _apply(conn, migration)
+    finally:
+        if enforced:
+            conn.execute("PRAGMA foreign_keys = ON")
     return current
 
 
@@ -78,7 +89,8 @@ def _apply(conn: Connection, migration: Migration) -> None:
             raise RuntimeError(f"migration {migration.version} leaves foreign key violations: {violations[:5]}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 

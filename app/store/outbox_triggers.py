@@ -49,13 +49,21 @@ def _statements(table: str, columns: list[str]) -> list[str]:
         f"({_UUID4}, '{table}', {{row}}.id, {{row}}.org_id, {{op}}, {{changed}}, {_NOW_MS});"
     )
     op_update = "CASE WHEN old.deleted_at IS NULL AND new.deleted_at IS NOT NULL THEN 'delete' ELSE 'update' END"
+    # A table with only bookkeeping columns has no update a peer needs to hear about: no update trigger.
+    on_update = (
+        [
+            f"CREATE TRIGGER {_PREFIX}{table}__update AFTER UPDATE ON {t} WHEN {_NOT_APPLYING} AND ({differs}) BEGIN "
+            + insert.format(row="new", op=op_update, changed=changed)
+            + " END"
+        ]
+        if columns
+        else []
+    )
     return [
         f"CREATE TRIGGER {_PREFIX}{table}__insert AFTER INSERT ON {t} WHEN {_NOT_APPLYING} BEGIN "
         + insert.format(row="new", op="'insert'", changed="'[]'")
         + " END",
-        f"CREATE TRIGGER {_PREFIX}{table}__update AFTER UPDATE ON {t} WHEN {_NOT_APPLYING} AND ({differs}) BEGIN "
-        + insert.format(row="new", op=op_update, changed=changed)
-        + " END",
+        *on_update,
         f"CREATE TRIGGER {_PREFIX}{table}__delete AFTER DELETE ON {t} WHEN {_NOT_APPLYING} BEGIN "
         + insert.format(row="old", op="'purge'", changed="'[]'")
         + " END",
@@ -68,10 +76,11 @@ def _statements(table: str, columns: list[str]) -> list[str]:
 
 def rebuild(conn: Connection) -> None:
     """Drop and recreate every outbox trigger. Call inside the migration's transaction."""
+    # A prefix test, not LIKE: '_' in the prefix would match any character and catch unrelated triggers.
     existing = [
         row[0]
         for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?", (_PREFIX + "%",)
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, length(?1)) = ?1", (_PREFIX,)
         )
     ]
     for name in existing:

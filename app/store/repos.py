@@ -35,11 +35,25 @@ class MessageRepository(Repository[Message]):
         found = self.find_all({"wa_id": wa_id}, limit=1, include_deleted=True)
         return found[0] if found else None
 
-    def for_chat(self, chat_id: str, *, limit: int = 50, before: datetime | None = None) -> list[Message]:
-        """The latest ``limit`` messages of a chat before ``before``, oldest first (as a chat view shows them)."""
+    def for_chat(self, chat_id: str, *, limit: int = 50, before: Message | datetime | None = None) -> list[Message]:
+        """The latest ``limit`` messages of a chat before ``before``, oldest first (as a chat view shows them).
+
+        Messages are ordered by (``sent_at``, ``rid``). To page back, pass the earliest message already shown as
+        ``before``: the page ends right before it, so messages sharing its timestamp (WhatsApp times are whole
+        seconds) are neither skipped nor repeated. A plain time gives the messages strictly before it.
+        """
         sql = f"{self._select} WHERE org_id = ? AND chat_id = ? AND deleted_at IS NULL"
         params: list[object] = [self.org_id, chat_id]
-        if before is not None:
+        if isinstance(before, Message):
+            # The boundary's rid, looked up even if it was deleted meanwhile; if it was purged, nothing at its time
+            # is known to come before it, so the page starts strictly before that time.
+            at = to_ms(before.sent_at)
+            sql += (
+                " AND sent_at <= ? AND (sent_at < ? OR rid < coalesce("
+                f"(SELECT rid FROM {self.table} WHERE org_id = ? AND id = ?), -1))"
+            )
+            params += [at, at, self.org_id, before.id]
+        elif before is not None:
             sql += " AND sent_at < ?"
             params.append(to_ms(before))
         sql += " ORDER BY sent_at DESC, rid DESC LIMIT ?"

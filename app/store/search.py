@@ -18,8 +18,10 @@ from app.store.database import Database
 
 _OPEN, _CLOSE = "\x02", "\x03"
 _WORD = re.compile(r"[^\s\"]+")
+_ESCAPE = "\\"
 
 Order = Literal["relevance", "recent"]
+RELEVANCE_WINDOW = 5_000  # newest matches ranked by relevance
 
 
 class SearchHit(BaseModel):
@@ -36,19 +38,29 @@ class SearchHit(BaseModel):
 
 
 def words(text: str) -> list[str]:
+    """The words of ``text``, split at white space and double quotes (so each is safe inside an FTS5 phrase)."""
     return _WORD.findall(text)
 
 
-def fts_query(text: str, *, prefix_last: bool = True) -> str | None:
-    """A safe FTS5 query matching every word of ``text`` (None when there is nothing to look for)."""
-    tokens = [w.replace('"', "") for w in words(text)]
-    tokens = [t for t in tokens if t]
+def phrase_query(tokens: list[str], *, prefix_last: bool = True) -> str | None:
+    """An FTS5 query matching every one of ``tokens`` (from :func:`words`), each a quoted phrase."""
     if not tokens:
         return None
     quoted = [f'"{t}"' for t in tokens]
     if prefix_last:
         quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def fts_query(text: str, *, prefix_last: bool = True) -> str | None:
+    """A safe FTS5 query matching every word of ``text`` (None when there is nothing to look for)."""
+    return phrase_query(words(text), prefix_last=prefix_last)
+
+
+def like_pattern(word: str) -> str:
+    """``%word%`` with the LIKE wildcards in ``word`` escaped (use with ``ESCAPE '\\'``)."""
+    escaped = word.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    return f"%{escaped}%"
 
 
 def segments(snippet: str) -> list[tuple[str, bool]]:
@@ -79,9 +91,19 @@ def search_messages(
     query = fts_query(text)
     if query is None:
         return []
-    # "recent" walks the index newest-first and stops at `limit`; "relevance" ranks every match by BM25.
+    # "recent" walks the index newest-first and stops at `limit`. "relevance" ranks by BM25, which must score every
+    # candidate, so it ranks the RELEVANCE_WINDOW newest matches: the cost stays flat however common the words are.
     order_sql = "f.rowid DESC" if order == "recent" else "f.rank"
     chat_filter = "AND m.chat_id = ?" if chat_id else ""
+    window = ""
+    with db.read() as conn:
+        if order == "relevance":
+            floor = conn.execute(
+                "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                (query, RELEVANCE_WINDOW - 1),
+            ).fetchone()
+            if floor is not None:
+                window = f"AND f.rowid >= {int(floor[0])}"
     sql = f"""
         SELECT m.id, m.chat_id, c.contact_id, coalesce(nullif(ct.name, ''), nullif(c.title, ''), ct.phone, ''),
                snippet(messages_fts, 0, '{_OPEN}', '{_CLOSE}', '…', 12), m.sent_at
@@ -89,7 +111,7 @@ def search_messages(
         JOIN messages m ON m.rid = f.rowid
         JOIN chats c ON c.org_id = m.org_id AND c.id = m.chat_id
         LEFT JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id
-        WHERE messages_fts MATCH ? AND m.org_id = ? {chat_filter}
+        WHERE messages_fts MATCH ? AND m.org_id = ? AND c.deleted_at IS NULL {window} {chat_filter}
         ORDER BY {order_sql}
         LIMIT ?
     """
@@ -115,13 +137,12 @@ def search_messages(
 
 
 def search_contacts(db: Database, org_id: str, text: str, *, limit: int = 50) -> list[SearchHit]:
-    tokens = [t.replace('"', "") for t in words(text)]
-    tokens = [t for t in tokens if t]
+    tokens = words(text)
     if not tokens:
         return []
     if all(len(t) >= 3 for t in tokens):
         # Trigram index: every word matches anywhere inside name, phone, e-mail or tags.
-        query = " ".join(f'"{t}"' for t in tokens)
+        query = phrase_query(tokens, prefix_last=False)
         sql = f"""
             SELECT ct.id, ct.name, coalesce(highlight(contacts_fts, 0, '{_OPEN}', '{_CLOSE}'), ''),
                    coalesce(highlight(contacts_fts, 1, '{_OPEN}', '{_CLOSE}'), ''), ct.updated_at
@@ -140,8 +161,7 @@ def search_contacts(db: Database, org_id: str, text: str, *, limit: int = 50) ->
         """
         params = [org_id]
         for t in tokens:
-            pattern = "%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern]
+            params += [like_pattern(t), like_pattern(t)]
         params.append(limit)
     with db.read() as conn:
         rows = conn.execute(sql, params).fetchall()
@@ -173,7 +193,10 @@ def search_notes(db: Database, org_id: str, text: str, *, limit: int = 50) -> li
                snippet(notes_fts, 0, '{_OPEN}', '{_CLOSE}', '…', 12), n.updated_at
         FROM notes_fts f JOIN notes n ON n.rid = f.rowid
         LEFT JOIN contacts ct ON ct.org_id = n.org_id AND ct.id = n.contact_id
+        LEFT JOIN chats c ON c.org_id = n.org_id AND c.id = n.chat_id
+        LEFT JOIN deals d ON d.org_id = n.org_id AND d.id = n.deal_id
         WHERE notes_fts MATCH ? AND n.org_id = ?
+          AND ct.deleted_at IS NULL AND c.deleted_at IS NULL AND d.deleted_at IS NULL
         ORDER BY f.rowid DESC LIMIT ?
     """
     with db.read() as conn:

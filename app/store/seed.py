@@ -24,14 +24,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import keyring
 from pydantic import BaseModel
 
+from app.core.errors import ParleyError
 from app.core.ids import new_id, to_ms
 from app.core.models import Chat, Company, Contact, Deal, Lifecycle, Message, Note, Product, Sale, SaleItem
+from app.store.keyring_vault import KeyringVault
+from app.store.paths import resolve_home
 from app.store.store import Store
+from app.store.workspaces import Workspaces
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)  # the demo's "now": every time is placed before it
-BATCH = 5_000
+BATCH = 20_000  # messages per transaction: fewer commits (each ends in a WAL checkpoint) without spilling the cache
 _MIN = 60_000
 _HOUR = 60 * _MIN
 _DAY = 24 * _HOUR
@@ -151,13 +156,13 @@ _RAW_LINES = {
     "en": """
 Hi! Are you open today? | Hello 👋 | Good morning, is this {shop}?
 Hi {n}! Yes, we're open until 8pm 😊 | Hello {n}, welcome to {shop}! How can I help?
-Do you still have the {p}? | Can you send me photos of the {p} please | Is the {p} available in size M?
+Do you still have the {p}? | Can you send me photos of the {p} please | Do you have the {p} in another colour?
 Yes, the {p} is in stock ✅ | Sure, here are photos of the {p} 📸
 How much is the {p}? | What's the price for {q} pieces? | Any discount if I buy {q}?
 The {p} is {price} | For {q} pieces we can do 10% off 🙌
 Do you deliver to {city}? | How long does delivery take? | When will my order {ref} arrive?
 Yes, delivery to {city} takes {days} days 🚚 | Your order {ref} is on its way!
-Can I pay by card? | Do you accept bank transfer? | Payment sent, please check 🙏
+Can I pay by card? | Do you accept bank transfer? | Can I use a gift card? | Payment sent, please check 🙏
 We accept card, transfer and cash on delivery | Payment received, thank you {n}! Order confirmed ✅
 Thank you so much! | Got it, thanks 👍 | Received the {p}, love it ❤️
 You're welcome {n}! 😊 | Thanks for shopping with us 🙏
@@ -165,7 +170,7 @@ You're welcome {n}! 😊 | Thanks for shopping with us 🙏
     "es": """
 Hola, buenas tardes | Hola 👋 ¿están abiertos hoy? | Buen día
 ¡Hola {n}! Sí, ¿en qué te puedo ayudar? | Bienvenida a {shop} 😊 ¿Qué buscas?
-¿Todavía tienen el {p}? | ¿Me pasas fotos del {p}? | ¿Hay talla M del {p}?
+¿Todavía tienen el {p}? | ¿Me pasas fotos del {p}? | ¿Tienen el {p} en otro color?
 Sí, el {p} está disponible ✅ | Te mando fotos del {p} 📸
 ¿Cuánto cuesta el {p}? | ¿Precio por {q} piezas? | ¿Hay descuento si llevo {q}?
 El {p} cuesta {price} | Por {q} piezas te dejo 10% de descuento 🙌
@@ -179,7 +184,7 @@ Aceptamos tarjeta, transferencia y pago contra entrega | Pago recibido, ¡gracia
     "pt": """
 Oi, boa tarde! | Olá 👋 vocês estão abertos hoje? | Bom dia
 Oi {n}! Sim, como posso ajudar? | Olá {n}, bem-vinda à {shop} 😊
-Ainda tem o {p}? | Pode me mandar fotos do {p}? | Tem o {p} no tamanho M?
+Ainda tem o {p}? | Pode me mandar fotos do {p}? | Tem o {p} em outra cor?
 Tem sim, o {p} está disponível ✅ | Já te mando as fotos do {p} 📸
 Quanto custa o {p}? | Qual o valor de {q} peças? | Faz desconto se eu levar {q}?
 O {p} sai por {price} | Levando {q} peças faço 10% de desconto 🙌
@@ -193,7 +198,7 @@ Por nada {n}! 😊 | Obrigada pela compra 🙏
     "ar": """
 السلام عليكم | مرحبا 👋 هل المحل مفتوح اليوم؟ | صباح الخير
 وعليكم السلام {n}! كيف أقدر أساعدك؟ | أهلاً وسهلاً بك في {shop} 😊
-هل {p} متوفر؟ | ممكن صور {p} لو سمحت | هل يوجد {p} مقاس M؟
+هل {p} متوفر؟ | ممكن صور {p} لو سمحت | هل يوجد {p} بلون آخر؟
 نعم، {p} متوفر ✅ | أرسل لك صور {p} الآن 📸
 بكم {p}؟ | كم سعر {q} قطع؟ | فيه خصم إذا أخذت {q}؟
 سعر {p} هو {price} | على {q} قطع نعطيك خصم 10% 🙌
@@ -207,7 +212,7 @@ Por nada {n}! 😊 | Obrigada pela compra 🙏
     "hi": """
 Namaste 🙏 | नमस्ते, क्या दुकान आज खुली है? | Hello bhaiya
 नमस्ते {n} जी! बताइए, क्या चाहिए? | Hello {n}, {shop} mein aapka swagat hai 😊
-{p} abhi available hai? | {p} की फोटो भेजिए | {p} M size mein hai kya?
+{p} abhi available hai? | {p} की फोटो भेजिए | {p} dusre color mein hai kya?
 जी हाँ, {p} स्टॉक में है ✅ | {p} ki photos bhej rahe hain 📸
 {p} kitne ka hai? | {q} पीस का क्या रेट है? | {q} lene par discount milega?
 {p} की कीमत {price} है | {q} pieces par 10% discount de denge 🙌
@@ -221,7 +226,7 @@ Aapka swagat hai {n} ji 😊 | हमसे खरीदारी के लि�
     "id": """
 Halo kak, selamat siang | Permisi kak 👋 tokonya buka hari ini? | Pagi kak
 Halo kak {n}! Ada yang bisa dibantu? | Selamat datang di {shop} 😊
-Kak, {p} masih ada? | Boleh minta foto {p}? | {p} ada ukuran M kak?
+Kak, {p} masih ada? | Boleh minta foto {p}? | {p} ada warna lain kak?
 Masih ready kak, {p} ✅ | Ini foto {p} ya kak 📸
 {p} harganya berapa kak? | Kalau ambil {q} pcs berapa? | Bisa kurang kalau beli {q}?
 Harga {p} {price} kak | Untuk {q} pcs bisa diskon 10% kak 🙌
@@ -235,7 +240,7 @@ Sama-sama kak {n} 😊 | Terima kasih sudah belanja di {shop} 🙏
     "fr": """
 Bonjour ! | Bonsoir, vous êtes ouverts aujourd'hui ? | Salut 👋
 Bonjour {n} ! Comment puis-je vous aider ? | Bienvenue chez {shop} 😊
-Vous avez encore le {p} ? | Vous pouvez m'envoyer des photos du {p} ? | Le {p} existe en taille M ?
+Vous avez encore le {p} ? | Vous pouvez m'envoyer des photos du {p} ? | Le {p} existe en d'autres couleurs ?
 Oui, le {p} est disponible ✅ | Je vous envoie les photos du {p} 📸
 Combien coûte le {p} ? | Quel prix pour {q} pièces ? | Une remise si j'en prends {q} ?
 Le {p} est à {price} | Pour {q} pièces on vous fait -10 % 🙌
@@ -263,7 +268,7 @@ Gern geschehen, {n}! 😊 | Danke für Ihren Einkauf 🙏
     "tr": """
 Merhaba | İyi günler, bugün açık mısınız? | Selam 👋
 Merhaba {n}! Nasıl yardımcı olabilirim? | {shop} mağazasına hoş geldiniz 😊
-{p} hâlâ var mı? | {p} fotoğraflarını atar mısınız? | {p} M beden var mı?
+{p} hâlâ var mı? | {p} fotoğraflarını atar mısınız? | {p} başka renk var mı?
 Evet, {p} stokta ✅ | {p} fotoğraflarını hemen gönderiyorum 📸
 {p} ne kadar? | {q} adet için fiyat nedir? | {q} tane alırsam indirim olur mu?
 {p} fiyatı {price} | {q} adet için %10 indirim yapabiliriz 🙌
@@ -277,7 +282,7 @@ Rica ederiz {n}! 😊 | Bizi tercih ettiğiniz için teşekkürler 🙏
     "ru": """
 Здравствуйте! | Добрый день, вы сегодня работаете? | Привет 👋
 Здравствуйте, {n}! Чем могу помочь? | Добро пожаловать в {shop} 😊
-{p} ещё есть в наличии? | Можете прислать фото {p}? | Есть {p} размера M?
+{p} ещё есть в наличии? | Можете прислать фото {p}? | Есть {p} другого цвета?
 Да, {p} в наличии ✅ | Сейчас пришлю фото {p} 📸
 Сколько стоит {p}? | Какая цена за {q} шт.? | Будет скидка, если возьму {q}?
 {p} стоит {price} | При заказе {q} шт. скидка 10% 🙌
@@ -357,21 +362,23 @@ def _allocate(total: int, weights: list[float]) -> list[int]:
 
 
 def _timeline(rng: random.Random, n: int, end_ms: int, earliest_ms: int) -> tuple[array[int], bytearray]:
-    """Send times and directions (1 = inbound) of a chat's ``n`` messages, ending at ``end_ms``.
+    """Send times and flags (1: inbound, 2: opens a conversation) of a chat's ``n`` messages, ending at ``end_ms``.
 
     Conversations come in sessions days apart, mostly opened by the customer; inside one, each side writes a
     run of one to a few messages, seconds apart, and the other answers after a delay.
     """
     offsets = [0] * n
-    dirs = bytearray(n)
+    flags = bytearray(n)
     inbound = rng.random() < 0.85
     run_left = 1 + int(rng.expovariate(1.2))
     session_left = 3 + int(rng.random() * 10)
     t = 0
     for i in range(n):
+        opens = i == 0
         if i:
             session_left -= 1
             if session_left <= 0:
+                opens = True
                 t += _HOUR + int(rng.expovariate(1.0) * 3 * _DAY)
                 session_left = 3 + int(rng.random() * 10)
                 inbound = rng.random() < 0.8
@@ -383,11 +390,11 @@ def _timeline(rng: random.Random, n: int, end_ms: int, earliest_ms: int) -> tupl
             else:
                 t += 3_000 + int(rng.random() * 80_000)
         offsets[i] = t
-        dirs[i] = inbound
+        flags[i] = inbound | (opens << 1)
         run_left -= 1
     scale = min(1.0, (end_ms - earliest_ms) / t) if t else 1.0
     start = end_ms - int(t * scale)
-    return array("q", (start + int(o * scale) for o in offsets)), dirs
+    return array("q", (start + int(o * scale) for o in offsets)), flags
 
 
 @dataclass
@@ -484,7 +491,7 @@ class _Seeder:
         if rng.random() < 0.2:
             domain = rng.choice(("gmail.com", c.mail))
             email = f"{_ascii(first_pair[0])}.{_ascii(last_pair[0])}{rng.randrange(100)}@{domain}"
-        company = c.company.format(l=last_pair[script])
+        company = c.company.format(l=last_pair[0] if c.company.isascii() else last_pair[1])
         return _Person(first, name, f"+{c.cc}{national}", f"{c.cc}{national}@c.us", email,
                        rng.choice(c.cities), c.lang, company)  # fmt: skip
 
@@ -494,15 +501,15 @@ class _Seeder:
         phones: set[str] = set()
         self.people = [self.person(phones) for _ in range(chats)]
         self.times: list[array[int]] = []
-        self.dirs: list[bytearray] = []
+        self.flags: list[bytearray] = []  # per message: 1 inbound, 2 opens a conversation
         for n in counts:
-            # Half the customers wrote in the last weeks; the others months ago (one-off buyers, old leads).
-            recent = rng.random() < 0.5
-            recency = _MIN + int((rng.expovariate(0.1) if recent else 30 + rng.random() * 370) * _DAY)
-            earliest = self.base_ms - int((420 + rng.random() * 300) * _DAY)  # customers since one to two years
-            times, dirs = _timeline(rng, n, self.base_ms - recency, earliest)
+            # Half the customers (and all regulars) wrote in the last weeks; the others months ago.
+            recent = rng.random() < 0.5 or n > 200
+            end = self.base_ms - _MIN - int((rng.expovariate(0.1) if recent else 30 + rng.random() * 370) * _DAY)
+            earliest = min(self.base_ms - int((420 + rng.random() * 300) * _DAY), end - 90 * _DAY)
+            times, flags = _timeline(rng, n, end, earliest)
             self.times.append(times)
-            self.dirs.append(dirs)
+            self.flags.append(flags)
         self.contact_ids = [new_id() for _ in range(chats)]
         self.chat_ids = [new_id() for _ in range(chats)]
         self.assigned = [
@@ -618,7 +625,7 @@ class _Seeder:
         contacts: list[Contact] = []
         chats: list[Chat] = []
         for i, p in enumerate(self.people):
-            times, dirs = self.times[i], self.dirs[i]
+            times, flags = self.times[i], self.flags[i]
             first, last = times[0], times[-1]
             age = self.base_ms - last
             lifecycle: Lifecycle = "new" if len(times) <= 3 else rng.choice(("new", "lead", "lead"))
@@ -644,8 +651,8 @@ class _Seeder:
             ) | {"updated_at": _dt(last)}))  # fmt: skip
             # Unread: a trailing run of customer messages nobody has opened yet, most often in recent chats.
             last_read: int | None = last
-            if dirs[-1] and rng.random() < (0.8 if age < 2 * _DAY else 0.3 if age < 14 * _DAY else 0.05):
-                answered = [t for t, d in zip(times, dirs, strict=True) if not d]
+            if flags[-1] & 1 and rng.random() < (0.8 if age < 2 * _DAY else 0.3 if age < 14 * _DAY else 0.05):
+                answered = [t for t, f in zip(times, flags, strict=True) if not f & 1]
                 last_read = answered[-1] if answered else None
             chat_tags = [t for t in tags if t == "VIP"]
             chat_tags += ["Follow up"] if rng.random() < 0.05 else ["Complaint"] if rng.random() < 0.01 else []
@@ -685,7 +692,8 @@ class _Seeder:
         prices = [_money(p.price_minor, self.currency) for p in goods]
         ctx = [{"n": p.first or p.phone, "city": p.city, "shop": self.shop} for p in self.people]
         lines = [_LINES[p.lang] for p in self.people]
-        tail = [max((j + 1 for j, d in enumerate(dirs) if d), default=0) for dirs in self.dirs]
+        tail = [max((j + 1 for j, f in enumerate(fs) if f & 1), default=0) for fs in self.flags]
+        flags, chat_ids, assigned, senders = self.flags, self.chat_ids, self.assigned, [p.wa_id for p in self.people]
         pos, topic, asked = [0] * n, [0] * n, [0] * n
         last_in: list[tuple[str, str] | None] = [None] * n
         said = [""] * n  # the chat's previous template: nobody sends the same line twice in a row
@@ -698,8 +706,8 @@ class _Seeder:
             t, c = divmod(key, n)
             j = pos[c]
             pos[c] = j + 1
-            inbound = self.dirs[c][j]
-            if j == 0 or t - self.times[c][j - 1] > 3 * _HOUR:
+            inbound = flags[c][j] & 1
+            if flags[c][j] & 2:  # a new conversation: greeting or straight to a product
                 topic[c] = 0 if rng.random() < 0.6 else 1
                 k = rng.randrange(len(goods))
                 ctx[c].update(p=goods[k].name, price=prices[k], q=str(2 + rng.randrange(5)),
@@ -737,10 +745,10 @@ class _Seeder:
                 f"{x:016X}{rng.getrandbits(64):016X}")  # fmt: skip
             # Validated like any record: pydantic-core's model_validate is faster than the pure-Python model_construct.
             message = new_message(
-                created_at=at, updated_at=at, chat_id=self.chat_ids[c],
+                created_at=at, updated_at=at, chat_id=chat_ids[c],
                 direction="in" if inbound else "out", body=body, kind=kind, status=status, wa_id=wa_id,
-                sender_wa_id=self.people[c].wa_id if inbound else None,
-                author_user_id=None if inbound else self.assigned[c] or self.owner_id,
+                sender_wa_id=senders[c] if inbound else None,
+                author_user_id=None if inbound else assigned[c] or self.owner_id,
                 quoted_message_id=quoted[0] if quoted else None, quoted_wa_id=quoted[1] if quoted else None,
                 media=media, sent_at=at)  # fmt: skip
             batch.append(message)
@@ -818,13 +826,6 @@ def _printer(stream: Any) -> Progress:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import keyring
-
-    from app.core.errors import ParleyError
-    from app.store.keyring_vault import KeyringVault
-    from app.store.paths import resolve_home
-    from app.store.workspaces import Workspaces
-
     parser = argparse.ArgumentParser(prog="python -m app.store.seed", description="Create a demo workspace.")
     parser.add_argument("--chats", type=int, default=10_000, help="customers, one chat each (default 10000)")
     parser.add_argument("--messages", type=int, default=500_000, help="messages in all (default 500000)")
@@ -841,22 +842,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     home = resolve_home(args.home)
     vault = KeyringVault(keyring.get_keyring())
     passphrase: str | None = None
+    mode = f"keyring ({vault.name})"
     if not vault.secure:
         passphrase = os.environ.get(args.passphrase_env) or None
+        mode = f"passphrase (from ${args.passphrase_env})"
         if passphrase is None and sys.stdin.isatty():
             passphrase = getpass.getpass(f"No secure keyring ({vault.name}). Passphrase for the new workspace: ")
             if getpass.getpass("Repeat it: ") != passphrase:
                 print("error: the passphrases differ", file=sys.stderr)
                 return 2
+            mode = "passphrase (typed)"
         if not passphrase:
             print(f"error: no secure keyring ({vault.name}), so the workspace needs a passphrase: set "
                   f"{args.passphrase_env} or run this from a terminal", file=sys.stderr)  # fmt: skip
             return 2
     workspaces = Workspaces(home, vault)
     try:
-        store = workspaces.create(
-            args.name, "Alex Morgan", owner_email="alex@demo-boutique.example", passphrase=passphrase
-        )
+        email = f"alex@{_ascii(args.name) or 'demo'}.example"
+        store = workspaces.create(args.name, "Alex Morgan", owner_email=email, passphrase=passphrase)
     except ParleyError as exc:
         print(f"error: {exc} {exc.hint}", file=sys.stderr)
         return 1
@@ -871,7 +874,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         workspaces.delete(workspace_id)
         raise
     store.close()
-    mode = f"passphrase (${args.passphrase_env})" if passphrase is not None else f"keyring ({vault.name})"
     print(f"workspace: {workspace_id}")
     print(f"folder:    {workspaces.paths(workspace_id).root}")
     print(f"key:       {mode}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlcipher3.dbapi2 as sqlcipher
 
@@ -38,7 +39,8 @@ def connect(path: Path, key: bytes | None, *, read_only: bool = False) -> Connec
 
     Nothing is read or written here; call :func:`verify_readable` before trusting the connection.
     """
-    uri = f"file:{path.as_posix()}{'?mode=ro' if read_only else ''}"
+    # Percent-encoded: a '#', '?' or '%' in a folder name would otherwise end the path or be decoded away.
+    uri = f"file:{quote(path.as_posix(), safe='/')}{'?mode=ro' if read_only else ''}"
     conn: Connection = sqlcipher.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     try:
         # SQLCipher prints "hmac check failed" to stderr on a wrong key; the caller reports it properly instead.

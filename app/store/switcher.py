@@ -13,13 +13,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.store.search import words
+from app.store.search import like_pattern, phrase_query, words
 from app.store.store import Store
 
 Kind = Literal["chat", "contact", "deal"]
 
 RECENT = 10
-_ESCAPE = "\\"
 
 
 @dataclass(frozen=True)
@@ -31,15 +30,9 @@ class SwitchTarget:
     chat_id: str | None = None
 
 
-def like_pattern(word: str) -> str:
-    """``%word%`` with the LIKE wildcards in ``word`` escaped (use with ``ESCAPE '\\'``)."""
-    escaped = word.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
-    return f"%{escaped}%"
-
-
 def switch_targets(store: Store, text: str, limit: int = 20) -> list[SwitchTarget]:
     """Up to ``limit`` places matching every word of ``text``; with no text, the most recent chats."""
-    tokens = [t for t in (w.replace('"', "") for w in words(text)) if t]
+    tokens = words(text)
     if not tokens:
         rows = store.inbox(limit=RECENT)
         return [_chat_target(r.chat_id, r.display_name, r.contact_phone, r.last_message_body) for r in rows]
@@ -77,7 +70,7 @@ def _contacts_by_trigram(store: Store, tokens: list[str], limit: int) -> list[st
 
     The same trigram index as ``search_contacts``, without the highlighting the switcher does not show.
     """
-    query = " ".join(f'"{t}"' for t in tokens)
+    query = phrase_query(tokens, prefix_last=False)
     sql = """
         SELECT ct.id FROM contacts_fts f JOIN contacts ct ON ct.rid = f.rowid
         WHERE contacts_fts MATCH ? AND ct.org_id = ? AND ct.deleted_at IS NULL

@@ -60,7 +60,7 @@ class Workspaces:
         return read_header(self.paths(workspace_id).header)
 
     def needs_passphrase(self, workspace_id: str) -> bool:
-        return self.header(workspace_id).key.mode == "passphrase"
+        return needs_passphrase(self.header(workspace_id))
 
     # ---- create ----------------------------------------------------------------------------------------------
     def create(
@@ -134,9 +134,24 @@ class Workspaces:
                     raise
                 last_error = exc
                 continue
-            if header.pending_key is not None and protection is header.pending_key:
-                self._finish_pending(paths, header, header.pending_key)
-            return Store(db, header.org_id, bus=bus)
+            if header.pending_key is not None:
+                if protection is header.pending_key:
+                    self._finish_pending(paths, header, header.pending_key)
+                else:
+                    self._abandon_pending(paths, header, header.pending_key)
+            store = Store(db, header.org_id, bus=bus)
+            if store.meta("workspace_id") != workspace_id:
+                # The database belongs to the folder it is in (a restored backup carries its origin's id).
+                store.set_meta("workspace_id", workspace_id)
+            return store
+        pending = header.pending_key
+        if pending is not None and pending.mode == "passphrase" and all(p is not pending for _, p in candidates):
+            # The file was re-keyed for the new passphrase, but we were not given it.
+            message = (
+                f"The passphrase of workspace {header.name!r} was being changed when Parley stopped. "
+                "Enter the new passphrase."
+            )
+            raise WrongPassphrase(message) if passphrase is not None else PassphraseRequired(message)
         raise CorruptDatabase(
             f"The database of workspace {header.name!r} cannot be read although its key is right: the file is damaged."
         ) from last_error
@@ -144,12 +159,11 @@ class Workspaces:
     def _candidate_keys(self, header: WorkspaceHeader, passphrase: str | None) -> list[tuple[bytes, KeyProtection]]:
         """Keys that pass their verifier: the current one first, then one from an interrupted rekey."""
         found: list[tuple[bytes, KeyProtection]] = []
-        protections = [p for p in (header.key, header.pending_key) if p is not None]
         errors: list[Exception] = []
-        for protection in protections:
+        for protection in [p for p in (header.key, header.pending_key) if p is not None]:
             try:
                 key = self._key_for(header, protection, passphrase)
-            except (WrongPassphrase, KeyMismatch, KeyringKeyMissing, KeyringBackendChanged) as exc:
+            except (WrongPassphrase, KeyMismatch, KeyringKeyMissing, KeyringBackendChanged, PassphraseRequired) as exc:
                 errors.append(exc)
                 continue
             found.append((key, protection))
@@ -178,6 +192,12 @@ class Workspaces:
         if not keys.matches(stored_key, protection):
             raise KeyMismatch(f"The key in the system keyring does not belong to workspace {header.name!r}.")
         return stored_key
+
+    def _abandon_pending(self, paths: WorkspacePaths, header: WorkspaceHeader, pending: KeyProtection) -> None:
+        """The current key still opens the file: a key change stopped before re-encrypting. Forget the new key."""
+        log.warning("discarding an unfinished key change for workspace %s", header.workspace_id)
+        write_header(paths.header, header.model_copy(update={"pending_key": None}))
+        self._forget_old_key(header.workspace_id, pending, header.key)
 
     def _finish_pending(self, paths: WorkspacePaths, header: WorkspaceHeader, pending: KeyProtection) -> None:
         log.warning("completing an interrupted key change for workspace %s", header.workspace_id)
@@ -214,7 +234,12 @@ class Workspaces:
         else:
             new_key, new = keys.passphrase_protection(new_passphrase, self.kdf)
         write_header(paths.header, header.model_copy(update={"pending_key": new}))
-        store.db.rekey(new_key)
+        try:
+            store.db.rekey(new_key)
+        except BaseException:
+            write_header(paths.header, header)
+            self._forget_old_key(workspace_id, new, header.key)
+            raise
         write_header(paths.header, header.model_copy(update={"key": new, "pending_key": None}))
         self._forget_old_key(workspace_id, header.key, new)
         log.info("workspace %s re-keyed (%s mode)", workspace_id, new.mode)
@@ -248,6 +273,7 @@ class Workspaces:
         staged.unlink(missing_ok=True)
         backup_mod.extract(source, passphrase, staged, store.db.adopt)
         store.db.replace_file(staged, paths.root / "parley.db.before-restore")
+        store.set_meta("workspace_id", workspace_id)
         log.info("workspace %s restored from a backup of %s", workspace_id, info.created_at.isoformat())
         return info
 
@@ -276,6 +302,7 @@ class Workspaces:
             )
             write_header(paths.header, header)
             store = Store(Database.open(paths.database, key), info.org_id, bus=bus)
+            store.set_meta("workspace_id", workspace_id)
         except BaseException:
             shutil.rmtree(paths.root, ignore_errors=True)
             if passphrase is None:
@@ -289,6 +316,12 @@ class Workspaces:
             if protection is not None and protection.mode == "keyring" and protection.keyring_entry:
                 self.vault.delete(protection.keyring_entry)
         shutil.rmtree(self.paths(workspace_id).root)
+
+
+def needs_passphrase(header: WorkspaceHeader) -> bool:
+    """Whether opening may need a passphrase: passphrase mode, or a change to one that was interrupted."""
+    pending = header.pending_key
+    return header.key.mode == "passphrase" or (pending is not None and pending.mode == "passphrase")
 
 
 def _default_pipeline(store: Store) -> None:

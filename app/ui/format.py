@@ -1,4 +1,4 @@
-"""Display formatting shared by pages: money in minor units, dates."""
+"""Display formatting shared by pages: money in minor units, sums per currency, contact names."""
 
 from __future__ import annotations
 
@@ -10,6 +10,22 @@ def money(minor: int, currency: str) -> str:
     major = minor / 100
     text = f"{major:,.2f}"
     return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
+
+
+def money_sums(amounts: dict[str, int], currency: str | None = None) -> str:
+    """Amounts in several currencies side by side, never converted; when empty, zero in ``currency`` (else "—")."""
+    text = " + ".join(money(v, c) for c, v in sorted(amounts.items()))
+    if text:
+        return text
+    return money(0, currency) if currency else "—"
+
+
+def display_name(name: str | None, phone: str | None, fallback: str = "Unknown") -> str:
+    """What a contact is called on screen: the name, else the phone number, else ``fallback``.
+
+    The same rule as ``InboxRow.display_name`` in the store (which puts a chat's title between name and phone).
+    """
+    return name or phone or fallback
 
 
 def parse_money(text: str) -> int:

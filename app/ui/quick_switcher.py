@@ -16,6 +16,7 @@ from app.ui import theme
 from app.ui.context import AppContext
 from app.ui.icons import icon
 from app.ui.tasks import describe
+from app.ui.widgets.activation import connect_activation
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,7 @@ class QuickSwitcher(QtWidgets.QDialog):
         self._timer.timeout.connect(self.refresh)
         self.edit.textChanged.connect(lambda _: self._timer.start())
         self.edit.installEventFilter(self)
-        self.list.itemActivated.connect(self._activate_item)
-        self.list.itemClicked.connect(self._activate_item)
+        connect_activation(self.list, self._activate_item)
 
     # ---- opening -----------------------------------------------------------------------------------------------
     def open_switcher(self) -> None:

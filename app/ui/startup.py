@@ -16,7 +16,7 @@ from app.qt import QtCore, QtWidgets, Signal
 from app.store.header import WorkspaceHeader
 from app.store.paths import atomic_write
 from app.store.store import Store
-from app.store.workspaces import Workspaces
+from app.store.workspaces import Workspaces, needs_passphrase
 from app.ui.dialogs.create_workspace import CreateRequest, CreateWorkspaceDialog
 from app.ui.dialogs.unlock import UnlockDialog
 from app.ui.tasks import TaskRunner, describe
@@ -50,10 +50,10 @@ class StartupFlow(QtCore.QObject):
         last = self._last_used()
         headers.sort(key=lambda h: (h.workspace_id != last, h.name.lower()))
         first = headers[0]
-        if first.key.mode == "keyring":
+        if not needs_passphrase(first):
             self._open_keyring(first)
         else:
-            self._show_unlock([h for h in headers if h.key.mode == "passphrase"])
+            self._show_unlock([h for h in headers if needs_passphrase(h)])
 
     def _state_file(self) -> Path:
         return self.workspaces.home / "state.json"
@@ -87,7 +87,7 @@ class StartupFlow(QtCore.QObject):
                 request.business_name,
                 request.owner_name,
                 owner_email=request.owner_email,
-                passphrase=request.passphrase,
+                passphrase=request.passphrase.get_secret_value() if request.passphrase else None,
             )
 
         self.tasks.start("Creating the workspace", create, self._finish, dialog.show_error)

@@ -43,6 +43,7 @@ class TaskRunner(QtCore.QObject):
         super().__init__(parent)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parley-task")
         self._pending = 0
+        self._shut_down = False
         self._completed.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -62,8 +63,14 @@ class TaskRunner(QtCore.QObject):
 
         Without ``on_error`` a failure is announced through ``failed`` (the main window shows it). With an
         ``owner`` (the dialog or page the callbacks touch), callbacks are skipped once Qt has deleted it; the work
-        itself still completes.
+        itself still completes. After ``shutdown`` nothing is started (a debounce timer may still fire while the
+        application winds down): the returned future is cancelled and no callback runs.
         """
+        if self._shut_down:
+            log.debug("task %r not started: the task runner is shut down", name)
+            cancelled: concurrent.futures.Future[T] = concurrent.futures.Future()
+            cancelled.cancel()
+            return cancelled
         self._pending += 1
         self.started.emit(name)
         future = self._pool.submit(fn)
@@ -112,4 +119,5 @@ class TaskRunner(QtCore.QObject):
         loop.exec()
 
     def shutdown(self) -> None:
+        self._shut_down = True
         self._pool.shutdown(wait=True, cancel_futures=True)

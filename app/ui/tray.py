@@ -9,6 +9,7 @@ from __future__ import annotations
 from app.core.events import Event, MessageReceived
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.ui.context import AppContext
+from app.ui.format import display_name
 from app.ui.icons import icon
 
 
@@ -72,7 +73,7 @@ class Tray(QtCore.QObject):
         store = self.ctx.store
         message = store.messages.find(event.message_id)
         contact = store.contacts.find(event.contact_id) if event.contact_id else None
-        title = (contact.name or contact.phone or "Customer") if contact else "New message"
+        title = display_name(contact.name, contact.phone, "Customer") if contact else "New message"
         body = (
             (message.body if message else "") if self.ctx.settings.get("notifications.show_preview") else "New message"
         )

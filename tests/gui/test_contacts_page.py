@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from app.qt import Qt, QtCore, QtWidgets
+from app.qt import Qt, QtCore, QtWidgets, is_alive
 from app.ui.context import AppContext
 from app.ui.dialogs.contact_editor import ContactEditorDialog
 from app.ui.pages.contacts import COLUMNS, PAGE, ContactsPage
@@ -276,3 +276,38 @@ def test_select_contact_clears_a_filter_that_hides_it(qtbot: QtBot, ctx: AppCont
     wait_idle(qtbot, ctx)
     assert page.filter.text() == ""
     assert [c.id for c in page.selected_contacts()] == [last.id]
+
+
+def test_closed_dialogs_are_deleted_and_forgotten(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> None:
+    store = ctx.store
+    ana = store.contacts.create(name="Ana", phone="+351911111111")
+    bo = store.contacts.create(name="Bo", phone="+351922222222")
+    path = tmp_path / "list.csv"
+    path.write_text("Name;Mobile\nCy;+351933333333\n", encoding="utf-8")
+    page = _page(qtbot, ctx)
+
+    editor = page.open_editor(ana.id)
+    editor.reject()
+    assert page.editor is None
+    qtbot.waitUntil(lambda: not is_alive(editor))
+
+    page.table.selectRow(page.model.row_of(ana.id))
+    page.table.selectionModel().select(
+        page.model.index(page.model.row_of(bo.id), 0),
+        QtCore.QItemSelectionModel.SelectionFlag.Select | QtCore.QItemSelectionModel.SelectionFlag.Rows,
+    )
+    merge = page.merge_selected()
+    assert merge is not None
+    merge.reject()
+    assert page.merge_dialog is None
+    qtbot.waitUntil(lambda: not is_alive(merge))
+
+    importer = page.import_csv(path)
+    assert importer is not None
+    importer.reject()  # while the preview is still being read: its result is dropped
+    assert page.import_dialog is None
+    qtbot.waitUntil(lambda: not is_alive(importer))
+    wait_idle(qtbot, ctx)
+
+    assert page.findChildren(QtWidgets.QDialog) == []
+    assert store.contacts.count() == 2

@@ -11,10 +11,12 @@ from app.core.models import Chat
 from app.qt import Qt, QtCore, QtWidgets
 from app.store.store import Store
 from app.ui.context import AppContext
-from app.ui.models.inbox_model import PAGE
-from app.ui.pages.inbox import InboxPage
+from app.ui.models.inbox_model import PAGE, RowRole
+from app.ui.pages.inbox import REFRESH_MAX, REFRESH_TASK, InboxPage
 from app.ui.tray import Tray
+from app.ui.widgets.composer import Draft
 from tests.gui.conftest import wait_idle
+from tests.gui.styles import activate_on_single_click
 from tests.support.graph import AT
 
 
@@ -86,7 +88,7 @@ def test_ctrl_enter_queues_the_message(qtbot: QtBot, ctx: AppContext) -> None:
     qtbot.waitUntil(lambda: page.composer.edit.toPlainText() == "")
     last = page.chat_model.item(page.chat_model.rowCount() - 1)
     assert (last.text, last.status) == ("Yes, tomorrow before noon.", "queued")
-    assert page.model.row(0).last_message_status == "queued"
+    qtbot.waitUntil(lambda: page.model.row(0).last_message_status == "queued")  # the list refreshes shortly after
 
 
 def test_plain_enter_makes_a_new_line(qtbot: QtBot, ctx: AppContext) -> None:
@@ -255,3 +257,181 @@ def test_reply_quotes_the_message(qtbot: QtBot, ctx: AppContext) -> None:
     qtbot.waitUntil(lambda: not page.composer.reply_bar.isVisible())
     last = page.chat_model.item(page.chat_model.rowCount() - 1)
     assert last.quoted == "Is the blue one available?"
+
+
+def double_click(qtbot: QtBot, view: QtWidgets.QAbstractItemView, pos: QtCore.QPoint) -> None:
+    """A double-click as the platform delivers it: a click, then the second press reported as a double-click."""
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)  # type: ignore[no-untyped-call]
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)  # type: ignore[no-untyped-call]
+
+
+def _search_and_count_opens(qtbot: QtBot, ctx: AppContext, page: InboxPage) -> list[str]:
+    opened: list[str] = []
+    page.chat_opened.connect(opened.append)
+    with qtbot.waitSignal(page.search_finished, timeout=10000):
+        qtbot.keyClicks(page.search, "parcel")
+    return opened
+
+
+def test_a_click_on_a_search_hit_opens_the_chat_once(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Buyer", ["where is my parcel?"])
+    unread_before = ctx.store.total_unread()
+    page = make_page(qtbot, ctx)
+    opened = _search_and_count_opens(qtbot, ctx, page)
+    rect = page.results.visualItemRect(page.results.item(0))
+    qtbot.mouseClick(page.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # type: ignore[no-untyped-call]
+    assert opened == [chat.id]
+    wait_idle(qtbot, ctx)
+    assert unread_before == 1
+    assert ctx.store.total_unread() == 0, "marked read once"
+
+    opened.clear()
+    double_click(qtbot, page.results, rect.center())
+    assert opened == [chat.id], "a double-click opens once too"
+
+    opened.clear()
+    page.results.setCurrentRow(0)
+    page.results.setFocus()
+    qtbot.keyClick(page.results, Qt.Key.Key_Return)
+    assert opened == [chat.id], "Enter opens the current hit"
+
+
+def test_a_click_opens_once_where_the_style_activates_on_single_click(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Buyer", ["where is my parcel?"])
+    page = make_page(qtbot, ctx)
+    activate_on_single_click(page.results)
+    opened = _search_and_count_opens(qtbot, ctx, page)
+    rect = page.results.visualItemRect(page.results.item(0))
+    qtbot.mouseClick(page.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # type: ignore[no-untyped-call]
+    assert opened == [chat.id]
+    opened.clear()
+    double_click(qtbot, page.results, rect.center())
+    assert opened == [chat.id]
+
+
+def test_each_chat_keeps_its_own_draft(qtbot: QtBot, ctx: AppContext) -> None:
+    a = seed_chat(ctx.store, "Ana", ["hi"], start=0)
+    b = seed_chat(ctx.store, "Bo", ["hello"], start=10)
+    page = make_page(qtbot, ctx)
+    select(page, a.id)
+    qtbot.keyClicks(page.composer.edit, "Ana, your order")
+    first = next(i for i in range(page.chat_model.rowCount()) if page.chat_model.item(i).kind == "message")
+    quoted = page.chat_model.item(first)
+    page.composer.set_reply(quoted.id, quoted.text)
+
+    select(page, b.id)
+    assert page.composer.edit.toPlainText() == ""
+    assert page.composer.reply_to is None
+    qtbot.keyClicks(page.composer.edit, "/not a quick reply yet")
+    select(page, a.id)
+    assert page.composer.edit.toPlainText() == "Ana, your order"
+    assert page.composer.reply_to == quoted.id
+    assert page.composer.reply_bar.isVisible()
+    select(page, b.id)
+    assert page.composer.edit.toPlainText() == "/not a quick reply yet"
+    assert not page.composer.popup.isVisible(), "restoring a draft does not open quick replies"
+
+    # Send in A, then switch to B before the message is queued: B's draft stays, A's is gone once sent.
+    select(page, a.id)
+    page.composer.send_button.click()
+    select(page, b.id)
+    wait_idle(qtbot, ctx)
+    [queued] = ctx.store.messages.send_queue()
+    assert (queued.chat_id, queued.body, queued.quoted_message_id) == (a.id, "Ana, your order", quoted.id)
+    assert page.composer.edit.toPlainText() == "/not a quick reply yet"
+    assert page.draft_of(a.id) == Draft()
+    select(page, a.id)
+    assert page.composer.edit.toPlainText() == ""
+    assert page.composer.reply_to is None
+
+
+def test_contact_panel_saves_only_changes_and_keeps_number_types(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Importer", ["hi"])
+    contact_id = chat.contact_id or ""
+    ctx.store.contacts.update(contact_id, custom_fields={"orders": 3, "ratio": 0.5, "size": "M"})
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    wait_idle(qtbot, ctx)  # marking the chat read
+    outbox = ctx.store.outbox.count()
+
+    page.panel.save_button.click()
+    assert ctx.tasks.idle, "nothing to write"
+    assert ctx.store.outbox.count() == outbox
+    assert ctx.store.contacts.get(contact_id).custom_fields == {"orders": 3, "ratio": 0.5, "size": "M"}
+    assert type(ctx.store.contacts.get(contact_id).custom_fields["orders"]) is int
+    assert page.panel.status.text() == "No changes to save"
+
+    fields = page.panel.fields
+    for row in range(fields.rowCount()):
+        key = fields.item(row, 0).text()
+        fields.item(row, 1).setText({"orders": "4", "ratio": "0.75", "size": "12"}[key])
+    page.panel.save_button.click()
+    wait_idle(qtbot, ctx)
+    saved = ctx.store.contacts.get(contact_id).custom_fields
+    assert saved == {"orders": 4, "ratio": 0.75, "size": "12"}, "numbers stay numbers, text stays text"
+    assert type(saved["orders"]) is int
+
+    page.panel.email.setText("not-an-email")
+    page.panel.save_button.click()
+    assert page.panel.error.isVisible()
+    assert "does not look like an e-mail" in page.panel.error.text()
+    assert ctx.tasks.idle
+    assert ctx.store.contacts.get(contact_id).email is None
+
+    page.panel.email.setText("ana@example.com")
+    page.panel.tags.setText("vip; #gold, vip")
+    page.panel.save_button.click()
+    wait_idle(qtbot, ctx)
+    assert not page.panel.error.isVisible()
+    saved_contact = ctx.store.contacts.get(contact_id)
+    assert (saved_contact.email, saved_contact.tags) == ("ana@example.com", ["vip", "gold"])
+
+
+def test_contact_panel_needs_a_name_without_a_phone(qtbot: QtBot, ctx: AppContext) -> None:
+    contact = ctx.store.contacts.create(name="No Phone")
+    chat = ctx.store.chats.create(contact_id=contact.id)
+    ctx.store.messages.create(chat_id=chat.id, direction="in", body="hi", sent_at=AT)
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    wait_idle(qtbot, ctx)
+    page.panel.name.setText("  ")
+    page.panel.save_button.click()
+    assert page.panel.error.text() == "Enter a name or a phone number."
+    assert ctx.tasks.idle
+    assert ctx.store.contacts.get(contact.id).name == "No Phone"
+
+
+def test_changes_refresh_a_bounded_part_of_the_list_and_keep_the_selection(qtbot: QtBot, ctx: AppContext) -> None:
+    store = ctx.store
+    with store.db.transaction():
+        chats = [seed_chat(store, f"C{i:03d}", ["x"], start=i) for i in range(500)]
+    page = make_page(qtbot, ctx)
+    while page.model.canFetchMore(QtCore.QModelIndex()):
+        page.model.fetchMore(QtCore.QModelIndex())
+    assert page.model.rowCount() == 500
+    chosen = chats[-11]  # the 11th newest
+    select(page, chosen.id)
+    assert page.list.currentIndex().row() == 10
+
+    refreshes: list[str] = []
+    ctx.tasks.started.connect(lambda name: refreshes.append(name) if name == REFRESH_TASK else None)
+    other = chats[-31]
+    store.messages.create(chat_id=other.id, direction="in", body="new!", sent_at=AT + timedelta(days=1))
+    for _ in range(5):  # a burst of changes: one refresh
+        ctx.changes.announce("messages", "chats")
+    qtbot.waitUntil(lambda: page.model.rowCount() <= REFRESH_MAX and page.model.row(0).chat_id == other.id)
+    wait_idle(qtbot, ctx)
+    assert refreshes == [REFRESH_TASK]
+    assert page.model.rowCount() <= REFRESH_MAX
+    assert page.model.canFetchMore(QtCore.QModelIndex()), "scrolling further fetches the rest again"
+    assert page.list.currentIndex().data(RowRole).chat_id == chosen.id
+    assert page.chat_id == chosen.id
+
+    # A change that does not move anything updates rows in place, without a reset.
+    resets: list[int] = []
+    page.model.modelReset.connect(lambda: resets.append(1))
+    ctx.store.chats.update(chosen.id, assigned_user_id=ctx.store.local_user_id)
+    ctx.changes.announce("chats")
+    qtbot.waitUntil(lambda: page.list.currentIndex().data(RowRole).assigned_user_id == ctx.store.local_user_id)
+    assert resets == []
+    assert page.list.currentIndex().data(RowRole).chat_id == chosen.id

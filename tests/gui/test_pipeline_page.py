@@ -8,7 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.core.models import Deal, PipelineStage
-from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.qt import Qt, QtCore, QtGui, QtWidgets, is_alive
 from app.store.deals import create_deal, default_pipeline_id
 from app.store.store import Store
 from app.ui.context import AppContext
@@ -289,3 +289,17 @@ def test_the_card_menu_moves_without_dragging(qtbot: QtBot, ctx: AppContext, sto
     wait_idle(qtbot, ctx)
     assert store.deals.get(deal.id).status == "lost"
     assert _titles(page, stages["Lost"]) == ["Uniforms"]
+
+
+def test_a_closed_deal_editor_is_deleted_and_forgotten(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    page = _page(qtbot, ctx)
+    dialogs = []
+    for _ in range(3):
+        dialog = page.new_deal()
+        dialogs.append(dialog)
+        assert page.editor is dialog
+        dialog.reject()
+        assert page.editor is None
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: not any(is_alive(d) for d in dialogs))
+    assert page.findChildren(QtWidgets.QDialog) == []

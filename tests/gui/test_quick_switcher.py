@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.qt import Qt, QtGui, QtWidgets
 from app.store.switcher import SwitchTarget
 from app.ui.context import AppContext
 from app.ui.quick_switcher import QuickSwitcher, install_quick_switcher
+from tests.gui.styles import activate_on_single_click
 from tests.support.graph import AT, build_graph
 
 
@@ -106,3 +108,17 @@ def test_ctrl_k_on_the_main_window_opens_it(qtbot: QtBot, ctx: AppContext) -> No
     qtbot.waitUntil(switcher.isVisible)
     qtbot.keyClick(switcher.edit, Qt.Key.Key_Return)
     assert [t.chat_id for t in opened] == [g.chat.id]
+
+
+@pytest.mark.parametrize("single_click_style", [False, True])
+def test_a_click_on_a_result_opens_it_once(qtbot: QtBot, ctx: AppContext, single_click_style: bool) -> None:
+    g = build_graph(ctx.store)
+    switcher = open_switcher(qtbot, ctx)
+    if single_click_style:
+        activate_on_single_click(switcher.list)
+    activated: list[SwitchTarget] = []
+    switcher.activated.connect(activated.append)
+    rect = switcher.list.visualItemRect(switcher.list.item(0))
+    qtbot.mouseClick(switcher.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # type: ignore[no-untyped-call]
+    assert [t.chat_id for t in activated] == [g.chat.id]
+    assert not switcher.isVisible()

@@ -103,3 +103,15 @@ def test_an_error_without_a_handler_surfaces_even_when_the_owner_is_gone(qtbot: 
     with qtbot.waitSignal(runner.failed) as failed:
         gate.set()
     assert failed.args == ["Saving", "Disk full."]
+
+
+def test_nothing_starts_after_shutdown(qtbot: QtBot, qapp: QtWidgets.QApplication) -> None:
+    """A debounce timer firing while the application winds down must not raise from the event loop."""
+    runner = TaskRunner()
+    runner.shutdown()
+    done: list[int] = []
+    future = runner.start("Late", lambda: 1, done.append, done.append)
+    assert future.cancelled()
+    assert runner.idle
+    qapp.processEvents()
+    assert done == []

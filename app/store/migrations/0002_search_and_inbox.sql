@@ -17,6 +17,11 @@ CREATE VIRTUAL TABLE notes_fts USING fts5(
 CREATE VIRTUAL TABLE contacts_fts USING fts5(
     name, phone, email, tags, content='contacts', content_rowid='rid', tokenize='trigram remove_diacritics 1'
 );
+-- Secure delete: removing a row rewrites the index pages that held its words instead of only recording the
+-- removal, so an erased contact's words (GDPR) do not linger in old index segments until a merge.
+INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+INSERT INTO notes_fts (notes_fts, rank) VALUES ('secure-delete', 1);
+INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('secure-delete', 1);
 
 INSERT INTO messages_fts (rowid, body) SELECT rid, body FROM messages WHERE deleted_at IS NULL;
 INSERT INTO notes_fts (rowid, body) SELECT rid, body FROM notes WHERE deleted_at IS NULL;

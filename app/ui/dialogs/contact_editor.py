@@ -13,10 +13,11 @@ from typing import Any, Literal
 from app.core.events import ContactCreated
 from app.core.models import Contact
 from app.qt import QtWidgets, Signal
-from app.store.contacts_csv import LIFECYCLES, find_or_create_company, normalise_phone, valid_email
+from app.store.contacts_csv import LIFECYCLES, find_or_create_company, normalise_phone, split_tags
 from app.store.merge import MergeReport, merge_contacts
 from app.ui.context import AppContext
-from app.ui.format import money
+from app.ui.format import display_name, money
+from app.ui.widgets.contact_fields import CustomFieldsTable, check_contact
 
 Answer = Literal["open", "save", "cancel"]
 
@@ -56,15 +57,12 @@ class ContactEditorDialog(QtWidgets.QDialog):
         form.addRow("Lead score", self.score)
         form.addRow("Tags", self.tags)
 
-        self.fields = QtWidgets.QTableWidget(0, 2)
-        self.fields.setHorizontalHeaderLabels(["Field", "Value"])
-        self.fields.horizontalHeader().setStretchLastSection(True)
-        self.fields.verticalHeader().hide()
+        self.fields = CustomFieldsTable()
         self.fields.setMaximumHeight(140)
         add_field = QtWidgets.QPushButton("Add field")
-        add_field.clicked.connect(lambda: self.add_field("", ""))
+        add_field.clicked.connect(lambda: self.fields.add_field())
         remove_field = QtWidgets.QPushButton("Remove field")
-        remove_field.clicked.connect(lambda: self.fields.removeRow(self.fields.currentRow()))
+        remove_field.clicked.connect(self.fields.remove_current)
         field_buttons = QtWidgets.QHBoxLayout()
         field_buttons.addWidget(add_field)
         field_buttons.addWidget(remove_field)
@@ -99,7 +97,7 @@ class ContactEditorDialog(QtWidgets.QDialog):
         store = self.ctx.store
         self.contact = c = store.contacts.get(contact_id) if contact_id else None
         self.setWindowTitle("Edit contact" if c else "New contact")
-        self.heading.setText((c.name or c.phone or "Unnamed contact") if c else "New contact")
+        self.heading.setText(display_name(c.name, c.phone, "Unnamed contact") if c else "New contact")
         company = store.companies.find(c.company_id, include_deleted=True) if c and c.company_id else None
         self.name.setText(c.name if c else "")
         self.phone.setText(c.phone or "" if c else "")
@@ -108,55 +106,31 @@ class ContactEditorDialog(QtWidgets.QDialog):
         self.lifecycle.setCurrentIndex(LIFECYCLES.index(c.lifecycle) if c else 0)
         self.score.setValue(c.lead_score if c else 0)
         self.tags.setText(", ".join(c.tags) if c else "")
-        self.fields.setRowCount(0)
-        for key, value in (c.custom_fields if c else {}).items():
-            self.add_field(key, value if isinstance(value, str) else str(value))
+        self.fields.load(c.custom_fields if c else {})
         self.show_error("")
 
     def add_field(self, key: str, value: str) -> None:
-        row = self.fields.rowCount()
-        self.fields.insertRow(row)
-        self.fields.setItem(row, 0, QtWidgets.QTableWidgetItem(key))
-        self.fields.setItem(row, 1, QtWidgets.QTableWidgetItem(value))
+        self.fields.add_field(key, value)
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.setVisible(bool(message))
         self.save_button.setEnabled(True)
 
-    def _custom_fields(self) -> dict[str, Any]:
-        old = self.contact.custom_fields if self.contact else {}
-        values: dict[str, Any] = {}
-        for r in range(self.fields.rowCount()):
-            key_item, value_item = self.fields.item(r, 0), self.fields.item(r, 1)
-            key = key_item.text().strip() if key_item else ""
-            text = value_item.text() if value_item else ""
-            if key:
-                # A value that was not text (a number from an import) keeps its type unless it was edited.
-                values[key] = old[key] if key in old and str(old[key]) == text else text
-        return values
-
     def changes(self) -> dict[str, Any]:
         """The validated fields to write; raises ValueError with a message for the person typing."""
         name = self.name.text().strip()
         phone = normalise_phone(self.phone.text())
-        if not name and not phone:
-            raise ValueError("Enter a name or a phone number.")
         email = self.email.text().strip() or None
-        if email and not valid_email(email):
-            raise ValueError(f"{email!r} does not look like an e-mail address (name@example.com).")
-        tags: list[str] = []
-        for tag in (t.strip().lstrip("#") for t in self.tags.text().split(",")):
-            if tag and tag not in tags:
-                tags.append(tag)
+        check_contact(name, phone, email)
         return {
             "name": name,
             "phone": phone,
             "email": email,
             "lifecycle": self.lifecycle.currentData(),
             "lead_score": self.score.value(),
-            "tags": tags,
-            "custom_fields": self._custom_fields(),
+            "tags": split_tags(self.tags.text()),
+            "custom_fields": self.fields.values(),
         }
 
     def ask_duplicate(self, other: Contact) -> Answer:
@@ -171,7 +145,9 @@ class ContactEditorDialog(QtWidgets.QDialog):
         box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
         box.exec()
         clicked = box.clickedButton()
-        return "open" if clicked is open_button else "save" if clicked is save_button else "cancel"
+        answer: Answer = "open" if clicked is open_button else "save" if clicked is save_button else "cancel"
+        box.deleteLater()
+        return answer
 
     def save(self, *, allow_duplicate: bool = False) -> None:
         try:

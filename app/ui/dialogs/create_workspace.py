@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from app.qt import QtWidgets, Signal
 from app.store.keys import MIN_PASSPHRASE
@@ -12,7 +12,7 @@ class CreateRequest(BaseModel):
     business_name: str
     owner_name: str
     owner_email: str | None
-    passphrase: str | None  # None: key in the system keyring
+    passphrase: SecretStr | None  # None: key in the system keyring; SecretStr keeps it out of repr() and logs
 
 
 class CreateWorkspaceDialog(QtWidgets.QDialog):
@@ -114,7 +114,7 @@ class CreateWorkspaceDialog(QtWidgets.QDialog):
                 business_name=self.business.text().strip(),
                 owner_name=self.owner.text().strip(),
                 owner_email=self.email.text().strip() or None,
-                passphrase=self.passphrase.text() if self.use_passphrase.isChecked() else None,
+                passphrase=SecretStr(self.passphrase.text()) if self.use_passphrase.isChecked() else None,
             )
         )
 

@@ -13,13 +13,13 @@ from app.core.models import Contact, Deal, PipelineStage
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.deals import create_deal, move_deal
 from app.ui.context import AppContext
-from app.ui.format import parse_money
+from app.ui.format import display_name, parse_money
 
 CURRENCIES = ["USD", "EUR", "GBP", "BRL", "INR", "MXN", "IDR", "TRY"]
 
 
 def contact_label(contact: Contact) -> str:
-    name = contact.name or contact.phone or "Unnamed contact"
+    name = display_name(contact.name, contact.phone, "Unnamed contact")
     return f"{name} · {contact.phone}" if contact.name and contact.phone else name
 
 
@@ -68,7 +68,7 @@ class ContactPicker(QtWidgets.QComboBox):
         self._names = {}
         for contact in contacts:
             self.addItem(contact_label(contact), contact.id)
-            self._names.setdefault((contact.name or contact.phone or "").lower(), []).append(contact.id)
+            self._names.setdefault(display_name(contact.name, contact.phone, "").lower(), []).append(contact.id)
         index = self.findData(chosen) if chosen else -1
         if index >= 0:
             self.setCurrentIndex(index)

@@ -107,7 +107,7 @@ class ChatModel(QtCore.QAbstractListModel):
     def _load_earlier_messages(self) -> bool:
         if not self.has_earlier or self.chat_id is None or not self._messages:
             return False
-        earlier = self.store.messages.for_chat(self.chat_id, limit=self.page + 1, before=self._messages[0].sent_at)
+        earlier = self.store.messages.for_chat(self.chat_id, limit=self.page + 1, before=self._messages[0])
         self.has_earlier = len(earlier) > self.page
         self._messages = earlier[-self.page :] + self._messages
         return True

@@ -1,7 +1,10 @@
 """The chat list as a Qt item model over the store, fetched a page at a time as the view scrolls.
 
-A page is one keyset query on ``chat_stats`` (a few milliseconds even with 10k chats), so fetching runs inline;
-``refresh`` reloads as many rows as are loaded, keeping the scroll position meaningful after new messages.
+A page is one keyset query on ``chat_stats`` (a few milliseconds even with 10k chats), so fetching a page and
+re-reading the first page for new filters run inline. When messages or chats change, the page re-reads the top of
+the list on a worker and hands it to ``apply_refresh``, which touches the view only where something changed: rows
+that kept their place are updated in place (selection and scroll untouched), rows past the re-read part are dropped
+(``canFetchMore`` fetches them again when scrolled to), and only a changed order resets the model.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class InboxModel(QtCore.QAbstractListModel):
         self.filters = InboxFilter()
         self._rows: list[InboxRow] = []
         self._exhausted = False
+        self.generation = 0  # bumped when the rows are replaced for other filters; older refreshes are dropped
 
     # ---- Qt model interface ----------------------------------------------------------------------------------
     def rowCount(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
@@ -74,10 +78,39 @@ class InboxModel(QtCore.QAbstractListModel):
         """Re-read the list from the top; ``keep`` rows (default: as many as are loaded) come back at once."""
         want = max(PAGE, len(self._rows) if keep is None else keep)
         rows = self.store.inbox(limit=want, filters=self.filters)
+        self.generation += 1
         self.beginResetModel()
         self._rows = rows
         self._exhausted = len(rows) < want
         self.endResetModel()
 
-    def total_unread(self) -> int:
-        return sum(r.unread_count for r in self._rows)
+    def apply_refresh(self, rows: list[InboxRow], want: int) -> bool:
+        """Take ``rows``, a fresh read of the first ``want`` rows; True when the model had to be reset.
+
+        Without a reset the view keeps its selection and scroll position by itself; after one the caller restores
+        them. Loaded rows beyond ``rows`` are dropped and fetched again on demand.
+        """
+        old = self._rows
+        exhausted = len(rows) < want
+        common = min(len(old), len(rows))
+        if [r.chat_id for r in old[:common]] != [r.chat_id for r in rows[:common]]:
+            self.beginResetModel()
+            self._rows = list(rows)
+            self._exhausted = exhausted
+            self.endResetModel()
+            return True
+        changed = [i for i in range(common) if old[i] != rows[i]]
+        for i in changed:
+            old[i] = rows[i]
+        if changed:
+            self.dataChanged.emit(self.index(changed[0]), self.index(changed[-1]))
+        if len(old) > len(rows):
+            self.beginRemoveRows(QtCore.QModelIndex(), len(rows), len(old) - 1)
+            del old[len(rows) :]
+            self.endRemoveRows()
+        elif len(rows) > len(old):
+            self.beginInsertRows(QtCore.QModelIndex(), len(old), len(rows) - 1)
+            old.extend(rows[len(old) :])
+            self.endInsertRows()
+        self._exhausted = exhausted
+        return False

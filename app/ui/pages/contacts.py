@@ -19,6 +19,7 @@ from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.dialogs.contact_editor import ContactEditorDialog, MergeContactsDialog
 from app.ui.dialogs.csv_import import CsvImportDialog
+from app.ui.dialogs.tracker import DialogTracker
 from app.ui.format import money
 from app.ui.widgets.empty_state import EmptyState
 
@@ -209,9 +210,9 @@ class ContactsPage(QtWidgets.QWidget):
     def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.editor: ContactEditorDialog | None = None
-        self.merge_dialog: MergeContactsDialog | None = None
-        self.import_dialog: CsvImportDialog | None = None
+        self._editor = DialogTracker[ContactEditorDialog]()
+        self._merge = DialogTracker[MergeContactsDialog]()
+        self._import = DialogTracker[CsvImportDialog]()
         self._reselect: list[str] = []
 
         title = QtWidgets.QLabel("Contacts")
@@ -292,6 +293,18 @@ class ContactsPage(QtWidgets.QWidget):
         self._selection_changed()
         self.model.reload()
 
+    @property
+    def editor(self) -> ContactEditorDialog | None:
+        return self._editor.current
+
+    @property
+    def merge_dialog(self) -> MergeContactsDialog | None:
+        return self._merge.current
+
+    @property
+    def import_dialog(self) -> CsvImportDialog | None:
+        return self._import.current
+
     # ---- listing ---------------------------------------------------------------------------------------------
     def selected_contacts(self) -> list[Contact]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
@@ -358,10 +371,9 @@ class ContactsPage(QtWidgets.QWidget):
 
     # ---- actions ---------------------------------------------------------------------------------------------
     def open_editor(self, contact_id: str | None) -> ContactEditorDialog:
-        self.editor = ContactEditorDialog(self.ctx, contact_id, parent=self)
-        self.editor.saved.connect(self._saved)
-        self.editor.open()
-        return self.editor
+        dialog = ContactEditorDialog(self.ctx, contact_id, parent=self)
+        dialog.saved.connect(self._saved)
+        return self._editor.show(dialog)
 
     def _saved(self, contact_id: str) -> None:
         self.status.setText("Contact saved")
@@ -377,10 +389,9 @@ class ContactsPage(QtWidgets.QWidget):
         if len(selected) != 2:
             self.status.setText("Select exactly two contacts to merge.")
             return None
-        self.merge_dialog = MergeContactsDialog(self.ctx, selected[0], selected[1], parent=self)
-        self.merge_dialog.merged.connect(self._merged)
-        self.merge_dialog.open()
-        return self.merge_dialog
+        dialog = MergeContactsDialog(self.ctx, selected[0], selected[1], parent=self)
+        dialog.merged.connect(self._merged)
+        return self._merge.show(dialog)
 
     def _merged(self, keep_id: str) -> None:
         self.status.setText("Contacts merged")
@@ -394,9 +405,7 @@ class ContactsPage(QtWidgets.QWidget):
             if not chosen:
                 return None
             path = chosen
-        self.import_dialog = CsvImportDialog(self.ctx, path, parent=self)
-        self.import_dialog.open()
-        return self.import_dialog
+        return self._import.show(CsvImportDialog(self.ctx, path, parent=self))
 
     def export_csv(self, path: str | Path | None = None) -> None:
         if path is None:

@@ -1,4 +1,10 @@
-"""Inbox: the chat list (filters, search), the open conversation with its composer, and the contact panel."""
+"""Inbox: the chat list (filters, search), the open conversation with its composer, and the contact panel.
+
+Each chat keeps its own draft (text, note mode, the message replied to) while another chat is open. Changes to
+chats and messages arrive in bursts (a sync, a busy hour), so the list refreshes at most every
+``REFRESH_DEBOUNCE_MS`` and re-reads only its top on a worker: the rows on screen (and the selected one) plus a
+margin, at least a page, at most ``REFRESH_MAX`` rows.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,21 @@ from app.store.inbox import InboxFilter, InboxRow
 from app.store.messaging import add_note, mark_read, queue_outbound
 from app.store.search import SearchHit
 from app.ui.context import AppContext
+from app.ui.format import display_name
 from app.ui.models.chat_model import ChatModel
-from app.ui.models.inbox_model import InboxModel, RowRole
+from app.ui.models.inbox_model import PAGE, InboxModel, RowRole
+from app.ui.widgets.activation import connect_activation
 from app.ui.widgets.bubble_delegate import BubbleDelegate
 from app.ui.widgets.chat_list_delegate import ChatListDelegate
-from app.ui.widgets.composer import Composer
+from app.ui.widgets.composer import Composer, Draft
 from app.ui.widgets.contact_panel import ContactPanel
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.search_results import HitRole, SearchResultDelegate
+
+REFRESH_DEBOUNCE_MS = 150
+REFRESH_MARGIN = 50  # rows re-read below the last one on screen
+REFRESH_MAX = 300
+REFRESH_TASK = "Refreshing the chat list"
 
 
 class InboxPage(QtWidgets.QWidget):
@@ -30,6 +43,9 @@ class InboxPage(QtWidgets.QWidget):
         self.chat_id: str | None = None
         self.current_row: InboxRow | None = None
         self._search_seq = 0
+        self._drafts: dict[str, Draft] = {}  # chats other than the open one
+        self._refreshing = False
+        self._refresh_again = False
 
         # ---- left: search, filters, list -----------------------------------------------------------------
         self.search = QtWidgets.QLineEdit(placeholderText="Search messages, contacts and notes")
@@ -138,8 +154,7 @@ class InboxPage(QtWidgets.QWidget):
 
         # ---- wiring ----------------------------------------------------------------------------------------
         self.list.selectionModel().currentChanged.connect(self._row_selected)
-        self.results.itemActivated.connect(self._hit_activated)
-        self.results.itemClicked.connect(self._hit_activated)
+        connect_activation(self.results, self._hit_activated)
         self._search_timer = QtCore.QTimer(self, singleShot=True, interval=200)
         self._search_timer.timeout.connect(self._run_search)
         self.search.textChanged.connect(lambda _: self._search_timer.start())
@@ -147,6 +162,8 @@ class InboxPage(QtWidgets.QWidget):
         self.mine.toggled.connect(self._apply_filters)
         self.tag.currentIndexChanged.connect(self._apply_filters)
         self.composer.send.connect(self._send)
+        self._refresh_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
+        self._refresh_timer.timeout.connect(self.refresh_list)
         ctx.changes.changed.connect(self._changed)
         QtGui.QShortcut(QtGui.QKeySequence("Ctrl+F"), self, self.search.setFocus)
 
@@ -200,6 +217,7 @@ class InboxPage(QtWidgets.QWidget):
         if item.kind != "message":
             return
         menu = QtWidgets.QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addAction("Reply", lambda: self.composer.set_reply(item.id, item.text))
         menu.addAction("Copy text", lambda: QtGui.QGuiApplication.clipboard().setText(item.text))
         menu.popup(self.conversation.viewport().mapToGlobal(pos))
@@ -232,9 +250,10 @@ class InboxPage(QtWidgets.QWidget):
         store = self.ctx.store
         chat = store.chats.get(chat_id)
         contact = store.contacts.find(chat.contact_id) if chat.contact_id else None
+        self._stash_draft()
         self.chat_id = chat_id
         self.header_name.setText(
-            (contact.name if contact else "") or chat.title or (contact.phone if contact else None) or "Chat"
+            display_name((contact.name if contact else "") or chat.title, contact.phone if contact else None)
         )
         self.assignee.blockSignals(True)
         self.assignee.setCurrentIndex(max(0, self.assignee.findData(chat.assigned_user_id)))
@@ -245,7 +264,7 @@ class InboxPage(QtWidgets.QWidget):
         self.chat_model.open(chat_id, around=around)
         self.centre.setCurrentWidget(self.chat_area)
         self.panel.show_contact(chat.contact_id)
-        self.composer.clear()
+        self.composer.set_draft(self._drafts.pop(chat_id, Draft()))
         self._reselect()
         if around:
             row = self.chat_model.row_of(around)
@@ -277,11 +296,25 @@ class InboxPage(QtWidgets.QWidget):
         )
         return render(reply.body, variables)
 
+    def _stash_draft(self) -> None:
+        """Keep what the composer holds for the chat being left."""
+        if self.chat_id is None:
+            return
+        draft = self.composer.draft()
+        if draft == Draft():
+            self._drafts.pop(self.chat_id, None)
+        else:
+            self._drafts[self.chat_id] = draft
+
+    def draft_of(self, chat_id: str) -> Draft:
+        """The draft of ``chat_id``: in the composer when it is the open chat, else kept aside."""
+        return self.composer.draft() if chat_id == self.chat_id else self._drafts.get(chat_id, Draft())
+
     def _send(self, text: str, as_note: bool) -> None:
         if self.chat_id is None:
             return
         chat_id, store = self.chat_id, self.ctx.store
-
+        sent = self.composer.draft()
         reply_to = None if as_note else self.composer.reply_to
 
         def write() -> object:
@@ -290,15 +323,19 @@ class InboxPage(QtWidgets.QWidget):
             return queue_outbound(store, chat_id, text, quoted_message_id=reply_to)
 
         def done(_: object) -> None:
-            self.composer.clear()
+            # Clear the draft that was sent, wherever it is now, unless it was edited since.
+            if chat_id == self.chat_id:
+                if self.composer.draft() == sent:
+                    self.composer.clear()
+            elif self._drafts.get(chat_id) == sent:
+                del self._drafts[chat_id]
             self.ctx.changes.announce("notes" if as_note else "messages", "chats")
 
         self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
 
     def _changed(self, tables: frozenset[str]) -> None:
-        if tables & {"chats", "messages", "contacts"}:
-            self.model.reload()
-            self._reselect()
+        if tables & {"chats", "messages", "contacts"} and not self._refresh_timer.isActive():
+            self._refresh_timer.start()  # not restarted: a steady stream of changes still refreshes
         if self.chat_id and tables & {"messages", "notes"}:
             at_bottom = (
                 self.conversation.verticalScrollBar().value() >= self.conversation.verticalScrollBar().maximum() - 4
@@ -312,6 +349,52 @@ class InboxPage(QtWidgets.QWidget):
             self._load_users()
         if tables & {"quick_replies"}:
             self.composer.set_quick_replies(self.ctx.store.quick_replies.find_all(order_by="shortcut"))
+
+    # ---- refreshing the list ---------------------------------------------------------------------------------
+    def refresh_window(self) -> int:
+        """How many rows a refresh re-reads: those on screen and the selected one, plus a margin, within bounds."""
+        viewport = self.list.viewport()
+        last = self.list.indexAt(QtCore.QPoint(4, viewport.height() - 1)).row()
+        if last < 0:
+            last = self.model.rowCount() - 1  # the list ends on screen
+        selected = self.list.currentIndex().row()
+        return min(REFRESH_MAX, max(PAGE, max(last, selected) + 1 + REFRESH_MARGIN))
+
+    def refresh_list(self) -> None:
+        """Re-read the top of the list on a worker and apply what changed (the debounce timer calls this)."""
+        self._refresh_timer.stop()
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        store, filters, generation = self.ctx.store, self.model.filters, self.model.generation
+        want = self.refresh_window()
+
+        def done(rows: list[InboxRow]) -> None:
+            self._refreshing = False
+            if generation == self.model.generation:
+                self._apply_refresh(rows, want)
+            self._refresh_more()
+
+        def failed(message: str) -> None:
+            self._refreshing = False
+            self.ctx.tasks.failed.emit(REFRESH_TASK, message)
+            self._refresh_more()
+
+        self.ctx.tasks.start(REFRESH_TASK, lambda: store.inbox(limit=want, filters=filters), done, failed, owner=self)
+
+    def _refresh_more(self) -> None:
+        if self._refresh_again:
+            self._refresh_again = False
+            self.refresh_list()
+
+    def _apply_refresh(self, rows: list[InboxRow], want: int) -> None:
+        bar = self.list.verticalScrollBar()
+        position = bar.value()
+        if self.model.apply_refresh(rows, want):
+            self.list.doItemsLayout()
+            self._reselect()
+            bar.setValue(position)
 
     # ---- search --------------------------------------------------------------------------------------------
     def _run_search(self) -> None:

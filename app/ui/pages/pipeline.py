@@ -17,7 +17,8 @@ from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store import deals as dealstore
 from app.ui.context import AppContext
 from app.ui.dialogs.deal_editor import DealEditorDialog
-from app.ui.format import money
+from app.ui.dialogs.tracker import DialogTracker
+from app.ui.format import money, money_sums
 from app.ui.theme import colors
 from app.ui.widgets.chat_list_delegate import paint_avatar
 
@@ -43,11 +44,6 @@ class BoardData:
     contacts: dict[str, str]
     owners: dict[str, str]
     currency: str
-
-
-def money_sum(amounts: dict[str, int], currency: str) -> str:
-    """Amounts in several currencies side by side (never converted); zero in ``currency`` when empty."""
-    return " + ".join(money(v, c) for c, v in sorted(amounts.items())) or money(0, currency)
 
 
 class CardDelegate(QtWidgets.QStyledItemDelegate):
@@ -203,8 +199,8 @@ class StageColumn(QtWidgets.QFrame):
             if card.deal.id == keep:
                 self.list.setCurrentItem(item)
         self.count.setText(str(len(cards)))
-        self.total.setText(money_sum(totals.value, currency))
-        self.total.setToolTip(f"Weighted by {self.stage.probability}%: {money_sum(totals.weighted, currency)}")
+        self.total.setText(money_sums(totals.value, currency))
+        self.total.setToolTip(f"Weighted by {self.stage.probability}%: {money_sums(totals.weighted, currency)}")
 
 
 class PipelinePage(QtWidgets.QWidget):
@@ -216,7 +212,7 @@ class PipelinePage(QtWidgets.QWidget):
         self.pipeline_id: str | None = None
         self.columns: list[StageColumn] = []
         self.data: BoardData | None = None
-        self.editor: DealEditorDialog | None = None
+        self._editor = DialogTracker[DealEditorDialog]()
         self._seq = 0
 
         title = QtWidgets.QLabel("Pipeline")
@@ -389,7 +385,7 @@ class PipelinePage(QtWidgets.QWidget):
     # ---- editing -----------------------------------------------------------------------------------------
     def new_deal(self, stage_id: str | None = None) -> DealEditorDialog:
         currency = self.data.currency if self.data else "USD"
-        return self._open(
+        return self._editor.show(
             DealEditorDialog(
                 self.ctx, [c.stage for c in self.columns], stage_id=stage_id, currency=currency, parent=self
             )
@@ -403,15 +399,9 @@ class PipelinePage(QtWidgets.QWidget):
         dialog = DealEditorDialog(
             self.ctx, [c.stage for c in self.columns], deal=card.deal, contact_name=card.contact, parent=self
         )
-        return self._open(dialog)
+        return self._editor.show(dialog)
 
-    def _open(self, dialog: DealEditorDialog) -> DealEditorDialog:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _: self._closed(dialog))
-        self.editor = dialog
-        dialog.open()
-        return dialog
-
-    def _closed(self, dialog: DealEditorDialog) -> None:
-        if self.editor is dialog:
-            self.editor = None
+    @property
+    def editor(self) -> DealEditorDialog | None:
+        """The deal editor open now, if any."""
+        return self._editor.current

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
 
 from app.core.models import Product, Sale
 from app.qt import Qt, QtWidgets, Signal
@@ -19,10 +18,10 @@ from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.dialogs.product_editor import ProductEditorDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
-from app.ui.format import money
+from app.ui.dialogs.tracker import DialogTracker
+from app.ui.format import money, money_sums
 
 IdRole = Qt.ItemDataRole.UserRole + 1
-_D = TypeVar("_D", bound=QtWidgets.QDialog)
 
 
 @dataclass
@@ -35,10 +34,6 @@ class SalesPage:
 class Summary:
     today: dict[str, int] = field(default_factory=dict)
     month: dict[str, int] = field(default_factory=dict)
-
-
-def sums_text(amounts: dict[str, int]) -> str:
-    return " + ".join(money(v, c) for c, v in sorted(amounts.items())) or "—"
 
 
 def read_sales(store: Store, offset: int, limit: int) -> SalesPage:
@@ -100,7 +95,7 @@ class ProductsPage(QtWidgets.QWidget):
         self.sales: list[Sale] = []
         self.has_more = False
         self.currency = "USD"
-        self.dialog: QtWidgets.QDialog | None = None
+        self._dialogs = DialogTracker[QtWidgets.QDialog]()
         self._sales_seq = 0
         self._loading_sales = False
 
@@ -224,7 +219,8 @@ class ProductsPage(QtWidgets.QWidget):
 
     def open_product_editor(self, product: Product | None = None) -> ProductEditorDialog:
         dialog = ProductEditorDialog(self.ctx, product=product, currency=self.currency, parent=self)
-        return self._open(dialog)
+        self._dialogs.show(dialog)
+        return dialog
 
     def toggle_archived(self) -> None:
         product = self.selected_product()
@@ -290,22 +286,18 @@ class ProductsPage(QtWidgets.QWidget):
             self.fetch_more_sales()
 
     def _show_summary(self, summary: Summary) -> None:
-        self.summary.setText(f"Today: {sums_text(summary.today)}   ·   This month: {sums_text(summary.month)}")
+        self.summary.setText(f"Today: {money_sums(summary.today)}   ·   This month: {money_sums(summary.month)}")
 
     def record_sale(self) -> SaleDialog:
-        return self._open(SaleDialog(self.ctx, currency=self.currency, parent=self))
-
-    # ---- shared --------------------------------------------------------------------------------------------
-    def _open(self, dialog: _D) -> _D:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _: self._closed(dialog))
-        self.dialog = dialog
-        dialog.open()
+        dialog = SaleDialog(self.ctx, currency=self.currency, parent=self)
+        self._dialogs.show(dialog)
         return dialog
 
-    def _closed(self, dialog: QtWidgets.QDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
+    # ---- shared --------------------------------------------------------------------------------------------
+    @property
+    def dialog(self) -> QtWidgets.QDialog | None:
+        """The product editor or sale dialog open now, if any."""
+        return self._dialogs.current
 
     def _show_error(self, message: str) -> None:
         self.error.setText(message)

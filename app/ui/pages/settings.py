@@ -3,7 +3,8 @@
 Every declared setting gets one editor chosen by its kind, with its help text underneath, and is saved the moment it
 changes; a value the schema refuses is shown next to the field and not saved. Adding a setting to the schema adds
 it here with no UI code. The Workspace and Security sections hold what is not a preference: the business name (the
-org row), where the data lives, how the key is protected, and backup, restore and passphrase changes.
+org row), where the data lives, how the key is protected, and backup, restore and passphrase changes. The Quick
+replies card, after the Inbox settings, manages the canned responses the composer offers after ``/``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.ui import theme
 from app.ui.context import AppContext
 from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, business_name, human_size
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog, protection_text
+from app.ui.widgets.quick_replies_editor import QuickRepliesEditor
 
 _INT = re.compile(r"[+-]?\d+")
 _INT_LIMIT = 2**31 - 1
@@ -117,10 +119,15 @@ class SettingsPage(QtWidgets.QWidget):
         self.column.addWidget(title)
         self._workspace_card()
         sections = list(SECTIONS) + sorted({s.section for s in SETTINGS} - set(SECTIONS))
+        self.quick_replies = QuickRepliesEditor(ctx)
         for section in sections:
             settings = [s for s in SETTINGS if s.section == section]
             if settings or section == "Security":
                 self._schema_card(section, settings)
+            if section == "Inbox":  # canned responses sit with the inbox preferences
+                self._quick_replies_card()
+        if "Inbox" not in sections:
+            self._quick_replies_card()
         self.column.addStretch(1)
 
         holder = QtWidgets.QWidget()
@@ -262,6 +269,13 @@ class SettingsPage(QtWidgets.QWidget):
             if isinstance(app, QtWidgets.QApplication):
                 theme.apply(app, str(self.ctx.settings.get(setting.key)))
         self.ctx.changes.announce("settings")
+
+    # ---- quick replies -------------------------------------------------------------------------------------------
+    def _quick_replies_card(self) -> None:
+        card, layout, _ = _card("Quick replies")
+        layout.addWidget(_muted("Canned responses for the inbox: type / in the composer and pick one."))
+        layout.addWidget(self.quick_replies)
+        self.column.addWidget(card)
 
     # ---- workspace -----------------------------------------------------------------------------------------------
     def _workspace_card(self) -> None:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from app.core.models import QuickReply
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the composer holds for one chat: text, note mode and the message being replied to."""
+
+    text: str = ""
+    as_note: bool = False
+    reply_to: str | None = None
+    reply_text: str = ""
 
 
 class ComposerEdit(QtWidgets.QPlainTextEdit):
@@ -66,6 +77,7 @@ class Composer(QtWidgets.QFrame):
         self.send_button.setObjectName("primary")
         self.send_button.setToolTip("Send (Ctrl+Enter)")
         self.reply_to: str | None = None
+        self.reply_text = ""
         self.reply_bar = QtWidgets.QFrame()
         self.reply_label = QtWidgets.QLabel()
         self.reply_label.setObjectName("muted")
@@ -121,18 +133,36 @@ class Composer(QtWidgets.QFrame):
         self.note_toggle.setChecked(False)
         self.clear_reply()
 
-    def set_reply(self, message_id: str, text: str) -> None:
+    def set_reply(self, message_id: str, text: str, *, focus: bool = True) -> None:
         """Quote ``message_id`` in the next message sent."""
-        self.reply_to = message_id
+        self.reply_to, self.reply_text = message_id, text
         metrics = self.reply_label.fontMetrics()
         shown = metrics.elidedText(text.replace("\n", " "), Qt.TextElideMode.ElideRight, 420)
         self.reply_label.setText(f"↩ Replying to: {shown}")
         self.reply_bar.show()
-        self.edit.setFocus()
+        if focus:
+            self.edit.setFocus()
 
     def clear_reply(self) -> None:
-        self.reply_to = None
+        self.reply_to, self.reply_text = None, ""
         self.reply_bar.hide()
+
+    # ---- drafts ----------------------------------------------------------------------------------------------
+    def draft(self) -> Draft:
+        return Draft(self.edit.toPlainText(), self.note_toggle.isChecked(), self.reply_to, self.reply_text)
+
+    def set_draft(self, draft: Draft) -> None:
+        """Show ``draft`` (another chat's, say) without opening quick replies or taking the focus."""
+        self._close_popup()
+        self.edit.blockSignals(True)  # a draft starting with "/" must not open the quick-reply popup
+        self.edit.setPlainText(draft.text)
+        self.edit.blockSignals(False)
+        self.edit.moveCursor(QtGui.QTextCursor.MoveOperation.End)
+        self.note_toggle.setChecked(draft.as_note)
+        if draft.reply_to is not None:
+            self.set_reply(draft.reply_to, draft.reply_text, focus=False)
+        else:
+            self.clear_reply()
 
     # ---- quick replies ---------------------------------------------------------------------------------------
     def set_quick_replies(self, replies: list[QuickReply]) -> None:

@@ -6,10 +6,10 @@ from typing import Any
 
 from app.core.models import Contact
 from app.qt import Qt, QtWidgets, Signal
+from app.store.contacts_csv import LIFECYCLES, split_tags
 from app.ui.context import AppContext
-from app.ui.format import money
-
-LIFECYCLES = ["new", "lead", "qualified", "customer", "churned"]
+from app.ui.format import display_name, money
+from app.ui.widgets.contact_fields import CustomFieldsTable, changed_fields, check_contact
 
 
 class ContactPanel(QtWidgets.QFrame):
@@ -43,18 +43,19 @@ class ContactPanel(QtWidgets.QFrame):
         form.addRow("Tags", self.tags)
         form.addRow("Lifetime value", self.value)
 
-        self.fields = QtWidgets.QTableWidget(0, 2)
-        self.fields.setHorizontalHeaderLabels(["Field", "Value"])
-        self.fields.horizontalHeader().setStretchLastSection(True)
-        self.fields.verticalHeader().hide()
+        self.fields = CustomFieldsTable()
         self.fields.setMaximumHeight(120)
         add_field = QtWidgets.QPushButton("Add field")
-        add_field.clicked.connect(lambda: self.fields.insertRow(self.fields.rowCount()))
+        add_field.clicked.connect(lambda: self.fields.add_field())
         self.save_button = QtWidgets.QPushButton("Save")
         self.save_button.setObjectName("primary")
         self.save_button.clicked.connect(self.save)
         self.status = QtWidgets.QLabel()
         self.status.setObjectName("hint")
+        self.error = QtWidgets.QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
 
         self.deals = QtWidgets.QListWidget()
         self.deals.setMaximumHeight(90)
@@ -75,6 +76,7 @@ class ContactPanel(QtWidgets.QFrame):
         row.addStretch(1)
         row.addWidget(self.save_button)
         inner.addLayout(row)
+        inner.addWidget(self.error)
         inner.addWidget(self.status)
         inner.addWidget(QtWidgets.QLabel("Deals"))
         inner.addWidget(self.deals)
@@ -94,11 +96,12 @@ class ContactPanel(QtWidgets.QFrame):
         c = self.contact
         self.body.setEnabled(c is not None)
         self.status.clear()
+        self.show_error("")
         if c is None:
             self.heading.setText("No contact")
             self.phone.clear()
             return
-        self.heading.setText(c.name or c.phone or "Unnamed contact")
+        self.heading.setText(display_name(c.name, c.phone, "Unnamed contact"))
         self.phone.setText(" · ".join(x for x in (c.phone, c.lid) if x))
         self.name.setText(c.name)
         self.email.setText(c.email or "")
@@ -106,12 +109,7 @@ class ContactPanel(QtWidgets.QFrame):
         self.score.setValue(c.lead_score)
         self.tags.setText(", ".join(c.tags))
         self.value.setText(money(c.lifetime_value_minor, c.currency))
-        self.fields.setRowCount(0)
-        for key, value in c.custom_fields.items():
-            r = self.fields.rowCount()
-            self.fields.insertRow(r)
-            self.fields.setItem(r, 0, QtWidgets.QTableWidgetItem(key))
-            self.fields.setItem(r, 1, QtWidgets.QTableWidgetItem(str(value)))
+        self.fields.load(c.custom_fields)
         self.deals.clear()
         stages = {s.id: s.name for s in store.pipeline_stages.find_all()}
         for deal in store.deals.find_all({"contact_id": c.id}):
@@ -124,38 +122,55 @@ class ContactPanel(QtWidgets.QFrame):
         for note in store.notes.find_all({"contact_id": c.id}, order_by="created_at", descending=True, limit=20):
             self.notes.addItem(f"{note.created_at.astimezone():%d %b %H:%M} — {note.body}")
 
-    def _custom_fields(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for r in range(self.fields.rowCount()):
-            key_item, value_item = self.fields.item(r, 0), self.fields.item(r, 1)
-            key = key_item.text().strip() if key_item else ""
-            if key:
-                values[key] = value_item.text() if value_item else ""
-        return values
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    def changes(self) -> dict[str, Any]:
+        """The validated fields that differ from the stored contact; raises ValueError with a readable message."""
+        assert self.contact is not None
+        name = self.name.text().strip()
+        email = self.email.text().strip() or None
+        check_contact(name, self.contact.phone, email)
+        fields = {
+            "name": name,
+            "email": email,
+            "lifecycle": LIFECYCLES[self.lifecycle.currentIndex()],
+            "lead_score": self.score.value(),
+            "tags": split_tags(self.tags.text()),
+            "custom_fields": self.fields.values(),
+        }
+        return changed_fields(self.contact, fields)
 
     def save(self) -> None:
         if self.contact is None:
             return
-        contact_id = self.contact.id
-        changes = {
-            "name": self.name.text().strip(),
-            "email": self.email.text().strip() or None,
-            "lifecycle": LIFECYCLES[self.lifecycle.currentIndex()],
-            "lead_score": self.score.value(),
-            "tags": [t.strip() for t in self.tags.text().split(",") if t.strip()],
-            "custom_fields": self._custom_fields(),
-        }
+        try:
+            changes = self.changes()
+        except ValueError as exc:
+            self.status.clear()
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        if not changes:
+            self.status.setText("No changes to save")
+            return
+        contact_id, store = self.contact.id, self.ctx.store
+        self.save_button.setEnabled(False)
 
-        def done(_: object) -> None:
-            self.status.setText("Saved")
+        def done(updated: Contact) -> None:
+            self.save_button.setEnabled(True)
+            if self.contact is not None and self.contact.id == updated.id:  # still showing it
+                self.contact = updated
+                self.fields.stored = dict(updated.custom_fields)
+                self.status.setText("Saved")
             self.ctx.changes.announce("contacts", "chats")
             self.saved.emit(contact_id)
 
-        store = self.ctx.store
+        def failed(message: str) -> None:
+            self.save_button.setEnabled(True)
+            self.show_error(message)
+
         self.ctx.tasks.start(
-            "Saving the contact",
-            lambda: store.contacts.update(contact_id, **changes),
-            done,
-            lambda msg: self.status.setText(msg),
-            owner=self,
+            "Saving the contact", lambda: store.contacts.update(contact_id, **changes), done, failed, owner=self
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.errors import BackupError, DatabaseTooNew, WrongPassphrase
+from app.core.errors import BackupError, DatabaseTooNew, PassphraseRequired, WrongPassphrase
 from app.store import backup, keys
 from app.store.header import read_header, write_header
 from app.store.store import Store
@@ -187,3 +187,76 @@ def test_rekeyed_file_holds_no_plaintext(store: Store, workspaces: Workspaces, w
     workspaces.change_protection(store, workspace_id, new_passphrase=NEW_PASS)
     store.db.checkpoint()
     assert b"backup-canary-Zebra42" not in all_bytes(workspaces.paths(workspace_id).database)
+
+
+def test_restored_workspace_knows_its_own_id(
+    store: Store, workspaces: Workspaces, workspace_id: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "b.parleybackup"
+    workspaces.backup(store, workspace_id, target, BACKUP_PASS)
+    new_id, restored = workspaces.restore_as_new(target, BACKUP_PASS, passphrase=NEW_PASS)
+    assert new_id != workspace_id
+    assert restored.meta("workspace_id") == new_id
+    restored.close()
+    workspaces.restore_into(store, workspace_id, target, BACKUP_PASS)
+    assert store.meta("workspace_id") == workspace_id
+
+
+def test_interrupted_change_from_keyring_to_passphrase(
+    workspaces: Workspaces, keyring_backend: InMemoryKeyring
+) -> None:
+    store = workspaces.create("Acme", "Ana")
+    workspace_id = store.meta("workspace_id")
+    assert workspace_id
+    paths = workspaces.paths(workspace_id)
+    header = read_header(paths.header)
+    new_key, protection = keys.passphrase_protection(NEW_PASS, workspaces.kdf)
+    write_header(paths.header, header.model_copy(update={"pending_key": protection}))
+    store.db.rekey(new_key)  # ...and the process dies before the header is promoted
+    store.close()
+    assert workspaces.needs_passphrase(workspace_id), "startup must ask, not offer only 'try again'"
+    with pytest.raises(PassphraseRequired, match="was being changed"):
+        workspaces.open(workspace_id)
+    with pytest.raises(WrongPassphrase, match="Enter the new passphrase"):
+        workspaces.open(workspace_id, passphrase="first passphrase")
+    workspaces.open(workspace_id, passphrase=NEW_PASS).close()
+    final = read_header(paths.header)
+    assert (final.key.mode, final.pending_key) == ("passphrase", None)
+    assert keyring_backend.entries == {}, "the keyring key of the old protection is gone"
+
+
+def test_change_stopped_before_rekey_is_discarded(workspaces: Workspaces, keyring_backend: InMemoryKeyring) -> None:
+    store = workspaces.create("Acme", "Ana", passphrase="first passphrase")
+    workspace_id = store.meta("workspace_id")
+    assert workspace_id
+    paths = workspaces.paths(workspace_id)
+    header = read_header(paths.header)
+    # A change to a new keyring key that stopped before re-encrypting.
+    new_key = keys.random_key()
+    workspaces.vault.store(f"{workspace_id}.pending", new_key)
+    pending = keys.keyring_protection(new_key, workspaces.vault.name, f"{workspace_id}.pending")
+    write_header(paths.header, header.model_copy(update={"pending_key": pending}))
+    store.close()
+    workspaces.open(workspace_id, passphrase="first passphrase").close()
+    assert read_header(paths.header).pending_key is None
+    assert keyring_backend.entries == {}, "the unused new key is removed from the keyring"
+
+
+def test_failed_rekey_leaves_everything_as_it_was(
+    store: Store,
+    workspaces: Workspaces,
+    workspace_id: str,
+    keyring_backend: InMemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = read_header(workspaces.paths(workspace_id).header)
+    entries = dict(keyring_backend.entries)
+
+    def broken(new_key: bytes) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.db, "rekey", broken)
+    with pytest.raises(OSError, match="disk full"):
+        workspaces.change_protection(store, workspace_id, new_passphrase=None)
+    assert read_header(workspaces.paths(workspace_id).header) == before
+    assert keyring_backend.entries == entries

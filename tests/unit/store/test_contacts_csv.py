@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, datetime
 from pathlib import Path
@@ -250,3 +251,59 @@ def test_export_then_import_round_trip(store: Store, workspaces: Workspaces) -> 
         assert snapshot(other) == snapshot(store)
     finally:
         other.close()
+
+
+def test_export_neutralises_formulas_and_import_reads_them_back(store: Store) -> None:
+    name = '=HYPERLINK("http://evil","x")'
+    tags = ["@SUM(A1)", "-2+3"]
+    custom = {
+        "a": "+cmd|' /C calc'!A0",
+        "b": "-1",
+        "c": "\tTabbed",
+        "d": "'=already quoted",
+        "e": "'plain quote",
+        "=odd key": "''@two quotes",
+    }
+    store.contacts.create(name=name, phone="+351912345678", tags=tags, custom_fields=custom)
+    out = io.StringIO()
+    export_csv(store, out)
+
+    header, row = list(csv.reader(io.StringIO(out.getvalue())))
+    cells = dict(zip(header, row, strict=True))
+    assert "'=odd key" in header
+    assert cells["name"] == "'" + name
+    assert cells["phone"] == "+351912345678"  # the phone column keeps its plus
+    assert cells["tags"] == "'@SUM(A1);-2+3"
+    assert (cells["a"], cells["b"], cells["c"]) == ("'+cmd|' /C calc'!A0", "'-1", "'\tTabbed")
+    assert (cells["d"], cells["e"], cells["'=odd key"]) == ("''=already quoted", "'plain quote", "'''@two quotes")
+    unsafe = [c for c in header + row if c.startswith(("=", "@", "\t", "\r", "+", "-")) and c != cells["phone"]]
+    assert unsafe == []
+
+    preview = preview_csv(out.getvalue())
+    assert preview.with_errors == 0
+    fields = preview.rows[0].fields
+    assert (fields["name"], fields["phone"], fields["tags"]) == (name, "+351912345678", tags)
+    assert fields["custom_fields"] == custom
+
+
+def test_numbers_beyond_their_bounds_are_row_errors(store: Store) -> None:
+    text = (
+        "name,lifetime value,lead score,last contacted\n"
+        "Ana,10000000000.00,100,2026-05-04T10:30:00+00:00\n"  # line 2: exactly the limits
+        "Bo,10000000000.01,,\n"  # line 3: a cent too much
+        "Cy,1e999999,,\n"  # line 4: an exponent that overflows the arithmetic
+        "Di,99999999999999999999999,,\n"  # line 5: too big for SQLite
+        f"Ed,,{'9' * 5000},\n"  # line 6: more digits than Python turns into an int
+        "Fi,,,0001-01-01T00:00:00+14:00\n"  # line 7: a date that cannot be stored
+    )
+    preview = preview_csv(text)
+    errors = {r.line_no: r.errors for r in preview.rows}
+    assert errors[2] == []
+    assert preview.rows[0].fields["lifetime_value_minor"] == 10**12
+    for line in (3, 4, 5):
+        assert errors[line][0].startswith("bad number: lifetime value"), line
+    assert errors[6][0].startswith("bad number: lead score")
+    assert errors[7][0].startswith("bad date")
+    report = import_csv(store, preview)
+    assert report.imported == 1
+    assert store.contacts.find_all()[0].lifetime_value_minor == 10**12

@@ -157,3 +157,52 @@ def test_a_failure_half_way_changes_nothing(store: Store, monkeypatch: pytest.Mo
     with pytest.raises(RuntimeError):
         merge_contacts(store, g.contact.id, dup.id)
     assert _state(store) == before
+
+
+def test_tombstoned_rows_move_too_and_erasing_the_kept_contact_finds_them(store: Store) -> None:
+    from app.store.gdpr import erase_contact
+
+    g = build_graph(store)
+    dup = _duplicate(store, g)
+    old_chat = store.chats.create(contact_id=dup.id, title="Old chat")
+    store.messages.create(chat_id=old_chat.id, direction="in", body="old words", sent_at=AT)
+    old_note = store.notes.create(body="old note", contact_id=dup.id)
+    old_deal = store.deals.create(pipeline_id=g.pipeline.id, stage_id=g.stage.id, title="Old", contact_id=dup.id)
+    old_sale = store.sales.create(contact_id=dup.id, amount_minor=10, sold_at=AT)
+    old_recipient = store.campaign_recipients.create(campaign_id=g.campaign.id, contact_id=dup.id)
+    for table, row_id in (
+        ("chats", old_chat.id),
+        ("notes", old_note.id),
+        ("deals", old_deal.id),
+        ("sales", old_sale.id),
+        ("campaign_recipients", old_recipient.id),
+    ):
+        store.repository(table).delete(row_id)
+
+    report = merge_contacts(store, g.contact.id, dup.id)
+
+    assert report.moved == {"chats": 2, "notes": 2, "deals": 2, "sales": 2, "campaign_recipients": 2}
+    for table in ("chats", "notes", "deals", "sales", "campaign_recipients"):
+        assert store.repository(table).count({"contact_id": dup.id}, include_deleted=True) == 0
+    assert store.chats.get(old_chat.id, include_deleted=True).contact_id == g.contact.id
+
+    erase_contact(store, g.contact.id)
+    assert store.chats.find(old_chat.id, include_deleted=True) is None
+    assert store.messages.count(include_deleted=True) == 0
+    assert store.notes.find(old_note.id, include_deleted=True) is None
+    assert store.deals.find(old_deal.id, include_deleted=True) is None
+    assert store.sales.get(old_sale.id, include_deleted=True).contact_id is None
+    assert store.campaign_recipients.find(old_recipient.id, include_deleted=True) is None
+
+
+def test_merged_contacts_tombstone_keeps_no_personal_details(store: Store) -> None:
+    g = build_graph(store)
+    dup = _duplicate(store, g)
+    merge_contacts(store, g.contact.id, dup.id)
+    gone = store.contacts.get(dup.id, include_deleted=True)
+    assert gone.deleted_at is not None
+    assert (gone.name, gone.phone, gone.wa_id, gone.lid, gone.email) == ("", None, None, None, None)
+    assert gone.custom_fields == {}
+    kept = store.contacts.get(g.contact.id)
+    assert kept.email == "lena@example.com"  # what was filled in came across before the wipe
+    assert kept.custom_fields == {"size": "L", "city": "Berlin"}

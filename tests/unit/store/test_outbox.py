@@ -137,3 +137,32 @@ def test_outbox_row_carries_org_and_time(store: Store) -> None:
     assert entry.org_id == store.org_id
     assert entry.row_id == contact.id
     assert abs((entry.created_at - before).total_seconds()) < 5
+
+
+def test_rebuild_drops_only_its_own_triggers(store: Store) -> None:
+    from app.store import outbox_triggers
+
+    with store.db.transaction() as conn:
+        # "outboxes_" matches LIKE 'outbox__%' ('_' is a wildcard there) but is not one of the outbox triggers.
+        conn.execute("CREATE TRIGGER outboxes_audit AFTER INSERT ON tags BEGIN SELECT 1; END")
+        outbox_triggers.rebuild(conn)
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert "outboxes_audit" in names
+    assert "outbox__contacts__update" in names
+
+
+def test_a_synced_table_with_only_bookkeeping_columns_gets_triggers(store: Store) -> None:
+    from app.store import outbox_triggers
+
+    with store.db.transaction() as conn:
+        conn.execute(
+            "CREATE TABLE bare (rid INTEGER PRIMARY KEY, org_id TEXT NOT NULL, id TEXT NOT NULL, "
+            "created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)"
+        )
+        conn.execute("INSERT INTO sync_tables (name) VALUES ('bare')")
+        outbox_triggers.rebuild(conn)
+        before = store.outbox.count()
+        conn.execute("INSERT INTO bare (org_id, id, created_at, updated_at) VALUES (?, 'b1', 0, 0)", (store.org_id,))
+        conn.execute("UPDATE bare SET updated_at = 1")
+        conn.execute("DELETE FROM bare")
+        assert store.outbox.count() == before + 2  # insert and purge; an update of bookkeeping alone is no change

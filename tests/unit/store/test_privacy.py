@@ -98,3 +98,49 @@ def test_erase_unknown_contact(store: Store) -> None:
 
     with pytest.raises(NotFound):
         erase_contact(store, "01900000-0000-7000-8000-000000000000")
+
+
+def test_erase_unlinks_other_peoples_sales_of_the_contacts_deal(store: Store) -> None:
+    g = build_graph(store)
+    other = store.contacts.create(name="Otto Other")
+    theirs = store.sales.create(contact_id=other.id, deal_id=g.deal.id, amount_minor=100, sold_at=AT)
+    nobodys = store.sales.create(deal_id=g.deal.id, amount_minor=200, sold_at=AT)
+
+    report = erase_contact(store, g.contact.id)
+
+    assert store.sales.get(theirs.id).deal_id is None
+    assert store.sales.get(theirs.id).contact_id == other.id  # someone else's sale keeps its person
+    assert store.sales.get(nobodys.id).deal_id is None
+    assert report.sales_unlinked == 3  # the graph's own sale and the two pointing at the deal
+    with store.db.read() as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    store.contacts.create(name="Next write works")
+
+
+def test_erase_leaves_no_words_in_the_search_index(store: Store) -> None:
+    g = build_graph(store)
+    # Bulk of unrelated rows first, so the erased words sit in an index segment that other entries keep alive.
+    for i in range(40):
+        store.messages.create(chat_id=g.chat.id, direction="in", body=f"ordinary chatter {i}", sent_at=AT)
+    other = store.contacts.create(name="Otto Other")
+    other_chat = store.chats.create(contact_id=other.id, title="Otto")
+    for i in range(40):
+        store.messages.create(chat_id=other_chat.id, direction="in", body=f"other chatter {i}", sent_at=AT)
+        store.notes.create(body=f"other note {i}", contact_id=other.id)
+    store.messages.create(chat_id=g.chat.id, direction="in", body="my xylophonequokka password", sent_at=AT)
+    store.notes.create(body="likes zanzibarquokka", contact_id=g.contact.id)
+
+    def raw_hits(table: str, word: str) -> int:
+        with store.db.read() as conn:
+            sql = f"SELECT count(*) FROM {table}_data WHERE instr(block, CAST(? AS BLOB)) > 0"
+            return int(conn.execute(sql, (word,)).fetchone()[0])
+
+    assert raw_hits("messages_fts", "xylophonequokka") > 0
+    assert raw_hits("notes_fts", "zanzibarquokka") > 0
+    erase_contact(store, g.contact.id)
+    store.db.checkpoint()
+    assert raw_hits("messages_fts", "xylophonequokka") == 0
+    assert raw_hits("notes_fts", "zanzibarquokka") == 0
+    assert len(store.search_messages("chatter")) == 40  # the rest of the index is intact
+    with store.db.transaction() as conn:
+        conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")

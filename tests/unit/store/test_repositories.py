@@ -170,3 +170,23 @@ def test_nested_transactions_roll_back_together(store: Store) -> None:
             store.contacts.create(name="D")
             raise RuntimeError("inner only")
     assert [c.name for c in store.contacts.find_all()] == ["C"]
+
+
+def test_paging_back_through_messages_sent_in_the_same_second(store: Store) -> None:
+    chat = build_graph(store).chat
+    early = store.messages.create(chat_id=chat.id, direction="in", body="earlier", sent_at=AT.replace(second=0))
+    same = [
+        store.messages.create(chat_id=chat.id, direction="in", body=f"s{i}", sent_at=AT.replace(second=5))
+        for i in range(5)
+    ]
+    page = store.messages.for_chat(chat.id, limit=2)
+    assert [m.body for m in page] == ["s3", "s4"]
+    seen = list(page)
+    while page:
+        page = store.messages.for_chat(chat.id, limit=2, before=seen[0])
+        seen = page + seen
+    assert [m.id for m in seen] == [early.id, *(m.id for m in same)]
+    # A boundary deleted meanwhile still pages from where it was; a plain time still means "strictly before".
+    store.messages.delete(same[2].id)
+    assert [m.body for m in store.messages.for_chat(chat.id, limit=5, before=same[2])] == ["earlier", "s0", "s1"]
+    assert [m.body for m in store.messages.for_chat(chat.id, before=same[0].sent_at)] == ["earlier"]

@@ -96,6 +96,18 @@ def test_single_letter_prefix(store: Store) -> None:
     assert [h.id for h in store.search_messages("ze")] == [mid]
 
 
+def test_relevance_ranks_only_the_newest_window(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.store import search
+
+    g = build_graph(store)
+    best_but_old = say(store, g.chat.id, "shoes shoes shoes shoes", minutes=1)
+    recent = [say(store, g.chat.id, f"new shoes and other words {i}", minutes=10 + i) for i in range(3)]
+    monkeypatch.setattr(search, "RELEVANCE_WINDOW", 3)
+    assert {h.id for h in store.search_messages("shoes", order="relevance")} == set(recent)
+    monkeypatch.setattr(search, "RELEVANCE_WINDOW", 100)
+    assert store.search_messages("shoes", order="relevance")[0].id == best_but_old
+
+
 def test_recent_first_and_relevance(store: Store) -> None:
     g = build_graph(store)
     old = say(store, g.chat.id, "shoes shoes shoes shoes", minutes=1)
@@ -140,3 +152,34 @@ def test_notes(store: Store) -> None:
     with store.db.transaction() as conn:
         for table in ("notes_fts", "contacts_fts", "messages_fts"):
             conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+
+
+def test_hits_from_deleted_chats_contacts_and_deals_are_left_out(store: Store) -> None:
+    g = build_graph(store)
+    other = store.contacts.create(name="Otto Other")
+    other_chat = store.chats.create(contact_id=other.id, title="Otto")
+    say(store, g.chat.id, "walrus in a live chat")
+    say(store, other_chat.id, "walrus in a chat that goes")
+    live_note = store.notes.create(body="walrus note", contact_id=g.contact.id)
+    store.notes.create(body="walrus note on the chat", chat_id=other_chat.id)
+    store.notes.create(body="walrus note on the contact", contact_id=other.id)
+    store.notes.create(body="walrus note on the deal", deal_id=g.deal.id)
+    assert len(store.search_messages("walrus")) == 2
+    assert len(store.search_notes("walrus")) == 4
+
+    store.chats.delete(other_chat.id)
+    store.contacts.delete(other.id)
+    store.deals.delete(g.deal.id)
+
+    assert [h.chat_id for h in store.search_messages("walrus")] == [g.chat.id]
+    assert store.search_messages("walrus", chat_id=other_chat.id) == []
+    assert [h.id for h in store.search_notes("walrus")] == [live_note.id]
+
+
+def test_like_and_fts_helpers_are_shared() -> None:
+    from app.store import search, switcher
+
+    assert switcher.like_pattern is search.like_pattern
+    assert search.words('a "b" "" c"d') == ["a", "b", "c", "d"]
+    assert search.phrase_query(["x", "y"], prefix_last=False) == '"x" "y"'
+    assert search.phrase_query([]) is None

@@ -143,7 +143,8 @@ def test_lifetime_values_match_sales(seeded: tuple[Store, SeedReport, list[str]]
     )
     assert mismatched == []
     assert rows(store, "SELECT count(DISTINCT contact_id) FROM sales")[0][0] >= CHATS * 8 // 100
-    assert rows(store, "SELECT DISTINCT lifecycle FROM contacts c WHERE c.lifetime_value_minor > 0") != []
+    buyers = {lc for (lc,) in rows(store, "SELECT DISTINCT lifecycle FROM contacts WHERE lifetime_value_minor > 0")}
+    assert buyers <= {"customer", "churned"}
     unbalanced = rows(
         store,
         "SELECT s.id FROM sales s JOIN sale_items i ON i.sale_id = s.id "

@@ -8,8 +8,9 @@ import pytest
 
 from app.core.models import Chat, Contact
 from app.store import switcher
+from app.store.search import like_pattern
 from app.store.store import Store
-from app.store.switcher import SwitchTarget, like_pattern, switch_targets
+from app.store.switcher import SwitchTarget, switch_targets
 from tests.support.graph import AT, build_graph
 
 
