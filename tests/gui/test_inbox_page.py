@@ -435,3 +435,15 @@ def test_changes_refresh_a_bounded_part_of_the_list_and_keep_the_selection(qtbot
     qtbot.waitUntil(lambda: page.list.currentIndex().data(RowRole).assigned_user_id == ctx.store.local_user_id)
     assert resets == []
     assert page.list.currentIndex().data(RowRole).chat_id == chosen.id
+
+
+def test_jump_to_a_hit_sharing_its_second_with_many_others(qtbot: QtBot, ctx: AppContext) -> None:
+    contact = ctx.store.contacts.create(name="Same Second")
+    chat = ctx.store.chats.create(contact_id=contact.id)
+    target = ctx.store.messages.create(chat_id=chat.id, direction="in", body="find the marigold", sent_at=AT)
+    for i in range(130):  # all in the very same second, inserted after the target
+        ctx.store.messages.create(chat_id=chat.id, direction="in", body=f"later {i}", sent_at=AT)
+    page = make_page(qtbot, ctx)
+    page.chat_model.page = 20
+    page.open_chat(chat.id, around=target.id)
+    assert page.chat_model.row_of(target.id) >= 0

@@ -78,10 +78,10 @@ class ChatModel(QtCore.QAbstractListModel):
         self._messages = self.store.messages.for_chat(chat_id, limit=self.page + 1) if chat_id else []
         self.has_earlier = len(self._messages) > self.page
         self._messages = self._messages[-self.page :]
-        if around and chat_id:
-            target = self.store.messages.find(around)
-            while target and self.has_earlier and self._messages and target.sent_at < self._messages[0].sent_at:
-                self._load_earlier_messages()
+        if around and chat_id and self.store.messages.find(around) is not None:
+            # Until the message itself is loaded (not just its second: several can share one), in big steps.
+            while self.has_earlier and all(m.id != around for m in self._messages):
+                self._load_earlier_messages(step=max(self.page, 500))
         self._notes = self.store.notes.find_all({"chat_id": chat_id}) if chat_id else []
         self._rebuild()
 
@@ -104,12 +104,13 @@ class ChatModel(QtCore.QAbstractListModel):
         self._rebuild()
         return len(self._items) - before
 
-    def _load_earlier_messages(self) -> bool:
+    def _load_earlier_messages(self, step: int | None = None) -> bool:
         if not self.has_earlier or self.chat_id is None or not self._messages:
             return False
-        earlier = self.store.messages.for_chat(self.chat_id, limit=self.page + 1, before=self._messages[0])
-        self.has_earlier = len(earlier) > self.page
-        self._messages = earlier[-self.page :] + self._messages
+        size = step or self.page
+        earlier = self.store.messages.for_chat(self.chat_id, limit=size + 1, before=self._messages[0])
+        self.has_earlier = len(earlier) > size
+        self._messages = earlier[-size:] + self._messages
         return True
 
     def row_of(self, message_id: str) -> int:
