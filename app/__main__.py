@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from app import __version__
@@ -22,9 +23,26 @@ def main(argv: list[str] | None = None) -> int:
         from app import selftest
 
         return selftest.run()
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     from app.bootstrap import run_desktop
 
     return run_desktop(args)
+
+
+def display_problem(environ: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """Why the desktop app cannot open a window here, if it cannot (Qt would abort with a cryptic message)."""
+    env = os.environ if environ is None else environ
+    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "Parley needs a graphical desktop, and this session has none (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+        "Run it from your desktop session, or try it on a virtual screen: xvfb-run -a make run"
+    )
 
 
 if __name__ == "__main__":

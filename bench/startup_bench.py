@@ -6,9 +6,9 @@ Figures (printed, never asserted):
 - resident memory (RSS) of the app once the inbox is shown;
 - the inbox model's ``data()`` p50/p95 while scrolling through all 10k rows, and the page fetch time.
 
-The workspace is in keyring mode, with a benchmark-only keyring backend that reads the key from a file in the
-temp folder (the machine has no desktop keyring); it stands in for Keychain / Credential Manager / Secret
-Service, so the figure excludes a D-Bus round trip (a few ms) but includes everything else.
+The workspace is in keyring mode, with a test-only keyring backend (tests/support/file_keyring.py) that reads the
+key from a file in the temp folder (the machine has no desktop keyring); it stands in for Keychain / Credential
+Manager / Secret Service, so the figure excludes a D-Bus round trip (a few ms) but includes everything else.
 
     python bench/startup_bench.py [--chats 10000] [--messages 500000] [--runs 5] [--keep DIR]
 """
@@ -28,49 +28,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from keyring.backend import KeyringBackend  # noqa: E402
+from tests.support.file_keyring import FileKeyring  # noqa: E402
 
 TARGET_START_S = 1.5
 TARGET_RSS_MB = 250
 
 
-class FileKeyring(KeyringBackend):
-    """Benchmark-only: keeps entries in a file named by PARLEY_BENCH_KEYRING (never use for real keys)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def _path(self) -> Path:
-        return Path(os.environ["PARLEY_BENCH_KEYRING"])
-
-    def _load(self) -> dict[str, str]:
-        import json
-
-        path = self._path()
-        return json.loads(path.read_text()) if path.exists() else {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._load().get(f"{service}/{username}")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        import json
-
-        data = self._load()
-        data[f"{service}/{username}"] = password
-        self._path().write_text(json.dumps(data))
-
-    def delete_password(self, service: str, username: str) -> None:
-        import json
-
-        data = self._load()
-        data.pop(f"{service}/{username}", None)
-        self._path().write_text(json.dumps(data))
-
-
 APP = """
-import keyring, sys
+import sys
 sys.path.insert(0, {root!r})
-from bench.startup_bench import FileKeyring
-keyring.set_keyring(FileKeyring())
 from app.__main__ import main
 sys.exit(main(["--home", {home!r}]))
 """
@@ -95,7 +61,7 @@ def build(home: Path, keyring_file: Path, chats: int, messages: int) -> None:
     from app.store.seed import populate
     from app.store.workspaces import Workspaces
 
-    os.environ["PARLEY_BENCH_KEYRING"] = str(keyring_file)
+    os.environ["PARLEY_TEST_KEYRING"] = str(keyring_file)
     workspaces = Workspaces(home, KeyringVault(FileKeyring()))
     if workspaces.available():
         print(f"reusing the workspace in {home}")
@@ -176,7 +142,12 @@ def main() -> int:
     build(home, keyring_file, args.chats, args.messages)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
-    env = dict(os.environ, PARLEY_BENCH_KEYRING=str(keyring_file))
+    env = dict(
+        os.environ,
+        PARLEY_TEST_KEYRING=str(keyring_file),
+        PYTHON_KEYRING_BACKEND="tests.support.file_keyring.FileKeyring",
+        PYTHONPATH=str(ROOT),
+    )
     env["XDG_CONFIG_HOME"] = str(base / "config")  # no saved window state from a previous run
     bare, app, rss = [], [], []
     for _ in range(args.runs):  # interleaved, so machine noise hits both alike

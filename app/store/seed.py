@@ -766,7 +766,7 @@ class _Seeder:
         return inserting
 
     def line(self, options: tuple[str, ...], said: list[str], c: int) -> str:
-        k = self.rng.randrange(len(options))
+        k = int(self.rng.random() * len(options))
         if options[k] == said[c]:
             k = (k + 1) % len(options)
         said[c] = options[k]
@@ -825,6 +825,10 @@ def _printer(stream: Any) -> Progress:
     return show
 
 
+def _date(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.store.seed", description="Create a demo workspace.")
     parser.add_argument("--chats", type=int, default=10_000, help="customers, one chat each (default 10000)")
@@ -832,6 +836,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
     parser.add_argument("--home", help="folder holding the workspaces (default: PARLEY_HOME or the OS data dir)")
     parser.add_argument("--name", default="Demo Boutique", help="business name (default 'Demo Boutique')")
+    parser.add_argument(
+        "--base-date", type=_date, default=BASE, metavar="YYYY-MM-DD",
+        help="the demo's 'today': all activity lies before it (default 2026-01-01; use a recent date for screenshots)",
+    )  # fmt: skip
     parser.add_argument(
         "--passphrase-env", default="PARLEY_PASSPHRASE", metavar="VAR",
         help="environment variable holding the passphrase, used when no secure keyring exists",
@@ -867,8 +875,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Seeding workspace {args.name!r} ({workspace_id}) with seed {args.seed}…", file=sys.stderr)
     try:
         report = populate(
-            store, chats=args.chats, messages=args.messages, seed=args.seed, progress=_printer(sys.stderr)
-        )
+            store, chats=args.chats, messages=args.messages, seed=args.seed, progress=_printer(sys.stderr),
+            base=args.base_date,
+        )  # fmt: skip
     except BaseException:
         store.close()
         workspaces.delete(workspace_id)

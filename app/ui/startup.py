@@ -45,6 +45,7 @@ class StartupFlow(QtCore.QObject):
     def start(self) -> None:
         headers = self.workspaces.available()
         if not headers:
+            log.info("first run: asking for a new workspace")
             self._show_create()
             return
         last = self._last_used()
