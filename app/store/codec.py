@@ -76,12 +76,14 @@ class Codec(Generic[M]):
         self.columns: tuple[str, ...] = tuple(model.model_fields)
         self._enc = {n: _CODECS[_kind(f.annotation)][0] for n, f in model.model_fields.items()}
         self._dec = {n: _CODECS[_kind(f.annotation)][1] for n, f in model.model_fields.items()}
+        self._pairs = [(c, self._enc[c]) for c in self.columns]
 
     def encode_value(self, column: str, value: Any) -> Any:
         return self._enc[column](value)
 
     def encode(self, record: M) -> tuple[Any, ...]:
-        return tuple(self._enc[c](getattr(record, c)) for c in self.columns)
+        values = record.__dict__  # pydantic keeps field values here; one dict lookup per column, no getattr
+        return tuple(enc(values[c]) for c, enc in self._pairs)
 
     def decode(self, row: typing.Sequence[Any]) -> M:
         return self.model.model_validate({c: self._dec[c](v) for c, v in zip(self.columns, row, strict=True)})

@@ -15,12 +15,14 @@ from app.store.sqlcipher import Connection
 _NOT_CHANGES = frozenset({"rid", "org_id", "id", "created_at", "updated_at"})
 _PREFIX = "outbox__"
 
-# Random UUIDv4 text, in SQL (SQLite has no uuid function).
-_UUID4 = (
-    "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || "
-    "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+# A UUIDv7 in SQL (SQLite has no uuid function): the millisecond time first, so the outbox's unique op_id index
+# grows at its end like the table itself instead of taking each insert at a random place.
+_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+_UUID7 = (
+    "lower(printf('%08x-%04x-7%03x-%04x-%012x', "
+    f"{_MS} >> 16, {_MS} & 65535, random() & 4095, (random() & 16383) | 32768, random() & 281474976710655))"
 )
-_NOW_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+_NOW_MS = _MS
 _NOT_APPLYING = "(SELECT applying_remote FROM sync_control WHERE id = 1) = 0"
 
 
@@ -46,7 +48,7 @@ def _statements(table: str, columns: list[str]) -> list[str]:
     changed = f"(SELECT json_group_array(value) FROM json_each(json_array({changed_each})) WHERE value IS NOT NULL)"
     insert = (
         "INSERT INTO outbox (op_id, table_name, row_id, org_id, op, changed, created_at) VALUES "
-        f"({_UUID4}, '{table}', {{row}}.id, {{row}}.org_id, {{op}}, {{changed}}, {_NOW_MS});"
+        f"({_UUID7}, '{table}', {{row}}.id, {{row}}.org_id, {{op}}, {{changed}}, {_NOW_MS});"
     )
     op_update = "CASE WHEN old.deleted_at IS NULL AND new.deleted_at IS NOT NULL THEN 'delete' ELSE 'update' END"
     # A table with only bookkeeping columns has no update a peer needs to hear about: no update trigger.

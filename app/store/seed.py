@@ -7,6 +7,7 @@ gives the same people, phones, texts, counts and times (relative to a fixed base
 benchmarks and screenshots are repeatable; only the UUIDv7 ids differ between runs.
 
     python -m app.store.seed --chats 10000 --messages 500000 --seed 1 [--home DIR] [--passphrase-env VAR]
+                             [--name NAME] [--base-date YYYY-MM-DD]
 """
 
 from __future__ import annotations

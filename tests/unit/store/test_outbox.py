@@ -122,6 +122,19 @@ def test_client_sequence_is_monotonic_and_never_reused(store: Store) -> None:
     assert len({e.op_id for e in first} | {entry.op_id}) == len(first) + 1
 
 
+def test_op_ids_are_time_ordered_uuid7(store: Store) -> None:
+    import uuid
+
+    for i in range(20):
+        store.contacts.create(name=f"C{i}")
+    entries = store.outbox.pending(limit=1000)
+    ids = [uuid.UUID(e.op_id) for e in entries]
+    assert {u.version for u in ids} == {7}
+    assert {u.variant for u in ids} == {uuid.RFC_4122}
+    stamps = [u.int >> 80 for u in ids]  # the 48-bit millisecond prefix
+    assert stamps == sorted(stamps)
+
+
 def test_sync_identity_is_immutable(store: Store) -> None:
     contact = store.contacts.create(name="Fixed")
     with store.db.transaction() as conn, pytest.raises(IntegrityError, match="cannot change"):
