@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from app.core.models import Contact
-from app.qt import Qt, QtCore, QtWidgets, Signal
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.contacts_csv import LIFECYCLES, export_csv, exported_now
 from app.store.store import Store
+from app.ui import theme
 from app.ui.context import AppContext
 from app.ui.dialogs.contact_editor import ContactEditorDialog, MergeContactsDialog
 from app.ui.dialogs.csv_import import CsvImportDialog
@@ -98,7 +99,15 @@ class ContactTableModel(QtCore.QAbstractTableModel):
         if role == ContactRole:
             return c
         if role == Qt.ItemDataRole.DisplayRole:
+            if field == "name" and not c.name:
+                return "no name yet"
             return self._display(c, field)
+        if role == Qt.ItemDataRole.ForegroundRole and field == "name" and not c.name:
+            return QtGui.QColor(theme.colors().muted)
+        if role == Qt.ItemDataRole.FontRole and field == "name" and not c.name:
+            font = QtGui.QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.ToolTipRole and field in ("tags", "name", "email"):
             return self._display(c, field) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and field in _NUMERIC:
