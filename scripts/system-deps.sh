@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (or names) what Parley needs from the operating system: a Chromium for the WhatsApp driver, Xvfb for
-# screenshot runs, Qt's xcb libraries for a real window, and PostgreSQL server binaries for the sync tests.
+# screenshot runs, Qt's xcb libraries for a real window, PostgreSQL server binaries for the sync tests, and a real
+# Secret Service (gnome-keyring on a private D-Bus) for the keyring tests.
 # On Debian/Ubuntu as root it installs what is missing with apt-get; anywhere else it prints exactly what to install
 # and fails, so a missing dependency is never discovered halfway through the test suite.
 set -euo pipefail
@@ -11,6 +12,7 @@ debian_packages=(
   libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0
   libxcb-xkb1 libxkbcommon0 libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libfreetype6 libglib2.0-0
   libdbus-1-3 fonts-dejavu-core fonts-noto-core fonts-noto-color-emoji
+  dbus-daemon gnome-keyring
   postgresql
 )
 
