@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest system-deps venv bench demo-data screenshots clean
+.PHONY: run test lint typecheck pytest system-deps venv bench demo-data screenshots bundle clean
 
 run: $(STAMP) system-deps
 	$(PY) -m app $(ARGS)
@@ -47,5 +47,11 @@ demo-data: $(STAMP)
 screenshots: $(STAMP) system-deps
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/screenshots.py $(ARGS)
 
+# A one-folder desktop bundle for this OS in dist/parley, checked with its own --selftest.
+bundle: $(STAMP)
+	$(PY) -m pip install --quiet "pyinstaller>=6.10,<7"
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller installer/parley.spec
+	QT_QPA_PLATFORM=offscreen dist/parley/parley --selftest
+
 clean:
-	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

@@ -45,7 +45,21 @@ def _keyring() -> str:
     return f"{vault.name} ({'secure' if vault.secure else 'not secure: passphrase mode will be used'})"
 
 
-CHECKS: list[Check] = [("encrypted store", _sqlcipher), ("keyring", _keyring)]
+def _qt() -> str:
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from app.qt import QtCore, QtGui, QtWidgets
+    from app.resources import resource
+
+    _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    icon = QtGui.QIcon(str(resource("icons", "inbox.svg")))
+    if icon.pixmap(32, 32).isNull():
+        raise RuntimeError("the SVG icons cannot be rendered (Qt's svg icon engine or resources/ is missing)")
+    return f"Qt {QtCore.qVersion()}, platform {QtGui.QGuiApplication.platformName()}, icons ok"
+
+
+CHECKS: list[Check] = [("encrypted store", _sqlcipher), ("keyring", _keyring), ("Qt", _qt)]
 
 
 def run(extra: list[Check] | None = None) -> int:
