@@ -1,0 +1,670 @@
+/* WhatsApp Web imitation: plain JS, no build step, no external fetches.
+ * The markup copies the hooks automation tools rely on (#app, #side, #pane-side, #main, data-icon, data-tab,
+ * data-id, data-pre-plain-text, data-ref, role/aria attributes). State lives on the local server
+ * (tests/whatsapp/imitation_server.py); pushes arrive through a long-poll on /__control/events. */
+(() => {
+  'use strict';
+
+  const query = new URLSearchParams(location.search);
+  const wrapper = document.querySelector('#app > .app-wrapper-web');
+  const ROW_HEIGHT = 72;
+  const MESSAGE_CHUNK = 30;
+  const P_EMPTY = '<p class="selectable-text copyable-text x15bjb6t x1n2onr6"><br></p>';
+
+  let cfg = null;
+  let seq = 0;
+  let session = 'unpaired';
+  const chats = new Map(); // jid -> {id, phone, name, unread, last, messages: []}
+  let openJid = null;
+  let searchTerm = '';
+  let pendingSend = null; // {phone, text} from /send, applied once logged in
+  let qrState = null; // {ref, rotations, expired, timer}
+  let conv = null; // open conversation: {jid, start, rowEls: Map, list, scroller}
+
+  const v26 = () => cfg && cfg.variant === '2026';
+
+  // ---- helpers ------------------------------------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === 'class') node.className = value;
+      else if (key === 'text') node.textContent = value;
+      else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? 'true' : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  const ICON_PATHS = {
+    'msg-time': 'M9.8 4.7a.9.9 0 0 0-1.8 0v3.9l3 1.8.9-1.5-2.1-1.3z M9 1a7 7 0 1 0 0 14A7 7 0 0 0 9 1zm0 12.4A5.4 5.4 0 1 1 9 2.6a5.4 5.4 0 0 1 0 10.8z',
+    'msg-check': 'M10.9 3.8l-.5-.4a.4.4 0 0 0-.5.1L4.4 10.1 1.8 7.6a.4.4 0 0 0-.5 0l-.4.5a.4.4 0 0 0 0 .5l3.4 3.2a.4.4 0 0 0 .5 0l6.1-7.5a.4.4 0 0 0 0-.5z',
+    'msg-dblcheck': 'M15 3.4l-.5-.4a.4.4 0 0 0-.5.1L8 10.1l-.7-.6-.9 1.1 1.4 1.3a.4.4 0 0 0 .5 0L15 3.9a.4.4 0 0 0 0-.5zm-4.1.4l-.5-.4a.4.4 0 0 0-.5.1L4.4 10.1 1.8 7.6a.4.4 0 0 0-.5 0l-.4.5a.4.4 0 0 0 0 .5l3.4 3.2a.4.4 0 0 0 .5 0l6.1-7.5a.4.4 0 0 0 0-.5z',
+    send: 'M1.1 21.8 23 12 1.1 2.2 1.1 9.8 16.7 12 1.1 14.2z',
+    ptt: 'M12 15a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v7a3 3 0 0 0 3 3zm5.3-3a5.3 5.3 0 0 1-10.6 0H5a7 7 0 0 0 6 6.9V22h2v-3.1A7 7 0 0 0 19 12z',
+    search: 'M15.9 14.3h-.8l-.3-.3a6.5 6.5 0 1 0-.7.7l.3.3v.8l5 5 1.5-1.5zm-6 0a4.5 4.5 0 1 1 0-9 4.5 4.5 0 0 1 0 9z',
+    menu: 'M12 7a2 2 0 1 0-.01-4.01A2 2 0 0 0 12 7zm0 2a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 9zm0 6a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 15z',
+    chat: 'M19 3H5a2 2 0 0 0-2 2v14l4-4h12a2 2 0 0 0 2-2V5a2 2 0 0 0-2-2zm-2 9H7v-2h10zm0-3H7V7h10z',
+    plus: 'M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6z',
+    default: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20z',
+  };
+  const ICON_ALIASES = {
+    'wds-ic-send-filled': 'send', 'mic-outlined': 'ptt', 'new-chat-outline': 'chat', 'plus-rounded': 'plus',
+    'status-check': 'msg-check', 'status-dblcheck': 'msg-dblcheck', 'status-time': 'msg-time', 'search-alt': 'search',
+  };
+  function icon(name, attrs) {
+    const path = ICON_PATHS[name] || ICON_PATHS[ICON_ALIASES[name]] || ICON_PATHS.default;
+    const span = el('span', Object.assign({ 'data-icon': name, 'aria-hidden': 'true' }, attrs || {}));
+    span.innerHTML = `<svg viewBox="0 0 24 24" height="20" width="20" preserveAspectRatio="xMidYMid meet"><title>${name}</title><path fill="currentColor" d="${path}"></path></svg>`;
+    return span;
+  }
+
+  async function api(method, path, body) {
+    const response = await fetch(path, {
+      method,
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+      cache: 'no-store',
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return response.json();
+  }
+
+  const pad = (n) => String(n).padStart(2, '0');
+  const hhmm = (ts) => { const d = new Date(ts * 1000); return `${pad(d.getHours())}:${pad(d.getMinutes())}`; };
+  const ddmmyyyy = (ts) => { const d = new Date(ts * 1000); return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`; };
+  const prePlain = (m) => `[${hhmm(m.timestamp)}, ${ddmmyyyy(m.timestamp)}] ${m.author}: `;
+  const sameDay = (a, b) => ddmmyyyy(a) === ddmmyyyy(b);
+  function dayLabel(ts) {
+    const now = Date.now() / 1000;
+    if (sameDay(ts, now)) return 'TODAY';
+    if (sameDay(ts, now - 86400)) return 'YESTERDAY';
+    return ddmmyyyy(ts);
+  }
+  function listTime(ts) {
+    if (!ts) return '';
+    const now = Date.now() / 1000;
+    if (sameDay(ts, now)) return hhmm(ts);
+    if (sameDay(ts, now - 86400)) return 'Yesterday';
+    return ddmmyyyy(ts);
+  }
+  function randomHex(n) {
+    const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(n / 2)));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('').slice(0, n).toUpperCase();
+  }
+  function randomB64(n) {
+    return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
+  }
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // ---- loading screen -----------------------------------------------------------------------------------
+  let startupGeneration = 0;
+  function showStartup(ms, title) {
+    const generation = ++startupGeneration;
+    let progress = wrapper.querySelector('#startup progress');
+    if (!progress || wrapper.querySelector('#startup .startup-title').textContent !== title) {
+      wrapper.replaceChildren(el('div', { id: 'startup', class: 'startup' },
+        el('div', { class: 'startup-inner' },
+          icon('wa-logo', { class: 'startup-logo' }),
+          el('div', { class: 'startup-progress' }, el('progress', { value: 0, max: 100 })),
+          el('div', { class: 'startup-title', text: title }),
+          el('div', { class: 'startup-sub' }, icon('lock-small'), ' End-to-end encrypted'))));
+      progress = wrapper.querySelector('#startup progress');
+    }
+    const from = Number(progress.value) || 0;
+    const started = performance.now();
+    return new Promise((resolve) => {
+      const step = () => {
+        if (generation !== startupGeneration) { resolve(); return; }
+        const done = Math.min(1, (performance.now() - started) / Math.max(ms, 1));
+        progress.value = Math.round(from + done * (100 - from));
+        if (done >= 1) resolve();
+        else setTimeout(step, Math.max(10, Math.min(50, ms / 10)));
+      };
+      step();
+    });
+  }
+
+  // ---- QR landing ---------------------------------------------------------------------------------------
+  function newRef() {
+    return `2@${randomB64(66)},${randomB64(32)},${randomB64(32)},${randomB64(16)}`;
+  }
+
+  function drawQr(canvas, ref) {
+    const ctx = canvas.getContext('2d');
+    const n = 29, quiet = 2, m = canvas.width / (n + 2 * quiet);
+    let seed = 2166136261;
+    for (let i = 0; i < ref.length; i++) seed = Math.imul(seed ^ ref.charCodeAt(i), 16777619) >>> 0;
+    const rand = () => { seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; return seed; };
+    const finder = (r, c) => (r < 8 && c < 8) || (r < 8 && c >= n - 8) || (r >= n - 8 && c < 8);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = '#122e31';
+    const dot = (r, c) => ctx.fillRect((c + quiet) * m, (r + quiet) * m, m, m);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        if (finder(r, c)) continue;
+        if (r === 6 || c === 6) { if ((r + c) % 2 === 0) dot(r, c); continue; }
+        if (rand() & 1) dot(r, c);
+      }
+    }
+    for (const [r0, c0] of [[0, 0], [0, n - 7], [n - 7, 0]]) {
+      for (let r = 0; r < 7; r++) {
+        for (let c = 0; c < 7; c++) {
+          const ring = Math.max(Math.abs(r - 3), Math.abs(c - 3));
+          if (ring !== 2) dot(r0 + r, c0 + c);
+        }
+      }
+    }
+  }
+
+  function renderLanding() {
+    const qrBox = el('div', { class: 'qr-box _akau', 'data-ref': '', 'data-testid': v26() ? null : 'qrcode' });
+    wrapper.replaceChildren(el('div', { class: 'landing-wrapper' },
+      el('div', { class: 'landing-wrapper-before' }),
+      el('div', { class: 'landing-header' }, icon('wa-wordmark-refreshed'),
+        el('div', { class: 'landing-headerTitle', text: 'WhatsApp Web' })),
+      el('div', { class: 'landing-window' },
+        el('div', { class: 'landing-main' },
+          el('div', { class: 'landing-title', text: 'To use WhatsApp on your computer:' }),
+          el('ol', { class: 'landing-steps' },
+            el('li', {}, 'Open WhatsApp on your phone'),
+            el('li', {}, 'Tap ', el('strong', { text: 'Menu' }), ' or ', el('strong', { text: 'Settings' }),
+              ' and select ', el('strong', { text: 'Linked devices' })),
+            el('li', {}, 'Tap on ', el('strong', { text: 'Link a device' })),
+            el('li', {}, 'Point your phone to this screen to capture the QR code'))),
+        el('div', { class: 'landing-qr' }, qrBox,
+          el('label', { class: 'stay' }, el('input', { type: 'checkbox', checked: true }), ' Stay logged in')))));
+    startQr(qrBox);
+  }
+
+  function startQr(qrBox) {
+    if (qrState && qrState.timer) clearTimeout(qrState.timer);
+    qrBox.classList.remove('expired');
+    qrBox.replaceChildren(
+      el('canvas', { 'aria-label': 'Scan this QR code to link a device!', role: 'img', width: 264, height: 264 }),
+      icon('logo', { class: 'qr-logo' }));
+    qrState = { box: qrBox, ref: null, rotations: 0, expired: false, timer: null };
+    showRef(newRef());
+    scheduleRotation(cfg.qr_first_ms || cfg.qr_ms);
+  }
+
+  function showRef(ref) {
+    qrState.ref = ref;
+    qrState.box.setAttribute('data-ref', ref);
+    drawQr(qrState.box.querySelector('canvas'), ref);
+    reportQr();
+  }
+
+  function reportQr() {
+    api('POST', '/__page/qr', { ref: qrState.ref, expired: qrState.expired, rotations: qrState.rotations })
+      .catch(() => {});
+  }
+
+  function scheduleRotation(ms) {
+    qrState.timer = setTimeout(() => {
+      if (!qrState || !qrState.box.isConnected) return;
+      if (qrState.rotations >= cfg.qr_rotations) { expireQr(); return; }
+      qrState.rotations += 1;
+      showRef(newRef());
+      scheduleRotation(cfg.qr_ms);
+    }, ms);
+  }
+
+  function expireQr() {
+    qrState.expired = true;
+    qrState.timer = null;
+    qrState.box.classList.add('expired');
+    const box = qrState.box;
+    box.append(el('span', { class: 'qr-reload' },
+      el('button', { type: 'button', onclick: () => startQr(box) },
+        el('div', { class: 'qr-reload-icon' }, icon('refresh-large')),
+        el('div', { text: 'Click to reload QR code' }))));
+    reportQr();
+  }
+
+  function stopQr() {
+    if (qrState && qrState.timer) clearTimeout(qrState.timer);
+    qrState = null;
+  }
+
+  // ---- logged-in shell ----------------------------------------------------------------------------------
+  function setChats(list) {
+    chats.clear();
+    for (const chat of list) chats.set(chat.id, Object.assign({}, chat, { messages: chat.messages || [] }));
+  }
+
+  function renderShell() {
+    stopQr();
+    const search = el('div', {
+      contenteditable: 'true', role: 'textbox', title: 'Search input textbox', 'aria-label': 'Search input textbox',
+      'data-tab': '3', class: 'selectable-text copyable-text search-input', spellcheck: 'true',
+      oninput: (ev) => { searchTerm = ev.currentTarget.innerText.trim().toLowerCase(); renderChatList(); },
+    });
+    search.innerHTML = P_EMPTY;
+    const grid = el('div', {
+      'aria-label': 'Chat list', role: 'grid', 'aria-rowcount': 0, 'aria-colcount': 1, tabindex: '-1',
+      class: 'chat-grid', 'data-testid': v26() ? null : 'chat-list',
+    }, el('div', { class: 'chat-rows' }));
+    const pane = el('div', { id: 'pane-side', class: 'pane-side', onscroll: () => renderChatList() }, grid);
+    const menu = el('div', { class: 'menu', role: 'button', tabindex: '0', title: 'Menu', 'aria-label': 'Menu',
+      onclick: toggleMenu }, icon('menu'));
+    const side = el('div', { id: 'side', class: 'side' },
+      el('header', { class: 'side-header' },
+        el('div', { class: 'avatar me', title: 'Profile' }),
+        el('div', { class: 'side-icons' },
+          el('div', { role: 'button', title: 'New chat', 'aria-label': 'New chat' }, icon(v26() ? 'new-chat-outline' : 'chat')),
+          menu)),
+      el('div', { class: 'side-search' }, icon('search'), search,
+        el('div', { class: 'search-placeholder', text: 'Search or start new chat' })),
+      pane);
+    const mainArea = el('div', { class: 'main-area' });
+    wrapper.replaceChildren(el('div', { class: 'two _aigs', tabindex: '-1' }, side, mainArea));
+    renderIntro();
+    renderChatList();
+  }
+
+  function toggleMenu(ev) {
+    ev.stopPropagation();
+    const existing = document.querySelector('.menu-dropdown');
+    if (existing) { existing.remove(); return; }
+    const dropdown = el('ul', { class: 'menu-dropdown', role: 'application' },
+      el('li', { role: 'button', tabindex: '0', 'aria-label': 'Log out', onclick: () => api('POST', '/__control/logout', {}) },
+        el('div', { text: 'Log out' })));
+    ev.currentTarget.parentElement.append(dropdown);
+    setTimeout(() => document.addEventListener('click', () => dropdown.remove(), { once: true }), 0);
+  }
+
+  function renderIntro() {
+    const area = document.querySelector('.main-area');
+    if (!area) return;
+    conv = null;
+    area.replaceChildren(el('div', { class: 'intro', 'data-asset-intro-image-light': 'true' },
+      icon('intro-md-beta-logo-light', { class: 'intro-logo' }),
+      el('h1', { class: 'intro-title', 'data-testid': v26() ? null : 'intro-title', text: 'WhatsApp Web' }),
+      el('div', { class: 'intro-text', text: 'Send and receive messages without keeping your phone online.' })));
+  }
+
+  function sortedChats() {
+    const list = Array.from(chats.values()).filter((c) => c.listed !== false);
+    list.sort((a, b) => (b.last ? b.last.timestamp : 0) - (a.last ? a.last.timestamp : 0));
+    if (!searchTerm) return list;
+    return list.filter((c) => c.name.toLowerCase().includes(searchTerm) || c.phone.includes(searchTerm));
+  }
+
+  function ackIcon(level, prefix) {
+    const map = {
+      '-1': ['error', ' Error '], 0: ['time', ' Pending '], 1: ['check', ' Sent '], 2: ['dblcheck', ' Delivered '],
+      3: ['dblcheck', ' Read '], 4: ['dblcheck', ' Read '],
+    };
+    const [name, label] = map[level] || map[0];
+    return icon(`${prefix}-${name}`, { 'aria-label': label, 'aria-hidden': null, class: level >= 3 ? 'ack ack-read' : 'ack' });
+  }
+
+  function unreadLabel(n) {
+    return `${n} unread message${n === 1 ? '' : 's'}`;
+  }
+
+  function chatRow(chat, index) {
+    const last = chat.last;
+    const preview = el('span', { class: 'preview', title: last ? last.text : '' });
+    if (last && last.from_me) preview.append(ackIcon(last.ack, 'status'));
+    preview.append(el('span', { dir: 'ltr', class: 'preview-text', text: last ? last.text : '' }));
+    const cell = el('div', { role: v26() ? null : 'gridcell', 'aria-colindex': v26() ? null : 2, class: 'cell' },
+      el('div', { class: 'cell-top' },
+        el('div', { class: 'cell-name' }, el('span', { dir: 'auto', title: chat.name, class: 'name', text: chat.name })),
+        el('div', { class: chat.unread ? 'cell-time unread-time' : 'cell-time', text: listTime(last && last.timestamp) })),
+      el('div', { class: 'cell-bottom' },
+        el('div', { class: 'cell-preview' }, preview),
+        el('div', { class: 'cell-badges' }, chat.unread
+          ? el('span', {}, el('span', { class: 'unread-badge', 'aria-label': unreadLabel(chat.unread), text: chat.unread }))
+          : null)));
+    return el('div', {
+      role: v26() ? 'listitem' : 'row', 'aria-selected': chat.id === openJid ? 'true' : 'false',
+      class: chat.id === openJid ? 'chat-row selected' : 'chat-row',
+      style: `transform: translateY(${index * ROW_HEIGHT}px); height: ${ROW_HEIGHT}px`,
+      onclick: () => openChat(chat.id),
+    }, el('div', { tabindex: '-1', class: 'row-inner' }, el('div', { class: 'avatar' }), cell));
+  }
+
+  function renderChatList() {
+    const pane = document.getElementById('pane-side');
+    if (!pane) return;
+    const grid = pane.querySelector('[aria-label="Chat list"]');
+    const rows = grid.querySelector('.chat-rows');
+    const list = sortedChats();
+    grid.setAttribute('aria-rowcount', String(list.length));
+    rows.style.height = `${list.length * ROW_HEIGHT}px`;
+    const first = Math.max(0, Math.floor(pane.scrollTop / ROW_HEIGHT) - 2);
+    const last = Math.min(list.length, Math.ceil((pane.scrollTop + pane.clientHeight) / ROW_HEIGHT) + 2);
+    const nodes = [];
+    for (let i = first; i < last; i++) nodes.push(chatRow(list[i], i));
+    rows.replaceChildren(...nodes);
+  }
+
+  // ---- conversation -------------------------------------------------------------------------------------
+  function ensureChat(jid, phone) {
+    let chat = chats.get(jid);
+    if (!chat) {
+      chat = { id: jid, phone, name: `+${phone}`, unread: 0, last: null, messages: [], listed: false };
+      chats.set(jid, chat);
+    }
+    return chat;
+  }
+
+  function openChat(jid) {
+    const chat = chats.get(jid);
+    const area = document.querySelector('.main-area');
+    if (!chat || !area) return;
+    openJid = jid;
+    chat.unread = 0;
+    api('POST', '/__page/open', { chat: jid }).catch(() => {});
+    const box = el('div', {
+      contenteditable: 'true', role: 'textbox', spellcheck: 'true', 'data-tab': v26() ? '10' : '1',
+      title: 'Type a message', 'aria-label': 'Type a message', 'aria-placeholder': 'Type a message',
+      'aria-owns': 'emoji-suggestion', 'data-lexical-editor': 'true', tabindex: v26() ? '10' : null,
+      class: 'selectable-text copyable-text x15bjb6t x1n2onr6 composer',
+    });
+    box.innerHTML = P_EMPTY;
+    box.addEventListener('keydown', onComposerKey);
+    box.addEventListener('input', () => { normalizeComposer(box); updateSendButton(); });
+    box.addEventListener('paste', (ev) => {
+      ev.preventDefault();
+      document.execCommand('insertText', false, ev.clipboardData.getData('text/plain'));
+    });
+    const list = el('div', { role: 'application', class: 'msg-list', tabindex: '-1' });
+    const scroller = el('div', { class: 'msg-scroll', tabindex: '0' }, list);
+    scroller.addEventListener('scroll', () => { if (scroller.scrollTop < 40) loadOlder(); });
+    const main = el('div', { id: 'main', class: 'main' },
+      el('header', { class: 'main-header' },
+        el('div', { class: 'avatar' }),
+        el('div', { class: 'header-info', role: 'button', title: 'Profile details' },
+          el('div', {}, el('span', { dir: 'auto', title: chat.name, class: 'name', text: chat.name })),
+          el('div', { class: 'header-sub' }, el('span', { class: 'header-subtitle', text: 'click here for contact info' }))),
+        el('div', { class: 'header-icons' }, icon('search-alt'), icon('menu'))),
+      el('div', { class: 'conversation-panel copyable-area' }, scroller),
+      el('footer', { class: 'footer' },
+        el('div', { class: 'compose' },
+          el('div', { role: 'button', title: 'Attach', 'aria-label': 'Attach', class: 'attach' }, icon(v26() ? 'plus-rounded' : 'plus')),
+          el('div', { class: 'lexical-rich-text-input' }, box,
+            el('div', { class: 'composer-placeholder', text: 'Type a message' })),
+          el('div', { class: 'send-slot' }))));
+    area.replaceChildren(main);
+    conv = { jid, start: Math.max(0, chat.messages.length - MESSAGE_CHUNK), rowEls: new Map(), list, scroller, box };
+    renderMessages();
+    scroller.scrollTop = scroller.scrollHeight;
+    updateSendButton();
+    renderChatList();
+    box.focus();
+  }
+
+  function messageRow(m) {
+    const dataId = v26() ? m.id : `${m.from_me}_${m.chat}_${m.id}`;
+    const meta = el('div', { class: 'msg-meta' }, el('span', { class: 'msg-time', dir: 'auto', text: hhmm(m.timestamp) }));
+    if (m.from_me) meta.append(el('div', { class: 'msg-status' }, ackIcon(m.ack, 'msg')));
+    const body = el('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(m) },
+      el('span', { dir: 'ltr', class: 'selectable-text copyable-text _ao3e' }, el('span', { text: m.text })));
+    return el('div', { role: 'row', class: 'msg-row', tabindex: '-1' },
+      el('div', { 'data-id': dataId, class: 'msg-wrap', tabindex: '-1' },
+        el('div', { class: `${m.from_me ? 'message-out' : 'message-in'} focusable-list-item` },
+          el('div', { class: 'bubble' }, body, meta))));
+  }
+
+  function dateRow(ts) {
+    return el('div', { role: 'row', class: 'date-row' },
+      el('div', { class: 'focusable-list-item date-chip' }, el('span', { dir: 'auto', text: dayLabel(ts) })));
+  }
+
+  function rowFor(m) {
+    let row = conv.rowEls.get(m.id);
+    if (!row) { row = messageRow(m); conv.rowEls.set(m.id, row); }
+    return row;
+  }
+
+  function renderMessages() {
+    const chat = chats.get(conv.jid);
+    const nodes = [];
+    let prev = null;
+    for (const m of chat.messages.slice(conv.start)) {
+      if (!prev || !sameDay(prev.timestamp, m.timestamp)) nodes.push(dateRow(m.timestamp));
+      nodes.push(rowFor(m));
+      prev = m;
+    }
+    conv.list.replaceChildren(...nodes);
+  }
+
+  function loadOlder() {
+    if (!conv || conv.start === 0) return;
+    const before = conv.scroller.scrollHeight;
+    conv.start = Math.max(0, conv.start - MESSAGE_CHUNK);
+    renderMessages();
+    conv.scroller.scrollTop += conv.scroller.scrollHeight - before;
+  }
+
+  function appendMessage(m) {
+    const chat = chats.get(m.chat);
+    const prev = chat.messages.length > 1 ? chat.messages[chat.messages.length - 2] : null;
+    const stick = conv.scroller.scrollHeight - conv.scroller.scrollTop - conv.scroller.clientHeight < 80;
+    if (!prev || !sameDay(prev.timestamp, m.timestamp)) conv.list.append(dateRow(m.timestamp));
+    conv.list.append(rowFor(m));
+    if (stick || m.from_me) conv.scroller.scrollTop = conv.scroller.scrollHeight;
+  }
+
+  // ---- composer -----------------------------------------------------------------------------------------
+  function composerText(box) {
+    const paragraphs = box.querySelectorAll(':scope > p');
+    const text = paragraphs.length ? Array.from(paragraphs, (p) => p.textContent).join('\n') : box.innerText;
+    return text.replace(/\u00a0/g, ' ').trim();
+  }
+
+  function setComposerText(box, text) {
+    box.replaceChildren(...text.split('\n').map((line) => {
+      const p = el('p', { class: 'selectable-text copyable-text x15bjb6t x1n2onr6' });
+      if (line) p.append(el('span', { class: 'selectable-text copyable-text', 'data-lexical-text': 'true', text: line }));
+      else p.append(el('br'));
+      return p;
+    }));
+    const range = document.createRange();
+    range.selectNodeContents(box.lastChild);
+    range.collapse(false);
+    const selection = getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  function normalizeComposer(box) {
+    const stray = Array.from(box.childNodes).some((n) => !(n.nodeType === 1 && n.tagName === 'P'));
+    if (!stray && box.firstChild) return;
+    setComposerText(box, box.innerText.replace(/\n$/, ''));
+  }
+
+  function updateSendButton() {
+    if (!conv) return;
+    const slot = document.querySelector('#main footer .send-slot');
+    const hasText = composerText(conv.box).length > 0;
+    const current = slot.querySelector('button');
+    if (current && current.dataset.kind === (hasText ? 'send' : 'ptt')) return;
+    slot.replaceChildren(hasText
+      ? el('button', { type: 'button', 'aria-label': 'Send', 'data-tab': '11', 'data-kind': 'send', class: 'send-btn',
+        'data-testid': v26() ? null : 'compose-btn-send', onclick: sendFromComposer },
+      icon(v26() ? 'wds-ic-send-filled' : 'send'))
+      : el('button', { type: 'button', 'aria-label': 'Voice message', 'data-tab': '11', 'data-kind': 'ptt', class: 'ptt-btn' },
+        icon(v26() ? 'mic-outlined' : 'ptt')));
+  }
+
+  function onComposerKey(ev) {
+    if (ev.key !== 'Enter' || ev.isComposing) return;
+    ev.preventDefault();
+    if (ev.shiftKey) {
+      document.execCommand('insertParagraph');
+      normalizeComposer(conv.box);
+      return;
+    }
+    sendFromComposer();
+  }
+
+  function sendFromComposer() {
+    if (!conv) return;
+    const text = composerText(conv.box);
+    if (!text) return;
+    conv.box.innerHTML = P_EMPTY;
+    updateSendButton();
+    conv.box.focus();
+    const m = {
+      id: `3EB0${randomHex(18)}`, chat: conv.jid, from_me: true, text, timestamp: Date.now() / 1000, ack: 0,
+      author: cfg.me_name, source: 'page',
+    };
+    receiveMessage(m, null);
+    api('POST', '/__page/send', { chat: m.chat, text, id: m.id }).catch(() => applyAck(m.id, -1));
+  }
+
+  // ---- events -------------------------------------------------------------------------------------------
+  function receiveMessage(m, summary) {
+    const chat = ensureChat(m.chat, m.chat.split('@')[0]);
+    if (summary) Object.assign(chat, { name: summary.name, unread: summary.unread });
+    chat.listed = true;
+    const existing = chat.messages.find((x) => x.id === m.id);
+    if (existing) {
+      if (m.ack > existing.ack) applyAck(m.id, m.ack);
+      return;
+    }
+    chat.messages.push(m);
+    chat.last = m;
+    if (conv && conv.jid === m.chat) {
+      appendMessage(m);
+      if (chat.unread) { chat.unread = 0; api('POST', '/__page/open', { chat: m.chat }).catch(() => {}); }
+    }
+    renderChatList();
+  }
+
+  function applyAck(id, level) {
+    for (const chat of chats.values()) {
+      const m = chat.messages.find((x) => x.id === id);
+      if (!m) continue;
+      m.ack = level;
+      const row = conv && conv.rowEls.get(id);
+      if (row) {
+        const status = row.querySelector('.msg-status');
+        if (status) status.replaceChildren(ackIcon(level, 'msg'));
+      }
+      renderChatList();
+      return;
+    }
+  }
+
+  async function handleEvent(ev) {
+    switch (ev.type) {
+      case 'scan':
+        if (session === 'logged_in') return;
+        session = 'logged_in';
+        stopQr();
+        await showStartup(cfg.sync_ms, 'Loading your chats');
+        setChats(ev.chats);
+        renderShell();
+        applyPendingSend();
+        return;
+      case 'logout':
+        location.assign('/?post_logout=1');
+        return;
+      case 'reset':
+        location.assign('/');
+        return;
+      case 'message':
+        if (session === 'logged_in') receiveMessage(ev.message, ev.chat);
+        return;
+      case 'chat': {
+        if (session !== 'logged_in') return;
+        const chat = ensureChat(ev.chat.id, ev.chat.phone);
+        Object.assign(chat, { name: ev.chat.name, listed: true, unread: conv && conv.jid === ev.chat.id ? 0 : ev.chat.unread });
+        renderChatList();
+        return;
+      }
+      case 'ack':
+        if (session === 'logged_in') applyAck(ev.id, ev.ack);
+        break;
+      default:
+    }
+  }
+
+  async function pollLoop() {
+    for (;;) {
+      try {
+        const result = await api('GET', `/__control/events?since=${seq}`);
+        for (const ev of result.events) {
+          seq = Math.max(seq, ev.seq);
+          await handleEvent(ev);
+        }
+        seq = result.seq;
+      } catch (err) {
+        await sleep(250);
+      }
+    }
+  }
+
+  // ---- /send?phone=N&text=T -----------------------------------------------------------------------------
+  function applyPendingSend() {
+    if (!pendingSend) return;
+    const { phone, text } = pendingSend;
+    pendingSend = null;
+    history.replaceState(null, '', '/');
+    const digits = phone.replace(/[\s()+-]/g, '');
+    if (!/^[1-9]\d{6,14}$/.test(digits)) {
+      showModal('Phone number shared via url is invalid.');
+      return;
+    }
+    const jid = `${digits}@c.us`;
+    ensureChat(jid, digits);
+    openChat(jid);
+    if (text) {
+      setComposerText(conv.box, text);
+      updateSendButton();
+    }
+  }
+
+  function showModal(text) {
+    const modal = el('div', { class: 'modal-backdrop', 'data-animate-modal-backdrop': 'true' },
+      el('div', { class: 'modal', role: 'dialog', 'data-animate-modal-popup': 'true', 'aria-label': text },
+        el('div', { class: 'modal-body', 'data-animate-modal-body': 'true', text }),
+        el('div', { class: 'modal-actions' },
+          el('button', { type: 'button', class: 'modal-ok', onclick: () => modal.remove() }, el('div', { text: 'OK' })))));
+    document.body.append(modal);
+  }
+
+  // ---- boot ---------------------------------------------------------------------------------------------
+  async function boot() {
+    const startupStarted = performance.now();
+    showStartup(60000, 'WhatsApp');
+    let state;
+    for (;;) {
+      try { state = await api('GET', '/__page/boot'); break; } catch (err) { await sleep(250); }
+    }
+    cfg = Object.assign({}, state.config);
+    const num = (name, key) => { if (query.has(name) && !Number.isNaN(Number(query.get(name)))) cfg[key] = Number(query.get(name)); };
+    num('slow', 'slow_ms');
+    num('qr_ms', 'qr_ms');
+    num('qr_first_ms', 'qr_first_ms');
+    num('qr_rotations', 'qr_rotations');
+    num('sync_ms', 'sync_ms');
+    if (query.has('variant')) cfg.variant = query.get('variant');
+    document.body.classList.toggle('variant-2026', v26());
+    seq = state.seq;
+    session = state.session;
+    if (location.pathname === '/send') pendingSend = { phone: query.get('phone') || '', text: query.get('text') || '' };
+    const remaining = cfg.slow_ms - (performance.now() - startupStarted);
+    await showStartup(Math.max(remaining, 1), 'WhatsApp');
+    if (session === 'logged_in') {
+      setChats(state.chats);
+      renderShell();
+      applyPendingSend();
+    } else {
+      renderLanding();
+    }
+    pollLoop();
+  }
+
+  boot();
+})();
