@@ -1,0 +1,398 @@
+"""What the WhatsApp driver hands the store when the page reports something: a message, an ack, a chat.
+
+The driver scrapes the page into the small wire models below and calls ``record_message`` / ``record_messages`` /
+``record_ack`` / ``record_chat``. Each call is one transaction, so a message, the contact and chat it creates and
+their events land together or not at all; events are published only once that transaction commits.
+
+Rules:
+
+- **De-duplication.** A message is keyed by WhatsApp's bare message id (``wa_id``, unique per workspace). The page
+  reports the same message again after every reload, on scroll-back and during history backfill; a ``wa_id`` the
+  store already has is returned as ``created=False`` and nothing is written.
+- **Contacts.** A person is found by their ``@c.us`` id (``wa_id``) or their ``@lid`` (WhatsApp shows either for
+  the same person, participants of groups often only the ``@lid``). Found by one and the other is new, the other
+  is filled in, unless it already belongs to another contact: two rows for one person are for the merge tool,
+  never silently joined here. A new contact gets its phone (E.164 ``+<digits>``) from a ``@c.us`` id.
+- **Chats.** Found by ``wa_chat_id``; ``@g.us`` chats are groups (no contact of their own; each inbound message
+  names its sender), everything else is a direct chat with the contact behind it.
+- **Own messages and crash recovery.** A ``from_me`` message is outbound with a status from its ack. Before
+  inserting it, the chat's send queue is checked: an outbound message still ``queued`` / ``typing`` with no
+  ``wa_id`` and the same text is the one the driver was sending when it stopped (crash, page reload, lost
+  confirmation) — WhatsApp has it, so it is *adopted* (gets the ``wa_id`` and status) instead of being inserted a
+  second time, and leaves the send queue, so it is never sent twice.
+- **Acks only move forward** (sent → delivered → read); an error (-1) fails a message only while it has not been
+  delivered. An ack may arrive before its message: an unknown ``wa_id`` is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, get_args
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
+
+from app.core.events import ContactCreated, MessageReceived, MessageStatusChanged
+from app.core.models import Chat, ChatKind, Contact, Message, MessageKind, MessageStatus
+from app.store.store import Store
+
+GROUP_SUFFIX = "@g.us"
+USER_SUFFIX = "@c.us"
+LID_SUFFIX = "@lid"
+
+# WhatsApp's own message type names, as the page's models report them, mapped onto ours.
+_KIND_ALIASES: dict[str, MessageKind] = {
+    "chat": "text",
+    "ptt": "voice",
+    "vcard": "contact",
+    "multi_vcard": "contact",
+    "image": "image",
+    "video": "video",
+    "audio": "audio",
+    "document": "document",
+    "sticker": "sticker",
+    "location": "location",
+}
+_KINDS: frozenset[str] = frozenset(get_args(MessageKind))
+
+# How far each outbound status has come; an ack never moves a message to a lower rank.
+_RANK: dict[MessageStatus, int] = {"queued": 0, "typing": 1, "failed": 2, "sent": 3, "delivered": 4, "read": 5}
+
+
+# ---- wire models --------------------------------------------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CapturedMessage(_Wire):
+    """One message as the page shows it.
+
+    ``wa_id`` is the bare message id (the DOM ``data-id`` since 2026, or the last part of the serialized
+    ``{fromMe}_{chatJid}_{msgId}``); ``sender_jid`` / ``sender_lid`` name the author inside a group (or, for an
+    inbound direct message, the other ids the page knows for the person). ``chat_title`` is the group's title when
+    the page shows it next to the message.
+    """
+
+    wa_id: str
+    chat_jid: str
+    from_me: bool
+    sender_jid: str | None = None
+    sender_lid: str | None = None
+    push_name: str | None = None
+    body: str = ""
+    kind: MessageKind = "text"
+    timestamp: AwareDatetime
+    quoted_wa_id: str | None = None
+    media: dict[str, Any] | None = None
+    ack: int | None = None
+    chat_title: str | None = None
+
+    @field_validator("wa_id", "chat_jid")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _to_ms(cls, value: datetime) -> datetime:
+        """Milliseconds, the precision the store keeps (so the returned message equals the stored one)."""
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: object) -> object:
+        """WhatsApp's type names (``chat``, ``ptt``, ...) become ours; an unknown type is kept as text."""
+        if isinstance(value, str):
+            if value in _KINDS:
+                return value
+            return _KIND_ALIASES.get(value, "text")
+        return value
+
+
+class CapturedAck(_Wire):
+    """A status tick the page showed for a message: -1 error, 0 clock, 1 sent, 2 delivered, 3 read, 4 played."""
+
+    wa_id: str
+    ack: int
+
+
+class CapturedChat(_Wire):
+    """A row of the chat list. ``unread_count`` is informative: the store counts unread from its own messages."""
+
+    chat_jid: str
+    title: str = ""
+    unread_count: int = 0
+    is_group: bool = False
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """The stored message; ``created`` when this call inserted it, ``adopted`` when it claimed a queued one."""
+
+    message: Message
+    created: bool
+    adopted: bool = False
+
+
+# ---- ids ----------------------------------------------------------------------------------------------------
+
+
+def normalize_jid(jid: str) -> str:
+    """``15551234567:12@s.whatsapp.net`` → ``15551234567@c.us`` (the device part and the server alias go)."""
+    jid = jid.strip()
+    user, sep, server = jid.partition("@")
+    if not sep:
+        return jid
+    user = user.split(":", 1)[0]
+    if server == "s.whatsapp.net":
+        server = "c.us"
+    return f"{user}@{server}"
+
+
+def is_group(jid: str) -> bool:
+    return jid.endswith(GROUP_SUFFIX)
+
+
+def phone_of(jid: str) -> str | None:
+    """The E.164 phone of a ``@c.us`` id, or None for anything else."""
+    jid = normalize_jid(jid)
+    if not jid.endswith(USER_SUFFIX):
+        return None
+    digits = re.sub(r"\D", "", jid.removesuffix(USER_SUFFIX))
+    return f"+{digits}" if digits else None
+
+
+def status_for_ack(ack: int | None) -> MessageStatus | None:
+    """The outbound status an ack level stands for; None for the clock (0) or no ack."""
+    if ack is None or ack == 0:
+        return None
+    if ack < 0:
+        return "failed"
+    if ack == 1:
+        return "sent"
+    if ack == 2:
+        return "delivered"
+    return "read"
+
+
+# ---- recording ----------------------------------------------------------------------------------------------
+
+
+def record_message(store: Store, msg: CapturedMessage) -> IntakeResult:
+    """Store one captured message (idempotent by ``wa_id``), with its contact and chat; see the module notes."""
+    with store.db.transaction():
+        existing = store.messages.find_by_wa_id(msg.wa_id)
+        if existing is not None:
+            return IntakeResult(existing, created=False)
+
+        chat_jid = normalize_jid(msg.chat_jid)
+        group = is_group(chat_jid)
+        # The person behind the message: the group participant for inbound group messages, the other side of a
+        # direct chat otherwise (for our own messages in a direct chat, the sender ids are ours, not theirs).
+        if group:
+            person_ids = [] if msg.from_me else [msg.sender_jid, msg.sender_lid]
+        elif msg.from_me:
+            person_ids = [chat_jid]
+        else:
+            person_ids = [chat_jid, msg.sender_jid, msg.sender_lid]
+        name = None if msg.from_me else msg.push_name
+        contact = _find_or_create_contact(store, person_ids, name)
+
+        title = msg.chat_title if group else (name or (contact.name if contact else None))
+        chat = _find_or_create_chat(
+            store,
+            chat_jid,
+            kind="group" if group else "direct",
+            title=title,
+            contact_id=None if group else (contact.id if contact else None),
+        )
+
+        if msg.from_me:
+            return _record_own(store, chat, msg)
+
+        sender = _first_id(person_ids) if group else chat_jid
+        message = store.messages.create(
+            chat_id=chat.id,
+            direction="in",
+            status="received",
+            body=msg.body,
+            kind=msg.kind,
+            wa_id=msg.wa_id,
+            sender_wa_id=sender,
+            quoted_wa_id=msg.quoted_wa_id,
+            quoted_message_id=_quoted_id(store, msg.quoted_wa_id),
+            media=msg.media,
+            sent_at=msg.timestamp,
+        )
+        if contact is not None and (contact.last_contacted_at is None or contact.last_contacted_at < msg.timestamp):
+            store.contacts.update(contact.id, last_contacted_at=msg.timestamp)
+        store.emit(
+            MessageReceived(
+                org_id=store.org_id,
+                chat_id=chat.id,
+                message_id=message.id,
+                contact_id=contact.id if contact else None,
+            )
+        )
+        return IntakeResult(message, created=True)
+
+
+def record_messages(store: Store, msgs: Iterable[CapturedMessage]) -> list[IntakeResult]:
+    """A burst or a history backfill in one transaction; duplicates inside the batch are recorded once."""
+    with store.db.transaction():
+        return [record_message(store, msg) for msg in msgs]
+
+
+def record_ack(store: Store, ack: CapturedAck) -> Message | None:
+    """Move a message's status forward by an ack; the message (changed or not), or None if it is not known yet."""
+    with store.db.transaction():
+        message = store.messages.find_by_wa_id(ack.wa_id)
+        if message is None:
+            return None
+        target = status_for_ack(ack.ack)
+        if target is None or not _advances(message.status, target):
+            return message
+        previous = message.status
+        updated = store.messages.update(message.id, status=target)
+        store.emit(MessageStatusChanged(org_id=store.org_id, message_id=message.id, status=target, previous=previous))
+        return updated
+
+
+def record_chat(store: Store, captured: CapturedChat) -> Chat:
+    """A chat-list row: find or create the chat (and for a direct chat its contact); a changed title is taken."""
+    with store.db.transaction():
+        jid = normalize_jid(captured.chat_jid)
+        group = captured.is_group or is_group(jid)
+        contact = None if group else _find_or_create_contact(store, [jid], None)
+        chat = _find_or_create_chat(
+            store,
+            jid,
+            kind="group" if group else "direct",
+            title=captured.title or None,
+            contact_id=contact.id if contact else None,
+        )
+        if captured.title and chat.title != captured.title:
+            chat = store.chats.update(chat.id, title=captured.title)
+        return chat
+
+
+# ---- helpers ------------------------------------------------------------------------------------------------
+
+
+def _advances(current: MessageStatus, target: MessageStatus) -> bool:
+    if current not in _RANK:  # an inbound message: acks are about our own messages
+        return False
+    if target == "failed":
+        return current in ("queued", "typing", "sent")
+    return _RANK[target] > _RANK[current]
+
+
+def _first_id(ids: Iterable[str | None]) -> str | None:
+    for jid in ids:
+        if jid:
+            return normalize_jid(jid)
+    return None
+
+
+def _split_ids(ids: Iterable[str | None]) -> tuple[str | None, str | None]:
+    """The ``@c.us`` id and the ``@lid`` among ``ids`` (the first of each)."""
+    wa_id: str | None = None
+    lid: str | None = None
+    for raw in ids:
+        if not raw:
+            continue
+        jid = normalize_jid(raw)
+        if jid.endswith(USER_SUFFIX):
+            wa_id = wa_id or jid
+        elif jid.endswith(LID_SUFFIX):
+            lid = lid or jid
+    return wa_id, lid
+
+
+def _find_or_create_contact(store: Store, ids: Iterable[str | None], name: str | None) -> Contact | None:
+    wa_id, lid = _split_ids(ids)
+    if wa_id is None and lid is None:
+        return None
+    name = (name or "").strip()
+    contact = store.contacts.find_by_whatsapp(wa_id=wa_id, lid=lid)
+    if contact is None:
+        contact = store.contacts.create(name=name, phone=phone_of(wa_id) if wa_id else None, wa_id=wa_id, lid=lid)
+        store.emit(ContactCreated(org_id=store.org_id, contact_id=contact.id))
+        return contact
+    changes: dict[str, Any] = {}
+    if wa_id and not contact.wa_id and store.contacts.find_by_whatsapp(wa_id=wa_id) is None:
+        changes["wa_id"] = wa_id
+        if not contact.phone:
+            changes["phone"] = phone_of(wa_id)
+    if lid and not contact.lid and store.contacts.find_by_whatsapp(lid=lid) is None:
+        changes["lid"] = lid
+    if name and not contact.name:
+        changes["name"] = name
+    return store.contacts.update(contact.id, **changes) if changes else contact
+
+
+def _find_or_create_chat(store: Store, jid: str, *, kind: ChatKind, title: str | None, contact_id: str | None) -> Chat:
+    chat = store.chats.find_by_wa_chat_id(jid)
+    if chat is None:
+        fallback = phone_of(jid) or jid.partition("@")[0]
+        return store.chats.create(
+            wa_chat_id=jid, kind=kind, title=(title or "").strip() or fallback, contact_id=contact_id
+        )
+    if contact_id and not chat.contact_id and chat.kind == "direct":
+        chat = store.chats.update(chat.id, contact_id=contact_id)
+    return chat
+
+
+def _quoted_id(store: Store, quoted_wa_id: str | None) -> str | None:
+    if not quoted_wa_id:
+        return None
+    quoted = store.messages.find_by_wa_id(quoted_wa_id)
+    return quoted.id if quoted else None
+
+
+def _record_own(store: Store, chat: Chat, msg: CapturedMessage) -> IntakeResult:
+    # A clock (0) or no ack still means WhatsApp holds the message and will deliver it itself: our part is done,
+    # and it must leave the send queue or the driver would send it again.
+    status: MessageStatus = status_for_ack(msg.ack) or "sent"
+    pending = _pending_outbound(store, chat.id, msg.body)
+    if pending is not None:
+        changes: dict[str, Any] = {"wa_id": msg.wa_id, "status": status}
+        if msg.quoted_wa_id and not pending.quoted_wa_id:
+            changes["quoted_wa_id"] = msg.quoted_wa_id
+        adopted = store.messages.update(pending.id, **changes)
+        store.emit(
+            MessageStatusChanged(org_id=store.org_id, message_id=pending.id, status=status, previous=pending.status)
+        )
+        return IntakeResult(adopted, created=False, adopted=True)
+    message = store.messages.create(
+        chat_id=chat.id,
+        direction="out",
+        status=status,
+        body=msg.body,
+        kind=msg.kind,
+        wa_id=msg.wa_id,
+        quoted_wa_id=msg.quoted_wa_id,
+        quoted_message_id=_quoted_id(store, msg.quoted_wa_id),
+        media=msg.media,
+        sent_at=msg.timestamp,
+    )
+    return IntakeResult(message, created=True)
+
+
+def _pending_outbound(store: Store, chat_id: str, body: str) -> Message | None:
+    """The oldest queued / typing outbound message of the chat with this text and no ``wa_id`` yet."""
+    text = body.strip()
+    if not text:
+        return None
+    for message in store.messages.send_queue():  # oldest first, served by the send-queue index
+        mine = message.chat_id == chat_id and message.direction == "out" and message.wa_id is None
+        if mine and message.body.strip() == text:
+            return message
+    return None
