@@ -1,0 +1,239 @@
+"""The packaged page profile against the WhatsApp Web imitation in real headless Chromium (async Playwright).
+
+pytest-asyncio is not installed: a module-scoped helper owns one event loop and one browser, and each test runs its
+scenario on that loop (``run_until_complete``) in a fresh browser context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, Playwright, async_playwright, expect
+
+from app.whatsapp.probe import first_match, self_test
+from app.whatsapp.profile import Entry, Profile, load_profile
+from tests.whatsapp.imitation_server import ImitationConfig, ImitationControl, ImitationServer
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+# The test's own view of the page states, independent of the profile under test.
+QR_CANVAS = "div[data-ref] canvas"
+CHAT_LIST = "#pane-side [aria-label='Chat list']"
+HEADER_TITLE = "#main header span[title]"
+ALICE = "6590000001"
+
+expect.set_options(timeout=5000)
+
+Scenario = Callable[[Page], Awaitable[None]]
+
+
+def _chromium_path(bundled: str) -> str | None:
+    if bundled and Path(bundled).exists():
+        return None  # Playwright's own browser
+    system = "/usr/bin/chromium"
+    if Path(system).exists():
+        return system
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class BrowserRunner:
+    """One event loop and one headless Chromium per module; each scenario gets a fresh browser context."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    async def _start(self) -> bool:
+        self._playwright = await async_playwright().start()
+        bundled = self._playwright.chromium.executable_path
+        executable = _chromium_path(bundled)
+        if executable is None and not Path(bundled).exists():
+            return False
+        self._browser = await self._playwright.chromium.launch(
+            headless=True, executable_path=executable, args=CHROMIUM_ARGS
+        )
+        return True
+
+    def start(self) -> bool:
+        return self.loop.run_until_complete(self._start())
+
+    def run(self, scenario: Scenario) -> None:
+        async def main() -> None:
+            assert self._browser is not None
+            context = await self._browser.new_context(viewport={"width": 1280, "height": 800})
+            try:
+                await scenario(await context.new_page())
+            finally:
+                await context.close()
+
+        self.loop.run_until_complete(asyncio.wait_for(main(), timeout=30))
+
+    def close(self) -> None:
+        async def stop() -> None:
+            if self._browser is not None:
+                await self._browser.close()
+            if self._playwright is not None:
+                await self._playwright.stop()
+
+        try:
+            self.loop.run_until_complete(stop())
+        finally:
+            self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserRunner]:
+    runner = BrowserRunner()
+    try:
+        if not runner.start():
+            pytest.skip("chromium not found (neither Playwright's browser nor /usr/bin/chromium)")
+        yield runner
+    finally:
+        runner.close()
+
+
+@pytest.fixture
+def server() -> Iterator[ImitationServer]:
+    config = ImitationConfig(slow_ms=60, sync_ms=120, ack_delay_ms=100)
+    with ImitationServer(config) as running:
+        yield running
+
+
+@pytest.fixture
+def control(server: ImitationServer) -> ImitationControl:
+    return server.control()
+
+
+@pytest.fixture
+def profile() -> Profile:
+    return load_profile(None)
+
+
+async def _open_alice(page: Page, server: ImitationServer, control: ImitationControl, query: str = "") -> None:
+    control.incoming(ALICE, "Is the blue dress in stock?", name="Alice")
+    control.scan()
+    await page.goto(f"{server.url}/{query}")
+    await expect(page.locator(CHAT_LIST)).to_be_visible()
+    await page.locator("#pane-side span[dir=auto][title=Alice]").click()
+    await expect(page.locator(HEADER_TITLE)).to_have_attribute("title", "Alice")
+
+
+def test_classic_page_passes_every_state_without_fallbacks(
+    browser: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
+) -> None:
+    async def scenario(page: Page) -> None:
+        control.incoming(ALICE, "Is the blue dress in stock?", name="Alice")
+        await page.goto(server.url)
+        await expect(page.locator(QR_CANVAS)).to_be_visible()
+        landing = await self_test(page, profile, "landing")
+        assert landing.ok, landing.message
+        assert landing.used_fallbacks == []
+        assert landing.result("qr_container").matched == 0
+        assert landing.missing_optional == ["startup", "qr_reload"]  # loading is over; the QR has not expired
+        shown = await page.evaluate(profile.scripts["read_qr_ref"])
+        assert isinstance(shown, str)
+        assert shown.startswith("2@")
+        control.scan(ref=shown)
+
+        await expect(page.locator(CHAT_LIST)).to_be_visible()
+        logged_in = await self_test(page, profile, "logged_in")
+        assert logged_in.ok, logged_in.message
+        assert logged_in.used_fallbacks == []
+        assert logged_in.missing_optional == []  # Alice's row and its unread badge are there
+        assert await page.evaluate(profile.scripts["is_logged_in"]) is True
+
+        row = await first_match(page, profile, "chat_row")
+        assert row is not None
+        await row.click()
+        await expect(page.locator(HEADER_TITLE)).to_have_attribute("title", "Alice")
+        composer = await first_match(page, profile, "composer")
+        assert composer is not None
+        await composer.click()
+        await page.keyboard.type("Yes, size M")
+        await expect(page.locator('button[aria-label="Send"]')).to_be_visible()
+        chat_open = await self_test(page, profile, "chat_open", draft=True)
+        assert chat_open.ok, chat_open.message
+        assert chat_open.used_fallbacks == []
+        assert chat_open.result("send_button").matched == 0
+        assert "ack_icon" in chat_open.missing_optional  # nothing sent yet
+        assert await composer.evaluate(profile.scripts["composer_text"]) == "Yes, size M"
+
+        send = await first_match(page, profile, "send_button")
+        assert send is not None
+        await send.click()
+        await expect(page.locator("#main .message-out")).to_have_count(1)
+        after = await self_test(page, profile, "chat_open")
+        assert after.ok, after.message
+        assert after.used_fallbacks == []
+        assert after.missing_optional == ["unread_badge"]  # Alice's chat is open, so it was read
+        assert [r.name for r in after.results if r.name == "send_button"] == []  # not checked without a draft
+        messages = await page.evaluate(profile.scripts["read_messages"])
+        assert [(m["out"], m["text"]) for m in messages] == [
+            (False, "Is the blue dress in stock?"),
+            (True, "Yes, size M"),
+        ]
+        assert messages[1]["ack"].startswith("msg-")
+
+    browser.run(scenario)
+
+
+def test_2026_variant_passes_with_fallbacks(
+    browser: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
+) -> None:
+    async def scenario(page: Page) -> None:
+        await page.goto(f"{server.url}/?variant=2026")
+        await expect(page.locator(QR_CANVAS)).to_be_visible()
+        landing = await self_test(page, profile, "landing")
+        assert landing.ok, landing.message
+        assert landing.used_fallbacks == []
+
+        await _open_alice(page, server, control, "?variant=2026")
+        composer = await first_match(page, profile, "composer")
+        assert composer is not None
+        await composer.click()
+        await page.keyboard.type("New look")
+        await expect(page.locator('button[aria-label="Send"]')).to_be_visible()
+        report = await self_test(page, profile, "chat_open", draft=True)
+        assert report.ok, report.message
+        assert report.used_fallbacks == ["chat_row", "chat_row_title", "send_button"]
+        assert report.result("send_button").selector == 'span[data-icon="wds-ic-send-filled"]'
+        assert report.result("chat_row").selector == "#pane-side [role=listitem]"
+        assert "fallback" in report.message
+
+    browser.run(scenario)
+
+
+def test_bogus_composer_is_reported_broken(
+    browser: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
+) -> None:
+    bogus = profile.entry("composer").model_copy(
+        update={"selectors": ("#main footer textarea.parley-nope", 'div[data-tab="999"]', "div[[[not css")}
+    )
+    assert isinstance(bogus, Entry)
+    broken_profile = profile.model_copy(update={"entries": {**profile.entries, "composer": bogus}})
+
+    async def scenario(page: Page) -> None:
+        await _open_alice(page, server, control)
+        report = await self_test(page, broken_profile, "chat_open")
+        assert not report.ok
+        assert report.broken == ["composer"]
+        assert report.message == (
+            "Parley can't find the WhatsApp composer (entry 'composer'); "
+            "sending is paused until the page profile is updated"
+        )
+        assert len(report.result("composer").errors) == 1  # the malformed selector is reported, not raised
+        assert await first_match(page, broken_profile, "composer") is None
+        assert await first_match(page, profile, "composer") is not None
+
+    browser.run(scenario)
