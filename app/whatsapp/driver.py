@@ -1,0 +1,500 @@
+"""The WhatsApp driver: runs WhatsApp Web in Chromium, follows the link state and captures messages into the store.
+
+``WhatsAppDriver.start()`` opens the persistent browser profile (``open_profile``), installs the page observer
+(``page_scripts.observer_script``, an init script that survives reloads) and its binding, and navigates to WhatsApp
+Web. From then on the page pushes snapshots to Python; one worker task handles them in order:
+
+- **State.** ``landing`` (QR shown) → ``scan_qr``; the logged-in marker → ``connected`` (after a ``self_test`` of the
+  ``logged_in`` state, kept as ``health``); a QR page while connected, or one reached through ``?post_logout=1``
+  → ``logged_out`` then ``scan_qr``. Transitions go to ``on_state(state, detail)``.
+- **QR.** While in ``scan_qr``, every new ``data-ref`` of the QR container is followed by a PNG screenshot of the QR
+  canvas handed to ``on_qr(png)``, so the UI can show the live code.
+- **Messages.** New message rows and changed ack icons of the open chat are parsed into ``CapturedMessage`` /
+  ``CapturedAck`` and written with ``record_messages`` / ``record_ack`` on a worker thread (``asyncio.to_thread``).
+  The store de-duplicates by ``wa_id``; the driver also remembers what it wrote, so a reload costs no writes.
+- **Chats that are not open.** When a chat-list row shows an unread badge, or its text changed since the driver last
+  saw it (a new preview without a badge, e.g. after a reload), the driver *opens that chat* (clicks its row, waits
+  for the header to show its title) and reads its rows, until no such row is left. Side effect to be
+  aware of: opening a chat marks it read on the phone (blue ticks for the sender), as a person reading it would.
+  Only the rows WhatsApp renders on opening are read (the latest ~30 in the imitation); scrolling back for a longer
+  unread backlog is not done yet.
+
+Not done here: sending (``send`` is the reserved place; it must take ``_ui_lock`` like the unread sweep, since both
+drive the same page), ``phone_offline`` detection (the state exists; no profile entry detects it yet), reloading an
+expired QR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import async_playwright
+
+from app.store.intake import CapturedAck, CapturedMessage, record_ack, record_messages
+from app.whatsapp.browser import open_profile
+from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
+from app.whatsapp.probe import ProbeReport, first_match, self_test
+from app.whatsapp.profile import Profile
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Page, Playwright
+
+    from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "https://web.whatsapp.com/"
+OPEN_CHAT_TIMEOUT_MS = 5000
+QR_ATTEMPTS = 3
+MAX_SWEEP_OPENS = 50  # chats opened in one unread sweep before yielding to other reports
+
+
+class ConnectionState(enum.Enum):
+    stopped = "stopped"
+    starting = "starting"
+    scan_qr = "scan_qr"
+    connected = "connected"
+    phone_offline = "phone_offline"
+    logged_out = "logged_out"
+    failed = "failed"
+
+
+StateCallback = Callable[[ConnectionState, str], None]
+QrCallback = Callable[[bytes], None]
+
+
+# ---- parsing the page's rows ----------------------------------------------------------------------------------
+
+_PRE = re.compile(r"^\s*\[(?P<time>[^,\]]+),\s*(?P<date>[^\]]+)\]\s*(?P<author>.*?):\s*$", re.S)
+_TIME_FORMATS = ("%H:%M", "%I:%M %p", "%H.%M")
+_DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y")
+_SERIALIZED = re.compile(r"^(?P<me>true|false)_(?P<chat>[^_]+@[^_]+)_(?P<id>[^_]+)(?:_(?P<participant>.+))?$")
+
+
+@dataclass(frozen=True)
+class RowId:
+    wa_id: str
+    chat_jid: str | None
+    from_me: bool | None
+    participant: str | None = None
+
+
+def parse_data_id(data_id: str) -> RowId:
+    """``false_6590000001@c.us_3A12`` → its parts; a bare id (2026 markup) knows neither chat nor direction."""
+    match = _SERIALIZED.match(data_id.strip())
+    if match is None:
+        return RowId(data_id.strip(), None, None)
+    return RowId(match["id"], match["chat"], match["me"] == "true", match["participant"])
+
+
+def parse_pre_plain_text(pre: str | None, *, now: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """``"[14:05, 22/11/2026] Alice: "`` → (local aware time, "Alice"); (None, None) when it does not parse.
+
+    WhatsApp writes the date in the browser locale's order; day-first is tried first and a month-first reading is
+    taken instead when the day-first one lies in the future (the page only shows messages from the past).
+    """
+    if not pre:
+        return None, None
+    match = _PRE.match(pre)
+    if match is None:
+        return None, None
+    author = match["author"].strip() or None
+    now = now or datetime.now().astimezone()
+    time_text = match["time"].replace("\u202f", " ").replace("\xa0", " ").strip().upper()
+    date_text = match["date"].strip()
+    candidates: list[datetime] = []
+    for date_format in _DATE_FORMATS:
+        for time_format in _TIME_FORMATS:
+            with contextlib.suppress(ValueError):
+                candidates.append(datetime.strptime(f"{date_text} {time_text}", f"{date_format} {time_format}"))
+    for candidate in candidates:
+        aware = candidate.astimezone()  # naive = the browser's (this machine's) local time
+        if aware <= now + timedelta(days=1):
+            return aware, author
+    return (candidates[0].astimezone() if candidates else None), author
+
+
+def ack_level(icon: str | None, label: str = "") -> int | None:
+    """``msg-time`` 0, ``msg-check`` 1, ``msg-dblcheck`` 2 (3 when labelled Read), ``msg-dblcheck-ack`` 3."""
+    if not icon:
+        return None
+    name = icon.removeprefix("msg-").removeprefix("status-")
+    if "error" in name:
+        return -1
+    if name == "time":
+        return 0
+    if name == "check":
+        return 1
+    if name == "dblcheck-ack" or name.startswith("read"):
+        return 3
+    if name.startswith("dblcheck"):
+        return 3 if "read" in label.lower() else 2
+    if "played" in name:
+        return 4
+    return None
+
+
+def _navigated(exc: Exception) -> bool:
+    """A Playwright call that failed because the page reloaded or navigated under it: the new page reports again."""
+    text = str(exc)
+    return isinstance(exc, PlaywrightError) and ("context was destroyed" in text or "navigation" in text.lower())
+
+
+def _phone_jid(title: str | None) -> str | None:
+    """A chat title that is a phone number ("+65 9000 0001") → its ``@c.us`` id."""
+    if not title or not re.fullmatch(r"\+?[\d\s().-]{7,20}", title.strip()):
+        return None
+    digits = re.sub(r"\D", "", title)
+    return f"{digits}@c.us" if 7 <= len(digits) <= 15 else None
+
+
+# ---- the driver -----------------------------------------------------------------------------------------------
+
+
+class WhatsAppDriver:
+    def __init__(
+        self,
+        store: Store,
+        profile: Profile,
+        profile_dir: Path,
+        *,
+        url: str = DEFAULT_URL,
+        headless: bool = True,
+        on_state: StateCallback | None = None,
+        on_qr: QrCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.profile = profile
+        self.profile_dir = Path(profile_dir)
+        self.url = url
+        self.headless = headless
+        self.on_state = on_state
+        self.on_qr = on_qr
+        self.state = ConnectionState.stopped
+        self.last_error: str | None = None
+        self.health: ProbeReport | None = None
+        self.captured = 0  # messages this driver created in the store
+        self.skipped = 0  # rows it could not attribute to a chat (bare id, no known chat)
+        self._playwright: Playwright | None = None
+        self._context: BrowserContext | None = None
+        self._page: Page | None = None
+        self._reports: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()  # replaced by a fresh one each time it fires
+        self._ui_lock = asyncio.Lock()  # held while the driver clicks around the page (unread sweep, sending)
+        self._stopping = False
+        self._qr_ref: str | None = None
+        self._acks: dict[str, int | None] = {}  # wa_id -> ack level already in the store
+        self._jid_by_title: dict[str, str] = {}
+        self._row_sigs: dict[str, str] = {}  # chat title -> text of its chat-list row when last seen
+
+    # ---- lifecycle -------------------------------------------------------------------------------------------
+    @property
+    def ui_lock(self) -> asyncio.Lock:
+        """Held while the driver clicks around the page; anything else that does (sending, a test) must take it."""
+        return self._ui_lock
+
+    @property
+    def page(self) -> Page:
+        if self._page is None:
+            raise RuntimeError("the WhatsApp driver is not running")
+        return self._page
+
+    async def start(self) -> None:
+        """Launch the browser on the profile and open WhatsApp Web; the state then follows the page.
+
+        On failure (no browser, profile in use, page unreachable) the state becomes ``failed`` with ``last_error``
+        set, the browser is closed again and the error is raised.
+        """
+        if self.state not in (ConnectionState.stopped, ConnectionState.failed):
+            raise RuntimeError(f"the WhatsApp driver is already running ({self.state.value})")
+        self._stopping = False
+        self.last_error = None
+        self._qr_ref = None
+        self._set_state(ConnectionState.starting, "Opening WhatsApp Web")
+        try:
+            self._playwright = await async_playwright().start()
+            context = await open_profile(self._playwright, self.profile_dir, headless=self.headless)
+            self._context = context
+            await context.expose_binding(REPORT_BINDING, self._on_report)
+            await context.add_init_script(observer_script(self.profile))
+            context.on("close", lambda _context: self._on_closed("the browser closed"))
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.on("crash", lambda _page: self._on_closed("the WhatsApp page crashed"))
+            self._page = page
+            self._worker = asyncio.create_task(self._work(), name="whatsapp-driver")
+            await page.goto(self.url, wait_until="domcontentloaded")
+        except BaseException as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            await self._shutdown()
+            self._set_state(ConnectionState.failed, self.last_error)
+            raise
+
+    async def stop(self) -> None:
+        """Close the browser (releasing the profile lock); safe to call twice."""
+        self._stopping = True
+        await self._shutdown()
+        self._set_state(ConnectionState.stopped, "")
+
+    async def _shutdown(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        context, self._context = self._context, None
+        self._page = None
+        if context is not None:
+            with contextlib.suppress(PlaywrightError):
+                await context.close()
+        playwright, self._playwright = self._playwright, None
+        if playwright is not None:
+            with contextlib.suppress(PlaywrightError):
+                await playwright.stop()
+
+    def _on_closed(self, why: str) -> None:
+        if self._stopping or self.state is ConnectionState.stopped:
+            return
+        self.last_error = why
+        self._set_state(ConnectionState.failed, why)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> None:
+        """Wait until ``predicate()`` holds, re-checked after each state change, QR and capture; TimeoutError."""
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await self._changed.wait()
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    # ---- state -----------------------------------------------------------------------------------------------
+    def _set_state(self, state: ConnectionState, detail: str) -> None:
+        if state is self.state:
+            return
+        log.info("WhatsApp: %s -> %s %s", self.state.value, state.value, detail)
+        self.state = state
+        if self.on_state is not None:
+            try:
+                self.on_state(state, detail)
+            except Exception:
+                log.exception("on_state callback failed")
+        self._notify()
+
+    async def _apply_page_state(self, snap: dict[str, Any]) -> None:
+        page_state = snap.get("state")
+        if page_state == "logged_in":
+            if self.state is not ConnectionState.connected:
+                self.health = await self_test(self.page, self.profile, "logged_in")
+                self._qr_ref = None
+                self._set_state(ConnectionState.connected, self.health.message)
+        elif page_state == "landing":
+            if self.state is ConnectionState.connected or (
+                snap.get("post_logout") and self.state is ConnectionState.starting
+            ):
+                self._set_state(ConnectionState.logged_out, "WhatsApp Web was logged out")
+            self._set_state(ConnectionState.scan_qr, "Scan the QR code with WhatsApp on the phone")
+            await self._capture_qr(snap.get("qr"))
+
+    async def _capture_qr(self, ref: object) -> None:
+        if not isinstance(ref, str) or not ref or ref == self._qr_ref:
+            return
+        canvas = await first_match(self.page, self.profile, "qr_canvas")
+        if canvas is None:
+            return
+        # The code may rotate while the screenshot is taken: keep the picture only if the ref still matches after it.
+        for _ in range(QR_ATTEMPTS):
+            png = await canvas.screenshot(timeout=OPEN_CHAT_TIMEOUT_MS)
+            snap = await self._scan()
+            shown = snap.get("qr") if snap else None
+            if shown == ref:
+                break
+            if not isinstance(shown, str) or not shown:
+                return
+            ref = shown
+        else:
+            return
+        self._qr_ref = ref
+        if self.on_qr is not None:
+            try:
+                self.on_qr(png)
+            except Exception:
+                log.exception("on_qr callback failed")
+        self._notify()
+
+    # ---- reports from the page -------------------------------------------------------------------------------
+    async def _on_report(self, _source: Any, snap: Any) -> None:
+        if isinstance(snap, dict):
+            self._reports.put_nowait(snap)
+
+    async def _work(self) -> None:
+        while True:
+            snap = await self._reports.get()
+            try:
+                await self._handle(snap)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one bad report (page navigating away, odd row) must not stop the driver
+                if self._stopping or _navigated(exc):
+                    log.debug("WhatsApp driver: report dropped (page navigated or closing): %s", exc)
+                    continue
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("WhatsApp driver: could not handle a page report: %s", self.last_error)
+
+    async def _handle(self, snap: dict[str, Any]) -> None:
+        log.debug(
+            "WhatsApp report: %s qr=%s header=%s rows=%d",
+            snap.get("state"),
+            bool(snap.get("qr")),
+            snap.get("header"),
+            len(snap.get("messages") or []),
+        )
+        await self._apply_page_state(snap)
+        if self.state is not ConnectionState.connected:
+            return
+        await self._capture_rows(snap.get("header"), snap.get("messages") or [])
+        if self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan
+            await self._sweep()
+
+    async def _scan(self) -> dict[str, Any] | None:
+        snap = await self.page.evaluate(SCAN_FUNCTION)
+        return snap if isinstance(snap, dict) else None
+
+    @staticmethod
+    def _chat_rows(snap: dict[str, Any]) -> list[dict[str, Any]]:
+        return [c for c in snap.get("chats") or [] if isinstance(c, dict) and c.get("title")]
+
+    def _chats_to_open(self, snap: dict[str, Any], *, update: bool) -> list[str]:
+        """Chats (other than the open one) with an unread badge, or whose row changed since it was last seen.
+
+        A changed row catches messages that arrive without a badge (WhatsApp counts them as read when the chat was
+        open on another device or before a reload). Rows seen for the first time only count with a badge. Only a
+        fresh scan may ``update`` the remembered rows: a queued report can be older than what the driver has seen.
+        """
+        header = snap.get("header")
+        targets: list[str] = []
+        for chat in self._chat_rows(snap):
+            title, sig = str(chat["title"]), str(chat.get("sig") or "")
+            before = self._row_sigs.get(title)
+            if update or before is None:
+                self._row_sigs[title] = sig
+            if title == header:
+                continue
+            if chat.get("unread") or (before is not None and before != sig):
+                targets.append(title)
+        return targets
+
+    async def _sweep(self) -> None:
+        """Open each chat that needs reading (see ``_chats_to_open``, on fresh scans) and read its rows."""
+        async with self._ui_lock:
+            pending: list[str] = []
+            opened: dict[str, str] = {}  # title -> its row signature when the driver opened it
+            for _ in range(MAX_SWEEP_OPENS):
+                snap = await self._scan()
+                if snap is None or snap.get("state") != "logged_in":
+                    return
+                header = snap.get("header")
+                await self._capture_rows(header, snap.get("messages") or [])
+                pending.extend(t for t in self._chats_to_open(snap, update=True) if t not in pending)
+                sigs = {str(c["title"]): str(c.get("sig") or "") for c in self._chat_rows(snap)}
+                # Done once open; skipped when opening it changed nothing (the page did not take the click).
+                pending = [t for t in pending if t != header and t in sigs and opened.get(t) != sigs[t]]
+                if not pending:
+                    return
+                title = pending.pop(0)
+                opened[title] = sigs[title]
+                await self._open_chat(title)
+
+    async def _open_chat(self, title: str) -> None:
+        page = self.page
+        row_selector = None
+        for selector in self.profile.entry("chat_row").selectors:
+            if await page.locator(selector).count() > 0:
+                row_selector = selector
+                break
+        if row_selector is None:
+            return
+        row = page.locator(row_selector).filter(has=page.get_by_title(title, exact=True)).first
+        if await row.count() == 0:  # scrolled out of the virtualized list meanwhile
+            log.info("WhatsApp: chat %r is not in the rendered chat list; it is read when it shows up", title)
+            return
+        await row.click(timeout=OPEN_CHAT_TIMEOUT_MS)
+        await page.wait_for_function(
+            "(title) => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === title; }",
+            arg=title,
+            timeout=OPEN_CHAT_TIMEOUT_MS,
+        )
+
+    async def _capture_rows(self, header: object, rows: list[Any]) -> None:
+        title = header if isinstance(header, str) else None
+        messages: list[CapturedMessage] = []
+        acks: list[CapturedAck] = []
+        for row in rows:
+            if not isinstance(row, dict) or not row.get("id"):
+                continue
+            parsed = self._parse_row(row, title)
+            if parsed is None:
+                continue
+            if parsed.wa_id not in self._acks:
+                if row.get("text") is None:  # not rendered yet; it is reported again once it is
+                    continue
+                messages.append(parsed)
+            elif parsed.from_me and parsed.ack is not None and parsed.ack != self._acks[parsed.wa_id]:
+                acks.append(CapturedAck(wa_id=parsed.wa_id, ack=parsed.ack))
+        if not messages and not acks:
+            return
+        created = await asyncio.to_thread(self._record, messages, acks)
+        for message in messages:
+            self._acks[message.wa_id] = message.ack
+        for ack in acks:
+            self._acks[ack.wa_id] = ack.ack
+        self.captured += created
+        self._notify()
+
+    def _record(self, messages: list[CapturedMessage], acks: list[CapturedAck]) -> int:
+        """Runs on a worker thread: the store calls are synchronous SQLCipher writes."""
+        created = sum(1 for result in record_messages(self.store, messages) if result.created) if messages else 0
+        for ack in acks:
+            record_ack(self.store, ack)
+        return created
+
+    def _parse_row(self, row: dict[str, Any], title: str | None) -> CapturedMessage | None:
+        row_id = parse_data_id(str(row["id"]))
+        chat_jid = row_id.chat_jid
+        if chat_jid is not None and title:
+            self._jid_by_title[title] = chat_jid
+        elif chat_jid is None and title:
+            chat_jid = self._jid_by_title.get(title) or _phone_jid(title)
+        if chat_jid is None:
+            self.skipped += 1
+            log.debug("WhatsApp: skipping message %s: its chat is unknown", row_id.wa_id)
+            return None
+        from_me = row_id.from_me if row_id.from_me is not None else bool(row.get("out"))
+        timestamp, author = parse_pre_plain_text(row.get("pre"))
+        group = chat_jid.endswith("@g.us")
+        return CapturedMessage(
+            wa_id=row_id.wa_id,
+            chat_jid=chat_jid,
+            from_me=from_me,
+            sender_jid=row_id.participant if group else None,
+            push_name=None if from_me else author,
+            body=str(row.get("text") or ""),
+            timestamp=timestamp or datetime.now(UTC),
+            ack=ack_level(row.get("ack"), str(row.get("ack_label") or "")) if from_me else None,
+            chat_title=title if group else None,
+        )
+
+    # ---- sending (next step) ---------------------------------------------------------------------------------
+    async def send(self, chat_jid: str, text: str) -> None:
+        """Reserved: sending drives the composer and must hold ``_ui_lock`` so it never races the unread sweep."""
+        raise NotImplementedError("sending is the next step of the WhatsApp driver")

@@ -1,0 +1,158 @@
+"""The JavaScript the driver installs in WhatsApp Web: one observer that reports page changes to Python.
+
+``observer_script(profile)`` returns an init script (``BrowserContext.add_init_script``, so it runs again after every
+reload or navigation) that:
+
+- defines ``window.__parleyScan()``: a snapshot of the page: state (``landing`` / ``logged_in`` / ``loading``), the
+  QR ``data-ref``, whether the URL says ``post_logout``, the open chat's title, its message rows (data-id, direction,
+  ``data-pre-plain-text``, text, ack icon) and the rendered chat-list rows (title, unread badge text, and the row's
+  text as a signature that changes when a new message's preview or time shows up);
+- watches the document with a ``MutationObserver`` (debounced) and calls the exposed binding ``REPORT_BINDING`` with
+  what changed since the last report: the state / QR / chat-list rows when they change, and only message rows that are
+  new or whose ack icon changed. After a reload the script starts afresh and reports everything again; Python and
+  the store de-duplicate by message id.
+
+Every selector comes from the page profile (entries tried in order, the first fallback that finds anything wins, as in
+``probe.first_match``); selectors the browser rejects (Playwright-only syntax such as ``:has-text``) are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+
+from app.whatsapp.profile import Profile
+
+REPORT_BINDING = "__parleyReport"
+SCAN_FUNCTION = "() => window.__parleyScan ? window.__parleyScan() : null"
+
+# Entries the observer needs, by the key the script uses.
+_ENTRIES = (
+    "qr_container",
+    "logged_in_marker",
+    "chat_row",
+    "chat_row_title",
+    "unread_badge",
+    "chat_header_title",
+    "message_row",
+    "message_in",
+    "message_out",
+    "message_text",
+    "ack_icon",
+)
+
+_TEMPLATE = r"""
+(() => {
+  if (window.top !== window || window.__parleyObserver) return;
+  window.__parleyObserver = true;
+  const SEL = __SELECTORS__;
+  const BINDING = __BINDING__;
+  const DEBOUNCE_MS = 40;
+
+  function collect(name) {
+    for (const sel of SEL[name]) {
+      let found;
+      try { found = document.querySelectorAll(sel); } catch (err) { continue; }
+      if (found.length) return Array.from(found);
+    }
+    return [];
+  }
+  // Map each element of `items` to the nearest ancestor-or-self that is in `owners` (a Set).
+  function owned(items, owners) {
+    const map = new Map();
+    for (const item of items) {
+      for (let node = item; node; node = node.parentElement) {
+        if (owners.has(node)) { if (!map.has(node)) map.set(node, item); break; }
+      }
+    }
+    return map;
+  }
+
+  function scan() {
+    const qr = collect('qr_container')[0];
+    const loggedIn = collect('logged_in_marker').length > 0;
+    const state = loggedIn ? 'logged_in' : (qr ? 'landing' : 'loading');
+    const header = collect('chat_header_title')[0];
+    const rows = collect('message_row');
+    const rowSet = new Set(rows);
+    const ins = owned(collect('message_in'), rowSet);
+    const outs = owned(collect('message_out'), rowSet);
+    const texts = owned(collect('message_text'), rowSet);
+    const acks = owned(collect('ack_icon'), rowSet);
+    const messages = rows.map((row) => {
+      const body = texts.get(row);
+      const span = body ? (body.querySelector('span.selectable-text') || body) : null;
+      const ack = acks.get(row);
+      return {
+        id: row.getAttribute('data-id'),
+        out: outs.has(row) ? true : (ins.has(row) ? false : null),
+        pre: body ? body.getAttribute('data-pre-plain-text') : null,
+        text: span ? span.innerText : null,
+        ack: ack ? ack.getAttribute('data-icon') : null,
+        ack_label: ack ? (ack.getAttribute('aria-label') || '') : '',
+      };
+    }).filter((m) => m.id);
+    const chatRows = collect('chat_row');
+    const titles = owned(collect('chat_row_title'), new Set(chatRows));
+    const badges = owned(collect('unread_badge'), new Set(chatRows));
+    const chats = [];
+    for (const row of chatRows) {
+      const title = titles.get(row);
+      if (!title) continue;
+      const badge = badges.get(row);
+      chats.push({
+        title: title.getAttribute('title') || title.textContent,
+        unread: badge ? badge.textContent.trim() : '',
+        sig: row.textContent,
+      });
+    }
+    return {
+      state,
+      qr: qr ? (qr.getAttribute('data-ref') || null) : null,
+      post_logout: new URLSearchParams(location.search).has('post_logout'),
+      url: location.href,
+      header: header ? (header.getAttribute('title') || header.textContent) : null,
+      messages,
+      chats,
+    };
+  }
+  window.__parleyScan = scan;
+
+  let lastKey = null;
+  let lastUnread = null;
+  const seen = new Map(); // data-id -> ack icon + label last reported
+  let timer = null;
+
+  function report() {
+    timer = null;
+    if (typeof window[BINDING] !== 'function') { schedule(); return; }
+    const snap = scan();
+    const key = JSON.stringify([snap.state, snap.qr, snap.post_logout, snap.header]);
+    const unreadKey = JSON.stringify(snap.chats);
+    const fresh = snap.messages.filter((m) => seen.get(m.id) !== `${m.ack}|${m.ack_label}|${m.text !== null}`);
+    if (key === lastKey && unreadKey === lastUnread && !fresh.length) return;
+    lastKey = key;
+    lastUnread = unreadKey;
+    for (const m of fresh) seen.set(m.id, `${m.ack}|${m.ack_label}|${m.text !== null}`);
+    snap.messages = fresh;
+    window[BINDING](snap).catch(() => { for (const m of fresh) seen.delete(m.id); lastKey = null; });
+  }
+  function schedule() {
+    if (timer === null) timer = setTimeout(report, DEBOUNCE_MS);
+  }
+  function start() {
+    new MutationObserver(schedule).observe(document.documentElement, {
+      subtree: true, childList: true, characterData: true, attributes: true,
+      attributeFilter: ['data-ref', 'data-icon', 'data-id', 'aria-label', 'title', 'data-pre-plain-text'],
+    });
+    schedule();
+  }
+  if (document.documentElement) start();
+  else document.addEventListener('DOMContentLoaded', start, { once: true });
+})();
+"""
+
+
+def observer_script(profile: Profile) -> str:
+    """The init script for ``profile``: selectors are embedded as JSON, so no profile text is ever evaluated."""
+    selectors = {name: list(profile.entry(name).selectors) for name in _ENTRIES}
+    return _TEMPLATE.replace("__SELECTORS__", json.dumps(selectors)).replace("__BINDING__", json.dumps(REPORT_BINDING))

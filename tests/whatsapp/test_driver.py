@@ -1,0 +1,242 @@
+"""The WhatsApp driver against the WhatsApp Web imitation: real headless Chromium, real SQLCipher store.
+
+pytest-asyncio is not installed: one module-scoped event loop runs each scenario (``run_until_complete`` with an
+overall timeout). The driver launches its own browser on a temporary profile. Waits are on conditions the driver
+signals (``wait_until``) or on the imitation's state, always with a timeout; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import ParleyError
+from app.store.store import Store
+from app.whatsapp.browser import find_chromium
+from app.whatsapp.driver import ConnectionState, WhatsAppDriver, ack_level, parse_data_id, parse_pre_plain_text
+from app.whatsapp.profile import Profile, load_profile
+from tests.whatsapp.imitation_server import ImitationConfig, ImitationControl, ImitationServer
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+WAIT = 10.0
+CHATS = {"6590000001": "Alice", "6590000002": "Bob", "6590000003": "Cara"}
+# (chat, how many in a row): 30 messages across 3 chats, in bursts.
+BURSTS = [("6590000001", 5), ("6590000002", 3), ("6590000003", 4), ("6590000001", 2), ("6590000002", 4)]
+BURSTS += [("6590000003", 3), ("6590000001", 3), ("6590000002", 3), ("6590000003", 3)]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.states: list[ConnectionState] = []
+        self.qrs: list[bytes] = []
+
+    def on_state(self, state: ConnectionState, _detail: str) -> None:
+        self.states.append(state)
+
+    def on_qr(self, png: bytes) -> None:
+        self.qrs.append(png)
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    try:
+        find_chromium()
+    except ParleyError:
+        pytest.skip("no Chromium found (PARLEY_CHROMIUM, Playwright's browser or a system one)")
+    running = asyncio.new_event_loop()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def run(loop: asyncio.AbstractEventLoop, scenario: Callable[[], Awaitable[None]], timeout: float = 30) -> None:
+    async def main() -> None:
+        await asyncio.wait_for(scenario(), timeout)
+
+    loop.run_until_complete(main())
+
+
+@pytest.fixture
+def server() -> Iterator[ImitationServer]:
+    # Short loading screens and a QR that rotates every 800 ms without expiring during the test.
+    config = ImitationConfig(slow_ms=60, sync_ms=120, ack_delay_ms=100, qr_ms=800, qr_rotations=1000)
+    with ImitationServer(config) as running:
+        yield running
+
+
+@pytest.fixture
+def control(server: ImitationServer) -> ImitationControl:
+    return server.control()
+
+
+@pytest.fixture
+def profile() -> Profile:
+    return load_profile(None)
+
+
+def make_driver(
+    store: Store, profile: Profile, tmp_path: Path, server: ImitationServer, rec: Recorder
+) -> WhatsAppDriver:
+    return WhatsAppDriver(
+        store, profile, tmp_path / "wa-profile", url=server.url + "/", on_state=rec.on_state, on_qr=rec.on_qr
+    )
+
+
+def stored_wa_ids(store: Store) -> list[str]:
+    return [m.wa_id for m in store.messages.find_all() if m.wa_id]
+
+
+# ---- pure parsing -----------------------------------------------------------------------------------------------
+
+
+def test_parsing_helpers() -> None:
+    row = parse_data_id("false_6590000001@c.us_3A0123456789ABCDEF01")
+    assert (row.wa_id, row.chat_jid, row.from_me) == ("3A0123456789ABCDEF01", "6590000001@c.us", False)
+    group = parse_data_id("true_120363@g.us_3EB0AA_6590000001@c.us")
+    assert (group.chat_jid, group.from_me, group.participant) == ("120363@g.us", True, "6590000001@c.us")
+    assert parse_data_id("3EB0AA").chat_jid is None
+    when, author = parse_pre_plain_text("[14:05, 02/11/2026] Alice: ")
+    assert author == "Alice"
+    assert when is not None
+    assert (when.day, when.month, when.hour, when.minute) == (2, 11, 14, 5)
+    assert when.tzinfo is not None
+    assert parse_pre_plain_text("garbage") == (None, None)
+    assert [ack_level(i) for i in ("msg-time", "msg-check", "msg-dblcheck", "msg-error")] == [0, 1, 2, -1]
+    assert ack_level("msg-dblcheck", " Read ") == 3
+
+
+# ---- against the imitation --------------------------------------------------------------------------------------
+
+
+def test_qr_scan_and_logout(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    rec = Recorder()
+    driver = make_driver(store, profile, tmp_path, server, rec)
+
+    async def scenario() -> None:
+        await driver.start()
+        try:
+            await driver.wait_until(lambda: len(rec.qrs) >= 1, WAIT)
+            assert driver.state is ConnectionState.scan_qr
+            assert rec.states[:2] == [ConnectionState.starting, ConnectionState.scan_qr]
+            assert rec.qrs[0].startswith(PNG_MAGIC)
+            await driver.wait_until(lambda: len(rec.qrs) >= 2, WAIT)  # the imitation rotated the code
+            assert rec.qrs[1].startswith(PNG_MAGIC)
+            assert rec.qrs[1] != rec.qrs[0]
+
+            await asyncio.to_thread(control.scan)
+            await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
+            assert driver.health is not None
+            assert driver.health.ok, driver.health.message
+            assert driver.health.state == "logged_in"
+
+            shown = len(rec.qrs)
+            await asyncio.to_thread(control.logout)
+            await driver.wait_until(lambda: driver.state is ConnectionState.scan_qr, WAIT)
+            assert rec.states[-3:] == [ConnectionState.connected, ConnectionState.logged_out, ConnectionState.scan_qr]
+            await driver.wait_until(lambda: len(rec.qrs) > shown, WAIT)  # a new QR after logging out
+            assert rec.qrs[-1].startswith(PNG_MAGIC)
+            assert driver.last_error is None
+        finally:
+            await driver.stop()
+        assert driver.state is ConnectionState.stopped
+
+    run(loop, scenario)
+
+
+def test_capture_bursts_reload_and_acks(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    rec = Recorder()
+    driver = make_driver(store, profile, tmp_path, server, rec)
+
+    def send_bursts() -> list[str]:
+        ids: list[str] = []
+        for chat, count in BURSTS:
+            for _ in range(count):
+                n = len(ids) + 1
+                ids.append(control.incoming(chat, f"message {n} for {CHATS[chat]}", name=CHATS[chat])["id"])
+        return ids
+
+    async def scenario() -> None:
+        # Linked before the driver starts, with one unread message waiting: the driver opens that chat itself.
+        first = control.incoming("6590000001", "Is the blue dress in stock?", name="Alice")["id"]
+        control.scan()
+        await driver.start()
+        try:
+            await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
+            assert driver.health is not None
+            assert driver.health.ok, driver.health.message
+            await driver.wait_until(lambda: driver.captured >= 1, WAIT)
+
+            ids = [first, *await asyncio.to_thread(send_bursts)]
+            assert len(ids) == 31
+            await driver.wait_until(lambda: driver.captured >= len(ids), 15)
+            stored = stored_wa_ids(store)
+            assert sorted(stored) == sorted(ids)  # no loss, no duplicate
+            assert store.messages.count() == len(ids)
+            contacts = {c.name: c.phone for c in store.contacts.find_all()}
+            assert contacts == {name: f"+{phone}" for phone, name in CHATS.items()}
+            chats = {c.wa_chat_id: c.title for c in store.chats.find_all()}
+            assert chats == {f"{phone}@c.us": name for phone, name in CHATS.items()}
+            alice = store.messages.find_by_wa_id(first)
+            assert alice is not None
+            assert (alice.direction, alice.status, alice.body) == ("in", "received", "Is the blue dress in stock?")
+
+            # A reload makes the page report everything again; nothing is stored twice.
+            await driver.page.reload()
+            await driver.page.wait_for_function(
+                "() => window.__parleyScan && window.__parleyScan().state === 'logged_in'"
+            )
+            late = (await asyncio.to_thread(control.incoming, "6590000002", "after the reload", "Bob"))["id"]
+            await driver.wait_until(lambda: driver.captured >= len(ids) + 1, WAIT)
+            assert driver.state is ConnectionState.connected
+            assert sorted(stored_wa_ids(store)) == sorted([*ids, late])
+
+            # A message typed in the page (as from the phone) is captured as outbound; its ticks move its status.
+            async with driver.ui_lock:  # the driver may be opening a chat: never type into a page it is changing
+                composer = driver.page.locator(profile.entry("composer").selectors[0])
+                await composer.click()
+                await driver.page.keyboard.type("Yes, size M")
+                await driver.page.keyboard.press("Enter")
+            sent = await asyncio.to_thread(
+                control.wait_for,
+                lambda s: any(m["from_me"] and m["ack"] >= 1 for c in s["chats"] for m in c["messages"]),
+            )
+            own = next(m["id"] for c in sent["chats"] for m in c["messages"] if m["from_me"])
+
+            def status_is(wanted: str) -> Callable[[], bool]:
+                def check() -> bool:
+                    message = store.messages.find_by_wa_id(own)
+                    return message is not None and message.status == wanted
+
+                return check
+
+            await driver.wait_until(status_is("sent"), WAIT)
+            await asyncio.to_thread(control.ack, own, 3)
+            await driver.wait_until(status_is("read"), WAIT)
+            message = store.messages.find_by_wa_id(own)
+            assert message is not None
+            assert (message.direction, message.body) == ("out", "Yes, size M")
+            assert store.messages.count() == len(ids) + 2
+            assert driver.skipped == 0
+            assert driver.last_error is None
+        finally:
+            await driver.stop()
+
+    run(loop, scenario)
