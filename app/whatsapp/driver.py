@@ -494,7 +494,7 @@ class WhatsAppDriver:
             chat_title=title if group else None,
         )
 
-    # ---- sending (next step) ---------------------------------------------------------------------------------
+    # ---- sending (see sender.py) -----------------------------------------------------------------------------
     async def send(self, chat_jid: str, text: str) -> None:
-        """Reserved: sending drives the composer and must hold ``_ui_lock`` so it never races the unread sweep."""
-        raise NotImplementedError("sending is the next step of the WhatsApp driver")
+        """Not used: ``app.whatsapp.sender.Sender`` drains the send queue, holding ``ui_lock`` while it types."""
+        raise NotImplementedError("queue the message (queue_outbound) and let app.whatsapp.sender.Sender send it")

@@ -1,0 +1,330 @@
+"""Drains the store's send queue through the WhatsApp Web page, one message at a time, like a person would.
+
+``Sender.send_next()`` takes the oldest message of ``store.messages.send_queue()`` and returns a ``SendOutcome``:
+
+- **Limits first.** The number's send history comes from the store (outbound messages sent / delivered / read in the
+  last 24 h, keyed by the chat's contact, at their ``sent_at``; the number's first send is the oldest such message).
+  When ``limits.check`` refuses, the outcome is ``waiting`` with ``not_before`` and the reason; nothing is touched.
+- **Crash recovery.** A message already in ``typing`` is one we were sending when the app stopped. Its chat is opened
+  and its rows are read: an outgoing row with the same text that the store has not recorded is the message WhatsApp
+  already took, so it is recorded through ``intake`` (which adopts the typing row) → ``recovered``, never retyped.
+  If the driver's own capture adopted it meanwhile, that is ``recovered`` too. Only when no such row is there is the
+  message typed again (the composer is cleared first, in case half of it was typed).
+- **Sending.** The row is marked ``typing`` (and its ``sent_at`` set to now) and committed *before* the page is
+  touched, so a crash leaves evidence. Then, holding ``driver.ui_lock`` for the whole page interaction: open the chat
+  (click its chat-list row found by the chat's title and wait for the header to show it; when the list does not show
+  it, navigate to ``/send?phone=<digits>``, which WhatsApp Web and the imitation both support), wait the reading time
+  if the chat ends with inbound messages, click the composer, clear it, type the humanizer's plan grapheme by grapheme
+  with its delays (ASCII with ``keyboard.type``, everything else with ``keyboard.insert_text``, a newline with
+  Shift+Enter), press Enter, wait for the new outgoing row with a ``data-id`` and record it through ``intake`` (the
+  driver's capture may do the same first; intake de-duplicates by ``wa_id``). The store row ends with its ``wa_id``
+  and status ``sent``; later acks move it on through the driver.
+
+Failure policy:
+
+- Before anything is typed (no chat to open, composer missing — the ``chat_open`` self-test then names what broke):
+  status ``failed`` with ``status_reason`` and a ``MessageStatusChanged`` event; outcome ``failed``. Not retried
+  automatically: a person must look (wrong number, page profile out of date).
+- After Enter, when the row does not show up in time: the message stays ``typing`` (WhatsApp may have it) and the
+  outcome is ``retry``; the next ``send_next`` goes through crash recovery, so it is never sent twice.
+  ``run_until_empty`` stops at the first outcome that is not ``sent`` / ``recovered``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from app.core.events import MessageStatusChanged
+from app.core.ids import from_ms, to_ms
+from app.core.models import Chat, Message
+from app.store.intake import CapturedMessage, record_messages
+from app.whatsapp.driver import ack_level, parse_data_id, parse_pre_plain_text
+from app.whatsapp.humanizer import Humanizer
+from app.whatsapp.limits import DAY, Decision, LimitSettings, Send, check
+from app.whatsapp.page_scripts import SCAN_FUNCTION
+from app.whatsapp.probe import first_match, self_test
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+    from app.store.store import Store
+    from app.whatsapp.driver import WhatsAppDriver
+
+log = logging.getLogger(__name__)
+
+OPEN_TIMEOUT_MS = 8000
+ROW_TIMEOUT_MS = 10_000
+SENT_STATUSES = ("sent", "delivered", "read")
+_HEADER_IS = "(t) => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === t; }"
+
+OutcomeKind = Literal["sent", "recovered", "waiting", "failed", "retry", "idle"]
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    kind: OutcomeKind
+    message_id: str | None = None
+    wa_id: str | None = None
+    not_before: datetime | None = None
+    reason: str = ""
+
+
+class SendFailed(Exception):
+    """Nothing was typed and the message cannot go out as it is: it becomes ``failed`` with this reason."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _same_text(a: object, b: str) -> bool:
+    return isinstance(a, str) and a.strip() == b.strip()
+
+
+class Sender:
+    def __init__(
+        self,
+        driver: WhatsAppDriver,
+        store: Store,
+        humanizer: Humanizer,
+        limits_settings: LimitSettings | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.driver = driver
+        self.store = store
+        self.humanizer = humanizer
+        self.limits = limits_settings or LimitSettings()
+        self.clock = clock
+        self._sleep = sleep
+
+    # ---- public ----------------------------------------------------------------------------------------------
+    async def run_until_empty(self, max_messages: int = 1000) -> list[SendOutcome]:
+        """Send until the queue is empty or an outcome other than sent / recovered (waiting, failed, retry)."""
+        outcomes: list[SendOutcome] = []
+        for _ in range(max_messages):
+            outcome = await self.send_next()
+            if outcome.kind == "idle":
+                break
+            outcomes.append(outcome)
+            if outcome.kind not in ("sent", "recovered"):
+                break
+        return outcomes
+
+    async def send_next(self) -> SendOutcome:
+        queue = await asyncio.to_thread(self.store.messages.send_queue)
+        if not queue:
+            return SendOutcome("idle")
+        message = queue[0]
+        chat = await asyncio.to_thread(self.store.chats.get, message.chat_id)
+        decision = await asyncio.to_thread(self._limits_decision, chat)
+        if not decision.allowed:
+            return SendOutcome("waiting", message.id, not_before=decision.not_before, reason=decision.reason)
+        recovering = message.status == "typing"
+        if not recovering:
+            message = await asyncio.to_thread(self._mark_typing, message)
+        try:
+            async with self.driver.ui_lock:
+                return await self._drive(message, chat, recovering)
+        except SendFailed as exc:
+            await asyncio.to_thread(self._fail, message.id, str(exc))
+            return SendOutcome("failed", message.id, reason=str(exc))
+
+    # ---- store -----------------------------------------------------------------------------------------------
+    def _limits_decision(self, chat: Chat) -> Decision:
+        now = self.clock()
+        table = "messages"
+        base = (
+            f"FROM {table} m JOIN chats c ON c.id = m.chat_id AND c.org_id = m.org_id "
+            "WHERE m.org_id = ? AND m.direction = 'out' AND m.deleted_at IS NULL "
+            "AND m.status IN ('sent', 'delivered', 'read')"
+        )
+        org = self.store.org_id
+        with self.store.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT m.sent_at, coalesce(c.contact_id, c.id) {base} AND m.sent_at > ?",
+                (org, to_ms(now - DAY)),
+            ).fetchall()
+            first = conn.execute(f"SELECT min(m.sent_at) {base}", (org,)).fetchone()[0]
+        sends = [Send(contact_id=str(contact), at=from_ms(int(at))) for at, contact in rows]
+        first_send = from_ms(int(first)) if first is not None else None
+        return check(now, chat.contact_id or chat.id, sends, first_send, self.limits)
+
+    def _mark_typing(self, message: Message) -> Message:
+        with self.store.db.transaction():
+            updated = self.store.messages.update(message.id, status="typing", status_reason=None, sent_at=self.clock())
+            self.store.emit(
+                MessageStatusChanged(
+                    org_id=self.store.org_id, message_id=message.id, status="typing", previous=message.status
+                )
+            )
+        return updated
+
+    def _fail(self, message_id: str, reason: str) -> None:
+        with self.store.db.transaction():
+            message = self.store.messages.get(message_id)
+            if message.status not in ("queued", "typing"):
+                return  # adopted meanwhile: it went out after all
+            self.store.messages.update(message_id, status="failed", status_reason=reason)
+            self.store.emit(
+                MessageStatusChanged(
+                    org_id=self.store.org_id, message_id=message_id, status="failed", previous=message.status
+                )
+            )
+        log.warning("WhatsApp: message %s failed: %s", message_id, reason)
+
+    def _record_row(self, chat: Chat, row: dict[str, Any]) -> None:
+        row_id = parse_data_id(str(row["id"]))
+        when, _author = parse_pre_plain_text(row.get("pre"))
+        captured = CapturedMessage(
+            wa_id=row_id.wa_id,
+            chat_jid=row_id.chat_jid or chat.wa_chat_id or "",
+            from_me=True,
+            body=str(row.get("text") or ""),
+            timestamp=when or self.clock(),
+            ack=ack_level(row.get("ack"), str(row.get("ack_label") or "")),
+        )
+        record_messages(self.store, [captured])
+
+    # ---- page ------------------------------------------------------------------------------------------------
+    async def _drive(self, message: Message, chat: Chat, recovering: bool) -> SendOutcome:
+        if not chat.wa_chat_id:
+            raise SendFailed(f"the chat '{chat.title}' has no WhatsApp id")
+        page = self.driver.page
+        await self._open_chat(page, chat)
+        snap = await self._scan(page)
+        rows = [r for r in snap.get("messages") or [] if isinstance(r, dict) and r.get("id")]
+        if recovering:
+            found = await self._recover(message, chat, rows)
+            if found is not None:
+                return found
+        reading = self._unread_text(message, chat)
+        if reading:
+            await self._sleep(self.humanizer.reading_seconds(reading))
+        composer = await first_match(page, self.driver.profile, "composer")
+        if composer is None:
+            report = await self_test(page, self.driver.profile, "chat_open")
+            raise SendFailed(report.message if report.broken else "the WhatsApp composer was not found")
+        await composer.click(timeout=OPEN_TIMEOUT_MS)
+        await page.keyboard.press("Control+A")
+        await page.keyboard.press("Backspace")
+        for key in self.humanizer.typing_plan(message.body).keystrokes:
+            await self._sleep(key.delay)
+            if key.text == "\n":
+                await page.keyboard.press("Shift+Enter")
+            elif key.text.isascii():
+                await page.keyboard.type(key.text)
+            else:
+                await page.keyboard.insert_text(key.text)
+        known = [str(r["id"]) for r in rows]
+        await page.keyboard.press("Enter")
+        try:
+            handle = await page.wait_for_function(
+                """([text, known]) => {
+                    const s = window.__parleyScan && window.__parleyScan();
+                    if (!s) return null;
+                    return (s.messages || []).find((m) => m.id && m.out && !known.includes(m.id)
+                        && typeof m.text === 'string' && m.text.trim() === text.trim()) || null;
+                }""",
+                arg=[message.body, known],
+                timeout=ROW_TIMEOUT_MS,
+            )
+            row = await handle.json_value()
+        except PlaywrightTimeoutError:
+            reason = "the sent message did not show up in WhatsApp in time; it is checked again before any retry"
+            log.warning("WhatsApp: message %s: %s", message.id, reason)
+            return SendOutcome("retry", message.id, reason=reason)
+        await asyncio.to_thread(self._record_row, chat, row)
+        stored = await asyncio.to_thread(self.store.messages.get, message.id)
+        if stored.wa_id is None or stored.status not in SENT_STATUSES:
+            # The page row was taken by another stored message with the same text: leave ours for recovery.
+            return SendOutcome("retry", message.id, reason="the sent row was not adopted by this message")
+        return SendOutcome("sent", message.id, wa_id=stored.wa_id)
+
+    async def _recover(self, message: Message, chat: Chat, rows: list[dict[str, Any]]) -> SendOutcome | None:
+        """The outcome when WhatsApp already holds the typing message (not retyped), else None."""
+        current = await asyncio.to_thread(self.store.messages.get, message.id)
+        if current.wa_id is not None:  # the driver's capture adopted it when the chat opened
+            return SendOutcome("recovered", message.id, wa_id=current.wa_id)
+        for row in reversed(rows):
+            if not row.get("out") or not _same_text(row.get("text"), message.body):
+                continue
+            wa_id = parse_data_id(str(row["id"])).wa_id
+            known = await asyncio.to_thread(self.store.messages.find_by_wa_id, wa_id)
+            if known is not None and known.id != message.id:
+                continue  # an earlier message with the same text
+            if known is None:
+                await asyncio.to_thread(self._record_row, chat, row)
+            current = await asyncio.to_thread(self.store.messages.get, message.id)
+            if current.wa_id is not None:
+                log.info("WhatsApp: message %s was already sent before a restart; not typed again", message.id)
+                return SendOutcome("recovered", message.id, wa_id=current.wa_id)
+        return None
+
+    def _unread_text(self, message: Message, chat: Chat) -> str:
+        """Inbound messages at the end of the chat (after our last outbound one): what a person reads first."""
+        recent = self.store.messages.for_chat(chat.id, limit=20)
+        tail: list[str] = []
+        for item in reversed(recent):
+            if item.id == message.id:
+                continue
+            if item.direction != "in":
+                break
+            tail.append(item.body)
+        return "\n".join(reversed(tail))
+
+    async def _scan(self, page: Page) -> dict[str, Any]:
+        snap = await page.evaluate(SCAN_FUNCTION)
+        return snap if isinstance(snap, dict) else {}
+
+    async def _open_chat(self, page: Page, chat: Chat) -> None:
+        """Open ``chat``: its chat-list row when the list shows it, else ``/send?phone=<digits>``; SendFailed if not."""
+        snap = await self._scan(page)
+        if snap.get("state") != "logged_in":
+            raise SendFailed("WhatsApp Web is not logged in")
+        if snap.get("header") == chat.title:
+            return
+        titles = {str(c.get("title")) for c in snap.get("chats") or [] if isinstance(c, dict)}
+        if chat.title in titles:
+            for selector in self.driver.profile.entry("chat_row").selectors:
+                rows = page.locator(selector).filter(has=page.get_by_title(chat.title, exact=True))
+                if await rows.count() == 0:
+                    continue
+                with contextlib.suppress(PlaywrightTimeoutError):
+                    await rows.first.click(timeout=OPEN_TIMEOUT_MS)
+                    await page.wait_for_function(
+                        _HEADER_IS,
+                        arg=chat.title,
+                        timeout=OPEN_TIMEOUT_MS,
+                    )
+                    return
+        await self._open_by_phone(page, chat)
+
+    async def _open_by_phone(self, page: Page, chat: Chat) -> None:
+        user, _, server = (chat.wa_chat_id or "").partition("@")
+        digits = re.sub(r"\D", "", user)
+        if server != "c.us" or not 7 <= len(digits) <= 15:
+            raise SendFailed(f"the chat '{chat.title}' is not in the WhatsApp chat list and has no phone number")
+        parts = urlsplit(self.driver.url)
+        url = urlunsplit((parts.scheme, parts.netloc, "/send", f"phone={digits}", ""))
+        try:
+            await page.goto(url, wait_until="domcontentloaded")
+            await page.wait_for_function(
+                "() => { const s = window.__parleyScan && window.__parleyScan();"
+                " return !!s && s.state === 'logged_in' && !!s.header; }",
+                timeout=OPEN_TIMEOUT_MS + 10_000,
+            )
+        except (PlaywrightTimeoutError, PlaywrightError) as exc:
+            raise SendFailed(f"WhatsApp could not open a chat with +{digits}: {exc}") from exc
