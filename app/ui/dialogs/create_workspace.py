@@ -6,6 +6,7 @@ from pydantic import BaseModel, SecretStr
 
 from app.qt import QtWidgets, Signal
 from app.store.keys import MIN_PASSPHRASE
+from app.ui.dialogs.startup_form import StartupForm
 
 
 class CreateRequest(BaseModel):
@@ -15,15 +16,12 @@ class CreateRequest(BaseModel):
     passphrase: SecretStr | None  # None: key in the system keyring; SecretStr keeps it out of repr() and logs
 
 
-class CreateWorkspaceDialog(QtWidgets.QDialog):
+class CreateWorkspaceDialog(StartupForm):
     submitted = Signal(object)  # CreateRequest
 
     def __init__(self, *, keyring_available: bool, keyring_name: str, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Welcome to Parley")
+        super().__init__("Welcome to Parley", "Set up your workspace", "Create workspace", parent)
         self.setMinimumWidth(520)
-        title = QtWidgets.QLabel("Set up your workspace")
-        title.setObjectName("pageTitle")
         intro = QtWidgets.QLabel(
             "Everything stays on this computer in an encrypted database. You can invite your team later."
         )
@@ -63,40 +61,17 @@ class CreateWorkspaceDialog(QtWidgets.QDialog):
         pform.addRow("Confirm", self.confirm)
         pform.addRow("", warning)
 
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setRange(0, 0)
-        self.progress.hide()
-        self.create_button = QtWidgets.QPushButton("Create workspace")
-        self.create_button.setObjectName("primary")
-        self.create_button.setDefault(True)
-        quit_button = QtWidgets.QPushButton("Quit")
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(quit_button)
-        buttons.addWidget(self.create_button)
-
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 20)
-        layout.setSpacing(12)
-        layout.addWidget(title)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addSpacing(6)
-        layout.addWidget(self.use_keyring)
-        layout.addWidget(self.use_passphrase)
-        layout.addWidget(keyring_note)
-        layout.addWidget(self.passphrase_box)
-        layout.addWidget(self.error)
-        layout.addWidget(self.progress)
-        layout.addLayout(buttons)
+        self.create_button = self.primary
+        for item in (intro, form, 6, self.use_keyring, self.use_passphrase, keyring_note, self.passphrase_box):
+            if isinstance(item, int):
+                self.body.addSpacing(item)
+            elif isinstance(item, QtWidgets.QLayout):
+                self.body.addLayout(item)
+            else:
+                self.body.addWidget(item)
 
         self.use_passphrase.toggled.connect(self._sync)
         self.create_button.clicked.connect(self._submit)
-        quit_button.clicked.connect(self.reject)
         self._sync()
 
     def _sync(self) -> None:
@@ -129,12 +104,3 @@ class CreateWorkspaceDialog(QtWidgets.QDialog):
             if self.passphrase.text() != self.confirm.text():
                 return "The two passphrases differ."
         return None
-
-    def set_busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        self.create_button.setEnabled(not busy)
-
-    def show_error(self, message: str) -> None:
-        self.set_busy(False)
-        self.error.setText(message)
-        self.error.show()
