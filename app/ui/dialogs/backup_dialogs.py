@@ -19,13 +19,14 @@ from app.qt import QtWidgets, Signal
 from app.store import backup as backup_mod
 from app.store.keys import MIN_PASSPHRASE
 from app.ui.context import AppContext
+from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.tasks import describe
 
 SUFFIX = ".parleybackup"
 ALL_TABLES = ("contacts", "chats", "messages", "notes", "deals", "products", "sales", "tags", "quick_replies")
 
 
-class TaskDialog(QtWidgets.QDialog):
+class TaskDialog(FormDialog):
     """A dialog that runs one slow job through ``ctx.tasks``: a busy bar, errors inline, then the outcome.
 
     Subclasses fill ``form`` and implement ``problem`` (checks before starting), ``job`` (the callable to run on
@@ -37,41 +38,19 @@ class TaskDialog(QtWidgets.QDialog):
     task_name = "Working"
 
     def __init__(self, ctx: AppContext, title: str, action: str, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(title, title, action, parent, cancel="Cancel")
         self.ctx = ctx
         self.busy = False
-        self.setWindowTitle(title)
-        heading = QtWidgets.QLabel(title)
-        heading.setObjectName("pageTitle")
         self.form = QtWidgets.QWidget()
         self.form.setMinimumWidth(460)
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setRange(0, 0)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
+        self.body.addWidget(self.form)
         self.message = QtWidgets.QLabel()
         self.message.setWordWrap(True)
         self.message.hide()
-        self.action = QtWidgets.QPushButton(action)
-        self.action.setObjectName("primary")
-        self.action.setDefault(True)
-        self.close_button = QtWidgets.QPushButton("Cancel")
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.action)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(24, 20, 24, 18)
-        layout.setSpacing(12)
-        for widget in (heading, self.form, self.error, self.progress, self.message):
-            layout.addWidget(widget)
-        layout.addLayout(buttons)
+        self.status.addWidget(self.message)
+        self.action = self.primary
+        self.close_button = self.cancel_button
         self.action.clicked.connect(self.submit)
-        self.close_button.clicked.connect(self.reject)
 
     def problem(self) -> str | None:
         return None
@@ -107,15 +86,9 @@ class TaskDialog(QtWidgets.QDialog):
 
     def set_busy(self, busy: bool) -> None:
         self.busy = busy
-        self.progress.setVisible(busy)
+        super().set_busy(busy)
         self.form.setEnabled(not busy)
-        self.action.setEnabled(not busy)
         self.close_button.setEnabled(not busy)
-
-    def show_error(self, message: str) -> None:
-        self.set_busy(False)
-        self.error.setText(message)
-        self.error.show()
 
     def reject(self) -> None:
         if not self.busy:  # the job is already running and will finish either way; the dialog stays until it does

@@ -6,7 +6,7 @@ from pydantic import BaseModel, SecretStr
 
 from app.qt import QtWidgets, Signal
 from app.store.keys import MIN_PASSPHRASE
-from app.ui.dialogs.startup_form import StartupForm
+from app.ui.dialogs.form_dialog import FormDialog
 
 
 class CreateRequest(BaseModel):
@@ -16,7 +16,7 @@ class CreateRequest(BaseModel):
     passphrase: SecretStr | None  # None: key in the system keyring; SecretStr keeps it out of repr() and logs
 
 
-class CreateWorkspaceDialog(StartupForm):
+class CreateWorkspaceDialog(FormDialog):
     submitted = Signal(object)  # CreateRequest
 
     def __init__(self, *, keyring_available: bool, keyring_name: str, parent: QtWidgets.QWidget | None = None) -> None:

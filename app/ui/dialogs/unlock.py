@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from app.qt import QtWidgets, Signal
 from app.store.header import WorkspaceHeader
-from app.ui.dialogs.startup_form import StartupForm
+from app.ui.dialogs.form_dialog import FormDialog
 
 
-class UnlockDialog(StartupForm):
+class UnlockDialog(FormDialog):
     submitted = Signal(str, str)  # workspace id, passphrase
 
     def __init__(self, headers: list[WorkspaceHeader], parent: QtWidgets.QWidget | None = None) -> None:

@@ -1,12 +1,20 @@
-"""The frame both start-up dialogs share: a heading, their fields, an error line, a busy bar, Quit and one action."""
+"""The frame Parley's form dialogs share: heading, fields, error line, busy bar, a way out and one action."""
 
 from __future__ import annotations
 
 from app.qt import QtWidgets
 
 
-class StartupForm(QtWidgets.QDialog):
-    def __init__(self, window_title: str, heading: str, action: str, parent: QtWidgets.QWidget | None = None) -> None:
+class FormDialog(QtWidgets.QDialog):
+    def __init__(
+        self,
+        window_title: str,
+        heading: str,
+        action: str,
+        parent: QtWidgets.QWidget | None = None,
+        *,
+        cancel: str = "Quit",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(window_title)
         title = QtWidgets.QLabel(heading)
@@ -19,15 +27,17 @@ class StartupForm(QtWidgets.QDialog):
         self.error.hide()
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
         self.progress.hide()
+        self.status = QtWidgets.QVBoxLayout()  # below the busy bar: what happened (subclasses fill it)
         self.primary = QtWidgets.QPushButton(action)
         self.primary.setObjectName("primary")
         self.primary.setDefault(True)
-        quit_button = QtWidgets.QPushButton("Quit")
-        quit_button.clicked.connect(self.reject)
+        self.cancel_button = QtWidgets.QPushButton(cancel)
+        self.cancel_button.clicked.connect(self.reject)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addStretch(1)
-        buttons.addWidget(quit_button)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.primary)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(28, 24, 28, 20)
@@ -36,6 +46,7 @@ class StartupForm(QtWidgets.QDialog):
         layout.addLayout(self.body)
         layout.addWidget(self.error)
         layout.addWidget(self.progress)
+        layout.addLayout(self.status)
         layout.addLayout(buttons)
 
     def set_busy(self, busy: bool) -> None:
