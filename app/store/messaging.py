@@ -6,7 +6,7 @@ drains the queue and moves each message through typing → sent → delivered �
 
 from __future__ import annotations
 
-from app.core.events import MessageQueued
+from app.core.events import MessageQueued, MessageStatusChanged
 from app.core.ids import utc_now
 from app.core.models import Message, Note
 from app.store.store import Store
@@ -14,6 +14,10 @@ from app.store.store import Store
 
 class EmptyMessage(ValueError):
     pass
+
+
+class NotRetryable(ValueError):
+    """The message is not a failed (or waiting) outbound one, e.g. it went out meanwhile."""
 
 
 def queue_outbound(store: Store, chat_id: str, body: str, *, quoted_message_id: str | None = None) -> Message:
@@ -38,6 +42,38 @@ def queue_outbound(store: Store, chat_id: str, body: str, *, quoted_message_id: 
         if chat.contact_id:
             store.contacts.update(chat.contact_id, last_contacted_at=message.sent_at)
         store.emit(MessageQueued(org_id=store.org_id, chat_id=chat.id, message_id=message.id))
+    return message
+
+
+def retry_failed(store: Store, message_id: str) -> Message:
+    """Put a failed outbound message back in the send queue (at its original place: the queue is oldest first)."""
+    with store.db.transaction():
+        message = store.messages.get(message_id)
+        if message.direction != "out" or message.status != "failed":
+            raise NotRetryable("Only a message that failed to send can be tried again.")
+        updated = store.messages.update(message_id, status="queued", status_reason=None)
+        store.emit(MessageStatusChanged(org_id=store.org_id, message_id=message_id, status="queued", previous="failed"))
+    return updated
+
+
+def cancel_unsent(store: Store, message_id: str) -> Message:
+    """Withdraw an outbound message that has not reached WhatsApp (queued or failed): it is deleted, not sent.
+
+    A message being typed cannot be cancelled: WhatsApp may already hold it.
+    """
+    with store.db.transaction():
+        message = store.messages.get(message_id)
+        if message.direction != "out" or message.status not in ("queued", "failed"):
+            raise NotRetryable(
+                "This message is already being sent or has gone out, so it cannot be cancelled."
+                if message.direction == "out"
+                else "Only your own unsent messages can be cancelled."
+            )
+        store.messages.delete(message_id)
+        cancelled = MessageStatusChanged(
+            org_id=store.org_id, message_id=message_id, status="cancelled", previous=message.status
+        )
+        store.emit(cancelled)
     return message
 
 

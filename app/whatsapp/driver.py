@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import re
 from collections.abc import Callable
@@ -45,6 +44,9 @@ from app.whatsapp.browser import open_profile
 from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
 from app.whatsapp.probe import ProbeReport, first_match, self_test
 from app.whatsapp.profile import Profile
+from app.whatsapp.status import ConnectionState
+
+__all__ = ["ConnectionState", "WhatsAppDriver"]
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page, Playwright
@@ -57,16 +59,6 @@ DEFAULT_URL = "https://web.whatsapp.com/"
 OPEN_CHAT_TIMEOUT_MS = 5000
 QR_ATTEMPTS = 3
 MAX_SWEEP_OPENS = 50  # chats opened in one unread sweep before yielding to other reports
-
-
-class ConnectionState(enum.Enum):
-    stopped = "stopped"
-    starting = "starting"
-    scan_qr = "scan_qr"
-    connected = "connected"
-    phone_offline = "phone_offline"
-    logged_out = "logged_out"
-    failed = "failed"
 
 
 StateCallback = Callable[[ConnectionState, str], None]
