@@ -6,8 +6,11 @@ undeclared key or an ill-typed value. A renamed key keeps its value through ``RE
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Kind = Literal["bool", "int", "str", "choice"]
 
@@ -23,6 +26,7 @@ class Setting:
     choices: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (value, label)
     minimum: int | None = None
     maximum: int | None = None
+    check: Callable[[str], str | None] | None = None  # for "str": an error message, or None when the text is fine
 
     def validate(self, value: Any) -> Any:
         if self.kind == "bool":
@@ -40,10 +44,30 @@ class Setting:
                 raise ValueError(f"{self.label}: one of {', '.join(c for c, _ in self.choices)}")
         elif not isinstance(value, str):
             raise ValueError(f"{self.label}: expected text")
+        elif self.check is not None and (problem := self.check(value)) is not None:
+            raise ValueError(f"{self.label}: {problem}")
         return value
 
 
-SECTIONS = ("Appearance", "Notifications", "Inbox", "Security")
+def clock_time(value: str) -> str | None:
+    """``""`` (off) or a 24-hour ``HH:MM``."""
+    if value == "" or re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        return None
+    return "a time like 22:00, or empty for none"
+
+
+def time_zone(value: str) -> str | None:
+    """``""`` (this computer's zone) or an IANA zone name such as ``Asia/Singapore``."""
+    if value == "":
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone '{value}' (use a name like Europe/Berlin, or leave it empty)"
+    return None
+
+
+SECTIONS = ("Appearance", "Notifications", "Inbox", "WhatsApp", "Security")
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -88,6 +112,140 @@ SETTINGS: tuple[Setting, ...] = (
         "Inbox",
         minimum=20,
         maximum=500,
+    ),
+    Setting(
+        "whatsapp.connect_on_start",
+        "bool",
+        True,
+        "Connect when Parley opens",
+        "Once a phone is linked, open WhatsApp Web in the background every time Parley starts.",
+        "WhatsApp",
+    ),
+    Setting(
+        "whatsapp.show_browser",
+        "bool",
+        False,
+        "Show the browser window",
+        "For troubleshooting: WhatsApp Web opens in a visible window instead of in the background. "
+        "Takes effect on the next connect.",
+        "WhatsApp",
+    ),
+    Setting(
+        "whatsapp.typing_speed_min",
+        "int",
+        180,
+        "Typing speed, slowest (characters a minute)",
+        "Messages are typed key by key at a speed drawn between the slowest and fastest, like a person types.",
+        "WhatsApp",
+        minimum=60,
+        maximum=1200,
+    ),
+    Setting(
+        "whatsapp.typing_speed_max",
+        "int",
+        300,
+        "Typing speed, fastest (characters a minute)",
+        "Long messages are typed faster so none takes more than about 20 seconds.",
+        "WhatsApp",
+        minimum=60,
+        maximum=1200,
+    ),
+    Setting(
+        "whatsapp.gap_min_seconds",
+        "int",
+        30,
+        "Pause between contacts, shortest (seconds)",
+        "When several customers are waiting for a message (campaigns, follow-ups), Parley pauses between them.",
+        "WhatsApp",
+        minimum=0,
+        maximum=3600,
+    ),
+    Setting(
+        "whatsapp.gap_max_seconds",
+        "int",
+        60,
+        "Pause between contacts, longest (seconds)",
+        "Each pause is drawn at random between the shortest and the longest.",
+        "WhatsApp",
+        minimum=0,
+        maximum=3600,
+    ),
+    Setting(
+        "whatsapp.per_contact_per_hour",
+        "int",
+        12,
+        "Messages to one contact per hour, at most",
+        "Counted over the last 60 minutes.",
+        "WhatsApp",
+        minimum=1,
+        maximum=200,
+    ),
+    Setting(
+        "whatsapp.per_hour",
+        "int",
+        60,
+        "Messages per hour, at most",
+        "Counted over the last 60 minutes, across all contacts.",
+        "WhatsApp",
+        minimum=1,
+        maximum=1000,
+    ),
+    Setting(
+        "whatsapp.per_day",
+        "int",
+        300,
+        "Messages per day, at most",
+        "Counted over the last 24 hours. WhatsApp restricts numbers that send much more than people do.",
+        "WhatsApp",
+        minimum=1,
+        maximum=5000,
+    ),
+    Setting(
+        "whatsapp.warmup",
+        "bool",
+        True,
+        "Warm up a new number",
+        "A new number sends at most 20 messages on its first day, 50 on the second, 120 on the third, "
+        "then the daily limit.",
+        "WhatsApp",
+    ),
+    Setting(
+        "whatsapp.quiet_start",
+        "str",
+        "22:00",
+        "Quiet hours start",
+        "No messages go out between the start and the end (24-hour clock); they wait in the queue. "
+        "Empty turns quiet hours off.",
+        "WhatsApp",
+        check=clock_time,
+    ),
+    Setting(
+        "whatsapp.quiet_end",
+        "str",
+        "08:00",
+        "Quiet hours end",
+        "When queued messages start going out again.",
+        "WhatsApp",
+        check=clock_time,
+    ),
+    Setting(
+        "whatsapp.time_zone",
+        "str",
+        "",
+        "Business time zone",
+        "For quiet hours, e.g. Asia/Singapore. Empty uses this computer's time zone.",
+        "WhatsApp",
+        check=time_zone,
+    ),
+    Setting(
+        "whatsapp.browser_memory_mb",
+        "int",
+        1500,
+        "Restart the browser above (MB)",
+        "WhatsApp Web grows over days; past this size the browser is restarted between two messages.",
+        "WhatsApp",
+        minimum=300,
+        maximum=16000,
     ),
     Setting(
         "security.backup_reminder_days",

@@ -38,7 +38,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,7 +53,7 @@ from app.whatsapp.driver import ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.limits import DAY, Decision, LimitSettings, Send, check
 from app.whatsapp.page_scripts import SCAN_FUNCTION
-from app.whatsapp.probe import first_match, self_test
+from app.whatsapp.probe import ProbeReport, first_match, self_test
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -68,7 +68,7 @@ ROW_TIMEOUT_MS = 10_000
 SENT_STATUSES = ("sent", "delivered", "read")
 _HEADER_IS = "(t) => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === t; }"
 
-OutcomeKind = Literal["sent", "recovered", "waiting", "failed", "retry", "idle"]
+OutcomeKind = Literal["sent", "recovered", "waiting", "failed", "retry", "paused", "idle"]
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,19 @@ class SendOutcome:
     wa_id: str | None = None
     not_before: datetime | None = None
     reason: str = ""
+    report: ProbeReport | None = None  # with ``paused``: the self-test that found the page broken
 
 
 class SendFailed(Exception):
     """Nothing was typed and the message cannot go out as it is: it becomes ``failed`` with this reason."""
+
+
+class PageBroken(Exception):
+    """Nothing was typed because the page profile no longer matches WhatsApp Web: every send pauses."""
+
+    def __init__(self, report: ProbeReport) -> None:
+        super().__init__(report.message)
+        self.report = report
 
 
 def _utc_now() -> datetime:
@@ -109,6 +118,9 @@ class Sender:
         self.limits = limits_settings or LimitSettings()
         self.clock = clock
         self._sleep = sleep
+        self._last_contact: str | None = None  # contact of the last message sent, for the bulk gap
+        self._last_sent_at: datetime | None = None
+        self._gap = 0.0
 
     # ---- public ----------------------------------------------------------------------------------------------
     async def run_until_empty(self, max_messages: int = 1000) -> list[SendOutcome]:
@@ -127,27 +139,71 @@ class Sender:
         queue = await asyncio.to_thread(self.store.messages.send_queue)
         if not queue:
             return SendOutcome("idle")
-        message = queue[0]
-        chat = await asyncio.to_thread(self.store.chats.get, message.chat_id)
-        decision = await asyncio.to_thread(self._limits_decision, chat)
-        if not decision.allowed:
-            return SendOutcome("waiting", message.id, not_before=decision.not_before, reason=decision.reason)
+        picked = await asyncio.to_thread(self._pick, queue)
+        if isinstance(picked, SendOutcome):
+            return picked
+        message, chat = picked
         recovering = message.status == "typing"
         if not recovering:
             message = await asyncio.to_thread(self._mark_typing, message)
         try:
             async with self.driver.ui_lock:
-                return await self._drive(message, chat, recovering)
+                outcome = await self._drive(message, chat, recovering)
         except SendFailed as exc:
             await asyncio.to_thread(self._fail, message.id, str(exc))
             return SendOutcome("failed", message.id, reason=str(exc))
+        except PageBroken as exc:
+            await asyncio.to_thread(self._requeue, message.id)
+            return SendOutcome("paused", message.id, reason=str(exc), report=exc.report)
+        if outcome.kind in ("sent", "recovered"):
+            self._last_contact = chat.contact_id or chat.id
+            self._last_sent_at = self.clock()
+            self._gap = self.humanizer.gap_seconds()
+        return outcome
+
+    # ---- choosing the next message ---------------------------------------------------------------------------
+    def _pick(self, queue: list[Message]) -> tuple[Message, Chat] | SendOutcome:
+        """The first message that may go now, or a ``waiting`` outcome saying when the earliest one may.
+
+        Within a chat, messages go strictly in order (only a chat's oldest waiting message is a candidate); across
+        chats, a chat held back by a limit does not hold the others. A message caught mid-send (``typing``) is
+        settled before anything else. Automated messages (no human author: campaigns, agents) to a contact other
+        than the last one wait the bulk gap.
+        """
+        candidates: list[Message] = []
+        seen_chats: set[str] = set()
+        for message in sorted(queue, key=lambda m: m.status != "typing"):
+            if message.chat_id not in seen_chats:
+                seen_chats.add(message.chat_id)
+                candidates.append(message)
+        sends, first_send = self._history()
+        now = self.clock()
+        earliest: SendOutcome | None = None
+        for message in candidates:
+            chat = self.store.chats.get(message.chat_id)
+            contact = chat.contact_id or chat.id
+            decision = check(now, contact, sends, first_send, self.limits)
+            if decision.allowed and message.author_user_id is None and self._gap_due(contact, now):
+                assert self._last_sent_at is not None
+                decision = Decision(False, self._last_sent_at + timedelta(seconds=self._gap), "pause between contacts")
+            if decision.allowed:
+                return message, chat
+            if earliest is None or (decision.not_before or now) < (earliest.not_before or now):
+                earliest = SendOutcome("waiting", message.id, not_before=decision.not_before, reason=decision.reason)
+        assert earliest is not None
+        return earliest
+
+    def _gap_due(self, contact: str, now: datetime) -> bool:
+        if self._last_contact is None or self._last_sent_at is None or contact == self._last_contact:
+            return False
+        return now < self._last_sent_at + timedelta(seconds=self._gap)
 
     # ---- store -----------------------------------------------------------------------------------------------
-    def _limits_decision(self, chat: Chat) -> Decision:
+    def _history(self) -> tuple[list[Send], datetime | None]:
+        """The number's sends in the last 24 h (at their ``sent_at``, keyed by contact) and its first send ever."""
         now = self.clock()
-        table = "messages"
         base = (
-            f"FROM {table} m JOIN chats c ON c.id = m.chat_id AND c.org_id = m.org_id "
+            "FROM messages m JOIN chats c ON c.id = m.chat_id AND c.org_id = m.org_id "
             "WHERE m.org_id = ? AND m.direction = 'out' AND m.deleted_at IS NULL "
             "AND m.status IN ('sent', 'delivered', 'read')"
         )
@@ -159,8 +215,7 @@ class Sender:
             ).fetchall()
             first = conn.execute(f"SELECT min(m.sent_at) {base}", (org,)).fetchone()[0]
         sends = [Send(contact_id=str(contact), at=from_ms(int(at))) for at, contact in rows]
-        first_send = from_ms(int(first)) if first is not None else None
-        return check(now, chat.contact_id or chat.id, sends, first_send, self.limits)
+        return sends, (from_ms(int(first)) if first is not None else None)
 
     def _mark_typing(self, message: Message) -> Message:
         with self.store.db.transaction():
@@ -184,6 +239,18 @@ class Sender:
                 )
             )
         log.warning("WhatsApp: message %s failed: %s", message_id, reason)
+
+    def _requeue(self, message_id: str) -> None:
+        """Back to ``queued``: nothing was typed, so the message waits for a working page."""
+        with self.store.db.transaction():
+            message = self.store.messages.get(message_id)
+            if message.status != "typing" or message.wa_id is not None:
+                return
+            self.store.messages.update(message_id, status="queued")
+            requeued = MessageStatusChanged(
+                org_id=self.store.org_id, message_id=message_id, status="queued", previous="typing"
+            )
+            self.store.emit(requeued)
 
     def _record_row(self, chat: Chat, row: dict[str, Any]) -> None:
         row_id = parse_data_id(str(row["id"]))
@@ -216,7 +283,9 @@ class Sender:
         composer = await first_match(page, self.driver.profile, "composer")
         if composer is None:
             report = await self_test(page, self.driver.profile, "chat_open")
-            raise SendFailed(report.message if report.broken else "the WhatsApp composer was not found")
+            if report.broken:
+                raise PageBroken(report)
+            raise SendFailed("the WhatsApp composer was not found")
         await composer.click(timeout=OPEN_TIMEOUT_MS)
         await page.keyboard.press("Control+A")
         await page.keyboard.press("Backspace")

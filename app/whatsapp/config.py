@@ -1,0 +1,92 @@
+"""The WhatsApp service's configuration, read from the declared settings (``app.core.settings``) and environment.
+
+``PARLEY_WHATSAPP_URL`` points the driver at another WhatsApp Web address (the local imitation, for the demo and
+tests); everything else is a user setting with a safe default.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.core.settings import Settings
+from app.whatsapp.driver import DEFAULT_URL
+from app.whatsapp.humanizer import TypingSettings
+from app.whatsapp.limits import LimitSettings
+
+log = logging.getLogger(__name__)
+
+URL_ENV = "PARLEY_WHATSAPP_URL"
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    url: str = DEFAULT_URL
+    headless: bool = True
+    typing: TypingSettings = field(default_factory=TypingSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    memory_limit_bytes: int = 1500 * MB
+    restart_backoff_seconds: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)  # then give up: ``failed``
+    retry_seconds: float = 20.0  # a send that did not show up in time is checked again after this
+    seed: int | None = None  # humanizer seed (tests); None draws from the OS
+
+
+def _clock(value: str) -> time | None:
+    if not value:
+        return None
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def local_zone_name() -> str:
+    """This computer's IANA time zone name (``TZ``, else /etc/localtime's target), ``UTC`` when unknown."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        target = str(localtime.resolve())
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        return name
+    return "UTC"
+
+
+def service_config(settings: Settings, *, seed: int | None = None) -> ServiceConfig:
+    fast, slow = settings.get("whatsapp.typing_speed_max"), settings.get("whatsapp.typing_speed_min")
+    gap_min, gap_max = settings.get("whatsapp.gap_min_seconds"), settings.get("whatsapp.gap_max_seconds")
+    typing = TypingSettings(
+        chars_per_second_min=min(slow, fast) / 60,
+        chars_per_second_max=max(slow, fast) / 60,
+        gap_seconds_min=min(gap_min, gap_max),
+        gap_seconds_max=max(gap_min, gap_max),
+    )
+    per_day = settings.get("whatsapp.per_day")
+    warmup = (*(min(step, per_day) for step in (20, 50, 120)), per_day)
+    limits = LimitSettings(
+        per_contact_per_hour=settings.get("whatsapp.per_contact_per_hour"),
+        per_hour=settings.get("whatsapp.per_hour"),
+        per_day=per_day,
+        warmup_per_day=warmup if settings.get("whatsapp.warmup") else (per_day,),
+        quiet_start=_clock(settings.get("whatsapp.quiet_start")),
+        quiet_end=_clock(settings.get("whatsapp.quiet_end")),
+        timezone=settings.get("whatsapp.time_zone") or local_zone_name(),
+    )
+    return ServiceConfig(
+        url=os.environ.get(URL_ENV) or DEFAULT_URL,
+        headless=not settings.get("whatsapp.show_browser"),
+        typing=typing,
+        limits=limits,
+        memory_limit_bytes=settings.get("whatsapp.browser_memory_mb") * MB,
+        seed=seed,
+    )

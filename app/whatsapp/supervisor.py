@@ -1,0 +1,380 @@
+"""Keeps WhatsApp running: starts the browser, restarts it when it dies or grows, and drains the send queue.
+
+One ``Supervisor`` per workspace, on one asyncio loop (``app.whatsapp.host`` gives it a thread of its own so the
+browser's traffic never competes with the Qt loop). ``run()`` is a single loop of steps; each step does at most one
+thing and says how long to wait before the next, and any command or page change wakes it early:
+
+- **Wanted or not.** ``connect()`` / ``disconnect()`` / ``restart()`` set what the user wants; the loop makes it so.
+- **Starting, with back-off.** A browser that fails to start, crashes or is closed counts as a failure; the next
+  start waits ``restart_backoff_seconds[n]`` (2 s, 5 s, 15 s, 30 s, 60 s by default) and after the last one the state
+  stays ``failed`` with the reason until the user presses Connect again. Staying connected for a while clears the
+  count. A profile already in use by another Parley is not retried: that needs a person.
+- **Sending.** Only while ``connected`` and the last self-test found nothing broken; otherwise ``queue.paused`` says
+  why. ``Sender.send_next`` sends one message at a time and says when the next may go (limits, quiet hours, the
+  pause between contacts); a send that did not show up in time is looked at again after ``retry_seconds``, through
+  the sender's crash recovery, so it is never typed twice.
+- **Memory watchdog.** Between two sends, a browser whose process tree is above ``memory_limit_bytes`` is closed and
+  reopened (not counted as a failure; ``restarts`` counts it).
+- **Status.** Every change produces a fresh ``WhatsAppStatus`` for ``on_status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from playwright.async_api import Error as PlaywrightError
+
+from app.core.ids import utc_now
+from app.whatsapp.browser import browser_pid, browser_rss_bytes
+from app.whatsapp.config import ServiceConfig
+from app.whatsapp.driver import WhatsAppDriver
+from app.whatsapp.humanizer import Humanizer
+from app.whatsapp.probe import ProbeReport
+from app.whatsapp.profile import Profile
+from app.whatsapp.profile_lock import ProfileInUse
+from app.whatsapp.sender import Sender, SendOutcome
+from app.whatsapp.status import ConnectionState, Health, HealthEntry, QueueStatus, WhatsAppStatus
+
+if TYPE_CHECKING:
+    from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+LINKED_KEY = "whatsapp.linked"  # local setting: a phone was linked on this profile (connect on start)
+STABLE_SECONDS = 120.0  # connected this long clears the failure count
+WATCH_SECONDS = 30.0  # memory is sampled at most this often while idle
+StatusCallback = Callable[[WhatsAppStatus], None]
+
+
+def health_of(report: ProbeReport, checked_at: datetime) -> Health:
+    entries = tuple(
+        HealthEntry(r.name, r.entry.label, not r.broken, r.used_fallback, r.selector) for r in report.results
+    )
+    return Health(checked_at, report.state, report.profile_version, entries, report.message)
+
+
+class Supervisor:
+    def __init__(
+        self,
+        store: Store,
+        profile: Profile,
+        profile_dir: Path,
+        config: ServiceConfig,
+        *,
+        on_status: StatusCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.profile = profile
+        self.profile_dir = Path(profile_dir)
+        self.config = config
+        self.on_status = on_status
+        self.driver: WhatsAppDriver | None = None
+        self.sender: Sender | None = None
+        self.humanizer = Humanizer(config.typing, random.Random(config.seed))
+        self._wanted = False
+        self._closing = False
+        self._restart_requested = False
+        self._wake = asyncio.Event()
+        self._failures = 0
+        self._connected_since: float | None = None
+        self._next_restart_at: datetime | None = None
+        self._restarts = 0
+        self._last_error: str | None = None
+        self._qr_png: bytes | None = None
+        self._detail = ""
+        self._health: Health | None = None
+        self._rss: int | None = None
+        self._rss_at = 0.0
+        self._next_send: SendOutcome | None = None
+        self._sending_id: str | None = None
+        self._status = WhatsAppStatus()
+        self._linked = bool(store.settings.get(LINKED_KEY, False))
+        self._published: WhatsAppStatus | None = None
+
+    # ---- commands (call on the supervisor's loop; the host marshals them there) --------------------------------
+    def connect(self) -> None:
+        self._wanted = True
+        self._failures = 0
+        self._next_restart_at = None
+        self._last_error = None
+        self.wake()
+
+    def disconnect(self) -> None:
+        self._wanted = False
+        self.wake()
+
+    def restart(self) -> None:
+        self._wanted = True
+        self._restart_requested = True
+        self._failures = 0
+        self._next_restart_at = None
+        self.wake()
+
+    def queue_changed(self) -> None:
+        self.wake()
+
+    def close(self) -> None:
+        self._closing = True
+        self.wake()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def linked(self) -> bool:
+        return self._linked
+
+    @property
+    def status(self) -> WhatsAppStatus:
+        return self._status
+
+    # ---- the loop --------------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        self.publish()
+        try:
+            while not self._closing:
+                delay = await self._step()
+                self.publish()
+                await self._pause(delay)
+        finally:
+            await self._stop_browser()
+            self.publish()
+
+    async def _pause(self, delay: float | None) -> None:
+        if delay is not None and delay <= 0:
+            self._wake.clear()
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
+        self._wake.clear()
+
+    async def _step(self) -> float | None:
+        if not self._wanted:
+            if self.driver is not None:
+                await self._stop_browser()
+            return None
+        if self._restart_requested:
+            self._restart_requested = False
+            if self.driver is not None:
+                self._restarts += 1
+                await self._stop_browser()
+        driver = self.driver
+        if driver is None:
+            return await self._start_browser()
+        if driver.state is ConnectionState.failed:
+            return await self._browser_died(driver.last_error or "the browser stopped")
+        if driver.state is not ConnectionState.connected:
+            self._connected_since = None
+            return None
+        self._on_connected()
+        if self._memory_exceeded():
+            log.warning("WhatsApp: the browser uses %d MB; restarting it between sends", (self._rss or 0) >> 20)
+            self._restarts += 1
+            await self._stop_browser()
+            return 0
+        if self._health is not None and not self._health.ok:
+            return None  # sending paused until the page is healthy again (a new profile, a reconnect)
+        return await self._send_one()
+
+    def _on_connected(self) -> None:
+        now = time.monotonic()
+        if self._connected_since is None:
+            self._connected_since = now
+            if not self._linked:
+                self._linked = True
+                self.store.settings.set(LINKED_KEY, True)
+        elif self._failures and now - self._connected_since >= STABLE_SECONDS:
+            self._failures = 0
+
+    # ---- browser ---------------------------------------------------------------------------------------------
+    async def _start_browser(self) -> float | None:
+        if self._next_restart_at is not None:
+            wait = (self._next_restart_at - utc_now()).total_seconds()
+            if wait > 0:
+                return wait
+            self._next_restart_at = None
+        driver = WhatsAppDriver(
+            self.store,
+            self.profile,
+            self.profile_dir,
+            url=self.config.url,
+            headless=self.config.headless,
+            on_state=self._on_state,
+            on_qr=self._on_qr,
+        )
+        self.driver = driver
+        self.sender = Sender(driver, self.store, self.humanizer, self.config.limits)
+        self._qr_png = None
+        self._rss, self._rss_at = None, 0.0
+        try:
+            await driver.start()
+        except ProfileInUse as exc:
+            self.driver = self.sender = None
+            self._wanted = False
+            self._last_error = str(exc)
+            return None
+        except Exception as exc:  # no browser, page unreachable, …: back off and try again
+            self.driver = self.sender = None
+            return self._failed(f"{type(exc).__name__}: {exc}")
+        self._last_error = None
+        return 0
+
+    async def _browser_died(self, why: str) -> float | None:
+        log.warning("WhatsApp: the browser stopped (%s)", why)
+        await self._stop_browser()
+        self._restarts += 1
+        return self._failed(why)
+
+    def _failed(self, why: str) -> float | None:
+        self._last_error = why
+        self._connected_since = None
+        backoff = self.config.restart_backoff_seconds
+        if self._failures >= len(backoff):
+            self._wanted = False
+            self._last_error = f"WhatsApp could not be started after {self._failures + 1} attempts: {why}"
+            log.error("WhatsApp: giving up: %s", self._last_error)
+            return None
+        delay = backoff[self._failures]
+        self._failures += 1
+        self._next_restart_at = utc_now() + timedelta(seconds=delay)
+        log.info("WhatsApp: starting again in %.0f s (attempt %d)", delay, self._failures + 1)
+        return delay
+
+    async def _stop_browser(self) -> None:
+        driver, self.driver = self.driver, None
+        self.sender = None
+        self._connected_since = None
+        self._qr_png = None
+        self._rss = None
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                await driver.stop()
+
+    def _memory_exceeded(self) -> bool:
+        now = time.monotonic()
+        if now - self._rss_at >= 1.0 or self._rss is None:
+            pid = browser_pid(self.profile_dir)
+            self._rss = browser_rss_bytes(pid) if pid is not None else None
+            self._rss_at = now
+        return self._rss is not None and self._rss > self.config.memory_limit_bytes
+
+    # ---- sending ---------------------------------------------------------------------------------------------
+    async def _send_one(self) -> float | None:
+        sender, driver = self.sender, self.driver
+        assert sender is not None
+        assert driver is not None
+        queue = await asyncio.to_thread(self.store.messages.send_queue)
+        self._sending_id = queue[0].id if queue else None
+        if not queue:
+            self._next_send = None
+            return WATCH_SECONDS
+        self.publish()
+        try:
+            outcome = await sender.send_next()
+        except (PlaywrightError, RuntimeError) as exc:
+            # The browser went away under the sender (killed, crashed): the message stays in ``typing`` and is
+            # looked up in the chat after the restart, never retyped blindly.
+            self._sending_id = None
+            if driver.state is ConnectionState.failed or driver.page.is_closed():
+                return await self._browser_died(f"the browser stopped while sending: {exc}")
+            log.warning("WhatsApp: sending was interrupted: %s", exc)
+            return self.config.retry_seconds
+        finally:
+            self._sending_id = None
+        self._next_send = outcome if outcome.kind == "waiting" else None
+        if outcome.kind == "waiting":
+            assert outcome.not_before is not None
+            log.info("WhatsApp: next send at %s (%s)", outcome.not_before.isoformat(), outcome.reason)
+            return max(0.05, (outcome.not_before - utc_now()).total_seconds())
+        if outcome.kind == "retry":
+            return self.config.retry_seconds
+        if outcome.kind == "paused" and outcome.report is not None:
+            self._health = health_of(outcome.report, utc_now())
+            log.warning("WhatsApp: sending paused: %s", outcome.report.message)
+            return None
+        return 0 if outcome.kind != "idle" else WATCH_SECONDS
+
+    # ---- callbacks from the driver ---------------------------------------------------------------------------
+    def _on_state(self, state: ConnectionState, detail: str) -> None:
+        self._detail = detail
+        driver = self.driver
+        if state is ConnectionState.connected and driver is not None and driver.health is not None:
+            self._health = health_of(driver.health, utc_now())
+        if state is ConnectionState.logged_out and self._linked:
+            self._linked = False
+            self.store.settings.set(LINKED_KEY, False)
+        if state is not ConnectionState.scan_qr:
+            self._qr_png = None
+        self.publish()
+        self.wake()
+
+    def _on_qr(self, png: bytes) -> None:
+        self._qr_png = png
+        self.publish()
+
+    # ---- status ----------------------------------------------------------------------------------------------
+    def _queue_status(self, state: ConnectionState) -> QueueStatus:
+        with self.store.db.read() as conn:
+            waiting, failed = conn.execute(
+                "SELECT count(*) FILTER (WHERE status IN ('queued', 'typing')),"
+                " count(*) FILTER (WHERE status = 'failed') FROM messages"
+                " WHERE org_id = ? AND direction = 'out' AND status IN ('queued', 'typing', 'failed')"
+                " AND deleted_at IS NULL",
+                (self.store.org_id,),
+            ).fetchone()
+        paused = ""
+        if waiting:
+            if state is not ConnectionState.connected:
+                paused = "WhatsApp is not connected"
+            elif self._health is not None and not self._health.ok:
+                paused = self._health.message
+        nxt = self._next_send
+        return QueueStatus(
+            waiting=int(waiting),
+            failed=int(failed),
+            sending_id=self._sending_id,
+            next_send_at=nxt.not_before if nxt is not None and waiting else None,
+            next_reason=nxt.reason if nxt is not None and waiting else "",
+            paused=paused,
+        )
+
+    def publish(self) -> None:
+        driver = self.driver
+        if driver is not None:
+            state, detail = driver.state, self._detail
+        elif self._wanted and self._next_restart_at is not None:
+            state, detail = ConnectionState.failed, f"Starting again at {self._next_restart_at.astimezone():%H:%M:%S}"
+        elif self._last_error is not None:
+            state, detail = ConnectionState.failed, self._last_error
+        else:
+            state, detail = ConnectionState.stopped, "WhatsApp is not connected"
+        status = WhatsAppStatus(
+            state=state,
+            detail=detail,
+            qr_png=self._qr_png if state is ConnectionState.scan_qr else None,
+            health=self._health,
+            browser_rss=self._rss,
+            restarts=self._restarts,
+            next_restart_at=self._next_restart_at,
+            last_error=self._last_error,
+            queue=self._queue_status(state),
+            linked=self._linked,
+        )
+        self._status = status
+        if status == self._published:
+            return
+        self._published = status
+        if self.on_status is not None:
+            try:
+                self.on_status(status)
+            except Exception:
+                log.exception("on_status callback failed")
