@@ -1,93 +1,26 @@
 """The WhatsApp driver against the WhatsApp Web imitation: real headless Chromium, real SQLCipher store.
 
-pytest-asyncio is not installed: one module-scoped event loop runs each scenario (``run_until_complete`` with an
-overall timeout). The driver launches its own browser on a temporary profile. Waits are on conditions the driver
-signals (``wait_until``) or on the imitation's state, always with a timeout; nothing sleeps.
+Fixtures and helpers come from ``conftest`` (one module-scoped event loop, the imitation server per test). The driver
+launches its own browser on a temporary profile. Waits are on conditions the driver signals (``wait_until``) or on
+the imitation's state, always with a timeout; nothing sleeps.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from app.core.errors import ParleyError
 from app.store.store import Store
-from app.whatsapp.browser import find_chromium
-from app.whatsapp.driver import ConnectionState, WhatsAppDriver, ack_level, parse_data_id, parse_pre_plain_text
-from app.whatsapp.profile import Profile, load_profile
-from tests.whatsapp.imitation_server import ImitationConfig, ImitationControl, ImitationServer
+from app.whatsapp.driver import ConnectionState, ack_level, parse_data_id, parse_pre_plain_text
+from app.whatsapp.profile import Profile
+from tests.whatsapp.conftest import PNG_MAGIC, WAIT, Recorder, make_driver, run, stored_wa_ids
+from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-WAIT = 10.0
 CHATS = {"6590000001": "Alice", "6590000002": "Bob", "6590000003": "Cara"}
 # (chat, how many in a row): 30 messages across 3 chats, in bursts.
 BURSTS = [("6590000001", 5), ("6590000002", 3), ("6590000003", 4), ("6590000001", 2), ("6590000002", 4)]
 BURSTS += [("6590000003", 3), ("6590000001", 3), ("6590000002", 3), ("6590000003", 3)]
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.states: list[ConnectionState] = []
-        self.qrs: list[bytes] = []
-
-    def on_state(self, state: ConnectionState, _detail: str) -> None:
-        self.states.append(state)
-
-    def on_qr(self, png: bytes) -> None:
-        self.qrs.append(png)
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    try:
-        find_chromium()
-    except ParleyError:
-        pytest.skip("no Chromium found (PARLEY_CHROMIUM, Playwright's browser or a system one)")
-    running = asyncio.new_event_loop()
-    try:
-        yield running
-    finally:
-        running.close()
-
-
-def run(loop: asyncio.AbstractEventLoop, scenario: Callable[[], Awaitable[None]], timeout: float = 30) -> None:
-    async def main() -> None:
-        await asyncio.wait_for(scenario(), timeout)
-
-    loop.run_until_complete(main())
-
-
-@pytest.fixture
-def server() -> Iterator[ImitationServer]:
-    # Short loading screens and a QR that rotates every 800 ms without expiring during the test.
-    config = ImitationConfig(slow_ms=60, sync_ms=120, ack_delay_ms=100, qr_ms=800, qr_rotations=1000)
-    with ImitationServer(config) as running:
-        yield running
-
-
-@pytest.fixture
-def control(server: ImitationServer) -> ImitationControl:
-    return server.control()
-
-
-@pytest.fixture
-def profile() -> Profile:
-    return load_profile(None)
-
-
-def make_driver(
-    store: Store, profile: Profile, tmp_path: Path, server: ImitationServer, rec: Recorder
-) -> WhatsAppDriver:
-    return WhatsAppDriver(
-        store, profile, tmp_path / "wa-profile", url=server.url + "/", on_state=rec.on_state, on_qr=rec.on_qr
-    )
-
-
-def stored_wa_ids(store: Store) -> list[str]:
-    return [m.wa_id for m in store.messages.find_all() if m.wa_id]
 
 
 # ---- pure parsing -----------------------------------------------------------------------------------------------
@@ -124,6 +57,7 @@ def test_qr_scan_and_logout(
     driver = make_driver(store, profile, tmp_path, server, rec)
 
     async def scenario() -> None:
+        await asyncio.to_thread(control.configure, qr_ms=800, qr_rotations=1000)  # rotates, never expires
         await driver.start()
         try:
             await driver.wait_until(lambda: len(rec.qrs) >= 1, WAIT)

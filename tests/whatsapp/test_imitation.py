@@ -1,26 +1,19 @@
-"""The WhatsApp Web imitation in real headless Chromium: the hooks and behaviours a driver relies on."""
+"""The WhatsApp Web imitation in real headless Chromium: the hooks and behaviours a driver relies on.
+
+Sync Playwright; the browser (``sync_browser``) and the imitation (``server``, ``control``) come from ``conftest``.
+"""
 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.whatsapp.imitation_server import ImitationConfig, ImitationControl, ImitationServer
+from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 QR_CANVAS = 'div[data-ref] canvas[aria-label="Scan this QR code to link a device!"]'
 CHAT_LIST = '#pane-side div[aria-label="Chat list"][role=grid][aria-rowcount]'
 COMPOSER = "#main footer div.selectable-text[contenteditable=true][role=textbox][data-tab]"
@@ -32,42 +25,9 @@ BOB = "6590000002"
 expect.set_options(timeout=5000)
 
 
-def _chromium_path(bundled: str) -> str | None:
-    if bundled and Path(bundled).exists():
-        return None  # Playwright's own browser
-    system = "/usr/bin/chromium"
-    if Path(system).exists():
-        return system
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        bundled = playwright.chromium.executable_path
-        executable = _chromium_path(bundled)
-        if executable is None and not Path(bundled).exists():
-            pytest.skip("chromium not found (neither Playwright's browser nor /usr/bin/chromium)")
-        launched = playwright.chromium.launch(headless=True, executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def server() -> Iterator[ImitationServer]:
-    config = ImitationConfig(slow_ms=60, sync_ms=120, ack_delay_ms=250)
-    with ImitationServer(config) as running:
-        yield running
-
-
-@pytest.fixture
-def control(server: ImitationServer) -> ImitationControl:
-    return server.control()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def page(sync_browser: Browser) -> Iterator[Page]:
+    context = sync_browser.new_context(viewport={"width": 1280, "height": 800})
     opened = context.new_page()
     yield opened
     context.close()

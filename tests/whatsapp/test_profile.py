@@ -1,31 +1,18 @@
 """The packaged page profile against the WhatsApp Web imitation in real headless Chromium (async Playwright).
 
-pytest-asyncio is not installed: a module-scoped helper owns one event loop and one browser, and each test runs its
-scenario on that loop (``run_until_complete``) in a fresh browser context.
+pytest-asyncio is not installed: ``browser_runner`` (``conftest``) owns one event loop and one browser per module, and
+each test runs its scenario on that loop in a fresh browser context.
 """
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
-
-import pytest
-from playwright.async_api import Browser, Page, Playwright, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from app.whatsapp.probe import first_match, self_test
-from app.whatsapp.profile import Entry, Profile, load_profile
-from tests.whatsapp.imitation_server import ImitationConfig, ImitationControl, ImitationServer
+from app.whatsapp.profile import Entry, Profile
+from tests.whatsapp.conftest import BrowserRunner
+from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 # The test's own view of the page states, independent of the profile under test.
 QR_CANVAS = "div[data-ref] canvas"
 CHAT_LIST = "#pane-side [aria-label='Chat list']"
@@ -33,91 +20,6 @@ HEADER_TITLE = "#main header span[title]"
 ALICE = "6590000001"
 
 expect.set_options(timeout=5000)
-
-Scenario = Callable[[Page], Awaitable[None]]
-
-
-def _chromium_path(bundled: str) -> str | None:
-    if bundled and Path(bundled).exists():
-        return None  # Playwright's own browser
-    system = "/usr/bin/chromium"
-    if Path(system).exists():
-        return system
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class BrowserRunner:
-    """One event loop and one headless Chromium per module; each scenario gets a fresh browser context."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._playwright: Playwright | None = None
-        self._browser: Browser | None = None
-
-    async def _start(self) -> bool:
-        self._playwright = await async_playwright().start()
-        bundled = self._playwright.chromium.executable_path
-        executable = _chromium_path(bundled)
-        if executable is None and not Path(bundled).exists():
-            return False
-        self._browser = await self._playwright.chromium.launch(
-            headless=True, executable_path=executable, args=CHROMIUM_ARGS
-        )
-        return True
-
-    def start(self) -> bool:
-        return self.loop.run_until_complete(self._start())
-
-    def run(self, scenario: Scenario) -> None:
-        async def main() -> None:
-            assert self._browser is not None
-            context = await self._browser.new_context(viewport={"width": 1280, "height": 800})
-            try:
-                await scenario(await context.new_page())
-            finally:
-                await context.close()
-
-        self.loop.run_until_complete(asyncio.wait_for(main(), timeout=30))
-
-    def close(self) -> None:
-        async def stop() -> None:
-            if self._browser is not None:
-                await self._browser.close()
-            if self._playwright is not None:
-                await self._playwright.stop()
-
-        try:
-            self.loop.run_until_complete(stop())
-        finally:
-            self.loop.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserRunner]:
-    runner = BrowserRunner()
-    try:
-        if not runner.start():
-            pytest.skip("chromium not found (neither Playwright's browser nor /usr/bin/chromium)")
-        yield runner
-    finally:
-        runner.close()
-
-
-@pytest.fixture
-def server() -> Iterator[ImitationServer]:
-    config = ImitationConfig(slow_ms=60, sync_ms=120, ack_delay_ms=100)
-    with ImitationServer(config) as running:
-        yield running
-
-
-@pytest.fixture
-def control(server: ImitationServer) -> ImitationControl:
-    return server.control()
-
-
-@pytest.fixture
-def profile() -> Profile:
-    return load_profile(None)
 
 
 async def _open_alice(page: Page, server: ImitationServer, control: ImitationControl, query: str = "") -> None:
@@ -130,7 +32,7 @@ async def _open_alice(page: Page, server: ImitationServer, control: ImitationCon
 
 
 def test_classic_page_passes_every_state_without_fallbacks(
-    browser: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
+    browser_runner: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
 ) -> None:
     async def scenario(page: Page) -> None:
         control.incoming(ALICE, "Is the blue dress in stock?", name="Alice")
@@ -185,11 +87,11 @@ def test_classic_page_passes_every_state_without_fallbacks(
         ]
         assert messages[1]["ack"].startswith("msg-")
 
-    browser.run(scenario)
+    browser_runner.run(scenario)
 
 
 def test_2026_variant_passes_with_fallbacks(
-    browser: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
+    browser_runner: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
 ) -> None:
     async def scenario(page: Page) -> None:
         await page.goto(f"{server.url}/?variant=2026")
@@ -211,11 +113,11 @@ def test_2026_variant_passes_with_fallbacks(
         assert report.result("chat_row").selector == "#pane-side [role=listitem]"
         assert "fallback" in report.message
 
-    browser.run(scenario)
+    browser_runner.run(scenario)
 
 
 def test_bogus_composer_is_reported_broken(
-    browser: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
+    browser_runner: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
 ) -> None:
     bogus = profile.entry("composer").model_copy(
         update={"selectors": ("#main footer textarea.parley-nope", 'div[data-tab="999"]', "div[[[not css")}
@@ -236,4 +138,4 @@ def test_bogus_composer_is_reported_broken(
         assert await first_match(page, broken_profile, "composer") is None
         assert await first_match(page, profile, "composer") is not None
 
-    browser.run(scenario)
+    browser_runner.run(scenario)

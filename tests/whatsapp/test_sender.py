@@ -1,6 +1,6 @@
 """The sender against the WhatsApp Web imitation: real headless Chromium, real SQLCipher store, tiny seeded timings.
 
-Fixtures and the event-loop runner come from ``test_driver``. Waits are on conditions (``driver.wait_until``, the
+Fixtures and the event-loop runner come from ``conftest``. Waits are on conditions (``driver.wait_until``, the
 imitation's long-poll ``wait_for``), always with a timeout; the test itself never sleeps (the sender's keystroke
 delays are a few milliseconds from the seeded humanizer).
 """
@@ -17,15 +17,12 @@ from app.core.models import Chat
 from app.store.intake import CapturedChat, record_chat
 from app.store.messaging import queue_outbound
 from app.store.store import Store
-from app.whatsapp.driver import ConnectionState, WhatsAppDriver
 from app.whatsapp.humanizer import Humanizer, TypingSettings
 from app.whatsapp.limits import LimitSettings
 from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
+from tests.whatsapp.conftest import WAIT, Recorder, connect, make_driver, run
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer, JsonDict
-from tests.whatsapp.test_driver import WAIT, Recorder, control, loop, make_driver, profile, run, server
-
-__all__ = ["control", "loop", "profile", "server"]  # fixtures used by name
 
 FAST = TypingSettings(
     chars_per_second_min=200,
@@ -52,12 +49,6 @@ def store_chat(store: Store, phone: str, title: str) -> Chat:
 
 def page_sent(state: JsonDict) -> list[JsonDict]:
     return [m for c in state["chats"] for m in c["messages"] if m["from_me"] and m["source"] == "page"]
-
-
-async def connect(driver: WhatsAppDriver, control: ImitationControl) -> None:
-    await asyncio.to_thread(control.scan)
-    await driver.start()
-    await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
 
 
 def test_sends_queue_and_follows_acks(
