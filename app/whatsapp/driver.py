@@ -5,8 +5,10 @@
 Web. From then on the page pushes snapshots to Python; one worker task handles them in order:
 
 - **State.** ``landing`` (QR shown) → ``scan_qr``; the logged-in marker → ``connected`` (after a ``self_test`` of the
-  ``logged_in`` state, kept as ``health``); a QR page while connected, or one reached through ``?post_logout=1``
-  → ``logged_out`` then ``scan_qr``. Transitions go to ``on_state(state, detail)``.
+  ``logged_in`` state, kept as ``health``); while the page shows the phone-offline banner (profile entry
+  ``phone_offline``, "Trying to reach phone") → ``phone_offline``, back to ``connected`` when it goes (messages the
+  page shows are still captured); a QR page while linked, or one reached through ``?post_logout=1`` → ``logged_out``
+  then ``scan_qr``. Transitions go to ``on_state(state, detail)``.
 - **QR.** While in ``scan_qr``, every new ``data-ref`` of the QR container is followed by a PNG screenshot of the QR
   canvas handed to ``on_qr(png)``, so the UI can show the live code.
 - **Messages.** New message rows and changed ack icons of the open chat are parsed into ``CapturedMessage`` /
@@ -19,9 +21,8 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   Only the rows WhatsApp renders on opening are read (the latest ~30 in the imitation); scrolling back for a longer
   unread backlog is not done yet.
 
-Not done here: sending (``send`` is the reserved place; it must take ``_ui_lock`` like the unread sweep, since both
-drive the same page), ``phone_offline`` detection (the state exists; no profile entry detects it yet), reloading an
-expired QR.
+Not done here: sending (``app.whatsapp.sender`` does it, holding ``ui_lock`` like the unread sweep, since both drive
+the same page), reloading an expired QR.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ DEFAULT_URL = "https://web.whatsapp.com/"
 OPEN_CHAT_TIMEOUT_MS = 5000
 QR_ATTEMPTS = 3
 MAX_SWEEP_OPENS = 50  # chats opened in one unread sweep before yielding to other reports
+PHONE_OFFLINE_DETAIL = "Your phone is offline. Make sure it is on and connected to the internet."
+LINKED = (ConnectionState.connected, ConnectionState.phone_offline)  # logged in: the page shows the chats
 
 
 StateCallback = Callable[[ConnectionState, str], None]
@@ -286,14 +289,15 @@ class WhatsAppDriver:
     async def _apply_page_state(self, snap: dict[str, Any]) -> None:
         page_state = snap.get("state")
         if page_state == "logged_in":
-            if self.state is not ConnectionState.connected:
+            if self.state not in LINKED:
                 self.health = await self_test(self.page, self.profile, "logged_in")
                 self._qr_ref = None
-                self._set_state(ConnectionState.connected, self.health.message)
+            if snap.get("phone_offline"):
+                self._set_state(ConnectionState.phone_offline, PHONE_OFFLINE_DETAIL)
+            else:
+                self._set_state(ConnectionState.connected, self.health.message if self.health else "")
         elif page_state == "landing":
-            if self.state is ConnectionState.connected or (
-                snap.get("post_logout") and self.state is ConnectionState.starting
-            ):
+            if self.state in LINKED or (snap.get("post_logout") and self.state is ConnectionState.starting):
                 self._set_state(ConnectionState.logged_out, "WhatsApp Web was logged out")
             self._set_state(ConnectionState.scan_qr, "Scan the QR code with WhatsApp on the phone")
             await self._capture_qr(snap.get("qr"))
@@ -352,7 +356,7 @@ class WhatsAppDriver:
             len(snap.get("messages") or []),
         )
         await self._apply_page_state(snap)
-        if self.state is not ConnectionState.connected:
+        if self.state not in LINKED:
             return
         await self._capture_rows(snap.get("header"), snap.get("messages") or [])
         if self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan

@@ -4,7 +4,8 @@
 reload or navigation) that:
 
 - defines ``window.__parleyScan()``: a snapshot of the page: state (``landing`` / ``logged_in`` / ``loading``), the
-  QR ``data-ref``, whether the URL says ``post_logout``, the open chat's title, its message rows (data-id, direction,
+  QR ``data-ref``, whether the QR expired (its reload button shows), whether the phone-offline banner shows, whether
+  the URL says ``post_logout``, the open chat's title, its message rows (data-id, direction,
   ``data-pre-plain-text``, text, ack icon) and the rendered chat-list rows (title, unread badge text, and the row's
   text as a signature that changes when a new message's preview or time shows up);
 - watches the document with a ``MutationObserver`` (debounced) and calls the exposed binding ``REPORT_BINDING`` with
@@ -14,6 +15,8 @@ reload or navigation) that:
 
 Every selector comes from the page profile (entries tried in order, the first fallback that finds anything wins, as in
 ``probe.first_match``); selectors the browser rejects (Playwright-only syntax such as ``:has-text``) are skipped.
+Entries newer than the profile format's required set (``_OPTIONAL_ENTRIES``) may be missing from an older workspace
+profile: the script then never finds them (no phone-offline detection), and nothing else changes.
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ _ENTRIES = (
     "message_out",
     "message_text",
     "ack_icon",
+    "qr_reload",
 )
+# Entries an older profile may lack (``profile.REQUIRED_ENTRIES`` predates them).
+_OPTIONAL_ENTRIES = ("phone_offline",)
 
 _TEMPLATE = r"""
 (() => {
@@ -71,6 +77,8 @@ _TEMPLATE = r"""
     const qr = collect('qr_container')[0];
     const loggedIn = collect('logged_in_marker').length > 0;
     const state = loggedIn ? 'logged_in' : (qr ? 'landing' : 'loading');
+    const qrExpired = !loggedIn && !!qr && collect('qr_reload').length > 0;
+    const phoneOffline = loggedIn && collect('phone_offline').length > 0;
     const header = collect('chat_header_title')[0];
     const rows = collect('message_row');
     const rowSet = new Set(rows);
@@ -108,6 +116,8 @@ _TEMPLATE = r"""
     return {
       state,
       qr: qr ? (qr.getAttribute('data-ref') || null) : null,
+      qr_expired: qrExpired,
+      phone_offline: phoneOffline,
       post_logout: new URLSearchParams(location.search).has('post_logout'),
       url: location.href,
       header: header ? (header.getAttribute('title') || header.textContent) : null,
@@ -126,7 +136,8 @@ _TEMPLATE = r"""
     timer = null;
     if (typeof window[BINDING] !== 'function') { schedule(); return; }
     const snap = scan();
-    const key = JSON.stringify([snap.state, snap.qr, snap.post_logout, snap.header]);
+    const key = JSON.stringify(
+      [snap.state, snap.qr, snap.qr_expired, snap.phone_offline, snap.post_logout, snap.header]);
     const unreadKey = JSON.stringify(snap.chats);
     const fresh = snap.messages.filter((m) => seen.get(m.id) !== `${m.ack}|${m.ack_label}|${m.text !== null}`);
     if (key === lastKey && unreadKey === lastUnread && !fresh.length) return;
@@ -155,4 +166,7 @@ _TEMPLATE = r"""
 def observer_script(profile: Profile) -> str:
     """The init script for ``profile``: selectors are embedded as JSON, so no profile text is ever evaluated."""
     selectors = {name: list(profile.entry(name).selectors) for name in _ENTRIES}
+    for name in _OPTIONAL_ENTRIES:
+        entry = profile.entries.get(name)
+        selectors[name] = list(entry.selectors) if entry is not None else []
     return _TEMPLATE.replace("__SELECTORS__", json.dumps(selectors)).replace("__BINDING__", json.dumps(REPORT_BINDING))

@@ -7,6 +7,8 @@ messages, acks) so the logged-in state survives a reload, and exposes a JSON con
 - ``POST /__control/scan`` {ref?}: the phone scans the QR (409 if expired, already linked or ``ref`` mismatches).
 - ``POST /__control/incoming`` {chat, name?, text, id?}: an inbound message.
 - ``POST /__control/ack`` {id, level}: ack level of a message (-1 error, 0 clock, 1 check, 2 delivered, 3 read).
+- ``POST /__control/phone`` {online}: the phone loses or regains its connection; while it is offline the page shows
+  the side-pane banner "Trying to reach phone" (``[data-icon="alert-phone"]``).
 - ``POST /__control/logout``, ``POST /__control/reset``, ``POST /__control/config`` {option: value}.
 - ``GET /__control/state``: session, config, QR, chats and their messages (incl. those the page sent, with ids).
 - ``GET /__control/events?since=N``: long-poll used by the page; pushes appear in the page within ~100 ms.
@@ -141,6 +143,7 @@ class ImitationState:
     def _reset_locked(self) -> None:
         self.config = ImitationConfig(**asdict(self._defaults))
         self.session = "unpaired"  # "unpaired" | "logged_in"
+        self.phone_online = True
         self.chats: dict[str, Chat] = {}
         self.open_chat: str | None = None
         self.qr: JsonDict = {"ref": None, "expired": False, "rotations": 0}
@@ -183,6 +186,7 @@ class ImitationState:
             return {
                 "seq": self._seq,
                 "session": self.session,
+                "phone_online": self.phone_online,
                 "config": asdict(self.config),
                 "chats": [c.to_json() for c in self._sorted_chats()] if self.session == "logged_in" else [],
             }
@@ -192,6 +196,7 @@ class ImitationState:
             return {
                 "seq": self._seq,
                 "session": self.session,
+                "phone_online": self.phone_online,
                 "config": asdict(self.config),
                 "qr": dict(self.qr),
                 "open_chat": self.open_chat,
@@ -242,6 +247,12 @@ class ImitationState:
             self.qr = {"ref": None, "expired": False, "rotations": 0}
             self._push("logout")
             return {"session": self.session}
+
+    def set_phone(self, online: bool) -> JsonDict:
+        with self._cond:
+            self.phone_online = online
+            self._push("phone", online=online)
+            return {"phone_online": online}
 
     def reset(self) -> JsonDict:
         with self._cond:
@@ -341,6 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
     post_routes: ClassVar[dict[str, str]] = {
         "/__control/scan": "scan",
         "/__control/logout": "logout",
+        "/__control/phone": "phone",
         "/__control/reset": "reset",
         "/__control/config": "config",
         "/__control/chat": "chat",
@@ -415,6 +427,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return state.scan(body.get("ref"))
             case "logout":
                 return state.logout()
+            case "phone":
+                return state.set_phone(bool(body["online"]))
             case "reset":
                 return state.reset()
             case "config":
@@ -550,6 +564,11 @@ class ImitationControl:
 
     def ack(self, message_id: str, level: int) -> JsonDict:
         result: JsonDict = self.request("POST", "/__control/ack", {"id": message_id, "level": level})
+        return result
+
+    def phone_online(self, online: bool) -> JsonDict:
+        """The phone (dis)connects: the page shows or hides its "Trying to reach phone" banner."""
+        result: JsonDict = self.request("POST", "/__control/phone", {"online": online})
         return result
 
     def logout(self) -> JsonDict:

@@ -14,7 +14,7 @@ from pathlib import Path
 from app.store.store import Store
 from app.whatsapp.driver import ConnectionState, ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.profile import Profile
-from tests.whatsapp.conftest import PNG_MAGIC, WAIT, Recorder, make_driver, run, stored_wa_ids
+from tests.whatsapp.conftest import PNG_MAGIC, WAIT, Recorder, connect, make_driver, run, stored_wa_ids
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 CHATS = {"6590000001": "Alice", "6590000002": "Bob", "6590000003": "Cara"}
@@ -169,6 +169,47 @@ def test_capture_bursts_reload_and_acks(
             assert (message.direction, message.body) == ("out", "Yes, size M")
             assert store.messages.count() == len(ids) + 2
             assert driver.skipped == 0
+            assert driver.last_error is None
+        finally:
+            await driver.stop()
+
+    run(loop, scenario)
+
+
+def test_phone_offline_and_back(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    rec = Recorder()
+    driver = make_driver(store, profile, tmp_path, server, rec)
+
+    async def scenario() -> None:
+        await connect(driver, control)
+        try:
+            await asyncio.to_thread(control.phone_online, False)
+            await driver.wait_until(lambda: driver.state is ConnectionState.phone_offline, WAIT)
+            assert rec.details[-1] == "Your phone is offline. Make sure it is on and connected to the internet."
+            # Still linked: what the page shows is captured meanwhile.
+            sent = await asyncio.to_thread(control.incoming, "6590000001", "are you there?", "Alice")
+            await driver.wait_until(lambda: store.messages.find_by_wa_id(sent["id"]) is not None, WAIT)
+
+            await asyncio.to_thread(control.phone_online, True)
+            await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
+            assert rec.states[-3:] == [
+                ConnectionState.connected,
+                ConnectionState.phone_offline,
+                ConnectionState.connected,
+            ]
+            # A reload while the phone is offline: the banner is back at once and so is the state.
+            await asyncio.to_thread(control.phone_online, False)
+            await driver.wait_until(lambda: driver.state is ConnectionState.phone_offline, WAIT)
+            await driver.page.reload()
+            await driver.page.wait_for_function("() => window.__parleyScan && window.__parleyScan().phone_offline")
+            assert driver.state is ConnectionState.phone_offline
             assert driver.last_error is None
         finally:
             await driver.stop()

@@ -263,3 +263,19 @@ def test_variant_2026_exposes_the_new_hooks(page: Page, server: ImitationServer,
     sent = next(m for m in _chat(state, ALICE)["messages"] if m["from_me"])
     # Since April 2026 the DOM data-id is the bare message id.
     expect(page.locator(f'#main [role=row] > div[data-id="{sent["id"]}"] > .message-out')).to_be_visible()
+
+
+def test_phone_offline_banner(page: Page, server: ImitationServer, control: ImitationControl) -> None:
+    control.incoming(ALICE, "Hello", name="Alice")
+    _log_in(page, server, control)
+    banner = page.locator('#side [data-icon="alert-phone"]')
+    expect(banner).to_have_count(0)
+    control.phone_online(False)
+    expect(banner).to_be_visible()
+    expect(page.locator("#side")).to_contain_text("Trying to reach phone")
+    assert control.state()["phone_online"] is False
+    page.reload()  # the phone is still offline after a reload
+    expect(banner).to_be_visible()
+    control.phone_online(True)
+    expect(banner).to_have_count(0)
+    expect(_row(page, "Alice")).to_be_visible()

@@ -52,7 +52,8 @@ def test_classic_page_passes_every_state_without_fallbacks(
         logged_in = await self_test(page, profile, "logged_in")
         assert logged_in.ok, logged_in.message
         assert logged_in.used_fallbacks == []
-        assert logged_in.missing_optional == []  # Alice's row and its unread badge are there
+        # Alice's row and its unread badge are there; the phone is online, so no offline banner.
+        assert logged_in.missing_optional == ["phone_offline"]
         assert await page.evaluate(profile.scripts["is_logged_in"]) is True
 
         row = await first_match(page, profile, "chat_row")
@@ -78,7 +79,7 @@ def test_classic_page_passes_every_state_without_fallbacks(
         after = await self_test(page, profile, "chat_open")
         assert after.ok, after.message
         assert after.used_fallbacks == []
-        assert after.missing_optional == ["unread_badge"]  # Alice's chat is open, so it was read
+        assert after.missing_optional == ["unread_badge", "phone_offline"]  # Alice's chat is open, so it was read
         assert [r.name for r in after.results if r.name == "send_button"] == []  # not checked without a draft
         messages = await page.evaluate(profile.scripts["read_messages"])
         assert [(m["out"], m["text"]) for m in messages] == [

@@ -14,6 +14,7 @@
   let cfg = null;
   let seq = 0;
   let session = 'unpaired';
+  let phoneOnline = true;
   const chats = new Map(); // jid -> {id, phone, name, unread, last, messages: []}
   let openJid = null;
   let searchTerm = '';
@@ -47,6 +48,7 @@
     send: 'M1.1 21.8 23 12 1.1 2.2 1.1 9.8 16.7 12 1.1 14.2z',
     ptt: 'M12 15a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v7a3 3 0 0 0 3 3zm5.3-3a5.3 5.3 0 0 1-10.6 0H5a7 7 0 0 0 6 6.9V22h2v-3.1A7 7 0 0 0 19 12z',
     search: 'M15.9 14.3h-.8l-.3-.3a6.5 6.5 0 1 0-.7.7l.3.3v.8l5 5 1.5-1.5zm-6 0a4.5 4.5 0 1 1 0-9 4.5 4.5 0 0 1 0 9z',
+    'alert-phone': 'M16 1H8a3 3 0 0 0-3 3v16a3 3 0 0 0 3 3h8a3 3 0 0 0 3-3V4a3 3 0 0 0-3-3zm-3 20h-2v-2h2zm0-5h-2V6h2z',
     menu: 'M12 7a2 2 0 1 0-.01-4.01A2 2 0 0 0 12 7zm0 2a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 9zm0 6a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 15z',
     chat: 'M19 3H5a2 2 0 0 0-2 2v14l4-4h12a2 2 0 0 0 2-2V5a2 2 0 0 0-2-2zm-2 9H7v-2h10zm0-3H7V7h10z',
     plus: 'M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6z',
@@ -261,11 +263,26 @@
           menu)),
       el('div', { class: 'side-search' }, icon('search'), search,
         el('div', { class: 'search-placeholder', text: 'Search or start new chat' })),
+      el('span', { class: 'side-banner-slot' }),
       pane);
     const mainArea = el('div', { class: 'main-area' });
     wrapper.replaceChildren(el('div', { class: 'two _aigs', tabindex: '-1' }, side, mainArea));
     renderIntro();
+    renderPhoneBanner();
     renderChatList();
+  }
+
+  // The pre-multi-device "phone offline" banner above the chat list.
+  function renderPhoneBanner() {
+    const slot = document.querySelector('#side .side-banner-slot');
+    if (!slot) return;
+    if (phoneOnline) { slot.replaceChildren(); return; }
+    if (slot.firstChild) return;
+    slot.replaceChildren(el('div', { class: 'side-banner', role: 'button', tabindex: '0' },
+      el('div', { class: 'side-banner-icon' }, icon('alert-phone')),
+      el('div', { class: 'side-banner-body' },
+        el('div', { class: 'side-banner-title', text: 'Trying to reach phone' }),
+        el('div', { class: 'side-banner-text', text: 'Make sure your phone has an active internet connection.' }))));
   }
 
   function toggleMenu(ev) {
@@ -570,6 +587,10 @@
       case 'logout':
         location.assign('/?post_logout=1');
         return;
+      case 'phone':
+        phoneOnline = ev.online;
+        renderPhoneBanner();
+        return;
       case 'reset':
         location.assign('/');
         return;
@@ -653,6 +674,7 @@
     document.body.classList.toggle('variant-2026', v26());
     seq = state.seq;
     session = state.session;
+    phoneOnline = state.phone_online !== false;
     if (location.pathname === '/send') pendingSend = { phone: query.get('phone') || '', text: query.get('text') || '' };
     const remaining = cfg.slow_ms - (performance.now() - startupStarted);
     await showStartup(Math.max(remaining, 1), 'WhatsApp');
