@@ -10,7 +10,10 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   page shows are still captured); a QR page while linked, or one reached through ``?post_logout=1`` → ``logged_out``
   then ``scan_qr``. Transitions go to ``on_state(state, detail)``.
 - **QR.** While in ``scan_qr``, every new ``data-ref`` of the QR container is followed by a PNG screenshot of the QR
-  canvas handed to ``on_qr(png)``, so the UI can show the live code.
+  canvas handed to ``on_qr(png)``, so the UI can show the live code. When the code expires (its reload button, profile
+  entry ``qr_reload``, shows) the driver clicks reload, at most ``MAX_QR_RELOADS`` times unattended (so a forgotten
+  app does not keep the browser busy forever); then the state stays ``scan_qr`` with ``QR_EXPIRED_DETAIL``,
+  ``qr_expired`` is set and no code is shown until ``reload_qr()`` (the user's Connect) reloads it and resets the cap.
 - **Messages.** New message rows and changed ack icons of the open chat are parsed into ``CapturedMessage`` /
   ``CapturedAck`` and written with ``record_messages`` / ``record_ack`` on a worker thread (``asyncio.to_thread``).
   The store de-duplicates by ``wa_id``; the driver also remembers what it wrote, so a reload costs no writes.
@@ -22,7 +25,7 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   unread backlog is not done yet.
 
 Not done here: sending (``app.whatsapp.sender`` does it, holding ``ui_lock`` like the unread sweep, since both drive
-the same page), reloading an expired QR.
+the same page).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
@@ -60,6 +63,9 @@ DEFAULT_URL = "https://web.whatsapp.com/"
 OPEN_CHAT_TIMEOUT_MS = 5000
 QR_ATTEMPTS = 3
 MAX_SWEEP_OPENS = 50  # chats opened in one unread sweep before yielding to other reports
+MAX_QR_RELOADS = 3  # expired QR codes reloaded unattended before waiting for the user (reload_qr)
+SCAN_DETAIL = "Scan the QR code with WhatsApp on the phone"
+QR_EXPIRED_DETAIL = "The QR code expired. Press Connect to get a new one."
 PHONE_OFFLINE_DETAIL = "Your phone is offline. Make sure it is on and connected to the internet."
 LINKED = (ConnectionState.connected, ConnectionState.phone_offline)  # logged in: the page shows the chats
 
@@ -176,6 +182,9 @@ class WhatsAppDriver:
         self.on_state = on_state
         self.on_qr = on_qr
         self.state = ConnectionState.stopped
+        self.detail = ""
+        self.qr_expired = False  # the QR expired and was not reloaded (cap reached): no live code to show
+        self.qr_reloads = 0  # unattended reloads since the last link, start or reload_qr()
         self.last_error: str | None = None
         self.health: ProbeReport | None = None
         self.captured = 0  # messages this driver created in the store
@@ -216,6 +225,8 @@ class WhatsAppDriver:
         self._stopping = False
         self.last_error = None
         self._qr_ref = None
+        self.qr_expired = False
+        self.qr_reloads = 0
         self._set_state(ConnectionState.starting, "Opening WhatsApp Web")
         try:
             self._playwright = await async_playwright().start()
@@ -275,10 +286,12 @@ class WhatsAppDriver:
 
     # ---- state -----------------------------------------------------------------------------------------------
     def _set_state(self, state: ConnectionState, detail: str) -> None:
-        if state is self.state:
+        """Move to ``state``; a new ``detail`` in the same state is reported too (e.g. the QR expired)."""
+        if state is self.state and detail == self.detail:
             return
         log.info("WhatsApp: %s -> %s %s", self.state.value, state.value, detail)
         self.state = state
+        self.detail = detail
         if self.on_state is not None:
             try:
                 self.on_state(state, detail)
@@ -292,6 +305,8 @@ class WhatsAppDriver:
             if self.state not in LINKED:
                 self.health = await self_test(self.page, self.profile, "logged_in")
                 self._qr_ref = None
+                self.qr_expired = False
+                self.qr_reloads = 0
             if snap.get("phone_offline"):
                 self._set_state(ConnectionState.phone_offline, PHONE_OFFLINE_DETAIL)
             else:
@@ -299,8 +314,53 @@ class WhatsAppDriver:
         elif page_state == "landing":
             if self.state in LINKED or (snap.get("post_logout") and self.state is ConnectionState.starting):
                 self._set_state(ConnectionState.logged_out, "WhatsApp Web was logged out")
-            self._set_state(ConnectionState.scan_qr, "Scan the QR code with WhatsApp on the phone")
-            await self._capture_qr(snap.get("qr"))
+            if snap.get("qr_expired"):
+                await self._on_qr_expired()
+            else:
+                self.qr_expired = False
+                self._set_state(ConnectionState.scan_qr, SCAN_DETAIL)
+                await self._capture_qr(snap.get("qr"))
+
+    async def _on_qr_expired(self) -> None:
+        """Reload the expired code, up to ``MAX_QR_RELOADS`` times unattended; then wait for ``reload_qr``."""
+        if self.qr_reloads < MAX_QR_RELOADS:
+            outcome = await self._click_qr_reload()
+            if outcome == "clicked":
+                self.qr_reloads += 1
+                log.info("WhatsApp: the QR code expired; reloaded it (%d of %d)", self.qr_reloads, MAX_QR_RELOADS)
+            if outcome != "missing":
+                return  # the page reports the new code
+        self.qr_expired = True
+        self._set_state(ConnectionState.scan_qr, QR_EXPIRED_DETAIL)
+
+    async def _click_qr_reload(self) -> Literal["clicked", "live", "missing"]:
+        """Click the QR's reload button if the code is (still) expired: ``live`` when it is not, ``missing`` when the
+        button cannot be found."""
+        async with self._ui_lock:
+            snap = await self._scan()
+            if snap is None or not snap.get("qr_expired"):
+                return "live"  # reloaded meanwhile (a queued report can be older than the page)
+            button = await first_match(self.page, self.profile, "qr_reload")
+            if button is None:
+                log.warning("WhatsApp: the QR code expired and its reload button was not found")
+                return "missing"
+            await button.click(timeout=OPEN_CHAT_TIMEOUT_MS)
+            return "clicked"
+
+    async def reload_qr(self) -> bool:
+        """Show a fresh QR code now (the user pressed Connect after it expired); resets the unattended-reload cap.
+
+        True when a live code is (or already was) on the page; False when the page shows no QR page or the reload
+        button cannot be found. The new code arrives through ``on_qr`` as usual.
+        """
+        self.qr_reloads = 0
+        if self.state is not ConnectionState.scan_qr and not self.qr_expired:
+            return False
+        if await self._click_qr_reload() == "missing":
+            return False
+        self.qr_expired = False
+        self._set_state(ConnectionState.scan_qr, SCAN_DETAIL)
+        return True
 
     async def _capture_qr(self, ref: object) -> None:
         if not isinstance(ref, str) or not ref or ref == self._qr_ref:
@@ -312,7 +372,9 @@ class WhatsAppDriver:
         for _ in range(QR_ATTEMPTS):
             png = await canvas.screenshot(timeout=OPEN_CHAT_TIMEOUT_MS)
             snap = await self._scan()
-            shown = snap.get("qr") if snap else None
+            if snap is None or snap.get("qr_expired"):
+                return  # expired while the picture was taken: never show a dead code
+            shown = snap.get("qr")
             if shown == ref:
                 break
             if not isinstance(shown, str) or not shown:

@@ -10,7 +10,8 @@ messages, acks) so the logged-in state survives a reload, and exposes a JSON con
 - ``POST /__control/phone`` {online}: the phone loses or regains its connection; while it is offline the page shows
   the side-pane banner "Trying to reach phone" (``[data-icon="alert-phone"]``).
 - ``POST /__control/logout``, ``POST /__control/reset``, ``POST /__control/config`` {option: value}.
-- ``GET /__control/state``: session, config, QR, chats and their messages (incl. those the page sent, with ids).
+- ``GET /__control/state``: session, config, QR (and how many QR series the page started), chats and their
+  messages (incl. those the page sent, with ids).
 - ``GET /__control/events?since=N``: long-poll used by the page; pushes appear in the page within ~100 ms.
 
 Run ``python -m tests.whatsapp.imitation_server --port 8765`` for a demo.
@@ -147,6 +148,7 @@ class ImitationState:
         self.chats: dict[str, Chat] = {}
         self.open_chat: str | None = None
         self.qr: JsonDict = {"ref": None, "expired": False, "rotations": 0}
+        self.qr_series = 0  # QR series the page started (first load, and each "Click to reload QR code")
         for timer in self._timers:
             timer.cancel()
         self._timers = []
@@ -199,6 +201,7 @@ class ImitationState:
                 "phone_online": self.phone_online,
                 "config": asdict(self.config),
                 "qr": dict(self.qr),
+                "qr_series": self.qr_series,
                 "open_chat": self.open_chat,
                 "chats": [c.to_json() for c in self._sorted_chats()],
             }
@@ -341,6 +344,8 @@ class ImitationState:
 
     def page_qr(self, ref: str | None, expired: bool, rotations: int) -> JsonDict:
         with self._cond:
+            if ref and ref != self.qr["ref"] and rotations == 0 and not expired:
+                self.qr_series += 1
             self.qr = {"ref": ref, "expired": expired, "rotations": rotations}
             self._push("qr", qr=dict(self.qr))
             return dict(self.qr)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.store.store import Store
-from app.whatsapp.driver import ConnectionState, ack_level, parse_data_id, parse_pre_plain_text
+from app.whatsapp.driver import MAX_QR_RELOADS, ConnectionState, ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.profile import Profile
 from tests.whatsapp.conftest import PNG_MAGIC, WAIT, Recorder, connect, make_driver, run, stored_wa_ids
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
@@ -215,3 +215,51 @@ def test_phone_offline_and_back(
             await driver.stop()
 
     run(loop, scenario)
+
+
+def test_expired_qr_is_reloaded_up_to_a_cap_then_on_demand(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    rec = Recorder()
+    driver = make_driver(store, profile, tmp_path, server, rec)
+
+    async def series() -> int:
+        return int((await asyncio.to_thread(control.state))["qr_series"])
+
+    async def scenario() -> None:
+        # Each series of codes: the first, one rotation, then "Click to reload QR code" after ~0.6 s.
+        await asyncio.to_thread(control.configure, qr_ms=300, qr_rotations=1)
+        await driver.start()
+        try:
+            await driver.wait_until(lambda: driver.qr_expired, 20)
+            assert driver.state is ConnectionState.scan_qr
+            assert rec.details[-1] == "The QR code expired. Press Connect to get a new one."
+            assert driver.qr_reloads == MAX_QR_RELOADS
+            assert await series() == 1 + MAX_QR_RELOADS  # the first series and one per unattended reload
+            assert (await asyncio.to_thread(control.state))["qr"]["expired"]
+            assert rec.qrs
+            assert all(png.startswith(PNG_MAGIC) for png in rec.qrs)
+
+            # The user presses Connect: a fresh code (a long-lived one this time), and the cap starts again.
+            await asyncio.to_thread(control.configure, qr_ms=20_000, qr_rotations=5)
+            shown = len(rec.qrs)
+            assert await driver.reload_qr()
+            await driver.wait_until(lambda: len(rec.qrs) > shown, WAIT)
+            assert rec.details[-1] == "Scan the QR code with WhatsApp on the phone"
+            assert not driver.qr_expired
+            assert driver.qr_reloads == 0
+            assert await series() == 2 + MAX_QR_RELOADS
+
+            await asyncio.to_thread(control.scan)
+            await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
+            assert not await driver.reload_qr()  # nothing to reload once linked
+            assert driver.last_error is None
+        finally:
+            await driver.stop()
+
+    run(loop, scenario, timeout=45)

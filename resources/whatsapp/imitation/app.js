@@ -223,10 +223,16 @@
     qrState.box.classList.add('expired');
     const box = qrState.box;
     box.append(el('span', { class: 'qr-reload' },
-      el('button', { type: 'button', onclick: () => startQr(box) },
+      el('button', { type: 'button', onclick: () => reloadQr(box) },
         el('div', { class: 'qr-reload-icon' }, icon('refresh-large')),
         el('div', { text: 'Click to reload QR code' }))));
     reportQr();
+  }
+
+  // A reload asks the server for a new series of codes (and picks up its current timing options).
+  async function reloadQr(box) {
+    try { applyConfig((await api('GET', '/__page/boot')).config); } catch (err) { /* keep the old timings */ }
+    if (box.isConnected) startQr(box);
   }
 
   function stopQr() {
@@ -656,14 +662,8 @@
   }
 
   // ---- boot ---------------------------------------------------------------------------------------------
-  async function boot() {
-    const startupStarted = performance.now();
-    showStartup(60000, 'WhatsApp');
-    let state;
-    for (;;) {
-      try { state = await api('GET', '/__page/boot'); break; } catch (err) { await sleep(250); }
-    }
-    cfg = Object.assign({}, state.config);
+  function applyConfig(config) {
+    cfg = Object.assign({}, config);
     const num = (name, key) => { if (query.has(name) && !Number.isNaN(Number(query.get(name)))) cfg[key] = Number(query.get(name)); };
     num('slow', 'slow_ms');
     num('qr_ms', 'qr_ms');
@@ -671,6 +671,16 @@
     num('qr_rotations', 'qr_rotations');
     num('sync_ms', 'sync_ms');
     if (query.has('variant')) cfg.variant = query.get('variant');
+  }
+
+  async function boot() {
+    const startupStarted = performance.now();
+    showStartup(60000, 'WhatsApp');
+    let state;
+    for (;;) {
+      try { state = await api('GET', '/__page/boot'); break; } catch (err) { await sleep(250); }
+    }
+    applyConfig(state.config);
     document.body.classList.toggle('variant-2026', v26());
     seq = state.seq;
     session = state.session;
