@@ -100,6 +100,9 @@ class WhatsAppHost:
     def queue_changed(self) -> None:
         self._call(Supervisor.queue_changed)
 
+    def reconfigure(self, config: ServiceConfig) -> None:
+        self._call(lambda supervisor: supervisor.reconfigure(config))
+
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
         """Close the browser and stop the thread (waits up to ``timeout`` seconds)."""
         thread = self._thread

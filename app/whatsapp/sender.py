@@ -85,6 +85,10 @@ class SendFailed(Exception):
     """Nothing was typed and the message cannot go out as it is: it becomes ``failed`` with this reason."""
 
 
+class NotReady(Exception):
+    """Nothing was typed because WhatsApp Web is not in a state to send (logged out, reloading): try later."""
+
+
 class PageBroken(Exception):
     """Nothing was typed because the page profile no longer matches WhatsApp Web: every send pauses."""
 
@@ -152,9 +156,14 @@ class Sender:
         except SendFailed as exc:
             await asyncio.to_thread(self._fail, message.id, str(exc))
             return SendOutcome("failed", message.id, reason=str(exc))
-        except PageBroken as exc:
-            await asyncio.to_thread(self._requeue, message.id)
-            return SendOutcome("paused", message.id, reason=str(exc), report=exc.report)
+        except (PageBroken, NotReady) as exc:
+            # Nothing was typed this time. A message caught mid-send earlier stays ``typing``: WhatsApp may hold it,
+            # so it must be looked up in the chat before it is ever typed again.
+            if not recovering:
+                await asyncio.to_thread(self._requeue, message.id)
+            if isinstance(exc, PageBroken):
+                return SendOutcome("paused", message.id, reason=str(exc), report=exc.report)
+            return SendOutcome("retry", message.id, reason=str(exc))
         if outcome.kind in ("sent", "recovered"):
             self._last_contact = chat.contact_id or chat.id
             self._last_sent_at = self.clock()
@@ -362,7 +371,7 @@ class Sender:
         """Open ``chat``: its chat-list row when the list shows it, else ``/send?phone=<digits>``; SendFailed if not."""
         snap = await self._scan(page)
         if snap.get("state") != "logged_in":
-            raise SendFailed("WhatsApp Web is not logged in")
+            raise NotReady("WhatsApp Web is not logged in")
         if snap.get("header") == chat.title:
             return
         titles = {str(c.get("title")) for c in snap.get("chats") or [] if isinstance(c, dict)}

@@ -121,6 +121,15 @@ class Supervisor:
     def queue_changed(self) -> None:
         self.wake()
 
+    def reconfigure(self, config: ServiceConfig) -> None:
+        """New settings: pacing and limits apply from the next message; the address and browser window on the
+        next start."""
+        self.config = config
+        self.humanizer.settings = config.typing
+        if self.sender is not None:
+            self.sender.limits = config.limits
+        self.wake()
+
     def close(self) -> None:
         self._closing = True
         self.wake()
@@ -290,6 +299,7 @@ class Supervisor:
             return self.config.retry_seconds
         finally:
             self._sending_id = None
+        log.debug("WhatsApp: send outcome %s %s %s", outcome.kind, outcome.message_id, outcome.reason)
         self._next_send = outcome if outcome.kind == "waiting" else None
         if outcome.kind == "waiting":
             assert outcome.not_before is not None
@@ -349,7 +359,10 @@ class Supervisor:
 
     def publish(self) -> None:
         driver = self.driver
-        if driver is not None:
+        state: ConnectionState
+        if driver is not None and driver.state is ConnectionState.failed:
+            state, detail = driver.state, driver.last_error or self._detail
+        elif driver is not None:
             state, detail = driver.state, self._detail
         elif self._wanted and self._next_restart_at is not None:
             state, detail = ConnectionState.failed, f"Starting again at {self._next_restart_at.astimezone():%H:%M:%S}"
