@@ -17,6 +17,10 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
 - **Messages.** New message rows and changed ack icons of the open chat are parsed into ``CapturedMessage`` /
   ``CapturedAck`` and written with ``record_messages`` / ``record_ack`` on a worker thread (``asyncio.to_thread``).
   The store de-duplicates by ``wa_id``; the driver also remembers what it wrote, so a reload costs no writes.
+  A bare ``data-id`` (2026 markup) does not name its chat: the open chat's title does, through
+  ``contact_info.ChatResolver`` (what it learnt, a phone-number title, the store when exactly one chat or contact
+  has that name, else the number in the chat's "Contact info" drawer, read under ``ui_lock``). Rows the store
+  already has are not resolved again; rows whose chat stays unknown are counted in ``skipped``.
 - **Chats that are not open.** When a chat-list row shows an unread badge, or its text changed since the driver last
   saw it (a new preview without a badge, e.g. after a reload), the driver *opens that chat* (clicks its row, waits
   for the header to show its title) and reads its rows, until no such row is left. Side effect to be
@@ -45,6 +49,7 @@ from playwright.async_api import async_playwright
 
 from app.store.intake import CapturedAck, CapturedMessage, record_ack, record_messages
 from app.whatsapp.browser import open_profile
+from app.whatsapp.contact_info import ChatResolver
 from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
 from app.whatsapp.probe import ProbeReport, first_match, self_test
 from app.whatsapp.profile import Profile
@@ -151,14 +156,6 @@ def _navigated(exc: Exception) -> bool:
     return isinstance(exc, PlaywrightError) and ("context was destroyed" in text or "navigation" in text.lower())
 
 
-def _phone_jid(title: str | None) -> str | None:
-    """A chat title that is a phone number ("+65 9000 0001") → its ``@c.us`` id."""
-    if not title or not re.fullmatch(r"\+?[\d\s().-]{7,20}", title.strip()):
-        return None
-    digits = re.sub(r"\D", "", title)
-    return f"{digits}@c.us" if 7 <= len(digits) <= 15 else None
-
-
 # ---- the driver -----------------------------------------------------------------------------------------------
 
 
@@ -199,7 +196,7 @@ class WhatsAppDriver:
         self._stopping = False
         self._qr_ref: str | None = None
         self._acks: dict[str, int | None] = {}  # wa_id -> ack level already in the store
-        self._jid_by_title: dict[str, str] = {}
+        self.chats = ChatResolver(store, profile)  # which chat a title names when rows do not say (2026 markup)
         self._row_sigs: dict[str, str] = {}  # chat title -> text of its chat-list row when last seen
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
@@ -420,7 +417,7 @@ class WhatsAppDriver:
         await self._apply_page_state(snap)
         if self.state not in LINKED:
             return
-        await self._capture_rows(snap.get("header"), snap.get("messages") or [])
+        await self._capture(snap)
         if self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan
             await self._sweep()
 
@@ -462,7 +459,7 @@ class WhatsAppDriver:
                 if snap is None or snap.get("state") != "logged_in":
                     return
                 header = snap.get("header")
-                await self._capture_rows(header, snap.get("messages") or [])
+                await self._capture(snap, locked=True)
                 pending.extend(t for t in self._chats_to_open(snap, update=True) if t not in pending)
                 sigs = {str(c["title"]): str(c.get("sig") or "") for c in self._chat_rows(snap)}
                 # Done once open; skipped when opening it changed nothing (the page did not take the click).
@@ -493,31 +490,60 @@ class WhatsAppDriver:
             timeout=OPEN_CHAT_TIMEOUT_MS,
         )
 
-    async def _capture_rows(self, header: object, rows: list[Any]) -> None:
-        title = header if isinstance(header, str) else None
-        messages: list[CapturedMessage] = []
+    async def _capture(self, snap: dict[str, Any], *, locked: bool = False) -> None:
+        """Record the new rows of the open chat and the changed ticks of known ones (``locked``: caller holds
+        ``ui_lock``, which a contact-info look-up needs)."""
+        header = snap.get("header")
+        title = header if isinstance(header, str) and header else None
+        new: list[tuple[RowId, dict[str, Any]]] = []
         acks: list[CapturedAck] = []
-        for row in rows:
+        for row in snap.get("messages") or []:
             if not isinstance(row, dict) or not row.get("id"):
                 continue
-            parsed = self._parse_row(row, title)
-            if parsed is None:
-                continue
-            if parsed.wa_id not in self._acks:
-                if row.get("text") is None:  # not rendered yet; it is reported again once it is
-                    continue
-                messages.append(parsed)
-            elif parsed.from_me and parsed.ack is not None and parsed.ack != self._acks[parsed.wa_id]:
-                acks.append(CapturedAck(wa_id=parsed.wa_id, ack=parsed.ack))
+            row_id = parse_data_id(str(row["id"]))
+            if row_id.chat_jid is not None and title:
+                self.chats.learn(title, row_id.chat_jid)
+            if row_id.wa_id in self._acks:
+                from_me = row_id.from_me if row_id.from_me is not None else bool(row.get("out"))
+                ack = ack_level(row.get("ack"), str(row.get("ack_label") or "")) if from_me else None
+                if ack is not None and ack != self._acks[row_id.wa_id]:
+                    acks.append(CapturedAck(wa_id=row_id.wa_id, ack=ack))
+            elif row.get("text") is not None:  # else not rendered yet; it is reported again once it is
+                new.append((row_id, row))
+        chat_jid = None
+        bare = [row_id.wa_id for row_id, _ in new if row_id.chat_jid is None]
+        if bare:
+            stored = await asyncio.to_thread(self._stored_ids, bare)
+            for wa_id in stored:  # recorded by an earlier session: only their ticks can still matter
+                self._acks[wa_id] = None
+            new = [(row_id, row) for row_id, row in new if row_id.wa_id not in stored]
+            if title and any(row_id.chat_jid is None for row_id, _ in new):
+                chat_jid = await self._chat_of(title, snap, locked=locked)
+        messages = [m for row_id, row in new if (m := self._parse_row(row_id, row, title, chat_jid)) is not None]
         if not messages and not acks:
             return
         created = await asyncio.to_thread(self._record, messages, acks)
         for message in messages:
             self._acks[message.wa_id] = message.ack
-        for ack in acks:
-            self._acks[ack.wa_id] = ack.ack
+        for captured_ack in acks:
+            self._acks[captured_ack.wa_id] = captured_ack.ack
         self.captured += created
         self._notify()
+
+    async def _chat_of(self, title: str, snap: dict[str, Any], *, locked: bool) -> str | None:
+        """The chat id of the open chat ``title`` when its rows do not say (see ``contact_info``)."""
+        ambiguous = sum(1 for c in self._chat_rows(snap) if c["title"] == title) > 1
+        jid = self.chats.known(title, ambiguous=ambiguous) or await self.chats.from_store(title, ambiguous=ambiguous)
+        if jid is not None or not self.chats.needs_page(title):
+            return jid
+        if locked:
+            return await self.chats.from_contact_info(self.page, title, ambiguous=ambiguous)
+        async with self._ui_lock:
+            return await self.chats.from_contact_info(self.page, title, ambiguous=ambiguous)
+
+    def _stored_ids(self, wa_ids: list[str]) -> set[str]:
+        """Runs on a worker thread: which of ``wa_ids`` the store already has."""
+        return {wa_id for wa_id in wa_ids if self.store.messages.find_by_wa_id(wa_id) is not None}
 
     def _record(self, messages: list[CapturedMessage], acks: list[CapturedAck]) -> int:
         """Runs on a worker thread: the store calls are synchronous SQLCipher writes."""
@@ -526,13 +552,10 @@ class WhatsAppDriver:
             record_ack(self.store, ack)
         return created
 
-    def _parse_row(self, row: dict[str, Any], title: str | None) -> CapturedMessage | None:
-        row_id = parse_data_id(str(row["id"]))
-        chat_jid = row_id.chat_jid
-        if chat_jid is not None and title:
-            self._jid_by_title[title] = chat_jid
-        elif chat_jid is None and title:
-            chat_jid = self._jid_by_title.get(title) or _phone_jid(title)
+    def _parse_row(
+        self, row_id: RowId, row: dict[str, Any], title: str | None, title_jid: str | None
+    ) -> CapturedMessage | None:
+        chat_jid = row_id.chat_jid or title_jid
         if chat_jid is None:
             self.skipped += 1
             log.debug("WhatsApp: skipping message %s: its chat is unknown", row_id.wa_id)

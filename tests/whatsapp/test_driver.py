@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from app.store.intake import CapturedChat, record_chat
 from app.store.store import Store
 from app.whatsapp.driver import MAX_QR_RELOADS, ConnectionState, ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.profile import Profile
@@ -263,3 +264,56 @@ def test_expired_qr_is_reloaded_up_to_a_cap_then_on_demand(
             await driver.stop()
 
     run(loop, scenario, timeout=45)
+
+
+def test_2026_markup_saved_names_from_the_store_or_the_contact_info(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    """Bare data-ids: a chat titled with a saved name is found in the store when that is unambiguous, else its
+    number is read from the contact-info drawer (once per chat)."""
+    alice, bob, cara = "6590000001", "6590000002", "6590000003"
+    record_chat(store, CapturedChat(chat_jid=f"{alice}@c.us", title="Alice"))  # known, one match: no drawer
+    record_chat(store, CapturedChat(chat_jid=f"{cara}@c.us", title="Cara"))  # two chats titled Cara: ambiguous
+    record_chat(store, CapturedChat(chat_jid="6590000009@c.us", title="Cara"))
+    # Bob is unknown to the store.
+    rec = Recorder()
+    driver = make_driver(store, profile, tmp_path, server, rec)
+
+    def send(rounds: int) -> list[tuple[str, str]]:
+        sent = []
+        for n in range(rounds):
+            for phone, name in ((alice, "Alice"), (bob, "Bob"), (cara, "Cara")):
+                sent.append((control.incoming(phone, f"{name} {n}", name=name)["id"], phone))
+        return sent
+
+    async def scenario() -> None:
+        await asyncio.to_thread(control.configure, variant="2026")
+        expected = await asyncio.to_thread(send, 2)  # waiting before the driver connects
+        await connect(driver, control)
+        try:
+            await driver.wait_until(lambda: driver.captured >= len(expected), WAIT)
+            expected += await asyncio.to_thread(send, 1)  # and live
+            await driver.wait_until(lambda: driver.captured >= len(expected), WAIT)
+            for wa_id, phone in expected:
+                message = store.messages.find_by_wa_id(wa_id)
+                assert message is not None
+                chat = store.chats.find_by_wa_chat_id(f"{phone}@c.us")
+                assert chat is not None
+                assert message.chat_id == chat.id, (message.body, phone)
+            assert store.messages.count() == len(expected)
+            assert driver.skipped == 0
+            assert driver.chats.drawer_reads == 2  # Bob and Cara, once each
+            bob_chat = store.chats.find_by_wa_chat_id(f"{bob}@c.us")
+            assert bob_chat is not None
+            assert bob_chat.title == "Bob"
+            assert await driver.page.locator("section").count() == 0  # the drawer was closed again
+            assert driver.last_error is None
+        finally:
+            await driver.stop()
+
+    run(loop, scenario)

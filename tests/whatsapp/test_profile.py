@@ -79,7 +79,8 @@ def test_classic_page_passes_every_state_without_fallbacks(
         after = await self_test(page, profile, "chat_open")
         assert after.ok, after.message
         assert after.used_fallbacks == []
-        assert after.missing_optional == ["unread_badge", "phone_offline"]  # Alice's chat is open, so it was read
+        # Alice's chat is open, so it was read; the contact-info drawer is closed.
+        assert after.missing_optional == ["unread_badge", "phone_offline", "contact_info_phone", "contact_info_close"]
         assert [r.name for r in after.results if r.name == "send_button"] == []  # not checked without a draft
         messages = await page.evaluate(profile.scripts["read_messages"])
         assert [(m["out"], m["text"]) for m in messages] == [
@@ -87,6 +88,30 @@ def test_classic_page_passes_every_state_without_fallbacks(
             (True, "Yes, size M"),
         ]
         assert messages[1]["ack"].startswith("msg-")
+
+    browser_runner.run(scenario)
+
+
+def test_contact_info_drawer_entries(
+    browser_runner: BrowserRunner, server: ImitationServer, control: ImitationControl, profile: Profile
+) -> None:
+    async def scenario(page: Page) -> None:
+        await _open_alice(page, server, control)
+        header = await first_match(page, profile, "chat_header_info")
+        assert header is not None
+        await header.click()
+        await expect(page.locator("section", has_text="Contact info")).to_be_visible()
+        report = await self_test(page, profile, "chat_open")
+        assert report.ok, report.message
+        for name in ("chat_header_info", "contact_info_phone", "contact_info_close"):
+            assert report.result(name).matched == 0, name
+        texts = await page.locator(profile.entry("contact_info_phone").selectors[0]).all_inner_texts()
+        assert texts[:2] == ["Alice", "+65 9000 0001"]  # name, then number (then the about text)
+        close = await first_match(page, profile, "contact_info_close")
+        assert close is not None
+        await close.click()
+        await expect(page.locator("section")).to_have_count(0)
+        assert await first_match(page, profile, "contact_info_phone") is None
 
     browser_runner.run(scenario)
 

@@ -21,6 +21,7 @@
   let pendingSend = null; // {phone, text} from /send, applied once logged in
   let qrState = null; // {ref, rotations, expired, timer}
   let conv = null; // open conversation: {jid, start, rowEls: Map, list, scroller}
+  let infoOpen = false; // the contact-info drawer is shown (it follows the open chat, like the real one)
 
   const v26 = () => cfg && cfg.variant === '2026';
 
@@ -52,6 +53,7 @@
     menu: 'M12 7a2 2 0 1 0-.01-4.01A2 2 0 0 0 12 7zm0 2a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 9zm0 6a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 15z',
     chat: 'M19 3H5a2 2 0 0 0-2 2v14l4-4h12a2 2 0 0 0 2-2V5a2 2 0 0 0-2-2zm-2 9H7v-2h10zm0-3H7V7h10z',
     plus: 'M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6z',
+    x: 'M19.1 17.2 13.9 12l5.2-5.2-1.9-1.9-5.2 5.2-5.2-5.2-1.9 1.9 5.2 5.2-5.2 5.2 1.9 1.9 5.2-5.2 5.2 5.2z',
     default: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20z',
   };
   const ICON_ALIASES = {
@@ -272,7 +274,8 @@
       el('span', { class: 'side-banner-slot' }),
       pane);
     const mainArea = el('div', { class: 'main-area' });
-    wrapper.replaceChildren(el('div', { class: 'two _aigs', tabindex: '-1' }, side, mainArea));
+    const drawer = el('div', { class: 'drawer-slot' });
+    wrapper.replaceChildren(el('div', { class: 'two _aigs', tabindex: '-1' }, side, mainArea, drawer));
     renderIntro();
     renderPhoneBanner();
     renderChatList();
@@ -306,6 +309,7 @@
     const area = document.querySelector('.main-area');
     if (!area) return;
     conv = null;
+    closeContactInfo();
     area.replaceChildren(el('div', { class: 'intro', 'data-asset-intro-image-light': 'true' },
       icon('intro-md-beta-logo-light', { class: 'intro-logo' }),
       el('h1', { class: 'intro-title', 'data-testid': v26() ? null : 'intro-title', text: 'WhatsApp Web' }),
@@ -405,7 +409,7 @@
     const main = el('div', { id: 'main', class: 'main' },
       el('header', { class: 'main-header' },
         el('div', { class: 'avatar' }),
-        el('div', { class: 'header-info', role: 'button', title: 'Profile details' },
+        el('div', { class: 'header-info', role: 'button', tabindex: '0', title: 'Profile details', onclick: openContactInfo },
           el('div', {}, el('span', { dir: 'auto', title: chat.name, class: 'name', text: chat.name })),
           el('div', { class: 'header-sub' }, el('span', { class: 'header-subtitle', text: 'click here for contact info' }))),
         el('div', { class: 'header-icons' }, icon('search-alt'), icon('menu'))),
@@ -422,7 +426,50 @@
     scroller.scrollTop = scroller.scrollHeight;
     updateSendButton();
     renderChatList();
+    if (infoOpen) renderContactInfo();
     box.focus();
+  }
+
+  // ---- contact info drawer (right-hand side, opened by clicking the conversation header) ---------------
+  function formatPhone(digits) {
+    if (/^65\d{8}$/.test(digits)) return `+65 ${digits.slice(2, 6)} ${digits.slice(6)}`;
+    if (/^1\d{10}$/.test(digits)) return `+1 (${digits.slice(1, 4)}) ${digits.slice(4, 7)}-${digits.slice(7)}`;
+    if (/^44\d{10}$/.test(digits)) return `+44 ${digits.slice(2, 6)} ${digits.slice(6)}`;
+    return `+${digits.slice(0, 2)} ${digits.slice(2).replace(/(\d{4})(?=\d)/g, '$1 ')}`;
+  }
+
+  function openContactInfo() {
+    if (!conv) return;
+    infoOpen = true;
+    renderContactInfo();
+  }
+
+  function closeContactInfo() {
+    infoOpen = false;
+    const slot = document.querySelector('.drawer-slot');
+    if (slot) slot.replaceChildren();
+  }
+
+  function renderContactInfo() {
+    const slot = document.querySelector('.drawer-slot');
+    const chat = conv && chats.get(conv.jid);
+    if (!slot || !chat) return;
+    const phone = formatPhone(chat.phone);
+    const saved = !chat.name.startsWith('+');
+    const selectable = (text) => el('span', { dir: 'auto', class: 'selectable-text copyable-text', text });
+    slot.replaceChildren(el('div', { class: 'drawer', tabindex: '-1' },
+      el('section', { class: 'drawer-section' },
+        el('header', { class: 'drawer-header' },
+          el('div', { role: 'button', tabindex: '0', 'aria-label': 'Close', class: 'drawer-close', onclick: closeContactInfo },
+            icon('x')),
+          el('div', { class: 'drawer-title', title: 'Contact info', text: 'Contact info' })),
+        el('div', { class: 'drawer-body' },
+          el('div', { class: 'avatar drawer-avatar' }),
+          el('h2', { class: 'drawer-name' }, selectable(saved ? chat.name : phone)),
+          saved ? el('div', { class: 'drawer-phone' }, selectable(phone)) : null),
+        el('div', { class: 'drawer-block' },
+          el('div', { class: 'drawer-label', text: 'About' }),
+          selectable('Hey there! I am using WhatsApp.')))));
   }
 
   function messageRow(m) {
