@@ -2,12 +2,12 @@
 
 ``Changes`` is how the UI announces what it changed so other views refresh; core events published on the bus
 (possibly from a worker thread) are forwarded to it as queued Qt signals, so widgets are only touched on the main
-thread.
+thread. The WhatsApp connection reaches pages the same way, through ``WhatsAppBridge``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.core.events import Event, MessageQueued, MessageReceived, MessageStatusChanged
 from app.core.settings import Settings
@@ -16,6 +16,7 @@ from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.ui.startup import OpenWorkspace
 from app.ui.tasks import TaskRunner
+from app.ui.whatsapp_bridge import WhatsAppBridge
 
 
 class Changes(QtCore.QObject):
@@ -41,6 +42,8 @@ class AppContext:
     workspaces: Workspaces
     workspace: OpenWorkspace
     changes: Changes
+    # Status in, commands out; bootstrap attaches the supervisor. A default keeps a context without WhatsApp whole.
+    whatsapp: WhatsAppBridge = field(default_factory=WhatsAppBridge)
 
     @property
     def business_name(self) -> str:
