@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from app.qt import QtCore, QtGui, QtWidgets, Signal
 from app.ui.context import AppContext
 from app.ui.icons import icon
+from app.ui.widgets.whatsapp_indicator import HealthBanner, WhatsAppIndicator
+from app.whatsapp.status import WhatsAppStatus
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,26 @@ class MainWindow(QtWidgets.QMainWindow):
             self._keys.append(section.key)
         self.nav.currentRowChanged.connect(self._switch)
 
+        # WhatsApp at a glance on every page: a "sending is paused" banner above the pages, the state in the status
+        # bar; both lead to the WhatsApp page.
+        self.banner = HealthBanner()
+        self.whatsapp_indicator = WhatsAppIndicator()
+        self.banner.details_requested.connect(self._open_whatsapp)
+        self.whatsapp_indicator.clicked.connect(self._open_whatsapp)
+        ctx.whatsapp.status_changed.connect(self._whatsapp_status)
+        self._whatsapp_status(ctx.whatsapp.status)
+
+        pages = QtWidgets.QVBoxLayout()
+        pages.setContentsMargins(0, 0, 0, 0)
+        pages.setSpacing(0)
+        pages.addWidget(self.banner)
+        pages.addWidget(self.stack, 1)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        layout.addLayout(pages, 1)
         self.setCentralWidget(central)
 
         self.progress = QtWidgets.QProgressBar()
@@ -62,6 +78,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.task_label = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.whatsapp_indicator)
         self.statusBar().addPermanentWidget(self.task_label)
         self.statusBar().addPermanentWidget(self.progress)
         ctx.tasks.started.connect(self._task_started)
@@ -73,6 +90,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for i, key in enumerate(self._keys[:9]):
             shortcut = QtGui.QShortcut(QtGui.QKeySequence(f"Ctrl+{i + 1}"), self)
             shortcut.activated.connect(lambda k=key: self.show_section(k))
+        if "settings" in self._keys:  # past Ctrl+9; Ctrl+, is where many apps keep their settings
+            QtGui.QShortcut(QtGui.QKeySequence("Ctrl+,"), self, lambda: self.show_section("settings"))
         self.nav.setCurrentRow(0)
         self._restore_geometry()
 
@@ -107,6 +126,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.page(self._keys[row])
         self.stack.setCurrentIndex(row)
         self.section_changed.emit(self._keys[row])
+
+    # ---- WhatsApp --------------------------------------------------------------------------------------------
+    def _whatsapp_status(self, status: WhatsAppStatus) -> None:
+        self.whatsapp_indicator.show_status(status)
+        self.banner.show_status(status)
+
+    def _open_whatsapp(self) -> None:
+        if "whatsapp" in self._keys:
+            self.show_section("whatsapp")
 
     # ---- tasks and errors ------------------------------------------------------------------------------------
     def _task_started(self, name: str) -> None:

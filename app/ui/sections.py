@@ -39,6 +39,12 @@ def _products(ctx: AppContext) -> QtWidgets.QWidget:
     return ProductsPage(ctx)
 
 
+def _whatsapp(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.whatsapp import WhatsAppPage
+
+    return WhatsAppPage(ctx)
+
+
 def _settings(ctx: AppContext) -> QtWidgets.QWidget:
     from app.ui.pages.settings import SettingsPage
 
@@ -47,6 +53,8 @@ def _settings(ctx: AppContext) -> QtWidgets.QWidget:
 
 SECTIONS: list[Section] = [
     Section("inbox", "Inbox", "inbox", InboxPage),
+    # Second: linking the phone is the first thing a new workspace needs, and where the banner's "Details" lead.
+    Section("whatsapp", "WhatsApp", "whatsapp", _whatsapp),
     Section("contacts", "Contacts", "contacts", _contacts),
     Section("pipeline", "Pipeline", "pipeline", _pipeline),
     Section("products", "Products & Sales", "products", _products),
@@ -57,7 +65,8 @@ SECTIONS: list[Section] = [
         _empty(
             "Campaigns",
             "Send a message to a filtered audience with templates and variants, paced by the same human-like "
-            "sending as your replies. This arrives together with the WhatsApp connection.",
+            "sending and limits as your replies. Campaigns are not built yet; replies from the Inbox already go "
+            "out through the send queue on the WhatsApp page.",
         ),
     ),
     Section(

@@ -26,6 +26,7 @@ class Colors:
     note: str
     badge: str
     danger: str
+    warning: str  # waiting states: connecting, scan the QR, phone offline
     highlight: str
 
 
@@ -43,6 +44,7 @@ LIGHT = Colors(
     note="#fff4cc",
     badge="#0f8a6c",
     danger="#c62828",
+    warning="#9a5b00",
     highlight="#ffe08a",
 )
 DARK = Colors(
@@ -58,7 +60,8 @@ DARK = Colors(
     bubble_out="#1f4d3f",
     note="#4a4221",
     badge="#2bb98f",
-    danger="#ef5350",
+    danger="#ff8a80",  # readable on every dark surface, own bubbles included
+    warning="#f0b429",
     highlight="#7a6420",
 )
 
@@ -128,4 +131,8 @@ def _stylesheet(c: Colors) -> str:
                            padding: 5px 8px; background: {c.surface}; }}
     QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 1px solid {c.accent}; }}
     QStatusBar {{ background: {c.surface}; border-top: 1px solid {c.border}; }}
+    QFrame#banner {{ background: {c.note}; border-bottom: 1px solid {c.border}; }}
+    QLabel#bannerIcon {{ color: {c.warning}; font-weight: 700; }}
+    QLabel#cardTitle {{ font-weight: 600; }}
+    QLabel#qr {{ background: #ffffff; border: 1px solid {c.border}; border-radius: 8px; }}
     """

@@ -44,6 +44,12 @@ def test_ctrl_number_switches_sections(qtbot: QtBot, ctx: AppContext, qapp: QtWi
     assert window.current_section() == SECTIONS[2].key
 
 
+def test_ctrl_comma_opens_settings(qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication) -> None:
+    window = window_for(qtbot, ctx, qapp)
+    qtbot.keyClick(window.nav, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_section() == "settings"
+
+
 def test_ctrl_k_from_a_text_field_opens_the_switcher_and_jumps(
     qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication
 ) -> None:
