@@ -51,6 +51,7 @@ class ChatModel(QtCore.QAbstractListModel):
         self._items: list[ChatItem] = []
         self.has_earlier = False
         self.highlight_id: str | None = None
+        self.next_send_at: datetime | None = None  # the send queue's, shown on queued messages while they wait
 
     def rowCount(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._items)
@@ -112,6 +113,16 @@ class ChatModel(QtCore.QAbstractListModel):
         self.has_earlier = len(earlier) > size
         self._messages = earlier[-size:] + self._messages
         return True
+
+    def set_next_send_at(self, at: datetime | None) -> bool:
+        """Show ``at`` on queued messages; True when one is on screen (its bubble's size changed: lay out again)."""
+        if at == self.next_send_at:
+            return False
+        self.next_send_at = at
+        rows = [i for i, it in enumerate(self._items) if it.direction == "out" and it.status == "queued"]
+        for row in rows:
+            self.dataChanged.emit(self.index(row), self.index(row))
+        return bool(rows)
 
     def row_of(self, message_id: str) -> int:
         for i, item in enumerate(self._items):

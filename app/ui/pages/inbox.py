@@ -18,6 +18,7 @@ from app.ui.context import AppContext
 from app.ui.format import display_name
 from app.ui.models.chat_model import ChatModel
 from app.ui.models.inbox_model import PAGE, InboxModel, RowRole
+from app.ui.unsent_actions import cancel_message, retry_message
 from app.ui.widgets.activation import connect_activation
 from app.ui.widgets.bubble_delegate import BubbleDelegate
 from app.ui.widgets.chat_list_delegate import ChatListDelegate
@@ -25,6 +26,7 @@ from app.ui.widgets.composer import Composer, Draft
 from app.ui.widgets.contact_panel import ContactPanel
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.search_results import HitRole, SearchResultDelegate
+from app.whatsapp.status import WhatsAppStatus
 
 REFRESH_DEBOUNCE_MS = 150
 REFRESH_MARGIN = 50  # rows re-read below the last one on screen
@@ -165,6 +167,7 @@ class InboxPage(QtWidgets.QWidget):
         self._refresh_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._refresh_timer.timeout.connect(self.refresh_list)
         ctx.changes.changed.connect(self._changed)
+        ctx.whatsapp.status_changed.connect(self._whatsapp_status)
         QtGui.QShortcut(QtGui.QKeySequence("Ctrl+F"), self, self.search.setFocus)
 
         self.assignee.currentIndexChanged.connect(self._assign)
@@ -213,14 +216,32 @@ class InboxPage(QtWidgets.QWidget):
         index = self.conversation.indexAt(pos)
         if not index.isValid():
             return
-        item = self.chat_model.item(index.row())
-        if item.kind != "message":
-            return
+        menu = self.message_menu(self.chat_model.item(index.row()).id)
+        if menu is not None:
+            menu.popup(self.conversation.viewport().mapToGlobal(pos))
+
+    def message_menu(self, item_id: str) -> QtWidgets.QMenu | None:
+        """What a right click on a message offers (built apart from popping it up, so it can be tested)."""
+        row = self.chat_model.row_of(item_id)
+        if row < 0 or self.chat_model.item(row).kind != "message":
+            return None
+        item = self.chat_model.item(row)
         menu = QtWidgets.QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addAction("Reply", lambda: self.composer.set_reply(item.id, item.text))
         menu.addAction("Copy text", lambda: QtGui.QGuiApplication.clipboard().setText(item.text))
-        menu.popup(self.conversation.viewport().mapToGlobal(pos))
+        if item.direction == "out" and item.status in ("failed", "queued"):
+            menu.addSeparator()
+            if item.status == "failed":
+                menu.addAction("Try again", lambda: retry_message(self.ctx, item.id))
+            menu.addAction("Cancel sending", lambda: cancel_message(self.ctx, item.id))
+        return menu
+
+    def _whatsapp_status(self, status: WhatsAppStatus) -> None:
+        queue = status.queue
+        waits_until = queue.next_send_at if queue.waiting and not queue.paused else None
+        if self.chat_model.set_next_send_at(waits_until):
+            self.conversation.doItemsLayout()
 
     def _apply_filters(self) -> None:
         self.model.set_filters(

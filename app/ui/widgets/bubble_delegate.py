@@ -1,15 +1,51 @@
-"""Paints a conversation: bubbles left (customer) and right (us), ticks, quoted replies, notes, day separators."""
+"""Paints a conversation: bubbles left (customer) and right (us), ticks, quoted replies, notes, day separators.
+
+Own messages that have not gone out say so: "queued" (with the send queue's next send time while it waits) in
+place of the ticks, and a failed one carries its reason in red under the text.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.ui import theme
 from app.ui.models.chat_model import ChatItem, ItemRole
 from app.ui.widgets.chat_list_delegate import TICKS
+from app.ui.widgets.whatsapp_indicator import clock
 
 PAD = 10
 GAP = 4
 MAX_RATIO = 0.68
+
+
+class Layout(NamedTuple):
+    bubble: QtCore.QRect  # relative to the row
+    text: QtCore.QRect
+    quote_h: int
+    reason: QtCore.QRect  # why an own message failed (empty otherwise)
+
+
+def failure_text(item: ChatItem) -> str:
+    """Under an own message that did not go out: why, and what can be done about it."""
+    if item.kind != "message" or item.direction != "out" or item.status != "failed":
+        return ""
+    reason = (item.status_reason or "WhatsApp did not take the message").rstrip(".")
+    return f"Not sent: {reason}. Right-click to try again or cancel."
+
+
+def meta_text(item: ChatItem, next_send_at: datetime | None = None, now: datetime | None = None) -> str:
+    """The time, then for own messages the ticks — or, while it waits in the send queue, that it is queued."""
+    meta = item.at.astimezone().strftime("%H:%M")
+    if item.kind != "message" or item.direction != "out":
+        return meta
+    if item.status == "queued":
+        waits = next_send_at is not None and next_send_at > (now or datetime.now(UTC))
+        return f"{meta} · queued, next send {clock(next_send_at)}" if waits and next_send_at else f"{meta} · queued"
+    if item.status == "typing":
+        return f"{meta} · sending…"
+    return f"{meta} {TICKS.get(item.status, '')}".rstrip()
 
 
 class BubbleDelegate(QtWidgets.QStyledItemDelegate):
@@ -18,14 +54,12 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         full = widget.viewport().width() if isinstance(widget, QtWidgets.QAbstractScrollArea) else 600
         return int(max(full, 200))
 
-    def _layout(self, item: ChatItem, width: int, font: QtGui.QFont) -> tuple[QtCore.QRect, QtCore.QRect, int]:
-        """(bubble rect relative to the row, text rect, quote height)."""
+    def _layout(self, item: ChatItem, width: int, font: QtGui.QFont, meta: str) -> Layout:
         fm = QtGui.QFontMetrics(font)
         max_w = int(width * MAX_RATIO) if item.kind == "message" else int(width * 0.8)
-        meta_w = fm.horizontalAdvance(" 00:00 ✓✓ ") + 6
-        text_rect = fm.boundingRect(
-            QtCore.QRect(0, 0, max_w - 2 * PAD, 100000), Qt.TextFlag.TextWordWrap, item.text or " "
-        )
+        meta_w = fm.horizontalAdvance(f" {meta} ") + 6
+        wrap = QtCore.QRect(0, 0, max_w - 2 * PAD, 100000)
+        text_rect = fm.boundingRect(wrap, Qt.TextFlag.TextWordWrap, item.text or " ")
         quote_h = 0
         inner_w = max(text_rect.width(), min(fm.horizontalAdvance(item.text or " "), max_w - 2 * PAD))
         if item.quoted:
@@ -33,19 +67,32 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
             inner_w = max(inner_w, min(220, max_w - 2 * PAD))
         if item.kind == "note":
             inner_w = max(inner_w, fm.horizontalAdvance("Internal note · only your team sees this"))
+        reason = failure_text(item)
+        reason_h = 0
+        if reason:
+            reason_rect = fm.boundingRect(wrap, Qt.TextFlag.TextWordWrap, reason)
+            reason_h = reason_rect.height() + 4
+            inner_w = max(inner_w, reason_rect.width())
         last_line_room = inner_w - fm.horizontalAdvance(item.text.split("\n")[-1][-40:]) if item.text else inner_w
-        extra_line = 0 if last_line_room > meta_w and text_rect.height() <= fm.height() else fm.height()
-        if extra_line == 0 and text_rect.height() <= fm.height():
+        same_line = not reason and last_line_room > meta_w and text_rect.height() <= fm.height()
+        extra_line = 0 if same_line else fm.height()
+        if same_line:
             inner_w += meta_w
+        else:
+            inner_w = max(inner_w, min(meta_w, max_w - 2 * PAD))
         header = fm.height() + 2 if item.kind == "note" else 0
-        h = text_rect.height() + extra_line + quote_h + header + 2 * PAD - 2
+        h = text_rect.height() + reason_h + extra_line + quote_h + header + 2 * PAD - 2
         w = min(max_w, inner_w + 2 * PAD)
         x = width - w - 14 if item.direction == "out" else 14
         if item.kind == "note":
             x = (width - w) // 2
-        bubble = QtCore.QRect(x, GAP, w, h)
-        text = QtCore.QRect(x + PAD, GAP + PAD + quote_h + header, w - 2 * PAD, text_rect.height())
-        return bubble, text, quote_h
+        top = GAP + PAD + quote_h + header
+        text = QtCore.QRect(x + PAD, top, w - 2 * PAD, text_rect.height())
+        reason_box = QtCore.QRect(x + PAD, top + text_rect.height() + 4, w - 2 * PAD, reason_h - 4)
+        return Layout(QtCore.QRect(x, GAP, w, h), text, quote_h, reason_box)
+
+    def _meta(self, item: ChatItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> str:
+        return meta_text(item, getattr(index.model(), "next_send_at", None))
 
     def sizeHint(
         self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
@@ -57,8 +104,8 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         font = option.font
         if item.kind == "day":
             return QtCore.QSize(width, QtGui.QFontMetrics(font).height() + 20)
-        bubble, _, _ = self._layout(item, width, font)
-        return QtCore.QSize(width, bubble.height() + 2 * GAP)
+        layout = self._layout(item, width, font, self._meta(item, index))
+        return QtCore.QSize(width, layout.bubble.height() + 2 * GAP)
 
     def paint(
         self,
@@ -88,7 +135,9 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
             return
         model = index.model()
         highlighted = getattr(model, "highlight_id", None) == item.id
-        bubble, text_rect, quote_h = self._layout(item, rect.width(), font)
+        meta = self._meta(item, index)
+        layout = self._layout(item, rect.width(), font, meta)
+        bubble, text_rect, quote_h = layout.bubble, layout.text, layout.quote_h
         bubble.translate(rect.left(), rect.top())
         text_rect.translate(rect.left(), rect.top())
         fill = c.note if item.kind == "note" else (c.bubble_out if item.direction == "out" else c.bubble_in)
@@ -118,9 +167,10 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
             )
         painter.setPen(QtGui.QColor(c.text))
         painter.drawText(text_rect, Qt.TextFlag.TextWordWrap, item.text)
-        meta = item.at.astimezone().strftime("%H:%M")
-        if item.kind == "message" and item.direction == "out":
-            meta += " " + TICKS.get(item.status, "")
+        reason = failure_text(item)
+        if reason:
+            painter.setPen(QtGui.QColor(c.danger))
+            painter.drawText(layout.reason.translated(rect.left(), rect.top()), Qt.TextFlag.TextWordWrap, reason)
         meta_color = (
             QtGui.QColor("#34b7f1") if item.status == "read" and item.direction == "out" else QtGui.QColor(c.muted)
         )
