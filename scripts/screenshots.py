@@ -21,7 +21,9 @@ from app.core.settings import Settings  # noqa: E402
 from app.qt import QtCore, QtWidgets  # noqa: E402
 from app.store.keyring_vault import KeyringVault  # noqa: E402
 from app.store.keys import KdfParams  # noqa: E402
+from app.store.messaging import queue_outbound  # noqa: E402
 from app.store.seed import populate  # noqa: E402
+from app.store.store import Store  # noqa: E402
 from app.store.workspaces import Workspaces  # noqa: E402
 from app.ui import theme  # noqa: E402
 from app.ui.context import AppContext, Changes  # noqa: E402
@@ -32,6 +34,7 @@ from app.ui.pages.inbox import InboxPage  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
 from app.ui.startup import OpenWorkspace  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
+from tests.support.whatsapp_ui import RecordingControl, connected_quiet_hours, failed_broken, scan_qr  # noqa: E402
 
 PASS = "screenshot passphrase"
 
@@ -55,6 +58,18 @@ def grab(app: QtWidgets.QApplication, widget: QtWidgets.QWidget, path: Path) -> 
     if not pixmap.save(str(path)):
         raise SystemExit(f"could not write {path}")
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def queue_some(store: Store) -> int:
+    """A send queue to look at: replies waiting for quiet hours and one that failed (what ``inbox`` then shows)."""
+    rows = store.inbox(limit=4)
+    replies = ["Your order is packed and ships tomorrow.", "Yes, the linen shirt comes in M and L."]
+    for row, text in zip(rows[1:3], replies, strict=True):
+        queue_outbound(store, row.chat_id, text)
+    failed = queue_outbound(store, rows[0].chat_id, "Shall I reserve the blue scarf for you until Friday?")
+    store.messages.update(failed.id, status="failed", status_reason="WhatsApp showed an error when sending.")
+    queue_outbound(store, rows[0].chat_id, "Here is the link to pay.")
+    return 3
 
 
 def main() -> int:
@@ -84,6 +99,8 @@ def main() -> int:
         store.bus.subscribe(Event, changes.forward)
         opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
         ctx = AppContext(store, tasks, Settings(store.settings), workspaces, opened, changes)
+        waiting = queue_some(store)
+        ctx.whatsapp.attach(RecordingControl())
 
         for mode in ("light", "dark"):
             theme.apply(app, mode)
@@ -98,6 +115,7 @@ def main() -> int:
             unlock.close()
 
             ctx.settings.set("appearance.theme", mode)
+            ctx.whatsapp.publish(connected_quiet_hours(waiting=waiting, failed=1))
             window = MainWindow(ctx, SECTIONS)
             window.resize(1360, 840)
             inbox = window.pages["inbox"]
@@ -114,6 +132,18 @@ def main() -> int:
             for number, section in enumerate(SECTIONS[1:], start=5):
                 window.show_section(section.key)
                 grab(app, window, out / f"{mode}-{number:02d}-{section.key}.png")
+            number += 1
+            window.show_section("whatsapp")
+            for name, status in (
+                ("scan-qr", scan_qr()),
+                ("connected", connected_quiet_hours(waiting=waiting, failed=1)),
+                ("failed", failed_broken(waiting=waiting, failed=1)),
+            ):
+                ctx.whatsapp.publish(status)
+                settle(app, 400)  # the status arrives, then the queue is re-read
+                tasks.drain()
+                grab(app, window, out / f"{mode}-{number:02d}-whatsapp-{name}.png")
+                number += 1
             window.close()
             window.deleteLater()
             settle(app, 100)
