@@ -16,7 +16,7 @@ import keyring
 import qasync
 
 from app import logs
-from app.core.events import Event
+from app.core.events import Event, MessageQueued, MessageStatusChanged
 from app.core.settings import Settings
 from app.qt import QtCore, QtGui, QtWidgets
 from app.store.keyring_vault import KeyringVault
@@ -64,6 +64,40 @@ def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow
     )
     window.show()
     return window
+
+
+def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication) -> None:
+    """Start the WhatsApp service for the open workspace (connecting at once when a phone is linked and the setting
+    says so) and attach it to the UI. Called after the first paint: Playwright's import stays off the start-up path.
+    """
+    from app.whatsapp.config import service_config
+    from app.whatsapp.host import WhatsAppHost
+    from app.whatsapp.profile import load_profile
+    from app.whatsapp.supervisor import LINKED_KEY
+
+    paths = ctx.workspaces.paths(ctx.workspace.workspace_id)
+    host = WhatsAppHost(
+        ctx.store,
+        load_profile(paths.root),
+        paths.browser_profiles / "main",
+        service_config(ctx.settings),
+        ctx.whatsapp.publish,
+    )
+    linked = bool(ctx.store.settings.get(LINKED_KEY, False))
+    host.start(connect=linked and bool(ctx.settings.get("whatsapp.connect_on_start")))
+    ctx.whatsapp.attach(host)
+
+    def settings_changed(tables: frozenset[str]) -> None:
+        if "settings" in tables:
+            host.reconfigure(service_config(ctx.settings))
+
+    def queue_changed(event: Event) -> None:
+        if isinstance(event, MessageQueued) or (isinstance(event, MessageStatusChanged) and event.status == "queued"):
+            host.queue_changed()
+
+    ctx.changes.changed.connect(settings_changed)
+    ctx.changes.core_event.connect(queue_changed)
+    app.aboutToQuit.connect(host.close)
 
 
 def go_to(window: MainWindow, target: SwitchTarget) -> None:
@@ -143,6 +177,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         log.info("workspace %s open", workspace.workspace_id)
         ctx = build_context(workspaces, tasks, workspace)
         windows.append(open_main_window(ctx, app))
+        QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app))
 
     flow.opened.connect(opened)
     flow.cancelled.connect(done.set)

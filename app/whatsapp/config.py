@@ -14,12 +14,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.settings import Settings
-from app.whatsapp.driver import DEFAULT_URL
 from app.whatsapp.humanizer import TypingSettings
 from app.whatsapp.limits import LimitSettings
 
 log = logging.getLogger(__name__)
 
+DEFAULT_URL = "https://web.whatsapp.com/"
 URL_ENV = "PARLEY_WHATSAPP_URL"
 MB = 1024 * 1024
 

@@ -3,7 +3,8 @@
 The browser's traffic (Playwright's pipe to its driver, every page report) then never competes with the Qt loop,
 and a slow page cannot stall the window. ``WhatsAppHost`` implements ``WhatsAppControl``: each command is handed to
 the supervisor's loop with ``call_soon_threadsafe`` and returns at once; outcomes arrive through ``on_status``, which
-is called on the supervisor's thread (the UI bridge re-emits it as a queued Qt signal).
+is called on the supervisor's thread (the UI bridge re-emits it as a queued Qt signal). The supervisor (and with it
+Playwright, most of a second to import) is imported on that thread too, so starting the host never stalls the UI.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import TYPE_CHECKING
 from app.whatsapp.config import ServiceConfig
 from app.whatsapp.profile import Profile
 from app.whatsapp.status import WhatsAppStatus
-from app.whatsapp.supervisor import Supervisor
 
 if TYPE_CHECKING:
     from app.store.store import Store
+    from app.whatsapp.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class WhatsAppHost:
             self._ready.set()
 
     async def _main(self) -> None:
+        from app.whatsapp.supervisor import Supervisor  # Playwright is imported here, off the UI thread
+
         self._loop = asyncio.get_running_loop()
         store, profile, profile_dir, config = self._args
         self._supervisor = Supervisor(store, profile, profile_dir, config, on_status=self._on_status)
@@ -89,16 +92,16 @@ class WhatsAppHost:
 
     # ---- WhatsAppControl -------------------------------------------------------------------------------------
     def connect(self) -> None:
-        self._call(Supervisor.connect)
+        self._call(lambda supervisor: supervisor.connect())
 
     def disconnect(self) -> None:
-        self._call(Supervisor.disconnect)
+        self._call(lambda supervisor: supervisor.disconnect())
 
     def restart(self) -> None:
-        self._call(Supervisor.restart)
+        self._call(lambda supervisor: supervisor.restart())
 
     def queue_changed(self) -> None:
-        self._call(Supervisor.queue_changed)
+        self._call(lambda supervisor: supervisor.queue_changed())
 
     def reconfigure(self, config: ServiceConfig) -> None:
         self._call(lambda supervisor: supervisor.reconfigure(config))
@@ -108,7 +111,7 @@ class WhatsAppHost:
         thread = self._thread
         if thread is None:
             return
-        self._call(Supervisor.close)
+        self._call(lambda supervisor: supervisor.close())
         thread.join(timeout)
         if thread.is_alive():
             log.warning("WhatsApp: the service did not stop within %.0f s", timeout)
