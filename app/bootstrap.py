@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import keyring
 import qasync
@@ -32,6 +33,9 @@ from app.ui.sections import SECTIONS
 from app.ui.startup import OpenWorkspace, StartupFlow
 from app.ui.tasks import TaskRunner
 from app.ui.tray import Tray
+
+if TYPE_CHECKING:
+    from app.whatsapp.host import WhatsAppHost
 
 log = logging.getLogger("parley")
 STARTED = time.perf_counter()
@@ -66,7 +70,7 @@ def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow
     return window
 
 
-def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication) -> None:
+def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication) -> WhatsAppHost:
     """Start the WhatsApp service for the open workspace (connecting at once when a phone is linked and the setting
     says so) and attach it to the UI. Called after the first paint: Playwright's import stays off the start-up path.
     """
@@ -98,6 +102,7 @@ def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication) -> None:
     ctx.changes.changed.connect(settings_changed)
     ctx.changes.core_event.connect(queue_changed)
     app.aboutToQuit.connect(host.close)
+    return host
 
 
 def go_to(window: MainWindow, target: SwitchTarget) -> None:

@@ -73,8 +73,9 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
             reason_rect = fm.boundingRect(wrap, Qt.TextFlag.TextWordWrap, reason)
             reason_h = reason_rect.height() + 4
             inner_w = max(inner_w, reason_rect.width())
-        last_line_room = inner_w - fm.horizontalAdvance(item.text.split("\n")[-1][-40:]) if item.text else inner_w
-        same_line = not reason and last_line_room > meta_w and text_rect.height() <= fm.height()
+        # The time and ticks share the text's line only when the text is one line and both fit in the widest bubble.
+        single_line = text_rect.height() <= fm.height()
+        same_line = not reason and single_line and inner_w + meta_w <= max_w - 2 * PAD
         extra_line = 0 if same_line else fm.height()
         if same_line:
             inner_w += meta_w
