@@ -47,6 +47,7 @@ demo-data: $(STAMP)
 # The real windows under Xvfb, light and dark: build/screenshots/*.png
 screenshots: $(STAMP) system-deps
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/screenshots.py $(ARGS)
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/whatsapp_live_shots.py
 
 # A one-folder desktop bundle for this OS in dist/parley, checked with its own --selftest.
 bundle: $(STAMP)
