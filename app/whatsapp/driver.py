@@ -21,12 +21,17 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   ``contact_info.ChatResolver`` (what it learnt, a phone-number title, the store when exactly one chat or contact
   has that name, else the number in the chat's "Contact info" drawer, read under ``ui_lock``). Rows the store
   already has are not resolved again; rows whose chat stays unknown are counted in ``skipped``.
+- **Catching up on connect.** Each time the link comes up, before anything else is read and holding ``ui_lock``,
+  ``backfill.Backfill`` opens the rendered chats (newest first, at most ``BACKFILL_CHATS``) whose last-message preview
+  is not the store's latest message of that chat, records their rows and scrolls each back for earlier ones (at most
+  ``BACKFILL_MESSAGES``, stopping at what the store already had), then leaves the chat that was open before (or
+  none). ``last_backfill`` says what it did.
 - **Chats that are not open.** When a chat-list row shows an unread badge, or its text changed since the driver last
   saw it (a new preview without a badge, e.g. after a reload), the driver *opens that chat* (clicks its row, waits
   for the header to show its title) and reads its rows, until no such row is left. Side effect to be
   aware of: opening a chat marks it read on the phone (blue ticks for the sender), as a person reading it would.
-  Only the rows WhatsApp renders on opening are read (the latest ~30 in the imitation); scrolling back for a longer
-  unread backlog is not done yet.
+  Only the rows WhatsApp renders on opening are read (the latest ~30 in the imitation): a backlog longer than that
+  that arrives while connected is not scrolled back for (the catch-up on connect does scroll back).
 
 Not done here: sending (``app.whatsapp.sender`` does it, holding ``ui_lock`` like the unread sweep, since both drive
 the same page).
@@ -37,10 +42,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,14 +51,17 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
 from app.store.intake import CapturedAck, CapturedMessage, record_ack, record_messages
+from app.whatsapp.backfill import Backfill, BackfillResult
 from app.whatsapp.browser import open_profile
 from app.whatsapp.contact_info import ChatResolver
 from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
 from app.whatsapp.probe import ProbeReport, first_match, self_test
 from app.whatsapp.profile import Profile
+from app.whatsapp.rows import RowId, ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.status import ConnectionState
 
-__all__ = ["ConnectionState", "WhatsAppDriver"]
+# The row parsers are re-exported for the sender and older imports.
+__all__ = ["ConnectionState", "RowId", "WhatsAppDriver", "ack_level", "parse_data_id", "parse_pre_plain_text"]
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page, Playwright
@@ -77,77 +83,6 @@ LINKED = (ConnectionState.connected, ConnectionState.phone_offline)  # logged in
 
 StateCallback = Callable[[ConnectionState, str], None]
 QrCallback = Callable[[bytes], None]
-
-
-# ---- parsing the page's rows ----------------------------------------------------------------------------------
-
-_PRE = re.compile(r"^\s*\[(?P<time>[^,\]]+),\s*(?P<date>[^\]]+)\]\s*(?P<author>.*?):\s*$", re.S)
-_TIME_FORMATS = ("%H:%M", "%I:%M %p", "%H.%M")
-_DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y")
-_SERIALIZED = re.compile(r"^(?P<me>true|false)_(?P<chat>[^_]+@[^_]+)_(?P<id>[^_]+)(?:_(?P<participant>.+))?$")
-
-
-@dataclass(frozen=True)
-class RowId:
-    wa_id: str
-    chat_jid: str | None
-    from_me: bool | None
-    participant: str | None = None
-
-
-def parse_data_id(data_id: str) -> RowId:
-    """``false_6590000001@c.us_3A12`` → its parts; a bare id (2026 markup) knows neither chat nor direction."""
-    match = _SERIALIZED.match(data_id.strip())
-    if match is None:
-        return RowId(data_id.strip(), None, None)
-    return RowId(match["id"], match["chat"], match["me"] == "true", match["participant"])
-
-
-def parse_pre_plain_text(pre: str | None, *, now: datetime | None = None) -> tuple[datetime | None, str | None]:
-    """``"[14:05, 22/11/2026] Alice: "`` → (local aware time, "Alice"); (None, None) when it does not parse.
-
-    WhatsApp writes the date in the browser locale's order; day-first is tried first and a month-first reading is
-    taken instead when the day-first one lies in the future (the page only shows messages from the past).
-    """
-    if not pre:
-        return None, None
-    match = _PRE.match(pre)
-    if match is None:
-        return None, None
-    author = match["author"].strip() or None
-    now = now or datetime.now().astimezone()
-    time_text = match["time"].replace("\u202f", " ").replace("\xa0", " ").strip().upper()
-    date_text = match["date"].strip()
-    candidates: list[datetime] = []
-    for date_format in _DATE_FORMATS:
-        for time_format in _TIME_FORMATS:
-            with contextlib.suppress(ValueError):
-                candidates.append(datetime.strptime(f"{date_text} {time_text}", f"{date_format} {time_format}"))
-    for candidate in candidates:
-        aware = candidate.astimezone()  # naive = the browser's (this machine's) local time
-        if aware <= now + timedelta(days=1):
-            return aware, author
-    return (candidates[0].astimezone() if candidates else None), author
-
-
-def ack_level(icon: str | None, label: str = "") -> int | None:
-    """``msg-time`` 0, ``msg-check`` 1, ``msg-dblcheck`` 2 (3 when labelled Read), ``msg-dblcheck-ack`` 3."""
-    if not icon:
-        return None
-    name = icon.removeprefix("msg-").removeprefix("status-")
-    if "error" in name:
-        return -1
-    if name == "time":
-        return 0
-    if name == "check":
-        return 1
-    if name == "dblcheck-ack" or name.startswith("read"):
-        return 3
-    if name.startswith("dblcheck"):
-        return 3 if "read" in label.lower() else 2
-    if "played" in name:
-        return 4
-    return None
 
 
 def _navigated(exc: Exception) -> bool:
@@ -186,6 +121,8 @@ class WhatsAppDriver:
         self.health: ProbeReport | None = None
         self.captured = 0  # messages this driver created in the store
         self.skipped = 0  # rows it could not attribute to a chat (bare id, no known chat)
+        self.chats_opened = 0  # chats this driver opened (unread sweep, history backfill)
+        self.last_backfill: BackfillResult | None = None  # what the catch-up after the last connect did
         self._playwright: Playwright | None = None
         self._context: BrowserContext | None = None
         self._page: Page | None = None
@@ -198,6 +135,7 @@ class WhatsAppDriver:
         self._acks: dict[str, int | None] = {}  # wa_id -> ack level already in the store
         self.chats = ChatResolver(store, profile)  # which chat a title names when rows do not say (2026 markup)
         self._row_sigs: dict[str, str] = {}  # chat title -> text of its chat-list row when last seen
+        self._backfill_due = False  # set on each connect: catch up before anything else is read
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     @property
@@ -302,6 +240,7 @@ class WhatsAppDriver:
             if self.state not in LINKED:
                 self.health = await self_test(self.page, self.profile, "logged_in")
                 self._qr_ref = None
+                self._backfill_due = True
                 self.qr_expired = False
                 self.qr_reloads = 0
             if snap.get("phone_offline"):
@@ -334,7 +273,7 @@ class WhatsAppDriver:
         """Click the QR's reload button if the code is (still) expired: ``live`` when it is not, ``missing`` when the
         button cannot be found."""
         async with self._ui_lock:
-            snap = await self._scan()
+            snap = await self.scan()
             if snap is None or not snap.get("qr_expired"):
                 return "live"  # reloaded meanwhile (a queued report can be older than the page)
             button = await first_match(self.page, self.profile, "qr_reload")
@@ -368,7 +307,7 @@ class WhatsAppDriver:
         # The code may rotate while the screenshot is taken: keep the picture only if the ref still matches after it.
         for _ in range(QR_ATTEMPTS):
             png = await canvas.screenshot(timeout=OPEN_CHAT_TIMEOUT_MS)
-            snap = await self._scan()
+            snap = await self.scan()
             if snap is None or snap.get("qr_expired"):
                 return  # expired while the picture was taken: never show a dead code
             shown = snap.get("qr")
@@ -417,11 +356,16 @@ class WhatsAppDriver:
         await self._apply_page_state(snap)
         if self.state not in LINKED:
             return
-        await self._capture(snap)
+        if self._backfill_due:
+            self._backfill_due = False
+            async with self._ui_lock:
+                self.last_backfill = await Backfill(self).run()
+            self._notify()
+        await self.capture(snap)
         if self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan
             await self._sweep()
 
-    async def _scan(self) -> dict[str, Any] | None:
+    async def scan(self) -> dict[str, Any] | None:
         snap = await self.page.evaluate(SCAN_FUNCTION)
         return snap if isinstance(snap, dict) else None
 
@@ -455,11 +399,11 @@ class WhatsAppDriver:
             pending: list[str] = []
             opened: dict[str, str] = {}  # title -> its row signature when the driver opened it
             for _ in range(MAX_SWEEP_OPENS):
-                snap = await self._scan()
+                snap = await self.scan()
                 if snap is None or snap.get("state") != "logged_in":
                     return
                 header = snap.get("header")
-                await self._capture(snap, locked=True)
+                await self.capture(snap, locked=True)
                 pending.extend(t for t in self._chats_to_open(snap, update=True) if t not in pending)
                 sigs = {str(c["title"]): str(c.get("sig") or "") for c in self._chat_rows(snap)}
                 # Done once open; skipped when opening it changed nothing (the page did not take the click).
@@ -468,9 +412,11 @@ class WhatsAppDriver:
                     return
                 title = pending.pop(0)
                 opened[title] = sigs[title]
-                await self._open_chat(title)
+                await self.open_chat(title)
 
-    async def _open_chat(self, title: str) -> None:
+    async def open_chat(self, title: str) -> bool:
+        """Click the chat-list row titled ``title`` and wait for the header to show it; False when no such row is
+        rendered. The caller holds ``ui_lock``."""
         page = self.page
         row_selector = None
         for selector in self.profile.entry("chat_row").selectors:
@@ -478,19 +424,21 @@ class WhatsAppDriver:
                 row_selector = selector
                 break
         if row_selector is None:
-            return
+            return False
         row = page.locator(row_selector).filter(has=page.get_by_title(title, exact=True)).first
         if await row.count() == 0:  # scrolled out of the virtualized list meanwhile
             log.info("WhatsApp: chat %r is not in the rendered chat list; it is read when it shows up", title)
-            return
+            return False
         await row.click(timeout=OPEN_CHAT_TIMEOUT_MS)
         await page.wait_for_function(
             "(title) => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === title; }",
             arg=title,
             timeout=OPEN_CHAT_TIMEOUT_MS,
         )
+        self.chats_opened += 1
+        return True
 
-    async def _capture(self, snap: dict[str, Any], *, locked: bool = False) -> None:
+    async def capture(self, snap: dict[str, Any], *, locked: bool = False) -> None:
         """Record the new rows of the open chat and the changed ticks of known ones (``locked``: caller holds
         ``ui_lock``, which a contact-info look-up needs)."""
         header = snap.get("header")

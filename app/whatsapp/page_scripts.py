@@ -6,8 +6,9 @@ reload or navigation) that:
 - defines ``window.__parleyScan()``: a snapshot of the page: state (``landing`` / ``logged_in`` / ``loading``), the
   QR ``data-ref``, whether the QR expired (its reload button shows), whether the phone-offline banner shows, whether
   the URL says ``post_logout``, the open chat's title, its message rows (data-id, direction,
-  ``data-pre-plain-text``, text, ack icon) and the rendered chat-list rows (title, unread badge text, and the row's
-  text as a signature that changes when a new message's preview or time shows up);
+  ``data-pre-plain-text``, text, ack icon) and the rendered chat-list rows in screen order (title, unread badge
+  text, the last message's preview text, and the row's text as a signature that changes when a new message's preview
+  or time shows up);
 - watches the document with a ``MutationObserver`` (debounced) and calls the exposed binding ``REPORT_BINDING`` with
   what changed since the last report: the state / QR / chat-list rows when they change, and only message rows that are
   new or whose ack icon changed. After a reload the script starts afresh and reports everything again; Python and
@@ -44,7 +45,7 @@ _ENTRIES = (
     "qr_reload",
 )
 # Entries an older profile may lack (``profile.REQUIRED_ENTRIES`` predates them).
-_OPTIONAL_ENTRIES = ("phone_offline",)
+_OPTIONAL_ENTRIES = ("phone_offline", "chat_row_preview")
 
 _TEMPLATE = r"""
 (() => {
@@ -99,17 +100,23 @@ _TEMPLATE = r"""
         ack_label: ack ? (ack.getAttribute('aria-label') || '') : '',
       };
     }).filter((m) => m.id);
-    const chatRows = collect('chat_row');
-    const titles = owned(collect('chat_row_title'), new Set(chatRows));
-    const badges = owned(collect('unread_badge'), new Set(chatRows));
+    // Rows of a virtualized list are positioned, not ordered, in the DOM: sort them as they are shown.
+    const chatRows = collect('chat_row').map((row) => [row.getBoundingClientRect().top, row])
+      .sort((a, b) => a[0] - b[0]).map((pair) => pair[1]);
+    const chatSet = new Set(chatRows);
+    const titles = owned(collect('chat_row_title'), chatSet);
+    const badges = owned(collect('unread_badge'), chatSet);
+    const previews = owned(collect('chat_row_preview'), chatSet);
     const chats = [];
     for (const row of chatRows) {
       const title = titles.get(row);
       if (!title) continue;
       const badge = badges.get(row);
+      const preview = previews.get(row);
       chats.push({
         title: title.getAttribute('title') || title.textContent,
         unread: badge ? badge.textContent.trim() : '',
+        preview: preview ? (preview.getAttribute('title') || preview.innerText || '') : null,
         sig: row.textContent,
       });
     }

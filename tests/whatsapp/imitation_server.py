@@ -5,13 +5,13 @@ The page (index.html, app.js, style.css) copies the hooks automation tools rely 
 messages, acks) so the logged-in state survives a reload, and exposes a JSON control API:
 
 - ``POST /__control/scan`` {ref?}: the phone scans the QR (409 if expired, already linked or ``ref`` mismatches).
-- ``POST /__control/incoming`` {chat, name?, text, id?}: an inbound message.
+- ``POST /__control/incoming`` {chat, name?, text, id?, timestamp?}: an inbound message.
 - ``POST /__control/ack`` {id, level}: ack level of a message (-1 error, 0 clock, 1 check, 2 delivered, 3 read).
 - ``POST /__control/phone`` {online}: the phone loses or regains its connection; while it is offline the page shows
   the side-pane banner "Trying to reach phone" (``[data-icon="alert-phone"]``).
 - ``POST /__control/logout``, ``POST /__control/reset``, ``POST /__control/config`` {option: value}.
-- ``GET /__control/state``: session, config, QR (and how many QR series the page started), chats and their
-  messages (incl. those the page sent, with ids).
+- ``GET /__control/state``: session, config, QR (and how many QR series the page started), the open chat and how
+  many times the page opened a chat, chats and their messages (incl. those the page sent, with ids).
 - ``GET /__control/events?since=N``: long-poll used by the page; pushes appear in the page within ~100 ms.
 
 Run ``python -m tests.whatsapp.imitation_server --port 8765`` for a demo.
@@ -147,6 +147,7 @@ class ImitationState:
         self.phone_online = True
         self.chats: dict[str, Chat] = {}
         self.open_chat: str | None = None
+        self.chat_opens = 0  # chats the page opened (a click on a chat row, /send, ...)
         self.qr: JsonDict = {"ref": None, "expired": False, "rotations": 0}
         self.qr_series = 0  # QR series the page started (first load, and each "Click to reload QR code")
         for timer in self._timers:
@@ -203,6 +204,7 @@ class ImitationState:
                 "qr": dict(self.qr),
                 "qr_series": self.qr_series,
                 "open_chat": self.open_chat,
+                "chat_opens": self.chat_opens,
                 "chats": [c.to_json() for c in self._sorted_chats()],
             }
 
@@ -336,6 +338,8 @@ class ImitationState:
                 self.open_chat = None
                 return {"open_chat": None}
             target = self._chat(chat)
+            if self.open_chat != target.id:
+                self.chat_opens += 1
             self.open_chat = target.id
             if target.unread:
                 target.unread = 0
@@ -554,12 +558,22 @@ class ImitationControl:
         result: JsonDict = self.request("POST", "/__control/scan", {"ref": ref} if ref else {})
         return result
 
-    def incoming(self, chat: str, text: str, name: str | None = None, message_id: str | None = None) -> JsonDict:
+    def incoming(
+        self,
+        chat: str,
+        text: str,
+        name: str | None = None,
+        message_id: str | None = None,
+        timestamp: float | None = None,
+    ) -> JsonDict:
+        """An inbound message (``timestamp``: Unix seconds, default now; give history ascending times)."""
         body: JsonDict = {"chat": chat, "text": text}
         if name:
             body["name"] = name
         if message_id:
             body["id"] = message_id
+        if timestamp is not None:
+            body["timestamp"] = timestamp
         result: JsonDict = self.request("POST", "/__control/incoming", body)
         return result
 

@@ -86,7 +86,8 @@ def test_qr_rotates_in_place_then_expires(page: Page, server: ImitationServer, c
     expect(canvas).to_be_visible()
     expect(reload).to_have_count(0)
     state = control.wait_for(lambda s: not s["qr"]["expired"] and s["qr"]["ref"] not in seen)
-    assert state["qr"]["ref"] == page.locator("div[data-ref]").get_attribute("data-ref")
+    # The new series rotates on the same element (and may have rotated again since): the server saw a shown code.
+    assert state["qr"]["ref"] in page.evaluate("window.__refs")
 
 
 def test_scan_shows_the_chat_list(page: Page, server: ImitationServer, control: ImitationControl) -> None:

@@ -134,7 +134,7 @@ def test_2026_variant_passes_with_fallbacks(
         await expect(page.locator('button[aria-label="Send"]')).to_be_visible()
         report = await self_test(page, profile, "chat_open", draft=True)
         assert report.ok, report.message
-        assert report.used_fallbacks == ["chat_row", "chat_row_title", "send_button"]
+        assert report.used_fallbacks == ["chat_row", "chat_row_title", "chat_row_preview", "send_button"]
         assert report.result("send_button").selector == 'span[data-icon="wds-ic-send-filled"]'
         assert report.result("chat_row").selector == "#pane-side [role=listitem]"
         assert "fallback" in report.message

@@ -708,6 +708,17 @@
     document.body.append(modal);
   }
 
+  // Escape closes the contact-info drawer if it is open, else the open chat (back to the intro pane).
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || session !== 'logged_in' || document.querySelector('.modal-backdrop')) return;
+    if (infoOpen) { closeContactInfo(); return; }
+    if (!conv) return;
+    openJid = null;
+    renderIntro();
+    renderChatList();
+    api('POST', '/__page/open', { chat: null }).catch(() => {});
+  });
+
   // ---- boot ---------------------------------------------------------------------------------------------
   function applyConfig(config) {
     cfg = Object.assign({}, config);
