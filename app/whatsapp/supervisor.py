@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 LINKED_KEY = "whatsapp.linked"  # local setting: a phone was linked on this profile (connect on start)
 STABLE_SECONDS = 120.0  # connected this long clears the failure count
 WATCH_SECONDS = 30.0  # memory is sampled at most this often while idle
+CONNECTED_DETAIL = "New messages arrive here and replies go out through WhatsApp Web."
 StatusCallback = Callable[[WhatsAppStatus], None]
 
 
@@ -362,6 +363,10 @@ class Supervisor:
         state: ConnectionState
         if driver is not None and driver.state is ConnectionState.failed:
             state, detail = driver.state, driver.last_error or self._detail
+        elif driver is not None and driver.state is ConnectionState.connected:
+            state = driver.state
+            healthy = self._health is None or self._health.ok
+            detail = CONNECTED_DETAIL if healthy else self._health.message if self._health else self._detail
         elif driver is not None:
             state, detail = driver.state, self._detail
         elif self._wanted and self._next_restart_at is not None:
