@@ -18,7 +18,9 @@ before its unread sweep, holding ``ui_lock``:
 3. **Afterwards** the chat that was open before is opened again, or, if none was, the open chat is closed (Escape,
    as a person would); when that does not work the last chat read stays open.
 
-Opening a chat marks it read on the phone, as the unread sweep does.
+Opening a chat marks it read on the phone, as the unread sweep does. The sweep uses ``read_history`` too, so an unread
+backlog longer than what WhatsApp renders on opening a chat is scrolled back for (in the common case the oldest row
+shown is already stored and nothing is scrolled).
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ class Backfill:
             if not await host.open_chat(title):
                 continue
             opened.append(title)
-            seen += await self._read_history(title)
+            seen += await self.read_history(title)
         if opened:
             await self._restore(before if isinstance(before, str) else None)
         log.info("WhatsApp: caught up on %d of %d chats (%d rows seen)", len(opened), len(rows), seen)
@@ -175,8 +177,9 @@ class Backfill:
         stale = await asyncio.to_thread(differs)
         return list(dict.fromkeys(stale))
 
-    async def _read_history(self, title: str) -> int:
-        """Record the open chat's rows, scrolling up for earlier ones; the number of rows seen."""
+    async def read_history(self, title: str) -> int:
+        """Record the open chat's rows, scrolling up for earlier ones until the oldest shown was already stored (or
+        ``BACKFILL_MESSAGES``, or the beginning); the number of rows seen. The caller holds ``ui_lock``."""
         host = self.host
         row_sels = list(host.profile.entry("message_row").selectors)
         seen: set[str] = set()

@@ -19,8 +19,10 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   The store de-duplicates by ``wa_id``; the driver also remembers what it wrote, so a reload costs no writes.
   A bare ``data-id`` (2026 markup) does not name its chat: the open chat's title does, through
   ``contact_info.ChatResolver`` (what it learnt, a phone-number title, the store when exactly one chat or contact
-  has that name, else the number in the chat's "Contact info" drawer, read under ``ui_lock``). Rows the store
-  already has are not resolved again; rows whose chat stays unknown are counted in ``skipped``.
+  has that name, else the number in the chat's "Contact info" drawer). The drawer is only opened on a fresh scan
+  under ``ui_lock`` (the sweep, the catch-up): a queued report that needs it marks its chat to be read again instead,
+  since the page may have moved on. Rows the store already has are not resolved again; rows whose chat stays
+  unknown are counted in ``skipped``.
 - **Catching up on connect.** Each time the link comes up, before anything else is read and holding ``ui_lock``,
   ``backfill.Backfill`` opens the rendered chats (newest first, at most ``BACKFILL_CHATS``) whose last-message preview
   is not the store's latest message of that chat, records their rows and scrolls each back for earlier ones (at most
@@ -30,8 +32,8 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   saw it (a new preview without a badge, e.g. after a reload), the driver *opens that chat* (clicks its row, waits
   for the header to show its title) and reads its rows, until no such row is left. Side effect to be
   aware of: opening a chat marks it read on the phone (blue ticks for the sender), as a person reading it would.
-  Only the rows WhatsApp renders on opening are read (the latest ~30 in the imitation): a backlog longer than that
-  that arrives while connected is not scrolled back for (the catch-up on connect does scroll back).
+  Its rows are read with ``Backfill.read_history``: when even the oldest row shown on opening (the latest ~30 in the
+  imitation) is new to the store, the conversation is scrolled back until it is not, so a long backlog is not lost.
 
 Not done here: sending (``app.whatsapp.sender`` does it, holding ``ui_lock`` like the unread sweep, since both drive
 the same page).
@@ -136,6 +138,7 @@ class WhatsAppDriver:
         self.chats = ChatResolver(store, profile)  # which chat a title names when rows do not say (2026 markup)
         self._row_sigs: dict[str, str] = {}  # chat title -> text of its chat-list row when last seen
         self._backfill_due = False  # set on each connect: catch up before anything else is read
+        self._reread: set[str] = set()  # chats whose rows could not be attributed from a report: read them again
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     @property
@@ -362,7 +365,7 @@ class WhatsAppDriver:
                 self.last_backfill = await Backfill(self).run()
             self._notify()
         await self.capture(snap)
-        if self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan
+        if self._reread or self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan
             await self._sweep()
 
     async def scan(self) -> dict[str, Any] | None:
@@ -403,8 +406,10 @@ class WhatsAppDriver:
                 if snap is None or snap.get("state") != "logged_in":
                     return
                 header = snap.get("header")
+                self._reread.discard(str(header))
                 await self.capture(snap, locked=True)
                 pending.extend(t for t in self._chats_to_open(snap, update=True) if t not in pending)
+                pending.extend(t for t in sorted(self._reread) if t not in pending)
                 sigs = {str(c["title"]): str(c.get("sig") or "") for c in self._chat_rows(snap)}
                 # Done once open; skipped when opening it changed nothing (the page did not take the click).
                 pending = [t for t in pending if t != header and t in sigs and opened.get(t) != sigs[t]]
@@ -412,7 +417,8 @@ class WhatsAppDriver:
                     return
                 title = pending.pop(0)
                 opened[title] = sigs[title]
-                await self.open_chat(title)
+                if await self.open_chat(title):
+                    await Backfill(self).read_history(title)  # a backlog longer than the rows shown on opening
 
     async def open_chat(self, title: str) -> bool:
         """Click the chat-list row titled ``title`` and wait for the header to show it; False when no such row is
@@ -439,8 +445,8 @@ class WhatsAppDriver:
         return True
 
     async def capture(self, snap: dict[str, Any], *, locked: bool = False) -> None:
-        """Record the new rows of the open chat and the changed ticks of known ones (``locked``: caller holds
-        ``ui_lock``, which a contact-info look-up needs)."""
+        """Record the new rows of the open chat and the changed ticks of known ones. ``locked``: ``snap`` is a fresh
+        scan and the caller holds ``ui_lock`` (a contact-info look-up needs both)."""
         header = snap.get("header")
         title = header if isinstance(header, str) and header else None
         new: list[tuple[RowId, dict[str, Any]]] = []
@@ -467,6 +473,11 @@ class WhatsAppDriver:
             new = [(row_id, row) for row_id, row in new if row_id.wa_id not in stored]
             if title and any(row_id.chat_jid is None for row_id, _ in new):
                 chat_jid = await self._chat_of(title, snap, locked=locked)
+                if chat_jid is None and self.chats.needs_page(title):
+                    # Only the open chat's drawer can tell, and this report may be older than the page: read the
+                    # chat again in the sweep (fresh scan, ui_lock held) rather than guess or drop its rows.
+                    self._reread.add(title)
+                    new = [(row_id, row) for row_id, row in new if row_id.chat_jid is not None]
         messages = [m for row_id, row in new if (m := self._parse_row(row_id, row, title, chat_jid)) is not None]
         if not messages and not acks:
             return
@@ -479,15 +490,13 @@ class WhatsAppDriver:
         self._notify()
 
     async def _chat_of(self, title: str, snap: dict[str, Any], *, locked: bool) -> str | None:
-        """The chat id of the open chat ``title`` when its rows do not say (see ``contact_info``)."""
+        """The chat id of the open chat ``title`` when its rows do not say (see ``contact_info``); the contact-info
+        drawer is only opened for a fresh scan taken under ``ui_lock`` (``locked``)."""
         ambiguous = sum(1 for c in self._chat_rows(snap) if c["title"] == title) > 1
         jid = self.chats.known(title, ambiguous=ambiguous) or await self.chats.from_store(title, ambiguous=ambiguous)
-        if jid is not None or not self.chats.needs_page(title):
+        if jid is not None or not locked or not self.chats.needs_page(title):
             return jid
-        if locked:
-            return await self.chats.from_contact_info(self.page, title, ambiguous=ambiguous)
-        async with self._ui_lock:
-            return await self.chats.from_contact_info(self.page, title, ambiguous=ambiguous)
+        return await self.chats.from_contact_info(self.page, title, ambiguous=ambiguous)
 
     def _stored_ids(self, wa_ids: list[str]) -> set[str]:
         """Runs on a worker thread: which of ``wa_ids`` the store already has."""
