@@ -45,7 +45,7 @@ _ENTRIES = (
     "qr_reload",
 )
 # Entries an older profile may lack (``profile.REQUIRED_ENTRIES`` predates them).
-_OPTIONAL_ENTRIES = ("phone_offline", "chat_row_preview")
+_OPTIONAL_ENTRIES = ("chat_row_ack", "phone_offline", "chat_row_preview")
 
 _TEMPLATE = r"""
 (() => {
@@ -107,6 +107,7 @@ _TEMPLATE = r"""
     const titles = owned(collect('chat_row_title'), chatSet);
     const badges = owned(collect('unread_badge'), chatSet);
     const previews = owned(collect('chat_row_preview'), chatSet);
+    const rowAcks = owned(collect('chat_row_ack'), chatSet);
     const chats = [];
     for (const row of chatRows) {
       const title = titles.get(row);
@@ -117,7 +118,10 @@ _TEMPLATE = r"""
         title: title.getAttribute('title') || title.textContent,
         unread: badge ? badge.textContent.trim() : '',
         preview: preview ? (preview.getAttribute('title') || preview.innerText || '') : null,
-        sig: row.textContent,
+        // The last message's tick icon is part of the signature: a reply delivered or read while its chat is not
+        // open changes it, so the chat is opened and the new ticks read.
+        sig: row.textContent + '|' + (rowAcks.has(row)
+          ? `${rowAcks.get(row).getAttribute('data-icon')} ${rowAcks.get(row).getAttribute('aria-label') || ''}` : ''),
       });
     }
     return {
