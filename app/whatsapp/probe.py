@@ -70,8 +70,10 @@ class ProbeReport:
     def message(self) -> str:
         broken = [r for r in self.results if r.broken]
         if not broken:
-            note = f" ({len(self.used_fallbacks)} entries used a fallback selector)" if self.used_fallbacks else ""
-            return f"WhatsApp page check passed for state '{self.state}'{note}."
+            found = len(self.results) - len(self.missing_optional)
+            fallbacks = len(self.used_fallbacks)
+            note = f", {fallbacks} of them through an older or looser selector" if fallbacks else ""
+            return f"Parley found everything it needs on the WhatsApp page ({found} checks passed{note})."
         things = _join([f"{r.entry.label} (entry '{r.name}')" for r in broken])
         paused = list(dict.fromkeys(r.entry.pauses for r in broken))
         verb = "is" if len(paused) == 1 else "are"

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import Error as PlaywrightError
 
 from app.core.ids import utc_now
-from app.whatsapp.browser import browser_pid, browser_rss_bytes
+from app.whatsapp.browser import browser_memory_bytes, browser_pid
 from app.whatsapp.config import ServiceConfig
 from app.whatsapp.driver import WhatsAppDriver
 from app.whatsapp.humanizer import Humanizer
@@ -273,7 +273,7 @@ class Supervisor:
         now = time.monotonic()
         if now - self._rss_at >= 1.0 or self._rss is None:
             pid = browser_pid(self.profile_dir)
-            self._rss = browser_rss_bytes(pid) if pid is not None else None
+            self._rss = browser_memory_bytes(pid) if pid is not None else None
             self._rss_at = now
         return self._rss is not None and self._rss > self.config.memory_limit_bytes
 

@@ -19,7 +19,10 @@ QUIET_UNTIL = "Quiet hours until 08:00"
 BROKEN = (
     "Parley can't find the WhatsApp composer (entry 'composer'); sending is paused until the page profile is updated"
 )
-PASSED = "WhatsApp page check passed for state 'chat_open' (1 entries used a fallback selector)."
+PASSED = (
+    "Parley found everything it needs on the WhatsApp page (12 checks passed, 1 of them through an older or looser "
+    "selector)."
+)
 
 
 class RecordingControl:

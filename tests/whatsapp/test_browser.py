@@ -16,6 +16,7 @@ from app.whatsapp.browser import (
     ENV_VAR,
     BrowserChoice,
     NoBrowser,
+    browser_memory_bytes,
     browser_pid,
     browser_rss_bytes,
     find_chromium,
@@ -138,6 +139,7 @@ def test_nothing_found_says_what_was_tried_and_what_to_install(tmp_path: Path, b
 
 def test_rss_of_a_missing_process_is_zero() -> None:
     assert browser_rss_bytes(2**22 + 12345) == 0
+    assert browser_memory_bytes(2**22 + 12345) == 0
 
 
 async def _other_process_opens(profile: Path, executable: Path) -> tuple[int, str]:
@@ -175,7 +177,9 @@ async def _profile_lifecycle(profile: Path) -> None:
             if sys.platform.startswith("linux"):
                 pid = browser_pid(profile)
                 assert pid is not None
-                assert browser_rss_bytes(pid) > 10 * 1024 * 1024
+                rss, memory = browser_rss_bytes(pid), browser_memory_bytes(pid)
+                assert memory > 10 * 1024 * 1024
+                assert memory < rss, "PSS counts Chromium's shared code once, RSS once per process"
 
             # In this process: refused before a second browser starts.
             with pytest.raises(ProfileInUse) as caught:
