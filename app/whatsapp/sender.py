@@ -123,6 +123,7 @@ class Sender:
         self.limits = limits_settings or LimitSettings()
         self.clock = clock
         self._sleep = sleep
+        self.page_report: ProbeReport | None = None  # the self-test of an open chat, once per sender (connection)
         self._last_contact: str | None = None  # contact of the last message sent, for the bulk gap
         self._last_sent_at: datetime | None = None
         self._gap = 0.0
@@ -281,6 +282,12 @@ class Sender:
             raise SendFailed(f"the chat '{chat.title}' has no WhatsApp id")
         page = self.driver.page
         await self._open_chat(page, chat)
+        if self.page_report is None:
+            # The first chat opened on this connection: check every entry of an open chat before anything is typed.
+            self.page_report = await self_test(page, self.driver.profile, "chat_open")
+            if self.page_report.broken:
+                report, self.page_report = self.page_report, None
+                raise PageBroken(report)
         snap = await self._scan(page)
         rows = [r for r in snap.get("messages") or [] if isinstance(r, dict) and r.get("id")]
         if recovering:

@@ -139,6 +139,10 @@ class Supervisor:
         self._wake.set()
 
     @property
+    def _health_state(self) -> str | None:
+        return self._health.page_state if self._health is not None else None
+
+    @property
     def linked(self) -> bool:
         return self._linked
 
@@ -301,6 +305,8 @@ class Supervisor:
         finally:
             self._sending_id = None
         log.debug("WhatsApp: send outcome %s %s %s", outcome.kind, outcome.message_id, outcome.reason)
+        if sender.page_report is not None and self._health_state != "chat_open":
+            self._health = health_of(sender.page_report, utc_now())  # now covers the open chat's entries too
         self._next_send = outcome if outcome.kind == "waiting" else None
         if outcome.kind == "waiting":
             assert outcome.not_before is not None

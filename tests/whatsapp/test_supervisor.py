@@ -334,7 +334,11 @@ def test_the_2026_markup_sends_through_fallbacks(
         assert status.health is not None
         assert status.health.ok
         assert any(e.used_fallback for e in status.health.entries)
-        await statuses.until(lambda s: s.queue.waiting == 0 and s.queue.sending_id is None)
+        done = await statuses.until(lambda s: s.queue.waiting == 0 and s.queue.sending_id is None)
+        assert done.health is not None
+        assert done.health.page_state == "chat_open", "the first send also checked the open chat's entries"
+        assert done.health.ok
+        assert {"composer", "message_row"} <= {e.name for e in done.health.entries}
 
     supervise(loop, supervisor, scenario)
     assert sorted(m["text"] for m in page_sent(control.state())) == sorted(m.body for m in queued)
