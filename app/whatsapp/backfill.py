@@ -191,9 +191,10 @@ class Backfill:
             ids = [str(m["id"]) for m in snap.get("messages") or [] if isinstance(m, dict) and m.get("id")]
             known = await asyncio.to_thread(stored_ids, host.store, [parse_data_id(i).wa_id for i in ids[:1]])
             await host.capture(snap, locked=True)
+            before = len(seen)
             seen.update(ids)
-            if not ids or known or len(seen) >= BACKFILL_MESSAGES:
-                return len(seen)
+            if not ids or known or len(seen) >= BACKFILL_MESSAGES or len(seen) == before:
+                return len(seen)  # (nothing new since the last scroll: the page changed without loading more)
             if not await self._scroll_for_older(row_sels):
                 return len(seen)
 
