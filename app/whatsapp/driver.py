@@ -55,6 +55,7 @@ from playwright.async_api import async_playwright
 from app.store.intake import CapturedAck, CapturedMessage, record_ack, record_messages
 from app.whatsapp.backfill import Backfill, BackfillResult
 from app.whatsapp.browser import open_profile
+from app.whatsapp.config import DEFAULT_URL
 from app.whatsapp.contact_info import ChatResolver
 from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
 from app.whatsapp.probe import ProbeReport, first_match, self_test
@@ -72,7 +73,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_URL = "https://web.whatsapp.com/"
 OPEN_CHAT_TIMEOUT_MS = 5000
 QR_ATTEMPTS = 3
 MAX_SWEEP_OPENS = 50  # chats opened in one unread sweep before yielding to other reports

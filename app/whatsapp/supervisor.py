@@ -83,6 +83,7 @@ class Supervisor:
         self._wanted = False
         self._closing = False
         self._restart_requested = False
+        self._qr_reload = False
         self._wake = asyncio.Event()
         self._failures = 0
         self._connected_since: float | None = None
@@ -102,6 +103,9 @@ class Supervisor:
 
     # ---- commands (call on the supervisor's loop; the host marshals them there) --------------------------------
     def connect(self) -> None:
+        driver = self.driver
+        if driver is not None and driver.qr_expired:  # Connect on an expired QR: a new series of codes
+            self._qr_reload = True
         self._wanted = True
         self._failures = 0
         self._next_restart_at = None
@@ -188,6 +192,9 @@ class Supervisor:
             return await self._browser_died(driver.last_error or "the browser stopped")
         if driver.state is not ConnectionState.connected:
             self._connected_since = None
+            if self._qr_reload:
+                self._qr_reload = False
+                await driver.reload_qr()
             return None
         self._on_connected()
         if self._memory_exceeded():
@@ -384,7 +391,7 @@ class Supervisor:
         status = WhatsAppStatus(
             state=state,
             detail=detail,
-            qr_png=self._qr_png if state is ConnectionState.scan_qr else None,
+            qr_png=self._qr_png if state is ConnectionState.scan_qr and not (driver and driver.qr_expired) else None,
             health=self._health,
             browser_rss=self._rss,
             restarts=self._restarts,

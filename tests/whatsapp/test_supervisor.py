@@ -489,3 +489,31 @@ def test_the_host_runs_the_supervisor_on_its_own_thread(
     assert threads == {"whatsapp"}
     assert [m["text"] for m in page_sent(control.state())] == ["Sent from the host thread"]
     host.connect()  # after close: ignored, no error
+
+
+def test_an_expired_qr_is_not_shown_and_connect_brings_a_new_one(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    statuses = Statuses()
+    supervisor = Supervisor(store, profile, tmp_path / "wa", config(server), on_status=statuses)
+    control.configure(qr_ms=300, qr_rotations=1)  # each series expires after ~0.6 s; the driver reloads it 3 times
+
+    async def scenario() -> None:
+        supervisor.connect()
+        await statuses.until(lambda s: s.qr_png is not None)
+        expired = await statuses.until(lambda s: "expired" in s.detail, 30)
+        assert expired.state is ConnectionState.scan_qr
+        assert expired.qr_png is None, "a code that can no longer be scanned is not shown"
+        await asyncio.to_thread(control.configure, qr_ms=20_000, qr_rotations=5)
+        supervisor.connect()  # the user presses Connect
+        fresh = await statuses.until(lambda s: s.qr_png is not None and "expired" not in s.detail)
+        assert fresh.state is ConnectionState.scan_qr
+        await asyncio.to_thread(control.scan)
+        await statuses.until(lambda s: s.state is ConnectionState.connected)
+
+    supervise(loop, supervisor, scenario)

@@ -9,7 +9,6 @@ import pytest
 
 from app.core.settings import Settings
 from app.whatsapp.config import DEFAULT_URL, MB, URL_ENV, local_zone_name, service_config
-from app.whatsapp.driver import DEFAULT_URL as DRIVER_DEFAULT
 
 
 class Memory:
@@ -29,7 +28,7 @@ class Memory:
 def test_defaults_are_the_safe_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(URL_ENV, raising=False)
     config = service_config(Settings(Memory()))
-    assert config.url == DEFAULT_URL == DRIVER_DEFAULT
+    assert config.url == DEFAULT_URL
     assert config.headless
     assert (config.typing.chars_per_second_min, config.typing.chars_per_second_max) == (3.0, 5.0)
     assert (config.typing.gap_seconds_min, config.typing.gap_seconds_max) == (30, 60)
