@@ -253,6 +253,9 @@ class AiInteraction(Record):
     completion_tokens: int = 0
     cost_micro_usd: int = 0
     latency_ms: int = 0
+    ttft_ms: int = 0  # time to the first streamed token
+    attempts: int = 1  # provider entries tried (fallbacks and retries)
+    error: str | None = None
     outcome: AiOutcome = "pending"
 
 
@@ -276,6 +279,7 @@ class KnowledgeChunk(BaseModel):
     article_id: str
     position: int
     body: str
+    heading: str = ""  # the article title or the section the chunk sits under
     token_count: int = 0
 
 
