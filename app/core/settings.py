@@ -67,7 +67,7 @@ def time_zone(value: str) -> str | None:
     return None
 
 
-SECTIONS = ("Appearance", "Notifications", "Inbox", "WhatsApp", "Security")
+SECTIONS = ("Appearance", "Notifications", "Inbox", "WhatsApp", "AI", "Security")
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -246,6 +246,49 @@ SETTINGS: tuple[Setting, ...] = (
         "WhatsApp",
         minimum=300,
         maximum=16000,
+    ),
+    Setting(
+        "ai.mode",
+        "choice",
+        "off",
+        "AI replies",
+        "Off; with your own provider keys (kept in this computer's keyring, prompts go straight to the provider); "
+        "or through your team's Parley server.",
+        "AI",
+        choices=(("off", "Off"), ("byok", "My own provider keys"), ("cloud", "Through the Parley server")),
+    ),
+    Setting(
+        "ai.temperature",
+        "choice",
+        "0.4",
+        "Creativity",
+        "How freely the AI words its suggestions. Lower stays closer to your facts and brand voice.",
+        "AI",
+        choices=(("0.2", "Precise"), ("0.4", "Balanced"), ("0.7", "Creative")),
+    ),
+    Setting(
+        "ai.brand_voice",
+        "str",
+        "",
+        "Brand voice",
+        "A sentence or two on how your business speaks, e.g. 'Warm and short, first names, no emoji'.",
+        "AI",
+    ),
+    Setting(
+        "ai.redact_cloud",
+        "bool",
+        True,
+        "Hide phone numbers and emails from the Parley server",
+        "In server mode, phone numbers and email addresses in a prompt are replaced by placeholders before it leaves.",
+        "AI",
+    ),
+    Setting(
+        "ai.keep_transcripts",
+        "bool",
+        False,
+        "Keep the text of AI prompts and replies",
+        "Off keeps only usage (tokens, cost, timing) in the AI log. On also keeps the words, on this computer only.",
+        "AI",
     ),
     Setting(
         "security.backup_reminder_days",
