@@ -28,11 +28,15 @@ from playwright.async_api import Playwright as AsyncPlaywright
 from playwright.async_api import async_playwright
 from playwright.sync_api import Browser, sync_playwright
 
+from app.core.models import Chat
+from app.store.intake import CapturedChat, record_chat
 from app.store.store import Store
 from app.whatsapp.browser import BrowserChoice, NoBrowser, find_chromium, launch_args
 from app.whatsapp.driver import ConnectionState, WhatsAppDriver
+from app.whatsapp.humanizer import TypingSettings
+from app.whatsapp.limits import LimitSettings
 from app.whatsapp.profile import Profile, load_profile
-from tests.whatsapp.imitation_server import ImitationConfig, ImitationControl, ImitationServer
+from tests.whatsapp.imitation_server import ImitationConfig, ImitationControl, ImitationServer, JsonDict
 
 WAIT = 10.0  # seconds for one condition the driver or the page should reach
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -204,3 +208,31 @@ async def connect(driver: WhatsAppDriver, control: ImitationControl) -> None:
 
 def stored_wa_ids(store: Store) -> list[str]:
     return [m.wa_id for m in store.messages.find_all() if m.wa_id]
+
+
+# ---- sending ----------------------------------------------------------------------------------------------------
+
+# Humanized but fast: real keystrokes with jitter at 150–300 chars/s, barely any reading time, no pause between
+# contacts. Tests of the pacing itself use the humanizer's defaults (tests/unit/whatsapp/test_humanizer.py, the bench).
+FAST = TypingSettings(
+    chars_per_second_min=150,
+    chars_per_second_max=300,
+    key_jitter=0.2,
+    pause_chance=0,
+    read_base_seconds=0.01,
+    read_seconds_per_char=0,
+    read_max_seconds=0.02,
+    gap_seconds_min=0,
+    gap_seconds_max=0,
+)
+NO_QUIET = LimitSettings(quiet_start=None, quiet_end=None, per_contact_per_hour=100, per_hour=500)
+
+
+def store_chat(store: Store, phone: str, title: str) -> Chat:
+    """The store's chat for a phone number, as the driver would have recorded it."""
+    return record_chat(store, CapturedChat(chat_jid=f"{phone}@c.us", title=title))
+
+
+def page_sent(state: JsonDict) -> list[JsonDict]:
+    """Messages typed into the page (as the imitation's phone side saw them), oldest first per chat."""
+    return [m for c in state["chats"] for m in c["messages"] if m["from_me"] and m["source"] == "page"]

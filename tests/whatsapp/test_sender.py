@@ -13,42 +13,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.core.models import Chat
-from app.store.intake import CapturedChat, record_chat
 from app.store.messaging import queue_outbound
 from app.store.store import Store
-from app.whatsapp.humanizer import Humanizer, TypingSettings
+from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.limits import LimitSettings
 from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
-from tests.whatsapp.conftest import WAIT, Recorder, connect, make_driver, run
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer, JsonDict
+from tests.whatsapp.conftest import FAST, NO_QUIET, WAIT, Recorder, connect, make_driver, page_sent, run, store_chat
+from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
-FAST = TypingSettings(
-    chars_per_second_min=200,
-    chars_per_second_max=400,
-    key_jitter=0.2,
-    pause_chance=0,
-    read_base_seconds=0.01,
-    read_seconds_per_char=0,
-    read_max_seconds=0.02,
-    gap_seconds_min=0,
-    gap_seconds_max=0,
-)
-NO_QUIET = LimitSettings(quiet_start=None, quiet_end=None)
 ALICE, BOB, CARA = "6590000001", "6590000002", "6590000003"
 
 
 def humanizer() -> Humanizer:
     return Humanizer(FAST, random.Random(7))
-
-
-def store_chat(store: Store, phone: str, title: str) -> Chat:
-    return record_chat(store, CapturedChat(chat_jid=f"{phone}@c.us", title=title))
-
-
-def page_sent(state: JsonDict) -> list[JsonDict]:
-    return [m for c in state["chats"] for m in c["messages"] if m["from_me"] and m["source"] == "page"]
 
 
 def test_sends_queue_and_follows_acks(

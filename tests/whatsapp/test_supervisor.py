@@ -18,33 +18,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from app.core.models import Chat, Message
-from app.store.intake import CapturedChat, record_chat
 from app.store.messaging import queue_outbound
 from app.store.store import Store
 from app.whatsapp.browser import browser_pid
 from app.whatsapp.config import ServiceConfig
 from app.whatsapp.host import WhatsAppHost
-from app.whatsapp.humanizer import TypingSettings
-from app.whatsapp.limits import LimitSettings
 from app.whatsapp.profile import Profile
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 from app.whatsapp.supervisor import LINKED_KEY, Supervisor
-from tests.whatsapp.conftest import run
+from tests.whatsapp.conftest import FAST, NO_QUIET, page_sent, run, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer, JsonDict
 
 WAIT = 20.0
-FAST = TypingSettings(
-    chars_per_second_min=150,
-    chars_per_second_max=300,
-    key_jitter=0.2,
-    pause_chance=0,
-    read_base_seconds=0.01,
-    read_seconds_per_char=0,
-    read_max_seconds=0.02,
-    gap_seconds_min=0,
-    gap_seconds_max=0,
-)
-NO_QUIET = LimitSettings(quiet_start=None, quiet_end=None, per_contact_per_hour=100, per_hour=500)
 PHONES = ["6590000001", "6590000002", "6590000003", "6590000004"]
 
 
@@ -95,12 +80,8 @@ def chats(store: Store, control: ImitationControl, count: int) -> list[Chat]:
     for index, phone in enumerate(PHONES[:count]):
         name = f"Customer {index + 1}"
         control.add_chat(phone, name)
-        made.append(record_chat(store, CapturedChat(chat_jid=f"{phone}@c.us", title=name)))
+        made.append(store_chat(store, phone, name))
     return made
-
-
-def page_sent(state: JsonDict) -> list[JsonDict]:
-    return [m for c in state["chats"] for m in c["messages"] if m["from_me"] and m["source"] == "page"]
 
 
 def outbound(store: Store) -> list[Message]:
