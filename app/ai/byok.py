@@ -93,16 +93,16 @@ def describe_failure(who: str, model: str, failure: EntryFailure) -> str:
 class LitellmCaller:
     """``EntryCaller`` through litellm, with the key of each entry from the keyring."""
 
-    def __init__(self, keys: ProviderKeys, loader: LitellmLoader = default_loader) -> None:
+    def __init__(self, keys: ProviderKeys | None, loader: LitellmLoader = default_loader) -> None:
         self.keys = keys
         self.loader = loader
 
     def available(self, entry: ProviderEntry) -> bool:
         # A local OpenAI-compatible server (Ollama, LM Studio) usually needs no key.
-        return entry.kind == "openai_compatible" or self.keys.has(entry.id)
+        return entry.kind == "openai_compatible" or (self.keys is not None and self.keys.has(entry.id))
 
     def _key(self, entry: ProviderEntry) -> str:
-        key = self.keys.get(entry.id)
+        key = None if self.keys is None else self.keys.get(entry.id)
         if key is None:
             if entry.kind != "openai_compatible":
                 raise EntryFailure("invalid_key", "no key in the keyring")
