@@ -73,33 +73,33 @@ def match_query(text: str) -> str | None:
 
 
 def bm25_ranking(store: Store, text: str, limit: int) -> list[tuple[str, float]]:
-    """(chunk rid as text, score) of the best ``limit`` chunks; higher scores are better."""
+    """(chunk id, score) of the best ``limit`` chunks, best first; higher scores are better."""
     query = match_query(text)
     if query is None or limit <= 0:
         return []
     with store.db.read() as conn:
         rows = conn.execute(
-            "SELECT rowid, bm25(knowledge_fts, ?, ?) AS score FROM knowledge_fts WHERE knowledge_fts MATCH ? "
-            "ORDER BY score LIMIT ?",
+            "SELECT c.id, bm25(knowledge_fts, ?, ?) AS score FROM knowledge_fts "
+            "JOIN knowledge_chunks c ON c.rid = knowledge_fts.rowid "
+            "WHERE knowledge_fts MATCH ? ORDER BY score LIMIT ?",
             (HEADING_WEIGHT, BODY_WEIGHT, query, limit),
         ).fetchall()
-    return [(str(rid), -float(score)) for rid, score in rows]
+    return [(str(chunk_id), -float(score)) for chunk_id, score in rows]
 
 
-def load_passages(store: Store, scored: list[tuple[str, float]], *, by: str = "rid") -> list[Passage]:
-    """Passages for (chunk key, score) pairs, in that order; ``by`` is "rid" or "id". Chunks of deleted articles
-    (not yet reconciled by ``sync_chunks``) are left out."""
+def load_passages(store: Store, scored: list[tuple[str, float]]) -> list[Passage]:
+    """Passages for (chunk id, score) pairs, in that order. Chunks of articles deleted since the last
+    ``sync_chunks`` are left out."""
     if not scored:
         return []
-    column = "c.rid" if by == "rid" else "c.id"
     keys = [k for k, _ in scored]
     marks = ", ".join("?" for _ in keys)
     with store.db.read() as conn:
         rows = conn.execute(
-            f"""SELECT {column}, c.id, c.article_id, a.title, c.heading, c.body
+            f"""SELECT c.id, c.article_id, a.title, c.heading, c.body
                 FROM knowledge_chunks c
                 JOIN knowledge_articles a ON a.id = c.article_id AND a.org_id = ? AND a.deleted_at IS NULL
-                WHERE {column} IN ({marks})""",
+                WHERE c.id IN ({marks})""",
             [store.org_id, *keys],
         ).fetchall()
     found = {str(r[0]): r for r in rows}
@@ -107,11 +107,13 @@ def load_passages(store: Store, scored: list[tuple[str, float]], *, by: str = "r
     for key, score in scored:
         row = found.get(key)
         if row is not None:
-            out.append(Passage(str(row[1]), str(row[2]), str(row[3]), str(row[4]), str(row[5]), score))
+            out.append(Passage(str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), score))
     return out
+
+
+SLACK = 10  # extra candidates, in case some belong to articles deleted since chunks were last reconciled
 
 
 def search(store: Store, query: str, limit: int = 5) -> list[Passage]:
     """The ``limit`` passages that best answer ``query`` by BM25, best first, numbered for citation."""
-    # A few extra candidates, in case some belong to articles deleted since chunks were last reconciled.
-    return cite(load_passages(store, bm25_ranking(store, query, limit + 10))[:limit])
+    return cite(load_passages(store, bm25_ranking(store, query, limit + SLACK))[:limit])
