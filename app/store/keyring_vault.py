@@ -54,6 +54,11 @@ class KeyringVault:
     def secure(self) -> bool:
         return is_secure(self._backend)
 
+    @property
+    def backend(self) -> KeyringBackend:
+        """The keyring itself, for other secrets kept under their own service (AI provider keys)."""
+        return self._backend
+
     def store(self, username: str, key: bytes) -> None:
         self._require_secure()
         with _translated("save the workspace key to"):

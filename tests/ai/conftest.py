@@ -39,10 +39,11 @@ def ask(text: str) -> list[ChatMessage]:
     return [ChatMessage(role="system", content="You are helpful."), ChatMessage(role="user", content=text)]
 
 
-@pytest.fixture(scope="session")
-def loader() -> LitellmLoader:
+def warm_litellm() -> LitellmLoader:
     """litellm, imported and warmed up: its first call loads more modules (~1 s), which would eat a test's
-    sub-second first-token deadline."""
+    sub-second first-token deadline. Cheap after the first time."""
+    if getattr(warm_litellm, "done", False):
+        return default_loader
     litellm = default_loader.get_blocking(timeout=120)
     warm = OpenAIServer(keys={KEY}).start()
     try:
@@ -62,7 +63,13 @@ def loader() -> LitellmLoader:
         )
     finally:
         warm.stop()
+    warm_litellm.done = True  # type: ignore[attr-defined]
     return default_loader
+
+
+@pytest.fixture(scope="session")
+def loader() -> LitellmLoader:
+    return warm_litellm()
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ Every declared setting gets one editor chosen by its kind, with its help text un
 changes; a value the schema refuses is shown next to the field and not saved. Adding a setting to the schema adds
 it here with no UI code. The Workspace and Security sections hold what is not a preference: the business name (the
 org row), where the data lives, how the key is protected, and backup, restore and passphrase changes. The Quick
-replies card, after the Inbox settings, manages the canned responses the composer offers after ``/``.
+replies card, after the Inbox settings, manages the canned responses the composer offers after ``/``; the AI
+providers card (``ai_settings.py``), after the AI settings, holds the provider chain and its keys.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.ui import theme
 from app.ui.context import AppContext
 from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, business_name, human_size
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog, protection_text
+from app.ui.pages.ai_settings import AiProvidersCard
 from app.ui.widgets.quick_replies_editor import QuickRepliesEditor
 
 _INT = re.compile(r"[+-]?\d+")
@@ -126,6 +128,9 @@ class SettingsPage(QtWidgets.QWidget):
                 self._schema_card(section, settings)
             if section == "Inbox":  # canned responses sit with the inbox preferences
                 self._quick_replies_card()
+            if section == "AI":  # the provider chain and its keys, after the AI preferences
+                self.ai_providers = AiProvidersCard(ctx)
+                self.column.addWidget(self.ai_providers)
         if "Inbox" not in sections:
             self._quick_replies_card()
         self.column.addStretch(1)
