@@ -45,6 +45,12 @@ def _whatsapp(ctx: AppContext) -> QtWidgets.QWidget:
     return WhatsAppPage(ctx)
 
 
+def _knowledge(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.knowledge import KnowledgePage
+
+    return KnowledgePage(ctx)
+
+
 def _settings(ctx: AppContext) -> QtWidgets.QWidget:
     from app.ui.pages.settings import SettingsPage
 
@@ -69,16 +75,7 @@ SECTIONS: list[Section] = [
             "out through the send queue on the WhatsApp page.",
         ),
     ),
-    Section(
-        "knowledge",
-        "Knowledge",
-        "knowledge",
-        _empty(
-            "Knowledge base",
-            "Import your price lists, policies and FAQs (text, Markdown, PDF) so AI drafts can cite them. This "
-            "arrives with AI replies.",
-        ),
-    ),
+    Section("knowledge", "Knowledge", "knowledge", _knowledge),
     Section(
         "agents",
         "Agents",

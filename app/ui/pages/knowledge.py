@@ -1,0 +1,354 @@
+"""Knowledge: the policies, FAQs and price lists AI drafts may cite — import, paste, read, delete, and try a question.
+
+Everything touching the store runs on a worker (house rule 3): reading the list (after reconciling passages with
+articles changed by sync), importing files with a progress bar, deleting, and the test search. The test box shows
+exactly what a suggestion would be given: the top passages, their scores and the citation each would carry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.ai.knowledge.chunks import sync_chunks
+from app.ai.knowledge.importers import ImportReport, import_files
+from app.ai.knowledge.library import ArticleSummary, article_summaries, delete_article
+from app.ai.knowledge.retrieval import Passage, search
+from app.core.models import KnowledgeArticle
+from app.qt import Qt, QtWidgets, Signal
+from app.store.store import Store
+from app.ui.context import AppContext
+from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
+from app.ui.dialogs.tracker import DialogTracker
+
+IdRole = Qt.ItemDataRole.UserRole + 1
+IMPORT_TASK = "Importing into the knowledge base"
+SOURCE_LABELS = {"text": "Text file", "markdown": "Markdown", "pdf": "PDF", "url": "Web page"}
+FILE_FILTER = "Text, Markdown or PDF (*.txt *.md *.markdown *.pdf);;All files (*)"
+TEST_RESULTS = 5
+
+
+def read_list(store: Store) -> list[ArticleSummary]:
+    sync_chunks(store)  # articles edited or deleted on another device get their passages cut again first
+    return article_summaries(store)
+
+
+def _table(headers: list[str], stretch: int) -> QtWidgets.QTableWidget:
+    table = QtWidgets.QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QtWidgets.QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def _cell(text: str, *, right: bool = False, tip: str | None = None) -> QtWidgets.QTableWidgetItem:
+    item = QtWidgets.QTableWidgetItem(text)
+    if right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if tip:
+        item.setToolTip(tip)
+    return item
+
+
+def _card(title: str) -> tuple[QtWidgets.QFrame, QtWidgets.QVBoxLayout, QtWidgets.QLabel]:
+    card = QtWidgets.QFrame()
+    card.setObjectName("card")
+    layout = QtWidgets.QVBoxLayout(card)
+    layout.setContentsMargins(12, 10, 12, 12)
+    label = QtWidgets.QLabel(title)
+    label.setObjectName("cardTitle")
+    layout.addWidget(label)
+    return card, layout, label
+
+
+class KnowledgePage(QtWidgets.QWidget):
+    loaded = Signal()
+    article_shown = Signal(str)
+    imported = Signal(object)  # ImportReport
+    results_shown = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.articles: list[ArticleSummary] = []
+        self.passages: list[Passage] = []
+        self._dialogs = DialogTracker[QtWidgets.QDialog]()
+        self._shown_id: str | None = None
+
+        title = QtWidgets.QLabel("Knowledge base")
+        title.setObjectName("pageTitle")
+        self.summary = QtWidgets.QLabel()
+        self.summary.setObjectName("muted")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(self.summary)
+        hint = QtWidgets.QLabel(
+            "Policies, FAQs and price lists that AI replies may quote, with a citation. They are searched on this "
+            "device, even offline."
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+
+        self.import_button = QtWidgets.QPushButton("Import files…")
+        self.import_button.setObjectName("primary")
+        self.paste_button = QtWidgets.QPushButton("Paste text…")
+        self.delete_button = QtWidgets.QPushButton("Delete")
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setFixedWidth(220)
+        self.progress.setFormat("%v of %m files")
+        self.progress.hide()
+        bar = QtWidgets.QHBoxLayout()
+        bar.addWidget(self.import_button)
+        bar.addWidget(self.paste_button)
+        bar.addWidget(self.delete_button)
+        bar.addStretch(1)
+        bar.addWidget(self.progress)
+        self.error = QtWidgets.QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        self.table = _table(["Title", "Source", "Passages", "Added"], stretch=0)
+        viewer, viewer_layout, self.viewer_title = _card("No article selected")
+        self.viewer_meta = QtWidgets.QLabel("Import files or paste text to start.")
+        self.viewer_meta.setObjectName("muted")
+        self.viewer = QtWidgets.QPlainTextEdit()
+        self.viewer.setReadOnly(True)
+        viewer_layout.addWidget(self.viewer_meta)
+        viewer_layout.addWidget(self.viewer, 1)
+        split = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(viewer)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+
+        tester, tester_layout, _ = _card("Test a question")
+        self.question = QtWidgets.QLineEdit()
+        self.question.setPlaceholderText("Ask what a customer might ask, e.g. How long does delivery take?")
+        self.ask_button = QtWidgets.QPushButton("Search")
+        ask_row = QtWidgets.QHBoxLayout()
+        ask_row.addWidget(self.question, 1)
+        ask_row.addWidget(self.ask_button)
+        self.results = _table(["Citation", "Score", "Passage"], stretch=2)
+        self.results.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+        self.results_note = QtWidgets.QLabel("The passages an AI reply would be given, best first.")
+        self.results_note.setObjectName("muted")
+        tester_layout.addLayout(ask_row)
+        tester_layout.addWidget(self.results_note)
+        tester_layout.addWidget(self.results, 1)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(top)
+        layout.addWidget(hint)
+        layout.addLayout(bar)
+        layout.addWidget(self.error)
+        layout.addWidget(split, 3)
+        layout.addWidget(tester, 2)
+
+        self.import_button.clicked.connect(self.choose_files)
+        self.paste_button.clicked.connect(lambda: self.open_paste())
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.ask_button.clicked.connect(self.ask)
+        self.question.returnPressed.connect(self.ask)
+        ctx.tasks.progressed.connect(self._progressed)
+        ctx.changes.changed.connect(self._changed)
+        self._selection_changed()
+        self.reload()
+
+    # ---- the list ------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        store = self.ctx.store
+        self.ctx.tasks.start(
+            "Loading the knowledge base", lambda: read_list(store), self._show, self._show_error, owner=self
+        )
+
+    def _show(self, articles: list[ArticleSummary]) -> None:
+        chosen = self.selected_id()
+        self.articles = articles
+        table = self.table
+        table.setRowCount(0)
+        table.setRowCount(len(articles))
+        for r, a in enumerate(articles):
+            name = _cell(a.title, tip=a.source_name)
+            name.setData(IdRole, a.id)
+            table.setItem(r, 0, name)
+            source = SOURCE_LABELS.get(a.source_kind, a.source_kind)
+            table.setItem(r, 1, _cell(f"{source} · {a.source_name}" if a.source_name else "Pasted text"))
+            table.setItem(r, 2, _cell(str(a.chunks), right=True))
+            table.setItem(r, 3, _cell(f"{a.created_at.astimezone():%d %b %Y}"))
+            if a.id == chosen:
+                table.selectRow(r)
+        total = sum(a.chunks for a in articles)
+        self.summary.setText(f"{len(articles)} articles · {total} passages" if articles else "")
+        self._selection_changed()
+        self.loaded.emit()
+
+    def selected_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        item = self.table.item(rows[0].row(), 0) if rows else None
+        value = item.data(IdRole) if item is not None else None
+        return str(value) if value else None
+
+    def select(self, article_id: str) -> None:
+        for r, a in enumerate(self.articles):
+            if a.id == article_id:
+                self.table.selectRow(r)
+
+    def _selection_changed(self) -> None:
+        article_id = self.selected_id()
+        self.delete_button.setEnabled(article_id is not None)
+        if article_id is None:
+            self._shown_id = None
+            self.viewer_title.setText("No article selected")
+            self.viewer_meta.setText(
+                "Select an article to read it." if self.articles else "Import files or paste text to start."
+            )
+            self.viewer.clear()
+        elif article_id != self._shown_id:
+            self._shown_id = article_id
+            store = self.ctx.store
+            self.ctx.tasks.start(
+                "Opening the article",
+                lambda: store.knowledge_articles.find(article_id),
+                self._show_article,
+                self._show_error,
+                owner=self,
+            )
+
+    def _show_article(self, article: KnowledgeArticle | None) -> None:
+        if article is None or article.id != self._shown_id:
+            return
+        summary = next((a for a in self.articles if a.id == article.id), None)
+        self.viewer_title.setText(article.title)
+        parts = [article.source_name or "Pasted text", f"{len(article.body):,} characters"]
+        if summary is not None:
+            parts.append(f"{summary.chunks} passages")
+        self.viewer_meta.setText(" · ".join(parts))
+        self.viewer.setPlainText(article.body.replace("\f", "\n\n"))
+        self.article_shown.emit(article.id)
+
+    # ---- adding --------------------------------------------------------------------------------------------
+    def choose_files(self) -> None:
+        chosen, _ = QtWidgets.QFileDialog.getOpenFileNames(
+            self, "Import into the knowledge base", str(Path.home()), FILE_FILTER
+        )
+        if chosen:
+            self.import_paths([Path(p) for p in chosen])
+
+    def import_paths(self, paths: list[Path]) -> None:
+        store, changes = self.ctx.store, self.ctx.changes
+        progress = self.ctx.tasks.progress_reporter(IMPORT_TASK)
+        self.import_button.setEnabled(False)
+        self.progress.setRange(0, len(paths))
+        self.progress.setValue(0)
+        self.progress.show()
+        self._show_error("")
+
+        def work() -> ImportReport:
+            report = import_files(store, paths, progress)
+            if report.articles:
+                changes.announce("knowledge_articles")
+            return report
+
+        self.ctx.tasks.start(IMPORT_TASK, work, self._imported, self._import_failed, owner=self)
+
+    def _progressed(self, name: str, done: int, total: int) -> None:
+        if name == IMPORT_TASK:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
+    def _imported(self, report: ImportReport) -> None:
+        self.import_button.setEnabled(True)
+        self.progress.hide()
+        if report.errors:
+            self._show_error("\n".join(message for _, message in report.errors))
+        if report.articles:
+            self._shown_id = None
+        self.imported.emit(report)
+
+    def _import_failed(self, message: str) -> None:
+        self.import_button.setEnabled(True)
+        self.progress.hide()
+        self._show_error(message)
+
+    def open_paste(self) -> PasteKnowledgeDialog:
+        dialog = PasteKnowledgeDialog(self.ctx, parent=self)
+        self._dialogs.show(dialog)
+        return dialog
+
+    @property
+    def dialog(self) -> QtWidgets.QDialog | None:
+        return self._dialogs.current
+
+    # ---- deleting ------------------------------------------------------------------------------------------
+    def confirm_delete(self, article: ArticleSummary) -> bool:
+        """Ask before deleting (replaceable in tests)."""
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            "Delete article",
+            f"Delete “{article.title}” from the knowledge base? AI replies will no longer cite it, on every device "
+            "of this workspace.",
+        )
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+    def delete_selected(self) -> None:
+        article_id = self.selected_id()
+        article = next((a for a in self.articles if a.id == article_id), None)
+        if article is None or not self.confirm_delete(article):
+            return
+        store, changes = self.ctx.store, self.ctx.changes
+
+        def write() -> None:
+            delete_article(store, article.id)
+            changes.announce("knowledge_articles")
+
+        self.ctx.tasks.start("Deleting the article", write, None, self._show_error, owner=self)
+
+    # ---- testing a question --------------------------------------------------------------------------------
+    def ask(self) -> None:
+        text = self.question.text().strip()
+        if not text:
+            return
+        store = self.ctx.store
+        self.ctx.tasks.start(
+            "Searching the knowledge base",
+            lambda: search(store, text, TEST_RESULTS),
+            self._show_results,
+            self._show_error,
+            owner=self,
+        )
+
+    def _show_results(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        table = self.results
+        table.setRowCount(0)
+        table.setRowCount(len(passages))
+        for r, p in enumerate(passages):
+            table.setItem(r, 0, _cell(p.citation))
+            table.setItem(r, 1, _cell(f"{p.score:.2f}", right=True))
+            table.setItem(r, 2, _cell(" ".join(p.text.split()), tip=p.text))
+        self.results_note.setText(
+            "The passages an AI reply would be given, best first (BM25 score: higher matches better)."
+            if passages
+            else "No passage matches. Try other words, or add the text that answers it."
+        )
+        self.results_shown.emit()
+
+    # ---- shared --------------------------------------------------------------------------------------------
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    def _changed(self, tables: frozenset[str]) -> None:
+        if "knowledge_articles" in tables:
+            self.reload()
