@@ -11,7 +11,7 @@ left of ``Budget.total``, at least ``Budget.min_history``, filled newest first, 
 dropped. Products: all active ones when there are at most ``Budget.max_products``; otherwise the ones named in the
 conversation first, then the best sellers, up to that many.
 
-Retrieval is a callable ``retrieve(query, limit)`` returning passages (anything with ``id``, ``label`` and ``text``),
+Retrieval is a callable ``retrieve(query, limit)`` returning passages (anything with ``chunk_id``, ``source``, ``text``),
 so this module does not depend on how the knowledge base searches; passages are numbered [1], [2]… in the prompt.
 """
 
@@ -31,13 +31,14 @@ from app.store.store import Store
 
 
 class PassageLike(Protocol):
-    """A knowledge-base passage as the context needs it: a stable id, a citation label (source), and the text."""
+    """A knowledge-base passage as the context needs it (``app.ai.knowledge.retrieval.Passage`` is one): the chunk's
+    id, what a citation names (article › section), and the text."""
 
     @property
-    def id(self) -> str: ...
+    def chunk_id(self) -> str: ...
 
     @property
-    def label(self) -> str: ...
+    def source(self) -> str: ...
 
     @property
     def text(self) -> str: ...
@@ -112,11 +113,20 @@ class Prompt:
 
 
 # ---- reading the facts -----------------------------------------------------------------------------------------
-_WORD = re.compile(r"\w{3,}", re.UNICODE)
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
+    return {w.lower() for w in _WORD.findall(text) if len(w) >= 3 or w.isdigit()}
+
+
+def _mention_score(product: Product, said: str, said_words: set[str]) -> float:
+    """2 when the conversation names the product (or its SKU) outright, else the share of its name's words used."""
+    name = " ".join(product.name.lower().split())
+    if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", said) or (product.sku and product.sku.lower() in said):
+        return 2.0
+    words = _words(product.name)
+    return len(words & said_words) / len(words) if words else 0.0
 
 
 def relevant_products(store: Store, messages: Sequence[Message], limit: int) -> tuple[list[Product], list[Product]]:
@@ -125,8 +135,10 @@ def relevant_products(store: Store, messages: Sequence[Message], limit: int) -> 
     products = store.products.find_all({"active": True}, order_by="name")
     if len(products) <= limit:
         return products, products
-    said = _words(" ".join(m.body for m in messages))
-    named = [p for p in products if (_words(p.name) <= said and _words(p.name)) or (p.sku and p.sku.lower() in said)]
+    said = " ".join(" ".join(m.body.lower().split()) for m in messages)
+    said_words = _words(said)
+    scored = sorted(((_mention_score(p, said, said_words), i) for i, p in enumerate(products)), reverse=True)
+    named = [products[i] for score, i in scored if score >= 1.0]  # named outright, or every word of its name used
     chosen = {p.id: p for p in named[:limit]}
     if len(chosen) < limit:
         with store.db.read() as conn:
@@ -250,8 +262,8 @@ def passages_text(passages: Sequence[PassageLike], max_chars: int) -> tuple[str,
         text = " ".join(passage.text.split())
         if len(text) > max_chars:
             text = text[:max_chars].rsplit(" ", 1)[0] + " …"
-        blocks.append(f"[{n}] {passage.label}\n{text}")
-        citations.append(Citation(n, passage.id, passage.label))
+        blocks.append(f"[{n}] {passage.source}\n{text}")
+        citations.append(Citation(n, passage.chunk_id, passage.source))
     return "\n\n".join(blocks), citations
 
 

@@ -234,7 +234,7 @@ class StreamRestorer:
 
 # ---- hand-off ----------------------------------------------------------------------------------------------------
 HANDOFF = "HANDOFF"
-_HANDOFF = re.compile(r"^\W*HANDOFF\b[\s:.-]*(.*)$", re.IGNORECASE | re.DOTALL)
+_HANDOFF = re.compile(r"^\W*HANDOFF\b[\W_]*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def handoff_reason(text: str) -> str | None:

@@ -75,6 +75,20 @@ class SaleCompleted(Event):
     contact_id: str | None = None
 
 
+class SaleAgreed(Event):
+    """The AI's analysis read a customer's message as agreeing to buy (not yet a recorded sale: agents or staff
+    confirm it). ``product_id`` is set when the named product matched one in the catalogue."""
+
+    name: ClassVar[str] = "sale.agreed"
+    chat_id: str
+    message_id: str | None = None
+    contact_id: str | None = None
+    product: str
+    product_id: str | None = None
+    amount_minor: int
+    currency: str
+
+
 class ScheduleTick(Event):
     name: ClassVar[str] = "schedule.tick"
 
@@ -89,6 +103,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ContactErased,
         DealStageChanged,
         SaleCompleted,
+        SaleAgreed,
         ScheduleTick,
     )
 }

@@ -1,0 +1,241 @@
+"""Suggestions, rewrites and summaries end to end: the real BYOK provider (litellm) against the local
+OpenAI-compatible server, over a real store. Nothing of litellm or of our layers is mocked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from app.ai.byok import ByokProvider
+from app.ai.context import Budget
+from app.ai.keys import ProviderKeys
+from app.ai.litellm_loader import LitellmLoader
+from app.ai.suggest import Suggester, SuggestEvent, Suggestion
+from app.ai.types import AIError
+from app.store.store import Store
+from tests.ai.conftest import KEY, POLICY, entry, loader, run  # noqa: F401 (loader: the session's warmed-up litellm)
+from tests.ai.openai_server import Behaviour, OpenAIServer
+from tests.support.ai_chat import RETURNS, SHIPPING, Passage, ShopChat, shop_chat
+from tests.support.keyrings import InMemoryKeyring
+
+MODEL = "shop-model"
+
+
+@pytest.fixture
+def ai_server() -> Iterator[OpenAIServer]:
+    server = OpenAIServer(keys={KEY}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def provider(ai_server: OpenAIServer, keyring_backend: InMemoryKeyring, request: pytest.FixtureRequest) -> ByokProvider:
+    warmed: LitellmLoader = request.getfixturevalue("loader")
+    keys = ProviderKeys(keyring_backend)
+    keys.set("main", KEY)
+    return ByokProvider([entry(ai_server, "main", MODEL)], keys, loader=warmed, policy=POLICY)
+
+
+@pytest.fixture
+def shop(store: Store) -> ShopChat:
+    return shop_chat(store)
+
+
+def answers(server: OpenAIServer, text: str) -> None:
+    server.reply = lambda body: text
+
+
+def retrieve(query: str, limit: int) -> list[Passage]:
+    return [RETURNS, SHIPPING][:limit]
+
+
+async def collect(stream: AsyncIterator[SuggestEvent]) -> tuple[list[str], Suggestion]:
+    deltas: list[str] = []
+    final: Suggestion | None = None
+    async for event in stream:
+        if isinstance(event, Suggestion):
+            assert final is None, "exactly one Suggestion"
+            final = event
+        else:
+            assert final is None, "no text after the Suggestion"
+            deltas.append(event)
+    assert final is not None
+    return deltas, final
+
+
+def sent(server: OpenAIServer) -> dict[str, Any]:
+    return server.calls(model=MODEL)[-1].body
+
+
+def test_suggestion_streams_and_cites_the_passage_it_used(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    answers(ai_server, "Hi Maya! The Canvas Tote Bag is $12.50, and returns are free within 30 days [1].")
+    suggester = Suggester(provider, store, retrieve=retrieve)
+    deltas, suggestion = run(collect(suggester.suggest(shop.chat.id)))
+    assert len(deltas) > 5  # streamed word by word
+    assert "".join(deltas) == suggestion.text
+    assert [c.passage_id for c in suggestion.citations] == ["chunk-returns"]  # [2] was offered, not used
+    assert suggestion.clean_text == "Hi Maya! The Canvas Tote Bag is $12.50, and returns are free within 30 days."
+    assert suggestion.price_violations == []
+    assert suggestion.handoff is None
+    assert suggestion.usage.model == MODEL
+    assert suggestion.usage.completion_tokens > 0
+    assert suggestion.record.citations[1].passage_id == "chunk-shipping"
+    assert {"store", "retrieval", "prompt", "first_token", "total"} <= suggestion.timings_ms.keys()
+    system = sent(ai_server)["messages"][0]["content"]
+    assert "[1] Returns policy › Refunds" in system
+    assert "Canvas Tote Bag: $12.50" in system
+
+
+def test_an_invented_price_is_caught(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    answers(ai_server, "The tote is $14 today, or two for $25.00.")
+    _, suggestion = run(collect(Suggester(provider, store).suggest(shop.chat.id)))
+    assert [v.message for v in suggestion.price_violations] == ["Price $14 is not in your products"]
+
+
+def test_handoff_is_never_shown_as_a_draft(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    answers(ai_server, "HANDOFF: the return window for sale items is not in the knowledge base")
+    deltas, suggestion = run(collect(Suggester(provider, store).suggest(shop.chat.id)))
+    assert deltas == []
+    assert suggestion.handoff == "the return window for sale items is not in the knowledge base"
+    assert suggestion.text == ""
+    assert suggestion.citations == []
+    # The prompt told the model how to hand off.
+    assert "HANDOFF:" in sent(ai_server)["messages"][0]["content"]
+
+
+def test_redaction_in_cloud_mode_hides_phones_and_emails_and_restores_them(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    ai_server.reply = lambda body: "Noted, we will call " + body["messages"][1]["content"].split("Call me on ")[1][:9]
+    deltas, suggestion = run(collect(Suggester(provider, store, redact=True).suggest(shop.chat.id)))
+    wire = json.dumps(sent(ai_server))
+    assert "3456" not in wire
+    assert "maya@example.com" not in wire
+    assert "[PHONE_1]" in wire
+    assert suggestion.text == "Noted, we will call +62 812 3456 7890"
+    assert "".join(deltas) == suggestion.text  # restored in the stream too
+
+
+def test_byok_mode_sends_the_prompt_as_is(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    answers(ai_server, "Sure.")
+    run(collect(Suggester(provider, store, redact=False).suggest(shop.chat.id)))
+    assert "+62 812 3456 7890" in json.dumps(sent(ai_server), ensure_ascii=False)
+
+
+def test_regenerate_asks_for_a_different_reply_a_little_warmer(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    answers(ai_server, "Another one.")
+    suggester = Suggester(provider, store)
+    _, suggestion = run(collect(suggester.regenerate(shop.chat.id, "First draft text")))
+    body = sent(ai_server)
+    assert suggestion.kind == "regenerate"
+    assert suggestion.text == "Another one."
+    assert "write a different one:\nFirst draft text" in body["messages"][1]["content"]
+    assert body["temperature"] == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize(
+    ("action", "instruction"),
+    [
+        ("shorter", "shorter"),
+        ("friendlier", "friendlier"),
+        ("formal", "more formal"),
+        ("grammar", "Fix spelling"),
+        ("translate", "Translate"),
+    ],
+)
+def test_rewrite_actions(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+    action: Any,
+    instruction: str,
+) -> None:
+    answers(ai_server, "Tas kanvas harganya $12.50 [1].")
+    deltas, suggestion = run(
+        collect(Suggester(provider, store).rewrite(action, "The tote is $12.50.", chat_id=shop.chat.id))
+    )
+    body = sent(ai_server)
+    assert instruction in body["messages"][0]["content"]
+    assert "The tote is $12.50." in body["messages"][1]["content"]
+    assert "Customer's language: id" in body["messages"][1]["content"]
+    assert suggestion.kind == "rewrite"
+    assert "".join(deltas) == suggestion.text
+    assert suggestion.price_violations == []
+
+
+def test_a_rewrite_that_changes_a_price_is_flagged(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    answers(ai_server, "Tote: $10.")
+    _, suggestion = run(collect(Suggester(provider, store).rewrite("shorter", "The tote costs $12.50.")))
+    assert [v.amount for v in suggestion.price_violations] == ["$10"]
+
+
+def test_summarize(store: Store, shop: ShopChat, ai_server: OpenAIServer, provider: ByokProvider) -> None:
+    answers(ai_server, "- Maya wants the canvas tote ($12.50)\n- Asks about returns")
+    _, suggestion = run(collect(Suggester(provider, store).summarize(shop.chat.id)))
+    assert suggestion.kind == "summarize"
+    assert suggestion.text.startswith("- Maya wants")
+    assert "Customer: Hi! Do you still have the canvas tote bag?" in sent(ai_server)["messages"][1]["content"]
+
+
+def test_provider_errors_reach_the_caller_as_ai_errors(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    ai_server.always(MODEL, Behaviour(status=401))
+    with pytest.raises(AIError) as caught:
+        run(collect(Suggester(provider, store).suggest(shop.chat.id)))
+    assert caught.value.kind == "invalid_key"
+    assert str(caught.value)
+
+
+def test_budget_reaches_the_wire(
+    store: Store,
+    shop: ShopChat,
+    ai_server: OpenAIServer,
+    provider: ByokProvider,
+) -> None:
+    answers(ai_server, "ok")
+    budget = Budget(total=10, min_history=12)
+    _, suggestion = run(collect(Suggester(provider, store, budget=budget).suggest(shop.chat.id)))
+    user = sent(ai_server)["messages"][1]["content"]
+    assert suggestion.record.messages_used == 1
+    assert "Hi! Do you still have" not in user
