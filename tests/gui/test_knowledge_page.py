@@ -49,7 +49,7 @@ def test_import_several_files_with_progress(qtbot: QtBot, ctx: AppContext, store
         assert page.progress.isVisible()
         assert not page.import_button.isEnabled()
     report = blocker.args[0]
-    assert [a.title for a in report.articles] == ["shipping", "Returns policy", "prices"]
+    assert [a.title for a in report.articles] == ["Shipping", "Returns policy", "Prices"]
     qtbot.waitUntil(lambda: steps[-1:] == [(4, 4)] and page.progress.value() == 4, timeout=5000)
     assert steps[0] == (0, 4)
     assert page.progress.isHidden()
@@ -57,7 +57,7 @@ def test_import_several_files_with_progress(qtbot: QtBot, ctx: AppContext, store
     assert "scan.pdf has no text" in page.error.text()
 
     qtbot.waitUntil(lambda: page.table.rowCount() == 3, timeout=5000)
-    assert sorted(_column(page.table, 0)) == ["Returns policy", "prices", "shipping"]
+    assert sorted(_column(page.table, 0)) == ["Prices", "Returns policy", "Shipping"]
     assert "PDF · prices.pdf" in _column(page.table, 1)
     assert sorted(_column(page.table, 2)) == ["1", "1", "2"]
     assert page.summary.text() == "3 articles · 4 passages"

@@ -17,6 +17,22 @@ from app.core.models import KnowledgeArticle, KnowledgeChunk
 from app.store.store import Store
 
 _WHITESPACE = " \t\r\n\f"
+GENERATION_KEY = "knowledge_generation"
+
+
+def bump_generation(store: Store) -> None:
+    """Count a change to chunks or their vectors (inside the writing transaction), so caches of vectors know."""
+    with store.db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO workspace_meta (key, value) VALUES (?, '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            (GENERATION_KEY,),
+        )
+
+
+def generation(store: Store) -> str:
+    """Changes whenever chunks or vectors change (see ``bump_generation``)."""
+    return store.meta(GENERATION_KEY) or "0"
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,7 @@ def remove_chunks(store: Store, article_id: str) -> None:
             (article_id,),
         )
         conn.execute("DELETE FROM knowledge_chunks WHERE article_id = ?", (article_id,))
+        bump_generation(store)
 
 
 def rebuild_chunks(store: Store, article: KnowledgeArticle) -> list[KnowledgeChunk]:
@@ -64,6 +81,7 @@ def rebuild_chunks(store: Store, article: KnowledgeArticle) -> list[KnowledgeChu
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(c.id, c.article_id, c.position, c.body, c.heading, c.token_count) for c in chunks],
         )
+        bump_generation(store)
     return chunks
 
 

@@ -9,12 +9,14 @@ replaced it while the batch was out), so nothing orphaned is left behind.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from app.ai.knowledge.chunks import bump_generation, generation
 from app.ai.types import Provider
 from app.store.store import Store
 
@@ -71,6 +73,7 @@ def store_vectors(store: Store, model: str, ids: list[str], vectors: list[list[f
             "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM knowledge_chunks WHERE id = ?)",
             [(i, model, len(v), to_blob(v), i) for i, v in zip(ids, vectors, strict=True)],
         )
+        bump_generation(store)
 
 
 async def embed_chunks(
@@ -117,3 +120,23 @@ def load_vectors(store: Store, model: str) -> tuple[list[str], Matrix]:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return [i for i, _ in kept], matrix / norms
+
+
+class VectorIndex:
+    """Stored vectors per model, loaded once and kept until chunks or vectors change (a 10k-chunk base of
+    1,536-dimension vectors is 60 MB: reading it for every question would cost more than the search)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[str, list[str], Matrix]] = {}
+
+    def vectors(self, store: Store, model: str) -> tuple[list[str], Matrix]:
+        current = generation(store)
+        with self._lock:
+            hit = self._cache.get(model)
+            if hit is not None and hit[0] == current:
+                return hit[1], hit[2]
+        ids, matrix = load_vectors(store, model)
+        with self._lock:
+            self._cache[model] = (current, ids, matrix)
+        return ids, matrix

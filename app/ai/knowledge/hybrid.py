@@ -15,7 +15,7 @@ import logging
 
 import numpy as np
 
-from app.ai.knowledge.embedding import Matrix, load_vectors
+from app.ai.knowledge.embedding import Matrix, VectorIndex, load_vectors
 from app.ai.knowledge.retrieval import SLACK, Passage, bm25_ranking, cite, load_passages, search
 from app.ai.types import AIError, Provider
 from app.store.store import Store
@@ -54,20 +54,28 @@ def fuse(*rankings: list[tuple[str, float]], k: int = RRF_K) -> list[tuple[str, 
 
 
 def hybrid_search(
-    store: Store, query: str, query_vector: list[float] | None, model: str | None, limit: int = 5
+    store: Store,
+    query: str,
+    query_vector: list[float] | None,
+    model: str | None,
+    limit: int = 5,
+    *,
+    index: VectorIndex | None = None,
 ) -> list[Passage]:
     """BM25 fused with cosine similarity to ``query_vector`` over the stored vectors of ``model``; BM25 alone when
-    there is no vector or nothing stored for the model."""
+    there is no vector or nothing stored for the model. ``index`` keeps the vectors loaded between searches."""
     if query_vector is None or model is None:
         return search(store, query, limit)
-    ids, matrix = load_vectors(store, model)
+    ids, matrix = index.vectors(store, model) if index is not None else load_vectors(store, model)
     if not ids:
         return search(store, query, limit)
     fused = fuse(bm25_ranking(store, query, CANDIDATES), vector_ranking(ids, matrix, query_vector, CANDIDATES))
     return cite(load_passages(store, fused[: limit + SLACK])[:limit])
 
 
-async def search_with(store: Store, provider: Provider | None, query: str, limit: int = 5) -> list[Passage]:
+async def search_with(
+    store: Store, provider: Provider | None, query: str, limit: int = 5, *, index: VectorIndex | None = None
+) -> list[Passage]:
     """Search with the provider's embeddings when it has them, else offline; database work runs off the loop."""
     vector: list[float] | None = None
     model: str | None = None
@@ -77,4 +85,4 @@ async def search_with(store: Store, provider: Provider | None, query: str, limit
             vector, model = embedded.vectors[0], embedded.model
         except (AIError, IndexError) as exc:
             log.info("knowledge search without embeddings: %s", exc)
-    return await asyncio.to_thread(hybrid_search, store, query, vector, model, limit)
+    return await asyncio.to_thread(hybrid_search, store, query, vector, model, limit, index=index)

@@ -63,7 +63,9 @@ def _decode(data: bytes) -> str:
 
 
 def _title_from_name(path: Path) -> str:
-    return " ".join(re.sub(r"[_\-]+", " ", path.stem).split()) or path.name
+    """``price_list-2024.pdf`` → ``Price list 2024``."""
+    words = " ".join(re.sub(r"[_\-]+", " ", path.stem).split())
+    return words[:1].upper() + words[1:] if words else path.name
 
 
 def _pdf_text(path: Path, data: bytes) -> str:

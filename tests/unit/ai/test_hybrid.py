@@ -9,7 +9,8 @@ import pytest
 
 from app.ai.byok import ByokProvider
 from app.ai.keys import ProviderKeys
-from app.ai.knowledge.embedding import embed_chunks, load_vectors
+from app.ai.knowledge.chunks import sync_chunks
+from app.ai.knowledge.embedding import VectorIndex, embed_chunks, load_vectors
 from app.ai.knowledge.hybrid import fuse, hybrid_search, search_with, vector_ranking
 from app.ai.knowledge.importers import add_text
 from app.ai.knowledge.retrieval import search
@@ -85,6 +86,27 @@ def test_hybrid_search_fuses_bm25_and_vectors(shop: Store, server: OpenAIServer,
     [hit] = hybrid_search(shop, "zzyzx", embed_text(target), MODEL, limit=1)
     assert hit.text == DELIVERY
     assert hit.score == pytest.approx(1 / 61)
+
+
+def test_vector_index_reloads_only_after_a_change(shop: Store, server: OpenAIServer, keys: ProviderKeys) -> None:
+    provider = _provider(server, keys)
+    run(embed_chunks(shop, provider, MODEL))
+    index = VectorIndex()
+    ids, matrix = index.vectors(shop, MODEL)
+    assert len(ids) == 4
+    assert index.vectors(shop, MODEL)[1] is matrix, "nothing changed: the loaded vectors are reused"
+    query = "how long does delivery to Leeds take?"
+    vector = embed_text(query)
+    assert hybrid_search(shop, query, vector, MODEL, 3, index=index) == hybrid_search(shop, query, vector, MODEL, 3)
+
+    add_text(shop, "Sizes", "S to XL in every colour.")  # a new chunk, not embedded yet
+    assert index.vectors(shop, MODEL)[1] is not matrix
+    run(embed_chunks(shop, provider, MODEL))
+    assert len(index.vectors(shop, MODEL)[0]) == 5
+    [article] = shop.knowledge_articles.find_all({"title": "Sizes"})
+    shop.knowledge_articles.update(article.id, body="XS to XXL.")
+    sync_chunks(shop)  # the edited article's chunk and its vector are replaced
+    assert len(index.vectors(shop, MODEL)[0]) == 4
 
 
 def test_without_embeddings_search_is_bm25(shop: Store, server: OpenAIServer, keys: ProviderKeys) -> None:

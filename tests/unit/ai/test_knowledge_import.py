@@ -41,9 +41,9 @@ def test_text_markdown_and_pdf_files(store: Store, tmp_path: Path) -> None:
     assert report.errors == []
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
     text, md, pdf = report.articles
-    assert (text.title, text.source_kind, text.source_name) == ("shipping times", "text", "shipping_times.txt")
+    assert (text.title, text.source_kind, text.source_name) == ("Shipping times", "text", "shipping_times.txt")
     assert (md.title, md.source_kind) == ("Returns policy", "markdown")
-    assert (pdf.title, pdf.source_kind) == ("prices", "pdf")
+    assert (pdf.title, pdf.source_kind) == ("Prices", "pdf")
     assert [a.id for a in store.knowledge_articles.find_all()] == [text.id, md.id, pdf.id]
     assert [(h, b) for _, h, b in _chunks(store, md.id)] == [("Refunds", "Money back within 14 days.")]
     assert [h for _, h, _ in _chunks(store, pdf.id)] == ["Page 1", "Page 2"]
@@ -74,7 +74,7 @@ def test_unusable_files_import_nothing_and_say_why(
     report = import_files(store, [tmp_path / name, tmp_path / "good.txt"])
     assert [n for n, _ in report.errors] == [name]
     assert message in report.errors[0][1]
-    assert [a.title for a in store.knowledge_articles.find_all()] == ["good"]
+    assert [a.title for a in store.knowledge_articles.find_all()] == ["Good"]
     assert sum(chunk_counts(store).values()) == 1
 
 
