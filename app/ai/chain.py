@@ -16,9 +16,10 @@ How one attempt reaches a provider (litellm with a key from the keyring, or the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -154,14 +155,15 @@ class FallbackChain:
                 counted: TokenCount | None = None
                 first_at: float | None = None
                 try:
-                    async for item in self._attempt(entry, messages, options):
-                        if isinstance(item, TokenCount):
-                            counted = item
-                            continue
-                        if first_at is None:
-                            first_at = time.monotonic()
-                        parts.append(item)
-                        yield Delta(item)
+                    async with contextlib.aclosing(self._attempt(entry, messages, options)) as attempt:
+                        async for item in attempt:
+                            if isinstance(item, TokenCount):
+                                counted = item
+                                continue
+                            if first_at is None:
+                                first_at = time.monotonic()
+                            parts.append(item)
+                            yield Delta(item)
                 except _Started as exc:
                     log.warning("AI %s: %s failed mid-answer: %s", purpose, entry.id, exc.failure.detail)
                     self.cooldowns.hold(entry.id, self.policy.cooldown_seconds, exc.failure)
@@ -194,7 +196,7 @@ class FallbackChain:
 
     async def _attempt(
         self, entry: ProviderEntry, messages: list[ChatMessage], options: CallOptions
-    ) -> AsyncIterator[str | TokenCount]:
+    ) -> AsyncGenerator[str | TokenCount, None]:
         """One attempt with its deadlines. After the first text, a failure is wrapped in ``_Started``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + options.timeout_seconds

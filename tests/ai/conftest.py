@@ -21,7 +21,7 @@ KEY = "sk-test-key-0001"
 OTHER_KEY = "sk-test-key-0002"
 
 # Small numbers so a failing path costs a fraction of a second.
-FAST = CallOptions(timeout_seconds=3.0, first_token_seconds=0.5)
+FAST = CallOptions(timeout_seconds=5.0, first_token_seconds=1.5)
 POLICY = ChainPolicy(
     retries=1, backoff_seconds=0.05, max_retry_after=0.5, cooldown_seconds=30.0, embed_timeout_seconds=3.0
 )
