@@ -132,3 +132,13 @@ def test_test_a_question_shows_cited_passages(qtbot: QtBot, ctx: AppContext, sto
         page.question.returnPressed.emit()
     assert page.results.rowCount() == 0
     assert "No passage matches" in page.results_note.text()
+
+
+def test_test_a_question_on_an_empty_base(qtbot: QtBot, ctx: AppContext) -> None:
+    page = _page(qtbot, ctx)
+    page.question.setText("do you ship abroad?")
+    with qtbot.waitSignal(page.results_shown, timeout=5000):
+        page.ask_button.click()
+    assert page.results.rowCount() == 0
+    assert page.results_note.text() == "Nothing to search yet: import files or paste text first."
+    assert page.viewer_meta.text() == "Import files or paste text to start."

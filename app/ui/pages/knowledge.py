@@ -337,11 +337,13 @@ class KnowledgePage(QtWidgets.QWidget):
             table.setItem(r, 0, _cell(p.citation))
             table.setItem(r, 1, _cell(f"{p.score:.2f}", right=True))
             table.setItem(r, 2, _cell(" ".join(p.text.split()), tip=p.text))
-        self.results_note.setText(
-            "The passages an AI reply would be given, best first (BM25 score: higher matches better)."
-            if passages
-            else "No passage matches. Try other words, or add the text that answers it."
-        )
+        if passages:
+            note = "The passages an AI reply would be given, best first (BM25 score: higher matches better)."
+        elif not self.articles:
+            note = "Nothing to search yet: import files or paste text first."
+        else:
+            note = "No passage matches. Try other words, or add the text that answers it."
+        self.results_note.setText(note)
         self.results_shown.emit()
 
     # ---- shared --------------------------------------------------------------------------------------------
