@@ -18,6 +18,7 @@ from app.ai.config import KIND_LABELS, ChainPolicy
 from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader, default_loader
 from app.ai.types import CallOptions, ChatMessage, ErrorKind, ProviderEntry
+from app.core.errors import ParleyError
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,18 @@ class LitellmCaller:
 
     def available(self, entry: ProviderEntry) -> bool:
         # A local OpenAI-compatible server (Ollama, LM Studio) usually needs no key.
-        return entry.kind == "openai_compatible" or (self.keys is not None and self.keys.has(entry.id))
+        if entry.kind == "openai_compatible" or self.keys is None:
+            return entry.kind == "openai_compatible"
+        try:
+            return self.keys.has(entry.id)
+        except ParleyError:
+            return True  # a locked keyring: the attempt says so, rather than "no key yet"
 
     def _key(self, entry: ProviderEntry) -> str:
-        key = None if self.keys is None else self.keys.get(entry.id)
+        try:
+            key = None if self.keys is None else self.keys.get(entry.id)
+        except ParleyError as exc:
+            raise EntryFailure("no_provider", str(exc)) from None
         if key is None:
             if entry.kind != "openai_compatible":
                 raise EntryFailure("invalid_key", "no key in the keyring")
@@ -183,6 +192,8 @@ class LitellmCaller:
         return float(prompt_cost) + float(completion_cost)
 
     def message(self, entry: ProviderEntry, failure: EntryFailure) -> str:
+        if failure.kind == "no_provider":  # the keyring could not be read (locked, unavailable)
+            return f"{failure.detail} Parley needs it for the {KIND_LABELS[entry.kind]} key: unlock it and try again."
         if failure.kind == "invalid_key" and failure.detail == "no key in the keyring":
             return f"{KIND_LABELS[entry.kind]} has no key for '{entry.model}' yet: add it in Settings › AI."
         return describe_failure(KIND_LABELS[entry.kind], entry.model, failure)

@@ -19,6 +19,7 @@ from app.ai.litellm_loader import LitellmLoader
 from app.ai.types import AIError, CallOptions, Delta, Done, ProviderEntry
 from tests.ai.conftest import FAST, KEY, OTHER_KEY, POLICY, ask, collect, entry, run
 from tests.ai.openai_server import Behaviour, OpenAIServer, embed_text
+from tests.support.keyrings import LockedKeyring
 
 pytestmark = pytest.mark.usefixtures("loader")
 
@@ -247,3 +248,13 @@ def test_a_caller_may_stop_reading_mid_answer(server: OpenAIServer, keys: Provid
     done = run(collect(chain.stream(ask("again"), FAST, purpose="suggest")))[-1]
     assert isinstance(done, Done)
     assert done.text == "Echo: again"
+
+
+def test_a_locked_keyring_is_named_not_taken_for_a_missing_key(server: OpenAIServer) -> None:
+    locked = ProviderKeys(LockedKeyring())
+    chain = ByokProvider([ProviderEntry(id="x", kind="openai", model="gpt-4o-mini")], locked, policy=POLICY)
+    with pytest.raises(AIError) as caught:
+        run(collect(chain.stream(ask("hi"), FAST, purpose="suggest")))
+    assert caught.value.kind == "no_provider"
+    assert "locked" in str(caught.value)
+    assert server.requests == []
