@@ -75,6 +75,17 @@ def classify(exc: BaseException) -> EntryFailure:
     return EntryFailure(kind, detail, retry_after=_retry_after(exc))
 
 
+def _estimate(litellm: Any, model: str, messages: list[dict[str, Any]], reply: str) -> TokenCount:
+    try:
+        return TokenCount(
+            int(litellm.token_counter(model=model, messages=messages)),
+            int(litellm.token_counter(model=model, text=reply)) if reply else 0,
+        )
+    except Exception:
+        log.debug("could not count tokens for %s", model, exc_info=True)
+        return TokenCount(0, 0)
+
+
 def describe_failure(who: str, model: str, failure: EntryFailure) -> str:
     """Plain sentences, one per kind, naming the provider and model the user set up."""
     subject = f"{who} ('{model}')"
@@ -144,6 +155,8 @@ class LitellmCaller:
                 "type": "json_schema",
                 "json_schema": {"name": "answer", "schema": options.json_schema},
             }
+        parts: list[str] = []
+        counted = False
         try:
             response = await litellm.acompletion(**kwargs)
             async for chunk in response:
@@ -152,13 +165,17 @@ class LitellmCaller:
                 if choices:
                     text = getattr(choices[0].delta, "content", None)
                     if text:
+                        parts.append(text)
                         yield text
                 if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
+                    counted = True
                     yield TokenCount(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
         except EntryFailure:
             raise
         except Exception as exc:
             raise classify(exc) from None
+        if not counted:  # a server that ignores stream_options (some local ones): count with litellm's tokenizer
+            yield _estimate(litellm, kwargs["model"], kwargs["messages"], "".join(parts))
 
     async def embed(self, entry: ProviderEntry, texts: list[str], timeout: float) -> tuple[list[list[float]], int]:
         litellm = await self.loader.get()

@@ -36,6 +36,7 @@ class Behaviour:
     malformed_json: bool = False  # answer broken JSON when a JSON response_format was asked
     text: str | None = None  # a fixed answer (else the server's reply function)
     error_code: str | None = None  # e.g. "insufficient_quota"
+    usage: bool = True  # False: a server that never reports usage (some local ones)
 
 
 @dataclass
@@ -258,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(behaviour.chunk_delay)
                 send(chunk({"role": "assistant", "content": piece} if i == 0 else {"content": piece}))
             send(chunk({}, "stop"))
-            if (body.get("stream_options") or {}).get("include_usage"):
+            if behaviour.usage and (body.get("stream_options") or {}).get("include_usage"):
                 final = chunk({})
                 final["choices"] = []
                 final["usage"] = usage

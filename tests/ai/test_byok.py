@@ -258,3 +258,12 @@ def test_a_locked_keyring_is_named_not_taken_for_a_missing_key(server: OpenAISer
     assert caught.value.kind == "no_provider"
     assert "locked" in str(caught.value)
     assert server.requests == []
+
+
+def test_tokens_are_counted_when_the_server_reports_no_usage(server: OpenAIServer, keys: ProviderKeys) -> None:
+    server.always("m1", Behaviour(usage=False))
+    chain = provider(keys, entry(server, "main", "m1"))
+    done = run(collect(chain.stream(ask("how much is the red bag"), FAST, purpose="suggest")))[-1]
+    assert isinstance(done, Done)
+    assert done.usage.prompt_tokens > 0
+    assert done.usage.completion_tokens > 0
