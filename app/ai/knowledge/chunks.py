@@ -116,9 +116,10 @@ def sync_chunks(store: Store) -> ChunkSync:
             continue
         with store.db.transaction():  # read and rebuild together, so a concurrent edit is not lost
             article = store.knowledge_articles.find(article_id, include_deleted=True)
-            if article is not None:
-                rebuild_chunks(store, article)
-                rebuilt += 1
+            if article is None or (first_chunk is None and not chunks_for(article)):
+                continue  # gone meanwhile, or nothing to cut (only headings): no write, no new generation
+            rebuild_chunks(store, article)
+            rebuilt += 1
     return ChunkSync(rebuilt=rebuilt, removed=removed)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.ai.knowledge.chunks import chunk_counts, rebuild_chunks, sync_chunks
+from app.ai.knowledge.chunks import chunk_counts, generation, rebuild_chunks, sync_chunks
 from app.ai.knowledge.importers import KnowledgeImportError, add_text, import_files, read_document
 from app.core.ids import new_id, utc_now
 from app.store.store import Store
@@ -109,7 +109,11 @@ def test_sync_chunks_follows_edits_deletes_and_purges(store: Store) -> None:
     with store.db.transaction() as conn:
         first = _chunks(store, edited.id)[0][0]
         conn.execute("INSERT INTO knowledge_embeddings VALUES (?, 'm', 1, x'0000803f')", (first,))
+    headings_only = add_text(store, "Headings", "# Only\n\n## Headings")
+    assert _chunks(store, headings_only.id) == []
+    before = generation(store)
     assert sync_chunks(store).rebuilt == 0, "nothing changed since import"
+    assert generation(store) == before, "and nothing was written"
 
     # What sync does when rows arrive from another device: plain writes to the articles, no chunking.
     store.knowledge_articles.update(edited.id, body="new words entirely")
