@@ -267,3 +267,13 @@ def test_tokens_are_counted_when_the_server_reports_no_usage(server: OpenAIServe
     assert isinstance(done, Done)
     assert done.usage.prompt_tokens > 0
     assert done.usage.completion_tokens > 0
+
+
+def test_cost_comes_from_litellms_price_list_for_a_known_model(server: OpenAIServer, keys: ProviderKeys) -> None:
+    """An OpenAI entry pointed at the local server (as a proxy would be): priced as gpt-4o-mini, tokens as served."""
+    known = ProviderEntry(id="priced", kind="openai", model="gpt-4o-mini", base_url=server.base_url)
+    chain = provider(keys, known)
+    done = run(collect(chain.stream(ask("price me"), FAST, purpose="suggest")))[-1]
+    assert isinstance(done, Done)
+    assert done.usage.cost_usd > 0
+    assert server.calls()[0].body["model"] == "gpt-4o-mini"

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.ai.config import load_entries
+from app.ai.config import load_entries, save_entries
 from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader
+from app.ai.service import AiService
+from app.ai.types import ProviderEntry
 from app.qt import QtWidgets
 from app.ui.context import AppContext
 from app.ui.pages.ai_settings import AiProvidersCard
@@ -18,7 +20,7 @@ from app.ui.pages.settings import SettingsPage
 from tests.ai.conftest import KEY, warm_litellm
 from tests.ai.openai_server import OpenAIServer
 from tests.gui.conftest import wait_idle
-from tests.support.keyrings import InMemoryKeyring
+from tests.support.keyrings import InMemoryKeyring, LockedKeyring
 
 
 @pytest.fixture
@@ -129,3 +131,17 @@ def test_test_key_runs_off_the_ui_thread_and_shows_the_result(
     assert card.test_result.text().startswith("It works: local-model answered in ")
     assert [r.body["model"] for r in server.calls()] == ["local-model", "local-model"]
     wait_idle(qtbot, ctx)
+
+
+def test_a_locked_keyring_is_explained_not_fatal(qtbot: QtBot, ctx: AppContext) -> None:
+    save_entries(ctx.store.settings, [ProviderEntry(id="e1", kind="openai", model="gpt-4o-mini")])
+    service = AiService(ctx.store, ctx.settings, ProviderKeys(LockedKeyring()))
+    card = AiProvidersCard(ctx, service)
+    qtbot.addWidget(card)
+    assert items(card) == ["1. OpenAI · gpt-4o-mini — no key yet"]
+    assert "locked" in card.error.text()
+    card.key.setText("sk-abc-123456789")
+    card.save_key_button.click()
+    wait_idle(qtbot, ctx)
+    assert "locked" in card.error.text()
+    assert not card.error.isHidden()

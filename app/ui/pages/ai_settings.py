@@ -15,6 +15,7 @@ from app.ai.config import DEFAULT_MODELS, KIND_LABELS, entry_label, load_entries
 from app.ai.keys import ProviderKeys
 from app.ai.service import AiService
 from app.ai.types import ProviderEntry, ProviderKind, Usage
+from app.core.errors import ParleyError
 from app.qt import QtWidgets
 from app.ui.context import AppContext
 
@@ -117,8 +118,16 @@ class AiProvidersCard(QtWidgets.QFrame):
         row = self.list.currentRow()
         return self.entries[row] if 0 <= row < len(self.entries) else None
 
+    def _masked(self, entry_id: str) -> str | None:
+        """The masked key, or None; a locked or missing keyring shows as its message instead of breaking the page."""
+        try:
+            return self.keys.masked(entry_id)
+        except ParleyError as exc:
+            self._failed(str(exc))
+            return None
+
     def _item_text(self, entry: ProviderEntry) -> str:
-        masked = self.keys.masked(entry.id)
+        masked = self._masked(entry.id)
         if masked is not None:
             state = f"key {masked}"
         elif entry.kind == "openai_compatible":
@@ -192,7 +201,7 @@ class AiProvidersCard(QtWidgets.QFrame):
             self.model.setText(entry.model)
             self.base_url.setText(entry.base_url or "")
             self.embedding.setText(entry.embedding_model or "")
-            masked = self.keys.masked(entry.id)
+            masked = self._masked(entry.id)
             self.key_state.setText(f"Saved key: {masked}" if masked else "No key saved for this provider.")
         self.base_url.setEnabled(entry is not None and entry.kind == "openai_compatible")
         for widget in (self.kind, self.model, self.base_url, self.embedding):
