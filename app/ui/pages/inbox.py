@@ -20,6 +20,7 @@ from app.ui.models.chat_model import ChatModel
 from app.ui.models.inbox_model import PAGE, InboxModel, RowRole
 from app.ui.unsent_actions import cancel_message, retry_message
 from app.ui.widgets.activation import connect_activation
+from app.ui.widgets.ai_panel import AIPanel
 from app.ui.widgets.bubble_delegate import BubbleDelegate
 from app.ui.widgets.chat_list_delegate import ChatListDelegate
 from app.ui.widgets.composer import Composer, Draft
@@ -125,13 +126,27 @@ class InboxPage(QtWidgets.QWidget):
         self.conversation.customContextMenuRequested.connect(self._message_menu)
         self.composer = Composer(self._render_reply)
         self.composer.edit.enter_sends = bool(ctx.settings.get("inbox.enter_sends"))
+        # The AI panel sits beside the conversation and its composer; bootstrap wires its provider factory.
+        self.ai_panel = AIPanel(ctx.store)
+        self.ai_panel.composer_text = self.composer.edit.toPlainText
+        self.ai_panel.accepted.connect(self._accept_suggestion)
+        talk = QtWidgets.QWidget()
+        tv = QtWidgets.QVBoxLayout(talk)
+        tv.setContentsMargins(0, 0, 0, 0)
+        tv.setSpacing(0)
+        tv.addWidget(self.conversation, 1)
+        tv.addWidget(self.composer)
+        body = QtWidgets.QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(talk, 1)
+        body.addWidget(self.ai_panel)
         self.chat_area = QtWidgets.QWidget()
         cv = QtWidgets.QVBoxLayout(self.chat_area)
         cv.setContentsMargins(0, 0, 0, 0)
         cv.setSpacing(0)
         cv.addWidget(header)
-        cv.addWidget(self.conversation, 1)
-        cv.addWidget(self.composer)
+        cv.addLayout(body, 1)
         self.placeholder = EmptyState(
             "Your conversations",
             "Choose a chat on the left. New WhatsApp messages appear here as they arrive once a number is connected.",
@@ -285,6 +300,7 @@ class InboxPage(QtWidgets.QWidget):
         self.chat_model.open(chat_id, around=around)
         self.centre.setCurrentWidget(self.chat_area)
         self.panel.show_contact(chat.contact_id)
+        self.ai_panel.set_chat(chat_id)
         self.composer.set_draft(self._drafts.pop(chat_id, Draft()))
         self._reselect()
         if around:
@@ -316,6 +332,12 @@ class InboxPage(QtWidgets.QWidget):
             contact.name if contact else "", contact.phone if contact else None, self.ctx.business_name
         )
         return render(reply.body, variables)
+
+    def _accept_suggestion(self, text: str) -> None:
+        """An accepted AI draft replaces the composer's text, ready to edit (the reply-to and note mode stay)."""
+        self.composer.edit.setPlainText(text)
+        self.composer.edit.moveCursor(QtGui.QTextCursor.MoveOperation.End)
+        self.composer.edit.setFocus()
 
     def _stash_draft(self) -> None:
         """Keep what the composer holds for the chat being left."""
@@ -463,8 +485,10 @@ class InboxPage(QtWidgets.QWidget):
     # ---- state ----------------------------------------------------------------------------------------------
     def save_state(self, settings: QtCore.QSettings) -> None:
         settings.setValue("inbox/splitter", self.splitter.saveState())
+        settings.setValue("inbox/ai_panel", self.ai_panel.toggle.isChecked())
 
     def restore_state(self, settings: QtCore.QSettings) -> None:
         state = settings.value("inbox/splitter")
         if isinstance(state, QtCore.QByteArray):
             self.splitter.restoreState(state)
+        self.ai_panel.set_expanded(settings.value("inbox/ai_panel") in (True, "true"))

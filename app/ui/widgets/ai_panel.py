@@ -1,0 +1,360 @@
+"""The AI panel beside the composer: suggest, regenerate, accept, rewrite, summarize.
+
+Where the calls run: on ``AIWorker``, one asyncio loop on its own daemon thread, not on the UI's qasync loop. The
+first AI call may import litellm (seconds) and a provider may do blocking work; on a worker loop neither can freeze
+the window, and the panel works the same under pytest-qt, where no qasync loop runs. Results cross back to the main
+thread as queued signals (house rule 3), so widgets are only touched there. Each run has a job; starting another run,
+switching chats or collapsing the panel cancels the running job, and the events of a cancelled job are dropped.
+
+The panel gets what it needs as attributes that bootstrap wires (``provider_factory``, ``retrieve``, ``redact``):
+without a provider factory, or when it raises ``AIError`` (AI is off, no key), the panel says so in a sentence. Errors
+are always a sentence in the panel, never a dialog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.ai.context import Retrieve, no_retrieval
+from app.ai.suggest import REWRITE_LABELS, RewriteAction, Suggester, SuggestEvent, Suggestion
+from app.ai.types import AIError, Provider
+from app.qt import Qt, QtCore, QtWidgets, Signal
+from app.store.store import Store
+from app.ui.tasks import describe
+
+log = logging.getLogger(__name__)
+
+ProviderFactory = Callable[[], Provider]
+NO_PROVIDER = "AI replies are off. Choose a provider and add its key in Settings › AI."
+
+
+@dataclass
+class Job:
+    on_item: Callable[[Any], None]
+    on_error: Callable[[str], None]
+    on_done: Callable[[], None]
+    cancelled: bool = False
+    future: Future[None] | None = field(default=None, repr=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.future is not None:
+            self.future.cancel()
+
+
+class AIWorker(QtCore.QObject):
+    """An asyncio loop on a daemon thread; streams run there and their items are delivered on the main thread."""
+
+    _event = Signal(object)  # (job, kind, payload): worker thread → main thread
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="parley-ai", daemon=True)
+        self._thread.start()
+        self._event.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self.running = 0
+        loop = self._loop
+        # Deleted with its panel: stop the loop (the thread then ends) without touching the deleted object.
+        self.destroyed.connect(lambda *_: loop.call_soon_threadsafe(loop.stop))
+
+    def stream(
+        self,
+        make: Callable[[], AsyncIterator[Any]],
+        on_item: Callable[[Any], None],
+        on_error: Callable[[str], None],
+        on_done: Callable[[], None],
+    ) -> Job:
+        job = Job(on_item, on_error, on_done)
+
+        async def consume() -> None:
+            try:
+                async for item in make():
+                    if job.cancelled:
+                        return
+                    self._event.emit((job, "item", item))
+                self._event.emit((job, "done", None))
+            except asyncio.CancelledError:
+                self._event.emit((job, "cancelled", None))
+                raise
+            except Exception as exc:  # every failure becomes a sentence in the panel
+                if not isinstance(exc, AIError):
+                    log.warning("AI call failed", exc_info=exc)
+                self._event.emit((job, "error", describe(exc)))
+
+        self.running += 1
+        job.future = asyncio.run_coroutine_threadsafe(consume(), self._loop)
+        return job
+
+    def _deliver(self, packet: tuple[Job, str, Any]) -> None:
+        job, kind, payload = packet
+        if kind in ("done", "error", "cancelled"):
+            self.running -= 1
+        if job.cancelled:
+            return
+        if kind == "item":
+            job.on_item(payload)
+        elif kind == "error":
+            job.on_error(str(payload))
+        elif kind == "done":
+            job.on_done()
+
+    def shutdown(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+
+
+class AIPanel(QtWidgets.QFrame):
+    """Suggestions for the open chat; ``accepted`` carries the text for the composer."""
+
+    accepted = Signal(str)
+    preview_changed = Signal(str)  # each streamed update of the draft shown
+    finished = Signal(object)  # the final Suggestion of a run
+    failed = Signal(str)
+
+    def __init__(self, store: Store, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("aiPanel")
+        self.store = store
+        self.provider_factory: ProviderFactory | None = None
+        self.retrieve: Retrieve = no_retrieval
+        self.redact: Callable[[], bool] = lambda: False
+        self.composer_text: Callable[[], str] = lambda: ""  # the draft in the composer (rewrite falls back to it)
+        self._worker: AIWorker | None = None  # started at the first call: a page that never asks costs no thread
+        self.chat_id: str | None = None
+        self.suggestion: Suggestion | None = None
+        self._job: Job | None = None
+        self._text = ""
+
+        self.toggle = QtWidgets.QToolButton()
+        self.toggle.setText("AI replies")
+        self.toggle.setCheckable(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.toggle.setToolTip("Show or hide the AI panel")
+        self.suggest_button = QtWidgets.QPushButton("Suggest")
+        self.suggest_button.setObjectName("primary")
+        self.suggest_button.setToolTip("Draft a reply from your products, the contact and the knowledge base")
+        self.regenerate_button = QtWidgets.QPushButton("Regenerate")
+        self.summarize_button = QtWidgets.QPushButton("Summarize")
+        self.summarize_button.setToolTip("Summarize this conversation")
+        self.stop_button = QtWidgets.QPushButton("Stop")
+        self.status = QtWidgets.QLabel()
+        self.status.setObjectName("muted")
+        self.preview = QtWidgets.QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setPlaceholderText("Suggested replies appear here. Accept one to edit it in the composer.")
+        self.preview.setMinimumHeight(90)
+        self.citations = QtWidgets.QLabel()
+        self.citations.setObjectName("muted")
+        self.citations.setWordWrap(True)
+        self.warnings = QtWidgets.QLabel()
+        self.warnings.setObjectName("warning")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #b9770e; font-weight: 600;")
+        self.error = QtWidgets.QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c0392b;")
+        self.accept_button = QtWidgets.QPushButton("Accept")
+        self.accept_button.setToolTip("Put this text in the composer to edit and send")
+        self.rewrite_buttons: dict[RewriteAction, QtWidgets.QPushButton] = {}
+        rewrites = QtWidgets.QGridLayout()
+        rewrites.setSpacing(4)
+        for i, (action, label) in enumerate(REWRITE_LABELS.items()):
+            button = QtWidgets.QPushButton(label)
+            button.setToolTip(f"{label}: rewrite the draft")
+            button.clicked.connect(lambda _=False, a=action: self.rewrite(a))
+            self.rewrite_buttons[action] = button
+            rewrites.addWidget(button, i // 3, i % 3)
+
+        actions = QtWidgets.QHBoxLayout()
+        actions.addWidget(self.suggest_button)
+        actions.addWidget(self.regenerate_button)
+        actions.addWidget(self.stop_button)
+        self.body = QtWidgets.QWidget()
+        bv = QtWidgets.QVBoxLayout(self.body)
+        bv.setContentsMargins(0, 0, 0, 0)
+        bv.addLayout(actions)
+        bv.addWidget(self.status)
+        bv.addWidget(self.preview, 1)
+        bv.addWidget(self.warnings)
+        bv.addWidget(self.citations)
+        bv.addWidget(self.error)
+        bv.addWidget(self.accept_button)
+        bv.addLayout(rewrites)
+        bv.addWidget(self.summarize_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.body, 1)
+
+        self.toggle.toggled.connect(self.set_expanded)
+        self.suggest_button.clicked.connect(self.suggest)
+        self.regenerate_button.clicked.connect(self.regenerate)
+        self.summarize_button.clicked.connect(self.summarize)
+        self.stop_button.clicked.connect(self.stop)
+        self.accept_button.clicked.connect(self.accept)
+        self._clear()
+        self._update_buttons()
+        self.set_expanded(False)  # collapsed until asked for: the conversation keeps its width
+
+    # ---- state -------------------------------------------------------------------------------------------------
+    @property
+    def worker(self) -> AIWorker:
+        if self._worker is None:
+            self._worker = AIWorker(self)
+        return self._worker
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def set_expanded(self, expanded: bool) -> None:
+        if self.toggle.isChecked() != expanded:
+            self.toggle.setChecked(expanded)  # comes back here through ``toggled``
+            return
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
+        self.body.setVisible(expanded)
+        if not expanded:
+            self.stop()
+        self.setMaximumWidth(16777215 if expanded else self.toggle.sizeHint().width() + 16)
+        self.setMinimumWidth(300 if expanded else 0)
+
+    def set_chat(self, chat_id: str | None) -> None:
+        """A new chat: stop what runs and forget the previous chat's draft."""
+        if chat_id == self.chat_id:
+            return
+        self.stop()
+        self.chat_id = chat_id
+        self._clear()
+        self._update_buttons()
+
+    def _clear(self) -> None:
+        self.suggestion = None
+        self._text = ""
+        self.preview.clear()
+        for label in (self.citations, self.warnings, self.error, self.status):
+            label.clear()
+            label.hide()
+
+    def _update_buttons(self) -> None:
+        has_chat = self.chat_id is not None
+        has_text = bool(self._text.strip()) and self.suggestion is not None and self.suggestion.handoff is None
+        for button in (self.suggest_button, self.summarize_button):
+            button.setEnabled(has_chat and not self.busy)
+        self.regenerate_button.setEnabled(has_chat and not self.busy and self.suggestion is not None)
+        self.accept_button.setEnabled(has_text and not self.busy)
+        for button in self.rewrite_buttons.values():
+            button.setEnabled(has_chat and not self.busy)
+        self.stop_button.setVisible(self.busy)
+
+    def _show(self, label: QtWidgets.QLabel, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))
+
+    # ---- actions -----------------------------------------------------------------------------------------------
+    def _suggester(self) -> Suggester:
+        if self.provider_factory is None:
+            raise AIError("no_provider", NO_PROVIDER)
+        return Suggester(self.provider_factory(), self.store, retrieve=self.retrieve, redact=self.redact())
+
+    def _start(self, doing: str, make: Callable[[Suggester], AsyncIterator[SuggestEvent]]) -> None:
+        self.stop()
+        try:
+            suggester = self._suggester()
+        except AIError as exc:
+            self._fail(describe(exc))
+            return
+        except Exception as exc:  # a broken configuration must still end as a sentence
+            log.warning("could not build the AI provider", exc_info=exc)
+            self._fail(describe(exc))
+            return
+        self._clear()
+        self._show(self.status, doing)
+        self._job = self.worker.stream(lambda: make(suggester), self._item, self._fail, self._done)
+        self._update_buttons()
+
+    def suggest(self) -> None:
+        chat_id = self.chat_id
+        if chat_id is not None:
+            self._start("Writing a reply…", lambda s: s.suggest(chat_id))
+
+    def regenerate(self) -> None:
+        chat_id, previous = self.chat_id, self._text
+        if chat_id is not None:
+            self._start("Writing another reply…", lambda s: s.regenerate(chat_id, previous or None))
+
+    def summarize(self) -> None:
+        chat_id = self.chat_id
+        if chat_id is not None:
+            self._start("Summarizing the conversation…", lambda s: s.summarize(chat_id))
+
+    def rewrite(self, action: RewriteAction) -> None:
+        """Rewrite the suggestion shown, or else the composer's draft."""
+        source = self._text.strip() if self.suggestion is not None and self.suggestion.handoff is None else ""
+        source = source or self.composer_text().strip()
+        if not source:
+            self._fail("Write a reply in the composer, or ask for a suggestion, then rewrite it.")
+            return
+        chat_id = self.chat_id
+        self._start(f"{REWRITE_LABELS[action]}…", lambda s: s.rewrite(action, source, chat_id=chat_id))
+
+    def stop(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+            self.status.hide()
+            self._update_buttons()
+
+    def accept(self) -> None:
+        if self.suggestion is not None and self.suggestion.handoff is None and self._text.strip():
+            self.accepted.emit(self.suggestion.clean_text)
+
+    # ---- results -----------------------------------------------------------------------------------------------
+    def _item(self, item: SuggestEvent) -> None:
+        if isinstance(item, Suggestion):
+            self._finish(item)
+            return
+        self._text += item
+        self.preview.setPlainText(self._text)
+        self.preview.verticalScrollBar().setValue(self.preview.verticalScrollBar().maximum())
+        self.preview_changed.emit(self._text)
+
+    def _finish(self, suggestion: Suggestion) -> None:
+        self.suggestion = suggestion
+        if suggestion.handoff is not None:
+            self._text = ""
+            self.preview.clear()
+            reason = f": {suggestion.handoff}" if suggestion.handoff else "."
+            self._show(self.warnings, f"Hand to a human — the AI is not sure or lacks the facts{reason}")
+        else:
+            self._text = suggestion.text
+            self.preview.setPlainText(suggestion.text)
+            self._show(self.warnings, "\n".join(f"⚠ {v.message}" for v in suggestion.price_violations))
+            self._show(self.citations, "\n".join(f"[{c.number}] {c.label}" for c in suggestion.citations))
+        self.finished.emit(suggestion)
+
+    def _done(self) -> None:
+        self._job = None
+        self.status.hide()
+        self._update_buttons()
+
+    def _fail(self, message: str) -> None:
+        self._job = None
+        self.status.hide()
+        self._show(self.error, message)
+        self._update_buttons()
+        self.failed.emit(message)
+
+    def shutdown(self) -> None:
+        self.stop()
+        if self._worker is not None:
+            self._worker.shutdown()
