@@ -87,6 +87,9 @@ def erase_contact(store: Store, contact_id: str, *, actor_user_id: str | None = 
             for ai in store.ai_interactions.find_all({"chat_id": chat_id}, include_deleted=True):
                 store.ai_interactions.update(ai.id, chat_id=None)
                 report.ai_interactions_unlinked += 1
+                # An opted-in transcript holds the customer's words: it goes, the usage figures stay.
+                with store.db.transaction() as conn:
+                    conn.execute("DELETE FROM ai_transcripts WHERE interaction_id = ?", (ai.id,))
         recipients = store.campaign_recipients.find_all({"contact_id": contact_id}, include_deleted=True)
         _purge(store.campaign_recipients.purge, recipients)
         report.campaign_recipients = len(recipients)

@@ -96,3 +96,35 @@ def test_a_failed_call_is_recorded_as_failed(server: OpenAIServer, keys: Provide
     assert stored.error is not None
     assert stored.error.startswith("provider_down: ")
     assert "blue scarf" not in all_text(store)
+
+
+def test_erasing_a_contact_removes_the_transcripts_of_its_chats(
+    server: OpenAIServer, keys: ProviderKeys, store: Store
+) -> None:
+    from app.store.gdpr import erase_contact
+
+    contact = store.contacts.create(name="Rita", phone="+351900000001")
+    chat = store.chats.create(contact_id=contact.id, wa_chat_id="351900000001@c.us", title="Rita")
+    settings = Settings(store.settings)
+    settings.set("ai.keep_transcripts", True)
+    log = InteractionLog(store, settings)
+    recorded: list[AiInteraction] = []
+    run(
+        collect(
+            log.stream(
+                chain(server, keys),
+                ask(PROMPT),
+                FAST,
+                purpose="suggest",
+                mode="byok",
+                chat_id=chat.id,
+                recorded=recorded,
+            )
+        )
+    )
+    assert log.transcript(recorded[0].id) is not None
+    erase_contact(store, contact.id)
+    assert log.transcript(recorded[0].id) is None
+    kept = store.ai_interactions.get(recorded[0].id)
+    assert kept.chat_id is None
+    assert kept.completion_tokens > 0
