@@ -246,13 +246,15 @@ class Suggester:
                 yield full  # a provider that did not stream: the whole text at once
             elif tail:
                 yield tail
+        citations = cited(full, prompt.record.citations) if reason is None else []
+        violations = check_prices(full, price_list, also_allowed) if reason is None else []
         timings["total"] = timings.get("store", 0) + timings.get("retrieval", 0) + timings.get("prompt", 0)
-        timings["total"] += (time.perf_counter() - started) * 1000
+        timings["total"] += (time.perf_counter() - started) * 1000  # the call, its stream and the guardrails
         yield Suggestion(
             kind=kind,
             text=full.strip() if reason is None else "",
-            citations=cited(full, prompt.record.citations) if reason is None else [],
-            price_violations=check_prices(full, price_list, also_allowed) if reason is None else [],
+            citations=citations,
+            price_violations=violations,
             handoff=reason,
             usage=done.usage,
             record=prompt.record,
