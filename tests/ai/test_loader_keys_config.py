@@ -19,11 +19,12 @@ from tests.support.keyrings import InMemoryKeyring
 SECRET = "sk-proj-verysecretvalue-a1b2"
 
 
-def test_importing_app_ai_does_not_import_litellm() -> None:
+def test_importing_app_ai_and_the_app_does_not_import_litellm() -> None:
     code = (
         "import pkgutil, importlib, sys, app.ai\n"
         "for m in pkgutil.walk_packages(app.ai.__path__, 'app.ai.'):\n"
         "    importlib.import_module(m.name)\n"
+        "import app.bootstrap, app.ui.pages.settings, app.ui.pages.ai_settings\n"  # the start-up path and the AI card
         "print('litellm' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
