@@ -17,6 +17,8 @@ import keyring
 import qasync
 
 from app import logs
+from app.ai.keys import ProviderKeys
+from app.ai.service import AiService
 from app.core.events import Event, MessageQueued, MessageStatusChanged
 from app.core.settings import Settings
 from app.qt import QtCore, QtGui, QtWidgets
@@ -44,14 +46,23 @@ STARTED = time.perf_counter()
 def build_context(workspaces: Workspaces, tasks: TaskRunner, opened: OpenWorkspace) -> AppContext:
     changes = Changes()
     opened.store.bus.subscribe(Event, changes.forward)
+    settings = Settings(opened.store.settings)
     return AppContext(
         store=opened.store,
         tasks=tasks,
-        settings=Settings(opened.store.settings),
+        settings=settings,
         workspaces=workspaces,
         workspace=opened,
         changes=changes,
+        ai=AiService(opened.store, settings, ProviderKeys(workspaces.vault.backend)),
     )
+
+
+def warm_ai(ctx: AppContext) -> None:
+    """With AI replies on, import litellm now on a background thread (seconds, ~180 MB), after the window is up,
+    so the first suggestion does not wait for it; with AI off it is never imported."""
+    if ctx.ai is not None and ctx.ai.config().mode != "off":
+        ctx.ai.loader.start()
 
 
 def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow:
@@ -183,6 +194,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         ctx = build_context(workspaces, tasks, workspace)
         windows.append(open_main_window(ctx, app))
         QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app))
+        QtCore.QTimer.singleShot(0, lambda: warm_ai(ctx))
 
     flow.opened.connect(opened)
     flow.cancelled.connect(done.set)

@@ -8,6 +8,7 @@ thread. The WhatsApp connection reaches pages the same way, through ``WhatsAppBr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.core.events import Event, MessageQueued, MessageReceived, MessageStatusChanged
 from app.core.settings import Settings
@@ -17,6 +18,9 @@ from app.store.workspaces import Workspaces
 from app.ui.startup import OpenWorkspace
 from app.ui.tasks import TaskRunner
 from app.ui.whatsapp_bridge import WhatsAppBridge
+
+if TYPE_CHECKING:
+    from app.ai.service import AiService
 
 
 class Changes(QtCore.QObject):
@@ -44,6 +48,8 @@ class AppContext:
     changes: Changes
     # Status in, commands out; bootstrap attaches the supervisor. A default keeps a context without WhatsApp whole.
     whatsapp: WhatsAppBridge = field(default_factory=WhatsAppBridge)
+    # AI calls for this workspace (provider chain, keys, log); bootstrap builds it. None in contexts without AI.
+    ai: AiService | None = None
 
     @property
     def business_name(self) -> str:

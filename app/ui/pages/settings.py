@@ -129,7 +129,7 @@ class SettingsPage(QtWidgets.QWidget):
             if section == "Inbox":  # canned responses sit with the inbox preferences
                 self._quick_replies_card()
             if section == "AI":  # the provider chain and its keys, after the AI preferences
-                self.ai_providers = AiProvidersCard(ctx)
+                self.ai_providers = AiProvidersCard(ctx, ctx.ai)
                 self.column.addWidget(self.ai_providers)
         if "Inbox" not in sections:
             self._quick_replies_card()
