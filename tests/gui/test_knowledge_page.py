@@ -7,15 +7,22 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.ai.config import save_entries
+from app.ai.keys import ProviderKeys
 from app.ai.knowledge.chunks import chunk_counts
 from app.ai.knowledge.importers import add_text
 from app.ai.knowledge.library import ArticleSummary
+from app.ai.service import AiService
+from app.ai.types import ProviderEntry
 from app.qt import QtWidgets
 from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
 from app.ui.pages.knowledge import IMPORT_TASK, KnowledgePage
+from tests.ai.conftest import KEY, warm_litellm
+from tests.ai.openai_server import OpenAIServer
 from tests.gui.conftest import wait_idle
+from tests.support.keyrings import InMemoryKeyring
 from tests.unit.ai.pdfs import blank_pdf, text_pdf
 
 
@@ -142,3 +149,37 @@ def test_test_a_question_on_an_empty_base(qtbot: QtBot, ctx: AppContext) -> None
     assert page.results.rowCount() == 0
     assert page.results_note.text() == "Nothing to search yet: import files or paste text first."
     assert page.viewer_meta.text() == "Import files or paste text to start."
+
+
+def test_with_a_key_that_embeds_imports_are_embedded_and_questions_ranked_hybrid(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path, keyring_backend: InMemoryKeyring
+) -> None:
+    warm_litellm()
+    server = OpenAIServer(keys={KEY}).start()
+    try:
+        keys = ProviderKeys(keyring_backend)
+        main = ProviderEntry(
+            id="local", kind="openai_compatible", model="chat", base_url=server.base_url, embedding_model="embed"
+        )
+        save_entries(store.settings, [main])
+        keys.set("local", KEY)
+        ctx.settings.set("ai.mode", "byok")
+        ctx.ai = AiService(store, ctx.settings, keys)
+        (tmp_path / "shipping.txt").write_text("We ship within 2 days.\n\nDelivery takes 3 to 5 days.")
+        page = _page(qtbot, ctx)
+        with qtbot.waitSignal(page.imported, timeout=15000):
+            page.import_paths([tmp_path / "shipping.txt"])
+        wait_idle(qtbot, ctx)
+        with store.db.read() as conn:
+            stored = conn.execute("SELECT count(*), min(model) FROM knowledge_embeddings").fetchone()
+        assert stored[0] == sum(chunk_counts(store).values()) > 0
+        assert stored[1] == "embed"
+        embedded = len(server.calls("/v1/embeddings"))
+
+        page.question.setText("how long is delivery?")
+        page.ask()
+        qtbot.waitUntil(lambda: page.results.rowCount() > 0, timeout=15000)
+        assert len(server.calls("/v1/embeddings")) == embedded + 1, "the question was embedded too"
+        assert "Delivery takes 3 to 5 days" in page.passages[0].text
+    finally:
+        server.stop()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.ai.knowledge import assist
 from app.ai.knowledge.chunks import sync_chunks
+from app.ai.knowledge.embedding import VectorIndex
 from app.ai.knowledge.importers import ImportReport, import_files
 from app.ai.knowledge.library import ArticleSummary, article_summaries, delete_article
-from app.ai.knowledge.retrieval import Passage, search
+from app.ai.knowledge.retrieval import Passage
 from app.core.models import KnowledgeArticle
 from app.qt import Qt, QtWidgets, Signal
 from app.store.store import Store
@@ -21,6 +23,7 @@ from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
 from app.ui.dialogs.tracker import DialogTracker
 
 IdRole = Qt.ItemDataRole.UserRole + 1
+EMBED_TASK = "Preparing passages for AI search"
 IMPORT_TASK = "Importing into the knowledge base"
 SOURCE_LABELS = {"text": "Text file", "markdown": "Markdown", "pdf": "PDF", "url": "Web page"}
 FILE_FILTER = "Text, Markdown or PDF (*.txt *.md *.markdown *.pdf);;All files (*)"
@@ -79,6 +82,7 @@ class KnowledgePage(QtWidgets.QWidget):
         self.articles: list[ArticleSummary] = []
         self.passages: list[Passage] = []
         self._dialogs = DialogTracker[QtWidgets.QDialog]()
+        self._vectors = VectorIndex()  # stored vectors kept in memory between questions
         self._shown_id: str | None = None
 
         title = QtWidgets.QLabel("Knowledge base")
@@ -275,6 +279,22 @@ class KnowledgePage(QtWidgets.QWidget):
         if report.articles:
             self._shown_id = None
         self.imported.emit(report)
+        if report.articles:
+            self.embed()
+
+    def embed(self) -> None:
+        """With a key that can embed, give new passages their vectors in the background (hybrid search)."""
+        if assist.embedding_model(self.ctx.ai) is None:
+            return
+        ai, store = self.ctx.ai, self.ctx.store
+        progress = self.ctx.tasks.progress_reporter(EMBED_TASK)
+        self.ctx.tasks.start(
+            EMBED_TASK,
+            lambda: assist.embed_missing(ai, store, progress),
+            None,
+            lambda message: self._show_error(f"Passages were added, but not prepared for AI search: {message}"),
+            owner=self,
+        )
 
     def _import_failed(self, message: str) -> None:
         self.import_button.setEnabled(True)
@@ -320,9 +340,10 @@ class KnowledgePage(QtWidgets.QWidget):
         if not text:
             return
         store = self.ctx.store
+        ai, index = self.ctx.ai, self._vectors
         self.ctx.tasks.start(
             "Searching the knowledge base",
-            lambda: search(store, text, TEST_RESULTS),
+            lambda: assist.search(ai, store, text, TEST_RESULTS, index),
             self._show_results,
             self._show_error,
             owner=self,

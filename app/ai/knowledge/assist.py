@@ -1,0 +1,69 @@
+"""The knowledge base with the AI service: embed what is missing, search hybrid when a key can embed, else BM25.
+
+The AI service knows whether any provider entry has an embedding model (BYOK: the first entry that names one).
+When one does, chunks are embedded in the background after an import and questions are ranked hybrid; when none
+does, or AI is off, or the provider fails, everything stays offline BM25 — the knowledge base never depends on a
+provider being reachable. These functions block; the UI runs them on its task runner (each runs its own event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from app.ai.knowledge.embedding import EmbedReport, VectorIndex, embed_chunks
+from app.ai.knowledge.hybrid import search_with
+from app.ai.knowledge.retrieval import Passage
+from app.ai.types import AIError, Provider
+
+if TYPE_CHECKING:
+    from app.ai.service import AiService
+    from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def embedding_model(ai: AiService | None) -> str | None:
+    """The embedding model the service would use, or None when AI is off or no entry can embed."""
+    if ai is None:
+        return None
+    config = ai.config()
+    if config.mode != "byok":
+        return None
+    return next((e.embedding_model for e in config.entries if e.embedding_model), None)
+
+
+def _embedding_provider(ai: AiService | None) -> tuple[Provider, str] | None:
+    model = embedding_model(ai)
+    if ai is None or model is None:
+        return None
+    try:
+        return ai.provider(), model
+    except AIError as exc:
+        log.info("knowledge base without embeddings: %s", exc)
+        return None
+
+
+def search(
+    ai: AiService | None, store: Store, query: str, limit: int, index: VectorIndex | None = None
+) -> list[Passage]:
+    """Hybrid when the service can embed the question, BM25 otherwise (also when the provider fails)."""
+    chosen = _embedding_provider(ai)
+    provider = chosen[0] if chosen is not None else None
+    return asyncio.run(search_with(store, provider, query, limit, index=index))
+
+
+def embed_missing(
+    ai: AiService | None, store: Store, progress: Callable[[int, int], None] | None = None
+) -> EmbedReport | None:
+    """Embed the chunks that have no vector for the service's embedding model; None when nothing can embed.
+
+    ``AIError`` (bad key, provider down) is raised for the caller to show; what was stored before it stays.
+    """
+    chosen = _embedding_provider(ai)
+    if chosen is None:
+        return None
+    provider, model = chosen
+    return asyncio.run(embed_chunks(store, provider, model, progress=progress))
