@@ -11,7 +11,7 @@ left of ``Budget.total``, at least ``Budget.min_history``, filled newest first, 
 dropped. Products: all active ones when there are at most ``Budget.max_products``; otherwise the ones named in the
 conversation first, then the best sellers, up to that many.
 
-Retrieval is a callable ``retrieve(query, limit)`` returning passages (anything with ``chunk_id``, ``source``, ``text``),
+Retrieval is a callable ``retrieve(query, limit)`` returning passages (with ``chunk_id``, ``source``, ``text``),
 so this module does not depend on how the knowledge base searches; passages are numbered [1], [2]… in the prompt.
 """
 
@@ -98,6 +98,7 @@ class ContextRecord:
     """What went into a prompt, for the panel (citations) and the benchmark (sizes)."""
 
     template: str
+    chat_id: str | None
     tokens: dict[str, int]  # per part, plus "total"
     messages_used: int
     messages_dropped: int
@@ -325,6 +326,7 @@ def compose(
     tokens["total"] = sum(estimate_tokens(m.content) for m in messages)
     record = ContextRecord(
         template=template,
+        chat_id=facts.chat_id,
         tokens=tokens,
         messages_used=len(lines),
         messages_dropped=dropped,
@@ -344,7 +346,9 @@ REWRITE_INSTRUCTIONS = {
 }
 
 
-def rewrite_prompt(action: str, text: str, *, language: str, products: Sequence[Product] = ()) -> Prompt:
+def rewrite_prompt(
+    action: str, text: str, *, language: str, products: Sequence[Product] = (), chat_id: str | None = None
+) -> Prompt:
     """The prompt of a rewrite action (``REWRITE_INSTRUCTIONS`` keys) over a draft."""
     try:
         instruction = REWRITE_INSTRUCTIONS[action]
@@ -355,5 +359,5 @@ def rewrite_prompt(action: str, text: str, *, language: str, products: Sequence[
     messages = load("rewrite").render(values)
     tokens = {k: estimate_tokens(v) for k, v in values.items()}
     tokens["total"] = sum(estimate_tokens(m.content) for m in messages)
-    record = ContextRecord("rewrite", tokens, 0, 0, len(products), len(products), [])
+    record = ContextRecord("rewrite", chat_id, tokens, 0, 0, len(products), len(products), [])
     return Prompt(messages, record)

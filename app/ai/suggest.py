@@ -44,8 +44,9 @@ from app.ai.guardrails import (
     may_be_handoff,
     minor_exponent,
 )
-from app.ai.types import AIError, CallOptions, ChatMessage, Delta, Done, Provider, Purpose, Usage
-from app.core.models import Product
+from app.ai.interactions import CallMode, InteractionLog
+from app.ai.types import AIError, CallOptions, ChatMessage, Delta, Done, Provider, Purpose, StreamEvent, Usage
+from app.core.models import AiInteraction, Product
 from app.store.store import Store
 
 SuggestionKind = Literal["suggest", "regenerate", "rewrite", "summarize"]
@@ -71,6 +72,7 @@ class Suggestion:
     usage: Usage
     record: ContextRecord
     timings_ms: dict[str, float] = field(default_factory=dict)  # store, retrieval, prompt, first_token, total
+    interaction_id: str | None = None  # the AI log's row, when the Suggester logs (for the outcome)
 
     @property
     def clean_text(self) -> str:
@@ -102,8 +104,12 @@ class Suggester:
         redact: bool = False,
         budget: Budget = DEFAULT_BUDGET,
         options: CallOptions | None = None,
+        log: InteractionLog | None = None,
+        mode: CallMode = "byok",
     ) -> None:
         self.provider = provider
+        self.log = log  # with a log, every call is recorded (metadata; text only when the user opted in)
+        self.mode = mode
         self.store = store
         self.retrieve = retrieve
         self.brand_voice = brand_voice
@@ -172,7 +178,8 @@ class Suggester:
         else:
             price_list = await asyncio.to_thread(self.store.products.find_all, {"active": True})
         started = time.perf_counter()
-        prompt = rewrite_prompt(action, text, language=language, products=price_list[: self.budget.max_products])
+        products = price_list[: self.budget.max_products]
+        prompt = rewrite_prompt(action, text, language=language, products=products, chat_id=chat_id)
         timings["prompt"] = (time.perf_counter() - started) * 1000
         # The prices the draft already had are allowed to stay (the staff wrote or accepted them).
         also += _amounts_kept(text, price_list)
@@ -220,7 +227,16 @@ class Suggester:
         deciding = handoff_allowed
         shown = False
         done: Done | None = None
-        async for event in self.provider.stream(messages, options, purpose=purpose):
+        recorded: list[AiInteraction] = []
+        chat_id = prompt.record.chat_id
+        stream: AsyncIterator[StreamEvent]
+        if self.log is not None:
+            stream = self.log.stream(
+                self.provider, messages, options, purpose=purpose, mode=self.mode, chat_id=chat_id, recorded=recorded
+            )
+        else:
+            stream = self.provider.stream(messages, options, purpose=purpose)
+        async for event in stream:
             if isinstance(event, Delta):
                 if "first_token" not in timings:
                     timings["first_token"] = (time.perf_counter() - started) * 1000
@@ -259,6 +275,7 @@ class Suggester:
             usage=done.usage,
             record=prompt.record,
             timings_ms=timings,
+            interaction_id=recorded[0].id if recorded else None,
         )
 
 

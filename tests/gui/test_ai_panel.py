@@ -11,6 +11,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.ai.byok import ByokProvider
+from app.ai.interactions import InteractionLog
 from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader
 from app.ai.types import AIError, Provider
@@ -223,3 +224,39 @@ def test_switching_chats_or_collapsing_stops_the_run(
     assert not panel.body.isVisible()
     panel.toggle.setChecked(True)
     assert panel.body.isVisible()
+
+
+def test_the_ai_log_learns_what_staff_did_with_each_draft(
+    qtbot: QtBot, ctx: AppContext, panel: AIPanel, ai_server: OpenAIServer
+) -> None:
+    panel.interaction_log = InteractionLog(ctx.store, ctx.settings)
+
+    def outcome(interaction_id: str | None) -> str:
+        assert interaction_id is not None
+        return ctx.store.ai_interactions.get(interaction_id).outcome
+
+    with qtbot.waitSignal(panel.finished, timeout=WAIT) as first:
+        panel.suggest()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT)
+    first_id = first.args[0].interaction_id
+    assert outcome(first_id) == "pending"
+    row = ctx.store.ai_interactions.get(first_id)
+    assert row.purpose == "suggest"
+    assert row.chat_id == panel.chat_id
+    assert row.model == MODEL
+    with qtbot.waitSignal(panel.finished, timeout=WAIT) as second:
+        panel.regenerate()  # the first draft was replaced without being used
+    qtbot.waitUntil(lambda: outcome(first_id) == "discarded", timeout=WAIT)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT)
+    second_id = second.args[0].interaction_id
+    received: list[str] = []
+    panel.accepted.connect(received.append)
+    panel.accept()
+    qtbot.waitUntil(lambda: outcome(second_id) == "accepted", timeout=WAIT)
+    panel.sent(received[0] + " See you soon!")
+    qtbot.waitUntil(lambda: outcome(second_id) == "edited", timeout=WAIT)
+
+    ai_server.reply = lambda body: "HANDOFF: not sure"
+    with qtbot.waitSignal(panel.finished, timeout=WAIT) as third:
+        panel.suggest()
+    qtbot.waitUntil(lambda: outcome(third.args[0].interaction_id) == "handoff", timeout=WAIT)

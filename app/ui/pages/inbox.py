@@ -359,6 +359,8 @@ class InboxPage(QtWidgets.QWidget):
         chat_id, store = self.chat_id, self.ctx.store
         sent = self.composer.draft()
         reply_to = None if as_note else self.composer.reply_to
+        if not as_note:
+            self.ai_panel.sent(text)  # the AI log learns whether an accepted draft went out as it was
 
         def write() -> object:
             if as_note:

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.ai.context import Retrieve, no_retrieval
+from app.ai.interactions import CallMode, InteractionLog
 from app.ai.suggest import REWRITE_LABELS, RewriteAction, Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError, Provider
+from app.core.models import AiOutcome
 from app.qt import Qt, QtCore, QtWidgets, Signal
 from app.store.store import Store
 from app.ui.tasks import describe
@@ -92,6 +94,17 @@ class AIWorker(QtCore.QObject):
         job.future = asyncio.run_coroutine_threadsafe(consume(), self._loop)
         return job
 
+    def run_blocking(self, name: str, fn: Callable[[], object]) -> None:
+        """Run ``fn`` (a small store write) on the worker loop's executor; a failure is logged, never raised."""
+
+        def call() -> None:
+            try:
+                fn()
+            except Exception:
+                log.warning("%s failed", name, exc_info=True)
+
+        self._loop.call_soon_threadsafe(lambda: self._loop.run_in_executor(None, call))
+
     def _deliver(self, packet: tuple[Job, str, Any]) -> None:
         job, kind, payload = packet
         if kind in ("done", "error", "cancelled"):
@@ -127,6 +140,9 @@ class AIPanel(QtWidgets.QFrame):
         self.retrieve: Retrieve = no_retrieval
         self.redact: Callable[[], bool] = lambda: False
         self.composer_text: Callable[[], str] = lambda: ""  # the draft in the composer (rewrite falls back to it)
+        self.interaction_log: InteractionLog | None = None  # with it, each call is logged with its outcome
+        self.mode: Callable[[], CallMode] = lambda: "byok"
+        self._accepted: tuple[str, str] | None = None  # (interaction id, text) of the draft put in the composer
         self._worker: AIWorker | None = None  # started at the first call: a page that never asks costs no thread
         self.chat_id: str | None = None
         self.suggestion: Suggestion | None = None
@@ -233,6 +249,8 @@ class AIPanel(QtWidgets.QFrame):
         if chat_id == self.chat_id:
             return
         self.stop()
+        self._settle()
+        self._accepted = None
         self.chat_id = chat_id
         self._clear()
         self._update_buttons()
@@ -264,7 +282,14 @@ class AIPanel(QtWidgets.QFrame):
     def _suggester(self) -> Suggester:
         if self.provider_factory is None:
             raise AIError("no_provider", NO_PROVIDER)
-        return Suggester(self.provider_factory(), self.store, retrieve=self.retrieve, redact=self.redact())
+        return Suggester(
+            self.provider_factory(),
+            self.store,
+            retrieve=self.retrieve,
+            redact=self.redact(),
+            log=self.interaction_log,
+            mode=self.mode(),
+        )
 
     def _start(self, doing: str, make: Callable[[Suggester], AsyncIterator[SuggestEvent]]) -> None:
         self.stop()
@@ -277,6 +302,7 @@ class AIPanel(QtWidgets.QFrame):
             log.warning("could not build the AI provider", exc_info=exc)
             self._fail(describe(exc))
             return
+        self._settle()
         self._clear()
         self._show(self.status, doing)
         self._job = self.worker.stream(lambda: make(suggester), self._item, self._fail, self._done)
@@ -315,8 +341,34 @@ class AIPanel(QtWidgets.QFrame):
             self._update_buttons()
 
     def accept(self) -> None:
-        if self.suggestion is not None and self.suggestion.handoff is None and self._text.strip():
-            self.accepted.emit(self.suggestion.clean_text)
+        suggestion = self.suggestion
+        if suggestion is not None and suggestion.handoff is None and self._text.strip():
+            if suggestion.interaction_id is not None:
+                self._accepted = (suggestion.interaction_id, suggestion.clean_text)
+                self._outcome(suggestion.interaction_id, "accepted")
+            self.accepted.emit(suggestion.clean_text)
+
+    def sent(self, text: str) -> None:
+        """The composer sent ``text``: an accepted draft that was changed first counts as edited."""
+        if self._accepted is not None:
+            interaction_id, accepted = self._accepted
+            self._accepted = None
+            if text.strip() != accepted.strip():
+                self._outcome(interaction_id, "edited")
+
+    # ---- the AI log's outcome ------------------------------------------------------------------------------------
+    def _outcome(self, interaction_id: str, outcome: AiOutcome) -> None:
+        log_ = self.interaction_log
+        if log_ is not None:
+            self.worker.run_blocking("Recording the AI outcome", lambda: log_.set_outcome(interaction_id, outcome))
+
+    def _settle(self) -> None:
+        """The suggestion shown is being replaced: unless it was accepted (or handed off), it was discarded."""
+        suggestion, self.suggestion = self.suggestion, None
+        if suggestion is None or suggestion.interaction_id is None or suggestion.handoff is not None:
+            return
+        if self._accepted is None or self._accepted[0] != suggestion.interaction_id:
+            self._outcome(suggestion.interaction_id, "discarded")
 
     # ---- results -----------------------------------------------------------------------------------------------
     def _item(self, item: SuggestEvent) -> None:
@@ -331,6 +383,8 @@ class AIPanel(QtWidgets.QFrame):
     def _finish(self, suggestion: Suggestion) -> None:
         self.suggestion = suggestion
         if suggestion.handoff is not None:
+            if suggestion.interaction_id is not None:
+                self._outcome(suggestion.interaction_id, "handoff")
             self._text = ""
             self.preview.clear()
             reason = f": {suggestion.handoff}" if suggestion.handoff else "."

@@ -11,10 +11,12 @@ import pytest
 
 from app.ai.byok import ByokProvider
 from app.ai.context import Budget
+from app.ai.interactions import InteractionLog
 from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader
 from app.ai.suggest import Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError
+from app.core.settings import Settings
 from app.store.store import Store
 from tests.ai.conftest import KEY, POLICY, entry, loader, run  # noqa: F401 (loader: the session's warmed-up litellm)
 from tests.ai.openai_server import Behaviour, OpenAIServer
@@ -239,3 +241,17 @@ def test_budget_reaches_the_wire(
     user = sent(ai_server)["messages"][1]["content"]
     assert suggestion.record.messages_used == 1
     assert "Hi! Do you still have" not in user
+
+
+def test_with_a_log_each_call_is_recorded_without_its_text(
+    store: Store, shop: ShopChat, ai_server: OpenAIServer, provider: ByokProvider
+) -> None:
+    answers(ai_server, "The tote is $12.50.")
+    log = InteractionLog(store, Settings(store.settings))
+    suggester = Suggester(provider, store, log=log, mode="byok")
+    _, suggestion = run(collect(suggester.rewrite("shorter", "The tote costs $12.50.", chat_id=shop.chat.id)))
+    assert suggestion.interaction_id is not None
+    row = store.ai_interactions.get(suggestion.interaction_id)
+    assert (row.purpose, row.mode, row.chat_id, row.outcome) == ("rewrite", "byok", shop.chat.id, "pending")
+    assert row.completion_tokens > 0
+    assert log.transcript(row.id) is None  # BYOK keeps no text unless the user opted in
