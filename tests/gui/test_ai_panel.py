@@ -94,7 +94,7 @@ def test_suggestion_streams_into_the_preview_progressively(qtbot: QtBot, panel: 
 
 
 def test_the_window_keeps_running_while_the_model_thinks(qtbot: QtBot, panel: AIPanel, ai_server: OpenAIServer) -> None:
-    ai_server.script(MODEL, Behaviour(first_token_delay=0.6))
+    ai_server.script(MODEL, Behaviour(first_token_delay=2.0))
     ticks: list[int] = []
     timer = QtCore.QTimer(interval=20)
     timer.timeout.connect(lambda: ticks.append(1))

@@ -82,9 +82,6 @@ class AIWorker(QtCore.QObject):
                         return
                     self._event.emit((job, "item", item))
                 self._event.emit((job, "done", None))
-            except asyncio.CancelledError:
-                self._event.emit((job, "cancelled", None))
-                raise
             except Exception as exc:  # every failure becomes a sentence in the panel
                 if not isinstance(exc, AIError):
                     log.warning("AI call failed", exc_info=exc)
@@ -92,6 +89,8 @@ class AIWorker(QtCore.QObject):
 
         self.running += 1
         job.future = asyncio.run_coroutine_threadsafe(consume(), self._loop)
+        # Fires however the run ends, even when cancelled before it started.
+        job.future.add_done_callback(lambda _f: self._event.emit((job, "finished", None)))
         return job
 
     def run_blocking(self, name: str, fn: Callable[[], object]) -> None:
@@ -107,8 +106,9 @@ class AIWorker(QtCore.QObject):
 
     def _deliver(self, packet: tuple[Job, str, Any]) -> None:
         job, kind, payload = packet
-        if kind in ("done", "error", "cancelled"):
+        if kind == "finished":
             self.running -= 1
+            return
         if job.cancelled:
             return
         if kind == "item":
