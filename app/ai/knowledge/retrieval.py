@@ -66,7 +66,8 @@ def match_query(text: str) -> str | None:
     parts: list[str] = []
     for word in terms(text):
         stem = _stem(word)
-        parts.append(f'"{word}"')
+        # A word of 4+ letters also matches as a prefix, so "return" finds "returns" and "deliver" "delivery".
+        parts.append(f'"{word}"*' if len(word) >= 4 else f'"{word}"')
         if len(word) >= 5 and stem != word:
             parts.append(f'"{stem}"*')
     return " OR ".join(dict.fromkeys(parts)) or None

@@ -20,7 +20,7 @@ from app.ui.models.chat_model import ChatModel
 from app.ui.models.inbox_model import PAGE, InboxModel, RowRole
 from app.ui.unsent_actions import cancel_message, retry_message
 from app.ui.widgets.activation import connect_activation
-from app.ui.widgets.ai_panel import AIPanel
+from app.ui.widgets.ai_panel import AIPanel, attach_ai_service
 from app.ui.widgets.bubble_delegate import BubbleDelegate
 from app.ui.widgets.chat_list_delegate import ChatListDelegate
 from app.ui.widgets.composer import Composer, Draft
@@ -128,6 +128,8 @@ class InboxPage(QtWidgets.QWidget):
         self.composer.edit.enter_sends = bool(ctx.settings.get("inbox.enter_sends"))
         # The AI panel sits beside the conversation and its composer; bootstrap wires its provider factory.
         self.ai_panel = AIPanel(ctx.store)
+        if ctx.ai is not None:
+            attach_ai_service(self.ai_panel, ctx.ai)
         self.ai_panel.composer_text = self.composer.edit.toPlainText
         self.ai_panel.accepted.connect(self._accept_suggestion)
         talk = QtWidgets.QWidget()

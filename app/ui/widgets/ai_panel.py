@@ -19,16 +19,22 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.ai.context import Retrieve, no_retrieval
+from app.ai.guardrails import should_redact
 from app.ai.interactions import CallMode, InteractionLog
+from app.ai.knowledge import assist
+from app.ai.knowledge.embedding import VectorIndex
 from app.ai.suggest import REWRITE_LABELS, RewriteAction, Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError, Provider
 from app.core.models import AiOutcome
 from app.qt import Qt, QtCore, QtWidgets, Signal
 from app.store.store import Store
 from app.ui.tasks import describe
+
+if TYPE_CHECKING:
+    from app.ai.service import AiService
 
 log = logging.getLogger(__name__)
 
@@ -412,3 +418,23 @@ class AIPanel(QtWidgets.QFrame):
         self.stop()
         if self._worker is not None:
             self._worker.shutdown()
+
+
+def attach_ai_service(panel: AIPanel, ai: AiService) -> None:
+    """Give the panel the workspace's AI service: its provider for the current mode (read at each call), the
+    knowledge base (hybrid when a key can embed, else BM25), cloud redaction as set, and the AI log."""
+    index = VectorIndex()
+    store = ai.store
+
+    def mode() -> CallMode:
+        return "cloud" if ai.config().mode == "cloud" else "byok"
+
+    def redact() -> bool:
+        config = ai.config()
+        return should_redact(config.mode, config.redact_cloud)
+
+    panel.provider_factory = ai.provider
+    panel.retrieve = lambda query, limit: assist.search(ai, store, query, limit, index)
+    panel.redact = redact
+    panel.mode = mode
+    panel.interaction_log = ai.log

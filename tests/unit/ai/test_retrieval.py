@@ -83,3 +83,10 @@ def test_ten_thousand_chunks(store: Store) -> None:
     assert passages[0].text == DELIVERY
     common = rows[0][3].split()[0]
     assert len(search(store, f"{common} delivery", limit=8)) == 8
+
+
+def test_a_word_finds_its_longer_forms(store: Store) -> None:
+    add_text(store, "Returns policy", "Returns are free within 30 days of delivery, in the original packaging.")
+    add_text(store, "Sizes", "Shirts come in S, M and L.")
+    found = search(store, "How much is it, and can I return it if it doesn't fit? Call me on +62 812 3456 7890", 3)
+    assert [p.title for p in found][:1] == ["Returns policy"]
