@@ -58,11 +58,19 @@ def build_context(workspaces: Workspaces, tasks: TaskRunner, opened: OpenWorkspa
     )
 
 
-def warm_ai(ctx: AppContext) -> None:
-    """With AI replies on, import litellm now on a background thread (seconds, ~180 MB), after the window is up,
-    so the first suggestion does not wait for it; with AI off it is never imported."""
-    if ctx.ai is not None and ctx.ai.config().mode != "off":
+def start_ai(ctx: AppContext, app: QtWidgets.QApplication) -> None:
+    """After the window is up: with AI replies on, import litellm now on a background thread (seconds, ~180 MB) so
+    the first suggestion does not wait for it (with AI off it is never imported); and start the analysis of
+    incoming messages, which acts only while its setting is on."""
+    if ctx.ai is None:
+        return
+    if ctx.ai.config().mode != "off":
         ctx.ai.loader.start()
+    from app.ai.inbound import InboundAnalysis
+
+    inbound = InboundAnalysis(ctx.ai)
+    inbound.start()
+    app.aboutToQuit.connect(inbound.close)
 
 
 def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow:
@@ -194,7 +202,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         ctx = build_context(workspaces, tasks, workspace)
         windows.append(open_main_window(ctx, app))
         QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app))
-        QtCore.QTimer.singleShot(0, lambda: warm_ai(ctx))
+        QtCore.QTimer.singleShot(0, lambda: start_ai(ctx, app))
 
     flow.opened.connect(opened)
     flow.cancelled.connect(done.set)

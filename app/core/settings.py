@@ -291,6 +291,15 @@ SETTINGS: tuple[Setting, ...] = (
         "AI",
     ),
     Setting(
+        "ai.analyze_inbound",
+        "bool",
+        False,
+        "Analyse incoming messages",
+        "Detect each conversation's intent, mood and language, and when a customer agrees to buy, as messages arrive. "
+        "One AI call per burst of messages, so it costs tokens.",
+        "AI",
+    ),
+    Setting(
         "security.backup_reminder_days",
         "int",
         7,
