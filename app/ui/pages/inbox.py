@@ -138,6 +138,7 @@ class InboxPage(QtWidgets.QWidget):
         tv.setSpacing(0)
         tv.addWidget(self.conversation, 1)
         tv.addWidget(self.composer)
+        talk.setMinimumWidth(340)  # the conversation and composer stay readable beside the AI panel
         body = QtWidgets.QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(0)
@@ -167,6 +168,9 @@ class InboxPage(QtWidgets.QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([330, 640, 290])
         self.splitter.setChildrenCollapsible(False)
+        # One side panel at a time: the AI panel takes the contact panel's room while it is open (the draft already
+        # draws on the contact's profile and deals).
+        self.ai_panel.toggle.toggled.connect(lambda expanded: self.panel.setVisible(not expanded))
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
