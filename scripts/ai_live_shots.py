@@ -12,8 +12,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +34,7 @@ from app.ui.pages.knowledge import KnowledgePage  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
 from app.ui.startup import OpenWorkspace  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
-from scripts.screenshots import grab, settle  # noqa: E402
+from scripts.screenshots import grab, settle, wait_for  # noqa: E402
 from tests.ai.conftest import KEY, warm_litellm  # noqa: E402
 from tests.ai.openai_server import Behaviour, OpenAIServer  # noqa: E402
 from tests.support.ai_chat import shop_chat  # noqa: E402
@@ -51,14 +49,6 @@ RETURNS = (
     "the card used within 5 business days.\n\n## Exchanges\n\nSizes can be exchanged once, free of charge."
 )
 SHIPPING = "# Shipping\n\nOrders ship within 2 business days. Jakarta delivery is next day; elsewhere 3 to 5 days."
-
-
-def wait_for(app: QtWidgets.QApplication, what: str, predicate: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        settle(app, 100)
 
 
 def main() -> int:

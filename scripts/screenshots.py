@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +45,15 @@ def settle(app: QtWidgets.QApplication, ms: int = 250) -> None:
     loop = QtCore.QEventLoop()
     QtCore.QTimer.singleShot(ms, loop.quit)
     loop.exec()
+
+
+def wait_for(app: QtWidgets.QApplication, what: str, predicate: Callable[[], bool], timeout: float = 60) -> None:
+    """Keep the event loop turning until ``predicate()`` holds (live shots wait for the real service)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        settle(app, 100)
 
 
 def grab(app: QtWidgets.QApplication, widget: QtWidgets.QWidget, path: Path) -> None:

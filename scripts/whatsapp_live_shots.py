@@ -13,8 +13,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +30,7 @@ from app.ui.sections import SECTIONS  # noqa: E402
 from app.ui.startup import OpenWorkspace  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
 from app.whatsapp.status import ConnectionState  # noqa: E402
-from scripts.screenshots import grab, settle  # noqa: E402
+from scripts.screenshots import grab, settle, wait_for  # noqa: E402
 from tests.whatsapp.imitation_server import ImitationConfig, ImitationServer  # noqa: E402
 
 CUSTOMERS = [
@@ -40,14 +38,6 @@ CUSTOMERS = [
     ("6590000002", "Ravi Kumar", ["Can you send me the price list please?"]),
     ("4915112345678", "Jonas Becker", ["Danke, das Paket ist heute angekommen 😊"]),
 ]
-
-
-def wait_for(app: QtWidgets.QApplication, what: str, predicate: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        settle(app, 100)
 
 
 def main() -> int:

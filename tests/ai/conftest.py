@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from app.ai.byok import ByokProvider
 from app.ai.config import ChainPolicy
 from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader, default_loader
@@ -86,3 +87,10 @@ def keys(keyring_backend: InMemoryKeyring) -> ProviderKeys:
 
 def entry(server: OpenAIServer, id: str, model: str, **extra: Any) -> ProviderEntry:
     return ProviderEntry(id=id, kind="openai_compatible", model=model, base_url=server.base_url, **extra)
+
+
+def byok(server: OpenAIServer, backend: InMemoryKeyring, loader: LitellmLoader, model: str) -> ByokProvider:
+    """The real BYOK provider with one entry ("main") on ``server``, its key in ``backend``."""
+    keys = ProviderKeys(backend)
+    keys.set("main", KEY)
+    return ByokProvider([entry(server, "main", model)], keys, loader=loader, policy=POLICY)

@@ -12,14 +12,12 @@ from pytestqt.qtbot import QtBot
 
 from app.ai.byok import ByokProvider
 from app.ai.interactions import InteractionLog
-from app.ai.keys import ProviderKeys
-from app.ai.litellm_loader import LitellmLoader
 from app.ai.types import AIError, Provider
 from app.qt import Qt, QtCore, QtWidgets
 from app.ui.context import AppContext
 from app.ui.pages.inbox import InboxPage
 from app.ui.widgets.ai_panel import NO_PROVIDER, AIPanel
-from tests.ai.conftest import KEY, POLICY, entry, loader  # noqa: F401 (loader: the session's warmed-up litellm)
+from tests.ai.conftest import KEY, POLICY, byok, entry, loader  # noqa: F401 (loader: the session's warmed-up litellm)
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_chat import RETURNS, ShopChat, shop_chat
 from tests.support.keyrings import InMemoryKeyring
@@ -40,10 +38,7 @@ def ai_server() -> Iterator[OpenAIServer]:
 
 @pytest.fixture
 def provider(ai_server: OpenAIServer, keyring_backend: InMemoryKeyring, request: pytest.FixtureRequest) -> ByokProvider:
-    warmed: LitellmLoader = request.getfixturevalue("loader")
-    keys = ProviderKeys(keyring_backend)
-    keys.set("main", KEY)
-    return ByokProvider([entry(ai_server, "main", MODEL)], keys, loader=warmed, policy=POLICY)
+    return byok(ai_server, keyring_backend, request.getfixturevalue("loader"), MODEL)
 
 
 @pytest.fixture

@@ -12,13 +12,11 @@ import pytest
 from app.ai.byok import ByokProvider
 from app.ai.context import Budget
 from app.ai.interactions import InteractionLog
-from app.ai.keys import ProviderKeys
-from app.ai.litellm_loader import LitellmLoader
 from app.ai.suggest import Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError
 from app.core.settings import Settings
 from app.store.store import Store
-from tests.ai.conftest import KEY, POLICY, entry, loader, run  # noqa: F401 (loader: the session's warmed-up litellm)
+from tests.ai.conftest import KEY, POLICY, byok, entry, loader, run  # noqa: F401 (loader: the session's warmed-up litellm)
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_chat import RETURNS, SHIPPING, Passage, ShopChat, shop_chat
 from tests.support.keyrings import InMemoryKeyring
@@ -35,10 +33,7 @@ def ai_server() -> Iterator[OpenAIServer]:
 
 @pytest.fixture
 def provider(ai_server: OpenAIServer, keyring_backend: InMemoryKeyring, request: pytest.FixtureRequest) -> ByokProvider:
-    warmed: LitellmLoader = request.getfixturevalue("loader")
-    keys = ProviderKeys(keyring_backend)
-    keys.set("main", KEY)
-    return ByokProvider([entry(ai_server, "main", MODEL)], keys, loader=warmed, policy=POLICY)
+    return byok(ai_server, keyring_backend, request.getfixturevalue("loader"), MODEL)
 
 
 @pytest.fixture
