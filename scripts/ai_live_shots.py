@@ -111,7 +111,7 @@ def main() -> int:
                 if isinstance(ai_card, QtWidgets.QWidget) and scroll is not None:
                     settle(app, 200)
                     top = ai_card.mapTo(scroll.widget(), ai_card.rect().topLeft()).y()
-                    scroll.verticalScrollBar().setValue(top - 260)  # the AI settings above the providers card
+                    scroll.verticalScrollBar().setValue(top - 420)  # the AI settings above the providers card
                 settle(app, 400)
                 grab(app, window, out / f"ai-{mode}-03-settings-ai.png")
                 inbox.ai_panel.shutdown()

@@ -174,22 +174,28 @@ class SettingsPage(QtWidgets.QWidget):
         grid.setVerticalSpacing(2)
         grid.setColumnStretch(0, 1)
         editor = self._editor(setting)
+        # Free text (a brand voice, say) gets the row's whole width under its label; short values sit beside it.
+        wide = setting.kind == "str" and setting.check is None
+        below = 1 if wide else 0
         if setting.kind == "bool":
             grid.addWidget(editor, 0, 0)
         else:
             label = QtWidgets.QLabel(setting.label)
             label.setBuddy(editor)
             grid.addWidget(label, 0, 0)
-            grid.addWidget(editor, 0, 1)
+            if wide:
+                grid.addWidget(editor, 1, 0, 1, 2)
+            else:
+                grid.addWidget(editor, 0, 1)
         reset = QtWidgets.QToolButton()
         reset.setText("Reset")
         reset.setToolTip(f"Reset to default ({self._shown(setting, setting.default)})")
         reset.clicked.connect(lambda _=False, s=setting: self.reset(s))
         grid.addWidget(reset, 0, 2)
-        grid.addWidget(_muted(setting.help), 1, 0, 1, 2)
+        grid.addWidget(_muted(setting.help), 1 + below, 0, 1, 2)
         error = _muted("", "error")
         error.hide()
-        grid.addWidget(error, 2, 0, 1, 3)
+        grid.addWidget(error, 2 + below, 0, 1, 3)
         self.editors[setting.key] = editor
         self.errors[setting.key] = error
         self.resets[setting.key] = reset
