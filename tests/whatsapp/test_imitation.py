@@ -50,7 +50,8 @@ def _row(page: Page, name: str) -> Any:
 
 
 def test_qr_rotates_in_place_then_expires(page: Page, server: ImitationServer, control: ImitationControl) -> None:
-    page.goto(f"{server.url}/?slow=400&qr_ms=400&qr_rotations=2")
+    # Generous times: the loading screen and each code must still be there when a loaded machine looks.
+    page.goto(f"{server.url}/?slow=2500&qr_ms=1200&qr_rotations=2")
     expect(page.locator("#startup progress")).to_be_attached()
     canvas = page.locator(QR_CANVAS)
     expect(canvas).to_be_visible()

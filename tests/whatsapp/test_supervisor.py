@@ -494,6 +494,8 @@ def test_an_expired_qr_is_not_shown_and_connect_brings_a_new_one(
         supervisor.connect()  # the user presses Connect
         fresh = await statuses.until(lambda s: s.qr_png is not None and "expired" not in s.detail)
         assert fresh.state is ConnectionState.scan_qr
+        # The phone scans the code once the page has reported it to WhatsApp's side (the imitation's server).
+        await asyncio.to_thread(control.wait_for, lambda s: bool(s["qr"]["ref"]) and not s["qr"]["expired"], WAIT)
         await asyncio.to_thread(control.scan)
         await statuses.until(lambda s: s.state is ConnectionState.connected)
 
