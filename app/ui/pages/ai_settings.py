@@ -51,6 +51,14 @@ class AiProvidersCard(QtWidgets.QFrame):
             )
         )
 
+        # What the chosen mode means for this list, kept current as the mode changes.
+        self.mode_note = QtWidgets.QLabel()
+        self.mode_note.setObjectName("hint")
+        self.mode_note.setWordWrap(True)
+        layout.addWidget(self.mode_note)
+        ctx.changes.changed.connect(self._settings_changed)
+        self._show_mode()
+
         self.list = QtWidgets.QListWidget()
         self.list.setMaximumHeight(130)
         self.list.currentRowChanged.connect(self._show_entry)
@@ -292,3 +300,17 @@ class AiProvidersCard(QtWidgets.QFrame):
         label.style().unpolish(label)
         label.style().polish(label)
         label.show()
+
+    # ---- the mode ----------------------------------------------------------------------------------------------
+    def _settings_changed(self, tables: frozenset[str]) -> None:
+        if "settings" in tables:
+            self._show_mode()
+
+    def _show_mode(self) -> None:
+        mode = str(self.ctx.settings.get("ai.mode"))
+        notes = {
+            "off": "AI replies are off: set “AI replies” above to your own provider keys to use these.",
+            "cloud": "AI replies go through your team's Parley server, with its keys: these are not used now.",
+        }
+        self.mode_note.setText(notes.get(mode, ""))
+        self.mode_note.setVisible(mode in notes)
