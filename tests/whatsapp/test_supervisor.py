@@ -201,7 +201,6 @@ def test_browser_killed_after_whatsapp_took_the_message_is_adopted_not_retyped(
     statuses = Statuses()
     profile_dir = tmp_path / "wa"
     supervisor = Supervisor(store, profile, profile_dir, config(server), on_status=statuses)
-    killed = threading.Event()
 
     def kill_when_sent(state: JsonDict) -> bool:
         return bool(page_sent(state))
@@ -211,11 +210,11 @@ def test_browser_killed_after_whatsapp_took_the_message_is_adopted_not_retyped(
         await statuses.until(lambda s: s.state is ConnectionState.connected)
         await asyncio.to_thread(control.wait_for, kill_when_sent, WAIT)
         pid = browser_pid(profile_dir)
-        if pid is not None:
-            os.kill(pid, signal.SIGKILL)
-            killed.set()
+        assert pid is not None, "the browser is running when WhatsApp has taken the message"
+        os.kill(pid, signal.SIGKILL)
+        await statuses.until(lambda s: s.restarts >= 1)  # the kill was seen and the browser came back
         await wait_for(lambda: store.messages.get(message.id).status in ("sent", "delivered", "read"), 60)
-        await statuses.until(lambda s: s.queue.waiting == 0)
+        await statuses.until(lambda s: s.queue.waiting == 0 and s.state is ConnectionState.connected, 60)
 
     supervise(loop, supervisor, scenario, timeout=120)
     sent = page_sent(control.state())
