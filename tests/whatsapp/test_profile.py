@@ -140,6 +140,7 @@ def test_2026_variant_passes_with_fallbacks(
         assert report.result("send_button").selector == 'span[data-icon="wds-ic-send-filled"]'
         assert report.result("chat_row").selector == "#pane-side [role=listitem]"
         assert "older or looser selector" in report.message
+        assert f"({len(report.results)} checks passed, 4 of them" in report.message  # the count the table shows
 
     browser_runner.run(scenario)
 
