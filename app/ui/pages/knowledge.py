@@ -21,6 +21,7 @@ from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
 from app.ui.dialogs.tracker import DialogTracker
+from app.ui.widgets.tables import cell, read_only_table
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 EMBED_TASK = "Preparing passages for AI search"
@@ -33,30 +34,6 @@ TEST_RESULTS = 5
 def read_list(store: Store) -> list[ArticleSummary]:
     sync_chunks(store)  # articles edited or deleted on another device get their passages cut again first
     return article_summaries(store)
-
-
-def _table(headers: list[str], stretch: int) -> QtWidgets.QTableWidget:
-    table = QtWidgets.QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QtWidgets.QHeaderView.ResizeMode.Stretch)
-    return table
-
-
-def _cell(text: str, *, right: bool = False, tip: str | None = None) -> QtWidgets.QTableWidgetItem:
-    item = QtWidgets.QTableWidgetItem(text)
-    if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    if tip:
-        item.setToolTip(tip)
-    return item
 
 
 def _card(title: str) -> tuple[QtWidgets.QFrame, QtWidgets.QVBoxLayout, QtWidgets.QLabel]:
@@ -119,7 +96,7 @@ class KnowledgePage(QtWidgets.QWidget):
         self.error.setWordWrap(True)
         self.error.hide()
 
-        self.table = _table(["Title", "Source", "Passages", "Added"], stretch=0)
+        self.table = read_only_table(["Title", "Source", "Passages", "Added"], stretch=0)
         viewer, viewer_layout, self.viewer_title = _card("No article selected")
         self.viewer_meta = QtWidgets.QLabel("Import files or paste text to start.")
         self.viewer_meta.setObjectName("muted")
@@ -141,7 +118,7 @@ class KnowledgePage(QtWidgets.QWidget):
         ask_row = QtWidgets.QHBoxLayout()
         ask_row.addWidget(self.question, 1)
         ask_row.addWidget(self.ask_button)
-        self.results = _table(["Citation", "Score", "Passage"], stretch=2)
+        self.results = read_only_table(["Citation", "Score", "Passage"], stretch=2)
         self.results.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
         self.results_note = QtWidgets.QLabel("The passages an AI reply would be given, best first.")
         self.results_note.setObjectName("muted")
@@ -183,13 +160,13 @@ class KnowledgePage(QtWidgets.QWidget):
         table.setRowCount(0)
         table.setRowCount(len(articles))
         for r, a in enumerate(articles):
-            name = _cell(a.title, tip=a.source_name)
+            name = cell(a.title, tip=a.source_name)
             name.setData(IdRole, a.id)
             table.setItem(r, 0, name)
             source = SOURCE_LABELS.get(a.source_kind, a.source_kind)
-            table.setItem(r, 1, _cell(f"{source} · {a.source_name}" if a.source_name else "Pasted text"))
-            table.setItem(r, 2, _cell(str(a.chunks), right=True))
-            table.setItem(r, 3, _cell(f"{a.created_at.astimezone():%d %b %Y}"))
+            table.setItem(r, 1, cell(f"{source} · {a.source_name}" if a.source_name else "Pasted text"))
+            table.setItem(r, 2, cell(str(a.chunks), right=True))
+            table.setItem(r, 3, cell(f"{a.created_at.astimezone():%d %b %Y}"))
             if a.id == chosen:
                 table.selectRow(r)
         total = sum(a.chunks for a in articles)
@@ -355,9 +332,9 @@ class KnowledgePage(QtWidgets.QWidget):
         table.setRowCount(0)
         table.setRowCount(len(passages))
         for r, p in enumerate(passages):
-            table.setItem(r, 0, _cell(p.citation))
-            table.setItem(r, 1, _cell(f"{p.score:.2f}", right=True))
-            table.setItem(r, 2, _cell(" ".join(p.text.split()), tip=p.text))
+            table.setItem(r, 0, cell(p.citation))
+            table.setItem(r, 1, cell(f"{p.score:.2f}", right=True))
+            table.setItem(r, 2, cell(" ".join(p.text.split()), tip=p.text))
         if passages:
             note = "The passages an AI reply would be given, best first (BM25 score: higher matches better)."
         elif not self.articles:

@@ -20,6 +20,7 @@ from app.ui.dialogs.product_editor import ProductEditorDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
 from app.ui.dialogs.tracker import DialogTracker
 from app.ui.format import money, money_sums
+from app.ui.widgets.tables import cell, read_only_table
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 
@@ -61,28 +62,6 @@ def read_summary(store: Store, now: datetime | None = None) -> Summary:
     return Summary(today=sales_totals(store, today), month=sales_totals(store, month))
 
 
-def _table(headers: list[str], stretch: int) -> QtWidgets.QTableWidget:
-    table = QtWidgets.QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QtWidgets.QHeaderView.ResizeMode.Stretch)
-    return table
-
-
-def _cell(text: str, *, right: bool = False) -> QtWidgets.QTableWidgetItem:
-    item = QtWidgets.QTableWidgetItem(text)
-    if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
-
-
 class ProductsPage(QtWidgets.QWidget):
     products_loaded = Signal()
     sales_loaded = Signal()
@@ -113,7 +92,7 @@ class ProductsPage(QtWidgets.QWidget):
         self.new_product.setObjectName("primary")
         self.edit_product = QtWidgets.QPushButton("Edit")
         self.archive = QtWidgets.QPushButton("Archive")
-        self.product_table = _table(["Name", "SKU", "Price", "Stock", "Status"], stretch=0)
+        self.product_table = read_only_table(["Name", "SKU", "Price", "Stock", "Status"], stretch=0)
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(self.new_product)
         bar.addWidget(self.edit_product)
@@ -127,7 +106,7 @@ class ProductsPage(QtWidgets.QWidget):
         # ---- sales tab -----------------------------------------------------------------------------------
         self.record = QtWidgets.QPushButton("Record sale…")
         self.record.setObjectName("primary")
-        self.sales_table = _table(["Date", "Contact", "Items", "Amount"], stretch=2)
+        self.sales_table = read_only_table(["Date", "Contact", "Items", "Amount"], stretch=2)
         self.load_more = QtWidgets.QPushButton("Load more")
         self.load_more.hide()
         sbar = QtWidgets.QHBoxLayout()
@@ -181,13 +160,13 @@ class ProductsPage(QtWidgets.QWidget):
         table.setRowCount(0)
         table.setRowCount(len(self.products))
         for r, p in enumerate(self.products):
-            name = _cell(p.name)
+            name = cell(p.name)
             name.setData(IdRole, p.id)
             table.setItem(r, 0, name)
-            table.setItem(r, 1, _cell(p.sku or ""))
-            table.setItem(r, 2, _cell(money(p.price_minor, p.currency), right=True))
-            table.setItem(r, 3, _cell("not tracked" if p.stock is None else str(p.stock), right=True))
-            table.setItem(r, 4, _cell("Active" if p.active else "Archived"))
+            table.setItem(r, 1, cell(p.sku or ""))
+            table.setItem(r, 2, cell(money(p.price_minor, p.currency), right=True))
+            table.setItem(r, 3, cell("not tracked" if p.stock is None else str(p.stock), right=True))
+            table.setItem(r, 4, cell("Active" if p.active else "Archived"))
             if chosen is not None and p.id == chosen.id:
                 table.selectRow(r)
         self._selection_changed()
@@ -267,14 +246,14 @@ class ProductsPage(QtWidgets.QWidget):
         for sale, contact, items in page.rows:
             r = table.rowCount()
             table.insertRow(r)
-            date = _cell(f"{sale.sold_at.astimezone():%d %b %Y %H:%M}")
+            date = cell(f"{sale.sold_at.astimezone():%d %b %Y %H:%M}")
             date.setData(IdRole, sale.id)
             table.setItem(r, 0, date)
-            table.setItem(r, 1, _cell(contact or "—"))
-            items_cell = _cell(items)
+            table.setItem(r, 1, cell(contact or "—"))
+            items_cell = cell(items)
             items_cell.setToolTip("\n".join(items.split(", ")) + (f"\n\n{sale.note}" if sale.note else ""))
             table.setItem(r, 2, items_cell)
-            table.setItem(r, 3, _cell(money(sale.amount_minor, sale.currency), right=True))
+            table.setItem(r, 3, cell(money(sale.amount_minor, sale.currency), right=True))
             self.sales.append(sale)
         self.has_more = page.more
         self.load_more.setVisible(page.more)
