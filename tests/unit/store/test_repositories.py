@@ -9,7 +9,7 @@ from app.core.ids import new_id
 from app.store.repository import Repository
 from app.store.sqlcipher import IntegrityError
 from app.store.store import Store
-from app.store.tables import SYNCED_MODELS
+from app.core.synced import SYNCED_MODELS
 from app.store.workspaces import Workspaces
 from tests.support.graph import AT, build_graph, new_row_fields
 

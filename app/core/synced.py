@@ -1,4 +1,4 @@
-"""Which model each synced table holds: the one list the store, the seed and (later) sync share."""
+"""Which model each synced table holds: the one list the store, the seed and the sync wire share."""
 
 from __future__ import annotations
 

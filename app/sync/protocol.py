@@ -1,0 +1,300 @@
+"""The sync wire: pydantic models shared by the app's sync client and the sync server (Qt-free, store-free).
+
+One protocol version is spoken at a time; a client sends it with every push and pull, and a server that does not
+speak it answers 426 with the versions it does (``ErrorBody.code == "protocol"``).
+
+Rows travel as their SQLite column values (``int | float | str | None``: timestamps in ms, booleans 0/1, lists and
+dicts as JSON text), keyed by ``(table, id)`` inside the caller's org. The org never travels in a body: the server
+takes it from the access token.
+
+Conflict rules (decided by the server, by arrival order):
+- per-field last writer wins: an update carries only the columns it changed;
+- deletes win: once a row is deleted, later updates to it are dropped and reported back as a ``deleted`` conflict;
+- ``messages`` and ``notes`` are append-only: an insert never overwrites an existing row, and their text (``body``)
+  is fixed once written — later edits of the text are dropped as ``append_only`` conflicts (status, ticks and other
+  fields still follow last-writer-wins);
+- a purge (GDPR erase) scrubs the row's data on the server and leaves a tombstone;
+- an edit that overwrote another device's concurrent edit (one that device made before it had seen this one) is
+  reported to the device that lost, on its next pull, as an ``overwritten`` conflict.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.core.synced import SYNCED_MODELS
+
+PROTOCOL_VERSION = 1
+SUPPORTED_PROTOCOLS = frozenset({PROTOCOL_VERSION})
+
+MAX_PUSH_CHANGES = 1000  # per request; a bigger outbox is pushed in several requests
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a request body over this is refused whole (413)
+MAX_VALUE_CHARS = 256 * 1024  # one column value
+DEFAULT_PULL_LIMIT = 2000
+MAX_PULL_LIMIT = 10_000
+TOMBSTONE_RETENTION_DAYS = 90  # tombstones are kept at least this long; older cursors must refetch
+ACCESS_TOKEN_SECONDS = 15 * 60
+REFRESH_TOKEN_DAYS = 60
+MIN_PASSWORD_CHARS = 10
+
+APPEND_ONLY_TABLES = frozenset({"messages", "notes"})
+APPEND_ONLY_FIXED = {"messages": frozenset({"body", "direction", "chat_id", "sent_at"}), "notes": frozenset({"body"})}
+
+# The columns each synced table carries over the wire: every model field but the key (org_id comes from the token,
+# id travels beside the data).
+SYNC_COLUMNS: dict[str, frozenset[str]] = {
+    table: frozenset(name for name in model.model_fields if name not in ("id", "org_id"))
+    for table, model in SYNCED_MODELS.items()
+}
+
+Value = int | float | str | None
+RowData = dict[str, Value]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.:@-]+$")]
+Role = Literal["owner", "admin", "staff"]
+Op = Literal["insert", "update", "delete", "purge"]
+ConflictReason = Literal["deleted", "append_only", "overwritten", "forbidden"]
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_row(table: str, data: RowData) -> None:
+    columns = SYNC_COLUMNS.get(table)
+    if columns is None:
+        raise ValueError(f"unknown table {table!r}")
+    unknown = sorted(set(data) - columns)
+    if unknown:
+        raise ValueError(f"unknown columns for {table}: {', '.join(unknown)}")
+    for name, value in data.items():
+        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+            raise ValueError(f"{table}.{name} is longer than {MAX_VALUE_CHARS} characters")
+
+
+# ---- errors -----------------------------------------------------------------------------------------------------
+class ErrorBody(Wire):
+    """Every 4xx/5xx answer of the API. ``code`` is for programs, ``message`` is a sentence for people."""
+
+    code: str
+    message: str
+    supported_protocols: list[int] | None = None
+
+
+# ---- auth -------------------------------------------------------------------------------------------------------
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_CHARS, max_length=1024)]
+DeviceName = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class SignupRequest(Wire):
+    """Create an org and its owner. An owner bringing an existing workspace sends its org and user ids, so the
+    workspace's rows keep their keys and become the org's first data."""
+
+    org_name: Name
+    name: Name
+    email: Email
+    password: Password
+    device_name: DeviceName
+    org_id: Id | None = None
+    user_id: Id | None = None
+
+
+class LoginRequest(Wire):
+    email: Email
+    password: Password
+    device_name: DeviceName
+    org_id: Id | None = None  # only needed when the e-mail belongs to members of several orgs
+
+
+class AcceptInviteRequest(Wire):
+    token: Annotated[str, StringConstraints(min_length=16, max_length=200)]
+    name: Name
+    password: Password
+    device_name: DeviceName
+
+
+class RefreshRequest(Wire):
+    refresh_token: Annotated[str, StringConstraints(min_length=16, max_length=400)]
+
+
+class UserInfo(Wire):
+    id: str
+    org_id: str
+    name: str
+    email: str
+    role: Role
+
+
+class OrgInfo(Wire):
+    id: str
+    name: str
+
+
+class Session(Wire):
+    """What sign-up, login, invite acceptance and refresh return. The refresh token is shown once: the server keeps
+    only its hash, and a refresh rotates it (the old one stops working)."""
+
+    access_token: str
+    access_expires_in: int  # seconds
+    refresh_token: str
+    device_id: str
+    user: UserInfo
+    org: OrgInfo
+    protocol: int = PROTOCOL_VERSION
+
+
+class InviteRequest(Wire):
+    email: Email
+    role: Literal["admin", "staff"] = "staff"
+
+
+class Invite(Wire):
+    id: str
+    email: str
+    role: Role
+    token: str  # shown once, to the admin who created it
+    expires_at: int  # ms
+
+
+class DeviceInfo(Wire):
+    id: str
+    user_id: str
+    name: str
+    created_at: int  # ms
+    last_seen_at: int | None
+    revoked_at: int | None
+    current: bool = False
+
+
+class MemberInfo(Wire):
+    id: str
+    name: str
+    email: str
+    role: Role
+    removed: bool = False
+
+
+class RoleChange(Wire):
+    role: Role
+
+
+# ---- sync -------------------------------------------------------------------------------------------------------
+class Change(Wire):
+    """One outbox entry. ``seq`` is the device's client sequence: the server applies each (device, seq) once.
+
+    ``data``: an insert carries the whole row; an update or delete the columns it changed (with ``updated_at`` /
+    ``deleted_at``); a purge nothing.
+    """
+
+    seq: Annotated[int, Field(gt=0)]
+    table: str
+    id: Id
+    op: Op
+    data: RowData = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _valid(self) -> Change:
+        _check_row(self.table, self.data)
+        if self.op == "purge" and self.data:
+            raise ValueError("a purge carries no data")
+        if self.op == "insert" and not self.data:
+            raise ValueError("an insert carries the whole row")
+        return self
+
+
+class PushRequest(Wire):
+    protocol: int
+    # The org version this device had pulled when it made these changes: an edit of a field that another device
+    # changed after that version overwrote an edit this device had not seen (reported to the other device).
+    known_version: Annotated[int, Field(ge=0)]
+    changes: Annotated[list[Change], Field(max_length=MAX_PUSH_CHANGES)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PushRequest:
+        seqs = [c.seq for c in self.changes]
+        if any(b <= a for a, b in pairwise(seqs)):
+            raise ValueError("changes must be in increasing seq order")
+        return self
+
+
+class Conflict(Wire):
+    """A local edit the server resolved against. ``theirs`` holds the winning values of ``fields``."""
+
+    table: str
+    id: str
+    fields: list[str]
+    reason: ConflictReason
+    theirs: RowData = Field(default_factory=dict)
+    version: int
+    at: int  # ms
+
+
+class PushResponse(Wire):
+    acknowledged_seq: int  # every change up to this seq is applied (now or by an earlier push)
+    version: int  # the org version after this push
+    conflicts: list[Conflict] = Field(default_factory=list)
+
+
+class RowState(Wire):
+    """A row as the server holds it at ``version``. A purged row has ``deleted`` and ``purged`` set and no data."""
+
+    table: str
+    id: str
+    version: int
+    deleted: bool = False
+    purged: bool = False
+    data: RowData = Field(default_factory=dict)
+
+
+class PullResponse(Wire):
+    rows: list[RowState]
+    cursor: int  # pass back as ``cursor`` for the next page; it is the version of the last row in this page
+    version: int  # the org's version when the page was read
+    has_more: bool
+    # The cursor is older than the kept tombstones: the client must drop its cursor and pull from 0, then remove
+    # local synced rows the full pull did not mention.
+    must_refetch: bool = False
+    conflicts: list[Conflict] = Field(default_factory=list)  # edits of this device that lost, not yet delivered
+
+
+class VersionNotice(Wire):
+    """Sent over the WebSocket whenever the org's version moves (and once after authentication)."""
+
+    type: Literal["version"] = "version"
+    version: int
+
+
+class SocketAuth(Wire):
+    """The first WebSocket message from the client: the token goes in the body, never in a logged URL."""
+
+    type: Literal["auth"] = "auth"
+    access_token: str
+
+
+# ---- AI gateway administration ------------------------------------------------------------------------------------
+class GatewayProvider(Wire):
+    """One of the org's provider entries for the AI gateway (the key is write-only: it is never sent back)."""
+
+    kind: Literal["openai", "anthropic", "gemini", "groq", "openrouter", "openai_compatible"]
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    base_url: str | None = None
+    embedding_model: str | None = None
+    api_key: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
+
+
+class GatewaySettings(Wire):
+    providers: list[GatewayProvider]
+    monthly_budget_usd: Annotated[float, Field(ge=0)] = 50.0
+    requests_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 60
+
+
+class GatewayUsage(Wire):
+    user_id: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float

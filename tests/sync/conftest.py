@@ -1,0 +1,71 @@
+"""Fixtures for the sync tests: one PostgreSQL cluster per session, a database and a server process per module.
+
+Tests share a module's server but each makes its own org (``signup``), so they never see each other's data.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from app.sync.protocol import Session
+from sync_server.pgcluster import Cluster
+from tests.support.sync_server import ServerProcess, fresh_database
+
+_emails = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    cluster = Cluster.ensure(tmp_path_factory.mktemp("pg") / "cluster")
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="module")
+def database_url(pg: Cluster) -> str:
+    return fresh_database(pg)
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(database_url, tmp_path_factory.mktemp("server") / "server.log").start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10.0) as client:
+        yield client
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}{next(_emails)}@example.com"
+
+
+def signup(http: httpx.Client, *, org_name: str = "Acme Shoes", email: str | None = None, **extra: str) -> Session:
+    """A new org with its owner signed in on a new device."""
+    body = {
+        "org_name": org_name,
+        "name": "Olivia Owner",
+        "email": email or unique_email("owner"),
+        "password": PASSWORD,
+        "device_name": "owner laptop",
+        **extra,
+    }
+    response = http.post("/api/orgs", json=body)
+    assert response.status_code == 201, response.text
+    return Session.model_validate(response.json())
+
+
+def bearer(session: Session) -> dict[str, str]:
+    return {"Authorization": f"Bearer {session.access_token}"}
