@@ -22,7 +22,7 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 os.environ.pop("PARLEY_HOME", None)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["pytester", "tests.support.ci_policy"]
+pytest_plugins = ["pytester", "tests.support.ci_policy", "tests.support.sync_fixtures"]
 
 from app.store.keyring_vault import KeyringVault  # noqa: E402
 from app.store.keys import KdfParams  # noqa: E402

@@ -1,4 +1,5 @@
-"""Fixtures for the sync tests: one PostgreSQL cluster per session, a database and a server process per module.
+"""pytest plugin with the sync fixtures (any test folder can use them): one PostgreSQL cluster per session, a
+database and a real server process per module.
 
 Tests share a module's server but each makes its own org (``signup``), so they never see each other's data.
 """
