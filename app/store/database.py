@@ -123,18 +123,40 @@ class Database:
                 log.exception("after-commit callback failed")
 
     @contextmanager
-    def applying_remote(self) -> Iterator[Connection]:
+    def applying_remote(self, *, check_foreign_keys: bool = True) -> Iterator[Connection]:
         """A write transaction whose changes are not echoed into the outbox (rows pulled from the server).
 
         The flag lives in the database so the triggers can see it, but only ever inside this transaction: it is
         reset before commit, and a crash rolls it back with everything else.
+
+        ``check_foreign_keys=False`` turns foreign-key enforcement off for this one transaction: a pulled page is a
+        slice of the org's history in version order, so it may hold a message before its chat, or a row whose
+        parent another member already purged. ``PRAGMA foreign_keys`` is a no-op inside a transaction, so it is
+        switched on the writer before BEGIN and back after COMMIT/ROLLBACK, all under the write lock (no other
+        write can run in between); readers are separate connections and are not affected. It cannot be nested in
+        another transaction, where the pragma would silently do nothing.
         """
-        with self.transaction() as conn:
-            conn.execute("UPDATE sync_control SET applying_remote = 1 WHERE id = 1")
+        if check_foreign_keys:
+            with self.transaction() as conn:
+                conn.execute("UPDATE sync_control SET applying_remote = 1 WHERE id = 1")
+                try:
+                    yield conn
+                finally:
+                    conn.execute("UPDATE sync_control SET applying_remote = 0 WHERE id = 1")
+            return
+        with self._write_lock:
+            if getattr(self._local, "depth", 0) > 0:
+                raise RuntimeError("foreign-key checks can only be turned off outside any transaction")
+            self._writer.execute("PRAGMA foreign_keys = OFF")
             try:
-                yield conn
+                with self.transaction() as conn:
+                    conn.execute("UPDATE sync_control SET applying_remote = 1 WHERE id = 1")
+                    try:
+                        yield conn
+                    finally:
+                        conn.execute("UPDATE sync_control SET applying_remote = 0 WHERE id = 1")
             finally:
-                conn.execute("UPDATE sync_control SET applying_remote = 0 WHERE id = 1")
+                self._writer.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -110,6 +110,44 @@ class Workspaces:
         log.info("created workspace %s (%s mode)", workspace_id, protection.mode)
         return store
 
+    def create_joined(
+        self,
+        business_name: str,
+        org_id: str,
+        user_id: str,
+        *,
+        passphrase: str | None = None,
+        bus: EventBus | None = None,
+    ) -> tuple[str, Store]:
+        """An empty workspace for a member joining an existing org (team sync): the org's id, no seed rows.
+
+        Unlike ``create`` there is no org row, owner or default pipeline: those already exist in the org and
+        arrive with the first download, and seeding them here would push duplicates of the org's own rows.
+        """
+        workspace_id = new_id()
+        paths = self.paths(workspace_id)
+        if paths.root.exists():
+            raise WorkspaceExists(f"A workspace already exists at {paths.root}.")
+        key, protection = self._new_protection(workspace_id, passphrase)
+        paths.create_dirs()
+        try:
+            header = WorkspaceHeader(
+                workspace_id=workspace_id, org_id=org_id, name=business_name, created_at=utc_now(), key=protection
+            )
+            write_header(paths.header, header)
+            store = Store(Database.open(paths.database, key), org_id, bus=bus)
+            with store.db.transaction():
+                store.set_meta("org_id", org_id)
+                store.set_meta("workspace_id", workspace_id)
+                store.set_meta("user_id", user_id)
+        except BaseException:
+            shutil.rmtree(paths.root, ignore_errors=True)
+            if passphrase is None:
+                self.vault.delete(workspace_id)
+            raise
+        log.info("created joined workspace %s (%s mode)", workspace_id, protection.mode)
+        return workspace_id, store
+
     def _new_protection(self, workspace_id: str, passphrase: str | None) -> tuple[bytes, KeyProtection]:
         """A fresh key: random and kept in the keyring, or derived from ``passphrase``."""
         if passphrase is None:
