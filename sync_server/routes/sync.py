@@ -1,0 +1,168 @@
+"""Push, pull and the version socket (docs/sync.md, "Push", "Pull" and "Realtime").
+
+The protocol version is checked before the body is validated as a ``PushRequest``: a client speaking a newer
+protocol (with tables this server does not know) must hear 426 "upgrade", not 422 "your data is wrong".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.sync.protocol import (
+    DEFAULT_PULL_LIMIT,
+    MAX_PULL_LIMIT,
+    SUPPORTED_PROTOCOLS,
+    PushRequest,
+    SocketAuth,
+    VersionNotice,
+)
+from sync_server import sync_engine
+from sync_server.access import authenticate, principal_for_token
+from sync_server.context import context
+from sync_server.errors import ApiError, read_body
+
+SOCKET_AUTH_SECONDS = 10.0
+JSON = "application/json"
+
+
+def _protocol_error() -> ApiError:
+    supported = sorted(SUPPORTED_PROTOCOLS)
+    return ApiError(
+        426,
+        "protocol",
+        f"This server speaks sync protocol {', '.join(map(str, supported))}: update Parley.",
+        supported_protocols=supported,
+    )
+
+
+async def _read_push(request: Request) -> PushRequest:
+    raw = await read_body(request)
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
+    protocol = payload.get("protocol") if isinstance(payload, dict) else None
+    if isinstance(protocol, int) and protocol not in SUPPORTED_PROTOCOLS:
+        raise _protocol_error()
+    try:
+        return PushRequest.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise ApiError(422, "invalid", f"Invalid request at {where}: {first.get('msg', 'invalid value')}.") from None
+
+
+async def push(request: Request) -> Response:
+    ctx = context(request)
+    principal = await authenticate(request)
+    body = await _read_push(request)
+    started = time.perf_counter()
+    async with ctx.db.org(principal.org_id) as conn:
+        answer = await sync_engine.push(conn, principal, body)
+    ctx.metrics.inc("sync_pushes")
+    ctx.metrics.inc("sync_push_changes", len(body.changes))
+    ctx.metrics.observe("sync_push_seconds", time.perf_counter() - started)
+    return Response(answer.model_dump_json(), media_type=JSON)
+
+
+def _query_int(request: Request, name: str, default: int | None, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        if default is None:
+            raise ApiError(422, "invalid", f"The query parameter {name} is required.")
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(422, "invalid", f"The query parameter {name} must be a whole number.") from None
+    if value < minimum or value > 2**62:
+        raise ApiError(422, "invalid", f"The query parameter {name} must be at least {minimum}.")
+    return value
+
+
+async def pull(request: Request) -> Response:
+    ctx = context(request)
+    principal = await authenticate(request)
+    if _query_int(request, "protocol", None, 0) not in SUPPORTED_PROTOCOLS:
+        raise _protocol_error()
+    cursor = _query_int(request, "cursor", 0, 0)
+    limit = min(_query_int(request, "limit", DEFAULT_PULL_LIMIT, 1), MAX_PULL_LIMIT)
+    started = time.perf_counter()
+    async with ctx.db.org(principal.org_id) as conn:
+        body = await sync_engine.pull(conn, principal, cursor, limit)
+    ctx.metrics.inc("sync_pulls")
+    ctx.metrics.observe("sync_pull_seconds", time.perf_counter() - started)
+    return Response(body, media_type=JSON)
+
+
+async def socket(websocket: WebSocket) -> None:
+    """Authenticate with the first message, then send the org's version now and whenever it moves.
+
+    Close codes: 4401 no valid ``SocketAuth`` within 10 s, or the token is invalid or expired (refresh and
+    reconnect); 4403 device revoked or member removed (sign out); 1013 the socket was too slow and was dropped.
+    """
+    ctx = context(websocket)
+    await websocket.accept()
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), SOCKET_AUTH_SECONDS)
+        auth = SocketAuth.model_validate_json(raw)
+    except (TimeoutError, ValidationError, KeyError, WebSocketDisconnect, RuntimeError):
+        with contextlib.suppress(Exception):
+            await websocket.close(4401, "Send a SocketAuth message with an access token first.")
+        return
+    try:
+        principal = await principal_for_token(ctx, auth.access_token)
+    except ApiError as exc:
+        code = 4403 if exc.status == 403 else 4401
+        with contextlib.suppress(Exception):
+            await websocket.close(code, exc.code)
+        return
+
+    async def send(version: int) -> None:
+        await websocket.send_text(VersionNotice(version=version).model_dump_json())
+
+    sub = ctx.hub.register(principal.org_id, send)
+    ctx.metrics.add("sync_sockets", 1)
+    try:
+        # Registered first, then read: a push between the two is not missed (the mailbox keeps the higher version).
+        async with ctx.db.org(principal.org_id) as conn:
+            cur = await conn.execute("SELECT version FROM orgs WHERE id = %s", (principal.org_id,))
+            found = await cur.fetchone()
+        sub.offer(int(found[0]) if found else 0)
+        receiving = asyncio.ensure_future(_drain(websocket))
+        dropped = asyncio.ensure_future(sub.closed.wait())
+        await asyncio.wait({receiving, dropped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (receiving, dropped):
+            task.cancel()
+        if sub.closed.is_set() and not receiving.done():
+            with contextlib.suppress(Exception):
+                await websocket.close(1013, "too slow")
+    finally:
+        ctx.hub.unregister(sub)
+        ctx.metrics.add("sync_sockets", -1)
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Reads (and ignores) what the client sends until it goes away: the socket is one-way after auth."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/sync/push", push, methods=["POST"]),
+        Route("/api/sync/pull", pull, methods=["GET"]),
+        WebSocketRoute("/api/sync/socket", socket),
+    ]

@@ -1,0 +1,294 @@
+"""Push, pull, server-side writes and the tombstone janitor over ``sync_rows`` (see docs/sync.md).
+
+Every function takes a connection inside a transaction scoped to the org (``Db.org``), so row-level security backs
+up each query's own ``org_id``. Writers of an org serialise on its ``orgs`` row: versions are handed out under that
+lock, so they are gapless and commit in order, and a pull never sees version N+1 without N.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from app.sync.protocol import SYNC_COLUMNS, Conflict, PushRequest, PushResponse
+from sync_server.db import Conn, Db
+from sync_server.errors import ApiError
+from sync_server.principal import Principal
+from sync_server.sync_merge import SERVER_DEVICE, Merger, Row, check_values
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "parley_sync"
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+async def _lock_org(conn: Conn, org_id: str) -> int:
+    cur = await conn.execute("SELECT version FROM orgs WHERE id = %s FOR UPDATE", (org_id,))
+    found = await cur.fetchone()
+    if found is None:
+        raise ApiError(404, "not_found", "The organisation does not exist.")
+    return int(found[0])
+
+
+async def _notify(conn: Conn, org_id: str, version: int) -> None:
+    """Delivered by PostgreSQL at commit only, so a listener never hears of a version it cannot pull yet."""
+    await conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, f"{org_id}:{version}"))
+
+
+async def _read_rows(conn: Conn, org_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+    rows: dict[tuple[str, str], Row] = {}
+    if not keys:
+        return rows
+    cur = await conn.execute(
+        "SELECT r.tbl, r.id, r.version, r.deleted, r.purged, r.data, r.field_versions FROM sync_rows r "
+        "JOIN unnest(%s::text[], %s::text[]) AS k(tbl, id) ON r.tbl = k.tbl AND r.id = k.id WHERE r.org_id = %s",
+        ([k[0] for k in keys], [k[1] for k in keys], org_id),
+    )
+    for tbl, row_id, version, deleted, purged, data, field_versions in await cur.fetchall():
+        rows[(tbl, row_id)] = Row(tbl, row_id, int(version), deleted, purged, data, field_versions, exists=True)
+    return rows
+
+
+async def _write_rows(conn: Conn, org_id: str, rows: list[Row]) -> None:
+    """One unnest-based upsert for the whole batch (each row once, at its final state and version)."""
+    if not rows:
+        return
+    await conn.execute(
+        "INSERT INTO sync_rows (org_id, tbl, id, version, deleted, purged, data, field_versions, changed_at) "
+        "SELECT %s, t.tbl, t.id, t.version, t.deleted, t.purged, t.data::jsonb, t.fv::jsonb, now() "
+        "FROM unnest(%s::text[], %s::text[], %s::int8[], %s::bool[], %s::bool[], %s::text[], %s::text[]) "
+        "AS t(tbl, id, version, deleted, purged, data, fv) "
+        "ON CONFLICT (org_id, tbl, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, "
+        "purged = excluded.purged, data = excluded.data, field_versions = excluded.field_versions, changed_at = now()",
+        (
+            org_id,
+            [r.table for r in rows],
+            [r.id for r in rows],
+            [r.version for r in rows],
+            [r.deleted for r in rows],
+            [r.purged for r in rows],
+            [_dumps(r.data) for r in rows],
+            [_dumps(r.field_versions) for r in rows],
+        ),
+    )
+
+
+async def push(conn: Conn, principal: Principal, request: PushRequest) -> PushResponse:
+    """Apply a device's outbox batch in one transaction (the caller's), by the rules in ``protocol.py``.
+
+    Changes at or below the device's ``last_seq`` were applied by an earlier push whose answer was lost: they are
+    acknowledged again and write nothing. A change that is dropped whole (deleted row, forbidden, append-only) takes
+    no version; everything the batch writes is notified once, at commit, with the org's final version.
+    """
+    check_values(request.changes)
+    cur = await conn.execute(
+        "SELECT last_seq, revoked_at FROM devices WHERE org_id = %s AND id = %s FOR UPDATE",
+        (principal.org_id, principal.device_id),
+    )
+    device = await cur.fetchone()
+    if device is None or device[1] is not None:
+        raise ApiError(403, "device_revoked", "This device was signed out of the organisation.")
+    last_seq = int(device[0])
+    pending = [c for c in request.changes if c.seq > last_seq]
+    acknowledged = max([last_seq, *(c.seq for c in request.changes)])
+    if not pending:
+        cur = await conn.execute("SELECT version FROM orgs WHERE id = %s", (principal.org_id,))
+        found = await cur.fetchone()
+        return PushResponse(acknowledged_seq=acknowledged, version=int(found[0]) if found else 0)
+
+    start = await _lock_org(conn, principal.org_id)
+    keys = list(dict.fromkeys((c.table, c.id) for c in pending))
+    rows = await _read_rows(conn, principal.org_id, keys)
+    merger = Merger(principal.org_id, principal.device_id, request.known_version, start, rows)
+    for change in pending:
+        merger.apply(change)
+
+    await _write_rows(conn, principal.org_id, [r for r in merger.rows.values() if r.dirty])
+    if merger.purged:
+        # A purge is a GDPR erase: copies of the row's values kept in conflict records go too.
+        await conn.execute(
+            "UPDATE sync_conflicts c SET theirs = '{}' FROM unnest(%s::text[], %s::text[]) AS k(tbl, id) "
+            "WHERE c.org_id = %s AND c.tbl = k.tbl AND c.row_id = k.id",
+            ([k[0] for k in merger.purged], [k[1] for k in merger.purged], principal.org_id),
+        )
+    now_ms = int(time.time() * 1000)
+    others = [loss for loss in merger.losses if loss.device is not None]
+    if others:
+        async with conn.cursor() as c:
+            await c.executemany(
+                "INSERT INTO sync_conflicts (org_id, device_id, tbl, row_id, fields, reason, theirs, version) "
+                "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s)",
+                [
+                    (
+                        principal.org_id,
+                        o.device,
+                        o.table,
+                        o.row_id,
+                        _dumps(o.fields),
+                        o.reason,
+                        _dumps(o.theirs),
+                        o.version,
+                    )
+                    for o in others
+                ],
+            )
+    await conn.execute(
+        "UPDATE devices SET last_seq = %s, last_seen_at = now() WHERE org_id = %s AND id = %s",
+        (acknowledged, principal.org_id, principal.device_id),
+    )
+    if merger.version != start:
+        await conn.execute("UPDATE orgs SET version = %s WHERE id = %s", (merger.version, principal.org_id))
+        await _notify(conn, principal.org_id, merger.version)
+    conflicts = [
+        Conflict(
+            table=loss.table,
+            id=loss.row_id,
+            fields=loss.fields,
+            reason=loss.reason,
+            theirs=loss.theirs,
+            version=loss.version,
+            at=now_ms,
+        )
+        for loss in merger.losses
+        if loss.device is None
+    ]
+    return PushResponse(acknowledged_seq=acknowledged, version=merger.version, conflicts=conflicts)
+
+
+# The whole page is built by PostgreSQL as one JSON text: rows go out as stored, never decoded and re-encoded here.
+# The page is read with one row more than asked for, which tells has_more without a second query.
+_PULL_SQL = """
+WITH o AS (
+    SELECT version, (%(cursor)s > 0 AND (%(cursor)s < refetch_below OR %(cursor)s > version)) AS refetch
+    FROM orgs WHERE id = %(org)s
+), page AS (
+    SELECT p.*, row_number() OVER (ORDER BY p.version) AS n FROM (
+        SELECT r.tbl, r.id, r.version, r.deleted, r.purged, r.data FROM sync_rows r
+        WHERE r.org_id = %(org)s AND r.version > %(cursor)s AND NOT (SELECT refetch FROM o)
+        ORDER BY r.version LIMIT %(limit)s + 1
+    ) p
+), c AS (
+    UPDATE sync_conflicts SET delivered_at = now()
+    WHERE org_id = %(org)s AND device_id = %(device)s AND delivered_at IS NULL
+    RETURNING id, tbl, row_id, fields, reason, theirs, version, created_at
+), last AS (
+    SELECT max(version) AS version, count(*) AS count FROM page WHERE n <= %(limit)s
+)
+SELECT json_build_object(
+    'rows', coalesce((
+        SELECT json_agg(json_build_object('table', tbl, 'id', id, 'version', version, 'deleted', deleted,
+                                          'purged', purged, 'data', data) ORDER BY version)
+        FROM page WHERE n <= %(limit)s), '[]'::json),
+    'cursor', CASE
+        WHEN o.refetch THEN 0
+        WHEN (SELECT count(*) FROM page) > %(limit)s THEN (SELECT version FROM last)
+        ELSE greatest(%(cursor)s, coalesce((SELECT version FROM last), 0), o.version)
+    END,
+    'version', o.version,
+    'has_more', o.refetch OR (SELECT count(*) FROM page) > %(limit)s,
+    'must_refetch', o.refetch,
+    'conflicts', coalesce((
+        SELECT json_agg(json_build_object('table', tbl, 'id', row_id, 'fields', fields, 'reason', reason,
+                                          'theirs', theirs, 'version', version,
+                                          'at', (extract(epoch FROM created_at) * 1000)::bigint) ORDER BY id)
+        FROM c), '[]'::json)
+)::text
+FROM o
+"""
+
+
+async def pull(conn: Conn, principal: Principal, cursor: int, limit: int) -> bytes:
+    """The encoded ``PullResponse`` for rows after ``cursor`` (at most ``limit``).
+
+    ``cursor`` in the answer is the last row's version while more follow; on the last page it is the org's version
+    (read in the same snapshot), so a client is never left below a version whose row a janitor has since removed.
+    ``must_refetch`` (with cursor 0 and has_more) when the cursor predates purged tombstones, or is above the
+    org's version (the database was restored from a backup older than what the client saw). The device's undelivered
+    conflicts ride along on whichever page is read first and are marked delivered in the same transaction.
+    """
+    cur = await conn.execute(
+        _PULL_SQL, {"org": principal.org_id, "device": principal.device_id, "cursor": cursor, "limit": limit}
+    )
+    found = await cur.fetchone()
+    if found is None:
+        raise ApiError(404, "not_found", "The organisation does not exist.")
+    return str(found[0]).encode()
+
+
+async def server_write(
+    conn: Conn, org_id: str, table: str, row_id: str, data: dict[str, int | float | str | None]
+) -> int:
+    """Upsert a synced row on the server's own authority (members joining or changing role, the AI gateway).
+
+    The columns are merged onto the row (recorded as written by ``"server"``, so no device is told its edit was
+    overwritten by it), stamped with the org's next version and notified at commit. A ``deleted_at`` makes the row a
+    tombstone. A purged row stays scrubbed: the write is ignored and the row's version returned. Returns the version.
+    Works inside any transaction of the caller (also a system-scoped one): it scopes the transaction to ``org_id``.
+    """
+    columns = SYNC_COLUMNS.get(table)
+    if columns is None:
+        raise ValueError(f"unknown synced table {table!r}")
+    unknown = sorted(set(data) - columns)
+    if unknown:
+        raise ValueError(f"unknown columns for {table}: {', '.join(unknown)}")
+    async with conn.transaction():
+        await conn.execute("SELECT set_config('parley.org_id', %s, true)", (org_id,))
+        version = await _lock_org(conn, org_id) + 1
+        rows = await _read_rows(conn, org_id, [(table, row_id)])
+        row = rows.get((table, row_id)) or Row(table, row_id)
+        if row.purged:
+            return row.version
+        for name, value in data.items():
+            row.data[name] = value
+            row.field_versions[name] = [version, SERVER_DEVICE]
+        row.version = version
+        row.deleted = row.deleted or data.get("deleted_at") is not None
+        await _write_rows(conn, org_id, [row])
+        await conn.execute("UPDATE orgs SET version = %s WHERE id = %s", (version, org_id))
+        await _notify(conn, org_id, version)
+    return version
+
+
+async def purge_tombstones(conn: Conn, org_id: str, older_than_days: int) -> int:
+    """Delete the org's tombstones older than ``older_than_days`` and raise ``refetch_below`` past them.
+
+    A client whose cursor is below a removed tombstone never hears of that delete, so such cursors must refetch.
+    Delivered conflict records of that age go too. Returns the number of tombstones removed.
+    """
+    await _lock_org(conn, org_id)
+    cur = await conn.execute(
+        "WITH gone AS (DELETE FROM sync_rows WHERE org_id = %s AND deleted "
+        "AND changed_at < now() - make_interval(days => %s) RETURNING version) "
+        "SELECT count(*), max(version) FROM gone",
+        (org_id, older_than_days),
+    )
+    found = await cur.fetchone()
+    count, top = (int(found[0]), found[1]) if found else (0, None)
+    if top is not None:
+        await conn.execute(
+            "UPDATE orgs SET refetch_below = greatest(refetch_below, %s) WHERE id = %s", (int(top) + 1, org_id)
+        )
+    await conn.execute(
+        "DELETE FROM sync_conflicts WHERE org_id = %s AND delivered_at < now() - make_interval(days => %s)",
+        (org_id, older_than_days),
+    )
+    return count
+
+
+async def purge_all_tombstones(db: Db, older_than_days: int) -> int:
+    """The janitor's round over every org, one short transaction per org so pushes wait on no more than one."""
+    async with db.system() as conn:
+        cur = await conn.execute("SELECT id FROM orgs ORDER BY id")
+        org_ids: list[Any] = [r[0] for r in await cur.fetchall()]
+    total = 0
+    for org_id in org_ids:
+        async with db.org(str(org_id)) as conn:
+            total += await purge_tombstones(conn, str(org_id), older_than_days)
+    if total:
+        log.info("janitor removed %d tombstones older than %d days", total, older_than_days)
+    return total
