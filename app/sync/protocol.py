@@ -284,6 +284,11 @@ class GatewayProvider(Wire):
     base_url: str | None = None
     embedding_model: str | None = None
     api_key: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
+    # Set by the server in its answers (ignored in a PUT): whether a key is stored, and its last 4 characters so the
+    # owner can tell which key it is. A PUT entry without ``api_key`` keeps the stored key of the same position,
+    # kind and model, so a GET answer can be edited and sent back without re-typing keys.
+    key_set: bool = False
+    key_last4: str | None = None
 
 
 class GatewaySettings(Wire):

@@ -1,0 +1,101 @@
+"""What the ``/v1`` endpoints share: OpenAI-shaped errors, the caller, the org's keys, and metering a call."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from sync_server import logs
+from sync_server.access import authenticate
+from sync_server.context import ServerContext
+from sync_server.errors import ApiError
+from sync_server.gateway import crypto, store, upstream
+from sync_server.gateway.store import Entry
+from sync_server.principal import Principal
+
+log = logging.getLogger("sync_server.gateway")
+
+DEFAULT_CHAT = "default"
+DEFAULT_EMBEDDING = "default-embedding"
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+
+def openai_error(status: int, code: str, message: str, *, retry_after: float | None = None) -> JSONResponse:
+    kind = {
+        400: "invalid_request_error",
+        401: "invalid_request_error",
+        403: "permission_error",
+        404: "invalid_request_error",
+        413: "invalid_request_error",
+        422: "invalid_request_error",
+    }.get(status, "server_error")
+    if code == "insufficient_quota":
+        kind = "insufficient_quota"
+    elif status == 429:
+        kind = "rate_limit_error"
+    headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after is not None else None
+    body = {"error": {"message": message, "type": kind, "code": code, "param": None}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def from_api_error(exc: ApiError) -> JSONResponse:
+    if exc.status == 401:  # expired or unknown token alike: the OpenAI client raises AuthenticationError
+        return openai_error(401, "invalid_api_key", exc.message)
+    return openai_error(exc.status, exc.code, exc.message)
+
+
+async def caller(request: Request) -> Principal:
+    return await authenticate(request)
+
+
+def unseal(ctx: ServerContext, org_id: str, entry: Entry) -> str | None:
+    if entry.sealed_key is None:
+        return None
+    try:
+        return crypto.open_key(ctx.settings.secret, org_id, entry.sealed_key)
+    except crypto.KeyUnreadable:
+        raise upstream.Failure("unreadable_key", "stored key unreadable") from None
+
+
+class Call:
+    """One admitted call: its usage row, and the metering when it ends (also when the client went away)."""
+
+    def __init__(self, ctx: ServerContext, principal: Principal, usage_id: int, requested: str) -> None:
+        self.ctx = ctx
+        self.principal = principal
+        self.usage_id = usage_id
+        self.requested = requested
+        self.model = requested
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.cost = 0.0
+
+    async def finish(self, status: str) -> None:
+        with anyio.CancelScope(shield=True):
+            try:
+                await store.finish(
+                    self.ctx.db,
+                    self.principal.org_id,
+                    self.usage_id,
+                    model=self.model,
+                    status=status,
+                    prompt_tokens=self.prompt_tokens,
+                    completion_tokens=self.completion_tokens,
+                    cost_usd=self.cost,
+                )
+            except Exception:
+                log.exception("could not record AI usage")
+        logs.event(
+            log,
+            "ai_call",
+            org=self.principal.org_id,
+            member=self.principal.member_id,
+            model=self.model,
+            status=status,
+            prompt_n=self.prompt_tokens,
+            completion_n=self.completion_tokens,
+            usd=round(self.cost, 6),
+        )

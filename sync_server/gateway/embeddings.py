@@ -1,0 +1,114 @@
+"""``POST /v1/embeddings``: the org's embedding model, metered like chat.
+
+``default-embedding`` is the first entry with an embedding model, and there is no fallback: vectors of another
+model would not be comparable with those already in a knowledge index. The OpenAI client asks for base64 unless told
+otherwise (and decodes it itself), so both encodings are served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import struct
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from sync_server.context import context
+from sync_server.errors import ApiError, read_model
+from sync_server.gateway import store, upstream
+from sync_server.gateway.common import (
+    DEFAULT_EMBEDDING,
+    MAX_REQUEST_BYTES,
+    Call,
+    caller,
+    from_api_error,
+    openai_error,
+    unseal,
+)
+from sync_server.gateway.store import Entry
+
+Text = Annotated[str, StringConstraints(max_length=200_000)]
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    input: Text | Annotated[list[Text], Field(min_length=1, max_length=2048)]
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: Annotated[int, Field(ge=1, le=65_536)] | None = None
+
+
+def embedding_entry(found: list[Entry], model: str) -> Entry:
+    able = [e for e in found if e.embedding_model]
+    if model == DEFAULT_EMBEDDING:
+        if not able:
+            raise ApiError(503, "no_provider", "The team has no embedding model set up: the owner adds one.")
+        return able[0]
+    for entry in able:
+        if entry.embedding_model == model:
+            return entry
+    raise ApiError(404, "model_not_found", f"The embedding model '{model}' is not set up for this team.")
+
+
+def _encode(vector: list[float], encoding: str) -> list[float] | str:
+    if encoding == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+    return vector
+
+
+async def embeddings(request: Request) -> Response:
+    ctx = context(request)
+    try:
+        principal = await caller(request)
+        body = await read_model(request, EmbeddingRequest, limit=MAX_REQUEST_BYTES)
+        async with ctx.db.org(principal.org_id) as conn:
+            entry = embedding_entry(await store.entries(conn, principal.org_id), body.model)
+        usage_id, _ = await store.admit(ctx.db, principal.org_id, principal.member_id, "embedding")
+    except ApiError as exc:
+        return from_api_error(exc)
+    except store.Limited as exc:
+        return openai_error(429, exc.code, exc.message, retry_after=exc.retry_after)
+    assert entry.embedding_model is not None
+    call = Call(ctx, principal, usage_id, body.model)
+    call.model = upstream.model_string(entry, entry.embedding_model)
+    texts = [body.input] if isinstance(body.input, str) else list(body.input)
+    lib = await upstream.litellm()
+    extra: dict[str, Any] = {"dimensions": body.dimensions} if body.dimensions is not None else {}
+    try:
+        async with asyncio.timeout(ctx.settings.ai_timeout_seconds):
+            response = await lib.aembedding(
+                model=call.model,
+                input=texts,
+                timeout=ctx.settings.ai_timeout_seconds,
+                max_retries=0,
+                **extra,
+                **upstream.target(entry, unseal(ctx, principal.org_id, entry)),
+            )
+        items = sorted(response.data, key=lambda d: d["index"])
+        vectors = [[float(v) for v in item["embedding"]] for item in items]
+    except asyncio.CancelledError:
+        await call.finish("cancelled")
+        raise
+    except Exception as exc:
+        failure = upstream.classify(exc)
+        await call.finish(failure.kind)
+        status, code, message = upstream.explain(entry.embedding_model, failure)
+        return openai_error(status, code, message, retry_after=failure.retry_after if status == 429 else None)
+    call.prompt_tokens = int(getattr(getattr(response, "usage", None), "prompt_tokens", 0) or 0)
+    call.cost = upstream.cost(lib, entry, entry.embedding_model, call.prompt_tokens, 0)
+    await call.finish("ok")
+    return JSONResponse(
+        {
+            "object": "list",
+            "model": body.model,
+            "data": [
+                {"object": "embedding", "index": i, "embedding": _encode(v, body.encoding_format)}
+                for i, v in enumerate(vectors)
+            ],
+            "usage": {"prompt_tokens": call.prompt_tokens, "total_tokens": call.prompt_tokens},
+        }
+    )

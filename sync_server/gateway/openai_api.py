@@ -1,0 +1,333 @@
+"""The OpenAI-compatible endpoints at ``/v1``: the app's litellm client talks to them as to any provider, with the
+member's access token as its key.
+
+Every answer, error or not, is in OpenAI's shape so the OpenAI/litellm clients raise the right exception: 401
+``invalid_api_key`` (AuthenticationError: the app asks to sign in again), 429 ``insufficient_quota`` (the team's
+budget: the app says so) or ``rate_limit_exceeded`` with Retry-After, 400/413/422 for a bad body (nothing called),
+502/504 when the providers failed. ``default`` is the org's chain: the next entry is tried when one fails before any
+text was sent; once text is streamed a failure ends the stream with an error event, since a second answer would
+repeat the first. Embeddings never fall back: another model's vectors would not match the ones already indexed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+import anyio
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from sync_server import logs
+from sync_server.context import context
+from sync_server.errors import ApiError, read_model
+from sync_server.gateway import store, upstream
+from sync_server.gateway.common import (
+    DEFAULT_CHAT,
+    DEFAULT_EMBEDDING,
+    MAX_REQUEST_BYTES,
+    Call,
+    caller,
+    from_api_error,
+    openai_error,
+    unseal,
+)
+from sync_server.gateway.embeddings import embeddings
+from sync_server.gateway.store import Entry
+
+log = logging.getLogger(__name__)
+
+# What a client may ask of the model; anything else in the body is ignored, never forwarded.
+_PASSED = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "response_format")
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    messages: Annotated[list[Message], Field(min_length=1, max_length=2000)]
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
+    max_tokens: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    response_format: dict[str, Any] | None = None
+
+
+def chat_entries(found: list[Entry], model: str) -> list[Entry]:
+    if not found:
+        raise ApiError(503, "no_provider", "The team has no AI provider yet: the owner sets one up in the admin.")
+    if model == DEFAULT_CHAT:
+        return found
+    named = [e for e in found if e.model == model]
+    if not named:
+        raise ApiError(404, "model_not_found", f"The model '{model}' is not set up for this team.")
+    return named[:1]
+
+
+def _chunk(call_id: str, created: int, model: str, piece: Any) -> dict[str, Any] | None:
+    """An OpenAI chunk from a litellm one (its own extra fields left behind), or None for one with nothing in it."""
+    choices = getattr(piece, "choices", None) or []
+    if not choices:
+        return None
+    choice = choices[0]
+    delta_in = getattr(choice, "delta", None)
+    delta: dict[str, Any] = {}
+    role = getattr(delta_in, "role", None)
+    content = getattr(delta_in, "content", None)
+    if role:
+        delta["role"] = role
+    if content:
+        delta["content"] = content
+    finish = getattr(choice, "finish_reason", None)
+    if not delta and not finish:
+        return None
+    return {
+        "id": call_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def _sse(payload: dict[str, Any] | str) -> bytes:
+    return f"data: {payload if isinstance(payload, str) else json.dumps(payload)}\n\n".encode()
+
+
+def _usage_of(piece: Any) -> tuple[int, int] | None:
+    usage = getattr(piece, "usage", None)
+    if usage is None or getattr(usage, "prompt_tokens", None) is None:
+        return None
+    return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+
+
+async def chat_completions(request: Request) -> Response:
+    ctx = context(request)
+    try:
+        principal = await caller(request)
+        body = await read_model(request, ChatRequest, limit=MAX_REQUEST_BYTES)
+        async with ctx.db.org(principal.org_id) as conn:
+            chain = chat_entries(await store.entries(conn, principal.org_id), body.model)
+        usage_id, _ = await store.admit(ctx.db, principal.org_id, principal.member_id, "chat")
+    except ApiError as exc:
+        return from_api_error(exc)
+    except store.Limited as exc:
+        return openai_error(429, exc.code, exc.message, retry_after=exc.retry_after)
+    call = Call(ctx, principal, usage_id, body.model)
+    lib = await upstream.litellm()
+    messages = [m.model_dump(exclude_none=True) for m in body.messages]
+    extra = {name: getattr(body, name) for name in _PASSED if getattr(body, name) is not None}
+    timeout = ctx.settings.ai_timeout_seconds
+    last: upstream.Failure | None = None
+    for entry in chain:
+        call.model = upstream.model_string(entry)
+        try:
+            kwargs: dict[str, Any] = {
+                "model": upstream.model_string(entry),
+                "messages": messages,
+                "timeout": timeout,
+                "max_retries": 0,
+                **extra,
+                **upstream.target(entry, unseal(ctx, principal.org_id, entry)),
+            }
+            if body.stream:
+                opened = await _open_stream(lib, kwargs, timeout)
+                return StreamingResponse(
+                    _relay(lib, call, entry, kwargs, opened, body, timeout),
+                    media_type="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                )
+            return await _complete(lib, call, entry, kwargs, body.model, timeout)
+        except asyncio.CancelledError:
+            await call.finish("cancelled")
+            raise
+        except Exception as exc:
+            last = upstream.classify(exc)
+            logs.event(log, "ai_provider_failed", org=principal.org_id, model=call.model, failure=str(last))
+    assert last is not None
+    await call.finish(last.kind)
+    status, code, message = upstream.explain(body.model, last)
+    return openai_error(status, code, message, retry_after=last.retry_after if status == 429 else None)
+
+
+async def _complete(
+    lib: Any, call: Call, entry: Entry, kwargs: dict[str, Any], requested: str, timeout: float
+) -> Response:
+    async with asyncio.timeout(timeout):
+        response = await lib.acompletion(**kwargs)
+    choice = response.choices[0]
+    text = getattr(choice.message, "content", None) or ""
+    counted = _usage_of(response) or await upstream.estimate(lib, kwargs["model"], kwargs["messages"], text)
+    call.prompt_tokens, call.completion_tokens = counted
+    call.cost = upstream.cost(lib, entry, entry.model, *counted)
+    await call.finish("ok")
+    return JSONResponse(
+        {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": requested,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": getattr(choice, "finish_reason", None) or "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": counted[0],
+                "completion_tokens": counted[1],
+                "total_tokens": counted[0] + counted[1],
+            },
+        }
+    )
+
+
+async def _open_stream(lib: Any, kwargs: dict[str, Any], timeout: float) -> tuple[AsyncIterator[Any], list[Any]]:
+    """Start a stream and read it up to its first text (or its end): until then, a failure may still fall back."""
+    kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
+    buffered: list[Any] = []
+    source: AsyncIterator[Any] | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            response = await lib.acompletion(**kwargs)
+            source = aiter(response)
+            async for piece in source:
+                buffered.append(piece)
+                chunk = _chunk("", 0, "", piece)
+                if chunk is not None and chunk["choices"][0]["delta"].get("content"):
+                    break
+    except BaseException:
+        if source is not None:
+            await _close(source)
+        raise
+    assert source is not None
+    return source, buffered
+
+
+async def _close(source: AsyncIterator[Any]) -> None:
+    closer = getattr(source, "aclose", None)
+    if closer is None:
+        return
+    with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+        try:
+            await closer()
+        except Exception:
+            log.debug("closing a provider stream failed", exc_info=True)
+
+
+async def _relay(
+    lib: Any,
+    call: Call,
+    entry: Entry,
+    kwargs: dict[str, Any],
+    opened: tuple[AsyncIterator[Any], list[Any]],
+    body: ChatRequest,
+    timeout: float,
+) -> AsyncIterator[bytes]:
+    source, buffered = opened
+    call_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    parts: list[str] = []
+    counted: tuple[int, int] | None = None
+    status = "cancelled"
+
+    def convert(piece: Any) -> bytes | None:
+        nonlocal counted
+        counted = _usage_of(piece) or counted
+        chunk = _chunk(call_id, created, body.model, piece)
+        if chunk is None:
+            return None
+        parts.append(chunk["choices"][0]["delta"].get("content", ""))
+        return _sse(chunk)
+
+    try:
+        for piece in buffered:
+            if (data := convert(piece)) is not None:
+                yield data
+        try:
+            while True:
+                async with asyncio.timeout(timeout):
+                    piece = await anext(source, None)
+                if piece is None:
+                    break
+                if (data := convert(piece)) is not None:
+                    yield data
+        except Exception as exc:
+            failure = upstream.classify(exc)
+            status = failure.kind
+            logs.event(log, "ai_stream_broke", org=call.principal.org_id, model=call.model, failure=str(failure))
+            _, code, message = upstream.explain(body.model, failure)
+            yield _sse({"error": {"message": message, "type": "server_error", "code": code, "param": None}})
+            return
+        if counted is None:
+            counted = await upstream.estimate(lib, kwargs["model"], kwargs["messages"], "".join(parts))
+        call.prompt_tokens, call.completion_tokens = counted
+        call.cost = upstream.cost(lib, entry, entry.model, *counted)
+        if body.stream_options is not None and body.stream_options.include_usage:
+            usage = {"prompt_tokens": counted[0], "completion_tokens": counted[1], "total_tokens": sum(counted)}
+            yield _sse(
+                {
+                    "id": call_id,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": body.model,
+                    "choices": [],
+                    "usage": usage,
+                }
+            )
+        yield _sse("[DONE]")
+        status = "ok"
+    finally:
+        await _close(source)
+        await call.finish(status)
+
+
+async def models(request: Request) -> Response:
+    try:
+        principal = await caller(request)
+    except ApiError as exc:
+        return from_api_error(exc)
+    ctx = context(request)
+    async with ctx.db.org(principal.org_id) as conn:
+        found = await store.entries(conn, principal.org_id)
+    names = [DEFAULT_CHAT, DEFAULT_EMBEDDING]
+    for entry in found:
+        for name in (entry.model, entry.embedding_model):
+            if name and name not in names:
+                names.append(name)
+    data = [{"id": name, "object": "model", "created": 0, "owned_by": "parley"} for name in names]
+    return JSONResponse({"object": "list", "data": data})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
+        Route("/v1/models", models, methods=["GET"]),
+    ]
