@@ -1,0 +1,75 @@
+"""Who is calling: the access token's claims, confirmed against the database on every request.
+
+The token alone would keep a revoked device or a removed member working until it expires; one primary-key look-up
+per request makes a revocation bite at once. The role comes from the database too, so a demotion does as well.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+from app.sync.protocol import Role
+from sync_server import tokens
+from sync_server.context import ServerContext, context
+from sync_server.errors import ApiError
+from sync_server.principal import Principal
+
+REVOKED_MESSAGE = "This device was signed out of the team (revoked or member removed). Sign in again."
+
+# One statement: the device and member states, and last_seen_at moved at most once a minute (the data-modifying
+# CTE runs whether or not the outer SELECT reads it).
+_CHECK = """
+WITH hit AS (
+    SELECT d.revoked_at IS NOT NULL AS revoked, m.removed_at IS NOT NULL AS removed, m.role
+    FROM devices d JOIN members m ON m.org_id = d.org_id AND m.id = d.member_id
+    WHERE d.org_id = %(org)s AND d.id = %(dev)s AND d.member_id = %(sub)s
+), touch AS (
+    UPDATE devices SET last_seen_at = now()
+    WHERE org_id = %(org)s AND id = %(dev)s AND revoked_at IS NULL
+      AND (last_seen_at IS NULL OR last_seen_at < now() - interval '1 minute')
+    RETURNING 1
+)
+SELECT revoked, removed, role FROM hit
+"""
+
+
+def unauthorized(message: str = "Sign in: the access token is missing or not valid.") -> ApiError:
+    return ApiError(401, "unauthorized", message)
+
+
+def device_revoked() -> ApiError:
+    return ApiError(403, "device_revoked", REVOKED_MESSAGE)
+
+
+async def authenticate(conn: HTTPConnection) -> Principal:
+    header = conn.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized()
+    return await principal_for_token(context(conn), token.strip())
+
+
+async def principal_for_token(ctx: ServerContext, token: str) -> Principal:
+    """The principal behind an access token (HTTP bearer or the WebSocket's first message)."""
+    try:
+        claims = tokens.verify_access(ctx.settings.secret, token)
+    except tokens.TokenExpired:
+        raise ApiError(401, "token_expired", "The access token has expired: refresh it and retry.") from None
+    except tokens.TokenInvalid:
+        raise unauthorized() from None
+    async with ctx.db.org(claims.org) as db:
+        cur = await db.execute(_CHECK, {"org": claims.org, "dev": claims.dev, "sub": claims.sub})
+        row = await cur.fetchone()
+    if row is None:
+        raise unauthorized()
+    revoked, removed, role = row
+    if revoked or removed:
+        raise device_revoked()
+    return Principal(org_id=claims.org, member_id=claims.sub, device_id=claims.dev, role=role)
+
+
+def require(principal: Principal, role: Role) -> None:
+    if not principal.at_least(role):
+        raise ApiError(
+            403, "forbidden", f"Only {'the owner' if role == 'owner' else 'an admin or the owner'} may do this."
+        )
