@@ -258,6 +258,8 @@ async def purge_tombstones(conn: Conn, org_id: str, older_than_days: int) -> int
     """Delete the org's tombstones older than ``older_than_days`` and raise ``refetch_below`` past them.
 
     A client whose cursor is below a removed tombstone never hears of that delete, so such cursors must refetch.
+    ``refetch_below`` becomes the highest removed version itself, not one more: a cursor equal to it is the version
+    of that very tombstone, which the client did receive.
     Delivered conflict records of that age go too. Returns the number of tombstones removed.
     """
     await _lock_org(conn, org_id)
@@ -271,7 +273,7 @@ async def purge_tombstones(conn: Conn, org_id: str, older_than_days: int) -> int
     count, top = (int(found[0]), found[1]) if found else (0, None)
     if top is not None:
         await conn.execute(
-            "UPDATE orgs SET refetch_below = greatest(refetch_below, %s) WHERE id = %s", (int(top) + 1, org_id)
+            "UPDATE orgs SET refetch_below = greatest(refetch_below, %s) WHERE id = %s", (int(top), org_id)
         )
     await conn.execute(
         "DELETE FROM sync_conflicts WHERE org_id = %s AND delivered_at < now() - make_interval(days => %s)",
