@@ -8,6 +8,7 @@ written through ``sync_engine.server_write`` so it gets an org version and reach
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import time
 from datetime import datetime
@@ -106,7 +107,9 @@ def make_session(
     refresh_token: str,
 ) -> Session:
     seconds = ctx.settings.access_token_seconds
-    claims = tokens.AccessClaims(org=org_id, sub=member_id, dev=device_id, role=role, exp=int(time.time()) + seconds)
+    claims = tokens.AccessClaims(
+        org=org_id, sub=member_id, dev=device_id, role=role, exp=math.ceil(time.time()) + seconds
+    )
     return Session(
         access_token=tokens.issue_access(ctx.settings.secret, claims),
         access_expires_in=seconds,

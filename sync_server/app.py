@@ -1,18 +1,53 @@
-"""The ASGI application. Routes are added capability by capability; health comes first so deployments can probe."""
+"""The ASGI application: routes of each capability, one database pool and one realtime hub per process.
+
+Processes are stateless (PostgreSQL is the only state), so any number can run behind a load balancer; the hub
+fans "org version N" out to this process's WebSockets from PostgreSQL's LISTEN/NOTIFY.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.middleware import Middleware
 
-from sync_server import __version__
+from sync_server import gateway, metrics, realtime
+from sync_server.config import Settings
+from sync_server.context import ServerContext
+from sync_server.db import Db
+from sync_server.errors import ApiError, api_error_handler
+from sync_server.routes import auth, members, sync
+
+log = logging.getLogger(__name__)
 
 
-async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", "version": __version__})
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = await Db.open(settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max)
+        hub = realtime.Hub(settings.database_url)
+        await hub.start()
+        app.state.ctx = ServerContext(settings=settings, db=db, hub=hub, metrics=meter)
+        log.info("sync server ready")
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await db.close()
 
-
-def create_app() -> Starlette:
-    return Starlette(routes=[Route("/health", health)])
+    meter = metrics.Metrics()
+    routes = [
+        *metrics.routes(),
+        *auth.routes(),
+        *members.routes(),
+        *sync.routes(),
+        *gateway.routes(),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(metrics.RequestMetrics, metrics=meter)],
+        exception_handlers={ApiError: api_error_handler},
+    )
