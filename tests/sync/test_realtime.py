@@ -1,0 +1,171 @@
+"""The version socket across real server processes: a push through one process reaches sockets on another through
+PostgreSQL's NOTIFY, the hub outlives a PostgreSQL restart, and bad tokens are closed with the documented codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from app.sync.protocol import Session
+from sync_server.pgcluster import Cluster
+from tests.support.sync_fixtures import signup
+from tests.support.sync_server import ServerProcess, fresh_database
+
+DELIVERY_BOUND = 5.0  # generous for a loaded shared machine; the benchmark measures the real figure
+
+
+@pytest.fixture(scope="module")
+def second_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(database_url, tmp_path_factory.mktemp("server-b") / "server.log").start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def ws_url(server: ServerProcess) -> str:
+    return server.url.replace("http://", "ws://") + "/api/sync/socket"
+
+
+async def open_socket(server: ServerProcess, session: Session) -> tuple[ClientConnection, int]:
+    """A signed-in socket and the version it announced first."""
+    ws = await connect(ws_url(server), open_timeout=10)
+    await ws.send(json.dumps({"type": "auth", "access_token": session.access_token}))
+    first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert first["type"] == "version"
+    return ws, int(first["version"])
+
+
+async def wait_for_version(ws: ClientConnection, at_least: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"no notice of version {at_least} within {timeout} s")
+        notice = json.loads(await asyncio.wait_for(ws.recv(), left))
+        if notice["version"] >= at_least:
+            return int(notice["version"])
+
+
+async def push_contact(base_url: str, session: Session, seq: int, name: str) -> int:
+    body = {
+        "protocol": 1,
+        "known_version": 0,
+        "changes": [{"seq": seq, "table": "contacts", "id": f"rt{seq}", "op": "insert", "data": {"name": name}}],
+    }
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        response = await client.post(
+            "/api/sync/push", json=body, headers={"Authorization": f"Bearer {session.access_token}"}
+        )
+    assert response.status_code == 200, response.text
+    version: Any = response.json()["version"]
+    return int(version)
+
+
+def test_a_push_through_one_process_reaches_sockets_on_both(
+    server: ServerProcess, second_server: ServerProcess, http: httpx.Client
+) -> None:
+    session = signup(http)
+
+    async def scenario() -> float:
+        on_b, start_b = await open_socket(second_server, session)
+        on_a, start_a = await open_socket(server, session)
+        assert start_a == start_b >= 2  # sign-up wrote the org and user rows
+        started = time.monotonic()
+        version = await push_contact(server.url, session, 1, "Realtime")
+        assert version == start_b + 1
+        assert await wait_for_version(on_b, version, DELIVERY_BOUND) == version
+        elapsed = time.monotonic() - started
+        assert await wait_for_version(on_a, version, DELIVERY_BOUND) == version
+        await on_a.close()
+        await on_b.close()
+        return elapsed
+
+    assert asyncio.run(scenario()) < DELIVERY_BOUND
+
+
+def test_sockets_of_another_org_hear_nothing(server: ServerProcess, http: httpx.Client) -> None:
+    mine, theirs = signup(http), signup(http)
+
+    async def scenario() -> None:
+        ws, _ = await open_socket(server, theirs)
+        version = await push_contact(server.url, mine, 1, "Private")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), 1.0)
+        # The socket is still alive and hears its own org.
+        own = await push_contact(server.url, theirs, 1, "Own")
+        assert await wait_for_version(ws, own, DELIVERY_BOUND) == own
+        assert version > 0
+        await ws.close()
+
+    asyncio.run(scenario())
+
+
+async def closed_with(server: ServerProcess, first_message: str) -> tuple[int | None, str | None]:
+    async with connect(ws_url(server), open_timeout=10) as ws:
+        await ws.send(first_message)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    frame = closed.value.rcvd
+    return (frame.code, frame.reason) if frame else (None, None)
+
+
+def test_bad_tokens_close_the_socket_with_4401(server: ServerProcess) -> None:
+    bad = json.dumps({"type": "auth", "access_token": "not.a-token"})
+    assert asyncio.run(closed_with(server, bad)) == (4401, "unauthorized")
+    code, _ = asyncio.run(closed_with(server, "hello"))
+    assert code == 4401
+
+
+def test_a_revoked_device_is_closed_with_4403(server: ServerProcess, http: httpx.Client) -> None:
+    session = signup(http)
+    response = http.delete(
+        f"/api/devices/{session.device_id}", headers={"Authorization": f"Bearer {session.access_token}"}
+    )
+    assert response.status_code == 204, response.text
+    message = json.dumps({"type": "auth", "access_token": session.access_token})
+    assert asyncio.run(closed_with(server, message)) == (4403, "device_revoked")
+
+
+def test_the_hub_survives_a_postgresql_restart(tmp_path: Path) -> None:
+    cluster = Cluster.ensure(tmp_path / "own-pg")
+    proc: ServerProcess | None = None
+    try:
+        proc = ServerProcess(fresh_database(cluster), tmp_path / "server.log").start()
+        with httpx.Client(base_url=proc.url, timeout=10) as http:
+            session = signup(http)
+
+        async def scenario() -> None:
+            assert proc is not None
+            ws, start = await open_socket(proc, session)
+            await asyncio.to_thread(cluster.restart)
+            # The pool replaces its broken connections and the hub re-LISTENs; retry the push until the server
+            # has its database back, then the notice must arrive on the socket opened before the restart.
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    version = await push_contact(proc.url, session, 1, "After restart")
+                    break
+                except AssertionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.2)
+            assert version == start + 1
+            assert await wait_for_version(ws, version, DELIVERY_BOUND + 10) == version
+            await ws.close()
+
+        asyncio.run(scenario())
+    finally:
+        if proc is not None:
+            proc.stop()
+        cluster.destroy()
