@@ -33,10 +33,12 @@ from app.ui.pages.inbox import InboxPage
 from app.ui.quick_switcher import install_quick_switcher
 from app.ui.sections import SECTIONS
 from app.ui.startup import OpenWorkspace, StartupFlow
+from app.ui.sync_bridge import SyncBridge
 from app.ui.tasks import TaskRunner
 from app.ui.tray import Tray
 
 if TYPE_CHECKING:
+    from app.sync.status import SyncStatus
     from app.whatsapp.host import WhatsAppHost
 
 log = logging.getLogger("parley")
@@ -55,6 +57,7 @@ def build_context(workspaces: Workspaces, tasks: TaskRunner, opened: OpenWorkspa
         workspace=opened,
         changes=changes,
         ai=AiService(opened.store, settings, ProviderKeys(workspaces.vault.backend)),
+        sync=SyncBridge(),  # the service is attached after the first paint (start_sync)
     )
 
 
@@ -71,6 +74,29 @@ def start_ai(ctx: AppContext, app: QtWidgets.QApplication) -> None:
     inbound = InboundAnalysis(ctx.ai)
     inbound.start()
     app.aboutToQuit.connect(inbound.close)
+
+
+def start_sync(ctx: AppContext, app: QtWidgets.QApplication) -> None:
+    """After the window is up: build the workspace's sync service and start it on the sync loop. Signed out it only
+    reports SIGNED_OUT (no network); signed in it syncs. While signed in, the AI's cloud mode uses the team server."""
+    bridge = ctx.sync
+    if bridge is None:
+        return
+    from app.sync.credentials import Credentials
+    from app.sync.service import SyncService
+
+    workspace_id = ctx.workspace.workspace_id
+    credentials = Credentials(ctx.store, workspace_id, ctx.workspaces.vault.backend)
+    service = SyncService(ctx.store, workspace_id, credentials)
+
+    def follow(status: SyncStatus) -> None:
+        if ctx.ai is not None:
+            ctx.ai.cloud = service.cloud_access() if status.signed_in else None
+
+    bridge.statusChanged.connect(follow)
+    bridge.attach(service)
+    bridge.start(on_error=lambda message: log.warning("team sync did not start: %s", message))
+    app.aboutToQuit.connect(bridge.close)
 
 
 def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow:
@@ -203,6 +229,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         windows.append(open_main_window(ctx, app))
         QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app))
         QtCore.QTimer.singleShot(0, lambda: start_ai(ctx, app))
+        QtCore.QTimer.singleShot(0, lambda: start_sync(ctx, app))
 
     flow.opened.connect(opened)
     flow.cancelled.connect(done.set)

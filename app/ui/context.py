@@ -21,6 +21,7 @@ from app.ui.whatsapp_bridge import WhatsAppBridge
 
 if TYPE_CHECKING:
     from app.ai.service import AiService
+    from app.ui.sync_bridge import SyncBridge
 
 
 class Changes(QtCore.QObject):
@@ -50,6 +51,8 @@ class AppContext:
     whatsapp: WhatsAppBridge = field(default_factory=WhatsAppBridge)
     # AI calls for this workspace (provider chain, keys, log); bootstrap builds it. None in contexts without AI.
     ai: AiService | None = None
+    # Team sync status and actions for this workspace; bootstrap builds it. None in contexts without sync.
+    sync: SyncBridge | None = None
 
     @property
     def business_name(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from app.qt import QtCore, QtGui, QtWidgets, Signal
 from app.ui.context import AppContext
 from app.ui.icons import icon
+from app.ui.widgets.sync_indicator import SyncIndicator
 from app.ui.widgets.whatsapp_indicator import HealthBanner, WhatsAppIndicator
 from app.whatsapp.status import WhatsAppStatus
 
@@ -78,6 +79,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.task_label = QtWidgets.QLabel()
+        # Team sync beside WhatsApp (hidden while the workspace is not in a team); both lead to their settings.
+        self.sync_indicator = SyncIndicator()
+        self.sync_indicator.clicked.connect(self.open_team_sync)
+        self.sync_indicator.conflicts_requested.connect(lambda: self.open_team_sync(conflicts=True))
+        if ctx.sync is not None:
+            ctx.sync.statusChanged.connect(self.sync_indicator.show_status)
+            self.sync_indicator.show_status(ctx.sync.status)
+        self.statusBar().addPermanentWidget(self.sync_indicator)
         self.statusBar().addPermanentWidget(self.whatsapp_indicator)
         self.statusBar().addPermanentWidget(self.task_label)
         self.statusBar().addPermanentWidget(self.progress)
@@ -135,6 +144,15 @@ class MainWindow(QtWidgets.QMainWindow):
     def _open_whatsapp(self) -> None:
         if "whatsapp" in self._keys:
             self.show_section("whatsapp")
+
+    # ---- team sync -------------------------------------------------------------------------------------------
+    def open_team_sync(self, *, conflicts: bool = False) -> None:
+        if "settings" not in self._keys:
+            return
+        page = self.show_section("settings")
+        reveal = getattr(page, "reveal_team_sync", None)
+        if callable(reveal):
+            reveal(conflicts=conflicts)
 
     # ---- tasks and errors ------------------------------------------------------------------------------------
     def _task_started(self, name: str) -> None:

@@ -10,6 +10,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.errors import ParleyError
 from app.qt import QtCore, QtWidgets, Signal
@@ -18,8 +19,13 @@ from app.store.paths import atomic_write
 from app.store.store import Store
 from app.store.workspaces import Workspaces, needs_passphrase
 from app.ui.dialogs.create_workspace import CreateRequest, CreateWorkspaceDialog
+from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.dialogs.unlock import UnlockDialog
+from app.ui.sync_bridge import SyncLoop
 from app.ui.tasks import TaskRunner, describe
+
+if TYPE_CHECKING:
+    from app.ui.dialogs.join_team import JoinTeamDialog
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ class StartupFlow(QtCore.QObject):
         self.workspaces = workspaces
         self.tasks = tasks
         self.dialog: QtWidgets.QDialog | None = None
+        self._sync_loop: SyncLoop | None = None  # made on the first "Join a team": joining runs on it
 
     # ---- choosing --------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -76,6 +83,7 @@ class StartupFlow(QtCore.QObject):
         dialog = CreateWorkspaceDialog(keyring_available=vault.secure, keyring_name=vault.name)
         dialog.submitted.connect(self._create)
         dialog.rejected.connect(self.cancelled.emit)
+        self._offer_join(dialog)
         self._present(dialog)
 
     def _create(self, request: CreateRequest) -> None:
@@ -98,6 +106,7 @@ class StartupFlow(QtCore.QObject):
         dialog = UnlockDialog(headers)
         dialog.submitted.connect(self._unlock)
         dialog.rejected.connect(self.cancelled.emit)
+        self._offer_join(dialog)
         self._present(dialog)
 
     def _unlock(self, workspace_id: str, passphrase: str) -> None:
@@ -124,6 +133,36 @@ class StartupFlow(QtCore.QObject):
                 self.cancelled.emit()
 
         self.tasks.start("Opening", lambda: self.workspaces.open(header.workspace_id), self._finish, failed)
+
+    # ---- joining a team ----------------------------------------------------------------------------------------
+    def _offer_join(self, dialog: FormDialog) -> None:
+        """A "Join a team with an invite" button beside the dialog's way out (first run and the unlock screen)."""
+        button = QtWidgets.QPushButton("Join a team with an invite…")
+        button.setObjectName("joinTeam")
+        button.clicked.connect(self.show_join)
+        outer = dialog.layout()
+        for row in outer.findChildren(QtWidgets.QHBoxLayout) if outer is not None else []:
+            if row.indexOf(dialog.cancel_button) >= 0:
+                row.insertWidget(0, button)
+                break
+        dialog.join_button = button  # type: ignore[attr-defined]
+
+    def show_join(self) -> JoinTeamDialog:
+        from app.ui.dialogs.join_team import JoinTeamDialog
+
+        if self._sync_loop is None:
+            self._sync_loop = SyncLoop(self)
+        back = self.dialog
+        dialog = JoinTeamDialog(self.workspaces, self._sync_loop, back)
+        dialog.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+        dialog.joined.connect(lambda store: self._joined(dialog, store))
+        self.join_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _joined(self, dialog: JoinTeamDialog, store: Store) -> None:
+        dialog.accept()
+        self._finish(store)
 
     # ---- done ------------------------------------------------------------------------------------------------
     def _finish(self, store: Store) -> None:

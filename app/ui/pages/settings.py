@@ -23,6 +23,7 @@ from app.ui.context import AppContext
 from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, business_name, human_size
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog, protection_text
 from app.ui.pages.ai_settings import AiProvidersCard
+from app.ui.pages.sync_settings import SyncSettingsCard
 from app.ui.widgets.quick_replies_editor import QuickRepliesEditor
 
 _INT = re.compile(r"[+-]?\d+")
@@ -120,6 +121,10 @@ class SettingsPage(QtWidgets.QWidget):
         title.setObjectName("pageTitle")
         self.column.addWidget(title)
         self._workspace_card()
+        self.team_sync: SyncSettingsCard | None = None
+        if ctx.sync is not None:  # Team sync, after the workspace it would share
+            self.team_sync = SyncSettingsCard(ctx, ctx.sync)
+            self.column.addWidget(self.team_sync)
         sections = list(SECTIONS) + sorted({s.section for s in SETTINGS} - set(SECTIONS))
         self.quick_replies = QuickRepliesEditor(ctx)
         for section in sections:
@@ -145,11 +150,30 @@ class SettingsPage(QtWidgets.QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setWidget(holder)
+        self.scroll_area = scroll
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
         for setting in SETTINGS:
             self._load(setting)
+
+    def reveal_team_sync(self, *, conflicts: bool = False) -> None:
+        """Scroll to the Team sync card (the status bar's sync indicator leads here), or to its conflicts list."""
+        card = self.team_sync
+        if card is None:
+            return
+        if conflicts:
+            card.show_conflicts()
+        target: QtWidgets.QWidget = card.signed_in.conflicts if conflicts and card.signed_in.isVisible() else card
+
+        def scroll() -> None:  # after the layout has placed the card
+            holder = self.scroll_area.widget()
+            if holder is None:
+                return
+            top = target.mapTo(holder, QtCore.QPoint(0, 0)).y()
+            self.scroll_area.verticalScrollBar().setValue(max(0, top - 16))
+
+        QtCore.QTimer.singleShot(0, scroll)
 
     # ---- the declared settings ---------------------------------------------------------------------------------
     def _schema_card(self, section: str, settings: list[Setting]) -> None:

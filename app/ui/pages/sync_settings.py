@@ -1,0 +1,278 @@
+"""Settings › Team sync: join this workspace to a team on a Parley sync server, and see how syncing goes.
+
+Signed out, the card offers the server's address and two ways in: "Create a team from this workspace" (the owner's
+workspace becomes the team's data) and "Sign in". Passwords leave their fields the moment an attempt starts: only
+the server sees them, and a failed attempt shows the server's or the transport's own sentence under the form.
+Signed in, ``SignedInPanel`` (``sync_team.py``) shows who and where, the state, the conflicts list, members and
+devices. A device that was removed, or whose sign-in expired, shows a banner with a way to sign in again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.qt import Qt, QtWidgets, Signal
+from app.sync.protocol import MIN_PASSWORD_CHARS
+from app.sync.status import SyncState, SyncStatus
+from app.ui.context import AppContext
+from app.ui.pages.sync_team import SignedInPanel, muted
+from app.ui.sync_bridge import SyncBridge
+from app.ui.widgets.sync_fields import check_server, device_name, password_field
+
+
+def banner_text(status: SyncStatus) -> str | None:
+    if status.state is SyncState.REVOKED:
+        return status.message or (
+            "This computer was removed from the team, so it no longer syncs. Your data on it is kept. "
+            "Sign in to add it again."
+        )
+    if status.state is SyncState.SIGN_IN_AGAIN:
+        return status.message or "Your sign-in has expired: sign in again to keep syncing. Nothing was lost."
+    return None
+
+
+class SignInBanner(QtWidgets.QFrame):
+    """Removed from the team, or the sign-in expired: say so, and lead to the sign-in form."""
+
+    sign_in_requested = Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        icon = QtWidgets.QLabel("⚠")
+        icon.setObjectName("bannerIcon")
+        self.message = QtWidgets.QLabel()
+        self.message.setObjectName("bannerText")
+        self.message.setWordWrap(True)
+        self.button = QtWidgets.QPushButton("Sign in")
+        self.button.clicked.connect(self.sign_in_requested.emit)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.message, 1)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.hide()
+
+    def show_status(self, status: SyncStatus) -> None:
+        text = banner_text(status)
+        self.setVisible(text is not None)
+        if text is not None:
+            self.message.setText(text)
+
+
+class SignedOutPanel(QtWidgets.QWidget):
+    """The server's address, and the create-a-team and sign-in forms."""
+
+    def __init__(self, ctx: AppContext, bridge: SyncBridge, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.bridge = bridge
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        self.banner = SignInBanner()
+        self.banner.sign_in_requested.connect(self.focus_sign_in)
+        layout.addWidget(self.banner)
+        layout.addWidget(
+            muted(
+                "Work on the same customers, chats and deals from several computers. Everything keeps working "
+                "offline; changes are exchanged through your team's Parley server whenever it can be reached."
+            )
+        )
+        self.server = QtWidgets.QLineEdit()
+        self.server.setPlaceholderText("https://sync.example.com")
+        self.device = QtWidgets.QLineEdit(device_name())
+        self.device.setMaxLength(120)
+        top = QtWidgets.QFormLayout()
+        top.addRow("Server address", self.server)
+        top.addRow("This computer", self.device)
+        layout.addLayout(top)
+
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._sign_in_form(), "Sign in")
+        self.tabs.addTab(self._create_form(), "Create a team from this workspace")
+        layout.addWidget(self.tabs)
+        self.error = muted("", "error")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        self.busy = muted("")
+        self.busy.hide()
+        layout.addWidget(self.error)
+        layout.addWidget(self.busy)
+
+    def _sign_in_form(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(page)
+        form.setContentsMargins(0, 10, 0, 0)
+        self.sign_in_email = QtWidgets.QLineEdit()
+        self.sign_in_email.setPlaceholderText("you@example.com")
+        self.sign_in_password = password_field("Your team password")
+        self.sign_in_button = QtWidgets.QPushButton("Sign in")
+        self.sign_in_button.setObjectName("primary")
+        self.sign_in_button.clicked.connect(self.sign_in)
+        self.sign_in_password.returnPressed.connect(self.sign_in)
+        form.addRow("E-mail", self.sign_in_email)
+        form.addRow("Password", self.sign_in_password)
+        form.addRow("", _left(self.sign_in_button))
+        return page
+
+    def _create_form(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(page)
+        form.setContentsMargins(0, 10, 0, 0)
+        self.create_name = QtWidgets.QLineEdit()
+        self.create_name.setPlaceholderText("Your name")
+        self.create_email = QtWidgets.QLineEdit()
+        self.create_email.setPlaceholderText("you@example.com")
+        self.create_password = password_field(f"At least {MIN_PASSWORD_CHARS} characters")
+        self.create_repeat = password_field("Type it again")
+        self.create_button = QtWidgets.QPushButton("Create team")
+        self.create_button.setObjectName("primary")
+        self.create_button.clicked.connect(self.create_team)
+        self.create_repeat.returnPressed.connect(self.create_team)
+        form.addRow(
+            muted(
+                f"“{self.ctx.business_name}” becomes your team's workspace: what is in it now is uploaded, and "
+                "you can then invite your staff. You are the team's owner."
+            )
+        )
+        form.addRow("Your name", self.create_name)
+        form.addRow("E-mail", self.create_email)
+        form.addRow("Password", self.create_password)
+        form.addRow("Repeat password", self.create_repeat)
+        form.addRow("", _left(self.create_button))
+        return page
+
+    # ---- state -------------------------------------------------------------------------------------------------
+    def show_status(self, status: SyncStatus) -> None:
+        self.banner.show_status(status)
+        if status.server_url and not self.server.text().strip():
+            self.server.setText(status.server_url)
+        if status.email and not self.sign_in_email.text().strip():
+            self.sign_in_email.setText(status.email)
+
+    def focus_sign_in(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        (self.sign_in_password if self.sign_in_email.text() else self.sign_in_email).setFocus()
+
+    def _busy(self, text: str | None) -> None:
+        for widget in (self.sign_in_button, self.create_button, self.server, self.device, self.tabs):
+            widget.setEnabled(text is None)
+        self.busy.setText(text or "")
+        self.busy.setVisible(text is not None)
+
+    def _failed(self, message: str) -> None:
+        self._busy(None)
+        self.error.setText(message)
+        self.error.show()
+
+    def _done(self, _result: Any) -> None:
+        self._busy(None)
+        self.error.hide()
+
+    def _common(self) -> tuple[str, str] | None:
+        url = self.server.text().strip().rstrip("/")
+        problem = check_server(url)
+        name = self.device.text().strip()
+        if problem is None and not name:
+            problem = "Give this computer a name, so you can recognise it in the team's device list."
+        if problem is not None:
+            self._failed(problem)
+            return None
+        return url, name
+
+    # ---- actions -----------------------------------------------------------------------------------------------
+    def sign_in(self) -> None:
+        email = self.sign_in_email.text().strip()
+        password = self.sign_in_password.text()
+        self.sign_in_password.clear()  # the password leaves the widget at once, whatever happens next
+        common = self._common()
+        if common is None:
+            return
+        if not email or not password:
+            self._failed("Enter your e-mail and password.")
+            return
+        url, name = common
+        self.error.hide()
+        self._busy(f"Signing in to {url}…")
+        self.bridge.call(
+            "Sign in",
+            lambda: self.bridge.service.sign_in(url, email=email, password=password, device_name=name),
+            self._done,
+            self._failed,
+            owner=self,
+        )
+
+    def create_team(self) -> None:
+        name = self.create_name.text().strip()
+        email = self.create_email.text().strip()
+        password = self.create_password.text()
+        repeat = self.create_repeat.text()
+        self.create_password.clear()
+        self.create_repeat.clear()
+        common = self._common()
+        if common is None:
+            return
+        problem = None
+        if not name:
+            problem = "Enter your name."
+        elif not email:
+            problem = "Enter your e-mail address: it is how you sign in."
+        elif len(password) < MIN_PASSWORD_CHARS:
+            problem = f"The password must be at least {MIN_PASSWORD_CHARS} characters long."
+        elif password != repeat:
+            problem = "The two passwords differ."
+        if problem is not None:
+            self._failed(problem)
+            return
+        url, device = common
+        self.error.hide()
+        self._busy(f"Creating the team on {url}…")
+        self.bridge.call(
+            "Create team",
+            lambda: self.bridge.service.sign_up(url, name=name, email=email, password=password, device_name=device),
+            self._done,
+            self._failed,
+            owner=self,
+        )
+
+
+def _left(widget: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    holder = QtWidgets.QWidget()
+    row = QtWidgets.QHBoxLayout(holder)
+    row.setContentsMargins(0, 4, 0, 0)
+    row.addWidget(widget)
+    row.addStretch(1)
+    return holder
+
+
+class SyncSettingsCard(QtWidgets.QFrame):
+    """The Team sync card: the signed-out forms or the signed-in panel, following the bridge's status."""
+
+    def __init__(self, ctx: AppContext, bridge: SyncBridge, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.bridge = bridge
+        self.setObjectName("card")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 16)
+        layout.setSpacing(8)
+        heading = QtWidgets.QLabel("Team sync")
+        heading.setObjectName("emptyTitle")
+        layout.addWidget(heading)
+        self.signed_out = SignedOutPanel(ctx, bridge)
+        self.signed_in = SignedInPanel(ctx, bridge)
+        layout.addWidget(self.signed_out)
+        layout.addWidget(self.signed_in)
+        bridge.statusChanged.connect(self.show_status)
+        self.show_status(bridge.status)
+
+    def show_status(self, status: SyncStatus) -> None:
+        self.signed_out.setVisible(not status.signed_in)
+        self.signed_in.setVisible(status.signed_in)
+        self.signed_out.show_status(status)
+        self.signed_in.show_status(status)
+
+    def show_conflicts(self) -> None:
+        self.signed_in.show_conflicts()

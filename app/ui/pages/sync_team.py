@@ -1,0 +1,399 @@
+"""Settings › Team sync while signed in: who and where, the state, edits the server replaced, members and devices.
+
+Everything shown comes from the sync service: the status snapshot (on the main thread through ``SyncBridge``), the
+local conflicts list (read on a worker: it is a database query) and the server's members and devices lists (fetched
+on the sync loop). Admins and owners invite by e-mail — the one-time invite code is shown to copy and send — and
+remove members; anyone can revoke their own devices.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from app.qt import Qt, QtGui, QtWidgets
+from app.sync.protocol import DeviceInfo, Invite, MemberInfo, Role
+from app.sync.status import ConflictNote, SyncStatus
+from app.ui.context import AppContext
+from app.ui.sync_bridge import SyncBridge
+from app.ui.widgets.sync_indicator import changes_text, indicator_text, last_synced_text
+from app.ui.widgets.tables import cell, read_only_table
+
+REASONS = {
+    "deleted": "Deleted on another device",
+    "append_only": "Message text cannot change once sent",
+    "overwritten": "Changed on another device at the same time",
+    "forbidden": "Your role may not change this",
+}
+ADMIN_ROLES = ("owner", "admin")
+
+
+def muted(text: str, name: str = "muted") -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    return label
+
+
+def subheading(text: str) -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)
+    label.setObjectName("cardTitle")
+    return label
+
+
+def when_ms(ms: int | None) -> str:
+    if ms is None:
+        return "Never"
+    return datetime.fromtimestamp(ms / 1000).astimezone().strftime("%d %b %Y, %H:%M")
+
+
+def what_text(note: ConflictNote) -> str:
+    return f"{note.table.rstrip('s').replace('_', ' ').capitalize()} {note.row_id}"
+
+
+def theirs_text(note: ConflictNote) -> str:
+    if not note.theirs:
+        return "—"
+    values = [
+        f"{k}: {v}" if not isinstance(v, dict | list) else f"{k}: {json.dumps(v)}" for k, v in note.theirs.items()
+    ]
+    return "; ".join(values)
+
+
+class SignedInPanel(QtWidgets.QWidget):
+    def __init__(self, ctx: AppContext, bridge: SyncBridge, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.bridge = bridge
+        self._was_signed_in = False
+        self._conflict_count = -1
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+
+        self.who = QtWidgets.QLabel()
+        self.team = QtWidgets.QLabel()
+        self.server = QtWidgets.QLabel()
+        self.state = QtWidgets.QLabel()
+        self.pending = QtWidgets.QLabel()
+        self.last_synced = QtWidgets.QLabel()
+        for label in (self.who, self.team, self.server):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QtWidgets.QFormLayout()
+        form.addRow("Signed in as", self.who)
+        form.addRow("Team", self.team)
+        form.addRow("Server", self.server)
+        form.addRow("State", self.state)
+        form.addRow("Waiting to upload", self.pending)
+        form.addRow("Last synced", self.last_synced)
+        layout.addLayout(form)
+        self.message = muted("", "hint")
+        self.message.hide()
+        layout.addWidget(self.message)
+        self.sync_button = QtWidgets.QPushButton("Sync now")
+        self.sync_button.clicked.connect(self.bridge.sync_now)
+        self.sign_out_button = QtWidgets.QPushButton("Sign out…")
+        self.sign_out_button.clicked.connect(self.confirm_sign_out)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.sync_button)
+        buttons.addWidget(self.sign_out_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.error = muted("", "error")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        layout.addWidget(self.error)
+
+        self._conflicts_block(layout)
+        self._members_block(layout)
+        self._devices_block(layout)
+
+    # ---- status ------------------------------------------------------------------------------------------------
+    def show_status(self, status: SyncStatus) -> None:
+        if not status.signed_in:
+            self._was_signed_in = False
+            return
+        who = status.email or "—"
+        self.who.setText(f"{who} ({status.role})" if status.role else who)
+        self.team.setText(status.org_name or "—")
+        self.server.setText(status.server_url or "—")
+        self.state.setText(indicator_text(status))
+        self.pending.setText(changes_text(status.pending) if status.pending else "Nothing")
+        self.last_synced.setText(last_synced_text(status))
+        self.message.setText(status.message or "")
+        self.message.setVisible(bool(status.message))
+        admin = status.role in ADMIN_ROLES
+        self.invite_box.setVisible(admin)
+        self.remove_button.setVisible(admin)
+        if not self._was_signed_in:
+            self._was_signed_in = True
+            self.refresh_team()
+        if status.unseen_conflicts != self._conflict_count:
+            self._conflict_count = status.unseen_conflicts
+            self.load_conflicts()
+
+    def _failed(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def confirm_sign_out(self) -> None:
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Question,
+            "Sign out of the team?",
+            "This computer stops syncing with the team. Everything in this workspace stays here and keeps working "
+            "offline; sign in again to catch up.",
+            parent=self,
+        )
+        sign_out = box.addButton("Sign out", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(sign_out)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda button: self.sign_out() if button is sign_out else None)
+        self.confirm_box = box
+        box.open()
+
+    def sign_out(self) -> None:
+        self.error.hide()
+        self.sign_out_button.setEnabled(False)
+
+        def done(_: object) -> None:
+            self.sign_out_button.setEnabled(True)
+
+        def failed(message: str) -> None:
+            self.sign_out_button.setEnabled(True)
+            self._failed(message)
+
+        self.bridge.call("Sign out", self.bridge.service.sign_out, done, failed, owner=self)
+
+    # ---- conflicts ---------------------------------------------------------------------------------------------
+    def _conflicts_block(self, layout: QtWidgets.QVBoxLayout) -> None:
+        layout.addSpacing(6)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(subheading("Edits the server replaced"))
+        top.addStretch(1)
+        self.seen_button = QtWidgets.QPushButton("Mark all as seen")
+        self.seen_button.clicked.connect(self.mark_seen)
+        top.addWidget(self.seen_button)
+        layout.addLayout(top)
+        layout.addWidget(
+            muted(
+                "When two people change the same thing, the change that reached the server last is kept. "
+                "These are your edits that lost, with the value that was kept instead."
+            )
+        )
+        self.conflicts = read_only_table(["When", "What", "Fields", "Why", "Their value"], 4)
+        self.conflicts.setMinimumHeight(120)
+        self.conflicts.setMaximumHeight(220)
+        layout.addWidget(self.conflicts)
+        self.no_conflicts = muted("None: every edit of yours was kept.")
+        layout.addWidget(self.no_conflicts)
+
+    def load_conflicts(self) -> None:
+        self.ctx.tasks.start(
+            "Read sync conflicts", lambda: self.bridge.service.conflicts(limit=200), self._show_conflicts, owner=self
+        )
+
+    def _show_conflicts(self, notes: list[ConflictNote]) -> None:
+        self.conflicts.setRowCount(len(notes))
+        for row, note in enumerate(notes):
+            stamp = note.detected_at.astimezone().strftime("%d %b, %H:%M")
+            when = cell(stamp)
+            if not note.seen:
+                font = QtGui.QFont(when.font())
+                font.setBold(True)
+                when.setFont(font)
+            theirs = theirs_text(note)
+            self.conflicts.setItem(row, 0, when)
+            self.conflicts.setItem(row, 1, cell(what_text(note), tip=f"{note.table} {note.row_id}"))
+            self.conflicts.setItem(row, 2, cell(", ".join(note.fields)))
+            self.conflicts.setItem(row, 3, cell(REASONS.get(note.reason, note.reason)))
+            self.conflicts.setItem(row, 4, cell(theirs, tip=theirs))
+        self.conflicts.setVisible(bool(notes))
+        self.no_conflicts.setVisible(not notes)
+        self.seen_button.setEnabled(any(not n.seen for n in notes))
+
+    def mark_seen(self) -> None:
+        self.ctx.tasks.start(
+            "Mark conflicts seen", self.bridge.service.mark_conflicts_seen, lambda _: self.load_conflicts(), owner=self
+        )
+
+    def show_conflicts(self) -> None:
+        self.load_conflicts()
+        self.conflicts.setFocus()
+
+    # ---- members -----------------------------------------------------------------------------------------------
+    def _members_block(self, layout: QtWidgets.QVBoxLayout) -> None:
+        layout.addSpacing(6)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(subheading("Members"))
+        top.addStretch(1)
+        self.refresh_button = QtWidgets.QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh_team)
+        top.addWidget(self.refresh_button)
+        layout.addLayout(top)
+        self.members = read_only_table(["Name", "E-mail", "Role"], 1)
+        self.members.setMaximumHeight(180)
+        layout.addWidget(self.members)
+        self.remove_button = QtWidgets.QPushButton("Remove member…")
+        self.remove_button.clicked.connect(self.remove_member)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+
+        self.invite_box = QtWidgets.QWidget()
+        invite = QtWidgets.QVBoxLayout(self.invite_box)
+        invite.setContentsMargins(0, 4, 0, 0)
+        self.invite_email = QtWidgets.QLineEdit()
+        self.invite_email.setPlaceholderText("staff@example.com")
+        self.invite_role = QtWidgets.QComboBox()
+        self.invite_role.addItem("Staff", "staff")
+        self.invite_role.addItem("Admin", "admin")
+        self.invite_button = QtWidgets.QPushButton("Invite")
+        self.invite_button.clicked.connect(self.invite)
+        self.invite_email.returnPressed.connect(self.invite)
+        line = QtWidgets.QHBoxLayout()
+        line.addWidget(QtWidgets.QLabel("Invite by e-mail"))
+        line.addWidget(self.invite_email, 1)
+        line.addWidget(self.invite_role)
+        line.addWidget(self.invite_button)
+        invite.addLayout(line)
+        self.invite_code = QtWidgets.QLineEdit()
+        self.invite_code.setReadOnly(True)
+        self.copy_button = QtWidgets.QPushButton("Copy code")
+        self.copy_button.clicked.connect(self.copy_code)
+        code_row = QtWidgets.QHBoxLayout()
+        code_row.addWidget(self.invite_code, 1)
+        code_row.addWidget(self.copy_button)
+        self.code_box = QtWidgets.QWidget()
+        code_layout = QtWidgets.QVBoxLayout(self.code_box)
+        code_layout.setContentsMargins(0, 0, 0, 0)
+        self.code_note = muted("")
+        code_layout.addWidget(self.code_note)
+        code_layout.addLayout(code_row)
+        self.code_box.hide()
+        invite.addWidget(self.code_box)
+        layout.addWidget(self.invite_box)
+        self._members: list[MemberInfo] = []
+
+    def refresh_team(self) -> None:
+        self.refresh_button.setEnabled(False)
+
+        def failed(message: str) -> None:
+            self.refresh_button.setEnabled(True)
+            self._failed(message)
+
+        def got_members(members: list[MemberInfo]) -> None:
+            self._members = [m for m in members if not m.removed]
+            self.members.setRowCount(len(self._members))
+            for row, member in enumerate(self._members):
+                self.members.setItem(row, 0, cell(member.name))
+                self.members.setItem(row, 1, cell(member.email))
+                self.members.setItem(row, 2, cell(member.role.capitalize()))
+            self.bridge.call("List devices", self.bridge.service.devices, got_devices, failed, owner=self)
+
+        def got_devices(devices: list[DeviceInfo]) -> None:
+            self.refresh_button.setEnabled(True)
+            self.error.hide()
+            self._show_devices(devices)
+
+        self.bridge.call("List members", self.bridge.service.members, got_members, failed, owner=self)
+
+    def invite(self) -> None:
+        email = self.invite_email.text().strip()
+        if not email:
+            self._failed("Enter the e-mail address of the person to invite.")
+            return
+        role: Role = "admin" if self.invite_role.currentData() == "admin" else "staff"
+        self.invite_button.setEnabled(False)
+        self.error.hide()
+
+        def done(invite: Invite) -> None:
+            self.invite_button.setEnabled(True)
+            self.invite_email.clear()
+            self.invite_code.setText(invite.token)
+            self.invite_code.setCursorPosition(0)
+            self.code_note.setText(
+                f"Send this invite code to {invite.email} ({invite.role}). It works once, until "
+                f"{when_ms(invite.expires_at)}, and is not shown again."
+            )
+            self.code_box.show()
+
+        def failed(message: str) -> None:
+            self.invite_button.setEnabled(True)
+            self._failed(message)
+
+        self.bridge.call("Invite", lambda: self.bridge.service.invite(email, role), done, failed, owner=self)
+
+    def copy_code(self) -> None:
+        clipboard = QtGui.QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(self.invite_code.text())
+        self.copy_button.setText("Copied")
+
+    def remove_member(self) -> None:
+        row = self.members.currentRow()
+        if not 0 <= row < len(self._members):
+            self._failed("Select the member to remove.")
+            return
+        member = self._members[row]
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            "Remove member?",
+            f"Remove {member.name} ({member.email}) from the team? Their devices stop syncing at once.",
+        )
+        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+            return
+        self.bridge.call(
+            "Remove member",
+            lambda: self.bridge.service.remove_member(member.id),
+            lambda _: self.refresh_team(),
+            self._failed,
+            owner=self,
+        )
+
+    # ---- devices -----------------------------------------------------------------------------------------------
+    def _devices_block(self, layout: QtWidgets.QVBoxLayout) -> None:
+        layout.addSpacing(6)
+        layout.addWidget(subheading("Devices"))
+        self.devices = read_only_table(["Name", "Added", "Last seen", "State"], 0)
+        self.devices.setMaximumHeight(180)
+        layout.addWidget(self.devices)
+        self.revoke_button = QtWidgets.QPushButton("Revoke device…")
+        self.revoke_button.clicked.connect(self.revoke_device)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.revoke_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self._devices: list[DeviceInfo] = []
+
+    def _show_devices(self, devices: list[DeviceInfo]) -> None:
+        self._devices = sorted(devices, key=lambda d: (not d.current, d.revoked_at is not None, d.name.lower()))
+        self.devices.setRowCount(len(self._devices))
+        for row, device in enumerate(self._devices):
+            name = f"{device.name} (this computer)" if device.current else device.name
+            state = "Revoked" if device.revoked_at is not None else "Active"
+            self.devices.setItem(row, 0, cell(name))
+            self.devices.setItem(row, 1, cell(when_ms(device.created_at)))
+            self.devices.setItem(row, 2, cell(when_ms(device.last_seen_at)))
+            self.devices.setItem(row, 3, cell(state))
+
+    def revoke_device(self) -> None:
+        row = self.devices.currentRow()
+        if not 0 <= row < len(self._devices):
+            self._failed("Select the device to revoke.")
+            return
+        device = self._devices[row]
+        warning = " This is this computer: it stops syncing and is signed out." if device.current else ""
+        answer = QtWidgets.QMessageBox.question(
+            self, "Revoke device?", f"Revoke “{device.name}”? It stops syncing at once; its data stays on it.{warning}"
+        )
+        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+            return
+        self.bridge.call(
+            "Revoke device",
+            lambda: self.bridge.service.revoke_device(device.id),
+            lambda _: self.refresh_team(),
+            self._failed,
+            owner=self,
+        )

@@ -1,0 +1,273 @@
+"""The UI's end of team sync: status snapshots in, actions out, and nothing on the UI thread that waits.
+
+The sync service is asyncio code and runs on its own event loop in a thread of its own (``SyncLoop``): its HTTP
+client, WebSocket and timers live there whatever the UI does, and the tests (which have no qasync loop) run it the
+same way as the app. The service calls ``publish`` (through ``subscribe``) from that thread; ``publish`` only emits a
+signal, which Qt queues to the main thread, so widgets listening to ``statusChanged`` are touched on the main thread
+only (house rule 3).
+
+Actions (sign in, invite, revoke, ...) are coroutines submitted to the loop with ``SyncLoop.call``; the result, or a
+sentence for people when it failed, comes back on the main thread through a queued signal. The transport's
+exceptions already carry such sentences (``ServerUnreachable``, ``Unauthorized``, ...): they are shown as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from pydantic import ValidationError
+
+from app.qt import QtCore, Signal, is_alive
+from app.sync.status import ConflictNote, SyncState, SyncStatus
+from app.ui.tasks import describe
+
+if TYPE_CHECKING:
+    from app.ai.cloud import CloudAccess
+    from app.sync.protocol import DeviceInfo, Invite, MemberInfo, Role
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class SyncClient(Protocol):
+    """What the UI uses of ``app.sync.service.SyncService`` (it satisfies this by its shape)."""
+
+    def status(self) -> SyncStatus: ...
+    def sync_now(self) -> None: ...
+    def conflicts(self, *, limit: int = 200) -> list[ConflictNote]: ...
+    def mark_conflicts_seen(self) -> None: ...
+    def subscribe(self, callback: Callable[[SyncStatus], None]) -> Callable[[], None]: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def sign_up(self, server_url: str, *, name: str, email: str, password: str, device_name: str) -> Any: ...
+    async def sign_in(self, server_url: str, *, email: str, password: str, device_name: str) -> Any: ...
+    async def sign_out(self) -> Any: ...
+    async def invite(self, email: str, role: Role = ...) -> Invite: ...
+    async def members(self) -> list[MemberInfo]: ...
+    async def devices(self) -> list[DeviceInfo]: ...
+    async def revoke_device(self, device_id: str) -> Any: ...
+    async def remove_member(self, member_id: str) -> Any: ...
+    def cloud_access(self) -> CloudAccess | None: ...
+
+
+def error_sentence(exc: BaseException) -> str:
+    """The sentence to show for a failed sync action: the sync client's own errors are written for people."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0] if exc.errors() else None
+        if first is not None:
+            field = ".".join(str(part) for part in first.get("loc", ()))
+            return f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid"))
+    if isinstance(exc, SyncNotReady) or (type(exc).__module__.startswith("app.sync") and str(exc)):
+        return str(exc)
+    if isinstance(exc, OSError) and not type(exc).__module__.startswith("app."):
+        return f"The sync server cannot be reached: {exc.strerror or exc}"
+    return describe(exc)
+
+
+class SyncLoop(QtCore.QObject):
+    """An asyncio loop on a daemon thread, and a way to run coroutines on it with callbacks on the main thread."""
+
+    busy_changed = Signal(bool)
+    _completed = Signal(object)  # loop thread → main thread
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="parley-sync", daemon=True)
+        self._thread.start()
+        self._pending = 0
+        self._closed = False
+        self._completed.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    @property
+    def idle(self) -> bool:
+        return self._pending == 0
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coro`` on the loop and return a thread-safe future (no callback on the main thread)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(
+        self,
+        name: str,
+        factory: Callable[[], Awaitable[T]],
+        on_done: Callable[[T], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        *,
+        owner: QtCore.QObject | None = None,
+    ) -> concurrent.futures.Future[T] | None:
+        """Run ``factory()`` on the loop; ``on_done(result)`` or ``on_error(sentence)`` later on the main thread.
+
+        Callbacks are skipped once Qt has deleted ``owner``. Without ``on_error`` a failure is only logged.
+        """
+        if self._closed:
+            log.info("sync action %r not started: the sync loop is closed", name)
+            return None
+
+        async def run() -> T:
+            return await factory()
+
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+        future = asyncio.run_coroutine_threadsafe(run(), self.loop)
+        future.add_done_callback(lambda f: self._completed.emit((name, f, on_done, on_error, owner)))
+        return future
+
+    def _deliver(self, packet: tuple[str, concurrent.futures.Future[Any], Any, Any, QtCore.QObject | None]) -> None:
+        name, future, on_done, on_error, owner = packet
+        self._pending -= 1
+        if not self._pending:
+            self.busy_changed.emit(False)
+        if owner is not None and not is_alive(owner):
+            return
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            log.warning("sync action %r failed", name, exc_info=exc)
+            if on_error is not None:
+                on_error(error_sentence(exc))
+            return
+        if on_done is not None:
+            on_done(future.result())
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop the loop once what runs on it has had ``timeout`` seconds to finish (quit)."""
+        if self._closed:
+            return
+        self._closed = True
+
+        async def finish() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout)
+
+        try:
+            asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout + 1)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            log.warning("sync loop: work still running at shutdown")
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=2)
+
+
+class SyncNotReady(Exception):
+    """An action asked for before bootstrap attached the sync service (it starts after the first paint)."""
+
+
+class SyncBridge(QtCore.QObject):
+    """Status of one workspace's sync service, on the main thread, and its actions for the UI.
+
+    Built empty with the context (cheap: the sync client and its HTTP stack are not imported on the start-up path);
+    bootstrap ``attach``-es the service after the first paint and ``start``-s it.
+    """
+
+    statusChanged = Signal(object)  # SyncStatus, on the main thread
+    attached = Signal()
+    _published = Signal(object)  # any thread → the bridge's thread
+
+    def __init__(
+        self, service: SyncClient | None = None, loop: SyncLoop | None = None, parent: QtCore.QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.loop = loop or SyncLoop(self)
+        self._status = SyncStatus()
+        self._published.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
+        self._service: SyncClient | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._started = False
+        if service is not None:
+            self.attach(service)
+
+    # ---- status ----------------------------------------------------------------------------------------------
+    @property
+    def status(self) -> SyncStatus:
+        """The last snapshot delivered on the main thread."""
+        return self._status
+
+    def publish(self, status: SyncStatus) -> None:
+        """Hand over a new snapshot; callable from any thread (the service's subscriber)."""
+        self._published.emit(status)
+
+    def _deliver(self, status: SyncStatus) -> None:
+        self._status = status
+        self.statusChanged.emit(status)
+
+    # ---- life ------------------------------------------------------------------------------------------------
+    @property
+    def service(self) -> SyncClient:
+        """The attached service; raises ``SyncNotReady`` (shown as a sentence) before bootstrap attached it."""
+        if self._service is None:
+            raise SyncNotReady("Team sync is still starting: try again in a moment.")
+        return self._service
+
+    @property
+    def ready(self) -> bool:
+        return self._service is not None
+
+    def attach(self, service: SyncClient) -> None:
+        self._service = service
+        self._unsubscribe = service.subscribe(self.publish)
+        self.publish(service.status())
+        self.attached.emit()
+
+    def start(self, on_error: Callable[[str], None] | None = None) -> None:
+        """Start the service on the sync loop (it goes to the network only when this workspace is signed in)."""
+        if self._started or self._service is None:
+            return
+        self._started = True
+        self.loop.call("Start team sync", self._service.start, on_error=on_error)
+
+    def close(self) -> None:
+        """Stop the service and the loop (quit): pending changes stay in the outbox for the next start."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._started and self._service is not None:
+            try:
+                self.loop.submit(self._service.stop()).result(10)
+            except Exception:  # shutting down: a failing stop must not keep the app from quitting
+                log.exception("stopping team sync failed")
+            self._started = False
+        self.loop.close()
+
+    # ---- actions ---------------------------------------------------------------------------------------------
+    def call(
+        self,
+        name: str,
+        factory: Callable[[], Awaitable[T]],
+        on_done: Callable[[T], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        *,
+        owner: QtCore.QObject | None = None,
+    ) -> None:
+        self.loop.call(name, factory, on_done, on_error, owner=owner)
+
+    def sync_now(self) -> None:
+        self._quick("sync_now")
+
+    def _quick(self, name: str) -> None:
+        if self._service is None:
+            log.info("sync %s ignored: no sync service is attached", name)
+            return
+        try:
+            getattr(self._service, name)()
+        except Exception:  # meant to return at once; a bug in it must not take a page down
+            log.exception("sync %s failed", name)
+
+    @property
+    def signed_in(self) -> bool:
+        return self._status.signed_in
+
+    @property
+    def needs_sign_in(self) -> bool:
+        return self._status.state in (SyncState.SIGN_IN_AGAIN, SyncState.REVOKED)
