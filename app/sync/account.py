@@ -1,0 +1,197 @@
+"""Getting a workspace onto a team server and off it again: sign up, sign in, join with an invite, sign out.
+
+Signing up turns the owner's existing workspace into the org (its org and user ids travel in the request, so every
+row keeps its key). Its outbox holds the workspace's history since it was created, most of it long superseded; it
+is replaced in one transaction by one ``insert`` per live row, so the first push uploads the current state once.
+
+A member joining with an invite gets a new, empty workspace with the org's id (``Workspaces.create_joined``) and
+downloads the org's rows. Signing out forgets the tokens and the sync settings but keeps every row and the outbox,
+so nothing written offline is lost if the user signs in again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.core.ids import new_id, to_ms, utc_now
+from app.store.store import Store
+from app.store.workspaces import Workspaces
+from app.sync.credentials import CURSOR, INITIAL, SERVER_URL, Credentials
+from app.sync.engine import PassResult, Progress, SyncEngine
+from app.sync.protocol import SYNC_COLUMNS, AcceptInviteRequest, LoginRequest, Session, SignupRequest
+from app.sync.transport import RequestRefused, SyncApi, TokenSource
+
+log = logging.getLogger(__name__)
+
+
+class WrongOrganisation(RequestRefused):
+    """The account belongs to another org than the workspace's."""
+
+
+def replace_outbox_with_current_state(store: Store) -> int:
+    """In one transaction: drop the outbox and queue one ``insert`` per live row of every synced table."""
+    now = to_ms(utc_now())
+    queued = 0
+    with store.db.transaction() as conn:
+        conn.execute("DELETE FROM outbox")
+        for table in SYNC_COLUMNS:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    f'SELECT id FROM "{table}" WHERE org_id = ? AND deleted_at IS NULL ORDER BY rid', (store.org_id,)
+                )
+            ]
+            conn.executemany(
+                "INSERT INTO outbox (op_id, table_name, row_id, org_id, op, changed, created_at) "
+                "VALUES (?, ?, ?, ?, 'insert', '[]', ?)",
+                [(new_id(), table, row_id, store.org_id, now) for row_id in ids],
+            )
+            queued += len(ids)
+    return queued
+
+
+def _remember(store: Store, credentials: Credentials, server_url: str, session: Session, initial: str | None) -> None:
+    """Keep a new session: the refresh token in the keyring, the account in ``workspace_meta``."""
+    credentials.save_session(session)
+    with store.db.transaction():
+        store.set_meta(SERVER_URL, server_url.rstrip("/"))
+        if store.meta(CURSOR) is None:
+            store.set_meta(CURSOR, "0")
+        if initial:
+            store.set_meta(INITIAL, initial)
+
+
+async def sign_up(
+    store: Store,
+    credentials: Credentials,
+    api: SyncApi,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    device_name: str,
+    progress: Progress | None = None,
+) -> PassResult:
+    """Make the workspace the org on the server, then upload its current state."""
+    org = await asyncio.to_thread(store.orgs.get, store.org_id)
+    request = SignupRequest(
+        org_name=org.name,
+        name=name,
+        email=email,
+        password=password,
+        device_name=device_name,
+        org_id=store.org_id,
+        user_id=store.local_user_id,
+    )
+    session = await api.signup(request)
+    queued = await asyncio.to_thread(replace_outbox_with_current_state, store)
+    await asyncio.to_thread(_remember, store, credentials, api.server_url, session, "upload")
+    log.info("signed up; %d rows queued for the first upload", queued)
+    return await first_pass(store, api, progress)
+
+
+async def sign_in(
+    store: Store, credentials: Credentials, api: SyncApi, *, email: str, password: str, device_name: str
+) -> Session:
+    """Sign this workspace in to an org it already belongs to (a new device session for it)."""
+    session = await api.login(
+        LoginRequest(email=email, password=password, device_name=device_name, org_id=store.org_id)
+    )
+    if session.org.id != store.org_id:
+        # Do not leave a device signed in that this workspace will never use.
+        async with _Client(api.server_url, _OneSession(session)) as one:
+            await one.logout()
+        raise WrongOrganisation(
+            f"This account belongs to the team {session.org.name!r}, not to this workspace's organisation. "
+            "To work with that team, join it with an invite: Parley makes a new workspace for it."
+        )
+    previous = await asyncio.to_thread(store.meta, SERVER_URL)
+    if previous is not None and previous != api.server_url:
+        await asyncio.to_thread(store.set_meta, CURSOR, "0")  # another server: its versions mean nothing here
+    await asyncio.to_thread(_remember, store, credentials, api.server_url, session, None)
+    return session
+
+
+async def join_with_invite(
+    workspaces: Workspaces,
+    server_url: str,
+    token: str,
+    *,
+    name: str,
+    password: str,
+    device_name: str,
+    business_name: str,
+    passphrase: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[str, Store]:
+    """Accept an invite: a new workspace with the org's id, signed in, and (if the server answers) downloaded.
+
+    If the download is cut short the workspace is still returned: the sync loop finishes it.
+    """
+    async with _Client(server_url) as api:
+        session = await api.accept_invite(
+            AcceptInviteRequest(token=token, name=name, password=password, device_name=device_name)
+        )
+    workspace_id, store = await asyncio.to_thread(
+        workspaces.create_joined, business_name, session.org.id, session.user.id, passphrase=passphrase
+    )
+    credentials = Credentials(store, workspace_id, workspaces.vault.backend)
+    await asyncio.to_thread(_remember, store, credentials, server_url, session, "download")
+    async with _Client(server_url, credentials) as api:
+        try:
+            await first_pass(store, api, progress)
+        except Exception:
+            log.warning("the first download was interrupted; the sync loop will finish it", exc_info=True)
+    return workspace_id, store
+
+
+async def first_pass(store: Store, api: SyncApi, progress: Progress | None) -> PassResult:
+    """The first upload or download, reported as progress; clears the ``initial`` mark once it completed."""
+    result = await SyncEngine(store, api).run(progress=progress)
+    await asyncio.to_thread(_clear_initial, store)
+    return result
+
+
+def _clear_initial(store: Store) -> None:
+    with store.db.transaction() as conn:
+        conn.execute("DELETE FROM workspace_meta WHERE key = ?", (INITIAL,))
+
+
+async def sign_out(credentials: Credentials, api: SyncApi | None) -> None:
+    """Revoke this device on the server when it answers, then forget the tokens; local data and outbox stay."""
+    if api is not None:
+        try:
+            await api.logout()
+        except Exception as exc:  # offline or already revoked: signing out locally is what matters
+            log.info("sign-out could not reach the server (%s); signed out locally", type(exc).__name__)
+    await asyncio.to_thread(credentials.forget)
+
+
+class _OneSession:
+    """Tokens of a session that is not kept anywhere (to log out a session just refused)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def access_token(self) -> str | None:
+        return self._session.access_token
+
+    def refresh_token(self) -> str | None:
+        return None
+
+    def save_session(self, session: Session) -> None:
+        self._session = session
+
+
+class _Client:
+    """``async with`` around a ``SyncApi`` so its connections are closed on every path."""
+
+    def __init__(self, server_url: str, tokens: TokenSource | None = None) -> None:
+        self.api = SyncApi(server_url, tokens)
+
+    async def __aenter__(self) -> SyncApi:
+        return self.api
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.api.aclose()

@@ -1,0 +1,394 @@
+"""The sync loop of one workspace, and what the UI asks of it (``SyncControl``).
+
+The loop runs on the asyncio loop it is started on (the app runs qasync, so that is the Qt loop): network calls
+are awaited there, every database step runs in a worker thread, so the UI never waits for sync. It syncs when woken
+by a local commit (a cheap look at the outbox's last seq every second), by the socket's version notice above the
+cursor, by ``sync_now()``, and every 30 s. Failures set a state rather than raise: OFFLINE with back-off (1, 2, 5,
+10, 30, 60 s) while the server is unreachable, SIGN_IN_AGAIN when the refresh token is refused, REVOKED when an
+admin removed the device (tokens forgotten, local data kept), ERROR for refusals that retrying will not fix soon.
+Subscribers are called on the loop's thread with each new ``SyncStatus``; the UI bridges them to Qt signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from app.core.ids import from_ms
+from app.store.store import Store
+from app.sync import account
+from app.sync.account import join_with_invite
+from app.sync.credentials import INITIAL, Credentials
+from app.sync.engine import SyncEngine
+from app.sync.protocol import DeviceInfo, Invite, MemberInfo, Role
+from app.sync.status import ConflictNote, SyncState, SyncStatus
+from app.sync.transport import DeviceRevoked, ServerUnreachable, SyncApi, SyncError, TokenSource, Unauthorized
+
+if TYPE_CHECKING:
+    from app.ai.cloud import CloudAccess
+
+__all__ = ["BACKOFF_SECONDS", "SyncService", "join_with_invite"]
+
+log = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+ApiFactory = Callable[[str, TokenSource], SyncApi]
+
+
+class SyncService:
+    def __init__(
+        self,
+        store: Store,
+        workspace_id: str,
+        credentials: Credentials,
+        *,
+        api_factory: ApiFactory = SyncApi,
+        poll_seconds: float = 30.0,
+        local_poll_seconds: float = 1.0,
+        backoff: tuple[float, ...] = BACKOFF_SECONDS,
+    ) -> None:
+        self.store = store
+        self.workspace_id = workspace_id
+        self.credentials = credentials
+        self._api_factory = api_factory
+        self.poll_seconds = poll_seconds
+        self.local_poll_seconds = local_poll_seconds
+        self.backoff = backoff
+        self._status = SyncStatus()
+        self._status_lock = threading.Lock()
+        self._subscribers: list[Callable[[SyncStatus], None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._api: SyncApi | None = None
+
+    # ---- SyncControl ---------------------------------------------------------------------------------------------
+    def status(self) -> SyncStatus:
+        with self._status_lock:
+            return self._status
+
+    def sync_now(self) -> None:
+        """Wake the loop now (from any thread); also ends a back-off wait."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def conflicts(self, *, limit: int = 200) -> list[ConflictNote]:
+        with self.store.db.read() as conn:
+            rows = conn.execute(
+                "SELECT id, table_name, row_id, fields, reason, theirs, detected_at, seen FROM sync_conflicts "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            ConflictNote(
+                id=r[0],
+                table=r[1],
+                row_id=r[2],
+                fields=list(json.loads(r[3])),
+                reason=r[4],
+                theirs=dict(json.loads(r[5])),
+                detected_at=from_ms(r[6]),
+                seen=bool(r[7]),
+            )
+            for r in rows
+        ]
+
+    def mark_conflicts_seen(self) -> None:
+        with self.store.db.transaction() as conn:
+            conn.execute("UPDATE sync_conflicts SET seen = 1 WHERE seen = 0")
+        self._update(unseen_conflicts=0)
+
+    def subscribe(self, callback: Callable[[SyncStatus], None]) -> Callable[[], None]:
+        """Call ``callback`` with every new status (on the loop's thread); returns the unsubscribe function."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def cloud_access(self) -> CloudAccess | None:
+        """The AI gateway of the team server for ``AiService``, or ``None`` when not signed in."""
+        info = self.credentials.account()
+        if info is None or not self.status().signed_in:
+            return None
+        from app.ai.cloud import CloudAccess
+
+        return CloudAccess(server_url=info.server_url, token=self.credentials.access_token)
+
+    # ---- life cycle ----------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Bind to the running loop; if this workspace is signed in, start syncing."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        info = await asyncio.to_thread(self.credentials.account)
+        if info is None:
+            self._set(SyncStatus(state=SyncState.SIGNED_OUT))
+            return
+        self._set(await asyncio.to_thread(self._base_status, SyncState.CONNECTING))
+        if await asyncio.to_thread(self.credentials.refresh_token) is None:
+            self._update(state=SyncState.SIGN_IN_AGAIN, message="Sign in to the sync server again.")
+            return
+        self._launch()
+
+    async def stop(self) -> None:
+        """Stop the loop and close the connections (the status keeps its last value)."""
+        await self._cancel_tasks()
+        if self._api is not None:
+            await self._api.aclose()
+            self._api = None
+
+    async def _cancel_tasks(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # ---- account -------------------------------------------------------------------------------------------------
+    async def sign_up(self, server_url: str, *, name: str, email: str, password: str, device_name: str) -> None:
+        """Make this workspace a team org on ``server_url`` and upload it (state INITIAL with progress)."""
+        await self._bind()
+        await self.stop()
+        api = self._api_factory(server_url, self.credentials)
+        self._api = api
+        self._set(dataclasses.replace(self.status(), state=SyncState.CONNECTING, server_url=server_url, message=None))
+        try:
+            await account.sign_up(
+                self.store,
+                self.credentials,
+                api,
+                name=name,
+                email=email,
+                password=password,
+                device_name=device_name,
+                progress=self._progress,
+            )
+        except ServerUnreachable:
+            if not await asyncio.to_thread(self.credentials.signed_in):
+                raise  # the org was not made: nothing to resume
+            log.info("first upload interrupted; the loop resumes it")
+        self._set(await asyncio.to_thread(self._base_status, SyncState.SYNCING))
+        self._launch()
+
+    async def sign_in(self, server_url: str, *, email: str, password: str, device_name: str) -> None:
+        await self._bind()
+        await self.stop()
+        api = self._api_factory(server_url, self.credentials)
+        self._api = api
+        await account.sign_in(
+            self.store, self.credentials, api, email=email, password=password, device_name=device_name
+        )
+        self._set(await asyncio.to_thread(self._base_status, SyncState.CONNECTING))
+        self._launch()
+
+    async def sign_out(self) -> None:
+        """Revoke this device (when the server answers) and forget the tokens; local data and outbox stay."""
+        await self._cancel_tasks()
+        await account.sign_out(self.credentials, self._api)
+        await self.stop()
+        self._set(SyncStatus(state=SyncState.SIGNED_OUT))
+
+    # ---- team ----------------------------------------------------------------------------------------------------
+    async def invite(self, email: str, role: Role = "staff") -> Invite:
+        return await self._require_api().invite(email, role)
+
+    async def members(self) -> list[MemberInfo]:
+        return await self._require_api().members()
+
+    async def set_role(self, member_id: str, role: Role) -> MemberInfo:
+        return await self._require_api().set_role(member_id, role)
+
+    async def remove_member(self, member_id: str) -> None:
+        await self._require_api().remove_member(member_id)
+
+    async def devices(self) -> list[DeviceInfo]:
+        return await self._require_api().devices()
+
+    async def revoke_device(self, device_id: str) -> None:
+        await self._require_api().revoke_device(device_id)
+
+    # ---- the loop ------------------------------------------------------------------------------------------------
+    def _launch(self) -> None:
+        if self._api is None:
+            info = self.credentials.account()
+            if info is None:
+                return
+            self._api = self._api_factory(info.server_url, self.credentials)
+        self._tasks = [asyncio.create_task(job) for job in (self._run(), self._listen(), self._watch_outbox())]
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._pass()
+                failures = 0
+                wait = self.poll_seconds
+            except ServerUnreachable as exc:
+                wait = self.backoff[min(failures, len(self.backoff) - 1)]
+                failures += 1
+                retry = datetime.now(UTC) + timedelta(seconds=wait)
+                self._update(state=SyncState.OFFLINE, next_retry_at=retry, message=str(exc), progress=None)
+            except DeviceRevoked as exc:
+                await asyncio.to_thread(self.credentials.forget)
+                self._update(state=SyncState.REVOKED, message=str(exc), progress=None, next_retry_at=None)
+                return
+            except Unauthorized as exc:
+                await asyncio.to_thread(self.credentials.forget_tokens)
+                self._update(state=SyncState.SIGN_IN_AGAIN, message=str(exc), progress=None, next_retry_at=None)
+                return
+            except SyncError as exc:
+                wait = self.backoff[-1]
+                self._update(state=SyncState.ERROR, message=str(exc), progress=None)
+            except Exception:
+                log.exception("sync pass failed")
+                wait = self.backoff[-1]
+                self._update(state=SyncState.ERROR, message="Sync stopped on an unexpected error; see the log.")
+            await self._sleep(wait)
+
+    async def _pass(self) -> None:
+        api = self._require_api()
+        initial = await asyncio.to_thread(self.store.meta, INITIAL)
+        pending = await asyncio.to_thread(self.store.outbox.count)
+        if initial:
+            self._update(state=SyncState.INITIAL, pending=pending, progress=0.0)
+        elif pending or self.status().state is not SyncState.SYNCED:
+            self._update(state=SyncState.SYNCING, pending=pending)
+        if initial:
+            result = await account.first_pass(self.store, api, self._progress)
+        else:
+            result = await SyncEngine(self.store, api).run()
+        base = await asyncio.to_thread(self._base_status, SyncState.SYNCING)
+        version = max(result.server_version, self.status().server_version)
+        done = base.pending == 0 and base.cursor >= version
+        self._set(
+            dataclasses.replace(
+                base,
+                state=SyncState.SYNCED if done else SyncState.SYNCING,
+                server_version=version,
+                last_synced_at=datetime.now(UTC),
+            )
+        )
+        if not done and base.pending:
+            self._wake_soon()  # changes arrived during the pass
+
+    async def _listen(self) -> None:
+        """The socket of version notices: wake the loop when the org moved past our cursor; reconnect forever."""
+        failures = 0
+        while True:
+            try:
+                async for notice in self._require_api().notices():
+                    failures = 0
+                    self._update(server_version=max(notice.version, self.status().server_version))
+                    if notice.version > self.status().cursor:
+                        self._wake_soon()
+            except (DeviceRevoked, Unauthorized):
+                self._wake_soon()  # the loop makes the decision (and says why)
+                return
+            except Exception as exc:
+                log.debug("sync socket closed: %s", type(exc).__name__)
+            await asyncio.sleep(self.backoff[min(failures, len(self.backoff) - 1)])
+            failures += 1
+
+    async def _watch_outbox(self) -> None:
+        """Wake the loop after local commits: the outbox's last seq moves with every synced write."""
+        last = await asyncio.to_thread(self._last_seq)
+        while True:
+            await asyncio.sleep(self.local_poll_seconds)
+            seq = await asyncio.to_thread(self._last_seq)
+            if seq != last:
+                last = seq
+                pending = await asyncio.to_thread(self.store.outbox.count)
+                self._update(pending=pending)
+                if self.status().state is not SyncState.OFFLINE:  # offline: the back-off decides
+                    self._wake_soon()
+
+    def _last_seq(self) -> int:
+        with self.store.db.read() as conn:
+            return int(conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0])
+
+    async def _sleep(self, seconds: float) -> None:
+        assert self._wake is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    def _wake_soon(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # ---- status --------------------------------------------------------------------------------------------------
+    def _base_status(self, state: SyncState) -> SyncStatus:
+        """A status with the figures read from the store (call in a worker thread)."""
+        info = self.credentials.account()
+        with self.store.db.read() as conn:
+            unseen = int(conn.execute("SELECT count(*) FROM sync_conflicts WHERE seen = 0").fetchone()[0])
+        current = self.status()
+        return dataclasses.replace(
+            current,
+            state=state,
+            server_url=info.server_url if info else current.server_url,
+            email=info.email if info else current.email,
+            org_name=info.org_name if info else current.org_name,
+            role=info.role if info else current.role,
+            pending=self.store.outbox.count(),
+            cursor=self.credentials.cursor(),
+            unseen_conflicts=unseen,
+            next_retry_at=None,
+            progress=None,
+            progress_text=None,
+            message=None,
+        )
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        self._update(state=SyncState.INITIAL, progress=(done / total) if total else 1.0, progress_text=text)
+
+    def _update(self, **changes: Any) -> None:
+        with self._status_lock:
+            self._status = dataclasses.replace(self._status, **changes)
+        self._publish()
+
+    def _set(self, status: SyncStatus) -> None:
+        with self._status_lock:
+            self._status = status
+        self._publish()
+
+    def _publish(self) -> None:
+        loop = self._loop
+        if loop is not None and loop.is_running() and not _on_loop(loop):
+            loop.call_soon_threadsafe(self._notify)
+        else:
+            self._notify()
+
+    def _notify(self) -> None:
+        status = self.status()
+        for callback in list(self._subscribers):
+            try:
+                callback(status)
+            except Exception:
+                log.exception("sync status subscriber failed")
+
+    def _require_api(self) -> SyncApi:
+        if self._api is None:
+            raise Unauthorized("This workspace is not signed in to a sync server.")
+        return self._api
+
+    async def _bind(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._wake = asyncio.Event()
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    with contextlib.suppress(RuntimeError):
+        return asyncio.get_running_loop() is loop
+    return False
