@@ -6,6 +6,7 @@ fans "org version N" out to this process's WebSockets from PostgreSQL's LISTEN/N
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from sync_server import gateway, metrics, realtime
+from sync_server import gateway, metrics, realtime, sync_engine
 from sync_server.config import Settings
 from sync_server.context import ServerContext
 from sync_server.db import Db
@@ -30,10 +31,13 @@ def create_app(settings: Settings) -> Starlette:
         hub = realtime.Hub(settings.database_url)
         await hub.start()
         app.state.ctx = ServerContext(settings=settings, db=db, hub=hub, metrics=meter)
+        janitor = asyncio.create_task(sync_engine.janitor(db, settings.tombstone_days), name="tombstone-janitor")
         log.info("sync server ready")
         try:
             yield
         finally:
+            janitor.cancel()
+            await asyncio.gather(janitor, return_exceptions=True)
             await hub.stop()
             await db.close()
 

@@ -7,8 +7,10 @@ lock, so they are gapless and commit in order, and a pull never sees version N+1
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import time
 from typing import Any
 
@@ -21,6 +23,7 @@ from sync_server.sync_merge import SERVER_DEVICE, Merger, Row, check_values
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "parley_sync"
+JANITOR_INTERVAL_SECONDS = 3600.0
 
 
 def _dumps(value: object) -> str:
@@ -294,3 +297,16 @@ async def purge_all_tombstones(db: Db, older_than_days: int) -> int:
     if total:
         log.info("janitor removed %d tombstones older than %d days", total, older_than_days)
     return total
+
+
+async def janitor(db: Db, older_than_days: int, interval: float = JANITOR_INTERVAL_SECONDS) -> None:
+    """The app's hourly background task. Every process runs one: a round is idempotent and takes each org's lock
+    only briefly, so several processes cost a few extra queries, not wrong results. A failed round (database
+    restarting) is logged and retried at the next interval instead of ending the task."""
+    await asyncio.sleep(random.uniform(0, min(60.0, interval)))  # processes started together do not all run at once
+    while True:
+        try:
+            await purge_all_tombstones(db, older_than_days)
+        except Exception:
+            log.exception("tombstone janitor round failed")
+        await asyncio.sleep(interval)

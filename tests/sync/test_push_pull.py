@@ -309,7 +309,12 @@ def test_wrong_protocol_too_large_and_bad_json_are_refused(http: httpx.Client, p
     assert http.post("/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": []}).status_code == 401
     old = http.get("/api/sync/pull", params={"protocol": 99}, headers=auth(owner))
     assert old.status_code == 426
-    for params in ({"protocol": 1, "cursor": "abc"}, {"protocol": 1, "limit": "0"}, {"protocol": 1, "cursor": "-1"}):
+    bad: list[dict[str, str | int]] = [
+        {"protocol": 1, "cursor": "abc"},
+        {"protocol": 1, "limit": "0"},
+        {"protocol": 1, "cursor": "-1"},
+    ]
+    for params in bad:
         assert http.get("/api/sync/pull", params=params, headers=auth(owner)).status_code == 422
     assert org_state(pg, database_url, owner.org.id) == before
 
