@@ -11,7 +11,9 @@ import asyncio
 import base64
 import logging
 import os
+import signal
 import sys
+from types import FrameType
 
 import psycopg
 import uvicorn
@@ -62,6 +64,12 @@ def _fail(message: str) -> int:
     return EXIT_CONFIG
 
 
+def _exit_on_term(signum: int, frame: FrameType | None) -> None:
+    # uvicorn handles SIGTERM itself (graceful shutdown) and re-raises it once done; this turns that re-raise into a
+    # normal exit, so the dev cluster is stopped on the way out and the exit code is 0.
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.setup()
@@ -76,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except psycopg.OperationalError as exc:
         return _fail(f"cannot reach the database named by DATABASE_URL: {str(exc).strip().splitlines()[0]}")
+    signal.signal(signal.SIGTERM, _exit_on_term)
     try:
         from sync_server.app import create_app  # imported late: a config error should not pay for the routes
 

@@ -17,7 +17,12 @@ _SECRET_KEYS = ("password", "token", "authorization", "secret", "api_key", "key"
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 _SECRET_PAIR = re.compile(r"(?i)\b(\w*(?:password|token|authorization|secret|api_key)\w*)(\s*[=:]\s*)(\"[^\"]*\"|\S+)")
 _BARE = re.compile(r"^[A-Za-z0-9_.:/@+-]*$")
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def redact(text: str) -> str:
