@@ -47,37 +47,39 @@ async def _read_rows(conn: Conn, org_id: str, keys: list[tuple[str, str]]) -> di
     rows: dict[tuple[str, str], Row] = {}
     if not keys:
         return rows
+    # One JSON text for all rows: a single json.loads is several times cheaper than psycopg decoding two jsonb
+    # values per row.
     cur = await conn.execute(
-        "SELECT r.tbl, r.id, r.version, r.deleted, r.purged, r.data, r.field_versions FROM sync_rows r "
-        "JOIN unnest(%s::text[], %s::text[]) AS k(tbl, id) ON r.tbl = k.tbl AND r.id = k.id WHERE r.org_id = %s",
-        ([k[0] for k in keys], [k[1] for k in keys], org_id),
+        "SELECT coalesce(json_agg(json_build_array(r.tbl, r.id, r.version, r.deleted, r.purged, r.data, "
+        "r.field_versions)), '[]')::text FROM sync_rows r "
+        "JOIN jsonb_to_recordset(%s::jsonb) AS k(t text, i text) ON r.tbl = k.t AND r.id = k.i WHERE r.org_id = %s",
+        (_dumps([{"t": t, "i": i} for t, i in keys]), org_id),
     )
-    for tbl, row_id, version, deleted, purged, data, field_versions in await cur.fetchall():
+    found = await cur.fetchone()
+    for tbl, row_id, version, deleted, purged, data, field_versions in json.loads(str(found[0]) if found else "[]"):
         rows[(tbl, row_id)] = Row(tbl, row_id, int(version), deleted, purged, data, field_versions, exists=True)
     return rows
 
 
 async def _write_rows(conn: Conn, org_id: str, rows: list[Row]) -> None:
-    """One unnest-based upsert for the whole batch (each row once, at its final state and version)."""
+    """One upsert for the whole batch (each row once, at its final state and version).
+
+    The rows travel as a single JSON parameter expanded by ``jsonb_to_recordset``: psycopg dumps one string in
+    microseconds, where seven text/jsonb arrays of 1000 elements cost it hundreds of milliseconds.
+    """
     if not rows:
         return
+    payload = [
+        {"t": r.table, "i": r.id, "v": r.version, "d": r.deleted, "p": r.purged, "data": r.data, "fv": r.field_versions}
+        for r in rows
+    ]
     await conn.execute(
         "INSERT INTO sync_rows (org_id, tbl, id, version, deleted, purged, data, field_versions, changed_at) "
-        "SELECT %s, t.tbl, t.id, t.version, t.deleted, t.purged, t.data::jsonb, t.fv::jsonb, now() "
-        "FROM unnest(%s::text[], %s::text[], %s::int8[], %s::bool[], %s::bool[], %s::text[], %s::text[]) "
-        "AS t(tbl, id, version, deleted, purged, data, fv) "
+        "SELECT %s, t.t, t.i, t.v, t.d, t.p, t.data, t.fv, now() "
+        "FROM jsonb_to_recordset(%s::jsonb) AS t(t text, i text, v bigint, d boolean, p boolean, data jsonb, fv jsonb) "
         "ON CONFLICT (org_id, tbl, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, "
         "purged = excluded.purged, data = excluded.data, field_versions = excluded.field_versions, changed_at = now()",
-        (
-            org_id,
-            [r.table for r in rows],
-            [r.id for r in rows],
-            [r.version for r in rows],
-            [r.deleted for r in rows],
-            [r.purged for r in rows],
-            [_dumps(r.data) for r in rows],
-            [_dumps(r.field_versions) for r in rows],
-        ),
+        (org_id, _dumps(payload)),
     )
 
 
@@ -115,9 +117,9 @@ async def push(conn: Conn, principal: Principal, request: PushRequest) -> PushRe
     if merger.purged:
         # A purge is a GDPR erase: copies of the row's values kept in conflict records go too.
         await conn.execute(
-            "UPDATE sync_conflicts c SET theirs = '{}' FROM unnest(%s::text[], %s::text[]) AS k(tbl, id) "
-            "WHERE c.org_id = %s AND c.tbl = k.tbl AND c.row_id = k.id",
-            ([k[0] for k in merger.purged], [k[1] for k in merger.purged], principal.org_id),
+            "UPDATE sync_conflicts c SET theirs = '{}' FROM jsonb_to_recordset(%s::jsonb) AS k(t text, i text) "
+            "WHERE c.org_id = %s AND c.tbl = k.t AND c.row_id = k.i",
+            (_dumps([{"t": t, "i": i} for t, i in merger.purged]), principal.org_id),
         )
     now_ms = int(time.time() * 1000)
     others = [loss for loss in merger.losses if loss.device is not None]
