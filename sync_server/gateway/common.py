@@ -42,8 +42,10 @@ def openai_error(status: int, code: str, message: str, *, retry_after: float | N
 
 
 def from_api_error(exc: ApiError) -> JSONResponse:
-    if exc.status == 401:  # expired or unknown token alike: the OpenAI client raises AuthenticationError
-        return openai_error(401, "invalid_api_key", exc.message)
+    if exc.status == 401:
+        # OpenAI's own wording: litellm turns an ``invalid_request_error`` into a BadRequestError unless it reads
+        # this phrase, so with it an expired or unknown token raises AuthenticationError (the app: "sign in again").
+        return openai_error(401, "invalid_api_key", f"Incorrect API key provided: {exc.message}")
     return openai_error(exc.status, exc.code, exc.message)
 
 

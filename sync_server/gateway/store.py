@@ -151,7 +151,9 @@ async def admit(db: Db, org_id: str, member_id: str, purpose: str) -> tuple[int,
         if spent >= budget:
             raise Limited(
                 "insufficient_quota",
-                f"The team's AI budget for this month (${budget:.2f}) is used up: the owner can raise it.",
+                # OpenAI's own wording: clients (Parley's included) recognise it as a quota, not a rate limit.
+                f"You exceeded your current quota: the team's AI budget for this month (${budget:.2f}) is used up; "
+                "the owner can raise it.",
             )
         cur = await conn.execute(
             "SELECT count(*), extract(epoch FROM min(at) + interval '1 minute' - clock_timestamp()) FROM ai_usage "
