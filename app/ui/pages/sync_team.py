@@ -13,7 +13,7 @@ from datetime import datetime
 
 from app.qt import Qt, QtGui, QtWidgets
 from app.sync.protocol import DeviceInfo, Invite, MemberInfo, Role
-from app.sync.status import ConflictNote, SyncStatus
+from app.sync.status import ConflictNote, SyncState, SyncStatus
 from app.ui.context import AppContext
 from app.ui.sync_bridge import SyncBridge
 from app.ui.widgets.sync_indicator import changes_text, indicator_text, last_synced_text
@@ -65,7 +65,7 @@ class SignedInPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.bridge = bridge
-        self._was_signed_in = False
+        self._team_loaded = False
         self._conflict_count = -1
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -111,7 +111,7 @@ class SignedInPanel(QtWidgets.QWidget):
     # ---- status ------------------------------------------------------------------------------------------------
     def show_status(self, status: SyncStatus) -> None:
         if not status.signed_in:
-            self._was_signed_in = False
+            self._team_loaded = False
             return
         who = status.email or "—"
         self.who.setText(f"{who} ({status.role})" if status.role else who)
@@ -125,8 +125,8 @@ class SignedInPanel(QtWidgets.QWidget):
         admin = status.role in ADMIN_ROLES
         self.invite_box.setVisible(admin)
         self.remove_button.setVisible(admin)
-        if not self._was_signed_in:
-            self._was_signed_in = True
+        if not self._team_loaded and status.state is SyncState.SYNCED:
+            self._team_loaded = True  # the first time the server answered since signing in: it has the lists
             self.refresh_team()
         if status.unseen_conflicts != self._conflict_count:
             self._conflict_count = status.unseen_conflicts

@@ -1,0 +1,393 @@
+"""Team sync in the UI against the real sync server (a ``python -m sync_server`` process on a throwaway PostgreSQL):
+the status-bar indicator, Settings › Team sync signed out and signed in, and joining a team with an invite.
+
+The sync service runs on the bridge's own loop thread exactly as in the app; the tests wait on signals and
+conditions (the indicator's text, a label becoming visible), never on sleeps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.bootstrap import open_main_window
+from app.qt import QtWidgets
+from app.store.keyring_vault import KeyringVault
+from app.store.keys import KdfParams
+from app.store.workspaces import Workspaces
+from app.sync.credentials import Credentials
+from app.sync.protocol import DeviceInfo, Session
+from app.sync.service import SyncService
+from app.sync.status import SyncState, SyncStatus
+from app.ui.context import AppContext
+from app.ui.dialogs.join_team import JoinTeamDialog
+from app.ui.main_window import MainWindow
+from app.ui.pages.settings import SettingsPage
+from app.ui.pages.sync_settings import SyncSettingsCard
+from app.ui.startup import OpenWorkspace, StartupFlow
+from app.ui.sync_bridge import SyncBridge
+from app.ui.tasks import TaskRunner
+from app.ui.widgets.sync_indicator import SyncIndicator, indicator_text
+from sync_server.pgcluster import free_port
+from tests.support.keyrings import InMemoryKeyring
+from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
+from tests.support.sync_server import ServerProcess
+
+NOW = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+SYNCED = SyncStatus(
+    state=SyncState.SYNCED,
+    server_url="https://sync.example.com",
+    email="olivia@example.com",
+    org_name="Acme Shoes",
+    role="owner",
+    last_synced_at=NOW,
+)
+
+
+# ---- the indicator's words ----------------------------------------------------------------------------------------
+def test_indicator_text_for_each_state() -> None:
+    assert indicator_text(SYNCED) == "Synced"
+    assert indicator_text(SyncStatus(state=SyncState.SYNCING)) == "Syncing…"
+    initial = SyncStatus(state=SyncState.INITIAL, progress=0.45, progress_text="Downloading 45 of 100 rows")
+    assert indicator_text(initial) == "Downloading 45 %"
+    upload = SyncStatus(state=SyncState.INITIAL, progress=0.5, progress_text="Uploading 5 of 10 rows")
+    assert indicator_text(upload) == "Uploading 50 %"
+    offline = SyncStatus(state=SyncState.OFFLINE, pending=12, next_retry_at=NOW + timedelta(seconds=20))
+    assert indicator_text(offline, now=NOW) == "Offline — 12 changes waiting · retry in 20 s"
+    assert indicator_text(SyncStatus(state=SyncState.OFFLINE, pending=1), now=NOW) == "Offline — 1 change waiting"
+    assert indicator_text(SyncStatus(state=SyncState.SIGN_IN_AGAIN)) == "Sign in again"
+    assert indicator_text(SyncStatus(state=SyncState.REVOKED)) == "Removed from team"
+
+
+def test_indicator_renders_each_status(qtbot: QtBot, qapp: QtWidgets.QApplication) -> None:
+    indicator = SyncIndicator()
+    qtbot.addWidget(indicator)
+    indicator.show()
+    indicator.show_status(SyncStatus())
+    assert indicator.isHidden(), "signed out: sync is optional, nothing is shown"
+
+    indicator.show_status(SYNCED)
+    assert indicator.isVisible()
+    assert indicator.text == "Synced"
+    tip = indicator.button.toolTip()
+    assert "https://sync.example.com" in tip
+    assert "Acme Shoes" in tip
+    assert "Last synced:" in tip
+    assert indicator.badge.isHidden()
+
+    indicator.show_status(SyncStatus(state=SyncState.INITIAL, progress=0.45))
+    assert indicator.text == "Downloading 45 %"
+
+    retry = datetime.now(UTC) + timedelta(seconds=20)
+    indicator.show_status(SyncStatus(state=SyncState.OFFLINE, pending=12, next_retry_at=retry))
+    assert indicator.text.startswith("Offline — 12 changes waiting · retry in ")
+    first = indicator.text
+    qtbot.waitUntil(lambda: indicator.text != first, timeout=3000)  # the countdown moves on its own
+    assert indicator.text.startswith("Offline — 12 changes waiting · retry in ")
+
+    indicator.show_status(SyncStatus(state=SyncState.SIGN_IN_AGAIN, email="olivia@example.com"))
+    assert indicator.text == "Sign in again"
+    indicator.show_status(SyncStatus(state=SyncState.REVOKED))
+    assert indicator.text == "Removed from team"
+    assert indicator.isVisible()
+
+    conflicted = SyncStatus(**{**SYNCED.__dict__, "unseen_conflicts": 2})
+    indicator.show_status(conflicted)
+    assert indicator.badge.isVisible()
+    assert "2 edits replaced" in indicator.badge.text()
+    with qtbot.waitSignal(indicator.conflicts_requested, timeout=2000):
+        indicator.badge.click()
+    with qtbot.waitSignal(indicator.clicked, timeout=2000):
+        indicator.button.click()
+
+
+# ---- fixtures -----------------------------------------------------------------------------------------------------
+@pytest.fixture
+def bridge(ctx: AppContext) -> Iterator[SyncBridge]:
+    credentials = Credentials(ctx.store, ctx.workspace.workspace_id, ctx.workspaces.vault.backend)
+    service = SyncService(ctx.store, ctx.workspace.workspace_id, credentials, backoff=(0.5, 1.0, 2.0))
+    bridge = SyncBridge(service)
+    ctx.sync = bridge
+    bridge.start()
+    yield bridge
+    bridge.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, ctx: AppContext, bridge: SyncBridge, qapp: QtWidgets.QApplication) -> MainWindow:
+    window = open_main_window(ctx, qapp)
+    qtbot.addWidget(window)
+    qtbot.waitExposed(window)
+    return window
+
+
+def team_card(window: MainWindow) -> SyncSettingsCard:
+    page = window.show_section("settings")
+    assert isinstance(page, SettingsPage)
+    assert page.team_sync is not None
+    return page.team_sync
+
+
+def create_team(qtbot: QtBot, card: SyncSettingsCard, url: str, email: str, password: str = PASSWORD) -> None:
+    form = card.signed_out
+    form.server.setText(url)
+    form.tabs.setCurrentIndex(1)
+    form.create_name.setText("Olivia Owner")
+    form.create_email.setText(email)
+    form.create_password.setText(password)
+    form.create_repeat.setText(password)
+    form.create_button.click()
+    assert form.create_password.text() == "", "passwords leave the widgets"
+    assert form.create_repeat.text() == ""
+
+
+def wait_state(qtbot: QtBot, bridge: SyncBridge, state: SyncState, timeout: int = 20000) -> None:
+    qtbot.waitUntil(lambda: bridge.status.state is state, timeout=timeout)
+
+
+# ---- signed out ---------------------------------------------------------------------------------------------------
+def test_signed_out_card_checks_the_form_before_asking_the_server(qtbot: QtBot, window: MainWindow) -> None:
+    card = team_card(window)
+    assert card.signed_out.isVisible()
+    assert not card.signed_in.isVisible()
+    assert not window.sync_indicator.isVisible()
+    form = card.signed_out
+    assert form.device.text(), "the device name defaults to the host name"
+    create_team(qtbot, card, "", "olivia@example.com")
+    assert "address" in form.error.text()
+    create_team(qtbot, card, "http://127.0.0.1:9", "olivia@example.com", password="short")
+    assert form.error.text() == "The password must be at least 10 characters long."
+    form.create_password.setText(PASSWORD)
+    form.create_repeat.setText(PASSWORD + "x")
+    form.create_button.click()
+    assert form.error.text() == "The two passwords differ."
+    assert form.create_password.text() == ""
+
+
+def test_unreachable_server_is_said_inline(qtbot: QtBot, window: MainWindow) -> None:
+    card = team_card(window)
+    form = card.signed_out
+    form.server.setText(f"http://127.0.0.1:{free_port()}")
+    form.sign_in_email.setText("olivia@example.com")
+    form.sign_in_password.setText(PASSWORD)
+    form.sign_in_button.click()
+    assert form.sign_in_password.text() == ""
+    qtbot.waitUntil(form.error.isVisible, timeout=20000)
+    assert form.error.text()
+    assert "reach" in form.error.text().lower() or "connect" in form.error.text().lower(), form.error.text()
+    assert form.sign_in_button.isEnabled()
+
+
+# ---- against the server -------------------------------------------------------------------------------------------
+def test_create_team_reaches_synced_then_sign_out_keeps_data(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, ctx: AppContext, server: ServerProcess
+) -> None:
+    ctx.store.contacts.create(name="Maya", phone="+628111111111")
+    seen: list[SyncState] = []
+    bridge.statusChanged.connect(lambda status: seen.append(status.state))
+    card = team_card(window)
+    email = unique_email("owner")
+    create_team(qtbot, card, server.url, email)
+    qtbot.waitUntil(lambda: window.sync_indicator.isVisible() and window.sync_indicator.text == "Synced", timeout=30000)
+    assert SyncState.INITIAL in seen or SyncState.SYNCING in seen
+    tip = window.sync_indicator.button.toolTip()
+    assert server.url in tip
+    assert ctx.business_name in tip
+    assert card.signed_in.isVisible()
+    assert not card.signed_out.isVisible()
+    assert card.signed_in.who.text() == f"{email} (owner)"
+    qtbot.waitUntil(lambda: card.signed_in.members.rowCount() == 1, timeout=10000)
+    qtbot.waitUntil(lambda: card.signed_in.devices.rowCount() == 1, timeout=10000)
+    assert "(this computer)" in card.signed_in.devices.item(0, 0).text()
+
+    card.signed_in.sign_out_button.click()
+    box = card.signed_in.confirm_box
+    assert "kept" in box.text() or "stays" in box.text()
+    sign_out = next(b for b in box.buttons() if b.text() == "Sign out")
+    sign_out.click()
+    qtbot.waitUntil(lambda: not window.sync_indicator.isVisible(), timeout=15000)
+    assert bridge.status.state is SyncState.SIGNED_OUT
+    assert card.signed_out.isVisible()
+    assert [c.name for c in ctx.store.contacts.find_all()] == ["Maya"], "local data is kept"
+
+
+def test_wrong_password_shows_the_servers_sentence(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, http: httpx.Client, server: ServerProcess
+) -> None:
+    email = unique_email("taken")
+    signup(http, email=email)
+    card = team_card(window)
+    form = card.signed_out
+    form.server.setText(server.url)
+    form.sign_in_email.setText(email)
+    form.sign_in_password.setText("not the password at all")
+    form.sign_in_button.click()
+    qtbot.waitUntil(form.error.isVisible, timeout=15000)
+    wrong = form.error.text()
+    assert "password" in wrong.lower(), wrong
+    assert form.sign_in_password.text() == ""
+    assert bridge.status.state is SyncState.SIGNED_OUT
+
+    assert form.sign_in_button.isEnabled()
+
+
+def signed_in_owner(qtbot: QtBot, window: MainWindow, bridge: SyncBridge, server: ServerProcess) -> str:
+    email = unique_email("owner")
+    create_team(qtbot, team_card(window), server.url, email)
+    qtbot.waitUntil(lambda: window.sync_indicator.text == "Synced", timeout=30000)
+    return email
+
+
+def test_invite_shows_a_one_time_code_and_a_taken_email_is_refused(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, server: ServerProcess
+) -> None:
+    email = signed_in_owner(qtbot, window, bridge, server)
+    panel = team_card(window).signed_in
+    assert panel.invite_box.isVisible()
+    panel.invite_email.setText(email)
+    panel.invite_button.click()
+    qtbot.waitUntil(panel.error.isVisible, timeout=10000)
+    assert panel.error.text() == "This e-mail already belongs to a member of the team."
+    assert not panel.code_box.isVisible()
+    assert panel.invite_button.isEnabled()
+    panel.invite_email.setText("sam@example.com")
+    panel.invite_button.click()
+    qtbot.waitUntil(panel.code_box.isVisible, timeout=10000)
+    assert len(panel.invite_code.text()) >= 16
+    assert "sam@example.com" in panel.code_note.text()
+    panel.copy_button.click()
+    clipboard = QtWidgets.QApplication.clipboard()
+    assert clipboard is not None
+    assert clipboard.text() == panel.invite_code.text()
+
+
+def test_revoked_device_shows_a_banner(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, server: ServerProcess, http: httpx.Client
+) -> None:
+    email = signed_in_owner(qtbot, window, bridge, server)
+    other = http.post(
+        "/api/auth/login", json={"email": email, "password": PASSWORD, "device_name": "owner phone"}
+    ).raise_for_status()
+    session = Session.model_validate(other.json())
+    devices = [DeviceInfo.model_validate(d) for d in http.get("/api/devices", headers=bearer(session)).json()]
+    ours = next(d for d in devices if d.name == team_card(window).signed_out.device.text())
+    http.delete(f"/api/devices/{ours.id}", headers=bearer(session)).raise_for_status()
+    bridge.sync_now()
+    qtbot.waitUntil(lambda: window.sync_indicator.text == "Removed from team", timeout=30000)
+    card = team_card(window)
+    assert card.signed_out.isVisible()
+    assert card.signed_out.banner.isVisible()
+    assert card.signed_out.banner.message.text()
+    card.signed_out.banner.button.click()
+    assert card.signed_out.tabs.currentIndex() == 0
+
+
+def test_join_with_an_invite_opens_a_workspace_with_the_teams_data(
+    qtbot: QtBot,
+    window: MainWindow,
+    bridge: SyncBridge,
+    ctx: AppContext,
+    server: ServerProcess,
+    tmp_path: Path,
+) -> None:
+    for i in range(30):
+        ctx.store.contacts.create(name=f"Customer {i:02}", phone=f"+6281100000{i:02}")
+    signed_in_owner(qtbot, window, bridge, server)
+    panel = team_card(window).signed_in
+    panel.invite_email.setText("sam@example.com")
+    panel.invite_button.click()
+    qtbot.waitUntil(panel.code_box.isVisible, timeout=10000)
+    code = panel.invite_code.text()
+
+    staff = Workspaces(tmp_path / "staff", KeyringVault(InMemoryKeyring()), kdf=KdfParams(time_cost=1, memory_kib=8192))
+    tasks = TaskRunner()
+    flow = StartupFlow(staff, tasks)
+    dialog = flow.show_join()
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog, JoinTeamDialog)
+    progress: list[tuple[int, int, str]] = []
+    dialog._progressed.connect(lambda done, total, text: progress.append((done, total, text)))
+    dialog.server.setText(server.url)
+    dialog.code.setText(code)
+    dialog.name.setText("Sam Staff")
+    dialog.password.setText(PASSWORD)
+    dialog.repeat.setText(PASSWORD)
+    dialog.business.setText("Acme (Sam)")
+    opened: list[OpenWorkspace] = []
+    flow.opened.connect(opened.append)
+    dialog.primary.click()
+    assert dialog.progress.isVisible(), "progress is shown while joining"
+    assert dialog.password.text() == ""
+    assert dialog.repeat.text() == ""
+    qtbot.waitUntil(lambda: bool(opened), timeout=60000)
+    assert progress, "the download reported its progress"
+    workspace = opened[0]
+    try:
+        assert workspace.store.org_id == ctx.store.org_id
+        names = sorted(c.name for c in workspace.store.contacts.find_all())
+        assert len(names) == 30
+        assert names[0] == "Customer 00"
+        assert workspace.header.name == "Acme (Sam)"
+    finally:
+        workspace.store.close()
+        if flow._sync_loop is not None:
+            flow._sync_loop.close()
+        tasks.shutdown()
+
+
+def test_join_refusal_is_shown_in_the_dialog(qtbot: QtBot, tmp_path: Path, server: ServerProcess) -> None:
+    staff = Workspaces(tmp_path / "staff", KeyringVault(InMemoryKeyring()), kdf=KdfParams(time_cost=1, memory_kib=8192))
+    flow = StartupFlow(staff, TaskRunner())
+    dialog = flow.show_join()
+    qtbot.addWidget(dialog)
+    dialog.server.setText(server.url)
+    dialog.code.setText("x" * 40)
+    dialog.name.setText("Sam Staff")
+    dialog.password.setText(PASSWORD)
+    dialog.repeat.setText(PASSWORD)
+    dialog.business.setText("Acme (Sam)")
+    dialog.primary.click()
+    qtbot.waitUntil(dialog.error.isVisible, timeout=15000)
+    assert dialog.error.text()
+    assert dialog.primary.isEnabled()
+    assert staff.available() == [], "no workspace is made for a refused invite"
+    if flow._sync_loop is not None:
+        flow._sync_loop.close()
+
+
+def test_server_down_shows_offline_then_catches_up(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, ctx: AppContext, server: ServerProcess
+) -> None:
+    signed_in_owner(qtbot, window, bridge, server)
+    server.kill()
+    try:
+        ctx.store.contacts.create(name="Written offline", phone="+628122222222")
+        qtbot.waitUntil(lambda: window.sync_indicator.text.startswith("Offline"), timeout=30000)
+        qtbot.waitUntil(lambda: "waiting" in window.sync_indicator.text, timeout=15000)
+        assert "change" in window.sync_indicator.text
+    finally:
+        server.start()
+    bridge.sync_now()
+    qtbot.waitUntil(lambda: window.sync_indicator.text == "Synced", timeout=60000)
+
+
+def test_status_from_another_thread_arrives_on_the_main_thread(qtbot: QtBot, ctx: AppContext) -> None:
+    credentials = Credentials(ctx.store, ctx.workspace.workspace_id, ctx.workspaces.vault.backend)
+    bridge = SyncBridge()
+    with qtbot.waitSignal(bridge.statusChanged, timeout=5000):  # the service's first status, as it is attached
+        bridge.attach(SyncService(ctx.store, ctx.workspace.workspace_id, credentials))  # not started: quiet
+    threads: list[threading.Thread] = []
+    bridge.statusChanged.connect(lambda _status: threads.append(threading.current_thread()))
+    worker = threading.Thread(target=lambda: bridge.publish(SYNCED))
+    with qtbot.waitSignal(bridge.statusChanged, timeout=5000):
+        worker.start()
+    worker.join()
+    assert threads == [threading.main_thread()]
+    assert bridge.status is SYNCED
+    bridge.close()
