@@ -11,12 +11,16 @@ import pytest
 from sync_server import logs, tokens
 
 SECRET = b"k" * 32
-CLAIMS = tokens.AccessClaims(org="o1", sub="m1", dev="d1", role="admin", exp=int(time.time()) + 60)
+
+
+def fresh_claims() -> tokens.AccessClaims:
+    return tokens.AccessClaims(org="o1", sub="m1", dev="d1", role="admin", exp=int(time.time()) + 600)
 
 
 def test_access_token_round_trip_and_tampering() -> None:
-    token = tokens.issue_access(SECRET, CLAIMS)
-    assert tokens.verify_access(SECRET, token) == CLAIMS
+    claims = fresh_claims()
+    token = tokens.issue_access(SECRET, claims)
+    assert tokens.verify_access(SECRET, token) == claims
     body, sig = token.split(".")
     with pytest.raises(tokens.TokenInvalid):
         tokens.verify_access(b"j" * 32, token)  # another server's secret
@@ -32,10 +36,11 @@ def test_access_token_round_trip_and_tampering() -> None:
 
 
 def test_expired_access_token() -> None:
-    token = tokens.issue_access(SECRET, CLAIMS)
+    claims = fresh_claims()
+    token = tokens.issue_access(SECRET, claims)
     with pytest.raises(tokens.TokenExpired):
-        tokens.verify_access(SECRET, token, now=CLAIMS.exp)
-    assert tokens.verify_access(SECRET, token, now=CLAIMS.exp - 1) == CLAIMS
+        tokens.verify_access(SECRET, token, now=claims.exp)
+    assert tokens.verify_access(SECRET, token, now=claims.exp - 1) == claims
 
 
 def test_refresh_tokens_name_their_device_and_are_hashed() -> None:
