@@ -30,6 +30,14 @@ SECOND_KEY = "sk-org-key-9z8y"
 
 
 @pytest.fixture
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    """The plugin's client with a longer timeout: a server's first gateway call imports litellm, which takes
+    seconds, more on a machine busy with other suites."""
+    with httpx.Client(base_url=server.url, timeout=60.0) as client:
+        yield client
+
+
+@pytest.fixture
 def provider() -> Iterator[OpenAIServer]:
     server = OpenAIServer(keys={KEY, SECOND_KEY}).start()
     yield server
@@ -376,7 +384,7 @@ def test_the_server_starts_without_importing_litellm(
 ) -> None:
     proc = ServerProcess(database_url, tmp_path_factory.mktemp("lazy") / "server.log").start()
     try:
-        with httpx.Client(base_url=proc.url, timeout=30.0) as http:
+        with httpx.Client(base_url=proc.url, timeout=60.0) as http:
             owner = signup(http)
             configure(http, owner, entry(provider))
             assert "litellm" not in proc.log_tail(200_000)
