@@ -108,6 +108,33 @@ def test_metrics_and_request_log(http: httpx.Client, server: ServerProcess) -> N
     assert "/no/such/page" not in log  # unmatched paths are not echoed either
 
 
+def test_health_follows_the_database(tmp_path: Path) -> None:
+    cluster = Cluster.ensure(tmp_path / "pg")
+    server = ServerProcess(fresh_database(cluster), tmp_path / "server.log")
+    try:
+        server.start()
+
+        def health_until(status: int) -> httpx.Response:
+            deadline = time.monotonic() + 30
+            while True:
+                response = httpx.get(server.url + "/health", timeout=5.0)
+                if response.status_code == status or time.monotonic() > deadline:
+                    return response
+                time.sleep(0.1)
+
+        cluster.stop(mode="immediate")
+        down = health_until(503)
+        assert down.status_code == 503
+        assert down.json()["database"] is False
+        cluster.start()
+        up = health_until(200)
+        assert up.status_code == 200, server.log_tail()
+        assert up.json() == {"status": "ok", "database": True, "version": up.json()["version"]}
+    finally:
+        server.stop()
+        cluster.destroy()
+
+
 def test_missing_settings_exit_2_with_one_clear_line() -> None:
     result = _run(env=_env())
     assert result.returncode == 2
