@@ -12,17 +12,18 @@ import json
 import logging
 import random
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from app.sync.protocol import SYNC_COLUMNS, Conflict, PushRequest, PushResponse
 from sync_server.db import Conn, Db
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
-from sync_server.sync_merge import SERVER_DEVICE, Merger, Row, check_values
+from sync_server.sync_merge import SERVER_DEVICE, Loss, Merger, Row, check_values
 
 log = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "parley_sync"
+NOTIFY_CHANNEL = "parley_sync"  # as spelled in _STORE_SQL; the hub LISTENs on it
 JANITOR_INTERVAL_SECONDS = 3600.0
 
 
@@ -36,11 +37,6 @@ async def _lock_org(conn: Conn, org_id: str) -> int:
     if found is None:
         raise ApiError(404, "not_found", "The organisation does not exist.")
     return int(found[0])
-
-
-async def _notify(conn: Conn, org_id: str, version: int) -> None:
-    """Delivered by PostgreSQL at commit only, so a listener never hears of a version it cannot pull yet."""
-    await conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, f"{org_id}:{version}"))
 
 
 async def _read_rows(conn: Conn, org_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:
@@ -61,26 +57,89 @@ async def _read_rows(conn: Conn, org_id: str, keys: list[tuple[str, str]]) -> di
     return rows
 
 
-async def _write_rows(conn: Conn, org_id: str, rows: list[Row]) -> None:
-    """One upsert for the whole batch (each row once, at its final state and version).
+# Everything a batch writes, in one statement (one round trip while the org row is locked): the rows, the
+# conflicts for other devices, the scrub of conflict copies of purged rows, the device's last_seq, the org's
+# version and its notification (delivered by PostgreSQL at commit only, so no listener hears of a version it cannot
+# pull yet). Rows and conflicts travel as one JSON parameter each, expanded by jsonb_to_recordset: psycopg dumps a
+# string in microseconds, where seven arrays of 1000 elements cost it hundreds of milliseconds.
+_STORE_SQL = """
+WITH w AS (
+    INSERT INTO sync_rows (org_id, tbl, id, version, deleted, purged, data, field_versions, changed_at)
+    SELECT %(org)s, t.t, t.i, t.v, t.d, t.p, t.data, t.fv, now()
+    FROM jsonb_to_recordset(%(rows)s::jsonb) AS t(t text, i text, v bigint, d boolean, p boolean, data jsonb, fv jsonb)
+    ON CONFLICT (org_id, tbl, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
+        purged = excluded.purged, data = excluded.data, field_versions = excluded.field_versions, changed_at = now()
+    RETURNING 1
+), c AS (
+    INSERT INTO sync_conflicts (org_id, device_id, tbl, row_id, fields, reason, theirs, version)
+    SELECT %(org)s, x.dev, x.t, x.i, x.f, x.r, x.th, x.v
+    FROM jsonb_to_recordset(%(conflicts)s::jsonb) AS x(dev text, t text, i text, f jsonb, r text, th jsonb, v bigint)
+    RETURNING 1
+), s AS (
+    UPDATE sync_conflicts k SET theirs = '{}' FROM jsonb_to_recordset(%(purged)s::jsonb) AS g(t text, i text)
+    WHERE k.org_id = %(org)s AND k.tbl = g.t AND k.row_id = g.i
+    RETURNING 1
+), d AS (
+    UPDATE devices SET last_seq = %(seq)s, last_seen_at = now()
+    WHERE org_id = %(org)s AND id = %(device)s AND %(seq)s::bigint IS NOT NULL
+    RETURNING 1
+), o AS (
+    UPDATE orgs SET version = %(version)s WHERE id = %(org)s AND version <> %(version)s RETURNING 1
+)
+SELECT pg_notify('parley_sync', %(org)s::text || ':' || %(version)s::text) WHERE EXISTS (SELECT 1 FROM o)
+"""
 
-    The rows travel as a single JSON parameter expanded by ``jsonb_to_recordset``: psycopg dumps one string in
-    microseconds, where seven text/jsonb arrays of 1000 elements cost it hundreds of milliseconds.
-    """
-    if not rows:
-        return
-    payload = [
-        {"t": r.table, "i": r.id, "v": r.version, "d": r.deleted, "p": r.purged, "data": r.data, "fv": r.field_versions}
-        for r in rows
-    ]
-    await conn.execute(
-        "INSERT INTO sync_rows (org_id, tbl, id, version, deleted, purged, data, field_versions, changed_at) "
-        "SELECT %s, t.t, t.i, t.v, t.d, t.p, t.data, t.fv, now() "
-        "FROM jsonb_to_recordset(%s::jsonb) AS t(t text, i text, v bigint, d boolean, p boolean, data jsonb, fv jsonb) "
-        "ON CONFLICT (org_id, tbl, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, "
-        "purged = excluded.purged, data = excluded.data, field_versions = excluded.field_versions, changed_at = now()",
-        (org_id, _dumps(payload)),
-    )
+
+async def _store(
+    conn: Conn,
+    org_id: str,
+    version: int,
+    rows: list[Row],
+    *,
+    losses: Sequence[Loss] = (),
+    purged: Sequence[tuple[str, str]] = (),
+    device: str | None = None,
+    last_seq: int | None = None,
+) -> None:
+    erased = set(purged)
+    params = {
+        "org": org_id,
+        "version": version,
+        "rows": _dumps(
+            [
+                {
+                    "t": r.table,
+                    "i": r.id,
+                    "v": r.version,
+                    "d": r.deleted,
+                    "p": r.purged,
+                    "data": r.data,
+                    "fv": r.field_versions,
+                }
+                for r in rows
+            ]
+        ),
+        "conflicts": _dumps(
+            [
+                {
+                    "dev": o.device,
+                    "t": o.table,
+                    "i": o.row_id,
+                    "f": o.fields,
+                    "r": o.reason,
+                    # A purge is a GDPR erase: no copy of the row's values survives in a conflict record either.
+                    "th": {} if (o.table, o.row_id) in erased else o.theirs,
+                    "v": o.version,
+                }
+                for o in losses
+                if o.device is not None
+            ]
+        ),
+        "purged": _dumps([{"t": t, "i": i} for t, i in purged]),
+        "device": device,
+        "seq": last_seq,
+    }
+    await conn.execute(_STORE_SQL, params)
 
 
 async def push(conn: Conn, principal: Principal, request: PushRequest) -> PushResponse:
@@ -91,64 +150,37 @@ async def push(conn: Conn, principal: Principal, request: PushRequest) -> PushRe
     no version; everything the batch writes is notified once, at commit, with the org's final version.
     """
     check_values(request.changes)
+    # The device row (idempotence by seq) and the org row (gapless versions) are locked together, in that order.
     cur = await conn.execute(
-        "SELECT last_seq, revoked_at FROM devices WHERE org_id = %s AND id = %s FOR UPDATE",
+        "SELECT d.last_seq, d.revoked_at, o.version FROM devices d JOIN orgs o ON o.id = d.org_id "
+        "WHERE d.org_id = %s AND d.id = %s FOR UPDATE",
         (principal.org_id, principal.device_id),
     )
-    device = await cur.fetchone()
-    if device is None or device[1] is not None:
+    found = await cur.fetchone()
+    if found is None or found[1] is not None:
         raise ApiError(403, "device_revoked", "This device was signed out of the organisation.")
-    last_seq = int(device[0])
+    last_seq, start = int(found[0]), int(found[2])
     pending = [c for c in request.changes if c.seq > last_seq]
     acknowledged = max([last_seq, *(c.seq for c in request.changes)])
     if not pending:
-        cur = await conn.execute("SELECT version FROM orgs WHERE id = %s", (principal.org_id,))
-        found = await cur.fetchone()
-        return PushResponse(acknowledged_seq=acknowledged, version=int(found[0]) if found else 0)
+        return PushResponse(acknowledged_seq=acknowledged, version=start)
 
-    start = await _lock_org(conn, principal.org_id)
     keys = list(dict.fromkeys((c.table, c.id) for c in pending))
     rows = await _read_rows(conn, principal.org_id, keys)
     merger = Merger(principal.org_id, principal.device_id, request.known_version, start, rows)
     for change in pending:
         merger.apply(change)
-
-    await _write_rows(conn, principal.org_id, [r for r in merger.rows.values() if r.dirty])
-    if merger.purged:
-        # A purge is a GDPR erase: copies of the row's values kept in conflict records go too.
-        await conn.execute(
-            "UPDATE sync_conflicts c SET theirs = '{}' FROM jsonb_to_recordset(%s::jsonb) AS k(t text, i text) "
-            "WHERE c.org_id = %s AND c.tbl = k.t AND c.row_id = k.i",
-            (_dumps([{"t": t, "i": i} for t, i in merger.purged]), principal.org_id),
-        )
-    now_ms = int(time.time() * 1000)
-    others = [loss for loss in merger.losses if loss.device is not None]
-    if others:
-        async with conn.cursor() as c:
-            await c.executemany(
-                "INSERT INTO sync_conflicts (org_id, device_id, tbl, row_id, fields, reason, theirs, version) "
-                "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s)",
-                [
-                    (
-                        principal.org_id,
-                        o.device,
-                        o.table,
-                        o.row_id,
-                        _dumps(o.fields),
-                        o.reason,
-                        _dumps(o.theirs),
-                        o.version,
-                    )
-                    for o in others
-                ],
-            )
-    await conn.execute(
-        "UPDATE devices SET last_seq = %s, last_seen_at = now() WHERE org_id = %s AND id = %s",
-        (acknowledged, principal.org_id, principal.device_id),
+    await _store(
+        conn,
+        principal.org_id,
+        merger.version,
+        [r for r in merger.rows.values() if r.dirty],
+        losses=merger.losses,
+        purged=merger.purged,
+        device=principal.device_id,
+        last_seq=acknowledged,
     )
-    if merger.version != start:
-        await conn.execute("UPDATE orgs SET version = %s WHERE id = %s", (merger.version, principal.org_id))
-        await _notify(conn, principal.org_id, merger.version)
+    now_ms = int(time.time() * 1000)
     conflicts = [
         Conflict(
             table=loss.table,
@@ -253,9 +285,7 @@ async def server_write(
             row.field_versions[name] = [version, SERVER_DEVICE]
         row.version = version
         row.deleted = row.deleted or data.get("deleted_at") is not None
-        await _write_rows(conn, org_id, [row])
-        await conn.execute("UPDATE orgs SET version = %s WHERE id = %s", (version, org_id))
-        await _notify(conn, org_id, version)
+        await _store(conn, org_id, version, [row])
     return version
 
 
