@@ -204,7 +204,9 @@ def test_create_team_reaches_synced_then_sign_out_keeps_data(
     assert card.signed_in.who.text() == f"{email} (owner)"
     qtbot.waitUntil(lambda: card.signed_in.members.rowCount() == 1, timeout=10000)
     qtbot.waitUntil(lambda: card.signed_in.devices.rowCount() == 1, timeout=10000)
-    assert "(this computer)" in card.signed_in.devices.item(0, 0).text()
+    first = card.signed_in.devices.item(0, 0)
+    assert first is not None
+    assert "(this computer)" in first.text()
 
     card.signed_in.sign_out_button.click()
     box = card.signed_in.confirm_box

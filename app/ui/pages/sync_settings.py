@@ -20,6 +20,20 @@ from app.ui.sync_bridge import SyncBridge
 from app.ui.widgets.sync_fields import check_server, device_name, password_field
 
 
+def align_labels(*forms: QtWidgets.QFormLayout) -> None:
+    """One label column for several forms stacked in a card, so their fields line up."""
+    widgets: list[QtWidgets.QWidget] = []
+    for form in forms:
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QtWidgets.QFormLayout.ItemRole.LabelRole)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widgets.append(widget)
+    width = max((w.sizeHint().width() for w in widgets), default=0)
+    for widget in widgets:
+        widget.setMinimumWidth(width)
+
+
 def banner_text(status: SyncStatus) -> str | None:
     if status.state is SyncState.REVOKED:
         return status.message or (
@@ -100,6 +114,7 @@ class SignedOutPanel(QtWidgets.QWidget):
         self.busy.hide()
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
+        align_labels(top, *self.tabs.findChildren(QtWidgets.QFormLayout))
 
     def _sign_in_form(self) -> QtWidgets.QWidget:
         page = QtWidgets.QWidget()

@@ -60,6 +60,14 @@ def theirs_text(note: ConflictNote) -> str:
     return "; ".join(values)
 
 
+def fit_rows(table: QtWidgets.QTableWidget, *, least: int = 1, most: int = 6) -> None:
+    """Make a short list's table as tall as its rows (between ``least`` and ``most``), not a block of empty space."""
+    rows = max(least, min(most, table.rowCount()))
+    row_height = table.verticalHeader().defaultSectionSize()
+    height = table.horizontalHeader().sizeHint().height() + rows * row_height + 2 * table.frameWidth() + 4
+    table.setFixedHeight(height)
+
+
 class SignedInPanel(QtWidgets.QWidget):
     def __init__(self, ctx: AppContext, bridge: SyncBridge, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -182,8 +190,7 @@ class SignedInPanel(QtWidgets.QWidget):
             )
         )
         self.conflicts = read_only_table(["When", "What", "Fields", "Why", "Their value"], 4)
-        self.conflicts.setMinimumHeight(120)
-        self.conflicts.setMaximumHeight(220)
+        fit_rows(self.conflicts, least=3)
         layout.addWidget(self.conflicts)
         self.no_conflicts = muted("None: every edit of yours was kept.")
         layout.addWidget(self.no_conflicts)
@@ -208,6 +215,7 @@ class SignedInPanel(QtWidgets.QWidget):
             self.conflicts.setItem(row, 2, cell(", ".join(note.fields)))
             self.conflicts.setItem(row, 3, cell(REASONS.get(note.reason, note.reason)))
             self.conflicts.setItem(row, 4, cell(theirs, tip=theirs))
+        fit_rows(self.conflicts, least=3)
         self.conflicts.setVisible(bool(notes))
         self.no_conflicts.setVisible(not notes)
         self.seen_button.setEnabled(any(not n.seen for n in notes))
@@ -232,7 +240,7 @@ class SignedInPanel(QtWidgets.QWidget):
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
         self.members = read_only_table(["Name", "E-mail", "Role"], 1)
-        self.members.setMaximumHeight(180)
+        fit_rows(self.members)
         layout.addWidget(self.members)
         self.remove_button = QtWidgets.QPushButton("Remove member…")
         self.remove_button.clicked.connect(self.remove_member)
@@ -290,6 +298,7 @@ class SignedInPanel(QtWidgets.QWidget):
                 self.members.setItem(row, 0, cell(member.name))
                 self.members.setItem(row, 1, cell(member.email))
                 self.members.setItem(row, 2, cell(member.role.capitalize()))
+            fit_rows(self.members)
             self.bridge.call("List devices", self.bridge.service.devices, got_devices, failed, owner=self)
 
         def got_devices(devices: list[DeviceInfo]) -> None:
@@ -357,7 +366,7 @@ class SignedInPanel(QtWidgets.QWidget):
         layout.addSpacing(6)
         layout.addWidget(subheading("Devices"))
         self.devices = read_only_table(["Name", "Added", "Last seen", "State"], 0)
-        self.devices.setMaximumHeight(180)
+        fit_rows(self.devices)
         layout.addWidget(self.devices)
         self.revoke_button = QtWidgets.QPushButton("Revoke device…")
         self.revoke_button.clicked.connect(self.revoke_device)
@@ -377,6 +386,7 @@ class SignedInPanel(QtWidgets.QWidget):
             self.devices.setItem(row, 1, cell(when_ms(device.created_at)))
             self.devices.setItem(row, 2, cell(when_ms(device.last_seen_at)))
             self.devices.setItem(row, 3, cell(state))
+        fit_rows(self.devices)
 
     def revoke_device(self) -> None:
         row = self.devices.currentRow()
