@@ -87,10 +87,10 @@ def cloud_service(
 
 
 async def suggest(service: AiService, shop: ShopChat) -> tuple[list[str], Suggestion]:
+    mode = service.config().mode
+    assert mode != "off"
     deltas: list[str] = []
-    async for event in Suggester(service.provider(), store=service.store, mode=service.config().mode).suggest(
-        shop.chat.id
-    ):
+    async for event in Suggester(service.provider(), service.store, mode=mode).suggest(shop.chat.id):
         if isinstance(event, Suggestion):
             return deltas, event
         deltas.append(event)
