@@ -35,12 +35,13 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 # Benchmarks print their figures; see docs/benchmarks.md. The WhatsApp one takes its own WA_ARGS (e.g. --quick),
-# the AI one AI_ARGS (e.g. --keep DIR to reuse its 500k-message workspace).
+# the AI one AI_ARGS (e.g. --keep DIR to reuse its 500k-message workspace), the sync one SYNC_ARGS (e.g. --quick).
 bench: $(STAMP) system-deps
 	$(PY) bench/store_bench.py $(ARGS)
 	$(PY) bench/startup_bench.py $(ARGS)
 	$(PY) -m bench.whatsapp_bench $(WA_ARGS)
 	$(PY) bench/ai_bench.py $(AI_ARGS)
+	$(PY) bench/sync_bench.py $(SYNC_ARGS)
 
 # A demo workspace from the seed generator (passphrase from PARLEY_PASSPHRASE when there is no secure keyring)
 demo-data: $(STAMP)

@@ -1,0 +1,394 @@
+"""Sync server figures: pull and push throughput next to raw PostgreSQL, latency under 200 clients, notice delay.
+
+Run: ``.venv/bin/python bench/sync_bench.py`` (``--rows``, ``--clients``, ``--seconds``, ``--samples``). It makes
+its own PostgreSQL cluster in a temp folder and runs two real ``python -m sync_server`` processes on one database
+(A takes the HTTP traffic, B holds the WebSockets, so a notice crosses processes through NOTIFY as in production).
+Baselines run in the same cluster in the same run: a raw psycopg SELECT of the same rows for pull, and
+``executemany`` / ``COPY`` into a table shaped like ``sync_rows`` (no RLS, no merge) for push.
+
+Simulated clients are asyncio tasks sharing this process: each has its own device and token (minted with the test
+secret, as sign-in would, without paying Argon2 200 times), and syncs like the app: push a few changes, pull from
+its cursor, then wait 0.5-1.5 s (the app syncs on a local commit or a notice, not in a tight loop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.sync.protocol import MAX_PUSH_CHANGES, Session
+from sync_server import tokens
+from sync_server.pgcluster import Cluster
+from tests.support.sync_server import SECRET, ServerProcess, fresh_database
+
+PASSWORD = "benchmark password 1"
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
+
+
+def contact_row(i: int) -> dict[str, Any]:
+    return {
+        "name": f"Contact {i}",
+        "phone": f"+44 7700 {i:06}",
+        "email": f"contact{i}@example.com",
+        "lifecycle": "lead",
+        "lead_score": i % 100,
+        "tags": '["vip", "bench"]',
+        "created_at": 1_700_000_000_000 + i,
+        "updated_at": 1_700_000_000_000 + i,
+    }
+
+
+def table_row(name: str, figures: list[tuple[str, str, str, str]]) -> str:
+    lines = [f"\n{name}", "| Figure | Value | Baseline | Ratio |", "|---|---:|---:|---:|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in figures]
+    return "\n".join(lines)
+
+
+class Bench:
+    def __init__(
+        self, args: argparse.Namespace, cluster: Cluster, database_url: str, a: ServerProcess, b: ServerProcess
+    ):
+        self.args = args
+        self.cluster = cluster
+        self.database_url = database_url
+        self.a = a
+        self.b = b
+        self.secret = base64.b64decode(SECRET)
+        self.session: Session | None = None
+
+    # ---- set-up ------------------------------------------------------------------------------------------------
+    def signup(self) -> Session:
+        body = {
+            "org_name": "Bench Org",
+            "name": "Bench Owner",
+            "email": "owner@bench.example",
+            "password": PASSWORD,
+            "device_name": "bench",
+        }
+        response = httpx.post(self.a.url + "/api/orgs", json=body, timeout=30)
+        response.raise_for_status()
+        return Session.model_validate(response.json())
+
+    async def devices(self, session: Session, count: int) -> list[str]:
+        """``count`` more devices of the owner, each with its own access token (what a login would hand out)."""
+        rows = [(tokens.new_id(), os.urandom(32)) for _ in range(count)]
+        async with await psycopg.AsyncConnection.connect(self.database_url) as conn, conn.transaction():
+            await conn.execute("SELECT set_config('parley.org_id', %s, true)", (session.org.id,))
+            async with conn.cursor() as cur:
+                await cur.executemany(
+                    "INSERT INTO devices (org_id, id, member_id, name, refresh_hash, refresh_expires_at) "
+                    "VALUES (%s, %s, %s, 'bench client', %s, now() + interval '1 day')",
+                    [(session.org.id, dev, session.user.id, h) for dev, h in rows],
+                )
+        exp = int(time.time()) + 3600
+        return [
+            tokens.issue_access(
+                self.secret,
+                tokens.AccessClaims(org=session.org.id, sub=session.user.id, dev=dev, role="owner", exp=exp),
+            )
+            for dev, _ in rows
+        ]
+
+    # ---- push ---------------------------------------------------------------------------------------------------
+    async def push_throughput(self, token: str) -> float:
+        rows: int = self.args.rows
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=self.a.url, timeout=120) as client:
+            started = time.perf_counter()
+            for first in range(0, rows, MAX_PUSH_CHANGES):
+                changes = [
+                    {"seq": i + 1, "table": "contacts", "id": f"c{i:07}", "op": "insert", "data": contact_row(i)}
+                    for i in range(first, min(rows, first + MAX_PUSH_CHANGES))
+                ]
+                response = await client.post(
+                    "/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": changes}, headers=headers
+                )
+                response.raise_for_status()
+            return rows / (time.perf_counter() - started)
+
+    async def raw_push_baselines(self) -> tuple[float, float]:
+        """executemany and COPY of the same rows into a sync_rows-shaped table, 1000 rows per transaction."""
+        rows = self.args.rows
+        data = [json.dumps(contact_row(i)) for i in range(rows)]
+        fv = json.dumps({k: [1, "dev"] for k in contact_row(0)})
+        figures = []
+        async with await psycopg.AsyncConnection.connect(self.database_url) as conn:
+            for mode in ("executemany", "copy"):
+                await conn.execute("DROP TABLE IF EXISTS raw_rows")
+                await conn.execute(
+                    "CREATE TABLE raw_rows (org_id text, tbl text, id text, version bigint, deleted boolean, "
+                    "purged boolean, data jsonb, field_versions jsonb, changed_at timestamptz DEFAULT now(), "
+                    "PRIMARY KEY (org_id, tbl, id))"
+                )
+                await conn.execute("CREATE UNIQUE INDEX raw_rows_version ON raw_rows (org_id, version)")
+                await conn.commit()
+                started = time.perf_counter()
+                for first in range(0, rows, MAX_PUSH_CHANGES):
+                    batch = [
+                        ("org", "contacts", f"c{i:07}", i + 1, False, False, data[i], fv)
+                        for i in range(first, min(rows, first + MAX_PUSH_CHANGES))
+                    ]
+                    async with conn.cursor() as cur:
+                        if mode == "executemany":
+                            await cur.executemany(
+                                "INSERT INTO raw_rows (org_id, tbl, id, version, deleted, purged, data, "
+                                "field_versions) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
+                                batch,
+                            )
+                        else:
+                            async with cur.copy(
+                                "COPY raw_rows (org_id, tbl, id, version, deleted, purged, data, field_versions) "
+                                "FROM STDIN"
+                            ) as copy:
+                                for record in batch:
+                                    await copy.write_row(record)
+                    await conn.commit()
+                figures.append(rows / (time.perf_counter() - started))
+            await conn.execute("DROP TABLE raw_rows")
+            await conn.commit()
+        return figures[0], figures[1]
+
+    # ---- pull ---------------------------------------------------------------------------------------------------
+    async def pull_throughput(self, token: str) -> tuple[float, int]:
+        headers = {"Authorization": f"Bearer {token}"}
+        count, cursor = 0, 0
+        async with httpx.AsyncClient(base_url=self.a.url, timeout=120) as client:
+            started = time.perf_counter()
+            while True:
+                response = await client.get(
+                    "/api/sync/pull", params={"protocol": 1, "cursor": cursor, "limit": 10_000}, headers=headers
+                )
+                response.raise_for_status()
+                page = response.json()  # decoded, as the app must
+                count += len(page["rows"])
+                cursor = page["cursor"]
+                if not page["has_more"]:
+                    break
+            return count / (time.perf_counter() - started), count
+
+    async def raw_pull(self, org_id: str) -> float:
+        async with await psycopg.AsyncConnection.connect(self.database_url) as conn, conn.transaction():
+            await conn.execute("SELECT set_config('parley.org_id', %s, true)", (org_id,))
+            started = time.perf_counter()
+            cur = await conn.execute(
+                "SELECT tbl, id, version, deleted, purged, data FROM sync_rows WHERE org_id = %s ORDER BY version",
+                (org_id,),
+            )
+            rows = await cur.fetchall()
+            return len(rows) / (time.perf_counter() - started)
+
+    # ---- 200 clients --------------------------------------------------------------------------------------------
+    async def clients(self, client_tokens: list[str]) -> tuple[list[float], list[float], int]:
+        push_ms: list[float] = []
+        pull_ms: list[float] = []
+        errors = 0
+        stop = time.monotonic() + self.args.seconds
+        limits = httpx.Limits(max_connections=len(client_tokens) + 10, max_keepalive_connections=len(client_tokens))
+
+        async def one(n: int, client: httpx.AsyncClient, token: str) -> None:
+            nonlocal errors
+            headers = {"Authorization": f"Bearer {token}"}
+            seq, cursor = 0, self.args.rows + 10_000_000  # start from a recent cursor: steady state, not initial
+            first = True
+            await asyncio.sleep(random.uniform(0, 1.0))
+            while time.monotonic() < stop:
+                changes = []
+                for _ in range(random.randint(1, 5)):
+                    seq += 1
+                    row = random.randrange(self.args.rows)
+                    changes.append(
+                        {"seq": seq, "table": "contacts", "id": f"c{row:07}", "op": "update", "data": {"lead_score": n}}
+                    )
+                t0 = time.perf_counter()
+                response = await client.post(
+                    "/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": changes}, headers=headers
+                )
+                t1 = time.perf_counter()
+                if response.status_code != 200:
+                    errors += 1
+                    continue
+                push_ms.append((t1 - t0) * 1000)
+                if first:
+                    cursor = response.json()["version"] - len(changes)
+                    first = False
+                t0 = time.perf_counter()
+                response = await client.get(
+                    "/api/sync/pull", params={"protocol": 1, "cursor": cursor, "limit": 2000}, headers=headers
+                )
+                t1 = time.perf_counter()
+                if response.status_code != 200:
+                    errors += 1
+                    continue
+                pull_ms.append((t1 - t0) * 1000)
+                cursor = response.json()["cursor"]
+                await asyncio.sleep(random.uniform(0.5, 1.5))
+
+        async with httpx.AsyncClient(base_url=self.a.url, timeout=60, limits=limits) as client:
+            await asyncio.gather(*(one(n, client, t) for n, t in enumerate(client_tokens)))
+        return push_ms, pull_ms, errors
+
+    # ---- notices ------------------------------------------------------------------------------------------------
+    async def notice_latency(self, pusher: str, listener: str) -> list[float]:
+        ws_url = self.b.url.replace("http://", "ws://") + "/api/sync/socket"
+        samples: list[float] = []
+        headers = {"Authorization": f"Bearer {pusher}"}
+        async with connect(ws_url) as ws, httpx.AsyncClient(base_url=self.a.url, timeout=30) as client:
+            await ws.send(json.dumps({"type": "auth", "access_token": listener}))
+            json.loads(await ws.recv())
+            for seq in range(1, self.args.samples + 1):
+                change = {"seq": seq, "table": "contacts", "id": "notice", "op": "update", "data": {"name": str(seq)}}
+                t0 = time.perf_counter()
+                response = await client.post(
+                    "/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": [change]}, headers=headers
+                )
+                version = response.json()["version"]
+                while json.loads(await asyncio.wait_for(ws.recv(), 10))["version"] < version:
+                    pass
+                samples.append((time.perf_counter() - t0) * 1000)
+                await asyncio.sleep(0.02)
+        return samples
+
+    def server_seconds(self, name: str) -> tuple[float, float]:
+        """(sum, count) of one of server A's latency histograms: the time spent inside the server per request."""
+        text = httpx.get(self.a.url + "/metrics", timeout=10).text
+        total = count = 0.0
+        for line in text.splitlines():
+            if line.startswith(f"parley_{name}_sum"):
+                total += float(line.rsplit(" ", 1)[1])
+            elif line.startswith(f"parley_{name}_count"):
+                count += float(line.rsplit(" ", 1)[1])
+        return total, count
+
+    def server_mean_ms(self, before: tuple[float, float], name: str) -> str:
+        total, count = self.server_seconds(name)
+        if count <= before[1]:
+            return ""
+        return f"server mean {(total - before[0]) / (count - before[1]) * 1000:.1f}"
+
+    async def run(self) -> None:
+        session = self.signup()
+        writer, reader, pusher, listener, *client_tokens = await self.devices(session, 4 + self.args.clients)
+        push_rate = await self.push_throughput(writer)
+        raw_many, raw_copy = await self.raw_push_baselines()
+        pull_rate, pulled = await self.pull_throughput(reader)
+        raw_pull = await self.raw_pull(session.org.id)
+        notices = await self.notice_latency(pusher, listener)
+        push_before = self.server_seconds("sync_push_seconds")
+        pull_before = self.server_seconds("sync_pull_seconds")
+        push_ms, pull_ms, errors = await self.clients(client_tokens)
+        push_server = self.server_mean_ms(push_before, "sync_push_seconds")
+        pull_server = self.server_mean_ms(pull_before, "sync_pull_seconds")
+        rows = self.args.rows
+        print(
+            table_row(
+                f"Throughput ({rows:,} contact rows, pushes of {MAX_PUSH_CHANGES}, pull pages of 10,000)",
+                [
+                    (
+                        "push via API (rows/s)",
+                        f"{push_rate:,.0f}",
+                        f"executemany {raw_many:,.0f}",
+                        f"{push_rate / raw_many:.2f}",
+                    ),
+                    (
+                        "push via API (rows/s)",
+                        f"{push_rate:,.0f}",
+                        f"COPY {raw_copy:,.0f}",
+                        f"{push_rate / raw_copy:.2f}",
+                    ),
+                    (
+                        f"initial pull via API, {pulled:,} rows (rows/s)",
+                        f"{pull_rate:,.0f}",
+                        f"raw SELECT {raw_pull:,.0f}",
+                        f"{pull_rate / raw_pull:.2f}",
+                    ),
+                ],
+            )
+        )
+        print(
+            table_row(
+                f"{self.args.clients} concurrent clients for {self.args.seconds} s "
+                "(push 1-5 changes, pull, wait 0.5-1.5 s)",
+                [
+                    (
+                        f"push p50 / p95 (ms), {len(push_ms):,} pushes",
+                        f"{statistics.median(push_ms):.1f} / {p95(push_ms):.1f}",
+                        push_server,
+                        "",
+                    ),
+                    (
+                        f"pull p50 / p95 (ms), {len(pull_ms):,} pulls",
+                        f"{statistics.median(pull_ms):.1f} / {p95(pull_ms):.1f}",
+                        pull_server,
+                        "",
+                    ),
+                    ("failed requests", str(errors), "", ""),
+                ],
+            )
+        )
+        print(
+            table_row(
+                f"Change to another process's WebSocket notice ({len(notices)} samples, push on A, socket on B)",
+                [
+                    (
+                        "p50 / p95 / max (ms)",
+                        f"{statistics.median(notices):.1f} / {p95(notices):.1f} / {max(notices):.1f}",
+                        "",
+                        "",
+                    )
+                ],
+            )
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--quick", action="store_true", help="10,000 rows, 50 clients, 5 s, 30 samples")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.clients, args.seconds, args.samples = 10_000, 50, 5.0, 30
+    print(f"sync_bench: {' '.join(sys.argv[1:]) or '(defaults)'}; load average at start {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="parley-sync-bench-") as tmp:
+        root = Path(tmp)
+        cluster = Cluster.ensure(root / "pg")
+        servers: list[ServerProcess] = []
+        try:
+            database_url = fresh_database(cluster, "bench")
+            env = {"PARLEY_SYNC_POOL_MAX": "20"}
+            a = ServerProcess(database_url, root / "a.log", env_extra=env).start()
+            servers.append(a)
+            b = ServerProcess(database_url, root / "b.log", env_extra=env).start()
+            servers.append(b)
+            asyncio.run(Bench(args, cluster, database_url, a, b).run())
+        finally:
+            for server in servers:
+                server.stop()
+            cluster.destroy()
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
