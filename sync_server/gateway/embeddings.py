@@ -65,9 +65,9 @@ async def embeddings(request: Request) -> Response:
     try:
         principal = await caller(request)
         body = await read_model(request, EmbeddingRequest, limit=MAX_REQUEST_BYTES)
-        async with ctx.db.org(principal.org_id) as conn:
-            entry = embedding_entry(await store.entries(conn, principal.org_id), body.model)
-        usage_id, _ = await store.admit(ctx.db, principal.org_id, principal.member_id, "embedding")
+        usage_id, entry = await store.admit(
+            ctx.db, principal.org_id, principal.member_id, "embedding", lambda found: embedding_entry(found, body.model)
+        )
     except ApiError as exc:
         return from_api_error(exc)
     except store.Limited as exc:
@@ -76,9 +76,9 @@ async def embeddings(request: Request) -> Response:
     call = Call(ctx, principal, usage_id, body.model)
     call.model = upstream.model_string(entry, entry.embedding_model)
     texts = [body.input] if isinstance(body.input, str) else list(body.input)
-    lib = await upstream.litellm()
     extra: dict[str, Any] = {"dimensions": body.dimensions} if body.dimensions is not None else {}
     try:
+        lib = await upstream.litellm()
         async with asyncio.timeout(ctx.settings.ai_timeout_seconds):
             response = await lib.aembedding(
                 model=call.model,

@@ -131,14 +131,28 @@ async def chat_completions(request: Request) -> Response:
     try:
         principal = await caller(request)
         body = await read_model(request, ChatRequest, limit=MAX_REQUEST_BYTES)
-        async with ctx.db.org(principal.org_id) as conn:
-            chain = chat_entries(await store.entries(conn, principal.org_id), body.model)
-        usage_id, _ = await store.admit(ctx.db, principal.org_id, principal.member_id, "chat")
+        usage_id, chain = await store.admit(
+            ctx.db, principal.org_id, principal.member_id, "chat", lambda found: chat_entries(found, body.model)
+        )
     except ApiError as exc:
         return from_api_error(exc)
     except store.Limited as exc:
         return openai_error(429, exc.code, exc.message, retry_after=exc.retry_after)
     call = Call(ctx, principal, usage_id, body.model)
+    try:
+        return await _through_chain(call, body, chain)
+    except asyncio.CancelledError:
+        await call.finish("cancelled")
+        raise
+    except Exception as exc:  # not a provider failure (those are answered above): e.g. litellm failed to import
+        logs.event(log, "ai_gateway_error", level=logging.ERROR, org=principal.org_id, error=type(exc).__name__)
+        await call.finish("error")
+        return openai_error(500, "server_error", "The AI gateway failed unexpectedly: try again.")
+
+
+async def _through_chain(call: Call, body: ChatRequest, chain: list[Entry]) -> Response:
+    """The org's entries in order until one answers (for a stream: until one sent its first text)."""
+    ctx, org_id = call.ctx, call.principal.org_id
     lib = await upstream.litellm()
     messages = [m.model_dump(exclude_none=True) for m in body.messages]
     extra = {name: getattr(body, name) for name in _PASSED if getattr(body, name) is not None}
@@ -153,7 +167,7 @@ async def chat_completions(request: Request) -> Response:
                 "timeout": timeout,
                 "max_retries": 0,
                 **extra,
-                **upstream.target(entry, unseal(ctx, principal.org_id, entry)),
+                **upstream.target(entry, unseal(ctx, org_id, entry)),
             }
             if body.stream:
                 opened = await _open_stream(lib, kwargs, timeout)
@@ -163,12 +177,9 @@ async def chat_completions(request: Request) -> Response:
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                 )
             return await _complete(lib, call, entry, kwargs, body.model, timeout)
-        except asyncio.CancelledError:
-            await call.finish("cancelled")
-            raise
         except Exception as exc:
             last = upstream.classify(exc)
-            logs.event(log, "ai_provider_failed", org=principal.org_id, model=call.model, failure=str(last))
+            logs.event(log, "ai_provider_failed", org=org_id, model=call.model, failure=str(last))
     assert last is not None
     await call.finish(last.kind)
     status, code, message = upstream.explain(body.model, last)

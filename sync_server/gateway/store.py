@@ -10,8 +10,10 @@ tokens, cost and outcome when the call ends. Only usage metadata is stored: neve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from app.sync.protocol import GatewayProvider, GatewaySettings, GatewayUsage
 from sync_server.db import Conn, Db
@@ -20,6 +22,7 @@ from sync_server.gateway import crypto
 
 _ADMISSION_LOCK = 7_402_114  # pg_advisory_xact_lock(key, hashtext(org)): one admission per org at a time
 MAX_PROVIDERS = 10
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -129,10 +132,12 @@ async def write_settings(db: Db, secret: bytes, org_id: str, new: GatewaySetting
         )
 
 
-async def admit(db: Db, org_id: str, member_id: str, purpose: str) -> tuple[int, list[Entry]]:
-    """Check the budget and the rate limit and record the call as started; returns its usage row id and the org's
-    entries. Raises ``Limited`` (nothing recorded) when the org may not call now."""
+async def admit(db: Db, org_id: str, member_id: str, purpose: str, choose: Callable[[list[Entry]], T]) -> tuple[int, T]:
+    """Pick the entries for the call (``choose`` raises ``ApiError`` for a model the org lacks), check the budget
+    and the rate limit, and record the call as started; returns its usage row id and the choice. Nothing is recorded
+    when the call is refused (``ApiError``, or ``Limited`` when the org may not call now)."""
     async with db.org(org_id) as conn:
+        chosen = choose(await entries(conn, org_id))
         await conn.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (_ADMISSION_LOCK, org_id))
         cur = await conn.execute(
             "SELECT ai_monthly_budget_usd, ai_requests_per_minute FROM orgs WHERE id = %s", (org_id,)
@@ -168,7 +173,6 @@ async def admit(db: Db, org_id: str, member_id: str, purpose: str) -> tuple[int,
                 f"The team's AI allowance of {per_minute} requests a minute is used up: try again in {wait} s.",
                 retry_after=wait,
             )
-        found = await entries(conn, org_id)
         cur = await conn.execute(
             "INSERT INTO ai_usage (org_id, member_id, model, purpose, status, at) "
             "VALUES (%s, %s, '', %s, 'started', clock_timestamp()) RETURNING id",
@@ -176,7 +180,7 @@ async def admit(db: Db, org_id: str, member_id: str, purpose: str) -> tuple[int,
         )
         row = await cur.fetchone()
         assert row is not None
-        return int(row[0]), found
+        return int(row[0]), chosen
 
 
 async def finish(
