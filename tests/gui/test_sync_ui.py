@@ -16,7 +16,9 @@ import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.bootstrap import open_main_window
+from app.ai.keys import ProviderKeys
+from app.ai.service import AiService
+from app.bootstrap import open_main_window, start_sync
 from app.qt import QtWidgets
 from app.store.keyring_vault import KeyringVault
 from app.store.keys import KdfParams
@@ -393,3 +395,53 @@ def test_status_from_another_thread_arrives_on_the_main_thread(qtbot: QtBot, ctx
     assert threads == [threading.main_thread()]
     assert bridge.status is SYNCED
     bridge.close()
+
+
+def test_bootstrap_wires_sync_and_the_ai_cloud_access(
+    qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication, server: ServerProcess
+) -> None:
+    ctx.ai = AiService(ctx.store, ctx.settings, ProviderKeys(ctx.workspaces.vault.backend))
+    ctx.sync = SyncBridge()
+    start_sync(ctx, qapp)
+    bridge = ctx.sync
+    try:
+        assert bridge.ready
+        qtbot.waitUntil(lambda: bridge.status.state is SyncState.SIGNED_OUT)
+        assert ctx.ai.cloud is None
+        card = SyncSettingsCard(ctx, bridge)
+        qtbot.addWidget(card)
+        card.show()
+        create_team(qtbot, card, server.url, unique_email("owner"))
+        qtbot.waitUntil(lambda: bridge.status.state is SyncState.SYNCED, timeout=30000)
+        cloud = ctx.ai.cloud
+        assert cloud is not None, "signed in: the AI's cloud mode goes through the team server"
+        assert cloud.server_url == server.url
+        assert cloud.token()
+        card.signed_in.sign_out()
+        qtbot.waitUntil(lambda: bridge.status.state is SyncState.SIGNED_OUT, timeout=15000)
+        assert ctx.ai.cloud is None
+    finally:
+        bridge.close()
+
+
+def test_first_run_and_unlock_screens_offer_joining_a_team(qtbot: QtBot, workspaces: Workspaces) -> None:
+    empty = Workspaces(workspaces.home / "empty", workspaces.vault)
+    flow = StartupFlow(empty, TaskRunner())
+    flow.start()
+    first_run = flow.dialog
+    assert first_run is not None
+    qtbot.addWidget(first_run)
+    join_button = first_run.findChild(QtWidgets.QPushButton, "joinTeam")
+    assert join_button is not None
+    assert join_button.isVisible()
+    join_button.click()
+    dialog = flow.join_dialog
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.device.text(), "the device name defaults to the host name"
+    dialog.server.setText("sync.example.com")
+    dialog.primary.click()
+    assert dialog.error.text() == "The server address starts with https:// (or http:// on a local network)."
+    dialog.reject()
+    if flow._sync_loop is not None:
+        flow._sync_loop.close()
