@@ -2,10 +2,10 @@
 
 Access tokens are stateless (an HMAC over a small JSON payload) so a request costs no token look-up; the database
 still vouches for the device on every call (``access.authenticate``). Refresh tokens are random and only their
-SHA-256 is stored. A refresh token is ``<device id>.<32 random bytes, base64url>``: the device part lets the server
-tell a stale (already rotated) token of a live device from garbage, and revoke that device, since a rotated token
-coming back means it was copied. Device ids are known only to the device itself and to the org's admins, who can
-revoke devices anyway, so the prefix gives nobody a new power.
+SHA-256 is stored. A refresh token is ``<device id>.<32 random bytes, base64url>``: the device part finds the
+device in one look-up. The server keeps the hash of the token before the last rotation too: that one coming back
+means it was copied, and the device is revoked; any other wrong token is only refused, so knowing a device id is
+not enough to sign someone's device out.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ CREATE TABLE devices (
     member_id text NOT NULL,
     name text NOT NULL,
     refresh_hash bytea NOT NULL,                  -- sha256 of the current refresh token; rotated on every use
+    previous_refresh_hash bytea,                  -- the one it replaced: seen again, the token was copied
     refresh_expires_at timestamptz NOT NULL,
     last_seq bigint NOT NULL DEFAULT 0,           -- highest client sequence applied: pushes are idempotent by it
     created_at timestamptz NOT NULL DEFAULT now(),

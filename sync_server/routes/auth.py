@@ -162,7 +162,8 @@ async def refresh(request: Request) -> Response:
         raise unauthorized("This refresh token is not valid: sign in again.")
     async with ctx.db.system() as db:
         cur = await db.execute(
-            "SELECT d.org_id, d.member_id, d.refresh_hash, d.refresh_expires_at <= now(), d.revoked_at IS NOT NULL,"
+            "SELECT d.org_id, d.member_id, d.refresh_hash, d.previous_refresh_hash, d.refresh_expires_at <= now(),"
+            " d.revoked_at IS NOT NULL,"
             " m.removed_at IS NOT NULL, m.name, m.email, m.role, o.name FROM devices d"
             " JOIN members m ON m.org_id = d.org_id AND m.id = d.member_id JOIN orgs o ON o.id = d.org_id"
             " WHERE d.id = %s",
@@ -171,20 +172,25 @@ async def refresh(request: Request) -> Response:
         rows = await cur.fetchall()
     if len(rows) != 1:
         raise unauthorized("This refresh token is not valid: sign in again.")
-    org_id, member_id, stored, expired, revoked, removed, name, email, role, org_name = rows[0]
+    org_id, member_id, stored, previous, expired, revoked, removed, name, email, role, org_name = rows[0]
     if revoked or removed:
         raise device_revoked()
     presented = tokens.hash_secret(body.refresh_token)
     if not hmac.compare_digest(bytes(stored), presented):
-        await _revoke(ctx, org_id, device_id)
-        logs.event(log, "refresh_reused", level=logging.WARNING, org=org_id, device=device_id)
-        raise device_revoked()
+        # Only the token this device held before its last rotation proves a copy: anything else is a guess (device
+        # ids are not secret enough to let a guess sign a device out).
+        if previous is not None and hmac.compare_digest(bytes(previous), presented):
+            await _revoke(ctx, org_id, device_id)
+            logs.event(log, "refresh_reused", level=logging.WARNING, org=org_id, device=device_id)
+            raise device_revoked()
+        raise unauthorized("This refresh token is not valid: sign in again.")
     if expired:
         raise ApiError(401, "token_expired", "This sign-in has expired: sign in again.")
     new_token, new_hash = tokens.new_refresh(device_id)
     async with ctx.db.org(org_id) as db:
         cur = await db.execute(
-            "UPDATE devices SET refresh_hash = %s, refresh_expires_at = now() + make_interval(days => %s),"
+            "UPDATE devices SET previous_refresh_hash = refresh_hash, refresh_hash = %s,"
+            " refresh_expires_at = now() + make_interval(days => %s),"
             " last_seen_at = now() WHERE org_id = %s AND id = %s AND refresh_hash = %s AND revoked_at IS NULL"
             " RETURNING 1",
             (new_hash, ctx.settings.refresh_token_days, org_id, device_id, presented),
