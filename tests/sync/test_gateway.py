@@ -395,3 +395,23 @@ def test_the_server_starts_without_importing_litellm(
             assert "imported in" in proc.log_tail(200_000)
     finally:
         proc.stop()
+
+
+def test_a_client_leaving_mid_stream_is_still_metered(
+    http: httpx.Client, team: tuple[Session, Session, Session], provider: OpenAIServer, pg: Cluster, database_url: str
+) -> None:
+    owner, _, staff = team
+    configure(http, owner, entry(provider))
+    provider.always("m1", Behaviour(chunk_delay=0.2, text=" ".join(["word"] * 100)))
+    body = {"model": "default", "messages": [{"role": "user", "content": "long"}], "stream": True}
+    with http.stream("POST", "/v1/chat/completions", json=body, headers=bearer(staff)) as response:
+        assert response.status_code == 200
+        first = next(response.iter_lines())
+        assert first.startswith("data: ")  # the answer had begun; now the client goes away
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        rows = usage_rows(pg, database_url, staff.org.id)
+        if rows and rows[-1][1] != "started":
+            break
+        time.sleep(0.1)
+    assert [r[1:3] for r in rows] == [["cancelled", "openai/m1"]]
