@@ -445,3 +445,41 @@ def test_first_run_and_unlock_screens_offer_joining_a_team(qtbot: QtBot, workspa
     dialog.reject()
     if flow._sync_loop is not None:
         flow._sync_loop.close()
+
+
+def test_a_replaced_edit_shows_the_badge_and_the_conflicts_list(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, ctx: AppContext, server: ServerProcess, http: httpx.Client
+) -> None:
+    contact = ctx.store.contacts.create(name="Maya", phone="+628111111111")
+    email = signed_in_owner(qtbot, window, bridge, server)
+    seen_version = bridge.status.cursor
+    ctx.store.contacts.update(contact.id, name="Maya Putri")  # this device's edit...
+    bridge.sync_now()
+    qtbot.waitUntil(lambda: bridge.status.pending == 0 and bridge.status.cursor > seen_version, timeout=20000)
+    other = Session.model_validate(
+        http.post("/api/auth/login", json={"email": email, "password": PASSWORD, "device_name": "owner phone"})
+        .raise_for_status()
+        .json()
+    )
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    change = {"seq": 1, "table": "contacts", "id": contact.id, "op": "update"}
+    push = {
+        "protocol": 1,
+        "known_version": seen_version,  # ...which the phone had not seen when it wrote its own
+        "changes": [{**change, "data": {"name": "Maya P.", "updated_at": now_ms}}],
+    }
+    http.post("/api/sync/push", json=push, headers=bearer(other)).raise_for_status()
+    bridge.sync_now()
+    badge = window.sync_indicator.badge
+    qtbot.waitUntil(badge.isVisible, timeout=20000)
+    assert "1 edit replaced" in badge.text()
+    badge.click()
+    panel = team_card(window).signed_in
+    qtbot.waitUntil(lambda: panel.conflicts.rowCount() == 1, timeout=10000)
+    cells = [panel.conflicts.item(0, column) for column in range(5)]
+    texts = [item.text() if item is not None else "" for item in cells]
+    assert texts[2] == "name"
+    assert texts[3] == "Changed on another device at the same time"
+    assert "Maya P." in texts[4]
+    panel.seen_button.click()
+    qtbot.waitUntil(lambda: not badge.isVisible(), timeout=10000)

@@ -51,13 +51,25 @@ def what_text(note: ConflictNote) -> str:
     return f"{note.table.rstrip('s').replace('_', ' ').capitalize()} {note.row_id}"
 
 
+BOOKKEEPING = frozenset({"created_at", "updated_at", "deleted_at"})  # every edit carries them: not worth showing
+
+
+def shown_fields(note: ConflictNote) -> list[str]:
+    fields = [f for f in note.fields if f not in BOOKKEEPING]
+    return fields or list(note.fields)
+
+
+def fields_text(note: ConflictNote) -> str:
+    return ", ".join(f.replace("_", " ") for f in shown_fields(note))
+
+
 def theirs_text(note: ConflictNote) -> str:
-    if not note.theirs:
+    fields = set(shown_fields(note))
+    values = {k: v for k, v in note.theirs.items() if k in fields or k not in BOOKKEEPING}
+    if not values:
         return "—"
-    values = [
-        f"{k}: {v}" if not isinstance(v, dict | list) else f"{k}: {json.dumps(v)}" for k, v in note.theirs.items()
-    ]
-    return "; ".join(values)
+    shown = (f"{k.replace('_', ' ')}: {json.dumps(v) if isinstance(v, dict | list) else v}" for k, v in values.items())
+    return "; ".join(shown)
 
 
 def fit_rows(table: QtWidgets.QTableWidget, *, least: int = 1, most: int = 6) -> None:
@@ -212,7 +224,7 @@ class SignedInPanel(QtWidgets.QWidget):
             theirs = theirs_text(note)
             self.conflicts.setItem(row, 0, when)
             self.conflicts.setItem(row, 1, cell(what_text(note), tip=f"{note.table} {note.row_id}"))
-            self.conflicts.setItem(row, 2, cell(", ".join(note.fields)))
+            self.conflicts.setItem(row, 2, cell(fields_text(note)))
             self.conflicts.setItem(row, 3, cell(REASONS.get(note.reason, note.reason)))
             self.conflicts.setItem(row, 4, cell(theirs, tip=theirs))
         fit_rows(self.conflicts, least=3)
