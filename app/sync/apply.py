@@ -137,6 +137,26 @@ def store_conflicts(conn: Connection, conflicts: Iterable[Conflict]) -> int:
     return len(rows)
 
 
+def apply_theirs(conn: Connection, org_id: str, conflicts: Iterable[Conflict]) -> None:
+    """Put the server's values back where it refused this device's push (append-only text, a role only the owner
+    may set, an edit of a deleted row): the refused change bumped no version, so no pull would ever bring them.
+    Columns with a still-unpushed local change keep it (it will be refused, or win, on its own push)."""
+    for conflict in conflicts:
+        if conflict.reason not in ("append_only", "forbidden", "deleted") or not conflict.theirs:
+            continue
+        if conflict.reason == "deleted" and conflict.theirs.get("deleted_at") is None:
+            continue  # purged on the server: the purge arrives with the next pull
+        columns = local_columns(conn, conflict.table)
+        pending = pending_for(conn, conflict.table, [conflict.id]).get(conflict.id)
+        values = {c: v for c, v in conflict.theirs.items() if c in columns and not (pending and pending.keeps(c))}
+        if values:
+            assignments = ", ".join(f'"{c}" = ?' for c in values)
+            conn.execute(
+                f'UPDATE "{conflict.table}" SET {assignments} WHERE org_id = ? AND id = ?',
+                [*values.values(), org_id, conflict.id],
+            )
+
+
 def remove_unseen(db: Database, org_id: str, seen: Seen) -> int:
     """End of a full refetch: drop local synced rows the server no longer mentions (their tombstones were purged
     on the server), except rows with unpushed local changes. Returns how many were removed."""

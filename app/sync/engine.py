@@ -101,9 +101,11 @@ class SyncEngine:
         return batch.changes, batch.last_seq
 
     def _acknowledge(self, up_to: int, conflicts: list[Conflict]) -> None:
-        with self.store.db.transaction() as conn:
+        """Drop what the server has, keep its conflict reports, and restore the values it refused to change."""
+        with self.store.db.applying_remote() as conn:
             conn.execute("DELETE FROM outbox WHERE seq <= ?", (up_to,))
             apply.store_conflicts(conn, conflicts)
+            apply.apply_theirs(conn, self.store.org_id, conflicts)
 
     async def pull(self, progress: Progress | None = None) -> tuple[int, int, int]:
         """Pull pages until ``has_more`` is false; returns (rows written, conflicts, server version)."""

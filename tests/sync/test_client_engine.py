@@ -1,0 +1,321 @@
+"""The sync client against the real server: sign-up from a workspace with data, joining, edits both ways, the
+conflict rules as the client sees them, offline work, token refresh and a revoked device."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.store.workspaces import Workspaces
+from app.sync import account
+from app.sync.credentials import SERVICE, Credentials
+from app.sync.engine import SyncEngine
+from app.sync.protocol import Session
+from app.sync.service import SyncService
+from app.sync.status import SyncState, SyncStatus
+from app.sync.transport import SyncApi
+from tests.support.keyrings import InMemoryKeyring
+from tests.support.sync_fixtures import PASSWORD, unique_email
+from tests.support.sync_server import ServerProcess
+from tests.sync.clients import Client, differences, join, local_rows, owner_client, wait_for
+
+
+@pytest.fixture
+def team(workspaces: Workspaces, server: ServerProcess) -> Iterator[tuple[Client, Client]]:
+    owner = owner_client(workspaces, server.url)
+    staff = join(workspaces, server.url, owner.invite())
+    yield owner, staff
+    owner.store.close()
+    staff.store.close()
+
+
+def test_owner_signs_up_with_data_and_staff_downloads_everything(workspaces: Workspaces, server: ServerProcess) -> None:
+    store = workspaces.create("Acme Boutique", "Ana Owner", owner_email="ana@example.com")
+    contact = store.contacts.create(name="José Müller", phone="+4915112345678", tags=["vip"])
+    chat = store.chats.create(contact_id=contact.id, title="José")
+    for i in range(3):
+        store.messages.create(chat_id=chat.id, direction="in", body=f"hola {i}", sent_at=contact.created_at)
+    gone = store.contacts.create(name="Deleted before sign-up")
+    store.contacts.delete(gone.id)
+    assert store.outbox.count() > 10  # the workspace's history
+    workspace_id = store.meta("workspace_id")
+    assert workspace_id is not None
+    owner = Client("owner", workspace_id, store, Credentials(store, workspace_id, workspaces.vault.backend), server.url)
+
+    async def sign_up() -> None:
+        api = owner.api()
+        try:
+            await account.sign_up(
+                store, owner.credentials, api, name="Ana", email=unique_email(), password=PASSWORD, device_name="pc"
+            )
+        finally:
+            await api.aclose()
+
+    asyncio.run(sign_up())
+    assert store.outbox.count() == 0
+    staff = join(workspaces, server.url, owner.invite())
+    try:
+        owner.sync()  # the server added the new member's users row
+        theirs, ours = local_rows(staff.store), local_rows(store)
+        # The tombstone of a row deleted before sign-up is history: it was not uploaded.
+        del ours["contacts"][gone.id]
+        assert differences(ours, theirs, "owner", "staff") == []
+        assert len(theirs["messages"]) == 3
+        assert len(theirs["pipeline_stages"]) == 6
+        assert staff.store.org_id == store.org_id
+        assert staff.store.meta("sync.member_id") not in (None, store.local_user_id)
+        assert [h.title for h in staff.store.search_messages("hola")] == ["José Müller"] * 3
+    finally:
+        staff.store.close()
+        store.close()
+
+
+def test_edits_flow_both_ways_and_fields_merge(team: tuple[Client, Client]) -> None:
+    owner, staff = team
+    contact = owner.store.contacts.create(name="Ada", email="ada@old.example")
+    owner.sync()
+    staff.sync()
+    assert staff.store.contacts.get(contact.id).name == "Ada"
+    # Concurrent edits of different fields of one row: both survive everywhere.
+    owner.store.contacts.update(contact.id, name="Ada Lovelace")
+    staff.store.contacts.update(contact.id, email="ada@new.example", lead_score=7)
+    staff.store.notes.create(body="Called her", contact_id=contact.id)
+    owner.sync()
+    staff.sync()
+    owner.sync()
+    for client in (owner, staff):
+        got = client.store.contacts.get(contact.id)
+        assert (got.name, got.email, got.lead_score) == ("Ada Lovelace", "ada@new.example", 7), client.name
+        assert [n.body for n in client.store.notes.find_all({"contact_id": contact.id})] == ["Called her"]
+    assert differences(local_rows(owner.store), local_rows(staff.store), "owner", "staff") == []
+    assert owner.store.outbox.count() == staff.store.outbox.count() == 0
+
+
+def test_a_pulled_row_never_overwrites_an_unpushed_local_edit(team: tuple[Client, Client]) -> None:
+    owner, staff = team
+    contact = owner.store.contacts.create(name="Bo", phone="+15550001")
+    owner.sync()
+    staff.sync()
+    owner.store.contacts.update(contact.id, name="Bo (owner)", phone="+15550002")
+    owner.sync()
+    staff.store.contacts.update(contact.id, name="Bo (staff)")
+    staff.sync(push=False)  # pull only: the pulled name must not replace the pending local one
+    got = staff.store.contacts.get(contact.id)
+    assert (got.name, got.phone) == ("Bo (staff)", "+15550002")
+    staff.sync()
+    owner.sync()
+    assert owner.store.contacts.get(contact.id).name == "Bo (staff)"  # last writer by arrival
+    assert owner.conflicts() == []  # staff had pulled the owner's name before pushing its own
+    # An edit pushed without having seen the other one overwrites it: the device that lost hears of it.
+    owner.store.contacts.update(contact.id, phone="+15550003")
+    owner.sync(pull=False)
+    staff.store.contacts.update(contact.id, phone="+15550004")
+    staff.sync(pull=False)
+    owner.sync()
+    staff.sync()
+    assert owner.store.contacts.get(contact.id).phone == staff.store.contacts.get(contact.id).phone == "+15550004"
+    assert owner.conflicts() == [("contacts", contact.id, ["phone", "updated_at"], "overwritten")]
+    assert staff.conflicts() == []
+
+
+def test_delete_wins_and_the_losing_edit_is_reported(team: tuple[Client, Client]) -> None:
+    owner, staff = team
+    pipeline = owner.store.pipelines.find_all()[0]
+    stage = owner.store.pipeline_stages.find_all({"pipeline_id": pipeline.id})[0]
+    deal = owner.store.deals.create(pipeline_id=pipeline.id, stage_id=stage.id, title="Jacket", value_minor=5900)
+    owner.sync()
+    staff.sync()
+    owner.store.deals.delete(deal.id)
+    staff.store.deals.update(deal.id, title="Two jackets", value_minor=11800)
+    owner.sync()
+    staff.sync()
+    owner.sync()
+    for client in (owner, staff):
+        assert client.store.deals.find(deal.id) is None, client.name
+        assert client.store.deals.get(deal.id, include_deleted=True).title == "Jacket", client.name
+    assert ("deals", deal.id, ["title", "updated_at", "value_minor"], "deleted") in staff.conflicts()
+    notes = asyncio.run(_conflicts_of(staff))
+    assert [(n.reason, n.seen) for n in notes] == [("deleted", False)]
+
+
+async def _conflicts_of(client: Client) -> list:  # type: ignore[type-arg]
+    service = SyncService(client.store, client.workspace_id, client.credentials)
+    return service.conflicts()
+
+
+def _service(client: Client, **options: float) -> SyncService:
+    return SyncService(client.store, client.workspace_id, client.credentials, local_poll_seconds=0.1, **options)  # type: ignore[arg-type]
+
+
+async def _until(service: SyncService, check: object, timeout: float, what: str) -> SyncStatus:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = service.status()
+        if check(status):  # type: ignore[operator]
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}; status: {service.status()}")
+
+
+def test_offline_keeps_working_locally_then_catches_up(team: tuple[Client, Client], server: ServerProcess) -> None:
+    owner, staff = team
+
+    async def scenario() -> None:
+        service = _service(owner, backoff=(0.2, 0.5))
+        seen: list[SyncState] = []
+        unsubscribe = service.subscribe(lambda s: seen.append(s.state))
+        await service.start()
+        try:
+            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            server.stop()
+            contact = await asyncio.to_thread(owner.store.contacts.create, name="Made offline")
+            service.sync_now()
+            offline = await _until(service, lambda s: s.state is SyncState.OFFLINE, 30, "OFFLINE")
+            assert offline.next_retry_at is not None
+            assert offline.message
+            assert offline.pending >= 1
+            await asyncio.to_thread(owner.store.contacts.update, contact.id, name="Made offline, edited")
+            await asyncio.to_thread(server.start)
+            await _until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 60, "catch-up")
+        finally:
+            unsubscribe()
+            await service.stop()
+            if server.proc is None or server.proc.poll() is not None:
+                server.start()
+        assert SyncState.OFFLINE in seen
+        assert seen[-1] is SyncState.SYNCED
+
+    asyncio.run(scenario())
+    staff.sync()
+    assert [c.name for c in staff.store.contacts.find_all({"name": "Made offline, edited"})] == ["Made offline, edited"]
+
+
+def _synced_since(status: SyncStatus, moment: datetime) -> bool:
+    synced = status.state is SyncState.SYNCED and status.pending == 0
+    return synced and status.last_synced_at is not None and status.last_synced_at > moment
+
+
+class StaleToken:
+    """A client whose clock is behind: it holds on to an access token the server already considers expired."""
+
+    def __init__(self, credentials: Credentials, stale: str) -> None:
+        self.credentials = credentials
+        self.stale: str | None = stale
+        self.refreshes = 0
+
+    def access_token(self) -> str | None:
+        return self.stale or self.credentials.access_token()
+
+    def refresh_token(self) -> str | None:
+        return self.credentials.refresh_token()
+
+    def save_session(self, session: Session) -> None:
+        self.refreshes += 1
+        self.stale = None
+        self.credentials.save_session(session)
+
+
+def test_expired_access_token_is_refreshed_and_rotated(
+    workspaces: Workspaces, database_url: str, tmp_path: Path, keyring_backend: InMemoryKeyring
+) -> None:
+    short = ServerProcess(database_url, tmp_path / "short.log", env_extra={"PARLEY_SYNC_ACCESS_SECONDS": "1"}).start()
+    try:
+        owner = owner_client(workspaces, short.url)
+        stale = owner.credentials.access_token()
+        assert stale is not None
+        first_refresh = keyring_backend.get_password(SERVICE, owner.workspace_id)
+
+        def refused() -> bool:
+            answer = httpx.get(short.url + "/api/members", headers={"Authorization": f"Bearer {stale}"})
+            return answer.status_code == 401 and answer.json()["code"] == "token_expired"
+
+        wait_for(refused, timeout=10, what="the server to consider the access token expired")
+        contact = owner.store.contacts.create(name="After expiry")
+        tokens = StaleToken(owner.credentials, stale)
+
+        async def push() -> None:
+            api = SyncApi(short.url, tokens)
+            try:
+                await SyncEngine(owner.store, api).run()
+            finally:
+                await api.aclose()
+
+        asyncio.run(push())
+        assert tokens.refreshes == 1
+        assert owner.store.outbox.count() == 0
+        rotated = keyring_backend.get_password(SERVICE, owner.workspace_id)
+        assert rotated not in (None, first_refresh)
+
+        async def keeps_syncing() -> None:  # the loop itself, across several token lifetimes
+            service = _service(owner)
+            await service.start()
+            try:
+                await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+                for i in range(3):
+                    await asyncio.sleep(0.5)
+                    written = datetime.now(UTC)
+                    await asyncio.to_thread(owner.store.contacts.update, contact.id, lead_score=i + 1)
+                    service.sync_now()
+                    await _until(service, lambda s, t=written: _synced_since(s, t), 30, "the edit to be pushed")
+            finally:
+                await service.stop()
+
+        asyncio.run(keeps_syncing())
+        staff = join(workspaces, short.url, owner.invite())
+        assert staff.store.contacts.get(contact.id).lead_score == 3
+        staff.store.close()
+        owner.store.close()
+    finally:
+        short.stop()
+
+
+def test_revoked_device_is_signed_out_and_keeps_its_data(
+    team: tuple[Client, Client], keyring_backend: InMemoryKeyring
+) -> None:
+    owner, staff = team
+    staff.store.contacts.create(name="Written by staff")
+    staff.sync()
+    before = local_rows(staff.store)
+    device_id = staff.store.meta("sync.device_id")
+    assert keyring_backend.get_password(SERVICE, staff.workspace_id) is not None
+
+    async def scenario() -> None:
+        service = _service(staff)
+        await service.start()
+        try:
+            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            owner_api = owner.api()
+            try:
+                await owner_api.revoke_device(device_id)
+            finally:
+                await owner_api.aclose()
+            await asyncio.to_thread(staff.store.contacts.create, name="Written after the revocation")
+            service.sync_now()
+            revoked = await _until(service, lambda s: s.state is SyncState.REVOKED, 30, "REVOKED")
+            assert "removed" in (revoked.message or "")
+            assert service.cloud_access() is None
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
+    assert keyring_backend.get_password(SERVICE, staff.workspace_id) is None
+    assert staff.credentials.access_token() is None
+    assert staff.credentials.account() is None
+    after = local_rows(staff.store)
+    assert (
+        differences(
+            before,
+            {t: {i: r for i, r in rows.items() if i in before.get(t, {})} for t, rows in after.items()},
+            "before",
+            "after",
+        )
+        == []
+    )
+    assert staff.store.contacts.count({"name": "Written after the revocation"}) == 1
+    assert staff.store.outbox.count() >= 1  # kept, in case they sign in again
