@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 
 import anyio
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sync_server import logs
-from sync_server.access import authenticate
 from sync_server.context import ServerContext
 from sync_server.errors import ApiError
 from sync_server.gateway import crypto, store, upstream
@@ -49,10 +47,6 @@ def from_api_error(exc: ApiError) -> JSONResponse:
     return openai_error(exc.status, exc.code, exc.message)
 
 
-async def caller(request: Request) -> Principal:
-    return await authenticate(request)
-
-
 def unseal(ctx: ServerContext, org_id: str, entry: Entry) -> str | None:
     if entry.sealed_key is None:
         return None
@@ -69,8 +63,7 @@ class Call:
         self.ctx = ctx
         self.principal = principal
         self.usage_id = usage_id
-        self.requested = requested
-        self.model = requested
+        self.model = requested  # the provider's model once one is tried
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.cost = 0.0

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sync_server.access import authenticate
 from sync_server.context import context
 from sync_server.errors import ApiError, read_model
 from sync_server.gateway import store, upstream
@@ -23,7 +24,6 @@ from sync_server.gateway.common import (
     DEFAULT_EMBEDDING,
     MAX_REQUEST_BYTES,
     Call,
-    caller,
     from_api_error,
     openai_error,
     unseal,
@@ -63,7 +63,7 @@ def _encode(vector: list[float], encoding: str) -> list[float] | str:
 async def embeddings(request: Request) -> Response:
     ctx = context(request)
     try:
-        principal = await caller(request)
+        principal = await authenticate(request)
         body = await read_model(request, EmbeddingRequest, limit=MAX_REQUEST_BYTES)
         usage_id, entry = await store.admit(
             ctx.db, principal.org_id, principal.member_id, "embedding", lambda found: embedding_entry(found, body.model)

@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from sync_server import logs
+from sync_server.access import authenticate
 from sync_server.context import context
 from sync_server.errors import ApiError, read_model
 from sync_server.gateway import store, upstream
@@ -34,7 +35,6 @@ from sync_server.gateway.common import (
     DEFAULT_EMBEDDING,
     MAX_REQUEST_BYTES,
     Call,
-    caller,
     from_api_error,
     openai_error,
     unseal,
@@ -51,7 +51,7 @@ _PASSED = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop"
 class Message(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    role: Literal["system", "developer", "user", "assistant", "tool"]
+    role: Literal["system", "developer", "user", "assistant"]  # no tools: the gateway forwards none
     content: str | list[dict[str, Any]] | None = None
     name: str | None = None
 
@@ -129,7 +129,7 @@ def _usage_of(piece: Any) -> tuple[int, int] | None:
 async def chat_completions(request: Request) -> Response:
     ctx = context(request)
     try:
-        principal = await caller(request)
+        principal = await authenticate(request)
         body = await read_model(request, ChatRequest, limit=MAX_REQUEST_BYTES)
         usage_id, chain = await store.admit(
             ctx.db, principal.org_id, principal.member_id, "chat", lambda found: chat_entries(found, body.model)
@@ -321,7 +321,7 @@ async def _relay(
 
 async def models(request: Request) -> Response:
     try:
-        principal = await caller(request)
+        principal = await authenticate(request)
     except ApiError as exc:
         return from_api_error(exc)
     ctx = context(request)
