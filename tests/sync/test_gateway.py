@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlparse
 
@@ -415,3 +417,45 @@ def test_a_client_leaving_mid_stream_is_still_metered(
             break
         time.sleep(0.1)
     assert [r[1:3] for r in rows] == [["cancelled", "openai/m1"]]
+
+
+class _BreaksMidAnswer(BaseHTTPRequestHandler):
+    """A provider that streams a few words and then reports an error in the stream, as OpenAI does when it fails
+    mid-answer (``OpenAIServer`` only fails before its first byte)."""
+
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        delta = {"role": "assistant", "content": "Half an "}
+        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m-break"}
+        self.wfile.write(f"data: {json.dumps(chunk | {'choices': [{'index': 0, 'delta': delta}]})}\n\n".encode())
+        error = {"error": {"message": "overloaded", "type": "server_error", "code": "overloaded"}}
+        self.wfile.write(f"data: {json.dumps(error)}\n\n".encode())
+
+
+def test_a_provider_failing_mid_answer_ends_the_stream_without_falling_back(
+    http: httpx.Client, team: tuple[Session, Session, Session], provider: OpenAIServer, pg: Cluster, database_url: str
+) -> None:
+    owner, _, staff = team
+    breaking = ThreadingHTTPServer(("127.0.0.1", 0), _BreaksMidAnswer)
+    threading.Thread(target=breaking.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        port = breaking.server_address[1]
+        first = {"kind": "openai_compatible", "model": "m-break", "base_url": f"http://127.0.0.1:{port}/v1"}
+        configure(http, owner, first, entry(provider, "m-good"))
+        events = sse(chat(http, staff, "tell me everything", stream=True))
+    finally:
+        breaking.shutdown()
+        breaking.server_close()
+    assert events[0]["choices"][0]["delta"]["content"] == "Half an "
+    assert events[-1]["error"]["code"] == "provider_error"
+    assert "[DONE]" not in events
+    assert provider.calls() == []  # a second answer after the first words would repeat them
+    assert [r[1:3] for r in usage_rows(pg, database_url, staff.org.id)] == [["down", "openai/m-break"]]
