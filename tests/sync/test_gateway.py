@@ -206,7 +206,12 @@ def test_litellm_as_the_app_uses_it(
 
 
 def test_a_failing_first_provider_falls_back_to_the_second(
-    http: httpx.Client, team: tuple[Session, Session, Session], provider: OpenAIServer, pg: Cluster, database_url: str
+    http: httpx.Client,
+    team: tuple[Session, Session, Session],
+    provider: OpenAIServer,
+    pg: Cluster,
+    database_url: str,
+    server: ServerProcess,
 ) -> None:
     owner, _, staff = team
     second = entry(provider, "m-good") | {"api_key": SECOND_KEY}
@@ -230,6 +235,10 @@ def test_a_failing_first_provider_falls_back_to_the_second(
     for secret in (KEY, SECOND_KEY):
         assert secret not in failed.text
     assert usage_rows(pg, database_url, staff.org.id)[-1][1] == "down"
+    log = server.log_tail(200_000)
+    assert "ai_provider_failed" in log
+    assert KEY not in log
+    assert SECOND_KEY not in log
 
 
 def test_budget_exhausted_is_an_openai_quota_error(
@@ -251,15 +260,28 @@ def test_budget_exhausted_is_an_openai_quota_error(
     assert http.get("/api/ai/usage", headers=bearer(owner)).json()[0]["cost_usd"] == pytest.approx(cost)
 
 
-def test_rate_limit_per_org(http: httpx.Client, team: tuple[Session, Session, Session], provider: OpenAIServer) -> None:
+def test_rate_limit_per_org_holds_across_server_processes(
+    http: httpx.Client,
+    team: tuple[Session, Session, Session],
+    provider: OpenAIServer,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     owner, admin, staff = team
     configure(http, owner, entry(provider), requests_per_minute=2)
-    assert chat(http, staff, "one").status_code == 200
-    assert chat(http, admin, "two", stream=True).status_code == 200
-    refused = chat(http, staff, "three")
-    assert refused.status_code == 429
-    assert refused.json()["error"]["code"] == "rate_limit_exceeded"
-    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    # A second process on the same database, as behind a load balancer: the allowance is the org's, not a process's.
+    other = ServerProcess(database_url, tmp_path_factory.mktemp("second") / "server.log").start()
+    try:
+        with httpx.Client(base_url=other.url, timeout=60.0) as second:
+            assert chat(http, staff, "one").status_code == 200
+            assert chat(second, admin, "two", stream=True).status_code == 200
+            refused = chat(second, staff, "three")
+            assert refused.status_code == 429
+            assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+            assert 1 <= int(refused.headers["retry-after"]) <= 60
+            assert chat(http, admin, "four").status_code == 429
+    finally:
+        other.stop()
     assert len(provider.calls()) == 2
 
 
