@@ -108,6 +108,32 @@ class Bench:
             for dev, _ in rows
         ]
 
+    async def team_tokens(self, teams: int, size: int) -> list[str]:
+        """``teams`` more orgs of ``size`` devices each, made in the database as sign-up would (one member each)."""
+        exp = int(time.time()) + 3600
+        out: list[str] = []
+        async with await psycopg.AsyncConnection.connect(self.database_url) as conn:
+            for _ in range(teams):
+                org, member = tokens.new_id(), tokens.new_id()
+                devices = [tokens.new_id() for _ in range(size)]
+                async with conn.transaction():
+                    await conn.execute("SELECT set_config('parley.org_id', %s, true)", (org,))
+                    await conn.execute("INSERT INTO orgs (id, name) VALUES (%s, 'Bench team')", (org,))
+                    await conn.execute(
+                        "INSERT INTO members (org_id, id, email, name, role, password_hash) "
+                        "VALUES (%s, %s, %s, 'Bench', 'owner', 'unused')",
+                        (org, member, f"{member}@bench.example"),
+                    )
+                    async with conn.cursor() as cur:
+                        await cur.executemany(
+                            "INSERT INTO devices (org_id, id, member_id, name, refresh_hash, refresh_expires_at) "
+                            "VALUES (%s, %s, %s, 'bench client', %s, now() + interval '1 day')",
+                            [(org, dev, member, os.urandom(32)) for dev in devices],
+                        )
+                claims = [tokens.AccessClaims(org=org, sub=member, dev=dev, role="owner", exp=exp) for dev in devices]
+                out += [tokens.issue_access(self.secret, c) for c in claims]
+        return out
+
     # ---- push ---------------------------------------------------------------------------------------------------
     async def push_throughput(self, token: str) -> float:
         rows: int = self.args.rows
@@ -292,11 +318,34 @@ class Bench:
         pull_rate, pulled = await self.pull_throughput(reader)
         raw_pull = await self.raw_pull(session.org.id)
         notices = await self.notice_latency(pusher, listener)
-        push_before = self.server_seconds("sync_push_seconds")
-        pull_before = self.server_seconds("sync_pull_seconds")
-        push_ms, pull_ms, errors = await self.clients(client_tokens)
-        push_server = self.server_mean_ms(push_before, "sync_push_seconds")
-        pull_server = self.server_mean_ms(pull_before, "sync_pull_seconds")
+        team_size = self.args.team
+        teams = await self.team_tokens(max(1, self.args.clients // team_size), team_size)
+        loads = [
+            (f"in {len(teams) // team_size} orgs of {team_size} devices", teams),
+            ("all in one org", client_tokens),
+        ]
+        load_rows: list[tuple[str, str, str, str]] = []
+        for label, group in loads:
+            push_before = self.server_seconds("sync_push_seconds")
+            pull_before = self.server_seconds("sync_pull_seconds")
+            push_ms, pull_ms, errors = await self.clients(group)
+            push_server = self.server_mean_ms(push_before, "sync_push_seconds")
+            pull_server = self.server_mean_ms(pull_before, "sync_pull_seconds")
+            load_rows += [
+                (
+                    f"{len(group)} clients {label}: push p50 / p95 (ms), {len(push_ms):,} pushes",
+                    f"{statistics.median(push_ms):.1f} / {p95(push_ms):.1f}",
+                    push_server,
+                    "",
+                ),
+                (
+                    f"{len(group)} clients {label}: pull p50 / p95 (ms), {len(pull_ms):,} pulls",
+                    f"{statistics.median(pull_ms):.1f} / {p95(pull_ms):.1f}",
+                    pull_server,
+                    "",
+                ),
+                (f"{len(group)} clients {label}: failed requests", str(errors), "", ""),
+            ]
         rows = self.args.rows
         print(
             table_row(
@@ -327,21 +376,7 @@ class Bench:
             table_row(
                 f"{self.args.clients} concurrent clients for {self.args.seconds} s "
                 "(push 1-5 changes, pull, wait 0.5-1.5 s)",
-                [
-                    (
-                        f"push p50 / p95 (ms), {len(push_ms):,} pushes",
-                        f"{statistics.median(push_ms):.1f} / {p95(push_ms):.1f}",
-                        push_server,
-                        "",
-                    ),
-                    (
-                        f"pull p50 / p95 (ms), {len(pull_ms):,} pulls",
-                        f"{statistics.median(pull_ms):.1f} / {p95(pull_ms):.1f}",
-                        pull_server,
-                        "",
-                    ),
-                    ("failed requests", str(errors), "", ""),
-                ],
+                load_rows,
             )
         )
         print(
@@ -365,6 +400,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--team", type=int, default=10, help="devices per org in the spread-out client run")
     parser.add_argument("--quick", action="store_true", help="10,000 rows, 50 clients, 5 s, 30 samples")
     args = parser.parse_args()
     if args.quick:

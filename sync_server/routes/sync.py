@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import time
+import weakref
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -32,6 +33,19 @@ from sync_server.errors import ApiError, read_body
 
 SOCKET_AUTH_SECONDS = 10.0
 JSON = "application/json"
+
+# Pushes of one org serialise on its orgs row anyway. Queueing them here first, before they take a pooled
+# connection, keeps the waiting ones from holding connections idle on the row lock (which starved pulls and other
+# orgs of the pool under load), and the lock holder's transaction is not held up by a queue of lock waiters.
+# Entries vanish when no push of the org is running or waiting.
+_org_push_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _push_lock(org_id: str) -> asyncio.Lock:
+    lock = _org_push_locks.get(org_id)
+    if lock is None:
+        lock = _org_push_locks[org_id] = asyncio.Lock()
+    return lock
 
 
 def _protocol_error() -> ApiError:
@@ -66,7 +80,7 @@ async def push(request: Request) -> Response:
     principal = await authenticate(request)
     body = await _read_push(request)
     started = time.perf_counter()
-    async with ctx.db.org(principal.org_id) as conn:
+    async with _push_lock(principal.org_id), ctx.db.org(principal.org_id) as conn:
         answer = await sync_engine.push(conn, principal, body)
     ctx.metrics.inc("sync_pushes")
     ctx.metrics.inc("sync_push_changes", len(body.changes))
