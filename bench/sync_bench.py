@@ -231,6 +231,13 @@ class Bench:
         limits = httpx.Limits(max_connections=len(client_tokens) + 10, max_keepalive_connections=len(client_tokens))
 
         async def one(n: int, client: httpx.AsyncClient, token: str) -> None:
+            try:
+                await cycle(n, client, token)
+            except httpx.HTTPError:
+                nonlocal errors
+                errors += 1
+
+        async def cycle(n: int, client: httpx.AsyncClient, token: str) -> None:
             nonlocal errors
             headers = {"Authorization": f"Bearer {token}"}
             seq, cursor = 0, self.args.rows + 10_000_000  # start from a recent cursor: steady state, not initial
@@ -266,11 +273,45 @@ class Bench:
                     continue
                 pull_ms.append((t1 - t0) * 1000)
                 cursor = response.json()["cursor"]
-                await asyncio.sleep(random.uniform(0.5, 1.5))
+                await asyncio.sleep(random.uniform(0.5, 1.5) * self.args.think)
 
-        async with httpx.AsyncClient(base_url=self.a.url, timeout=60, limits=limits) as client:
-            await asyncio.gather(*(one(n, client, t) for n, t in enumerate(client_tokens)))
+        # Clients alternate between the two processes, as behind a load balancer.
+        async with (
+            httpx.AsyncClient(base_url=self.a.url, timeout=60, limits=limits) as on_a,
+            httpx.AsyncClient(base_url=self.b.url, timeout=60, limits=limits) as on_b,
+        ):
+            await asyncio.gather(*(one(n, (on_a, on_b)[n % 2], t) for n, t in enumerate(client_tokens)))
         return push_ms, pull_ms, errors
+
+    async def sequential(self, token: str) -> tuple[list[float], list[float]]:
+        """One client alone, no wait between requests: the latency floor the loaded figures compare with."""
+        push_ms: list[float] = []
+        pull_ms: list[float] = []
+        headers = {"Authorization": f"Bearer {token}"}
+        cursor = 0
+        async with httpx.AsyncClient(base_url=self.a.url, timeout=60) as client:
+            for seq in range(1, self.args.samples + 1):
+                change = {
+                    "seq": seq,
+                    "table": "contacts",
+                    "id": f"c{seq:07}",
+                    "op": "update",
+                    "data": {"lead_score": 1},
+                }
+                t0 = time.perf_counter()
+                response = await client.post(
+                    "/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": [change]}, headers=headers
+                )
+                push_ms.append((time.perf_counter() - t0) * 1000)
+                version = response.json()["version"]
+                cursor = cursor or version - 1
+                t0 = time.perf_counter()
+                response = await client.get(
+                    "/api/sync/pull", params={"protocol": 1, "cursor": cursor, "limit": 2000}, headers=headers
+                )
+                pull_ms.append((time.perf_counter() - t0) * 1000)
+                cursor = response.json()["cursor"]
+        return push_ms, pull_ms
 
     # ---- notices ------------------------------------------------------------------------------------------------
     async def notice_latency(self, pusher: str, listener: str) -> list[float]:
@@ -312,23 +353,39 @@ class Bench:
 
     async def run(self) -> None:
         session = self.signup()
-        writer, reader, pusher, listener, *client_tokens = await self.devices(session, 4 + self.args.clients)
+        writer, reader, pusher, listener, alone, *client_tokens = await self.devices(session, 5 + self.args.clients)
         push_rate = await self.push_throughput(writer)
         raw_many, raw_copy = await self.raw_push_baselines()
         pull_rate, pulled = await self.pull_throughput(reader)
         raw_pull = await self.raw_pull(session.org.id)
         notices = await self.notice_latency(pusher, listener)
+        alone_push, alone_pull = await self.sequential(alone)
         team_size = self.args.team
         teams = await self.team_tokens(max(1, self.args.clients // team_size), team_size)
         loads = [
             (f"in {len(teams) // team_size} orgs of {team_size} devices", teams),
             ("all in one org", client_tokens),
         ]
-        load_rows: list[tuple[str, str, str, str]] = []
+        load_rows: list[tuple[str, str, str, str]] = [
+            (
+                "1 client alone: push p50 / p95 (ms)",
+                f"{statistics.median(alone_push):.1f} / {p95(alone_push):.1f}",
+                "",
+                "",
+            ),
+            (
+                "1 client alone: pull p50 / p95 (ms)",
+                f"{statistics.median(alone_pull):.1f} / {p95(alone_pull):.1f}",
+                "",
+                "",
+            ),
+        ]
         for label, group in loads:
             push_before = self.server_seconds("sync_push_seconds")
             pull_before = self.server_seconds("sync_pull_seconds")
+            cpu = time.process_time()
             push_ms, pull_ms, errors = await self.clients(group)
+            client_cpu = (time.process_time() - cpu) / self.args.seconds * 100
             push_server = self.server_mean_ms(push_before, "sync_push_seconds")
             pull_server = self.server_mean_ms(pull_before, "sync_pull_seconds")
             load_rows += [
@@ -344,7 +401,12 @@ class Bench:
                     pull_server,
                     "",
                 ),
-                (f"{len(group)} clients {label}: failed requests", str(errors), "", ""),
+                (
+                    f"{len(group)} clients {label}: requests served per second, failed",
+                    f"{(len(push_ms) + len(pull_ms)) / self.args.seconds:,.0f}, {errors}",
+                    f"load generator CPU {client_cpu:.0f} %",
+                    "",
+                ),
             ]
         rows = self.args.rows
         print(
@@ -375,7 +437,8 @@ class Bench:
         print(
             table_row(
                 f"{self.args.clients} concurrent clients for {self.args.seconds} s "
-                "(push 1-5 changes, pull, wait 0.5-1.5 s)",
+                f"(push 1-5 changes, pull, wait {0.5 * self.args.think:g}-{1.5 * self.args.think:g} s; "
+                "clients alternate between processes A and B)",
                 load_rows,
             )
         )
@@ -401,6 +464,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--team", type=int, default=10, help="devices per org in the spread-out client run")
+    parser.add_argument("--think", type=float, default=1.0, help="mean wait of a client between syncs (s)")
     parser.add_argument("--quick", action="store_true", help="10,000 rows, 50 clients, 5 s, 30 samples")
     args = parser.parse_args()
     if args.quick:
