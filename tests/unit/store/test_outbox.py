@@ -6,9 +6,9 @@ import pytest
 
 from app.core.ids import new_id, utc_now
 from app.core.models import Contact, KnowledgeChunk
+from app.core.synced import SYNCED_MODELS
 from app.store.sqlcipher import IntegrityError
 from app.store.store import Store
-from app.core.synced import SYNCED_MODELS
 from tests.support.graph import build_graph, new_row_fields
 
 

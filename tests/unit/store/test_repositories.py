@@ -6,10 +6,10 @@ import pytest
 
 from app.core.errors import NotFound
 from app.core.ids import new_id
+from app.core.synced import SYNCED_MODELS
 from app.store.repository import Repository
 from app.store.sqlcipher import IntegrityError
 from app.store.store import Store
-from app.core.synced import SYNCED_MODELS
 from app.store.workspaces import Workspaces
 from tests.support.graph import AT, build_graph, new_row_fields
 
