@@ -2,8 +2,9 @@
 (``python -m sync_server`` on a throwaway PostgreSQL cluster, as the tests run it).
 
 Settings › Team sync signed out (the create-a-team form filled in), then signed in after creating the team (with an
-invite code shown), the status-bar indicator in each state it can show, and the "Join a team with an invite" dialog,
-light and dark. Output: ``build/screenshots/sync-<mode>-<nn>-<screen>.png``.
+invite code shown) and after an admin removed this computer, the status-bar indicator in each state it can show, the
+first-run screen and the "Join a team with an invite" dialog, light and dark.
+Output: ``build/screenshots/sync-<mode>-<nn>-<screen>.png``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -25,6 +28,7 @@ from app.store.keys import KdfParams  # noqa: E402
 from app.store.store import Store  # noqa: E402
 from app.store.workspaces import Workspaces  # noqa: E402
 from app.sync.credentials import Credentials  # noqa: E402
+from app.sync.protocol import DeviceInfo, Session  # noqa: E402
 from app.sync.service import SyncService  # noqa: E402
 from app.sync.status import SyncState, SyncStatus  # noqa: E402
 from app.ui import theme  # noqa: E402
@@ -32,7 +36,7 @@ from app.ui.dialogs.join_team import JoinTeamDialog  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.pages.settings import SettingsPage  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
-from app.ui.startup import OpenWorkspace  # noqa: E402
+from app.ui.startup import OpenWorkspace, StartupFlow  # noqa: E402
 from app.ui.sync_bridge import SyncLoop  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
 from app.ui.widgets.sync_indicator import SyncIndicator  # noqa: E402
@@ -218,6 +222,31 @@ def shoot(app: QtWidgets.QApplication, out: Path, tmp: Path, server: ServerProce
             joined[0].close()
         dialog.close()
         loop.close()
+
+    # An admin removes this computer (from another device of the owner's): the banner says so and offers to sign in.
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        login = {"email": "alex@lumen.example", "password": PASSWORD, "device_name": "Alex's phone"}
+        other = Session.model_validate(http.post("/api/auth/login", json=login).raise_for_status().json())
+        auth = {"Authorization": f"Bearer {other.access_token}"}
+        devices = [DeviceInfo.model_validate(d) for d in http.get("/api/devices", headers=auth).json()]
+        ours = next(d for d in devices if d.name == form.device.text())
+        http.delete(f"/api/devices/{ours.id}", headers=auth).raise_for_status()
+    bridge.sync_now()
+    wait_for(app, "the revocation", lambda: bridge.status.state is SyncState.REVOKED)
+    for mode in ("light", "dark"):
+        theme.apply(app, mode)
+        window = windows[mode]
+        window.show()
+        scroll_to_team_sync(app, settings_pages[mode])
+        grab(app, window, out / f"sync-{mode}-07-settings-removed.png")
+        window.hide()
+
+        # The first-run screen, with the way in for staff.
+        flow = StartupFlow(Workspaces(tmp / f"fresh-{mode}", KeyringVault(keyring), kdf=kdf), tasks)
+        flow.start()
+        assert flow.dialog is not None
+        grab(app, flow.dialog, out / f"sync-{mode}-08-first-run-join.png")
+        flow.dialog.close()
 
     for window in windows.values():
         window.close()

@@ -288,8 +288,12 @@ def test_revoked_device_shows_a_banner(
     assert card.signed_out.isVisible()
     assert card.signed_out.banner.isVisible()
     assert card.signed_out.banner.message.text()
+    assert card.signed_out.tabs.currentIndex() == 0, "the sign-in form is up (the team was made on the other tab)"
+    card.signed_out.tabs.setCurrentIndex(1)
     card.signed_out.banner.button.click()
     assert card.signed_out.tabs.currentIndex() == 0
+    window.sync_indicator.button.click()
+    assert window.current_section() == "settings"
 
 
 def test_join_with_an_invite_opens_a_workspace_with_the_teams_data(

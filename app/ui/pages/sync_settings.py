@@ -81,6 +81,7 @@ class SignedOutPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.bridge = bridge
+        self._last_state: SyncState | None = None
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -102,11 +103,18 @@ class SignedOutPanel(QtWidgets.QWidget):
         top.addRow("This computer", self.device)
         layout.addLayout(top)
 
-        self.tabs = QtWidgets.QTabWidget()
+        # A tab bar over two forms shown one at a time (a QTabWidget would be as tall as the taller form).
+        self.tabs = QtWidgets.QTabBar()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._sign_in_form(), "Sign in")
-        self.tabs.addTab(self._create_form(), "Create a team from this workspace")
+        self.tabs.setExpanding(False)
+        self.tabs.addTab("Sign in")
+        self.tabs.addTab("Create a team from this workspace")
+        self.pages = [self._sign_in_form(), self._create_form()]
+        self.tabs.currentChanged.connect(self._show_page)
         layout.addWidget(self.tabs)
+        for page in self.pages:
+            layout.addWidget(page)
+        self._show_page(0)
         self.error = muted("", "error")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
@@ -114,7 +122,7 @@ class SignedOutPanel(QtWidgets.QWidget):
         self.busy.hide()
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
-        align_labels(top, *self.tabs.findChildren(QtWidgets.QFormLayout))
+        align_labels(top, *(form for page in self.pages for form in page.findChildren(QtWidgets.QFormLayout)))
 
     def _sign_in_form(self) -> QtWidgets.QWidget:
         page = QtWidgets.QWidget()
@@ -162,17 +170,25 @@ class SignedOutPanel(QtWidgets.QWidget):
     # ---- state -------------------------------------------------------------------------------------------------
     def show_status(self, status: SyncStatus) -> None:
         self.banner.show_status(status)
+        needs_sign_in = status.state in (SyncState.REVOKED, SyncState.SIGN_IN_AGAIN)
+        if needs_sign_in and status.state is not self._last_state:
+            self.tabs.setCurrentIndex(0)  # what they need now is the sign-in form, not "create a team"
+        self._last_state = status.state
         if status.server_url and not self.server.text().strip():
             self.server.setText(status.server_url)
         if status.email and not self.sign_in_email.text().strip():
             self.sign_in_email.setText(status.email)
+
+    def _show_page(self, current: int) -> None:
+        for index, page in enumerate(self.pages):
+            page.setVisible(index == current)
 
     def focus_sign_in(self) -> None:
         self.tabs.setCurrentIndex(0)
         (self.sign_in_password if self.sign_in_email.text() else self.sign_in_email).setFocus()
 
     def _busy(self, text: str | None) -> None:
-        for widget in (self.sign_in_button, self.create_button, self.server, self.device, self.tabs):
+        for widget in (self.server, self.device, self.tabs, *self.pages):
             widget.setEnabled(text is None)
         self.busy.setText(text or "")
         self.busy.setVisible(text is not None)

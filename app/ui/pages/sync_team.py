@@ -315,7 +315,6 @@ class SignedInPanel(QtWidgets.QWidget):
 
         def got_devices(devices: list[DeviceInfo]) -> None:
             self.refresh_button.setEnabled(True)
-            self.error.hide()
             self._show_devices(devices)
 
         self.bridge.call("List members", self.bridge.service.members, got_members, failed, owner=self)
