@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+
 from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.sync import account
@@ -121,15 +123,24 @@ def local_rows(store: Store, tables: list[str] | None = None) -> Rows:
     return result
 
 
-def server_rows(cluster: Cluster, database_url: str, org_id: str, tables: list[str] | None = None) -> Rows:
-    """The org's rows as PostgreSQL holds them (read as the superuser: row-level security does not apply)."""
+def superuser_query(
+    cluster: Cluster, database_url: str, sql: str, params: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` as the cluster's superuser (row-level security does not apply) over TCP: a concurrent pytest
+    session may make ``/tmp/pytest-of-<user>`` private again, which would lock the ``postgres`` user out of a
+    socket folder under it."""
     database = database_url.rsplit("/", 1)[1]
-    sql = (
-        "SELECT coalesce(json_agg(json_build_array(tbl, id, data)), '[]') FROM sync_rows "
-        f"WHERE org_id = '{org_id}' AND NOT purged"
-    )
+    with psycopg.connect(cluster.url(user="postgres", database=database), autocommit=True) as conn:
+        return list(conn.execute(sql, params).fetchall())
+
+
+def server_rows(cluster: Cluster, database_url: str, org_id: str, tables: list[str] | None = None) -> Rows:
+    """The org's rows as PostgreSQL holds them (tombstones included, purged rows not)."""
     result: Rows = {}
-    for table, row_id, data in json.loads(cluster.psql(sql, database=database)):
+    found = superuser_query(
+        cluster, database_url, "SELECT tbl, id, data FROM sync_rows WHERE org_id = %s AND NOT purged", (org_id,)
+    )
+    for table, row_id, data in found:
         if tables is None or table in tables:
             result.setdefault(table, {})[row_id] = data
     return result

@@ -18,7 +18,7 @@ from app.sync.engine import SyncEngine
 from app.sync.transport import ServerUnreachable, SyncApi
 from sync_server.pgcluster import Cluster
 from tests.support.sync_server import ServerProcess, fresh_database
-from tests.sync.clients import Client, differences, join, local_rows, owner_client, server_rows
+from tests.sync.clients import Client, differences, join, local_rows, owner_client, server_rows, superuser_query
 
 pytestmark = pytest.mark.slow
 
@@ -79,14 +79,14 @@ def _sync_until_it_works(client: Client, *, timeout: float) -> None:
 
 def _org_counts(cluster: Cluster, database_url: str, org_id: str) -> tuple[int, int, int]:
     """(rows, distinct ids, org version) for the org, read as the superuser."""
-    database = database_url.rsplit("/", 1)[1]
-    out = cluster.psql(
-        f"SELECT count(*), count(DISTINCT (tbl, id)), (SELECT version FROM orgs WHERE id = '{org_id}') "
-        f"FROM sync_rows WHERE org_id = '{org_id}'",
-        database=database,
+    [(rows, distinct, version)] = superuser_query(
+        cluster,
+        database_url,
+        "SELECT count(*), count(DISTINCT (tbl, id)), (SELECT version FROM orgs WHERE id = %s) "
+        "FROM sync_rows WHERE org_id = %s",
+        (org_id, org_id),
     )
-    rows, distinct, version = (int(v) for v in out.strip().split("|"))
-    return rows, distinct, version
+    return int(rows), int(distinct), int(version)
 
 
 def test_server_killed_after_committing_a_batch_whose_answer_was_lost(
