@@ -26,7 +26,7 @@ from app.sync.protocol import (
     SocketAuth,
     VersionNotice,
 )
-from sync_server import sync_engine
+from sync_server import sync_engine, tokens
 from sync_server.access import authenticate, principal_for_token
 from sync_server.context import context
 from sync_server.errors import ApiError, read_body
@@ -154,15 +154,26 @@ async def socket(websocket: WebSocket) -> None:
         sub.offer(int(found[0]) if found else 0)
         receiving = asyncio.ensure_future(_drain(websocket))
         dropped = asyncio.ensure_future(sub.closed.wait())
-        await asyncio.wait({receiving, dropped}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (receiving, dropped):
+        # The token was checked once; when it expires the socket closes with 4401, so the client refreshes and
+        # reconnects, and a revoked device or removed member stops hearing notices within one token lifetime.
+        expiry = asyncio.ensure_future(asyncio.sleep(max(0.0, _expires_at(ctx.settings.secret, auth) - time.time())))
+        await asyncio.wait({receiving, dropped, expiry}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (receiving, dropped, expiry):
             task.cancel()
-        if sub.closed.is_set() and not receiving.done():
+        if not receiving.done():
+            code, reason = (4401, "token_expired") if expiry.done() and not expiry.cancelled() else (1013, "too slow")
             with contextlib.suppress(Exception):
-                await websocket.close(1013, "too slow")
+                await websocket.close(code, reason)
     finally:
         ctx.hub.unregister(sub)
         ctx.metrics.add("sync_sockets", -1)
+
+
+def _expires_at(secret: bytes, auth: SocketAuth) -> float:
+    try:
+        return float(tokens.verify_access(secret, auth.access_token).exp)
+    except (tokens.TokenExpired, tokens.TokenInvalid):
+        return 0.0  # expired between the check and now: close at once
 
 
 async def _drain(websocket: WebSocket) -> None:

@@ -5,6 +5,7 @@ PostgreSQL's NOTIFY, the hub outlives a PostgreSQL restart, and bad tokens are c
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -17,9 +18,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.sync.protocol import Session
+from sync_server import tokens
 from sync_server.pgcluster import Cluster
 from tests.support.sync_fixtures import signup
-from tests.support.sync_server import ServerProcess, fresh_database
+from tests.support.sync_server import SECRET, ServerProcess, fresh_database
 
 DELIVERY_BOUND = 5.0  # generous for a loaded shared machine; the benchmark measures the real figure
 
@@ -169,3 +171,23 @@ def test_the_hub_survives_a_postgresql_restart(tmp_path: Path) -> None:
         if proc is not None:
             proc.stop()
         cluster.destroy()
+
+
+def test_a_socket_closes_with_4401_when_its_token_expires(server: ServerProcess, http: httpx.Client) -> None:
+    session = signup(http)
+    claims = tokens.AccessClaims(
+        org=session.org.id, sub=session.user.id, dev=session.device_id, role="owner", exp=int(time.time()) + 2
+    )
+    short = session.model_copy(update={"access_token": tokens.issue_access(base64.b64decode(SECRET), claims)})
+
+    async def scenario() -> tuple[int | None, str | None, float]:
+        ws, _ = await open_socket(server, short)
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 15)
+        frame = closed.value.rcvd
+        return (frame.code if frame else None), (frame.reason if frame else None), time.monotonic() - started
+
+    code, reason, waited = asyncio.run(scenario())
+    assert (code, reason) == (4401, "token_expired")
+    assert waited < 10
