@@ -20,10 +20,20 @@ from app.sync.protocol import Session
 from app.sync.service import SyncService
 from app.sync.status import SyncState, SyncStatus
 from app.sync.transport import SyncApi
+from sync_server.pgcluster import Cluster
 from tests.support.keyrings import InMemoryKeyring
 from tests.support.sync_fixtures import PASSWORD, unique_email
 from tests.support.sync_server import ServerProcess
-from tests.sync.clients import Client, differences, join, local_rows, owner_client, wait_for
+from tests.sync.clients import (
+    Client,
+    differences,
+    join,
+    local_rows,
+    owner_client,
+    server_rows,
+    superuser_query,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -319,3 +329,37 @@ def test_revoked_device_is_signed_out_and_keeps_its_data(
     )
     assert staff.store.contacts.count({"name": "Written after the revocation"}) == 1
     assert staff.store.outbox.count() >= 1  # kept, in case they sign in again
+
+
+def test_a_cursor_older_than_the_kept_tombstones_refetches_everything(
+    team: tuple[Client, Client], pg: Cluster, database_url: str
+) -> None:
+    owner, staff = team
+    gone = owner.store.contacts.create(name="Deleted long ago")
+    kept = owner.store.contacts.create(name="Kept")
+    owner.sync()
+    staff.sync()
+    owner.store.contacts.delete(gone.id)
+    owner.sync()
+    # What the server's janitor does after 90 days: the tombstone goes, and older cursors must refetch.
+    [(version,)] = superuser_query(
+        pg,
+        database_url,
+        "DELETE FROM sync_rows WHERE org_id = %s AND tbl = 'contacts' AND id = %s RETURNING version",
+        (owner.store.org_id, gone.id),
+    )
+    superuser_query(
+        pg, database_url, "UPDATE orgs SET refetch_below = %s WHERE id = %s RETURNING id", (version, owner.store.org_id)
+    )
+    staff.store.contacts.update(kept.id, name="Kept, edited offline")
+    fresh = staff.store.contacts.create(name="Not pushed yet")
+    staff.sync(push=False)
+    assert staff.store.contacts.find(gone.id, include_deleted=True) is None  # the server no longer mentions it
+    assert staff.store.contacts.get(kept.id).name == "Kept, edited offline"  # unpushed: kept
+    assert staff.store.contacts.get(fresh.id).name == "Not pushed yet"
+    assert staff.store.meta("sync.refetch") is None
+    staff.sync()
+    owner.sync()
+    expected = server_rows(pg, database_url, owner.store.org_id)
+    assert differences(expected, local_rows(staff.store), "server", "staff") == []
+    assert owner.store.contacts.get(kept.id).name == "Kept, edited offline"
