@@ -38,6 +38,7 @@ from app.ui.tasks import TaskRunner
 from app.ui.tray import Tray
 
 if TYPE_CHECKING:
+    from app.ai.cloud import CloudAccess
     from app.sync.status import SyncStatus
     from app.whatsapp.host import WhatsAppHost
 
@@ -89,9 +90,21 @@ def start_sync(ctx: AppContext, app: QtWidgets.QApplication) -> None:
     credentials = Credentials(ctx.store, workspace_id, ctx.workspaces.vault.backend)
     service = SyncService(ctx.store, workspace_id, credentials)
 
+    seen: list[object] = []  # the account last seen, to look it up again only when it changes
+
     def follow(status: SyncStatus) -> None:
-        if ctx.ai is not None:
-            ctx.ai.cloud = service.cloud_access() if status.signed_in else None
+        key = (status.signed_in, status.server_url, status.email, status.org_name)
+        if ctx.ai is None or seen == [key]:
+            return
+        seen[:] = [key]
+        if status.signed_in:
+            ctx.tasks.start("Team server AI access", service.cloud_access, ai_access)  # reads the account: a worker
+        else:
+            ctx.ai.cloud = None
+
+    def ai_access(access: CloudAccess | None) -> None:
+        if ctx.ai is not None and bridge.status.signed_in:
+            ctx.ai.cloud = access
 
     bridge.statusChanged.connect(follow)
     bridge.attach(service)

@@ -417,8 +417,10 @@ def test_bootstrap_wires_sync_and_the_ai_cloud_access(
         card.show()
         create_team(qtbot, card, server.url, unique_email("owner"))
         qtbot.waitUntil(lambda: bridge.status.state is SyncState.SYNCED, timeout=30000)
-        cloud = ctx.ai.cloud
-        assert cloud is not None, "signed in: the AI's cloud mode goes through the team server"
+        ai = ctx.ai
+        qtbot.waitUntil(lambda: ai.cloud is not None, timeout=10000)  # signed in: cloud mode uses the team server
+        cloud = ai.cloud
+        assert cloud is not None
         assert cloud.server_url == server.url
         assert cloud.token()
         card.signed_in.sign_out()
