@@ -88,6 +88,8 @@ CREATE TABLE sync_rows (
     PRIMARY KEY (org_id, tbl, id)
 );
 CREATE UNIQUE INDEX sync_rows_version ON sync_rows (org_id, version);
+-- The tombstone janitor's scan (deleted rows older than the retention), without reading the org's live rows.
+CREATE INDEX sync_rows_tombstones ON sync_rows (org_id, changed_at) WHERE deleted;
 
 CREATE TABLE sync_conflicts (
     org_id text NOT NULL,
