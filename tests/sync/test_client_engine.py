@@ -150,8 +150,20 @@ def test_delete_wins_and_the_losing_edit_is_reported(team: tuple[Client, Client]
         assert client.store.deals.find(deal.id) is None, client.name
         assert client.store.deals.get(deal.id, include_deleted=True).title == "Jacket", client.name
     assert ("deals", deal.id, ["title", "updated_at", "value_minor"], "deleted") in staff.conflicts()
+    # The same when the tombstone is pulled before the losing edit is pushed: the edit does not linger locally.
+    other = owner.store.deals.create(pipeline_id=pipeline.id, stage_id=stage.id, title="Boots", value_minor=7900)
+    owner.sync()
+    staff.sync()
+    owner.store.deals.delete(other.id)
+    owner.sync()
+    staff.store.deals.update(other.id, title="Red boots")
+    staff.sync(push=False)
+    staff.sync()
+    for client in (owner, staff):
+        got = client.store.deals.get(other.id, include_deleted=True)
+        assert (got.title, got.deleted_at is not None) == ("Boots", True), client.name
     notes = asyncio.run(_conflicts_of(staff))
-    assert [(n.reason, n.seen) for n in notes] == [("deleted", False)]
+    assert [(n.reason, n.seen) for n in notes] == [("deleted", False)] * 2
 
 
 async def _conflicts_of(client: Client) -> list:  # type: ignore[type-arg]

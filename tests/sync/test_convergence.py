@@ -91,7 +91,7 @@ def _run(step: tuple[Any, ...], clients: list[Client]) -> None:
 
 
 @settings(
-    max_examples=15,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
