@@ -154,6 +154,11 @@ class Merger:
     def _write(self, row: Row, data: RowData, *, deleted: bool = False) -> None:
         version = self._next()
         overwritten: dict[str, list[str]] = {}
+        if not row.exists:  # a new row (the bulk of a first upload): nothing to compare with
+            stamp = [version, self.device]
+            row.data.update(data)
+            row.field_versions.update((name, stamp) for name in data)
+            data = {}
         for name, value in data.items():
             last = row.field_versions.get(name)
             if (
