@@ -32,6 +32,7 @@ from app.ui.dialogs.join_team import JoinTeamDialog
 from app.ui.main_window import MainWindow
 from app.ui.pages.settings import SettingsPage
 from app.ui.pages.sync_settings import SyncSettingsCard
+from app.ui.pages.sync_team import SignedInPanel
 from app.ui.startup import OpenWorkspace, StartupFlow
 from app.ui.sync_bridge import SyncBridge
 from app.ui.tasks import TaskRunner
@@ -489,3 +490,43 @@ def test_a_replaced_edit_shows_the_badge_and_the_conflicts_list(
     assert "Maya P." in texts[4]
     panel.seen_button.click()
     qtbot.waitUntil(lambda: not badge.isVisible(), timeout=10000)
+
+
+def click_confirm(panel: SignedInPanel, action: str) -> None:
+    box = panel.confirm_box
+    button = next(b for b in box.buttons() if b.text() == action)
+    button.click()
+
+
+def test_admin_revokes_a_device_and_removes_a_member(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, server: ServerProcess, http: httpx.Client
+) -> None:
+    email = signed_in_owner(qtbot, window, bridge, server)
+    panel = team_card(window).signed_in
+    login = {"email": email, "password": PASSWORD, "device_name": "owner phone"}
+    phone = Session.model_validate(http.post("/api/auth/login", json=login).raise_for_status().json())
+    panel.invite_email.setText("sam@example.com")
+    panel.invite_button.click()
+    qtbot.waitUntil(panel.code_box.isVisible, timeout=10000)
+    accept = {"token": panel.invite_code.text(), "name": "Sam Staff", "password": PASSWORD, "device_name": "sam pc"}
+    http.post("/api/invites/accept", json=accept).raise_for_status()
+    panel.refresh_button.click()
+    qtbot.waitUntil(lambda: panel.members.rowCount() == 2 and panel.refresh_button.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: any(d.name == "owner phone" for d in panel._devices), timeout=10000)
+
+    row = next(i for i, d in enumerate(panel._devices) if d.name == "owner phone")
+    panel.devices.selectRow(row)
+    panel.revoke_button.click()
+    assert "owner phone" in panel.confirm_box.text()
+    click_confirm(panel, "Revoke")
+    qtbot.waitUntil(
+        lambda: any(d.name == "owner phone" and d.revoked_at is not None for d in panel._devices), timeout=10000
+    )
+    assert http.get("/api/members", headers=bearer(phone)).status_code in (401, 403), "the phone is signed out"
+
+    row = next(i for i, m in enumerate(panel._members) if m.email == "sam@example.com")
+    panel.members.selectRow(row)
+    panel.remove_button.click()
+    click_confirm(panel, "Remove")
+    qtbot.waitUntil(lambda: [m.email for m in panel._members] == [email], timeout=10000)
+    assert not panel.error.isVisible()

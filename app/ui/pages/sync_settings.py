@@ -15,7 +15,8 @@ from app.qt import Qt, QtWidgets, Signal
 from app.sync.protocol import MIN_PASSWORD_CHARS
 from app.sync.status import SyncState, SyncStatus
 from app.ui.context import AppContext
-from app.ui.pages.sync_team import SignedInPanel, muted
+from app.ui.pages.sync_lists import muted
+from app.ui.pages.sync_team import SignedInPanel
 from app.ui.sync_bridge import SyncBridge
 from app.ui.widgets.sync_fields import check_server, device_name, password_field
 

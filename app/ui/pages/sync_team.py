@@ -8,76 +8,26 @@ remove members; anyone can revoke their own devices.
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-
 from app.qt import Qt, QtGui, QtWidgets
 from app.sync.protocol import DeviceInfo, Invite, MemberInfo, Role
 from app.sync.status import ConflictNote, SyncState, SyncStatus
 from app.ui.context import AppContext
+from app.ui.pages.sync_lists import (
+    REASONS,
+    confirm,
+    fields_text,
+    fit_rows,
+    muted,
+    subheading,
+    theirs_text,
+    what_text,
+    when_ms,
+)
 from app.ui.sync_bridge import SyncBridge
 from app.ui.widgets.sync_indicator import changes_text, indicator_text, last_synced_text
 from app.ui.widgets.tables import cell, read_only_table
 
-REASONS = {
-    "deleted": "Deleted on another device",
-    "append_only": "Message text cannot change once sent",
-    "overwritten": "Changed on another device at the same time",
-    "forbidden": "Your role may not change this",
-}
 ADMIN_ROLES = ("owner", "admin")
-
-
-def muted(text: str, name: str = "muted") -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    return label
-
-
-def subheading(text: str) -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setObjectName("cardTitle")
-    return label
-
-
-def when_ms(ms: int | None) -> str:
-    if ms is None:
-        return "Never"
-    return datetime.fromtimestamp(ms / 1000).astimezone().strftime("%d %b %Y, %H:%M")
-
-
-def what_text(note: ConflictNote) -> str:
-    return f"{note.table.rstrip('s').replace('_', ' ').capitalize()} {note.row_id}"
-
-
-BOOKKEEPING = frozenset({"created_at", "updated_at", "deleted_at"})  # every edit carries them: not worth showing
-
-
-def shown_fields(note: ConflictNote) -> list[str]:
-    fields = [f for f in note.fields if f not in BOOKKEEPING]
-    return fields or list(note.fields)
-
-
-def fields_text(note: ConflictNote) -> str:
-    return ", ".join(f.replace("_", " ") for f in shown_fields(note))
-
-
-def theirs_text(note: ConflictNote) -> str:
-    fields = set(shown_fields(note))
-    values = {k: v for k, v in note.theirs.items() if k in fields or k not in BOOKKEEPING}
-    if not values:
-        return "—"
-    shown = (f"{k.replace('_', ' ')}: {json.dumps(v) if isinstance(v, dict | list) else v}" for k, v in values.items())
-    return "; ".join(shown)
-
-
-def fit_rows(table: QtWidgets.QTableWidget, *, least: int = 1, most: int = 6) -> None:
-    """Make a short list's table as tall as its rows (between ``least`` and ``most``), not a block of empty space."""
-    rows = max(least, min(most, table.rowCount()))
-    row_height = table.verticalHeader().defaultSectionSize()
-    height = table.horizontalHeader().sizeHint().height() + rows * row_height + 2 * table.frameWidth() + 4
-    table.setFixedHeight(height)
 
 
 class SignedInPanel(QtWidgets.QWidget):
@@ -157,20 +107,14 @@ class SignedInPanel(QtWidgets.QWidget):
         self.error.show()
 
     def confirm_sign_out(self) -> None:
-        box = QtWidgets.QMessageBox(
-            QtWidgets.QMessageBox.Icon.Question,
+        self.confirm_box = confirm(
+            self,
             "Sign out of the team?",
             "This computer stops syncing with the team. Everything in this workspace stays here and keeps working "
             "offline; sign in again to catch up.",
-            parent=self,
+            "Sign out",
+            self.sign_out,
         )
-        sign_out = box.addButton("Sign out", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(sign_out)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(lambda button: self.sign_out() if button is sign_out else None)
-        self.confirm_box = box
-        box.open()
 
     def sign_out(self) -> None:
         self.error.hide()
@@ -357,20 +301,18 @@ class SignedInPanel(QtWidgets.QWidget):
             self._failed("Select the member to remove.")
             return
         member = self._members[row]
-        answer = QtWidgets.QMessageBox.question(
-            self,
-            "Remove member?",
-            f"Remove {member.name} ({member.email}) from the team? Their devices stop syncing at once.",
-        )
-        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
-            return
-        self.bridge.call(
-            "Remove member",
-            lambda: self.bridge.service.remove_member(member.id),
-            lambda _: self.refresh_team(),
-            self._failed,
-            owner=self,
-        )
+
+        def remove() -> None:
+            self.bridge.call(
+                "Remove member",
+                lambda: self.bridge.service.remove_member(member.id),
+                lambda _: self.refresh_team(),
+                self._failed,
+                owner=self,
+            )
+
+        text = f"Remove {member.name} ({member.email}) from the team? Their devices stop syncing at once."
+        self.confirm_box = confirm(self, "Remove member?", text, "Remove", remove)
 
     # ---- devices -----------------------------------------------------------------------------------------------
     def _devices_block(self, layout: QtWidgets.QVBoxLayout) -> None:
@@ -406,15 +348,15 @@ class SignedInPanel(QtWidgets.QWidget):
             return
         device = self._devices[row]
         warning = " This is this computer: it stops syncing and is signed out." if device.current else ""
-        answer = QtWidgets.QMessageBox.question(
-            self, "Revoke device?", f"Revoke “{device.name}”? It stops syncing at once; its data stays on it.{warning}"
-        )
-        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
-            return
-        self.bridge.call(
-            "Revoke device",
-            lambda: self.bridge.service.revoke_device(device.id),
-            lambda _: self.refresh_team(),
-            self._failed,
-            owner=self,
-        )
+
+        def revoke() -> None:
+            self.bridge.call(
+                "Revoke device",
+                lambda: self.bridge.service.revoke_device(device.id),
+                lambda _: self.refresh_team(),
+                self._failed,
+                owner=self,
+            )
+
+        text = f"Revoke “{device.name}”? It stops syncing at once; its data stays on it.{warning}"
+        self.confirm_box = confirm(self, "Revoke device?", text, "Revoke", revoke)
