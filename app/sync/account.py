@@ -95,9 +95,14 @@ async def sign_in(
     store: Store, credentials: Credentials, api: SyncApi, *, email: str, password: str, device_name: str
 ) -> Session:
     """Sign this workspace in to an org it already belongs to (a new device session for it)."""
-    session = await api.login(
-        LoginRequest(email=email, password=password, device_name=device_name, org_id=store.org_id)
-    )
+    # Without the org id first: with it, an account of another team would only hear "wrong e-mail or password".
+    request = LoginRequest(email=email, password=password, device_name=device_name)
+    try:
+        session = await api.login(request)
+    except RequestRefused as exc:
+        if exc.code != "choose_org":
+            raise
+        session = await api.login(request.model_copy(update={"org_id": store.org_id}))
     if session.org.id != store.org_id:
         # Do not leave a device signed in that this workspace will never use.
         async with _Client(api.server_url, _OneSession(session)) as one:

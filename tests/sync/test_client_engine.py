@@ -375,3 +375,75 @@ def test_a_cursor_older_than_the_kept_tombstones_refetches_everything(
     expected = server_rows(pg, database_url, owner.store.org_id)
     assert differences(expected, local_rows(staff.store), "server", "staff") == []
     assert owner.store.contacts.get(kept.id).name == "Kept, edited offline"
+
+
+def test_service_account_life_cycle(
+    workspaces: Workspaces, server: ServerProcess, keyring_backend: InMemoryKeyring
+) -> None:
+    """Sign up through the service (INITIAL with progress), team calls, sign out (data kept), sign in again, and a
+    sign-in from a workspace of another org refused."""
+    store = workspaces.create("Shop", "Ana Owner", owner_email="ana@example.com")
+    for i in range(30):
+        store.contacts.create(name=f"Customer {i}")
+    workspace_id = store.meta("workspace_id")
+    assert workspace_id is not None
+    email = unique_email("owner")
+    other = workspaces.create("Another shop", "Oz Other")
+    other_id = other.meta("workspace_id")
+    assert other_id is not None
+
+    async def scenario() -> None:
+        service = SyncService(store, workspace_id, Credentials(store, workspace_id, keyring_backend))
+        states: list[tuple[SyncState, float | None]] = []
+        service.subscribe(lambda s: states.append((s.state, s.progress)))
+        await service.start()
+        assert service.status().state is SyncState.SIGNED_OUT
+        assert service.cloud_access() is None
+        try:
+            await service.sign_up(server.url, name="Ana", email=email, password=PASSWORD, device_name="office pc")
+            await _until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 30, "SYNCED")
+            assert (SyncState.INITIAL, 1.0) in states
+            status = service.status()
+            assert (status.email, status.org_name, status.role, status.server_url) == (
+                email,
+                "Shop",
+                "owner",
+                server.url,
+            )
+            access = service.cloud_access()
+            assert access is not None
+            assert access.server_url == server.url
+            assert access.token()
+            invite = await service.invite(unique_email("staff"), "staff")
+            assert invite.role == "staff"
+            assert [m.email for m in await service.members()] == [email]
+            [device] = await service.devices()
+            assert device.name == "office pc"
+            await service.sign_out()
+            assert service.status().state is SyncState.SIGNED_OUT
+            assert keyring_backend.get_password(SERVICE, workspace_id) is None
+            assert store.contacts.count() == 30
+            await asyncio.to_thread(store.contacts.create, name="Written while signed out")
+            await service.sign_in(server.url, email=email, password=PASSWORD, device_name="office pc")
+            await _until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 30, "SYNCED again")
+            devices = await service.devices()
+            assert sorted(d.revoked_at is not None for d in devices) == [False, True]
+        finally:
+            await service.stop()
+        stranger = SyncService(other, other_id, Credentials(other, other_id, keyring_backend))
+        await stranger.start()
+        try:
+            with pytest.raises(account.WrongOrganisation, match="join it with an invite"):
+                await stranger.sign_in(server.url, email=email, password=PASSWORD, device_name="elsewhere")
+            assert keyring_backend.get_password(SERVICE, other_id) is None
+        finally:
+            await stranger.stop()
+
+    try:
+        asyncio.run(scenario())
+        staff_rows = local_rows(store, ["contacts"])["contacts"]
+        expected = {r["name"] for r in staff_rows.values()}
+        assert "Written while signed out" in expected
+    finally:
+        store.close()
+        other.close()
