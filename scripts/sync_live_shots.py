@@ -183,7 +183,7 @@ def shoot(app: QtWidgets.QApplication, out: Path, tmp: Path, server: ServerProce
         settle(app, 300)
         scroll_to_team_sync(app, settings)
         grab(app, window, out / f"sync-{mode}-02-settings-signed-in.png")
-        scroll_to_team_sync(app, settings, offset=520)
+        scroll_to_team_sync(app, settings, offset=300)
         grab(app, window, out / f"sync-{mode}-03-settings-team.png")
         window.hide()
 
