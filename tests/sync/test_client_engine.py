@@ -447,3 +447,29 @@ def test_service_account_life_cycle(
     finally:
         store.close()
         other.close()
+
+
+def test_a_version_notice_wakes_the_loop(team: tuple[Client, Client]) -> None:
+    """With the 30 s poll pushed out of reach, only the socket's notice can bring the owner's edit to staff."""
+    owner, staff = team
+    contact = owner.store.contacts.create(name="Before")
+    owner.sync()
+    staff.sync()
+
+    async def scenario() -> None:
+        service = _service(staff, poll_seconds=3600)
+        await service.start()
+        try:
+            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await asyncio.to_thread(owner.store.contacts.update, contact.id, name="After")
+            await asyncio.to_thread(owner.sync)
+
+            async def arrived() -> None:
+                while (await asyncio.to_thread(staff.store.contacts.get, contact.id)).name != "After":
+                    await asyncio.sleep(0.05)
+
+            await asyncio.wait_for(arrived(), 20)
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
