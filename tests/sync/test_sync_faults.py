@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -125,7 +127,10 @@ def test_server_killed_after_committing_a_batch_whose_answer_was_lost(
 
 
 def test_postgresql_restarted_mid_sync(workspaces: Workspaces, tmp_path: Path) -> None:
-    cluster = Cluster.ensure(tmp_path / "own-pg")
+    # Outside pytest's temp folder: another pytest session starting meanwhile makes /tmp/pytest-of-<user> private
+    # again, which would lock the postgres user out of this cluster's socket folder.
+    own = Path(tempfile.mkdtemp(prefix="parley-own-pg-"))
+    cluster = Cluster.ensure(own / "cluster")
     try:
         database_url = fresh_database(cluster, prefix="restart")
         server = ServerProcess(database_url, tmp_path / "server.log").start()
@@ -153,3 +158,4 @@ def test_postgresql_restarted_mid_sync(workspaces: Workspaces, tmp_path: Path) -
             server.stop()
     finally:
         cluster.destroy()
+        shutil.rmtree(own, ignore_errors=True)
