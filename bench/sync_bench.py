@@ -313,6 +313,21 @@ class Bench:
                 cursor = response.json()["cursor"]
         return push_ms, pull_ms
 
+    async def raw_commit_ms(self) -> list[float]:
+        """A one-row INSERT and COMMIT over psycopg: the durable-commit floor under every push."""
+        samples: list[float] = []
+        async with await psycopg.AsyncConnection.connect(self.database_url) as conn:
+            await conn.execute("CREATE TABLE raw_commits (id bigint PRIMARY KEY, data jsonb)")
+            await conn.commit()
+            for n in range(self.args.samples):
+                t0 = time.perf_counter()
+                await conn.execute("INSERT INTO raw_commits VALUES (%s, %s::jsonb)", (n, '{"lead_score": 1}'))
+                await conn.commit()
+                samples.append((time.perf_counter() - t0) * 1000)
+            await conn.execute("DROP TABLE raw_commits")
+            await conn.commit()
+        return samples
+
     # ---- notices ------------------------------------------------------------------------------------------------
     async def notice_latency(self, pusher: str, listener: str) -> list[float]:
         ws_url = self.b.url.replace("http://", "ws://") + "/api/sync/socket"
@@ -360,6 +375,7 @@ class Bench:
         raw_pull = await self.raw_pull(session.org.id)
         notices = await self.notice_latency(pusher, listener)
         alone_push, alone_pull = await self.sequential(alone)
+        commits = await self.raw_commit_ms()
         team_size = self.args.team
         teams = await self.team_tokens(max(1, self.args.clients // team_size), team_size)
         loads = [
@@ -370,7 +386,7 @@ class Bench:
             (
                 "1 client alone: push p50 / p95 (ms)",
                 f"{statistics.median(alone_push):.1f} / {p95(alone_push):.1f}",
-                "",
+                f"raw 1-row INSERT + COMMIT {statistics.median(commits):.1f} / {p95(commits):.1f}",
                 "",
             ),
             (
