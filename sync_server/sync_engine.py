@@ -263,8 +263,8 @@ async def server_write(
     """Upsert a synced row on the server's own authority (members joining or changing role, the AI gateway).
 
     The columns are merged onto the row (recorded as written by ``"server"``, so no device is told its edit was
-    overwritten by it), stamped with the org's next version and notified at commit. A ``deleted_at`` makes the row a
-    tombstone. A purged row stays scrubbed: the write is ignored and the row's version returned. Returns the version.
+    overwritten by it), stamped with the org's next version and notified at commit. ``deleted_at`` sets whether the
+    row is a tombstone, either way. A purged row stays scrubbed: the write is ignored and the row's version returned. Returns the version.
     Works inside any transaction of the caller (also a system-scoped one): it scopes the transaction to ``org_id``.
     """
     columns = SYNC_COLUMNS.get(table)
@@ -284,7 +284,10 @@ async def server_write(
             row.data[name] = value
             row.field_versions[name] = [version, SERVER_DEVICE]
         row.version = version
-        row.deleted = row.deleted or data.get("deleted_at") is not None
+        # The server's own word decides both ways (a removed member invited back is live again); deletes-win is
+        # the rule between devices, not over the server's member records.
+        if "deleted_at" in data:
+            row.deleted = data["deleted_at"] is not None
         await _store(conn, org_id, version, [row])
     return version
 

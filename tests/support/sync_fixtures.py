@@ -7,7 +7,10 @@ Tests share a module's server but each makes its own org (``signup``), so they n
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,12 +24,16 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster.ensure(tmp_path_factory.mktemp("pg") / "cluster")
+def pg() -> Iterator[Cluster]:
+    # Not under pytest's temp folder: a second pytest session makes that folder private again, which would lock the
+    # ``postgres`` user (as root) out of this running cluster's files and socket.
+    home = Path(tempfile.mkdtemp(prefix="parley-pg-"))
+    cluster = Cluster.ensure(home / "cluster")
     try:
         yield cluster
     finally:
         cluster.destroy()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import psycopg
 from app.sync.protocol import Session
 from tests.support.sync_fixtures import bearer, signup
 from tests.sync.sync_db import query, snapshot
-from tests.sync.test_auth import error, join
+from tests.sync.test_auth import accept, error, join
 
 
 def members(http: httpx.Client, session: Session) -> dict[str, dict[str, object]]:
@@ -121,3 +121,20 @@ def test_another_orgs_ids_are_not_found_and_untouched(http: httpx.Client, databa
     assert snapshot(database_url) == before
     assert members(http, theirs)[their_staff.user.id]["role"] == "staff"
     assert http.get("/api/members", headers=bearer(their_staff)).status_code == 200
+
+
+def test_a_removed_member_invited_back_is_live_again_in_the_synced_users_row(
+    http: httpx.Client, database_url: str
+) -> None:
+    owner = signup(http)
+    staff = join(http, owner, "staff")
+    assert http.delete(f"/api/members/{staff.user.id}", headers=bearer(owner)).status_code == 204
+    assert users_row(database_url, owner.org.id, staff.user.id)[2] is True
+
+    made = http.post("/api/invites", json={"email": staff.user.email, "role": "admin"}, headers=bearer(owner))
+    assert made.status_code == 201, made.text
+    back = accept(http, made.json()["token"])
+    assert back.status_code == 201, back.text
+    assert Session.model_validate(back.json()).user.id == staff.user.id
+    role, deleted_at, deleted, _ = users_row(database_url, owner.org.id, staff.user.id)
+    assert (role, deleted_at, deleted) == ("admin", None, False)
