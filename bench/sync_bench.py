@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -227,22 +228,26 @@ class Bench:
         push_ms: list[float] = []
         pull_ms: list[float] = []
         errors = 0
+        failures: list[str] = []
         stop = time.monotonic() + self.args.seconds
         limits = httpx.Limits(max_connections=len(client_tokens) + 10, max_keepalive_connections=len(client_tokens))
 
         async def one(n: int, client: httpx.AsyncClient, token: str) -> None:
             try:
                 await cycle(n, client, token)
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 nonlocal errors
                 errors += 1
+                failures.append(type(exc).__name__)
 
         async def cycle(n: int, client: httpx.AsyncClient, token: str) -> None:
             nonlocal errors
             headers = {"Authorization": f"Bearer {token}"}
             seq, cursor = 0, self.args.rows + 10_000_000  # start from a recent cursor: steady state, not initial
             first = True
-            await asyncio.sleep(random.uniform(0, 1.0))
+            # Arrivals spread over one wait, as clients of a running team are: a synchronised start would measure
+            # a burst of 200 first pushes instead of the steady state.
+            await asyncio.sleep(random.uniform(0, 1.5 * self.args.think))
             while time.monotonic() < stop:
                 changes = []
                 for _ in range(random.randint(1, 5)):
@@ -258,6 +263,8 @@ class Bench:
                 t1 = time.perf_counter()
                 if response.status_code != 200:
                     errors += 1
+                    failures.append(f"push {response.status_code}")
+                    await asyncio.sleep(1.0)
                     continue
                 push_ms.append((t1 - t0) * 1000)
                 if first:
@@ -270,6 +277,8 @@ class Bench:
                 t1 = time.perf_counter()
                 if response.status_code != 200:
                     errors += 1
+                    failures.append(f"pull {response.status_code}")
+                    await asyncio.sleep(1.0)
                     continue
                 pull_ms.append((t1 - t0) * 1000)
                 cursor = response.json()["cursor"]
@@ -281,6 +290,8 @@ class Bench:
             httpx.AsyncClient(base_url=self.b.url, timeout=60, limits=limits) as on_b,
         ):
             await asyncio.gather(*(one(n, (on_a, on_b)[n % 2], t) for n, t in enumerate(client_tokens)))
+        if failures:
+            print("failed requests:", dict(Counter(failures)))
         return push_ms, pull_ms, errors
 
     async def sequential(self, token: str) -> tuple[list[float], list[float]]:
