@@ -27,7 +27,7 @@ from app.sync import account
 from app.sync.account import join_with_invite
 from app.sync.credentials import INITIAL, Credentials
 from app.sync.engine import SyncEngine
-from app.sync.protocol import DeviceInfo, Invite, MemberInfo, Role
+from app.sync.protocol import DeviceInfo, GatewaySettings, GatewayUsage, Invite, MemberInfo, Role
 from app.sync.status import ConflictNote, SyncState, SyncStatus
 from app.sync.transport import DeviceRevoked, ServerUnreachable, SyncApi, SyncError, TokenSource, Unauthorized
 
@@ -216,6 +216,15 @@ class SyncService:
 
     async def revoke_device(self, device_id: str) -> None:
         await self._require_api().revoke_device(device_id)
+
+    async def ai_settings(self) -> GatewaySettings:
+        return await self._require_api().ai_settings()
+
+    async def save_ai_settings(self, settings: GatewaySettings) -> GatewaySettings:
+        return await self._require_api().put_ai_settings(settings)
+
+    async def ai_usage(self) -> list[GatewayUsage]:
+        return await self._require_api().ai_usage()
 
     # ---- the loop ------------------------------------------------------------------------------------------------
     def _launch(self) -> None:

@@ -26,6 +26,8 @@ from app.sync.protocol import (
     AcceptInviteRequest,
     DeviceInfo,
     ErrorBody,
+    GatewaySettings,
+    GatewayUsage,
     Invite,
     InviteRequest,
     LoginRequest,
@@ -48,6 +50,7 @@ M = TypeVar("M", bound=BaseModel)
 L = TypeVar("L", bound=BaseModel)
 _MEMBERS = TypeAdapter(list[MemberInfo])
 _DEVICES = TypeAdapter(list[DeviceInfo])
+_USAGE = TypeAdapter(list[GatewayUsage])
 
 
 # ---- errors -----------------------------------------------------------------------------------------------------
@@ -197,6 +200,19 @@ class SyncApi:
 
     async def revoke_device(self, device_id: str) -> None:
         await self._call("DELETE", f"/api/devices/{_segment(device_id)}")
+
+    # ---- AI gateway ----------------------------------------------------------------------------------------------
+    async def ai_settings(self) -> GatewaySettings:
+        """The team's provider entries and limits (admin+); keys never come back, only ``key_set``/``key_last4``."""
+        return _parse(GatewaySettings, await self._call("GET", "/api/ai/settings"))
+
+    async def put_ai_settings(self, settings: GatewaySettings) -> GatewaySettings:
+        """Replace them (owner only); an entry without ``api_key`` keeps the stored key. Returns the new settings."""
+        return _parse(GatewaySettings, await self._call("PUT", "/api/ai/settings", body=settings))
+
+    async def ai_usage(self) -> list[GatewayUsage]:
+        """This month's gateway use per member (admin+)."""
+        return _parse_list(_USAGE, await self._call("GET", "/api/ai/usage"))
 
     # ---- sync ----------------------------------------------------------------------------------------------------
     async def push(self, request: PushRequest) -> PushResponse:
