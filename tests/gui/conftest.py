@@ -15,9 +15,12 @@ from app.core.settings import Settings
 from app.qt import QtWidgets
 from app.store.store import Store
 from app.store.workspaces import Workspaces
+from app.sync.credentials import Credentials
+from app.sync.service import SyncService
 from app.ui import theme
 from app.ui.context import AppContext, Changes
 from app.ui.startup import OpenWorkspace
+from app.ui.sync_bridge import SyncBridge
 from app.ui.tasks import TaskRunner
 
 
@@ -36,3 +39,15 @@ def ctx(qapp: QtWidgets.QApplication, store: Store, workspaces: Workspaces, work
 def wait_idle(qtbot: QtBot, ctx: AppContext, timeout: int = 15000) -> None:
     """Wait until every task started so far has delivered its result on the main thread."""
     qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=timeout)
+
+
+@pytest.fixture
+def bridge(ctx: AppContext) -> Iterator[SyncBridge]:
+    """A signed-out sync service for ``ctx``'s workspace on its bridge (``ctx.sync``), started as in the app."""
+    credentials = Credentials(ctx.store, ctx.workspace.workspace_id, ctx.workspaces.vault.backend)
+    service = SyncService(ctx.store, ctx.workspace.workspace_id, credentials, backoff=(0.5, 1.0, 2.0))
+    bridge = SyncBridge(service)
+    ctx.sync = bridge
+    bridge.start()
+    yield bridge
+    bridge.close()

@@ -8,7 +8,6 @@ conditions (the indicator's text, a label becoming visible), never on sleeps.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -111,17 +110,6 @@ def test_indicator_renders_each_status(qtbot: QtBot, qapp: QtWidgets.QApplicatio
 
 
 # ---- fixtures -----------------------------------------------------------------------------------------------------
-@pytest.fixture
-def bridge(ctx: AppContext) -> Iterator[SyncBridge]:
-    credentials = Credentials(ctx.store, ctx.workspace.workspace_id, ctx.workspaces.vault.backend)
-    service = SyncService(ctx.store, ctx.workspace.workspace_id, credentials, backoff=(0.5, 1.0, 2.0))
-    bridge = SyncBridge(service)
-    ctx.sync = bridge
-    bridge.start()
-    yield bridge
-    bridge.close()
-
-
 @pytest.fixture
 def window(qtbot: QtBot, ctx: AppContext, bridge: SyncBridge, qapp: QtWidgets.QApplication) -> MainWindow:
     window = open_main_window(ctx, qapp)

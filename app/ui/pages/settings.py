@@ -5,7 +5,8 @@ changes; a value the schema refuses is shown next to the field and not saved. Ad
 it here with no UI code. The Workspace and Security sections hold what is not a preference: the business name (the
 org row), where the data lives, how the key is protected, and backup, restore and passphrase changes. The Quick
 replies card, after the Inbox settings, manages the canned responses the composer offers after ``/``; the AI
-providers card (``ai_settings.py``), after the AI settings, holds the provider chain and its keys.
+providers card (``ai_settings.py``), after the AI settings, holds the provider chain and its keys, and the Team AI
+card (``team_ai.py``) after it the team server's keys, limits and use for a signed-in team's owner and admins.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, business_
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog, protection_text
 from app.ui.pages.ai_settings import AiProvidersCard
 from app.ui.pages.sync_settings import SyncSettingsCard
+from app.ui.pages.team_ai import TeamAiCard
 from app.ui.widgets.quick_replies_editor import QuickRepliesEditor
 
 _INT = re.compile(r"[+-]?\d+")
@@ -122,6 +124,7 @@ class SettingsPage(QtWidgets.QWidget):
         self.column.addWidget(title)
         self._workspace_card()
         self.team_sync: SyncSettingsCard | None = None
+        self.team_ai: TeamAiCard | None = None
         if ctx.sync is not None:  # Team sync, after the workspace it would share
             self.team_sync = SyncSettingsCard(ctx, ctx.sync)
             self.column.addWidget(self.team_sync)
@@ -136,6 +139,9 @@ class SettingsPage(QtWidgets.QWidget):
             if section == "AI":  # the provider chain and its keys, after the AI preferences
                 self.ai_providers = AiProvidersCard(ctx, ctx.ai)
                 self.column.addWidget(self.ai_providers)
+                if ctx.sync is not None:  # the team server's keys and limits, shown to its owner and admins
+                    self.team_ai = TeamAiCard(ctx, ctx.sync)
+                    self.column.addWidget(self.team_ai)
         if "Inbox" not in sections:
             self._quick_replies_card()
         self.column.addStretch(1)
