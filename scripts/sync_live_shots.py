@@ -3,7 +3,8 @@
 
 Settings › Team sync signed out (the create-a-team form filled in), then signed in after creating the team (with an
 invite code shown) and after an admin removed this computer, the status-bar indicator in each state it can show, the
-first-run screen and the "Join a team with an invite" dialog, light and dark.
+first-run screen and the "Join a team with an invite" dialog, and Settings › AI › Team AI as the owner sees it (one
+provider entry with its key set, this month's use after real gateway calls to a local provider), light and dark.
 Output: ``build/screenshots/sync-<mode>-<nn>-<screen>.png``.
 """
 
@@ -35,6 +36,7 @@ from app.ui import theme  # noqa: E402
 from app.ui.dialogs.join_team import JoinTeamDialog  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.pages.settings import SettingsPage  # noqa: E402
+from app.ui.pages.team_ai import TeamAiCard  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
 from app.ui.startup import OpenWorkspace, StartupFlow  # noqa: E402
 from app.ui.sync_bridge import SyncLoop  # noqa: E402
@@ -42,10 +44,12 @@ from app.ui.tasks import TaskRunner  # noqa: E402
 from app.ui.widgets.sync_indicator import SyncIndicator  # noqa: E402
 from scripts.screenshots import grab, settle, wait_for  # noqa: E402
 from sync_server.pgcluster import Cluster  # noqa: E402
+from tests.ai.openai_server import OpenAIServer  # noqa: E402
 from tests.support.keyrings import InMemoryKeyring  # noqa: E402
 from tests.support.sync_server import ServerProcess, fresh_database  # noqa: E402
 
 PASSWORD = "correct horse battery"
+TEAM_KEY = "sk-lumen-team-key-7f3a"
 CUSTOMERS = ["Maya Putri", "Budi Santoso", "Rina Wijaya", "Dewi Lestari", "Agus Pratama"]
 
 
@@ -94,6 +98,65 @@ def scroll_to_team_sync(app: QtWidgets.QApplication, settings: SettingsPage, off
         bar = settings.scroll_area.verticalScrollBar()
         bar.setValue(bar.value() + offset)
     settle(app, 200)
+
+
+def scroll_to(app: QtWidgets.QApplication, settings: SettingsPage, card: QtWidgets.QWidget) -> None:
+    settle(app, 200)
+    holder = settings.scroll_area.widget()
+    settings.scroll_area.verticalScrollBar().setValue(card.mapTo(holder, card.rect().topLeft()).y() - 16)
+    settle(app, 200)
+
+
+def team_ai_shots(
+    app: QtWidgets.QApplication,
+    out: Path,
+    server: ServerProcess,
+    windows: dict[str, MainWindow],
+    settings_pages: dict[str, SettingsPage],
+) -> None:
+    """The owner sets up the team's provider in the card (for real), members use it, and the card shows the use."""
+    provider = OpenAIServer(keys={TEAM_KEY}).start()
+    try:
+        theme.apply(app, "light")
+        windows["light"].show()
+        card = settings_pages["light"].team_ai
+        assert card is not None
+        wait_for(app, "the team AI settings", lambda: card.loads > 0)
+        card.add_button.click()
+        card.kind.setCurrentIndex(card.kind.findData("openai_compatible"))
+        card.model.setText("llama3.1:8b")
+        card.base_url.setText(provider.base_url)
+        card.embedding.setText("nomic-embed-text")
+        card.key.setText(TEAM_KEY)
+        card.budget.setValue(75.0)
+        card.rate.setValue(120)
+        card.save_button.click()
+        wait_for(app, "the save", lambda: card.saved_note.isVisible() or card.error.isVisible())
+        if card.error.isVisible():
+            raise SystemExit(f"saving the team AI settings failed: {card.error.text()}")
+        windows["light"].hide()
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            body = {"model": "default", "messages": [{"role": "user", "content": "Is the red dress in stock?"}]}
+            for email, device, calls in (("alex@lumen.example", "Alex's phone", 2), ("sam@lumen.example", "Sam pc", 5)):
+                login = {"email": email, "password": PASSWORD, "device_name": device}
+                who = Session.model_validate(http.post("/api/auth/login", json=login).raise_for_status().json())
+                for _ in range(calls):
+                    auth = {"Authorization": f"Bearer {who.access_token}"}
+                    http.post("/v1/chat/completions", json=body, headers=auth).raise_for_status()
+    finally:
+        provider.stop()
+    for mode in ("light", "dark"):
+        theme.apply(app, mode)
+        window = windows[mode]
+        window.show()
+        shown: TeamAiCard | None = settings_pages[mode].team_ai
+        assert shown is not None
+        loads = shown.loads
+        shown.load()
+        wait_for(app, "the team AI use", lambda: shown.loads > loads)  # noqa: B023
+        scroll_to(app, settings_pages[mode], shown)
+        grab(app, window, out / f"sync-{mode}-09-team-ai.png")
+        window.hide()
 
 
 def main() -> int:
@@ -222,6 +285,8 @@ def shoot(app: QtWidgets.QApplication, out: Path, tmp: Path, server: ServerProce
             joined[0].close()
         dialog.close()
         loop.close()
+
+    team_ai_shots(app, out, server, windows, settings_pages)
 
     # An admin removes this computer (from another device of the owner's): the banner says so and offers to sign in.
     with httpx.Client(base_url=server.url, timeout=10) as http:

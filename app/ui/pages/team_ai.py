@@ -72,7 +72,6 @@ class TeamAiCard(QtWidgets.QFrame):
         layout.addWidget(self.role_note)
 
         self.list = QtWidgets.QListWidget()
-        self.list.setMaximumHeight(110)
         self.list.currentRowChanged.connect(self._show_entry)
         layout.addWidget(self.list)
         self.add_button = QtWidgets.QPushButton("Add provider")
@@ -117,6 +116,8 @@ class TeamAiCard(QtWidgets.QFrame):
         for edit in (self.model, self.base_url, self.embedding, self.key):
             edit.editingFinished.connect(self._edited)
 
+        layout.addSpacing(4)
+        layout.addWidget(subheading("Limits for the whole team"))
         limits = QtWidgets.QFormLayout()
         self.budget = QtWidgets.QDoubleSpinBox()
         self.budget.setRange(0.0, 1_000_000.0)
@@ -125,19 +126,24 @@ class TeamAiCard(QtWidgets.QFrame):
         self.budget.setSingleStep(10.0)
         self.rate = QtWidgets.QSpinBox()
         self.rate.setRange(1, 100_000)
-        self.rate.setSuffix(" per minute")
+        self.rate.setSuffix(" requests per minute")
+        for spin in (self.budget, self.rate):
+            spin.setMinimumWidth(240)
+            spin.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         limits.addRow("Monthly budget (USD)", self.budget)
-        limits.addRow("Requests", self.rate)
+        limits.addRow("Rate limit", self.rate)
         layout.addLayout(limits)
 
         self.save_button = QtWidgets.QPushButton("Save")
         self.save_button.setObjectName("primary")
+        self.save_button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         self.save_button.clicked.connect(self.save)
         self.saved_note = muted("", "hint")
         self.saved_note.hide()
         save_row = QtWidgets.QHBoxLayout()
         save_row.addWidget(self.save_button)
         save_row.addWidget(self.saved_note, 1)
+        save_row.addStretch(0)  # keeps the button at its size on the left while the note is hidden
         layout.addLayout(save_row)
         self.error = muted("", "error")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -215,7 +221,7 @@ class TeamAiCard(QtWidgets.QFrame):
         self._refresh_list(max(0, self.list.currentRow()))
 
     def _show_usage(self, rows: list[GatewayUsage], names: dict[str, str]) -> None:
-        self.usage_rows = sorted(rows, key=lambda r: -r.cost_usd)
+        self.usage_rows = sorted(rows, key=lambda r: (-r.cost_usd, -r.requests, names.get(r.user_id, "")))
         self.usage.setRowCount(len(self.usage_rows))
         for row, use in enumerate(self.usage_rows):
             tokens = use.prompt_tokens + use.completion_tokens
@@ -256,6 +262,9 @@ class TeamAiCard(QtWidgets.QFrame):
         self.list.blockSignals(False)
         if self.entries:
             self.list.setCurrentRow(max(0, min(select, len(self.entries) - 1)))
+        row_height = max(self.list.sizeHintForRow(0) if self.entries else 0, self.list.fontMetrics().height() + 10)
+        shown = max(1, min(5, len(self.entries)))  # as tall as the entries, not a block of empty space
+        self.list.setFixedHeight(shown * row_height + 2 * self.list.frameWidth() + 4)
         self._show_entry(self.list.currentRow())
 
     def add_entry(self) -> None:
