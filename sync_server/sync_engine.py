@@ -52,6 +52,9 @@ async def _read_rows(conn: Conn, org_id: str, keys: list[tuple[str, str]]) -> di
         "r.field_versions)), '[]')::text FROM jsonb_to_recordset(%s::jsonb) AS k(t text, i text) "
         "CROSS JOIN LATERAL (SELECT * FROM sync_rows x WHERE x.org_id = %s AND x.tbl = k.t AND x.id = k.i) r",
         (_dumps([{"t": t, "i": i} for t, i in keys]), org_id),
+        # Planned afresh each time: a plan psycopg prepared while the org was small (a hash join over a scan of the
+        # org's rows) stayed in use at 100k rows, 190 ms for a 1-change push. Planning costs ~0.3 ms.
+        prepare=False,
     )
     found = await cur.fetchone()
     for tbl, row_id, version, deleted, purged, data, field_versions in json.loads(str(found[0]) if found else "[]"):
