@@ -114,21 +114,23 @@ async def measure(home: Path, samples: int, warmup: int) -> tuple[dict[str, list
     from app.ai.types import ProviderEntry
     from app.store.keyring_vault import KeyringVault
     from app.store.workspaces import Workspaces
-    from tests.ai.openai_server import OpenAIServer, _Handler
     from tests.support.keyrings import InMemoryKeyring
-
-    # The test server writes each streamed chunk as its own small packet; with Nagle's algorithm on, each waits for
-    # the client's delayed ACK (~40 ms) — a stall of the test server's socket, not of Parley or litellm. A real
-    # provider's edge does not add it, so the instant endpoint here sends at once.
-    _Handler.disable_nagle_algorithm = True
 
     workspaces = Workspaces(home, KeyringVault(FileKeyring()))
     store = workspaces.open(workspaces.available()[0].workspace_id)
-    server = OpenAIServer(keys={KEY}).start()
-    server.reply = lambda body: ANSWER
+    # The instant endpoint runs in a process of its own, as a provider does: in this process its per-chunk work
+    # would take the GIL from the very code being measured. It sends each chunk at once (no Nagle delay).
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.ai.openai_server", "--key", KEY, "--answer", ANSWER],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    base_url = server.stdout.readline().split()[-1]
     keys = ProviderKeys(InMemoryKeyring())
     keys.set("bench", KEY)
-    entry = ProviderEntry(id="bench", kind="openai_compatible", model=MODEL, base_url=server.base_url)
+    entry = ProviderEntry(id="bench", kind="openai_compatible", model=MODEL, base_url=base_url)
     provider = ByokProvider([entry], keys, loader=default_loader, policy=ChainPolicy())
     suggester = Suggester(provider, store, retrieve=lambda query, limit: search(store, query, limit))
     with store.db.read() as conn:
@@ -176,12 +178,13 @@ async def measure(home: Path, samples: int, warmup: int) -> tuple[dict[str, list
         for i in range(warmup + samples):
             started = time.perf_counter()
             headers = {"Authorization": f"Bearer {KEY}"}
-            async with client.stream("POST", f"{server.base_url}/chat/completions", json=body, headers=headers) as r:
+            async with client.stream("POST", f"{base_url}/chat/completions", json=body, headers=headers) as r:
                 async for _line in r.aiter_lines():
                     pass
             if i >= warmup:
                 figures["raw"].append((time.perf_counter() - started) * 1000)
-    server.stop()
+    server.kill()
+    server.wait()
     store.close()
     return figures, {k: round(v / samples) for k, v in sizes.items()}
 

@@ -285,3 +285,26 @@ class _Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             },
         )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve from a process of its own (benchmarks: an in-process server would share the client's GIL, and a real
+    provider never does). Prints ``listening <base url>`` once ready; runs until killed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="a local OpenAI-compatible endpoint that answers at once")
+    parser.add_argument("--key", action="append", required=True)
+    parser.add_argument("--answer", default=None, help="the fixed answer (default: echo the last user message)")
+    args = parser.parse_args(argv)
+    _Handler.disable_nagle_algorithm = True  # each streamed chunk leaves at once, as from a provider's edge
+    server = OpenAIServer(keys=set(args.key))
+    if args.answer is not None:
+        answer = args.answer
+        server.reply = lambda body: answer
+    server.start()
+    print(f"listening {server.base_url}", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
