@@ -27,7 +27,7 @@ from app.sync.protocol import (
     VersionNotice,
 )
 from sync_server import sync_engine, tokens
-from sync_server.access import authenticate, principal_for_token
+from sync_server.access import bearer_claims, confirm, principal_for_token
 from sync_server.context import context
 from sync_server.errors import ApiError, read_body
 
@@ -77,10 +77,11 @@ async def _read_push(request: Request) -> PushRequest:
 
 async def push(request: Request) -> Response:
     ctx = context(request)
-    principal = await authenticate(request)
+    claims = bearer_claims(request)
     body = await _read_push(request)
     started = time.perf_counter()
-    async with _push_lock(principal.org_id), ctx.db.org(principal.org_id) as conn:
+    async with _push_lock(claims.org), ctx.db.org(claims.org) as conn:
+        principal = await confirm(conn, claims)  # the device check rides in the push's own transaction
         answer = await sync_engine.push(conn, principal, body)
     ctx.metrics.inc("sync_pushes")
     ctx.metrics.inc("sync_push_changes", len(body.changes))
@@ -105,13 +106,14 @@ def _query_int(request: Request, name: str, default: int | None, minimum: int) -
 
 async def pull(request: Request) -> Response:
     ctx = context(request)
-    principal = await authenticate(request)
+    claims = bearer_claims(request)
     if _query_int(request, "protocol", None, 0) not in SUPPORTED_PROTOCOLS:
         raise _protocol_error()
     cursor = _query_int(request, "cursor", 0, 0)
     limit = min(_query_int(request, "limit", DEFAULT_PULL_LIMIT, 1), MAX_PULL_LIMIT)
     started = time.perf_counter()
-    async with ctx.db.org(principal.org_id) as conn:
+    async with ctx.db.org(claims.org) as conn:
+        principal = await confirm(conn, claims)  # the device check rides in the pull's own transaction
         body = await sync_engine.pull(conn, principal, cursor, limit)
     ctx.metrics.inc("sync_pulls")
     ctx.metrics.observe("sync_pull_seconds", time.perf_counter() - started)
