@@ -61,18 +61,20 @@ def _protocol_error() -> ApiError:
 async def _read_push(request: Request) -> PushRequest:
     raw = await read_body(request)
     try:
+        # Parsed and validated in one pass by pydantic-core (no intermediate Python objects): the common case.
+        return PushRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        failure = exc
+    try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
     protocol = payload.get("protocol") if isinstance(payload, dict) else None
     if isinstance(protocol, int) and protocol not in SUPPORTED_PROTOCOLS:
         raise _protocol_error()
-    try:
-        return PushRequest.model_validate(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        raise ApiError(422, "invalid", f"Invalid request at {where}: {first.get('msg', 'invalid value')}.") from None
+    first = failure.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    raise ApiError(422, "invalid", f"Invalid request at {where}: {first.get('msg', 'invalid value')}.")
 
 
 async def push(request: Request) -> Response:
