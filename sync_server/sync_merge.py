@@ -18,6 +18,10 @@ FieldVersions = dict[str, list[Any]]  # {"column": [version, "device id"]}
 SERVER_DEVICE = "server"  # the writer recorded for server_write: no device to report an overwritten edit to
 
 
+# Columns every edit writes: they are not what a person changed, so no conflict names them.
+_BOOKKEEPING = frozenset({"created_at", "updated_at"})
+
+
 @dataclass
 class Row:
     """One ``sync_rows`` row as the batch sees it; ``exists`` is false for a row no one has pushed yet."""
@@ -162,7 +166,8 @@ class Merger:
         for name, value in data.items():
             last = row.field_versions.get(name)
             if (
-                last is not None
+                name not in _BOOKKEEPING  # every edit stamps updated_at: only a person's fields can be overwritten
+                and last is not None
                 and last[1] not in (self.device, SERVER_DEVICE)
                 and int(last[0]) > self.known_version
                 and row.data.get(name) != value
@@ -184,7 +189,8 @@ class Merger:
         return self.version
 
     def _lose(self, row: Row, fields: list[str], reason: ConflictReason, theirs: RowData) -> None:
-        self.losses.append(Loss(None, row.table, row.id, fields, reason, theirs, row.version if row.exists else 0))
+        named = [f for f in fields if f not in _BOOKKEEPING] or fields  # a person's fields, not the edit's timestamp
+        self.losses.append(Loss(None, row.table, row.id, named, reason, theirs, row.version if row.exists else 0))
 
     @staticmethod
     def _deleted_theirs(row: Row) -> RowData:

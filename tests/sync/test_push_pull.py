@@ -162,7 +162,7 @@ def test_deletes_win_over_later_updates(http: httpx.Client) -> None:
     assert len(answer["conflicts"]) == 1
     conflict = answer["conflicts"][0]
     assert conflict["reason"] == "deleted"
-    assert conflict["fields"] == ["name", "updated_at"]
+    assert conflict["fields"] == ["name"]
     assert conflict["theirs"]["deleted_at"] == 5000
     row = rows_by_id(pull(http, a))["del"]
     assert row["deleted"] is True
