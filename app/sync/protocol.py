@@ -222,7 +222,8 @@ class PushRequest(Wire):
 
 
 class Conflict(Wire):
-    """A local edit the server resolved against. ``theirs`` holds the winning values of ``fields``."""
+    """A local edit the server resolved against. ``theirs`` holds the winning values of ``fields``, which name what a
+    person changed (never the ``created_at`` / ``updated_at`` every edit stamps)."""
 
     table: str
     id: str
