@@ -239,12 +239,26 @@ class SignedInPanel(QtWidgets.QWidget):
         invite.addWidget(self.code_box)
         layout.addWidget(self.invite_box)
         self._members: list[MemberInfo] = []
+        self._refreshing = False
+        self._refresh_again = False
 
     def refresh_team(self) -> None:
-        self.refresh_button.setEnabled(False)
+        # A refresh asked for while one is loading runs after it: the one in flight may have left before the change
+        # the user is refreshing for (a disabled button would have swallowed the click and shown the stale list).
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing, self._refresh_again = True, False
+        self.refresh_button.setText("Refreshing…")
+
+        def finished() -> None:
+            self._refreshing = False
+            self.refresh_button.setText("Refresh")
+            if self._refresh_again:
+                self.refresh_team()
 
         def failed(message: str) -> None:
-            self.refresh_button.setEnabled(True)
+            finished()
             self._failed(message)
 
         def got_members(members: list[MemberInfo]) -> None:
@@ -258,8 +272,8 @@ class SignedInPanel(QtWidgets.QWidget):
             self.bridge.call("List devices", self.bridge.service.devices, got_devices, failed, owner=self)
 
         def got_devices(devices: list[DeviceInfo]) -> None:
-            self.refresh_button.setEnabled(True)
             self._show_devices(devices)
+            finished()
 
         self.bridge.call("List members", self.bridge.service.members, got_members, failed, owner=self)
 
