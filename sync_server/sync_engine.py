@@ -206,36 +206,39 @@ async def push(conn: Conn, principal: Principal, request: PushRequest) -> PushRe
 
 
 # The whole page is built by PostgreSQL as one JSON text: rows go out as stored, never decoded and re-encoded here.
-# The page is read with one row more than asked for, which tells has_more without a second query.
+# has_more is one index probe past the page's last version.
 _PULL_SQL = """
 WITH o AS (
     SELECT version, (%(cursor)s > 0 AND (%(cursor)s < refetch_below OR %(cursor)s > version)) AS refetch
     FROM orgs WHERE id = %(org)s
 ), page AS (
-    SELECT p.*, row_number() OVER (ORDER BY p.version) AS n FROM (
-        SELECT r.tbl, r.id, r.version, r.deleted, r.purged, r.data FROM sync_rows r
-        WHERE r.org_id = %(org)s AND r.version > %(cursor)s AND NOT (SELECT refetch FROM o)
-        ORDER BY r.version LIMIT %(limit)s + 1
-    ) p
+    -- In version order straight off the (org_id, version) index: no sort, however many rows follow the cursor.
+    SELECT r.tbl AS "table", r.id, r.version, r.deleted, r.purged, r.data FROM sync_rows r
+    WHERE r.org_id = %(org)s AND r.version > %(cursor)s::bigint AND NOT (SELECT refetch FROM o)
+    ORDER BY r.org_id, r.version LIMIT %(limit)s
+), last AS (
+    SELECT max(version) AS version FROM page
 ), c AS (
     UPDATE sync_conflicts SET delivered_at = now()
     WHERE org_id = %(org)s AND device_id = %(device)s AND delivered_at IS NULL
     RETURNING id, tbl, row_id, fields, reason, theirs, version, created_at
-), last AS (
-    SELECT max(version) AS version, count(*) AS count FROM page WHERE n <= %(limit)s
+), more AS (
+    SELECT EXISTS (
+        SELECT 1 FROM sync_rows r WHERE r.org_id = %(org)s AND r.version > (SELECT version FROM last)
+    ) AS more
 )
 SELECT json_build_object(
-    'rows', coalesce((
-        SELECT json_agg(json_build_object('table', tbl, 'id', id, 'version', version, 'deleted', deleted,
-                                          'purged', purged, 'data', data) ORDER BY version)
-        FROM page WHERE n <= %(limit)s), '[]'::json),
+    -- json_agg of the rows themselves (their columns are RowState's fields): about twice as fast as an object per
+    -- row from json_build_object. Order inside a page does not matter: each row is there once, at its latest
+    -- version, and the page is applied in one transaction.
+    'rows', coalesce((SELECT json_agg(page) FROM page), '[]'::json),
     'cursor', CASE
         WHEN o.refetch THEN 0
-        WHEN (SELECT count(*) FROM page) > %(limit)s THEN (SELECT version FROM last)
+        WHEN (SELECT more FROM more) THEN (SELECT version FROM last)
         ELSE greatest(%(cursor)s, coalesce((SELECT version FROM last), 0), o.version)
     END,
     'version', o.version,
-    'has_more', o.refetch OR (SELECT count(*) FROM page) > %(limit)s,
+    'has_more', o.refetch OR (SELECT more FROM more),
     'must_refetch', o.refetch,
     'conflicts', coalesce((
         SELECT json_agg(json_build_object('table', tbl, 'id', row_id, 'fields', fields, 'reason', reason,
@@ -256,6 +259,10 @@ async def pull(conn: Conn, principal: Principal, cursor: int, limit: int) -> byt
     org's version (the database was restored from a backup older than what the client saw). The device's undelivered
     conflicts ride along on whichever page is read first and are marked delivered in the same transaction.
     """
+    # A page is always a short, ordered range of the (org_id, version) index. Right after a bulk upload the
+    # planner's row estimates are stale and it picks a bitmap scan of every row after the cursor plus a sort that
+    # spills to disk (measured: 3x slower per 10k page); this transaction-local switch keeps the ordered scan.
+    await conn.execute("SET LOCAL enable_bitmapscan = off")
     cur = await conn.execute(
         _PULL_SQL, {"org": principal.org_id, "device": principal.device_id, "cursor": cursor, "limit": limit}
     )
