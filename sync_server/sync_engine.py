@@ -19,7 +19,7 @@ from app.sync.protocol import SYNC_COLUMNS, Conflict, PushRequest, PushResponse
 from sync_server.db import Conn, Db
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
-from sync_server.sync_merge import SERVER_DEVICE, Loss, Merger, Row, check_values
+from sync_server.sync_merge import SERVER_DEVICE, Loss, Merger, Row
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,6 @@ async def push(conn: Conn, principal: Principal, request: PushRequest) -> PushRe
     acknowledged again and write nothing. A change that is dropped whole (deleted row, forbidden, append-only) takes
     no version; everything the batch writes is notified once, at commit, with the org's final version.
     """
-    check_values(request.changes)
     # The device row (idempotence by seq) and the org row (gapless versions) are locked together, in that order.
     cur = await conn.execute(
         "SELECT d.last_seq, d.revoked_at, o.version FROM devices d JOIN orgs o ON o.id = d.org_id "

@@ -7,12 +7,10 @@ one statement: a 1000-change push then costs a handful of round trips, not thous
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.sync.protocol import APPEND_ONLY_FIXED, APPEND_ONLY_TABLES, Change, ConflictReason, RowData, Value
-from sync_server.errors import ApiError
 
 FieldVersions = dict[str, list[Any]]  # {"column": [version, "device id"]}
 SERVER_DEVICE = "server"  # the writer recorded for server_write: no device to report an overwritten edit to
@@ -48,17 +46,6 @@ class Loss:
     reason: ConflictReason
     theirs: RowData
     version: int
-
-
-def check_values(changes: list[Change]) -> None:
-    """Refuse what PostgreSQL's jsonb cannot hold before anything is written, so the batch fails whole as a 422
-    instead of half-way as a 500: NaN/Infinity (json.loads accepts them) and NUL characters."""
-    for change in changes:
-        for name, value in change.data.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ApiError(422, "invalid", f"{change.table}.{name} of change {change.seq} is not a finite number.")
-            if isinstance(value, str) and "\x00" in value:
-                raise ApiError(422, "invalid", f"{change.table}.{name} of change {change.seq} holds a NUL character.")
 
 
 class Merger:
@@ -159,12 +146,13 @@ class Merger:
         version = self._next()
         overwritten: dict[str, list[str]] = {}
         if not row.exists:  # a new row (the bulk of a first upload): nothing to compare with
-            stamp = [version, self.device]
+            # One stamp for every field the insert wrote ("*"), not one per field: half the JSON to encode and
+            # store for a first upload; later writes stamp their own fields over it.
             row.data.update(data)
-            row.field_versions.update((name, stamp) for name in data)
+            row.field_versions["*"] = [version, self.device]
             data = {}
         for name, value in data.items():
-            last = row.field_versions.get(name)
+            last = row.field_versions.get(name) or row.field_versions.get("*")
             if (
                 name not in _BOOKKEEPING  # every edit stamps updated_at: only a person's fields can be overwritten
                 and last is not None

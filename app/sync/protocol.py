@@ -20,6 +20,7 @@ Conflict rules (decided by the server, by arrival order):
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 from typing import Annotated, Literal
 
@@ -70,8 +71,13 @@ def _check_row(table: str, data: RowData) -> None:
     if unknown:
         raise ValueError(f"unknown columns for {table}: {', '.join(unknown)}")
     for name, value in data.items():
-        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
-            raise ValueError(f"{table}.{name} is longer than {MAX_VALUE_CHARS} characters")
+        if isinstance(value, str):
+            if len(value) > MAX_VALUE_CHARS:
+                raise ValueError(f"{table}.{name} is longer than {MAX_VALUE_CHARS} characters")
+            if "\x00" in value:  # PostgreSQL's jsonb cannot hold a NUL: refused here, before anything is written
+                raise ValueError(f"{table}.{name} holds a NUL character")
+        elif isinstance(value, float) and not math.isfinite(value):  # JSON parsers accept NaN; jsonb does not
+            raise ValueError(f"{table}.{name} is not a finite number")
 
 
 # ---- errors -----------------------------------------------------------------------------------------------------

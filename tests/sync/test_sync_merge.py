@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from app.sync.protocol import Change
-from sync_server.errors import ApiError
-from sync_server.sync_merge import Merger, Row, check_values
+from sync_server.sync_merge import Merger, Row
 
 
 def change(seq: int, op: str, row_id: str = "r1", table: str = "contacts", **data: Any) -> Change:
@@ -26,7 +26,7 @@ def test_changes_of_one_batch_see_each_other_and_take_consecutive_versions() -> 
     row = m.rows[("contacts", "r1")]
     assert row.data == {"name": "b", "phone": "2"}
     assert row.version == 13
-    assert row.field_versions == {"name": [12, "devA"], "phone": [13, "devA"]}
+    assert row.field_versions == {"*": [11, "devA"], "name": [12, "devA"], "phone": [13, "devA"]}
     assert m.version == 13
     assert m.losses == []  # a device never conflicts with itself
 
@@ -78,7 +78,17 @@ def test_a_delete_of_a_deleted_row_changes_nothing() -> None:
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), "a\x00b"])
-def test_values_jsonb_cannot_hold_are_refused(value: Any) -> None:
-    with pytest.raises(ApiError) as refused:
-        check_values([change(1, "insert", name="ok"), change(2, "update", lead_score=value)])
-    assert refused.value.status == 422
+def test_values_jsonb_cannot_hold_are_refused_by_the_wire_model(value: Any) -> None:
+    with pytest.raises(ValidationError, match=r"NUL character|not a finite number"):
+        Change(seq=2, table="contacts", id="c1", op="update", data={"lead_score": value})
+
+
+def test_an_inserts_single_stamp_counts_for_every_field_it_wrote() -> None:
+    inserted = Row(
+        "contacts", "r1", version=18, data={"name": "x", "phone": "1"}, field_versions={"*": [18, "devB"]}, exists=True
+    )
+    m = merger({("contacts", "r1"): inserted}, known=15, start=20)
+    m.apply(change(1, "update", phone="2"))
+    # devB's insert (version 18) was not seen by devA (known 15): its phone is the edit that lost.
+    assert [(loss.device, loss.fields) for loss in m.losses] == [("devB", ["phone"])]
+    assert inserted.field_versions == {"*": [18, "devB"], "phone": [21, "devA"]}
