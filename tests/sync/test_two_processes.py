@@ -1,0 +1,75 @@
+"""Two server processes on one database, a real sync client on each: a change made through one process reaches the
+client of the other by its socket's notice alone (LISTEN/NOTIFY between processes), with no polling to help."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from app.store.workspaces import Workspaces
+from app.sync.service import SyncService
+from app.sync.status import SyncState
+from tests.support.sync_server import ServerProcess
+from tests.sync.clients import Client, join, owner_client
+
+
+@pytest.fixture
+def second_server(
+    database_url: str, server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    other = ServerProcess(database_url, tmp_path_factory.mktemp("second") / "server.log").start()
+    try:
+        yield other
+    finally:
+        other.stop()
+
+
+def _service(client: Client) -> SyncService:
+    # The 30 s poll is pushed out of reach: only a notice can wake this client's loop.
+    return SyncService(client.store, client.workspace_id, client.credentials, poll_seconds=3600, local_poll_seconds=0.1)
+
+
+async def _wait(check: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(check):  # type: ignore[arg-type]
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_change_through_one_process_reaches_a_client_of_the_other(
+    workspaces: Workspaces, server: ServerProcess, second_server: ServerProcess
+) -> None:
+    owner = owner_client(workspaces, server.url)
+    staff = join(workspaces, server.url, owner.invite())
+    staff.credentials.set_server(second_server.url)  # staff's app talks to the other process from now on
+    try:
+
+        async def scenario() -> None:
+            owner_service, staff_service = _service(owner), _service(staff)
+            await owner_service.start()
+            await staff_service.start()
+            try:
+                for service in (owner_service, staff_service):
+                    await _wait(lambda s=service: s.status().state is SyncState.SYNCED, 30, "both synced")
+                # Owner (on process A) edits; staff (on process B) must get it with no poll and no request of its own.
+                contact = await asyncio.to_thread(owner.store.contacts.create, name="From process A")
+                await _wait(lambda: staff.store.contacts.find(contact.id) is not None, 20, "the contact on B's client")
+                # And back: staff's edit through B reaches the owner on A.
+                await asyncio.to_thread(staff.store.contacts.update, contact.id, name="Edited through B")
+                edited = "Edited through B"
+                await _wait(lambda: owner.store.contacts.get(contact.id).name == edited, 20, "the edit on A's client")
+            finally:
+                await staff_service.stop()
+                await owner_service.stop()
+
+        asyncio.run(scenario())
+        server_log = second_server.log_tail(200_000)
+        assert "/api/sync/pull" in server_log, "staff's client did not pull through the second process"
+    finally:
+        owner.store.close()
+        staff.store.close()
