@@ -146,6 +146,7 @@ def test_queued_bubbles_show_the_next_send_time_while_it_waits(qtbot: QtBot, ctx
     delegate = page.conversation.itemDelegate()
     option = QtWidgets.QStyleOptionViewItem()
     option.initFrom(page.conversation)
+    option.widget = page.conversation  # wrap at the view's own width, as the view does (initFrom leaves it unset)
     assert delegate.sizeHint(option, index).height() == page.conversation.visualRect(index).height()
     with qtbot.waitSignal(ctx.whatsapp.status_changed, timeout=5000):
         ctx.whatsapp.publish(failed_broken())  # paused: no promise of a time
