@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import anyio
+from pydantic import BaseModel
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sync_server import logs
-from sync_server.context import ServerContext
-from sync_server.errors import ApiError
+from sync_server.access import authenticate
+from sync_server.context import ServerContext, context
+from sync_server.errors import ApiError, read_model
 from sync_server.gateway import crypto, store, upstream
 from sync_server.gateway.store import Entry
 from sync_server.principal import Principal
@@ -94,3 +99,27 @@ class Call:
             completion_n=self.completion_tokens,
             usd=round(self.cost, 6),
         )
+
+
+B = TypeVar("B", bound=BaseModel)
+T = TypeVar("T")
+
+
+async def admit_call(
+    request: Request, body_model: type[B], purpose: str, choose: Callable[[B, list[Entry]], T]
+) -> tuple[Call, B, T] | JSONResponse:
+    """The steps every OpenAI route takes before calling a provider: authenticate, read the body, pick the org's
+    entries, and pass the budget and rate limit (``store.admit``). A refusal comes back as an OpenAI-shaped error
+    response, and nothing is recorded for it."""
+    ctx = context(request)
+    try:
+        principal = await authenticate(request)
+        body = await read_model(request, body_model, limit=MAX_REQUEST_BYTES)
+        usage_id, chosen = await store.admit(
+            ctx.db, principal.org_id, principal.member_id, purpose, lambda found: choose(body, found)
+        )
+    except ApiError as exc:
+        return from_api_error(exc)
+    except store.Limited as exc:
+        return openai_error(429, exc.code, exc.message, retry_after=exc.retry_after)
+    return Call(ctx, principal, usage_id, str(getattr(body, "model", ""))), body, chosen

@@ -16,15 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync_server.access import authenticate
-from sync_server.context import context
-from sync_server.errors import ApiError, read_model
-from sync_server.gateway import store, upstream
+from sync_server.errors import ApiError
+from sync_server.gateway import upstream
 from sync_server.gateway.common import (
     DEFAULT_EMBEDDING,
-    MAX_REQUEST_BYTES,
-    Call,
-    from_api_error,
+    admit_call,
     openai_error,
     unseal,
 )
@@ -61,19 +57,12 @@ def _encode(vector: list[float], encoding: str) -> list[float] | str:
 
 
 async def embeddings(request: Request) -> Response:
-    ctx = context(request)
-    try:
-        principal = await authenticate(request)
-        body = await read_model(request, EmbeddingRequest, limit=MAX_REQUEST_BYTES)
-        usage_id, entry = await store.admit(
-            ctx.db, principal.org_id, principal.member_id, "embedding", lambda found: embedding_entry(found, body.model)
-        )
-    except ApiError as exc:
-        return from_api_error(exc)
-    except store.Limited as exc:
-        return openai_error(429, exc.code, exc.message, retry_after=exc.retry_after)
+    admitted = await admit_call(request, EmbeddingRequest, "embedding", lambda b, es: embedding_entry(es, b.model))
+    if isinstance(admitted, Response):
+        return admitted
+    call, body, entry = admitted
+    ctx, principal = call.ctx, call.principal
     assert entry.embedding_model is not None
-    call = Call(ctx, principal, usage_id, body.model)
     call.model = upstream.model_string(entry, entry.embedding_model)
     texts = [body.input] if isinstance(body.input, str) else list(body.input)
     extra: dict[str, Any] = {"dimensions": body.dimensions} if body.dimensions is not None else {}

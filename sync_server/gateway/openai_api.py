@@ -28,13 +28,13 @@ from starlette.routing import BaseRoute, Route
 from sync_server import logs
 from sync_server.access import authenticate
 from sync_server.context import context
-from sync_server.errors import ApiError, read_model
+from sync_server.errors import ApiError
 from sync_server.gateway import store, upstream
 from sync_server.gateway.common import (
     DEFAULT_CHAT,
     DEFAULT_EMBEDDING,
-    MAX_REQUEST_BYTES,
     Call,
+    admit_call,
     from_api_error,
     openai_error,
     unseal,
@@ -127,18 +127,11 @@ def _usage_of(piece: Any) -> tuple[int, int] | None:
 
 
 async def chat_completions(request: Request) -> Response:
-    ctx = context(request)
-    try:
-        principal = await authenticate(request)
-        body = await read_model(request, ChatRequest, limit=MAX_REQUEST_BYTES)
-        usage_id, chain = await store.admit(
-            ctx.db, principal.org_id, principal.member_id, "chat", lambda found: chat_entries(found, body.model)
-        )
-    except ApiError as exc:
-        return from_api_error(exc)
-    except store.Limited as exc:
-        return openai_error(429, exc.code, exc.message, retry_after=exc.retry_after)
-    call = Call(ctx, principal, usage_id, body.model)
+    admitted = await admit_call(request, ChatRequest, "chat", lambda b, found: chat_entries(found, b.model))
+    if isinstance(admitted, Response):
+        return admitted
+    call, body, chain = admitted
+    principal = call.principal
     try:
         return await _through_chain(call, body, chain)
     except asyncio.CancelledError:
