@@ -48,6 +48,10 @@ def _push_lock(org_id: str) -> asyncio.Lock:
     return lock
 
 
+_UNION_NOISE = frozenset({"int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "string_type"})
+_UNION_MEMBERS = frozenset({"int", "float", "str", "constrained-str"})
+
+
 def _protocol_error() -> ApiError:
     supported = sorted(SUPPORTED_PROTOCOLS)
     return ApiError(
@@ -72,9 +76,13 @@ async def _read_push(request: Request) -> PushRequest:
     protocol = payload.get("protocol") if isinstance(payload, dict) else None
     if isinstance(protocol, int) and protocol not in SUPPORTED_PROTOCOLS:
         raise _protocol_error()
-    first = failure.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-    raise ApiError(422, "invalid", f"Invalid request at {where}: {first.get('msg', 'invalid value')}.")
+    errors = failure.errors()
+    # A column value is a union (int | float | text): name the member's real complaint (a NUL, too long, not
+    # finite), not "is not an integer", which every such error also carries.
+    first = next((e for e in errors if e["type"] not in _UNION_NOISE), errors[0])
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in _UNION_MEMBERS) or "body"
+    message = "it holds a NUL character" if first["type"] == "string_pattern_mismatch" else first.get("msg", "invalid")
+    raise ApiError(422, "invalid", f"Invalid request at {where}: {message}.")
 
 
 async def push(request: Request) -> Response:

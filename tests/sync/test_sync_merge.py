@@ -79,7 +79,7 @@ def test_a_delete_of_a_deleted_row_changes_nothing() -> None:
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), "a\x00b"])
 def test_values_jsonb_cannot_hold_are_refused_by_the_wire_model(value: Any) -> None:
-    with pytest.raises(ValidationError, match=r"NUL character|not a finite number"):
+    with pytest.raises(ValidationError, match=r"should match pattern|finite number"):
         Change(seq=2, table="contacts", id="c1", op="update", data={"lead_score": value})
 
 
