@@ -8,8 +8,6 @@ question, and Settings › AI. Output: ``build/screenshots/ai-<nn>-<screen>.png`
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -34,7 +32,7 @@ from app.ui.pages.knowledge import KnowledgePage  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
 from app.ui.startup import OpenWorkspace  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
-from scripts.screenshots import grab, settle, wait_for  # noqa: E402
+from scripts.screenshots import grab, settle, start_shots, wait_for  # noqa: E402
 from tests.ai.conftest import KEY, warm_litellm  # noqa: E402
 from tests.ai.openai_server import Behaviour, OpenAIServer  # noqa: E402
 from tests.support.ai_chat import shop_chat  # noqa: E402
@@ -52,13 +50,7 @@ SHIPPING = "# Shipping\n\nOrders ship within 2 business days. Jakarta delivery i
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=str(ROOT / "build" / "screenshots"))
-    args = parser.parse_args()
-    out = Path(args.out)
-    if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
-        raise SystemExit("run under Xvfb with the xcb platform: make screenshots")
-    app = QtWidgets.QApplication(sys.argv)
+    _args, out, app = start_shots()
     warm_litellm()
     server = OpenAIServer(keys={KEY}).start()
     server.reply = lambda body: DRAFT

@@ -83,17 +83,23 @@ def queue_some(store: Store) -> int:
     return 3
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
+def start_shots(
+    parser: argparse.ArgumentParser | None = None,
+) -> tuple[argparse.Namespace, Path, QtWidgets.QApplication]:
+    """What every screenshot script does first: ``--out``, refuse to run outside Xvfb's xcb, the QApplication."""
+    parser = parser or argparse.ArgumentParser()
     parser.add_argument("--out", default=str(ROOT / "build" / "screenshots"))
-    parser.add_argument("--chats", type=int, default=400)
-    parser.add_argument("--messages", type=int, default=12000)
     args = parser.parse_args()
-    out = Path(args.out)
     if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
         raise SystemExit("run under Xvfb with the xcb platform: make screenshots")
+    return args, Path(args.out), QtWidgets.QApplication(sys.argv)
 
-    app = QtWidgets.QApplication(sys.argv)
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chats", type=int, default=400)
+    parser.add_argument("--messages", type=int, default=12000)
+    args, out, app = start_shots(parser)
     app.setApplicationName("Parley")
     from keyring.backends import null
 

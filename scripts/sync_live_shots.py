@@ -10,8 +10,6 @@ Output: ``build/screenshots/sync-<mode>-<nn>-<screen>.png``.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -42,7 +40,7 @@ from app.ui.startup import OpenWorkspace, StartupFlow  # noqa: E402
 from app.ui.sync_bridge import SyncLoop  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
 from app.ui.widgets.sync_indicator import SyncIndicator  # noqa: E402
-from scripts.screenshots import grab, settle, wait_for  # noqa: E402
+from scripts.screenshots import grab, settle, start_shots, wait_for  # noqa: E402
 from sync_server.pgcluster import Cluster  # noqa: E402
 from tests.ai.openai_server import OpenAIServer  # noqa: E402
 from tests.support.keyrings import InMemoryKeyring  # noqa: E402
@@ -160,13 +158,7 @@ def team_ai_shots(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=str(ROOT / "build" / "screenshots"))
-    args = parser.parse_args()
-    out = Path(args.out)
-    if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
-        raise SystemExit("run under Xvfb with the xcb platform: make screenshots")
-    app = QtWidgets.QApplication(sys.argv)
+    _args, out, app = start_shots()
     with tempfile.TemporaryDirectory(prefix="parley-sync-shots-") as tmp:
         cluster = Cluster.ensure(Path(tmp) / "pg")
         server = ServerProcess(fresh_database(cluster), Path(tmp) / "server.log")

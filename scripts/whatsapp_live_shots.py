@@ -9,7 +9,6 @@ composer goes out through the sender and comes back delivered and read. Output:
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -19,7 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.bootstrap import build_context, start_whatsapp  # noqa: E402
-from app.qt import QtWidgets  # noqa: E402
 from app.store.keyring_vault import KeyringVault  # noqa: E402
 from app.store.keys import KdfParams  # noqa: E402
 from app.store.workspaces import Workspaces  # noqa: E402
@@ -30,7 +28,7 @@ from app.ui.sections import SECTIONS  # noqa: E402
 from app.ui.startup import OpenWorkspace  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
 from app.whatsapp.status import ConnectionState  # noqa: E402
-from scripts.screenshots import grab, settle, wait_for  # noqa: E402
+from scripts.screenshots import grab, settle, start_shots, wait_for  # noqa: E402
 from tests.whatsapp.imitation_server import ImitationConfig, ImitationServer  # noqa: E402
 
 CUSTOMERS = [
@@ -41,13 +39,7 @@ CUSTOMERS = [
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=str(ROOT / "build" / "screenshots"))
-    args = parser.parse_args()
-    out = Path(args.out)
-    if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
-        raise SystemExit("run under Xvfb with the xcb platform: make screenshots")
-    app = QtWidgets.QApplication(sys.argv)
+    _args, out, app = start_shots()
     from keyring.backends import null
 
     with tempfile.TemporaryDirectory(prefix="parley-live-") as tmp, ImitationServer(ImitationConfig()) as server:
