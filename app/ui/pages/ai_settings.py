@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 
-from app.ai.config import DEFAULT_MODELS, KIND_LABELS, entry_label, load_entries, new_entry_id, save_entries
+from app.ai.config import DEFAULT_MODELS, entry_label, load_entries, new_entry_id, save_entries
 from app.ai.keys import ProviderKeys
 from app.ai.service import AiService
 from app.ai.types import ProviderEntry, ProviderKind, Usage
 from app.core.errors import ParleyError
 from app.qt import QtWidgets
 from app.ui.context import AppContext
+from app.ui.widgets.provider_fields import provider_fields, provider_list
 
 
 def _muted(text: str, name: str = "muted") -> QtWidgets.QLabel:
@@ -59,37 +60,22 @@ class AiProvidersCard(QtWidgets.QFrame):
         ctx.changes.changed.connect(self._settings_changed)
         self._show_mode()
 
-        self.list = QtWidgets.QListWidget()
+        entries = provider_list()
+        self.list = entries.list
+        self.add_button, self.remove_button = entries.add_button, entries.remove_button
+        self.up_button, self.down_button = entries.up_button, entries.down_button
         self.list.setMaximumHeight(130)
         self.list.currentRowChanged.connect(self._show_entry)
         layout.addWidget(self.list)
-        self.add_button = QtWidgets.QPushButton("Add provider")
-        self.remove_button = QtWidgets.QPushButton("Remove")
-        self.up_button = QtWidgets.QPushButton("Move up")
-        self.down_button = QtWidgets.QPushButton("Move down")
-        buttons = QtWidgets.QHBoxLayout()
-        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
+        layout.addWidget(entries.widget)
         self.add_button.clicked.connect(self.add_entry)
         self.remove_button.clicked.connect(self.remove_entry)
         self.up_button.clicked.connect(lambda: self.move_entry(-1))
         self.down_button.clicked.connect(lambda: self.move_entry(1))
 
-        self.editor = QtWidgets.QWidget()
-        form = QtWidgets.QFormLayout(self.editor)
-        form.setContentsMargins(0, 4, 0, 0)
-        self.kind = QtWidgets.QComboBox()
-        for kind, label in KIND_LABELS.items():
-            self.kind.addItem(label, kind)
-        self.model = QtWidgets.QLineEdit()
-        self.base_url = QtWidgets.QLineEdit()
-        self.base_url.setPlaceholderText("http://localhost:11434/v1")
-        self.embedding = QtWidgets.QLineEdit()
-        self.embedding.setPlaceholderText("Optional, e.g. text-embedding-3-small")
-        self.key = QtWidgets.QLineEdit()
-        self.key.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        fields = provider_fields("http://localhost:11434/v1")
+        self.editor, form, self.kind, self.model = fields.editor, fields.form, fields.kind, fields.model
+        self.base_url, self.embedding, self.key = fields.base_url, fields.embedding, fields.key
         self.key.setPlaceholderText("Paste the key")
         self.save_key_button = QtWidgets.QPushButton("Save key")
         self.test_button = QtWidgets.QPushButton("Test key")

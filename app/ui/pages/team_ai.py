@@ -22,6 +22,7 @@ from app.sync.status import SyncState, SyncStatus
 from app.ui.context import AppContext
 from app.ui.pages.sync_lists import fit_rows, muted, subheading
 from app.ui.sync_bridge import SyncBridge
+from app.ui.widgets.provider_fields import provider_fields, provider_list
 from app.ui.widgets.tables import cell, read_only_table
 
 ADMIN_ROLES = ("owner", "admin")
@@ -71,38 +72,22 @@ class TeamAiCard(QtWidgets.QFrame):
         self.role_note = muted("Only the team's owner can change these.", "hint")
         layout.addWidget(self.role_note)
 
-        self.list = QtWidgets.QListWidget()
+        entries = provider_list()
+        self.list, self.list_buttons = entries.list, entries.widget
+        self.add_button, self.remove_button = entries.add_button, entries.remove_button
+        self.up_button, self.down_button = entries.up_button, entries.down_button
         self.list.currentRowChanged.connect(self._show_entry)
         layout.addWidget(self.list)
-        self.add_button = QtWidgets.QPushButton("Add provider")
-        self.remove_button = QtWidgets.QPushButton("Remove")
-        self.up_button = QtWidgets.QPushButton("Move up")
-        self.down_button = QtWidgets.QPushButton("Move down")
-        self.list_buttons = QtWidgets.QWidget()
-        buttons = QtWidgets.QHBoxLayout(self.list_buttons)
-        buttons.setContentsMargins(0, 0, 0, 0)
-        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
         layout.addWidget(self.list_buttons)
         self.add_button.clicked.connect(self.add_entry)
         self.remove_button.clicked.connect(self.remove_entry)
         self.up_button.clicked.connect(lambda: self.move_entry(-1))
         self.down_button.clicked.connect(lambda: self.move_entry(1))
 
-        self.editor = QtWidgets.QWidget()
-        self.form = form = QtWidgets.QFormLayout(self.editor)
-        form.setContentsMargins(0, 4, 0, 0)
-        self.kind = QtWidgets.QComboBox()
-        for kind, label in KIND_LABELS.items():
-            self.kind.addItem(label, kind)
-        self.model = QtWidgets.QLineEdit()
-        self.base_url = QtWidgets.QLineEdit()
-        self.base_url.setPlaceholderText("http://ai.internal:11434/v1")
-        self.embedding = QtWidgets.QLineEdit()
-        self.embedding.setPlaceholderText("Optional, e.g. text-embedding-3-small")
-        self.key = QtWidgets.QLineEdit()
-        self.key.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        fields = provider_fields("http://ai.internal:11434/v1")
+        self.editor, self.form, self.kind, self.model = fields.editor, fields.form, fields.kind, fields.model
+        self.base_url, self.embedding, self.key = fields.base_url, fields.embedding, fields.key
+        form = self.form
         self.key_state = QtWidgets.QLabel()
         self.key_state.setObjectName("muted")
         form.addRow("Provider", self.kind)
