@@ -231,14 +231,12 @@ def test_every_route_refuses_another_orgs_ids(
         "POST",
         "/v1/chat/completions",
         "/v1/chat/completions",
-        status(400, 404, 409, 422, 502, 503),
+        status(503),  # A has no provider of its own, and never gets B's
         json=chat,
         headers=a_headers,
     )
     embed = {"model": "default-embedding", "input": ["hello"]}
-    call(
-        "POST", "/v1/embeddings", "/v1/embeddings", status(400, 404, 409, 422, 502, 503), json=embed, headers=a_headers
-    )
+    call("POST", "/v1/embeddings", "/v1/embeddings", status(503), json=embed, headers=a_headers)
     assert provider_b.calls() == []
     assert provider_b.calls("/v1/embeddings") == []
     # Logging out revokes A's own device only.
