@@ -150,6 +150,10 @@ class LitellmCaller:
             "max_retries": 0,
             **self._target(entry),
         }
+        if entry.kind == "openai_compatible":
+            # A local server's model has no price (``cost`` says 0 too). Telling litellm so spares its after-call
+            # cost lookup of a model name it does not know, a few milliseconds of failed lookups per call.
+            kwargs["input_cost_per_token"] = kwargs["output_cost_per_token"] = 0.0
         if options.json_schema is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",

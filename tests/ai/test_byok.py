@@ -57,6 +57,7 @@ def test_stream_arrives_in_several_deltas_then_done_with_tokens(server: OpenAISe
     (call,) = server.calls()
     assert call.body["stream"] is True
     assert call.body["model"] == "m1"
+    assert not {"input_cost_per_token", "output_cost_per_token"} & call.body.keys()  # litellm's, not the server's
     assert call.key_suffix == KEY[-4:]
     assert "authorization" not in {h.lower() for h in call.headers}
 
