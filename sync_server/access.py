@@ -6,6 +6,9 @@ per request makes a revocation bite at once. The role comes from the database to
 
 from __future__ import annotations
 
+from typing import Any
+
+from psycopg import AsyncCursor
 from starlette.requests import HTTPConnection
 
 from app.sync.protocol import Role
@@ -59,16 +62,38 @@ async def principal_for_token(ctx: ServerContext, token: str) -> Principal:
         return await confirm(db, claims)
 
 
+class Confirmation:
+    """The database's check of the claims, sent but not yet read.
+
+    ``Db`` transactions run in pipeline mode, so statements queued after this one travel in the same round trip
+    when its answer is read. A caller that already knows what it will ask (push, pull) queues that first and reads
+    ``principal()`` before using any result: an unknown or revoked caller still gets nothing, and the transaction's
+    effects are rolled back with the refusal.
+    """
+
+    def __init__(self, cursor: AsyncCursor[tuple[Any, ...]], claims: tokens.AccessClaims) -> None:
+        self._cursor = cursor
+        self.claims = claims
+
+    async def principal(self) -> Principal:
+        row = await self._cursor.fetchone()
+        if row is None:
+            raise unauthorized()
+        revoked, removed, role = row
+        if revoked or removed:
+            raise device_revoked()
+        claims = self.claims
+        return Principal(org_id=claims.org, member_id=claims.sub, device_id=claims.dev, role=role)
+
+
+async def send_confirm(db: Conn, claims: tokens.AccessClaims) -> Confirmation:
+    """Queue the check of the claims (inside a transaction scoped to ``claims.org``); read it with ``principal()``."""
+    return Confirmation(await db.execute(_CHECK, {"org": claims.org, "dev": claims.dev, "sub": claims.sub}), claims)
+
+
 async def confirm(db: Conn, claims: tokens.AccessClaims) -> Principal:
     """The database's word on the claims, inside a transaction scoped to ``claims.org``."""
-    cur = await db.execute(_CHECK, {"org": claims.org, "dev": claims.dev, "sub": claims.sub})
-    row = await cur.fetchone()
-    if row is None:
-        raise unauthorized()
-    revoked, removed, role = row
-    if revoked or removed:
-        raise device_revoked()
-    return Principal(org_id=claims.org, member_id=claims.sub, device_id=claims.dev, role=role)
+    return await (await send_confirm(db, claims)).principal()
 
 
 def _bearer(conn: HTTPConnection) -> str:

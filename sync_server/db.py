@@ -96,7 +96,6 @@ class Db:
             timeout=timeout,
             open=False,
             kwargs={"row_factory": tuple_row},
-            check=AsyncConnectionPool.check_connection,  # a connection broken by a database restart is replaced
         )
         await pool.open(wait=True, timeout=timeout)
         return cls(pool, url)
@@ -107,16 +106,39 @@ class Db:
     @asynccontextmanager
     async def org(self, org_id: str) -> AsyncIterator[Conn]:
         """A transaction that can see only ``org_id``'s rows."""
-        async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT set_config('parley.org_id', %s, true)", (org_id,))
+        async with self._scoped("parley.org_id", org_id) as conn:
             yield conn
 
     @asynccontextmanager
     async def system(self) -> AsyncIterator[Conn]:
         """A transaction for the auth look-ups that cross orgs (see the module doc). Use nowhere else."""
-        async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT set_config('parley.scope', 'system', true)")
+        async with self._scoped("parley.scope", "system") as conn:
             yield conn
+
+    @asynccontextmanager
+    async def _scoped(self, setting: str, value: str) -> AsyncIterator[Conn]:
+        """A transaction in pipeline mode, scoped by ``setting``, on a connection known to work.
+
+        Pipeline mode sends statements without waiting for each answer: the round trip happens when a result is
+        read (or at the end, for the COMMIT). BEGIN and the scope go together in the first one, which also proves the
+        connection: one broken by a database restart fails there, before the caller ran anything, so the pool's
+        idle connections are checked and the transaction starts again on a good one. That replaces a checking round
+        trip on every checkout; a request costs 3-5 round trips instead of 6-8.
+        """
+        for attempt in range(2):
+            started, conn = False, None
+            try:
+                async with self.pool.connection() as conn, conn.pipeline() as pipeline, conn.transaction():
+                    await conn.execute("SELECT set_config(%s, %s, true)", (setting, value))
+                    await pipeline.sync()
+                    started = True
+                    yield conn
+                return
+            except psycopg.OperationalError:
+                if started or attempt or conn is None or not conn.broken:
+                    raise
+                log.warning("a pooled database connection was broken (database restarted?): checking the pool")
+                await self.pool.check()
 
     async def ping(self) -> bool:
         try:

@@ -27,7 +27,7 @@ from app.sync.protocol import (
     VersionNotice,
 )
 from sync_server import sync_engine, tokens
-from sync_server.access import bearer_claims, confirm, principal_for_token
+from sync_server.access import bearer_claims, principal_for_token, send_confirm
 from sync_server.context import context
 from sync_server.errors import ApiError, read_body
 
@@ -91,8 +91,8 @@ async def push(request: Request) -> Response:
     body = await _read_push(request)
     started = time.perf_counter()
     async with _push_lock(claims.org), ctx.db.org(claims.org) as conn:
-        principal = await confirm(conn, claims)  # the device check rides in the push's own transaction
-        answer = await sync_engine.push(conn, principal, body)
+        # The device check rides in the push's own transaction and round trip.
+        answer = await sync_engine.push(conn, await send_confirm(conn, claims), body)
     ctx.metrics.inc("sync_pushes")
     ctx.metrics.inc("sync_push_changes", len(body.changes))
     ctx.metrics.observe("sync_push_seconds", time.perf_counter() - started)
@@ -123,8 +123,8 @@ async def pull(request: Request) -> Response:
     limit = min(_query_int(request, "limit", DEFAULT_PULL_LIMIT, 1), MAX_PULL_LIMIT)
     started = time.perf_counter()
     async with ctx.db.org(claims.org) as conn:
-        principal = await confirm(conn, claims)  # the device check rides in the pull's own transaction
-        body = await sync_engine.pull(conn, principal, cursor, limit)
+        # The device check rides in the pull's own transaction and round trip.
+        body = await sync_engine.pull(conn, await send_confirm(conn, claims), cursor, limit)
     ctx.metrics.inc("sync_pulls")
     ctx.metrics.observe("sync_pull_seconds", time.perf_counter() - started)
     return Response(body, media_type=JSON)
