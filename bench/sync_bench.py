@@ -6,9 +6,11 @@ its own PostgreSQL cluster in a temp folder and runs two real ``python -m sync_s
 Baselines run in the same cluster in the same run: a raw psycopg SELECT of the same rows for pull, and
 ``executemany`` / ``COPY`` into a table shaped like ``sync_rows`` (no RLS, no merge) for push.
 
-Simulated clients are asyncio tasks sharing this process: each has its own device and token (minted with the test
-secret, as sign-in would, without paying Argon2 200 times), and syncs like the app: push a few changes, pull from
-its cursor, then wait 0.5-1.5 s (the app syncs on a local commit or a notice, not in a tight loop).
+Simulated clients (``bench/sync_clients.py``) are asyncio tasks sharing this process, each with its own device and
+token (minted with the test secret, as sign-in would, without paying Argon2 200 times). The headline run is
+app-like: every device keeps its version socket open, makes a local change every ``--change-every`` seconds on
+average, pushes and pulls as the app's sync loop does, and pulls on every notice. Two stress runs follow (push and
+pull every 0.5-1.5 s per device; in orgs of 10, then all in one org) to show what the server serves at saturation.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ import asyncio
 import base64
 import json
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.sync.protocol import MAX_PUSH_CHANGES, Session
+from bench import sync_clients
 from sync_server import tokens
 from sync_server.pgcluster import Cluster
 from tests.support.sync_server import SECRET, ServerProcess, fresh_database
@@ -224,76 +225,6 @@ class Bench:
             return len(rows) / (time.perf_counter() - started)
 
     # ---- 200 clients --------------------------------------------------------------------------------------------
-    async def clients(self, client_tokens: list[str]) -> tuple[list[float], list[float], int]:
-        push_ms: list[float] = []
-        pull_ms: list[float] = []
-        errors = 0
-        failures: list[str] = []
-        stop = time.monotonic() + self.args.seconds
-        limits = httpx.Limits(max_connections=len(client_tokens) + 10, max_keepalive_connections=len(client_tokens))
-
-        async def one(n: int, client: httpx.AsyncClient, token: str) -> None:
-            try:
-                await cycle(n, client, token)
-            except httpx.HTTPError as exc:
-                nonlocal errors
-                errors += 1
-                failures.append(type(exc).__name__)
-
-        async def cycle(n: int, client: httpx.AsyncClient, token: str) -> None:
-            nonlocal errors
-            headers = {"Authorization": f"Bearer {token}"}
-            seq, cursor = 0, self.args.rows + 10_000_000  # start from a recent cursor: steady state, not initial
-            first = True
-            # Arrivals spread over one wait, as clients of a running team are: a synchronised start would measure
-            # a burst of 200 first pushes instead of the steady state.
-            await asyncio.sleep(random.uniform(0, 1.5 * self.args.think))
-            while time.monotonic() < stop:
-                changes = []
-                for _ in range(random.randint(1, 5)):
-                    seq += 1
-                    row = random.randrange(self.args.rows)
-                    changes.append(
-                        {"seq": seq, "table": "contacts", "id": f"c{row:07}", "op": "update", "data": {"lead_score": n}}
-                    )
-                t0 = time.perf_counter()
-                response = await client.post(
-                    "/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": changes}, headers=headers
-                )
-                t1 = time.perf_counter()
-                if response.status_code != 200:
-                    errors += 1
-                    failures.append(f"push {response.status_code}")
-                    await asyncio.sleep(1.0)
-                    continue
-                push_ms.append((t1 - t0) * 1000)
-                if first:
-                    cursor = response.json()["version"] - len(changes)
-                    first = False
-                t0 = time.perf_counter()
-                response = await client.get(
-                    "/api/sync/pull", params={"protocol": 1, "cursor": cursor, "limit": 2000}, headers=headers
-                )
-                t1 = time.perf_counter()
-                if response.status_code != 200:
-                    errors += 1
-                    failures.append(f"pull {response.status_code}")
-                    await asyncio.sleep(1.0)
-                    continue
-                pull_ms.append((t1 - t0) * 1000)
-                cursor = response.json()["cursor"]
-                await asyncio.sleep(random.uniform(0.5, 1.5) * self.args.think)
-
-        # Clients alternate between the two processes, as behind a load balancer.
-        async with (
-            httpx.AsyncClient(base_url=self.a.url, timeout=60, limits=limits) as on_a,
-            httpx.AsyncClient(base_url=self.b.url, timeout=60, limits=limits) as on_b,
-        ):
-            await asyncio.gather(*(one(n, (on_a, on_b)[n % 2], t) for n, t in enumerate(client_tokens)))
-        if failures:
-            print("failed requests:", dict(Counter(failures)))
-        return push_ms, pull_ms, errors
-
     async def sequential(self, token: str) -> tuple[list[float], list[float]]:
         """One client alone, no wait between requests: the latency floor the loaded figures compare with."""
         push_ms: list[float] = []
@@ -390,8 +321,9 @@ class Bench:
         team_size = self.args.team
         teams = await self.team_tokens(max(1, self.args.clients // team_size), team_size)
         loads = [
-            (f"in {len(teams) // team_size} orgs of {team_size} devices", teams),
-            ("all in one org", client_tokens),
+            (f"in {len(teams) // team_size} orgs of {team_size}", teams, "app"),
+            (f"in {len(teams) // team_size} orgs of {team_size}", teams, "stress"),
+            ("all in one org", client_tokens, "stress"),
         ]
         load_rows: list[tuple[str, str, str, str]] = [
             (
@@ -407,34 +339,51 @@ class Bench:
                 "",
             ),
         ]
-        for label, group in loads:
+        for label, group, model in loads:
             push_before = self.server_seconds("sync_push_seconds")
             pull_before = self.server_seconds("sync_pull_seconds")
-            cpu = time.process_time()
-            push_ms, pull_ms, errors = await self.clients(group)
-            client_cpu = (time.process_time() - cpu) / self.args.seconds * 100
-            push_server = self.server_mean_ms(push_before, "sync_push_seconds")
-            pull_server = self.server_mean_ms(pull_before, "sync_pull_seconds")
+            urls = [self.a.url, self.b.url]
+            if model == "app":
+                load = await sync_clients.app_like(
+                    urls, group, seconds=self.args.seconds, change_every=self.args.change_every, rows=self.args.rows
+                )
+                what = f"{len(group)} devices {label}, app-like"
+            else:
+                load = await sync_clients.stress(
+                    urls, group, seconds=self.args.seconds, think=self.args.think, rows=self.args.rows
+                )
+                what = f"{len(group)} devices {label}, stress"
+            if load.failures:
+                print(f"{what}: failed requests {dict(load.failures)}")
             load_rows += [
                 (
-                    f"{len(group)} clients {label}: push p50 / p95 (ms), {len(push_ms):,} pushes",
-                    f"{statistics.median(push_ms):.1f} / {p95(push_ms):.1f}",
-                    push_server,
+                    f"{what}: push p50 / p95 (ms), {len(load.push_ms):,} pushes",
+                    f"{statistics.median(load.push_ms):.1f} / {p95(load.push_ms):.1f}",
+                    self.server_mean_ms(push_before, "sync_push_seconds"),
                     "",
                 ),
                 (
-                    f"{len(group)} clients {label}: pull p50 / p95 (ms), {len(pull_ms):,} pulls",
-                    f"{statistics.median(pull_ms):.1f} / {p95(pull_ms):.1f}",
-                    pull_server,
+                    f"{what}: pull p50 / p95 (ms), {len(load.pull_ms):,} pulls",
+                    f"{statistics.median(load.pull_ms):.1f} / {p95(load.pull_ms):.1f}",
+                    self.server_mean_ms(pull_before, "sync_pull_seconds"),
                     "",
                 ),
                 (
-                    f"{len(group)} clients {label}: requests served per second, failed",
-                    f"{(len(push_ms) + len(pull_ms)) / self.args.seconds:,.0f}, {errors}",
-                    f"load generator CPU {client_cpu:.0f} %",
+                    f"{what}: requests served per second, failed",
+                    f"{load.requests_per_second:,.0f}, {sum(load.failures.values())}",
+                    f"load generator CPU {load.generator_cpu * 100:.0f} %",
                     "",
                 ),
             ]
+            if model == "app":
+                load_rows.append(
+                    (
+                        f"{what}: local changes made, version notices received",
+                        f"{load.changes:,}, {load.notices:,}",
+                        "",
+                        "",
+                    )
+                )
         rows = self.args.rows
         print(
             table_row(
@@ -463,9 +412,11 @@ class Bench:
         )
         print(
             table_row(
-                f"{self.args.clients} concurrent clients for {self.args.seconds} s "
-                f"(push 1-5 changes, pull, wait {0.5 * self.args.think:g}-{1.5 * self.args.think:g} s; "
-                "clients alternate between processes A and B)",
+                f"{self.args.clients} concurrent devices for {self.args.seconds:g} s each run. App-like: socket "
+                f"open, a local change every {self.args.change_every:g} s on average, push it and pull; pull on "
+                "every notice above the cursor; sync every 30 s (5 s warm-up not counted). Stress: push 1-5 "
+                f"changes, pull, wait {0.5 * self.args.think:g}-{1.5 * self.args.think:g} s, repeat. Calls alternate "
+                "between processes A and B; server means are A's",
                 load_rows,
             )
         )
@@ -491,7 +442,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--team", type=int, default=10, help="devices per org in the spread-out client run")
-    parser.add_argument("--think", type=float, default=1.0, help="mean wait of a client between syncs (s)")
+    parser.add_argument("--think", type=float, default=1.0, help="stress: mean wait of a device between syncs (s)")
+    parser.add_argument(
+        "--change-every", type=float, default=10.0, help="app-like: mean seconds between a device's local changes"
+    )
     parser.add_argument("--quick", action="store_true", help="10,000 rows, 50 clients, 5 s, 30 samples")
     args = parser.parse_args()
     if args.quick:
