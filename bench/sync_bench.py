@@ -322,6 +322,7 @@ class Bench:
         teams = await self.team_tokens(max(1, self.args.clients // team_size), team_size)
         loads = [
             (f"in {len(teams) // team_size} orgs of {team_size}", teams, "app"),
+            ("all in one org", client_tokens, "app"),
             (f"in {len(teams) // team_size} orgs of {team_size}", teams, "stress"),
             ("all in one org", client_tokens, "stress"),
         ]

@@ -31,6 +31,9 @@ POLL_SECONDS = 30.0  # app/sync/service.py syncs at least this often
 OUTBOX_LOOK_SECONDS = 1.0  # ... and looks at its outbox this often
 
 
+_last_seq: dict[str, int] = {}  # per device token
+
+
 @dataclass
 class Load:
     push_ms: list[float] = field(default_factory=list)
@@ -54,7 +57,7 @@ class _Device:
         self.headers = {"Authorization": f"Bearer {token}"}
         self.load = load
         self.measure_from = measure_from
-        self.seq = 0
+        self.token = token
 
     def _keep(self, into: list[float], started: float) -> None:
         if started >= self.measure_from:
@@ -85,9 +88,11 @@ class _Device:
     def changes(self, count: int, rows: int, value: int) -> list[dict[str, Any]]:
         out = []
         for _ in range(count):
-            self.seq += 1
+            # A device's seq only ever rises, across runs too: the server acknowledges a seq it has seen without
+            # writing anything, so a second run starting again at 1 would measure no-op pushes and no notices.
+            seq = _last_seq[self.token] = _last_seq.get(self.token, 0) + 1
             row = random.randrange(rows)
-            out.append({"seq": self.seq, "table": "contacts", "id": f"c{row:07}", "op": "update",
+            out.append({"seq": seq, "table": "contacts", "id": f"c{row:07}", "op": "update",
                         "data": {"lead_score": value}})  # fmt: skip
         return out
 
@@ -150,7 +155,7 @@ async def app_like(
 
     async def device(n: int, http: aiohttp.ClientSession, token: str) -> None:
         me = _Device(http, token, load, measure_from)
-        wake = asyncio.Event()
+        wake, online = asyncio.Event(), asyncio.Event()
         outbox: list[dict[str, Any]] = []
         cursor = 0
         loop = asyncio.get_running_loop()
@@ -165,8 +170,13 @@ async def app_like(
                 loop.call_later(random.uniform(0, OUTBOX_LOOK_SECONDS), wake.set)
 
         async def notices() -> None:
+            nonlocal cursor
             async with connect(socket_url) as ws:
                 await ws.send(json.dumps({"type": "auth", "access_token": token}))
+                # The socket's first message is the org's version: the device starts caught up to it (steady
+                # state, as a device that synced before; an initial download is measured by the pull figure).
+                cursor = json.loads(await ws.recv())["version"]
+                online.set()
                 async for message in ws:
                     load.notices += 1
                     if json.loads(message)["version"] > cursor:
@@ -174,6 +184,7 @@ async def app_like(
 
         async def passes() -> None:
             nonlocal cursor
+            await online.wait()
             while time.monotonic() < stop:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), POLL_SECONDS)
