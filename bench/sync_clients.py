@@ -63,27 +63,26 @@ class _Device:
         if started >= self.measure_from:
             into.append((time.perf_counter() - started) * 1000)
 
-    async def push(self, changes: list[dict[str, Any]]) -> int | None:
-        body = {"protocol": 1, "known_version": 0, "changes": changes}
+    async def _call(self, method: str, path: str, into: list[float], **kwargs: Any) -> Any:
+        """The decoded answer of one timed call, or None (counted as a failure) when it is not a 200."""
         started = time.perf_counter()
-        async with self.http.post("/api/sync/push", json=body, headers=self.headers) as response:
+        async with self.http.request(method, path, headers=self.headers, **kwargs) as response:
             if response.status != 200:
-                self.load.failures[f"push {response.status}"] += 1
+                self.load.failures[f"{path.rsplit('/', 1)[-1]} {response.status}"] += 1
                 return None
             answer = await response.json()
-        self._keep(self.load.push_ms, started)
-        return int(answer["version"])
+        self._keep(into, started)
+        return answer
+
+    async def push(self, changes: list[dict[str, Any]]) -> int | None:
+        body = {"protocol": 1, "known_version": 0, "changes": changes}
+        answer = await self._call("POST", "/api/sync/push", self.load.push_ms, json=body)
+        return None if answer is None else int(answer["version"])
 
     async def pull(self, cursor: int) -> tuple[int, bool] | None:
         params = {"protocol": "1", "cursor": str(cursor), "limit": "2000"}
-        started = time.perf_counter()
-        async with self.http.get("/api/sync/pull", params=params, headers=self.headers) as response:
-            if response.status != 200:
-                self.load.failures[f"pull {response.status}"] += 1
-                return None
-            page = await response.json()
-        self._keep(self.load.pull_ms, started)
-        return int(page["cursor"]), bool(page["has_more"])
+        page = await self._call("GET", "/api/sync/pull", self.load.pull_ms, params=params)
+        return None if page is None else (int(page["cursor"]), bool(page["has_more"]))
 
     def changes(self, count: int, rows: int, value: int) -> list[dict[str, Any]]:
         out = []

@@ -6,6 +6,7 @@ Tests share a module's server but each makes its own org (``signup``), so they n
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import tempfile
@@ -23,17 +24,26 @@ _emails = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="session")
-def pg() -> Iterator[Cluster]:
-    # Not under pytest's temp folder: a second pytest session makes that folder private again, which would lock the
-    # ``postgres`` user (as root) out of this running cluster's files and socket.
-    home = Path(tempfile.mkdtemp(prefix="parley-pg-"))
+@contextlib.contextmanager
+def private_cluster(prefix: str = "parley-pg-") -> Iterator[Cluster]:
+    """A PostgreSQL cluster of its own, destroyed afterwards.
+
+    Not under pytest's temp folder: a second pytest session makes that folder private again, which would lock the
+    ``postgres`` user (as root) out of this running cluster's files and socket.
+    """
+    home = Path(tempfile.mkdtemp(prefix=prefix))
     cluster = Cluster.ensure(home / "cluster")
     try:
         yield cluster
     finally:
         cluster.destroy()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Cluster]:
+    with private_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="module")

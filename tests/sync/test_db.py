@@ -5,16 +5,14 @@ run twice."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from sync_server.db import Db
 from sync_server.pgcluster import Cluster
+from tests.support.sync_fixtures import private_cluster
 from tests.support.sync_server import fresh_database
 
 ORG = "0b7c6a3e-5d4f-4e1a-9c2b-8a7f6e5d4c3b"
@@ -22,14 +20,8 @@ ORG = "0b7c6a3e-5d4f-4e1a-9c2b-8a7f6e5d4c3b"
 
 @pytest.fixture
 def own_cluster() -> Iterator[Cluster]:
-    # Outside pytest's temp folder, as in test_sync_faults: the postgres user must reach the socket folder.
-    root = Path(tempfile.mkdtemp(prefix="parley-db-pg-"))
-    cluster = Cluster.ensure(root / "cluster")
-    try:
+    with private_cluster("parley-db-pg-") as cluster:  # restarted by the tests: not the session's shared one
         yield cluster
-    finally:
-        cluster.destroy()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 async def scope_of(db: Db) -> tuple[str, str]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +17,7 @@ from app.store.workspaces import Workspaces
 from app.sync.engine import SyncEngine
 from app.sync.transport import ServerUnreachable, SyncApi
 from sync_server.pgcluster import Cluster
+from tests.support.sync_fixtures import private_cluster
 from tests.support.sync_server import ServerProcess, fresh_database
 from tests.sync.clients import Client, differences, join, local_rows, owner_client, server_rows, superuser_query
 
@@ -127,11 +126,7 @@ def test_server_killed_after_committing_a_batch_whose_answer_was_lost(
 
 
 def test_postgresql_restarted_mid_sync(workspaces: Workspaces, tmp_path: Path) -> None:
-    # Outside pytest's temp folder: another pytest session starting meanwhile makes /tmp/pytest-of-<user> private
-    # again, which would lock the postgres user out of this cluster's socket folder.
-    own = Path(tempfile.mkdtemp(prefix="parley-own-pg-"))
-    cluster = Cluster.ensure(own / "cluster")
-    try:
+    with private_cluster("parley-own-pg-") as cluster:  # restarted by the test: not the session's shared one
         database_url = fresh_database(cluster, prefix="restart")
         server = ServerProcess(database_url, tmp_path / "server.log").start()
         try:
@@ -156,6 +151,3 @@ def test_postgresql_restarted_mid_sync(workspaces: Workspaces, tmp_path: Path) -
             owner.store.close()
         finally:
             server.stop()
-    finally:
-        cluster.destroy()
-        shutil.rmtree(own, ignore_errors=True)
