@@ -51,6 +51,7 @@ L = TypeVar("L", bound=BaseModel)
 _MEMBERS = TypeAdapter(list[MemberInfo])
 _DEVICES = TypeAdapter(list[DeviceInfo])
 _USAGE = TypeAdapter(list[GatewayUsage])
+LOGOUT_TIMEOUT_SECONDS = 5.0  # sign-out revokes the device on the server if it answers within this
 
 
 # ---- errors -----------------------------------------------------------------------------------------------------
@@ -177,7 +178,9 @@ class SyncApi:
         return session
 
     async def logout(self) -> None:
-        await self._call("POST", "/api/auth/logout")
+        # Signing out is local first: a server that does not answer soon must not keep the person waiting for the
+        # whole request timeout (the device stays listed until an admin revokes it).
+        await self._call("POST", "/api/auth/logout", timeout=LOGOUT_TIMEOUT_SECONDS)
 
     # ---- team ----------------------------------------------------------------------------------------------------
     async def invite(self, email: str, role: Role = "staff") -> Invite:
@@ -289,27 +292,42 @@ class SyncApi:
         body: BaseModel | None = None,
         params: dict[str, Any] | None = None,
         auth: bool = True,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """Send, attaching the access token; on ``token_expired`` refresh once and send again."""
         token = await self._fresh_access_token() if auth else None
         try:
-            return await self._send(method, path, body=body, params=params, token=token)
+            return await self._send(method, path, body=body, params=params, token=token, timeout=timeout)
         except TokenExpired:
             if not auth:
                 raise
         await self._refresh_once(token)
         token = await self._fresh_access_token()
-        return await self._send(method, path, body=body, params=params, token=token)
+        return await self._send(method, path, body=body, params=params, token=token, timeout=timeout)
 
     async def _send(
-        self, method: str, path: str, *, body: BaseModel | None, params: dict[str, Any] | None, token: str | None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None,
+        params: dict[str, Any] | None,
+        token: str | None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         content = body.model_dump_json().encode("utf-8") if body is not None else None
         if content is not None:
             headers["Content-Type"] = "application/json"
         try:
-            response = await self._client.request(method, path, content=content, params=params, headers=headers)
+            response = await self._client.request(
+                method,
+                path,
+                content=content,
+                params=params,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            )
         except httpx.TimeoutException:
             raise ServerUnreachable("The sync server did not answer in time; Parley will try again.") from None
         except httpx.TransportError as exc:

@@ -24,6 +24,18 @@ _emails = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that used a sync server shows the end of that server's log next to the traceback: the
+    server's side of a hang or a 5xx is otherwise lost with pytest's temp folder."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call" and report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, ServerProcess):
+                report.sections.append((f"sync server log ({name}, last 4000 characters)", value.log_tail()))
+
+
 @contextlib.contextmanager
 def private_cluster(prefix: str = "parley-pg-") -> Iterator[Cluster]:
     """A PostgreSQL cluster of its own, destroyed afterwards.

@@ -19,7 +19,7 @@ from app.sync.engine import SyncEngine
 from app.sync.protocol import Session
 from app.sync.service import SyncService
 from app.sync.status import SyncState, SyncStatus
-from app.sync.transport import SyncApi
+from app.sync.transport import LOGOUT_TIMEOUT_SECONDS, ServerUnreachable, SyncApi
 from sync_server.pgcluster import Cluster
 from tests.support.keyrings import InMemoryKeyring
 from tests.support.sync_fixtures import PASSWORD, unique_email
@@ -473,3 +473,42 @@ def test_a_version_notice_wakes_the_loop(team: tuple[Client, Client]) -> None:
             await service.stop()
 
     asyncio.run(scenario())
+
+
+class _FixedToken:
+    def access_token(self) -> str | None:
+        return "an-access-token"
+
+    def refresh_token(self) -> str | None:
+        return None
+
+    def save_session(self, session: Session) -> None:
+        raise AssertionError("no refresh expected")
+
+
+def test_logout_gives_up_on_a_server_that_accepts_but_never_answers() -> None:
+    """Sign-out must not keep the person waiting for the whole 30-s request timeout on a stuck server."""
+
+    async def scenario() -> float:
+        held: list[asyncio.StreamWriter] = []
+
+        async def never_answer(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            held.append(writer)  # keep the connection open, say nothing
+
+        silent = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+        port = silent.sockets[0].getsockname()[1]
+        api = SyncApi(f"http://127.0.0.1:{port}", _FixedToken())
+        started = time.monotonic()
+        try:
+            with pytest.raises(ServerUnreachable, match="did not answer in time"):
+                await api.logout()
+            return time.monotonic() - started
+        finally:
+            await api.aclose()
+            for writer in held:
+                writer.close()
+            silent.close()
+            await silent.wait_closed()
+
+    waited = asyncio.run(scenario())
+    assert LOGOUT_TIMEOUT_SECONDS <= waited < 30.0  # the logout's own limit, not the client's 30-s default
