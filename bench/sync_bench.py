@@ -379,8 +379,8 @@ class Bench:
             if model == "app":
                 load_rows.append(
                     (
-                        f"{what}: local changes made, version notices received",
-                        f"{load.changes:,}, {load.notices:,}",
+                        f"{what}: local changes made, version notices received, applied without a pull",
+                        f"{load.changes:,}, {load.notices:,}, {load.applied:,}",
                         "",
                         "",
                     )

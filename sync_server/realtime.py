@@ -1,21 +1,30 @@
 """The realtime hub: one LISTEN connection per process fanning "org version N" out to this process's WebSockets.
 
-Every push notifies ``parley_sync`` with ``<org>:<version>`` at commit, so every process behind the load balancer
-hears every org's changes through PostgreSQL and nothing else is shared between processes.
+Every write notifies ``parley_sync`` at commit (``sync_engine.notice_payload``), so every process behind the load
+balancer hears every org's changes through PostgreSQL and nothing else is shared between processes. A small write's
+notice carries its rows: a socket that asked for them (``changes``) gets them with the version they lead from, and
+a client standing at that version applies them without pulling, so one change in a big org does not make every other
+device of the org pull at once. A device with a new conflict record is sent the plain version and pulls, which
+delivers the record.
 
 Only the newest version matters to a client (it pulls everything above its cursor), so each socket has a one-slot
 mailbox that later notices overwrite, and its own sender task: the reader never waits for a socket, a slow socket
-coalesces notices instead of queueing them, and one that cannot take a notice in ``send_timeout`` is dropped.
+coalesces notices instead of queueing them (the client then sees a notice that does not lead from its cursor and
+pulls), and one that cannot take a notice in ``send_timeout`` is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 import psycopg
+
+from app.sync.protocol import VersionNotice
 
 log = logging.getLogger(__name__)
 
@@ -23,26 +32,67 @@ CHANNEL = "parley_sync"
 BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 HEALTH_CHECK_SECONDS = 15.0  # a silently dead connection (no RST) is found by a query after this much quiet
 
-Send = Callable[[int], Awaitable[None]]
+Send = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One org version as the sockets are sent it, encoded once per process however many sockets hear it."""
+
+    version: int
+    plain: str  # the VersionNotice without rows
+    full: str | None = None  # with ``since`` and ``rows``, when the write was small enough to carry them
+    conflicted: frozenset[str] = frozenset()  # devices with a new conflict record: they get ``plain`` and pull
+
+    @classmethod
+    def of(cls, version: int) -> Notice:
+        return cls(version, VersionNotice(version=version).model_dump_json(exclude_none=True))
+
+    def text_for(self, device_id: str, changes: bool) -> str:
+        if self.full is not None and changes and device_id not in self.conflicted:
+            return self.full
+        return self.plain
+
+
+def parse_payload(payload: str) -> tuple[str, Notice] | None:
+    """The org and notice of a NOTIFY payload (``sync_engine.notice_payload``); ``None`` for anything else."""
+    if not payload.startswith("{"):  # "<org>:<version>", as servers before rows-in-notices sent it
+        org_id, _, number = payload.rpartition(":")
+        return (org_id, Notice.of(int(number))) if org_id and number.isdigit() else None
+    try:
+        raw = json.loads(payload)
+        org_id, version = str(raw["org"]), int(raw["version"])
+        full = None
+        if raw.get("rows") is not None:
+            notice = VersionNotice(version=version, since=int(raw["since"]), rows=raw["rows"])
+            full = notice.model_dump_json(exclude_none=True)
+        return org_id, replace(Notice.of(version), full=full, conflicted=frozenset(raw.get("conflicted", ())))
+    except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        log.warning("ignored a malformed sync notice: %s", type(exc).__name__)
+        return None
 
 
 class Subscription:
-    """One registered socket. ``closed`` is set when the hub dropped it (slow or broken) or it was unregistered."""
+    """One registered socket. ``closed`` is set when the hub dropped it (slow or broken) or it was unregistered.
 
-    def __init__(self, org_id: str, send: Send, send_timeout: float) -> None:
+    ``changes``: the socket asked for notices with rows (see the module's docstring)."""
+
+    def __init__(self, org_id: str, device_id: str, send: Send, send_timeout: float, *, changes: bool) -> None:
         self.org_id = org_id
+        self.device_id = device_id
+        self.changes = changes
         self._send = send
         self._send_timeout = send_timeout
-        self._latest = -1
+        self._latest: Notice | None = None
         self._sent = -1
         self._wake = asyncio.Event()
         self.closed = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
-    def offer(self, version: int) -> None:
-        """Never blocks: raises the mailbox's version and wakes the sender."""
-        if version > self._latest:
-            self._latest = version
+    def offer(self, notice: Notice) -> None:
+        """Never blocks: puts a newer notice in the mailbox and wakes the sender."""
+        if self._latest is None or notice.version > self._latest.version:
+            self._latest = notice
             self._wake.set()
 
     async def run(self) -> None:
@@ -50,11 +100,11 @@ class Subscription:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                version = self._latest
-                if version <= self._sent:
+                notice = self._latest
+                if notice is None or notice.version <= self._sent:
                     continue
-                await asyncio.wait_for(self._send(version), self._send_timeout)
-                self._sent = version
+                await asyncio.wait_for(self._send(notice.text_for(self.device_id, self.changes)), self._send_timeout)
+                self._sent = notice.version
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a closed or stuck socket: drop it, the client reconnects and pulls
@@ -90,8 +140,8 @@ class Hub:
                 self.unregister(sub)
 
     # ---- sockets ----------------------------------------------------------------------------------------------
-    def register(self, org_id: str, send: Send) -> Subscription:
-        sub = Subscription(org_id, send, self.send_timeout)
+    def register(self, org_id: str, device_id: str, send: Send, *, changes: bool = False) -> Subscription:
+        sub = Subscription(org_id, device_id, send, self.send_timeout, changes=changes)
         self._subs.setdefault(org_id, set()).add(sub)
         sub.task = asyncio.create_task(sub.run(), name=f"socket-{org_id}")
         sub.task.add_done_callback(lambda _: self._forget(sub))
@@ -113,9 +163,9 @@ class Hub:
     def socket_count(self) -> int:
         return sum(len(s) for s in self._subs.values())
 
-    def publish(self, org_id: str, version: int) -> None:
+    def publish(self, org_id: str, notice: Notice) -> None:
         for sub in list(self._subs.get(org_id, ())):
-            sub.offer(version)
+            sub.offer(notice)
 
     # ---- the listener -----------------------------------------------------------------------------------------
     async def _connect(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
@@ -159,10 +209,10 @@ class Hub:
 
     async def _listen(self, conn: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
         while True:
-            async for notice in conn.notifies(timeout=HEALTH_CHECK_SECONDS):
-                org_id, _, version = notice.payload.rpartition(":")
-                if org_id and version.isdigit():
-                    self.publish(org_id, int(version))
+            async for message in conn.notifies(timeout=HEALTH_CHECK_SECONDS):
+                parsed = parse_payload(message.payload)
+                if parsed is not None:
+                    self.publish(*parsed)
             await conn.execute("SELECT 1")  # quiet for a while: make sure the connection is still alive
 
     async def _catch_up(self, conn: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
@@ -175,4 +225,4 @@ class Hub:
                 cur = await conn.execute("SELECT version FROM orgs WHERE id = %s", (org_id,))
                 found = await cur.fetchone()
                 if found is not None:
-                    self.publish(org_id, int(str(found[0])))
+                    self.publish(org_id, Notice.of(int(str(found[0]))))

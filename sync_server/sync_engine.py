@@ -26,6 +26,10 @@ from sync_server.sync_merge import SERVER_DEVICE, Loss, Merger, Row
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "parley_sync"  # as spelled in _STORE_SQL; the hub LISTENs on it
+# PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. A write whose rows do not fit in this many is notified
+# by its version alone, and its readers pull.
+NOTICE_BYTES = 7900
+NOTICE_ROWS = 20  # more rows than this are not even encoded for a notice: a bulk upload's readers pull it
 JANITOR_INTERVAL_SECONDS = 3600.0
 
 
@@ -70,6 +74,33 @@ async def _rows_of(cur: AsyncCursor[tuple[Any, ...]]) -> dict[tuple[str, str], R
     return rows
 
 
+def notice_payload(org_id: str, since: int, version: int, rows: Sequence[Row], conflicted: Sequence[str] = ()) -> str:
+    """The NOTIFY payload of a write that moved the org from ``since`` to ``version`` (``realtime.parse_payload``).
+
+    It carries the rows as a pull page would (their values as stored) when they fit; a reader standing at
+    ``since`` then needs no pull. ``conflicted`` devices have a new conflict record that only a pull delivers.
+    """
+    head: dict[str, object] = {"org": org_id, "version": version}
+    if conflicted:
+        head["conflicted"] = sorted(set(conflicted))
+    if len(rows) <= NOTICE_ROWS:
+        page = [
+            {
+                "table": r.table,
+                "id": r.id,
+                "version": r.version,
+                "deleted": r.deleted,
+                "purged": r.purged,
+                "data": r.data,
+            }
+            for r in rows
+        ]
+        full = _dumps({**head, "since": since, "rows": page})
+        if len(full.encode()) <= NOTICE_BYTES:
+            return full
+    return _dumps(head)
+
+
 # Everything a batch writes, in one statement (one round trip while the org row is locked): the rows, the
 # conflicts for other devices, the device's last_seq, the org's version and its notification (delivered by
 # PostgreSQL at commit only, so no listener hears of a version it cannot pull yet). Rows and conflicts travel as one
@@ -95,13 +126,14 @@ WITH w AS (
 ), o AS (
     UPDATE orgs SET version = %(version)s WHERE id = %(org)s AND version <> %(version)s RETURNING 1
 )
-SELECT pg_notify('parley_sync', %(org)s::text || ':' || %(version)s::text) WHERE EXISTS (SELECT 1 FROM o)
+SELECT pg_notify('parley_sync', %(notice)s) WHERE EXISTS (SELECT 1 FROM o)
 """
 
 
 async def _store(
     conn: Conn,
     org_id: str,
+    since: int,
     version: int,
     rows: list[Row],
     *,
@@ -147,6 +179,7 @@ async def _store(
         "purged": _dumps([{"t": t, "i": i} for t, i in purged]),
         "device": device,
         "seq": last_seq,
+        "notice": notice_payload(org_id, since, version, rows, [o.device for o in losses if o.device is not None]),
     }
     await conn.execute(_STORE_SQL, params)
     if purged:
@@ -194,6 +227,7 @@ async def push(conn: Conn, caller: Confirmation, request: PushRequest) -> PushRe
     await _store(
         conn,
         principal.org_id,
+        start,
         merger.version,
         [r for r in merger.rows.values() if r.dirty],
         losses=merger.losses,
@@ -318,7 +352,7 @@ async def server_write(
         # the rule between devices, not over the server's member records.
         if "deleted_at" in data:
             row.deleted = data["deleted_at"] is not None
-        await _store(conn, org_id, version, [row])
+        await _store(conn, org_id, version - 1, version, [row])
     return version
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from app.store.store import Store
@@ -23,7 +23,9 @@ from app.sync.protocol import (
     PROTOCOL_VERSION,
     Change,
     Conflict,
+    PullResponse,
     PushRequest,
+    VersionNotice,
 )
 from app.sync.transport import RequestRefused, SyncApi
 
@@ -106,6 +108,26 @@ class SyncEngine:
             conn.execute("DELETE FROM outbox WHERE seq <= ?", (up_to,))
             apply.store_conflicts(conn, conflicts)
             apply.apply_theirs(conn, self.store.org_id, conflicts)
+
+    async def apply_notices(self, notices: Iterable[VersionNotice]) -> int:
+        """Apply the rows of the notices that chain on from the cursor, each as a last pull page; returns the cursor.
+
+        A notice leading from another version than the cursor is skipped (a later pull covers it); so is one without
+        rows. Nothing goes over the network.
+        """
+        return await asyncio.to_thread(self._apply_notices, sorted(notices, key=lambda n: n.version))
+
+    def _apply_notices(self, notices: list[VersionNotice]) -> int:
+        cursor = self.cursor()
+        if self.store.meta(REFETCH) == "1":
+            return cursor  # a full refetch is under way: only pulls finish it
+        for notice in notices:
+            if notice.rows is None or notice.since != cursor:
+                continue
+            page = PullResponse(rows=notice.rows, cursor=notice.version, version=notice.version, has_more=False)
+            apply.apply_page(self.store.db, self.store.org_id, page, cursor)
+            cursor = notice.version
+        return cursor
 
     async def pull(self, progress: Progress | None = None) -> tuple[int, int, int]:
         """Pull pages until ``has_more`` is false; returns (rows written, conflicts, server version)."""

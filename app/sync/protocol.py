@@ -265,10 +265,16 @@ class PullResponse(Wire):
 
 
 class VersionNotice(Wire):
-    """Sent over the WebSocket whenever the org's version moves (and once after authentication)."""
+    """Sent over the WebSocket whenever the org's version moves (and once after authentication).
+
+    To a socket opened with ``?changes=1``, a small write's notice also carries its rows: a client whose cursor is
+    ``since`` applies them as a last pull page (cursor ``version``) instead of pulling. Any other client pulls.
+    """
 
     type: Literal["version"] = "version"
     version: int
+    since: int | None = None
+    rows: list[RowState] | None = None
 
 
 class SocketAuth(Wire):

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,8 +27,8 @@ from app.store.store import Store
 from app.sync import account
 from app.sync.account import join_with_invite
 from app.sync.credentials import INITIAL, Credentials
-from app.sync.engine import SyncEngine
-from app.sync.protocol import DeviceInfo, GatewaySettings, GatewayUsage, Invite, MemberInfo, Role
+from app.sync.engine import PassResult, SyncEngine
+from app.sync.protocol import DeviceInfo, GatewaySettings, GatewayUsage, Invite, MemberInfo, Role, VersionNotice
 from app.sync.status import ConflictNote, SyncState, SyncStatus
 from app.sync.transport import DeviceRevoked, ServerUnreachable, SyncApi, SyncError, TokenSource, Unauthorized
 
@@ -39,6 +40,7 @@ __all__ = ["BACKOFF_SECONDS", "SyncService", "join_with_invite"]
 log = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+HELD_NOTICES = 64
 ApiFactory = Callable[[str, TokenSource], SyncApi]
 
 
@@ -68,6 +70,9 @@ class SyncService:
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._api: SyncApi | None = None
+        # Notices with rows heard since the last pass (the newest few): a pass with nothing to push applies those
+        # that chain on from the cursor instead of pulling.
+        self._heard: deque[VersionNotice] = deque(maxlen=HELD_NOTICES)
 
     # ---- SyncControl ---------------------------------------------------------------------------------------------
     def status(self) -> SyncStatus:
@@ -272,10 +277,14 @@ class SyncService:
             self._update(state=SyncState.INITIAL, pending=pending, progress=0.0)
         elif pending or self.status().state is not SyncState.SYNCED:
             self._update(state=SyncState.SYNCING, pending=pending)
+        engine = SyncEngine(self.store, api)
         if initial:
             result = await account.first_pass(self.store, api, self._progress)
+        elif not pending and self._heard and await self._caught_up_by_notices(engine):
+            result = PassResult(server_version=self.status().server_version)
         else:
-            result = await SyncEngine(self.store, api).run()
+            self._heard.clear()
+            result = await engine.run()
         base = await asyncio.to_thread(self._base_status, SyncState.SYNCING)
         version = max(result.server_version, self.status().server_version)
         done = base.pending == 0 and base.cursor >= version
@@ -290,6 +299,18 @@ class SyncService:
         if not done and base.pending:
             self._wake_soon()  # changes arrived during the pass
 
+    async def _caught_up_by_notices(self, engine: SyncEngine) -> bool:
+        """Apply the heard notices that chain on from the cursor; true when no pull is needed now.
+
+        That is when the cursor reached the newest version heard, or moved and notices heard meanwhile may take it
+        the rest of the way (the next pass, already woken, applies them; if they do not chain on, it pulls).
+        """
+        heard = list(self._heard)
+        self._heard.clear()
+        start = await asyncio.to_thread(engine.cursor)
+        cursor = await engine.apply_notices(heard)
+        return cursor >= self.status().server_version or (cursor > start and bool(self._heard))
+
     async def _listen(self) -> None:
         """The socket of version notices: wake the loop when the org moved past our cursor; reconnect forever."""
         failures = 0
@@ -299,6 +320,8 @@ class SyncService:
                     failures = 0
                     self._update(server_version=max(notice.version, self.status().server_version))
                     if notice.version > self.status().cursor:
+                        if notice.rows is not None:
+                            self._heard.append(notice)
                         self._wake_soon()
             except (DeviceRevoked, Unauthorized):
                 self._wake_soon()  # the loop makes the decision (and says why)

@@ -234,7 +234,8 @@ class SyncApi:
         from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
         token = await self._fresh_access_token()
-        url = "ws" + self.server_url.removeprefix("http") + "/api/sync/socket"
+        # changes=1: small writes come with their rows (VersionNotice), which spares most pulls in a busy org.
+        url = "ws" + self.server_url.removeprefix("http") + "/api/sync/socket?changes=1"
         try:
             async with connect(url, open_timeout=10, max_size=64 * 1024) as socket:
                 await socket.send(SocketAuth(access_token=token).model_dump_json())

@@ -24,12 +24,12 @@ from app.sync.protocol import (
     SUPPORTED_PROTOCOLS,
     PushRequest,
     SocketAuth,
-    VersionNotice,
 )
 from sync_server import sync_engine, tokens
 from sync_server.access import bearer_claims, principal_for_token, send_confirm
 from sync_server.context import context
 from sync_server.errors import ApiError, read_body
+from sync_server.realtime import Notice
 
 SOCKET_AUTH_SECONDS = 10.0
 JSON = "application/json"
@@ -131,7 +131,8 @@ async def pull(request: Request) -> Response:
 
 
 async def socket(websocket: WebSocket) -> None:
-    """Authenticate with the first message, then send the org's version now and whenever it moves.
+    """Authenticate with the first message, then send the org's version now and whenever it moves (with the
+    write's rows when the socket was opened with ``?changes=1`` and they fit, see ``realtime``).
 
     Close codes: 4401 no valid ``SocketAuth`` within 10 s, or the token is invalid or expired (refresh and
     reconnect); 4403 device revoked or member removed (sign out); 1013 the socket was too slow and was dropped.
@@ -153,17 +154,16 @@ async def socket(websocket: WebSocket) -> None:
             await websocket.close(code, exc.code)
         return
 
-    async def send(version: int) -> None:
-        await websocket.send_text(VersionNotice(version=version).model_dump_json())
-
-    sub = ctx.hub.register(principal.org_id, send)
+    # ?changes=1: this client applies the rows a small write's notice carries (VersionNotice); others get versions.
+    changes = websocket.query_params.get("changes") == "1"
+    sub = ctx.hub.register(principal.org_id, principal.device_id, websocket.send_text, changes=changes)
     ctx.metrics.add("sync_sockets", 1)
     try:
         # Registered first, then read: a push between the two is not missed (the mailbox keeps the higher version).
         async with ctx.db.org(principal.org_id) as conn:
             cur = await conn.execute("SELECT version FROM orgs WHERE id = %s", (principal.org_id,))
             found = await cur.fetchone()
-        sub.offer(int(found[0]) if found else 0)
+        sub.offer(Notice.of(int(found[0]) if found else 0))
         receiving = asyncio.ensure_future(_drain(websocket))
         dropped = asyncio.ensure_future(sub.closed.wait())
         # The token was checked once; when it expires the socket closes with 4401, so the client refreshes and

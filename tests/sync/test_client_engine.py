@@ -16,7 +16,7 @@ from app.store.workspaces import Workspaces
 from app.sync import account
 from app.sync.credentials import SERVICE, Credentials
 from app.sync.engine import SyncEngine
-from app.sync.protocol import Session
+from app.sync.protocol import PullResponse, Session, VersionNotice
 from app.sync.service import SyncService
 from app.sync.status import SyncState, SyncStatus
 from app.sync.transport import LOGOUT_TIMEOUT_SECONDS, ServerUnreachable, SyncApi
@@ -473,6 +473,36 @@ def test_a_version_notice_wakes_the_loop(team: tuple[Client, Client]) -> None:
             await service.stop()
 
     asyncio.run(scenario())
+
+
+def test_notices_that_lead_on_from_the_cursor_are_applied_like_pulled_pages(team: tuple[Client, Client]) -> None:
+    """The rows a notice carries go through the pull's apply (a pending local edit survives), only in a chain that
+    starts at the cursor; a notice from any other version is left for a pull."""
+    owner, staff = team
+    contact = owner.store.contacts.create(name="Cy", phone="+15550001")
+    owner.sync()
+    start = staff.sync().cursor
+    owner.store.contacts.update(contact.id, name="Cy (owner)", phone="+15550002")
+    middle = owner.sync().server_version
+    other = owner.store.contacts.create(name="Di")
+    end = owner.sync().server_version
+    page: PullResponse = staff.call("pull", start, 1000)
+    first = VersionNotice(version=middle, since=start, rows=[r for r in page.rows if r.version <= middle])
+    second = VersionNotice(version=end, since=middle, rows=[r for r in page.rows if r.version > middle])
+    astray = VersionNotice(version=end + 7, since=end + 2, rows=[])
+    staff.store.contacts.update(contact.id, name="Cy (staff)")  # unpushed
+
+    engine = SyncEngine(staff.store, staff.api())
+    assert asyncio.run(engine.apply_notices([astray, second, first])) == end
+    got = staff.store.contacts.get(contact.id)
+    assert (got.name, got.phone) == ("Cy (staff)", "+15550002")
+    assert staff.store.contacts.get(other.id).name == "Di"
+    assert engine.cursor() == end
+    # Heard again, or heard out of line: nothing is written and the cursor stays.
+    assert asyncio.run(engine.apply_notices([first, second, astray])) == end
+    staff.sync()
+    owner.sync()
+    assert differences(local_rows(owner.store), local_rows(staff.store), "owner", "staff") == []
 
 
 class _FixedToken:

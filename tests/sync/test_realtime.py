@@ -1,5 +1,6 @@
 """The version socket across real server processes: a push through one process reaches sockets on another through
-PostgreSQL's NOTIFY, the hub outlives a PostgreSQL restart, and bad tokens are closed with the documented codes.
+PostgreSQL's NOTIFY (with its rows when small), the hub outlives a PostgreSQL restart, and bad tokens are closed
+with the documented codes.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.sync.protocol import Session
-from sync_server import tokens
+from sync_server import sync_engine, tokens
 from sync_server.pgcluster import Cluster
-from tests.support.sync_fixtures import signup
+from tests.support.sync_fixtures import signup, unique_email
 from tests.support.sync_server import SECRET, ServerProcess, fresh_database
+from tests.sync.test_push_pull import contact, pull, pushed, second_device
 
 DELIVERY_BOUND = 5.0  # generous for a loaded shared machine; the benchmark measures the real figure
 
@@ -39,9 +41,11 @@ def ws_url(server: ServerProcess) -> str:
     return server.url.replace("http://", "ws://") + "/api/sync/socket"
 
 
-async def open_socket(server: ServerProcess, session: Session) -> tuple[ClientConnection, int]:
-    """A signed-in socket and the version it announced first."""
-    ws = await connect(ws_url(server), open_timeout=10)
+async def open_socket(
+    server: ServerProcess, session: Session, *, changes: bool = False
+) -> tuple[ClientConnection, int]:
+    """A signed-in socket and the version it announced first (``changes``: asking for rows in notices)."""
+    ws = await connect(ws_url(server) + ("?changes=1" if changes else ""), open_timeout=10)
     await ws.send(json.dumps({"type": "auth", "access_token": session.access_token}))
     first = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert first["type"] == "version"
@@ -94,6 +98,56 @@ def test_a_push_through_one_process_reaches_sockets_on_both(
         return elapsed
 
     assert asyncio.run(scenario()) < DELIVERY_BOUND
+
+
+def test_small_writes_reach_sockets_with_their_rows_as_a_pull_returns_them(
+    server: ServerProcess, second_server: ServerProcess, http: httpx.Client
+) -> None:
+    """A socket opened with ``?changes=1`` hears a small write's rows with the version they lead from, equal to the
+    page a pull from that version returns; a plain socket (an older client) hears the bare version only; a bulk
+    write and a device that just lost an edit (its conflict record comes by pull) get the bare version too."""
+    email = unique_email()
+    owner = signup(http, email=email)
+    phone = second_device(http, owner, email)
+
+    async def next_notice(ws: ClientConnection) -> dict[str, Any]:
+        notice: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), DELIVERY_BOUND))
+        return notice
+
+    async def scenario() -> None:
+        rich, start = await open_socket(second_server, phone, changes=True)
+        plain, _ = await open_socket(server, owner)
+        answer = await asyncio.to_thread(
+            pushed, http, owner, [contact(1, "n1", name="Nia", phone="+1 555"), contact(2, "n2", name="Noor")]
+        )
+        heard = await next_notice(rich)
+        assert heard["type"] == "version"
+        assert (heard["since"], heard["version"]) == (start, answer["version"])
+        page = await asyncio.to_thread(pull, http, phone, start)
+        assert sorted(heard["rows"], key=lambda r: r["id"]) == sorted(page["rows"], key=lambda r: r["id"])
+        assert await next_notice(plain) == {"type": "version", "version": answer["version"]}
+
+        bulk = [contact(3 + i, f"bulk{i}", name=f"Bulk {i}") for i in range(sync_engine.NOTICE_ROWS + 1)]
+        answer = await asyncio.to_thread(pushed, http, owner, bulk)
+        assert await next_notice(rich) == {"type": "version", "version": answer["version"]}
+        assert await next_notice(plain) == {"type": "version", "version": answer["version"]}
+
+        # The phone edits n1 without having seen the owner's later edit: the owner's edit is overwritten, and the
+        # owner's socket (if it asked for rows) must still be told to pull, which brings the conflict record.
+        seen = answer["version"]
+        rich_owner, _ = await open_socket(server, owner, changes=True)
+        await asyncio.to_thread(pushed, http, owner, [contact(100, "n1", "update", name="Owner's")])
+        assert "rows" in await next_notice(rich_owner)
+        assert "rows" in await next_notice(rich)
+        await next_notice(plain)
+        answer = await asyncio.to_thread(pushed, http, phone, [contact(1, "n1", "update", name="Phone's")], known=seen)
+        assert await next_notice(rich_owner) == {"type": "version", "version": answer["version"]}
+        assert [r["id"] for r in (await next_notice(rich))["rows"]] == ["n1"]
+        assert len((await asyncio.to_thread(pull, http, owner, answer["version"]))["conflicts"]) == 1
+        for ws in (rich, plain, rich_owner):
+            await ws.close()
+
+    asyncio.run(scenario())
 
 
 def test_sockets_of_another_org_hear_nothing(server: ServerProcess, http: httpx.Client) -> None:

@@ -1,5 +1,6 @@
 """Two server processes on one database, a real sync client on each: a change made through one process reaches the
-client of the other by its socket's notice alone (LISTEN/NOTIFY between processes), with no polling to help."""
+client of the other by its socket's notice alone (LISTEN/NOTIFY between processes), with no polling to help and,
+for a small change, no pull either (the notice carries the rows)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.store.workspaces import Workspaces
+from app.sync.credentials import CURSOR
 from app.sync.service import SyncService
 from app.sync.status import SyncState
 from tests.support.sync_server import ServerProcess
@@ -56,9 +58,14 @@ def test_a_change_through_one_process_reaches_a_client_of_the_other(
             try:
                 for service in (owner_service, staff_service):
                     await _wait(lambda s=service: s.status().state is SyncState.SYNCED, 30, "both synced")
-                # Owner (on process A) edits; staff (on process B) must get it with no poll and no request of its own.
+                # Owner (on process A) edits; staff (on process B) must get it with no poll and no request of its own:
+                # the notice carries the new row.
+                pulls = second_server.log_tail(200_000).count("/api/sync/pull")
                 contact = await asyncio.to_thread(owner.store.contacts.create, name="From process A")
                 await _wait(lambda: staff.store.contacts.find(contact.id) is not None, 20, "the contact on B's client")
+                await asyncio.sleep(0.3)  # a pull, had there been one, is in B's log by now
+                assert second_server.log_tail(200_000).count("/api/sync/pull") == pulls
+                assert staff.store.meta(CURSOR) == str(owner_service.status().server_version)
                 # And back: staff's edit through B reaches the owner on A.
                 await asyncio.to_thread(staff.store.contacts.update, contact.id, name="Edited through B")
                 edited = "Edited through B"
