@@ -52,10 +52,12 @@ SYNC_COLUMNS: dict[str, frozenset[str]] = {
 
 # Column values as pydantic-core checks them (in Rust, as it parses a 1000-change push): text within the size limit
 # and without NUL characters, numbers finite — PostgreSQL's jsonb can hold neither a NUL nor NaN/Infinity, so such a
-# batch is refused whole before anything is written.
+# batch is refused whole before anything is written — and whole numbers within SQLite's 64 bits (no local store
+# could hold a larger one, and the server's JSON encoder refuses it).
 WireText = Annotated[str, StringConstraints(max_length=MAX_VALUE_CHARS, pattern=r"^[^\x00]*$")]
 WireFloat = Annotated[float, AllowInfNan(False)]
-Value = int | WireFloat | WireText | None
+WireInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Value = WireInt | WireFloat | WireText | None
 RowData = dict[str, Value]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.:@-]+$")]
 Role = Literal["owner", "admin", "staff"]
