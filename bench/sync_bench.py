@@ -4,12 +4,14 @@ Run: ``.venv/bin/python bench/sync_bench.py`` (``--rows``, ``--clients``, ``--se
 its own PostgreSQL cluster in a temp folder and runs two real ``python -m sync_server`` processes on one database
 (A takes the HTTP traffic, B holds the WebSockets, so a notice crosses processes through NOTIFY as in production).
 Baselines run in the same cluster in the same run: a raw psycopg SELECT of the same rows for pull, and
-``executemany`` / ``COPY`` into a table shaped like ``sync_rows`` (no RLS, no merge) for push.
+``executemany`` / ``COPY`` into a table shaped like ``sync_rows`` (no RLS, no merge) for push, taking turns with
+the API's pushes batch by batch.
 
 Simulated clients (``bench/sync_clients.py``) are asyncio tasks sharing this process, each with its own device and
 token (minted with the test secret, as sign-in would, without paying Argon2 200 times). The headline run is
 app-like: every device keeps its version socket open, makes a local change every ``--change-every`` seconds on
-average, pushes and pulls as the app's sync loop does, and pulls on every notice. Two stress runs follow (push and
+average, pushes and pulls as the app's sync loop does, applies the rows a notice carries when they lead on from
+its cursor, and pulls on any other notice. Two stress runs follow (push and
 pull every 0.5-1.5 s per device; in orgs of 10, then all in one org) to show what the server serves at saturation.
 """
 
@@ -137,12 +139,19 @@ class Bench:
         return out
 
     # ---- push ---------------------------------------------------------------------------------------------------
-    async def push_throughput(self, token: str) -> float:
+    async def push_throughput(self, token: str) -> tuple[float, float, float]:
+        """Rows/s of the API push and of raw executemany and COPY of the same rows, 1000 per request/transaction.
+
+        The three take turns batch by batch (push batch 1, executemany batch 1, COPY batch 1, push batch 2, ...), so a
+        change in the machine's speed during the run (it moves these figures by half on this VM) falls on all three
+        alike instead of on whichever phase it happened in. The raw rows go to tables shaped like ``sync_rows`` (no
+        RLS, no merge) holding what the server stores for a new row: its values and one ``*`` field stamp.
+        Request bodies and raw row values are encoded before the clock starts: every figure times bytes ready to
+        rows committed, not this generator's JSON encoding.
+        """
         rows: int = self.args.rows
-        headers = {"Authorization": f"Bearer {token}"}
-        headers["Content-Type"] = "application/json"
-        # The request bodies are encoded before the clock starts, as the baseline's row values are: both figures
-        # then time the same thing, from bytes ready to rows committed, and not this generator's JSON encoding.
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        batches = [range(first, min(rows, first + MAX_PUSH_CHANGES)) for first in range(0, rows, MAX_PUSH_CHANGES)]
         bodies = [
             json.dumps(
                 {
@@ -150,60 +159,71 @@ class Bench:
                     "known_version": 0,
                     "changes": [
                         {"seq": i + 1, "table": "contacts", "id": f"c{i:07}", "op": "insert", "data": contact_row(i)}
-                        for i in range(first, min(rows, first + MAX_PUSH_CHANGES))
+                        for i in batch
                     ],
                 }
             ).encode()
-            for first in range(0, rows, MAX_PUSH_CHANGES)
+            for batch in batches
         ]
-        async with httpx.AsyncClient(base_url=self.a.url, timeout=120) as client:
-            started = time.perf_counter()
-            for body in bodies:
-                response = await client.post("/api/sync/push", content=body, headers=headers)
-                response.raise_for_status()
-            return rows / (time.perf_counter() - started)
-
-    async def raw_push_baselines(self) -> tuple[float, float]:
-        """executemany and COPY of the same rows into a sync_rows-shaped table, 1000 rows per transaction."""
-        rows = self.args.rows
-        data = [json.dumps(contact_row(i)) for i in range(rows)]
-        fv = json.dumps({k: [1, "dev"] for k in contact_row(0)})
-        figures = []
-        async with await psycopg.AsyncConnection.connect(self.database_url) as conn:
-            for mode in ("executemany", "copy"):
-                await conn.execute("DROP TABLE IF EXISTS raw_rows")
+        records = [
+            [
+                (
+                    "org",
+                    "contacts",
+                    f"c{i:07}",
+                    i + 1,
+                    False,
+                    False,
+                    json.dumps(contact_row(i)),
+                    f'{{"*": [{i + 1}, "d"]}}',
+                )
+                for i in batch
+            ]
+            for batch in batches
+        ]
+        seconds = {"push": 0.0, "executemany": 0.0, "copy": 0.0}
+        async with (
+            httpx.AsyncClient(base_url=self.a.url, timeout=120) as client,
+            await psycopg.AsyncConnection.connect(self.database_url) as conn,
+        ):
+            for table in ("raw_many", "raw_copy"):
+                await conn.execute(f"DROP TABLE IF EXISTS {table}")
                 await conn.execute(
-                    "CREATE TABLE raw_rows (org_id text, tbl text, id text, version bigint, deleted boolean, "
+                    f"CREATE TABLE {table} (org_id text, tbl text, id text, version bigint, deleted boolean, "
                     "purged boolean, data jsonb, field_versions jsonb, changed_at timestamptz DEFAULT now(), "
                     "PRIMARY KEY (org_id, tbl, id))"
                 )
-                await conn.execute("CREATE UNIQUE INDEX raw_rows_version ON raw_rows (org_id, version)")
-                await conn.commit()
-                started = time.perf_counter()
-                for first in range(0, rows, MAX_PUSH_CHANGES):
-                    batch = [
-                        ("org", "contacts", f"c{i:07}", i + 1, False, False, data[i], fv)
-                        for i in range(first, min(rows, first + MAX_PUSH_CHANGES))
-                    ]
-                    async with conn.cursor() as cur:
-                        if mode == "executemany":
-                            await cur.executemany(
-                                "INSERT INTO raw_rows (org_id, tbl, id, version, deleted, purged, data, "
-                                "field_versions) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
-                                batch,
-                            )
-                        else:
-                            async with cur.copy(
-                                "COPY raw_rows (org_id, tbl, id, version, deleted, purged, data, field_versions) "
-                                "FROM STDIN"
-                            ) as copy:
-                                for record in batch:
-                                    await copy.write_row(record)
-                    await conn.commit()
-                figures.append(rows / (time.perf_counter() - started))
-            await conn.execute("DROP TABLE raw_rows")
+                await conn.execute(f"CREATE UNIQUE INDEX {table}_version ON {table} (org_id, version)")
             await conn.commit()
-        return figures[0], figures[1]
+            for body, batch in zip(bodies, records, strict=True):
+                started = time.perf_counter()
+                response = await client.post("/api/sync/push", content=body, headers=headers)
+                response.raise_for_status()
+                seconds["push"] += time.perf_counter() - started
+                started = time.perf_counter()
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        "INSERT INTO raw_many (org_id, tbl, id, version, deleted, purged, data, field_versions) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
+                        batch,
+                    )
+                await conn.commit()
+                seconds["executemany"] += time.perf_counter() - started
+                started = time.perf_counter()
+                async with (
+                    conn.cursor() as cur,
+                    cur.copy(
+                        "COPY raw_copy (org_id, tbl, id, version, deleted, purged, data, field_versions) FROM STDIN"
+                    ) as copy,
+                ):
+                    for record in batch:
+                        await copy.write_row(record)
+                await conn.commit()
+                seconds["copy"] += time.perf_counter() - started
+            for table in ("raw_many", "raw_copy"):
+                await conn.execute(f"DROP TABLE {table}")
+            await conn.commit()
+        return rows / seconds["push"], rows / seconds["executemany"], rows / seconds["copy"]
 
     # ---- pull ---------------------------------------------------------------------------------------------------
     async def pull_throughput(self, token: str) -> tuple[float, int]:
@@ -321,8 +341,7 @@ class Bench:
     async def run(self) -> None:
         session = self.signup()
         writer, reader, pusher, listener, alone, *client_tokens = await self.devices(session, 5 + self.args.clients)
-        push_rate = await self.push_throughput(writer)
-        raw_many, raw_copy = await self.raw_push_baselines()
+        push_rate, raw_many, raw_copy = await self.push_throughput(writer)
         pull_rate, pulled = await self.pull_throughput(reader)
         raw_pull = await self.raw_pull(session.org.id)
         notices = await self.notice_latency(pusher, listener)
@@ -424,10 +443,11 @@ class Bench:
         print(
             table_row(
                 f"{self.args.clients} concurrent devices for {self.args.seconds:g} s each run. App-like: socket "
-                f"open, a local change every {self.args.change_every:g} s on average, push it and pull; pull on "
-                "every notice above the cursor; sync every 30 s (5 s warm-up not counted). Stress: push 1-5 "
-                f"changes, pull, wait {0.5 * self.args.think:g}-{1.5 * self.args.think:g} s, repeat. Calls alternate "
-                "between processes A and B; server means are A's",
+                f"open, a local change every {self.args.change_every:g} s on average, push it and pull; apply a "
+                "notice's rows that lead on from the cursor, pull on any other notice above it; sync every 30 s "
+                "(5 s warm-up not counted). Stress: push 1-5 changes, pull, wait "
+                f"{0.5 * self.args.think:g}-{1.5 * self.args.think:g} s, repeat. Calls alternate between processes A "
+                "and B; server means are A's",
                 load_rows,
             )
         )
