@@ -62,14 +62,19 @@ def parse_payload(payload: str) -> tuple[str, Notice] | None:
     try:
         raw = json.loads(payload)
         org_id, version = str(raw["org"]), int(raw["version"])
-        full = None
-        if raw.get("rows") is not None:
-            notice = VersionNotice(version=version, since=int(raw["since"]), rows=raw["rows"])
-            full = notice.model_dump_json(exclude_none=True)
-        return org_id, replace(Notice.of(version), full=full, conflicted=frozenset(raw.get("conflicted", ())))
-    except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        notice = replace(Notice.of(version), conflicted=frozenset(map(str, raw.get("conflicted", ()))))
+    except (ValueError, KeyError, TypeError) as exc:
         log.warning("ignored a malformed sync notice: %s", type(exc).__name__)
         return None
+    if raw.get("rows") is None:
+        return org_id, notice
+    try:
+        full = VersionNotice(version=version, since=int(raw["since"]), rows=raw["rows"])
+    except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        # The version still goes out: its readers pull the rows instead.
+        log.warning("sent a sync notice without its rows, which did not parse: %s", type(exc).__name__)
+        return org_id, notice
+    return org_id, replace(notice, full=full.model_dump_json(exclude_none=True))
 
 
 class Subscription:
