@@ -18,7 +18,6 @@ the servers it measures, and every millisecond it burns is one they do not get.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import time
@@ -159,7 +158,7 @@ async def app_like(
         me = _Device(http, token, load, measure_from)
         wake, online = asyncio.Event(), asyncio.Event()
         outbox: list[dict[str, Any]] = []
-        cursor = 0
+        cursor = heard = 0  # heard: the highest version a notice announced
         loop = asyncio.get_running_loop()
         socket_url = urls[(n + 1) % 2].replace("http://", "ws://") + "/api/sync/socket?changes=1"
 
@@ -172,7 +171,7 @@ async def app_like(
                 loop.call_later(random.uniform(0, OUTBOX_LOOK_SECONDS), wake.set)
 
         async def notices() -> None:
-            nonlocal cursor
+            nonlocal cursor, heard
             async with connect(socket_url) as ws:
                 await ws.send(json.dumps({"type": "auth", "access_token": token}))
                 # The socket's first message is the org's version: the device starts caught up to it (steady
@@ -182,6 +181,7 @@ async def app_like(
                 async for message in ws:
                     load.notices += 1
                     notice = json.loads(message)
+                    heard = max(heard, notice["version"])
                     if notice["version"] <= cursor:
                         continue
                     if "rows" in notice and notice["since"] == cursor and not outbox:
@@ -194,8 +194,16 @@ async def app_like(
             nonlocal cursor
             await online.wait()
             while time.monotonic() < stop:
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                except TimeoutError:
+                    pass  # the 30-s pass pulls whatever it finds
+                else:
+                    if not outbox and cursor >= heard:
+                        # Woken by notices that the pass in flight then covered: caught up, nothing to send (the
+                        # app's pass applies those notices, none of which leads on from its cursor, and stops).
+                        wake.clear()
+                        continue
                 wake.clear()
                 try:
                     if outbox:

@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             log_config=None,
             access_log=False,
             server_header=False,
+            # Notices are small, and one goes to every socket of an org: compressing the same text once per socket
+            # (200 sockets of one busy org: thousands a second) cost more CPU than the bytes it saved.
+            ws_per_message_deflate=False,
         )
     finally:
         if cluster is not None:
