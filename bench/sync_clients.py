@@ -4,10 +4,10 @@ Two ways of using the server:
 - ``app_like``: what the app's ``SyncService`` does. Each device has its version socket open (on the other process
   than its HTTP calls, so notices cross processes through NOTIFY), makes a local change every ``change_every``
   seconds on average (exponentially spread), notices it within a second (the app looks at its outbox every second),
-  then pushes it and pulls until caught up. A notice above its cursor that carries rows leading on from its cursor
-  is applied (no request), as the app does when its outbox is empty; any other notice above its cursor makes it
-  pull, and it syncs every 30 s regardless. Passes of one device never overlap; wake-ups during a pass fold into
-  one more pass.
+  then pushes it and pulls until caught up. Notices above its cursor wake it: with nothing to push it applies those
+  that carry rows and chain on from its cursor (no request), as the app's loop does, and pulls only if that does
+  not bring it to the newest version heard; it syncs every 30 s regardless. Passes of one device never overlap;
+  wake-ups during a pass fold into one more pass.
 - ``stress``: every device pushes 1-5 changes and pulls, then waits ``think`` × 0.5-1.5 s, over and over: far more
   requests per device than the app makes, to find what the server can serve.
 
@@ -18,6 +18,7 @@ the servers it measures, and every millisecond it burns is one they do not get.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -159,6 +160,7 @@ async def app_like(
         wake, online = asyncio.Event(), asyncio.Event()
         outbox: list[dict[str, Any]] = []
         cursor = heard = 0  # heard: the highest version a notice announced
+        held: list[dict[str, Any]] = []  # notices with rows heard since the last pass, as the app keeps them
         loop = asyncio.get_running_loop()
         socket_url = urls[(n + 1) % 2].replace("http://", "ws://") + "/api/sync/socket?changes=1"
 
@@ -182,29 +184,34 @@ async def app_like(
                     load.notices += 1
                     notice = json.loads(message)
                     heard = max(heard, notice["version"])
-                    if notice["version"] <= cursor:
-                        continue
-                    if "rows" in notice and notice["since"] == cursor and not outbox:
-                        cursor = notice["version"]  # the app applies the rows as a pulled page: no request
-                        load.applied += 1
-                    else:
+                    if notice["version"] > cursor:
+                        if "rows" in notice:
+                            held.append(notice)
                         wake.set()
+
+        def apply_held() -> bool:
+            """The app's ``_caught_up_by_notices``: apply the held notices that chain on from the cursor (each a
+            local transaction in the app, no request); true when no pull is needed now."""
+            nonlocal cursor
+            start = cursor
+            notices = sorted(held, key=lambda x: int(x["version"]))
+            held.clear()
+            for notice in notices:
+                if notice["since"] == cursor:
+                    cursor = notice["version"]
+                    load.applied += 1
+            return cursor >= heard or (cursor > start and bool(held))
 
         async def passes() -> None:
             nonlocal cursor
             await online.wait()
             while time.monotonic() < stop:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), POLL_SECONDS)
-                except TimeoutError:
-                    pass  # the 30-s pass pulls whatever it finds
-                else:
-                    if not outbox and cursor >= heard:
-                        # Woken by notices that the pass in flight then covered: caught up, nothing to send (the
-                        # app's pass applies those notices, none of which leads on from its cursor, and stops).
-                        wake.clear()
-                        continue
                 wake.clear()
+                if not outbox and held and apply_held():
+                    continue
+                held.clear()  # the pull brings them; notices heard from now on chain on from where it ends
                 try:
                     if outbox:
                         batch = outbox[:]
@@ -214,7 +221,7 @@ async def app_like(
                         page = await me.pull(cursor)
                         if page is None:
                             break
-                        cursor, more = max(cursor, page[0]), page[1]  # a notice applied meanwhile may be ahead
+                        cursor, more = page
                         if not more:
                             break
                 except aiohttp.ClientError as exc:

@@ -7,10 +7,11 @@ a client standing at that version applies them without pulling, so one change in
 device of the org pull at once. A device with a new conflict record is sent the plain version and pulls, which
 delivers the record.
 
-Only the newest version matters to a client (it pulls everything above its cursor), so each socket has a one-slot
-mailbox that later notices overwrite, and its own sender task: the reader never waits for a socket, a slow socket
-coalesces notices instead of queueing them (the client then sees a notice that does not lead from its cursor and
-pulls), and one that cannot take a notice in ``send_timeout`` is dropped.
+Each socket has a small mailbox and its own sender task: the reader never waits for a socket. Notices that queue up
+while a socket is busy go out as one message: merged into one notice with all their rows when they chain on (so a
+client that fell behind under load still needs no pull), else as the newest bare version (it pulls). A mailbox that
+overflows drops its oldest notices (the client sees a notice that does not lead from its cursor, and pulls), and a
+socket that cannot take a message in ``send_timeout`` is dropped.
 """
 
 from __future__ import annotations
@@ -19,18 +20,22 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import psycopg
 
-from app.sync.protocol import VersionNotice
+from app.sync.protocol import RowState, VersionNotice
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "parley_sync"
 BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 HEALTH_CHECK_SECONDS = 15.0  # a silently dead connection (no RST) is found by a query after this much quiet
+MAILBOX = 32  # notices a busy socket keeps before the oldest fall out (its client then pulls)
+MERGED_BYTES = 60_000  # a merged notice stays under the app's 64 KiB message limit (transport.py)
 
 Send = Callable[[str], Awaitable[None]]
 
@@ -43,15 +48,40 @@ class Notice:
     plain: str  # the VersionNotice without rows
     full: str | None = None  # with ``since`` and ``rows``, when the write was small enough to carry them
     conflicted: frozenset[str] = frozenset()  # devices with a new conflict record: they get ``plain`` and pull
+    since: int | None = None  # with ``full``: the version the write started from, and its rows
+    rows: tuple[RowState, ...] = ()
 
     @classmethod
     def of(cls, version: int) -> Notice:
         return cls(version, VersionNotice(version=version).model_dump_json(exclude_none=True))
 
+    def rows_for(self, device_id: str, changes: bool) -> bool:
+        return self.full is not None and changes and device_id not in self.conflicted
+
     def text_for(self, device_id: str, changes: bool) -> str:
-        if self.full is not None and changes and device_id not in self.conflicted:
-            return self.full
-        return self.plain
+        return self.full if self.full is not None and self.rows_for(device_id, changes) else self.plain
+
+
+def merged_text(notices: Sequence[Notice], device_id: str, changes: bool) -> str:
+    """One message for notices that queued up for a socket while it was busy.
+
+    Notices that all carry rows for this device and chain on (each leading from the previous one's version) become
+    one notice from the first one's ``since`` with each row at its latest state, as a pull of that range would
+    return; anything else becomes the newest bare version, and the client pulls.
+    """
+    last = notices[-1]
+    if len(notices) == 1:
+        return last.text_for(device_id, changes)
+    chained = all(n.rows_for(device_id, changes) for n in notices) and all(
+        b.since == a.version for a, b in pairwise(notices)
+    )
+    if not chained:
+        return last.plain
+    latest = {(r.table, r.id): r for n in notices for r in n.rows}
+    text = VersionNotice(version=last.version, since=notices[0].since, rows=list(latest.values())).model_dump_json(
+        exclude_none=True
+    )
+    return text if len(text.encode()) <= MERGED_BYTES else last.plain
 
 
 def parse_payload(payload: str) -> tuple[str, Notice] | None:
@@ -74,7 +104,9 @@ def parse_payload(payload: str) -> tuple[str, Notice] | None:
         # The version still goes out: its readers pull the rows instead.
         log.warning("sent a sync notice without its rows, which did not parse: %s", type(exc).__name__)
         return org_id, notice
-    return org_id, replace(notice, full=full.model_dump_json(exclude_none=True))
+    return org_id, replace(
+        notice, full=full.model_dump_json(exclude_none=True), since=full.since, rows=tuple(full.rows or ())
+    )
 
 
 class Subscription:
@@ -88,16 +120,17 @@ class Subscription:
         self.changes = changes
         self._send = send
         self._send_timeout = send_timeout
-        self._latest: Notice | None = None
+        self._queue: deque[Notice] = deque(maxlen=MAILBOX)
         self._sent = -1
         self._wake = asyncio.Event()
         self.closed = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
     def offer(self, notice: Notice) -> None:
-        """Never blocks: puts a newer notice in the mailbox and wakes the sender."""
-        if self._latest is None or notice.version > self._latest.version:
-            self._latest = notice
+        """Never blocks: queues a newer notice (the oldest falls out of a full mailbox) and wakes the sender."""
+        newest = self._queue[-1].version if self._queue else self._sent
+        if notice.version > newest:
+            self._queue.append(notice)
             self._wake.set()
 
     async def run(self) -> None:
@@ -105,11 +138,15 @@ class Subscription:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                notice = self._latest
-                if notice is None or notice.version <= self._sent:
+                if not self._queue:
                     continue
-                await asyncio.wait_for(self._send(notice.text_for(self.device_id, self.changes)), self._send_timeout)
-                self._sent = notice.version
+                waiting = list(self._queue)
+                self._queue.clear()
+                # A timeout scope, not wait_for: on Python 3.11 wait_for wraps every send in a task of its own, and
+                # a busy org's notice is sent to each of its sockets.
+                async with asyncio.timeout(self._send_timeout):
+                    await self._send(merged_text(waiting, self.device_id, self.changes))
+                self._sent = waiting[-1].version
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a closed or stuck socket: drop it, the client reconnects and pulls

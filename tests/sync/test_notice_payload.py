@@ -1,4 +1,5 @@
-"""The NOTIFY payload between a write and every process's hub: what it carries, and what each socket is sent.
+"""The NOTIFY payload between a write and every process's hub: what it carries, and what each socket is sent
+(alone, or merged with the notices that queued up while the socket was busy).
 
 Pure functions on both ends (``sync_engine.notice_payload`` → ``realtime.parse_payload``); the path through
 PostgreSQL and real sockets is in test_realtime.py.
@@ -6,11 +7,12 @@ PostgreSQL and real sockets is in test_realtime.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from app.sync.protocol import VersionNotice
 from sync_server import sync_engine
-from sync_server.realtime import Notice, parse_payload
+from sync_server.realtime import Notice, Subscription, merged_text, parse_payload
 from sync_server.sync_merge import Row
 
 
@@ -68,3 +70,62 @@ def test_the_old_payload_is_understood_and_garbage_is_ignored() -> None:
     assert (org_id, notice.version, notice.full) == ("org-7", 12, None)
     for garbage in ("", "no version", "org:x", "{not json", '{"org": "o"}', '{"version": 3}'):
         assert parse_payload(garbage) is None, garbage
+
+
+def notice_of(since: int, rows: list[Row], *, conflicted: tuple[str, ...] = ()) -> Notice:
+    version = since + len(rows)
+    return parsed(sync_engine.notice_payload("org1", since, version, rows, conflicted))[1]
+
+
+def test_notices_that_queued_up_for_a_busy_socket_go_out_as_one() -> None:
+    first = notice_of(40, [contact(1, "Old name")])
+    second = notice_of(41, [contact(2)])
+    third = notice_of(42, [Row("contacts", "c1", 43, data={"name": "New name"})])
+    merged = VersionNotice.model_validate_json(merged_text([first, second, third], "dev1", changes=True))
+    assert (merged.since, merged.version) == (40, 43)
+    assert merged.rows is not None
+    # Each row once, at its latest state: what a pull from 40 would return.
+    assert sorted((r.id, r.version, r.data["name"]) for r in merged.rows) == [("c1", 43, "New name"), ("c2", 42, "Ana")]
+    # A gap, a bare notice, a conflict record or an old client: the newest bare version, and the client pulls.
+    bare = {"type": "version", "version": 43}
+    assert json.loads(merged_text([first, third], "dev1", changes=True)) == bare
+    assert json.loads(merged_text([first, second, parsed("org1:43")[1]], "dev1", changes=True)) == bare
+    conflicted = notice_of(42, [contact(3)], conflicted=("dev1",))
+    assert json.loads(merged_text([first, second, conflicted], "dev1", changes=True)) == bare
+    assert json.loads(merged_text([first, second, third], "dev1", changes=False)) == bare
+
+
+def test_a_merged_notice_too_big_for_the_apps_message_limit_goes_out_bare() -> None:
+    big = "x" * 7000
+    notices = [notice_of(40 + n, [contact(n, name=big)]) for n in range(12)]
+    assert all(n.full is not None for n in notices)
+    assert json.loads(merged_text(notices, "dev1", changes=True)) == {"type": "version", "version": 52}
+
+
+def test_a_busy_socket_gets_what_queued_up_in_one_message_and_nothing_twice() -> None:
+    sent: list[str] = []
+    release = asyncio.Event()
+
+    async def send(text: str) -> None:
+        sent.append(text)
+        await release.wait()  # the first message is slow to go out
+
+    async def scenario() -> None:
+        sub = Subscription("org1", "dev1", send, 5.0, changes=True)
+        task = asyncio.create_task(sub.run())
+        notices = [notice_of(40 + n, [contact(n)]) for n in range(4)]
+        sub.offer(notices[0])
+        await asyncio.sleep(0.01)
+        for notice in notices[1:]:
+            sub.offer(notice)
+        sub.offer(notices[2])  # heard twice (a second LISTEN after a reconnect): ignored
+        release.set()
+        await asyncio.sleep(0.05)
+        task.cancel()
+
+    asyncio.run(scenario())
+    first, rest = (VersionNotice.model_validate_json(t) for t in sent)
+    assert (first.since, first.version) == (40, 41)
+    assert (rest.since, rest.version) == (41, 44)
+    assert rest.rows is not None
+    assert len(rest.rows) == 3
