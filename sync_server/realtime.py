@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "parley_sync"
 BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 HEALTH_CHECK_SECONDS = 15.0  # a silently dead connection (no RST) is found by a query after this much quiet
+MIN_GAP_SECONDS = 0.1  # between two messages to one socket (a quiet org's notice goes out at once)
 MAILBOX = 32  # notices a busy socket keeps before the oldest fall out (its client then pulls)
 MERGED_BYTES = 60_000  # a merged notice stays under the app's 64 KiB message limit (transport.py)
 
@@ -134,10 +135,17 @@ class Subscription:
             self._wake.set()
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_send = -MIN_GAP_SECONDS
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
+                # At most one message per MIN_GAP_SECONDS: in a busy org, what arrives meanwhile goes out merged,
+                # so the sends (one syscall per socket each) stop growing with the org's rate of changes.
+                wait = last_send + MIN_GAP_SECONDS - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
                 if not self._queue:
                     continue
                 waiting = list(self._queue)
@@ -147,6 +155,7 @@ class Subscription:
                 async with asyncio.timeout(self._send_timeout):
                     await self._send(merged_text(waiting, self.device_id, self.changes))
                 self._sent = waiting[-1].version
+                last_send = loop.time()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a closed or stuck socket: drop it, the client reconnects and pulls

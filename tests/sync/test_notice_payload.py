@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from app.sync.protocol import VersionNotice
 from sync_server import sync_engine
-from sync_server.realtime import Notice, Subscription, merged_text, parse_payload
+from sync_server.realtime import MIN_GAP_SECONDS, Notice, Subscription, merged_text, parse_payload
 from sync_server.sync_merge import Row
 
 
@@ -103,11 +104,11 @@ def test_a_merged_notice_too_big_for_the_apps_message_limit_goes_out_bare() -> N
 
 
 def test_a_busy_socket_gets_what_queued_up_in_one_message_and_nothing_twice() -> None:
-    sent: list[str] = []
+    sent: list[tuple[float, str]] = []
     release = asyncio.Event()
 
     async def send(text: str) -> None:
-        sent.append(text)
+        sent.append((time.monotonic(), text))
         await release.wait()  # the first message is slow to go out
 
     async def scenario() -> None:
@@ -120,12 +121,18 @@ def test_a_busy_socket_gets_what_queued_up_in_one_message_and_nothing_twice() ->
             sub.offer(notice)
         sub.offer(notices[2])  # heard twice (a second LISTEN after a reconnect): ignored
         release.set()
-        await asyncio.sleep(0.05)
+        deadline = time.monotonic() + 5
+        while len(sent) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(MIN_GAP_SECONDS * 2)  # nothing else may follow
         task.cancel()
 
     asyncio.run(scenario())
-    first, rest = (VersionNotice.model_validate_json(t) for t in sent)
+    assert len(sent) == 2
+    (first_at, first_text), (rest_at, rest_text) = sent
+    first, rest = VersionNotice.model_validate_json(first_text), VersionNotice.model_validate_json(rest_text)
     assert (first.since, first.version) == (40, 41)
     assert (rest.since, rest.version) == (41, 44)
     assert rest.rows is not None
     assert len(rest.rows) == 3
+    assert rest_at - first_at >= MIN_GAP_SECONDS * 0.9  # one message per gap at most, however busy the org
