@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
@@ -107,12 +107,21 @@ def notice_payload(org_id: str, since: int, version: int, rows: Sequence[Row], c
 # PostgreSQL at commit only, so no listener hears of a version it cannot pull yet). Rows and conflicts travel as one
 # JSON parameter each, expanded by jsonb_to_recordset: psycopg dumps a string in microseconds, where seven arrays
 # of 1000 elements cost it hundreds of milliseconds; orjson encodes the ``Row`` dataclasses straight from their fields.
-_STORE_SQL = """
-WITH w AS (
+_INSERT_ROWS = """
     INSERT INTO sync_rows (org_id, tbl, id, version, deleted, purged, data, field_versions, changed_at)
     SELECT %(org)s, t."table", t.id, t.version, t.deleted, t.purged, t.data, t.field_versions, now()
-    FROM jsonb_to_recordset(%(rows)s::jsonb)
+    FROM jsonb_to_recordset(%({})s::jsonb)
         AS t("table" text, id text, version bigint, deleted boolean, purged boolean, data jsonb, field_versions jsonb)
+"""
+_STORE_SQL = f"""
+WITH n AS (
+    -- Rows the batch's read found absent. Every writer of an org takes the org's row lock before it reads, so no
+    -- other transaction can have added them since: a plain INSERT, without the speculative insertion of ON
+    -- CONFLICT (measured: 23.7 against 30.1 ms for 1000 rows).
+    {_INSERT_ROWS.format("new")}
+    RETURNING 1
+), w AS (
+    {_INSERT_ROWS.format("rows")}
     ON CONFLICT (org_id, tbl, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
         purged = excluded.purged, data = excluded.data, field_versions = excluded.field_versions, changed_at = now()
     RETURNING 1
@@ -139,6 +148,7 @@ async def _store(
     version: int,
     rows: list[Row],
     *,
+    present: Collection[tuple[str, str]],
     losses: Sequence[Loss] = (),
     purged: Sequence[tuple[str, str]] = (),
     device: str | None = None,
@@ -148,7 +158,10 @@ async def _store(
     params = {
         "org": org_id,
         "version": version,
-        "rows": _dumps(rows),  # as ``Row``'s fields; the two the statement does not name are ignored
+        # As ``Row``'s fields (the two the statement does not name are ignored), split by whether the batch's read
+        # found the row.
+        "new": _dumps([r for r in rows if (r.table, r.id) not in present]),
+        "rows": _dumps([r for r in rows if (r.table, r.id) in present]),
         "conflicts": _dumps(
             [
                 {
@@ -205,6 +218,7 @@ async def push(conn: Conn, caller: Confirmation, request: PushRequest) -> PushRe
         raise ApiError(403, "device_revoked", "This device was signed out of the organisation.")
     last_seq, start = int(found[0]), int(found[2])
     rows = await _rows_of(read)
+    present = set(rows)  # the merge adds the rows it creates to ``rows``
     pending = [c for c in request.changes if c.seq > last_seq]
     acknowledged = max([last_seq, *(c.seq for c in request.changes)])
     if not pending:
@@ -219,6 +233,7 @@ async def push(conn: Conn, caller: Confirmation, request: PushRequest) -> PushRe
         start,
         merger.version,
         [r for r in merger.rows.values() if r.dirty],
+        present=present,
         losses=merger.losses,
         purged=merger.purged,
         device=principal.device_id,
@@ -330,6 +345,7 @@ async def server_write(
         await conn.execute("SELECT set_config('parley.org_id', %s, true)", (org_id,))
         version = await _lock_org(conn, org_id) + 1
         rows = await _read_rows(conn, org_id, [(table, row_id)])
+        present = set(rows)
         row = rows.get((table, row_id)) or Row(table, row_id)
         if row.purged:
             return row.version
@@ -341,7 +357,7 @@ async def server_write(
         # the rule between devices, not over the server's member records.
         if "deleted_at" in data:
             row.deleted = data["deleted_at"] is not None
-        await _store(conn, org_id, version - 1, version, [row])
+        await _store(conn, org_id, version - 1, version, [row], present=present)
     return version
 
 
