@@ -8,6 +8,7 @@ conditions (the indicator's text, a label becoming visible), never on sleeps.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -518,3 +519,49 @@ def test_admin_revokes_a_device_and_removes_a_member(
     click_confirm(panel, "Remove")
     qtbot.waitUntil(lambda: [m.email for m in panel._members] == [email], timeout=10000)
     assert not panel.error.isVisible()
+
+
+def test_owner_changes_a_role_and_the_team_keeps_an_owner(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, server: ServerProcess, http: httpx.Client
+) -> None:
+    email = signed_in_owner(qtbot, window, bridge, server)
+    panel = team_card(window).signed_in
+    assert panel.role_box.isVisible()
+    panel.invite_email.setText("ria@example.com")
+    panel.invite_button.click()
+    qtbot.waitUntil(panel.code_box.isVisible, timeout=10000)
+    accept = {"token": panel.invite_code.text(), "name": "Ria Staff", "password": PASSWORD, "device_name": "ria pc"}
+    ria = Session.model_validate(http.post("/api/invites/accept", json=accept).raise_for_status().json())
+    panel.refresh_button.click()
+    qtbot.waitUntil(lambda: panel.members.rowCount() == 2 and panel.refresh_button.text() == "Refresh", timeout=10000)
+
+    row = next(i for i, m in enumerate(panel._members) if m.email == "ria@example.com")
+    panel.members.selectRow(row)
+    panel.new_role.setCurrentIndex(panel.new_role.findData("admin"))
+    panel.role_button.click()
+    qtbot.waitUntil(
+        lambda: (
+            [(m.email, m.role) for m in panel._members if m.email == "ria@example.com"]
+            == [("ria@example.com", "admin")]
+        ),
+        timeout=10000,
+    )
+    row = next(i for i, m in enumerate(panel._members) if m.email == "ria@example.com")
+    assert panel.members.item(row, 2).text() == "Admin"
+    # The server holds it too: Ria may now invite, which staff may not.
+    invite = http.post("/api/invites", json={"email": "kim@example.com", "role": "staff"}, headers=bearer(ria))
+    assert invite.status_code == 201, invite.text
+
+    # The only owner cannot step down: the server's sentence is shown and nothing changes.
+    row = next(i for i, m in enumerate(panel._members) if m.email == email)
+    panel.members.selectRow(row)
+    panel.new_role.setCurrentIndex(panel.new_role.findData("staff"))
+    panel.role_button.click()
+    qtbot.waitUntil(panel.error.isVisible, timeout=10000)
+    assert "owner" in panel.error.text()
+    assert panel.role_button.isEnabled()
+    assert next(m.role for m in panel._members if m.email == email) == "owner"
+
+    # Admins and staff see no role control (only owners may change roles).
+    panel.show_status(replace(bridge.service.status(), role="admin"))
+    assert not panel.role_box.isVisible()

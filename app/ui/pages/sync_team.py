@@ -3,7 +3,7 @@
 Everything shown comes from the sync service: the status snapshot (on the main thread through ``SyncBridge``), the
 local conflicts list (read on a worker: it is a database query) and the server's members and devices lists (fetched
 on the sync loop). Admins and owners invite by e-mail — the one-time invite code is shown to copy and send — and
-remove members; anyone can revoke their own devices.
+remove members; owners change members' roles; anyone can revoke their own devices.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class SignedInPanel(QtWidgets.QWidget):
         admin = status.role in ADMIN_ROLES
         self.invite_box.setVisible(admin)
         self.remove_button.setVisible(admin)
+        self.role_box.setVisible(status.role == "owner")
         if not self._team_loaded and status.state is SyncState.SYNCED:
             self._team_loaded = True  # the first time the server answered since signing in: it has the lists
             self.refresh_team()
@@ -200,8 +201,23 @@ class SignedInPanel(QtWidgets.QWidget):
         layout.addWidget(self.members)
         self.remove_button = QtWidgets.QPushButton("Remove member…")
         self.remove_button.clicked.connect(self.remove_member)
+        # Owners change roles (the server allows no one else): pick the member, the role, then Change role.
+        self.role_box = QtWidgets.QWidget()
+        role_line = QtWidgets.QHBoxLayout(self.role_box)
+        role_line.setContentsMargins(0, 0, 0, 0)
+        self.new_role = QtWidgets.QComboBox()
+        for label, value in (("Staff", "staff"), ("Admin", "admin"), ("Owner", "owner")):
+            self.new_role.addItem(label, value)
+        self.new_role.setAccessibleName("New role")
+        self.role_button = QtWidgets.QPushButton("Change role")
+        self.role_button.clicked.connect(self.change_role)
+        role_line.addSpacing(12)
+        role_line.addWidget(QtWidgets.QLabel("Set the selected member's role to"))
+        role_line.addWidget(self.new_role)
+        role_line.addWidget(self.role_button)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.remove_button)
+        row.addWidget(self.role_box)
         row.addStretch(1)
         layout.addLayout(row)
 
@@ -327,6 +343,29 @@ class SignedInPanel(QtWidgets.QWidget):
 
         text = f"Remove {member.name} ({member.email}) from the team? Their devices stop syncing at once."
         self.confirm_box = confirm(self, "Remove member?", text, "Remove", remove)
+
+    def change_role(self) -> None:
+        row = self.members.currentRow()
+        if not 0 <= row < len(self._members):
+            self._failed("Select the member whose role to change.")
+            return
+        member = self._members[row]
+        role: Role = self.new_role.currentData()
+        if role == member.role:
+            self._failed(f"{member.name} is already {role}.")
+            return
+        self.error.hide()
+        self.role_button.setEnabled(False)
+
+        def done(_: MemberInfo) -> None:
+            self.role_button.setEnabled(True)
+            self.refresh_team()
+
+        def failed(message: str) -> None:
+            self.role_button.setEnabled(True)
+            self._failed(message)
+
+        self.bridge.call("Change role", lambda: self.bridge.service.set_role(member.id, role), done, failed, owner=self)
 
     # ---- devices -----------------------------------------------------------------------------------------------
     def _devices_block(self, layout: QtWidgets.QVBoxLayout) -> None:
