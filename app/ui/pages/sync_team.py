@@ -8,6 +8,9 @@ remove members; owners change members' roles; anyone can revoke their own device
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from app.qt import Qt, QtGui, QtWidgets
 from app.sync.protocol import DeviceInfo, Invite, MemberInfo, Role
 from app.sync.status import ConflictNote, SyncState, SyncStatus
@@ -28,6 +31,7 @@ from app.ui.widgets.sync_indicator import changes_text, indicator_text, last_syn
 from app.ui.widgets.tables import cell, read_only_table
 
 ADMIN_ROLES = ("owner", "admin")
+T = TypeVar("T")
 
 
 class SignedInPanel(QtWidgets.QWidget):
@@ -325,12 +329,18 @@ class SignedInPanel(QtWidgets.QWidget):
             clipboard.setText(self.invite_code.text())
         self.copy_button.setText("Copied")
 
+    def _selected(self, table: QtWidgets.QTableWidget, items: Sequence[T], missing: str) -> T | None:
+        """The item of ``table``'s selected row, or None after saying ``missing`` in the panel."""
+        row = table.currentRow()
+        if not 0 <= row < len(items):
+            self._failed(missing)
+            return None
+        return items[row]
+
     def remove_member(self) -> None:
-        row = self.members.currentRow()
-        if not 0 <= row < len(self._members):
-            self._failed("Select the member to remove.")
+        member = self._selected(self.members, self._members, "Select the member to remove.")
+        if member is None:
             return
-        member = self._members[row]
 
         def remove() -> None:
             self.bridge.call(
@@ -345,11 +355,9 @@ class SignedInPanel(QtWidgets.QWidget):
         self.confirm_box = confirm(self, "Remove member?", text, "Remove", remove)
 
     def change_role(self) -> None:
-        row = self.members.currentRow()
-        if not 0 <= row < len(self._members):
-            self._failed("Select the member whose role to change.")
+        member = self._selected(self.members, self._members, "Select the member whose role to change.")
+        if member is None:
             return
-        member = self._members[row]
         role: Role = self.new_role.currentData()
         if role == member.role:
             self._failed(f"{member.name} is already {role}.")
@@ -395,11 +403,9 @@ class SignedInPanel(QtWidgets.QWidget):
         fit_rows(self.devices)
 
     def revoke_device(self) -> None:
-        row = self.devices.currentRow()
-        if not 0 <= row < len(self._devices):
-            self._failed("Select the device to revoke.")
+        device = self._selected(self.devices, self._devices, "Select the device to revoke.")
+        if device is None:
             return
-        device = self._devices[row]
         warning = " This is this computer: it stops syncing and is signed out." if device.current else ""
 
         def revoke() -> None:
