@@ -153,13 +153,19 @@ def test_quiet_hours_wait_and_type_nothing(
     async def scenario() -> None:
         await connect(driver, control)
         try:
+            # The driver's own catch-up after connecting may open chats to read them: let it finish, so what the
+            # page shows next is the sender's doing alone (asserting "no chat open" raced that catch-up).
+            await driver.wait_until(lambda: driver.last_backfill is not None, WAIT)
+            header = await driver.page.evaluate("() => window.__parleyScan().header")
             outcome = await sender.send_next()
             assert outcome.kind == "waiting"
             assert outcome.reason == "quiet hours"
             assert outcome.not_before == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
             assert store.messages.get(message.id).status == "queued"
             assert page_sent(await asyncio.to_thread(control.state)) == []
-            assert await driver.page.evaluate("() => window.__parleyScan().header") is None  # no chat opened
+            assert await driver.page.evaluate("() => window.__parleyScan().header") == header  # no chat opened
+            for composer in await driver.page.locator(profile.entry("composer").selectors[0]).all():
+                assert (await composer.inner_text()).strip() == ""  # nothing typed
         finally:
             await driver.stop()
 
