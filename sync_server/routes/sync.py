@@ -1,18 +1,13 @@
-"""Push, pull and the version socket (docs/sync.md, "Push", "Pull" and "Realtime").
-
-The protocol version is checked before the body is validated as a ``PushRequest``: a client speaking a newer
-protocol (with tables this server does not know) must hear 426 "upgrade", not 422 "your data is wrong".
-"""
+"""Push, pull and the version socket (docs/sync.md, "Push", "Pull" and "Realtime"); a push's body is read by
+``push_body``."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import weakref
 
-import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,15 +17,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app.sync.protocol import (
     DEFAULT_PULL_LIMIT,
     MAX_PULL_LIMIT,
-    MAX_PUSH_CHANGES,
     SUPPORTED_PROTOCOLS,
-    PushRequest,
     SocketAuth,
 )
 from sync_server import sync_engine, tokens
 from sync_server.access import bearer_claims, principal_for_token, send_confirm
 from sync_server.context import context
 from sync_server.errors import ApiError, read_body
+from sync_server.push_body import protocol_error, read_push
 from sync_server.realtime import Notice
 
 SOCKET_AUTH_SECONDS = 10.0
@@ -50,90 +44,18 @@ def _push_lock(org_id: str) -> asyncio.Lock:
     return lock
 
 
-_UNION_NOISE = frozenset({"int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "string_type"})
-_UNION_MEMBERS = frozenset({"int", "float", "str", "constrained-str"})
-
-
-def _protocol_error() -> ApiError:
-    supported = sorted(SUPPORTED_PROTOCOLS)
-    return ApiError(
-        426,
-        "protocol",
-        f"This server speaks sync protocol {', '.join(map(str, supported))}: update Parley.",
-        supported_protocols=supported,
-    )
-
-
-def _batch_keys(raw: bytes) -> list[tuple[str, str]]:
-    """The (table, id) of each change, by a quick parse that never fails: [] for a body it cannot make out.
-
-    Read before validation only to start the database's work early (``sync_engine.start_push``); what the body
-    holds is still decided by ``_parse_push`` alone. Refuses a newer protocol at once (426), before a database
-    connection is taken.
-    """
-    try:
-        payload = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return []  # not JSON to orjson (or NaN, or a number beyond 64 bits): _parse_push says what is wrong
-    if not isinstance(payload, dict):
-        return []
-    protocol = payload.get("protocol")
-    if isinstance(protocol, int) and protocol not in SUPPORTED_PROTOCOLS:
-        raise _protocol_error()
-    changes = payload.get("changes")
-    if not isinstance(changes, list) or len(changes) > MAX_PUSH_CHANGES:
-        return []
-    keys: list[tuple[str, str]] = []
-    for change in changes:
-        if not isinstance(change, dict):
-            return []
-        table, row_id = change.get("table"), change.get("id")
-        if not isinstance(table, str) or not isinstance(row_id, str):
-            return []
-        keys.append((table, row_id))
-    return keys
-
-
-def _parse_push(raw: bytes) -> PushRequest:
-    try:
-        # Parsed and validated in one pass by pydantic-core (no intermediate Python objects): the common case.
-        request = PushRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        failure = exc
-    else:
-        if request.protocol not in SUPPORTED_PROTOCOLS:
-            raise _protocol_error()
-        return request
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
-    protocol = payload.get("protocol") if isinstance(payload, dict) else None
-    if isinstance(protocol, int) and protocol not in SUPPORTED_PROTOCOLS:
-        raise _protocol_error()
-    errors = failure.errors()
-    # A column value is a union (int | float | text): name the member's real complaint (a NUL, too long, not
-    # finite), not "is not an integer", which every such error also carries.
-    first = next((e for e in errors if e["type"] not in _UNION_NOISE), errors[0])
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in _UNION_MEMBERS) or "body"
-    message = "it holds a NUL character" if first["type"] == "string_pattern_mismatch" else first.get("msg", "invalid")
-    raise ApiError(422, "invalid", f"Invalid request at {where}: {message}.")
-
-
 async def push(request: Request) -> Response:
     ctx = context(request)
     claims = bearer_claims(request)
-    raw = await read_body(request)
-    keys = _batch_keys(raw)
+    body = read_push(await read_body(request))
     started = time.perf_counter()
     async with _push_lock(claims.org), ctx.db.org(claims.org) as conn:
         # The device check, the locks and the read of the batch's rows go out first; PostgreSQL works on them
-        # while the body is validated here. An invalid body rolls the transaction back: nothing is written.
-        start = await sync_engine.start_push(conn, await send_confirm(conn, claims), keys)
-        body = _parse_push(raw)
+        # while the changes are checked here. A change that fails its check rolls the transaction back.
+        start = await sync_engine.start_push(conn, await send_confirm(conn, claims), body.keys)
         answer = await sync_engine.push(conn, start, body)
     ctx.metrics.inc("sync_pushes")
-    ctx.metrics.inc("sync_push_changes", len(body.changes))
+    ctx.metrics.inc("sync_push_changes", len(body))
     ctx.metrics.observe("sync_push_seconds", time.perf_counter() - started)
     return Response(answer.model_dump_json(), media_type=JSON)
 
@@ -157,7 +79,7 @@ async def pull(request: Request) -> Response:
     ctx = context(request)
     claims = bearer_claims(request)
     if _query_int(request, "protocol", None, 0) not in SUPPORTED_PROTOCOLS:
-        raise _protocol_error()
+        raise protocol_error()
     cursor = _query_int(request, "cursor", 0, 0)
     limit = min(_query_int(request, "limit", DEFAULT_PULL_LIMIT, 1), MAX_PULL_LIMIT)
     started = time.perf_counter()

@@ -21,7 +21,7 @@ from sync_server.access import send_confirm
 from sync_server.db import Db
 from sync_server.errors import ApiError
 from sync_server.pgcluster import Cluster
-from sync_server.routes.sync import _batch_keys
+from sync_server.push_body import PushBody, read_push
 from tests.support.sync_fixtures import PASSWORD, signup, unique_email
 from tests.support.sync_server import SECRET
 
@@ -429,8 +429,8 @@ def test_a_batch_written_in_parts_keeps_each_rows_last_change(
 
 
 def test_a_push_whose_rows_were_not_read_ahead_reads_them_itself(http: httpx.Client, database_url: str) -> None:
-    """The route reads a batch's rows ahead with the keys of a quick parse; when that parse gave up, the push reads
-    the rows after validation. An existing row must be found either way (a plain insert of it would fail)."""
+    """The route has a batch's rows read ahead, by the keys of its parse; a change whose row was not among them has
+    it read when its part is merged. An existing row must be found either way (a plain insert of it would fail)."""
     owner = signup(http)
     pushed(http, owner, [contact(1, "known", name="first")])
     request = PushRequest(
@@ -445,7 +445,7 @@ def test_a_push_whose_rows_were_not_read_ahead_reads_them_itself(http: httpx.Cli
             claims = tokens.verify_access(base64.b64decode(SECRET), owner.access_token)
             async with db.org(owner.org.id) as conn:
                 start = await sync_engine.start_push(conn, await send_confirm(conn, claims), [])
-                return (await sync_engine.push(conn, start, request)).acknowledged_seq
+                return (await sync_engine.push(conn, start, PushBody.of(request))).acknowledged_seq
         finally:
             await db.close()
 
@@ -454,25 +454,67 @@ def test_a_push_whose_rows_were_not_read_ahead_reads_them_itself(http: httpx.Cli
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "status"),
     [
-        b"{not json",
-        b"[1, 2]",
-        b'{"protocol": 1, "changes": {"a": 1}}',
-        b'{"protocol": 1, "changes": [1]}',
-        b'{"protocol": 1, "changes": [{"table": "contacts", "id": 5}]}',
-        b'{"protocol": 1, "changes": [{"table": "contacts", "id": "a", "x": NaN}]}',
-        json.dumps({"protocol": 1, "changes": [{"table": "t", "id": "i"}] * (MAX_PUSH_CHANGES + 1)}).encode(),
+        (b"{not json", 400),
+        (b"[1, 2]", 422),
+        (b'{"protocol": 1, "known_version": 0, "changes": {"a": 1}}', 422),
+        (b'{"protocol": 1, "known_version": 0, "changes": [1]}', 422),
+        (b'{"protocol": 1, "known_version": 0, "changes": [{"table": "contacts", "id": 5}]}', 422),
+        (b'{"protocol": 1, "known_version": -1, "changes": []}', 422),
+        (b'{"protocol": 1, "known_version": 0, "changes": [], "org_id": "x"}', 422),
+        (json.dumps({"protocol": 1, "known_version": 0, "changes": [{}] * (MAX_PUSH_CHANGES + 1)}).encode(), 422),
     ],
-    ids=["not-json", "not-an-object", "changes-not-a-list", "change-not-an-object", "id-not-text", "nan", "too-many"],
+    ids=[
+        "not-json",
+        "not-an-object",
+        "changes-not-a-list",
+        "change-not-an-object",
+        "id-not-text",
+        "bad-header",
+        "extra-field",
+        "too-many",
+    ],
 )
-def test_the_read_ahead_gives_up_on_a_body_it_cannot_make_out(raw: bytes) -> None:
-    assert _batch_keys(raw) == []  # validation then says what is wrong
-
-
-def test_the_read_ahead_takes_every_changes_key_and_refuses_a_newer_protocol() -> None:
-    body = {"protocol": 1, "changes": [{"table": "contacts", "id": "a"}, {"table": "notes", "id": "b"}]}
-    assert _batch_keys(json.dumps(body).encode()) == [("contacts", "a"), ("notes", "b")]
+def test_a_body_that_cannot_be_read_is_refused_before_the_database(raw: bytes, status: int) -> None:
     with pytest.raises(ApiError) as refused:
-        _batch_keys(json.dumps({**body, "protocol": 99}).encode())
+        read_push(raw)
+    assert refused.value.status == status
+
+
+def test_reading_a_push_takes_every_changes_key_and_refuses_a_newer_protocol() -> None:
+    body = {
+        "protocol": 1,
+        "known_version": 3,
+        "changes": [contact(1, "a", name="x"), {"seq": 2, "table": "notes", "id": "b", "op": "delete", "data": {}}],
+    }
+    read = read_push(json.dumps(body).encode())
+    assert read.keys == [("contacts", "a"), ("notes", "b")]
+    assert read.known_version == 3
+    assert [[c.id for c in part] for part in read.parts(1)] == [["a"], ["b"]]
+    with pytest.raises(ApiError) as refused:
+        read_push(json.dumps({**body, "protocol": 99}).encode())
     assert refused.value.status == 426
+
+
+@pytest.mark.parametrize("problem", ["value", "order"])
+def test_a_problem_in_a_later_part_refuses_the_whole_batch(
+    http: httpx.Client, pg: Cluster, database_url: str, problem: str
+) -> None:
+    """The first parts are already written when a later one fails its check: the transaction is rolled back, and
+    the answer names the change as the whole-body check would."""
+    owner = signup(http)
+    before = org_state(pg, database_url, owner.org.id)
+    count = 2 * sync_engine.STORE_PART + 3
+    changes = [contact(i + 1, f"q{i}", name=f"Q {i}") for i in range(count)]
+    if problem == "value":
+        changes[-1] = contact(count, "q-last", name="a\x00b")
+    else:
+        changes[-1] = contact(count - 2, "q-last", name="too early")  # seq goes back across the part boundary
+    body = json.dumps({"protocol": 1, "known_version": 0, "changes": changes}).encode()
+    response = http.post("/api/sync/push", content=body, headers={**auth(owner), "Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    expected = f"changes.{count - 1}.data.name: it holds a NUL character" if problem == "value" else "in increasing seq"
+    assert expected in response.json()["message"]
+    assert org_state(pg, database_url, owner.org.id) == before
+    assert pushed(http, owner, [contact(1, "after", name="fine")])["acknowledged_seq"] == 1
