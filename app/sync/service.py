@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 HELD_NOTICES = 64
+STOP_WAIT_SECONDS = 5.0  # how long stopping (and signing out) waits for the loop's cancelled tasks to end
 ApiFactory = Callable[[str, TokenSource], SyncApi]
 
 
@@ -152,12 +153,20 @@ class SyncService:
             self._api = None
 
     async def _cancel_tasks(self) -> None:
+        """Cancel the loop's tasks and let them end, for at most ``STOP_WAIT_SECONDS``. Never raises: stopping and
+        signing out must not fail because a task had died of an error earlier (logged here) or will not end (left
+        behind with a warning)."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if not tasks:
+            return
+        done, stuck = await asyncio.wait(tasks, timeout=STOP_WAIT_SECONDS)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("a sync task had stopped on an error", exc_info=task.exception())
+        for task in stuck:
+            log.warning("a sync task did not stop within %.0f s; left behind: %s", STOP_WAIT_SECONDS, task.get_coro())
 
     # ---- account -------------------------------------------------------------------------------------------------
     async def sign_up(self, server_url: str, *, name: str, email: str, password: str, device_name: str) -> None:
@@ -332,17 +341,25 @@ class SyncService:
             failures += 1
 
     async def _watch_outbox(self) -> None:
-        """Wake the loop after local commits: the outbox's last seq moves with every synced write."""
-        last = await asyncio.to_thread(self._last_seq)
+        """Wake the loop after local commits: the outbox's last seq moves with every synced write.
+
+        A look that fails (the workspace busy, say) is logged and the next one tries again: this task ending would
+        leave local changes unpushed until the next timed pass."""
+        last: int | None = None
         while True:
-            await asyncio.sleep(self.local_poll_seconds)
-            seq = await asyncio.to_thread(self._last_seq)
-            if seq != last:
+            try:
+                seq = await asyncio.to_thread(self._last_seq)
+                if last is not None and seq != last:
+                    pending = await asyncio.to_thread(self.store.outbox.count)
+                    self._update(pending=pending)
+                    if self.status().state is not SyncState.OFFLINE:  # offline: the back-off decides
+                        self._wake_soon()
                 last = seq
-                pending = await asyncio.to_thread(self.store.outbox.count)
-                self._update(pending=pending)
-                if self.status().state is not SyncState.OFFLINE:  # offline: the back-off decides
-                    self._wake_soon()
+            except Exception:
+                log.warning("sync could not look at the outbox; looking again shortly", exc_info=True)
+                if last is None:
+                    last = -1  # no baseline yet: the first look that works wakes the loop, for changes made meanwhile
+            await asyncio.sleep(self.local_poll_seconds)
 
     def _last_seq(self) -> int:
         with self.store.db.read() as conn:

@@ -7,13 +7,16 @@ conditions (the indicator's text, a label becoming visible), never on sleeps.
 
 from __future__ import annotations
 
+import sys
 import threading
+import traceback
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from pytestqt.exceptions import TimeoutError as QtTimeoutError
 from pytestqt.qtbot import QtBot
 
 from app.ai.keys import ProviderKeys
@@ -140,7 +143,16 @@ def create_team(qtbot: QtBot, card: SyncSettingsCard, url: str, email: str, pass
 
 
 def wait_state(qtbot: QtBot, bridge: SyncBridge, state: SyncState, timeout: int = 20000) -> None:
-    qtbot.waitUntil(lambda: bridge.status.state is state, timeout=timeout)
+    try:
+        qtbot.waitUntil(lambda: bridge.status.state is state, timeout=timeout)
+    except QtTimeoutError:
+        # Say where the sync loop's thread is, so a state that never comes can be told from a loop that is stuck.
+        frame = sys._current_frames().get(bridge.loop._thread.ident or -1)
+        where = "".join(traceback.format_stack(frame)) if frame is not None else "(the sync thread has ended)"
+        raise AssertionError(
+            f"sync state still {bridge.status.state} after {timeout} ms, not {state}; status: {bridge.status}\n"
+            f"sync thread:\n{where}"
+        ) from None
 
 
 # ---- signed out ---------------------------------------------------------------------------------------------------

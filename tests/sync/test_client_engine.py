@@ -4,6 +4,8 @@ conflict rules as the client sees them, offline work, token refresh and a revoke
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -542,3 +544,79 @@ def test_logout_gives_up_on_a_server_that_accepts_but_never_answers() -> None:
 
     waited = asyncio.run(scenario())
     assert LOGOUT_TIMEOUT_SECONDS <= waited < 30.0  # the logout's own limit, not the client's 30-s default
+
+
+def test_a_failed_look_at_the_outbox_does_not_stop_local_changes_from_going_out(
+    team: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher of local commits keeps watching after a failed look (a busy workspace): a change made next is
+    pushed at once, not at the next timed pass a minute later."""
+    owner, staff = team
+
+    async def scenario() -> None:
+        service = _service(staff, poll_seconds=60.0)
+        failures = 3
+        real_last_seq = service._last_seq
+
+        def flaky_last_seq() -> int:
+            nonlocal failures
+            if failures:
+                failures -= 1
+                raise RuntimeError("database is locked")
+            return real_last_seq()
+
+        monkeypatch.setattr(service, "_last_seq", flaky_last_seq)
+        await service.start()
+        try:
+            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await _until(service, lambda s: failures == 0, 10, "the failed looks")
+            await asyncio.to_thread(staff.store.contacts.create, name="Made after a failed look")
+            deadline = time.monotonic() + 10
+            while await asyncio.to_thread(staff.store.outbox.count):  # acknowledged by the server: pushed
+                assert time.monotonic() < deadline, f"the change was not pushed; status: {service.status()}"
+                await asyncio.sleep(0.05)
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
+    owner.sync()
+    assert "Made after a failed look" in {r["name"] for r in local_rows(owner.store, ["contacts"])["contacts"].values()}
+
+
+def test_signing_out_is_not_held_up_by_a_loop_task_that_failed_or_will_not_stop(
+    team: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _owner, staff = team
+    monkeypatch.setattr("app.sync.service.STOP_WAIT_SECONDS", 0.5)
+
+    async def scenario() -> None:
+        service = _service(staff)
+        await service.start()
+        release = asyncio.Event()
+
+        async def failed() -> None:
+            raise RuntimeError("died earlier")
+
+        async def stubborn() -> None:
+            while not release.is_set():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await release.wait()
+
+        extra = [asyncio.create_task(failed()), asyncio.create_task(stubborn())]
+        await asyncio.sleep(0)
+        service._tasks += extra
+        try:
+            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await asyncio.wait_for(service.sign_out(), 10)  # (it waits 0.5 s for the stubborn task, not forever)
+            assert service.status().state is SyncState.SIGNED_OUT
+            assert staff.credentials.account() is None
+        finally:
+            release.set()
+            await asyncio.gather(*extra, return_exceptions=True)
+            await service.stop()
+
+    with caplog.at_level(logging.WARNING, logger="app.sync.service"):
+        asyncio.run(scenario())
+    messages = [r.getMessage() for r in caplog.records]
+    assert "a sync task had stopped on an error" in messages
+    assert any(m.startswith("a sync task did not stop within") for m in messages)
