@@ -237,7 +237,9 @@ class SyncApi:
         # changes=1: small writes come with their rows (VersionNotice), which spares most pulls in a busy org.
         url = "ws" + self.server_url.removeprefix("http") + "/api/sync/socket?changes=1"
         try:
-            async with connect(url, open_timeout=10, max_size=64 * 1024) as socket:
+            # close_timeout: leaving (sign-out, quit) waits at most 2 s for the server's half of the closing
+            # handshake, not websockets' default 10 s.
+            async with connect(url, open_timeout=10, close_timeout=2, max_size=64 * 1024) as socket:
                 await socket.send(SocketAuth(access_token=token).model_dump_json())
                 async for raw in socket:
                     try:
