@@ -214,19 +214,19 @@ async def _store(
 
 @dataclass(frozen=True)
 class PushStart:
-    """A push's first round trip, sent but not yet read (``start_push``)."""
+    """A push's first round trip, sent but not yet read (``start_push``), and the body it was sent for."""
 
     caller: Confirmation
+    body: PushBody
     locked: AsyncCursor[tuple[Any, ...]]
     read: AsyncCursor[tuple[Any, ...]] | None
-    keys: frozenset[tuple[str, str]]
 
 
-async def start_push(conn: Conn, caller: Confirmation, keys: Sequence[tuple[str, str]]) -> PushStart:
-    """Send the push's locks and the read of the rows at ``keys`` without waiting for the answers.
+async def start_push(conn: Conn, caller: Confirmation, body: PushBody) -> PushStart:
+    """Send the push's locks and the read of every row ``body`` names, without waiting for the answers.
 
-    The route sends this as soon as it has parsed the body (``PushBody.keys``), so PostgreSQL takes the locks and
-    reads the batch's rows while the changes are checked here (``push``).
+    The route sends this as soon as it has parsed the body, so PostgreSQL takes the locks and reads the batch's
+    rows while the changes are checked here (``push``).
     """
     # The device row (idempotence by seq) and the org row (gapless versions) are locked together, in that order.
     locked = await conn.execute(
@@ -236,13 +236,14 @@ async def start_push(conn: Conn, caller: Confirmation, keys: Sequence[tuple[str,
     )
     # Queued behind the lock, so it reads what the last writer committed. All the batch's rows: the few an
     # already-acknowledged change would spare are not worth a round trip of their own.
-    unique = list(dict.fromkeys(keys))
-    read = await _send_read(conn, caller.claims.org, unique) if unique else None
-    return PushStart(caller, locked, read, frozenset(unique))
+    keys = list(dict.fromkeys(body.keys))
+    read = await _send_read(conn, caller.claims.org, keys) if keys else None
+    return PushStart(caller, body, locked, read)
 
 
-async def push(conn: Conn, start: PushStart, body: PushBody) -> PushResponse:
-    """Apply a device's outbox batch in one transaction (the caller's), by the rules in ``protocol.py``.
+async def push(conn: Conn, start: PushStart) -> PushResponse:
+    """Apply a device's outbox batch (``start.body``) in one transaction (the caller's), by the rules in
+    ``protocol.py``.
 
     Changes at or below the device's ``last_seq`` were applied by an earlier push whose answer was lost: they are
     acknowledged again and write nothing. A change that is dropped whole (deleted row, forbidden, append-only) takes
@@ -253,6 +254,7 @@ async def push(conn: Conn, start: PushStart, body: PushBody) -> PushResponse:
     statement carries the last part with the rest of the outcome. A part that fails its check raises ``ApiError``:
     the caller's transaction is rolled back and nothing is written.
     """
+    body = start.body
     principal = await start.caller.principal()
     found = await start.locked.fetchone()
     if found is None or found[1] is not None:
@@ -265,11 +267,6 @@ async def push(conn: Conn, start: PushStart, body: PushBody) -> PushResponse:
     written: dict[tuple[str, str], Row] = {}
     part: list[Row] = []
     for first, changes in zip(range(0, len(body), STORE_PART), body.parts(STORE_PART), strict=True):
-        missed = [k for k in dict.fromkeys((c.table, c.id) for c in changes) if k not in start.keys and k not in rows]
-        if missed:  # (not expected: the keys come from the same parse) a round trip rather than a wrong merge
-            found_rows = await _read_rows(conn, principal.org_id, missed)
-            rows.update(found_rows)
-            present.update(found_rows)
         for change in changes:
             acknowledged = max(acknowledged, change.seq)
             if change.seq > last_seq:

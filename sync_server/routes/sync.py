@@ -52,8 +52,8 @@ async def push(request: Request) -> Response:
     async with _push_lock(claims.org), ctx.db.org(claims.org) as conn:
         # The device check, the locks and the read of the batch's rows go out first; PostgreSQL works on them
         # while the changes are checked here. A change that fails its check rolls the transaction back.
-        start = await sync_engine.start_push(conn, await send_confirm(conn, claims), body.keys)
-        answer = await sync_engine.push(conn, start, body)
+        start = await sync_engine.start_push(conn, await send_confirm(conn, claims), body)
+        answer = await sync_engine.push(conn, start)
     ctx.metrics.inc("sync_pushes")
     ctx.metrics.inc("sync_push_changes", len(body))
     ctx.metrics.observe("sync_push_seconds", time.perf_counter() - started)

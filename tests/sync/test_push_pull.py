@@ -428,9 +428,9 @@ def test_a_batch_written_in_parts_keeps_each_rows_last_change(
     assert int(stamp) == start + 3 * part - 2
 
 
-def test_a_push_whose_rows_were_not_read_ahead_reads_them_itself(http: httpx.Client, database_url: str) -> None:
-    """The route has a batch's rows read ahead, by the keys of its parse; a change whose row was not among them has
-    it read when its part is merged. An existing row must be found either way (a plain insert of it would fail)."""
+def test_a_body_checked_whole_reads_its_rows_ahead_too(http: httpx.Client, database_url: str) -> None:
+    """A body the quick parse could not make out is checked whole (``PushBody.of``); its rows are read ahead by the
+    same keys, so an existing row is found (a plain insert of it would fail)."""
     owner = signup(http)
     pushed(http, owner, [contact(1, "known", name="first")])
     request = PushRequest(
@@ -444,8 +444,8 @@ def test_a_push_whose_rows_were_not_read_ahead_reads_them_itself(http: httpx.Cli
         try:
             claims = tokens.verify_access(base64.b64decode(SECRET), owner.access_token)
             async with db.org(owner.org.id) as conn:
-                start = await sync_engine.start_push(conn, await send_confirm(conn, claims), [])
-                return (await sync_engine.push(conn, start, PushBody.of(request))).acknowledged_seq
+                start = await sync_engine.start_push(conn, await send_confirm(conn, claims), PushBody.of(request))
+                return (await sync_engine.push(conn, start)).acknowledged_seq
         finally:
             await db.close()
 
