@@ -53,3 +53,19 @@ def test_the_checker_sees_qt_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from PySide6.QtCore import QObject\nimport app.qt\n")
     assert [n for n in imported_modules(sample) if _is_qt(n)] == ["PySide6.QtCore", "PySide6.QtCore.QObject", "app.qt"]
+
+
+# Heavy libraries that the start-up path must not pay for: each is imported when its feature is first used.
+HEAVY = ("numpy", "litellm", "playwright", "psycopg", "pypdf", "openai", "uvicorn", "starlette")
+
+
+@pytest.mark.parametrize("entry", ["app.bootstrap", "app.__main__"])
+def test_start_up_imports_no_heavy_library(entry: str) -> None:
+    """A fresh interpreter importing the desktop's entry modules loads none of ``HEAVY`` (issue 14.6): numpy alone
+    cost ~80 ms of start-up through the AI panel's knowledge chain."""
+    import subprocess
+    import sys
+
+    probe = f"import sys, {entry}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == []

@@ -12,18 +12,23 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from app.ai.knowledge.chunks import bump_generation, generation
 from app.ai.types import Provider
 from app.store.store import Store
 
+if TYPE_CHECKING:
+    # numpy is imported where vectors are made, not here: this module is on the desktop's start-up path (the AI
+    # panel's knowledge chain) and numpy would cost it ~80 ms.
+    import numpy as np
+    import numpy.typing as npt
+
+    Matrix = npt.NDArray[np.float32]
+
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
-Matrix = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,14 @@ class EmbedReport:
 
 
 def to_blob(vector: list[float]) -> bytes:
+    import numpy as np
+
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
 def from_blob(blob: bytes) -> Matrix:
+    import numpy as np
+
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
@@ -107,6 +116,8 @@ async def embed_chunks(
 
 def load_vectors(store: Store, model: str) -> tuple[list[str], Matrix]:
     """Every stored vector of ``model``, L2-normalised rows (so a dot product is the cosine), with chunk ids."""
+    import numpy as np
+
     with store.db.read() as conn:
         rows = conn.execute(
             "SELECT chunk_id, vector FROM knowledge_embeddings WHERE model = ?",

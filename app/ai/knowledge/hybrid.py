@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from app.ai.knowledge.embedding import Matrix, VectorIndex, load_vectors
+from app.ai.knowledge.embedding import VectorIndex, load_vectors
 from app.ai.knowledge.retrieval import SLACK, Passage, bm25_ranking, cite, load_passages, search
 from app.ai.types import AIError, Provider
 from app.store.store import Store
+
+if TYPE_CHECKING:
+    from app.ai.knowledge.embedding import Matrix
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ def vector_ranking(ids: list[str], matrix: Matrix, query: list[float], limit: in
     """(chunk id, cosine) of the ``limit`` rows of ``matrix`` (normalised) nearest to ``query``, best first."""
     if not ids or limit <= 0:
         return []
+    import numpy as np  # only when there are vectors to rank: numpy stays off the start-up path
+
     q = np.asarray(query, dtype=np.float32)
     if q.shape != (matrix.shape[1],):
         log.warning("query vector has %s dimensions, stored vectors %s", q.shape, matrix.shape[1])
