@@ -36,6 +36,15 @@ class KeyMismatch(ParleyError):
     hint = "The workspace was not modified. Restore the right key or open a backup."
 
 
+class KeyChangeUnfinished(WrongPassphrase):
+    """A passphrase change was cut off before the file was re-encrypted: the previous passphrase still opens it."""
+
+    hint = (
+        "Nothing was lost. Parley will finish by undoing the unfinished change; then change the passphrase again "
+        "in Settings."
+    )
+
+
 class PassphraseTooWeak(ParleyError):
     hint = "Use at least 8 characters; a few unrelated words work well."
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from app.core.errors import CorruptDatabase
-from app.store import migrations, sqlcipher
+from app.store import crashpoints, migrations, sqlcipher
 from app.store.sqlcipher import Connection
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,7 @@ class Database:
         """Re-encrypt every page under ``new_key``. Readers are closed first and reopen with the new key."""
         with self._write_lock, self._readers_quiesced():
             sqlcipher.rekey(self._writer, new_key)
+            crashpoints.reached("rekey.reencrypted")
             self._key = new_key
             self.checkpoint()
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from app.core.errors import (
     BackupError,
     CorruptDatabase,
+    KeyChangeUnfinished,
     KeyMismatch,
     KeyringBackendChanged,
     KeyringKeyMissing,
+    ParleyError,
     PassphraseRequired,
     WorkspaceExists,
     WrongPassphrase,
@@ -24,7 +26,7 @@ from app.core.errors import (
 from app.core.events import EventBus
 from app.core.ids import new_id, utc_now
 from app.store import backup as backup_mod
-from app.store import keys, sqlcipher
+from app.store import crashpoints, keys, sqlcipher
 from app.store.database import Database
 from app.store.header import WorkspaceHeader, read_header, write_header
 from app.store.keyring_vault import KeyringVault
@@ -182,17 +184,46 @@ class Workspaces:
                 # The database belongs to the folder it is in (a restored backup carries its origin's id).
                 store.set_meta("workspace_id", workspace_id)
             return store
-        pending = header.pending_key
-        if pending is not None and pending.mode == "passphrase" and all(p is not pending for _, p in candidates):
-            # The file was re-keyed for the new passphrase, but we were not given it.
-            message = (
-                f"The passphrase of workspace {header.name!r} was being changed when Parley stopped. "
-                "Enter the new passphrase."
-            )
-            raise WrongPassphrase(message) if passphrase is not None else PassphraseRequired(message)
-        raise CorruptDatabase(
+        raise self._unopened(header, passphrase, [p for _, p in candidates]) from last_error
+
+    def _unopened(self, header: WorkspaceHeader, passphrase: str | None, tried: list[KeyProtection]) -> ParleyError:
+        """Why no key that passed its verifier opened the file, said truthfully.
+
+        During a key change the file is under exactly one of the two keys. If only one of them could be tried,
+        the file is under the other one: a passphrase change cut off before (or after) re-encrypting, not damage.
+        Only when every key the header names was tried and none opened the file is it damaged.
+        """
+        current, pending = header.key, header.pending_key
+        if pending is not None and all(p is not current for p in tried):
+            # Only the new key was tried: the change stopped before the file was re-encrypted under it.
+            if current.mode == "passphrase":
+                return KeyChangeUnfinished(
+                    f"The change of passphrase of workspace {header.name!r} did not finish: "
+                    "enter the previous passphrase."
+                )
+            return self._key_error(header, current, passphrase)
+        if pending is not None and all(p is not pending for p in tried):
+            # Only the current key was tried: the file was re-encrypted for the new key, which we were not given.
+            if pending.mode == "passphrase":
+                message = (
+                    f"The passphrase of workspace {header.name!r} was being changed when Parley stopped. "
+                    "Enter the new passphrase."
+                )
+                return WrongPassphrase(message) if passphrase is not None else PassphraseRequired(message)
+            return self._key_error(header, pending, passphrase)
+        return CorruptDatabase(
             f"The database of workspace {header.name!r} cannot be read although its key is right: the file is damaged."
-        ) from last_error
+        )
+
+    def _key_error(self, header: WorkspaceHeader, protection: KeyProtection, passphrase: str | None) -> ParleyError:
+        """The error that getting ``protection``'s key gave (it did not pass its verifier)."""
+        try:
+            self._key_for(header, protection, passphrase)
+        except ParleyError as exc:
+            return exc
+        return CorruptDatabase(  # the key is there after all: the file is damaged
+            f"The database of workspace {header.name!r} cannot be read although its key is right: the file is damaged."
+        )
 
     def _candidate_keys(self, header: WorkspaceHeader, passphrase: str | None) -> list[tuple[bytes, KeyProtection]]:
         """Keys that pass their verifier: the current one first, then one from an interrupted rekey."""
@@ -272,13 +303,16 @@ class Workspaces:
         else:
             new_key, new = keys.passphrase_protection(new_passphrase, self.kdf)
         write_header(paths.header, header.model_copy(update={"pending_key": new}))
+        crashpoints.reached("rekey.pending")
         try:
             store.db.rekey(new_key)
         except BaseException:
             write_header(paths.header, header)
             self._forget_old_key(workspace_id, new, header.key)
             raise
+        crashpoints.reached("rekey.checkpointed")
         write_header(paths.header, header.model_copy(update={"key": new, "pending_key": None}))
+        crashpoints.reached("rekey.promoted")
         self._forget_old_key(workspace_id, header.key, new)
         log.info("workspace %s re-keyed (%s mode)", workspace_id, new.mode)
 

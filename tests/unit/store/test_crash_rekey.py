@@ -1,0 +1,92 @@
+"""A key change killed (SIGKILL, in a real child process) at each of its steps: nothing is lost, and every
+passphrase the user may type either opens the workspace or says which one will."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import CorruptDatabase, ParleyError
+from app.store.header import read_header
+from app.store.keyring_vault import KeyringVault
+from app.store.store import Store
+from app.store.workspaces import Workspaces
+from tests.conftest import FAST_KDF
+from tests.support import store_child
+from tests.support.file_keyring import FileKeyring
+
+OLD = "the previous passphrase"
+NEW = "the brand new passphrase"
+WRONG = "a passphrase nobody set"
+
+# Each step a rekey can be killed after, and which key the file is under then.
+STEPS = {
+    "rekey.pending": "old",  # the new protection is recorded as pending; nothing re-encrypted yet
+    "rekey.reencrypted": "new",  # every page re-encrypted into the write-ahead log, not yet checkpointed
+    "rekey.checkpointed": "new",  # the log copied into the file, the header not yet promoted
+    "rekey.promoted": "new",  # the header names the new key; the old keyring entry not yet removed
+}
+CHANGES = [("passphrase", "passphrase"), ("keyring", "passphrase"), ("passphrase", "keyring")]
+
+
+@pytest.fixture
+def file_workspaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspaces:
+    monkeypatch.setenv("PARLEY_TEST_KEYRING", str(tmp_path / "keyring.json"))
+    return Workspaces(tmp_path / "home", KeyringVault(FileKeyring()), kdf=FAST_KDF)
+
+
+def attempt(workspaces: Workspaces, workspace_id: str, passphrase: str | None) -> Store | ParleyError:
+    try:
+        return workspaces.open(workspace_id, passphrase=passphrase)
+    except ParleyError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+@pytest.mark.parametrize(("start", "end"), CHANGES)
+def test_key_change_killed_at_each_step(
+    file_workspaces: Workspaces, tmp_path: Path, step: str, start: str, end: str
+) -> None:
+    workspaces = file_workspaces
+    old = OLD if start == "passphrase" else None
+    new = NEW if end == "passphrase" else None
+    store = workspaces.create("Acme", "Ana", passphrase=old)
+    workspace_id = store.meta("workspace_id")
+    assert workspace_id
+    for n in range(50):
+        store.contacts.create(name=f"Customer {n}")
+    store.close()
+
+    store_child.run(
+        "rekey", workspaces.home, workspace_id, old or "-", new or "-",
+        keyring_file=tmp_path / "keyring.json", die_at=step,
+    )  # fmt: skip
+
+    works = old if STEPS[step] == "old" else new
+    # Whatever the user types first: it opens with everything, or the message says what to type.
+    for typed in [WRONG, new, old, None]:
+        if typed == works:
+            continue
+        outcome = attempt(workspaces, workspace_id, typed)
+        if isinstance(outcome, ParleyError):
+            message = f"{outcome} {outcome.hint}"
+            assert not isinstance(outcome, CorruptDatabase), f"typing {typed!r} after {step}: {message}"
+            assert "backup" not in message.lower(), f"typing {typed!r} after {step} points to a backup: {message}"
+            nothing_to_try = typed is None and start == end == "passphrase"  # "enter the passphrase" is right
+            if typed != WRONG and not nothing_to_try and step != "rekey.promoted":
+                wanted = "previous passphrase" if STEPS[step] == "old" else "new passphrase"
+                assert wanted in message, f"typing {typed!r} after {step}: {message}"
+            continue
+        assert outcome.contacts.count() == 50
+        outcome.close()
+    opened = workspaces.open(workspace_id, passphrase=works)
+    assert opened.contacts.count() == 50, "nothing written before the change is lost"
+    opened.contacts.create(name="After the crash")
+    opened.close()
+    header = read_header(workspaces.paths(workspace_id).header)
+    assert header.pending_key is None, "opening finished the interrupted change one way or the other"
+    reopened = workspaces.open(workspace_id, passphrase=works)
+    assert reopened.contacts.count() == 51
+    assert reopened.db.integrity_check() == ["ok"]
+    reopened.close()
