@@ -190,7 +190,10 @@ def record_message(store: Store, msg: CapturedMessage) -> IntakeResult:
     with store.db.transaction():
         existing = store.messages.find_by_wa_id(msg.wa_id)
         if existing is not None:
-            return IntakeResult(existing, created=False)
+            # A row seen again (reload, catch-up, or a page report that lost the race with the sender's own record)
+            # shows its ticks as they are now: those may be the only sign of a delivery or read that happened
+            # meanwhile, and the page does not report an unchanged tick again.
+            return IntakeResult(_advance(store, existing, msg.ack) if msg.from_me else existing, created=False)
 
         chat_jid = normalize_jid(msg.chat_jid)
         group = is_group(chat_jid)
@@ -256,13 +259,19 @@ def record_ack(store: Store, ack: CapturedAck) -> Message | None:
         message = store.messages.find_by_wa_id(ack.wa_id)
         if message is None:
             return None
-        target = status_for_ack(ack.ack)
-        if target is None or not _advances(message.status, target):
-            return message
-        previous = message.status
-        updated = store.messages.update(message.id, status=target)
-        store.emit(MessageStatusChanged(org_id=store.org_id, message_id=message.id, status=target, previous=previous))
-        return updated
+        return _advance(store, message, ack.ack)
+
+
+def _advance(store: Store, message: Message, ack: int | None) -> Message:
+    """``message`` moved forward to the status ``ack`` stands for (never back; inbound ones never), with its event.
+    The caller holds the write transaction."""
+    target = status_for_ack(ack)
+    if target is None or not _advances(message.status, target):
+        return message
+    previous = message.status
+    updated = store.messages.update(message.id, status=target)
+    store.emit(MessageStatusChanged(org_id=store.org_id, message_id=message.id, status=target, previous=previous))
+    return updated
 
 
 def record_chat(store: Store, captured: CapturedChat) -> Chat:

@@ -23,11 +23,12 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   under ``ui_lock`` (the sweep, the catch-up): a queued report that needs it marks its chat to be read again instead,
   since the page may have moved on. Rows the store already has are not resolved again; rows whose chat stays
   unknown are counted in ``skipped``.
-- **Catching up on connect.** Each time the link comes up, before anything else is read and holding ``ui_lock``,
-  ``backfill.Backfill`` opens the rendered chats (newest first, at most ``BACKFILL_CHATS``) whose last-message preview
-  is not the store's latest message of that chat, records their rows and scrolls each back for earlier ones (at most
-  ``BACKFILL_MESSAGES``, stopping at what the store already had), then leaves the chat that was open before (or
-  none). ``last_backfill`` says what it did.
+- **Catching up on connect.** Each time the link comes up, before anything else is read, ``backfill.Backfill``
+  walks the whole (virtualized) chat list from the top, scrolling it, and opens the chats (newest first) whose
+  last-message preview is not the store's latest message of that chat, records their rows and scrolls each back for
+  earlier ones (at most ``BACKFILL_MESSAGES``, stopping at what the store already had), then scrolls the list back
+  to the top and leaves the chat that was open before (or none). It holds ``ui_lock`` one step (a page of the list,
+  one chat) at a time, so the sender can send between two chats. ``last_backfill`` says what it did.
 - **Chats that are not open.** When a chat-list row shows an unread badge, or its text changed since the driver last
   saw it (a new preview without a badge, e.g. after a reload), the driver *opens that chat* (clicks its row, waits
   for the header to show its title) and reads its rows, until no such row is left. Side effect to be
@@ -91,6 +92,12 @@ def _navigated(exc: Exception) -> bool:
     """A Playwright call that failed because the page reloaded or navigated under it: the new page reports again."""
     text = str(exc)
     return isinstance(exc, PlaywrightError) and ("context was destroyed" in text or "navigation" in text.lower())
+
+
+def _own_ack(row_id: RowId, row: dict[str, Any]) -> int | None:
+    """The ack level a page row shows, for our own messages (None for others' and for rows without ticks)."""
+    from_me = row_id.from_me if row_id.from_me is not None else bool(row.get("out"))
+    return ack_level(row.get("ack"), str(row.get("ack_label") or "")) if from_me else None
 
 
 # ---- the driver -----------------------------------------------------------------------------------------------
@@ -361,8 +368,7 @@ class WhatsAppDriver:
             return
         if self._backfill_due:
             self._backfill_due = False
-            async with self._ui_lock:
-                self.last_backfill = await Backfill(self).run()
+            self.last_backfill = await Backfill(self).run()  # takes ui_lock a step at a time
             self._notify()
         await self.capture(snap)
         if self._reread or self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan
@@ -458,8 +464,7 @@ class WhatsAppDriver:
             if row_id.chat_jid is not None and title:
                 self.chats.learn(title, row_id.chat_jid)
             if row_id.wa_id in self._acks:
-                from_me = row_id.from_me if row_id.from_me is not None else bool(row.get("out"))
-                ack = ack_level(row.get("ack"), str(row.get("ack_label") or "")) if from_me else None
+                ack = _own_ack(row_id, row)
                 if ack is not None and ack != self._acks[row_id.wa_id]:
                     acks.append(CapturedAck(wa_id=row_id.wa_id, ack=ack))
             elif row.get("text") is not None:  # else not rendered yet; it is reported again once it is
@@ -468,8 +473,13 @@ class WhatsAppDriver:
         bare = [row_id.wa_id for row_id, _ in new if row_id.chat_jid is None]
         if bare:
             stored = await asyncio.to_thread(self._stored_ids, bare)
-            for wa_id in stored:  # recorded by an earlier session: only their ticks can still matter
-                self._acks[wa_id] = None
+            for row_id, row in new:  # recorded already (the sender, an earlier session): only their ticks matter
+                if row_id.wa_id in stored:
+                    self._acks[row_id.wa_id] = None
+                    # The first sight of a known row can already show newer ticks (the page reports a tick only
+                    # when it changes, and this row's earlier report may have lost the race with the sender).
+                    if (ack := _own_ack(row_id, row)) is not None:
+                        acks.append(CapturedAck(wa_id=row_id.wa_id, ack=ack))
             new = [(row_id, row) for row_id, row in new if row_id.wa_id not in stored]
             if title and any(row_id.chat_jid is None for row_id, _ in new):
                 chat_jid = await self._chat_of(title, snap, locked=locked)
@@ -528,7 +538,7 @@ class WhatsAppDriver:
             push_name=None if from_me else author,
             body=str(row.get("text") or ""),
             timestamp=timestamp or datetime.now(UTC),
-            ack=ack_level(row.get("ack"), str(row.get("ack_label") or "")) if from_me else None,
+            ack=_own_ack(row_id, row),
             chat_title=title if group else None,
         )
 

@@ -236,6 +236,22 @@ def test_acks_only_move_forward_and_emit_once_per_change(store: Store) -> None:
     assert [(e.status, e.previous) for e in got] == [("delivered", "sent"), ("read", "delivered")]
 
 
+def test_a_row_seen_again_carries_its_ticks_forward(store: Store) -> None:
+    """Issue 14.15: a known own message seen again on the page (reload, catch-up, a report that lost the race with
+    the sender's own record) with newer ticks moves forward, like an ack; never back, and inbound ones never."""
+    record_message(store, captured("3EB0H1", from_me=True, ack=1))
+    got: list[MessageStatusChanged] = []
+    store.bus.subscribe(MessageStatusChanged, got.append)
+    for level, wanted in [(2, "delivered"), (1, "delivered"), (None, "delivered"), (3, "read"), (2, "read")]:
+        again = record_messages(store, [captured("3EB0H1", from_me=True, ack=level)])[0]
+        assert not again.created
+        assert again.message.status == wanted
+        assert store.messages.get(again.message.id).status == wanted
+    assert [(e.status, e.previous) for e in got] == [("delivered", "sent"), ("read", "delivered")]
+    inbound = record_message(store, captured("3A0H2")).message
+    assert record_message(store, captured("3A0H2", ack=3)).message.status == inbound.status == "received"
+
+
 def test_error_ack_fails_an_undelivered_message_which_may_still_go_through(store: Store) -> None:
     record_message(store, captured("3EB0F1", from_me=True, ack=1))
     got: list[MessageStatusChanged] = []
