@@ -1,22 +1,31 @@
 """Catching up on connect: read the history of chats that changed while Parley was not watching.
 
 The driver runs ``Backfill(host).run()`` once each time it becomes linked (``connected`` or ``phone_offline``),
-before its unread sweep, holding ``ui_lock``:
+before its unread sweep. It takes the driver's ``ui_lock`` for one step at a time (a page of the chat list, or one
+chat read) and lets go in between, so the sender can send between two chats of a long catch-up:
 
-1. **Which chats.** The rendered chat-list rows, newest (topmost) first, at most ``BACKFILL_CHATS``. A chat is
-   opened when its row's last-message preview differs from the store's latest message of that chat (whitespace and
+1. **Which chats.** Every chat in the list, newest (topmost) first: WhatsApp's list is virtualized (only the rows
+   in view are in the DOM), so the list's pane (the scrollable ancestor of the chat rows) is scrolled from the top a
+   part of a screen at a time (``LIST_STEP``) down to its end, at most ``BACKFILL_CHATS`` rows. A chat is opened
+   when its row's last-message preview differs from the store's latest message of that chat (whitespace and
    direction marks aside; WhatsApp times have minute precision, so any message sharing the latest time counts), when
    the store does not know the chat, or when the page shows no preview. The store's chat is the one the resolver
    knows for the title (``contact_info.ChatResolver``: a phone-number title, or exactly one chat / contact so named).
-   Only rendered rows are considered: chats further down the virtualized list are not scrolled to.
+   Before each step the pane is put back where the walk was (the sender may have opened a chat, or reloaded the
+   page, in between); rows that moved meanwhile (a new message brings a chat to the top) are recognised by title,
+   so nothing is read twice and nothing below is skipped. At the end a second pass from the top reads every chat
+   not looked at yet (it moved above the walk meanwhile, and its preview may be a message the store has, such as
+   the sender's, while rows before it were never read), until a part of the list has none. A chat found open at
+   the start of a step that the walk did not leave open (the sender opened it in between) is read in any case.
 2. **Reading a chat.** Open it, record its rendered rows, then scroll the conversation pane (the scrollable ancestor
    of the message rows) to the top so WhatsApp loads earlier rows, and record those, while new rows keep arriving
    (``MORE_ROWS_TIMEOUT_MS`` per step), until ``BACKFILL_MESSAGES`` rows of that chat were seen, or the oldest
    row shown was already in the store before (the rest is older and was read before), or the pane cannot scroll
    (everything fits). Recording goes through the driver's capture, so the store's ``wa_id`` de-duplication and the
    driver's own memory keep anything from being written twice.
-3. **Afterwards** the chat that was open before is opened again, or, if none was, the open chat is closed (Escape,
-   as a person would); when that does not work the last chat read stays open.
+3. **Afterwards** the list is scrolled back to the top (where new messages show up for the unread sweep), the chat
+   that was open before is opened again, or, if none was, the open chat is closed (Escape, as a person would); when
+   that does not work the last chat read stays open.
 
 Opening a chat marks it read on the phone, as the unread sweep does. The sweep uses ``read_history`` too, so an unread
 backlog longer than what WhatsApp renders on opening a chat is scrolled back for (in the common case the oldest row
@@ -28,10 +37,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from app.whatsapp.rows import parse_data_id
 
@@ -44,10 +54,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKFILL_CHATS = 20  # chats considered per connect
+BACKFILL_CHATS = 5000  # chat-list rows looked at per connect, newest first
+LIST_STEP = 0.75  # how far one step scrolls the chat list, in heights of its pane (the rows shown overlap a little)
+LIST_RENDER_TIMEOUT_MS = 2500  # how long the list may take to render the rows of a new scroll position
+STEP_RETRIES = 3  # page errors (a reload under the walk) tolerated per step before the catch-up gives up
 BACKFILL_MESSAGES = 200  # rows read per chat before scrolling stops
 MORE_ROWS_TIMEOUT_MS = 2500  # how long one scroll to the top may take to show earlier rows
 CLOSE_TIMEOUT_MS = 3000
+LOGGED_IN_TIMEOUT_MS = 15000  # how long a reload under the walk may take to show the chat list again
 
 # message-row selectors → {first, count} after scrolling their pane to the top; null when no pane can scroll.
 _SCROLL_TO_TOP = r"""
@@ -80,6 +94,54 @@ _OLDER_SHOWN = r"""
   return false;
 }
 """
+# [row selectors, scrollTop] → {top, end} after putting the chat list's pane (the scrollable ancestor of the chat
+# rows) at scrollTop (clamped) and the page height it should step by; null when no chat row is rendered.
+_LIST_AT = r"""
+([sels, to, step]) => {
+  let rows = [];
+  for (const sel of sels) {
+    try { rows = Array.from(document.querySelectorAll(sel)); } catch (err) { continue; }
+    if (rows.length) break;
+  }
+  if (!rows.length) return null;
+  const scrolls = (el) => el.scrollHeight > el.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowY);
+  let pane = rows[0].parentElement;
+  while (pane && !scrolls(pane)) pane = pane.parentElement;
+  if (!pane) return { top: 0, end: true, step: 0 };
+  const target = Math.max(0, Math.min(to, pane.scrollHeight - pane.clientHeight));
+  if (Math.abs(pane.scrollTop - target) >= 1) {
+    pane.scrollTop = target;
+    pane.dispatchEvent(new Event('scroll'));
+  }
+  return {
+    top: pane.scrollTop,
+    end: pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 1,
+    step: Math.max(1, Math.floor(pane.clientHeight * step)),
+  };
+}
+"""
+# row selectors → true once chat rows cover the top and the bottom of the list's visible area (the rows of the new
+# scroll position are rendered, not only those of the old one that overlap it); at the end of the list, the top.
+_LIST_SHOWN = r"""
+(sels) => {
+  let rows = [];
+  for (const sel of sels) {
+    try { rows = Array.from(document.querySelectorAll(sel)); } catch (err) { continue; }
+    if (rows.length) break;
+  }
+  if (!rows.length) return false;
+  const scrolls = (el) => el.scrollHeight > el.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowY);
+  let pane = rows[0].parentElement;
+  while (pane && !scrolls(pane)) pane = pane.parentElement;
+  if (!pane) return true;
+  const view = pane.getBoundingClientRect();
+  const rects = rows.map((row) => row.getBoundingClientRect());
+  const covered = (y) => rects.some((r) => r.top <= y && r.bottom > y);
+  const end = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 1;
+  return covered(view.top + 1) && (end || covered(view.top + pane.clientHeight - 2));
+}
+"""
+_LOGGED_IN = "() => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.state === 'logged_in'; }"
 _HEADER_NONE = "() => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === null; }"
 _DIRECTION_MARKS = re.compile(r"[\u200e\u200f\u202a-\u202e]")
 
@@ -94,11 +156,33 @@ class Host(Protocol):
     @property
     def page(self) -> Page: ...
 
+    @property
+    def ui_lock(self) -> asyncio.Lock: ...
+
     async def scan(self) -> dict[str, Any] | None: ...
 
     async def capture(self, snap: dict[str, Any], *, locked: bool = False) -> None: ...
 
     async def open_chat(self, title: str) -> bool: ...
+
+
+class _NotShown(Exception):
+    """The page is not showing the chat list (reloading, logged out)."""
+
+
+@dataclass
+class _Walk:
+    """Where the walk down the chat list is: its scroll position and the chats it looked at / read."""
+
+    position: int = 0
+    done: bool = False
+    recheck: bool = False  # the second pass, from the top (see ``Backfill._step``)
+    left: str | None = None  # the chat the last step left open
+    force: set[str] = field(default_factory=set)  # chats to read whatever their preview says (opened by the sender)
+    hits: bool = False  # a chat was read at this position
+    checked: set[str] = field(default_factory=set)  # titles looked at (read or up to date)
+    opened: list[str] = field(default_factory=list)
+    seen: int = 0  # message rows rendered while reading them
 
 
 @dataclass(frozen=True)
@@ -133,25 +217,107 @@ class Backfill:
         self.host = host
 
     async def run(self) -> BackfillResult:
-        """Read what changed (see the module notes). The caller holds the driver's ``ui_lock``."""
+        """Read what changed (see the module notes), taking the driver's ``ui_lock`` for one step at a time."""
         host = self.host
-        snap = await host.scan()
+        row_sels = list(host.profile.entry("chat_row").selectors)
+        async with host.ui_lock:
+            snap = await host.scan()
         if snap is None or snap.get("state") != "logged_in":
             return BackfillResult(0, (), 0)
         before = snap.get("header")
-        rows = [c for c in snap.get("chats") or [] if isinstance(c, dict) and c.get("title")][:BACKFILL_CHATS]
-        stale = await self._stale(rows)
-        opened: list[str] = []
-        seen = 0
-        for title in stale:
-            if not await host.open_chat(title):
-                continue
-            opened.append(title)
-            seen += await self.read_history(title)
-        if opened:
-            await self._restore(before if isinstance(before, str) else None)
-        log.info("WhatsApp: caught up on %d of %d chats (%d rows seen)", len(opened), len(rows), seen)
-        return BackfillResult(len(rows), tuple(opened), seen)
+        walk = _Walk()
+        failures = 0
+        while not walk.done and len(walk.checked) < BACKFILL_CHATS:
+            try:
+                async with host.ui_lock:
+                    await self._step(row_sels, walk)
+            except (PlaywrightError, _NotShown) as exc:  # the page reloaded or logged out under the walk
+                failures += 1
+                if failures > STEP_RETRIES or not await self._logged_in():
+                    log.warning("WhatsApp: catching up stopped early: %s", exc)
+                    break
+        async with host.ui_lock:
+            try:
+                await self._list_at(row_sels, 0)  # back to the top, where new messages show up
+            except PlaywrightError as exc:
+                log.info("WhatsApp: could not scroll the chat list back to the top: %s", exc.message)
+            if walk.opened:
+                await self._restore(before if isinstance(before, str) else None)
+        log.info("WhatsApp: caught up on %d of %d chats (%d rows seen)", len(walk.opened), len(walk.checked), walk.seen)
+        return BackfillResult(len(walk.checked), tuple(walk.opened), walk.seen)
+
+    async def _step(self, row_sels: list[str], walk: _Walk) -> None:
+        """One step of the walk down the chat list: read the newest chat of the rows at ``walk.position`` that needs
+        reading, or, when none does, move ``walk.position`` a step down (``walk.done`` at the end of the list).
+
+        In the second pass (``walk.recheck``) every row not looked at yet needs reading: it is a chat that moved above
+        the walk during the catch-up (a new message, or the sender's), whose preview no longer tells whether the rows
+        before it were read; the pass ends at the first part of the list without such a row.
+        """
+        host = self.host
+        at = await self._list_at(row_sels, walk.position)
+        if at is None:
+            walk.done = True  # no chat at all
+            return
+        snap = await host.scan()
+        if snap is None or snap.get("state") != "logged_in":
+            raise _NotShown("WhatsApp Web is not showing the chat list")
+        header = snap.get("header")
+        if isinstance(header, str) and header != walk.left and header not in walk.opened:
+            # Someone else (the sender) opened this chat between two steps: its rows may now be recorded up to a
+            # message of its own, with the backlog before it never read, so its preview proves nothing.
+            walk.checked.discard(header)
+            walk.force.add(header)
+        walk.left = header if isinstance(header, str) else None
+        rows = [c for c in snap.get("chats") or [] if isinstance(c, dict) and c.get("title")]
+        fresh = list(dict.fromkeys(str(r["title"]) for r in rows if str(r["title"]) not in walk.checked))
+        if walk.recheck:
+            stale = fresh
+        else:
+            differ = set(await self._stale(rows))
+            stale = [title for title in fresh if title in differ or title in walk.force]
+            walk.checked.update(title for title in fresh if title not in stale)
+        if stale:
+            title = stale[0]
+            walk.checked.add(title)
+            walk.force.discard(title)
+            walk.hits = True
+            if await host.open_chat(title):
+                walk.left = title
+                walk.opened.append(title)
+                walk.seen += await self.read_history(title)
+            return  # the next step looks at the same rows again (after putting the list back where it was)
+        if at["end"] or (walk.recheck and not walk.hits):
+            if walk.recheck:
+                walk.done = True
+            else:  # then once more from the top, for chats that moved above the walk meanwhile
+                walk.recheck, walk.position, walk.hits = True, 0, False
+            return
+        walk.position = at["top"] + at["step"]
+        walk.hits = False
+
+    async def _list_at(self, row_sels: list[str], position: int) -> dict[str, Any] | None:
+        """Scroll the chat list to ``position`` and wait (a while) for its rows there to render; None when the page
+        shows no chat row."""
+        page = self.host.page
+        at = await page.evaluate(_LIST_AT, [row_sels, position, LIST_STEP])
+        if not isinstance(at, dict):
+            return None
+        try:
+            await page.wait_for_function(_LIST_SHOWN, arg=row_sels, timeout=LIST_RENDER_TIMEOUT_MS)
+        except PlaywrightTimeoutError:
+            log.info(
+                "WhatsApp: the chat list did not render the rows at %d px in time; reading what it shows", position
+            )
+        return at
+
+    async def _logged_in(self) -> bool:
+        """Wait (a while) for the page to show the chat list again, after a reload under the walk."""
+        try:
+            await self.host.page.wait_for_function(_LOGGED_IN, timeout=LOGGED_IN_TIMEOUT_MS)
+        except PlaywrightError:
+            return False
+        return True
 
     async def _stale(self, rows: list[dict[str, Any]]) -> list[str]:
         """Titles of the rows whose preview is not the store's latest message of that chat, in list order."""

@@ -6,14 +6,31 @@ Fixtures and helpers come from ``conftest``. Waits are on conditions (``driver.w
 from __future__ import annotations
 
 import asyncio
+import random
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+from app.store.intake import CapturedMessage, record_messages
+from app.store.messaging import queue_outbound
 from app.store.store import Store
 from app.whatsapp.backfill import BACKFILL_MESSAGES
+from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.profile import Profile
-from tests.whatsapp.conftest import WAIT, Recorder, connect, make_driver, run, stored_wa_ids
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from app.whatsapp.sender import Sender
+from tests.whatsapp.conftest import (
+    FAST,
+    NO_QUIET,
+    WAIT,
+    Recorder,
+    connect,
+    make_driver,
+    page_sent,
+    run,
+    store_chat,
+    stored_wa_ids,
+)
+from tests.whatsapp.imitation_server import ImitationControl, ImitationServer, JsonDict
 
 CHATS = {"6590000001": "Alice", "6590000002": "Bob", "6590000003": "Cara"}
 HISTORY = 150  # per chat: five times what the page renders on opening a chat
@@ -103,3 +120,100 @@ def test_history_backfill_on_connect_then_nothing_to_do(
             await third.stop()
 
     run(loop, scenario, timeout=120)
+
+
+WEEKEND_CHATS = 60
+CHUNK = 30  # rows WhatsApp (and the imitation) renders on opening a chat
+
+
+def _weekend(server: ImitationServer, store: Store, rng: random.Random) -> tuple[dict[str, str], list[str]]:
+    """60 chats the store had read up to two messages each; then 5-40 new messages each (both ends and a backlog
+    longer than a chat shows on opening included), arriving in rounds so the chats' order in the list shuffles.
+    Returns the chats (phone -> name) and the ids of every message the store should end with."""
+    state = server.state  # in-process: 1,500 messages in well under a second
+    chats = {f"659400{n:04d}": f"Weekend {n:02d}" for n in range(WEEKEND_CHATS)}
+    counts = [5, CHUNK + 10, CHUNK, CHUNK + 1] + [rng.randint(5, 40) for _ in range(WEEKEND_CHATS - 4)]
+    rng.shuffle(counts)
+    start = time.time() - 3 * 86400
+    old: list[JsonDict] = []
+    for n, (phone, name) in enumerate(chats.items()):
+        store_chat(store, phone, name)
+        for k in range(2):
+            old.append(state.incoming(phone, f"{name} before {k}", name, None, start + n * 120 + k))
+    # What Parley captured before it was closed (the same ids, as the driver would have stored them).
+    record_messages(
+        store,
+        [
+            CapturedMessage(
+                wa_id=m["id"],
+                chat_jid=m["chat"],
+                from_me=False,
+                push_name=m["author"],
+                body=m["text"],
+                timestamp=datetime.fromtimestamp(m["timestamp"], UTC),
+            )
+            for m in old
+        ],
+    )
+    ids = [m["id"] for m in old]
+    weekend = time.time() - 86400
+    order = list(chats.items())
+    for round_ in range(max(counts)):
+        rng.shuffle(order)
+        for phone, name in order:
+            if counts[int(phone[-4:])] > round_:
+                ts = weekend + round_ * 600 + rng.random() * 500
+                ids.append(state.incoming(phone, f"{name} weekend {round_}", name, None, ts)["id"])
+    return chats, ids
+
+
+def test_catch_up_reads_every_chat_of_the_virtualized_list_newest_first(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    """A weekend of messages in 60 chats while Parley was closed: after connecting every message is in the store
+    once, chats the list only renders once scrolled to included; the newest chats are read first; a message queued
+    meanwhile is sent during the catch-up (between two chats), not after it."""
+
+    async def scenario() -> None:
+        chats, ids = await asyncio.to_thread(_weekend, server, store, random.Random(14))
+        target = store_chat(store, "6594000007", "Weekend 07")
+        reply = queue_outbound(store, target.id, "Thanks, we reopen on Monday")
+        driver = make_driver(store, profile, tmp_path, server, Recorder())
+        sender = Sender(driver, store, Humanizer(FAST, random.Random(7)), NO_QUIET)
+        await connect(driver, control)
+        try:
+            # The page is virtualized as WhatsApp's is: most of the 60 chats are not in the DOM.
+            shown = await driver.page.evaluate("() => window.__parleyScan().chats.length")
+            assert shown < WEEKEND_CHATS / 2, shown
+            await driver.wait_until(lambda: driver.chats_opened >= 2, 60)
+            outcome = await sender.send_next()
+            assert outcome.kind == "sent", outcome
+            assert driver.last_backfill is None  # sent between two chats of the catch-up
+            await driver.wait_until(lambda: driver.last_backfill is not None, 240)
+            result = driver.last_backfill
+            assert result is not None
+            assert driver.last_error is None
+            stored = stored_wa_ids(store)
+            sent = store.messages.get(reply.id).wa_id
+            missing = set(ids) - set(stored)
+            assert not missing, f"{len(missing)} of {len(ids)} messages missing"
+            assert sorted(stored) == sorted([*ids, sent])  # each once
+            assert set(result.opened) == set(chats.values())
+            # Newest first: the chats were read in the order of their latest message (the reply aside, which
+            # moved its chat to the top while the catch-up ran).
+            state = await asyncio.to_thread(control.state)
+            latest = {c["name"]: max(m["timestamp"] for m in c["messages"] if not m["from_me"]) for c in state["chats"]}
+            others = [name for name in result.opened if name != target.title]
+            assert others == sorted(others, key=lambda name: -latest[name])
+            assert [m["text"] for m in page_sent(state)] == ["Thanks, we reopen on Monday"]
+            # The list is back at the top, where the next messages show up.
+            assert await driver.page.evaluate("() => document.querySelector('#pane-side').scrollTop") == 0
+        finally:
+            await driver.stop()
+
+    run(loop, scenario, timeout=300)

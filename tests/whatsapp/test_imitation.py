@@ -281,3 +281,23 @@ def test_phone_offline_banner(page: Page, server: ImitationServer, control: Imit
     control.phone_online(True)
     expect(banner).to_have_count(0)
     expect(_row(page, "Alice")).to_be_visible()
+
+
+def test_chat_list_is_virtualized_like_the_real_page(
+    page: Page, server: ImitationServer, control: ImitationControl
+) -> None:
+    """Only about a screenful of the 60 chats is in the DOM (aria-rowcount says 60); scrolling the pane renders the
+    others, in place of the ones scrolled away, as WhatsApp Web's list does."""
+    for n in range(60):
+        control.incoming(f"659300{n:04d}", f"hello {n}", name=f"Shopper {n:02d}")
+    _log_in(page, server, control)
+    expect(page.locator(CHAT_LIST)).to_have_attribute("aria-rowcount", "60")
+    rows = page.locator("#pane-side [role=row]")
+    rendered = rows.count()
+    assert 0 < rendered < 20, rendered
+    expect(_row(page, "Shopper 59")).to_have_count(1)  # the newest is on top
+    expect(_row(page, "Shopper 00")).to_have_count(0)  # the oldest is not in the DOM at all
+    page.locator("#pane-side").evaluate("pane => { pane.scrollTop = pane.scrollHeight; }")
+    expect(_row(page, "Shopper 00")).to_have_count(1)
+    expect(_row(page, "Shopper 59")).to_have_count(0)
+    assert rows.count() < 20
