@@ -153,7 +153,8 @@ async def join_with_invite(
 
 async def first_pass(store: Store, api: SyncApi, progress: Progress | None) -> PassResult:
     """The first upload or download, reported as progress; clears the ``initial`` mark once it completed."""
-    result = await SyncEngine(store, api).run(progress=progress)
+    initial = await asyncio.to_thread(store.meta, INITIAL)
+    result = await SyncEngine(store, api, first_upload=initial == "upload").run(progress=progress)
     await asyncio.to_thread(_clear_initial, store)
     return result
 

@@ -137,6 +137,13 @@ def store_conflicts(conn: Connection, conflicts: Iterable[Conflict]) -> int:
     return len(rows)
 
 
+def is_normalisation(conflict: Conflict) -> bool:
+    """A refusal that only restates the server's own records: a role no member record backs (the seeded users of a
+    workspace that becomes a team are not members) or an org row under another key. In a workspace's first upload
+    it replaced nobody's edit, so it is not worth a "replaced" note; the server's values are still put back."""
+    return conflict.reason == "forbidden"
+
+
 def apply_theirs(conn: Connection, org_id: str, conflicts: Iterable[Conflict]) -> None:
     """Put the server's values back where it refused this device's push (append-only text, a role only the owner
     may set, an edit of a deleted row): the refused change bumped no version, so no pull would ever bring them.

@@ -47,9 +47,14 @@ class PassResult:
 class SyncEngine:
     """Pushes and pulls one workspace against one server. Stateless between passes: the cursor is in the store."""
 
-    def __init__(self, store: Store, api: SyncApi, *, batch_size: int = MAX_PUSH_CHANGES) -> None:
+    def __init__(
+        self, store: Store, api: SyncApi, *, batch_size: int = MAX_PUSH_CHANGES, first_upload: bool = False
+    ) -> None:
         self.store = store
         self.api = api
+        # The first upload after a sign-up: the server's refusals of values only its own records decide (a seeded
+        # user's role) bring its values back but are not kept as conflicts, since nobody's edit was replaced.
+        self.first_upload = first_upload
         self.batch_size = min(batch_size, MAX_PUSH_CHANGES)
         self.pull_limit = DEFAULT_PULL_LIMIT
 
@@ -86,7 +91,7 @@ class SyncEngine:
             up_to = last_seq if acknowledged >= changes[-1].seq else acknowledged
             await asyncio.to_thread(self._acknowledge, up_to, response.conflicts)
             pushed += sum(1 for c in changes if c.seq <= acknowledged)
-            conflicts += len(response.conflicts)
+            conflicts += len(self._kept(response.conflicts))
             version = max(version, response.version)
             if up_to < last_seq:
                 # The server kept part of the batch back: start again after what it has, never skip entries.
@@ -104,10 +109,20 @@ class SyncEngine:
 
     def _acknowledge(self, up_to: int, conflicts: list[Conflict]) -> None:
         """Drop what the server has, keep its conflict reports, and restore the values it refused to change."""
+        kept = self._kept(conflicts)
+        if len(kept) < len(conflicts):
+            log.info("first upload: %d values set by the server's own records, not kept as conflicts",
+                     len(conflicts) - len(kept))  # fmt: skip
         with self.store.db.applying_remote() as conn:
             conn.execute("DELETE FROM outbox WHERE seq <= ?", (up_to,))
-            apply.store_conflicts(conn, conflicts)
+            apply.store_conflicts(conn, kept)
             apply.apply_theirs(conn, self.store.org_id, conflicts)
+
+    def _kept(self, conflicts: list[Conflict]) -> list[Conflict]:
+        """The conflicts to show: all of them, but on the first upload not the server's own normalisation."""
+        if not self.first_upload:
+            return conflicts
+        return [c for c in conflicts if not apply.is_normalisation(c)]
 
     async def apply_notices(self, notices: Iterable[VersionNotice]) -> int:
         """Apply the rows of the notices that chain on from the cursor, each as a last pull page; returns the cursor.
