@@ -5,12 +5,20 @@ The refresh token is the one long-lived secret (it signs the device in for 60 da
 workspace key goes: a keyring that really protects secrets (the same rule as ``KeyringVault``), under service
 ``parley-sync`` and the workspace id. The access token lives 15 minutes and is never written anywhere.
 Nothing secret is put in ``workspace_meta``, a log line or an exception.
+
+A keyring can refuse to store (locked, missing, broken). Every flow that asks the server for a session first checks
+that the keyring keeps an entry (``check_keyring``), so a refusal costs nothing on the server. If the keyring still
+refuses the real save, the session is held in memory (``SignInNotSaved``), ``save_unsaved`` tries again, and
+``discard_unsaved`` hands it back so the caller can sign that device out: a device whose token only lived in memory
+must not stay listed as active. A rotated refresh token that could not be saved also marks the workspace
+(``sync.unsaved``): the keyring's token is dead, and presenting it would look like a stolen token to the server.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +26,7 @@ from dataclasses import dataclass
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
-from app.core.errors import KeyringUnavailable
+from app.core.errors import KeyringLocked, KeyringUnavailable, ParleyError
 from app.store.keyring_vault import _translated, backend_name, is_secure
 from app.store.store import Store
 from app.sync.protocol import Session
@@ -36,6 +44,46 @@ ROLE = "sync.role"
 CURSOR = "sync.cursor"
 INITIAL = "sync.initial"  # "upload" after sign-up, "download" after joining: cleared by the first full pass
 REFETCH = "sync.refetch"  # "1" while a full re-download (must_refetch) is under way
+UNSAVED = "sync.unsaved"  # "1" while a rotated refresh token is only in memory (the keyring's one is dead)
+
+
+class SignInNotSaved(ParleyError):
+    """The server signed this computer in, but the keyring refused the refresh token; the session is held in memory.
+
+    ``reason`` says why in a few words ("it is locked"), for the caller's own sentence."""
+
+    hint = "Unlock your system keyring, then try again."
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+
+
+def refusal_reason(exc: BaseException) -> str:
+    """Why a keyring refused, in a few words for a sentence (never the keyring's own text)."""
+    if isinstance(exc, KeyringLocked):
+        return "it is locked"
+    if isinstance(exc, KeyringUnavailable) and "secure" in str(exc):
+        return "no secure keyring is available"
+    cause = exc.__cause__ or exc
+    return f"it refused ({type(cause).__name__})"
+
+
+def check_keyring(backend: KeyringBackend, username: str) -> None:
+    """Raise ``KeyringUnavailable``/``KeyringLocked`` unless ``backend`` keeps a sync sign-in: write a throwaway entry
+    next to the real one, read it back, remove it. Called before asking the server for a session."""
+    if not is_secure(backend):
+        raise KeyringUnavailable(
+            f"No secure keyring is available for the sync sign-in (the keyring in use is {backend_name(backend)})."
+        )
+    probe, value = f"{username}.check", secrets.token_urlsafe(16)
+    with _translated("save the sync sign-in to"):
+        backend.set_password(SERVICE, probe, value)
+        kept = backend.get_password(SERVICE, probe)
+        with contextlib.suppress(PasswordDeleteError):
+            backend.delete_password(SERVICE, probe)
+    if kept != value:
+        raise KeyringUnavailable("The system keyring did not keep the sync sign-in.")
 
 
 @dataclass(frozen=True)
@@ -60,6 +108,7 @@ class Credentials:
         self._lock = threading.Lock()
         self._access: str | None = None
         self._access_expires = 0.0  # time.monotonic() deadline
+        self._unsaved: Session | None = None  # a session the keyring refused, until saved or discarded
 
     # ---- tokens --------------------------------------------------------------------------------------------------
     def access_token(self) -> str | None:
@@ -70,27 +119,73 @@ class Credentials:
             return self._access
 
     def refresh_token(self) -> str | None:
+        with self._lock:
+            if self._unsaved is not None:
+                return self._unsaved.refresh_token
         self._require_secure()
+        if self.store.meta(UNSAVED) is not None:
+            return None  # the keyring's token was rotated away: only signing in again helps
         with _translated("read the sync sign-in from"):
             return self._backend.get_password(SERVICE, self.workspace_id)
 
+    def check_storable(self) -> None:
+        """Raise a keyring error unless the keyring keeps this workspace's sign-in (before asking the server)."""
+        check_keyring(self._backend, self.workspace_id)
+
     def save_session(self, session: Session) -> None:
-        """Keep a new session: the rotated refresh token in the keyring first (the old one is already dead), then
-        the access token in memory and the account's details in the workspace."""
-        self._require_secure()
-        with _translated("save the sync sign-in to"):
-            self._backend.set_password(SERVICE, self.workspace_id, session.refresh_token)
+        """Keep a new session: the access token (and, until saved, the refresh token) in memory, the refresh token
+        in the keyring, then the account's details in the workspace.
+
+        Raises ``SignInNotSaved`` when the keyring refuses; the session stays usable in memory (``save_unsaved``
+        tries again). For a rotation of the signed-in device the workspace is marked, since the keyring's token is
+        dead; a new sign-in writes no account details until saved, so the workspace does not look signed in."""
         with self._lock:
             self._access = session.access_token
             # Treat it as expired a little early, so a request never leaves with a token about to lapse.
             margin = min(30.0, session.access_expires_in / 4)
             self._access_expires = time.monotonic() + session.access_expires_in - margin
-        with self.store.db.transaction():
+            self._unsaved = session
+        try:
+            self._require_secure()
+            with _translated("save the sync sign-in to"):
+                self._backend.set_password(SERVICE, self.workspace_id, session.refresh_token)
+        except (KeyringUnavailable, KeyringLocked) as exc:
+            reason = refusal_reason(exc)
+            log.warning("the keyring refused the sync sign-in of workspace %s (%s)", self.workspace_id, reason)
+            if self.store.meta(DEVICE_ID) == session.device_id:
+                self.store.set_meta(UNSAVED, "1")
+            raise SignInNotSaved(f"Parley could not save the sync sign-in ({reason}).", reason=reason) from exc
+        with self._lock:
+            if self._unsaved is session:
+                self._unsaved = None
+        with self.store.db.transaction() as conn:
             self.store.set_meta(DEVICE_ID, session.device_id)
             self.store.set_meta(MEMBER_ID, session.user.id)
             self.store.set_meta(EMAIL, session.user.email)
             self.store.set_meta(ORG_NAME, session.org.name)
             self.store.set_meta(ROLE, session.user.role)
+            conn.execute("DELETE FROM workspace_meta WHERE key = ?", (UNSAVED,))
+
+    def unsaved(self) -> bool:
+        """Whether a session is held in memory because the keyring refused it."""
+        with self._lock:
+            return self._unsaved is not None
+
+    def save_unsaved(self) -> None:
+        """Try the keyring again with the held session (``SignInNotSaved`` if it still refuses)."""
+        with self._lock:
+            session = self._unsaved
+        if session is not None:
+            self.save_session(session)
+
+    def discard_unsaved(self) -> Session | None:
+        """Let go of the held session and its tokens; returns it, so the caller can sign that device out."""
+        with self._lock:
+            session, self._unsaved = self._unsaved, None
+            if session is not None:
+                self._access = None
+                self._access_expires = 0.0
+        return session
 
     def drop_access_token(self) -> None:
         with self._lock:
@@ -106,6 +201,8 @@ class Credentials:
     def forget_tokens(self) -> None:
         """Drop both tokens but keep the account's details (server, e-mail) so signing in again is prefilled."""
         self.drop_access_token()
+        with self._lock:
+            self._unsaved = None
         try:
             with _translated("remove the sync sign-in from"), contextlib.suppress(PasswordDeleteError):
                 self._backend.delete_password(SERVICE, self.workspace_id)

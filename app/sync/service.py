@@ -5,7 +5,12 @@ are awaited there, every database step runs in a worker thread, so the UI never 
 by a local commit (a cheap look at the outbox's last seq every second), by the socket's version notice above the
 cursor, by ``sync_now()``, and every 30 s. Failures set a state rather than raise: OFFLINE with back-off (1, 2, 5,
 10, 30, 60 s) while the server is unreachable, SIGN_IN_AGAIN when the refresh token is refused, REVOKED when an
-admin removed the device (tokens forgotten, local data kept), ERROR for refusals that retrying will not fix soon.
+admin removed the device (tokens forgotten, local data kept), ERROR for refusals that retrying will not fix soon
+(and, with a message and retries, while the keyring refuses a renewed sign-in).
+
+A sign-up or sign-in whose session the keyring refused is held (``SignInNotSaved``; the status stays SIGNED_OUT):
+``save_sign_in`` saves it and carries on (upload, sync) without asking the server again; stopping, or starting another
+attempt, signs the held device out on the server so it does not stay listed as active.
 Subscribers are called on the loop's thread with each new ``SyncStatus``; the UI bridges them to Qt signals.
 """
 
@@ -26,7 +31,7 @@ from app.core.ids import from_ms
 from app.store.store import Store
 from app.sync import account
 from app.sync.account import join_with_invite
-from app.sync.credentials import INITIAL, Credentials
+from app.sync.credentials import INITIAL, Credentials, SignInNotSaved
 from app.sync.engine import PassResult, SyncEngine
 from app.sync.protocol import DeviceInfo, GatewaySettings, GatewayUsage, Invite, MemberInfo, Role, VersionNotice
 from app.sync.status import ConflictNote, SyncState, SyncStatus
@@ -74,6 +79,7 @@ class SyncService:
         # Notices with rows heard since the last pass (the newest few): a pass with nothing to push applies those
         # that chain on from the cursor instead of pulling.
         self._heard: deque[VersionNotice] = deque(maxlen=HELD_NOTICES)
+        self._held: _HeldSignIn | None = None  # a sign-up or sign-in whose session the keyring refused
 
     # ---- SyncControl ---------------------------------------------------------------------------------------------
     def status(self) -> SyncStatus:
@@ -146,8 +152,13 @@ class SyncService:
         self._launch()
 
     async def stop(self) -> None:
-        """Stop the loop and close the connections (the status keeps its last value)."""
+        """Stop the loop and close the connections (the status keeps its last value). A session the keyring refused
+        is signed out on the server: its token lives only in memory, so the device could never be used again."""
         await self._cancel_tasks()
+        self._held = None
+        session = await asyncio.to_thread(self.credentials.discard_unsaved)
+        if session is not None and self._api is not None:
+            await account.log_out_session(self._api.server_url, session)
         if self._api is not None:
             await self._api.aclose()
             self._api = None
@@ -175,7 +186,7 @@ class SyncService:
         await self.stop()
         api = self._api_factory(server_url, self.credentials)
         self._api = api
-        self._set(dataclasses.replace(self.status(), state=SyncState.CONNECTING, server_url=server_url, message=None))
+        # The state stays SIGNED_OUT until the sign-in is kept: the card shows the form, busy, not an account.
         try:
             await account.sign_up(
                 self.store,
@@ -186,7 +197,11 @@ class SyncService:
                 password=password,
                 device_name=device_name,
                 progress=self._progress,
+                on_saved=lambda: self._set(self._base_status(SyncState.CONNECTING)),
             )
+        except SignInNotSaved:
+            self._held = _HeldSignIn(initial="upload", done=account.TEAM_CREATED)
+            raise
         except ServerUnreachable:
             if not await asyncio.to_thread(self.credentials.signed_in):
                 raise  # the org was not made: nothing to resume
@@ -199,10 +214,36 @@ class SyncService:
         await self.stop()
         api = self._api_factory(server_url, self.credentials)
         self._api = api
-        await account.sign_in(
-            self.store, self.credentials, api, email=email, password=password, device_name=device_name
-        )
+        try:
+            await account.sign_in(
+                self.store, self.credentials, api, email=email, password=password, device_name=device_name
+            )
+        except SignInNotSaved:
+            self._held = _HeldSignIn(initial=None, done=account.SIGNED_IN)
+            raise
         self._set(await asyncio.to_thread(self._base_status, SyncState.CONNECTING))
+        self._launch()
+
+    def unsaved_sign_in(self) -> bool:
+        """Whether a sign-up or sign-in waits for ``save_sign_in`` (the keyring refused its session)."""
+        return self._held is not None
+
+    async def save_sign_in(self) -> None:
+        """Save the held session of a sign-up or sign-in once the keyring works, and carry on from there (the first
+        upload, then syncing) without asking the server for another team or device."""
+        held, api = self._held, self._api
+        if held is None or api is None:
+            raise SignInNotSaved("There is no sign-in waiting to be saved.", reason="", hint="Sign in again.")
+        await account.save_held_sign_in(
+            self.store, self.credentials, api.server_url, initial=held.initial, done=held.done
+        )
+        self._held = None
+        self._set(await asyncio.to_thread(self._base_status, SyncState.CONNECTING))
+        if held.initial:
+            try:
+                await account.first_pass(self.store, api, self._progress)
+            except ServerUnreachable:
+                log.info("first upload interrupted; the loop resumes it")
         self._launch()
 
     async def sign_out(self) -> None:
@@ -269,6 +310,15 @@ class SyncService:
                 await asyncio.to_thread(self.credentials.forget_tokens)
                 self._update(state=SyncState.SIGN_IN_AGAIN, message=str(exc), progress=None, next_retry_at=None)
                 return
+            except SignInNotSaved as exc:
+                # A renewed sign-in lives only in memory: pass after pass tries the keyring again (nothing else).
+                wait = self.backoff[min(failures, len(self.backoff) - 1)]
+                failures += 1
+                message = (
+                    f"Parley could not save the renewed sign-in to the system keyring ({exc.reason}), so syncing is "
+                    "paused: unlock the keyring and it resumes."
+                )
+                self._update(state=SyncState.ERROR, message=message, progress=None)
             except SyncError as exc:
                 wait = self.backoff[-1]
                 self._update(state=SyncState.ERROR, message=str(exc), progress=None)
@@ -280,6 +330,8 @@ class SyncService:
 
     async def _pass(self) -> None:
         api = self._require_api()
+        if await asyncio.to_thread(self.credentials.unsaved):
+            await asyncio.to_thread(self.credentials.save_unsaved)  # a renewed sign-in the keyring refused
         initial = await asyncio.to_thread(self.store.meta, INITIAL)
         pending = await asyncio.to_thread(self.store.outbox.count)
         if initial:
@@ -435,6 +487,14 @@ class SyncService:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
+
+
+@dataclasses.dataclass(frozen=True)
+class _HeldSignIn:
+    """What a sign-up or sign-in still has to do once its session is saved."""
+
+    initial: str | None  # "upload" after a sign-up
+    done: str  # what was done on the server, for the sentence if saving fails again
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -37,3 +37,26 @@ class LockedKeyring(InMemoryKeyring):
 
     def set_password(self, service: str, username: str, password: str) -> None:
         raise errors.KeyringLocked("collection is locked")
+
+
+class RefusingKeyring(InMemoryKeyring):
+    """A secure keyring that refuses to store while locked, as Secret Service does for a locked collection's writes;
+    reads and removals keep working. ``lock(after=n)`` lets ``n`` more writes through first: a keyring that locks
+    between Parley's check and its real save."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes_left: int | None = None  # None: unlocked
+
+    def lock(self, *, after: int = 0) -> None:
+        self.writes_left = after
+
+    def unlock(self) -> None:
+        self.writes_left = None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if self.writes_left is not None:
+            if self.writes_left <= 0:
+                raise errors.KeyringLocked("collection is locked")
+            self.writes_left -= 1
+        super().set_password(service, username, password)
