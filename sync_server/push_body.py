@@ -13,7 +13,6 @@ nothing is written. A newer protocol is refused with 426 "upgrade" before anythi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from app.sync.protocol import MAX_PUSH_CHANGES, SUPPORTED_PROTOCOLS, Change, PushRequest
-from sync_server.errors import ApiError
+from sync_server.errors import INT64_MAX, ApiError, parse_json
 
 _CHANGES: TypeAdapter[list[Change]] = TypeAdapter(list[Change])
 # A column value is a union (text | whole number | float): its errors name every member's complaint; these are the
@@ -74,7 +73,8 @@ class PushBody:
             except ValidationError:
                 raise _refusal(self.raw) from None
             for change in part:
-                if change.seq <= last_seq:  # (PushRequest's own rule, across parts)
+                # (PushRequest's own rule, across parts; and a seq PostgreSQL's bigint holds)
+                if change.seq <= last_seq or change.seq > INT64_MAX:
                     raise _refusal(self.raw)
                 last_seq = change.seq
             yield part
@@ -95,7 +95,8 @@ def read_push(raw: bytes) -> PushBody:
     keys: list[tuple[str, str]] = []
     for change in changes:
         table, row_id = (change.get("table"), change.get("id")) if isinstance(change, dict) else (None, None)
-        if not isinstance(table, str) or not isinstance(row_id, str):
+        # The keys go to PostgreSQL before the changes are checked: one it cannot hold (a NUL) takes the strict way.
+        if not isinstance(table, str) or not isinstance(row_id, str) or "\x00" in table or "\x00" in row_id:
             return PushBody.of(parse_push(raw), raw)
         keys.append((table, row_id))
     try:
@@ -104,6 +105,8 @@ def read_push(raw: bytes) -> PushBody:
         raise _refusal(raw) from None
     if head.protocol not in SUPPORTED_PROTOCOLS:
         raise protocol_error()
+    if head.known_version > INT64_MAX:
+        raise _refusal(raw)
     return PushBody(raw, head.known_version, keys, changes)
 
 
@@ -117,21 +120,37 @@ def parse_push(raw: bytes) -> PushRequest:
     else:
         if request.protocol not in SUPPORTED_PROTOCOLS:
             raise protocol_error()
+        _check_bigint(request)
         return request
+    payload: object = None
+    unstorable: ApiError | None = None  # a NUL, a number beyond 64 bits, nesting too deep (errors.parse_json)
     try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
+        payload = parse_json(raw)
+    except ApiError as exc:
+        if exc.status == 400:
+            raise
+        unstorable = exc
     protocol = payload.get("protocol") if isinstance(payload, dict) else None
     if isinstance(protocol, int) and protocol not in SUPPORTED_PROTOCOLS:
         raise protocol_error()
     errors = failure.errors()
+    if unstorable is not None and all(e["type"] == "json_invalid" for e in errors):
+        raise unstorable
     # Name the union member's real complaint (a NUL, too long, not finite), not "is not an integer", which every
     # such error also carries.
     first = next((e for e in errors if e["type"] not in _UNION_NOISE), errors[0])
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in _UNION_MEMBERS) or "body"
     message = "it holds a NUL character" if first["type"] == "string_pattern_mismatch" else first.get("msg", "invalid")
     raise ApiError(422, "invalid", f"Invalid request at {where}: {message}.")
+
+
+def _check_bigint(request: PushRequest) -> None:
+    """The protocol's whole numbers are unbounded; the server's columns for them are PostgreSQL's bigint."""
+    if request.known_version > INT64_MAX:
+        raise ApiError(422, "invalid", "Invalid request at known_version: the number is beyond 64 bits.")
+    for index, change in enumerate(request.changes):
+        if change.seq > INT64_MAX:
+            raise ApiError(422, "invalid", f"Invalid request at changes.{index}.seq: the number is beyond 64 bits.")
 
 
 def _refusal(raw: bytes) -> ApiError:
