@@ -26,6 +26,12 @@ class WorkspaceExists(ParleyError):
     hint = "Open the existing workspace instead, or choose another folder."
 
 
+class WorkspaceIncomplete(ParleyError):
+    """The workspace's folder exists but the transaction that fills it (org, owner, pipeline) never committed."""
+
+    hint = "It holds no data yet. Delete its folder and create the workspace again."
+
+
 class WrongPassphrase(ParleyError):
     hint = "Check the passphrase and try again. Nothing was changed."
 
@@ -55,6 +61,15 @@ class PassphraseRequired(ParleyError):
 
 class CorruptDatabase(ParleyError):
     hint = "The file was not modified. Restore the latest backup (Settings → Security → Restore)."
+
+
+class HeaderDamaged(CorruptDatabase):
+    """``workspace.json`` (which says how the key is protected) cannot be read or parsed; the database may be fine."""
+
+    hint = (
+        "Put workspace.json back from a copy of this folder (e.g. your computer's backup), or restore a Parley "
+        "backup as a new workspace. The database was not modified."
+    )
 
 
 class DatabaseTooNew(ParleyError):

@@ -297,6 +297,7 @@ class Database:
             except BaseException:
                 self._writer = self._open_writer(self.path, self._key)
                 raise
+            crashpoints.reached("restore.set_aside")
             try:
                 for suffix in ("-wal", "-shm"):
                     Path(str(self.path) + suffix).unlink(missing_ok=True)

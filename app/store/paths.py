@@ -46,6 +46,11 @@ class WorkspacePaths:
     def backups(self) -> Path:
         return self.root / "backups"
 
+    @property
+    def tmp(self) -> Path:
+        """Scratch files of a backup or restore (encrypted copies only). Emptied at start: a crash leaves none."""
+        return self.root / "tmp"
+
     def create_dirs(self) -> None:
         for folder in (self.root, self.browser_profiles, self.logs, self.backups):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -59,8 +64,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable (POSIX; Windows has no directory handles to flush)."""
     if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(path.parent, os.O_DIRECTORY)
+        fd = os.open(folder, os.O_DIRECTORY)
         try:
             os.fsync(fd)
         finally:

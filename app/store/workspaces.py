@@ -8,12 +8,17 @@ migrated.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import (
     BackupError,
     CorruptDatabase,
+    HeaderDamaged,
     KeyChangeUnfinished,
     KeyMismatch,
     KeyringBackendChanged,
@@ -21,6 +26,7 @@ from app.core.errors import (
     ParleyError,
     PassphraseRequired,
     WorkspaceExists,
+    WorkspaceIncomplete,
     WrongPassphrase,
 )
 from app.core.events import EventBus
@@ -31,10 +37,21 @@ from app.store.database import Database
 from app.store.header import WorkspaceHeader, read_header, write_header
 from app.store.keyring_vault import KeyringVault
 from app.store.keys import DEFAULT_KDF, KdfParams, KeyProtection
-from app.store.paths import WorkspacePaths
+from app.store.paths import WorkspacePaths, fsync_dir
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
+
+CREATING = ".creating-"  # a workspace folder being built; renamed to its id when whole (see ``_build``)
+BEFORE_RESTORE = "parley.db.before-restore"
+
+
+@dataclass(frozen=True)
+class UnusableWorkspace:
+    """A workspace folder that cannot be offered for opening, and why (``error``: a sentence and a hint)."""
+
+    folder: Path
+    error: ParleyError
 
 
 class Workspaces:
@@ -49,14 +66,42 @@ class Workspaces:
         return WorkspacePaths(self.home / "workspaces" / workspace_id)
 
     def available(self) -> list[WorkspaceHeader]:
+        """The workspaces that can be offered for opening (see ``unusable`` for the ones that cannot)."""
+        return self._scan()[0]
+
+    def unusable(self) -> list[UnusableWorkspace]:
+        """Workspace folders whose header cannot be used: damaged, missing, unreadable or from a newer Parley.
+
+        Start-up shows these with their reason instead of acting as if there were no workspace, so the user is
+        never led to create a new one over (or beside) data they cannot see.
+        """
+        return self._scan()[1]
+
+    def _scan(self) -> tuple[list[WorkspaceHeader], list[UnusableWorkspace]]:
         folder = self.home / "workspaces"
-        headers = []
-        for header_file in sorted(folder.glob("*/workspace.json")) if folder.exists() else []:
+        headers: list[WorkspaceHeader] = []
+        unusable: list[UnusableWorkspace] = []
+        try:
+            entries = sorted(folder.iterdir()) if folder.is_dir() else []
+        except OSError as exc:
+            log.warning("cannot list the workspaces folder: %s", exc)
+            unusable.append(UnusableWorkspace(folder, HeaderDamaged(f"Parley cannot read the folder {folder}.")))
+            return headers, unusable
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue  # a creation in progress or unfinished (``_build``), or not a workspace at all
+            paths = WorkspacePaths(entry)
+            if not paths.header.exists():
+                if paths.database.exists():
+                    missing = HeaderDamaged(f"The header (workspace.json) of workspace {entry.name} is missing.")
+                    unusable.append(UnusableWorkspace(entry, missing))
+                continue
             try:
-                headers.append(read_header(header_file))
-            except Exception:
-                log.warning("skipping unreadable workspace header %s", header_file)
-        return headers
+                headers.append(read_header(paths.header))
+            except ParleyError as exc:
+                log.warning("workspace folder %s cannot be used: %s", entry.name, exc)
+                unusable.append(UnusableWorkspace(entry, exc))
+        return headers, unusable
 
     def header(self, workspace_id: str) -> WorkspaceHeader:
         return read_header(self.paths(workspace_id).header)
@@ -79,37 +124,31 @@ class Workspaces:
         Without a passphrase the key goes to the keyring, which must be a secure one (``KeyringUnavailable``
         otherwise: the caller then asks for a passphrase).
         """
-        workspace_id = new_id()
-        paths = self.paths(workspace_id)
-        if paths.root.exists():
-            raise WorkspaceExists(f"A workspace already exists at {paths.root}.")
-        key, protection = self._new_protection(workspace_id, passphrase)
-        org_id = new_id()
-        paths.create_dirs()
-        try:
+        workspace_id, org_id = new_id(), new_id()
+
+        def fill(paths: WorkspacePaths, key: bytes, protection: KeyProtection) -> str:
             header = WorkspaceHeader(
-                workspace_id=workspace_id,
-                org_id=org_id,
-                name=business_name,
-                created_at=utc_now(),
-                key=protection,
+                workspace_id=workspace_id, org_id=org_id, name=business_name, created_at=utc_now(), key=protection
             )
             write_header(paths.header, header)
+            crashpoints.reached("create.header")
             db = Database.open(paths.database, key)
-            store = Store(db, org_id, bus=bus)
-            with db.transaction():
-                store.orgs.create(id=org_id, name=business_name)
-                owner = store.users.create(name=owner_name, email=owner_email, role="owner")
-                store.set_meta("org_id", org_id)
-                store.set_meta("workspace_id", workspace_id)
-                store.set_meta("user_id", owner.id)
-                _default_pipeline(store)
-        except BaseException:
-            shutil.rmtree(paths.root, ignore_errors=True)
-            if passphrase is None:
-                self.vault.delete(workspace_id)
-            raise
-        log.info("created workspace %s (%s mode)", workspace_id, protection.mode)
+            try:
+                crashpoints.reached("create.database")
+                store = Store(db, org_id, bus=bus)
+                with db.transaction():
+                    store.orgs.create(id=org_id, name=business_name)
+                    owner = store.users.create(name=owner_name, email=owner_email, role="owner")
+                    store.set_meta("org_id", org_id)
+                    store.set_meta("workspace_id", workspace_id)
+                    store.set_meta("user_id", owner.id)
+                    _default_pipeline(store)
+            finally:
+                db.close()
+            return org_id
+
+        store = self._build(workspace_id, passphrase, fill, bus)
+        log.info("created workspace %s (%s mode)", workspace_id, "passphrase" if passphrase else "keyring")
         return store
 
     def create_joined(
@@ -127,28 +166,91 @@ class Workspaces:
         arrive with the first download, and seeding them here would push duplicates of the org's own rows.
         """
         workspace_id = new_id()
-        paths = self.paths(workspace_id)
-        if paths.root.exists():
-            raise WorkspaceExists(f"A workspace already exists at {paths.root}.")
-        key, protection = self._new_protection(workspace_id, passphrase)
-        paths.create_dirs()
-        try:
+
+        def fill(paths: WorkspacePaths, key: bytes, protection: KeyProtection) -> str:
             header = WorkspaceHeader(
                 workspace_id=workspace_id, org_id=org_id, name=business_name, created_at=utc_now(), key=protection
             )
             write_header(paths.header, header)
-            store = Store(Database.open(paths.database, key), org_id, bus=bus)
-            with store.db.transaction():
-                store.set_meta("org_id", org_id)
-                store.set_meta("workspace_id", workspace_id)
-                store.set_meta("user_id", user_id)
-        except BaseException:
-            shutil.rmtree(paths.root, ignore_errors=True)
-            if passphrase is None:
-                self.vault.delete(workspace_id)
-            raise
-        log.info("created joined workspace %s (%s mode)", workspace_id, protection.mode)
+            db = Database.open(paths.database, key)
+            try:
+                store = Store(db, org_id, bus=bus)
+                with db.transaction():
+                    store.set_meta("org_id", org_id)
+                    store.set_meta("workspace_id", workspace_id)
+                    store.set_meta("user_id", user_id)
+            finally:
+                db.close()
+            return org_id
+
+        store = self._build(workspace_id, passphrase, fill, bus)
+        log.info("created joined workspace %s (%s mode)", workspace_id, "passphrase" if passphrase else "keyring")
         return workspace_id, store
+
+    def _build(
+        self,
+        workspace_id: str,
+        passphrase: str | None,
+        fill: Callable[[WorkspacePaths, bytes, KeyProtection], str],
+        bus: EventBus | None,
+    ) -> Store:
+        """Make a workspace in a hidden staging folder, then move it into place with one rename.
+
+        ``fill`` writes the header and the database into the staging folder and returns the org id. A crash at any
+        step before the rename leaves only ``.creating-<id>``, which no listing shows and ``sweep`` removes (with
+        its keyring entry): a workspace is either whole or absent, never one without its org, owner or pipeline.
+        """
+        final = self.paths(workspace_id)
+        if final.root.exists():
+            raise WorkspaceExists(f"A workspace already exists at {final.root}.")
+        staging = WorkspacePaths(final.root.with_name(CREATING + workspace_id))
+        staging.create_dirs()
+        crashpoints.reached("create.folder")
+        try:
+            key, _protection = self._new_protection(workspace_id, passphrase)
+            crashpoints.reached("create.key")
+            org_id = fill(staging, key, _protection)
+            crashpoints.reached("create.filled")
+            os.replace(staging.root, final.root)
+            fsync_dir(final.root.parent)
+        except BaseException:
+            shutil.rmtree(staging.root, ignore_errors=True)
+            if passphrase is None:
+                self._drop_keyring_entry(workspace_id)
+            raise
+        return Store(Database.open(final.database, key), org_id, bus=bus)
+
+    def _drop_keyring_entry(self, entry: str) -> None:
+        try:
+            self.vault.delete(entry)
+        except Exception:
+            log.warning("could not remove the key of an unfinished workspace from the keyring")
+
+    def sweep(self) -> None:
+        """Remove what a crash left behind: workspaces whose creation did not finish, backup and restore scratch.
+
+        Run at start, before anything is open (one Parley per home folder).
+        """
+        folder = self.home / "workspaces"
+        if not folder.is_dir():
+            return
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith(CREATING) and entry.is_dir():
+                log.warning("removing a workspace whose creation did not finish")
+                shutil.rmtree(entry, ignore_errors=True)
+                self._drop_keyring_entry(entry.name[len(CREATING) :])
+            elif entry.is_dir():
+                self._recover(WorkspacePaths(entry))
+
+    def _recover(self, paths: WorkspacePaths) -> None:
+        """Finish or undo what a restore or backup of this workspace left half-done."""
+        previous = paths.root / BEFORE_RESTORE
+        if not paths.database.exists() and previous.exists() and paths.header.exists():
+            # A restore stopped between moving the current file aside and moving the backup in: put it back.
+            log.warning("a restore was interrupted; putting the previous database back")
+            os.replace(previous, paths.database)
+            fsync_dir(paths.root)
+        backup_mod.sweep(paths.tmp)
 
     def _new_protection(self, workspace_id: str, passphrase: str | None) -> tuple[bytes, KeyProtection]:
         """A fresh key: random and kept in the keyring, or derived from ``passphrase``."""
@@ -162,6 +264,7 @@ class Workspaces:
     def open(self, workspace_id: str, *, passphrase: str | None = None, bus: EventBus | None = None) -> Store:
         paths = self.paths(workspace_id)
         header = read_header(paths.header)
+        self._recover(paths)
         if not paths.database.exists():
             raise CorruptDatabase(f"The database of workspace {header.name!r} is missing from {paths.root}.")
         candidates = self._candidate_keys(header, passphrase)
@@ -180,6 +283,10 @@ class Workspaces:
                 else:
                     self._abandon_pending(paths, header, header.pending_key)
             store = Store(db, header.org_id, bus=bus)
+            if store.meta("org_id") is None:
+                # Made by a Parley that created workspaces in place, and stopped before the creating transaction.
+                store.close()
+                raise WorkspaceIncomplete(f"The creation of workspace {header.name!r} did not finish.")
             if store.meta("workspace_id") != workspace_id:
                 # The database belongs to the folder it is in (a restored backup carries its origin's id).
                 store.set_meta("workspace_id", workspace_id)
@@ -326,7 +433,10 @@ class Workspaces:
     # ---- backup and restore ----------------------------------------------------------------------------------
     def backup(self, store: Store, workspace_id: str, dest: Path, passphrase: str) -> backup_mod.BackupInfo:
         header = self.header(workspace_id)
-        return backup_mod.create_backup(store, dest, passphrase, workspace_name=header.name, kdf=self.kdf)
+        with _as_backup_error(f"Parley could not write the backup {dest.name}.", _WRITE_HINT):
+            return backup_mod.create_backup(
+                store, dest, passphrase, workspace_name=header.name, scratch=self.paths(workspace_id).tmp, kdf=self.kdf
+            )
 
     def restore_into(self, store: Store, workspace_id: str, source: Path, passphrase: str) -> backup_mod.BackupInfo:
         """Replace this workspace's data with a backup of the same organisation.
@@ -335,16 +445,18 @@ class Workspaces:
         """
         paths = self.paths(workspace_id)
         header = read_header(paths.header)
-        info = backup_mod.read_info(source)
-        if info.org_id != header.org_id:
-            raise BackupError(
-                f"This backup belongs to another organisation ({info.workspace_name!r}); "
-                "restore it as a new workspace instead."
-            )
-        staged = paths.root / "parley.db.restoring"
-        staged.unlink(missing_ok=True)
-        backup_mod.extract(source, passphrase, staged, store.db.adopt)
-        store.db.replace_file(staged, paths.root / "parley.db.before-restore")
+        with _as_backup_error(f"Parley could not restore the backup {source.name}.", _RESTORE_HINT):
+            info = backup_mod.read_info(source)
+            if info.org_id != header.org_id:
+                raise BackupError(
+                    f"This backup belongs to another organisation ({info.workspace_name!r}); "
+                    "restore it as a new workspace instead."
+                )
+            staged = paths.tmp / "parley.db.restoring"
+            staged.unlink(missing_ok=True)
+            backup_mod.extract(source, passphrase, staged, store.db.adopt, scratch=paths.tmp)
+            crashpoints.reached("restore.extracted")
+            store.db.replace_file(staged, paths.root / BEFORE_RESTORE)
         store.set_meta("workspace_id", workspace_id)
         log.info("workspace %s restored from a backup of %s", workspace_id, info.created_at.isoformat())
         return info
@@ -358,13 +470,19 @@ class Workspaces:
         bus: EventBus | None = None,
     ) -> tuple[str, Store]:
         """A new workspace (same organisation) from a backup, e.g. on a new computer."""
-        info = backup_mod.read_info(source)
+        with _as_backup_error(f"Parley could not restore the backup {source.name}.", _RESTORE_HINT):
+            info = backup_mod.read_info(source)
         workspace_id = new_id()
-        paths = self.paths(workspace_id)
-        key, protection = self._new_protection(workspace_id, passphrase)
-        paths.create_dirs()
-        try:
-            backup_mod.extract(source, backup_passphrase, paths.database, lambda conn: sqlcipher.rekey(conn, key))
+
+        def fill(paths: WorkspacePaths, key: bytes, protection: KeyProtection) -> str:
+            with _as_backup_error(f"Parley could not restore the backup {source.name}.", _RESTORE_HINT):
+                backup_mod.extract(
+                    source,
+                    backup_passphrase,
+                    paths.database,
+                    lambda conn: sqlcipher.rekey(conn, key),
+                    scratch=paths.tmp,
+                )
             header = WorkspaceHeader(
                 workspace_id=workspace_id,
                 org_id=info.org_id,
@@ -373,14 +491,14 @@ class Workspaces:
                 key=protection,
             )
             write_header(paths.header, header)
-            store = Store(Database.open(paths.database, key), info.org_id, bus=bus)
-            store.set_meta("workspace_id", workspace_id)
-        except BaseException:
-            shutil.rmtree(paths.root, ignore_errors=True)
-            if passphrase is None:
-                self.vault.delete(workspace_id)
-            raise
-        return workspace_id, store
+            db = Database.open(paths.database, key)
+            try:
+                Store(db, info.org_id).set_meta("workspace_id", workspace_id)
+            finally:
+                db.close()
+            return info.org_id
+
+        return workspace_id, self._build(workspace_id, passphrase, fill, bus)
 
     def delete(self, workspace_id: str) -> None:
         header = self.header(workspace_id)
@@ -388,6 +506,20 @@ class Workspaces:
             if protection is not None and protection.mode == "keyring" and protection.keyring_entry:
                 self.vault.delete(protection.keyring_entry)
         shutil.rmtree(self.paths(workspace_id).root)
+
+
+_WRITE_HINT = "Check that the folder exists, can be written to and has free space. The workspace was not modified."
+_RESTORE_HINT = "The workspace was not modified. The details are in the log."
+
+
+@contextmanager
+def _as_backup_error(message: str, hint: str) -> Iterator[None]:
+    """A file or database error on the backup path becomes one sentence for the person; the details are logged."""
+    try:
+        yield
+    except (OSError, sqlcipher.DatabaseError) as exc:
+        log.warning("%s (%s: %s)", message, type(exc).__name__, exc)
+        raise BackupError(message, hint=hint) from exc
 
 
 def needs_passphrase(header: WorkspaceHeader) -> bool:

@@ -21,6 +21,7 @@ from app.store.workspaces import Workspaces, needs_passphrase
 from app.ui.dialogs.create_workspace import CreateRequest, CreateWorkspaceDialog
 from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.dialogs.unlock import UnlockDialog
+from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog
 from app.ui.sync_bridge import SyncLoop
 from app.ui.tasks import TaskRunner, describe
 
@@ -50,7 +51,25 @@ class StartupFlow(QtCore.QObject):
 
     # ---- choosing --------------------------------------------------------------------------------------------
     def start(self) -> None:
+        try:
+            self.workspaces.sweep()  # what a crash left: unfinished workspaces, backup and restore scratch files
+        except OSError:
+            log.warning("could not clean up after an earlier crash", exc_info=True)
         headers = self.workspaces.available()
+        unusable = self.workspaces.unusable()
+        if unusable:
+            log.warning("%d workspace folder(s) cannot be opened", len(unusable))
+            dialog = UnusableWorkspacesDialog(unusable, others=bool(headers))
+            dialog.proceed.connect(lambda: self._choose(headers))
+            dialog.rejected.connect(self.cancelled.emit)
+            self._present(dialog)
+            return
+        self._choose(headers)
+
+    def _choose(self, headers: list[WorkspaceHeader]) -> None:
+        if isinstance(self.dialog, UnusableWorkspacesDialog):
+            self.dialog.accept()  # not close(): that would reject it, which means "quit"
+            self.dialog = None
         if not headers:
             log.info("first run: asking for a new workspace")
             self._show_create()

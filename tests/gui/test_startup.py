@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.store.workspaces import Workspaces
 from app.ui.dialogs.create_workspace import CreateWorkspaceDialog
 from app.ui.dialogs.unlock import UnlockDialog
+from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog
 from app.ui.startup import OpenWorkspace, StartupFlow
 from app.ui.tasks import TaskRunner
 
@@ -96,4 +100,63 @@ def test_keyring_workspace_opens_without_a_prompt(qtbot: QtBot, workspaces: Work
     flow, opened = start(workspaces)
     assert flow.dialog is None
     qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    opened[0].store.close()
+
+
+def break_header(workspaces: Workspaces, workspace_id: str, damage: str) -> None:
+    header = workspaces.paths(workspace_id).header
+    if damage == "damaged":
+        header.write_bytes(header.read_bytes()[:30])
+    elif damage == "newer":
+        data = json.loads(header.read_text())
+        header.write_text(json.dumps({**data, "format": 2, "added_later": True}))
+    else:
+        header.unlink()
+        header.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"), [("damaged", "damaged"), ("newer", "Update Parley"), ("unreadable", "read")]
+)
+def test_only_workspace_unusable_is_shown_not_replaced(
+    qtbot: QtBot, workspaces: Workspaces, damage: str, says: str
+) -> None:
+    store = workspaces.create("Lumen Boutique", "Ana")
+    workspace_id = store.meta("workspace_id") or ""
+    store.close()
+    break_header(workspaces, workspace_id, damage)
+    flow, opened = start(workspaces)
+    dialog = flow.dialog
+    assert isinstance(dialog, UnusableWorkspacesDialog), "no create dialog as if there were no workspace"
+    qtbot.addWidget(dialog)
+    [reason] = dialog.reasons
+    assert says in reason.text()
+    assert str(workspaces.paths(workspace_id).root) in reason.text()
+    # Creating another one is a choice the user makes here, not a silent default.
+    assert dialog.primary.text().startswith("Create")
+    dialog.primary.click()
+    create = flow.dialog
+    assert isinstance(create, CreateWorkspaceDialog)
+    qtbot.addWidget(create)
+    assert workspaces.paths(workspace_id).root.exists(), "the unusable workspace is left as it was"
+    assert opened == []
+
+
+def test_unusable_workspace_is_shown_beside_the_ones_that_open(qtbot: QtBot, workspaces: Workspaces) -> None:
+    broken = workspaces.create("Broken Shop", "Ana")
+    broken_id = broken.meta("workspace_id") or ""
+    broken.close()
+    workspaces.create("Lumen Boutique", "Ana").close()
+    break_header(workspaces, broken_id, "newer")
+    flow, opened = start(workspaces)
+    dialog = flow.dialog
+    assert isinstance(dialog, UnusableWorkspacesDialog)
+    qtbot.addWidget(dialog)
+    assert "newer version" in dialog.reasons[0].text()
+    cancelled: list[bool] = []
+    flow.cancelled.connect(lambda: cancelled.append(True))
+    dialog.primary.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    assert opened[0].header.name == "Lumen Boutique"
+    assert cancelled == []
     opened[0].store.close()

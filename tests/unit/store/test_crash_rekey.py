@@ -9,12 +9,9 @@ import pytest
 
 from app.core.errors import CorruptDatabase, ParleyError
 from app.store.header import read_header
-from app.store.keyring_vault import KeyringVault
 from app.store.store import Store
 from app.store.workspaces import Workspaces
-from tests.conftest import FAST_KDF
 from tests.support import store_child
-from tests.support.file_keyring import FileKeyring
 
 OLD = "the previous passphrase"
 NEW = "the brand new passphrase"
@@ -30,12 +27,6 @@ STEPS = {
 CHANGES = [("passphrase", "passphrase"), ("keyring", "passphrase"), ("passphrase", "keyring")]
 
 
-@pytest.fixture
-def file_workspaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspaces:
-    monkeypatch.setenv("PARLEY_TEST_KEYRING", str(tmp_path / "keyring.json"))
-    return Workspaces(tmp_path / "home", KeyringVault(FileKeyring()), kdf=FAST_KDF)
-
-
 def attempt(workspaces: Workspaces, workspace_id: str, passphrase: str | None) -> Store | ParleyError:
     try:
         return workspaces.open(workspace_id, passphrase=passphrase)
@@ -46,7 +37,7 @@ def attempt(workspaces: Workspaces, workspace_id: str, passphrase: str | None) -
 @pytest.mark.parametrize("step", list(STEPS))
 @pytest.mark.parametrize(("start", "end"), CHANGES)
 def test_key_change_killed_at_each_step(
-    file_workspaces: Workspaces, tmp_path: Path, step: str, start: str, end: str
+    file_workspaces: Workspaces, keyring_file: Path, step: str, start: str, end: str
 ) -> None:
     workspaces = file_workspaces
     old = OLD if start == "passphrase" else None
@@ -60,7 +51,7 @@ def test_key_change_killed_at_each_step(
 
     store_child.run(
         "rekey", workspaces.home, workspace_id, old or "-", new or "-",
-        keyring_file=tmp_path / "keyring.json", die_at=step,
+        keyring_file=keyring_file, die_at=step,
     )  # fmt: skip
 
     works = old if STEPS[step] == "old" else new
