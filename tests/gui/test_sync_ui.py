@@ -25,6 +25,7 @@ from app.bootstrap import open_main_window, start_sync
 from app.qt import QtWidgets
 from app.store.keyring_vault import KeyringVault
 from app.store.keys import KdfParams
+from app.store.seed import populate
 from app.store.workspaces import Workspaces
 from app.sync.credentials import Credentials
 from app.sync.protocol import DeviceInfo, Session
@@ -41,7 +42,7 @@ from app.ui.sync_bridge import SyncBridge
 from app.ui.tasks import TaskRunner
 from app.ui.widgets.sync_indicator import SyncIndicator, indicator_text
 from sync_server.pgcluster import free_port
-from tests.support.keyrings import InMemoryKeyring
+from tests.support.keyrings import InMemoryKeyring, RefusingKeyring
 from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
 from tests.support.sync_server import ServerProcess
 
@@ -577,3 +578,113 @@ def test_owner_changes_a_role_and_the_team_keeps_an_owner(
     # Admins and staff see no role control (only owners may change roles).
     panel.show_status(replace(bridge.service.status(), role="admin"))
     assert not panel.role_box.isVisible()
+
+
+# ---- a keyring that refuses the sign-in ---------------------------------------------------------------------------
+@pytest.fixture
+def keyring_backend() -> RefusingKeyring:
+    """The workspace's keyring for this module: a secure in-memory one that a test can lock."""
+    return RefusingKeyring()
+
+
+def test_create_team_with_a_locked_keyring_says_so_and_makes_nothing(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, keyring_backend: RefusingKeyring, server: ServerProcess
+) -> None:
+    card = team_card(window)
+    form = card.signed_out
+    keyring_backend.lock()
+    email = unique_email("owner")
+    create_team(qtbot, card, server.url, email)
+    qtbot.waitUntil(form.error.isVisible, timeout=20000)
+    assert form.error.text().startswith(
+        "Parley cannot keep the sign-in in the system keyring (it is locked), so the team was not created."
+    ), form.error.text()
+    assert form.save_row.isHidden(), "nothing was made on the server, so there is nothing to save"
+    assert card.signed_out.isVisible()
+    assert bridge.status.state is SyncState.SIGNED_OUT
+    keyring_backend.unlock()
+    create_team(qtbot, card, server.url, email)  # the same e-mail: no team was made the first time
+    qtbot.waitUntil(lambda: window.sync_indicator.text == "Synced", timeout=30000)
+    assert card.signed_in.who.text() == f"{email} (owner)"
+
+
+def test_create_team_whose_sign_in_the_keyring_refuses_offers_to_save_it_without_a_second_team(
+    qtbot: QtBot,
+    window: MainWindow,
+    bridge: SyncBridge,
+    ctx: AppContext,
+    keyring_backend: RefusingKeyring,
+    server: ServerProcess,
+) -> None:
+    populate(ctx.store, chats=3, messages=9, seed=5)  # seeded staff users too: their roles are the server's to set
+    card = team_card(window)
+    form = card.signed_out
+    keyring_backend.lock(after=1)  # Parley's check passes; the keyring locks before the real save
+    email = unique_email("owner")
+    create_team(qtbot, card, server.url, email)
+    qtbot.waitUntil(form.error.isVisible, timeout=20000)
+    assert form.error.text().startswith(
+        "The team was created, but Parley could not save the sign-in to the system keyring (it is locked)."
+    ), form.error.text()
+    assert "Save sign-in" in form.error.text()
+    assert form.save_row.isVisible()
+    assert card.signed_out.isVisible(), "no 'Signed in as —' for a sign-in that is not kept"
+    assert not card.signed_in.isVisible()
+    assert not window.sync_indicator.isVisible()
+
+    form.error.setText("")
+    form.save_button.click()  # still locked: said again, still offered
+    qtbot.waitUntil(lambda: form.error.text() != "", timeout=20000)
+    assert "could not save the sign-in" in form.error.text()
+    assert form.save_row.isVisible()
+
+    keyring_backend.unlock()
+    form.save_button.click()
+    qtbot.waitUntil(lambda: window.sync_indicator.text == "Synced", timeout=30000)
+    assert card.signed_in.isVisible()
+    assert card.signed_in.who.text() == f"{email} (owner)"
+    qtbot.waitUntil(lambda: card.signed_in.devices.rowCount() == 1, timeout=10000)
+    assert window.sync_indicator.badge.isHidden(), "the first upload replaced nobody's edit"
+    assert bridge.status.unseen_conflicts == 0
+
+
+def test_join_whose_sign_in_the_keyring_refuses_is_saved_from_the_dialog(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, server: ServerProcess, tmp_path: Path
+) -> None:
+    signed_in_owner(qtbot, window, bridge, server)
+    panel = team_card(window).signed_in
+    panel.invite_email.setText("sam@example.com")
+    panel.invite_button.click()
+    qtbot.waitUntil(panel.code_box.isVisible, timeout=10000)
+    keyring = RefusingKeyring()
+    keyring.lock(after=2)  # the check and the new workspace's key go in; the sign-in does not
+    staff = Workspaces(tmp_path / "staff", KeyringVault(keyring), kdf=KdfParams(time_cost=1, memory_kib=8192))
+    tasks = TaskRunner()
+    flow = StartupFlow(staff, tasks)
+    dialog = flow.show_join()
+    qtbot.addWidget(dialog)
+    dialog.server.setText(server.url)
+    dialog.code.setText(panel.invite_code.text())
+    dialog.name.setText("Sam Staff")
+    dialog.password.setText(PASSWORD)
+    dialog.repeat.setText(PASSWORD)
+    dialog.business.setText("Acme (Sam)")
+    opened: list[OpenWorkspace] = []
+    flow.opened.connect(opened.append)
+    dialog.primary.click()
+    qtbot.waitUntil(dialog.error.isVisible, timeout=30000)
+    assert dialog.error.text().startswith("You joined the team, but Parley could not save the sign-in"), (
+        dialog.error.text()
+    )
+    assert dialog.primary.text() == "Save sign-in"
+    keyring.unlock()
+    dialog.primary.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=60000)
+    try:
+        assert opened[0].store.org_id == window.ctx.store.org_id
+        assert opened[0].store.meta("sync.device_id") is not None
+    finally:
+        opened[0].store.close()
+        if flow._sync_loop is not None:
+            flow._sync_loop.close()
+        tasks.shutdown()

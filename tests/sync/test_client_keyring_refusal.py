@@ -11,7 +11,7 @@ no device stays listed as active with a token nobody has.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import pytest
@@ -71,7 +71,9 @@ class Flow:
 
     def active_devices(self) -> int:
         rows = self.query("SELECT count(*) FROM devices WHERE org_id = %s AND revoked_at IS NULL", self.org_id)
-        return int(rows[0][0])  # type: ignore[call-overload]
+        count = rows[0][0]
+        assert isinstance(count, int)
+        return count
 
     def service(self, store: Store) -> SyncService:
         workspace_id = store.meta("workspace_id")
@@ -311,7 +313,7 @@ FLOWS = [CreateTeam, SignIn, Join, Refresh]
 @pytest.fixture
 def make_flow(
     workspaces: Workspaces, keyring_backend: RefusingKeyring, server: ServerProcess, pg: Cluster, database_url: str
-):  # type: ignore[no-untyped-def]
+) -> Iterator[Callable[[type[Flow]], Flow]]:
     made: list[Flow] = []
 
     def make(kind: type[Flow]) -> Flow:

@@ -4,13 +4,17 @@ The admin's invite code, the server's address, the new member's name and passwor
 for the business. Joining (accepting the invite, creating the encrypted workspace, downloading the team's data) runs
 on the sync loop, never on the UI thread; the dialog shows progress meanwhile and the server's own sentence when it
 refuses (an expired code, a taken e-mail, an unreachable address).
+
+If the server accepted the invite but the keyring refused the sign-in, the dialog says so and its button becomes
+"Save sign-in": the held join is saved once the keyring works (the invite is not needed again); closing the dialog
+instead signs that device out on the server.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.qt import QtCore, QtWidgets, Signal
 from app.store.keys import MIN_PASSPHRASE
@@ -20,6 +24,9 @@ from app.sync.protocol import MIN_PASSWORD_CHARS
 from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.sync_bridge import SyncLoop
 from app.ui.widgets.sync_fields import check_server, device_name, password_field
+
+if TYPE_CHECKING:
+    from app.sync.account import HeldJoin
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +105,11 @@ class JoinTeamDialog(FormDialog):
         self.status.addWidget(self.progress_text)
         self.primary.clicked.connect(self.submit)
         self._progressed.connect(self._show_progress, QtCore.Qt.ConnectionType.QueuedConnection)
+        self._held: HeldJoin | None = None  # joined on the server, but the keyring refused the sign-in
+
+    @property
+    def edits(self) -> tuple[QtWidgets.QLineEdit, ...]:
+        return (self.server, self.code, self.name, self.password, self.repeat, self.business, self.device)
 
     def set_busy(self, busy: bool) -> None:
         super().set_busy(busy)
@@ -105,8 +117,8 @@ class JoinTeamDialog(FormDialog):
             self.progress.setRange(0, 0)  # until the download reports its size
             self.progress.setTextVisible(False)
         self.progress_text.setVisible(busy)
-        for edit in (self.server, self.code, self.name, self.password, self.repeat, self.business, self.device):
-            edit.setEnabled(not busy)
+        for edit in self.edits:
+            edit.setEnabled(not busy and self._held is None)
 
     def _problem(self, url: str, password: str, repeat: str, passphrase: str) -> str | None:
         problem = check_server(url)
@@ -129,6 +141,9 @@ class JoinTeamDialog(FormDialog):
         return None
 
     def submit(self) -> None:
+        if self._held is not None:
+            self.save_sign_in(self._held)
+            return
         url = self.server.text().strip().rstrip("/")
         password, repeat, passphrase = self.password.text(), self.repeat.text(), self.passphrase.text()
         for edit in (self.password, self.repeat, self.passphrase):
@@ -145,19 +160,48 @@ class JoinTeamDialog(FormDialog):
         join = self._joiner()
 
         async def run() -> tuple[str, Store]:
-            return await join(
-                self.workspaces,
-                url,
-                token,
-                name=name,
-                password=password,
-                device_name=device,
-                business_name=business,
-                passphrase=passphrase or None,
-                progress=self._progressed.emit,
-            )
+            from app.sync.account import JoinNotSaved
 
-        self.loop.call("Join team", run, self._done, self.show_error, owner=self)
+            try:
+                return await join(
+                    self.workspaces,
+                    url,
+                    token,
+                    name=name,
+                    password=password,
+                    device_name=device,
+                    business_name=business,
+                    passphrase=passphrase or None,
+                    progress=self._progressed.emit,
+                )
+            except JoinNotSaved as exc:
+                self._held = exc.held  # read on the main thread once the failure is delivered there
+                raise
+
+        self.loop.call("Join team", run, self._done, self._failed, owner=self)
+
+    def save_sign_in(self, held: HeldJoin) -> None:
+        """Save the held join's sign-in (the keyring works again) and download, as joining would have."""
+        self.error.hide()
+        self.progress_text.setText("Saving the sign-in and downloading the team's data…")
+        self.set_busy(True)
+
+        async def run() -> tuple[str, Store]:
+            return await held.save(self._progressed.emit)
+
+        self.loop.call("Save sign-in", run, self._done, self._failed, owner=self)
+
+    def _failed(self, message: str) -> None:
+        self.show_error(message)
+        if self._held is not None:
+            self.primary.setText("Save sign-in")
+
+    def reject(self) -> None:
+        """Closing with a held join signs that device out on the server: its token would otherwise be lost."""
+        held, self._held = self._held, None
+        if held is not None:
+            self.loop.call("Discard the unsaved join", held.discard)
+        super().reject()
 
     def _show_progress(self, done: int, total: int, text: str) -> None:
         if total > 0:
@@ -169,5 +213,6 @@ class JoinTeamDialog(FormDialog):
     def _done(self, result: tuple[str, Store]) -> None:
         workspace_id, store = result
         log.info("joined a team: workspace %s", workspace_id)
+        self._held = None
         self.set_busy(False)
         self.joined.emit(store)

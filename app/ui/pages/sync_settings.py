@@ -5,6 +5,9 @@ workspace becomes the team's data) and "Sign in". Passwords leave their fields t
 the server sees them, and a failed attempt shows the server's or the transport's own sentence under the form.
 Signed in, ``SignedInPanel`` (``sync_team.py``) shows who and where, the state, the conflicts list, members and
 devices. A device that was removed, or whose sign-in expired, shows a banner with a way to sign in again.
+
+When the server made the team (or the device) but the keyring refused the sign-in, the card stays signed out, says
+so, and offers "Save sign-in", which saves the session the service holds and carries on: no second team.
 """
 
 from __future__ import annotations
@@ -121,7 +124,14 @@ class SignedOutPanel(QtWidgets.QWidget):
         self.error.hide()
         self.busy = muted("")
         self.busy.hide()
+        self.save_button = QtWidgets.QPushButton("Save sign-in")
+        self.save_button.setObjectName("primary")
+        self.save_button.setToolTip("Save the sign-in the server already gave, once the keyring is unlocked")
+        self.save_button.clicked.connect(self.save_sign_in)
+        self.save_row = _left(self.save_button)
+        self.save_row.hide()
         layout.addWidget(self.error)
+        layout.addWidget(self.save_row)
         layout.addWidget(self.busy)
         align_labels(top, *(form for page in self.pages for form in page.findChildren(QtWidgets.QFormLayout)))
 
@@ -189,7 +199,7 @@ class SignedOutPanel(QtWidgets.QWidget):
         (self.sign_in_password if self.sign_in_email.text() else self.sign_in_email).setFocus()
 
     def _busy(self, text: str | None) -> None:
-        for widget in (self.server, self.device, self.tabs, *self.pages):
+        for widget in (self.server, self.device, self.tabs, *self.pages, self.save_button):
             widget.setEnabled(text is None)
         self.busy.setText(text or "")
         self.busy.setVisible(text is not None)
@@ -198,10 +208,13 @@ class SignedOutPanel(QtWidgets.QWidget):
         self._busy(None)
         self.error.setText(message)
         self.error.show()
+        # The server already made the team or device but the keyring refused it: offer to save it, not to redo it.
+        self.save_row.setVisible(self.bridge.ready and self.bridge.service.unsaved_sign_in())
 
     def _done(self, _result: Any) -> None:
         self._busy(None)
         self.error.hide()
+        self.save_row.hide()
 
     def _common(self) -> tuple[str, str] | None:
         url = self.server.text().strip().rstrip("/")
@@ -268,6 +281,12 @@ class SignedOutPanel(QtWidgets.QWidget):
             self._failed,
             owner=self,
         )
+
+    def save_sign_in(self) -> None:
+        """Save the sign-in the service holds (the keyring refused it), then carry on as the flow would have."""
+        self.error.hide()
+        self._busy("Saving the sign-in…")
+        self.bridge.call("Save sign-in", self.bridge.service.save_sign_in, self._done, self._failed, owner=self)
 
 
 def _left(widget: QtWidgets.QWidget) -> QtWidgets.QWidget:
