@@ -12,6 +12,13 @@ while a socket is busy go out as one message: merged into one notice with all th
 client that fell behind under load still needs no pull), else as the newest bare version (it pulls). A mailbox that
 overflows drops its oldest notices (the client sees a notice that does not lead from its cursor, and pulls), and a
 socket that cannot take a message in ``send_timeout`` is dropped.
+
+Revocation travels the same way on its own channel (``ACCESS_CHANNEL``, notified by database triggers at commit,
+migration 0003): a revoked device's or removed member's sockets on every process are marked revoked and stop at
+once, their mailboxes emptied, and the route closes them with 4403. Notices are delivered in commit order, so no
+write committed after the revocation reaches them. A socket is held (registered, sending nothing) until the route
+has confirmed its caller in the database, so a revocation that commits between the route's token check and the
+socket's registration is caught by that confirmation, and one after it by the notice.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from app.sync.protocol import RowState, VersionNotice
 log = logging.getLogger(__name__)
 
 CHANNEL = "parley_sync"
+APPLICATION_NAME = "parley-sync realtime"  # the listener's name in pg_stat_activity
+ACCESS_CHANNEL = "parley_access"  # {"org": ..., "device": ...} or {"org": ..., "member": ...} (migration 0003)
 BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 HEALTH_CHECK_SECONDS = 15.0  # a silently dead connection (no RST) is found by a query after this much quiet
 MIN_GAP_SECONDS = 0.1  # between two messages to one socket (a quiet org's notice goes out at once)
@@ -110,25 +119,78 @@ def parse_payload(payload: str) -> tuple[str, Notice] | None:
     )
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """A device revoked or a member removed (one of the two ids is set)."""
+
+    org_id: str
+    device_id: str | None = None
+    member_id: str | None = None
+
+
+def parse_revocation(payload: str) -> Revocation | None:
+    try:
+        raw = json.loads(payload)
+        org_id, device, member = str(raw["org"]), raw.get("device"), raw.get("member")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("ignored a malformed access notice: %s", type(exc).__name__)
+        return None
+    if device is None and member is None:
+        log.warning("ignored an access notice naming no device or member")
+        return None
+    return Revocation(org_id, None if device is None else str(device), None if member is None else str(member))
+
+
 class Subscription:
-    """One registered socket. ``closed`` is set when the hub dropped it (slow or broken) or it was unregistered.
+    """One registered socket. ``closed`` is set when the hub dropped it (slow or broken), it was revoked or it was
+    unregistered; ``revoked`` when its device was revoked or its member removed.
 
-    ``changes``: the socket asked for notices with rows (see the module's docstring)."""
+    ``changes``: the socket asked for notices with rows (see the module's docstring). ``held``: nothing is sent until
+    ``confirm()`` (the hub's sockets wait for their caller's check in the database)."""
 
-    def __init__(self, org_id: str, device_id: str, send: Send, send_timeout: float, *, changes: bool) -> None:
+    def __init__(
+        self,
+        org_id: str,
+        device_id: str,
+        send: Send,
+        send_timeout: float,
+        *,
+        changes: bool,
+        member_id: str = "",
+        held: bool = False,
+    ) -> None:
         self.org_id = org_id
         self.device_id = device_id
+        self.member_id = member_id
         self.changes = changes
         self._send = send
         self._send_timeout = send_timeout
         self._queue: deque[Notice] = deque(maxlen=MAILBOX)
         self._sent = -1
         self._wake = asyncio.Event()
+        self._confirmed = asyncio.Event()
+        if not held:
+            self._confirmed.set()
         self.closed = asyncio.Event()
+        self.revoked = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+
+    def confirm(self) -> None:
+        """The caller was confirmed in the database: the sender may start."""
+        self._confirmed.set()
+
+    def revoke(self) -> None:
+        """Nothing more goes out: the mailbox is emptied and the sender stopped (the route closes the socket)."""
+        self.revoked.set()
+        self._queue.clear()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        self.closed.set()
 
     def offer(self, notice: Notice) -> None:
         """Never blocks: queues a newer notice (the oldest falls out of a full mailbox) and wakes the sender."""
+        if self.revoked.is_set():
+            return
         newest = self._queue[-1].version if self._queue else self._sent
         if notice.version > newest:
             self._queue.append(notice)
@@ -138,6 +200,7 @@ class Subscription:
         loop = asyncio.get_running_loop()
         last_send = -MIN_GAP_SECONDS
         try:
+            await self._confirmed.wait()
             while True:
                 await self._wake.wait()
                 self._wake.clear()
@@ -146,7 +209,7 @@ class Subscription:
                 wait = last_send + MIN_GAP_SECONDS - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                if not self._queue:
+                if not self._queue or self.revoked.is_set():
                     continue
                 waiting = list(self._queue)
                 self._queue.clear()
@@ -191,8 +254,11 @@ class Hub:
                 self.unregister(sub)
 
     # ---- sockets ----------------------------------------------------------------------------------------------
-    def register(self, org_id: str, device_id: str, send: Send, *, changes: bool = False) -> Subscription:
-        sub = Subscription(org_id, device_id, send, self.send_timeout, changes=changes)
+    def register(
+        self, org_id: str, device_id: str, member_id: str, send: Send, *, changes: bool = False
+    ) -> Subscription:
+        """A held subscription (see ``Subscription``): ``confirm()`` it once the caller is confirmed."""
+        sub = Subscription(org_id, device_id, send, self.send_timeout, changes=changes, member_id=member_id, held=True)
         self._subs.setdefault(org_id, set()).add(sub)
         sub.task = asyncio.create_task(sub.run(), name=f"socket-{org_id}")
         sub.task.add_done_callback(lambda _: self._forget(sub))
@@ -218,10 +284,26 @@ class Hub:
         for sub in list(self._subs.get(org_id, ())):
             sub.offer(notice)
 
+    def revoke(self, revocation: Revocation) -> int:
+        """Stop the sockets of a revoked device or removed member; returns how many."""
+        stopped = 0
+        for sub in list(self._subs.get(revocation.org_id, ())):
+            if sub.device_id == revocation.device_id or (
+                revocation.member_id is not None and sub.member_id == revocation.member_id
+            ):
+                sub.revoke()
+                stopped += 1
+        if stopped:
+            log.info("closing %d socket(s) of org %s: access revoked", stopped, revocation.org_id)
+        return stopped
+
     # ---- the listener -----------------------------------------------------------------------------------------
     async def _connect(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
-        conn = await psycopg.AsyncConnection.connect(self.database_url, autocommit=True, connect_timeout=5)
+        conn = await psycopg.AsyncConnection.connect(
+            self.database_url, autocommit=True, connect_timeout=5, application_name=APPLICATION_NAME
+        )
         await conn.execute(f"LISTEN {CHANNEL}")
+        await conn.execute(f"LISTEN {ACCESS_CHANNEL}")
         self._conn = conn
         self.connected.set()
         return conn
@@ -261,18 +343,33 @@ class Hub:
     async def _listen(self, conn: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
         while True:
             async for message in conn.notifies(timeout=HEALTH_CHECK_SECONDS):
+                if message.channel == ACCESS_CHANNEL:
+                    revocation = parse_revocation(message.payload)
+                    if revocation is not None:
+                        self.revoke(revocation)
+                    continue
                 parsed = parse_payload(message.payload)
                 if parsed is not None:
                     self.publish(*parsed)
             await conn.execute("SELECT 1")  # quiet for a while: make sure the connection is still alive
 
     async def _catch_up(self, conn: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
+        """After a reconnect: access notices missed meanwhile are found by asking, before anyone hears a version."""
         org_ids = list(self._subs)
         if not org_ids:
             return
         async with conn.transaction():
             for org_id in org_ids:
+                devices = sorted({sub.device_id for sub in self._subs.get(org_id, ())})
                 await conn.execute("SELECT set_config('parley.org_id', %s, true)", (org_id,))
+                cur = await conn.execute(
+                    "SELECT d.id FROM devices d JOIN members m ON m.org_id = d.org_id AND m.id = d.member_id"
+                    " WHERE d.org_id = %s AND d.id = ANY(%s)"
+                    " AND (d.revoked_at IS NOT NULL OR m.removed_at IS NOT NULL)",
+                    (org_id, devices),
+                )
+                for (device_id,) in await cur.fetchall():
+                    self.revoke(Revocation(org_id, device_id=str(device_id)))
                 cur = await conn.execute("SELECT version FROM orgs WHERE id = %s", (org_id,))
                 found = await cur.fetchone()
                 if found is not None:

@@ -8,6 +8,7 @@ import contextlib
 import time
 import weakref
 
+import psycopg
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,8 +22,9 @@ from app.sync.protocol import (
     SocketAuth,
 )
 from sync_server import sync_engine, tokens
-from sync_server.access import bearer_claims, principal_for_token, send_confirm
+from sync_server.access import bearer_claims, send_confirm
 from sync_server.context import context
+from sync_server.db import Db
 from sync_server.errors import ApiError, read_body
 from sync_server.push_body import protocol_error, read_push
 from sync_server.realtime import Notice
@@ -96,7 +98,8 @@ async def socket(websocket: WebSocket) -> None:
     write's rows when the socket was opened with ``?changes=1`` and they fit, see ``realtime``).
 
     Close codes: 4401 no valid ``SocketAuth`` within 10 s, or the token is invalid or expired (refresh and
-    reconnect); 4403 device revoked or member removed (sign out); 1013 the socket was too slow and was dropped.
+    reconnect); 4403 device revoked or member removed, at connect or at any moment after (sign out); 1013 the
+    socket was too slow and was dropped, or the database is unavailable (reconnect later).
     """
     ctx = context(websocket)
     await websocket.accept()
@@ -104,49 +107,70 @@ async def socket(websocket: WebSocket) -> None:
         raw = await asyncio.wait_for(websocket.receive_text(), SOCKET_AUTH_SECONDS)
         auth = SocketAuth.model_validate_json(raw)
     except (TimeoutError, ValidationError, KeyError, WebSocketDisconnect, RuntimeError):
-        with contextlib.suppress(Exception):
-            await websocket.close(4401, "Send a SocketAuth message with an access token first.")
+        await _close(websocket, 4401, "Send a SocketAuth message with an access token first.")
         return
     try:
-        principal = await principal_for_token(ctx, auth.access_token)
-    except ApiError as exc:
-        code = 4403 if exc.status == 403 else 4401
-        with contextlib.suppress(Exception):
-            await websocket.close(code, exc.code)
+        claims = tokens.verify_access(ctx.settings.secret, auth.access_token)
+    except tokens.TokenExpired:
+        await _close(websocket, 4401, "token_expired")
+        return
+    except tokens.TokenInvalid:
+        await _close(websocket, 4401, "unauthorized")
         return
 
     # ?changes=1: this client applies the rows a small write's notice carries (VersionNotice); others get versions.
     changes = websocket.query_params.get("changes") == "1"
-    sub = ctx.hub.register(principal.org_id, principal.device_id, websocket.send_text, changes=changes)
+    # Registered first, held (nothing is sent) until the database has confirmed the caller: a revocation that
+    # commits before the confirmation's read is refused by it, one after it reaches this socket as a notice
+    # (realtime). A push between the registration and the read of the version is not missed either: the mailbox
+    # keeps the higher version.
+    sub = ctx.hub.register(claims.org, claims.dev, claims.sub, websocket.send_text, changes=changes)
     ctx.metrics.add("sync_sockets", 1)
     try:
-        # Registered first, then read: a push between the two is not missed (the mailbox keeps the higher version).
-        async with ctx.db.org(principal.org_id) as conn:
-            cur = await conn.execute("SELECT version FROM orgs WHERE id = %s", (principal.org_id,))
-            found = await cur.fetchone()
-        sub.offer(Notice.of(int(found[0]) if found else 0))
+        try:
+            version = await _confirmed_version(ctx.db, claims)
+        except ApiError as exc:
+            await _close(websocket, 4403 if exc.status == 403 else 4401, exc.code)
+            return
+        except psycopg.OperationalError:  # the database is down: the client reconnects with backoff
+            await _close(websocket, 1013, "unavailable")
+            return
+        sub.offer(Notice.of(version))
+        sub.confirm()
         receiving = asyncio.ensure_future(_drain(websocket))
         dropped = asyncio.ensure_future(sub.closed.wait())
-        # The token was checked once; when it expires the socket closes with 4401, so the client refreshes and
-        # reconnects, and a revoked device or removed member stops hearing notices within one token lifetime.
-        expiry = asyncio.ensure_future(asyncio.sleep(max(0.0, _expires_at(ctx.settings.secret, auth) - time.time())))
+        # When the token expires the socket closes with 4401, so the client refreshes and reconnects (and its
+        # device is checked again); a revocation closes it at once (``sub.revoked``).
+        expiry = asyncio.ensure_future(asyncio.sleep(max(0.0, claims.exp - time.time())))
         await asyncio.wait({receiving, dropped, expiry}, return_when=asyncio.FIRST_COMPLETED)
         for task in (receiving, dropped, expiry):
             task.cancel()
         if not receiving.done():
-            code, reason = (4401, "token_expired") if expiry.done() and not expiry.cancelled() else (1013, "too slow")
-            with contextlib.suppress(Exception):
-                await websocket.close(code, reason)
+            if sub.revoked.is_set():
+                code, reason = 4403, "device_revoked"
+            elif expiry.done() and not expiry.cancelled():
+                code, reason = 4401, "token_expired"
+            else:
+                code, reason = 1013, "too slow"
+            await _close(websocket, code, reason)
     finally:
         ctx.hub.unregister(sub)
         ctx.metrics.add("sync_sockets", -1)
 
 
-def _expires_at(secret: bytes, auth: SocketAuth) -> float:
-    try:
-        return float(tokens.verify_access(secret, auth.access_token).exp)
-    except (tokens.TokenExpired, tokens.TokenInvalid):
-        return 0.0  # expired between the check and now: close at once
+async def _confirmed_version(db: Db, claims: tokens.AccessClaims) -> int:
+    """The org's version, read in the transaction (and round trip) that confirms the caller in the database."""
+    async with db.org(claims.org) as conn:
+        check = await send_confirm(conn, claims)
+        cur = await conn.execute("SELECT version FROM orgs WHERE id = %s", (claims.org,))
+        await check.principal()
+        found = await cur.fetchone()
+    return int(found[0]) if found else 0
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.close(code, reason)
 
 
 async def _drain(websocket: WebSocket) -> None:
