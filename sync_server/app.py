@@ -11,8 +11,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from sync_server import gateway, metrics, realtime, sync_engine
 from sync_server.config import Settings
@@ -22,6 +25,19 @@ from sync_server.errors import ApiError, api_error_handler
 from sync_server.routes import auth, members, sync
 
 log = logging.getLogger(__name__)
+
+DATABASE_UNAVAILABLE = "The sync server cannot reach its database just now: try again in a moment."
+RETRY_AFTER_SECONDS = 2
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Any psycopg ``OperationalError`` that leaves a route: ``db.DatabaseUnavailable`` (the database is down or gave
+    no connection within the request timeout) or a connection lost mid-request. A 503 ``unavailable`` ErrorBody, so
+    a client backs off and retries; the log names the kind of failure, never a query or its values."""
+    log.warning("answered 503: the database is unavailable (%s)", type(exc).__name__)
+    response = ApiError(503, "unavailable", DATABASE_UNAVAILABLE).response()
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -53,5 +69,5 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(metrics.RequestMetrics, metrics=meter)],
-        exception_handlers={ApiError: api_error_handler},
+        exception_handlers={ApiError: api_error_handler, psycopg.OperationalError: database_error_handler},
     )
