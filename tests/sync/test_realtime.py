@@ -20,8 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.sync.protocol import Session
 from sync_server import sync_engine, tokens
-from sync_server.pgcluster import Cluster
-from tests.support.sync_fixtures import signup, unique_email
+from tests.support.sync_fixtures import private_cluster, signup, unique_email
 from tests.support.sync_server import SECRET, ServerProcess, fresh_database
 from tests.sync.test_push_pull import contact, pull, pushed, second_device
 
@@ -194,37 +193,35 @@ def test_a_revoked_device_is_closed_with_4403(server: ServerProcess, http: httpx
 
 
 def test_the_hub_survives_a_postgresql_restart(tmp_path: Path) -> None:
-    cluster = Cluster.ensure(tmp_path / "own-pg")
-    proc: ServerProcess | None = None
-    try:
+    # A cluster of its own (restarted here), outside pytest's temp folder: a concurrent pytest session makes that
+    # folder private again, which locks the postgres user out of it (see ``private_cluster``).
+    with private_cluster("parley-hub-pg-") as cluster:
         proc = ServerProcess(fresh_database(cluster), tmp_path / "server.log").start()
-        with httpx.Client(base_url=proc.url, timeout=10) as http:
-            session = signup(http)
+        try:
+            with httpx.Client(base_url=proc.url, timeout=10) as http:
+                session = signup(http)
 
-        async def scenario() -> None:
-            assert proc is not None
-            ws, start = await open_socket(proc, session)
-            await asyncio.to_thread(cluster.restart)
-            # The pool replaces its broken connections and the hub re-LISTENs; retry the push until the server
-            # has its database back, then the notice must arrive on the socket opened before the restart.
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    version = await push_contact(proc.url, session, 1, "After restart")
-                    break
-                except AssertionError:
-                    if time.monotonic() > deadline:
-                        raise
-                    await asyncio.sleep(0.2)
-            assert version == start + 1
-            assert await wait_for_version(ws, version, DELIVERY_BOUND + 10) == version
-            await ws.close()
+            async def scenario() -> None:
+                ws, start = await open_socket(proc, session)
+                await asyncio.to_thread(cluster.restart)
+                # The pool replaces its broken connections and the hub re-LISTENs; retry the push until the server
+                # has its database back, then the notice must arrive on the socket opened before the restart.
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        version = await push_contact(proc.url, session, 1, "After restart")
+                        break
+                    except AssertionError:
+                        if time.monotonic() > deadline:
+                            raise
+                        await asyncio.sleep(0.2)
+                assert version == start + 1
+                assert await wait_for_version(ws, version, DELIVERY_BOUND + 10) == version
+                await ws.close()
 
-        asyncio.run(scenario())
-    finally:
-        if proc is not None:
+            asyncio.run(scenario())
+        finally:
             proc.stop()
-        cluster.destroy()
 
 
 def test_a_socket_closes_with_4401_when_its_token_expires(server: ServerProcess, http: httpx.Client) -> None:
