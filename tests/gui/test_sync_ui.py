@@ -299,6 +299,15 @@ def test_revoked_device_shows_a_banner(
     assert window.current_section() == "settings"
 
 
+def fill_join(dialog: JoinTeamDialog, url: str, code: str) -> None:
+    dialog.server.setText(url)
+    dialog.code.setText(code)
+    dialog.name.setText("Sam Staff")
+    dialog.password.setText(PASSWORD)
+    dialog.repeat.setText(PASSWORD)
+    dialog.business.setText("Acme (Sam)")
+
+
 def test_join_with_an_invite_opens_a_workspace_with_the_teams_data(
     qtbot: QtBot,
     window: MainWindow,
@@ -324,12 +333,7 @@ def test_join_with_an_invite_opens_a_workspace_with_the_teams_data(
     assert isinstance(dialog, JoinTeamDialog)
     progress: list[tuple[int, int, str]] = []
     dialog._progressed.connect(lambda done, total, text: progress.append((done, total, text)))
-    dialog.server.setText(server.url)
-    dialog.code.setText(code)
-    dialog.name.setText("Sam Staff")
-    dialog.password.setText(PASSWORD)
-    dialog.repeat.setText(PASSWORD)
-    dialog.business.setText("Acme (Sam)")
+    fill_join(dialog, server.url, code)
     opened: list[OpenWorkspace] = []
     flow.opened.connect(opened.append)
     dialog.primary.click()
@@ -357,12 +361,7 @@ def test_join_refusal_is_shown_in_the_dialog(qtbot: QtBot, tmp_path: Path, serve
     flow = StartupFlow(staff, TaskRunner())
     dialog = flow.show_join()
     qtbot.addWidget(dialog)
-    dialog.server.setText(server.url)
-    dialog.code.setText("x" * 40)
-    dialog.name.setText("Sam Staff")
-    dialog.password.setText(PASSWORD)
-    dialog.repeat.setText(PASSWORD)
-    dialog.business.setText("Acme (Sam)")
+    fill_join(dialog, server.url, "x" * 40)
     dialog.primary.click()
     qtbot.waitUntil(dialog.error.isVisible, timeout=15000)
     assert dialog.error.text()
@@ -663,12 +662,7 @@ def test_join_whose_sign_in_the_keyring_refuses_is_saved_from_the_dialog(
     flow = StartupFlow(staff, tasks)
     dialog = flow.show_join()
     qtbot.addWidget(dialog)
-    dialog.server.setText(server.url)
-    dialog.code.setText(panel.invite_code.text())
-    dialog.name.setText("Sam Staff")
-    dialog.password.setText(PASSWORD)
-    dialog.repeat.setText(PASSWORD)
-    dialog.business.setText("Acme (Sam)")
+    fill_join(dialog, server.url, panel.invite_code.text())
     opened: list[OpenWorkspace] = []
     flow.opened.connect(opened.append)
     dialog.primary.click()

@@ -21,6 +21,8 @@ from app.sync import account
 from app.sync.credentials import Credentials
 from app.sync.engine import PassResult, SyncEngine
 from app.sync.protocol import SYNC_COLUMNS, Invite
+from app.sync.service import SyncService
+from app.sync.status import SyncStatus
 from app.sync.transport import SyncApi
 from sync_server.pgcluster import Cluster
 from tests.support.sync_fixtures import PASSWORD, unique_email
@@ -144,6 +146,18 @@ def server_rows(cluster: Cluster, database_url: str, org_id: str, tables: list[s
         if tables is None or table in tables:
             result.setdefault(table, {})[row_id] = data
     return result
+
+
+async def until(service: SyncService, check: Callable[[SyncStatus], bool], timeout: float, what: str) -> SyncStatus:
+    """Wait on the running loop for a sync status that passes ``check``; the bound only turns a stuck loop into a
+    failure that shows the last status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = service.status()
+        if check(status):
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}; status: {service.status()}")
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:

@@ -34,6 +34,7 @@ from tests.sync.clients import (
     owner_client,
     server_rows,
     superuser_query,
+    until,
     wait_for,
 )
 
@@ -177,16 +178,6 @@ def _service(client: Client, **options: float) -> SyncService:
     return SyncService(client.store, client.workspace_id, client.credentials, local_poll_seconds=0.1, **options)  # type: ignore[arg-type]
 
 
-async def _until(service: SyncService, check: object, timeout: float, what: str) -> SyncStatus:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = service.status()
-        if check(status):  # type: ignore[operator]
-            return status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; status: {service.status()}")
-
-
 def test_offline_keeps_working_locally_then_catches_up(team: tuple[Client, Client], server: ServerProcess) -> None:
     owner, staff = team
 
@@ -196,17 +187,17 @@ def test_offline_keeps_working_locally_then_catches_up(team: tuple[Client, Clien
         unsubscribe = service.subscribe(lambda s: seen.append(s.state))
         await service.start()
         try:
-            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
             server.stop()
             contact = await asyncio.to_thread(owner.store.contacts.create, name="Made offline")
             service.sync_now()
-            offline = await _until(service, lambda s: s.state is SyncState.OFFLINE, 30, "OFFLINE")
+            offline = await until(service, lambda s: s.state is SyncState.OFFLINE, 30, "OFFLINE")
             assert offline.next_retry_at is not None
             assert offline.message
             assert offline.pending >= 1
             await asyncio.to_thread(owner.store.contacts.update, contact.id, name="Made offline, edited")
             await asyncio.to_thread(server.start)
-            await _until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 60, "catch-up")
+            await until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 60, "catch-up")
         finally:
             unsubscribe()
             await service.stop()
@@ -280,13 +271,13 @@ def test_expired_access_token_is_refreshed_and_rotated(
             service = _service(owner)
             await service.start()
             try:
-                await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+                await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
                 for i in range(3):
                     await asyncio.sleep(0.5)
                     written = datetime.now(UTC)
                     await asyncio.to_thread(owner.store.contacts.update, contact.id, lead_score=i + 1)
                     service.sync_now()
-                    await _until(service, lambda s, t=written: _synced_since(s, t), 30, "the edit to be pushed")
+                    await until(service, lambda s, t=written: _synced_since(s, t), 30, "the edit to be pushed")
             finally:
                 await service.stop()
 
@@ -313,7 +304,7 @@ def test_revoked_device_is_signed_out_and_keeps_its_data(
         service = _service(staff)
         await service.start()
         try:
-            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
             owner_api = owner.api()
             try:
                 await owner_api.revoke_device(device_id)
@@ -321,7 +312,7 @@ def test_revoked_device_is_signed_out_and_keeps_its_data(
                 await owner_api.aclose()
             await asyncio.to_thread(staff.store.contacts.create, name="Written after the revocation")
             service.sync_now()
-            revoked = await _until(service, lambda s: s.state is SyncState.REVOKED, 30, "REVOKED")
+            revoked = await until(service, lambda s: s.state is SyncState.REVOKED, 30, "REVOKED")
             assert "removed" in (revoked.message or "")
             assert service.cloud_access() is None
         finally:
@@ -403,7 +394,7 @@ def test_service_account_life_cycle(
         assert service.cloud_access() is None
         try:
             await service.sign_up(server.url, name="Ana", email=email, password=PASSWORD, device_name="office pc")
-            await _until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 30, "SYNCED")
+            await until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 30, "SYNCED")
             assert (SyncState.INITIAL, 1.0) in states
             status = service.status()
             assert (status.email, status.org_name, status.role, status.server_url) == (
@@ -427,7 +418,7 @@ def test_service_account_life_cycle(
             assert store.contacts.count() == 30
             await asyncio.to_thread(store.contacts.create, name="Written while signed out")
             await service.sign_in(server.url, email=email, password=PASSWORD, device_name="office pc")
-            await _until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 30, "SYNCED again")
+            await until(service, lambda s: s.state is SyncState.SYNCED and s.pending == 0, 30, "SYNCED again")
             devices = await service.devices()
             assert sorted(d.revoked_at is not None for d in devices) == [False, True]
         finally:
@@ -462,7 +453,7 @@ def test_a_version_notice_wakes_the_loop(team: tuple[Client, Client]) -> None:
         service = _service(staff, poll_seconds=3600)
         await service.start()
         try:
-            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
             await asyncio.to_thread(owner.store.contacts.update, contact.id, name="After")
             await asyncio.to_thread(owner.sync)
 
@@ -568,8 +559,8 @@ def test_a_failed_look_at_the_outbox_does_not_stop_local_changes_from_going_out(
         monkeypatch.setattr(service, "_last_seq", flaky_last_seq)
         await service.start()
         try:
-            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
-            await _until(service, lambda s: failures == 0, 10, "the failed looks")
+            await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await until(service, lambda s: failures == 0, 10, "the failed looks")
             await asyncio.to_thread(staff.store.contacts.create, name="Made after a failed look")
             deadline = time.monotonic() + 10
             while await asyncio.to_thread(staff.store.outbox.count):  # acknowledged by the server: pushed
@@ -606,7 +597,7 @@ def test_signing_out_is_not_held_up_by_a_loop_task_that_failed_or_will_not_stop(
         await asyncio.sleep(0)
         service._tasks += extra
         try:
-            await _until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
             await asyncio.wait_for(service.sign_out(), 10)  # (it waits 0.5 s for the stubborn task, not forever)
             assert service.status().state is SyncState.SIGNED_OUT
             assert staff.credentials.account() is None

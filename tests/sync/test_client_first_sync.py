@@ -17,7 +17,7 @@ from app.sync.service import SyncService
 from app.sync.status import SyncState, SyncStatus
 from tests.support.sync_fixtures import PASSWORD, unique_email
 from tests.support.sync_server import ServerProcess
-from tests.sync.clients import Client, join
+from tests.sync.clients import Client, join, until
 
 
 def _fresh(store: Store) -> None:
@@ -32,16 +32,6 @@ def _with_data(store: Store) -> None:
 
 def _service(store: Store, workspace_id: str, credentials: Credentials) -> SyncService:
     return SyncService(store, workspace_id, credentials, local_poll_seconds=0.1, backoff=(0.2, 0.5, 1.0))
-
-
-async def _until(service: SyncService, check: Callable[[SyncStatus], bool], what: str) -> SyncStatus:
-    """Wait for a status (the loop's own pace; a generous bound only so a stuck loop fails instead of hanging)."""
-    deadline = asyncio.get_running_loop().time() + 60
-    while asyncio.get_running_loop().time() < deadline:
-        if check(service.status()):
-            return service.status()
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; status: {service.status()}")
 
 
 def _synced(status: SyncStatus) -> bool:
@@ -65,7 +55,7 @@ def test_creating_and_joining_a_team_replaces_no_edits_but_a_real_conflict_count
         try:
             await service.sign_up(server.url, name="Ana", email=unique_email("owner"), password=PASSWORD,
                                   device_name="office pc")  # fmt: skip
-            status = await _until(service, _synced, "the first upload to finish")
+            status = await until(service, _synced, 60, "the first upload to finish")
             assert status.unseen_conflicts == 0, owner.conflicts()
         finally:
             await service.stop()
@@ -74,7 +64,7 @@ def test_creating_and_joining_a_team_replaces_no_edits_but_a_real_conflict_count
         service = _service(client.store, client.workspace_id, client.credentials)
         await service.start()
         try:
-            return await _until(service, _synced, f"{client.name} to sync")
+            return await until(service, _synced, 60, f"{client.name} to sync")
         finally:
             await service.stop()
 

@@ -30,23 +30,12 @@ from sync_server.pgcluster import Cluster
 from tests.support.keyrings import RefusingKeyring
 from tests.support.sync_fixtures import PASSWORD, unique_email
 from tests.support.sync_server import ServerProcess
-from tests.sync.clients import owner_client, superuser_query
+from tests.sync.clients import Client, owner_client, superuser_query, until
 
 
 @pytest.fixture
 def keyring_backend() -> RefusingKeyring:
     return RefusingKeyring()
-
-
-async def _until(service: SyncService, check: Callable[[SyncStatus], bool], what: str) -> SyncStatus:
-    """Wait for a status; the bound is generous, only so a stuck loop fails instead of hanging."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while loop.time() < deadline:
-        if check(service.status()):
-            return service.status()
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; status: {service.status()}")
 
 
 def _synced(status: SyncStatus) -> bool:
@@ -74,6 +63,13 @@ class Flow:
         count = rows[0][0]
         assert isinstance(count, int)
         return count
+
+    def owner(self) -> Client:
+        """A team made from a workspace the usual way (the keyring still works)."""
+        owner = owner_client(self.workspaces, self.server.url)
+        self.stores.append(owner.store)
+        self.org_id = owner.store.org_id
+        return owner
 
     def service(self, store: Store) -> SyncService:
         workspace_id = store.meta("workspace_id")
@@ -103,7 +99,34 @@ class Flow:
             store.close()
 
 
-class CreateTeam(Flow):
+class ServiceFlow(Flow):
+    """A flow of the Team sync card: the service holds the refused sign-in and saves it on request."""
+
+    sync: SyncService
+
+    async def account_call(self) -> None: ...
+
+    async def attempt(self) -> None:
+        await self.sync.start()
+        try:
+            await self.account_call()
+        except Exception:
+            assert not self.sync.status().signed_in, "the card must not show an account that is not kept"
+            raise
+        await until(self.sync, _synced, 60, "syncing after the flow")
+        await self.sync.stop()
+
+    async def save_again(self, exc: SignInNotSaved) -> None:
+        assert self.sync.unsaved_sign_in()
+        await self.sync.save_sign_in()
+        await until(self.sync, _synced, 60, "syncing after saving")
+        await self.sync.stop()
+
+    async def give_up(self, exc: SignInNotSaved) -> None:
+        await self.sync.stop()  # quitting the app
+
+
+class CreateTeam(ServiceFlow):
     name = "create team"
     not_done = "so the team was not created."
     done = "The team was created, but"
@@ -117,30 +140,12 @@ class CreateTeam(Flow):
         self.sync = self.service(self.store)
         self.email = unique_email("owner")
 
-    async def attempt(self) -> None:
-        await self.sync.start()
-        try:
-            await self.sync.sign_up(
-                self.server.url, name="Ana", email=self.email, password=PASSWORD, device_name="office pc"
-            )
-        except Exception:
-            assert not self.sync.status().signed_in, "the card must not show an account that is not kept"
-            raise
-        await _until(self.sync, _synced, "the first upload")
-        await self.sync.stop()
+    async def account_call(self) -> None:
+        await self.sync.sign_up(self.server.url, name="Ana", email=self.email, password=PASSWORD, device_name="pc")
 
     def assert_untouched(self) -> None:
         assert self.query("SELECT id FROM orgs WHERE id = %s", self.org_id) == []
         assert self.query("SELECT id FROM members WHERE lower(email) = %s", self.email) == []
-
-    async def save_again(self, exc: SignInNotSaved) -> None:
-        assert self.sync.unsaved_sign_in()
-        await self.sync.save_sign_in()
-        await _until(self.sync, _synced, "the first upload after saving")
-        await self.sync.stop()
-
-    async def give_up(self, exc: SignInNotSaved) -> None:
-        await self.sync.stop()  # quitting the app
 
     def assert_working(self) -> None:
         assert self.active_devices() == 1
@@ -149,44 +154,26 @@ class CreateTeam(Flow):
         assert rows == [(1,)], "the workspace was uploaded"
 
 
-class SignIn(Flow):
+class SignIn(ServiceFlow):
     name = "sign in"
     not_done = "so you were not signed in."
     done = "You are signed in, but"
     writes_before_save = 1
 
     def prepare(self) -> None:
-        owner = owner_client(self.workspaces, self.server.url)
+        owner = self.owner()
         self.store = owner.store
-        self.stores.append(self.store)
-        self.org_id = self.store.org_id
         self.email = owner.credentials.account().email  # type: ignore[union-attr]
         asyncio.run(account.sign_out(owner.credentials, owner.api()))
         assert self.active_devices() == 0
         self.store.contacts.create(name="Written while signed out")
         self.sync = self.service(self.store)
 
-    async def attempt(self) -> None:
-        await self.sync.start()
-        try:
-            await self.sync.sign_in(self.server.url, email=self.email, password=PASSWORD, device_name="office pc")
-        except Exception:
-            assert not self.sync.status().signed_in, "the card must not show an account that is not kept"
-            raise
-        await _until(self.sync, _synced, "syncing after signing in")
-        await self.sync.stop()
+    async def account_call(self) -> None:
+        await self.sync.sign_in(self.server.url, email=self.email, password=PASSWORD, device_name="office pc")
 
     def assert_untouched(self) -> None:
         assert self.active_devices() == 0
-
-    async def save_again(self, exc: SignInNotSaved) -> None:
-        assert self.sync.unsaved_sign_in()
-        await self.sync.save_sign_in()
-        await _until(self.sync, _synced, "syncing after saving")
-        await self.sync.stop()
-
-    async def give_up(self, exc: SignInNotSaved) -> None:
-        await self.sync.stop()
 
     def assert_working(self) -> None:
         assert self.active_devices() == 1
@@ -201,11 +188,9 @@ class Join(Flow):
     writes_before_save = 2  # the check, then the new workspace's key
 
     def prepare(self) -> None:
-        owner = owner_client(self.workspaces, self.server.url)
-        self.stores.append(owner.store)
+        owner = self.owner()
         owner.store.contacts.create(name="Maya", phone="+62811000001")
         owner.sync()
-        self.org_id = owner.store.org_id
         self.invite: Invite = owner.invite()
         self.workspaces_before = len(self.workspaces.available())
         self.joined: Store | None = None
@@ -257,22 +242,19 @@ class Refresh(Flow):
     writes_before_save = 0
 
     def prepare(self) -> None:
-        owner = owner_client(self.workspaces, self.server.url)
-        self.owner = owner
+        owner = self.signed_in = self.owner()
         self.store = owner.store
-        self.stores.append(self.store)
-        self.org_id = self.store.org_id
         self.sync = SyncService(
             self.store, owner.workspace_id, owner.credentials, local_poll_seconds=0.1, backoff=(0.2, 0.5, 1.0)
         )
 
     async def attempt(self) -> None:
         await self.sync.start()
-        await _until(self.sync, _synced, "SYNCED")
+        await until(self.sync, _synced, 60, "SYNCED")
         if self.keyring.writes_left is not None:
-            self.owner.credentials.drop_access_token()  # the next call refreshes
+            self.signed_in.credentials.drop_access_token()  # the next call refreshes
             self.sync.sync_now()
-            status = await _until(self.sync, lambda s: s.state is SyncState.ERROR, "the refused save to be said")
+            status = await until(self.sync, lambda s: s.state is SyncState.ERROR, 60, "the refused save to be said")
             assert self.store.meta(UNSAVED) == "1"
             raise SignInNotSaved(status.message or "", reason="")
         await self.sync.stop()
@@ -280,15 +262,15 @@ class Refresh(Flow):
     async def save_again(self, exc: SignInNotSaved) -> None:
         written = await asyncio.to_thread(self.store.contacts.create, name="After the keyring came back")
         self.sync.sync_now()
-        await _until(self.sync, _synced, "syncing once the keyring works")
+        await until(self.sync, _synced, 60, "syncing once the keyring works")
         assert self.store.meta(UNSAVED) is None
         await self.sync.stop()
         # The keyring now holds the live token: a fresh start (no memory of this one) signs in with it.
-        fresh = Credentials(self.store, self.owner.workspace_id, self.keyring)
+        fresh = Credentials(self.store, self.signed_in.workspace_id, self.keyring)
         api = SyncApi(self.server.url, fresh)
         try:
             await api.refresh()
-            assert [m.email for m in await api.members()] == [self.owner.credentials.account().email]  # type: ignore[union-attr]
+            assert [m.email for m in await api.members()] == [self.signed_in.credentials.account().email]  # type: ignore[union-attr]
         finally:
             await api.aclose()
         assert written.id
