@@ -31,7 +31,7 @@ from app.core.ids import from_ms
 from app.store.store import Store
 from app.sync import account
 from app.sync.account import join_with_invite
-from app.sync.credentials import INITIAL, Credentials, SignInNotSaved
+from app.sync.credentials import INITIAL, UNSAVED, Credentials, SignInNotSaved
 from app.sync.engine import PassResult, SyncEngine
 from app.sync.protocol import DeviceInfo, GatewaySettings, GatewayUsage, Invite, MemberInfo, Role, VersionNotice
 from app.sync.status import ConflictNote, SyncState, SyncStatus
@@ -147,7 +147,13 @@ class SyncService:
             return
         self._set(await asyncio.to_thread(self._base_status, SyncState.CONNECTING))
         if await asyncio.to_thread(self.credentials.refresh_token) is None:
-            self._update(state=SyncState.SIGN_IN_AGAIN, message="Sign in to the sync server again.")
+            unsaved = await asyncio.to_thread(self.store.meta, UNSAVED) is not None
+            message = (
+                "The system keyring did not keep the last sign-in, so this computer was signed out: sign in again."
+                if unsaved
+                else "Sign in to the sync server again."
+            )
+            self._update(state=SyncState.SIGN_IN_AGAIN, message=message)
             return
         self._launch()
 

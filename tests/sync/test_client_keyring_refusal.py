@@ -282,6 +282,9 @@ class Refresh(Flow):
         try:
             # Not REVOKED: the dead token in the keyring is never shown to the server as if it were stolen.
             assert again.status().state is SyncState.SIGN_IN_AGAIN
+            assert again.status().message == (
+                "The system keyring did not keep the last sign-in, so this computer was signed out: sign in again."
+            )
         finally:
             await again.stop()
 
