@@ -38,6 +38,9 @@ class Settings(BaseModel):
     tombstone_days: int = 90
     # AI gateway calls go to the provider's own address unless a test or a proxy overrides it per entry.
     ai_timeout_seconds: float = 60.0
+    # How long an AI call's reservation of its largest possible cost holds the budget when the call never settles
+    # (its process died): longer than any call runs (a fallback chain of 10 entries at 60 s is 600 s).
+    ai_reservation_seconds: float = 900.0
 
 
 def decode_secret(value: str) -> bytes:
@@ -76,7 +79,11 @@ def from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings
     if not raw_secret:
         raise ConfigError("PARLEY_SYNC_SECRET is not set: 32 random bytes in base64, shared by every process.")
     fields: dict[str, object] = {"database_url": url, "secret": decode_secret(raw_secret)}
-    for name, var in (("pool_max", "PARLEY_SYNC_POOL_MAX"), ("access_token_seconds", "PARLEY_SYNC_ACCESS_SECONDS")):
+    for name, var in (
+        ("pool_max", "PARLEY_SYNC_POOL_MAX"),
+        ("access_token_seconds", "PARLEY_SYNC_ACCESS_SECONDS"),
+        ("ai_reservation_seconds", "PARLEY_SYNC_AI_RESERVATION_SECONDS"),
+    ):
         if env.get(var):
             try:
                 fields[name] = int(env[var])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
+from types import ModuleType
 from typing import TypeVar
 
 import anyio
@@ -106,17 +108,29 @@ T = TypeVar("T")
 
 
 async def admit_call(
-    request: Request, body_model: type[B], purpose: str, choose: Callable[[B, list[Entry]], T]
+    request: Request,
+    body_model: type[B],
+    purpose: str,
+    choose: Callable[[B, list[Entry]], T],
+    estimate: Callable[[ModuleType, B, T], Decimal],
 ) -> tuple[Call, B, T] | JSONResponse:
     """The steps every OpenAI route takes before calling a provider: authenticate, read the body, pick the org's
-    entries, and pass the budget and rate limit (``store.admit``). A refusal comes back as an OpenAI-shaped error
-    response, and nothing is recorded for it."""
+    entries, and pass the budget, with the call's largest possible cost reserved (``estimate``, see ``budget``), and
+    the rate limit (``store.admit``). A refusal comes back as an OpenAI-shaped error response, and nothing is
+    recorded for it."""
     ctx = context(request)
     try:
         principal = await authenticate(request)
         body = await read_model(request, body_model, limit=MAX_REQUEST_BYTES)
+        lib = await upstream.litellm()  # its price list sizes the reservation
         usage_id, chosen = await store.admit(
-            ctx.db, principal.org_id, principal.member_id, purpose, lambda found: choose(body, found)
+            ctx.db,
+            principal.org_id,
+            principal.member_id,
+            purpose,
+            lambda found: choose(body, found),
+            lambda chosen: estimate(lib, body, chosen),
+            ctx.settings.ai_reservation_seconds,
         )
     except ApiError as exc:
         return from_api_error(exc)

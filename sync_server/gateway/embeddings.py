@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sync_server.errors import ApiError
-from sync_server.gateway import upstream
+from sync_server.gateway import budget, upstream
 from sync_server.gateway.common import (
     DEFAULT_EMBEDDING,
     admit_call,
@@ -50,6 +50,10 @@ def embedding_entry(found: list[Entry], model: str) -> Entry:
     raise ApiError(404, "model_not_found", f"The embedding model '{model}' is not set up for this team.")
 
 
+def _texts(body: EmbeddingRequest) -> list[str]:
+    return [body.input] if isinstance(body.input, str) else list(body.input)
+
+
 def _encode(vector: list[float], encoding: str) -> list[float] | str:
     if encoding == "base64":
         return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
@@ -57,14 +61,20 @@ def _encode(vector: list[float], encoding: str) -> list[float] | str:
 
 
 async def embeddings(request: Request) -> Response:
-    admitted = await admit_call(request, EmbeddingRequest, "embedding", lambda b, es: embedding_entry(es, b.model))
+    admitted = await admit_call(
+        request,
+        EmbeddingRequest,
+        "embedding",
+        lambda b, es: embedding_entry(es, b.model),
+        lambda lib, b, entry: budget.embedding(lib, entry, _texts(b)),
+    )
     if isinstance(admitted, Response):
         return admitted
     call, body, entry = admitted
     ctx, principal = call.ctx, call.principal
     assert entry.embedding_model is not None
     call.model = upstream.model_string(entry, entry.embedding_model)
-    texts = [body.input] if isinstance(body.input, str) else list(body.input)
+    texts = _texts(body)
     extra: dict[str, Any] = {"dimensions": body.dimensions} if body.dimensions is not None else {}
     try:
         lib = await upstream.litellm()

@@ -17,10 +17,11 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -29,7 +30,7 @@ from sync_server import logs
 from sync_server.access import authenticate
 from sync_server.context import context
 from sync_server.errors import ApiError
-from sync_server.gateway import store, upstream
+from sync_server.gateway import budget, store, upstream
 from sync_server.gateway.common import (
     DEFAULT_CHAT,
     DEFAULT_EMBEDDING,
@@ -48,12 +49,28 @@ log = logging.getLogger(__name__)
 _PASSED = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "response_format")
 
 
+class ContentPart(BaseModel):
+    """One part of a message's content (text, an image...): only its ``type`` is checked, the rest goes as sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
 class Message(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "developer", "user", "assistant"]  # no tools: the gateway forwards none
-    content: str | list[dict[str, Any]] | None = None
+    content: str | list[ContentPart] | None = None
     name: str | None = None
+
+    @model_validator(mode="after")
+    def _has_content(self) -> Message:
+        # Only an assistant's turn may come without content (it called tools); providers refuse any other, and a
+        # refused call would still have been metered.
+        if self.content is None and self.role != "assistant":
+            raise ValueError(f"a {self.role} message needs its content")
+        return self
 
 
 class StreamOptions(BaseModel):
@@ -126,8 +143,17 @@ def _usage_of(piece: Any) -> tuple[int, int] | None:
     return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
 
 
+def _estimate(lib: Any, body: ChatRequest, chain: list[Entry]) -> Decimal:
+    caps = [cap for cap in (body.max_tokens, body.max_completion_tokens) if cap is not None]
+    return budget.chat(lib, chain, _messages(body), min(caps) if caps else None)
+
+
+def _messages(body: ChatRequest) -> list[dict[str, Any]]:
+    return [m.model_dump(exclude_none=True) for m in body.messages]  # (content parts keep their extra fields)
+
+
 async def chat_completions(request: Request) -> Response:
-    admitted = await admit_call(request, ChatRequest, "chat", lambda b, found: chat_entries(found, b.model))
+    admitted = await admit_call(request, ChatRequest, "chat", lambda b, found: chat_entries(found, b.model), _estimate)
     if isinstance(admitted, Response):
         return admitted
     call, body, chain = admitted
@@ -147,7 +173,7 @@ async def _through_chain(call: Call, body: ChatRequest, chain: list[Entry]) -> R
     """The org's entries in order until one answers (for a stream: until one sent its first text)."""
     ctx, org_id = call.ctx, call.principal.org_id
     lib = await upstream.litellm()
-    messages = [m.model_dump(exclude_none=True) for m in body.messages]
+    messages = _messages(body)
     extra = {name: getattr(body, name) for name in _PASSED if getattr(body, name) is not None}
     timeout = ctx.settings.ai_timeout_seconds
     last: upstream.Failure | None = None

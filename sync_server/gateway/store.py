@@ -5,6 +5,12 @@ budget and one per-minute allowance. A call is admitted in one transaction that 
 checks the budget and the last minute's count, and inserts the call's row (``status = 'started'``) before any
 provider is called: concurrent calls, in this process or another, see each other. The row is completed with the
 tokens, cost and outcome when the call ends. Only usage metadata is stored: never a prompt, an answer or a key.
+
+The budget counts what calls in flight may still cost: each admitted row holds ``reserved_usd``, the most the call
+can cost (``budget.estimate``), until it settles, and a call is admitted only when the month's settled costs, the
+live reservations and its own fit in the budget. Without that, every call in flight saw the same unspent budget
+(ten concurrent calls with room for less than one spent 181% of it). A reservation whose process died is not held
+forever: it counts only until ``reserved_until`` (``Settings.ai_reservation_seconds`` after admission).
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ from sync_server.gateway import crypto
 
 _ADMISSION_LOCK = 7_402_114  # pg_advisory_xact_lock(key, hashtext(org)): one admission per org at a time
 MAX_PROVIDERS = 10
+# The column is numeric(12, 4): a budget is kept to 1/100 of a cent, up to a bound far above any team's.
+MAX_BUDGET_USD = Decimal(10_000_000)
+BUDGET_PLACES = 4
+_MONTH = "at >= date_trunc('month', clock_timestamp() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
 T = TypeVar("T")
 
 
@@ -91,9 +101,25 @@ async def read_settings(db: Db, secret: bytes, org_id: str) -> GatewaySettings:
     return GatewaySettings(providers=providers, monthly_budget_usd=float(org[0]), requests_per_minute=int(org[1]))
 
 
+def budget_amount(value: float) -> Decimal:
+    """The budget as stored, or ``ApiError`` 422 for one the column cannot hold exactly (it was stored as 0 or
+    failed the write): not finite, negative, above ``MAX_BUDGET_USD`` or finer than 1/100 of a cent."""
+    if not math.isfinite(value) or value < 0 or value > MAX_BUDGET_USD:
+        raise ApiError(
+            422, "invalid", f"The monthly budget must be between $0 and ${MAX_BUDGET_USD:,.0f}: enter a smaller amount."
+        )
+    amount = Decimal(str(value))
+    if amount != round(amount, BUDGET_PLACES):
+        raise ApiError(
+            422, "invalid", "The monthly budget is kept to 1/100 of a cent: round it to at most 4 decimal places."
+        )
+    return amount
+
+
 async def write_settings(db: Db, secret: bytes, org_id: str, new: GatewaySettings) -> None:
     """Replace the org's entries. An entry without a key keeps the stored key of the same position, kind and model
     (the owner edited something else); any other change without a key leaves the entry keyless."""
+    budget = budget_amount(new.monthly_budget_usd)
     if len(new.providers) > MAX_PROVIDERS:
         raise ApiError(422, "invalid", f"At most {MAX_PROVIDERS} providers can be set up.")
     for provider in new.providers:
@@ -128,16 +154,26 @@ async def write_settings(db: Db, secret: bytes, org_id: str, new: GatewaySetting
             )
         await conn.execute(
             "UPDATE orgs SET ai_monthly_budget_usd = %s, ai_requests_per_minute = %s WHERE id = %s",
-            (Decimal(str(new.monthly_budget_usd)), new.requests_per_minute, org_id),
+            (budget, new.requests_per_minute, org_id),
         )
 
 
-async def admit(db: Db, org_id: str, member_id: str, purpose: str, choose: Callable[[list[Entry]], T]) -> tuple[int, T]:
+async def admit(
+    db: Db,
+    org_id: str,
+    member_id: str,
+    purpose: str,
+    choose: Callable[[list[Entry]], T],
+    estimate: Callable[[T], Decimal],
+    hold_seconds: float,
+) -> tuple[int, T]:
     """Pick the entries for the call (``choose`` raises ``ApiError`` for a model the org lacks), check the budget
-    and the rate limit, and record the call as started; returns its usage row id and the choice. Nothing is recorded
+    with the call's largest possible cost (``estimate``) and the rate limit, and record the call as started, its
+    reservation held for ``hold_seconds`` at most; returns its usage row id and the choice. Nothing is recorded
     when the call is refused (``ApiError``, or ``Limited`` when the org may not call now)."""
     async with db.org(org_id) as conn:
         chosen = choose(await entries(conn, org_id))
+        reserve = estimate(chosen)
         await conn.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (_ADMISSION_LOCK, org_id))
         cur = await conn.execute(
             "SELECT ai_monthly_budget_usd, ai_requests_per_minute FROM orgs WHERE id = %s", (org_id,)
@@ -147,19 +183,15 @@ async def admit(db: Db, org_id: str, member_id: str, purpose: str, choose: Calla
             raise ApiError(401, "unauthorized", "This organisation no longer exists.")
         budget, per_minute = Decimal(org[0]), int(org[1])
         cur = await conn.execute(
-            "SELECT coalesce(sum(cost_usd), 0) FROM ai_usage WHERE org_id = %s "
-            "AND at >= date_trunc('month', clock_timestamp() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+            "SELECT coalesce(sum(cost_usd), 0),"
+            " coalesce(sum(reserved_usd) FILTER (WHERE reserved_until > clock_timestamp()), 0)"
+            f" FROM ai_usage WHERE org_id = %s AND {_MONTH}",
             (org_id,),
         )
         spent_row = await cur.fetchone()
-        spent = Decimal(spent_row[0]) if spent_row else Decimal(0)
-        if spent >= budget:
-            raise Limited(
-                "insufficient_quota",
-                # OpenAI's own wording: clients (Parley's included) recognise it as a quota, not a rate limit.
-                f"You exceeded your current quota: the team's AI budget for this month (${budget:.2f}) is used up; "
-                "the owner can raise it.",
-            )
+        spent, held = (Decimal(spent_row[0]), Decimal(spent_row[1])) if spent_row else (Decimal(0), Decimal(0))
+        if spent + held >= budget or spent + held + reserve > budget:
+            raise Limited("insufficient_quota", _over_budget(budget, spent, held, reserve))
         cur = await conn.execute(
             "SELECT count(*), extract(epoch FROM min(at) + interval '1 minute' - clock_timestamp()) FROM ai_usage "
             "WHERE org_id = %s AND at > clock_timestamp() - interval '1 minute'",
@@ -174,13 +206,29 @@ async def admit(db: Db, org_id: str, member_id: str, purpose: str, choose: Calla
                 retry_after=wait,
             )
         cur = await conn.execute(
-            "INSERT INTO ai_usage (org_id, member_id, model, purpose, status, at) "
-            "VALUES (%s, %s, '', %s, 'started', clock_timestamp()) RETURNING id",
-            (org_id, member_id, purpose),
+            "INSERT INTO ai_usage (org_id, member_id, model, purpose, status, at, reserved_usd, reserved_until) "
+            "VALUES (%s, %s, '', %s, 'started', clock_timestamp(), %s,"
+            " clock_timestamp() + make_interval(secs => %s)) RETURNING id",
+            (org_id, member_id, purpose, reserve, hold_seconds),
         )
         row = await cur.fetchone()
         assert row is not None
         return int(row[0]), chosen
+
+
+def _over_budget(budget: Decimal, spent: Decimal, held: Decimal, reserve: Decimal) -> str:
+    # OpenAI's own wording first: clients (Parley's included) recognise it as a quota, not a rate limit.
+    if spent >= budget:
+        return (
+            f"You exceeded your current quota: the team's AI budget for this month (${budget:.2f}) is used up; "
+            "the owner can raise it."
+        )
+    left = max(Decimal(0), budget - spent - held)
+    return (
+        f"You exceeded your current quota: this call may cost up to ${reserve:.4f} and the team's AI budget for this "
+        f"month (${budget:.2f}) has ${left:.4f} left{' beside calls in progress' if held else ''}; ask for a shorter "
+        "answer (max_tokens), try again when calls in progress end, or the owner can raise the budget."
+    )
 
 
 async def finish(
@@ -196,8 +244,8 @@ async def finish(
 ) -> None:
     async with db.org(org_id) as conn:
         await conn.execute(
-            "UPDATE ai_usage SET model = %s, status = %s, prompt_tokens = %s, completion_tokens = %s, cost_usd = %s "
-            "WHERE org_id = %s AND id = %s",
+            "UPDATE ai_usage SET model = %s, status = %s, prompt_tokens = %s, completion_tokens = %s, cost_usd = %s,"
+            " reserved_until = NULL WHERE org_id = %s AND id = %s",
             (model, status, prompt_tokens, completion_tokens, Decimal(f"{cost_usd:.6f}"), org_id, usage_id),
         )
 
@@ -206,8 +254,7 @@ async def monthly_usage(db: Db, org_id: str) -> list[GatewayUsage]:
     async with db.org(org_id) as conn:
         cur = await conn.execute(
             "SELECT member_id, count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), "
-            "coalesce(sum(cost_usd), 0) FROM ai_usage WHERE org_id = %s "
-            "AND at >= date_trunc('month', clock_timestamp() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
+            f"coalesce(sum(cost_usd), 0) FROM ai_usage WHERE org_id = %s AND {_MONTH} "
             "GROUP BY member_id ORDER BY sum(cost_usd) DESC, member_id",
             (org_id,),
         )

@@ -6,7 +6,9 @@ HTTP and through litellm exactly as the app does; the provider must only ever se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+import openai
 import pytest
 
 from app.sync.protocol import Session
@@ -26,9 +29,11 @@ from tests.ai.conftest import warm_litellm
 from tests.ai.openai_server import Behaviour, OpenAIServer, embed_text
 from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
 from tests.support.sync_server import SECRET, ServerProcess
+from tests.sync.clients import wait_for
 
 KEY = "sk-org-key-7q2w"
 SECOND_KEY = "sk-org-key-9z8y"
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -247,10 +252,11 @@ def test_budget_exhausted_is_an_openai_quota_error(
     owner, _, staff = team
     # A model on litellm's price list, so the call has a cost: gpt-4 at $30/M prompt tokens, $60/M completion.
     priced = {"kind": "openai", "model": "gpt-4", "base_url": provider.base_url, "api_key": KEY}
-    configure(http, owner, priced, monthly_budget_usd=0.0001)
+    configure(http, owner, priced, monthly_budget_usd=10)
     assert chat(http, staff, "first call is fine").status_code == 200
     cost = float(usage_rows(pg, database_url, staff.org.id)[-1][5])
     assert cost > 0.0001
+    configure(http, owner, priced, monthly_budget_usd=_budget_for(cost, 0))  # the month's spend reached it
 
     refused = chat(http, staff, "over budget")
     assert refused.status_code == 429
@@ -481,3 +487,172 @@ def test_a_provider_failing_mid_answer_ends_the_stream_without_falling_back(
     assert "[DONE]" not in events
     assert provider.calls() == []  # a second answer after the first words would repeat them
     assert [r[1:3] for r in usage_rows(pg, database_url, staff.org.id)] == [["down", "openai/m-break"]]
+
+
+def _priced(provider: OpenAIServer) -> dict[str, Any]:
+    """A model on litellm's price list, so calls cost something: gpt-4 at $30/M prompt and $60/M answer tokens."""
+    return {"kind": "openai", "model": "gpt-4", "base_url": provider.base_url, "api_key": KEY}
+
+
+def _held_provider() -> tuple[OpenAIServer, threading.Event]:
+    """A provider whose answers wait for the test to open the gate: calls stay in flight as long as it needs."""
+    gate = threading.Event()
+
+    def reply(body: dict[str, Any]) -> str:
+        gate.wait(120)
+        return "fine thanks"
+
+    return OpenAIServer(keys={KEY}, reply=reply).start(), gate
+
+
+def _ledger(pg: Cluster, database_url: str, org_id: str) -> list[list[str]]:
+    """Each call's status, cost, reservation and whether it is still held (``t``/``f``), in order."""
+    out = superuser(
+        pg,
+        database_url,
+        "SELECT status, cost_usd, reserved_usd, reserved_until > clock_timestamp(), at, reserved_until FROM ai_usage"
+        f" WHERE org_id = '{org_id}' ORDER BY id",
+    )
+    return [line.split("|") for line in out.splitlines() if line]
+
+
+def _budget_for(spent: float, room: float) -> float:
+    """A budget leaving ``room`` dollars after ``spent``, in the 1/100 cents the server keeps."""
+    return math.floor((spent + room) * 10_000) / 10_000
+
+
+PROMPT = "w " * 50  # 50 tokens as the test provider counts them, 100 bytes as the reservation does
+
+
+def test_concurrent_calls_reserve_their_cost_so_the_budget_is_never_overshot(
+    http: httpx.Client, team: tuple[Session, Session, Session], pg: Cluster, database_url: str, server: ServerProcess
+) -> None:
+    """Ten calls at once with room for fewer: the ones whose largest possible cost does not fit are refused with the
+    quota error the openai SDK raises as RateLimitError; the month's spend stays within the budget."""
+    owner, _, staff = team
+    provider, gate = _held_provider()
+    try:
+        configure(http, owner, _priced(provider), monthly_budget_usd=10)
+        gate.set()
+        assert chat(http, staff, PROMPT, max_tokens=2).status_code == 200
+        ((status, cost, reserved, held, *_),) = _ledger(pg, database_url, staff.org.id)
+        assert (status, held) == ("ok", "")  # settled: the reservation is released
+        one_call, reservation = float(cost), float(reserved)
+        gate.clear()
+        # Room for eight calls at their real cost, for three at their reservation: the old code admitted all ten.
+        budget = _budget_for(one_call, 8 * one_call)
+        configure(http, owner, _priced(provider), monthly_budget_usd=budget)
+
+        async def ten_at_once() -> tuple[list[Any], list[BaseException]]:
+            client = openai.AsyncOpenAI(
+                base_url=f"{server.url}/v1", api_key=staff.access_token, max_retries=0, timeout=120
+            )
+            messages: Any = [{"role": "user", "content": PROMPT}]
+            calls = [
+                asyncio.ensure_future(client.chat.completions.create(model="default", messages=messages, max_tokens=2))
+                for _ in range(10)
+            ]
+            deadline = time.monotonic() + 60
+            # The refused answer at once; the admitted wait at the provider until the gate opens.
+            while sum(c.done() for c in calls) + len(provider.calls()) < 10 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            gate.set()
+            done = await asyncio.gather(*calls, return_exceptions=True)
+            await client.close()
+            return [d for d in done if not isinstance(d, BaseException)], [
+                d for d in done if isinstance(d, BaseException)
+            ]
+
+        answered, refused = asyncio.run(ten_at_once())
+    finally:
+        gate.set()
+        provider.stop()
+    ledger = _ledger(pg, database_url, staff.org.id)
+    assert sum(float(row[1]) for row in ledger) <= budget
+    assert 0 < one_call <= reservation  # the reservation is an upper bound of what the call cost
+    fits = int((budget - one_call) // reservation)
+    assert 1 <= fits < 10
+    assert len(answered) == fits, refused
+    assert len(refused) == 10 - fits
+    for exc in refused:
+        assert isinstance(exc, openai.RateLimitError), repr(exc)
+        assert (exc.status_code, exc.code) == (429, "insufficient_quota")
+        assert isinstance(exc.body, dict)
+        assert str(exc.body["message"]).startswith("You exceeded your current quota: this call may cost up to $")
+    assert [row[0] for row in ledger] == ["ok"] * (1 + fits)
+    assert all(row[3] == "" for row in ledger)  # every reservation settled
+
+
+def _call_ignoring_a_dead_server(client: httpx.Client, who: Session) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        chat(client, who, PROMPT, max_tokens=2)
+
+
+def test_a_reservation_never_settled_expires(
+    http: httpx.Client,
+    team: tuple[Session, Session, Session],
+    pg: Cluster,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A call whose process is killed mid-call holds the budget only until its reservation expires."""
+    owner, _, staff = team
+    provider, gate = _held_provider()
+    env = {"PARLEY_SYNC_AI_RESERVATION_SECONDS": "5"}
+    proc = ServerProcess(database_url, tmp_path_factory.mktemp("expiry") / "server.log", env_extra=env).start()
+    try:
+        with httpx.Client(base_url=proc.url, timeout=120.0) as client:
+            configure(client, owner, _priced(provider), monthly_budget_usd=10)
+            gate.set()
+            assert chat(client, staff, PROMPT, max_tokens=2).status_code == 200
+            ((_, cost, reserved, *_),) = _ledger(pg, database_url, staff.org.id)
+            gate.clear()
+            # Room for one reservation, not two.
+            configure(
+                client, owner, _priced(provider), monthly_budget_usd=_budget_for(float(cost), 1.5 * float(reserved))
+            )
+            in_flight = threading.Thread(target=_call_ignoring_a_dead_server, args=(client, staff), daemon=True)
+            in_flight.start()
+            wait_for(lambda: len(provider.calls()) == 2, timeout=60, what="the first call to reach the provider")
+            refused = chat(client, staff, PROMPT, max_tokens=2)
+            assert (refused.status_code, refused.json()["error"]["code"]) == (429, "insufficient_quota")
+            proc.kill()  # the call in flight never settles
+            in_flight.join(60)
+        proc.start()
+        with httpx.Client(base_url=proc.url, timeout=120.0) as client:
+            gate.set()
+            answers: list[int] = []
+
+            def admitted() -> bool:
+                answers.append(chat(client, staff, PROMPT, max_tokens=2).status_code)
+                return answers[-1] == 200
+
+            wait_for(admitted, timeout=120, what="the dead call's reservation to expire")
+    finally:
+        gate.set()
+        proc.stop()
+        provider.stop()
+    assert set(answers[:-1]) <= {429}
+    ledger = _ledger(pg, database_url, staff.org.id)
+    dead = ledger[1]
+    assert (dead[0], dead[3]) == ("started", "f")  # never settled, no longer held
+    assert ledger[-1][0] == "ok"
+    assert ledger[-1][4] >= dead[5]  # admitted only once the dead call's reservation had run out
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["1e30", "100000000", "-1", "0.00001", "12.34567", "NaN", "Infinity", str(2**64)],
+)
+def test_a_budget_that_cannot_be_stored_is_refused(
+    http: httpx.Client, team: tuple[Session, Session, Session], provider: OpenAIServer, raw: str
+) -> None:
+    owner, _, _ = team
+    configure(http, owner, entry(provider), monthly_budget_usd=12.5)
+    body = '{"providers": [], "monthly_budget_usd": ' + raw + "}"
+    answer = http.put("/api/ai/settings", content=body.encode(), headers={**bearer(owner), **JSON_TYPE})
+    assert answer.status_code in (400, 422), answer.text
+    assert answer.json()["code"] in ("bad_json", "invalid")
+    seen = http.get("/api/ai/settings", headers=bearer(owner)).json()
+    assert seen["monthly_budget_usd"] == 12.5  # unchanged, not 0
+    assert len(seen["providers"]) == 1
