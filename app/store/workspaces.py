@@ -344,7 +344,10 @@ class Workspaces:
                 continue
             found.append((key, protection))
         if not found:
-            raise errors[0]
+            # During a key change one keyring key may be gone on purpose (the old one once the file is re-keyed, the
+            # new one before it is stored): what the user can act on then is the passphrase.
+            asks_passphrase = [e for e in errors if isinstance(e, (WrongPassphrase, PassphraseRequired))]
+            raise asks_passphrase[0] if header.pending_key is not None and asks_passphrase else errors[0]
         return found
 
     def _key_for(self, header: WorkspaceHeader, protection: KeyProtection, passphrase: str | None) -> bytes:
@@ -372,14 +375,15 @@ class Workspaces:
     def _abandon_pending(self, paths: WorkspacePaths, header: WorkspaceHeader, pending: KeyProtection) -> None:
         """The current key still opens the file: a key change stopped before re-encrypting. Forget the new key."""
         log.warning("discarding an unfinished key change for workspace %s", header.workspace_id)
-        write_header(paths.header, header.model_copy(update={"pending_key": None}))
+        # The unused key goes first: a crash in between leaves a header still naming it, so it is not lost track of.
         self._forget_old_key(header.workspace_id, pending, header.key)
+        write_header(paths.header, header.model_copy(update={"pending_key": None}))
 
     def _finish_pending(self, paths: WorkspacePaths, header: WorkspaceHeader, pending: KeyProtection) -> None:
         log.warning("completing an interrupted key change for workspace %s", header.workspace_id)
         old = header.key
+        self._forget_old_key(header.workspace_id, old, pending)  # before the header stops naming it (see above)
         write_header(paths.header, header.model_copy(update={"key": pending, "pending_key": None}))
-        self._forget_old_key(header.workspace_id, old, pending)
 
     def rename(self, store: Store, workspace_id: str, name: str) -> WorkspaceHeader:
         """Rename the business: the org row (which syncs) and the header (unlock screen, backups) together."""
@@ -404,23 +408,28 @@ class Workspaces:
         header = read_header(paths.header)
         if new_passphrase is None:
             new_key = keys.random_key()
-            entry = f"{workspace_id}.{new_id()[-12:]}"
-            self.vault.store(entry, new_key)
-            new = keys.keyring_protection(new_key, self.vault.name, entry)
+            new = keys.keyring_protection(new_key, self.vault.name, f"{workspace_id}.{new_id()[-12:]}")
         else:
             new_key, new = keys.passphrase_protection(new_passphrase, self.kdf)
+        # Pending first, then the keyring entry: a crash in between leaves no key in the keyring that no header names.
         write_header(paths.header, header.model_copy(update={"pending_key": new}))
         crashpoints.reached("rekey.pending")
         try:
+            if new.keyring_entry is not None:
+                self.vault.store(new.keyring_entry, new_key)
+                crashpoints.reached("rekey.key_stored")
             store.db.rekey(new_key)
         except BaseException:
             write_header(paths.header, header)
             self._forget_old_key(workspace_id, new, header.key)
             raise
         crashpoints.reached("rekey.checkpointed")
+        # The old keyring key opens nothing any more. It is removed while the header still names it, so a crash
+        # here leaves no key in the keyring that no header mentions.
+        self._forget_old_key(workspace_id, header.key, new)
+        crashpoints.reached("rekey.old_key_removed")
         write_header(paths.header, header.model_copy(update={"key": new, "pending_key": None}))
         crashpoints.reached("rekey.promoted")
-        self._forget_old_key(workspace_id, header.key, new)
         log.info("workspace %s re-keyed (%s mode)", workspace_id, new.mode)
 
     def _forget_old_key(self, workspace_id: str, old: KeyProtection, new: KeyProtection) -> None:

@@ -7,6 +7,7 @@ SIGKILL. A passphrase argument of ``-`` means "keyring mode". ``run`` is the par
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -51,6 +52,11 @@ def main(argv: list[str]) -> None:
         workspaces.restore_as_new(Path(source), backup_passphrase, passphrase=_passphrase(passphrase))[1].close()
     else:
         raise SystemExit(f"unknown operation {op!r}")
+
+
+def keyring_entries(keyring_file: Path) -> dict[str, str]:
+    """What the file keyring holds ("service/entry" → key), as the child left it."""
+    return json.loads(keyring_file.read_text()) if keyring_file.exists() else {}
 
 
 def run(op: str, home: Path, *args: str, keyring_file: Path, die_at: str | None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -14,10 +13,6 @@ from tests.support import store_child
 
 PASS = "a passphrase for the shop"
 STEPS = ["create.folder", "create.key", "create.header", "create.database", "create.filled"]
-
-
-def keyring_entries(keyring_file: Path) -> dict[str, str]:
-    return json.loads(keyring_file.read_text()) if keyring_file.exists() else {}
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -32,7 +27,9 @@ def test_creation_killed_at_each_step_leaves_nothing(
     assert workspaces.available() == [], "a half-made workspace is never offered"
     workspaces.sweep()  # what start-up does first
     assert os.listdir(workspaces.home / "workspaces") == []
-    assert keyring_entries(keyring_file) == {}, "the key of the unfinished workspace is removed from the keyring"
+    assert store_child.keyring_entries(keyring_file) == {}, (
+        "the key of the unfinished workspace is removed from the keyring"
+    )
 
     # Creating again gives a whole workspace.
     store = workspaces.create("Lumen", "Ana", passphrase=passphrase)
