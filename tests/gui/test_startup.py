@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -13,6 +14,7 @@ from app.ui.dialogs.unlock import UnlockDialog
 from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog
 from app.ui.startup import OpenWorkspace, StartupFlow
 from app.ui.tasks import TaskRunner
+from tests.support import store_child
 
 PASS = "tangerine submarine 42"
 
@@ -160,3 +162,16 @@ def test_unusable_workspace_is_shown_beside_the_ones_that_open(qtbot: QtBot, wor
     assert opened[0].header.name == "Lumen Boutique"
     assert cancelled == []
     opened[0].store.close()
+
+
+def test_start_removes_a_creation_that_a_crash_cut_off(
+    qtbot: QtBot, workspaces: Workspaces, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keyring_file = tmp_path / "keyring.json"
+    monkeypatch.setenv("PARLEY_TEST_KEYRING", str(keyring_file))
+    store_child.run("create", workspaces.home, "Lumen", PASS, keyring_file=keyring_file, die_at="create.filled")
+    assert any((workspaces.home / "workspaces").iterdir())
+    flow, _opened = start(workspaces)
+    assert isinstance(flow.dialog, CreateWorkspaceDialog), "a half-made workspace is neither opened nor shown"
+    qtbot.addWidget(flow.dialog)
+    assert list((workspaces.home / "workspaces").iterdir()) == []
