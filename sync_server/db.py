@@ -139,9 +139,12 @@ class Db:
         await asyncio.gather(*self._retiring, return_exceptions=True)
 
     @asynccontextmanager
-    async def org(self, org_id: str) -> AsyncIterator[Conn]:
-        """A transaction that can see only ``org_id``'s rows."""
-        async with self._scoped("parley.org_id", org_id) as conn:
+    async def org(self, org_id: str, *, deadline: float | None = None) -> AsyncIterator[Conn]:
+        """A transaction that can see only ``org_id``'s rows.
+
+        ``deadline`` (loop time): when the request's wait for the database began earlier than now (a push queued
+        behind its org's other pushes); by default ``self.timeout`` from now."""
+        async with self._scoped("parley.org_id", org_id, deadline) as conn:
             yield conn
 
     @asynccontextmanager
@@ -151,7 +154,7 @@ class Db:
             yield conn
 
     @asynccontextmanager
-    async def _scoped(self, setting: str, value: str) -> AsyncIterator[Conn]:
+    async def _scoped(self, setting: str, value: str, deadline: float | None = None) -> AsyncIterator[Conn]:
         """A transaction in pipeline mode, scoped by ``setting``, on a connection known to work.
 
         Pipeline mode sends statements without waiting for each answer: the round trip happens when a result is
@@ -163,7 +166,8 @@ class Db:
         ``self.timeout``: past it, or when the database is down, ``DatabaseUnavailable``.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
+        if deadline is None:
+            deadline = loop.time() + self.timeout
         if self._down and not await self._recover(deadline):
             raise DatabaseUnavailable("the database is down")
         for attempt in range(2):

@@ -24,7 +24,7 @@ from app.sync.protocol import (
 from sync_server import sync_engine, tokens
 from sync_server.access import bearer_claims, send_confirm
 from sync_server.context import context
-from sync_server.db import Db
+from sync_server.db import DatabaseUnavailable, Db
 from sync_server.errors import ApiError, read_body
 from sync_server.push_body import protocol_error, read_push
 from sync_server.realtime import Notice
@@ -51,11 +51,23 @@ async def push(request: Request) -> Response:
     claims = bearer_claims(request)
     body = read_push(await read_body(request))
     started = time.perf_counter()
-    async with _push_lock(claims.org), ctx.db.org(claims.org) as conn:
-        # The device check, the locks and the read of the batch's rows go out first; PostgreSQL works on them
-        # while the changes are checked here. A change that fails its check rolls the transaction back.
-        start = await sync_engine.start_push(conn, await send_confirm(conn, claims), body)
-        answer = await sync_engine.push(conn, start)
+    # The request timeout counts from here: a push queued behind its org's others (one stuck on a database that does
+    # not answer) is answered 503 when it runs out, like one that waited for a connection.
+    deadline = asyncio.get_running_loop().time() + ctx.db.timeout
+    lock = _push_lock(claims.org)
+    try:
+        async with asyncio.timeout_at(deadline):
+            await lock.acquire()
+    except TimeoutError:
+        raise DatabaseUnavailable("the org's earlier pushes held the database past the request timeout") from None
+    try:
+        async with ctx.db.org(claims.org, deadline=deadline) as conn:
+            # The device check, the locks and the read of the batch's rows go out first; PostgreSQL works on them
+            # while the changes are checked here. A change that fails its check rolls the transaction back.
+            start = await sync_engine.start_push(conn, await send_confirm(conn, claims), body)
+            answer = await sync_engine.push(conn, start)
+    finally:
+        lock.release()
     ctx.metrics.inc("sync_pushes")
     ctx.metrics.inc("sync_push_changes", len(body))
     ctx.metrics.observe("sync_push_seconds", time.perf_counter() - started)

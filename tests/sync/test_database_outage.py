@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -25,8 +26,9 @@ from app.sync.protocol import Session
 from sync_server.pgcluster import Cluster
 from tests.support.sync_fixtures import PASSWORD, bearer, private_cluster, signup, unique_email
 from tests.support.sync_server import ServerProcess, fresh_database
+from tests.sync.clients import superuser_query, wait_for
 from tests.sync.test_auth import join
-from tests.sync.test_push_pull import second_device
+from tests.sync.test_push_pull import contact, second_device
 from tests.sync.test_realtime import ws_url
 
 pytestmark = pytest.mark.slow
@@ -198,3 +200,45 @@ def test_the_first_health_check_after_a_restart_is_200(cluster: Cluster, outage_
         checks = [http.get("/health").status_code for _ in range(5)]
         assert checks == [200] * 5
         assert http.get("/api/members", headers=bearer(team.owner)).status_code == 200
+
+
+def test_pushes_queued_behind_one_the_database_holds_answer_503_within_the_request_timeout(
+    pg: Cluster, database_url: str, server: ServerProcess, http: httpx.Client
+) -> None:
+    """A push waits for its org's earlier pushes before it takes a connection; when the one running is held by the
+    database (here its org row is locked by another session), the ones queued behind it are answered 503 once the
+    request timeout has passed, not whenever it ends."""
+    owner = signup(http)
+    superuser = pg.url(user="postgres", database=database_url.rsplit("/", 1)[1])
+
+    def waiting_on_a_lock() -> bool:
+        rows = superuser_query(
+            pg,
+            database_url,
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s",
+            (database_url.rsplit("/", 1)[1],),
+        )
+        return int(rows[0][0]) > 0
+
+    def push(seq: int) -> tuple[httpx.Response, float]:
+        body = {"protocol": 1, "known_version": 0, "changes": [contact(seq, f"held{seq}", name="Held")]}
+        started = time.monotonic()
+        response = httpx.post(
+            f"{server.url}/api/sync/push", json=body, headers=bearer(owner), timeout=REQUEST_TIMEOUT * 3
+        )
+        return response, time.monotonic() - started
+
+    async def scenario(holder: psycopg.Connection[Any]) -> None:
+        holder.execute("SELECT 1 FROM orgs WHERE id = %s FOR UPDATE", (owner.org.id,))
+        first = asyncio.create_task(asyncio.to_thread(push, 1))
+        await asyncio.to_thread(wait_for, waiting_on_a_lock, timeout=30, what="the first push waiting on the row")
+        queued, took = await asyncio.to_thread(push, 2)
+        assert queued.status_code == 503, queued.text
+        assert queued.json()["code"] == "unavailable"
+        assert took <= REQUEST_TIMEOUT + SLACK
+        holder.rollback()
+        answer, _ = await first
+        assert answer.status_code == 200, answer.text
+
+    with psycopg.connect(superuser) as holder:
+        asyncio.run(scenario(holder))
