@@ -26,10 +26,14 @@ Runs the real ``WhatsAppDriver`` in real headless Chromium against the WhatsApp 
    after 1,000 inbound messages (``--quick``: 250) across several chats; next to it the same tree's USS (private
    pages only), since RSS counts every shared library page once per process.
 
+4. **Catch-up at connect** (``bench/whatsapp_catchup.py``): 2,000 messages across 100 chats waiting while Parley was
+   closed → seconds from ``driver.start()`` until all are in the store, next to the seconds a plain Playwright reader
+   needs to have the page show them all (no driver, no store); ``--catch-up-only`` runs just this part.
+
 Lost, duplicated or altered messages are counted; any of them, a send that did not go out once, or a driver error
 makes the exit status non-zero. Nothing here is a test: figures are printed, never asserted.
 
-    python -m bench.whatsapp_bench [--quick] [--seed 1]
+    python -m bench.whatsapp_bench [--quick] [--catch-up-only] [--seed 1]
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ from app.whatsapp.humanizer import Humanizer, TypingPlan, TypingSettings, graphe
 from app.whatsapp.limits import LimitSettings  # noqa: E402
 from app.whatsapp.profile import load_profile  # noqa: E402
 from app.whatsapp.sender import Sender  # noqa: E402
+from bench.whatsapp_catchup import CatchUp, run_catch_up  # noqa: E402
 from tests.whatsapp.imitation_server import ImitationControl  # noqa: E402
 
 CONNECT_TIMEOUT = 30.0
@@ -335,15 +340,34 @@ class Bench:
         self.rss: dict[str, int] = {}
         self.counter = 0
         self.missing = 0  # messages given up on by landed()
+        self.catch_up_only = bool(args.catch_up_only)
+        self.catch_up: CatchUp | None = None
 
     # -- setup --
-    def open_store(self) -> Store:
+    def open_store(self, home: str = "home") -> Store:
         # Passphrase mode (Argon2id at its production cost); the null keyring: nothing touches the user's keyring.
         os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-        workspaces = Workspaces(self.work / "home", KeyringVault(keyring.get_keyring()))
+        workspaces = Workspaces(self.work / home, KeyringVault(keyring.get_keyring()))
         return workspaces.create("Bench Boutique", "Bench Owner", passphrase="parley bench passphrase")
 
+    async def catch_up_part(self) -> None:
+        """Messages waiting at connect, on an imitation and a store of their own (``bench/whatsapp_catchup.py``)."""
+        store = self.open_store("catchup-home")
+        try:
+            with imitation_process() as url:
+                self.catch_up = await run_catch_up(url, store, self.work, self.seed)
+        finally:
+            store.close()
+        c = self.catch_up
+        if c.landed != c.messages or c.duplicates:
+            self.failures.append(f"catch-up: {c.landed} of {c.messages} in the store, {c.duplicates} duplicated")
+
     async def run(self) -> None:
+        if not self.catch_up_only:
+            await self.main_part()
+        await self.catch_up_part()
+
+    async def main_part(self) -> None:
         self.store = self.open_store()
         self.landing = Landing(self.store)
         self.probe = PageProbe()
@@ -621,6 +645,18 @@ def report(bench: Bench, args: argparse.Namespace, plans: tuple[list[float], int
         lines.append(f"| {figure} | {value} | {baseline} | {ratio} | {note} |")
 
     lines += ["| figure | value | baseline | ratio | note |", "| --- | --- | --- | --- | --- |"]
+    c = bench.catch_up
+    if c is not None:
+        row(
+            f"catch-up at connect: {c.messages:,} messages in {c.chats} chats → store (s)",
+            f"{c.driver_seconds:.1f}",
+            f"page shows them {c.page_seconds:.1f}",
+            f"{c.driver_seconds / c.page_seconds:.2f}× (target ≤ 2)",
+            f"from driver.start(); catch-up done at {c.backfill_seconds:.1f} s, {c.opened} chats read; "
+            f"{c.landed:,} landed, {c.duplicates} duplicated",
+        )
+    if bench.catch_up_only:
+        return lines
     groups: dict[str, tuple[list[float], list[float], list[float]]] = {}
     every: tuple[list[float], list[float], list[float]] = ([], [], [])
     for message in bench.injected:
@@ -752,9 +788,24 @@ def report(bench: Bench, args: argparse.Namespace, plans: tuple[list[float], int
     return lines
 
 
+def print_typing(bench: Bench) -> None:
+    print(f"connect    {bench.connect_seconds:.2f} s from driver.start() to connected")
+    print("\ntyped through Sender (default TypingSettings), per message:")
+    print(f"{'chars':>5} {'plan s':>7} {'planned c/s':>11} {'page s':>7} {'realised c/s':>12} {'+ms/key':>8}  outcome")
+    for item in bench.typing:
+        realised, planned = item.get("realised", float("nan")), item.get("planned", float("nan"))
+        page_seconds = item["chars"] / realised
+        extra = (page_seconds - item.get("plan_seconds", float("nan"))) / item["chars"] * 1000
+        print(
+            f"{item['chars']:>5} {item.get('plan_seconds', float('nan')):>7.2f} {planned:>11.2f} {page_seconds:>7.2f} "
+            f"{realised:>12.2f} {extra:>8.1f}  {item['outcome']} (send_next {item['wall']:.1f} s)"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a short run (under a minute)")
+    parser.add_argument("--catch-up-only", action="store_true", help="only the catch-up at connect (part 4)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -767,17 +818,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="parley-wabench-") as tmp:
         bench = Bench(args, Path(tmp))
         asyncio.run(bench.run())
-    print(f"connect    {bench.connect_seconds:.2f} s from driver.start() to connected")
-    print("\ntyped through Sender (default TypingSettings), per message:")
-    print(f"{'chars':>5} {'plan s':>7} {'planned c/s':>11} {'page s':>7} {'realised c/s':>12} {'+ms/key':>8}  outcome")
-    for item in bench.typing:
-        realised, planned = item.get("realised", float("nan")), item.get("planned", float("nan"))
-        page_seconds = item["chars"] / realised
-        extra = (page_seconds - item.get("plan_seconds", float("nan"))) / item["chars"] * 1000
-        print(
-            f"{item['chars']:>5} {item.get('plan_seconds', float('nan')):>7.2f} {planned:>11.2f} {page_seconds:>7.2f} "
-            f"{realised:>12.2f} {extra:>8.1f}  {item['outcome']} (send_next {item['wall']:.1f} s)"
-        )
+    if not bench.catch_up_only:
+        print_typing(bench)
     print()
     print("\n".join(report(bench, args, plans)))
     print()

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 BACKFILL_CHATS = 5000  # chat-list rows looked at per connect, newest first
 LIST_STEP = 0.75  # how far one step scrolls the chat list, in heights of its pane (the rows shown overlap a little)
 LIST_RENDER_TIMEOUT_MS = 2500  # how long the list may take to render the rows of a new scroll position
-STEP_RETRIES = 3  # page errors (a reload under the walk) tolerated per step before the catch-up gives up
+STEP_RETRIES = 3  # failed steps in a row (a slow page, a reload) before the catch-up gives up; tries per chat
 BACKFILL_MESSAGES = 200  # rows read per chat before scrolling stops
 MORE_ROWS_TIMEOUT_MS = 2500  # how long one scroll to the top may take to show earlier rows
 CLOSE_TIMEOUT_MS = 3000
@@ -179,6 +179,7 @@ class _Walk:
     recheck: bool = False  # the second pass, from the top (see ``Backfill._step``)
     left: str | None = None  # the chat the last step left open
     force: set[str] = field(default_factory=set)  # chats to read whatever their preview says (opened by the sender)
+    tries: dict[str, int] = field(default_factory=dict)  # attempts to read a chat
     hits: bool = False  # a chat was read at this position
     checked: set[str] = field(default_factory=set)  # titles looked at (read or up to date)
     opened: list[str] = field(default_factory=list)
@@ -231,8 +232,10 @@ class Backfill:
             try:
                 async with host.ui_lock:
                     await self._step(row_sels, walk)
-            except (PlaywrightError, _NotShown) as exc:  # the page reloaded or logged out under the walk
+                failures = 0
+            except (PlaywrightError, _NotShown) as exc:  # a slow page, or it reloaded or logged out under the walk
                 failures += 1
+                log.info("WhatsApp: a catch-up step failed (%d in a row): %s", failures, exc)
                 if failures > STEP_RETRIES or not await self._logged_in():
                     log.warning("WhatsApp: catching up stopped early: %s", exc)
                     break
@@ -279,13 +282,19 @@ class Backfill:
             walk.checked.update(title for title in fresh if title not in stale)
         if stale:
             title = stale[0]
-            walk.checked.add(title)
-            walk.force.discard(title)
             walk.hits = True
+            walk.tries[title] = walk.tries.get(title, 0) + 1
+            if walk.tries[title] > STEP_RETRIES:  # (an error or a row that would not open each time: move on)
+                log.warning("WhatsApp: catching up could not read one chat; it is read when it shows a new message")
+                walk.checked.add(title)
+                return
             if await host.open_chat(title):
                 walk.left = title
+                seen = await self.read_history(title)
                 walk.opened.append(title)
-                walk.seen += await self.read_history(title)
+                walk.seen += seen
+                walk.checked.add(title)  # only now: a step that failed on the way tries the chat again
+                walk.force.discard(title)
             return  # the next step looks at the same rows again (after putting the list back where it was)
         if at["end"] or (walk.recheck and not walk.hits):
             if walk.recheck:

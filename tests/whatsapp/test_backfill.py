@@ -177,7 +177,8 @@ def test_catch_up_reads_every_chat_of_the_virtualized_list_newest_first(
 ) -> None:
     """A weekend of messages in 60 chats while Parley was closed: after connecting every message is in the store
     once, chats the list only renders once scrolled to included; the newest chats are read first; a message queued
-    meanwhile is sent during the catch-up (between two chats), not after it."""
+    meanwhile is sent during the catch-up (between two chats), not after it; a page reload between two chats does
+    not stop it."""
 
     async def scenario() -> None:
         chats, ids = await asyncio.to_thread(_weekend, server, store, random.Random(14))
@@ -194,6 +195,11 @@ def test_catch_up_reads_every_chat_of_the_virtualized_list_newest_first(
             outcome = await sender.send_next()
             assert outcome.kind == "sent", outcome
             assert driver.last_backfill is None  # sent between two chats of the catch-up
+            # The page reloads between two steps (as the sender's /send?phone= does): the walk goes on where it was.
+            async with driver.ui_lock:
+                await driver.page.reload()
+                await driver.page.wait_for_function("() => window.__parleyScan().chats.length > 0")
+            assert driver.last_backfill is None
             await driver.wait_until(lambda: driver.last_backfill is not None, 240)
             result = driver.last_backfill
             assert result is not None
