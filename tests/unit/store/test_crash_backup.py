@@ -58,10 +58,9 @@ def message_count(workspaces: Workspaces, workspace_id: str) -> int:
 def test_backup_killed_leaves_nothing_in_the_chosen_folder(
     file_workspaces: Workspaces, keyring_file: Path, tmp_path: Path, step: str
 ) -> None:
-    workspaces = file_workspaces
-    workspace_id = make_workspace(workspaces)
-    usb = tmp_path / "usb stick"
-    dest = usb / "acme.parleybackup"
+    workspaces, workspace_id = file_workspaces, make_workspace(file_workspaces)
+    dest = tmp_path / "usb stick" / "acme.parleybackup"
+    usb = dest.parent
     store_child.run(
         "backup", workspaces.home, workspace_id, "-", str(dest), BACKUP_PASS, keyring_file=keyring_file, die_at=step
     )
@@ -82,11 +81,10 @@ def test_backup_killed_leaves_nothing_in_the_chosen_folder(
 def test_restore_killed_leaves_nothing_and_loses_nothing(
     file_workspaces: Workspaces, keyring_file: Path, tmp_path: Path, step: str
 ) -> None:
-    workspaces = file_workspaces
-    workspace_id = make_workspace(workspaces)
-    usb = tmp_path / "usb stick"
-    source = usb / "acme.parleybackup"
+    workspaces, workspace_id = file_workspaces, make_workspace(file_workspaces)
     store = workspaces.open(workspace_id)
+    source = tmp_path / "usb stick" / "acme.parleybackup"
+    usb = source.parent
     workspaces.backup(store, workspace_id, source, BACKUP_PASS)
     chat_id = store.chats.find_all()[0].id
     store.messages.create(chat_id=chat_id, direction="in", body=f"{CANARY} after the backup", sent_at=AT)
