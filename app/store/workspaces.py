@@ -240,7 +240,10 @@ class Workspaces:
                 shutil.rmtree(entry, ignore_errors=True)
                 self._drop_keyring_entry(entry.name[len(CREATING) :])
             elif entry.is_dir():
-                self._recover(WorkspacePaths(entry))
+                try:
+                    self._recover(WorkspacePaths(entry))
+                except OSError as exc:  # one unreadable folder must not stop the others (or start-up)
+                    log.warning("could not clean up workspace folder %s: %s", entry.name, exc)
 
     def _recover(self, paths: WorkspacePaths) -> None:
         """Finish or undo what a restore or backup of this workspace left half-done."""
