@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_PACKAGE = "sync_server.migrations"
 _MIGRATION_LOCK = 7_402_113  # pg_advisory_xact_lock key: processes starting together migrate one at a time
+REQUEST_TIMEOUT_SECONDS = 10.0  # the longest a request waits for the database (a connection, a probe) by default
 PROBE_SECONDS = 2.0  # a probe's own connection, and a fresh pool's first connections, must come within this
 PING_WAIT_SECONDS = 2.0  # /health's wait for a pooled connection
 
@@ -109,7 +110,9 @@ class Db:
         self._retiring: set[asyncio.Task[None]] = set()
 
     @classmethod
-    async def open(cls, url: str, *, min_size: int = 2, max_size: int = 20, timeout: float = 10.0) -> Db:
+    async def open(
+        cls, url: str, *, min_size: int = 2, max_size: int = 20, timeout: float = REQUEST_TIMEOUT_SECONDS
+    ) -> Db:
         """Migrate with a connection of its own, then open the pool (raises if the database cannot be reached).
 
         ``timeout`` bounds a request's wait for the database: for a pooled connection, and for a probe and a fresh

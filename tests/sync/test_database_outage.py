@@ -23,6 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from app.sync.protocol import Session
+from sync_server.db import REQUEST_TIMEOUT_SECONDS
 from sync_server.pgcluster import Cluster
 from tests.support.sync_fixtures import PASSWORD, bearer, private_cluster, signup, unique_email
 from tests.support.sync_server import ServerProcess, fresh_database
@@ -33,7 +34,7 @@ from tests.sync.test_realtime import ws_url
 
 pytestmark = pytest.mark.slow
 
-REQUEST_TIMEOUT = 10.0  # Db.open's default: the longest a request waits for the database
+REQUEST_TIMEOUT = REQUEST_TIMEOUT_SECONDS  # the server runs with the default
 SLACK = 3.0  # the request's own travel on a busy machine
 
 
@@ -65,7 +66,7 @@ def _push_body(team: Team) -> dict[str, Any]:
 
 
 # One row per route class: auth (before and after the token), members and devices, invites, push, pull, the AI
-# gateway's settings, and logout last (it signs the owner's phone out once the database is back).
+# gateway's settings and its OpenAI API, and logout last (it signs the owner's phone out once the database is back).
 CALLS = [
     Call("login", "POST", lambda t: "/api/auth/login", lambda t: _login(t), lambda t: None, 200),
     Call(
@@ -97,6 +98,7 @@ CALLS = [
     Call("push", "POST", lambda t: "/api/sync/push", _push_body, lambda t: t.owner, 200),
     Call("pull", "GET", lambda t: "/api/sync/pull?protocol=1&cursor=0", lambda t: None, lambda t: t.owner, 200),
     Call("ai settings", "GET", lambda t: "/api/ai/settings", lambda t: None, lambda t: t.owner, 200),
+    Call("ai models (OpenAI API)", "GET", lambda t: "/v1/models", lambda t: None, lambda t: t.owner, 200),
     Call("logout", "POST", lambda t: "/api/auth/logout", lambda t: None, lambda t: t.phone, 204),
 ]
 

@@ -9,7 +9,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +51,23 @@ async def open_socket(
     return ws, int(first["version"])
 
 
-async def wait_for_version(ws: ClientConnection, at_least: int, timeout: float) -> int:
+async def notice_where(
+    ws: ClientConnection, accept: Callable[[dict[str, Any]], bool], timeout: float, what: str
+) -> dict[str, Any]:
+    """The first notice ``accept`` takes (those before it are skipped); fails after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise AssertionError(f"no notice of version {at_least} within {timeout} s")
-        notice = json.loads(await asyncio.wait_for(ws.recv(), left))
-        if notice["version"] >= at_least:
-            return int(notice["version"])
+            raise AssertionError(f"no notice {what} within {timeout} s")
+        notice: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), left))
+        if accept(notice):
+            return notice
+
+
+async def wait_for_version(ws: ClientConnection, at_least: int, timeout: float) -> int:
+    notice = await notice_where(ws, lambda n: n["version"] >= at_least, timeout, f"of version {at_least}")
+    return int(notice["version"])
 
 
 async def push_contact(base_url: str, session: Session, seq: int, name: str) -> int:

@@ -29,7 +29,7 @@ from tests.support.sync_server import ServerProcess
 from tests.sync.clients import superuser_query, wait_for
 from tests.sync.test_auth import join, refresh
 from tests.sync.test_push_pull import contact, pushed, second_device
-from tests.sync.test_realtime import DELIVERY_BOUND, closed_with, open_socket
+from tests.sync.test_realtime import DELIVERY_BOUND, closed_with, notice_where, open_socket
 from tests.sync.test_realtime import second_server as second_server
 
 
@@ -114,14 +114,7 @@ async def _until_closed(ws: ClientConnection, timeout: float) -> tuple[list[str]
 
 
 async def _until_row(ws: ClientConnection, row_id: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"row {row_id} was not heard within {timeout} s")
-        notice = json.loads(await asyncio.wait_for(ws.recv(), left))
-        if any(r["id"] == row_id for r in notice.get("rows") or ()):
-            return
+    await notice_where(ws, lambda n: any(r["id"] == row_id for r in n.get("rows") or ()), timeout, f"with {row_id}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
