@@ -32,7 +32,12 @@ class Settings(BaseModel):
     access_token_seconds: int = ACCESS_TOKEN_SECONDS
     refresh_token_days: int = REFRESH_TOKEN_DAYS
     invite_days: int = 7
-    login_attempts_per_15min: int = 10  # per e-mail and per client address
+    # Login limits (docs/sync.md, "Login limits"): failures in 15 minutes per (e-mail, address) and per address, then
+    # refused; past the e-mail's own count from all addresses, a back-off of 1, 2, 4 ... up to the maximum seconds.
+    login_attempts_per_15min: int = 10
+    login_address_attempts_per_15min: int = 30
+    login_email_backoff_after: int = 20
+    login_backoff_max_seconds: int = 60
     pool_min: int = 2
     pool_max: int = 20
     tombstone_days: int = 90

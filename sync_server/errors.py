@@ -31,16 +31,26 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, supported_protocols: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        supported_protocols: list[int] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.supported_protocols = supported_protocols
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429)
 
     def response(self) -> JSONResponse:
         body = ErrorBody(code=self.code, message=self.message, supported_protocols=self.supported_protocols)
-        return JSONResponse(body.model_dump(exclude_none=True), status_code=self.status)
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=self.status, headers=headers)
 
 
 async def api_error_handler(request: Request, exc: Exception) -> JSONResponse:

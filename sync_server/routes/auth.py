@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -72,37 +73,70 @@ async def signup(request: Request) -> Response:
     return _created(session)
 
 
-async def _retry_after(db: Conn, email: str, client: str, limit: int) -> int | None:
-    """Seconds until a login may be tried again, or None when neither the e-mail nor the address is over limit."""
+_LIMIT_LOCK = 7_402_115  # pg_advisory_xact_lock(key, hashtext(...)): one limit check per e-mail, per address
+
+
+async def _admit_attempt(ctx: ServerContext, db: Conn, email: str, client: str) -> ApiError | None:
+    """Check the login limits for this attempt and, when it may go ahead, record it as a failure at once (inside
+    ``Db.system()``); returns the refusal otherwise. A sign-in that turns out right deletes the pair's record.
+
+    Recording before the password is checked, under per-e-mail and per-address locks, makes the limits exact under
+    concurrency: a burst of simultaneous guesses cannot all pass a check that none of them has counted yet.
+
+    The policy (docs/sync.md, "Login limits"), over the last 15 minutes:
+    - the same e-mail from the same address: ``login_attempts_per_15min`` failures, then refused until they age out;
+    - one address, any e-mails: ``login_address_attempts_per_15min`` failures, then refused likewise;
+    - one e-mail from all addresses together: past ``login_email_backoff_after`` failures, a back-off rather than a
+      lock-out: one attempt per 1, 2, 4 ... up to ``login_backoff_max_seconds`` s. An attacker who knows someone's
+      e-mail cannot lock them out (from one address the pair limit stops them before the back-off starts; many
+      addresses only slow everyone to one guess per interval), and guessing is slowed to that same pace.
+    """
+    settings = ctx.settings
+    # Always the e-mail's lock first, then the address's: two attempts never wait on each other in a cycle.
+    await db.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (_LIMIT_LOCK, "e:" + email))
+    await db.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (_LIMIT_LOCK, "c:" + client))
     cur = await db.execute(
-        f"SELECT (SELECT count(*) FROM login_attempts WHERE email = %(e)s AND at > now() - {_WINDOW}),"
-        f" (SELECT count(*) FROM login_attempts WHERE client = %(c)s AND at > now() - {_WINDOW}),"
-        f" (SELECT ceil(extract(epoch FROM min(at) + {_WINDOW} - now())) FROM login_attempts"
-        f"  WHERE (email = %(e)s OR client = %(c)s) AND at > now() - {_WINDOW})",
+        "SELECT count(*) FILTER (WHERE email = %(e)s AND client = %(c)s),"
+        " count(*) FILTER (WHERE client = %(c)s),"
+        " count(*) FILTER (WHERE email = %(e)s),"
+        f" extract(epoch FROM min(at) FILTER (WHERE email = %(e)s AND client = %(c)s) + {_WINDOW} - now()),"
+        f" extract(epoch FROM min(at) FILTER (WHERE client = %(c)s) + {_WINDOW} - now()),"
+        " extract(epoch FROM now() - max(at) FILTER (WHERE email = %(e)s))"
+        f" FROM login_attempts WHERE (email = %(e)s OR client = %(c)s) AND at > now() - {_WINDOW}",
         {"e": email, "c": client},
     )
     row = await cur.fetchone()
     assert row is not None
-    by_email, by_client, wait = row
-    if by_email >= limit or by_client >= limit:
-        return max(1, int(wait or 1))
-    return None
-
-
-async def _record_failure(ctx: ServerContext, email: str, client: str) -> None:
-    async with ctx.db.system() as db:
+    pair, by_client, by_email, pair_wait, client_wait, since_last = row
+    refusal: ApiError | None = None
+    if pair >= settings.login_attempts_per_15min or by_client >= settings.login_address_attempts_per_15min:
+        wait = pair_wait if pair >= settings.login_attempts_per_15min else client_wait
+        refusal = _limited(float(wait or 1), "Too many failed sign-ins from this address")
+    elif by_email >= settings.login_email_backoff_after:
+        backoff = min(2 ** min(by_email - settings.login_email_backoff_after, 20), settings.login_backoff_max_seconds)
+        if float(since_last or 0) < backoff:
+            refusal = _limited(backoff - float(since_last or 0), "Many failed sign-ins for this e-mail")
+    if refusal is None:
         await db.execute("INSERT INTO login_attempts (email, client) VALUES (%s, %s)", (email, client))
         # Opportunistic clean-up: only the last 15 minutes matter, a day is kept for investigations.
         await db.execute("DELETE FROM login_attempts WHERE at < now() - interval '1 day'")
+    return refusal
+
+
+def _limited(seconds: float, why: str) -> ApiError:
+    wait = max(1, math.ceil(seconds))
+    return ApiError(429, "rate_limited", f"{why}: try again in {wait} s.", retry_after=wait)
 
 
 async def login(request: Request) -> Response:
     ctx = context(request)
     body = await read_model(request, LoginRequest)
     email = body.email.strip().lower()
+    # The peer's address, or the client's as a trusted proxy reports it: uvicorn reads X-Forwarded-For only from the
+    # addresses in FORWARDED_ALLOW_IPS (127.0.0.1 unless set), so a client cannot choose the address it is limited by.
     client = request.client.host if request.client else "unknown"
     async with ctx.db.system() as db:
-        wait = await _retry_after(db, email, client, ctx.settings.login_attempts_per_15min)
+        refusal = await _admit_attempt(ctx, db, email, client)
         cur = await db.execute(
             "SELECT m.org_id, o.name, m.id, m.name, m.email, m.role, m.password_hash FROM members m"
             " JOIN orgs o ON o.id = m.org_id WHERE lower(m.email) = %s AND m.removed_at IS NULL"
@@ -110,25 +144,23 @@ async def login(request: Request) -> Response:
             (email, body.org_id, body.org_id),
         )
         candidates = await cur.fetchall()
-    if wait is not None:
+    if refusal is not None:
         ctx.metrics.inc("logins_total", outcome="rate_limited")
-        response = ApiError(429, "rate_limited", f"Too many failed sign-ins: try again in {wait} s.").response()
-        response.headers["Retry-After"] = str(wait)
-        return response
+        logs.event(log, "login_limited", client=client)
+        raise refusal
     matches = [c for c in candidates if await accounts.verify_password(c[6], body.password)]
     if not candidates:
         await accounts.burn_verify(body.password)
-    if not matches:
-        await _record_failure(ctx, email, client)
+    if not matches:  # (the attempt is already recorded as a failure)
         ctx.metrics.inc("logins_total", outcome="failed")
         logs.event(log, "login_failed", client=client)
         raise unauthorized(WRONG_LOGIN)
+    async with ctx.db.system() as db:  # the right password: this address's failures for the e-mail are forgiven
+        await db.execute("DELETE FROM login_attempts WHERE email = %s AND client = %s", (email, client))
     if len(matches) > 1:
         names = ", ".join(str(m[1]) for m in matches)
         raise ApiError(409, "choose_org", f"This e-mail belongs to several teams ({names}): choose one to sign in to.")
     org_id, org_name, member_id, name, member_email, role, _ = matches[0]
-    async with ctx.db.system() as db:
-        await db.execute("DELETE FROM login_attempts WHERE email = %s", (email,))
     async with ctx.db.org(org_id) as db:
         session = await accounts.open_device(
             ctx,
