@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.sync.protocol import Session
 from sync_server.pgcluster import Cluster
-from sync_server.realtime import APPLICATION_NAME
+from sync_server.realtime import APPLICATION_NAME, Hub, Notice, Revocation
 from tests.support.sync_fixtures import bearer, signup, unique_email
 from tests.support.sync_server import ServerProcess
 from tests.sync.clients import superuser_query, wait_for
@@ -203,5 +203,41 @@ def test_a_revocation_missed_while_the_listener_reconnects_closes_the_socket_whe
         await asyncio.to_thread(pushed, http, team.owner, [contact(1, "after", name="After")])
         await _until_row(owner_ws, "after", 30)
         await owner_ws.close()
+
+    asyncio.run(scenario())
+
+
+async def _let_tasks_run() -> None:
+    """Lets every ready task take its steps (no I/O is involved, so a few turns of the loop are enough)."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def test_a_held_socket_sends_nothing_until_confirmed_and_a_revoked_one_nothing_more() -> None:
+    sent: list[int] = []
+
+    async def send(text: str) -> None:
+        sent.append(int(json.loads(text)["version"]))
+
+    async def scenario() -> None:
+        hub = Hub("postgresql://unused")  # never started: register and revoke need no database
+        sub = hub.register("org1", "dev1", "member1", send, changes=True)
+        other = hub.register("org1", "dev2", "member2", send, changes=True)
+        other.confirm()
+        sub.offer(Notice.of(5))
+        await _let_tasks_run()
+        assert sent == [], "a held socket sent before its caller was confirmed"
+        sub.confirm()
+        await _let_tasks_run()
+        assert sent == [5]
+        sub.offer(Notice.of(6))  # queued, not sent yet: the revocation must drop it
+        assert hub.revoke(Revocation("org1", member_id="member1")) == 1
+        sub.offer(Notice.of(7))
+        await _let_tasks_run()
+        assert sent == [5]
+        assert sub.revoked.is_set()
+        assert sub.closed.is_set()
+        assert hub.socket_count() == 1  # the other member's socket is untouched
+        await hub.stop()
 
     asyncio.run(scenario())
