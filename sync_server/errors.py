@@ -92,7 +92,7 @@ def parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise ApiError(400, "bad_json", "The request body is empty: send a JSON object.")
     try:
-        payload = pydantic_core.from_json(raw, allow_inf_nan=False)
+        payload = pydantic_core.from_json(raw, allow_inf_nan=True)  # (refused below, where the field is named)
     except ValueError as exc:
         if "recursion limit" in str(exc):
             raise ApiError(422, "invalid", f"The request body is nested more than {MAX_DEPTH} levels deep.") from None
@@ -110,7 +110,7 @@ def parse_json(raw: bytes) -> Any:
                 raise _invalid(path, "the number is beyond 64 bits")
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise _invalid(path, "the number is too large")
+                raise _invalid(path, "the number is not finite")
         elif isinstance(value, dict | list):
             if len(path) >= MAX_DEPTH:
                 raise ApiError(422, "invalid", f"The request body is nested more than {MAX_DEPTH} levels deep.")

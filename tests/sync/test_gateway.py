@@ -90,13 +90,13 @@ def superuser(pg: Cluster, database_url: str, sql: str) -> str:
     return pg.psql(sql, database=urlparse(database_url).path.lstrip("/"))
 
 
-def usage_rows(pg: Cluster, database_url: str, org_id: str) -> list[list[str]]:
-    out = superuser(
-        pg,
-        database_url,
-        "SELECT member_id, status, model, prompt_tokens, completion_tokens, cost_usd FROM ai_usage "
-        f"WHERE org_id = '{org_id}' ORDER BY id",
-    )
+def usage_rows(
+    pg: Cluster,
+    database_url: str,
+    org_id: str,
+    columns: str = "member_id, status, model, prompt_tokens, completion_tokens, cost_usd",
+) -> list[list[str]]:
+    out = superuser(pg, database_url, f"SELECT {columns} FROM ai_usage WHERE org_id = '{org_id}' ORDER BY id")
     return [line.split("|") for line in out.splitlines() if line]
 
 
@@ -506,14 +506,10 @@ def _held_provider() -> tuple[OpenAIServer, threading.Event]:
 
 
 def _ledger(pg: Cluster, database_url: str, org_id: str) -> list[list[str]]:
-    """Each call's status, cost, reservation and whether it is still held (``t``/``f``), in order."""
-    out = superuser(
-        pg,
-        database_url,
-        "SELECT status, cost_usd, reserved_usd, reserved_until > clock_timestamp(), at, reserved_until FROM ai_usage"
-        f" WHERE org_id = '{org_id}' ORDER BY id",
-    )
-    return [line.split("|") for line in out.splitlines() if line]
+    """Each call's status, cost, reservation, whether it is still held (``t``/``f``/empty), when it was admitted and
+    until when its reservation holds, in order."""
+    columns = "status, cost_usd, reserved_usd, reserved_until > clock_timestamp(), at, reserved_until"
+    return usage_rows(pg, database_url, org_id, columns)
 
 
 def _budget_for(spent: float, room: float) -> float:
