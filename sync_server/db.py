@@ -173,14 +173,15 @@ class Db:
             deadline = loop.time() + self.timeout
         if self._down and not await self._recover(deadline):
             raise DatabaseUnavailable("the database is down")
-        for attempt in range(2):
-            started = False
+        recovered = False
+        while True:
+            started, pool = False, self.pool
             wait = deadline - loop.time()
             if wait <= 0:
                 raise DatabaseUnavailable("no database connection within the request timeout")
             try:
                 async with (
-                    self.pool.connection(timeout=wait) as conn,
+                    pool.connection(timeout=wait) as conn,
                     conn.pipeline() as pipeline,
                     conn.transaction(),
                 ):
@@ -192,8 +193,11 @@ class Db:
             except psycopg.OperationalError as exc:
                 if started:
                     raise
-                if attempt or not await self._recover(deadline):
+                if pool is not self.pool:  # replaced while this request waited for one of its connections
+                    continue
+                if recovered or not await self._recover(deadline):
                     raise DatabaseUnavailable("the database is unavailable") from exc
+                recovered = True
                 log.warning("no working pooled database connection (%s): retrying on a fresh one", type(exc).__name__)
 
     async def _recover(self, deadline: float | None = None) -> bool:
