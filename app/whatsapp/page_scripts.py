@@ -9,10 +9,13 @@ reload or navigation) that:
   ``data-pre-plain-text``, text, ack icon) and the rendered chat-list rows in screen order (title, unread badge
   text, the last message's preview text, and the row's text as a signature that changes when a new message's preview
   or time shows up);
-- watches the document with a ``MutationObserver`` (debounced) and calls the exposed binding ``REPORT_BINDING`` with
-  what changed since the last report: the state / QR / chat-list rows when they change, and only message rows that are
-  new or whose ack icon changed. After a reload the script starts afresh and reports everything again; Python and
-  the store de-duplicate by message id.
+- watches the document with a ``MutationObserver`` and calls the exposed binding ``REPORT_BINDING`` with what changed
+  since the last report: the state / QR / chat-list rows when they change, and only message rows that are new or
+  whose ack icon changed. Reports are throttled, not debounced: the first change after a quiet spell is reported
+  in the next task (a single message reaches Python in a few ms, not after a fixed wait), and while changes keep
+  coming they are gathered into at most one report per ``REPORT_GAP_MS`` (a burst costs a report per gap, not one
+  per row). After a reload the script starts afresh and reports everything again; Python and the store
+  de-duplicate by message id.
 
 Every selector comes from the page profile (entries tried in order, the first fallback that finds anything wins, as in
 ``probe.first_match``); selectors the browser rejects (Playwright-only syntax such as ``:has-text``) are skipped.
@@ -27,6 +30,7 @@ import json
 from app.whatsapp.profile import Profile
 
 REPORT_BINDING = "__parleyReport"
+REPORT_GAP_MS = 40  # at most one report per this many ms while the page keeps changing
 SCAN_FUNCTION = "() => window.__parleyScan ? window.__parleyScan() : null"
 
 # Entries the observer needs, by the key the script uses.
@@ -53,7 +57,7 @@ _TEMPLATE = r"""
   window.__parleyObserver = true;
   const SEL = __SELECTORS__;
   const BINDING = __BINDING__;
-  const DEBOUNCE_MS = 40;
+  const GAP_MS = __GAP_MS__; // at most one report per GAP_MS; the first change after a quiet spell goes at once
 
   function collect(name) {
     for (const sel of SEL[name]) {
@@ -142,9 +146,11 @@ _TEMPLATE = r"""
   let lastUnread = null;
   const seen = new Map(); // data-id -> ack icon + label last reported
   let timer = null;
+  let reported = -Infinity; // performance.now() of the last report
 
   function report() {
     timer = null;
+    reported = performance.now();
     if (typeof window[BINDING] !== 'function') { schedule(); return; }
     const snap = scan();
     const key = JSON.stringify(
@@ -159,7 +165,7 @@ _TEMPLATE = r"""
     window[BINDING](snap).catch(() => { for (const m of fresh) seen.delete(m.id); lastKey = null; });
   }
   function schedule() {
-    if (timer === null) timer = setTimeout(report, DEBOUNCE_MS);
+    if (timer === null) timer = setTimeout(report, Math.max(0, reported + GAP_MS - performance.now()));
   }
   function start() {
     new MutationObserver(schedule).observe(document.documentElement, {
@@ -180,4 +186,8 @@ def observer_script(profile: Profile) -> str:
     for name in _OPTIONAL_ENTRIES:
         entry = profile.entries.get(name)
         selectors[name] = list(entry.selectors) if entry is not None else []
-    return _TEMPLATE.replace("__SELECTORS__", json.dumps(selectors)).replace("__BINDING__", json.dumps(REPORT_BINDING))
+    return (
+        _TEMPLATE.replace("__SELECTORS__", json.dumps(selectors))
+        .replace("__BINDING__", json.dumps(REPORT_BINDING))
+        .replace("__GAP_MS__", str(REPORT_GAP_MS))
+    )
