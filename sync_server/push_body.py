@@ -13,11 +13,13 @@ nothing is written. A newer protocol is refused with 426 "upgrade" before anythi
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import pydantic_core
 from pydantic import TypeAdapter, ValidationError
 
 from app.sync.protocol import MAX_PUSH_CHANGES, SUPPORTED_PROTOCOLS, Change, PushRequest
@@ -130,6 +132,8 @@ def parse_push(raw: bytes) -> PushRequest:
         if exc.status == 400:
             raise
         unstorable = exc
+        with contextlib.suppress(ValueError):  # for its protocol: a newer one is told so first
+            payload = pydantic_core.from_json(raw, allow_inf_nan=True)
     protocol = payload.get("protocol") if isinstance(payload, dict) else None
     if isinstance(protocol, int) and protocol not in SUPPORTED_PROTOCOLS:
         raise protocol_error()

@@ -277,3 +277,15 @@ def test_json_content_posted_as_an_unused_email_still_signs_up(http: httpx.Clien
     email = unique_email("plain")
     body = {**SAMPLES[("POST", "/api/orgs")], "email": email, "org_id": None}
     assert http.post("/api/orgs", content=json.dumps(body).encode(), headers=JSON).status_code == 201
+
+
+@pytest.mark.parametrize("hostile", ['"a\\u0000b"', str(2**64), "1e400", "[" * 100 + "]" * 100])
+def test_a_newer_protocol_hears_upgrade_before_any_complaint_about_its_content(
+    http: httpx.Client, hostile: str
+) -> None:
+    owner = signup(http)
+    change = '{"seq": 1, "table": "companies", "id": "co-1", "op": "insert", "data": {"name": ' + hostile + "}}"
+    body = '{"protocol": 99, "known_version": 0, "changes": [' + change + "]}"
+    answer = http.post("/api/sync/push", content=body.encode(), headers={**JSON, **bearer(owner)})
+    assert answer.status_code == 426, answer.text
+    assert ErrorBody.model_validate(answer.json()).code == "protocol"
