@@ -288,6 +288,8 @@ class Hub:
         """Stop the sockets of a revoked device or removed member; returns how many."""
         stopped = 0
         for sub in list(self._subs.get(revocation.org_id, ())):
+            if sub.revoked.is_set():  # a member's removal also revokes each of their devices: heard twice
+                continue
             if sub.device_id == revocation.device_id or (
                 revocation.member_id is not None and sub.member_id == revocation.member_id
             ):

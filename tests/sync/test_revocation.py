@@ -232,6 +232,7 @@ def test_a_held_socket_sends_nothing_until_confirmed_and_a_revoked_one_nothing_m
         assert sent == [5]
         sub.offer(Notice.of(6))  # queued, not sent yet: the revocation must drop it
         assert hub.revoke(Revocation("org1", member_id="member1")) == 1
+        assert hub.revoke(Revocation("org1", device_id="dev1")) == 0  # the removal's device notice: already done
         sub.offer(Notice.of(7))
         await _let_tasks_run()
         assert sent == [5]
