@@ -7,6 +7,7 @@ import os
 import sys
 
 from app import __version__
+from app.core.install import DESKTOP_MODULES, missing_packages
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         from app import selftest
 
         return selftest.run()
-    problem = display_problem()
+    problem = missing_packages("desktop app", "desktop", DESKTOP_MODULES) or display_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 2
