@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE = "The sync server cannot reach its database just now: try again in a moment."
 RETRY_AFTER_SECONDS = 2
+INTERNAL_ERROR = "Something went wrong on the sync server; it has been logged. Try again in a moment."
 
 
 async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -38,6 +39,12 @@ async def database_error_handler(request: Request, exc: Exception) -> JSONRespon
     response = ApiError(503, "unavailable", DATABASE_UNAVAILABLE).response()
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Anything else that leaves a route is a bug: the client gets a 500 ErrorBody with a sentence, never a trace or
+    Starlette's plain text; the traceback goes to the log (Starlette re-raises after this answer, uvicorn logs it)."""
+    return ApiError(500, "internal", INTERNAL_ERROR).response()
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -69,5 +76,9 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(metrics.RequestMetrics, metrics=meter)],
-        exception_handlers={ApiError: api_error_handler, psycopg.OperationalError: database_error_handler},
+        exception_handlers={
+            ApiError: api_error_handler,
+            psycopg.OperationalError: database_error_handler,
+            Exception: unexpected_error_handler,
+        },
     )
