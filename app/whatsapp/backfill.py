@@ -63,18 +63,33 @@ MORE_ROWS_TIMEOUT_MS = 2500  # how long one scroll to the top may take to show e
 CLOSE_TIMEOUT_MS = 3000
 LOGGED_IN_TIMEOUT_MS = 15000  # how long a reload under the walk may take to show the chat list again
 
-# message-row selectors → {first, count} after scrolling their pane to the top; null when no pane can scroll.
-_SCROLL_TO_TOP = r"""
-(sels) => {
-  let rows = [];
-  for (const sel of sels) {
-    try { rows = Array.from(document.querySelectorAll(sel)); } catch (err) { continue; }
-    if (rows.length) break;
-  }
-  if (!rows.length) return null;
+# JS shared by the scripts below: the elements of the first selector that finds any (selectors the browser rejects
+# are skipped) and the scrollable ancestor of an element (null when none scrolls).
+_ROWS_AND_PANE = r"""
+  const found = (sels) => {
+    for (const sel of sels) {
+      let rows;
+      try { rows = Array.from(document.querySelectorAll(sel)); } catch (err) { continue; }
+      if (rows.length) return rows;
+    }
+    return [];
+  };
   const scrolls = (el) => el.scrollHeight > el.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowY);
-  let pane = rows[0].parentElement;
-  while (pane && !scrolls(pane)) pane = pane.parentElement;
+  const paneOf = (el) => {
+    let pane = el.parentElement;
+    while (pane && !scrolls(pane)) pane = pane.parentElement;
+    return pane;
+  };
+"""
+# message-row selectors → {first, count} after scrolling their pane to the top; null when no pane can scroll.
+_SCROLL_TO_TOP = (
+    r"""
+(sels) => {
+"""
+    + _ROWS_AND_PANE
+    + r"""  const rows = found(sels);
+  if (!rows.length) return null;
+  const pane = paneOf(rows[0]);
   if (!pane) return null;
   const before = { first: rows[0].getAttribute('data-id'), count: rows.length };
   pane.scrollTop = 0;
@@ -82,31 +97,28 @@ _SCROLL_TO_TOP = r"""
   return before;
 }
 """
+)
 # [selectors, before] → true once the first row or the number of rows changed.
-_OLDER_SHOWN = r"""
+_OLDER_SHOWN = (
+    r"""
 ([sels, before]) => {
-  for (const sel of sels) {
-    let rows;
-    try { rows = document.querySelectorAll(sel); } catch (err) { continue; }
-    if (!rows.length) continue;
-    return rows[0].getAttribute('data-id') !== before.first || rows.length !== before.count;
-  }
-  return false;
+"""
+    + _ROWS_AND_PANE
+    + r"""  const rows = found(sels);
+  return rows.length > 0 && (rows[0].getAttribute('data-id') !== before.first || rows.length !== before.count);
 }
 """
+)
 # [row selectors, scrollTop] → {top, end} after putting the chat list's pane (the scrollable ancestor of the chat
 # rows) at scrollTop (clamped) and the page height it should step by; null when no chat row is rendered.
-_LIST_AT = r"""
+_LIST_AT = (
+    r"""
 ([sels, to, step]) => {
-  let rows = [];
-  for (const sel of sels) {
-    try { rows = Array.from(document.querySelectorAll(sel)); } catch (err) { continue; }
-    if (rows.length) break;
-  }
+"""
+    + _ROWS_AND_PANE
+    + r"""  const rows = found(sels);
   if (!rows.length) return null;
-  const scrolls = (el) => el.scrollHeight > el.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowY);
-  let pane = rows[0].parentElement;
-  while (pane && !scrolls(pane)) pane = pane.parentElement;
+  const pane = paneOf(rows[0]);
   if (!pane) return { top: 0, end: true, step: 0 };
   const target = Math.max(0, Math.min(to, pane.scrollHeight - pane.clientHeight));
   if (Math.abs(pane.scrollTop - target) >= 1) {
@@ -120,19 +132,17 @@ _LIST_AT = r"""
   };
 }
 """
+)
 # row selectors → true once chat rows cover the top and the bottom of the list's visible area (the rows of the new
 # scroll position are rendered, not only those of the old one that overlap it); at the end of the list, the top.
-_LIST_SHOWN = r"""
+_LIST_SHOWN = (
+    r"""
 (sels) => {
-  let rows = [];
-  for (const sel of sels) {
-    try { rows = Array.from(document.querySelectorAll(sel)); } catch (err) { continue; }
-    if (rows.length) break;
-  }
+"""
+    + _ROWS_AND_PANE
+    + r"""  const rows = found(sels);
   if (!rows.length) return false;
-  const scrolls = (el) => el.scrollHeight > el.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowY);
-  let pane = rows[0].parentElement;
-  while (pane && !scrolls(pane)) pane = pane.parentElement;
+  const pane = paneOf(rows[0]);
   if (!pane) return true;
   const view = pane.getBoundingClientRect();
   const rects = rows.map((row) => row.getBoundingClientRect());
@@ -141,6 +151,7 @@ _LIST_SHOWN = r"""
   return covered(view.top + 1) && (end || covered(view.top + pane.clientHeight - 2));
 }
 """
+)
 _LOGGED_IN = "() => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.state === 'logged_in'; }"
 _HEADER_NONE = "() => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === null; }"
 _DIRECTION_MARKS = re.compile(r"[\u200e\u200f\u202a-\u202e]")
