@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from app.store.intake import CapturedMessage, record_messages
 from app.store.messaging import queue_outbound
 from app.store.store import Store
@@ -167,6 +169,7 @@ def _weekend(server: ImitationServer, store: Store, rng: random.Random) -> tuple
     return chats, ids
 
 
+@pytest.mark.parametrize("variant", ["classic", "2026"])  # role=row rows and serialized ids / listitem and bare ids
 def test_catch_up_reads_every_chat_of_the_virtualized_list_newest_first(
     loop: asyncio.AbstractEventLoop,
     store: Store,
@@ -174,11 +177,13 @@ def test_catch_up_reads_every_chat_of_the_virtualized_list_newest_first(
     tmp_path: Path,
     server: ImitationServer,
     control: ImitationControl,
+    variant: str,
 ) -> None:
     """A weekend of messages in 60 chats while Parley was closed: after connecting every message is in the store
     once, chats the list only renders once scrolled to included; the newest chats are read first; a message queued
     meanwhile is sent during the catch-up (between two chats), not after it; a page reload between two chats does
     not stop it."""
+    control.configure(variant=variant)
 
     async def scenario() -> None:
         chats, ids = await asyncio.to_thread(_weekend, server, store, random.Random(14))
