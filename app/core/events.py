@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,6 +91,19 @@ class SaleAgreed(Event):
 
 class ScheduleTick(Event):
     name: ClassVar[str] = "schedule.tick"
+
+
+class TablesChanged(Event):
+    """A write transaction committed changes to ``tables`` (derived by the store, never announced by hand).
+
+    Published once per commit after it, never for a rollback; ``origin`` says whether the rows were written here,
+    pulled from the team server, or came with a restored backup. Not kept in the durable log: it describes the
+    file, not the business, and a view that was not running reads the file anyway.
+    """
+
+    name: ClassVar[str] = "store.tables_changed"
+    tables: frozenset[str]
+    origin: Literal["local", "remote", "restore"] = "local"
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

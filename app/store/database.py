@@ -3,6 +3,10 @@
 Writes are serialised through the single writer connection under a lock, each in a ``BEGIN IMMEDIATE``
 transaction; in WAL mode readers on their own connections see the last committed state and never wait for it.
 A read made on the thread that holds the write transaction uses the writer, so it sees its own changes.
+
+Each committed write transaction is reported to the ``watch``-ers with the tables it touched (recorded by the
+writer's TEMP triggers, see ``touched.py``) and where it came from, once, after the commit; a rollback reports
+nothing.
 """
 
 from __future__ import annotations
@@ -14,13 +18,17 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 from app.core.errors import CorruptDatabase
-from app.store import crashpoints, migrations, sqlcipher
+from app.store import crashpoints, migrations, sqlcipher, touched
 from app.store.sqlcipher import Connection
 
 log = logging.getLogger(__name__)
+
+# Where a committed change came from: this device, rows pulled from the team server, or a restored backup.
+Origin = Literal["local", "remote", "restore"]
+Watcher = Callable[[frozenset[str], Origin], None]
 
 
 class Database:
@@ -41,6 +49,9 @@ class Database:
         self._all_readers: list[Connection] = []
         self._closed = False
         self._after_commit: list[Callable[[], None]] = []
+        self._tracked = touched.install(writer)
+        self._origin: Origin = "local"
+        self._watchers: list[Watcher] = []
 
     # ---- opening ---------------------------------------------------------------------------------------------
     @classmethod
@@ -69,6 +80,7 @@ class Database:
             try:
                 if depth == 0:
                     conn.execute("BEGIN IMMEDIATE")
+                    self._origin = "local"
                 else:
                     conn.execute(f"SAVEPOINT sp{depth}")
                 try:
@@ -84,8 +96,11 @@ class Database:
                         conn.execute(f"RELEASE sp{depth}")
                     raise
                 if depth == 0:
+                    tables = touched.take(conn)
                     self._commit(conn)
                     callbacks, self._after_commit = self._after_commit, []
+                    if tables:
+                        callbacks.append(self._notifier(tables, self._origin))
                 else:
                     conn.execute(f"RELEASE sp{depth}")
             except sqlcipher.DatabaseError as exc:
@@ -114,6 +129,33 @@ class Database:
         else:
             self._after_commit.append(callback)
 
+    # ---- what changed ----------------------------------------------------------------------------------------
+    @property
+    def tracked_tables(self) -> frozenset[str]:
+        """The tables whose changes are reported to watchers."""
+        return self._tracked
+
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call ``watcher(tables, origin)`` after each commit that touched tracked tables (on the committing thread,
+        after the write lock is released); returns a function that stops it."""
+        self._watchers.append(watcher)
+
+        def stop() -> None:
+            if watcher in self._watchers:
+                self._watchers.remove(watcher)
+
+        return stop
+
+    def _notifier(self, tables: frozenset[str], origin: Origin) -> Callable[[], None]:
+        def notify() -> None:
+            for watcher in list(self._watchers):
+                try:
+                    watcher(tables, origin)
+                except Exception:
+                    log.exception("change watcher failed")
+
+        return notify
+
     @staticmethod
     def _run(callbacks: list[Callable[[], None]]) -> None:
         for callback in callbacks:
@@ -138,6 +180,7 @@ class Database:
         """
         if check_foreign_keys:
             with self.transaction() as conn:
+                self._origin = "remote"
                 conn.execute("UPDATE sync_control SET applying_remote = 1 WHERE id = 1")
                 try:
                     yield conn
@@ -150,6 +193,7 @@ class Database:
             self._writer.execute("PRAGMA foreign_keys = OFF")
             try:
                 with self.transaction() as conn:
+                    self._origin = "remote"
                     conn.execute("UPDATE sync_control SET applying_remote = 1 WHERE id = 1")
                     try:
                         yield conn
@@ -285,7 +329,8 @@ class Database:
         """Swap in ``staged`` (already under this key) as the database, keeping the old file as ``keep_previous``.
 
         If any step fails, or the new file does not open, the old file is put back, the writer reopened on it and
-        the error raised: a failed restore loses nothing and leaves the workspace usable.
+        the error raised: a failed restore loses nothing and leaves the workspace usable. Once swapped, watchers
+        hear that every tracked table changed.
         """
         with self._write_lock, self._readers_quiesced():
             busy, _log, _done = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -295,7 +340,7 @@ class Database:
             try:
                 os.replace(self.path, keep_previous)
             except BaseException:
-                self._writer = self._open_writer(self.path, self._key)
+                self._reopen_writer()
                 raise
             crashpoints.reached("restore.set_aside")
             try:
@@ -304,15 +349,21 @@ class Database:
                 os.replace(staged, self.path)
             except BaseException:
                 os.replace(keep_previous, self.path)
-                self._writer = self._open_writer(self.path, self._key)
+                self._reopen_writer()
                 raise
             try:
-                self._writer = self._open_writer(self.path, self._key)
+                self._reopen_writer()
             except BaseException:
                 os.replace(self.path, staged)
                 os.replace(keep_previous, self.path)
-                self._writer = self._open_writer(self.path, self._key)
+                self._reopen_writer()
                 raise
+        # Every page shows something else now: report every tracked table, as a restore.
+        self._notifier(self._tracked, "restore")()
+
+    def _reopen_writer(self) -> None:
+        self._writer = self._open_writer(self.path, self._key)
+        self._tracked = touched.install(self._writer)
 
     @staticmethod
     def _open_writer(path: Path, key: bytes | None) -> Connection:

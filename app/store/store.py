@@ -6,8 +6,8 @@ Built once by the workspace manager and passed to whoever needs it (house rule 7
 from __future__ import annotations
 
 from app.core import models as m
-from app.core.events import Event, EventBus
-from app.store.database import Database
+from app.core.events import Event, EventBus, TablesChanged
+from app.store.database import Database, Origin
 from app.store.event_log import EventLog
 from app.store.inbox import InboxCursor, InboxFilter, InboxRow, inbox_page
 from app.store.local_settings import LocalSettings
@@ -49,6 +49,8 @@ class Store:
         self.outbox = Outbox(db)
         self.events = EventLog(db)
         self.settings = LocalSettings(db)
+        # What each commit touched, derived by the database, reaches subscribers (the UI's Changes) as one event.
+        self._stop_watching = db.watch(self._tables_changed)
 
     def repository(self, table: str) -> Repository[m.Record]:
         """The repository of a synced table by name (sync and generic tooling)."""
@@ -82,6 +84,9 @@ class Store:
             self.events.append(event)
             self.db.after_commit(lambda: self.bus.publish(event))
 
+    def _tables_changed(self, tables: frozenset[str], origin: Origin) -> None:
+        self.bus.publish(TablesChanged(org_id=self.org_id, tables=tables, origin=origin))
+
     # ---- reads the UI lives on -------------------------------------------------------------------------------
     def inbox(
         self, *, limit: int = 50, after: InboxCursor | None = None, filters: InboxFilter | None = None
@@ -107,4 +112,5 @@ class Store:
         return search_notes(self.db, self.org_id, text, limit=limit)
 
     def close(self) -> None:
+        self._stop_watching()
         self.db.close()

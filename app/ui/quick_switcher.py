@@ -2,7 +2,8 @@
 
 A lookup (``app.store.switcher``) takes a few milliseconds even on 10k chats, so it runs on the main thread after
 a short pause in typing rather than through the task runner, which would flash the status bar on every keystroke.
-The popup is built once per window and reused, so it opens instantly with the most recent chats.
+The popup is built once per window and reused, so it opens instantly with the most recent chats. It keeps no
+results while closed (each opening looks up afresh); while open, a change to what it lists looks up again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 TargetRole = Qt.ItemDataRole.UserRole + 1
 KIND_LABELS = {"chat": "Chat", "contact": "Contact", "deal": "Deal"}
 KIND_ICONS = {"chat": "inbox", "contact": "contacts", "deal": "pipeline"}
+SHOWN_TABLES = frozenset({"chats", "chat_stats", "contacts", "deals"})
 DEBOUNCE_MS = 80
 SHORTCUT = "Ctrl+K"
 WIDTH = 560
@@ -126,6 +128,7 @@ class QuickSwitcher(QtWidgets.QDialog):
         self.edit.textChanged.connect(lambda _: self._timer.start())
         self.edit.installEventFilter(self)
         connect_activation(self.list, self._activate_item)
+        ctx.changes.changed.connect(self._changed)
 
     # ---- opening -----------------------------------------------------------------------------------------------
     def open_switcher(self) -> None:
@@ -180,6 +183,10 @@ class QuickSwitcher(QtWidgets.QDialog):
             self.status.hide()
         else:
             self._show_status("No chats yet" if not text.strip() else f"Nothing matches “{text.strip()}”")
+
+    def _changed(self, tables: frozenset[str]) -> None:
+        if self.isVisible() and tables & SHOWN_TABLES:
+            self._timer.start()
 
     def _show_status(self, message: str) -> None:
         self.status.setText(message)

@@ -62,7 +62,8 @@ class Tray(QtCore.QObject):
             self.icon.setToolTip(f"Parley — {self.unread} unread" if self.unread else "Parley")
 
     def _changed(self, tables: frozenset[str]) -> None:
-        if tables & {"chats", "messages", "orgs"}:
+        # Unread counts live in chat_stats; the business name in the org row (renamed here or by a teammate).
+        if tables & {"chat_stats", "orgs"}:
             self.refresh()
 
     def _event(self, event: Event) -> None:

@@ -1,6 +1,7 @@
 """Try again / cancel an own message that has not reached WhatsApp, from the inbox or the WhatsApp page.
 
-The store write runs off the UI thread; its event refreshes the views that show the message (``Changes.forward``).
+The store write runs off the UI thread; its commit refreshes the views that show the message (the store derives the
+tables it touched and ``Changes`` delivers them on the main thread).
 Right after the commit, still on the worker, the supervisor is told to look at its queue now rather than on its
 next round (``WhatsAppControl`` is thread-safe), so the nudge happens even if the page that asked is gone.
 """

@@ -60,9 +60,7 @@ def test_create_persists_and_lists(qtbot: QtBot, ctx: AppContext, editor: QuickR
 def test_edit_persists(qtbot: QtBot, ctx: AppContext, editor: QuickRepliesEditor) -> None:
     hours = ctx.store.quick_replies.create(shortcut="hours", title="Hours", body="10–8")
     ctx.store.quick_replies.create(shortcut="ahoy", title="Greeting", body="Ahoy!")
-    ctx.changes.announce("quick_replies")
-    wait_idle(qtbot, ctx)
-    assert listed(editor) == ["/ahoy  —  Greeting", "/hours  —  Hours"]
+    qtbot.waitUntil(lambda: listed(editor) == ["/ahoy  —  Greeting", "/hours  —  Hours"])
     editor.list.setCurrentRow(1)
     assert editor.current_id == hours.id
     assert (editor.shortcut.text(), editor.title.text(), editor.body.toPlainText()) == ("hours", "Hours", "10–8")
@@ -179,21 +177,20 @@ def test_a_reply_deleted_elsewhere_leaves_the_editor(qtbot: QtBot, ctx: AppConte
     wait_idle(qtbot, ctx)
     editor.select(reply.id)
     ctx.store.quick_replies.delete(reply.id)
-    ctx.changes.announce("quick_replies")
-    wait_idle(qtbot, ctx)
-    assert editor.current_id is None
+    qtbot.waitUntil(lambda: editor.current_id is None)
     assert listed(editor) == []
 
 
 def test_the_composer_picks_up_saved_replies(qtbot: QtBot, ctx: AppContext, editor: QuickRepliesEditor) -> None:
     inbox = InboxPage(ctx)
     qtbot.addWidget(inbox)
+    inbox.show()  # a hidden page refreshes when shown, not on every change
+    qtbot.waitExposed(inbox)
     wait_idle(qtbot, ctx)
     assert inbox.composer.replies == []
     fill(editor, "thanks", "Thank you", "Thanks!")
     editor.save_button.click()
-    wait_idle(qtbot, ctx)
-    assert [r.shortcut for r in inbox.composer.replies] == ["thanks"]
+    qtbot.waitUntil(lambda: [r.shortcut for r in inbox.composer.replies] == ["thanks"])
 
 
 def test_settings_page_has_the_quick_replies_card(qtbot: QtBot, ctx: AppContext) -> None:

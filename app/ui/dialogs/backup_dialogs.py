@@ -23,7 +23,6 @@ from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.tasks import describe
 
 SUFFIX = ".parleybackup"
-ALL_TABLES = ("contacts", "chats", "messages", "notes", "deals", "products", "sales", "tags", "quick_replies")
 
 
 class TaskDialog(FormDialog):
@@ -116,15 +115,10 @@ def human_size(size: float) -> str:
     return ""
 
 
-def business_name(ctx: AppContext) -> str:
-    org = ctx.store.orgs.find(ctx.store.org_id)
-    return org.name if org is not None and org.name else ctx.workspace.header.name
-
-
 def default_backup_path(ctx: AppContext, today: date | None = None) -> Path:
     """``<backups folder>/<business>-<date>.parleybackup``, numbered when that name is taken."""
     folder = ctx.workspaces.paths(ctx.workspace.workspace_id).backups
-    slug = re.sub(r"[^\w]+", "-", business_name(ctx)).strip("-_") or "parley"
+    slug = re.sub(r"[^\w]+", "-", ctx.business_name).strip("-_") or "parley"
     stem = f"{slug}-{(today or date.today()).isoformat()}"
     candidate = folder / f"{stem}{SUFFIX}"
     n = 2
@@ -284,9 +278,8 @@ class RestoreDialog(TaskDialog):
         workspace_id = ctx.workspace.workspace_id
 
         def run() -> backup_mod.BackupInfo:
-            info = ctx.workspaces.restore_into(ctx.store, workspace_id, source, passphrase)
-            ctx.changes.announce(*ALL_TABLES)  # queued to the main thread, even if the dialog is gone by then
-            return info
+            # The store reports every table as changed once the restored file is in place (origin "restore").
+            return ctx.workspaces.restore_into(ctx.store, workspace_id, source, passphrase)
 
         return run
 

@@ -189,7 +189,6 @@ class ContactEditorDialog(QtWidgets.QDialog):
             return
         assert outcome.saved_id is not None
         self.saved.emit(outcome.saved_id)
-        self.ctx.changes.announce("contacts", "companies", "chats")
         self.accept()
 
 
@@ -291,5 +290,4 @@ class MergeContactsDialog(QtWidgets.QDialog):
     def _done(self, report: MergeReport) -> None:
         self.report = report
         self.merged.emit(report.keep_id)
-        self.ctx.changes.announce("contacts", "chats", "notes", "deals", "sales", "campaign_recipients")
         self.accept()

@@ -218,13 +218,11 @@ class CsvImportDialog(QtWidgets.QDialog):
         self.report_view.setPlainText("\n".join(lines))
         self.report_view.show()
         self.summary.setText(lines[0])
-        self.ctx.changes.announce("contacts", "companies")
 
     def _import_failed(self, message: str) -> None:
         self._finish()
         self.skip_duplicates.setEnabled(True)
         self._show_error(f"The import stopped: {message} Rows imported before the problem were kept.")
-        self.ctx.changes.announce("contacts", "companies")
 
     def done(self, result: int) -> None:
         if self._importing:

@@ -228,7 +228,7 @@ class DealEditorDialog(QtWidgets.QDialog):
             "currency": currency,
             "expected_close_at": expected,
         }
-        store, deal, changes = self.ctx.store, self.deal, self.ctx.changes
+        store, deal = self.ctx.store, self.deal
 
         def write() -> Deal:
             if deal is None:
@@ -238,7 +238,6 @@ class DealEditorDialog(QtWidgets.QDialog):
                     store.deals.update(deal.id, title=title, **fields)
                     moved = stage_id != deal.stage_id
                     saved = move_deal(store, deal.id, stage_id) if moved else store.deals.get(deal.id)
-            changes.announce("deals")  # queued to the main thread, so announced even if the dialog is gone by then
             return saved
 
         self.save_button.setEnabled(False)

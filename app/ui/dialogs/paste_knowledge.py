@@ -47,14 +47,12 @@ class PasteKnowledgeDialog(QtWidgets.QDialog):
 
     def save(self) -> None:
         title, body = self.title.text(), self.body.toPlainText()
-        store, changes = self.ctx.store, self.ctx.changes
+        store = self.ctx.store
         self.save_button.setEnabled(False)
         self.show_error("")
 
         def write() -> KnowledgeArticle:
-            article = add_text(store, title, body)
-            changes.announce("knowledge_articles")
-            return article
+            return add_text(store, title, body)
 
         self.ctx.tasks.start("Adding text to the knowledge base", write, self._saved, self._failed, owner=self)
 

@@ -121,13 +121,10 @@ class ProductEditorDialog(QtWidgets.QDialog):
             "stock": stock,
             "active": self.active.isChecked(),
         }
-        store, product, changes = self.ctx.store, self.product, self.ctx.changes
+        store, product = self.ctx.store, self.product
 
         def write() -> Product:
-            saved = store.products.create(**fields) if product is None else store.products.update(product.id, **fields)
-            # Queued to the main thread, so announced even if the dialog is gone by then.
-            changes.announce("products")
-            return saved
+            return store.products.create(**fields) if product is None else store.products.update(product.id, **fields)
 
         self.save_button.setEnabled(False)
         self.ctx.tasks.start("Saving the product", write, self._saved, self.show_error, owner=self)

@@ -224,13 +224,10 @@ class SaleDialog(QtWidgets.QDialog):
         except ValueError as exc:
             self.show_error(str(exc))
             return
-        store, changes, note = self.ctx.store, self.ctx.changes, self.note.text().strip()
+        store, note = self.ctx.store, self.note.text().strip()
 
         def write() -> Sale:
-            sale = record_sale(store, lines, contact_id=contact_id, currency=currency, note=note)
-            # Queued to the main thread, so announced even if the dialog is gone by then.
-            changes.announce("sales", "products", "contacts")
-            return sale
+            return record_sale(store, lines, contact_id=contact_id, currency=currency, note=note)
 
         self.show_error("")
         self.save_button.setEnabled(False)

@@ -150,7 +150,6 @@ class AiProvidersCard(QtWidgets.QFrame):
         self.error.hide()
         self.entries = entries
         self._refresh_list(select)
-        self.ctx.changes.announce("settings")
         return True
 
     def add_entry(self) -> None:

@@ -17,7 +17,7 @@ from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.contacts_csv import LIFECYCLES, export_csv, exported_now
 from app.store.store import Store
 from app.ui import theme
-from app.ui.context import AppContext
+from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.contact_editor import ContactEditorDialog, MergeContactsDialog
 from app.ui.dialogs.csv_import import CsvImportDialog
 from app.ui.dialogs.tracker import DialogTracker
@@ -27,6 +27,8 @@ from app.ui.widgets.empty_state import EmptyState
 PAGE = 200
 MAX_MATCHES = 1000  # a text filter shows at most this many matches
 ContactRole = Qt.ItemDataRole.UserRole + 1
+# The rows (a rename, a new contact, one synced in) and the companies named beside them.
+SHOWN_TABLES = frozenset({"contacts", "companies"})
 
 # (header, Contact field it shows and sorts by, first click sorts descending)
 COLUMNS: list[tuple[str, str, bool]] = [
@@ -298,7 +300,7 @@ class ContactsPage(QtWidgets.QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(self._show_error)
-        ctx.changes.changed.connect(self._changed)
+        self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
         self._selection_changed()
         self.model.reload()
 
@@ -371,7 +373,7 @@ class ContactsPage(QtWidgets.QWidget):
         self.model.reload(reveal=contact_id)
 
     def _changed(self, tables: frozenset[str]) -> None:
-        if "contacts" in tables:
+        if tables & SHOWN_TABLES:
             self._reselect = self._reselect or [c.id for c in self.selected_contacts()]
             self.model.reload()
 

@@ -8,13 +8,13 @@ margin, at least a page, at most ``REFRESH_MAX`` rows.
 
 from __future__ import annotations
 
-from app.core.models import QuickReply
+from app.core.models import Chat, QuickReply
 from app.core.templates import contact_variables, render
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.inbox import InboxFilter, InboxRow
 from app.store.messaging import add_note, mark_read, queue_outbound
 from app.store.search import SearchHit
-from app.ui.context import AppContext
+from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.format import display_name
 from app.ui.models.chat_model import ChatModel
 from app.ui.models.inbox_model import PAGE, InboxModel, RowRole
@@ -33,6 +33,10 @@ REFRESH_DEBOUNCE_MS = 150
 REFRESH_MARGIN = 50  # rows re-read below the last one on screen
 REFRESH_MAX = 300
 REFRESH_TASK = "Refreshing the chat list"
+# What the page shows: the list (chat rows, their last message, contact names), the open chat's messages and
+# notes, its header, the tag filter, the assignees and the composer's quick replies.
+LIST_TABLES = frozenset({"chats", "chat_stats", "messages", "contacts"})
+SHOWN_TABLES = LIST_TABLES | {"notes", "tags", "users", "quick_replies"}
 
 
 class InboxPage(QtWidgets.QWidget):
@@ -187,7 +191,7 @@ class InboxPage(QtWidgets.QWidget):
         self.composer.send.connect(self._send)
         self._refresh_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._refresh_timer.timeout.connect(self.refresh_list)
-        ctx.changes.changed.connect(self._changed)
+        self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
         ctx.whatsapp.status_changed.connect(self._whatsapp_status)
         QtGui.QShortcut(QtGui.QKeySequence("Ctrl+F"), self, self.search.setFocus)
 
@@ -227,11 +231,7 @@ class InboxPage(QtWidgets.QWidget):
         if self.chat_id is None:
             return
         chat_id, user_id, store = self.chat_id, self.assignee.currentData(), self.ctx.store
-        self.ctx.tasks.start(
-            "Assigning the chat",
-            lambda: store.chats.update(chat_id, assigned_user_id=user_id),
-            lambda _: self.ctx.changes.announce("chats"),
-        )
+        self.ctx.tasks.start("Assigning the chat", lambda: store.chats.update(chat_id, assigned_user_id=user_id))
 
     def _message_menu(self, pos: QtCore.QPoint) -> None:
         index = self.conversation.indexAt(pos)
@@ -291,18 +291,9 @@ class InboxPage(QtWidgets.QWidget):
     def open_chat(self, chat_id: str, *, around: str | None = None) -> None:
         store = self.ctx.store
         chat = store.chats.get(chat_id)
-        contact = store.contacts.find(chat.contact_id) if chat.contact_id else None
         self._stash_draft()
         self.chat_id = chat_id
-        self.header_name.setText(
-            display_name((contact.name if contact else "") or chat.title, contact.phone if contact else None)
-        )
-        self.assignee.blockSignals(True)
-        self.assignee.setCurrentIndex(max(0, self.assignee.findData(chat.assigned_user_id)))
-        self.assignee.blockSignals(False)
-        self.header_sub.setText(
-            " · ".join(x for x in ((contact.phone if contact else None), *("#" + t for t in chat.tags)) if x)
-        )
+        self._show_header(chat)
         self.chat_model.open(chat_id, around=around)
         self.centre.setCurrentWidget(self.chat_area)
         self.panel.show_contact(chat.contact_id)
@@ -319,10 +310,21 @@ class InboxPage(QtWidgets.QWidget):
             self.conversation.scrollToBottom()
         row_info = self.model.index_of(chat_id).data(RowRole)
         if row_info is not None and row_info.unread_count:
-            self.ctx.tasks.start(
-                "Marking as read", lambda: mark_read(store, chat_id), lambda _: self.ctx.changes.announce("chats")
-            )
+            self.ctx.tasks.start("Marking as read", lambda: mark_read(store, chat_id))
         self.chat_opened.emit(chat_id)
+
+    def _show_header(self, chat: Chat) -> None:
+        """The open chat's name, phone, tags and assignee (again whenever its chat or contact row changes)."""
+        contact = self.ctx.store.contacts.find(chat.contact_id) if chat.contact_id else None
+        self.header_name.setText(
+            display_name((contact.name if contact else "") or chat.title, contact.phone if contact else None)
+        )
+        self.assignee.blockSignals(True)
+        self.assignee.setCurrentIndex(max(0, self.assignee.findData(chat.assigned_user_id)))
+        self.assignee.blockSignals(False)
+        self.header_sub.setText(
+            " · ".join(x for x in ((contact.phone if contact else None), *("#" + t for t in chat.tags)) if x)
+        )
 
     def _maybe_load_earlier(self, value: int) -> None:
         if value == 0 and self.chat_model.has_earlier:
@@ -380,13 +382,17 @@ class InboxPage(QtWidgets.QWidget):
                     self.composer.clear()
             elif self._drafts.get(chat_id) == sent:
                 del self._drafts[chat_id]
-            self.ctx.changes.announce("notes" if as_note else "messages", "chats")
 
         self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
 
     def _changed(self, tables: frozenset[str]) -> None:
-        if tables & {"chats", "messages", "contacts"} and not self._refresh_timer.isActive():
+        """What the store reports as changed (right away while shown, else once when shown again)."""
+        if tables & LIST_TABLES and not self._refresh_timer.isActive():
             self._refresh_timer.start()  # not restarted: a steady stream of changes still refreshes
+        if self.chat_id and tables & {"chats", "contacts"}:
+            chat = self.ctx.store.chats.find(self.chat_id)
+            if chat is not None:
+                self._show_header(chat)
         if self.chat_id and tables & {"messages", "notes"}:
             at_bottom = (
                 self.conversation.verticalScrollBar().value() >= self.conversation.verticalScrollBar().maximum() - 4

@@ -18,7 +18,7 @@ from app.ai.knowledge.retrieval import Passage
 from app.core.models import KnowledgeArticle
 from app.qt import Qt, QtWidgets, Signal
 from app.store.store import Store
-from app.ui.context import AppContext
+from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
 from app.ui.dialogs.tracker import DialogTracker
 from app.ui.widgets.tables import cell, read_only_table
@@ -142,7 +142,8 @@ class KnowledgePage(QtWidgets.QWidget):
         self.ask_button.clicked.connect(self.ask)
         self.question.returnPressed.connect(self.ask)
         ctx.tasks.progressed.connect(self._progressed)
-        ctx.changes.changed.connect(self._changed)
+        # Articles only: listing reconciles the derived passages, which must not trigger another listing.
+        self.watch = StaleWhenHidden(self, ctx.changes, frozenset({"knowledge_articles"}), self._changed)
         self._selection_changed()
         self.reload()
 
@@ -227,7 +228,7 @@ class KnowledgePage(QtWidgets.QWidget):
             self.import_paths([Path(p) for p in chosen])
 
     def import_paths(self, paths: list[Path]) -> None:
-        store, changes = self.ctx.store, self.ctx.changes
+        store = self.ctx.store
         progress = self.ctx.tasks.progress_reporter(IMPORT_TASK)
         self.import_button.setEnabled(False)
         self.progress.setRange(0, len(paths))
@@ -236,10 +237,7 @@ class KnowledgePage(QtWidgets.QWidget):
         self._show_error("")
 
         def work() -> ImportReport:
-            report = import_files(store, paths, progress)
-            if report.articles:
-                changes.announce("knowledge_articles")
-            return report
+            return import_files(store, paths, progress)
 
         self.ctx.tasks.start(IMPORT_TASK, work, self._imported, self._import_failed, owner=self)
 
@@ -303,13 +301,10 @@ class KnowledgePage(QtWidgets.QWidget):
         article = next((a for a in self.articles if a.id == article_id), None)
         if article is None or not self.confirm_delete(article):
             return
-        store, changes = self.ctx.store, self.ctx.changes
-
-        def write() -> None:
-            delete_article(store, article.id)
-            changes.announce("knowledge_articles")
-
-        self.ctx.tasks.start("Deleting the article", write, None, self._show_error, owner=self)
+        store = self.ctx.store
+        self.ctx.tasks.start(
+            "Deleting the article", lambda: delete_article(store, article.id), None, self._show_error, owner=self
+        )
 
     # ---- testing a question --------------------------------------------------------------------------------
     def ask(self) -> None:
@@ -349,6 +344,5 @@ class KnowledgePage(QtWidgets.QWidget):
         self.error.setText(message)
         self.error.setVisible(bool(message))
 
-    def _changed(self, tables: frozenset[str]) -> None:
-        if "knowledge_articles" in tables:
-            self.reload()
+    def _changed(self, _tables: frozenset[str]) -> None:
+        self.reload()

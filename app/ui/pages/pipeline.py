@@ -15,7 +15,7 @@ from functools import partial
 from app.core.models import Deal, Pipeline, PipelineStage
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store import deals as dealstore
-from app.ui.context import AppContext
+from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.deal_editor import DealEditorDialog
 from app.ui.dialogs.tracker import DialogTracker
 from app.ui.format import money, money_sums
@@ -26,7 +26,7 @@ MIME = "application/x-parley-deal-id"
 CardRole = Qt.ItemDataRole.UserRole + 1
 CARD_HEIGHT = 84
 COLUMN_WIDTH = 250
-WATCHED = frozenset({"deals", "contacts", "pipeline_stages", "pipelines", "users"})
+WATCHED = frozenset({"deals", "contacts", "pipeline_stages", "pipelines", "users", "orgs"})
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class PipelinePage(QtWidgets.QWidget):
 
         self.pipelines.currentIndexChanged.connect(self._pipeline_chosen)
         self.new_button.clicked.connect(lambda: self.new_deal())
-        ctx.changes.changed.connect(self._changed)
+        self.watch = StaleWhenHidden(self, ctx.changes, WATCHED, self._changed)
         self.reload()
 
     # ---- loading -----------------------------------------------------------------------------------------
@@ -337,9 +337,8 @@ class PipelinePage(QtWidgets.QWidget):
     def column_of(self, deal_id: str) -> StageColumn | None:
         return next((c for c in self.columns if c.list.row_of(deal_id) >= 0), None)
 
-    def _changed(self, tables: frozenset[str]) -> None:
-        if tables & WATCHED:
-            self.reload()
+    def _changed(self, _tables: frozenset[str]) -> None:
+        self.reload()
 
     def _pipeline_chosen(self, index: int) -> None:
         self.pipeline_id = self.pipelines.itemData(index)
@@ -369,12 +368,11 @@ class PipelinePage(QtWidgets.QWidget):
 
     def move_card(self, deal_id: str, stage_id: str, index: int | None = None) -> None:
         """Persist a move to ``stage_id`` (at card ``index``, or at the bottom) and refresh every view of deals."""
-        store, changes = self.ctx.store, self.ctx.changes
+        store = self.ctx.store
         self._show_error("")
 
         def write() -> None:
             dealstore.move_deal(store, deal_id, stage_id, index=index)
-            changes.announce("deals")  # queued to the main thread, so announced even if the page is gone by then
 
         def failed(message: str) -> None:
             self._show_error(message)

@@ -15,7 +15,7 @@ from app.qt import Qt, QtWidgets, Signal
 from app.store.deals import contact_names
 from app.store.sales import items_of_sales, sales_totals
 from app.store.store import Store
-from app.ui.context import AppContext
+from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.product_editor import ProductEditorDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
 from app.ui.dialogs.tracker import DialogTracker
@@ -23,6 +23,8 @@ from app.ui.format import money, money_sums
 from app.ui.widgets.tables import cell, read_only_table
 
 IdRole = Qt.ItemDataRole.UserRole + 1
+# Products; the sales history and its sums (with the buyers' names and the products sold).
+SHOWN_TABLES = frozenset({"products", "sales", "sale_items", "contacts"})
 
 
 @dataclass
@@ -138,7 +140,7 @@ class ProductsPage(QtWidgets.QWidget):
         self.record.clicked.connect(lambda: self.record_sale())
         self.load_more.clicked.connect(self.fetch_more_sales)
         self.sales_table.verticalScrollBar().valueChanged.connect(self._sales_scrolled)
-        ctx.changes.changed.connect(self._changed)
+        self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
         self._selection_changed()
         self.reload_products()
         self.reload_sales()
@@ -205,11 +207,10 @@ class ProductsPage(QtWidgets.QWidget):
         product = self.selected_product()
         if product is None:
             return
-        store, changes, active = self.ctx.store, self.ctx.changes, not product.active
+        store, active = self.ctx.store, not product.active
 
         def write() -> None:
             store.products.update(product.id, active=active)
-            changes.announce("products")  # queued to the main thread, so announced even if the page is gone by then
 
         name = "Restoring the product" if active else "Archiving the product"
         self.ctx.tasks.start(name, write, None, self._show_error, owner=self)

@@ -20,8 +20,8 @@ from typing import Any
 from app.core.settings import SECTIONS, SETTINGS, Setting
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.ui import theme
-from app.ui.context import AppContext
-from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, business_name, human_size
+from app.ui.context import AppContext, StaleWhenHidden
+from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, human_size
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog, protection_text
 from app.ui.pages.ai_settings import AiProvidersCard
 from app.ui.pages.sync_settings import SyncSettingsCard
@@ -162,6 +162,17 @@ class SettingsPage(QtWidgets.QWidget):
         layout.addWidget(scroll)
         for setting in SETTINGS:
             self._load(setting)
+        self.watch = StaleWhenHidden(self, ctx.changes, frozenset({"settings", "orgs"}), self._changed)
+
+    def _changed(self, tables: frozenset[str]) -> None:
+        """Settings or the business name changed (here, in another view, or by a teammate): show the stored values,
+        except in the field being edited."""
+        if "settings" in tables:
+            for setting in SETTINGS:
+                if not self.editors[setting.key].hasFocus():
+                    self._load(setting)
+        if "orgs" in tables:
+            self.refresh_workspace()
 
     def reveal_team_sync(self, *, conflicts: bool = False) -> None:
         """Scroll to the Team sync card (the status bar's sync indicator leads here), or to its conflicts list."""
@@ -309,7 +320,6 @@ class SettingsPage(QtWidgets.QWidget):
             app = QtWidgets.QApplication.instance()
             if isinstance(app, QtWidgets.QApplication):
                 theme.apply(app, str(self.ctx.settings.get(setting.key)))
-        self.ctx.changes.announce("settings")
 
     # ---- quick replies -------------------------------------------------------------------------------------------
     def _quick_replies_card(self) -> None:
@@ -322,7 +332,7 @@ class SettingsPage(QtWidgets.QWidget):
     def _workspace_card(self) -> None:
         card, layout, _ = _card("Workspace")
         paths = self.ctx.workspaces.paths(self.ctx.workspace.workspace_id)
-        self.business = QtWidgets.QLineEdit(business_name(self.ctx))
+        self.business = QtWidgets.QLineEdit(self.ctx.business_name)
         self.business.setMaxLength(120)
         self.business.editingFinished.connect(self.save_business_name)
         self.business_error = _muted("", "error")
@@ -362,11 +372,11 @@ class SettingsPage(QtWidgets.QWidget):
                 total += (paths.root / f"{paths.database.name}{suffix}").stat().st_size
         self.db_size.setText(human_size(total))
         if not self.business.hasFocus():
-            self.business.setText(business_name(self.ctx))
+            self.business.setText(self.ctx.business_name)
 
     def save_business_name(self) -> None:
         name = self.business.text().strip()
-        current = business_name(self.ctx)
+        current = self.ctx.business_name
         if not name:
             self.business_error.setText("The business name cannot be empty.")
             self.business_error.show()
@@ -377,7 +387,6 @@ class SettingsPage(QtWidgets.QWidget):
             self.ctx.workspace.header = self.ctx.workspaces.rename(
                 self.ctx.store, self.ctx.workspace.workspace_id, name
             )
-            self.ctx.changes.announce("orgs")
 
     # ---- security ------------------------------------------------------------------------------------------------
     def _security_block(self, layout: QtWidgets.QVBoxLayout) -> None:

@@ -1,4 +1,8 @@
-"""The side panel of a chat: who the customer is, editable, with their deals, value and notes."""
+"""The side panel of a chat: who the customer is, editable, with their deals, value and notes.
+
+It follows the store: a note added here or by a teammate, a deal moved, a rename synced in all show up while the
+panel is on screen (or when it is shown again). Fields being edited are left as typed; the rest is re-read.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ from typing import Any
 from app.core.models import Contact
 from app.qt import Qt, QtWidgets, Signal
 from app.store.contacts_csv import LIFECYCLES, split_tags
-from app.ui.context import AppContext
+from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.format import display_name, money
 from app.ui.widgets.contact_fields import CustomFieldsTable, changed_fields, check_contact
+
+# The contact row, its deals (and their stages' names), its notes; lifetime value follows sales.
+SHOWN_TABLES = frozenset({"contacts", "deals", "pipeline_stages", "notes", "sales"})
 
 
 class ContactPanel(QtWidgets.QFrame):
@@ -89,6 +96,7 @@ class ContactPanel(QtWidgets.QFrame):
         layout.addWidget(self.phone)
         layout.addWidget(self.body, 1)
         self.body.setEnabled(False)
+        self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
 
     def show_contact(self, contact_id: str | None) -> None:
         store = self.ctx.store
@@ -101,15 +109,23 @@ class ContactPanel(QtWidgets.QFrame):
             self.heading.setText("No contact")
             self.phone.clear()
             return
-        self.heading.setText(display_name(c.name, c.phone, "Unnamed contact"))
-        self.phone.setText(" · ".join(x for x in (c.phone, c.lid) if x))
+        self._fill_form(c)
+        self._fill_facts(c)
+
+    def _fill_form(self, c: Contact) -> None:
         self.name.setText(c.name)
         self.email.setText(c.email or "")
         self.lifecycle.setCurrentIndex(LIFECYCLES.index(c.lifecycle))
         self.score.setValue(c.lead_score)
         self.tags.setText(", ".join(c.tags))
-        self.value.setText(money(c.lifetime_value_minor, c.currency))
         self.fields.load(c.custom_fields)
+
+    def _fill_facts(self, c: Contact) -> None:
+        """What is shown but not edited here: heading, phone, value, deals and notes."""
+        store = self.ctx.store
+        self.heading.setText(display_name(c.name, c.phone, "Unnamed contact"))
+        self.phone.setText(" · ".join(x for x in (c.phone, c.lid) if x))
+        self.value.setText(money(c.lifetime_value_minor, c.currency))
         self.deals.clear()
         stages = {s.id: s.name for s in store.pipeline_stages.find_all()}
         for deal in store.deals.find_all({"contact_id": c.id}):
@@ -121,6 +137,26 @@ class ContactPanel(QtWidgets.QFrame):
         self.notes.clear()
         for note in store.notes.find_all({"contact_id": c.id}, order_by="created_at", descending=True, limit=20):
             self.notes.addItem(f"{note.created_at.astimezone():%d %b %H:%M} — {note.body}")
+
+    def _edited(self) -> bool:
+        """Whether the form holds something the stored contact does not (typed and not saved yet)."""
+        try:
+            return bool(self.changes())
+        except ValueError:
+            return True  # half-typed (an invalid e-mail, say): still the user's
+
+    def _changed(self, tables: frozenset[str]) -> None:
+        if self.contact is None:
+            return
+        fresh = self.ctx.store.contacts.find(self.contact.id)
+        if fresh is None:  # erased or merged away
+            self.show_contact(None)
+            return
+        edited = self._edited()
+        self.contact = fresh
+        if not edited:
+            self._fill_form(fresh)
+        self._fill_facts(fresh)
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
@@ -164,7 +200,6 @@ class ContactPanel(QtWidgets.QFrame):
                 self.contact = updated
                 self.fields.stored = dict(updated.custom_fields)
                 self.status.setText("Saved")
-            self.ctx.changes.announce("contacts", "chats")
             self.saved.emit(contact_id)
 
         def failed(message: str) -> None:

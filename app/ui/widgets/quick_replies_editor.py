@@ -2,7 +2,8 @@
 
 The preview fills the variables with a sample customer and the business name, exactly as the inbox composer will;
 a ``{word}`` that is not a known variable is allowed but warned about (it would be sent as written). Reading and
-writing run on a worker; every write announces ``quick_replies`` so the composer (and this list) reload. Errors,
+writing run on a worker; every write to ``quick_replies`` (here, or by a teammate through sync) reaches the composer
+and this list through ``ctx.changes``, which the store derives from the commit. Errors,
 such as a shortcut already in use, are shown under the editor and nothing is written.
 """
 
@@ -14,7 +15,7 @@ from app.core.models import QuickReply
 from app.core.templates import contact_variables, render
 from app.qt import Qt, QtWidgets, Signal
 from app.store.quick_replies import VARIABLES, delete_quick_reply, save_quick_reply, unknown_variables
-from app.ui.context import AppContext
+from app.ui.context import AppContext, StaleWhenHidden
 
 SAMPLE_NAME = "Maria Lopez"
 SAMPLE_PHONE = "+34600111222"
@@ -122,7 +123,7 @@ class QuickRepliesEditor(QtWidgets.QWidget):
         self.new_button.clicked.connect(self.new_reply)
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.delete)
-        ctx.changes.changed.connect(self._changed)
+        self.watch = StaleWhenHidden(self, ctx.changes, frozenset({"quick_replies", "orgs"}), self._changed)
         self._fill(None)
         self.reload()
 
@@ -226,7 +227,7 @@ class QuickRepliesEditor(QtWidgets.QWidget):
     def save(self) -> None:
         if self.busy:
             return
-        store, changes = self.ctx.store, self.ctx.changes
+        store = self.ctx.store
         reply_id, shortcut, title, body = (
             self.current_id,
             self.shortcut.text(),
@@ -235,9 +236,7 @@ class QuickRepliesEditor(QtWidgets.QWidget):
         )
 
         def write() -> QuickReply:
-            reply = save_quick_reply(store, id=reply_id, shortcut=shortcut, title=title, body=body)
-            changes.announce("quick_replies")  # queued to the main thread, so announced even if we are gone by then
-            return reply
+            return save_quick_reply(store, id=reply_id, shortcut=shortcut, title=title, body=body)
 
         self.error.hide()
         self.status.clear()
@@ -255,11 +254,10 @@ class QuickRepliesEditor(QtWidgets.QWidget):
         reply = self.reply(self.current_id) if self.current_id is not None else None
         if self.busy or reply is None or not self.confirm(reply):
             return
-        store, changes, reply_id = self.ctx.store, self.ctx.changes, reply.id
+        store, reply_id = self.ctx.store, reply.id
 
         def write() -> None:
             delete_quick_reply(store, reply_id)
-            changes.announce("quick_replies")
 
         def done(_: None) -> None:
             self._set_busy(False)
