@@ -106,10 +106,10 @@ def pct(values: list[float], q: int) -> float:
 
 async def measure(home: Path, samples: int, warmup: int) -> tuple[dict[str, list[float]], dict[str, int]]:
     from app.ai.byok import ByokProvider
-    from app.ai.config import ChainPolicy
     from app.ai.keys import ProviderKeys
     from app.ai.knowledge.retrieval import search
     from app.ai.litellm_loader import default_loader
+    from app.ai.provider_core import ChainPolicy
     from app.ai.suggest import Suggester, Suggestion
     from app.ai.types import ProviderEntry
     from app.store.keyring_vault import KeyringVault

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.ai.byok import LitellmCaller, describe_failure
-from app.ai.chain import Cooldowns, EntryFailure, FallbackChain
-from app.ai.config import ChainPolicy
+from app.ai.chain import FallbackChain
 from app.ai.litellm_loader import LitellmLoader, default_loader
+from app.ai.provider_core import ChainPolicy, Cooldowns, Failure
 from app.ai.types import ProviderEntry
 
 GATEWAY_ID = "cloud"
@@ -49,16 +49,16 @@ class GatewayCaller(LitellmCaller):
     def available(self, entry: ProviderEntry) -> bool:
         return bool(self.access.token())
 
-    def _key(self, entry: ProviderEntry) -> str:
+    def _key(self, entry: ProviderEntry) -> str | None:
         token = self.access.token()
         if not token:
-            raise EntryFailure("invalid_key", "signed out")
+            raise Failure("invalid_key", "signed out")
         return token
 
     def cost(self, entry: ProviderEntry, prompt_tokens: int, completion_tokens: int) -> float:
         return 0.0  # the gateway meters and bills; the client only reports tokens
 
-    def message(self, entry: ProviderEntry, failure: EntryFailure) -> str:
+    def message(self, entry: ProviderEntry, failure: Failure) -> str:
         if failure.kind == "invalid_key":
             return SIGN_IN_AGAIN
         if failure.kind == "quota":

@@ -76,17 +76,6 @@ def _checked(entries: list[ProviderEntry]) -> list[ProviderEntry]:
 
 
 @dataclass(frozen=True)
-class ChainPolicy:
-    """How the fallback chain treats failures. Defaults suit people; tests pass small numbers."""
-
-    retries: int = 1  # extra attempts on the same entry for a rate limit or a 5xx
-    backoff_seconds: float = 0.5  # first retry's wait, doubled each time
-    max_retry_after: float = 10.0  # a longer Retry-After moves on to the next entry instead of waiting
-    cooldown_seconds: float = 60.0  # a failed entry is skipped this long
-    embed_timeout_seconds: float = 30.0  # one embeddings request
-
-
-@dataclass(frozen=True)
 class AiConfig:
     mode: Mode
     temperature: float

@@ -8,12 +8,12 @@ gateway (when the app is signed in to one). It also runs the "Test key" call of 
 from __future__ import annotations
 
 from app.ai.byok import ByokProvider
-from app.ai.chain import Cooldowns
 from app.ai.cloud import CloudAccess, CloudProvider
-from app.ai.config import AiConfig, ChainPolicy
+from app.ai.config import AiConfig
 from app.ai.interactions import InteractionLog
 from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader, default_loader
+from app.ai.provider_core import ChainPolicy, Cooldowns
 from app.ai.types import AIError, CallOptions, ChatMessage, Done, Provider, ProviderEntry, Usage
 from app.core.settings import Settings
 from app.store.store import Store

@@ -16,21 +16,12 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ai.provider_core import ErrorKind as ErrorKind  # one set of kinds for the app and the gateway
 from app.core.errors import ParleyError
 
 Role = Literal["system", "user", "assistant"]
 ProviderKind = Literal["openai", "anthropic", "gemini", "groq", "openrouter", "openai_compatible"]
 Purpose = Literal["suggest", "rewrite", "summarize", "analyze", "embed", "test"]
-ErrorKind = Literal[
-    "invalid_key",  # 401/403: the key is wrong or revoked
-    "quota",  # the account has no credit left
-    "rate_limit",  # 429: too many requests right now
-    "timeout",  # no first token / no answer in time
-    "provider_down",  # 5xx, connection refused, DNS
-    "malformed",  # the answer did not have the shape asked for (JSON schema)
-    "no_provider",  # AI is off, or no entry has a key
-    "cancelled",
-]
 
 
 class ChatMessage(BaseModel):

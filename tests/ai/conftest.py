@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import pytest
 
 from app.ai.byok import ByokProvider
-from app.ai.config import ChainPolicy
 from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader, default_loader
+from app.ai.provider_core import ChainPolicy
 from app.ai.types import CallOptions, ChatMessage, ProviderEntry, StreamEvent
 from tests.ai.openai_server import OpenAIServer
 from tests.support.keyrings import InMemoryKeyring
