@@ -1,0 +1,219 @@
+"""A teammate's changes reach every open page: pulled pages are applied through sync's real apply code, on another
+thread as the sync loop does, and nobody announces anything — the pages follow what the store reports changed.
+
+Open at once: the inbox (chat list, the open chat's conversation, its contact panel and Notes box), the contacts
+table, the pipeline board and the main window's title. A page that is hidden meanwhile refreshes when shown.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.core.ids import new_id, to_ms, utc_now
+from app.core.models import Chat, Contact, Deal
+from app.qt import QtWidgets
+from app.store.deals import create_deal
+from app.sync.apply import apply_page
+from app.sync.protocol import PullResponse, RowData, RowState
+from app.ui.context import AppContext
+from app.ui.main_window import MainWindow
+from app.ui.pages.contacts import ContactsPage
+from app.ui.pages.inbox import InboxPage
+from app.ui.pages.pipeline import CardRole, PipelinePage
+from app.ui.sections import SECTIONS
+from app.ui.tray import Tray
+from tests.gui.conftest import wait_idle
+from tests.gui.test_contacts_page import _names
+from tests.gui.test_inbox_page import seed_chat, select
+from tests.gui.test_pipeline_page import _stages, _titles
+
+
+@dataclass
+class Team:
+    """What the teammate's rows refer to, and a way to pull a page of them."""
+
+    ctx: AppContext
+    ana: Contact
+    chat: Chat
+    deal: Deal
+    version: int = 100
+
+    def pull(self, *rows: tuple[str, str, RowData]) -> None:
+        """Apply one pulled page of ``(table, id, data)`` rows on a thread of its own, as the sync loop does."""
+        states = []
+        for table, row_id, data in rows:
+            self.version += 1
+            states.append(RowState(table=table, id=row_id, version=self.version, data=data))
+        page = PullResponse(rows=states, cursor=self.version, version=self.version, has_more=False)
+        store, errors = self.ctx.store, list[BaseException]()
+
+        def run() -> None:
+            try:
+                apply_page(store.db, store.org_id, page, self.version - len(states))
+            except BaseException as exc:  # re-raised on the test's thread
+                errors.append(exc)
+
+        worker = threading.Thread(target=run, name="sync-loop")
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive()
+        assert not errors, errors
+
+
+@pytest.fixture
+def team(ctx: AppContext) -> Team:
+    store = ctx.store
+    chat = seed_chat(store, "Ana Souza", ["hello, is the blue scarf in stock?"])
+    ana = store.contacts.get(chat.contact_id or "")
+    deal = create_deal(store, _stages(store)["New lead"].id, "Blue scarves", contact_id=ana.id, value_minor=4_000)
+    store.outbox.acknowledge(10**9)  # all pushed: pulled values are not held back by unpushed local edits
+    return Team(ctx, ana, chat, deal)
+
+
+def _show(qtbot: QtBot, widget: QtWidgets.QWidget) -> None:
+    qtbot.addWidget(widget)
+    widget.resize(1200, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+
+
+@pytest.fixture
+def pages(qtbot: QtBot, ctx: AppContext, team: Team) -> Iterator[tuple[InboxPage, ContactsPage, PipelinePage]]:
+    inbox, contacts, pipeline = InboxPage(ctx), ContactsPage(ctx), PipelinePage(ctx)
+    for page in (inbox, contacts, pipeline):
+        _show(qtbot, page)
+    wait_idle(qtbot, ctx)
+    select(inbox, team.chat.id)
+    wait_idle(qtbot, ctx)
+    assert inbox.chat_id == team.chat.id
+    yield inbox, contacts, pipeline
+    wait_idle(qtbot, ctx)
+
+
+def _now() -> int:
+    return to_ms(utc_now())
+
+
+def _conversation(inbox: InboxPage) -> list[tuple[str, str]]:
+    return [(item.kind, item.text) for item in (inbox.chat_model.item(r) for r in range(inbox.chat_model.rowCount()))]
+
+
+def _panel_notes(inbox: InboxPage) -> list[str]:
+    return [inbox.panel.notes.item(r).text() for r in range(inbox.panel.notes.count())]
+
+
+def test_a_pulled_page_reaches_every_open_page(
+    qtbot: QtBot, ctx: AppContext, team: Team, pages: tuple[InboxPage, ContactsPage, PipelinePage]
+) -> None:
+    inbox, contacts, pipeline = pages
+    window = MainWindow(ctx, SECTIONS)
+    window.tray = Tray(ctx, window)  # type: ignore[attr-defined]  # the title's owner, as bootstrap wires it
+    _show(qtbot, window)
+    assert "Acme Boutique — Parley" in window.windowTitle()
+    stages = _stages(ctx.store)
+    now = _now()
+
+    # A customer's new message, read on the teammate's computer, in the open chat.
+    message = {"chat_id": team.chat.id, "direction": "in", "body": "I'll take two", "sent_at": now + 1000}
+    team.pull(("messages", new_id(), message | {"created_at": now, "updated_at": now}))
+    qtbot.waitUntil(lambda: ("message", "I'll take two") in _conversation(inbox))
+    qtbot.waitUntil(
+        lambda: inbox.model.row(0).chat_id == team.chat.id and "two" in (inbox.model.row(0).last_message_body or "")
+    )
+
+    # The teammate's internal note: in the conversation and in the contact panel's Notes box.
+    note = {"body": "Wants gift wrap", "chat_id": team.chat.id, "contact_id": team.ana.id}
+    team.pull(("notes", new_id(), note | {"created_at": now, "updated_at": now}))
+    qtbot.waitUntil(lambda: ("note", "Wants gift wrap") in _conversation(inbox))
+    qtbot.waitUntil(lambda: any("Wants gift wrap" in text for text in _panel_notes(inbox)))
+
+    # A contact renamed: the contacts table, the chat list, the chat's header and the contact panel.
+    team.pull(("contacts", team.ana.id, {"name": "Ana Lima", "updated_at": now + 1}))
+    qtbot.waitUntil(lambda: "Ana Lima" in _names(contacts))
+    qtbot.waitUntil(lambda: inbox.model.row(0).display_name == "Ana Lima")
+    qtbot.waitUntil(lambda: inbox.header_name.text() == "Ana Lima")
+    qtbot.waitUntil(lambda: inbox.panel.heading.text() == "Ana Lima" and inbox.panel.name.text() == "Ana Lima")
+    qtbot.waitUntil(lambda: pipeline.column(stages["New lead"].id).list.item(0).data(CardRole).contact == "Ana Lima")
+
+    # A new contact.
+    bruno = {"name": "Bruno Costa", "phone": "+5511900000002", "created_at": now, "updated_at": now}
+    team.pull(("contacts", new_id(), bruno))
+    qtbot.waitUntil(lambda: "Bruno Costa" in _names(contacts))
+
+    # A deal moved to another stage: the board and the deals in the contact panel.
+    team.pull(("deals", team.deal.id, {"stage_id": stages["Proposal"].id, "updated_at": now + 2}))
+    qtbot.waitUntil(lambda: _titles(pipeline, stages["Proposal"]) == ["Blue scarves"])
+    assert _titles(pipeline, stages["New lead"]) == []
+    qtbot.waitUntil(lambda: "Proposal" in inbox.panel.deals.item(0).text())
+
+    # The business renamed: the window title.
+    team.pull(("orgs", ctx.store.org_id, {"name": "Acme Atelier", "updated_at": now + 3}))
+    qtbot.waitUntil(lambda: "Acme Atelier — Parley" in window.windowTitle())
+    assert ctx.business_name == "Acme Atelier"
+    wait_idle(qtbot, ctx)
+
+
+def test_fields_being_edited_in_the_contact_panel_are_kept(
+    qtbot: QtBot, team: Team, pages: tuple[InboxPage, ContactsPage, PipelinePage]
+) -> None:
+    inbox = pages[0]
+    inbox.panel.email.setText("ana@")  # typed, not saved (and not valid yet)
+    team.pull(("contacts", team.ana.id, {"name": "Ana Lima", "updated_at": _now()}))
+    qtbot.waitUntil(lambda: inbox.panel.heading.text() == "Ana Lima")
+    assert inbox.panel.email.text() == "ana@"
+    assert inbox.panel.name.text() == "Ana Souza", "the form is the user's until saved"
+
+
+def test_a_hidden_page_refreshes_when_shown(qtbot: QtBot, ctx: AppContext, team: Team) -> None:
+    window = MainWindow(ctx, SECTIONS)
+    _show(qtbot, window)
+    contacts = window.show_section("contacts")
+    assert isinstance(contacts, ContactsPage)
+    wait_idle(qtbot, ctx)
+    assert "Ana Souza" in _names(contacts)
+    inbox = window.show_section("inbox")
+    assert isinstance(inbox, InboxPage)
+    wait_idle(qtbot, ctx)
+
+    team.pull(("contacts", team.ana.id, {"name": "Ana Lima", "updated_at": _now()}))
+    qtbot.waitUntil(lambda: inbox.model.rowCount() > 0 and inbox.model.row(0).display_name == "Ana Lima")
+    wait_idle(qtbot, ctx)
+    assert contacts.watch.stale, "hidden: the change is remembered"
+    assert "Ana Souza" in _names(contacts), "hidden: not re-read on every change"
+
+    window.show_section("contacts")
+    qtbot.waitUntil(lambda: "Ana Lima" in _names(contacts))
+    assert not contacts.watch.stale
+
+
+def test_a_rolled_back_write_publishes_nothing(qtbot: QtBot, ctx: AppContext, team: Team) -> None:
+    delivered: list[frozenset[str]] = []
+    ctx.changes.changed.connect(delivered.append)
+    with pytest.raises(RuntimeError), ctx.store.db.transaction():
+        ctx.store.contacts.update(team.ana.id, name="Never")
+        ctx.store.deals.update(team.deal.id, title="Never")
+        raise RuntimeError("the write failed half way")
+    with qtbot.waitSignal(ctx.changes.changed):
+        ctx.store.settings.set("marker", 1)  # a later commit: its delivery comes after anything queued before
+    assert delivered == [frozenset({"settings"})]
+
+
+def test_local_writes_refresh_without_announcing(
+    qtbot: QtBot, ctx: AppContext, team: Team, pages: tuple[InboxPage, ContactsPage, PipelinePage]
+) -> None:
+    """The inbox's own note reaches its Notes box (it used to stay empty until the chat was opened again)."""
+    inbox = pages[0]
+    inbox.composer.note_toggle.setChecked(True)
+    qtbot.keyClicks(inbox.composer.edit, "Called her back")
+    inbox.composer.send_button.click()
+    qtbot.waitUntil(lambda: any("Called her back" in text for text in _panel_notes(inbox)))
+    ctx.store.messages.create(
+        chat_id=team.chat.id, direction="in", body="thanks!", sent_at=utc_now() + timedelta(minutes=1)
+    )
+    qtbot.waitUntil(lambda: ("message", "thanks!") in _conversation(inbox))
