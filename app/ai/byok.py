@@ -102,17 +102,20 @@ class LitellmCaller:
         parts: list[str] = []
         counted = False
         response = await litellm.acompletion(**kwargs)
-        async for chunk in response:
-            usage = getattr(chunk, "usage", None)
-            choices = getattr(chunk, "choices", None) or []
-            if choices:
-                text = getattr(choices[0].delta, "content", None)
-                if text:
-                    parts.append(text)
-                    yield text
-            if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
-                counted = True
-                yield TokenCount(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+        try:
+            async for chunk in response:
+                usage = getattr(chunk, "usage", None)
+                choices = getattr(chunk, "choices", None) or []
+                if choices:
+                    text = getattr(choices[0].delta, "content", None)
+                    if text:
+                        parts.append(text)
+                        yield text
+                if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
+                    counted = True
+                    yield TokenCount(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+        finally:
+            await provider_core.close_quietly(response)  # the provider's connection, also when stopped early
         if not counted:  # a server that ignores stream_options (some local ones): count with litellm's tokenizer
             reply = "".join(parts)
             yield TokenCount(*await provider_core.estimate(litellm, kwargs["model"], kwargs["messages"], reply))

@@ -6,8 +6,8 @@ The estimate is meant as an upper bound, so that concurrent calls cannot spend p
   provider's is), ``PER_MESSAGE`` tokens of framing per message and ``PER_PART`` for each non-text part (an image);
 - answer tokens: the call's ``max_tokens`` / ``max_completion_tokens``, capped by the model's longest answer in
   litellm's list, or that longest answer when the call sets none;
-- priced with the same list (``upstream.cost``) as the real cost. For the ``default`` chain, the dearest entry: only
-  the entry that answers is charged. Models not on the list and self-hosted servers cost 0, estimated or real.
+- priced with the same list (``provider_core.cost``) as the real cost. For the ``default`` chain, the dearest entry:
+  only the entry that answers is charged. Models not on the list and self-hosted servers cost 0, estimated or real.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, Decimal
 from types import ModuleType
 from typing import Any
 
-from sync_server.gateway import upstream
+from app.ai.provider_core import cost, model_string
 from sync_server.gateway.store import Entry
 
 PER_MESSAGE = 16
@@ -42,7 +42,7 @@ def prompt_bound(messages: Iterable[dict[str, Any]]) -> int:
 
 def _longest_answer(lib: ModuleType, entry: Entry, model: str) -> int:
     try:
-        info = lib.get_model_info(model=upstream.model_string(entry, model))
+        info = lib.get_model_info(model=model_string(entry, model))
         found = info.get("max_output_tokens") or info.get("max_tokens")
         return int(found) if found else UNKNOWN_LONGEST_ANSWER
     except Exception:  # not on the list: it costs 0 anyway
@@ -60,11 +60,11 @@ def chat(lib: ModuleType, chain: list[Entry], messages: list[dict[str, Any]], an
     for entry in chain:
         longest = _longest_answer(lib, entry, entry.model)
         answer = min(answer_cap, longest) if answer_cap is not None else longest
-        dearest = max(dearest, _usd(upstream.cost(lib, entry, entry.model, prompt, answer)))
+        dearest = max(dearest, _usd(cost(lib, entry, entry.model, prompt, answer)))
     return dearest
 
 
 def embedding(lib: ModuleType, entry: Entry, texts: list[str]) -> Decimal:
     assert entry.embedding_model is not None
     prompt = sum(PER_MESSAGE + len(text.encode()) for text in texts)
-    return _usd(upstream.cost(lib, entry, entry.embedding_model, prompt, 0))
+    return _usd(cost(lib, entry, entry.embedding_model, prompt, 0))

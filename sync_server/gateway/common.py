@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.ai.provider_core import Exhausted, Failure
 from sync_server import logs
 from sync_server.access import authenticate
 from sync_server.context import ServerContext, context
@@ -54,13 +55,25 @@ def from_api_error(exc: ApiError) -> JSONResponse:
     return openai_error(exc.status, exc.code, exc.message)
 
 
+async def answer_exhausted(call: Call, requested: str, exc: Exhausted[Entry]) -> JSONResponse:
+    """Every entry failed, or every one is cooling down after failing a moment ago: the call is settled with the
+    failure's kind and answered with that kind's status, code and sentence (``upstream.explain``)."""
+    await call.finish(exc.failure.kind)
+    status, code, message = upstream.explain(requested, exc.failure)
+    retry_after = exc.failure.retry_after if status == 429 else None
+    if exc.retry_in is not None:
+        retry_after = exc.retry_in
+        message = f"{message} The gateway tries it again in {max(1, round(exc.retry_in))} s."
+    return openai_error(status, code, message, retry_after=retry_after)
+
+
 def unseal(ctx: ServerContext, org_id: str, entry: Entry) -> str | None:
     if entry.sealed_key is None:
         return None
     try:
         return crypto.open_key(ctx.settings.secret, org_id, entry.sealed_key)
     except crypto.KeyUnreadable:
-        raise upstream.Failure("unreadable_key", "stored key unreadable") from None
+        raise Failure("key_unavailable", "stored key unreadable") from None
 
 
 class Call:

@@ -1,14 +1,16 @@
 """``POST /v1/embeddings``: the org's embedding model, metered like chat.
 
 ``default-embedding`` is the first entry with an embedding model, and there is no fallback: vectors of another
-model would not be comparable with those already in a knowledge index. The OpenAI client asks for base64 unless told
-otherwise (and decodes it itself), so both encodings are served.
+model would not be comparable with those already in a knowledge index. That one entry is still retried on a rate
+limit or a 5xx and cooled down when it fails, by the same provider core as chat (``upstream.fallback``).
+The OpenAI client asks for base64 unless told otherwise (and decodes it itself), so both encodings are served.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import struct
 from typing import Annotated, Any, Literal
 
@@ -16,16 +18,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app.ai.provider_core import Exhausted, cost, model_string, target
+from sync_server import logs
 from sync_server.errors import ApiError
 from sync_server.gateway import budget, upstream
 from sync_server.gateway.common import (
     DEFAULT_EMBEDDING,
     admit_call,
+    answer_exhausted,
     openai_error,
     unseal,
 )
 from sync_server.gateway.store import Entry
 
+log = logging.getLogger(__name__)
 Text = Annotated[str, StringConstraints(max_length=200_000)]
 
 
@@ -73,32 +79,38 @@ async def embeddings(request: Request) -> Response:
     call, body, entry = admitted
     ctx, principal = call.ctx, call.principal
     assert entry.embedding_model is not None
-    call.model = upstream.model_string(entry, entry.embedding_model)
+    call.model = model_string(entry, entry.embedding_model)
     texts = _texts(body)
     extra: dict[str, Any] = {"dimensions": body.dimensions} if body.dimensions is not None else {}
+    timeout = ctx.settings.ai_timeout_seconds
+
+    async def attempt(entry: Entry) -> Any:
+        return await lib.aembedding(
+            model=call.model,
+            input=texts,
+            timeout=timeout,
+            max_retries=0,
+            **extra,
+            **target(entry, unseal(ctx, principal.org_id, entry)),
+        )
+
     try:
         lib = await upstream.litellm()
-        async with asyncio.timeout(ctx.settings.ai_timeout_seconds):
-            response = await lib.aembedding(
-                model=call.model,
-                input=texts,
-                timeout=ctx.settings.ai_timeout_seconds,
-                max_retries=0,
-                **extra,
-                **upstream.target(entry, unseal(ctx, principal.org_id, entry)),
-            )
-        items = sorted(response.data, key=lambda d: d["index"])
-        vectors = [[float(v) for v in item["embedding"]] for item in items]
+        # One entry, retried and cooled down like chat, but no fallback (see above).
+        answer = await upstream.fallback(principal.org_id, [entry], embedding=True).call(attempt, timeout=timeout)
     except asyncio.CancelledError:
         await call.finish("cancelled")
         raise
-    except Exception as exc:
-        failure = upstream.classify(exc)
-        await call.finish(failure.kind)
-        status, code, message = upstream.explain(entry.embedding_model, failure)
-        return openai_error(status, code, message, retry_after=failure.retry_after if status == 429 else None)
+    except Exhausted as exc:
+        return await answer_exhausted(call, entry.embedding_model, exc)
+    except Exception as exc:  # not a provider failure (those are answered above): e.g. litellm failed to import
+        logs.event(log, "ai_gateway_error", level=logging.ERROR, org=principal.org_id, error=type(exc).__name__)
+        await call.finish("error")
+        return openai_error(500, "server_error", "The AI gateway failed unexpectedly: try again.")
+    response = answer.value
+    vectors = [[float(v) for v in item["embedding"]] for item in sorted(response.data, key=lambda d: d["index"])]
     call.prompt_tokens = int(getattr(getattr(response, "usage", None), "prompt_tokens", 0) or 0)
-    call.cost = upstream.cost(lib, entry, entry.embedding_model, call.prompt_tokens, 0)
+    call.cost = cost(lib, entry, entry.embedding_model, call.prompt_tokens, 0)
     await call.finish("ok")
     return JSONResponse(
         {

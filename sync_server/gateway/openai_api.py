@@ -4,9 +4,12 @@ member's access token as its key.
 Every answer, error or not, is in OpenAI's shape so the OpenAI/litellm clients raise the right exception: 401
 ``invalid_api_key`` (AuthenticationError: the app asks to sign in again), 429 ``insufficient_quota`` (the team's
 budget: the app says so) or ``rate_limit_exceeded`` with Retry-After, 400/413/422 for a bad body (nothing called),
-502/504 when the providers failed. ``default`` is the org's chain: the next entry is tried when one fails before any
-text was sent; once text is streamed a failure ends the stream with an error event, since a second answer would
-repeat the first. Embeddings never fall back: another model's vectors would not match the ones already indexed.
+502/504 when the providers failed. ``default`` is the org's chain, run by the provider core the app uses too
+(``app.ai.provider_core.Fallback`` through ``upstream.fallback``): a rate limit or a 5xx is retried on the same entry
+(honouring Retry-After up to a cap), a failed entry cools down for this process, the next entry is tried when one
+fails before any text was sent; once text is streamed a failure ends the stream with an error event, since a second
+answer would repeat the first. Embeddings never fall back: another model's vectors would not match the ones already
+indexed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from app.ai.provider_core import (
+    Exhausted,
+    Failure,
+    Opened,
+    close_quietly,
+    cost,
+    estimate,
+    model_string,
+    target,
+)
 from sync_server import logs
 from sync_server.access import authenticate
 from sync_server.context import context
@@ -36,6 +49,7 @@ from sync_server.gateway.common import (
     DEFAULT_EMBEDDING,
     Call,
     admit_call,
+    answer_exhausted,
     from_api_error,
     openai_error,
     unseal,
@@ -170,51 +184,66 @@ async def chat_completions(request: Request) -> Response:
 
 
 async def _through_chain(call: Call, body: ChatRequest, chain: list[Entry]) -> Response:
-    """The org's entries in order until one answers (for a stream: until one sent its first text)."""
+    """The org's entries through the provider core's fallback: until one answers (for a stream: until one sent its
+    first text), each retried on a rate limit or a 5xx and cooled down when it fails."""
     ctx, org_id = call.ctx, call.principal.org_id
     lib = await upstream.litellm()
     messages = _messages(body)
     extra = {name: getattr(body, name) for name in _PASSED if getattr(body, name) is not None}
     timeout = ctx.settings.ai_timeout_seconds
-    last: upstream.Failure | None = None
-    for entry in chain:
-        call.model = upstream.model_string(entry)
+    fallback = upstream.fallback(org_id, chain)
+
+    def kwargs_for(entry: Entry) -> dict[str, Any]:
+        call.model = model_string(entry)
+        return {
+            "model": call.model,
+            "messages": messages,
+            "timeout": timeout,
+            "max_retries": 0,
+            **extra,
+            **target(entry, unseal(ctx, org_id, entry)),
+        }
+
+    async def attempt_stream(entry: Entry) -> AsyncIterator[Any]:
+        kwargs = {**kwargs_for(entry), "stream": True, "stream_options": {"include_usage": True}}
+        response = await lib.acompletion(**kwargs)
         try:
-            kwargs: dict[str, Any] = {
-                "model": upstream.model_string(entry),
-                "messages": messages,
-                "timeout": timeout,
-                "max_retries": 0,
-                **extra,
-                **upstream.target(entry, unseal(ctx, org_id, entry)),
-            }
-            if body.stream:
-                opened = await _open_stream(lib, kwargs, timeout)
-                return StreamingResponse(
-                    _relay(lib, call, entry, kwargs, opened, body, timeout),
-                    media_type="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-                )
-            return await _complete(lib, call, entry, kwargs, body.model, timeout)
-        except Exception as exc:
-            last = upstream.classify(exc)
-            logs.event(log, "ai_provider_failed", org=org_id, model=call.model, failure=str(last))
-    assert last is not None
-    await call.finish(last.kind)
-    status, code, message = upstream.explain(body.model, last)
-    return openai_error(status, code, message, retry_after=last.retry_after if status == 429 else None)
+            async for piece in response:
+                yield piece
+        finally:
+            await close_quietly(response)  # the provider's connection, also when the client went away
+
+    async def attempt_whole(entry: Entry) -> Any:
+        return await lib.acompletion(**kwargs_for(entry))
+
+    try:
+        if body.stream:
+            opened = await fallback.open(attempt_stream, has_text=_has_text, timeout=timeout, first_token=timeout)
+            return StreamingResponse(
+                _relay(lib, call, opened, messages, body),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        answer = await fallback.call(attempt_whole, timeout=timeout)
+    except Exhausted as exc:
+        call.model = model_string(exc.entry)
+        return await answer_exhausted(call, body.model, exc)
+    return await _complete(lib, call, answer.entry, answer.value, messages, body.model)
+
+
+def _has_text(piece: Any) -> bool:
+    chunk = _chunk("", 0, "", piece)
+    return chunk is not None and bool(chunk["choices"][0]["delta"].get("content"))
 
 
 async def _complete(
-    lib: Any, call: Call, entry: Entry, kwargs: dict[str, Any], requested: str, timeout: float
+    lib: Any, call: Call, entry: Entry, response: Any, messages: list[dict[str, Any]], requested: str
 ) -> Response:
-    async with asyncio.timeout(timeout):
-        response = await lib.acompletion(**kwargs)
     choice = response.choices[0]
     text = getattr(choice.message, "content", None) or ""
-    counted = _usage_of(response) or await upstream.estimate(lib, kwargs["model"], kwargs["messages"], text)
+    counted = _usage_of(response) or await estimate(lib, model_string(entry), messages, text)
     call.prompt_tokens, call.completion_tokens = counted
-    call.cost = upstream.cost(lib, entry, entry.model, *counted)
+    call.cost = cost(lib, entry, entry.model, *counted)
     await call.finish("ok")
     return JSONResponse(
         {
@@ -238,49 +267,10 @@ async def _complete(
     )
 
 
-async def _open_stream(lib: Any, kwargs: dict[str, Any], timeout: float) -> tuple[AsyncIterator[Any], list[Any]]:
-    """Start a stream and read it up to its first text (or its end): until then, a failure may still fall back."""
-    kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
-    buffered: list[Any] = []
-    source: AsyncIterator[Any] | None = None
-    try:
-        async with asyncio.timeout(timeout):
-            response = await lib.acompletion(**kwargs)
-            source = aiter(response)
-            async for piece in source:
-                buffered.append(piece)
-                chunk = _chunk("", 0, "", piece)
-                if chunk is not None and chunk["choices"][0]["delta"].get("content"):
-                    break
-    except BaseException:
-        if source is not None:
-            await _close(source)
-        raise
-    assert source is not None
-    return source, buffered
-
-
-async def _close(source: AsyncIterator[Any]) -> None:
-    closer = getattr(source, "aclose", None)
-    if closer is None:
-        return
-    with anyio.CancelScope(shield=True), anyio.move_on_after(2):
-        try:
-            await closer()
-        except Exception:
-            log.debug("closing a provider stream failed", exc_info=True)
-
-
 async def _relay(
-    lib: Any,
-    call: Call,
-    entry: Entry,
-    kwargs: dict[str, Any],
-    opened: tuple[AsyncIterator[Any], list[Any]],
-    body: ChatRequest,
-    timeout: float,
+    lib: Any, call: Call, opened: Opened[Entry, Any], messages: list[dict[str, Any]], body: ChatRequest
 ) -> AsyncIterator[bytes]:
-    source, buffered = opened
+    entry = opened.entry
     call_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     parts: list[str] = []
@@ -297,28 +287,19 @@ async def _relay(
         return _sse(chunk)
 
     try:
-        for piece in buffered:
-            if (data := convert(piece)) is not None:
-                yield data
         try:
-            while True:
-                async with asyncio.timeout(timeout):
-                    piece = await anext(source, None)
-                if piece is None:
-                    break
+            async for piece in opened:
                 if (data := convert(piece)) is not None:
                     yield data
-        except Exception as exc:
-            failure = upstream.classify(exc)
+        except Failure as failure:  # after text was sent: the stream ends with an error, no second answer
             status = failure.kind
-            logs.event(log, "ai_stream_broke", org=call.principal.org_id, model=call.model, failure=str(failure))
             _, code, message = upstream.explain(body.model, failure)
             yield _sse({"error": {"message": message, "type": "server_error", "code": code, "param": None}})
             return
         if counted is None:
-            counted = await upstream.estimate(lib, kwargs["model"], kwargs["messages"], "".join(parts))
+            counted = await estimate(lib, model_string(entry), messages, "".join(parts))
         call.prompt_tokens, call.completion_tokens = counted
-        call.cost = upstream.cost(lib, entry, entry.model, *counted)
+        call.cost = cost(lib, entry, entry.model, *counted)
         if body.stream_options is not None and body.stream_options.include_usage:
             usage = {"prompt_tokens": counted[0], "completion_tokens": counted[1], "total_tokens": sum(counted)}
             yield _sse(
@@ -334,7 +315,8 @@ async def _relay(
         yield _sse("[DONE]")
         status = "ok"
     finally:
-        await _close(source)
+        with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+            await opened.aclose()
         await call.finish(status)
 
 

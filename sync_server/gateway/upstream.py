@@ -1,135 +1,101 @@
-"""Calling the org's providers through litellm, and saying what went wrong without leaking the key.
+"""The gateway's side of the AI provider core: litellm loaded once per process, the fallback over the org's entries
+with a cool-down shared by every call of this process, and the HTTP answer for each error kind.
+
+The rules themselves (model strings, the org key's target, exception → error kind, Retry-After, retries with
+backoff, cool-down, deadlines, no fallback after text, cost and token estimates) are the app's provider core
+(``app.ai.provider_core``), the same the app's BYOK chain runs, so the two cannot drift apart.
 
 litellm takes seconds to import and, left alone, fetches a price list from the internet while importing; the server
-must start (and answer /health) without waiting for it. It is imported on the first gateway call, once, on a
-thread of its own, by the app's own loader (local price list, telemetry off, no banners), so the event loop keeps
-serving other requests meanwhile. litellm's own retries are off: the gateway's fallback chain decides.
+must start (and answer /health) without waiting for it. It is imported on the first gateway call, once, on a thread
+of its own, by the app's own loader (local price list, telemetry off, no banners), so the event loop keeps serving
+other requests meanwhile. litellm's own retries are off: the core's fallback decides.
 """
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import logging
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 from app.ai.litellm_loader import LitellmLoader
+from app.ai.provider_core import ChainPolicy, Cooldowns, ErrorKind, Failure, Fallback, model_string
+from sync_server import logs
 from sync_server.gateway.store import Entry
 
 log = logging.getLogger(__name__)
 
 loader = LitellmLoader()  # one import per process, started by the first gateway call
-
-_PREFIX = {
-    "openai": "openai",
-    "anthropic": "anthropic",
-    "gemini": "gemini",
-    "groq": "groq",
-    "openrouter": "openrouter",
-    "openai_compatible": "openai",
-}
+POLICY = ChainPolicy()  # one retry of a rate limit or a 5xx, Retry-After up to 10 s, a failed entry out for 60 s
+# Entries that failed a moment ago, per org and entry, for this server process. Locked (``Cooldowns``); the calls of
+# one process share it, so a provider that is down costs one caller the wait, not every caller.
+cooldowns = Cooldowns()
 
 
 async def litellm() -> ModuleType:
     return await loader.get()
 
 
-def model_string(entry: Entry, model: str | None = None) -> str:
-    return f"{_PREFIX.get(entry.kind, 'openai')}/{model or entry.model}"
+def cooldown_key(org_id: str, entry: Entry, model: str) -> str:
+    """An org's entry as it is now: a new key, address or model for that place in the chain starts afresh."""
+    sealed = hashlib.sha256(entry.sealed_key or b"").hexdigest()[:16]
+    return f"{org_id}|{entry.position}|{entry.kind}|{entry.base_url or ''}|{model}|{sealed}"
 
 
-def target(entry: Entry, api_key: str | None) -> dict[str, Any]:
-    """Where and with what key: the org's key, never the caller's token (a keyless local server gets a dummy)."""
-    found: dict[str, Any] = {"api_key": api_key or "no-key"}
-    if entry.base_url:
-        found["api_base"] = entry.base_url.rstrip("/")
-    return found
+def fallback(org_id: str, entries: list[Entry], *, embedding: bool = False) -> Fallback[Entry]:
+    """The provider core's fallback over the org's entries for one call, logging each failed attempt."""
 
+    def model_of(entry: Entry) -> str:
+        return (entry.embedding_model if embedding else None) or entry.model
 
-@dataclass
-class Failure(Exception):
-    """One provider attempt failed. ``detail`` is safe for logs and answers: a class name and a status, no text
-    from the provider (its messages can quote part of the key)."""
+    def failed(entry: Entry, failure: Failure) -> None:
+        logs.event(
+            log,
+            "ai_provider_failed",
+            org=org_id,
+            model=model_string(entry, model_of(entry)),
+            failure=str(failure),
+        )
 
-    kind: str  # "refused_key", "provider_quota", "rate_limit", "timeout", "bad_request", "down", "unreadable_key"
-    detail: str
-    retry_after: float | None = None
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.detail}"
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    headers: Any = getattr(exc, "litellm_response_headers", None)
-    if headers is None:
-        headers = getattr(getattr(exc, "response", None), "headers", None)
-    try:
-        value = headers.get("retry-after") if headers is not None else None
-        return max(0.0, float(value)) if value is not None else None
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def classify(exc: BaseException) -> Failure:
-    if isinstance(exc, Failure):
-        return exc
-    name = type(exc).__name__
-    status = getattr(exc, "status_code", None)
-    detail = f"{name} (HTTP {status})" if isinstance(status, int) else name
-    text = str(exc).lower()
-    if isinstance(exc, TimeoutError) or name in {"Timeout", "APITimeoutError"} or status == 408:
-        return Failure("timeout", detail)
-    if status in (401, 403) or name in {"AuthenticationError", "PermissionDeniedError"}:
-        return Failure("refused_key", detail)
-    if status == 402 or "insufficient_quota" in text or "exceeded your current quota" in text:
-        return Failure("provider_quota", detail)
-    if status == 429 or name == "RateLimitError":
-        return Failure("rate_limit", detail, _retry_after(exc))
-    if status in (400, 413, 422) or name in {"BadRequestError", "ContextWindowExceededError"}:
-        return Failure("bad_request", detail)
-    return Failure("down", detail)
+    return Fallback(
+        entries,
+        key=lambda entry: cooldown_key(org_id, entry, model_of(entry)),
+        policy=POLICY,
+        cooldowns=cooldowns,
+        on_failure=failed,
+    )
 
 
 def explain(model: str, failure: Failure) -> tuple[int, str, str]:
-    """(HTTP status, OpenAI error code, sentence) for the last failure of a call."""
+    """(HTTP status, OpenAI error code, sentence) for the last failure of a call, from its kind.
+
+    The codes are OpenAI's where one exists, so the app's litellm raises the matching exception and the provider
+    core gives it the same kind on the app's side (``context_length_exceeded`` → too long, a 429 → rate limit)."""
     who = f"The team's AI provider ('{model}')"
-    if failure.kind == "timeout":
-        return 504, "timeout", f"{who} did not answer in time."
-    if failure.kind == "rate_limit":
-        return 429, "rate_limit_exceeded", f"{who} is receiving too many requests: try again in a minute."
-    if failure.kind == "bad_request":
-        return 400, "provider_bad_request", f"{who} refused the request as invalid ({failure.detail})."
-    if failure.kind == "refused_key":
-        return 502, "provider_error", f"{who} refused the team's key ({failure.detail}): the owner should check it."
-    if failure.kind == "provider_quota":
-        return 502, "provider_error", f"{who} says the team's account has no credit left: the owner should top it up."
-    if failure.kind == "unreadable_key":
-        return 502, "provider_error", f"The team's key for '{model}' cannot be read: the owner should enter it again."
-    return 502, "provider_error", f"{who} could not be reached or had an error ({failure.detail})."
-
-
-def cost(lib: ModuleType, entry: Entry, model: str, prompt_tokens: int, completion_tokens: int) -> float:
-    """USD from litellm's local price list; 0 for a self-hosted server and for models it does not know."""
-    if entry.kind == "openai_compatible":
-        return 0.0
-    try:
-        prompt_cost, completion_cost = lib.cost_per_token(
-            model=model_string(entry, model), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-        )
-        return float(prompt_cost) + float(completion_cost)
-    except Exception:
-        return 0.0
-
-
-async def estimate(lib: ModuleType, model: str, messages: list[dict[str, Any]], reply: str) -> tuple[int, int]:
-    """Token counts for a provider that reported none (some local servers), with litellm's tokenizer, off the loop."""
-
-    def count() -> tuple[int, int]:
-        try:
-            prompt = int(lib.token_counter(model=model, messages=messages))
-            return prompt, int(lib.token_counter(model=model, text=reply)) if reply else 0
-        except Exception:
-            return 0, 0
-
-    return await asyncio.to_thread(count)
+    answers: dict[ErrorKind, tuple[int, str, str]] = {
+        "timeout": (504, "timeout", f"{who} did not answer in time."),
+        "rate_limit": (429, "rate_limit_exceeded", f"{who} is receiving too many requests: try again in a minute."),
+        "bad_request": (400, "provider_bad_request", f"{who} refused the request as invalid ({failure.detail})."),
+        "too_long": (400, "context_length_exceeded", f"This conversation is too long for {who}."),
+        "refused": (400, "content_policy_violation", f"{who} declined to answer this (its content policy)."),
+        "invalid_key": (
+            502,
+            "provider_error",
+            f"{who} refused the team's key ({failure.detail}): the owner should check it.",
+        ),
+        "quota": (
+            502,
+            "provider_error",
+            f"{who} says the team's account has no credit left: the owner should top it up.",
+        ),
+        "key_unavailable": (
+            502,
+            "provider_error",
+            f"The team's key for '{model}' cannot be read: the owner should enter it again.",
+        ),
+        "not_found": (502, "provider_error", f"{who} does not know this model: the owner should check its name."),
+        "provider_down": (502, "provider_error", f"{who} could not be reached or had an error ({failure.detail})."),
+        "malformed": (502, "provider_error", f"{who} answered in a shape the gateway could not use."),
+        "no_provider": (503, "no_provider", "The team has no AI provider ready: the owner sets one up in the admin."),
+        "cancelled": (502, "provider_error", f"The call to {who} was cancelled."),
+    }
+    return answers[failure.kind]
