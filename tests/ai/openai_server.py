@@ -47,6 +47,7 @@ class LoggedRequest:
     body: dict[str, Any]
     authorized: bool
     key_suffix: str = ""  # the last 4 characters of the bearer key, to tell entries apart
+    at: float = field(default_factory=time.monotonic)  # when it arrived (a retry's wait is the gap between two)
 
 
 def echo(body: dict[str, Any]) -> str:

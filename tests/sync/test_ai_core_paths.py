@@ -1,0 +1,121 @@
+"""One AI provider core, two users: the same provider failures through the sync server's gateway (a real server
+process on a real PostgreSQL, called over HTTP, plain and streamed) and through the app's BYOK chain (litellm with
+keys from a keyring) behave the same, because both run ``app.ai.provider_core``'s fallback with the same policy.
+
+Each scenario is written once and run through every path against the same local OpenAI-compatible provider
+(``OpenAIServer``, real HTTP). Before the shared core, the gateway neither retried nor cooled an entry down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from app.ai.byok import ByokProvider
+from app.ai.keys import ProviderKeys
+from app.ai.provider_core import ChainPolicy, Cooldowns
+from app.ai.types import CallOptions, Done, ProviderEntry
+from sync_server.gateway import upstream
+from tests.ai.conftest import ask, collect, run, warm_litellm
+from tests.ai.openai_server import Behaviour, OpenAIServer
+from tests.support.keyrings import InMemoryKeyring
+from tests.support.sync_fixtures import signup
+from tests.sync.test_gateway import KEY, SECOND_KEY, chat, configure, sse
+
+PATHS = ["byok", "gateway", "gateway_stream"]
+KEYS = {"m1": KEY, "m-bad": KEY, "m2": SECOND_KEY, "m-good": SECOND_KEY}
+OPTIONS = CallOptions(timeout_seconds=60, first_token_seconds=60)  # the gateway's deadlines (ai_timeout_seconds)
+Ask = Callable[[str], str]
+
+
+@pytest.fixture
+def provider() -> Iterator[OpenAIServer]:
+    server = OpenAIServer(keys={KEY, SECOND_KEY}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gateway_http(http: httpx.Client) -> httpx.Client:
+    http.timeout = httpx.Timeout(60.0)  # the server's first gateway call imports litellm: seconds on a busy machine
+    return http
+
+
+def through(path: str, provider: OpenAIServer, http: httpx.Client, *models: str) -> Ask:
+    """A way to ask ``models`` in order (each with its own key) along ``path``; returns the answer's text."""
+    if path == "byok":
+        keys = ProviderKeys(InMemoryKeyring())
+        for model in models:
+            keys.set(model, KEYS[model])
+        entries = [ProviderEntry(id=m, kind="openai_compatible", model=m, base_url=provider.base_url) for m in models]
+        # The gateway's policy, and cool-downs kept across calls as the app's AiService keeps them.
+        chain = ByokProvider(entries, keys, loader=warm_litellm(), policy=upstream.POLICY, cooldowns=Cooldowns())
+
+        def by_byok(text: str) -> str:
+            done = run(collect(chain.stream(ask(text), OPTIONS, purpose="suggest")))[-1]
+            assert isinstance(done, Done)
+            return done.text
+
+        return by_byok
+    owner = signup(http)
+    providers = [
+        {"kind": "openai_compatible", "model": m, "base_url": provider.base_url, "api_key": KEYS[m]} for m in models
+    ]
+    configure(http, owner, *providers)
+
+    def by_gateway(text: str) -> str:
+        answer = chat(http, owner, text, stream=path == "gateway_stream")
+        assert answer.status_code == 200, answer.text
+        if path == "gateway_stream":
+            return "".join(e["choices"][0]["delta"].get("content", "") for e in sse(answer)[:-1] if e["choices"])
+        return str(answer.json()["choices"][0]["message"]["content"])
+
+    return by_gateway
+
+
+def models_called(provider: OpenAIServer) -> list[str]:
+    return [str(r.body["model"]) for r in provider.calls()]
+
+
+def test_both_users_run_one_policy() -> None:
+    assert ChainPolicy() == upstream.POLICY  # the app's AiService default too
+    assert upstream.POLICY.retries >= 1
+    assert upstream.POLICY.max_retry_after >= 1.5
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_rate_limit_with_retry_after_is_retried_on_the_same_entry_then_answers(
+    path: str, provider: OpenAIServer, gateway_http: httpx.Client
+) -> None:
+    provider.script("m1", Behaviour(status=429, retry_after=1.5))
+    call = through(path, provider, gateway_http, "m1", "m2")
+    assert call("hello there") == "Echo: hello there"
+    first, second = provider.calls()
+    assert [first.body["model"], second.body["model"]] == ["m1", "m1"]  # the same entry, not the next one
+    assert second.at - first.at >= 1.4  # Retry-After honoured (the backoff alone is 0.5 s)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_5xx_entry_is_retried_once_then_falls_back_to_the_second(
+    path: str, provider: OpenAIServer, gateway_http: httpx.Client
+) -> None:
+    provider.always("m-bad", Behaviour(status=500))
+    call = through(path, provider, gateway_http, "m-bad", "m-good")
+    assert call("hi") == "Echo: hi"
+    assert models_called(provider) == ["m-bad", "m-bad", "m-good"]
+    assert [r.key_suffix for r in provider.calls()] == [KEY[-4:], KEY[-4:], SECOND_KEY[-4:]]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_failed_entry_cools_down_and_the_next_call_skips_it(
+    path: str, provider: OpenAIServer, gateway_http: httpx.Client
+) -> None:
+    provider.always("m-bad", Behaviour(status=503))
+    call = through(path, provider, gateway_http, "m-bad", "m-good")
+    assert call("one") == "Echo: one"
+    provider.always("m-bad", Behaviour())  # back up, but still cooling down: not asked again yet
+    assert call("two") == "Echo: two"
+    assert call("three") == "Echo: three"
+    assert models_called(provider) == ["m-bad", "m-bad", "m-good", "m-good", "m-good"]
