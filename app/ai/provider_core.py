@@ -357,8 +357,9 @@ class Fallback(Generic[E]):
         if failure.kind in COOLED:
             self.cooldowns.hold(self.key(entry), self.policy.cooldown_seconds, failure)
 
-    async def call(self, attempt: Callable[[E], Awaitable[R]], *, timeout: float) -> Answer[E, R]:
-        """The first entry's answer to a one-shot call (a whole completion, embeddings)."""
+    async def _first(self, once: Callable[[E, tuple[E, ...], int], Awaitable[R]]) -> R:
+        """Entries in order, each retried by the policy, until ``once(entry, tried, attempts)`` returns; it raises
+        ``Failure`` for a failed attempt."""
         tried: list[E] = []
         attempts = 0
         last: tuple[E, Failure] | None = None
@@ -367,19 +368,28 @@ class Fallback(Generic[E]):
             for retry in range(self.policy.retries + 1):
                 attempts += 1
                 try:
-                    async with asyncio.timeout(timeout):
-                        value = await attempt(entry)
-                except TimeoutError:
-                    failure = Failure("timeout", "no answer in time")
-                except Exception as exc:  # every provider failure becomes a kind
-                    failure = classify(exc)
-                else:
-                    return Answer(entry, value, tuple(tried), attempts)
-                last = (entry, failure)
-                if not await self._again(entry, failure, retry):
-                    break
+                    return await once(entry, tuple(tried), attempts)
+                except Failure as failure:
+                    last = (entry, failure)
+                    if not await self._again(entry, failure, retry):
+                        break
         assert last is not None, "no entries: the caller says so before calling"
         raise Exhausted(last[0], last[1], tried, attempts=attempts)
+
+    async def call(self, attempt: Callable[[E], Awaitable[R]], *, timeout: float) -> Answer[E, R]:
+        """The first entry's answer to a one-shot call (a whole completion, embeddings)."""
+
+        async def once(entry: E, tried: tuple[E, ...], attempts: int) -> Answer[E, R]:
+            try:
+                async with asyncio.timeout(timeout):
+                    value = await attempt(entry)
+            except TimeoutError:
+                raise Failure("timeout", "no answer in time") from None
+            except Exception as exc:  # every provider failure becomes a kind
+                raise classify(exc) from None
+            return Answer(entry, value, tried, attempts)
+
+        return await self._first(once)
 
     async def open(
         self,
@@ -392,41 +402,34 @@ class Fallback(Generic[E]):
         """The first entry whose stream sends text in time, read up to that text. Until then a failure (or a late
         first token) moves on; after it, ``Opened`` carries on without fallback."""
         loop = asyncio.get_running_loop()
-        tried: list[E] = []
-        attempts = 0
-        last: tuple[E, Failure] | None = None
-        for entry in self._ready():
-            tried.append(entry)
-            for retry in range(self.policy.retries + 1):
-                attempts += 1
-                deadline = loop.time() + timeout
-                first_limit = min(deadline, loop.time() + first_token)
-                source = attempt(entry)
-                head: list[T] = []
-                try:
-                    async with asyncio.timeout_at(first_limit):
-                        async for item in source:
-                            head.append(item)
-                            if has_text(item):
-                                break
-                except TimeoutError:
-                    failure = Failure("timeout", "no first words in time")
-                except Exception as exc:  # every provider failure becomes a kind
-                    failure = classify(exc)
-                else:
-                    first_at = time.monotonic() if head and has_text(head[-1]) else None
 
-                    def broke(failure: Failure, entry: E = entry) -> None:
-                        self._failed(entry, failure)
-                        self._cool(entry, failure)
+        def broke(entry: E) -> Callable[[Failure], None]:
+            def report(failure: Failure) -> None:
+                self._failed(entry, failure)
+                self._cool(entry, failure)
 
-                    return Opened(entry, tuple(tried), attempts, first_at, head, source, deadline, broke)
+            return report
+
+        async def once(entry: E, tried: tuple[E, ...], attempts: int) -> Opened[E, T]:
+            deadline = loop.time() + timeout
+            source = attempt(entry)
+            head: list[T] = []
+            try:
+                async with asyncio.timeout_at(min(deadline, loop.time() + first_token)):
+                    async for item in source:
+                        head.append(item)
+                        if has_text(item):
+                            break
+            except TimeoutError:
                 await close_quietly(source)
-                last = (entry, failure)
-                if not await self._again(entry, failure, retry):
-                    break
-        assert last is not None, "no entries: the caller says so before calling"
-        raise Exhausted(last[0], last[1], tried, attempts=attempts)
+                raise Failure("timeout", "no first words in time") from None
+            except Exception as exc:  # every provider failure becomes a kind
+                await close_quietly(source)
+                raise classify(exc) from None
+            first_at = time.monotonic() if head and has_text(head[-1]) else None
+            return Opened(entry, tried, attempts, first_at, head, source, deadline, broke(entry))
+
+        return await self._first(once)
 
     async def _again(self, entry: E, failure: Failure, retry: int) -> bool:
         """After a failed attempt: wait and say True to retry the same entry, or cool it down and say False."""

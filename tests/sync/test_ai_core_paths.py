@@ -32,9 +32,18 @@ Ask = Callable[[str], str]
 
 @pytest.fixture
 def provider() -> Iterator[OpenAIServer]:
+    """The org's provider (the gateway path) and the user's (the BYOK path): one server, an entry's key each."""
     server = OpenAIServer(keys={KEY, SECOND_KEY}).start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=PATHS)
+def path(request: pytest.FixtureRequest) -> str:
+    """Every scenario runs along every path."""
+    return str(request.param)
 
 
 @pytest.fixture
@@ -85,7 +94,6 @@ def test_both_users_run_one_policy() -> None:
     assert upstream.POLICY.max_retry_after >= 1.5
 
 
-@pytest.mark.parametrize("path", PATHS)
 def test_a_rate_limit_with_retry_after_is_retried_on_the_same_entry_then_answers(
     path: str, provider: OpenAIServer, gateway_http: httpx.Client
 ) -> None:
@@ -97,7 +105,6 @@ def test_a_rate_limit_with_retry_after_is_retried_on_the_same_entry_then_answers
     assert second.at - first.at >= 1.4  # Retry-After honoured (the backoff alone is 0.5 s)
 
 
-@pytest.mark.parametrize("path", PATHS)
 def test_a_5xx_entry_is_retried_once_then_falls_back_to_the_second(
     path: str, provider: OpenAIServer, gateway_http: httpx.Client
 ) -> None:
@@ -108,7 +115,6 @@ def test_a_5xx_entry_is_retried_once_then_falls_back_to_the_second(
     assert [r.key_suffix for r in provider.calls()] == [KEY[-4:], KEY[-4:], SECOND_KEY[-4:]]
 
 
-@pytest.mark.parametrize("path", PATHS)
 def test_a_failed_entry_cools_down_and_the_next_call_skips_it(
     path: str, provider: OpenAIServer, gateway_http: httpx.Client
 ) -> None:
