@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.core.events import ContactCreated, Event, MessageReceived, MessageStatusChanged
+from app.core.events import ContactCreated, Event, MessageReceived, MessageStatusChanged, TablesChanged
 from app.store.intake import (
     CapturedAck,
     CapturedChat,
@@ -35,8 +35,9 @@ def captured(wa_id: str, **fields: Any) -> CapturedMessage:
 
 
 def events(store: Store) -> list[Event]:
+    """The domain events published (not the store's derived ``TablesChanged`` after each commit)."""
     got: list[Event] = []
-    store.bus.subscribe(Event, got.append)
+    store.bus.subscribe(Event, lambda event: None if isinstance(event, TablesChanged) else got.append(event))
     return got
 
 
