@@ -19,7 +19,7 @@ from app.store.paths import atomic_write
 from app.store.store import Store
 from app.store.workspaces import Workspaces, needs_passphrase
 from app.ui.dialogs.create_workspace import CreateRequest, CreateWorkspaceDialog
-from app.ui.dialogs.form_dialog import FormDialog
+from app.ui.dialogs.form_dialog import FormDialog, secondary_button
 from app.ui.dialogs.unlock import UnlockDialog
 from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog
 from app.ui.sync_bridge import SyncLoop
@@ -156,7 +156,7 @@ class StartupFlow(QtCore.QObject):
     # ---- joining a team ----------------------------------------------------------------------------------------
     def _offer_join(self, dialog: FormDialog) -> None:
         """A "Join a team with an invite" button beside the dialog's way out (first run and the unlock screen)."""
-        button = QtWidgets.QPushButton("Join a team with an invite…")
+        button = secondary_button("Join a team with an invite…")
         button.setObjectName("joinTeam")
         button.clicked.connect(self.show_join)
         outer = dialog.layout()

@@ -175,3 +175,32 @@ def test_start_removes_a_creation_that_a_crash_cut_off(
     assert isinstance(flow.dialog, CreateWorkspaceDialog), "a half-made workspace is neither opened nor shown"
     qtbot.addWidget(flow.dialog)
     assert list((workspaces.home / "workspaces").iterdir()) == []
+
+
+def test_enter_in_the_passphrase_unlocks_and_opens_nothing_else(qtbot: QtBot, workspaces: Workspaces) -> None:
+    """Seen under Xvfb: Enter with a wrong passphrase opened "Join a team": submitting disabled the field, focus
+    moved to the Join button, and the dialog gave the same Return key to that (auto-default) button."""
+    from app.qt import QtCore, QtWidgets
+    from app.ui.dialogs.join_team import JoinTeamDialog
+
+    workspaces.create("Lumen Boutique", "Ana", passphrase=PASS).close()
+    flow, opened = start(workspaces)
+    dialog = flow.dialog
+    assert isinstance(dialog, UnlockDialog)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    dialog.passphrase.setFocus()
+    qtbot.keyClicks(dialog.passphrase, "tangerine submarine 43")
+    qtbot.keyClick(dialog.passphrase, QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=15000)
+    joins = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, JoinTeamDialog) and w.isVisible()]
+    assert joins == []
+    assert getattr(flow, "join_dialog", None) is None
+    assert dialog.passphrase.hasFocus()
+    qtbot.keyClicks(dialog.passphrase, PASS)  # the wrong one is selected: typing replaces it
+    qtbot.keyClick(dialog.passphrase, QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    assert getattr(flow, "join_dialog", None) is None
+    opened[0].store.close()

@@ -19,7 +19,7 @@ from app.qt import QtWidgets, Signal
 from app.store import backup as backup_mod
 from app.store.keys import MIN_PASSPHRASE
 from app.ui.context import AppContext
-from app.ui.dialogs.form_dialog import FormDialog
+from app.ui.dialogs.form_dialog import FormDialog, secondary_button
 from app.ui.tasks import describe
 
 SUFFIX = ".parleybackup"
@@ -131,7 +131,7 @@ def default_backup_path(ctx: AppContext, today: date | None = None) -> Path:
 def _file_row(field: QtWidgets.QLineEdit, choose: Callable[[], None]) -> QtWidgets.QHBoxLayout:
     row = QtWidgets.QHBoxLayout()
     row.addWidget(field, 1)
-    button = QtWidgets.QPushButton("Choose…")
+    button = secondary_button("Choose…")
     button.clicked.connect(choose)
     row.addWidget(button)
     return row
