@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.core.errors import KeyChangeUnfinished  # noqa: E402
 from app.core.events import Event  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.qt import QtCore, QtWidgets  # noqa: E402
@@ -31,6 +32,7 @@ from app.ui import theme  # noqa: E402
 from app.ui.context import AppContext, Changes  # noqa: E402
 from app.ui.dialogs.create_workspace import CreateWorkspaceDialog  # noqa: E402
 from app.ui.dialogs.unlock import UnlockDialog  # noqa: E402
+from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.pages.inbox import InboxPage  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
@@ -95,6 +97,19 @@ def start_shots(
     return args, Path(args.out), QtWidgets.QApplication(sys.argv)
 
 
+def newer_workspace(home: Path) -> Workspaces:
+    """A home whose one workspace was written by a newer Parley: start-up shows it rather than offer "create"."""
+    from keyring.backends import null
+
+    workspaces = Workspaces(home, KeyringVault(null.Keyring()), kdf=KdfParams(time_cost=1, memory_kib=16384))
+    store = workspaces.create("Harbour Florist", "Sam Lee", passphrase=PASS)
+    workspace_id = store.meta("workspace_id") or ""
+    store.close()
+    header = home / "workspaces" / workspace_id / "workspace.json"
+    header.write_text(header.read_text().replace('"format": 1', '"format": 9'))
+    return workspaces
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chats", type=int, default=400)
@@ -117,6 +132,7 @@ def main() -> int:
         opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
         ctx = AppContext(store, tasks, Settings(store.settings), workspaces, opened, changes)
         waiting = queue_some(store)
+        broken = newer_workspace(home / "other-home")
         ctx.whatsapp.attach(RecordingControl())
 
         for mode in ("light", "dark"):
@@ -130,6 +146,16 @@ def main() -> int:
             unlock.show_error("That passphrase is not right for this workspace. Check the passphrase and try again.")
             grab(app, unlock, out / f"{mode}-02-unlock-error.png")
             unlock.close()
+            unlock = UnlockDialog(workspaces.available())
+            unfinished = KeyChangeUnfinished(
+                "The change of passphrase of workspace 'Lumen Boutique' did not finish: enter the previous passphrase."
+            )
+            unlock.show_error(f"{unfinished} {unfinished.hint}")
+            grab(app, unlock, out / f"{mode}-02-unlock-unfinished-change.png")
+            unlock.close()
+            unusable = UnusableWorkspacesDialog(broken.unusable(), others=False)
+            grab(app, unusable, out / f"{mode}-02-unusable-workspace.png")
+            unusable.close()
 
             ctx.settings.set("appearance.theme", mode)
             ctx.whatsapp.publish(connected_quiet_hours(waiting=waiting, failed=1))
