@@ -8,7 +8,7 @@ table, the pipeline board and the main window's title. A page that is hidden mea
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,11 +21,14 @@ from app.qt import QtWidgets
 from app.store.deals import create_deal
 from app.sync.apply import apply_page
 from app.sync.protocol import PullResponse, RowData, RowState
-from app.ui.context import AppContext
+from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.main_window import MainWindow
 from app.ui.pages.contacts import ContactsPage
 from app.ui.pages.inbox import InboxPage
+from app.ui.pages.knowledge import KnowledgePage
 from app.ui.pages.pipeline import CardRole, PipelinePage
+from app.ui.pages.products import ProductsPage
+from app.ui.pages.settings import SettingsPage
 from app.ui.sections import SECTIONS
 from app.ui.tray import Tray
 from tests.gui.conftest import wait_idle
@@ -170,26 +173,84 @@ def test_fields_being_edited_in_the_contact_panel_are_kept(
     assert inbox.panel.name.text() == "Ana Souza", "the form is the user's until saved"
 
 
-def test_a_hidden_page_refreshes_when_shown(qtbot: QtBot, ctx: AppContext, team: Team) -> None:
+def _contacts(page: QtWidgets.QWidget) -> list[str]:
+    assert isinstance(page, ContactsPage)
+    return _names(page)
+
+
+def _board(page: QtWidgets.QWidget) -> list[str]:
+    assert isinstance(page, PipelinePage)
+    return [title for column in page.columns for title in _titles(page, column.stage)]
+
+
+def _products(page: QtWidgets.QWidget) -> list[str]:
+    assert isinstance(page, ProductsPage)
+    return [p.name for p in page.products]
+
+
+def _articles(page: QtWidgets.QWidget) -> list[str]:
+    assert isinstance(page, KnowledgePage)
+    return [a.title for a in page.articles]
+
+
+def _business(page: QtWidgets.QWidget) -> list[str]:
+    assert isinstance(page, SettingsPage)
+    return [page.business.text()]
+
+
+# (section, what it lists, the value a teammate's page brings)
+HIDDEN: list[tuple[str, Callable[[QtWidgets.QWidget], list[str]], str]] = [
+    ("contacts", _contacts, "Ana Lima"),
+    ("pipeline", _board, "Blue scarves, 40 units"),
+    ("products", _products, "Silk scarf"),
+    ("knowledge", _articles, "Returns policy"),
+    ("settings", _business, "Acme Atelier"),
+]
+
+
+def test_hidden_pages_refresh_when_shown(qtbot: QtBot, ctx: AppContext, team: Team) -> None:
     window = MainWindow(ctx, SECTIONS)
     _show(qtbot, window)
-    contacts = window.show_section("contacts")
-    assert isinstance(contacts, ContactsPage)
-    wait_idle(qtbot, ctx)
-    assert "Ana Souza" in _names(contacts)
+    pages = {}
+    for section, _, _ in HIDDEN:
+        pages[section] = window.show_section(section)
+        wait_idle(qtbot, ctx)
     inbox = window.show_section("inbox")
     assert isinstance(inbox, InboxPage)
     wait_idle(qtbot, ctx)
+    for section, listed, value in HIDDEN:
+        assert value not in listed(pages[section]), section
 
-    team.pull(("contacts", team.ana.id, {"name": "Ana Lima", "updated_at": _now()}))
+    now = _now()
+    team.pull(
+        ("contacts", team.ana.id, {"name": "Ana Lima", "updated_at": now}),
+        ("deals", team.deal.id, {"title": "Blue scarves, 40 units", "updated_at": now}),
+        (
+            "products",
+            new_id(),
+            {"name": "Silk scarf", "price_minor": 2500, "currency": "EUR", "created_at": now, "updated_at": now},
+        ),
+        (
+            "knowledge_articles",
+            new_id(),
+            {"title": "Returns policy", "body": "Returns within 30 days.", "created_at": now, "updated_at": now},
+        ),
+        ("orgs", ctx.store.org_id, {"name": "Acme Atelier", "updated_at": now}),
+    )
     qtbot.waitUntil(lambda: inbox.model.rowCount() > 0 and inbox.model.row(0).display_name == "Ana Lima")
     wait_idle(qtbot, ctx)
-    assert contacts.watch.stale, "hidden: the change is remembered"
-    assert "Ana Souza" in _names(contacts), "hidden: not re-read on every change"
+    for section, listed, value in HIDDEN:
+        page = pages[section]
+        watch = getattr(page, "watch", None)
+        assert isinstance(watch, StaleWhenHidden), section
+        assert watch.stale, f"{section}: the change is remembered"
+        assert value not in listed(page), f"{section}: hidden, so not re-read on every change"
 
-    window.show_section("contacts")
-    qtbot.waitUntil(lambda: "Ana Lima" in _names(contacts))
-    assert not contacts.watch.stale
+    for section, listed, value in HIDDEN:
+        page = window.show_section(section)
+        qtbot.waitUntil(lambda page=page, listed=listed, value=value: value in listed(page))
+        assert not page.watch.stale  # type: ignore[attr-defined]
+        wait_idle(qtbot, ctx)
 
 
 def test_a_rolled_back_write_publishes_nothing(qtbot: QtBot, ctx: AppContext, team: Team) -> None:
