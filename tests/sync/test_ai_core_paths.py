@@ -16,7 +16,7 @@ import pytest
 from app.ai.byok import ByokProvider
 from app.ai.keys import ProviderKeys
 from app.ai.provider_core import ChainPolicy, Cooldowns
-from app.ai.types import CallOptions, Done, ProviderEntry
+from app.ai.types import AIError, CallOptions, Done, ProviderEntry
 from sync_server.gateway import upstream
 from tests.ai.conftest import ask, collect, run, warm_litellm
 from tests.ai.openai_server import Behaviour, OpenAIServer
@@ -125,3 +125,44 @@ def test_a_failed_entry_cools_down_and_the_next_call_skips_it(
     assert call("two") == "Echo: two"
     assert call("three") == "Echo: three"
     assert models_called(provider) == ["m-bad", "m-bad", "m-good", "m-good", "m-good"]
+
+
+def test_the_gateways_cool_down_is_per_org(provider: OpenAIServer, gateway_http: httpx.Client) -> None:
+    """One org's failed entry is skipped by that org's next calls only: another org with the same provider and model
+    (its own key, its own account) still tries it."""
+    provider.always("m-bad", Behaviour(status=503))
+    first_org = through("gateway", provider, gateway_http, "m-bad", "m-good")
+    assert first_org("one") == "Echo: one"
+    other_org = through("gateway", provider, gateway_http, "m-bad", "m-good")
+    assert other_org("two") == "Echo: two"
+    assert first_org("three") == "Echo: three"
+    assert models_called(provider) == ["m-bad", "m-bad", "m-good"] * 2 + ["m-good"]
+
+
+def test_every_entry_cooling_down_is_answered_at_once_with_when_to_retry(
+    provider: OpenAIServer, gateway_http: httpx.Client
+) -> None:
+    """Both users: nothing is sent while the only entry cools down, and the answer says when it is tried again."""
+    provider.always("m-bad", Behaviour(status=503))
+    owner = signup(gateway_http)
+    only = {"kind": "openai_compatible", "model": "m-bad", "base_url": provider.base_url, "api_key": KEY}
+    configure(gateway_http, owner, only)
+    failed = chat(gateway_http, owner, "one")
+    assert (failed.status_code, failed.json()["error"]["code"]) == (502, "provider_error")
+    assert "retry-after" not in failed.headers
+    again = chat(gateway_http, owner, "two")
+    assert (again.status_code, again.json()["error"]["code"]) == (502, "provider_error")
+    assert 50 <= int(again.headers["retry-after"]) <= 60  # the cool-down left (ChainPolicy: 60 s)
+    assert "tries it again in" in again.json()["error"]["message"]
+    assert models_called(provider) == ["m-bad", "m-bad"]  # the second call reached no provider
+
+    keys = ProviderKeys(InMemoryKeyring())
+    keys.set("m-bad", KEY)
+    entries = [ProviderEntry(id="m-bad", kind="openai_compatible", model="m-bad", base_url=provider.base_url)]
+    chain = ByokProvider(entries, keys, loader=warm_litellm(), policy=upstream.POLICY, cooldowns=Cooldowns())
+    for expected in ("could not be reached", "tries again in"):
+        with pytest.raises(AIError) as caught:
+            run(collect(chain.stream(ask("hi"), OPTIONS, purpose="suggest")))
+        assert caught.value.kind == "provider_down"
+        assert expected in str(caught.value)
+    assert models_called(provider) == ["m-bad"] * 4
