@@ -97,12 +97,14 @@ class TablesChanged(Event):
     """A write transaction committed changes to ``tables`` (derived by the store, never announced by hand).
 
     Published once per commit after it, never for a rollback; ``origin`` says whether the rows were written here,
-    pulled from the team server, or came with a restored backup. Not kept in the durable log: it describes the
-    file, not the business, and a view that was not running reads the file anyway.
+    pulled from the team server, or came with a restored backup. ``chat_ids`` names the chats whose chat, message
+    or note rows changed (``None``: too many to list, or a restore: any chat). Not kept in the durable log: it
+    describes the file, not the business, and a view that was not running reads the file anyway.
     """
 
     name: ClassVar[str] = "store.tables_changed"
     tables: frozenset[str]
+    chat_ids: frozenset[str] | None = frozenset()
     origin: Literal["local", "remote", "restore"] = "local"
 
 

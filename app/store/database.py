@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # Where a committed change came from: this device, rows pulled from the team server, or a restored backup.
 Origin = Literal["local", "remote", "restore"]
-Watcher = Callable[[frozenset[str], Origin], None]
+Watcher = Callable[[touched.Touched, Origin], None]
 
 
 class Database:
@@ -96,11 +96,11 @@ class Database:
                         conn.execute(f"RELEASE sp{depth}")
                     raise
                 if depth == 0:
-                    tables = touched.take(conn)
+                    written = touched.take(conn)
                     self._commit(conn)
                     callbacks, self._after_commit = self._after_commit, []
-                    if tables:
-                        callbacks.append(self._notifier(tables, self._origin))
+                    if written.tables:
+                        callbacks.append(self._notifier(written, self._origin))
                 else:
                     conn.execute(f"RELEASE sp{depth}")
             except sqlcipher.DatabaseError as exc:
@@ -136,7 +136,7 @@ class Database:
         return self._tracked
 
     def watch(self, watcher: Watcher) -> Callable[[], None]:
-        """Call ``watcher(tables, origin)`` after each commit that touched tracked tables (on the committing thread,
+        """Call ``watcher(touched, origin)`` after each commit that touched tracked tables (on the committing thread,
         after the write lock is released); returns a function that stops it."""
         self._watchers.append(watcher)
 
@@ -146,11 +146,11 @@ class Database:
 
         return stop
 
-    def _notifier(self, tables: frozenset[str], origin: Origin) -> Callable[[], None]:
+    def _notifier(self, written: touched.Touched, origin: Origin) -> Callable[[], None]:
         def notify() -> None:
             for watcher in list(self._watchers):
                 try:
-                    watcher(tables, origin)
+                    watcher(written, origin)
                 except Exception:
                     log.exception("change watcher failed")
 
@@ -359,7 +359,7 @@ class Database:
                 self._reopen_writer()
                 raise
         # Every page shows something else now: report every tracked table, as a restore.
-        self._notifier(self._tracked, "restore")()
+        self._notifier(touched.Touched(self._tracked, None), "restore")()
 
     def _reopen_writer(self) -> None:
         self._writer = self._open_writer(self.path, self._key)

@@ -15,6 +15,7 @@ from app.store.outbox import Outbox
 from app.store.repos import ChatRepository, ContactRepository, MessageRepository
 from app.store.repository import Repository
 from app.store.search import Order, SearchHit, search_contacts, search_messages, search_notes
+from app.store.touched import Touched
 
 
 class Store:
@@ -84,8 +85,9 @@ class Store:
             self.events.append(event)
             self.db.after_commit(lambda: self.bus.publish(event))
 
-    def _tables_changed(self, tables: frozenset[str], origin: Origin) -> None:
-        self.bus.publish(TablesChanged(org_id=self.org_id, tables=tables, origin=origin))
+    def _tables_changed(self, written: Touched, origin: Origin) -> None:
+        event = TablesChanged(org_id=self.org_id, tables=written.tables, chat_ids=written.chat_ids, origin=origin)
+        self.bus.publish(event)
 
     # ---- reads the UI lives on -------------------------------------------------------------------------------
     def inbox(

@@ -6,7 +6,11 @@ here the writer connection records it instead. Every table a page shows gets thr
 delete) that add the table's name to ``temp.parley_touched``: they run in SQLite's C code for every path that
 writes — repositories, sync's page apply, intake, imports, raw SQL — and cost one primary-key probe per row.
 
-The set belongs to the transaction: a savepoint or transaction that rolls back takes its names back with it, so
+Where it is cheap the rows are named too: a write to ``chats`` (its id), ``messages`` or ``notes`` (their chat id)
+adds that chat id to ``temp.parley_touched_chats``, so the inbox reloads the open conversation only when it is the
+one that changed (a busy hour of other chats' messages costs it nothing).
+
+The sets belong to the transaction: a savepoint or transaction that rolls back takes its names back with it, so
 nothing is published for a write that did not happen. ``take`` reads and empties it just before COMMIT.
 
 TEMP objects live on the writer connection only (readers never write) and are recreated whenever the writer is
@@ -15,6 +19,8 @@ opened, after migrations, so they always match the current schema. They are neve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from app.store.sqlcipher import Connection
 
 # Local tables that pages show beside the synced ones (which are all tracked, as listed in ``sync_tables``):
@@ -22,7 +28,21 @@ from app.store.sqlcipher import Connection
 LOCAL_TRACKED = ("chat_stats", "settings", "sync_conflicts", "knowledge_chunks")
 
 _TABLE = "parley_touched"
+_CHATS = "parley_touched_chats"
 _PREFIX = "touched__"
+# Tables whose rows name a chat, and the column that does.
+CHAT_KEYS = {"chats": "id", "messages": "chat_id", "notes": "chat_id"}
+# Past this many chats in one transaction (an import, a first download) the ids are not listed: "any chat".
+MAX_CHAT_IDS = 1000
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What one committed transaction wrote: tracked tables, and the chats whose rows changed (``None``: too many
+    to list, or unknown, so any chat may have changed)."""
+
+    tables: frozenset[str]
+    chat_ids: frozenset[str] | None = frozenset()
 
 
 def _ident(name: str) -> str:
@@ -42,18 +62,31 @@ def install(conn: Connection) -> frozenset[str]:
     """Create the set and its triggers on ``conn`` (the writer), outside any transaction; returns the tables."""
     tables = tracked_tables(conn)
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TABLE} (tbl TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_CHATS} (chat_id TEXT PRIMARY KEY) WITHOUT ROWID")
     for table in tables:
-        for op in ("INSERT", "UPDATE", "DELETE"):
+        key = CHAT_KEYS.get(table)
+        for op, rows in (("INSERT", ("new",)), ("UPDATE", ("new", "old")), ("DELETE", ("old",))):
+            body = f"INSERT OR IGNORE INTO {_TABLE} (tbl) VALUES ('{table}');"
+            if key is not None:
+                for row in rows:
+                    column = f"{row}.{_ident(key)}"
+                    body += f" INSERT OR IGNORE INTO {_CHATS} (chat_id) SELECT {column} WHERE {column} IS NOT NULL;"
             conn.execute(
                 f"CREATE TEMP TRIGGER IF NOT EXISTS {_PREFIX}{table}__{op.lower()} AFTER {op} ON main.{_ident(table)} "
-                f"BEGIN INSERT OR IGNORE INTO {_TABLE} (tbl) VALUES ('{table}'); END"
+                f"BEGIN {body} END"
             )
     return frozenset(tables)
 
 
-def take(conn: Connection) -> frozenset[str]:
-    """The tables touched since the set was last emptied, emptying it (inside the transaction that wrote them)."""
+def take(conn: Connection) -> Touched:
+    """What was touched since the sets were last emptied, emptying them (inside the transaction that wrote it)."""
     tables = frozenset(row[0] for row in conn.execute(f"SELECT tbl FROM temp.{_TABLE}"))
-    if tables:
-        conn.execute(f"DELETE FROM temp.{_TABLE}")
-    return tables
+    if not tables:
+        return Touched(tables)
+    conn.execute(f"DELETE FROM temp.{_TABLE}")
+    chat_ids: frozenset[str] | None = frozenset()
+    if tables & CHAT_KEYS.keys():
+        ids = [row[0] for row in conn.execute(f"SELECT chat_id FROM temp.{_CHATS} LIMIT ?", (MAX_CHAT_IDS + 1,))]
+        chat_ids = frozenset(ids) if len(ids) <= MAX_CHAT_IDS else None
+        conn.execute(f"DELETE FROM temp.{_CHATS}")
+    return Touched(tables, chat_ids)

@@ -36,6 +36,8 @@ class Changes(QtCore.QObject):
     """
 
     changed = Signal(object)  # frozenset[str], on the main thread
+    # Just before ``changed`` when chats, messages or notes changed: the chat ids (frozenset[str]), or None for "any".
+    chats_changed = Signal(object)
     core_event = Signal(object)  # a core Event, delivered on the main thread
     _pending_ready = Signal()
 
@@ -43,6 +45,7 @@ class Changes(QtCore.QObject):
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: set[str] = set()
+        self._pending_chats: set[str] | None = set()
         self._pending_ready.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def forward(self, event: Event) -> None:
@@ -51,6 +54,10 @@ class Changes(QtCore.QObject):
             with self._lock:
                 first = not self._pending
                 self._pending |= event.tables
+                if event.chat_ids is None or self._pending_chats is None:
+                    self._pending_chats = None
+                else:
+                    self._pending_chats |= event.chat_ids
             if first:
                 self._pending_ready.emit()
             return
@@ -59,8 +66,12 @@ class Changes(QtCore.QObject):
     def _deliver(self) -> None:
         with self._lock:
             tables, self._pending = frozenset(self._pending), set()
-        if tables:
-            self.changed.emit(tables)
+            chats, self._pending_chats = self._pending_chats, set()
+        if not tables:
+            return
+        if chats is None or chats:
+            self.chats_changed.emit(None if chats is None else frozenset(chats))
+        self.changed.emit(tables)
 
 
 class StaleWhenHidden(QtCore.QObject):

@@ -278,3 +278,23 @@ def test_local_writes_refresh_without_announcing(
         chat_id=team.chat.id, direction="in", body="thanks!", sent_at=utc_now() + timedelta(minutes=1)
     )
     qtbot.waitUntil(lambda: ("message", "thanks!") in _conversation(inbox))
+
+
+def test_the_open_conversation_reloads_only_for_its_own_chat(
+    qtbot: QtBot, ctx: AppContext, team: Team, pages: tuple[InboxPage, ContactsPage, PipelinePage]
+) -> None:
+    inbox = pages[0]
+    other = seed_chat(ctx.store, "Carla Dias", ["hi"], start=100)
+    wait_idle(qtbot, ctx)
+    resets: list[int] = []
+    inbox.chat_model.modelReset.connect(lambda: resets.append(1))
+    now = _now()
+    elsewhere = {"chat_id": other.id, "direction": "in", "body": "other chat", "sent_at": now + 5000}
+    team.pull(("messages", new_id(), elsewhere | {"created_at": now, "updated_at": now}))
+    qtbot.waitUntil(lambda: inbox.model.row(0).chat_id == other.id)  # the list moved: the change was delivered
+    wait_idle(qtbot, ctx)
+    assert resets == [], "another chat's message does not re-read the open conversation"
+    mine = {"chat_id": team.chat.id, "direction": "in", "body": "this chat", "sent_at": now + 6000}
+    team.pull(("messages", new_id(), mine | {"created_at": now, "updated_at": now}))
+    qtbot.waitUntil(lambda: ("message", "this chat") in _conversation(inbox))
+    assert resets == [1]

@@ -53,6 +53,7 @@ class InboxPage(QtWidgets.QWidget):
         self._drafts: dict[str, Draft] = {}  # chats other than the open one
         self._refreshing = False
         self._refresh_again = False
+        self._open_chat_touched = False  # a change named the open chat since it was last read
 
         # ---- left: search, filters, list -----------------------------------------------------------------
         self.search = QtWidgets.QLineEdit(placeholderText="Search messages, contacts and notes")
@@ -191,6 +192,7 @@ class InboxPage(QtWidgets.QWidget):
         self.composer.send.connect(self._send)
         self._refresh_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._refresh_timer.timeout.connect(self.refresh_list)
+        ctx.changes.chats_changed.connect(self._chats_changed)  # before ``changed``, which acts on it
         self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
         ctx.whatsapp.status_changed.connect(self._whatsapp_status)
         QtGui.QShortcut(QtGui.QKeySequence("Ctrl+F"), self, self.search.setFocus)
@@ -294,6 +296,7 @@ class InboxPage(QtWidgets.QWidget):
         self._stash_draft()
         self.chat_id = chat_id
         self._show_header(chat)
+        self._open_chat_touched = False
         self.chat_model.open(chat_id, around=around)
         self.centre.setCurrentWidget(self.chat_area)
         self.panel.show_contact(chat.contact_id)
@@ -385,15 +388,20 @@ class InboxPage(QtWidgets.QWidget):
 
         self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
 
+    def _chats_changed(self, chat_ids: frozenset[str] | None) -> None:
+        if self.chat_id is not None and (chat_ids is None or self.chat_id in chat_ids):
+            self._open_chat_touched = True
+
     def _changed(self, tables: frozenset[str]) -> None:
         """What the store reports as changed (right away while shown, else once when shown again)."""
+        open_chat_touched, self._open_chat_touched = self._open_chat_touched, False
         if tables & LIST_TABLES and not self._refresh_timer.isActive():
             self._refresh_timer.start()  # not restarted: a steady stream of changes still refreshes
         if self.chat_id and tables & {"chats", "contacts"}:
             chat = self.ctx.store.chats.find(self.chat_id)
             if chat is not None:
                 self._show_header(chat)
-        if self.chat_id and tables & {"messages", "notes"}:
+        if self.chat_id and tables & {"messages", "notes"} and open_chat_touched:  # not for other chats' messages
             at_bottom = (
                 self.conversation.verticalScrollBar().value() >= self.conversation.verticalScrollBar().maximum() - 4
             )

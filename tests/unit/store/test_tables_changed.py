@@ -212,7 +212,53 @@ def test_a_restore_reports_every_table_and_tracking_survives_it(
     workspaces.backup(store, workspace_id, backup, "backup passphrase")
     published.clear()
     workspaces.restore_into(store, workspace_id, backup, "backup passphrase")
-    assert [(e.tables, e.origin) for e in published if e.origin == "restore"] == [(store.db.tracked_tables, "restore")]
+    restored = [(e.tables, e.chat_ids) for e in published if e.origin == "restore"]
+    assert restored == [(store.db.tracked_tables, None)]  # every table, any chat
     published.clear()
     store.contacts.create(name="After restore")  # the new writer has its triggers
     assert [e.tables for e in published] == [frozenset({"contacts"})]
+
+
+def _other_chat(store: Store) -> str:
+    return store.chats.create(contact_id=store.contacts.create(name="Bo").id).id
+
+
+# (what wrote, the call given two chats, the chats it must name)
+CHAT_WRITERS: list[tuple[str, Callable[[Store, str, str], object], set[int]]] = [
+    ("message", lambda s, a, b: queue_outbound(s, a, "hi"), {0}),
+    ("note", lambda s, a, b: add_note(s, b, "called"), {1}),
+    ("chat row", lambda s, a, b: mark_read(s, b), {1}),
+    ("both in one transaction", lambda s, a, b: (add_note(s, a, "x"), queue_outbound(s, b, "y")), {0, 1}),
+    ("neither", lambda s, a, b: s.contacts.create(name="Cy"), set()),
+]
+
+
+@pytest.mark.parametrize(("name", "write", "named"), CHAT_WRITERS, ids=[w[0] for w in CHAT_WRITERS])
+def test_writes_name_the_chats_they_touched(
+    store: Store, published: list[TablesChanged], name: str, write: Callable[[Store, str, str], object], named: set[int]
+) -> None:
+    chats = [_chat(store), _other_chat(store)]
+    published.clear()
+
+    def run() -> None:
+        with store.db.transaction():
+            write(store, *chats)
+
+    run()
+    [event] = published
+    assert event.chat_ids == {chats[i] for i in named}, name
+
+
+def test_too_many_chats_or_a_restore_name_any_chat(store: Store, published: list[TablesChanged]) -> None:
+    contact = store.contacts.create(name="Many")
+    published.clear()
+    with store.db.transaction():
+        for _ in range(touched.MAX_CHAT_IDS + 1):
+            store.chats.create(contact_id=contact.id)
+    assert [e.chat_ids for e in published] == [None]
+    published.clear()
+    with pytest.raises(RuntimeError), store.db.transaction():
+        queue_outbound(store, _chat(store), "rolled back")
+        raise RuntimeError("no")
+    store.settings.set("after", 1)
+    assert [(e.tables, e.chat_ids) for e in published] == [(frozenset({"settings"}), frozenset())]
