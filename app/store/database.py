@@ -96,8 +96,7 @@ class Database:
                         conn.execute(f"RELEASE sp{depth}")
                     raise
                 if depth == 0:
-                    written = touched.take(conn)
-                    self._commit(conn)
+                    written = self._commit(conn)
                     callbacks, self._after_commit = self._after_commit, []
                     if written.tables:
                         callbacks.append(self._notifier(written, self._origin))
@@ -109,9 +108,11 @@ class Database:
                 self._local.depth = depth
         self._run(callbacks)
 
-    def _commit(self, conn: Connection) -> None:
-        """COMMIT, or on failure (deferred foreign keys are checked here) roll back so the writer stays usable."""
+    def _commit(self, conn: Connection) -> touched.Touched:
+        """Take what the transaction touched, then COMMIT; on failure (deferred foreign keys are checked here) roll
+        back so the writer stays usable (the rollback restores the touched sets too)."""
         try:
+            written = touched.take(conn)
             conn.execute("COMMIT")
         except BaseException:
             self._after_commit.clear()
@@ -121,6 +122,7 @@ class Database:
                 except sqlcipher.DatabaseError:
                     log.exception("rollback after a failed commit failed")
             raise
+        return written
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current write transaction commits (never if it rolls back)."""
