@@ -53,27 +53,16 @@ def _raw_sql(store: Store) -> None:
 
 
 def _pulled_page(store: Store) -> None:
+    """A teammate's new customer, chat and message, child first (a page is in version order, not parent order)."""
     now = to_ms(utc_now())
+    stamps = {"created_at": now, "updated_at": now}
     contact_id, chat_id = new_id(), new_id()
-    rows = [
-        RowState(
-            table="messages",
-            id=new_id(),
-            version=1,
-            data={
-                "chat_id": chat_id,
-                "direction": "in",
-                "body": "hi",
-                "sent_at": now,
-                "created_at": now,
-                "updated_at": now,
-            },
-        ),
-        RowState(
-            table="chats", id=chat_id, version=2, data={"contact_id": contact_id, "created_at": now, "updated_at": now}
-        ),
-        RowState(table="contacts", id=contact_id, version=3, data={"name": "Bo", "created_at": now, "updated_at": now}),
+    pulled = [
+        ("messages", new_id(), {"chat_id": chat_id, "direction": "in", "body": "hi", "sent_at": now}),
+        ("chats", chat_id, {"contact_id": contact_id}),
+        ("contacts", contact_id, {"name": "Bo"}),
     ]
+    rows = [RowState(table=t, id=i, version=v, data=d | stamps) for v, (t, i, d) in enumerate(pulled, start=1)]
     apply_page(store.db, store.org_id, PullResponse(rows=rows, cursor=3, version=3, has_more=False), 0)
 
 
