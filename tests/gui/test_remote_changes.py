@@ -99,6 +99,12 @@ def pages(qtbot: QtBot, ctx: AppContext, team: Team) -> Iterator[tuple[InboxPage
     wait_idle(qtbot, ctx)
 
 
+def _drain(qtbot: QtBot, ctx: AppContext) -> None:
+    """Wait until every change written so far has been delivered (they are gathered into the marker's delivery)."""
+    with qtbot.waitSignal(ctx.changes.changed):
+        ctx.store.settings.set("test.marker", _now())
+
+
 def _now() -> int:
     return to_ms(utc_now())
 
@@ -254,6 +260,7 @@ def test_hidden_pages_refresh_when_shown(qtbot: QtBot, ctx: AppContext, team: Te
 
 
 def test_a_rolled_back_write_publishes_nothing(qtbot: QtBot, ctx: AppContext, team: Team) -> None:
+    _drain(qtbot, ctx)
     delivered: list[frozenset[str]] = []
     ctx.changes.changed.connect(delivered.append)
     with pytest.raises(RuntimeError), ctx.store.db.transaction():
@@ -286,6 +293,7 @@ def test_the_open_conversation_reloads_only_for_its_own_chat(
     inbox = pages[0]
     other = seed_chat(ctx.store, "Carla Dias", ["hi"], start=100)
     wait_idle(qtbot, ctx)
+    _drain(qtbot, ctx)
     resets: list[int] = []
     inbox.chat_model.modelReset.connect(lambda: resets.append(1))
     now = _now()
