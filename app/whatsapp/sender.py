@@ -46,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from app.core.errors import ParleyError
 from app.core.events import MessageStatusChanged
 from app.core.ids import from_ms, to_ms
 from app.core.models import Chat, Message
@@ -82,16 +83,22 @@ class SendOutcome:
     report: ProbeReport | None = None  # with ``paused``: the self-test that found the page broken
 
 
-class SendFailed(Exception):
+class SendFailed(ParleyError):
     """Nothing was typed and the message cannot go out as it is: it becomes ``failed`` with this reason."""
 
+    hint = "Check the chat's number, then choose Try again in the message's menu."
 
-class NotReady(Exception):
+
+class NotReady(ParleyError):
     """Nothing was typed because WhatsApp Web is not in a state to send (logged out, reloading): try later."""
 
+    hint = "Parley sends it once WhatsApp is connected again."
 
-class PageBroken(Exception):
+
+class PageBroken(ParleyError):
     """Nothing was typed because the page profile no longer matches WhatsApp Web: every send pauses."""
+
+    hint = "Sending is paused until Parley's page profile matches WhatsApp Web again (update Parley)."
 
     def __init__(self, report: ProbeReport) -> None:
         super().__init__(report.message)
@@ -417,4 +424,5 @@ class Sender:
                 timeout=OPEN_TIMEOUT_MS + 10_000,
             )
         except (PlaywrightTimeoutError, PlaywrightError) as exc:
-            raise SendFailed(f"WhatsApp could not open a chat with +{digits}: {exc}") from exc
+            log.warning("opening a chat by its number failed: %s", type(exc).__name__)
+            raise SendFailed(f"WhatsApp could not open a chat with +{digits}.") from exc
