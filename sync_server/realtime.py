@@ -221,7 +221,7 @@ class Subscription:
                 last_send = loop.time()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a closed or stuck socket: drop it, the client reconnects and pulls
+        except Exception as exc:  # noqa: BLE001 — a closed or stuck socket: drop it, the client reconnects and pulls
             log.info("dropping a socket of org %s: %s", self.org_id, exc.__class__.__name__)
         finally:
             self.closed.set()

@@ -54,7 +54,7 @@ class LitellmLoader:
                 def run() -> None:
                     try:
                         future.set_result(_import())
-                    except BaseException as exc:  # reported to whoever awaits it
+                    except BaseException as exc:  # noqa: BLE001 — handed to whoever awaits the import, who decides
                         future.set_exception(exc)
 
                 threading.Thread(target=run, name="litellm-import", daemon=True).start()

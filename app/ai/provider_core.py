@@ -102,7 +102,7 @@ def cost(lib: ModuleType, entry: EntryLike, model: str, prompt_tokens: int, comp
             model=model_string(entry, model), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
         )
         return float(prompt_cost) + float(completion_cost)
-    except Exception:  # a model not on the list costs nothing we can know
+    except Exception:  # noqa: BLE001 — litellm raises anything for a model not on its list: cost unknown, 0
         return 0.0
 
 
@@ -308,7 +308,7 @@ class Opened(Generic[E, T]):
                 failure = Failure("timeout", "no rest of the answer in time")
                 self._broke(failure)
                 raise failure from None
-            except Exception as exc:  # every provider failure becomes a kind
+            except Exception as exc:  # noqa: BLE001 — providers raise anything; classify() turns every one into a kind
                 failure = classify(exc)
                 self._broke(failure)
                 raise failure from None
@@ -385,7 +385,7 @@ class Fallback(Generic[E]):
                     value = await attempt(entry)
             except TimeoutError:
                 raise Failure("timeout", "no answer in time") from None
-            except Exception as exc:  # every provider failure becomes a kind
+            except Exception as exc:  # noqa: BLE001 — providers raise anything; classify() turns every one into a kind
                 raise classify(exc) from None
             return Answer(entry, value, tried, attempts)
 
@@ -423,7 +423,7 @@ class Fallback(Generic[E]):
             except TimeoutError:
                 await close_quietly(source)
                 raise Failure("timeout", "no first words in time") from None
-            except Exception as exc:  # every provider failure becomes a kind
+            except Exception as exc:  # noqa: BLE001 — providers raise anything; classify() turns every one into a kind
                 await close_quietly(source)
                 raise classify(exc) from None
             first_at = time.monotonic() if head and has_text(head[-1]) else None

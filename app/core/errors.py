@@ -1,10 +1,20 @@
-"""Typed errors with messages a user can act on.
+"""Typed errors with messages a user can act on, and the one way to turn any exception into text for people.
 
-Every error the store or key handling raises is a ``ParleyError`` whose ``str()`` is fit to show in the UI;
-``hint`` says what to do next. None of them leaves a partially modified database behind.
+Every error Parley raises for people is a ``ParleyError`` whose ``str()`` is fit to show in the UI; ``hint`` says
+what to do next. None of them leaves a partially modified database behind.
+
+``describe`` is the only translator from an exception to what a person reads (task runner, sync actions, dialogs,
+pages, start-up, WhatsApp's status): a ``ParleyError`` gives its sentence and hint and is logged as one line; any
+other exception is a bug or an accident whose text may carry customer content, SQL or paths, so the person reads
+"Something went wrong" with where the log is, and the log gets the traceback (qutebrowser's ``KnownError`` versus
+``BugError``).
 """
 
 from __future__ import annotations
+
+import logging
+
+_log = logging.getLogger(__name__)
 
 
 class ParleyError(Exception):
@@ -101,3 +111,38 @@ class BackupError(ParleyError):
 
 class NotFound(ParleyError):
     """A row that does not exist (or was deleted) was asked for."""
+
+
+class InvalidInput(ParleyError, ValueError):
+    """A value a person typed or chose is refused; the sentence says what is wrong with it.
+
+    Also a ``ValueError``, so a pydantic validator may raise it and code that validates with ``except ValueError``
+    keeps working.
+    """
+
+
+SOMETHING_WENT_WRONG = "Something went wrong; the details are in the log."
+
+
+def log_file() -> str | None:
+    """The path of the log file the root logger writes to, when there is one (the workspace's ``parley.log``)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return handler.baseFilename
+    return None
+
+
+def describe(exc: BaseException, *, doing: str = "an action", logger: logging.Logger | None = None) -> str:
+    """What a person reads about ``exc``; logs it too (``doing`` names the work in the log line).
+
+    A ``ParleyError`` was expected: its sentence and hint, and one log line with its type (not its text, which may
+    name a customer). Anything else: never its text; "Something went wrong" and the log's path, with the traceback
+    in the log.
+    """
+    logger = logger or _log
+    if isinstance(exc, ParleyError):
+        logger.info("%s failed: %s", doing, type(exc).__name__)
+        return f"{exc} {exc.hint}".strip()
+    logger.error("%s failed unexpectedly", doing, exc_info=exc)
+    where = log_file()
+    return f"Something went wrong; the details are in the log ({where})." if where else SOMETHING_WENT_WRONG

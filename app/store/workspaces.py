@@ -223,7 +223,7 @@ class Workspaces:
     def _drop_keyring_entry(self, entry: str) -> None:
         try:
             self.vault.delete(entry)
-        except Exception:
+        except Exception:  # noqa: BLE001 — tidying a keyring entry (any backend error) must not fail the sweep
             log.warning("could not remove the key of an unfinished workspace from the keyring")
 
     def sweep(self) -> None:
@@ -439,7 +439,7 @@ class Workspaces:
         if old.mode == "keyring" and old.keyring_entry and old.keyring_entry != new.keyring_entry:
             try:
                 self.vault.delete(old.keyring_entry)
-            except Exception:
+            except Exception:  # noqa: BLE001 — the new key is in place; a stale entry (any backend error) is logged
                 log.warning("could not remove the old key of workspace %s from the keyring", workspace_id)
 
     # ---- backup and restore ----------------------------------------------------------------------------------

@@ -277,7 +277,7 @@ async def log_out_session(server_url: str, session: Session) -> None:
     try:
         async with _Client(server_url, _OneSession(session)) as one:
             await one.logout()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — best effort: the unsaved session expires on the server anyway
         log.warning("could not sign out an unsaved sync session on the server (%s)", type(exc).__name__)
 
 
@@ -299,7 +299,7 @@ async def sign_out(credentials: Credentials, api: SyncApi | None) -> None:
     if api is not None:
         try:
             await api.logout()
-        except Exception as exc:  # offline or already revoked: signing out locally is what matters
+        except Exception as exc:  # noqa: BLE001 — offline or already revoked: signing out locally is what matters
             log.info("sign-out could not reach the server (%s); signed out locally", type(exc).__name__)
     await asyncio.to_thread(credentials.forget)
 

@@ -393,7 +393,7 @@ class SyncService:
             except (DeviceRevoked, Unauthorized):
                 self._wake_soon()  # the loop makes the decision (and says why)
                 return
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 — live updates are a hint; any failure backs off and reconnects
                 log.debug("sync socket closed: %s", type(exc).__name__)
             await asyncio.sleep(self.backoff[min(failures, len(self.backoff) - 1)])
             failures += 1

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.core.errors import ParleyError
 from app.sync.protocol import (
     PROTOCOL_VERSION,
     AcceptInviteRequest,
@@ -55,11 +56,13 @@ LOGOUT_TIMEOUT_SECONDS = 5.0  # sign-out revokes the device on the server if it 
 
 
 # ---- errors -----------------------------------------------------------------------------------------------------
-class SyncError(Exception):
+class SyncError(ParleyError):
     """Base of the sync client's errors; ``str()`` is fit to show to the user."""
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.code = code
         self.status = status
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from app.core.errors import describe
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.switcher import SwitchTarget, switch_targets
 from app.ui import theme
 from app.ui.context import AppContext
 from app.ui.icons import icon
-from app.ui.tasks import describe
 from app.ui.widgets.activation import connect_activation
 
 log = logging.getLogger(__name__)
@@ -167,9 +167,8 @@ class QuickSwitcher(QtWidgets.QDialog):
         text = self.edit.text()
         try:
             found = switch_targets(self.ctx.store, text)
-        except Exception as exc:
-            log.warning("quick switcher lookup failed", exc_info=exc)
-            self._show_status(f"Could not search: {describe(exc)}")
+        except Exception as exc:  # noqa: BLE001 — a failed lookup is shown under the box; the switcher stays usable
+            self._show_status(f"Could not search: {describe(exc, doing='quick switcher lookup', logger=log)}")
             self.list.clear()
             return
         self.list.clear()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import ParleyError
+from app.core.errors import ParleyError, describe
 from app.qt import QtCore, QtWidgets, Signal
 from app.store.header import WorkspaceHeader
 from app.store.paths import atomic_write
@@ -23,7 +23,7 @@ from app.ui.dialogs.form_dialog import FormDialog, secondary_button
 from app.ui.dialogs.unlock import UnlockDialog
 from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog
 from app.ui.sync_bridge import SyncLoop
-from app.ui.tasks import TaskRunner, describe
+from app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.ui.dialogs.join_team import JoinTeamDialog
@@ -192,7 +192,7 @@ class StartupFlow(QtCore.QObject):
         except (ParleyError, OSError) as exc:
             store.close()
             if self.dialog is not None and hasattr(self.dialog, "show_error"):
-                self.dialog.show_error(describe(exc))
+                self.dialog.show_error(describe(exc, doing="opening the workspace", logger=log))
             return
         if self.dialog is not None:
             self.dialog.accept()

@@ -8,7 +8,8 @@ only (house rule 3).
 
 Actions (sign in, invite, revoke, ...) are coroutines submitted to the loop with ``SyncLoop.call``; the result, or a
 sentence for people when it failed, comes back on the main thread through a queued signal. The transport's
-exceptions already carry such sentences (``ServerUnreachable``, ``Unauthorized``, ...): they are shown as they are.
+exceptions are ``ParleyError``s (``ServerUnreachable``, ``Unauthorized``, ...), so ``describe`` shows their
+sentences; anything else is "Something went wrong" for the person and a traceback in the log.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
-from app.core.errors import ParleyError
+from app.core.errors import InvalidInput, ParleyError, describe
 from app.qt import QtCore, Signal, is_alive
 from app.sync.status import ConflictNote, SyncState, SyncStatus
-from app.ui.tasks import describe
 
 if TYPE_CHECKING:
     from app.ai.cloud import CloudAccess
@@ -62,20 +62,17 @@ class SyncClient(Protocol):
     def cloud_access(self) -> CloudAccess | None: ...
 
 
-def error_sentence(exc: BaseException) -> str:
-    """The sentence to show for a failed sync action: the sync client's own errors are written for people."""
-    if isinstance(exc, ParleyError):
-        return describe(exc)  # its sentence and its hint (a keyring that refused the sign-in, say)
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0] if exc.errors() else None
-        if first is not None:
-            field = ".".join(str(part) for part in first.get("loc", ()))
-            return f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid"))
-    if isinstance(exc, SyncNotReady) or (type(exc).__module__.startswith("app.sync") and str(exc)):
-        return str(exc)
-    if isinstance(exc, OSError) and not type(exc).__module__.startswith("app."):
-        return f"The sync server cannot be reached: {exc.strerror or exc}"
-    return describe(exc)
+def invalid_input(exc: ValidationError) -> InvalidInput:
+    """A request a person's input made invalid (an e-mail without "@", say), as the sentence pydantic gives it.
+
+    Only the field and pydantic's message are used, never the value typed.
+    """
+    first = exc.errors()[0] if exc.errors() else None
+    if first is None:
+        return InvalidInput("That value is not valid.")
+    field = ".".join(str(part) for part in first.get("loc", ()))
+    message = str(first.get("msg", "invalid"))
+    return InvalidInput(f"{field}: {message}" if field else message)
 
 
 class SyncLoop(QtCore.QObject):
@@ -123,7 +120,10 @@ class SyncLoop(QtCore.QObject):
             return None
 
         async def run() -> T:
-            return await factory()
+            try:
+                return await factory()
+            except ValidationError as exc:  # a request built from what a person typed
+                raise invalid_input(exc) from exc
 
         self._pending += 1
         if self._pending == 1:
@@ -143,9 +143,9 @@ class SyncLoop(QtCore.QObject):
             return
         exc = future.exception()
         if exc is not None:
-            log.warning("sync action %r failed", name, exc_info=exc)
+            sentence = describe(exc, doing=f"sync action {name!r}", logger=log)  # one line, or the traceback
             if on_error is not None:
-                on_error(error_sentence(exc))
+                on_error(sentence)
             return
         if on_done is not None:
             on_done(future.result())
@@ -169,7 +169,7 @@ class SyncLoop(QtCore.QObject):
         self._thread.join(timeout=2)
 
 
-class SyncNotReady(Exception):
+class SyncNotReady(ParleyError):
     """An action asked for before bootstrap attached the sync service (it starts after the first paint)."""
 
 

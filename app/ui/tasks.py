@@ -1,9 +1,10 @@
 """Running slow work off the UI thread (house rule 3).
 
 ``TaskRunner.start`` runs a blocking callable (a store query, an import, a backup) on a worker thread and delivers
-its result, or a readable error, back on the main thread through a queued signal; the ``failed`` signal lets the
-main window show every error that a page does not handle itself. ``TaskRunner.run`` is the awaitable form for
-qasync coroutines. Progress reported from a worker crosses to the main thread the same way.
+its result, or a sentence for people made by ``app.core.errors.describe``, back on the main thread through a queued
+signal; the ``failed`` signal lets the main window show every error that a page does not handle itself.
+``TaskRunner.run`` is the awaitable form for qasync coroutines. Progress reported from a worker crosses to the main
+thread the same way.
 """
 
 from __future__ import annotations
@@ -14,22 +15,13 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from app.core.errors import ParleyError
+from app.core.errors import describe
 from app.qt import QtCore, Signal, is_alive
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
-
-
-def describe(exc: BaseException) -> str:
-    """A message fit for a person: typed errors carry one; anything else is summarised, details go to the log."""
-    if isinstance(exc, ParleyError):
-        return f"{exc} {exc.hint}".strip()
-    if isinstance(exc, ValueError):
-        return str(exc)
-    return f"Something went wrong: {type(exc).__name__}: {exc}"
 
 
 class TaskRunner(QtCore.QObject):
@@ -86,8 +78,7 @@ class TaskRunner(QtCore.QObject):
             on_error = (lambda message: self.failed.emit(name, message)) if on_error is not None else None
         exc = future.exception()
         if exc is not None:
-            log.warning("task %r failed", name, exc_info=exc)
-            message = describe(exc)
+            message = describe(exc, doing=f"task {name!r}", logger=log)  # one line, or the traceback for a bug
             if on_error is not None:
                 on_error(message)
             else:

@@ -348,7 +348,7 @@ class WhatsAppDriver:
                 await self._handle(snap)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # one bad report (page navigating away, odd row) must not stop the driver
+            except Exception as exc:  # noqa: BLE001 — one bad report (page navigating away, odd row) must not stop the driver
                 if self._stopping or _navigated(exc):
                     log.debug("WhatsApp driver: report dropped (page navigated or closing): %s", exc)
                     continue

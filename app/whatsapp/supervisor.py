@@ -13,6 +13,11 @@ thing and says how long to wait before the next, and any command or page change 
   why. ``Sender.send_next`` sends one message at a time and says when the next may go (limits, quiet hours, the
   pause between contacts); a send that did not show up in time is looked at again after ``retry_seconds``, through
   the sender's crash recovery, so it is never typed twice.
+- **One sending device per number.** In a team only the device that holds the number's WhatsApp session sends
+  (``app.store.sending_device``). A phone linked here (``connected`` after a QR) claims the number, and so does a
+  connection when nobody holds it; a reconnect of an older link leaves a newer device's claim alone. While another
+  device holds it the queue is not drained and ``queue.held_by`` / ``queue.paused`` name that device. A teammate's
+  claim or message pulled by sync wakes the loop (the store's ``TablesChanged`` with origin ``remote``).
 - **Memory watchdog.** Between two sends, a browser whose process tree is above ``memory_limit_bytes`` is closed and
   reopened (not counted as a failure; ``restarts`` counts it).
 - **Status.** Every change produces a fresh ``WhatsAppStatus`` for ``on_status``.
@@ -32,7 +37,9 @@ from typing import TYPE_CHECKING
 
 from playwright.async_api import Error as PlaywrightError
 
+from app.core.events import TablesChanged
 from app.core.ids import utc_now
+from app.store import sending_device
 from app.whatsapp.browser import browser_memory_bytes, browser_pid
 from app.whatsapp.config import ServiceConfig
 from app.whatsapp.driver import WhatsAppDriver
@@ -100,6 +107,7 @@ class Supervisor:
         self._status = WhatsAppStatus()
         self._linked = bool(store.settings.get(LINKED_KEY, False))
         self._published: WhatsAppStatus | None = None
+        self._held_by: sending_device.Claim | None = None  # another device's claim on the number, when it holds it
 
     # ---- commands (call on the supervisor's loop; the host marshals them there) --------------------------------
     def connect(self) -> None:
@@ -156,6 +164,14 @@ class Supervisor:
 
     # ---- the loop --------------------------------------------------------------------------------------------
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def pulled(event: TablesChanged) -> None:  # on the committing thread: hand it to this loop
+            if event.origin == "remote" and event.tables & {"messages", sending_device.TABLE}:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(self.wake)
+
+        unsubscribe = self.store.bus.subscribe(TablesChanged, pulled)
         self.publish()
         try:
             while not self._closing:
@@ -163,6 +179,7 @@ class Supervisor:
                 self.publish()
                 await self._pause(delay)
         finally:
+            unsubscribe()
             await self._stop_browser()
             self.publish()
 
@@ -204,15 +221,23 @@ class Supervisor:
             return 0
         if self._health is not None and not self._health.ok:
             return None  # sending paused until the page is healthy again (a new profile, a reconnect)
+        self._held_by = await asyncio.to_thread(sending_device.held_elsewhere, self.store)
+        if self._held_by is not None:
+            self._next_send = None
+            return None  # another device sends for the number; a pulled claim or message wakes the loop
+        await asyncio.to_thread(sending_device.seen, self.store)
         return await self._send_one()
 
     def _on_connected(self) -> None:
         now = time.monotonic()
         if self._connected_since is None:
             self._connected_since = now
-            if not self._linked:
+            newly_linked = not self._linked
+            if newly_linked:
                 self._linked = True
                 self.store.settings.set(LINKED_KEY, True)
+            # The latest link sends: a phone linked here claims the number; a reconnect only when nobody holds it.
+            sending_device.on_connected(self.store, newly_linked=newly_linked)
         elif self._failures and now - self._connected_since >= STABLE_SECONDS:
             self._failures = 0
 
@@ -243,7 +268,7 @@ class Supervisor:
             self._wanted = False
             self._last_error = str(exc)
             return None
-        except Exception as exc:  # no browser, page unreachable, …: back off and try again
+        except Exception as exc:  # noqa: BLE001 — no browser, page unreachable, …: back off and try again
             self.driver = self.sender = None
             return self._failed(f"{type(exc).__name__}: {exc}")
         self._last_error = None
@@ -356,8 +381,14 @@ class Supervisor:
                 (self.store.org_id,),
             ).fetchone()
         paused = ""
+        held_by = self._held_by
+        if state is not ConnectionState.connected:
+            # Not connected here: whoever holds the number sends (nobody, when this device does).
+            held_by = sending_device.held_elsewhere(self.store)
         if waiting:
-            if state is not ConnectionState.connected:
+            if held_by is not None:
+                paused = sending_device.waiting_sentence(held_by)
+            elif state is not ConnectionState.connected:
                 paused = "WhatsApp is not connected"
             elif self._health is not None and not self._health.ok:
                 paused = self._health.message
@@ -369,6 +400,7 @@ class Supervisor:
             next_send_at=nxt.not_before if nxt is not None and waiting else None,
             next_reason=nxt.reason if nxt is not None and waiting else "",
             paused=paused,
+            held_by=held_by.device_name if held_by is not None else "",
         )
 
     def publish(self) -> None:

@@ -177,7 +177,7 @@ async def chat_completions(request: Request) -> Response:
     except asyncio.CancelledError:
         await call.finish("cancelled")
         raise
-    except Exception as exc:  # not a provider failure (those are answered above): e.g. litellm failed to import
+    except Exception as exc:  # noqa: BLE001 — not a provider failure (answered above): logged, answered as a 500
         logs.event(log, "ai_gateway_error", level=logging.ERROR, org=principal.org_id, error=type(exc).__name__)
         await call.finish("error")
         return openai_error(500, "server_error", "The AI gateway failed unexpectedly: try again.")

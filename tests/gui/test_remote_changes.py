@@ -59,7 +59,7 @@ class Team:
         def run() -> None:
             try:
                 apply_page(store.db, store.org_id, page, self.version - len(states))
-            except BaseException as exc:  # re-raised on the test's thread
+            except BaseException as exc:  # noqa: BLE001 — re-raised on the test's thread
                 errors.append(exc)
 
         worker = threading.Thread(target=run, name="sync-loop")

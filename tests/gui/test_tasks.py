@@ -1,16 +1,20 @@
 """TaskRunner's ``owner``: results for a dialog or page Qt has already deleted are dropped, errors still surface.
 
+And how a failure is logged: an expected ``ParleyError`` as one line, anything else with its traceback.
+
 The worker waits on an Event the test sets, so the owner is deleted (or not) strictly before the result arrives.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.core.errors import InvalidInput, WrongPassphrase
 from app.qt import QtWidgets, is_alive
 from app.ui.tasks import TaskRunner
 
@@ -39,7 +43,7 @@ def delete(qtbot: QtBot, widget: QtWidgets.QWidget) -> None:
 
 
 def refuse(message: str) -> int:
-    raise ValueError(message)
+    raise InvalidInput(message)
 
 
 def test_a_deleted_owner_gets_no_result(qtbot: QtBot, runner: TaskRunner) -> None:
@@ -115,3 +119,45 @@ def test_nothing_starts_after_shutdown(qtbot: QtBot, qapp: QtWidgets.QApplicatio
     assert runner.idle
     qapp.processEvents()
     assert done == []
+
+
+def boom() -> int:
+    raise RuntimeError("SELECT phone FROM contacts WHERE name = 'Ana Souza'")  # a bug's text: never shown
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback_and_not_shown(
+    qtbot: QtBot, runner: TaskRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.ui.tasks")
+    with qtbot.waitSignal(runner.failed) as failed:
+        runner.start("Saving", boom)
+    name, message = failed.args
+    assert name == "Saving"
+    assert message.startswith("Something went wrong; the details are in the log")
+    assert "Ana Souza" not in message
+    assert "SELECT" not in message
+    assert "RuntimeError" not in message
+    [record] = [r for r in caplog.records if r.name == "app.ui.tasks"]
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None
+    assert record.exc_info[0] is RuntimeError
+
+
+def test_an_expected_error_is_logged_as_one_line(
+    qtbot: QtBot, runner: TaskRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A wrong passphrase is not a bug: one line without a traceback (and without the error's text)."""
+    caplog.set_level(logging.INFO, logger="app.ui.tasks")
+
+    def unlock() -> int:
+        raise WrongPassphrase("That passphrase does not open “Ana's shop”.")
+
+    with qtbot.waitSignal(runner.failed) as failed:
+        runner.start("Unlock", unlock)
+    assert failed.args[1] == f"That passphrase does not open “Ana's shop”. {WrongPassphrase.hint}"
+    [record] = [r for r in caplog.records if r.name == "app.ui.tasks"]
+    assert record.exc_info is None
+    assert record.levelno < logging.WARNING
+    assert "\n" not in record.getMessage()
+    assert "Ana" not in record.getMessage()
+    assert "WrongPassphrase" in record.getMessage()

@@ -60,7 +60,7 @@ def pull(client: Client) -> None:
     def run() -> None:
         try:
             client.sync()
-        except BaseException as exc:  # re-raised on the test's thread
+        except BaseException as exc:  # noqa: BLE001 — re-raised on the test's thread
             errors.append(exc)
 
     worker = threading.Thread(target=run, name="sync-loop")

@@ -14,13 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import ParleyError
+from app.core.errors import ParleyError, describe
 from app.qt import QtWidgets, Signal
 from app.store import backup as backup_mod
 from app.store.keys import MIN_PASSPHRASE
 from app.ui.context import AppContext
 from app.ui.dialogs.form_dialog import FormDialog, secondary_button
-from app.ui.tasks import describe
 
 SUFFIX = ".parleybackup"
 
@@ -68,7 +67,7 @@ class TaskDialog(FormDialog):
         try:
             job = self.job()
         except (ParleyError, ValueError, OSError) as exc:
-            self.show_error(describe(exc))
+            self.show_error(describe(exc, doing=self.task_name))
             return
         self.error.hide()
         self.set_busy(True)
@@ -258,7 +257,7 @@ class RestoreDialog(TaskDialog):
         try:
             info = backup_mod.read_info(Path(text).expanduser())
         except ParleyError as exc:
-            self.about.setText(describe(exc))
+            self.about.setText(describe(exc, doing="reading a backup's header"))
         else:
             made = info.created_at.astimezone().strftime("%d %b %Y, %H:%M")
             self.about.setText(f"Backup of “{info.workspace_name}”, made {made}.")

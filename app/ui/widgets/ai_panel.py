@@ -28,10 +28,10 @@ from app.ai.knowledge import assist
 from app.ai.knowledge.embedding import VectorIndex
 from app.ai.suggest import REWRITE_LABELS, RewriteAction, Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError, Provider
+from app.core.errors import describe
 from app.core.models import AiOutcome
 from app.qt import Qt, QtCore, QtWidgets, Signal
 from app.store.store import Store
-from app.ui.tasks import describe
 
 if TYPE_CHECKING:
     from app.ai.service import AiService
@@ -88,10 +88,8 @@ class AIWorker(QtCore.QObject):
                         return
                     self._event.emit((job, "item", item))
                 self._event.emit((job, "done", None))
-            except Exception as exc:  # every failure becomes a sentence in the panel
-                if not isinstance(exc, AIError):
-                    log.warning("AI call failed", exc_info=exc)
-                self._event.emit((job, "error", describe(exc)))
+            except Exception as exc:  # noqa: BLE001 — every failure ends the stream as a sentence in the panel
+                self._event.emit((job, "error", describe(exc, doing="AI call", logger=log)))
 
         self.running += 1
         job.future = asyncio.run_coroutine_threadsafe(consume(), self._loop)
@@ -301,12 +299,8 @@ class AIPanel(QtWidgets.QFrame):
         self.stop()
         try:
             suggester = self._suggester()
-        except AIError as exc:
-            self._fail(describe(exc))
-            return
-        except Exception as exc:  # a broken configuration must still end as a sentence
-            log.warning("could not build the AI provider", exc_info=exc)
-            self._fail(describe(exc))
+        except Exception as exc:  # noqa: BLE001 — a broken configuration must still end as a sentence in the panel
+            self._fail(describe(exc, doing="building the AI provider", logger=log))
             return
         self._settle()
         self._clear()
