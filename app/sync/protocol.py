@@ -49,6 +49,11 @@ SYNC_COLUMNS: dict[str, frozenset[str]] = {
     table: frozenset(name for name in model.model_fields if name not in ("id", "org_id"))
     for table, model in SYNCED_MODELS.items()
 }
+# Synced rows with no domain model, written only by the app's own machinery: the device that sends for a WhatsApp
+# number (``app/store/sending_device.py``, schema 6).
+SYNC_COLUMNS["wa_sessions"] = frozenset(
+    {"created_at", "updated_at", "deleted_at", "claim_id", "device_id", "device_name", "linked_at", "last_seen_at"}
+)
 
 # Column values as pydantic-core checks them (in Rust, as it parses a 1000-change push): text within the size limit
 # and without NUL characters, numbers finite — PostgreSQL's jsonb can hold neither a NUL nor NaN/Infinity, so such a

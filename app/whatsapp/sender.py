@@ -19,6 +19,12 @@
   Shift+Enter), press Enter, wait for the new outgoing row with a ``data-id`` and record it through ``intake`` (the
   driver's capture may do the same first; intake de-duplicates by ``wa_id``). The store row ends with its ``wa_id``
   and status ``sent``; later acks move it on through the driver.
+- **One sending device per number.** In a team the queue syncs to every computer, but only the device that holds
+  the number's WhatsApp session sends (``app.store.sending_device``): when another device holds it, the outcome is
+  ``elsewhere`` ("Waiting for <device> to send") and nothing is touched. It is checked again in the transaction that
+  marks the message ``typing``, so a claim pulled meanwhile stops the send before anything is typed. A message the
+  previous holder left ``typing`` goes through crash recovery here too: found in the chat, it is adopted, not
+  retyped.
 
 Failure policy:
 
@@ -51,6 +57,7 @@ from app.core.events import MessageStatusChanged
 from app.core.ids import from_ms, to_ms
 from app.core.models import Chat, Message
 from app.store.intake import CapturedMessage, record_messages
+from app.store.sending_device import Claim, held_elsewhere, waiting_sentence
 from app.whatsapp.driver import ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.limits import DAY, Decision, LimitSettings, Send, check
@@ -70,7 +77,7 @@ ROW_TIMEOUT_MS = 10_000
 SENT_STATUSES = ("sent", "delivered", "read")
 _HEADER_IS = "(t) => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === t; }"
 
-OutcomeKind = Literal["sent", "recovered", "waiting", "failed", "retry", "paused", "idle"]
+OutcomeKind = Literal["sent", "recovered", "waiting", "failed", "retry", "paused", "idle", "elsewhere"]
 
 
 @dataclass(frozen=True)
@@ -152,13 +159,20 @@ class Sender:
         queue = await asyncio.to_thread(self.store.messages.send_queue)
         if not queue:
             return SendOutcome("idle")
+        # One sending device per number: another device holds the WhatsApp session, so it sends; this queue waits.
+        elsewhere = await asyncio.to_thread(held_elsewhere, self.store)
+        if elsewhere is not None:
+            return SendOutcome("elsewhere", queue[0].id, reason=waiting_sentence(elsewhere))
         picked = await asyncio.to_thread(self._pick, queue)
         if isinstance(picked, SendOutcome):
             return picked
         message, chat = picked
         recovering = message.status == "typing"
         if not recovering:
-            message = await asyncio.to_thread(self._mark_typing, message)
+            marked = await asyncio.to_thread(self._mark_typing, message)
+            if isinstance(marked, Claim):
+                return SendOutcome("elsewhere", message.id, reason=waiting_sentence(marked))
+            message = marked
         try:
             async with self.driver.ui_lock:
                 outcome = await self._drive(message, chat, recovering)
@@ -235,8 +249,13 @@ class Sender:
         sends = [Send(contact_id=str(contact), at=from_ms(int(at))) for at, contact in rows]
         return sends, (from_ms(int(first)) if first is not None else None)
 
-    def _mark_typing(self, message: Message) -> Message:
+    def _mark_typing(self, message: Message) -> Message | Claim:
+        """Mark ``message`` typing, or return the claim of the device that holds the number instead (checked in the
+        same write transaction, so a claim pulled meanwhile is never missed)."""
         with self.store.db.transaction():
+            elsewhere = held_elsewhere(self.store)
+            if elsewhere is not None:
+                return elsewhere
             updated = self.store.messages.update(message.id, status="typing", status_reason=None, sent_at=self.clock())
             self.store.emit(
                 MessageStatusChanged(

@@ -76,6 +76,7 @@ class QueueStatus:
     next_send_at: datetime | None = None  # when the next message may go out (limits, quiet hours, gap)
     next_reason: str = ""  # why it waits until then ("Quiet hours until 08:00", "Pause between contacts")
     paused: str = ""  # non-empty when sending is paused and why (not connected, page profile broken)
+    held_by: str = ""  # the name of the team device that sends for the number, when it is not this one
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,14 @@ def make(version: int) -> Path:
         sale = store.sales.create(contact_id=contact.id, amount_minor=5900, currency="EUR", sold_at=at)
         store.sale_items.create(sale_id=sale.id, product_id=product.id, quantity=1, unit_price_minor=5900)
         store.settings.set("appearance.theme", "dark")
+        if version >= 6:  # the device that sends for the number (schema 6)
+            ms = int(at.timestamp() * 1000)
+            conn.execute(
+                "INSERT INTO wa_sessions (org_id, id, created_at, updated_at, claim_id, device_id, device_name,"
+                " linked_at, last_seen_at) VALUES (?, 'default', ?, ?, ?, 'local-snapshot', 'Shop PC', ?, ?)",
+                (ORG_ID, ms, ms, "0190a000-0000-7000-8000-0000000000c1", ms, ms),
+            )
+            store.set_meta("whatsapp.claim", f"0190a000-0000-7000-8000-0000000000c1 {ms}")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
