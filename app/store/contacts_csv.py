@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, get_args
 
+from app.core.errors import InvalidInput
 from app.core.ids import utc_now
 from app.core.models import Contact, Lifecycle
 from app.store.store import Store
@@ -86,9 +87,9 @@ def normalise_phone(text: str) -> str | None:
         return None
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) < 7:
-        raise ValueError(f"phone {text!r} has fewer than 7 digits")
+        raise InvalidInput(f"phone {text!r} has fewer than 7 digits")
     if len(digits) > 15:
-        raise ValueError(f"phone {text!r} has more than 15 digits")
+        raise InvalidInput(f"phone {text!r} has more than 15 digits")
     return ("+" if text.startswith("+") else "") + digits
 
 

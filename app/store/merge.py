@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.errors import InvalidInput
 from app.core.ids import utc_now
 from app.core.models import Contact
 from app.store.repository import Repository
@@ -37,7 +38,7 @@ class MergeReport:
 def merge_contacts(store: Store, keep_id: str, merge_id: str) -> MergeReport:
     """Fold ``merge_id`` into ``keep_id`` atomically and return what moved. Raises ValueError or NotFound."""
     if keep_id == merge_id:
-        raise ValueError("A contact cannot be merged with itself: choose two different contacts.")
+        raise InvalidInput("A contact cannot be merged with itself: choose two different contacts.")
     report = MergeReport(keep_id, merge_id)
     with store.db.transaction():
         keep = store.contacts.get(keep_id)

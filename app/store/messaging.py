@@ -6,17 +6,18 @@ drains the queue and moves each message through typing → sent → delivered �
 
 from __future__ import annotations
 
+from app.core.errors import InvalidInput
 from app.core.events import MessageQueued, MessageStatusChanged
 from app.core.ids import utc_now
 from app.core.models import Message, Note
 from app.store.store import Store
 
 
-class EmptyMessage(ValueError):
+class EmptyMessage(InvalidInput):
     pass
 
 
-class NotRetryable(ValueError):
+class NotRetryable(InvalidInput):
     """The message is not a failed (or waiting) outbound one, e.g. it went out meanwhile."""
 
 

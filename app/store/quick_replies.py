@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from app.core.errors import InvalidInput
 from app.core.models import QuickReply
 from app.core.templates import contact_variables
 from app.store.store import Store
@@ -33,11 +34,11 @@ def normalise_shortcut(text: str) -> str:
     if value.startswith("/"):
         value = value[1:]
     if not value:
-        raise ValueError("Type a shortcut, for example “thanks” (used as /thanks in the composer).")
+        raise InvalidInput("Type a shortcut, for example “thanks” (used as /thanks in the composer).")
     if len(value) > SHORTCUT_MAX:
-        raise ValueError(f"A shortcut is at most {SHORTCUT_MAX} characters long.")
+        raise InvalidInput(f"A shortcut is at most {SHORTCUT_MAX} characters long.")
     if not _SHORTCUT.fullmatch(value):
-        raise ValueError("A shortcut may only contain letters, digits, “-” and “_” (no spaces).")
+        raise InvalidInput("A shortcut may only contain letters, digits, “-” and “_” (no spaces).")
     return value
 
 
@@ -73,18 +74,18 @@ def save_quick_reply(store: Store, *, id: str | None = None, shortcut: str, titl
     title = title.strip()
     body = body.strip()
     if len(title) > TITLE_MAX:
-        raise ValueError(f"A title is at most {TITLE_MAX} characters long.")
+        raise InvalidInput(f"A title is at most {TITLE_MAX} characters long.")
     if not body:
-        raise ValueError("Write the reply's text.")
+        raise InvalidInput("Write the reply's text.")
     if len(body) > BODY_MAX:
-        raise ValueError(f"A reply is at most {BODY_MAX:,} characters long (this one has {len(body):,}).")
+        raise InvalidInput(f"A reply is at most {BODY_MAX:,} characters long (this one has {len(body):,}).")
     replies = store.quick_replies
     with store.db.transaction():
         if id is not None:
             replies.get(id)  # NotFound when it was deleted meanwhile
         taken = next((r for r in replies.find_all() if r.id != id and _key(r.shortcut) == key), None)
         if taken is not None:
-            raise ValueError(f"The shortcut /{key} is already used by “{describe(taken)}”.")
+            raise InvalidInput(f"The shortcut /{key} is already used by “{describe(taken)}”.")
         if id is None:
             return replies.create(shortcut=key, title=title, body=body)
         return replies.update(id, shortcut=key, title=title, body=body)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from app.core.errors import ParleyError
+from app.core.errors import InvalidInput, ParleyError
 from app.core.events import SaleCompleted
 from app.core.ids import to_ms, utc_now
 from app.core.models import Sale, SaleItem
@@ -40,13 +40,13 @@ class ProductArchived(ParleyError):
 def _check_lines(lines: list[SaleLine]) -> None:
     """Refuse what no sale can contain, before anything is read or written."""
     if not lines:
-        raise ValueError("a sale needs at least one line")
+        raise InvalidInput("a sale needs at least one line")
     for n, line in enumerate(lines, start=1):
         what = f"line {n}" + (f" ({line.description!r})" if line.description else "")
         if line.quantity < 1:
-            raise ValueError(f"The quantity on {what} must be at least 1, not {line.quantity}.")
+            raise InvalidInput(f"The quantity on {what} must be at least 1, not {line.quantity}.")
         if line.unit_price_minor is not None and line.unit_price_minor < 0:
-            raise ValueError(f"The price on {what} cannot be negative.")
+            raise InvalidInput(f"The price on {what} cannot be negative.")
 
 
 def record_sale(

@@ -19,6 +19,7 @@ from app.core.errors import (
     BackupError,
     CorruptDatabase,
     HeaderDamaged,
+    InvalidInput,
     KeyChangeUnfinished,
     KeyMismatch,
     KeyringBackendChanged,
@@ -392,7 +393,7 @@ class Workspaces:
         """Rename the business: the org row (which syncs) and the header (unlock screen, backups) together."""
         name = name.strip()
         if not name:
-            raise ValueError("The business name cannot be empty.")
+            raise InvalidInput("The business name cannot be empty.")
         paths = self.paths(workspace_id)
         header = read_header(paths.header)
         store.orgs.update(store.org_id, name=name)

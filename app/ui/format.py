@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.core.errors import InvalidInput
+
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "BRL": "R$", "INR": "₹", "MXN": "MX$", "IDR": "Rp", "TRY": "₺"}
 
 
@@ -36,7 +38,7 @@ def parse_money(text: str) -> int:
     try:
         value = round(float(cleaned) * 100)
     except ValueError:
-        raise ValueError(f"{text!r} is not an amount") from None
+        raise InvalidInput(f"{text!r} is not an amount") from None
     if value < 0:
-        raise ValueError("amounts cannot be negative")
+        raise InvalidInput("amounts cannot be negative")
     return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from app.core.errors import describe
 from app.core.events import ContactCreated
 from app.core.models import Contact
 from app.qt import QtWidgets, Signal
@@ -153,7 +154,7 @@ class ContactEditorDialog(QtWidgets.QDialog):
         try:
             fields = self.changes()
         except ValueError as exc:
-            self.show_error(str(exc))
+            self.show_error(describe(exc))
             return
         self.show_error("")
         self.save_button.setEnabled(False)

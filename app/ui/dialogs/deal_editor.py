@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.core.errors import InvalidInput, describe
 from app.core.models import Contact, Deal, PipelineStage
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.deals import create_deal, move_deal
@@ -111,8 +112,8 @@ class ContactPicker(QtWidgets.QComboBox):
         if len(matches) == 1:
             return matches[0]
         if matches:
-            raise ValueError(f"Several contacts are called {text!r}; pick one from the list.")
-        raise ValueError(f"No contact called {text!r}; pick one from the list or leave it empty.")
+            raise InvalidInput(f"Several contacts are called {text!r}; pick one from the list.")
+        raise InvalidInput(f"No contact called {text!r}; pick one from the list or leave it empty.")
 
 
 def date_field() -> tuple[QtWidgets.QCheckBox, QtWidgets.QDateEdit, QtWidgets.QWidget]:
@@ -208,14 +209,14 @@ class DealEditorDialog(QtWidgets.QDialog):
         title = self.title.text().strip()
         try:
             if not title:
-                raise ValueError("Give the deal a title.")
+                raise InvalidInput("Give the deal a title.")
             contact_id = self.contact.contact_id()
             value = parse_money(self.value.text() or "0")
             currency = self.currency.currentText().strip().upper()
             if len(currency) != 3 or not currency.isalpha():
-                raise ValueError("The currency is a three-letter code such as USD or EUR.")
+                raise InvalidInput("The currency is a three-letter code such as USD or EUR.")
         except ValueError as exc:
-            self.show_error(str(exc))
+            self.show_error(describe(exc))
             return
         stage_id = str(self.stage.currentData())
         expected: datetime | None = None

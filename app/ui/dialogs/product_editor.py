@@ -7,6 +7,7 @@ anything is written, and a store error stays in the dialog.
 
 from __future__ import annotations
 
+from app.core.errors import InvalidInput, describe
 from app.core.models import Product
 from app.qt import QtWidgets, Signal
 from app.ui.context import AppContext
@@ -22,9 +23,9 @@ def parse_stock(text: str) -> int | None:
     try:
         value = int(cleaned)
     except ValueError:
-        raise ValueError("Stock is a whole number; leave it empty when you don't track stock.") from None
+        raise InvalidInput("Stock is a whole number; leave it empty when you don't track stock.") from None
     if value < 0:
-        raise ValueError("Stock cannot be negative.")
+        raise InvalidInput("Stock cannot be negative.")
     return value
 
 
@@ -101,16 +102,16 @@ class ProductEditorDialog(QtWidgets.QDialog):
         try:
             name = self.name.text().strip()
             if not name:
-                raise ValueError("Give the product a name.")
+                raise InvalidInput("Give the product a name.")
             if not self.price.text().strip():
-                raise ValueError("Enter a price (0 is fine for a free item).")
+                raise InvalidInput("Enter a price (0 is fine for a free item).")
             price = parse_money(self.price.text())
             currency = self.currency.currentText().strip().upper()
             if len(currency) != 3 or not currency.isalpha():
-                raise ValueError("The currency is a three-letter code such as USD or EUR.")
+                raise InvalidInput("The currency is a three-letter code such as USD or EUR.")
             stock = parse_stock(self.stock.text())
         except ValueError as exc:
-            self.show_error(str(exc))
+            self.show_error(describe(exc))
             return
         fields = {
             "name": name,

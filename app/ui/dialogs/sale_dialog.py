@@ -7,6 +7,7 @@ message stays in the dialog and nothing is saved. One sale has one currency, so 
 
 from __future__ import annotations
 
+from app.core.errors import InvalidInput, describe
 from app.core.models import Product, Sale
 from app.qt import QtWidgets, Signal
 from app.store.sales import SaleLine, record_sale
@@ -64,7 +65,7 @@ class LineRow(QtWidgets.QWidget):
         if product is not None:
             return product.price_minor * self.quantity.value(), product.currency
         if self.is_product:
-            raise ValueError("Choose a product for every product line.")
+            raise InvalidInput("Choose a product for every product line.")
         return parse_money(self.price.text() or "0") * self.quantity.value(), None
 
     def sale_line(self) -> SaleLine:
@@ -73,9 +74,9 @@ class LineRow(QtWidgets.QWidget):
             return SaleLine(product_id=product.id, quantity=self.quantity.value())
         description = self.description.text().strip()
         if not description:
-            raise ValueError("Describe every line that is not a product.")
+            raise InvalidInput("Describe every line that is not a product.")
         if not self.price.text().strip():
-            raise ValueError(f"Enter a price for {description!r}.")
+            raise InvalidInput(f"Enter a price for {description!r}.")
         return SaleLine(
             description=description, quantity=self.quantity.value(), unit_price_minor=parse_money(self.price.text())
         )
@@ -194,7 +195,7 @@ class SaleDialog(QtWidgets.QDialog):
         """The currency of the product lines (one at most); the workspace's when there are none."""
         currencies = {p.currency for p in (row.chosen() for row in self.lines) if p is not None}
         if len(currencies) > 1:
-            raise ValueError(
+            raise InvalidInput(
                 "One sale has one currency: record lines in " + " and ".join(sorted(currencies)) + " apart."
             )
         return currencies.pop() if currencies else self.default_currency
@@ -217,12 +218,12 @@ class SaleDialog(QtWidgets.QDialog):
     def save(self) -> None:
         try:
             if not self.lines:
-                raise ValueError("Add at least one item.")
+                raise InvalidInput("Add at least one item.")
             lines = [row.sale_line() for row in self.lines]
             currency = self._sale_currency()
             contact_id = self.contact.contact_id()
         except ValueError as exc:
-            self.show_error(str(exc))
+            self.show_error(describe(exc))
             return
         store, note = self.ctx.store, self.note.text().strip()
 

@@ -15,7 +15,7 @@ from app.ai.config import DEFAULT_MODELS, entry_label, load_entries, new_entry_i
 from app.ai.keys import ProviderKeys
 from app.ai.service import AiService
 from app.ai.types import ProviderEntry, ProviderKind, Usage
-from app.core.errors import ParleyError
+from app.core.errors import ParleyError, describe
 from app.qt import QtWidgets
 from app.ui.context import AppContext
 from app.ui.widgets.provider_fields import provider_fields, provider_list
@@ -117,7 +117,7 @@ class AiProvidersCard(QtWidgets.QFrame):
         try:
             return self.keys.masked(entry_id)
         except ParleyError as exc:
-            self._failed(str(exc))
+            self._failed(describe(exc))
             return None
 
     def _item_text(self, entry: ProviderEntry) -> str:

@@ -14,6 +14,7 @@ import math
 import re
 from typing import Any
 
+from app.core.errors import InvalidInput
 from app.core.models import Contact
 from app.qt import QtWidgets
 from app.store.contacts_csv import valid_email
@@ -55,9 +56,9 @@ def typed_value(text: str, stored: dict[str, Any], key: str) -> Any:
 def check_contact(name: str, phone: str | None, email: str | None) -> None:
     """Raise ValueError with a message for the person typing when a contact's details cannot be saved."""
     if not name and not phone:
-        raise ValueError("Enter a name or a phone number.")
+        raise InvalidInput("Enter a name or a phone number.")
     if email and not valid_email(email):
-        raise ValueError(f"{email!r} does not look like an e-mail address (name@example.com).")
+        raise InvalidInput(f"{email!r} does not look like an e-mail address (name@example.com).")
 
 
 def changed_fields(contact: Contact, fields: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.errors import describe
 from app.core.models import Contact
 from app.qt import Qt, QtWidgets, Signal
 from app.store.contacts_csv import LIFECYCLES, split_tags
@@ -185,7 +186,7 @@ class ContactPanel(QtWidgets.QFrame):
             changes = self.changes()
         except ValueError as exc:
             self.status.clear()
-            self.show_error(str(exc))
+            self.show_error(describe(exc))
             return
         self.show_error("")
         if not changes:
