@@ -17,7 +17,8 @@ campaigns): **only the device that holds the number's WhatsApp session sends.**
   way: a connected device claims before its first send.
 
 The device id is the team device's (``sync.device_id``) in a team; a workspace without sync is its own single device
-with a local id made once. The name is the one the team's device list shows (the host name).
+with a local id made once. The name is the one the team's device list shows (the host name), unless
+``device.name`` names it otherwise.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ NUMBER = "default"  # the workspace's one number (WhatsApp Web does not show its
 MY_CLAIM = "whatsapp.claim"  # workspace_meta: the claim_id this device wrote last
 SYNC_DEVICE_ID = "sync.device_id"  # app.sync.credentials.DEVICE_ID (the store does not import sync)
 LOCAL_DEVICE_ID = "device.local_id"  # workspace_meta: this device's id while the workspace is not in a team
+DEVICE_NAME = "device.name"  # workspace_meta: the name this device goes by, when set (else the host name)
 SEEN_EVERY_MS = 10 * 60 * 1000  # ``last_seen_at`` is written at most this often (each write syncs)
 
 _COLUMNS = "id, claim_id, device_id, device_name, linked_at, last_seen_at"
@@ -71,7 +73,7 @@ def this_device(store: Store) -> Device:
         if device_id is None:
             device_id = f"local-{uuid.uuid4()}"
             store.set_meta(LOCAL_DEVICE_ID, device_id)
-    return Device(device_id, host_name())
+    return Device(device_id, store.meta(DEVICE_NAME) or host_name())
 
 
 def holder(store: Store, number: str = NUMBER) -> Claim | None:
