@@ -1,7 +1,8 @@
 """The send queue as a person reviews it: every own message that has not reached WhatsApp, with the chat it is for.
 
 ``MessageRepository.send_queue`` is what the sender drains (queued and typing only); the WhatsApp page also lists
-failed messages, so they can be tried again or cancelled, and names each chat the way the inbox does.
+failed messages, so they can be tried again or cancelled, and names each chat the way the inbox does. In a team,
+waiting messages name the device that sends them when it is not this one (``app.store.sending_device``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.core.ids import from_ms
+from app.store.sending_device import held_elsewhere
 from app.store.store import Store
 
 _COLUMNS = "id, chat_id, body, kind, status, status_reason, created_at, rid"
@@ -46,10 +48,13 @@ class UnsentMessage:
     status: str  # queued / typing / failed
     reason: str | None  # why it failed (the sender's words), None while waiting
     queued_at: datetime
+    waiting_on: str = ""  # the team device that will send it, when another device holds the WhatsApp number
 
 
 def unsent_messages(store: Store, *, failed_limit: int = 500) -> list[UnsentMessage]:
     """Queued, typing and failed outbound messages, oldest first (the order the sender works through them)."""
+    elsewhere = held_elsewhere(store)
+    waiting_on = elsewhere.device_name if elsewhere is not None else ""
     with store.db.read() as conn:
         rows = conn.execute(_WAITING, (store.org_id,)).fetchall()
         rows += conn.execute(_FAILED, (store.org_id, failed_limit)).fetchall()
@@ -70,6 +75,7 @@ def unsent_messages(store: Store, *, failed_limit: int = 500) -> list[UnsentMess
             status=r[4],
             reason=r[5],
             queued_at=from_ms(r[6]),
+            waiting_on=waiting_on if r[4] != "failed" else "",
         )
         for r in rows
     ]

@@ -52,6 +52,7 @@ class ChatModel(QtCore.QAbstractListModel):
         self.has_earlier = False
         self.highlight_id: str | None = None
         self.next_send_at: datetime | None = None  # the send queue's, shown on queued messages while they wait
+        self.waiting_on = ""  # the team device that sends queued messages, when it is not this one
 
     def rowCount(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._items)
@@ -114,11 +115,12 @@ class ChatModel(QtCore.QAbstractListModel):
         self._messages = earlier[-size:] + self._messages
         return True
 
-    def set_next_send_at(self, at: datetime | None) -> bool:
-        """Show ``at`` on queued messages; True when one is on screen (its bubble's size changed: lay out again)."""
-        if at == self.next_send_at:
+    def set_next_send_at(self, at: datetime | None, *, waiting_on: str = "") -> bool:
+        """Show ``at`` (or the device that will send them, ``waiting_on``) on queued messages; True when one is on
+        screen (its bubble's size changed: lay out again)."""
+        if at == self.next_send_at and waiting_on == self.waiting_on:
             return False
-        self.next_send_at = at
+        self.next_send_at, self.waiting_on = at, waiting_on
         rows = [i for i, it in enumerate(self._items) if it.direction == "out" and it.status == "queued"]
         for row in rows:
             self.dataChanged.emit(self.index(row), self.index(row))

@@ -55,6 +55,8 @@ class UnsentModel(QtCore.QAbstractTableModel):
             return clock(row.queued_at)
         if row.status == "failed":
             return row.reason or "WhatsApp did not take the message."
+        if row.waiting_on:
+            return f"Waiting for {row.waiting_on} to send"
         if row.status == "typing":
             return "Being typed in WhatsApp"
         return self.waiting_reason

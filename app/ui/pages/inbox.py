@@ -263,7 +263,7 @@ class InboxPage(QtWidgets.QWidget):
     def _whatsapp_status(self, status: WhatsAppStatus) -> None:
         queue = status.queue
         waits_until = queue.next_send_at if queue.waiting and not queue.paused else None
-        if self.chat_model.set_next_send_at(waits_until):
+        if self.chat_model.set_next_send_at(waits_until, waiting_on=queue.held_by):
             self.conversation.doItemsLayout()
 
     def _apply_filters(self) -> None:

@@ -283,6 +283,11 @@ class WhatsAppPage(QtWidgets.QWidget):
 
     def _show_queue_status(self) -> None:
         queue = self._status.queue
+        if queue.held_by:  # another team device sends for the number: not a pause anyone here must fix
+            self.model.set_waiting_reason(queue.paused)
+            self.next_send.setText(f"{queue.paused}: the phone is linked to WhatsApp on that computer.")
+            self.next_send.setVisible(True)
+            return
         self.model.set_waiting_reason("Sending is paused" if queue.paused else queue.next_reason)
         if queue.paused:
             self.next_send.setText(paused_sentence(queue.paused))

@@ -1,7 +1,8 @@
 """Paints a conversation: bubbles left (customer) and right (us), ticks, quoted replies, notes, day separators.
 
-Own messages that have not gone out say so: "queued" (with the send queue's next send time while it waits) in
-place of the ticks, and a failed one carries its reason in red under the text.
+Own messages that have not gone out say so: "queued" (with the send queue's next send time while it waits, or in a
+team the device that will send it, when another one holds the WhatsApp number) in place of the ticks, and a failed
+one carries its reason in red under the text.
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ def failure_text(item: ChatItem) -> str:
     return f"Not sent: {reason}. Right-click to try again or cancel."
 
 
-def meta_text(item: ChatItem, next_send_at: datetime | None = None, now: datetime | None = None) -> str:
-    """The time, then for own messages the ticks — or, while it waits in the send queue, that it is queued."""
+def meta_text(
+    item: ChatItem, next_send_at: datetime | None = None, now: datetime | None = None, waiting_on: str = ""
+) -> str:
+    """The time, then for own messages the ticks — or, while it waits in the send queue, that it is queued (and for
+    which team device, when another one sends for the number)."""
     meta = item.at.astimezone().strftime("%H:%M")
     if item.kind != "message" or item.direction != "out":
         return meta
+    if item.status == "queued" and waiting_on:
+        return f"{meta} · waiting for {waiting_on} to send"
     if item.status == "queued":
         waits = next_send_at is not None and next_send_at > (now or datetime.now(UTC))
         return f"{meta} · queued, next send {clock(next_send_at)}" if waits and next_send_at else f"{meta} · queued"
@@ -93,7 +99,8 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         return Layout(QtCore.QRect(x, GAP, w, h), text, quote_h, reason_box)
 
     def _meta(self, item: ChatItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> str:
-        return meta_text(item, getattr(index.model(), "next_send_at", None))
+        model = index.model()
+        return meta_text(item, getattr(model, "next_send_at", None), waiting_on=getattr(model, "waiting_on", ""))
 
     def sizeHint(
         self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex

@@ -47,7 +47,9 @@ def indicator_text(status: WhatsAppStatus) -> str:
         parts.append(f"{queue.waiting} waiting")
     if queue.failed:
         parts.append(f"{queue.failed} failed")
-    if queue.paused:
+    if queue.held_by:
+        parts.append(f"sent by {queue.held_by}")
+    elif queue.paused:
         parts.append("sending paused")
     elif queue.waiting and queue.next_send_at is not None:
         parts.append(f"next {clock(queue.next_send_at)}")
@@ -61,6 +63,8 @@ def paused_sentence(reason: str) -> str:
 
 def paused_message(status: WhatsAppStatus) -> str | None:
     """The banner's sentence, or None when sending is not held back by anything the user should look at."""
+    if status.queue.held_by:
+        return None  # another team device sends for the number: the normal way of a team, nothing to look at
     reason = status.queue.paused
     if not reason and status.health is not None and status.health.broken:
         reason = status.health.message or "Parley cannot find what it needs on the WhatsApp page."
