@@ -5,7 +5,7 @@ in the panel (never a dialog), and the window keeps running while the model thin
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.ai.byok import ByokProvider
 from app.ai.interactions import InteractionLog
 from app.ai.types import AIError, Provider
+from app.core.errors import SOMETHING_WENT_WRONG
 from app.qt import Qt, QtCore, QtWidgets
 from app.ui.context import AppContext
 from app.ui.pages.inbox import InboxPage
@@ -155,6 +156,33 @@ def test_without_a_provider_the_panel_says_ai_is_off(qtbot: QtBot, panel: AIPane
     panel.provider_factory = off
     panel.summarize()
     assert panel.error.text() == "AI is switched off in Settings."
+    assert no_dialogs()
+
+
+def _ai_off() -> Provider:
+    raise AIError("auth", "The provider refused the key.", hint="Check the key in Settings → AI.")
+
+
+def _broken_configuration() -> Provider:
+    raise KeyError("Maya Lopez <maya@example.com> sk-live-1234567890abcdef")  # a bug: its text is never shown
+
+
+@pytest.mark.parametrize(
+    ("factory", "expected"),
+    [
+        (_ai_off, "The provider refused the key. Check the key in Settings → AI."),
+        (_broken_configuration, SOMETHING_WENT_WRONG[:-1]),
+    ],
+    ids=["AIError: sentence and hint", "anything else: something went wrong"],
+)
+def test_a_provider_that_cannot_be_built_is_said_in_one_sentence(
+    qtbot: QtBot, panel: AIPanel, factory: Callable[[], Provider], expected: str
+) -> None:
+    panel.provider_factory = factory
+    panel.summarize()
+    assert panel.error.text().startswith(expected), panel.error.text()
+    for leak in ("Maya", "sk-live", "KeyError"):
+        assert leak not in panel.error.text()
     assert no_dialogs()
 
 
