@@ -13,6 +13,10 @@ campaigns): **only the device that holds the number's WhatsApp session sends.**
   were offline reach the server in either order: the one that arrives last is what every device sees, and a device
   whose own claim is newer than the row it sees writes its claim again (``reassert``), so the team settles on the
   latest link whatever the arrival order.
+- **A takeover waits until the team knows.** A claim that replaced another device's is not acted on while it is
+  still in this workspace's outbox (in a team): until it reaches the server the previous holder cannot see it and
+  may still be sending, so the queue keeps waiting for that device. Offline, that lasts until the server is back:
+  sending twice is worse than sending late.
 - **Nobody holds it** (no row: a workspace that never linked, or one made before this rule) means nobody is in the
   way: a connected device claims before its first send.
 
@@ -23,6 +27,7 @@ with a local id made once. The name is the one the team's device list shows (the
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 from dataclasses import dataclass
@@ -36,6 +41,7 @@ NUMBER = "default"  # the workspace's one number (WhatsApp Web does not show its
 MY_CLAIM = "whatsapp.claim"  # workspace_meta: the claim_id this device wrote last
 SYNC_DEVICE_ID = "sync.device_id"  # app.sync.credentials.DEVICE_ID (the store does not import sync)
 LOCAL_DEVICE_ID = "device.local_id"  # workspace_meta: this device's id while the workspace is not in a team
+TAKEOVER = "whatsapp.takeover"  # workspace_meta: the claim this device's newest claim replaced (JSON), until pushed
 DEVICE_NAME = "device.name"  # workspace_meta: the name this device goes by, when set (else the host name)
 SEEN_EVERY_MS = 10 * 60 * 1000  # ``last_seen_at`` is written at most this often (each write syncs)
 
@@ -98,13 +104,55 @@ def held_elsewhere(store: Store, number: str = NUMBER) -> Claim | None:
     current = holder(store, number)
     mine = _mine(store)
     if current is None or (mine is not None and current.claim_id == mine[0]):
-        return None
+        return _handing_over(store, number)
     return current
+
+
+def _handing_over(store: Store, number: str) -> Claim | None:
+    """The claim this device's own replaced, while the team has not heard of the new one (it is still in the outbox
+    of a workspace in a team); None once it is pushed (the mark is then dropped) or outside a team."""
+    value = store.meta(TAKEOVER)
+    if value is None:
+        return None
+    if store.meta(SYNC_DEVICE_ID) is not None:
+        with store.db.read() as conn:
+            unpushed = conn.execute(
+                "SELECT 1 FROM outbox WHERE table_name = ? AND row_id = ? LIMIT 1", (TABLE, number)
+            ).fetchone()
+        if unpushed is not None:
+            previous = json.loads(value)
+            return Claim(
+                number,
+                previous["claim_id"],
+                previous["device_id"],
+                previous["device_name"],
+                from_ms(previous["linked_at"]),
+                from_ms(previous["last_seen_at"]),
+            )
+    with store.db.transaction() as conn:
+        conn.execute("DELETE FROM workspace_meta WHERE key = ? AND value = ?", (TAKEOVER, value))
+    return None
 
 
 def _write(store: Store, number: str, claim_id: str, device: Device, linked_at: datetime, now: datetime) -> Claim:
     at, linked = to_ms(now), to_ms(linked_at)
+    replaced = held_elsewhere(store, number)  # another device's claim (or one still being handed over)
     with store.db.transaction() as conn:
+        if replaced is None:
+            conn.execute("DELETE FROM workspace_meta WHERE key = ?", (TAKEOVER,))
+        else:
+            previous = {
+                "claim_id": replaced.claim_id,
+                "device_id": replaced.device_id,
+                "device_name": replaced.device_name,
+                "linked_at": to_ms(replaced.linked_at),
+                "last_seen_at": to_ms(replaced.last_seen_at),
+            }
+            conn.execute(
+                "INSERT INTO workspace_meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (TAKEOVER, json.dumps(previous)),
+            )
         conn.execute(
             f"INSERT INTO {TABLE} (org_id, id, created_at, updated_at, claim_id, device_id, device_name, linked_at,"
             " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET"

@@ -135,3 +135,28 @@ def test_the_device_is_the_team_device_in_a_team_else_a_local_one(store: Store) 
     assert sd.this_device(store).id == "dev-a"
     assert sd.holds(store)  # the claim is this workspace's whatever its device id became
     assert sd.on_connected(store, newly_linked=False, now=LATER)
+
+
+def test_a_takeover_in_a_team_waits_until_the_team_has_heard_of_it(store: Store) -> None:
+    store.set_meta("sync.device_id", "dev-a")  # in a team
+    pull_claim(store, linked_at=T0)  # Bea's laptop holds the number
+    assert sd.on_connected(store, newly_linked=True, now=LATER)  # the phone is linked here now
+    current = sd.holder(store)
+    assert current is not None
+    assert current.device_id == "dev-a"
+    # Until the claim is pushed, Bea's laptop cannot know and may still be sending: this device keeps waiting.
+    previous = sd.held_elsewhere(store)
+    assert previous is not None
+    assert previous.device_name == "Bea's laptop"
+    assert not sd.holds(store)
+    with store.db.transaction() as conn:  # pushed (the engine drops acknowledged entries)
+        conn.execute("DELETE FROM outbox")
+    assert sd.held_elsewhere(store) is None
+    assert sd.holds(store)
+    assert store.meta(sd.TAKEOVER) is None
+
+
+def test_outside_a_team_a_new_link_sends_at_once(store: Store) -> None:
+    pull_claim(store, linked_at=T0)  # a claim from when this workspace was in a team
+    assert sd.on_connected(store, newly_linked=True, now=LATER)
+    assert sd.holds(store)  # nobody to hand over with: no server, no teammate
