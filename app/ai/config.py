@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import TypeAdapter
 
 from app.ai.types import ProviderEntry, ProviderKind
+from app.core.errors import InvalidInput
 from app.core.settings import Settings, SettingsStorage
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,10 @@ def _checked(entries: list[ProviderEntry]) -> list[ProviderEntry]:
     seen: set[str] = set()
     for entry in entries:
         if entry.id in seen:
-            raise ValueError(f"two provider entries share the id {entry.id!r}")
+            raise InvalidInput(f"two provider entries share the id {entry.id!r}")
         seen.add(entry.id)
         if entry.kind == "openai_compatible" and not entry.base_url:
-            raise ValueError(f"{entry_label(entry)}: an OpenAI-compatible server needs its address (base URL)")
+            raise InvalidInput(f"{entry_label(entry)}: an OpenAI-compatible server needs its address (base URL)")
     return entries
 
 

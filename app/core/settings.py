@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.core.errors import InvalidInput
+
 Kind = Literal["bool", "int", "str", "choice"]
 
 
@@ -31,21 +33,21 @@ class Setting:
     def validate(self, value: Any) -> Any:
         if self.kind == "bool":
             if not isinstance(value, bool):
-                raise ValueError(f"{self.label}: expected on/off")
+                raise InvalidInput(f"{self.label}: expected on/off")
         elif self.kind == "int":
             if not isinstance(value, int) or isinstance(value, bool):
-                raise ValueError(f"{self.label}: expected a whole number")
+                raise InvalidInput(f"{self.label}: expected a whole number")
             if self.minimum is not None and value < self.minimum:
-                raise ValueError(f"{self.label}: at least {self.minimum}")
+                raise InvalidInput(f"{self.label}: at least {self.minimum}")
             if self.maximum is not None and value > self.maximum:
-                raise ValueError(f"{self.label}: at most {self.maximum}")
+                raise InvalidInput(f"{self.label}: at most {self.maximum}")
         elif self.kind == "choice":
             if value not in {c for c, _ in self.choices}:
-                raise ValueError(f"{self.label}: one of {', '.join(c for c, _ in self.choices)}")
+                raise InvalidInput(f"{self.label}: one of {', '.join(c for c, _ in self.choices)}")
         elif not isinstance(value, str):
-            raise ValueError(f"{self.label}: expected text")
+            raise InvalidInput(f"{self.label}: expected text")
         elif self.check is not None and (problem := self.check(value)) is not None:
-            raise ValueError(f"{self.label}: {problem}")
+            raise InvalidInput(f"{self.label}: {problem}")
         return value
 
 

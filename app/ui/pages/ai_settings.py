@@ -144,7 +144,7 @@ class AiProvidersCard(QtWidgets.QFrame):
         try:
             save_entries(self.ctx.store.settings, entries)
         except ValueError as exc:
-            self.error.setText(str(exc).splitlines()[0])
+            self.error.setText(describe(exc, doing="saving the AI providers"))
             self.error.show()
             return False
         self.error.hide()

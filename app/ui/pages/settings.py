@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from app.core.errors import describe
 from app.core.settings import SECTIONS, SETTINGS, Setting
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.ui import theme
@@ -297,7 +298,7 @@ class SettingsPage(QtWidgets.QWidget):
         try:
             self.ctx.settings.set(setting.key, value)
         except ValueError as exc:
-            self.errors[setting.key].setText(str(exc))
+            self.errors[setting.key].setText(describe(exc, doing=f"saving the setting {setting.key}"))
             self.errors[setting.key].show()
             self._load(setting)
             return False
