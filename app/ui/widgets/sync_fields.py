@@ -3,14 +3,13 @@ a password field."""
 
 from __future__ import annotations
 
-import socket
-
 from app.qt import QtWidgets
+from app.store.sending_device import host_name
 
 
 def device_name() -> str:
-    """This computer's name as the team's device list shows it (the host name, without its domain)."""
-    return (socket.gethostname() or "").split(".")[0][:120] or "This computer"
+    """This computer's name as the team's device list shows it (the name the WhatsApp sending device goes by too)."""
+    return host_name()
 
 
 def check_server(url: str) -> str | None:
