@@ -13,6 +13,7 @@ other exception is a bug or an accident whose text may carry customer content, S
 from __future__ import annotations
 
 import logging
+import os
 
 _log = logging.getLogger(__name__)
 
@@ -126,8 +127,8 @@ SOMETHING_WENT_WRONG = "Something went wrong; the details are in the log."
 
 def log_file() -> str | None:
     """The path of the log file the root logger writes to, when there is one (the workspace's ``parley.log``)."""
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.FileHandler):
+    for handler in reversed(logging.getLogger().handlers):  # the latest: the open workspace's
+        if isinstance(handler, logging.FileHandler) and handler.baseFilename != os.devnull:
             return handler.baseFilename
     return None
 

@@ -8,6 +8,7 @@ hint, and is logged as one line without a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,7 +76,7 @@ LEAKS = (CUSTOMER, PHONE, SQL, PATH, "Error", "Exception", "sqlite", "validation
 
 @pytest.fixture
 def no_log_file() -> Iterator[None]:
-    """The root logger without file handlers (as before bootstrap opened a workspace's log)."""
+    """The root logger without file handlers (as before bootstrap opened a workspace's log; pytest adds one)."""
     root = logging.getLogger()
     files = [h for h in root.handlers if isinstance(h, logging.FileHandler)]
     for handler in files:
@@ -193,3 +194,13 @@ def test_every_parley_error_made_from_a_sentence_describes_as_sentence_and_hint(
         checked += 1
     assert checked >= 20
     assert all(record.exc_info is None for record in caplog.records)
+
+
+def test_a_log_to_nowhere_is_not_named(no_log_file: None, caplog: pytest.LogCaptureFixture) -> None:
+    handler = logging.FileHandler(os.devnull)
+    logging.getLogger().addHandler(handler)
+    try:
+        assert describe(RuntimeError("a bug")) == SOMETHING_WENT_WRONG
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
