@@ -38,6 +38,7 @@ system-deps:
 # the AI one AI_ARGS (e.g. --keep DIR to reuse its 500k-message workspace), the sync one SYNC_ARGS (e.g. --quick).
 bench: $(STAMP) system-deps
 	$(PY) bench/store_bench.py $(ARGS)
+	$(PY) bench/tracking_bench.py
 	$(PY) bench/startup_bench.py $(ARGS)
 	$(PY) -m bench.whatsapp_bench $(WA_ARGS)
 	$(PY) bench/ai_bench.py $(AI_ARGS)
