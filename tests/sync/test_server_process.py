@@ -14,6 +14,7 @@ import httpx
 import psycopg
 
 from sync_server.pgcluster import Cluster, free_port
+from tests.support.sync_fixtures import private_cluster
 from tests.support.sync_server import ROOT, SECRET, ServerProcess, fresh_database
 
 
@@ -109,30 +110,31 @@ def test_metrics_and_request_log(http: httpx.Client, server: ServerProcess) -> N
 
 
 def test_health_follows_the_database(tmp_path: Path) -> None:
-    cluster = Cluster.ensure(tmp_path / "pg")
-    server = ServerProcess(fresh_database(cluster), tmp_path / "server.log")
-    try:
-        server.start()
+    # A cluster of its own outside pytest's temp folder: another pytest session on the machine makes that folder
+    # private again, and pg_ctl start (as the postgres user) then cannot reach the data directory.
+    with private_cluster("parley-health-pg-") as cluster:
+        server = ServerProcess(fresh_database(cluster), tmp_path / "server.log")
+        try:
+            server.start()
 
-        def health_until(status: int) -> httpx.Response:
-            deadline = time.monotonic() + 30
-            while True:
-                response = httpx.get(server.url + "/health", timeout=5.0)
-                if response.status_code == status or time.monotonic() > deadline:
-                    return response
-                time.sleep(0.1)
+            def health_until(status: int) -> httpx.Response:
+                deadline = time.monotonic() + 30
+                while True:
+                    response = httpx.get(server.url + "/health", timeout=5.0)
+                    if response.status_code == status or time.monotonic() > deadline:
+                        return response
+                    time.sleep(0.1)
 
-        cluster.stop(mode="immediate")
-        down = health_until(503)
-        assert down.status_code == 503
-        assert down.json()["database"] is False
-        cluster.start()
-        up = health_until(200)
-        assert up.status_code == 200, server.log_tail()
-        assert up.json() == {"status": "ok", "database": True, "version": up.json()["version"]}
-    finally:
-        server.stop()
-        cluster.destroy()
+            cluster.stop(mode="immediate")
+            down = health_until(503)
+            assert down.status_code == 503
+            assert down.json()["database"] is False
+            cluster.start()
+            up = health_until(200)
+            assert up.status_code == 200, server.log_tail()
+            assert up.json() == {"status": "ok", "database": True, "version": up.json()["version"]}
+        finally:
+            server.stop()
 
 
 def test_missing_settings_exit_2_with_one_clear_line() -> None:
