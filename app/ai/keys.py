@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from keyring import errors as keyring_errors
 from keyring.backend import KeyringBackend
 
-from app.core.errors import KeyringLocked, KeyringUnavailable
+from app.core.errors import InvalidInput, KeyringLocked, KeyringUnavailable
 from app.store.keyring_vault import backend_name, is_secure
 
 SERVICE = "parley-ai"
@@ -41,7 +41,7 @@ class ProviderKeys:
     def set(self, entry_id: str, key: str) -> None:
         key = key.strip()
         if not key:
-            raise ValueError("The key is empty.")
+            raise InvalidInput("The key is empty.")
         if not self.secure:
             raise KeyringUnavailable(
                 f"No secure keyring is available (the keyring in use is {backend_name(self._backend)}), "

@@ -16,7 +16,7 @@ from typing import Literal
 
 from app.ai.knowledge.chunking import PAGE_BREAK
 from app.ai.knowledge.chunks import rebuild_chunks
-from app.core.errors import ParleyError
+from app.core.errors import InvalidInput, ParleyError
 from app.core.models import KnowledgeArticle
 from app.store.store import Store
 
@@ -129,9 +129,9 @@ def add_text(store: Store, title: str, body: str) -> KnowledgeArticle:
     """An article from pasted text (Markdown headings, if any, become chunk headings)."""
     title, body = title.strip(), body.strip()
     if not title:
-        raise ValueError("Give the text a title.")
+        raise InvalidInput("Give the text a title.")
     if not body:
-        raise ValueError("Paste the text to add.")
+        raise InvalidInput("Paste the text to add.")
     kind: SourceKind = "markdown" if re.search(r"^\s{0,3}#{1,6}\s", body, re.MULTILINE) else "text"
     return add_document(store, Document(title=title, body=body, kind=kind, source_name=None))
 
