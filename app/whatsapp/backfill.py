@@ -152,7 +152,11 @@ _LIST_SHOWN = (
 }
 """
 )
-_LOGGED_IN = "() => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.state === 'logged_in'; }"
+# The page's state once it is no longer loading: 'logged_in' (the chat list is back) or 'landing' (a QR code: logged
+# out), so a logout under the walk ends it at once instead of after the whole LOGGED_IN_TIMEOUT_MS.
+_SETTLED = (
+    "() => { const s = window.__parleyScan && window.__parleyScan(); return s && s.state !== 'loading' && s.state; }"
+)
 _HEADER_NONE = "() => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === null; }"
 _DIRECTION_MARKS = re.compile(r"[\u200e\u200f\u202a-\u202e]")
 
@@ -332,12 +336,15 @@ class Backfill:
         return at
 
     async def _logged_in(self) -> bool:
-        """Wait (a while) for the page to show the chat list again, after a reload under the walk."""
+        """Wait (a while) for the page to settle after a failed step: True when it shows the chat list again (a
+        reload under the walk), False at once when it shows a QR code (logged out) or never settles. The catch-up
+        runs on the driver's report loop, so waiting here for a page that will not come back would hold every state
+        change (logged out, scan the QR) behind it."""
         try:
-            await self.host.page.wait_for_function(_LOGGED_IN, timeout=LOGGED_IN_TIMEOUT_MS)
+            settled = await self.host.page.wait_for_function(_SETTLED, timeout=LOGGED_IN_TIMEOUT_MS)
+            return bool(await settled.json_value() == "logged_in")
         except PlaywrightError:
             return False
-        return True
 
     async def _stale(self, rows: list[dict[str, Any]]) -> list[str]:
         """Titles of the rows whose preview is not the store's latest message of that chat, in list order."""
