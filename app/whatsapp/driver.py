@@ -146,6 +146,7 @@ class WhatsAppDriver:
         self._row_sigs: dict[str, str] = {}  # chat title -> text of its chat-list row when last seen
         self._backfill_due = False  # set on each connect: catch up before anything else is read
         self._reread: set[str] = set()  # chats whose rows could not be attributed from a report: read them again
+        self._handling = False  # a page report is being handled (capture, catch-up, sweep)
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     @property
@@ -218,6 +219,11 @@ class WhatsAppDriver:
             return
         self.last_error = why
         self._set_state(ConnectionState.failed, why)
+
+    @property
+    def idle(self) -> bool:
+        """No page report is waiting or being handled: whatever the page last showed has been acted on."""
+        return not self._handling and self._reports.empty()
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> None:
         """Wait until ``predicate()`` holds, re-checked after each state change, QR and capture; TimeoutError."""
@@ -344,6 +350,7 @@ class WhatsAppDriver:
     async def _work(self) -> None:
         while True:
             snap = await self._reports.get()
+            self._handling = True
             try:
                 await self._handle(snap)
             except asyncio.CancelledError:
@@ -354,6 +361,10 @@ class WhatsAppDriver:
                     continue
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("WhatsApp driver: could not handle a page report: %s", self.last_error)
+            finally:
+                self._handling = False
+                if self._reports.empty():
+                    self._notify()
 
     async def _handle(self, snap: dict[str, Any]) -> None:
         log.debug(
@@ -369,6 +380,17 @@ class WhatsAppDriver:
         if self._backfill_due:
             self._backfill_due = False
             self.last_backfill = await Backfill(self).run()  # takes ui_lock a step at a time
+            # ``snap`` predates the catch-up: its rows still carry the badges the catch-up cleared. Act on the page
+            # as it is now, and take the rows of the chats the catch-up read as seen (their messages are recorded).
+            async with self._ui_lock:
+                fresh = await self.scan()
+            if fresh is None or fresh.get("state") != "logged_in":
+                return  # (the next report says what the page shows instead)
+            snap = fresh
+            read = set(self.last_backfill.opened)
+            for chat in self._chat_rows(snap):
+                if str(chat["title"]) in read:
+                    self._row_sigs[str(chat["title"])] = str(chat.get("sig") or "")
             self._notify()
         await self.capture(snap)
         if self._reread or self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan
