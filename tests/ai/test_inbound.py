@@ -22,6 +22,7 @@ from app.store.store import Store
 from tests.ai.conftest import KEY, POLICY, entry
 from tests.ai.openai_server import OpenAIServer
 from tests.support.keyrings import InMemoryKeyring
+from tests.support.waiting import assert_stays
 
 AGREED = {
     "intent": "purchase",
@@ -90,8 +91,11 @@ def test_a_burst_is_analysed_once_and_a_sale_is_published(
 def test_nothing_is_sent_while_the_setting_is_off(
     store: Store, server: OpenAIServer, analysis: InboundAnalysis
 ) -> None:
-    done = threading.Event()
     customer_writes(store, "I'll take two canvas tote bags")
-    done.wait(QUIET * 4)  # longer than the quiet time: an analysis would have started by now
-    assert server.calls(model="analysis-model") == []
+    # Four quiet times: an analysis would have started (and called the server) well within that.
+    assert_stays(
+        lambda: server.calls(model="analysis-model") == [],
+        QUIET * 4,
+        lambda: f"the analysis called the model: {server.calls(model='analysis-model')}",
+    )
     assert analysis.analysed == 0

@@ -13,13 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from sync_server.pgcluster import APP_ROLE, Cluster, free_port
+from tests.support.waiting import wait_until
 
 SECRET = base64.b64encode(b"parley-tests-secret-0123456789abcdef").decode()
 _names = itertools.count(1)
@@ -64,17 +64,18 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"sync server exited with {self.proc.returncode}: {self.log_tail()}")
+        proc = self.proc
+
+        def healthy() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"sync server exited with {proc.returncode}: {self.log_tail()}")
             try:
-                if httpx.get(self.url + "/health", timeout=1.0).status_code == 200:
-                    return self
+                return httpx.get(self.url + "/health", timeout=1.0).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"sync server not ready after {timeout} s: {self.log_tail()}")
+                return False
+
+        wait_until(healthy, timeout, lambda: f"sync server ready: {self.log_tail()}", interval=0.05)
+        return self
 
     def kill(self) -> None:
         """SIGKILL: the process dies wherever it is, like a crashed host."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from app.sync.status import SyncStatus
 from app.sync.transport import SyncApi
 from sync_server.pgcluster import Cluster
 from tests.support.sync_fixtures import PASSWORD, unique_email
+from tests.support.waiting import async_wait_until, wait_until
 
 Rows = dict[str, dict[str, dict[str, Any]]]
 
@@ -151,22 +151,19 @@ def server_rows(cluster: Cluster, database_url: str, org_id: str, tables: list[s
 async def until(service: SyncService, check: Callable[[SyncStatus], bool], timeout: float, what: str) -> SyncStatus:
     """Wait on the running loop for a sync status that passes ``check``; the bound only turns a stuck loop into a
     failure that shows the last status."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = service.status()
-        if check(status):
-            return status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; status: {service.status()}")
+    seen: list[SyncStatus] = []
+
+    def passes() -> SyncStatus | None:
+        seen[:] = [service.status()]
+        return seen[0] if check(seen[0]) else None
+
+    return await async_wait_until(
+        passes, timeout, lambda: f"{what}; status: {seen[-1] if seen else None}", interval=0.05
+    )
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    wait_until(condition, timeout, what, interval=0.05)
 
 
 def differences(a: Rows, b: Rows, a_name: str, b_name: str, *, limit: int = 10) -> list[str]:

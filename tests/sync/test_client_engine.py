@@ -26,6 +26,7 @@ from sync_server.pgcluster import Cluster
 from tests.support.keyrings import InMemoryKeyring
 from tests.support.sync_fixtures import PASSWORD, unique_email
 from tests.support.sync_server import ServerProcess
+from tests.support.waiting import async_wait_until
 from tests.sync.clients import (
     Client,
     differences,
@@ -457,11 +458,10 @@ def test_a_version_notice_wakes_the_loop(team: tuple[Client, Client]) -> None:
             await asyncio.to_thread(owner.store.contacts.update, contact.id, name="After")
             await asyncio.to_thread(owner.sync)
 
-            async def arrived() -> None:
-                while (await asyncio.to_thread(staff.store.contacts.get, contact.id)).name != "After":
-                    await asyncio.sleep(0.05)
+            async def arrived() -> bool:
+                return (await asyncio.to_thread(staff.store.contacts.get, contact.id)).name == "After"
 
-            await asyncio.wait_for(arrived(), 20)
+            await async_wait_until(arrived, 20, "the rename arrived on the staff's device")
         finally:
             await service.stop()
 
@@ -562,10 +562,11 @@ def test_a_failed_look_at_the_outbox_does_not_stop_local_changes_from_going_out(
             await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
             await until(service, lambda s: failures == 0, 10, "the failed looks")
             await asyncio.to_thread(staff.store.contacts.create, name="Made after a failed look")
-            deadline = time.monotonic() + 10
-            while await asyncio.to_thread(staff.store.outbox.count):  # acknowledged by the server: pushed
-                assert time.monotonic() < deadline, f"the change was not pushed; status: {service.status()}"
-                await asyncio.sleep(0.05)
+
+            async def pushed() -> bool:  # acknowledged by the server
+                return await asyncio.to_thread(staff.store.outbox.count) == 0
+
+            await async_wait_until(pushed, 10, lambda: f"the change was pushed; status: {service.status()}")
         finally:
             await service.stop()
 

@@ -29,6 +29,7 @@ from tests.ai.conftest import warm_litellm
 from tests.ai.openai_server import Behaviour, OpenAIServer, embed_text
 from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
 from tests.support.sync_server import SECRET, ServerProcess
+from tests.support.waiting import async_wait_until, wait_until
 from tests.sync.clients import wait_for
 
 KEY = "sk-org-key-7q2w"
@@ -423,9 +424,7 @@ def test_the_server_starts_without_importing_litellm(
             configure(http, owner, entry(provider))
             assert "litellm" not in proc.log_tail(200_000)
             assert chat(http, owner, "first").status_code == 200
-            deadline = time.monotonic() + 10
-            while "litellm" not in proc.log_tail(200_000) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(lambda: "litellm" in proc.log_tail(200_000), 10, lambda: f"litellm imported: {proc.log_tail()}")
             assert "imported in" in proc.log_tail(200_000)
     finally:
         proc.stop()
@@ -442,12 +441,12 @@ def test_a_client_leaving_mid_stream_is_still_metered(
         assert response.status_code == 200
         first = next(response.iter_lines())
         assert first.startswith("data: ")  # the answer had begun; now the client goes away
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+
+    def settled() -> list[Any] | None:
         rows = usage_rows(pg, database_url, staff.org.id)
-        if rows and rows[-1][1] != "started":
-            break
-        time.sleep(0.1)
+        return rows if rows and rows[-1][1] != "started" else None
+
+    rows = wait_until(settled, 20, lambda: f"the usage row settled: {usage_rows(pg, database_url, staff.org.id)}", 0.1)
     assert [r[1:3] for r in rows] == [["cancelled", "openai/m1"]]
 
 
@@ -552,11 +551,18 @@ def test_concurrent_calls_reserve_their_cost_so_the_budget_is_never_overshot(
                 asyncio.ensure_future(client.chat.completions.create(model="default", messages=messages, max_tokens=2))
                 for _ in range(10)
             ]
-            deadline = time.monotonic() + 60
             # The refused answer at once; the admitted wait at the provider until the gate opens.
-            while sum(c.done() for c in calls) + len(provider.calls()) < 10 and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            gate.set()
+            try:
+                await async_wait_until(
+                    lambda: sum(c.done() for c in calls) + len(provider.calls()) >= 10,
+                    60,
+                    lambda: (
+                        f"every call answered or at the provider: {sum(c.done() for c in calls)} answered, "
+                        f"{len(provider.calls())} at the provider"
+                    ),
+                )
+            finally:
+                gate.set()
             done = await asyncio.gather(*calls, return_exceptions=True)
             await client.close()
             return [d for d in done if not isinstance(d, BaseException)], [

@@ -15,6 +15,7 @@ from app.sync.protocol import VersionNotice
 from sync_server import sync_engine
 from sync_server.realtime import MIN_GAP_SECONDS, Notice, Subscription, merged_text, parse_payload
 from sync_server.sync_merge import Row
+from tests.support.waiting import async_assert_stays, async_wait_until
 
 
 def parsed(payload: str) -> tuple[str, Notice]:
@@ -121,10 +122,9 @@ def test_a_busy_socket_gets_what_queued_up_in_one_message_and_nothing_twice() ->
             sub.offer(notice)
         sub.offer(notices[2])  # heard twice (a second LISTEN after a reconnect): ignored
         release.set()
-        deadline = time.monotonic() + 5
-        while len(sent) < 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(MIN_GAP_SECONDS * 2)  # nothing else may follow
+        await async_wait_until(lambda: len(sent) >= 2, 5, lambda: f"two notices sent; sent: {sent}", 0.01)
+        # nothing else may follow: a third notice would go out one gap after the second
+        await async_assert_stays(lambda: len(sent) == 2, MIN_GAP_SECONDS * 2, lambda: f"more notices sent: {sent}")
         task.cancel()
 
     asyncio.run(scenario())

@@ -22,6 +22,7 @@ from app.sync.protocol import Session
 from sync_server import sync_engine, tokens
 from tests.support.sync_fixtures import private_cluster, signup, unique_email
 from tests.support.sync_server import SECRET, ServerProcess, fresh_database
+from tests.support.waiting import async_wait_until
 from tests.sync.test_push_pull import contact, pull, pushed, second_device
 
 DELIVERY_BOUND = 5.0  # generous for a loaded shared machine; the benchmark measures the real figure
@@ -214,15 +215,9 @@ def test_the_hub_survives_a_postgresql_restart(tmp_path: Path) -> None:
                 await asyncio.to_thread(cluster.restart)
                 # The pool replaces its broken connections and the hub re-LISTENs; retry the push until the server
                 # has its database back, then the notice must arrive on the socket opened before the restart.
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        version = await push_contact(proc.url, session, 1, "After restart")
-                        break
-                    except AssertionError:
-                        if time.monotonic() > deadline:
-                            raise
-                        await asyncio.sleep(0.2)
+                version = await async_wait_until(
+                    lambda: push_contact(proc.url, session, 1, "After restart"), 30, "a push after the restart", 0.2
+                )
                 assert version == start + 1
                 assert await wait_for_version(ws, version, DELIVERY_BOUND + 10) == version
                 await ws.close()

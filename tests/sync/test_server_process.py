@@ -7,15 +7,16 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import psycopg
+import pytest
 
 from sync_server.pgcluster import Cluster, free_port
 from tests.support.sync_fixtures import private_cluster
 from tests.support.sync_server import ROOT, SECRET, ServerProcess, fresh_database
+from tests.support.waiting import wait_until
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -49,19 +50,19 @@ def test_dev_mode_runs_its_own_cluster_and_says_where(tmp_path: Path) -> None:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 90  # initdb on a busy machine
-        health: httpx.Response | None = None
-        while time.monotonic() < deadline and proc.poll() is None:
+
+        def healthy() -> httpx.Response | None:
+            if proc.poll() is not None:
+                pytest.fail(f"the dev server exited with {proc.returncode}: {log_path.read_text(errors='replace')}")
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0)
-                if health.status_code == 200:
-                    break
             except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+                return None
+            return health if health.status_code == 200 else None
+
+        # 90 s: initdb on a busy machine
+        health = wait_until(healthy, 90, lambda: f"the dev server healthy: {log_path.read_text(errors='replace')}", 0.1)
         output = log_path.read_text(errors="replace")
-        assert health is not None, output
-        assert health.status_code == 200, output
         assert health.json()["database"] is True
         assert f"data folder {data}" in output
         assert "DATABASE_URL=postgresql://parley@127.0.0.1:" in output
@@ -98,9 +99,7 @@ def test_metrics_and_request_log(http: httpx.Client, server: ServerProcess) -> N
     assert 'parley_http_request_duration_seconds_bucket{method="GET",route="/health",le="+Inf"}' in text
     assert "# TYPE parley_http_request_duration_seconds histogram" in text
 
-    deadline = time.monotonic() + 10
-    while "route=unmatched status=404" not in server.log_tail(100_000) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: "route=unmatched status=404" in server.log_tail(100_000), 10, "the 404 request logged")
     log = server.log_tail(100_000)
     line = next(line for line in log.splitlines() if "route=/api/members status=401" in line)
     assert "msg=request method=GET" in line
@@ -118,12 +117,14 @@ def test_health_follows_the_database(tmp_path: Path) -> None:
             server.start()
 
             def health_until(status: int) -> httpx.Response:
-                deadline = time.monotonic() + 30
-                while True:
-                    response = httpx.get(server.url + "/health", timeout=5.0)
-                    if response.status_code == status or time.monotonic() > deadline:
-                        return response
-                    time.sleep(0.1)
+                seen: list[httpx.Response] = []
+
+                def answers() -> httpx.Response | None:
+                    seen[:] = [httpx.get(server.url + "/health", timeout=5.0)]
+                    return seen[0] if seen[0].status_code == status else None
+
+                last = lambda: f"/health answered {seen[-1].status_code if seen else None}: {server.log_tail()}"  # noqa: E731
+                return wait_until(answers, 30, last, 0.1)
 
             cluster.stop(mode="immediate")
             down = health_until(503)

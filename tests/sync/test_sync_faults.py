@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from app.sync.transport import ServerUnreachable, SyncApi
 from sync_server.pgcluster import Cluster
 from tests.support.sync_fixtures import private_cluster
 from tests.support.sync_server import ServerProcess, fresh_database
+from tests.support.waiting import wait_until
 from tests.sync.clients import Client, differences, join, local_rows, owner_client, server_rows, superuser_query
 
 pytestmark = pytest.mark.slow
@@ -67,15 +67,17 @@ def _push(client: Client, transport: httpx.AsyncBaseTransport | None = None) -> 
 
 
 def _sync_until_it_works(client: Client, *, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
+    last: list[ServerUnreachable] = []
+
+    def synced() -> bool:
         try:
             client.sync()
-            return
-        except ServerUnreachable:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+        except ServerUnreachable as error:
+            last[:] = [error]
+            return False
+        return True
+
+    wait_until(synced, timeout, lambda: f"a sync pass got through; last error: {last[-1] if last else None!r}", 0.2)
 
 
 def _org_counts(cluster: Cluster, database_url: str, org_id: str) -> tuple[int, int, int]:

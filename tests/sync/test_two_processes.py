@@ -5,8 +5,7 @@ for a small change, no pull either (the notice carries the rows)."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -15,6 +14,7 @@ from app.sync.credentials import CURSOR
 from app.sync.service import SyncService
 from app.sync.status import SyncState
 from tests.support.sync_server import ServerProcess
+from tests.support.waiting import async_assert_stays, async_wait_until
 from tests.sync.clients import Client, join, owner_client
 
 
@@ -34,13 +34,11 @@ def _service(client: Client) -> SyncService:
     return SyncService(client.store, client.workspace_id, client.credentials, poll_seconds=3600, local_poll_seconds=0.1)
 
 
-async def _wait(check: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await asyncio.to_thread(check):  # type: ignore[arg-type]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+async def _wait(check: Callable[[], object], timeout: float, what: str) -> None:
+    async def holds() -> object:
+        return await asyncio.to_thread(check)
+
+    await async_wait_until(holds, timeout, what, interval=0.05)
 
 
 def test_a_change_through_one_process_reaches_a_client_of_the_other(
@@ -63,8 +61,14 @@ def test_a_change_through_one_process_reaches_a_client_of_the_other(
                 pulls = second_server.log_tail(200_000).count("/api/sync/pull")
                 contact = await asyncio.to_thread(owner.store.contacts.create, name="From process A")
                 await _wait(lambda: staff.store.contacts.find(contact.id) is not None, 20, "the contact on B's client")
-                await asyncio.sleep(0.3)  # a pull, had there been one, is in B's log by now
-                assert second_server.log_tail(200_000).count("/api/sync/pull") == pulls
+
+                def pulled() -> int:
+                    return second_server.log_tail(200_000).count("/api/sync/pull")
+
+                # 0.3 s: a pull, had there been one, is in B's log by then (its request line is written as it answers)
+                await async_assert_stays(
+                    lambda: pulled() == pulls, 0.3, lambda: f"B's client pulled: {pulled() - pulls} pull request(s)"
+                )
                 assert staff.store.meta(CURSOR) == str(owner_service.status().server_version)
                 # And back: staff's edit through B reaches the owner on A.
                 await asyncio.to_thread(staff.store.contacts.update, contact.id, name="Edited through B")

@@ -11,6 +11,7 @@ from pathlib import Path
 from app.store.store import Store
 from app.whatsapp.driver import ConnectionState
 from app.whatsapp.profile import Profile
+from tests.support.waiting import async_wait_until
 from tests.whatsapp.conftest import WAIT, Recorder, make_driver, run
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
@@ -42,10 +43,10 @@ def test_logout_during_the_catch_up_ends_it_and_shows_the_qr(
             def opened() -> int:
                 return int(control.state()["chat_opens"])
 
-            deadline = time.monotonic() + WAIT
-            while await asyncio.to_thread(opened) < 2:  # the catch-up is under way
-                assert time.monotonic() < deadline, "the catch-up did not start"
-                await asyncio.sleep(0.05)
+            async def under_way() -> bool:  # the catch-up has opened its first chats
+                return await asyncio.to_thread(opened) >= 2
+
+            await async_wait_until(under_way, WAIT, lambda: f"the catch-up started; chats opened: {opened()}", 0.05)
             assert driver.last_backfill is None
             await asyncio.to_thread(control.logout)
             # Well inside the 15 s the old code held the report loop for (WAIT is 10 s).

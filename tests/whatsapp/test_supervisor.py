@@ -26,6 +26,7 @@ from app.whatsapp.host import WhatsAppHost
 from app.whatsapp.profile import Profile
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 from app.whatsapp.supervisor import LINKED_KEY, Supervisor
+from tests.support.waiting import async_wait_until
 from tests.whatsapp.conftest import FAST, NO_QUIET, page_sent, run, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer, JsonDict
 
@@ -68,11 +69,9 @@ class Statuses:
         return self.seen[-1]
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = WAIT) -> None:
+async def wait_for(predicate: Callable[[], bool], timeout: float = WAIT, what: str = "the condition") -> None:
     """Poll a store-side condition (the store has no async notification) every 50 ms, with a timeout."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.05)
+    await async_wait_until(predicate, timeout, what, interval=0.05)
 
 
 def chats(store: Store, control: ImitationControl, count: int) -> list[Chat]:
