@@ -1,26 +1,25 @@
 """Builds every service once and wires them together (house rule 7): no globals, no service locator.
 
-``run_desktop`` owns the QApplication and the qasync loop. The log line ``inbox ready`` marks the moment the first
-page of chats is on screen; the start-up benchmark waits for it.
+``run_desktop`` owns the QApplication and Qt's event loop, the one ``TaskRunner`` (worker pool + the service loop
+every coroutine runs on, ``app.ui.tasks``) and the one ordered ``Shutdown`` that every way out ends in (window
+closed, Quit, SIGTERM/SIGINT; ``app.ui.shutdown``). The log line ``inbox ready`` marks the moment the first page of
+chats is on screen; the start-up benchmark waits for it.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 import time
 from typing import TYPE_CHECKING
 
 import keyring
-import qasync
 
 from app import logs
 from app.ai.keys import ProviderKeys
 from app.ai.service import AiService
 from app.core.events import Event, MessageQueued, MessageStatusChanged
-from app.core.settings import Settings
 from app.qt import QtCore, QtGui, QtWidgets
 from app.store.keyring_vault import KeyringVault
 from app.store.paths import resolve_home
@@ -32,8 +31,9 @@ from app.ui.main_window import MainWindow
 from app.ui.pages.inbox import InboxPage
 from app.ui.quick_switcher import install_quick_switcher
 from app.ui.sections import SECTIONS
+from app.ui.shutdown import Shutdown, Stage, install_signal_handlers
 from app.ui.startup import OpenWorkspace, StartupFlow
-from app.ui.sync_bridge import SyncBridge
+from app.ui.sync_bridge import SyncBridge, SyncLoop
 from app.ui.tasks import TaskRunner
 from app.ui.tray import Tray
 
@@ -49,7 +49,7 @@ STARTED = time.perf_counter()
 def build_context(workspaces: Workspaces, tasks: TaskRunner, opened: OpenWorkspace) -> AppContext:
     changes = Changes()
     opened.store.bus.subscribe(Event, changes.forward)
-    settings = Settings(opened.store.settings)
+    settings = opened.store.settings
     return AppContext(
         store=opened.store,
         tasks=tasks,
@@ -57,27 +57,30 @@ def build_context(workspaces: Workspaces, tasks: TaskRunner, opened: OpenWorkspa
         workspaces=workspaces,
         workspace=opened,
         changes=changes,
-        ai=AiService(opened.store, settings, ProviderKeys(workspaces.vault.backend)),
-        sync=SyncBridge(),  # the service is attached after the first paint (start_sync)
+        ai=AiService(opened.store, settings, ProviderKeys(workspaces.vault.backend), loop=tasks.service_loop),
+        # The service is attached after the first paint (start_sync); it runs on the one service loop.
+        sync=SyncBridge(loop=SyncLoop(tasks)),
     )
 
 
-def start_ai(ctx: AppContext, app: QtWidgets.QApplication) -> None:
-    """After the window is up: with AI replies on, import litellm now on a background thread (seconds, ~180 MB) so
+def start_ai(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutdown | None = None) -> None:
+    """After the window is up: with AI replies on, import litellm now on a worker of the pool (seconds, ~180 MB) so
     the first suggestion does not wait for it (with AI off it is never imported); and start the analysis of
-    incoming messages, which acts only while its setting is on."""
+    incoming messages on the service loop, which acts only while its setting is on."""
     if ctx.ai is None:
         return
+    ctx.ai.loader.use(ctx.tasks.pool)
     if ctx.ai.config().mode != "off":
         ctx.ai.loader.start()
     from app.ai.inbound import InboundAnalysis
 
-    inbound = InboundAnalysis(ctx.ai)
+    inbound = InboundAnalysis(ctx.ai, loop=ctx.tasks.service_loop)
     inbound.start()
-    app.aboutToQuit.connect(inbound.close)
+    if shutdown is not None:
+        shutdown.add(Stage.AGENTS, "the analysis of incoming messages", inbound.close)
 
 
-def start_sync(ctx: AppContext, app: QtWidgets.QApplication) -> None:
+def start_sync(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutdown | None = None) -> None:
     """After the window is up: build the workspace's sync service and start it on the sync loop. Signed out it only
     reports SIGNED_OUT (no network); signed in it syncs. While signed in, the AI's cloud mode uses the team server."""
     bridge = ctx.sync
@@ -109,11 +112,12 @@ def start_sync(ctx: AppContext, app: QtWidgets.QApplication) -> None:
     bridge.statusChanged.connect(follow)
     bridge.attach(service)
     bridge.start(on_error=lambda message: log.warning("team sync did not start: %s", message))
-    app.aboutToQuit.connect(bridge.close)
+    if shutdown is not None:
+        shutdown.add(Stage.SYNC, "team sync", bridge.close)
 
 
 def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow:
-    theme.apply(app, str(ctx.settings.get("appearance.theme")))
+    theme.apply(app, ctx.settings.appearance.theme)
     window = MainWindow(ctx, SECTIONS)
     window.tray = Tray(ctx, window)  # type: ignore[attr-defined]
     inbox = window.pages.get("inbox")
@@ -128,14 +132,13 @@ def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow
     return window
 
 
-def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication) -> WhatsAppHost:
+def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutdown | None = None) -> WhatsAppHost:
     """Start the WhatsApp service for the open workspace (connecting at once when a phone is linked and the setting
     says so) and attach it to the UI. Called after the first paint: Playwright's import stays off the start-up path.
     """
     from app.whatsapp.config import service_config
     from app.whatsapp.host import WhatsAppHost
     from app.whatsapp.profile import load_profile
-    from app.whatsapp.supervisor import LINKED_KEY
 
     paths = ctx.workspaces.paths(ctx.workspace.workspace_id)
     host = WhatsAppHost(
@@ -145,8 +148,8 @@ def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication) -> WhatsAppHost
         service_config(ctx.settings),
         ctx.whatsapp.publish,
     )
-    linked = bool(ctx.store.settings.get(LINKED_KEY, False))
-    host.start(connect=linked and bool(ctx.settings.get("whatsapp.connect_on_start")))
+    linked = ctx.settings.internal.whatsapp_linked
+    host.start(connect=linked and ctx.settings.whatsapp.connect_on_start)
     ctx.whatsapp.attach(host)
 
     def settings_changed(tables: frozenset[str]) -> None:
@@ -159,7 +162,8 @@ def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication) -> WhatsAppHost
 
     ctx.changes.changed.connect(settings_changed)
     ctx.changes.core_event.connect(queue_changed)
-    app.aboutToQuit.connect(host.close)
+    if shutdown is not None:
+        shutdown.add(Stage.WHATSAPP, "WhatsApp", host.close)
     return host
 
 
@@ -224,34 +228,30 @@ def run_desktop(args: argparse.Namespace) -> int:
     app.setApplicationName("Parley")
     app.setOrganizationName("Parley")
     app.setQuitOnLastWindowClosed(True)
+    install_signal_handlers(app)  # SIGTERM/SIGINT end the event loop; the shutdown below runs as for any quit
     theme.apply(app, "system")
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
 
     home = resolve_home(args.home)
     workspaces = Workspaces(home, KeyringVault(keyring.get_keyring()))
     tasks = TaskRunner()
+    tasks.service_loop  # noqa: B018 — made once, now: sync, AI and inbound analysis all run on it
+    shutdown = Shutdown(tasks)
     flow = StartupFlow(workspaces, tasks)
-    windows: list[MainWindow] = []
-    done = asyncio.Event()
+    windows: list[MainWindow] = []  # held here: Qt does not keep a parentless window alive for Python
 
     def opened(workspace: OpenWorkspace) -> None:
         logs.log_to(workspaces.paths(workspace.workspace_id).logs)
         log.info("workspace %s open", workspace.workspace_id)
         ctx = build_context(workspaces, tasks, workspace)
+        shutdown.add(Stage.STORE, "the workspace", ctx.store.close)
         windows.append(open_main_window(ctx, app))
-        QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app))
-        QtCore.QTimer.singleShot(0, lambda: start_ai(ctx, app))
-        QtCore.QTimer.singleShot(0, lambda: start_sync(ctx, app))
+        QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app, shutdown))
+        QtCore.QTimer.singleShot(0, lambda: start_ai(ctx, app, shutdown))
+        QtCore.QTimer.singleShot(0, lambda: start_sync(ctx, app, shutdown))
 
     flow.opened.connect(opened)
-    flow.cancelled.connect(done.set)
-    app.aboutToQuit.connect(done.set)
+    flow.cancelled.connect(lambda: QtCore.QTimer.singleShot(0, app.quit))  # also when cancelled before exec
     flow.start()
-    with loop:
-        loop.run_until_complete(done.wait())
-    tasks.drain()
-    tasks.shutdown()
-    for window in windows:
-        window.ctx.store.close()
+    app.exec()
+    shutdown.run()
     return 0

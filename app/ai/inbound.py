@@ -5,21 +5,24 @@ schedules an analysis of its chat once the chat has been quiet for ``QUIET_SECON
 one call, about the whole burst). ``Analyzer`` validates the JSON answer and publishes ``SaleAgreed`` on the
 store's bus for the agents; each call is recorded in the AI log like any other (purpose ``analyze``).
 
-It runs on a thread of its own with its own asyncio loop, fed from the store's event bus (any thread), so neither
-the UI nor the WhatsApp driver ever waits for a model. Failures are logged and dropped: analysis is best effort.
+It runs on the app's service loop (``app.core.loops.LoopThread``, handed in by bootstrap; shared with sync and the AI
+panel), fed from the store's event bus (any thread), so neither the UI nor the WhatsApp driver ever waits for a
+model. Its timers and tasks live on that loop only, so nothing of it is shared between threads. Failures are logged
+and dropped: analysis is best effort. Built without a loop (tests), it makes one of its own and ``close`` ends it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from app.ai.analysis import Analyzer
 from app.ai.types import AIError, CallOptions, ChatMessage, Embeddings, Provider, Purpose, StreamEvent
 from app.core.events import MessageReceived
+from app.core.loops import LoopThread
 
 if TYPE_CHECKING:
     from app.ai.interactions import CallMode, InteractionLog
@@ -28,7 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUIET_SECONDS = 3.0
-SETTING = "ai.analyze_inbound"
 
 
 class LoggedProvider:
@@ -47,69 +49,67 @@ class LoggedProvider:
 
 
 class InboundAnalysis:
-    def __init__(self, ai: AiService, *, quiet_seconds: float = QUIET_SECONDS) -> None:
+    def __init__(self, ai: AiService, *, quiet_seconds: float = QUIET_SECONDS, loop: LoopThread | None = None) -> None:
         self.ai = ai
         self.quiet_seconds = quiet_seconds
         self.analysed = 0  # analyses that completed (for tests and the log)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._pending: dict[str, asyncio.TimerHandle] = {}
-        self._running: set[asyncio.Task[None]] = set()
+        self._given = loop
+        self._runner: LoopThread | None = None
+        self._pending: dict[str, asyncio.TimerHandle] = {}  # touched on the loop's thread only
+        self._running: set[asyncio.Task[None]] = set()  # likewise
         self._unsubscribe: Callable[[], None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is not None:
+        if self._runner is not None:
             return
-        self._thread = threading.Thread(target=self._run, name="ai-inbound", daemon=True)
-        self._thread.start()
-        self._ready.wait(5)
+        self._runner = self._given if self._given is not None else LoopThread("ai-inbound")
         self._unsubscribe = self.ai.store.bus.subscribe(MessageReceived, self._received)
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    def close(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop listening, cancel the waits and analyses of this object (on the loop), end a loop of its own."""
+        runner = self._runner
+        if runner is None:
             return
+        self._runner = None
         if self._unsubscribe is not None:
             self._unsubscribe()
-        loop.call_soon_threadsafe(self._stop)
-        thread.join(10)
-        self._thread = None
+            self._unsubscribe = None
+        if not runner.closed:
+            try:
+                runner.run(self._stop(), timeout)
+            except (concurrent.futures.TimeoutError, RuntimeError):
+                log.warning("the analysis of incoming messages did not stop within %.0f s", timeout)
+        if runner is not self._given:
+            runner.close()
 
-    def _stop(self) -> None:
+    async def _stop(self) -> None:
         for handle in self._pending.values():
             handle.cancel()
-        for task in self._running:
+        self._pending.clear()
+        running = list(self._running)
+        for task in running:
             task.cancel()
-        assert self._loop is not None
-        self._loop.call_later(0.05, self._loop.stop)
+        if running:
+            await asyncio.wait(running)
 
     # ---- events ----------------------------------------------------------------------------------------------
     def enabled(self) -> bool:
-        return bool(self.ai.settings.get(SETTING)) and self.ai.config().mode != "off"
+        return self.ai.settings.ai.analyze_inbound and self.ai.config().mode != "off"
 
     def _received(self, event: MessageReceived) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed() or not self.enabled():
+        runner = self._runner
+        if runner is None or runner.closed or not self.enabled():
             return
-        loop.call_soon_threadsafe(self._schedule, event.chat_id)
+        runner.call_soon(self._schedule, event.chat_id)
 
     def _schedule(self, chat_id: str) -> None:
-        assert self._loop is not None
+        if self._runner is None:
+            return  # closed meanwhile
         previous = self._pending.pop(chat_id, None)
         if previous is not None:
             previous.cancel()
-        self._pending[chat_id] = self._loop.call_later(self.quiet_seconds, self._begin, chat_id)
+        self._pending[chat_id] = asyncio.get_running_loop().call_later(self.quiet_seconds, self._begin, chat_id)
 
     def _begin(self, chat_id: str) -> None:
         self._pending.pop(chat_id, None)

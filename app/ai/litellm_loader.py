@@ -2,8 +2,10 @@
 
 ``import litellm`` takes seconds and, unless told otherwise, fetches a cost map from the internet while importing.
 Nothing in ``app.ai`` imports it at module level: the first call that needs it awaits ``LitellmLoader.get()``, which
-imports it once on a background thread (after switching the cost map to the bundled copy and telemetry off), so
-neither the window nor the asyncio loop waits on it. ``start()`` warms it up early (after the window is shown).
+imports it once off the calling thread (after switching the cost map to the bundled copy and telemetry off), so
+neither the window nor the asyncio loop waits on it. ``start()`` warms it up early (after the window is shown). The
+app hands the loader its worker pool (``use``), so the import is one more task on the pool rather than a thread of
+its own; without one (tests, scripts) it runs on a thread made for it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from types import ModuleType
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,12 @@ class LitellmLoader:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._future: concurrent.futures.Future[ModuleType] | None = None
+        self._executor: concurrent.futures.Executor | None = None
+
+    def use(self, executor: concurrent.futures.Executor) -> None:
+        """Import on ``executor`` (the app's worker pool) from now on."""
+        with self._lock:
+            self._executor = executor
 
     @property
     def loaded(self) -> bool:
@@ -57,9 +66,20 @@ class LitellmLoader:
                     except BaseException as exc:  # noqa: BLE001 — handed to whoever awaits the import, who decides
                         future.set_exception(exc)
 
-                threading.Thread(target=run, name="litellm-import", daemon=True).start()
+                if not self._submit(run):
+                    threading.Thread(target=run, name="litellm-import", daemon=True).start()
                 self._future = future
             return self._future
+
+    def _submit(self, run: Callable[[], None]) -> bool:
+        """Hand ``run`` to the executor given by ``use``; False when there is none or it is shutting down."""
+        if self._executor is None:
+            return False
+        try:
+            self._executor.submit(run)
+        except RuntimeError:
+            return False
+        return True
 
     async def get(self) -> ModuleType:
         """The litellm module, importing it first if needed without blocking the running loop."""

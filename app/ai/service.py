@@ -15,6 +15,7 @@ from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader, default_loader
 from app.ai.provider_core import ChainPolicy, Cooldowns
 from app.ai.types import AIError, CallOptions, ChatMessage, Done, Provider, ProviderEntry, Usage
+from app.core.loops import LoopThread
 from app.core.settings import Settings
 from app.store.store import Store
 
@@ -32,6 +33,7 @@ class AiService:
         loader: LitellmLoader = default_loader,
         cloud: CloudAccess | None = None,
         policy: ChainPolicy | None = None,
+        loop: LoopThread | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -41,9 +43,18 @@ class AiService:
         self.policy = policy or ChainPolicy()
         self.cooldowns = Cooldowns()
         self.log = InteractionLog(store, settings)
+        self._loop = loop
+
+    @property
+    def loop(self) -> LoopThread:
+        """Where provider calls made from blocking code run: the app's service loop (bootstrap hands it in; made on
+        first use without one). Never a loop per call: nested loops would each hold the provider's clients."""
+        if self._loop is None:
+            self._loop = LoopThread()
+        return self._loop
 
     def config(self) -> AiConfig:
-        return AiConfig.read(self.settings, self.store.settings)
+        return AiConfig.read(self.settings)
 
     def provider(self) -> Provider:
         config = self.config()

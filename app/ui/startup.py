@@ -47,7 +47,9 @@ class StartupFlow(QtCore.QObject):
         self.workspaces = workspaces
         self.tasks = tasks
         self.dialog: QtWidgets.QDialog | None = None
-        self._sync_loop: SyncLoop | None = None  # made on the first "Join a team": joining runs on it
+        # Made on the first "Join a team": joining runs on the runner's one service loop, which the open workspace's
+        # sync then shares (no second loop is left running after the join).
+        self._sync_loop: SyncLoop | None = None
 
     # ---- choosing --------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -170,7 +172,7 @@ class StartupFlow(QtCore.QObject):
         from app.ui.dialogs.join_team import JoinTeamDialog
 
         if self._sync_loop is None:
-            self._sync_loop = SyncLoop(self)
+            self._sync_loop = SyncLoop(self.tasks, self)
         back = self.dialog
         dialog = JoinTeamDialog(self.workspaces, self._sync_loop, back)
         dialog.setWindowModality(QtCore.Qt.WindowModality.WindowModal)

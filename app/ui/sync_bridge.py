@@ -1,15 +1,15 @@
 """The UI's end of team sync: status snapshots in, actions out, and nothing on the UI thread that waits.
 
-The sync service is asyncio code and runs on its own event loop in a thread of its own (``SyncLoop``): its HTTP
-client, WebSocket and timers live there whatever the UI does, and the tests (which have no qasync loop) run it the
-same way as the app. The service calls ``publish`` (through ``subscribe``) from that thread; ``publish`` only emits a
-signal, which Qt queues to the main thread, so widgets listening to ``statusChanged`` are touched on the main thread
-only (house rule 3).
+The sync service is asyncio code and runs on the app's one service loop (``app.core.loops``, reached through the
+``TaskRunner``; ``SyncLoop`` is sync's adapter to it): its HTTP client, WebSocket and timers live there whatever the
+UI does, and the tests run it the same way as the app. The service calls ``publish`` (through ``subscribe``) from
+that thread; ``publish`` only emits a signal, which Qt queues to the main thread, so widgets listening to
+``statusChanged`` are touched on the main thread only (house rule 3).
 
 Actions (sign in, invite, revoke, ...) are coroutines submitted to the loop with ``SyncLoop.call``; the result, or a
-sentence for people when it failed, comes back on the main thread through a queued signal. The transport's
-exceptions are ``ParleyError``s (``ServerUnreachable``, ``Unauthorized``, ...), so ``describe`` shows their
-sentences; anything else is "Something went wrong" for the person and a traceback in the log.
+sentence for people when it failed, comes back on the main thread through the runner's one delivery path. The
+transport's exceptions are ``ParleyError``s (``ServerUnreachable``, ``Unauthorized``, ...), so ``describe`` shows
+their sentences; anything else is "Something went wrong" for the person and a traceback in the log.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
-from app.core.errors import InvalidInput, ParleyError, describe
-from app.qt import QtCore, Signal, is_alive
+from app.core.errors import InvalidInput, ParleyError
+from app.qt import QtCore, Signal
 from app.sync.status import ConflictNote, SyncState, SyncStatus
+from app.ui.tasks import TaskRunner, logged_only
 
 if TYPE_CHECKING:
     from app.ai.cloud import CloudAccess
@@ -76,31 +77,35 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
 
 
 class SyncLoop(QtCore.QObject):
-    """An asyncio loop on a daemon thread, and a way to run coroutines on it with callbacks on the main thread."""
+    """Sync's way onto the service loop: ``call`` submits a sync action through the ``TaskRunner`` (one delivery
+    path), turning a pydantic refusal of what a person typed into ``InvalidInput``.
 
-    busy_changed = Signal(bool)
-    _completed = Signal(object)  # loop thread → main thread
+    The app hands in its ``TaskRunner``, so the start-up flow's "Join a team" and the open workspace's sync run on
+    the one service loop and no loop is left behind. Built without one (tests), it makes a runner of its own and
+    ``close`` shuts that down; a shared runner is closed by the app's ordered shutdown instead.
+    """
 
-    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, tasks: TaskRunner | None = None, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="parley-sync", daemon=True)
-        self._thread.start()
-        self._pending = 0
+        self._owns = tasks is None
+        self.tasks = tasks if tasks is not None else TaskRunner(parent=self)
         self._closed = False
-        self._completed.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.tasks.service_loop.loop
+
+    @property
+    def _thread(self) -> threading.Thread:
+        return self.tasks.service_loop.thread
 
     @property
     def idle(self) -> bool:
-        return self._pending == 0
+        return self.tasks.idle
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule ``coro`` on the loop and return a thread-safe future (no callback on the main thread)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return self.tasks.service_loop.submit(coro)
 
     def call(
         self,
@@ -125,48 +130,18 @@ class SyncLoop(QtCore.QObject):
             except ValidationError as exc:  # a request built from what a person typed
                 raise invalid_input(exc) from exc
 
-        self._pending += 1
-        if self._pending == 1:
-            self.busy_changed.emit(True)
-        future = asyncio.run_coroutine_threadsafe(run(), self.loop)
-        future.add_done_callback(lambda f: self._completed.emit((name, f, on_done, on_error, owner)))
-        return future
-
-    def _deliver(self, packet: tuple[str, concurrent.futures.Future[Any], Any, Any, QtCore.QObject | None]) -> None:
-        name, future, on_done, on_error, owner = packet
-        self._pending -= 1
-        if not self._pending:
-            self.busy_changed.emit(False)
-        if owner is not None and not is_alive(owner):
-            return
-        if future.cancelled():
-            return
-        exc = future.exception()
-        if exc is not None:
-            sentence = describe(exc, doing=f"sync action {name!r}", logger=log)  # one line, or the traceback
-            if on_error is not None:
-                on_error(sentence)
-            return
-        if on_done is not None:
-            on_done(future.result())
+        quietly: Callable[[str], None] = on_error if on_error is not None else logged_only
+        return self.tasks.submit(name, run, on_done, quietly, owner=owner, quiet=True)
 
     def close(self, timeout: float = 3.0) -> None:
-        """Stop the loop once what runs on it has had ``timeout`` seconds to finish (quit)."""
+        """Take no more actions; a runner of its own is shut down (its loop's work gets ``timeout`` seconds)."""
         if self._closed:
             return
         self._closed = True
-
-        async def finish() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            if tasks:
-                await asyncio.wait(tasks, timeout=timeout)
-
-        try:
-            asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout + 1)
-        except (concurrent.futures.TimeoutError, RuntimeError):
-            log.warning("sync loop: work still running at shutdown")
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=2)
+        if self._owns:
+            self.tasks.stop_accepting()
+            self.tasks.close_loop(timeout)
+            self.tasks.shutdown()
 
 
 class SyncNotReady(ParleyError):
@@ -188,7 +163,7 @@ class SyncBridge(QtCore.QObject):
         self, service: SyncClient | None = None, loop: SyncLoop | None = None, parent: QtCore.QObject | None = None
     ) -> None:
         super().__init__(parent)
-        self.loop = loop or SyncLoop(self)
+        self.loop = loop or SyncLoop(parent=self)
         self._status = SyncStatus()
         self._published.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
         self._service: SyncClient | None = None

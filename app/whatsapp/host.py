@@ -1,21 +1,25 @@
-"""Runs the WhatsApp ``Supervisor`` on a thread with its own asyncio loop, and takes commands from any thread.
+"""Runs the WhatsApp ``Supervisor`` on its own loop thread (``app.core.loops.LoopThread`` named ``whatsapp``), and
+takes commands from any thread.
 
-The browser's traffic (Playwright's pipe to its driver, every page report) then never competes with the Qt loop,
-and a slow page cannot stall the window. ``WhatsAppHost`` implements ``WhatsAppControl``: each command is handed to
-the supervisor's loop with ``call_soon_threadsafe`` and returns at once; outcomes arrive through ``on_status``, which
-is called on the supervisor's thread (the UI bridge re-emits it as a queued Qt signal). The supervisor (and with it
-Playwright, most of a second to import) is imported on that thread too, so starting the host never stalls the UI.
+This is the one loop kept apart from the service loop: the browser's traffic (Playwright's pipe to its driver, every
+page report) then never competes with a model's answer or a sync pass, and a slow page cannot stall the window.
+``WhatsAppHost`` implements ``WhatsAppControl``: each command is handed to the supervisor's loop and returns at once;
+outcomes arrive through ``on_status``, which is called on the supervisor's thread (the UI bridge re-emits it as a
+queued Qt signal). Like the service loop it takes coroutines through ``submit`` (a ``CoroutineRunner``), so the UI's
+``TaskRunner.submit(..., on=host)`` delivers their results the same way. The supervisor (and with it Playwright, most
+of a second to import) is imported on that thread too, so starting the host never stalls the UI.
 """
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from app.core.loops import LoopClosed, LoopThread
 from app.whatsapp.config import ServiceConfig
 from app.whatsapp.profile import Profile
 from app.whatsapp.status import WhatsAppStatus
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from app.whatsapp.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 START_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 20.0
@@ -41,10 +46,10 @@ class WhatsAppHost:
     ) -> None:
         self._args = (store, profile, Path(profile_dir), config)
         self._on_status = on_status
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: LoopThread | None = None
+        self._main_done: concurrent.futures.Future[None] | None = None
         self._supervisor: Supervisor | None = None
         self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
 
     @property
     def supervisor(self) -> Supervisor:
@@ -54,41 +59,43 @@ class WhatsAppHost:
 
     def start(self, *, connect: bool = False) -> None:
         """Start the thread and its supervisor (idle, ``stopped``); with ``connect`` also open the browser."""
-        if self._thread is not None:
+        if self._runner is not None:
             return
-        self._thread = threading.Thread(target=self._run, name="whatsapp", daemon=True)
-        self._thread.start()
+        self._runner = LoopThread("whatsapp")
+        self._main_done = self._runner.submit(self._main())
+        self._main_done.add_done_callback(self._ended)
         if not self._ready.wait(START_TIMEOUT):
             raise RuntimeError("the WhatsApp service did not start")
         if connect:
             self.connect()
 
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except Exception:
-            log.exception("the WhatsApp service stopped with an error")
-        finally:
-            self._ready.set()
+    def _ended(self, future: concurrent.futures.Future[None]) -> None:
+        self._ready.set()
+        if not future.cancelled() and future.exception() is not None:
+            log.error("the WhatsApp service stopped with an error", exc_info=future.exception())
 
     async def _main(self) -> None:
         from app.whatsapp.supervisor import Supervisor  # Playwright is imported here, off the UI thread
 
-        self._loop = asyncio.get_running_loop()
         store, profile, profile_dir, config = self._args
         self._supervisor = Supervisor(store, profile, profile_dir, config, on_status=self._on_status)
         self._ready.set()
         await self._supervisor.run()
 
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the WhatsApp loop (``CoroutineRunner``); raises ``LoopClosed`` when it is not running."""
+        runner = self._runner
+        if runner is None:
+            coro.close()
+            raise LoopClosed("the WhatsApp service is not running")
+        return runner.submit(coro)
+
     def _call(self, command: Callable[[Supervisor], None]) -> None:
-        loop, supervisor = self._loop, self._supervisor
-        if loop is None or supervisor is None or loop.is_closed():
+        runner, supervisor = self._runner, self._supervisor
+        if runner is None or supervisor is None or runner.closed:
             log.info("WhatsApp: command ignored, the service is not running")
             return
-        try:
-            loop.call_soon_threadsafe(command, supervisor)
-        except RuntimeError:  # the loop closed meanwhile
-            log.info("WhatsApp: command ignored, the service has stopped")
+        runner.call_soon(command, supervisor)
 
     # ---- WhatsAppControl -------------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -107,12 +114,14 @@ class WhatsAppHost:
         self._call(lambda supervisor: supervisor.reconfigure(config))
 
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
-        """Close the browser and stop the thread (waits up to ``timeout`` seconds)."""
-        thread = self._thread
-        if thread is None:
+        """Close the browser, let the supervisor end, then the loop and its thread (waits up to ``timeout`` s)."""
+        runner, main = self._runner, self._main_done
+        if runner is None:
             return
         self._call(lambda supervisor: supervisor.close())
-        thread.join(timeout)
-        if thread.is_alive():
-            log.warning("WhatsApp: the service did not stop within %.0f s", timeout)
-        self._thread = None
+        if main is not None:
+            _done, running = concurrent.futures.wait([main], timeout)  # an error ending it is logged by ``_ended``
+            if running:
+                log.warning("WhatsApp: the service did not stop within %.0f s", timeout)
+        runner.close()
+        self._runner = None

@@ -16,8 +16,8 @@ from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader
 from app.ai.provider_core import ChainPolicy, Cooldowns, model_string
 from app.ai.types import AIError, CallOptions, Delta, Done, ProviderEntry
-from tests.ai.conftest import FAST, KEY, OTHER_KEY, POLICY, ask, collect, entry, run
 from tests.ai.openai_server import Behaviour, OpenAIServer, embed_text
+from tests.support.ai_fixtures import FAST, KEY, OTHER_KEY, POLICY, ask, collect, entry, run
 from tests.support.keyrings import LockedKeyring
 
 pytestmark = pytest.mark.usefixtures("loader")

@@ -22,9 +22,9 @@ from app.store.store import Store
 from app.sync.protocol import Session
 from sync_server import tokens
 from sync_server.config import decode_secret
-from tests.ai.conftest import KEY, OTHER_KEY, POLICY, entry, run
 from tests.ai.openai_server import OpenAIServer, embed_text
 from tests.support.ai_chat import ShopChat, shop_chat
+from tests.support.ai_fixtures import KEY, OTHER_KEY, POLICY, entry, run
 from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
 from tests.support.sync_server import SECRET, ServerProcess
 

@@ -14,8 +14,8 @@ from app.ai.service import AI_OFF, AiService
 from app.ai.types import AIError, Done
 from app.core.settings import Settings
 from app.store.store import Store
-from tests.ai.conftest import FAST, KEY, POLICY, ask, collect, entry, run
 from tests.ai.openai_server import OpenAIServer
+from tests.support.ai_fixtures import FAST, KEY, POLICY, ask, collect, entry, run
 
 pytestmark = pytest.mark.usefixtures("loader")
 TOKEN = "access-token-abcd"

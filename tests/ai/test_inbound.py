@@ -19,8 +19,8 @@ from app.core.events import SaleAgreed
 from app.core.settings import Settings
 from app.store.intake import CapturedMessage, record_messages
 from app.store.store import Store
-from tests.ai.conftest import KEY, POLICY, entry
 from tests.ai.openai_server import OpenAIServer
+from tests.support.ai_fixtures import KEY, POLICY, entry
 from tests.support.keyrings import InMemoryKeyring
 from tests.support.waiting import assert_stays
 

@@ -11,8 +11,8 @@ from app.ai.types import AIError, Done
 from app.core.models import AiInteraction
 from app.core.settings import Settings
 from app.store.store import Store
-from tests.ai.conftest import FAST, KEY, POLICY, ask, collect, entry, run
 from tests.ai.openai_server import Behaviour, OpenAIServer
+from tests.support.ai_fixtures import FAST, KEY, POLICY, ask, collect, entry, run
 
 pytestmark = pytest.mark.usefixtures("loader")
 PROMPT = "Do you have the blue scarf in stock?"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.ai.conftest import KEY
 from tests.ai.openai_server import OpenAIServer
+from tests.support.ai_fixtures import KEY
 
 
 def get(server: OpenAIServer, path: str, key: str) -> tuple[int, dict[str, object]]:

@@ -49,7 +49,7 @@ def shop(ctx: AppContext) -> ShopChat:
 
 @pytest.fixture
 def panel(qtbot: QtBot, ctx: AppContext, shop: ShopChat, provider: ByokProvider) -> Iterator[AIPanel]:
-    panel = AIPanel(ctx.store)
+    panel = AIPanel(ctx.store, ctx.tasks)
     qtbot.addWidget(panel)
     panel.provider_factory = lambda: provider
     panel.retrieve = lambda query, limit: [RETURNS]
@@ -241,7 +241,7 @@ def test_switching_chats_or_collapsing_stops_the_run(
     panel.set_chat(other.id)
     assert not panel.busy
     assert panel.preview.toPlainText() == ""
-    qtbot.waitUntil(lambda: panel.worker.running == 0, timeout=WAIT)
+    qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=WAIT)
     assert updates == []  # the cancelled run's text never reached the panel
     panel.toggle.setChecked(False)
     assert not panel.body.isVisible()

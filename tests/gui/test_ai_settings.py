@@ -17,9 +17,9 @@ from app.qt import QtWidgets
 from app.ui.context import AppContext
 from app.ui.pages.ai_settings import AiProvidersCard
 from app.ui.pages.settings import SettingsPage
-from tests.ai.conftest import KEY, warm_litellm
 from tests.ai.openai_server import OpenAIServer
-from tests.gui.conftest import wait_idle
+from tests.support.ai_fixtures import KEY, warm_litellm
+from tests.support.gui import wait_idle
 from tests.support.keyrings import InMemoryKeyring, LockedKeyring
 
 

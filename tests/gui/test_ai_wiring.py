@@ -16,9 +16,9 @@ from app.ai.types import ProviderEntry
 from app.qt import Qt
 from app.ui.context import AppContext
 from app.ui.pages.inbox import InboxPage
-from tests.ai.conftest import KEY, warm_litellm
 from tests.ai.openai_server import OpenAIServer
 from tests.support.ai_chat import shop_chat
+from tests.support.ai_fixtures import KEY, warm_litellm
 from tests.support.keyrings import InMemoryKeyring
 
 WAIT = 20000

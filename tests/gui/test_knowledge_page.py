@@ -19,9 +19,9 @@ from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
 from app.ui.pages.knowledge import IMPORT_TASK, KnowledgePage
-from tests.ai.conftest import KEY, warm_litellm
 from tests.ai.openai_server import OpenAIServer
-from tests.gui.conftest import wait_idle
+from tests.support.ai_fixtures import KEY, warm_litellm
+from tests.support.gui import wait_idle
 from tests.support.keyrings import InMemoryKeyring
 from tests.unit.ai.pdfs import blank_pdf, text_pdf
 

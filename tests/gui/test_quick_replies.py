@@ -11,7 +11,7 @@ from app.ui.context import AppContext
 from app.ui.pages.inbox import InboxPage
 from app.ui.pages.settings import SettingsPage
 from app.ui.widgets.quick_replies_editor import QuickRepliesEditor
-from tests.gui.conftest import wait_idle
+from tests.support.gui import wait_idle
 
 
 @pytest.fixture

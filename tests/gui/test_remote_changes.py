@@ -31,10 +31,10 @@ from app.ui.pages.products import ProductsPage
 from app.ui.pages.settings import SettingsPage
 from app.ui.sections import SECTIONS
 from app.ui.tray import Tray
-from tests.gui.conftest import wait_idle
 from tests.gui.test_contacts_page import _names
 from tests.gui.test_inbox_page import seed_chat, select
 from tests.gui.test_pipeline_page import _stages, _titles
+from tests.support.gui import wait_idle
 
 
 @dataclass

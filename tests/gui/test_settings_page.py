@@ -19,7 +19,7 @@ from app.ui.context import AppContext
 from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, default_backup_path
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog
 from app.ui.pages.settings import IntBox, SettingsPage
-from tests.gui.conftest import wait_idle
+from tests.support.gui import wait_idle
 from tests.support.keyrings import InMemoryKeyring
 
 NEW_PASS = "correct horse battery"

@@ -75,7 +75,7 @@ def test_a_failed_sync_action_reaches_the_page_as_a_sentence(
     expected: Callable[[str], bool],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="app.ui.sync_bridge")
+    caplog.set_level(logging.INFO, logger="app.ui.tasks")
     page = QtWidgets.QLabel()
     qtbot.addWidget(page)
     bridge = SyncBridge(loop=loop)
@@ -85,7 +85,7 @@ def test_a_failed_sync_action_reaches_the_page_as_a_sentence(
     assert expected(text), text
     for leak in ("Ana Souza", "UPDATE", "RuntimeError", "Error:"):
         assert leak not in text
-    [record] = [r for r in caplog.records if r.name == "app.ui.sync_bridge"]
+    [record] = [r for r in caplog.records if r.name == "app.ui.tasks"]
     if case == "a bug":
         assert record.levelno == logging.ERROR
         assert record.exc_info is not None  # the traceback is in the log

@@ -19,7 +19,7 @@ from app.ui.context import AppContext
 from app.ui.pages.whatsapp import QR_SIZE, WhatsAppPage, enabled_commands
 from app.ui.widgets.whatsapp_indicator import clock
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
-from tests.gui.conftest import wait_idle
+from tests.support.gui import wait_idle
 from tests.support.whatsapp_ui import (
     BROKEN,
     QUIET_UNTIL,

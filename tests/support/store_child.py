@@ -24,8 +24,8 @@ def _passphrase(arg: str) -> str | None:
 def main(argv: list[str]) -> None:
     from app.store.keyring_vault import KeyringVault
     from app.store.workspaces import Workspaces
-    from tests.conftest import FAST_KDF
     from tests.support.file_keyring import FileKeyring
+    from tests.support.workspace_fixtures import FAST_KDF
 
     op, home, *args = argv
     workspaces = Workspaces(Path(home), KeyringVault(FileKeyring()), kdf=FAST_KDF)

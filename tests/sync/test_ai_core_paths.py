@@ -18,8 +18,8 @@ from app.ai.keys import ProviderKeys
 from app.ai.provider_core import ChainPolicy, Cooldowns
 from app.ai.types import AIError, CallOptions, Done, ProviderEntry
 from sync_server.gateway import upstream
-from tests.ai.conftest import ask, collect, run, warm_litellm
 from tests.ai.openai_server import Behaviour, OpenAIServer
+from tests.support.ai_fixtures import ask, collect, run, warm_litellm
 from tests.support.keyrings import InMemoryKeyring
 from tests.support.sync_fixtures import signup
 from tests.sync.test_gateway import KEY, SECOND_KEY, chat, configure, sse

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from app.store.keyring_vault import KeyringVault
 from app.store.workspaces import Workspaces
 from sync_server.pgcluster import Cluster
-from tests.conftest import FAST_KDF
 from tests.support.keyrings import InMemoryKeyring
 from tests.support.sync_server import ServerProcess
+from tests.support.workspace_fixtures import FAST_KDF
 from tests.sync.clients import Client, differences, join, local_rows, owner_client, server_rows
 
 pytestmark = pytest.mark.slow

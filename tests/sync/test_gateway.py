@@ -25,8 +25,8 @@ from sync_server import tokens
 from sync_server.config import decode_secret
 from sync_server.gateway import crypto
 from sync_server.pgcluster import Cluster
-from tests.ai.conftest import warm_litellm
 from tests.ai.openai_server import Behaviour, OpenAIServer, embed_text
+from tests.support.ai_fixtures import warm_litellm
 from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
 from tests.support.sync_server import SECRET, ServerProcess
 from tests.support.waiting import async_wait_until, wait_until

@@ -25,8 +25,8 @@ from app.whatsapp.profile import load_profile
 from app.whatsapp.status import ConnectionState
 from app.whatsapp.supervisor import LINKED_KEY, Supervisor
 from tests.support.sync_server import ServerProcess
+from tests.support.whatsapp_fixtures import _chromium, page_sent, store_chat
 from tests.sync.clients import Client, join, owner_client
-from tests.whatsapp.conftest import _chromium, page_sent, store_chat
 from tests.whatsapp.imitation_server import ImitationConfig, ImitationServer
 from tests.whatsapp.test_supervisor import Statuses, config, wait_for
 

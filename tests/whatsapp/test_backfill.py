@@ -20,7 +20,7 @@ from app.whatsapp.backfill import BACKFILL_MESSAGES
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
-from tests.whatsapp.conftest import (
+from tests.support.whatsapp_fixtures import (
     FAST,
     NO_QUIET,
     WAIT,

@@ -12,7 +12,7 @@ from app.store.store import Store
 from app.whatsapp.driver import ConnectionState
 from app.whatsapp.profile import Profile
 from tests.support.waiting import async_wait_until
-from tests.whatsapp.conftest import WAIT, Recorder, make_driver, run
+from tests.support.whatsapp_fixtures import WAIT, Recorder, make_driver, run
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 CHATS = 30  # each with a message the store has not seen: the catch-up opens every one

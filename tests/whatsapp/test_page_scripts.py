@@ -13,7 +13,7 @@ from playwright.async_api import Page, Route
 
 from app.whatsapp.page_scripts import REPORT_BINDING, REPORT_GAP_MS, observer_script
 from app.whatsapp.profile import Profile
-from tests.whatsapp.conftest import WAIT, BrowserRunner
+from tests.support.whatsapp_fixtures import WAIT, BrowserRunner
 
 PAGE_URL = "http://parley.test/"
 PAGE = '<div id="main"><div class="rows"><div role="row"><div data-id="first"></div></div></div></div>'

@@ -10,7 +10,7 @@ from playwright.async_api import Page, expect
 
 from app.whatsapp.probe import first_match, self_test
 from app.whatsapp.profile import Entry, Profile
-from tests.whatsapp.conftest import BrowserRunner
+from tests.support.whatsapp_fixtures import BrowserRunner
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 # The test's own view of the page states, independent of the profile under test.

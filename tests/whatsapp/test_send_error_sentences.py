@@ -19,7 +19,7 @@ from app.store.store import Store
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender, SendFailed
-from tests.whatsapp.conftest import FAST, NO_QUIET, Recorder, connect, make_driver, run
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, Recorder, connect, make_driver, run
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 

@@ -19,7 +19,17 @@ from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.limits import LimitSettings
 from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
-from tests.whatsapp.conftest import FAST, NO_QUIET, WAIT, Recorder, connect, make_driver, page_sent, run, store_chat
+from tests.support.whatsapp_fixtures import (
+    FAST,
+    NO_QUIET,
+    WAIT,
+    Recorder,
+    connect,
+    make_driver,
+    page_sent,
+    run,
+    store_chat,
+)
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 ALICE, BOB, CARA = "6590000001", "6590000002", "6590000003"

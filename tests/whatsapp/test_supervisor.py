@@ -27,7 +27,7 @@ from app.whatsapp.profile import Profile
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 from app.whatsapp.supervisor import LINKED_KEY, Supervisor
 from tests.support.waiting import async_wait_until
-from tests.whatsapp.conftest import FAST, NO_QUIET, page_sent, run, store_chat
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, page_sent, run, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer, JsonDict
 
 WAIT = 20.0

@@ -14,7 +14,7 @@ from pathlib import Path
 from app.store.intake import CapturedMessage, record_message
 from app.store.store import Store
 from app.whatsapp.profile import Profile
-from tests.whatsapp.conftest import WAIT, Recorder, connect, make_driver, run, store_chat
+from tests.support.whatsapp_fixtures import WAIT, Recorder, connect, make_driver, run, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 ALICE = "6590000001"

@@ -3,18 +3,20 @@
 The AI service knows whether any provider entry has an embedding model (BYOK: the first entry that names one).
 When one does, chunks are embedded in the background after an import and questions are ranked hybrid; when none
 does, or AI is off, or the provider fails, everything stays offline BM25 — the knowledge base never depends on a
-provider being reachable. These functions block; the UI runs them on its task runner (each runs its own event loop).
+provider being reachable. These functions block: the UI runs them on its worker pool, the AI panel's retrieval on a
+worker of the suggestion. Only the provider's calls are coroutines, and they run on the service loop the AI service
+was given (``AiService.loop``), never on a loop made for the occasion: one loop owns the provider's HTTP clients and
+cool-downs, and a worker waits for its answer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.ai.knowledge.embedding import EmbedReport, VectorIndex, embed_chunks
-from app.ai.knowledge.hybrid import search_with
+from app.ai.knowledge.hybrid import hybrid_search
 from app.ai.knowledge.retrieval import Passage
 from app.ai.types import AIError, Provider
 
@@ -51,8 +53,15 @@ def search(
 ) -> list[Passage]:
     """Hybrid when the service can embed the question, BM25 otherwise (also when the provider fails)."""
     chosen = _embedding_provider(ai)
-    provider = chosen[0] if chosen is not None else None
-    return asyncio.run(search_with(store, provider, query, limit, index=index))
+    vector: list[float] | None = None
+    model: str | None = None
+    if ai is not None and chosen is not None and query.strip():
+        try:
+            embedded = ai.loop.run(chosen[0].embed([query]))
+            vector, model = embedded.vectors[0], embedded.model
+        except (AIError, IndexError) as exc:
+            log.info("knowledge search without embeddings: %s", exc)
+    return hybrid_search(store, query, vector, model, limit, index=index)
 
 
 def embed_missing(
@@ -63,7 +72,7 @@ def embed_missing(
     ``AIError`` (bad key, provider down) is raised for the caller to show; what was stored before it stays.
     """
     chosen = _embedding_provider(ai)
-    if chosen is None:
+    if ai is None or chosen is None:
         return None
     provider, model = chosen
-    return asyncio.run(embed_chunks(store, provider, model, progress=progress))
+    return ai.loop.run(embed_chunks(store, provider, model, progress=progress))

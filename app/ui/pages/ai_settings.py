@@ -4,12 +4,10 @@ The scalar AI settings (mode, creativity, brand voice, redaction, transcripts) a
 the page's "AI" section; this card holds what is not a scalar: the ordered provider entries (add, remove, move up
 and down; kind, model, base URL for an OpenAI-compatible server, embedding model), saved as validated JSON at each
 change, and each entry's key, written straight to the OS keyring and only ever shown masked. "Test key" makes a
-tiny call through that entry alone, on a worker thread with its own asyncio loop, and shows the outcome.
+tiny call through that entry alone, on the service loop like every AI call, and shows the outcome.
 """
 
 from __future__ import annotations
-
-import asyncio
 
 from app.ai.config import DEFAULT_MODELS, entry_label, load_entries, new_entry_id, save_entries
 from app.ai.keys import ProviderKeys
@@ -260,10 +258,10 @@ class AiProvidersCard(QtWidgets.QFrame):
         self.test_result.setText(f"Testing {entry_label(entry)}…")
         self.test_result.show()
 
-        def call() -> Usage:
-            return asyncio.run(self.service.test_entry(entry))  # a loop of its own, on the worker thread
-
-        self.ctx.tasks.start("Test AI key", call, self._tested, self._test_failed, owner=self)
+        service = self.service
+        self.ctx.tasks.submit(  # on the service loop, like every AI call
+            "Test AI key", lambda: service.test_entry(entry), self._tested, self._test_failed, owner=self
+        )
 
     def _tested(self, usage: Usage) -> None:
         self.test_button.setEnabled(True)
@@ -292,7 +290,7 @@ class AiProvidersCard(QtWidgets.QFrame):
             self._show_mode()
 
     def _show_mode(self) -> None:
-        mode = str(self.ctx.settings.get("ai.mode"))
+        mode = str(self.ctx.settings.ai.mode)
         notes = {
             "off": "AI replies are off: set “AI replies” above to your own provider keys to use these.",
             "cloud": "AI replies go through your team's Parley server, with its keys: these are not used now.",

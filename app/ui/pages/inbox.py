@@ -12,7 +12,9 @@ from app.core.models import Chat, QuickReply
 from app.core.templates import contact_variables, render
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.inbox import InboxFilter, InboxRow
-from app.store.messaging import add_note, mark_read, queue_outbound
+from app.store.ops.chats import assign_chat, mark_read
+from app.store.ops.messages import queue_message
+from app.store.ops.notes import add_note
 from app.store.search import SearchHit
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.format import display_name
@@ -117,7 +119,7 @@ class InboxPage(QtWidgets.QWidget):
         hv.addLayout(titles, 1)
         hv.addWidget(QtWidgets.QLabel("Assigned to"))
         hv.addWidget(self.assignee)
-        self.chat_model = ChatModel(ctx.store, page=int(ctx.settings.get("inbox.history_page")), parent=self)
+        self.chat_model = ChatModel(ctx.store, page=int(ctx.settings.inbox.history_page), parent=self)
         self.conversation = QtWidgets.QListView()
         self.conversation.setModel(self.chat_model)
         self.conversation.setItemDelegate(BubbleDelegate(self.conversation))
@@ -130,9 +132,9 @@ class InboxPage(QtWidgets.QWidget):
         self.conversation.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conversation.customContextMenuRequested.connect(self._message_menu)
         self.composer = Composer(self._render_reply)
-        self.composer.edit.enter_sends = bool(ctx.settings.get("inbox.enter_sends"))
+        self.composer.edit.enter_sends = bool(ctx.settings.inbox.enter_sends)
         # The AI panel sits beside the conversation and its composer; bootstrap wires its provider factory.
-        self.ai_panel = AIPanel(ctx.store)
+        self.ai_panel = AIPanel(ctx.store, ctx.tasks)
         if ctx.ai is not None:
             attach_ai_service(self.ai_panel, ctx.ai)
         self.ai_panel.composer_text = self.composer.edit.toPlainText
@@ -233,7 +235,7 @@ class InboxPage(QtWidgets.QWidget):
         if self.chat_id is None:
             return
         chat_id, user_id, store = self.chat_id, self.assignee.currentData(), self.ctx.store
-        self.ctx.tasks.start("Assigning the chat", lambda: store.chats.update(chat_id, assigned_user_id=user_id))
+        self.ctx.tasks.start("Assigning the chat", lambda: assign_chat(store, chat_id, user_id))
 
     def _message_menu(self, pos: QtCore.QPoint) -> None:
         index = self.conversation.indexAt(pos)
@@ -376,7 +378,7 @@ class InboxPage(QtWidgets.QWidget):
         def write() -> object:
             if as_note:
                 return add_note(store, chat_id, text)
-            return queue_outbound(store, chat_id, text, quoted_message_id=reply_to)
+            return queue_message(store, chat_id, text, quoted_message_id=reply_to)
 
         def done(_: object) -> None:
             # Clear the draft that was sent, wherever it is now, unless it was edited since.

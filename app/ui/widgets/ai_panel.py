@@ -1,10 +1,10 @@
 """The AI panel beside the composer: suggest, regenerate, accept, rewrite, summarize.
 
-Where the calls run: on ``AIWorker``, one asyncio loop on its own daemon thread, not on the UI's qasync loop. The
-first AI call may import litellm (seconds) and a provider may do blocking work; on a worker loop neither can freeze
-the window, and the panel works the same under pytest-qt, where no qasync loop runs. Results cross back to the main
-thread as queued signals (house rule 3), so widgets are only touched there. Each run has a job; starting another run,
-switching chats or collapsing the panel cancels the running job, and the events of a cancelled job are dropped.
+Where the calls run: on the app's service loop, through the ``TaskRunner`` (``stream``): the first AI call may import
+litellm (seconds) and a provider may do blocking work; off the UI thread neither can freeze the window. Each streamed
+piece crosses back to the main thread through the runner's one delivery path (house rule 3), so widgets are only
+touched there. Each run has a job; starting another run, switching chats or collapsing the panel cancels the running
+job, and the events of a cancelled job are dropped.
 
 The panel gets what it needs as attributes that bootstrap wires (``provider_factory``, ``retrieve``, ``redact``):
 without a provider factory, or when it raises ``AIError`` (AI is off, no key), the panel says so in a sentence. Errors
@@ -13,13 +13,9 @@ are always a sentence in the panel, never a dialog.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.ai.context import Retrieve, no_retrieval
 from app.ai.guardrails import should_redact
@@ -30,8 +26,9 @@ from app.ai.suggest import REWRITE_LABELS, RewriteAction, Suggester, SuggestEven
 from app.ai.types import AIError, Provider
 from app.core.errors import describe
 from app.core.models import AiOutcome
-from app.qt import Qt, QtCore, QtWidgets, Signal
+from app.qt import Qt, QtWidgets, Signal
 from app.store.store import Store
+from app.ui.tasks import Job, TaskRunner, logged_only
 
 if TYPE_CHECKING:
     from app.ai.service import AiService
@@ -42,92 +39,6 @@ ProviderFactory = Callable[[], Provider]
 NO_PROVIDER = "AI replies are off. Choose a provider and add its key in Settings › AI."
 
 
-@dataclass
-class Job:
-    on_item: Callable[[Any], None]
-    on_error: Callable[[str], None]
-    on_done: Callable[[], None]
-    cancelled: bool = False
-    future: Future[None] | None = field(default=None, repr=False)
-
-    def cancel(self) -> None:
-        self.cancelled = True
-        if self.future is not None:
-            self.future.cancel()
-
-
-class AIWorker(QtCore.QObject):
-    """An asyncio loop on a daemon thread; streams run there and their items are delivered on the main thread."""
-
-    _event = Signal(object)  # (job, kind, payload): worker thread → main thread
-
-    def __init__(self, parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="parley-ai", daemon=True)
-        self._thread.start()
-        self._event.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self.running = 0
-        loop = self._loop
-        # Deleted with its panel: stop the loop (the thread then ends) without touching the deleted object.
-        self.destroyed.connect(lambda *_: loop.call_soon_threadsafe(loop.stop))
-
-    def stream(
-        self,
-        make: Callable[[], AsyncIterator[Any]],
-        on_item: Callable[[Any], None],
-        on_error: Callable[[str], None],
-        on_done: Callable[[], None],
-    ) -> Job:
-        job = Job(on_item, on_error, on_done)
-
-        async def consume() -> None:
-            try:
-                async for item in make():
-                    if job.cancelled:
-                        return
-                    self._event.emit((job, "item", item))
-                self._event.emit((job, "done", None))
-            except Exception as exc:  # noqa: BLE001 — every failure ends the stream as a sentence in the panel
-                self._event.emit((job, "error", describe(exc, doing="AI call", logger=log)))
-
-        self.running += 1
-        job.future = asyncio.run_coroutine_threadsafe(consume(), self._loop)
-        # Fires however the run ends, even when cancelled before it started.
-        job.future.add_done_callback(lambda _f: self._event.emit((job, "finished", None)))
-        return job
-
-    def run_blocking(self, name: str, fn: Callable[[], object]) -> None:
-        """Run ``fn`` (a small store write) on the worker loop's executor; a failure is logged, never raised."""
-
-        def call() -> None:
-            try:
-                fn()
-            except Exception:
-                log.warning("%s failed", name, exc_info=True)
-
-        self._loop.call_soon_threadsafe(lambda: self._loop.run_in_executor(None, call))
-
-    def _deliver(self, packet: tuple[Job, str, Any]) -> None:
-        job, kind, payload = packet
-        if kind == "finished":
-            self.running -= 1
-            return
-        if job.cancelled:
-            return
-        if kind == "item":
-            job.on_item(payload)
-        elif kind == "error":
-            job.on_error(str(payload))
-        elif kind == "done":
-            job.on_done()
-
-    def shutdown(self) -> None:
-        if self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-
-
 class AIPanel(QtWidgets.QFrame):
     """Suggestions for the open chat; ``accepted`` carries the text for the composer."""
 
@@ -136,18 +47,19 @@ class AIPanel(QtWidgets.QFrame):
     finished = Signal(object)  # the final Suggestion of a run
     failed = Signal(str)
 
-    def __init__(self, store: Store, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, store: Store, tasks: TaskRunner | None = None, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("aiPanel")
         self.store = store
+        self._tasks = tasks  # the app's runner; a panel built without one makes its own at the first call
         self.provider_factory: ProviderFactory | None = None
         self.retrieve: Retrieve = no_retrieval
         self.redact: Callable[[], bool] = lambda: False
         self.composer_text: Callable[[], str] = lambda: ""  # the draft in the composer (rewrite falls back to it)
         self.interaction_log: InteractionLog | None = None  # with it, each call is logged with its outcome
         self.mode: Callable[[], CallMode] = lambda: "byok"
+        self._own_tasks = False
         self._accepted: tuple[str, str] | None = None  # (interaction id, text) of the draft put in the composer
-        self._worker: AIWorker | None = None  # started at the first call: a page that never asks costs no thread
         self.chat_id: str | None = None
         self.suggestion: Suggestion | None = None
         self._job: Job | None = None
@@ -228,10 +140,11 @@ class AIPanel(QtWidgets.QFrame):
 
     # ---- state -------------------------------------------------------------------------------------------------
     @property
-    def worker(self) -> AIWorker:
-        if self._worker is None:
-            self._worker = AIWorker(self)
-        return self._worker
+    def tasks(self) -> TaskRunner:
+        if self._tasks is None:
+            self._tasks = TaskRunner(parent=self)
+            self._own_tasks = True
+        return self._tasks
 
     @property
     def busy(self) -> bool:
@@ -305,7 +218,7 @@ class AIPanel(QtWidgets.QFrame):
         self._settle()
         self._clear()
         self._show(self.status, doing)
-        self._job = self.worker.stream(lambda: make(suggester), self._item, self._fail, self._done)
+        self._job = self.tasks.stream(doing, lambda: make(suggester), self._item, self._fail, self._done, owner=self)
         self._update_buttons()
 
     def suggest(self) -> None:
@@ -360,7 +273,12 @@ class AIPanel(QtWidgets.QFrame):
     def _outcome(self, interaction_id: str, outcome: AiOutcome) -> None:
         log_ = self.interaction_log
         if log_ is not None:
-            self.worker.run_blocking("Recording the AI outcome", lambda: log_.set_outcome(interaction_id, outcome))
+            self.tasks.start(  # a small write; a failure is logged, never shown
+                "Recording the AI outcome",
+                lambda: log_.set_outcome(interaction_id, outcome),
+                on_error=logged_only,
+                quiet=True,
+            )
 
     def _settle(self) -> None:
         """The suggestion shown is being replaced: unless it was accepted (or handed off), it was discarded."""
@@ -409,9 +327,10 @@ class AIPanel(QtWidgets.QFrame):
         self.failed.emit(message)
 
     def shutdown(self) -> None:
+        """Stop what runs; a runner of the panel's own is shut down (the app's is closed by the app)."""
         self.stop()
-        if self._worker is not None:
-            self._worker.shutdown()
+        if self._tasks is not None and self._own_tasks:
+            self._tasks.shutdown()
 
 
 def attach_ai_service(panel: AIPanel, ai: AiService) -> None:

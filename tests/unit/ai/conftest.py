@@ -1,4 +1,14 @@
 """Knowledge-base tests that need an AI provider use the real ``ByokProvider`` against the local OpenAI-compatible
-test server, with the same fixtures as the provider tests (litellm imported once per session)."""
+test server, with the same fixtures as the provider tests (``tests/support/ai_fixtures.py``; litellm imported once
+per session)."""
 
-from tests.ai.conftest import keys, loader, server  # noqa: F401  (fixtures, shared by name)
+from __future__ import annotations
+
+import pytest
+
+from tests.ai.openai_server import OpenAIServer
+
+
+@pytest.fixture
+def server(openai_server: OpenAIServer) -> OpenAIServer:
+    return openai_server

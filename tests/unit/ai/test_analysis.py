@@ -14,9 +14,9 @@ from app.ai.byok import ByokProvider
 from app.ai.types import AIError
 from app.core.events import EVENT_TYPES, SaleAgreed
 from app.store.store import Store
-from tests.ai.conftest import KEY, POLICY, byok, entry, loader, run  # noqa: F401 (loader: the session's warmed-up litellm)
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_chat import ShopChat, shop_chat
+from tests.support.ai_fixtures import KEY, byok, run
 from tests.support.keyrings import InMemoryKeyring
 
 MODEL = "analysis-model"

@@ -15,8 +15,8 @@ from app.ai.knowledge.hybrid import fuse, hybrid_search, search_with, vector_ran
 from app.ai.knowledge.importers import add_text
 from app.ai.knowledge.retrieval import search
 from app.store.store import Store
-from tests.ai.conftest import KEY, POLICY, entry, run
 from tests.ai.openai_server import OpenAIServer, embed_text
+from tests.support.ai_fixtures import KEY, POLICY, entry, run
 
 pytestmark = pytest.mark.usefixtures("loader")
 MODEL = "embed-small"

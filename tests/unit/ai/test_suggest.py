@@ -16,9 +16,9 @@ from app.ai.suggest import Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError
 from app.core.settings import Settings
 from app.store.store import Store
-from tests.ai.conftest import KEY, POLICY, byok, entry, loader, run  # noqa: F401 (loader: the session's warmed-up litellm)
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_chat import RETURNS, SHIPPING, Passage, ShopChat, shop_chat
+from tests.support.ai_fixtures import KEY, byok, run
 from tests.support.keyrings import InMemoryKeyring
 
 MODEL = "shop-model"

@@ -8,8 +8,8 @@ import pytest
 
 from app.store.keyring_vault import KeyringVault
 from app.store.workspaces import Workspaces
-from tests.conftest import FAST_KDF
 from tests.support.file_keyring import FileKeyring
+from tests.support.workspace_fixtures import FAST_KDF
 
 
 @pytest.fixture

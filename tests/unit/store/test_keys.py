@@ -24,9 +24,9 @@ from app.core.errors import (
 from app.store import keys, sqlcipher
 from app.store.keyring_vault import KeyringVault
 from app.store.workspaces import Workspaces
-from tests.conftest import FAST_KDF
 from tests.support.files import digest
 from tests.support.keyrings import InMemoryKeyring, LockedKeyring, OtherMemoryKeyring
+from tests.support.workspace_fixtures import FAST_KDF
 
 PASS = "correct horse battery staple"
 
