@@ -14,7 +14,7 @@ from collections.abc import Callable
 from app.core.errors import describe
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.switcher import SwitchTarget, switch_targets
-from app.ui import theme
+from app.ui import kit, theme
 from app.ui.context import AppContext
 from app.ui.icons import icon
 from app.ui.widgets.activation import connect_activation
@@ -87,7 +87,9 @@ class QuickSwitcher(QtWidgets.QDialog):
     """A frameless popup: a line edit over a list. Up/Down move, Enter opens, Esc (or leaving it) closes.
 
     A frameless dialog rather than a ``Qt.Popup``: a popup grabs the keyboard and mouse, which input methods and
-    some platforms handle badly; closing when the window loses activation gives the same feel.
+    some platforms handle badly; closing when the window loses activation gives the same feel. Not a
+    ``FormDialog``: it has no heading, no action and no buttons (Enter opens the selected row, handled here), so
+    the form frame would only add chrome to a popup meant to feel like a search box.
     """
 
     activated = Signal(object)  # SwitchTarget
@@ -104,16 +106,13 @@ class QuickSwitcher(QtWidgets.QDialog):
         self.list.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.list.setMinimumHeight(320)
-        self.status = QtWidgets.QLabel()
-        self.status.setObjectName("muted")
+        self.status = kit.note()
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status.hide()
-        hint = QtWidgets.QLabel("↑↓ to move · Enter to open · Esc to close")
-        hint.setObjectName("hint")
-        frame = QtWidgets.QFrame()
-        frame.setObjectName("card")
+        hint = kit.note("↑↓ to move · Enter to open · Esc to close", "hint")
+        frame = kit.Card(kind="panel")
         frame.setMinimumWidth(WIDTH)
-        inner = QtWidgets.QVBoxLayout(frame)
+        inner = frame.body
         inner.setContentsMargins(10, 10, 10, 8)
         inner.addWidget(self.edit)
         inner.addWidget(self.list, 1)

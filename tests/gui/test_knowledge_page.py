@@ -78,7 +78,7 @@ def test_paste_text_then_read_it(qtbot: QtBot, ctx: AppContext, store: Store) ->
     qtbot.waitUntil(lambda: dialog.error.text() == "Give the text a title.", timeout=5000)
     assert store.knowledge_articles.count() == 0
     dialog.title.setText("Opening hours")
-    dialog.body.setPlainText("## Weekdays\n\nMonday to Friday, 9 to 18.\n\n## Weekends\n\nSaturday 10 to 14.")
+    dialog.text.setPlainText("## Weekdays\n\nMonday to Friday, 9 to 18.\n\n## Weekends\n\nSaturday 10 to 14.")
     with qtbot.waitSignal(dialog.saved, timeout=5000) as saved:
         dialog.save_button.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=5000)

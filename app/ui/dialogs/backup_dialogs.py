@@ -19,7 +19,8 @@ from app.qt import QtWidgets, Signal
 from app.store import backup as backup_mod
 from app.store.keys import MIN_PASSPHRASE
 from app.ui.context import AppContext
-from app.ui.dialogs.form_dialog import FormDialog, secondary_button
+from app.ui.dialogs.form_dialog import FormDialog
+from app.ui.kit import note, password_field, secondary_button
 
 SUFFIX = ".parleybackup"
 
@@ -93,19 +94,6 @@ class TaskDialog(FormDialog):
             super().reject()
 
 
-def password_field(placeholder: str) -> QtWidgets.QLineEdit:
-    field = QtWidgets.QLineEdit(echoMode=QtWidgets.QLineEdit.EchoMode.Password)
-    field.setPlaceholderText(placeholder)
-    return field
-
-
-def hint_label(text: str, name: str = "hint") -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    return label
-
-
 def human_size(size: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
@@ -154,9 +142,10 @@ class BackupDialog(TaskDialog):
         form.addRow("Confirm", self.confirm)
         form.addRow(
             "",
-            hint_label(
+            note(
                 "The backup is encrypted with this passphrase, not with the workspace key, so it can be restored "
-                "on another computer. Without the passphrase nobody can open it, you included."
+                "on another computer. Without the passphrase nobody can open it, you included.",
+                "hint",
             ),
         )
 
@@ -210,13 +199,13 @@ class RestoreDialog(TaskDialog):
         super().__init__(ctx, "Restore a backup", "Restore", parent)
         self.source = QtWidgets.QLineEdit(str(source) if source else "")
         self.source.setPlaceholderText(f"A {SUFFIX} file")
-        self.about = hint_label("", "muted")
+        self.about = note()
         self.passphrase = password_field("The passphrase chosen when the backup was made")
-        warning = hint_label(
+        warning = note(
             "Restoring replaces everything in this workspace (chats, messages, contacts, deals, products, sales "
             "and notes) with the contents of the backup; whatever changed since it was made is lost. The current "
             "data is kept in the workspace folder as parley.db.before-restore until the next restore.",
-            "error",
+            kind="error",
         )
         self.confirm = QtWidgets.QCheckBox("I understand that the current data will be replaced")
         form = QtWidgets.QFormLayout(self.form)

@@ -17,7 +17,8 @@ from app.store import keys
 from app.store.header import WorkspaceHeader
 from app.store.keys import MIN_PASSPHRASE
 from app.ui.context import AppContext
-from app.ui.dialogs.backup_dialogs import TaskDialog, hint_label, password_field
+from app.ui.dialogs.backup_dialogs import TaskDialog
+from app.ui.kit import note, password_field
 
 _KNOWN_KEYRINGS = (
     ("macOS", "macOS Keychain"),
@@ -46,12 +47,12 @@ class ChangePassphraseDialog(TaskDialog):
         self.needs_current = self.header.key.mode == "passphrase"
         # Back to the keyring is offered from a passphrase, and only with a keyring that really protects secrets.
         self.keyring_offered = self.needs_current and ctx.workspaces.vault.secure
-        now = hint_label(f"The key is protected by: {protection_text(self.header)}.", "muted")
+        now = note(f"The key is protected by: {protection_text(self.header)}.")
         self.current = password_field("The passphrase you type when Parley starts")
         self.use_keyring = QtWidgets.QCheckBox("Keep the key in the system keyring instead")
         self.new = password_field(f"At least {MIN_PASSPHRASE} characters")
         self.confirm = password_field("Type it again")
-        warning = hint_label("There is no way to recover a forgotten passphrase. Keep a backup.")
+        warning = note("There is no way to recover a forgotten passphrase. Keep a backup.", "hint")
         form = QtWidgets.QFormLayout(self.form)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(now)

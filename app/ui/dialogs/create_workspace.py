@@ -7,6 +7,7 @@ from pydantic import BaseModel, SecretStr
 from app.qt import QtWidgets, Signal
 from app.store.keys import MIN_PASSPHRASE
 from app.ui.dialogs.form_dialog import FormDialog
+from app.ui.kit import note, password_field
 
 
 class CreateRequest(BaseModel):
@@ -22,11 +23,7 @@ class CreateWorkspaceDialog(FormDialog):
     def __init__(self, *, keyring_available: bool, keyring_name: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Welcome to Parley", "Set up your workspace", "Create workspace", parent)
         self.setMinimumWidth(520)
-        intro = QtWidgets.QLabel(
-            "Everything stays on this computer in an encrypted database. You can invite your team later."
-        )
-        intro.setObjectName("muted")
-        intro.setWordWrap(True)
+        intro = note("Everything stays on this computer in an encrypted database. You can invite your team later.")
 
         self.business = QtWidgets.QLineEdit(placeholderText="e.g. Lumen Boutique")
         self.owner = QtWidgets.QLineEdit(placeholderText="Your name")
@@ -38,22 +35,18 @@ class CreateWorkspaceDialog(FormDialog):
 
         self.use_keyring = QtWidgets.QRadioButton("Keep the key in this computer's keyring (recommended)")
         self.use_passphrase = QtWidgets.QRadioButton("Protect with a passphrase I type when Parley starts")
-        keyring_note = QtWidgets.QLabel(
+        keyring_note = note(
             "Parley opens without a prompt; the key is guarded by your login."
             if keyring_available
-            else f"No secure keyring was found ({keyring_name}), so a passphrase is needed."
+            else f"No secure keyring was found ({keyring_name}), so a passphrase is needed.",
+            "hint",
         )
-        keyring_note.setObjectName("hint")
-        keyring_note.setWordWrap(True)
         self.use_keyring.setEnabled(keyring_available)
         (self.use_keyring if keyring_available else self.use_passphrase).setChecked(True)
 
-        self.passphrase = QtWidgets.QLineEdit(echoMode=QtWidgets.QLineEdit.EchoMode.Password)
-        self.passphrase.setPlaceholderText(f"At least {MIN_PASSPHRASE} characters")
-        self.confirm = QtWidgets.QLineEdit(echoMode=QtWidgets.QLineEdit.EchoMode.Password)
-        self.confirm.setPlaceholderText("Type it again")
-        warning = QtWidgets.QLabel("There is no way to recover a forgotten passphrase. Keep a backup.")
-        warning.setObjectName("hint")
+        self.passphrase = password_field(f"At least {MIN_PASSPHRASE} characters")
+        self.confirm = password_field("Type it again")
+        warning = note("There is no way to recover a forgotten passphrase. Keep a backup.", "hint")
         self.passphrase_box = QtWidgets.QWidget()
         pform = QtWidgets.QFormLayout(self.passphrase_box)
         pform.setContentsMargins(24, 0, 0, 0)

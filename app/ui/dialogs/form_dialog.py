@@ -1,17 +1,17 @@
-"""The frame Parley's form dialogs share: heading, fields, error line, busy bar, a way out and one action."""
+"""The frame Parley's form dialogs share: heading, fields, error line, busy bar, a way out and one action.
+
+Every dialog of the app derives from it (``tests/gui/test_dialog_frame.py`` walks them), so Enter means the same
+everywhere: it presses the dialog's action and nothing else. No button is "auto-default" (see
+``kit.secondary_button``), the action included: it is the default button, which Enter presses wherever the focus
+is, without an auto-default button taking Enter over when it gets the focus.
+"""
 
 from __future__ import annotations
 
 from app.qt import QtWidgets
+from app.ui.kit import button_row, page_title, primary_button, secondary_button
 
-
-def secondary_button(text: str) -> QtWidgets.QPushButton:
-    """A button beside a dialog's action that Enter never presses. Qt makes every dialog button "auto-default": the
-    one holding focus takes Enter. When the action disables the field Enter was pressed in, focus moves on to the
-    next button, and the same key press then clicked it (Enter in Unlock opened "Join a team")."""
-    button = QtWidgets.QPushButton(text)
-    button.setAutoDefault(False)
-    return button
+__all__ = ["FormDialog", "secondary_button"]
 
 
 class FormDialog(QtWidgets.QDialog):
@@ -26,8 +26,7 @@ class FormDialog(QtWidgets.QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(window_title)
-        title = QtWidgets.QLabel(heading)
-        title.setObjectName("pageTitle")
+        self.heading = title = page_title(heading)
         self.body = QtWidgets.QVBoxLayout()
         self.body.setSpacing(12)
         self.error = QtWidgets.QLabel()
@@ -39,15 +38,12 @@ class FormDialog(QtWidgets.QDialog):
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.status = QtWidgets.QVBoxLayout()  # below the busy bar: what happened (subclasses fill it)
-        self.primary = QtWidgets.QPushButton(action)
-        self.primary.setObjectName("primary")
+        self.primary = primary_button(action)
         self.primary.setDefault(True)
+        self.primary.setAutoDefault(False)
         self.cancel_button = secondary_button(cancel)
         self.cancel_button.clicked.connect(self.reject)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.primary)
+        buttons = button_row(self.cancel_button, self.primary)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(28, 24, 28, 20)
         layout.setSpacing(12)
@@ -68,6 +64,10 @@ class FormDialog(QtWidgets.QDialog):
         self.error.setText(message)
         self.error.show()
         self.fit_height()
+
+    def clear_error(self) -> None:
+        self.error.clear()
+        self.error.hide()
 
     def fit_height(self) -> None:
         """Grow (never shrink) to the height the contents need at the current width. A window does not follow its

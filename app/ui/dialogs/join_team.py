@@ -22,8 +22,9 @@ from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.sync.protocol import MIN_PASSWORD_CHARS
 from app.ui.dialogs.form_dialog import FormDialog
+from app.ui.kit import note, password_field
 from app.ui.sync_bridge import SyncLoop
-from app.ui.widgets.sync_fields import check_server, device_name, password_field
+from app.ui.widgets.sync_fields import check_server, device_name
 
 if TYPE_CHECKING:
     from app.sync.account import HeldJoin
@@ -72,12 +73,10 @@ class JoinTeamDialog(FormDialog):
         self.workspaces = workspaces
         self.loop = loop
         self._joiner = joiner
-        intro = QtWidgets.QLabel(
+        intro = note(
             "Your team's admin sent you an invite code and the address of its Parley server. Joining makes a new "
             "workspace on this computer with the team's customers, chats and deals."
         )
-        intro.setObjectName("muted")
-        intro.setWordWrap(True)
         self.server = QtWidgets.QLineEdit(placeholderText="https://sync.example.com")
         self.code = QtWidgets.QLineEdit(placeholderText="Paste the invite code")
         self.name = QtWidgets.QLineEdit(placeholderText="Your name, as the team sees it")
@@ -99,8 +98,7 @@ class JoinTeamDialog(FormDialog):
             form.addRow("Workspace passphrase", self.passphrase)
         self.body.addWidget(intro)
         self.body.addLayout(form)
-        self.progress_text = QtWidgets.QLabel()
-        self.progress_text.setObjectName("muted")
+        self.progress_text = note()
         self.progress_text.hide()
         self.status.addWidget(self.progress_text)
         self.primary.clicked.connect(self.submit)

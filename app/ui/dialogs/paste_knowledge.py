@@ -10,60 +10,40 @@ from app.ai.knowledge.importers import add_text
 from app.core.models import KnowledgeArticle
 from app.qt import QtWidgets, Signal
 from app.ui.context import AppContext
+from app.ui.dialogs.form_dialog import FormDialog
 
 
-class PasteKnowledgeDialog(QtWidgets.QDialog):
+class PasteKnowledgeDialog(FormDialog):
     saved = Signal(str)  # the new article's id
 
     def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(
+            "Paste text", "Add text to the knowledge base", "Add to knowledge base", parent, cancel="Cancel"
+        )
         self.ctx = ctx
-        self.setWindowTitle("Paste text")
         self.resize(640, 480)
         self.title = QtWidgets.QLineEdit()
         self.title.setPlaceholderText("e.g. Returns policy")
-        self.body = QtWidgets.QPlainTextEdit()
-        self.body.setPlaceholderText("Paste the text here. Markdown headings (## Refunds) become sections.")
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.save_button = QtWidgets.QPushButton("Add to knowledge base")
-        self.save_button.setObjectName("primary")
+        self.text = QtWidgets.QPlainTextEdit()
+        self.text.setPlaceholderText("Paste the text here. Markdown headings (## Refunds) become sections.")
+        self.save_button = self.primary
         self.save_button.clicked.connect(self.save)
-        cancel = QtWidgets.QPushButton("Cancel")
-        cancel.clicked.connect(self.reject)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.save_button)
         form = QtWidgets.QFormLayout()
         form.addRow("Title", self.title)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.body, 1)
-        layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        self.body.addLayout(form)
+        self.body.addWidget(self.text, 1)
 
     def save(self) -> None:
-        title, body = self.title.text(), self.body.toPlainText()
+        title, text = self.title.text(), self.text.toPlainText()
         store = self.ctx.store
-        self.save_button.setEnabled(False)
-        self.show_error("")
+        self.error.hide()
+        self.set_busy(True)
 
         def write() -> KnowledgeArticle:
-            return add_text(store, title, body)
+            return add_text(store, title, text)
 
-        self.ctx.tasks.start("Adding text to the knowledge base", write, self._saved, self._failed, owner=self)
+        self.ctx.tasks.start("Adding text to the knowledge base", write, self._saved, self.show_error, owner=self)
 
     def _saved(self, article: KnowledgeArticle) -> None:
         self.saved.emit(article.id)
         self.accept()
-
-    def _failed(self, message: str) -> None:
-        self.save_button.setEnabled(True)
-        self.show_error(message)
-
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))

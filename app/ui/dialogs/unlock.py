@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.qt import QtWidgets, Signal
 from app.store.header import WorkspaceHeader
 from app.ui.dialogs.form_dialog import FormDialog
+from app.ui.kit import note, password_field
 
 
 class UnlockDialog(FormDialog):
@@ -18,11 +19,9 @@ class UnlockDialog(FormDialog):
         for header in headers:
             self.workspace.addItem(header.name, header.workspace_id)
         self.workspace.setVisible(len(headers) > 1)
-        self.name = QtWidgets.QLabel(headers[0].name if headers else "")
-        self.name.setObjectName("muted")
+        self.name = note(headers[0].name if headers else "")
         self.name.setVisible(len(headers) == 1)
-        self.passphrase = QtWidgets.QLineEdit(echoMode=QtWidgets.QLineEdit.EchoMode.Password)
-        self.passphrase.setPlaceholderText("Passphrase")
+        self.passphrase = password_field("Passphrase")
         self.unlock_button = self.primary
         for widget in (self.name, self.workspace, self.passphrase):
             self.body.addWidget(widget)

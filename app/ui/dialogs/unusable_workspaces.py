@@ -10,6 +10,7 @@ from __future__ import annotations
 from app.qt import QtCore, QtWidgets, Signal
 from app.store.workspaces import UnusableWorkspace
 from app.ui.dialogs.form_dialog import FormDialog
+from app.ui.kit import note
 
 
 class UnusableWorkspacesDialog(FormDialog):
@@ -30,12 +31,11 @@ class UnusableWorkspacesDialog(FormDialog):
             label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
             self.reasons.append(label)
             self.body.addWidget(label)
-        after = QtWidgets.QLabel(
+        after = note(
             "Nothing in these folders was changed. Continue to open your other workspaces."
             if others
-            else "Nothing in these folders was changed. A new workspace would be a separate, empty one."
+            else "Nothing in these folders was changed. A new workspace would be a separate, empty one.",
+            "hint",
         )
-        after.setObjectName("hint")
-        after.setWordWrap(True)
         self.body.addWidget(after)
         self.primary.clicked.connect(self.proceed.emit)

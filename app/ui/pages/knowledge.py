@@ -18,6 +18,7 @@ from app.ai.knowledge.retrieval import Passage
 from app.core.models import KnowledgeArticle
 from app.qt import Qt, QtWidgets, Signal
 from app.store.store import Store
+from app.ui import kit
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
 from app.ui.dialogs.tracker import DialogTracker
@@ -36,17 +37,6 @@ def read_list(store: Store) -> list[ArticleSummary]:
     return article_summaries(store)
 
 
-def _card(title: str) -> tuple[QtWidgets.QFrame, QtWidgets.QVBoxLayout, QtWidgets.QLabel]:
-    card = QtWidgets.QFrame()
-    card.setObjectName("card")
-    layout = QtWidgets.QVBoxLayout(card)
-    layout.setContentsMargins(12, 10, 12, 12)
-    label = QtWidgets.QLabel(title)
-    label.setObjectName("cardTitle")
-    layout.addWidget(label)
-    return card, layout, label
-
-
 class KnowledgePage(QtWidgets.QWidget):
     loaded = Signal()
     article_shown = Signal(str)
@@ -62,42 +52,30 @@ class KnowledgePage(QtWidgets.QWidget):
         self._vectors = VectorIndex()  # stored vectors kept in memory between questions
         self._shown_id: str | None = None
 
-        title = QtWidgets.QLabel("Knowledge base")
-        title.setObjectName("pageTitle")
         self.summary = QtWidgets.QLabel()
         self.summary.setObjectName("muted")
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(title)
-        top.addStretch(1)
-        top.addWidget(self.summary)
-        hint = QtWidgets.QLabel(
+        top = kit.title_row(kit.page_title("Knowledge base"), self.summary)
+        hint = kit.note(
             "Policies, FAQs and price lists that AI replies may quote, with a citation. They are searched on this "
-            "device, even offline."
+            "device, even offline.",
+            "hint",
         )
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
 
-        self.import_button = QtWidgets.QPushButton("Import files…")
-        self.import_button.setObjectName("primary")
+        self.import_button = kit.primary_button("Import files…")
         self.paste_button = QtWidgets.QPushButton("Paste text…")
         self.delete_button = QtWidgets.QPushButton("Delete")
         self.progress = QtWidgets.QProgressBar()
         self.progress.setFixedWidth(220)
         self.progress.setFormat("%v of %m files")
         self.progress.hide()
-        bar = QtWidgets.QHBoxLayout()
-        bar.addWidget(self.import_button)
-        bar.addWidget(self.paste_button)
-        bar.addWidget(self.delete_button)
-        bar.addStretch(1)
+        bar = kit.button_row(self.import_button, self.paste_button, self.delete_button, align="left")
         bar.addWidget(self.progress)
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
+        self.error = kit.note(kind="error")
         self.error.hide()
 
         self.table = read_only_table(["Title", "Source", "Passages", "Added"], stretch=0)
-        viewer, viewer_layout, self.viewer_title = _card("No article selected")
+        viewer = kit.Card("No article selected", kind="panel")
+        viewer_layout, self.viewer_title = viewer.body, viewer.heading
         self.viewer_meta = QtWidgets.QLabel("Import files or paste text to start.")
         self.viewer_meta.setObjectName("muted")
         self.viewer = QtWidgets.QPlainTextEdit()
@@ -111,7 +89,8 @@ class KnowledgePage(QtWidgets.QWidget):
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
 
-        tester, tester_layout, _ = _card("Test a question")
+        tester = kit.Card("Test a question", kind="panel")
+        tester_layout = tester.body
         self.question = QtWidgets.QLineEdit()
         self.question.setPlaceholderText("Ask what a customer might ask, e.g. How long does delivery take?")
         self.ask_button = QtWidgets.QPushButton("Search")

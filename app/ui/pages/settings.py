@@ -20,10 +20,11 @@ from typing import Any
 from app.core.errors import describe
 from app.core.settings import SECTIONS, SETTINGS, Setting
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
-from app.ui import theme
+from app.ui import kit, theme
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, human_size
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog, protection_text
+from app.ui.dialogs.tracker import DialogTracker
 from app.ui.pages.ai_settings import AiProvidersCard
 from app.ui.pages.sync_settings import SyncSettingsCard
 from app.ui.pages.team_ai import TeamAiCard
@@ -83,28 +84,6 @@ def _wheel_when_focused(
         event.ignore()  # passes on to the scroll area
 
 
-def _muted(text: str, name: str = "muted") -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    return label
-
-
-def _card(title: str) -> tuple[QtWidgets.QFrame, QtWidgets.QVBoxLayout, QtWidgets.QHBoxLayout]:
-    card = QtWidgets.QFrame()
-    card.setObjectName("card")
-    layout = QtWidgets.QVBoxLayout(card)
-    layout.setContentsMargins(18, 14, 18, 16)
-    layout.setSpacing(8)
-    heading = QtWidgets.QLabel(title)
-    heading.setObjectName("emptyTitle")
-    top = QtWidgets.QHBoxLayout()
-    top.addWidget(heading)
-    top.addStretch(1)
-    layout.addLayout(top)
-    return card, layout, top
-
-
 class SettingsPage(QtWidgets.QWidget):
     def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,16 +92,14 @@ class SettingsPage(QtWidgets.QWidget):
         self.errors: dict[str, QtWidgets.QLabel] = {}
         self.resets: dict[str, QtWidgets.QToolButton] = {}
         self.section_resets: dict[str, QtWidgets.QPushButton] = {}
-        self.dialog: QtWidgets.QDialog | None = None
+        self._dialogs = DialogTracker[QtWidgets.QDialog]()
 
         column = QtWidgets.QWidget()
         column.setMaximumWidth(820)
         self.column = QtWidgets.QVBoxLayout(column)
         self.column.setContentsMargins(24, 20, 24, 28)
         self.column.setSpacing(16)
-        title = QtWidgets.QLabel("Settings")
-        title.setObjectName("pageTitle")
-        self.column.addWidget(title)
+        self.column.addWidget(kit.page_title("Settings"))
         self._workspace_card()
         self.team_sync: SyncSettingsCard | None = None
         self.team_ai: TeamAiCard | None = None
@@ -195,17 +172,17 @@ class SettingsPage(QtWidgets.QWidget):
 
     # ---- the declared settings ---------------------------------------------------------------------------------
     def _schema_card(self, section: str, settings: list[Setting]) -> None:
-        card, layout, top = _card(section)
+        card = kit.Card(section)
         if section == "Security":
-            self._security_block(layout)
+            self._security_block(card.body)
         if settings:
             reset = QtWidgets.QPushButton("Reset section")
             reset.setToolTip(f"Put every {section} setting back to its default")
             reset.clicked.connect(lambda _=False, s=settings: self.reset_all(s))
-            top.addWidget(reset)
+            card.add_to_top(reset)
             self.section_resets[section] = reset
         for setting in settings:
-            layout.addWidget(self._row(setting))
+            card.body.addWidget(self._row(setting))
         self.column.addWidget(card)
 
     def _row(self, setting: Setting) -> QtWidgets.QWidget:
@@ -234,8 +211,8 @@ class SettingsPage(QtWidgets.QWidget):
         reset.setToolTip(f"Reset to default ({self._shown(setting, setting.default)})")
         reset.clicked.connect(lambda _=False, s=setting: self.reset(s))
         grid.addWidget(reset, 0, 2)
-        grid.addWidget(_muted(setting.help), 1 + below, 0, 1, 2)
-        error = _muted("", "error")
+        grid.addWidget(kit.note(setting.help), 1 + below, 0, 1, 2)
+        error = kit.note(kind="error")
         error.hide()
         grid.addWidget(error, 2 + below, 0, 1, 3)
         self.editors[setting.key] = editor
@@ -324,19 +301,19 @@ class SettingsPage(QtWidgets.QWidget):
 
     # ---- quick replies -------------------------------------------------------------------------------------------
     def _quick_replies_card(self) -> None:
-        card, layout, _ = _card("Quick replies")
-        layout.addWidget(_muted("Canned responses for the inbox: type / in the composer and pick one."))
-        layout.addWidget(self.quick_replies)
+        card = kit.Card("Quick replies")
+        card.body.addWidget(kit.note("Canned responses for the inbox: type / in the composer and pick one."))
+        card.body.addWidget(self.quick_replies)
         self.column.addWidget(card)
 
     # ---- workspace -----------------------------------------------------------------------------------------------
     def _workspace_card(self) -> None:
-        card, layout, _ = _card("Workspace")
+        card = kit.Card("Workspace")
         paths = self.ctx.workspaces.paths(self.ctx.workspace.workspace_id)
         self.business = QtWidgets.QLineEdit(self.ctx.business_name)
         self.business.setMaxLength(120)
         self.business.editingFinished.connect(self.save_business_name)
-        self.business_error = _muted("", "error")
+        self.business_error = kit.note(kind="error")
         self.business_error.hide()
         self.folder = self._selectable(str(paths.root))
         open_folder = QtWidgets.QPushButton("Open folder")
@@ -352,7 +329,7 @@ class SettingsPage(QtWidgets.QWidget):
         form.addRow("Folder", folder_row)
         form.addRow("Organisation id", self.org_id)
         form.addRow("Database size", self.db_size)
-        layout.addLayout(form)
+        card.body.addLayout(form)
         self.column.addWidget(card)
         self.refresh_workspace()
 
@@ -400,11 +377,7 @@ class SettingsPage(QtWidgets.QWidget):
         self.change_button = QtWidgets.QPushButton("Change passphrase…")
         self.backup_button = QtWidgets.QPushButton("Back up now…")
         self.restore_button = QtWidgets.QPushButton("Restore…")
-        buttons = QtWidgets.QHBoxLayout()
-        for button in (self.change_button, self.backup_button, self.restore_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
+        layout.addLayout(kit.button_row(self.change_button, self.backup_button, self.restore_button, align="left"))
         self.change_button.clicked.connect(self.open_change_passphrase)
         self.backup_button.clicked.connect(self.open_backup)
         self.restore_button.clicked.connect(self.open_restore)
@@ -423,9 +396,12 @@ class SettingsPage(QtWidgets.QWidget):
         self.last_backup.setText(when)
 
     def _present(self, dialog: QtWidgets.QDialog) -> None:
-        self.dialog = dialog
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        self._dialogs.show(dialog)
+
+    @property
+    def dialog(self) -> QtWidgets.QDialog | None:
+        """The backup, restore or passphrase dialog open now, if any (forgotten once it closes)."""
+        return self._dialogs.current
 
     def open_change_passphrase(self) -> ChangePassphraseDialog:
         dialog = ChangePassphraseDialog(self.ctx, self)

@@ -1,13 +1,12 @@
-"""The pieces of Settings › Team sync's lists: words for conflicts, dates, short tables, and a confirmation that
-does not block (the question is ``open``-ed, the action runs on its button)."""
+"""The pieces of Settings › Team sync's lists: words for conflicts, dates and short tables. (Labels, headings and
+the confirmation that does not block are ``app.ui.kit``'s.)"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 
-from app.qt import Qt, QtWidgets
+from app.qt import QtWidgets
 from app.sync.status import ConflictNote
 
 REASONS = {
@@ -16,19 +15,6 @@ REASONS = {
     "overwritten": "Changed on another device at the same time",
     "forbidden": "Your role may not change this",
 }
-
-
-def muted(text: str, name: str = "muted") -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    return label
-
-
-def subheading(text: str) -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setObjectName("cardTitle")
-    return label
 
 
 def when_ms(ms: int | None) -> str:
@@ -68,17 +54,3 @@ def fit_rows(table: QtWidgets.QTableWidget, *, least: int = 1, most: int = 6) ->
     row_height = table.verticalHeader().defaultSectionSize()
     height = table.horizontalHeader().sizeHint().height() + rows * row_height + 2 * table.frameWidth() + 4
     table.setFixedHeight(height)
-
-
-def confirm(
-    parent: QtWidgets.QWidget, title: str, text: str, action: str, then: Callable[[], None]
-) -> QtWidgets.QMessageBox:
-    """Ask ``text``; ``then()`` runs if ``action`` is clicked. Returns the (open, window-modal) box."""
-    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, title, text, parent=parent)
-    yes = box.addButton(action, QtWidgets.QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(yes)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.buttonClicked.connect(lambda button: then() if button is yes else None)
-    box.open()
-    return box

@@ -17,8 +17,8 @@ from typing import Any
 from app.qt import Qt, QtWidgets, Signal
 from app.sync.protocol import MIN_PASSWORD_CHARS
 from app.sync.status import SyncState, SyncStatus
+from app.ui import kit
 from app.ui.context import AppContext
-from app.ui.pages.sync_lists import muted
 from app.ui.pages.sync_team import SignedInPanel
 from app.ui.sync_bridge import SyncBridge
 from app.ui.widgets.sync_fields import check_server, device_name, password_field
@@ -93,7 +93,7 @@ class SignedOutPanel(QtWidgets.QWidget):
         self.banner.sign_in_requested.connect(self.focus_sign_in)
         layout.addWidget(self.banner)
         layout.addWidget(
-            muted(
+            kit.note(
                 "Work on the same customers, chats and deals from several computers. Everything keeps working "
                 "offline; changes are exchanged through your team's Parley server whenever it can be reached."
             )
@@ -119,13 +119,12 @@ class SignedOutPanel(QtWidgets.QWidget):
         for page in self.pages:
             layout.addWidget(page)
         self._show_page(0)
-        self.error = muted("", "error")
+        self.error = kit.note("", "error")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
-        self.busy = muted("")
+        self.busy = kit.note("")
         self.busy.hide()
-        self.save_button = QtWidgets.QPushButton("Save sign-in")
-        self.save_button.setObjectName("primary")
+        self.save_button = kit.primary_button("Save sign-in")
         self.save_button.setToolTip("Save the sign-in the server already gave, once the keyring is unlocked")
         self.save_button.clicked.connect(self.save_sign_in)
         self.save_row = _left(self.save_button)
@@ -142,8 +141,7 @@ class SignedOutPanel(QtWidgets.QWidget):
         self.sign_in_email = QtWidgets.QLineEdit()
         self.sign_in_email.setPlaceholderText("you@example.com")
         self.sign_in_password = password_field("Your team password")
-        self.sign_in_button = QtWidgets.QPushButton("Sign in")
-        self.sign_in_button.setObjectName("primary")
+        self.sign_in_button = kit.primary_button("Sign in")
         self.sign_in_button.clicked.connect(self.sign_in)
         self.sign_in_password.returnPressed.connect(self.sign_in)
         form.addRow("E-mail", self.sign_in_email)
@@ -161,12 +159,11 @@ class SignedOutPanel(QtWidgets.QWidget):
         self.create_email.setPlaceholderText("you@example.com")
         self.create_password = password_field(f"At least {MIN_PASSWORD_CHARS} characters")
         self.create_repeat = password_field("Type it again")
-        self.create_button = QtWidgets.QPushButton("Create team")
-        self.create_button.setObjectName("primary")
+        self.create_button = kit.primary_button("Create team")
         self.create_button.clicked.connect(self.create_team)
         self.create_repeat.returnPressed.connect(self.create_team)
         form.addRow(
-            muted(
+            kit.note(
                 f"“{self.ctx.business_name}” becomes your team's workspace: what is in it now is uploaded, and "
                 "you can then invite your staff. You are the team's owner."
             )
@@ -291,27 +288,20 @@ class SignedOutPanel(QtWidgets.QWidget):
 
 def _left(widget: QtWidgets.QWidget) -> QtWidgets.QWidget:
     holder = QtWidgets.QWidget()
-    row = QtWidgets.QHBoxLayout(holder)
+    row = kit.button_row(widget, align="left")
     row.setContentsMargins(0, 4, 0, 0)
-    row.addWidget(widget)
-    row.addStretch(1)
+    holder.setLayout(row)
     return holder
 
 
-class SyncSettingsCard(QtWidgets.QFrame):
+class SyncSettingsCard(kit.Card):
     """The Team sync card: the signed-out forms or the signed-in panel, following the bridge's status."""
 
     def __init__(self, ctx: AppContext, bridge: SyncBridge, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Team sync", parent)
         self.ctx = ctx
         self.bridge = bridge
-        self.setObjectName("card")
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 16)
-        layout.setSpacing(8)
-        heading = QtWidgets.QLabel("Team sync")
-        heading.setObjectName("emptyTitle")
-        layout.addWidget(heading)
+        layout = self.body
         self.signed_out = SignedOutPanel(ctx, bridge)
         self.signed_in = SignedInPanel(ctx, bridge)
         layout.addWidget(self.signed_out)

@@ -14,18 +14,9 @@ from typing import TypeVar
 from app.qt import Qt, QtGui, QtWidgets
 from app.sync.protocol import DeviceInfo, Invite, MemberInfo, Role
 from app.sync.status import ConflictNote, SyncState, SyncStatus
+from app.ui import kit
 from app.ui.context import AppContext
-from app.ui.pages.sync_lists import (
-    REASONS,
-    confirm,
-    fields_text,
-    fit_rows,
-    muted,
-    subheading,
-    theirs_text,
-    what_text,
-    when_ms,
-)
+from app.ui.pages.sync_lists import REASONS, fields_text, fit_rows, theirs_text, what_text, when_ms
 from app.ui.sync_bridge import SyncBridge
 from app.ui.widgets.sync_indicator import changes_text, indicator_text, last_synced_text
 from app.ui.widgets.tables import cell, read_only_table
@@ -61,19 +52,15 @@ class SignedInPanel(QtWidgets.QWidget):
         form.addRow("Waiting to upload", self.pending)
         form.addRow("Last synced", self.last_synced)
         layout.addLayout(form)
-        self.message = muted("", "hint")
+        self.message = kit.note("", "hint")
         self.message.hide()
         layout.addWidget(self.message)
         self.sync_button = QtWidgets.QPushButton("Sync now")
         self.sync_button.clicked.connect(self.bridge.sync_now)
         self.sign_out_button = QtWidgets.QPushButton("Sign out…")
         self.sign_out_button.clicked.connect(self.confirm_sign_out)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.sync_button)
-        buttons.addWidget(self.sign_out_button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
-        self.error = muted("", "error")
+        layout.addLayout(kit.button_row(self.sync_button, self.sign_out_button, align="left"))
+        self.error = kit.note("", "error")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         layout.addWidget(self.error)
@@ -112,7 +99,7 @@ class SignedInPanel(QtWidgets.QWidget):
         self.error.show()
 
     def confirm_sign_out(self) -> None:
-        self.confirm_box = confirm(
+        self.confirm_box = kit.confirm(
             self,
             "Sign out of the team?",
             "This computer stops syncing with the team. Everything in this workspace stays here and keeps working "
@@ -137,15 +124,11 @@ class SignedInPanel(QtWidgets.QWidget):
     # ---- conflicts ---------------------------------------------------------------------------------------------
     def _conflicts_block(self, layout: QtWidgets.QVBoxLayout) -> None:
         layout.addSpacing(6)
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(subheading("Edits the server replaced"))
-        top.addStretch(1)
         self.seen_button = QtWidgets.QPushButton("Mark all as seen")
         self.seen_button.clicked.connect(self.mark_seen)
-        top.addWidget(self.seen_button)
-        layout.addLayout(top)
+        layout.addLayout(kit.title_row(kit.subheading("Edits the server replaced"), self.seen_button))
         layout.addWidget(
-            muted(
+            kit.note(
                 "When two people change the same thing, the change that reached the server last is kept. "
                 "These are your edits that lost, with the value that was kept instead."
             )
@@ -153,7 +136,7 @@ class SignedInPanel(QtWidgets.QWidget):
         self.conflicts = read_only_table(["When", "What", "Fields", "Why", "Their value"], 4)
         fit_rows(self.conflicts, least=3)
         layout.addWidget(self.conflicts)
-        self.no_conflicts = muted("None: every edit of yours was kept.")
+        self.no_conflicts = kit.note("None: every edit of yours was kept.")
         layout.addWidget(self.no_conflicts)
 
     def load_conflicts(self) -> None:
@@ -193,13 +176,9 @@ class SignedInPanel(QtWidgets.QWidget):
     # ---- members -----------------------------------------------------------------------------------------------
     def _members_block(self, layout: QtWidgets.QVBoxLayout) -> None:
         layout.addSpacing(6)
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(subheading("Members"))
-        top.addStretch(1)
         self.refresh_button = QtWidgets.QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh_team)
-        top.addWidget(self.refresh_button)
-        layout.addLayout(top)
+        layout.addLayout(kit.title_row(kit.subheading("Members"), self.refresh_button))
         self.members = read_only_table(["Name", "E-mail", "Role"], 1)
         fit_rows(self.members)
         layout.addWidget(self.members)
@@ -219,11 +198,7 @@ class SignedInPanel(QtWidgets.QWidget):
         role_line.addWidget(QtWidgets.QLabel("Set the selected member's role to"))
         role_line.addWidget(self.new_role)
         role_line.addWidget(self.role_button)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.remove_button)
-        row.addWidget(self.role_box)
-        row.addStretch(1)
-        layout.addLayout(row)
+        layout.addLayout(kit.button_row(self.remove_button, self.role_box, align="left"))
 
         self.invite_box = QtWidgets.QWidget()
         invite = QtWidgets.QVBoxLayout(self.invite_box)
@@ -252,7 +227,7 @@ class SignedInPanel(QtWidgets.QWidget):
         self.code_box = QtWidgets.QWidget()
         code_layout = QtWidgets.QVBoxLayout(self.code_box)
         code_layout.setContentsMargins(0, 0, 0, 0)
-        self.code_note = muted("")
+        self.code_note = kit.note("")
         code_layout.addWidget(self.code_note)
         code_layout.addLayout(code_row)
         self.code_box.hide()
@@ -352,7 +327,7 @@ class SignedInPanel(QtWidgets.QWidget):
             )
 
         text = f"Remove {member.name} ({member.email}) from the team? Their devices stop syncing at once."
-        self.confirm_box = confirm(self, "Remove member?", text, "Remove", remove)
+        self.confirm_box = kit.confirm(self, "Remove member?", text, "Remove", remove)
 
     def change_role(self) -> None:
         member = self._selected(self.members, self._members, "Select the member whose role to change.")
@@ -378,16 +353,13 @@ class SignedInPanel(QtWidgets.QWidget):
     # ---- devices -----------------------------------------------------------------------------------------------
     def _devices_block(self, layout: QtWidgets.QVBoxLayout) -> None:
         layout.addSpacing(6)
-        layout.addWidget(subheading("Devices"))
+        layout.addWidget(kit.subheading("Devices"))
         self.devices = read_only_table(["Name", "Added", "Last seen", "State"], 0)
         fit_rows(self.devices)
         layout.addWidget(self.devices)
         self.revoke_button = QtWidgets.QPushButton("Revoke device…")
         self.revoke_button.clicked.connect(self.revoke_device)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.revoke_button)
-        row.addStretch(1)
-        layout.addLayout(row)
+        layout.addLayout(kit.button_row(self.revoke_button, align="left"))
         self._devices: list[DeviceInfo] = []
 
     def _show_devices(self, devices: list[DeviceInfo]) -> None:
@@ -418,4 +390,4 @@ class SignedInPanel(QtWidgets.QWidget):
             )
 
         text = f"Revoke “{device.name}”? It stops syncing at once; its data stays on it.{warning}"
-        self.confirm_box = confirm(self, "Revoke device?", text, "Revoke", revoke)
+        self.confirm_box = kit.confirm(self, "Revoke device?", text, "Revoke", revoke)

@@ -19,8 +19,9 @@ from app.ai.config import DEFAULT_MODELS, KIND_LABELS
 from app.qt import Qt, QtWidgets
 from app.sync.protocol import GatewayProvider, GatewaySettings, GatewayUsage, MemberInfo
 from app.sync.status import SyncState, SyncStatus
+from app.ui import kit
 from app.ui.context import AppContext
-from app.ui.pages.sync_lists import fit_rows, muted, subheading
+from app.ui.pages.sync_lists import fit_rows
 from app.ui.sync_bridge import SyncBridge
 from app.ui.widgets.provider_fields import provider_fields, provider_list
 from app.ui.widgets.tables import cell, read_only_table
@@ -37,12 +38,11 @@ class Entry:
     typed_key: str | None = None
 
 
-class TeamAiCard(QtWidgets.QFrame):
+class TeamAiCard(kit.Card):
     def __init__(self, ctx: AppContext, bridge: SyncBridge, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Team AI (Parley server)", parent)
         self.ctx = ctx
         self.bridge = bridge
-        self.setObjectName("card")
         self.entries: list[Entry] = []
         self.stored: list[GatewayProvider] = []  # the server's entries as last read: which keys it keeps
         self.usage_rows: list[GatewayUsage] = []
@@ -50,26 +50,18 @@ class TeamAiCard(QtWidgets.QFrame):
         self._owner = False
         self.loads = 0  # completed loads (settings, members and use), for whoever waits on one
 
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 16)
-        layout.setSpacing(8)
-        top = QtWidgets.QHBoxLayout()
-        heading = QtWidgets.QLabel("Team AI (Parley server)")
-        heading.setObjectName("emptyTitle")
-        top.addWidget(heading)
-        top.addStretch(1)
+        layout = self.body
         self.refresh_button = QtWidgets.QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.load)
-        top.addWidget(self.refresh_button)
-        layout.addLayout(top)
+        self.add_to_top(self.refresh_button)
         layout.addWidget(
-            muted(
+            kit.note(
                 "With “AI replies” set to the team's server, everyone's AI requests go through it with these keys, "
                 "in this order: when one fails, the next one answers. Keys are kept on the server, sealed, and are "
                 "never shown again."
             )
         )
-        self.role_note = muted("Only the team's owner can change these.", "hint")
+        self.role_note = kit.note("Only the team's owner can change these.", "hint")
         layout.addWidget(self.role_note)
 
         entries = provider_list()
@@ -102,7 +94,7 @@ class TeamAiCard(QtWidgets.QFrame):
             edit.editingFinished.connect(self._edited)
 
         layout.addSpacing(4)
-        layout.addWidget(subheading("Limits for the whole team"))
+        layout.addWidget(kit.subheading("Limits for the whole team"))
         limits = QtWidgets.QFormLayout()
         self.budget = QtWidgets.QDoubleSpinBox()
         self.budget.setRange(0.0, 1_000_000.0)
@@ -119,28 +111,27 @@ class TeamAiCard(QtWidgets.QFrame):
         limits.addRow("Rate limit", self.rate)
         layout.addLayout(limits)
 
-        self.save_button = QtWidgets.QPushButton("Save")
-        self.save_button.setObjectName("primary")
+        self.save_button = kit.primary_button("Save")
         self.save_button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         self.save_button.clicked.connect(self.save)
-        self.saved_note = muted("", "hint")
+        self.saved_note = kit.note("", "hint")
         self.saved_note.hide()
         save_row = QtWidgets.QHBoxLayout()
         save_row.addWidget(self.save_button)
         save_row.addWidget(self.saved_note, 1)
         save_row.addStretch(0)  # keeps the button at its size on the left while the note is hidden
         layout.addLayout(save_row)
-        self.error = muted("", "error")
+        self.error = kit.note("", "error")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         layout.addWidget(self.error)
 
         layout.addSpacing(6)
-        layout.addWidget(subheading("This month's use"))
+        layout.addWidget(kit.subheading("This month's use"))
         self.usage = read_only_table(["Member", "Requests", "Tokens", "Cost"], 0)
         fit_rows(self.usage)
         layout.addWidget(self.usage)
-        self.no_usage = muted("No AI requests through the team's server this month.")
+        self.no_usage = kit.note("No AI requests through the team's server this month.")
         layout.addWidget(self.no_usage)
 
         self._refresh_list(0)
