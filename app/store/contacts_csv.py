@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import IO, Any, get_args
 
 from app.core.errors import InvalidInput
+from app.core.events import ContactCreated
 from app.core.ids import utc_now
 from app.core.models import Contact, Lifecycle
+from app.store.ops import op_transaction
 from app.store.store import Store
 
 LIFECYCLES: tuple[str, ...] = get_args(Lifecycle)
@@ -340,6 +342,7 @@ class ImportReport:
     imported: int = 0
     skipped_duplicates: int = 0
     failed: list[tuple[int, list[str]]] = field(default_factory=list)
+    tables: frozenset[str] = frozenset()  # what the import's transactions wrote (contacts, new companies)
 
 
 def import_csv(
@@ -349,7 +352,11 @@ def import_csv(
     skip_duplicates: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Write the valid rows in transactions of ``BATCH``; rows with errors are reported, never written."""
+    """Write the valid rows in transactions of ``BATCH``; rows with errors are reported, never written.
+
+    Each contact created publishes ``ContactCreated`` once its batch commits, as a contact created in the editor
+    or by WhatsApp intake does (agents listen to it whichever way the contact arrived).
+    """
     report = ImportReport()
     known = existing_phones(store)  # the store may have changed since the preview
     seen: set[str] = set()
@@ -359,11 +366,14 @@ def import_csv(
 
     def flush(done: int) -> None:
         if batch:
-            with store.db.transaction():
+            with op_transaction(store) as tx:
                 for contact, company in batch:
                     if company:
                         contact.company_id = find_or_create_company(store, company, companies)
                 store.contacts.add_many(contact for contact, _ in batch)
+                for contact, _ in batch:
+                    store.emit(ContactCreated(org_id=store.org_id, contact_id=contact.id))
+            report.tables |= tx.tables
             report.imported += len(batch)
             batch.clear()
         if progress is not None:

@@ -9,11 +9,12 @@ from pytestqt.qtbot import QtBot
 
 from app.core.models import Product
 from app.qt import QtWidgets
+from app.store.queries import read_summary
 from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.dialogs.product_editor import ProductEditorDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
-from app.ui.pages.products import ProductsPage, read_summary
+from app.ui.pages.products import ProductsPage
 from tests.gui.conftest import wait_idle
 
 

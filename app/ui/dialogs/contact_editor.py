@@ -7,39 +7,32 @@ duplicate, so the editor offers to open that contact instead of silently creatin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.core.errors import describe
-from app.core.events import ContactCreated
 from app.core.models import Contact
 from app.qt import QtWidgets, Signal
-from app.store.contacts_csv import LIFECYCLES, find_or_create_company, normalise_phone, split_tags
-from app.store.merge import MergeReport, merge_contacts
+from app.store.contacts_csv import LIFECYCLES
+from app.store.merge import MergeReport
+from app.store.ops import Done
+from app.store.ops import contacts as contact_ops
 from app.ui.context import AppContext
+from app.ui.dialogs.form_dialog import FormDialog, secondary_button
 from app.ui.format import display_name, money
-from app.ui.widgets.contact_fields import CustomFieldsTable, check_contact
+from app.ui.widgets.contact_fields import CustomFieldsTable
 
 Answer = Literal["open", "save", "cancel"]
 
 
-@dataclass
-class _Outcome:
-    saved_id: str | None = None
-    duplicate: Contact | None = None
-
-
-class ContactEditorDialog(QtWidgets.QDialog):
+class ContactEditorDialog(FormDialog):
     saved = Signal(str)  # contact id
 
     def __init__(self, ctx: AppContext, contact_id: str | None = None, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("New contact", "New contact", "Save", parent, cancel="Cancel")
         self.ctx = ctx
         self.contact: Contact | None = None
         self.setMinimumWidth(460)
 
-        self.heading = QtWidgets.QLabel()
-        self.heading.setObjectName("pageTitle")
         self.name = QtWidgets.QLineEdit(placeholderText="Full name")
         self.phone = QtWidgets.QLineEdit(placeholderText="+49 176 1234567")
         self.email = QtWidgets.QLineEdit(placeholderText="Optional")
@@ -60,38 +53,21 @@ class ContactEditorDialog(QtWidgets.QDialog):
 
         self.fields = CustomFieldsTable()
         self.fields.setMaximumHeight(140)
-        add_field = QtWidgets.QPushButton("Add field")
+        add_field = secondary_button("Add field")
         add_field.clicked.connect(lambda: self.fields.add_field())
-        remove_field = QtWidgets.QPushButton("Remove field")
+        remove_field = secondary_button("Remove field")
         remove_field.clicked.connect(self.fields.remove_current)
         field_buttons = QtWidgets.QHBoxLayout()
         field_buttons.addWidget(add_field)
         field_buttons.addWidget(remove_field)
         field_buttons.addStretch(1)
 
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.save_button = QtWidgets.QPushButton("Save")
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        cancel = QtWidgets.QPushButton("Cancel")
-        cancel.clicked.connect(self.reject)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.save_button)
-
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(self.heading)
-        layout.addLayout(form)
-        layout.addWidget(QtWidgets.QLabel("Custom fields"))
-        layout.addWidget(self.fields)
-        layout.addLayout(field_buttons)
-        layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        self.save_button = self.primary
+        self.save_button.clicked.connect(lambda: self.save())
+        self.body.addLayout(form)
+        self.body.addWidget(QtWidgets.QLabel("Custom fields"))
+        self.body.addWidget(self.fields)
+        self.body.addLayout(field_buttons)
         self.load(contact_id)
 
     def load(self, contact_id: str | None) -> None:
@@ -114,25 +90,23 @@ class ContactEditorDialog(QtWidgets.QDialog):
         self.fields.add_field(key, value)
 
     def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        self.save_button.setEnabled(True)
+        if message:
+            super().show_error(message)
+        else:
+            self.set_busy(False)
+            self.clear_error()
 
     def changes(self) -> dict[str, Any]:
-        """The validated fields to write; raises ValueError with a message for the person typing."""
-        name = self.name.text().strip()
-        phone = normalise_phone(self.phone.text())
-        email = self.email.text().strip() or None
-        check_contact(name, phone, email)
-        return {
-            "name": name,
-            "phone": phone,
-            "email": email,
-            "lifecycle": self.lifecycle.currentData(),
-            "lead_score": self.score.value(),
-            "tags": split_tags(self.tags.text()),
-            "custom_fields": self.fields.values(),
-        }
+        """The validated fields to write; raises InvalidInput with a message for the person typing."""
+        return contact_ops.contact_fields(
+            name=self.name.text(),
+            phone=self.phone.text(),
+            email=self.email.text(),
+            lifecycle=str(self.lifecycle.currentData()),
+            lead_score=self.score.value(),
+            tags=self.tags.text(),
+            custom_fields=self.fields.values(),
+        )
 
     def ask_duplicate(self, other: Contact) -> Answer:
         """Another contact has this phone: open it instead, save anyway, or go back (replaceable in tests)."""
@@ -157,43 +131,34 @@ class ContactEditorDialog(QtWidgets.QDialog):
             self.show_error(describe(exc))
             return
         self.show_error("")
-        self.save_button.setEnabled(False)
-        store, contact_id = self.ctx.store, self.contact.id if self.contact else None
-        company = self.company.text().strip()
-        # Only a phone that is new for this contact is checked: an old duplicate should not nag on every save.
-        phone: str | None = fields["phone"]
-        check = bool(phone) and not allow_duplicate and (self.contact is None or phone != self.contact.phone)
+        self.set_busy(True)
+        store, contact_id, company = self.ctx.store, self.contact.id if self.contact else None, self.company.text()
+        self.ctx.tasks.start(
+            "Saving the contact",
+            lambda: contact_ops.save_contact(
+                store, fields, contact_id=contact_id, company=company.strip(), allow_duplicate=allow_duplicate
+            ),
+            self._written,
+            self.show_error,
+            owner=self,
+        )
 
-        def write() -> _Outcome:
-            with store.db.transaction():
-                if check:
-                    others = [c for c in store.contacts.find_all({"phone": phone}, limit=2) if c.id != contact_id]
-                    if others:
-                        return _Outcome(duplicate=others[0])
-                fields["company_id"] = find_or_create_company(store, company) if company else None
-                if contact_id:
-                    return _Outcome(saved_id=store.contacts.update(contact_id, **fields).id)
-                created = store.contacts.create(**fields)
-                store.emit(ContactCreated(org_id=store.org_id, contact_id=created.id))
-                return _Outcome(saved_id=created.id)
-
-        self.ctx.tasks.start("Saving the contact", write, self._written, self.show_error, owner=self)
-
-    def _written(self, outcome: _Outcome) -> None:
+    def _written(self, result: Done[contact_ops.ContactSaved]) -> None:
+        outcome = result.value
         if outcome.duplicate is not None:
-            self.save_button.setEnabled(True)
+            self.set_busy(False)
             answer = self.ask_duplicate(outcome.duplicate)
             if answer == "open":
                 self.load(outcome.duplicate.id)
             elif answer == "save":
                 self.save(allow_duplicate=True)
             return
-        assert outcome.saved_id is not None
-        self.saved.emit(outcome.saved_id)
+        assert outcome.contact is not None
+        self.saved.emit(outcome.contact.id)
         self.accept()
 
 
-class MergeContactsDialog(QtWidgets.QDialog):
+class MergeContactsDialog(FormDialog):
     """Two contacts side by side; the one kept receives everything of the other, which is then removed."""
 
     merged = Signal(str)  # the kept contact's id
@@ -201,14 +166,11 @@ class MergeContactsDialog(QtWidgets.QDialog):
     ROWS = ("Name", "Phone", "E-mail", "Company", "Stage", "Tags", "Lead score", "Lifetime value", "Added")
 
     def __init__(self, ctx: AppContext, a: Contact, b: Contact, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Merge contacts", "Merge two contacts", "Merge", parent, cancel="Cancel")
         self.ctx = ctx
         self.contacts = (a, b)
         self.report: MergeReport | None = None
-        self.setWindowTitle("Merge contacts")
         self.setMinimumWidth(560)
-        heading = QtWidgets.QLabel("Merge two contacts")
-        heading.setObjectName("pageTitle")
         intro = QtWidgets.QLabel(
             "Choose the contact to keep. The other one's chats, notes, deals and sales move to it, its details fill "
             "the kept contact's empty fields, tags are combined, and it is then removed."
@@ -234,25 +196,10 @@ class MergeContactsDialog(QtWidgets.QDialog):
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
 
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.merge_button = QtWidgets.QPushButton("Merge")
-        self.merge_button.setObjectName("primary")
+        self.merge_button = self.primary
         self.merge_button.clicked.connect(self.merge)
-        cancel = QtWidgets.QPushButton("Cancel")
-        cancel.clicked.connect(self.reject)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.merge_button)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(intro)
-        layout.addLayout(grid)
-        layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        self.body.addWidget(intro)
+        self.body.addLayout(grid)
 
     def _values(self, c: Contact) -> list[str]:
         company = self.ctx.store.companies.find(c.company_id) if c.company_id else None
@@ -276,19 +223,17 @@ class MergeContactsDialog(QtWidgets.QDialog):
     def merge(self) -> None:
         keep, gone = self.keep_and_merge
         store = self.ctx.store
-        self.merge_button.setEnabled(False)
-        self.error.hide()
-
-        def failed(message: str) -> None:
-            self.error.setText(message)
-            self.error.show()
-            self.merge_button.setEnabled(True)
-
+        self.clear_error()
+        self.set_busy(True)
         self.ctx.tasks.start(
-            "Merging contacts", lambda: merge_contacts(store, keep.id, gone.id), self._done, failed, owner=self
+            "Merging contacts",
+            lambda: contact_ops.merge(store, keep.id, gone.id),
+            self._done,
+            self.show_error,
+            owner=self,
         )
 
-    def _done(self, report: MergeReport) -> None:
-        self.report = report
+    def _done(self, result: Done[MergeReport]) -> None:
+        self.report = report = result.value
         self.merged.emit(report.keep_id)
         self.accept()

@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.qt import QtGui, QtWidgets, Slot
-from app.store.contacts_csv import CsvPreview, CsvRow, ImportReport, import_csv, preview_csv
+from app.store.contacts_csv import CsvPreview, CsvRow, ImportReport, preview_csv
+from app.store.ops import Done
+from app.store.ops.contacts import import_contacts
 from app.ui.context import AppContext
+from app.ui.dialogs.form_dialog import FormDialog, secondary_button
 from app.ui.theme import colors
 
 PREVIEW_ROWS = 200
@@ -28,24 +31,21 @@ def _status(row: CsvRow) -> str:
     return "Ready"
 
 
-class CsvImportDialog(QtWidgets.QDialog):
+class CsvImportDialog(FormDialog):
     def __init__(
         self, ctx: AppContext, path: str | Path | None = None, parent: QtWidgets.QWidget | None = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__("Import contacts", "Import contacts from CSV", "Import", parent, cancel="Cancel")
         self.ctx = ctx
         self.path: Path | None = None
         self.preview: CsvPreview | None = None
         self.report: ImportReport | None = None
         self._importing = False
-        self.setWindowTitle("Import contacts")
         self.resize(860, 560)
 
-        heading = QtWidgets.QLabel("Import contacts from CSV")
-        heading.setObjectName("pageTitle")
         self.file_label = QtWidgets.QLabel("No file chosen")
         self.file_label.setObjectName("muted")
-        choose = QtWidgets.QPushButton("Choose file…")
+        choose = secondary_button("Choose file…")
         choose.clicked.connect(self.choose_file)
         file_row = QtWidgets.QHBoxLayout()
         file_row.addWidget(self.file_label, 1)
@@ -62,37 +62,20 @@ class CsvImportDialog(QtWidgets.QDialog):
         )
         self.skip_duplicates.setChecked(True)
         self.skip_duplicates.toggled.connect(lambda _: self._summarise())
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.hide()
         self.report_view = QtWidgets.QPlainTextEdit()
         self.report_view.setReadOnly(True)
         self.report_view.setMaximumHeight(140)
         self.report_view.hide()
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.import_button = QtWidgets.QPushButton("Import")
-        self.import_button.setObjectName("primary")
+        self.import_button = self.primary
         self.import_button.setEnabled(False)
         self.import_button.clicked.connect(self.start_import)
-        self.close_button = QtWidgets.QPushButton("Cancel")
-        self.close_button.clicked.connect(self.reject)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.import_button)
+        self.close_button = self.cancel_button
 
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addLayout(file_row)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.skip_duplicates)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.report_view)
-        layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        self.body.addLayout(file_row)
+        self.body.addWidget(self.summary)
+        self.body.addWidget(self.table, 1)
+        self.body.addWidget(self.skip_duplicates)
+        self.body.addWidget(self.report_view)
         if path is not None:
             self.load(Path(path))
 
@@ -165,8 +148,13 @@ class CsvImportDialog(QtWidgets.QDialog):
         self.import_button.setEnabled(importable > 0 and self.report is None)
 
     def _show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
+        # Not ``show_error``: that ends the frame's busy state, which would enable Import for a file that failed.
+        if message:
+            self.error.setText(message)
+            self.error.show()
+            self.fit_height()
+        else:
+            self.clear_error()
         if message and self.preview is None:
             self.summary.setText("The file could not be read.")
 
@@ -187,7 +175,7 @@ class CsvImportDialog(QtWidgets.QDialog):
         self.ctx.tasks.progressed.connect(self._progress)
         self.ctx.tasks.start(
             TASK,
-            lambda: import_csv(store, preview, skip_duplicates=skip, progress=report_progress),
+            lambda: import_contacts(store, preview, skip_duplicates=skip, progress=report_progress),
             self._imported,
             self._import_failed,
             owner=self,
@@ -205,7 +193,8 @@ class CsvImportDialog(QtWidgets.QDialog):
         self.progress.hide()
         self.close_button.setText("Close")
 
-    def _imported(self, report: ImportReport) -> None:
+    def _imported(self, result: Done[ImportReport]) -> None:
+        report = result.value
         self._finish()
         self.report = report
         lines = [

@@ -12,8 +12,10 @@ from datetime import datetime
 from app.core.errors import InvalidInput, describe
 from app.core.models import Contact, Deal, PipelineStage
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
-from app.store.deals import create_deal, move_deal
+from app.store.ops import Done
+from app.store.ops.deals import check_currency, save_deal
 from app.ui.context import AppContext
+from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.format import display_name, parse_money
 
 CURRENCIES = ["USD", "EUR", "GBP", "BRL", "INR", "MXN", "IDR", "TRY"]
@@ -132,7 +134,7 @@ def date_field() -> tuple[QtWidgets.QCheckBox, QtWidgets.QDateEdit, QtWidgets.QW
     return check, edit, box
 
 
-class DealEditorDialog(QtWidgets.QDialog):
+class DealEditorDialog(FormDialog):
     saved = Signal(str)  # deal id
 
     def __init__(
@@ -146,10 +148,10 @@ class DealEditorDialog(QtWidgets.QDialog):
         contact_name: str = "",
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        title = "Edit deal" if deal else "New deal"
+        super().__init__(title, title, "Save", parent, cancel="Cancel")
         self.ctx = ctx
         self.deal = deal
-        self.setWindowTitle("Edit deal" if deal else "New deal")
         self.setMinimumWidth(440)
 
         self.title = QtWidgets.QLineEdit(placeholderText="e.g. 20 linen shirts for the hotel")
@@ -162,10 +164,6 @@ class DealEditorDialog(QtWidgets.QDialog):
         for stage in stages:
             self.stage.addItem(stage.name, stage.id)
         self.close_check, self.close_date, close_box = date_field()
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
 
         value_row = QtWidgets.QHBoxLayout()
         value_row.addWidget(self.value, 1)
@@ -176,17 +174,9 @@ class DealEditorDialog(QtWidgets.QDialog):
         form.addRow("Value", value_row)
         form.addRow("Stage", self.stage)
         form.addRow("Expected close", close_box)
-        self.buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.StandardButton.Save | QtWidgets.QDialogButtonBox.StandardButton.Cancel
-        )
-        self.save_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Save)
-        self.save_button.setObjectName("primary")
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self.body.addLayout(form)
+        self.save_button = self.primary
+        self.save_button.clicked.connect(self.save)
 
         chosen_stage = deal.stage_id if deal else stage_id
         self.stage.setCurrentIndex(max(0, self.stage.findData(chosen_stage)))
@@ -200,11 +190,6 @@ class DealEditorDialog(QtWidgets.QDialog):
                 self.close_check.setChecked(True)
                 self.close_date.setDate(QtCore.QDate(local.year, local.month, local.day))
 
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        self.save_button.setEnabled(True)
-
     def save(self) -> None:
         title = self.title.text().strip()
         try:
@@ -212,9 +197,7 @@ class DealEditorDialog(QtWidgets.QDialog):
                 raise InvalidInput("Give the deal a title.")
             contact_id = self.contact.contact_id()
             value = parse_money(self.value.text() or "0")
-            currency = self.currency.currentText().strip().upper()
-            if len(currency) != 3 or not currency.isalpha():
-                raise InvalidInput("The currency is a three-letter code such as USD or EUR.")
+            currency = check_currency(self.currency.currentText())
         except ValueError as exc:
             self.show_error(describe(exc))
             return
@@ -223,27 +206,26 @@ class DealEditorDialog(QtWidgets.QDialog):
         if self.close_check.isChecked():
             d = self.close_date.date()
             expected = datetime(d.year(), d.month(), d.day()).astimezone()  # local midnight
-        fields = {
-            "contact_id": contact_id,
-            "value_minor": value,
-            "currency": currency,
-            "expected_close_at": expected,
-        }
-        store, deal = self.ctx.store, self.deal
+        store, deal_id = self.ctx.store, self.deal.id if self.deal else None
+        self.clear_error()
+        self.set_busy(True)
+        self.ctx.tasks.start(
+            "Saving the deal",
+            lambda: save_deal(
+                store,
+                deal_id=deal_id,
+                stage_id=stage_id,
+                title=title,
+                contact_id=contact_id,
+                value_minor=value,
+                currency=currency,
+                expected_close_at=expected,
+            ),
+            self._saved,
+            self.show_error,
+            owner=self,
+        )
 
-        def write() -> Deal:
-            if deal is None:
-                saved = create_deal(store, stage_id, title, **fields)
-            else:
-                with store.db.transaction():
-                    store.deals.update(deal.id, title=title, **fields)
-                    moved = stage_id != deal.stage_id
-                    saved = move_deal(store, deal.id, stage_id) if moved else store.deals.get(deal.id)
-            return saved
-
-        self.save_button.setEnabled(False)
-        self.ctx.tasks.start("Saving the deal", write, self._saved, self.show_error, owner=self)
-
-    def _saved(self, deal: Deal) -> None:
-        self.saved.emit(deal.id)
+    def _saved(self, result: Done[Deal]) -> None:
+        self.saved.emit(result.value.id)
         self.accept()

@@ -10,8 +10,11 @@ from __future__ import annotations
 from app.core.errors import InvalidInput, describe
 from app.core.models import Product
 from app.qt import QtWidgets, Signal
+from app.store.ops import Done
+from app.store.ops.products import ProductInput, check_product, save_product
 from app.ui.context import AppContext
 from app.ui.dialogs.deal_editor import CURRENCIES
+from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.format import parse_money
 
 
@@ -29,7 +32,7 @@ def parse_stock(text: str) -> int | None:
     return value
 
 
-class ProductEditorDialog(QtWidgets.QDialog):
+class ProductEditorDialog(FormDialog):
     saved = Signal(str)  # product id
 
     def __init__(
@@ -40,10 +43,10 @@ class ProductEditorDialog(QtWidgets.QDialog):
         currency: str = "USD",
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        title = "Edit product" if product else "New product"
+        super().__init__(title, title, "Save", parent, cancel="Cancel")
         self.ctx = ctx
         self.product = product
-        self.setWindowTitle("Edit product" if product else "New product")
         self.setMinimumWidth(420)
 
         self.name = QtWidgets.QLineEdit(placeholderText="e.g. Linen shirt")
@@ -58,10 +61,6 @@ class ProductEditorDialog(QtWidgets.QDialog):
         self.stock = QtWidgets.QLineEdit(placeholderText="Not tracked")
         self.active = QtWidgets.QCheckBox("Available for sale")
         self.active.setChecked(True)
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
 
         price_row = QtWidgets.QHBoxLayout()
         price_row.addWidget(self.price, 1)
@@ -73,17 +72,9 @@ class ProductEditorDialog(QtWidgets.QDialog):
         form.addRow("Price", price_row)
         form.addRow("Stock", self.stock)
         form.addRow("", self.active)
-        self.buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.StandardButton.Save | QtWidgets.QDialogButtonBox.StandardButton.Cancel
-        )
-        self.save_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Save)
-        self.save_button.setObjectName("primary")
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self.body.addLayout(form)
+        self.save_button = self.primary
+        self.save_button.clicked.connect(self.save)
 
         if product is not None:
             self.name.setText(product.name)
@@ -93,43 +84,36 @@ class ProductEditorDialog(QtWidgets.QDialog):
             self.stock.setText("" if product.stock is None else str(product.stock))
             self.active.setChecked(product.active)
 
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        self.save_button.setEnabled(True)
-
     def save(self) -> None:
         try:
-            name = self.name.text().strip()
-            if not name:
+            if not self.name.text().strip():
                 raise InvalidInput("Give the product a name.")
             if not self.price.text().strip():
                 raise InvalidInput("Enter a price (0 is fine for a free item).")
-            price = parse_money(self.price.text())
-            currency = self.currency.currentText().strip().upper()
-            if len(currency) != 3 or not currency.isalpha():
-                raise InvalidInput("The currency is a three-letter code such as USD or EUR.")
-            stock = parse_stock(self.stock.text())
+            typed = ProductInput(
+                name=self.name.text(),
+                price_minor=parse_money(self.price.text()),
+                currency=self.currency.currentText(),
+                sku=self.sku.text(),
+                description=self.description.toPlainText(),
+                stock=parse_stock(self.stock.text()),
+                active=self.active.isChecked(),
+            )
+            check_product(typed)
         except ValueError as exc:
             self.show_error(describe(exc))
             return
-        fields = {
-            "name": name,
-            "sku": self.sku.text().strip() or None,
-            "description": self.description.toPlainText().strip(),
-            "price_minor": price,
-            "currency": currency,
-            "stock": stock,
-            "active": self.active.isChecked(),
-        }
-        store, product = self.ctx.store, self.product
+        store, product_id = self.ctx.store, self.product.id if self.product else None
+        self.clear_error()
+        self.set_busy(True)
+        self.ctx.tasks.start(
+            "Saving the product",
+            lambda: save_product(store, typed, product_id=product_id),
+            self._saved,
+            self.show_error,
+            owner=self,
+        )
 
-        def write() -> Product:
-            return store.products.create(**fields) if product is None else store.products.update(product.id, **fields)
-
-        self.save_button.setEnabled(False)
-        self.ctx.tasks.start("Saving the product", write, self._saved, self.show_error, owner=self)
-
-    def _saved(self, product: Product) -> None:
-        self.saved.emit(product.id)
+    def _saved(self, result: Done[Product]) -> None:
+        self.saved.emit(result.value.id)
         self.accept()

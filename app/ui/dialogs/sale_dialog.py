@@ -10,9 +10,11 @@ from __future__ import annotations
 from app.core.errors import InvalidInput, describe
 from app.core.models import Product, Sale
 from app.qt import QtWidgets, Signal
-from app.store.sales import SaleLine, record_sale
+from app.store.ops import Done
+from app.store.ops.sales import SaleLine, record_sale
 from app.ui.context import AppContext
 from app.ui.dialogs.deal_editor import ContactPicker
+from app.ui.dialogs.form_dialog import FormDialog, secondary_button
 from app.ui.format import money, parse_money
 
 
@@ -82,7 +84,7 @@ class LineRow(QtWidgets.QWidget):
         )
 
 
-class SaleDialog(QtWidgets.QDialog):
+class SaleDialog(FormDialog):
     saved = Signal(str)  # sale id
 
     def __init__(
@@ -94,28 +96,23 @@ class SaleDialog(QtWidgets.QDialog):
         contact_name: str = "",
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__("Record a sale", "Record a sale", "Record sale", parent, cancel="Cancel")
         self.ctx = ctx
         self.default_currency = currency
         self.products: list[Product] = []
         self.lines: list[LineRow] = []
-        self.setWindowTitle("Record a sale")
         self.setMinimumWidth(560)
 
         self.contact = ContactPicker(ctx)
         self.contact.set_contact(contact_id, contact_name)
         self.lines_box = QtWidgets.QVBoxLayout()
         self.lines_box.setSpacing(6)
-        self.add_product = QtWidgets.QPushButton("Add product")
+        self.add_product = secondary_button("Add product")
         self.add_product.setEnabled(False)
-        self.add_free = QtWidgets.QPushButton("Add other item")
+        self.add_free = secondary_button("Add other item")
         self.total = QtWidgets.QLabel()
         self.total.setObjectName("pageTitle")
         self.note = QtWidgets.QLineEdit(placeholderText="Optional, e.g. paid by bank transfer")
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
 
         form = QtWidgets.QFormLayout()
         form.addRow("Customer", self.contact)
@@ -124,24 +121,15 @@ class SaleDialog(QtWidgets.QDialog):
         adders.addWidget(self.add_free)
         adders.addStretch(1)
         adders.addWidget(self.total)
-        self.buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.StandardButton.Save | QtWidgets.QDialogButtonBox.StandardButton.Cancel
-        )
-        self.save_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Record sale")
-        self.save_button.setObjectName("primary")
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QtWidgets.QLabel("Items"))
-        layout.addLayout(self.lines_box)
-        layout.addLayout(adders)
+        self.save_button = self.primary
+        self.save_button.clicked.connect(self.save)
+        self.body.addLayout(form)
+        self.body.addWidget(QtWidgets.QLabel("Items"))
+        self.body.addLayout(self.lines_box)
+        self.body.addLayout(adders)
         note_form = QtWidgets.QFormLayout()
         note_form.addRow("Note", self.note)
-        layout.addLayout(note_form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self.body.addLayout(note_form)
 
         self.add_product.clicked.connect(lambda: self.add_product_line())
         self.add_free.clicked.connect(lambda: self.add_free_line())
@@ -210,11 +198,6 @@ class SaleDialog(QtWidgets.QDialog):
         self.total.setText(f"Total: {money(total, currency)}")
 
     # ---- saving ------------------------------------------------------------------------------------------
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        self.save_button.setEnabled(True)
-
     def save(self) -> None:
         try:
             if not self.lines:
@@ -226,14 +209,16 @@ class SaleDialog(QtWidgets.QDialog):
             self.show_error(describe(exc))
             return
         store, note = self.ctx.store, self.note.text().strip()
+        self.clear_error()
+        self.set_busy(True)
+        self.ctx.tasks.start(
+            "Recording the sale",
+            lambda: record_sale(store, lines, contact_id=contact_id, currency=currency, note=note),
+            self._saved,
+            self.show_error,
+            owner=self,
+        )
 
-        def write() -> Sale:
-            return record_sale(store, lines, contact_id=contact_id, currency=currency, note=note)
-
-        self.show_error("")
-        self.save_button.setEnabled(False)
-        self.ctx.tasks.start("Recording the sale", write, self._saved, self.show_error, owner=self)
-
-    def _saved(self, sale: Sale) -> None:
-        self.saved.emit(sale.id)
+    def _saved(self, result: Done[Sale]) -> None:
+        self.saved.emit(result.value.id)
         self.accept()

@@ -8,14 +8,14 @@ A generation counter drops results that a newer query has overtaken.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from app.core.models import Contact
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.contacts_csv import LIFECYCLES, export_csv, exported_now
-from app.store.store import Store
+from app.store.queries import MAX_MATCHES, ContactQuery, count_contacts, query_contacts
 from app.ui import theme
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.contact_editor import ContactEditorDialog, MergeContactsDialog
@@ -25,7 +25,6 @@ from app.ui.format import money
 from app.ui.widgets.empty_state import EmptyState
 
 PAGE = 200
-MAX_MATCHES = 1000  # a text filter shows at most this many matches
 ContactRole = Qt.ItemDataRole.UserRole + 1
 # The rows (a rename, a new contact, one synced in) and the companies named beside them.
 SHOWN_TABLES = frozenset({"contacts", "companies"})
@@ -42,35 +41,6 @@ COLUMNS: list[tuple[str, str, bool]] = [
     ("Last contacted", "last_contacted_at", True),
 ]
 _NUMERIC = {"lead_score", "lifetime_value_minor"}
-
-
-@dataclass(frozen=True)
-class ContactQuery:
-    text: str = ""
-    lifecycle: str | None = None
-    order_by: str = "name"
-    descending: bool = False
-
-
-def _sort_key(field: str) -> Any:
-    def key(c: Contact) -> tuple[bool, Any]:
-        value = getattr(c, field)
-        return (value is not None, ",".join(value) if isinstance(value, list) else value)
-
-    return key
-
-
-def query_contacts(store: Store, q: ContactQuery, offset: int, limit: int) -> list[Contact]:
-    """One page of contacts for ``q`` (worker thread). A text filter returns all its matches at once."""
-    if q.text:
-        hits = store.search_contacts(q.text.replace("#", " "), limit=MAX_MATCHES)
-        found = [store.contacts.find(h.id) for h in hits]
-        rows = [c for c in found if c is not None and q.lifecycle in (None, c.lifecycle)]
-        # Missing values sort first ascending and last descending, as SQLite does in SQL.
-        rows.sort(key=_sort_key(q.order_by), reverse=q.descending)
-        return rows if offset == 0 else []
-    where = {"lifecycle": q.lifecycle} if q.lifecycle else None
-    return store.contacts.find_all(where, order_by=q.order_by, descending=q.descending, limit=limit, offset=offset)
 
 
 class ContactTableModel(QtCore.QAbstractTableModel):
@@ -195,9 +165,7 @@ class ContactTableModel(QtCore.QAbstractTableModel):
             while reveal and not q.text and len(page) == want and all(c.id != reveal for c in rows):
                 page = query_contacts(store, q, len(rows), want)
                 rows = rows + page
-            if q.text:
-                return rows, len(rows)
-            return rows, store.contacts.count({"lifecycle": q.lifecycle} if q.lifecycle else None)
+            return rows, len(rows) if q.text else count_contacts(store, q)
 
         def done(result: tuple[list[Contact], int]) -> None:
             if generation != self._generation:

@@ -15,6 +15,7 @@ from functools import partial
 from app.core.models import Deal, Pipeline, PipelineStage
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store import deals as dealstore
+from app.store.ops.deals import move_deal
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.deal_editor import DealEditorDialog
 from app.ui.dialogs.tracker import DialogTracker
@@ -371,14 +372,13 @@ class PipelinePage(QtWidgets.QWidget):
         store = self.ctx.store
         self._show_error("")
 
-        def write() -> None:
-            dealstore.move_deal(store, deal_id, stage_id, index=index)
-
         def failed(message: str) -> None:
             self._show_error(message)
             self.reload()
 
-        self.ctx.tasks.start("Moving the deal", write, None, failed, owner=self)
+        self.ctx.tasks.start(
+            "Moving the deal", lambda: move_deal(store, deal_id, stage_id, index=index), None, failed, owner=self
+        )
 
     # ---- editing -----------------------------------------------------------------------------------------
     def new_deal(self, stage_id: str | None = None) -> DealEditorDialog:

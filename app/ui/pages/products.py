@@ -7,14 +7,10 @@ different currencies are listed side by side, never converted).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-
 from app.core.models import Product, Sale
 from app.qt import Qt, QtWidgets, Signal
-from app.store.deals import contact_names
-from app.store.sales import items_of_sales, sales_totals
-from app.store.store import Store
+from app.store.ops.products import set_product_active
+from app.store.queries import SalesPage, SalesSummary, read_sales, read_summary
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.product_editor import ProductEditorDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
@@ -25,43 +21,6 @@ from app.ui.widgets.tables import cell, read_only_table
 IdRole = Qt.ItemDataRole.UserRole + 1
 # Products; the sales history and its sums (with the buyers' names and the products sold).
 SHOWN_TABLES = frozenset({"products", "sales", "sale_items", "contacts"})
-
-
-@dataclass
-class SalesPage:
-    rows: list[tuple[Sale, str, str]]  # sale, contact name, items summary
-    more: bool
-
-
-@dataclass
-class Summary:
-    today: dict[str, int] = field(default_factory=dict)
-    month: dict[str, int] = field(default_factory=dict)
-
-
-def read_sales(store: Store, offset: int, limit: int) -> SalesPage:
-    sales = store.sales.find_all(order_by="sold_at", descending=True, limit=limit + 1, offset=offset)
-    more, sales = len(sales) > limit, sales[:limit]
-    names = contact_names(store, (s.contact_id for s in sales))
-    items = items_of_sales(store, (s.id for s in sales))
-    rows = []
-    for sale in sales:
-        parts = []
-        for item, product_name in items[sale.id]:
-            label = item.description
-            if not label and item.product_id:
-                label = product_name or "Deleted product"
-            parts.append(f"{item.quantity} × {label}" if item.quantity != 1 else label)
-        rows.append((sale, names.get(sale.contact_id or "", ""), ", ".join(parts)))
-    return SalesPage(rows, more)
-
-
-def read_summary(store: Store, now: datetime | None = None) -> Summary:
-    """Sales since local midnight and since the first of the month, per currency."""
-    local_now = (now or datetime.now()).astimezone()
-    today = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
-    month = today.replace(day=1)
-    return Summary(today=sales_totals(store, today), month=sales_totals(store, month))
 
 
 class ProductsPage(QtWidgets.QWidget):
@@ -209,11 +168,10 @@ class ProductsPage(QtWidgets.QWidget):
             return
         store, active = self.ctx.store, not product.active
 
-        def write() -> None:
-            store.products.update(product.id, active=active)
-
         name = "Restoring the product" if active else "Archiving the product"
-        self.ctx.tasks.start(name, write, None, self._show_error, owner=self)
+        self.ctx.tasks.start(
+            name, lambda: set_product_active(store, product.id, active), None, self._show_error, owner=self
+        )
 
     # ---- sales ---------------------------------------------------------------------------------------------
     def reload_sales(self) -> None:
@@ -265,7 +223,7 @@ class ProductsPage(QtWidgets.QWidget):
         if self.has_more and value >= self.sales_table.verticalScrollBar().maximum() - 2:
             self.fetch_more_sales()
 
-    def _show_summary(self, summary: Summary) -> None:
+    def _show_summary(self, summary: SalesSummary) -> None:
         self.summary.setText(f"Today: {money_sums(summary.today)}   ·   This month: {money_sums(summary.month)}")
 
     def record_sale(self) -> SaleDialog:

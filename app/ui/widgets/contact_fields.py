@@ -1,10 +1,10 @@
-"""What the contact editor and the inbox's contact panel share: the custom-fields table and the checks on input.
+"""What the contact editor and the inbox's contact panel share: the custom-fields table and reading it back.
 
 Custom field values arrive from imports and integrations as numbers, booleans or text, and the table shows them
 as text. Reading the table back must not turn a number nobody touched into a string (a changed row, an outbox
 entry, another type on every other device), so a value left as shown keeps its stored value and type; an edited
 value of a field that held a number stays a number while it still reads as one; anything else is text.
-Tags, phone numbers and e-mail addresses are read by the same rules as the CSV import (``app.store.contacts_csv``).
+The checks on a contact's details live with the operations that save it (``app.store.ops.contacts``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import math
 import re
 from typing import Any
 
-from app.core.errors import InvalidInput
 from app.core.models import Contact
 from app.qt import QtWidgets
-from app.store.contacts_csv import valid_email
 
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -51,14 +49,6 @@ def typed_value(text: str, stored: dict[str, Any], key: str) -> Any:
             if math.isfinite(number):
                 return number
     return text
-
-
-def check_contact(name: str, phone: str | None, email: str | None) -> None:
-    """Raise ValueError with a message for the person typing when a contact's details cannot be saved."""
-    if not name and not phone:
-        raise InvalidInput("Enter a name or a phone number.")
-    if email and not valid_email(email):
-        raise InvalidInput(f"{email!r} does not look like an e-mail address (name@example.com).")
 
 
 def changed_fields(contact: Contact, fields: dict[str, Any]) -> dict[str, Any]:

@@ -12,9 +12,11 @@ from app.core.errors import describe
 from app.core.models import Contact
 from app.qt import Qt, QtWidgets, Signal
 from app.store.contacts_csv import LIFECYCLES, split_tags
+from app.store.ops import Done
+from app.store.ops.contacts import check_contact, update_contact
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.format import display_name, money
-from app.ui.widgets.contact_fields import CustomFieldsTable, changed_fields, check_contact
+from app.ui.widgets.contact_fields import CustomFieldsTable, changed_fields
 
 # The contact row, its deals (and their stages' names), its notes; lifetime value follows sales.
 SHOWN_TABLES = frozenset({"contacts", "deals", "pipeline_stages", "notes", "sales"})
@@ -195,7 +197,8 @@ class ContactPanel(QtWidgets.QFrame):
         contact_id, store = self.contact.id, self.ctx.store
         self.save_button.setEnabled(False)
 
-        def done(updated: Contact) -> None:
+        def done(result: Done[Contact]) -> None:
+            updated = result.value
             self.save_button.setEnabled(True)
             if self.contact is not None and self.contact.id == updated.id:  # still showing it
                 self.contact = updated
@@ -208,5 +211,5 @@ class ContactPanel(QtWidgets.QFrame):
             self.show_error(message)
 
         self.ctx.tasks.start(
-            "Saving the contact", lambda: store.contacts.update(contact_id, **changes), done, failed, owner=self
+            "Saving the contact", lambda: update_contact(store, contact_id, changes), done, failed, owner=self
         )
