@@ -103,6 +103,9 @@ class MainWindow(QtWidgets.QMainWindow):
             QtGui.QShortcut(QtGui.QKeySequence("Ctrl+,"), self, lambda: self.show_section("settings"))
         self.nav.setCurrentRow(0)
         self._restore_geometry()
+        from app.probe import install  # a bench's probe; does nothing unless PARLEY_PROBE_DIR is set
+
+        self.probe = install(self)
 
     # ---- sections --------------------------------------------------------------------------------------------
     def show_section(self, key: str) -> QtWidgets.QWidget:
