@@ -16,11 +16,10 @@ from pydantic import TypeAdapter
 
 from app.ai.types import ProviderEntry, ProviderKind
 from app.core.errors import InvalidInput
-from app.core.settings import Settings, SettingsStorage
+from app.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PROVIDERS_KEY = "ai.providers"
 Mode = Literal["off", "byok", "cloud"]
 
 KIND_LABELS: dict[ProviderKind, str] = {
@@ -51,8 +50,8 @@ def entry_label(entry: ProviderEntry) -> str:
     return f"{KIND_LABELS[entry.kind]} · {entry.model}"
 
 
-def load_entries(storage: SettingsStorage) -> list[ProviderEntry]:
-    raw: Any = storage.get(PROVIDERS_KEY, [])
+def load_entries(settings: Settings) -> list[ProviderEntry]:
+    raw: Any = settings.internal.ai_providers
     try:
         return _checked(_ENTRIES.validate_python(raw))
     except ValueError:  # pydantic's ValidationError included
@@ -60,9 +59,9 @@ def load_entries(storage: SettingsStorage) -> list[ProviderEntry]:
         return []
 
 
-def save_entries(storage: SettingsStorage, entries: list[ProviderEntry]) -> None:
+def save_entries(settings: Settings, entries: list[ProviderEntry]) -> None:
     entries = _checked(_ENTRIES.validate_python([e.model_dump() for e in entries]))
-    storage.set(PROVIDERS_KEY, [e.model_dump(exclude_none=True) for e in entries])
+    settings.internal.ai_providers = [e.model_dump(exclude_none=True) for e in entries]
 
 
 def _checked(entries: list[ProviderEntry]) -> list[ProviderEntry]:
@@ -86,13 +85,13 @@ class AiConfig:
     entries: tuple[ProviderEntry, ...]
 
     @classmethod
-    def read(cls, settings: Settings, storage: SettingsStorage) -> AiConfig:
-        mode = str(settings.get("ai.mode"))
+    def read(cls, settings: Settings) -> AiConfig:
+        mode = settings.ai.mode
         return cls(
             mode=mode if mode in ("off", "byok", "cloud") else "off",  # type: ignore[arg-type]
-            temperature=float(settings.get("ai.temperature")),
-            brand_voice=str(settings.get("ai.brand_voice")),
-            redact_cloud=bool(settings.get("ai.redact_cloud")),
-            keep_transcripts=bool(settings.get("ai.keep_transcripts")),
-            entries=tuple(load_entries(storage)),
+            temperature=float(settings.ai.temperature),
+            brand_voice=settings.ai.brand_voice,
+            redact_cloud=settings.ai.redact_cloud,
+            keep_transcripts=settings.ai.keep_transcripts,
+            entries=tuple(load_entries(settings)),
         )

@@ -195,7 +195,7 @@ def gather(
             deals.append((deal, stage.name if stage else ""))
     products, price_list = relevant_products(store, messages, budget.max_products)
     if brand_voice is None:
-        brand_voice = str(store.settings.get("ai.brand_voice", "") or "")
+        brand_voice = store.settings.ai.brand_voice
     if business is None:
         orgs = store.orgs.find_all(limit=1)
         business = orgs[0].name if orgs else "the business"

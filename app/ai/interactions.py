@@ -32,7 +32,7 @@ class InteractionLog:
 
     @property
     def keeps_text(self) -> bool:
-        return bool(self.settings.get("ai.keep_transcripts"))
+        return bool(self.settings.ai.keep_transcripts)
 
     def record(
         self,

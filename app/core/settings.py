@@ -1,7 +1,11 @@
-"""Every user setting, declared once: key, type, default, label and help (house rule 6).
+"""Every setting, declared once: key, type, default, label and help (house rule 6), read typed.
 
-The Settings page renders this list as a form; code reads values through ``Settings`` and never sees an
-undeclared key or an ill-typed value. A renamed key keeps its value through ``RENAMED``.
+Settings are declared as attributes of one class per section (``AI.brand_voice = text(...)``); ``Settings`` has one
+instance of each, so code reads ``settings.ai.brand_voice`` (a ``str``), and sets it by assignment, which validates.
+The Settings page renders ``SETTINGS`` (derived from the same classes) as a form and uses ``value``/``set``/``reset``
+with the ``Setting`` objects. Internal keys (what the app remembers for itself, never shown in the form) are declared
+the same way in ``Internal``. Raw storage is the store's own (``app.store.local_settings``): nothing else reads a key
+by its name. A renamed key keeps its value through ``RENAMED``.
 """
 
 from __future__ import annotations
@@ -9,28 +13,46 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.errors import InvalidInput
 
-Kind = Literal["bool", "int", "str", "choice"]
+Kind = Literal["bool", "int", "str", "choice", "data"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Setting:
+class Setting(Generic[T]):
+    """One declared setting; as a class attribute of a section it reads (and, assigned, writes) its typed value."""
+
     key: str
     kind: Kind
-    default: Any
+    default: T
     label: str
     help: str
-    section: str
+    section: str = ""  # the section's title, filled in when the section class is built
     choices: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (value, label)
     minimum: int | None = None
     maximum: int | None = None
     check: Callable[[str], str | None] | None = None  # for "str": an error message, or None when the text is fine
+    parse: Callable[[Any], T] | None = None  # for "data": the stored JSON value checked and shaped, or ValueError
 
-    def validate(self, value: Any) -> Any:
+    def __set_name__(self, owner: type, name: str) -> None:
+        object.__setattr__(self, "section", str(getattr(owner, "title", owner.__name__)))
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Setting[T]: ...
+    @overload
+    def __get__(self, obj: Section, owner: type) -> T: ...
+    def __get__(self, obj: Section | None, owner: type) -> Setting[T] | T:
+        return self if obj is None else obj.settings.value(self)
+
+    def __set__(self, obj: Section, value: T) -> None:
+        obj.settings.set(self, value)
+
+    def validate(self, value: object) -> T:
+        """``value`` when it fits this setting, else ``InvalidInput`` saying why."""
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise InvalidInput(f"{self.label}: expected on/off")
@@ -44,11 +66,41 @@ class Setting:
         elif self.kind == "choice":
             if value not in {c for c, _ in self.choices}:
                 raise InvalidInput(f"{self.label}: one of {', '.join(c for c, _ in self.choices)}")
+        elif self.kind == "data":
+            if self.parse is None:
+                raise InvalidInput(f"{self.label}: no way to read it")
+            try:
+                return self.parse(value)
+            except ValueError as exc:  # pydantic's ValidationError included
+                raise InvalidInput(f"{self.label}: not valid ({exc.__class__.__name__})") from exc
         elif not isinstance(value, str):
             raise InvalidInput(f"{self.label}: expected text")
         elif self.check is not None and (problem := self.check(value)) is not None:
             raise InvalidInput(f"{self.label}: {problem}")
-        return value
+        return value  # type: ignore[return-value]  # checked above against this setting's kind
+
+
+def flag(key: str, default: bool, label: str, help: str) -> Setting[bool]:
+    return Setting(key, "bool", default, label, help)
+
+
+def number(key: str, default: int, label: str, help: str, *, minimum: int, maximum: int) -> Setting[int]:
+    return Setting(key, "int", default, label, help, minimum=minimum, maximum=maximum)
+
+
+def text(
+    key: str, default: str, label: str, help: str, *, check: Callable[[str], str | None] | None = None
+) -> Setting[str]:
+    return Setting(key, "str", default, label, help, check=check)
+
+
+def choice(key: str, default: str, label: str, help: str, *, choices: tuple[tuple[str, str], ...]) -> Setting[str]:
+    return Setting(key, "choice", default, label, help, choices=choices)
+
+
+def data(key: str, default: T, label: str, *, parse: Callable[[Any], T]) -> Setting[T]:
+    """An internal value kept as JSON (a list, a mapping), checked by ``parse`` when read and written."""
+    return Setting(key, "data", default, label, "", parse=parse)
 
 
 def clock_time(value: str) -> str | None:
@@ -69,251 +121,256 @@ def time_zone(value: str) -> str | None:
     return None
 
 
-SECTIONS = ("Appearance", "Notifications", "Inbox", "WhatsApp", "AI", "Security")
+class Section:
+    """A group of settings; subclasses declare them as class attributes and give the form's ``title``."""
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    title = ""
+    shown = True  # False: internal values, never in the Settings form
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @classmethod
+    def declared(cls) -> tuple[Setting[Any], ...]:
+        return tuple(v for v in vars(cls).values() if isinstance(v, Setting))
+
+
+class Appearance(Section):
+    title = "Appearance"
+    theme = choice(
         "appearance.theme",
-        "choice",
         "system",
         "Theme",
         "Follow the operating system's light or dark mode, or pick one.",
-        "Appearance",
         choices=(("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")),
-    ),
-    Setting(
+    )
+
+
+class Notifications(Section):
+    title = "Notifications"
+    desktop = flag(
         "notifications.desktop",
-        "bool",
         True,
         "Desktop notifications",
         "Show a notification for a new customer message while Parley is not the active window.",
-        "Notifications",
-    ),
-    Setting(
+    )
+    show_preview = flag(
         "notifications.show_preview",
-        "bool",
         False,
         "Show message text in notifications",
         "Off keeps customers' words off the lock screen and out of screen shares; the sender's name is still shown.",
-        "Notifications",
-    ),
-    Setting(
+    )
+
+
+class Inbox(Section):
+    title = "Inbox"
+    enter_sends = flag(
         "inbox.enter_sends",
-        "bool",
         False,
         "Enter sends the message",
         "When off, Enter starts a new line and Ctrl+Enter sends.",
-        "Inbox",
-    ),
-    Setting(
+    )
+    history_page = number(
         "inbox.history_page",
-        "int",
         60,
         "Messages loaded at a time",
         "How many earlier messages a chat loads when you scroll up.",
-        "Inbox",
         minimum=20,
         maximum=500,
-    ),
-    Setting(
+    )
+
+
+class WhatsApp(Section):
+    title = "WhatsApp"
+    connect_on_start = flag(
         "whatsapp.connect_on_start",
-        "bool",
         True,
         "Connect when Parley opens",
         "Once a phone is linked, open WhatsApp Web in the background every time Parley starts.",
-        "WhatsApp",
-    ),
-    Setting(
+    )
+    show_browser = flag(
         "whatsapp.show_browser",
-        "bool",
         False,
         "Show the browser window",
         "For troubleshooting: WhatsApp Web opens in a visible window instead of in the background. "
         "Takes effect on the next connect.",
-        "WhatsApp",
-    ),
-    Setting(
+    )
+    typing_speed_min = number(
         "whatsapp.typing_speed_min",
-        "int",
         180,
         "Typing speed, slowest (characters a minute)",
         "Messages are typed key by key at a speed drawn between the slowest and fastest, like a person types.",
-        "WhatsApp",
         minimum=60,
         maximum=1200,
-    ),
-    Setting(
+    )
+    typing_speed_max = number(
         "whatsapp.typing_speed_max",
-        "int",
         300,
         "Typing speed, fastest (characters a minute)",
         "Long messages are typed faster so none takes more than about 20 seconds.",
-        "WhatsApp",
         minimum=60,
         maximum=1200,
-    ),
-    Setting(
+    )
+    gap_min_seconds = number(
         "whatsapp.gap_min_seconds",
-        "int",
         30,
         "Pause between contacts, shortest (seconds)",
         "When several customers are waiting for a message (campaigns, follow-ups), Parley pauses between them.",
-        "WhatsApp",
         minimum=0,
         maximum=3600,
-    ),
-    Setting(
+    )
+    gap_max_seconds = number(
         "whatsapp.gap_max_seconds",
-        "int",
         60,
         "Pause between contacts, longest (seconds)",
         "Each pause is drawn at random between the shortest and the longest.",
-        "WhatsApp",
         minimum=0,
         maximum=3600,
-    ),
-    Setting(
+    )
+    per_contact_per_hour = number(
         "whatsapp.per_contact_per_hour",
-        "int",
         12,
         "Messages to one contact per hour, at most",
         "Counted over the last 60 minutes.",
-        "WhatsApp",
         minimum=1,
         maximum=200,
-    ),
-    Setting(
+    )
+    per_hour = number(
         "whatsapp.per_hour",
-        "int",
         60,
         "Messages per hour, at most",
         "Counted over the last 60 minutes, across all contacts.",
-        "WhatsApp",
         minimum=1,
         maximum=1000,
-    ),
-    Setting(
+    )
+    per_day = number(
         "whatsapp.per_day",
-        "int",
         300,
         "Messages per day, at most",
         "Counted over the last 24 hours. WhatsApp restricts numbers that send much more than people do.",
-        "WhatsApp",
         minimum=1,
         maximum=5000,
-    ),
-    Setting(
+    )
+    warmup = flag(
         "whatsapp.warmup",
-        "bool",
         True,
         "Warm up a new number",
         "A new number sends at most 20 messages on its first day, 50 on the second, 120 on the third, "
         "then the daily limit.",
-        "WhatsApp",
-    ),
-    Setting(
+    )
+    quiet_start = text(
         "whatsapp.quiet_start",
-        "str",
         "22:00",
         "Quiet hours start",
         "No messages go out between the start and the end (24-hour clock); they wait in the queue. "
         "Empty turns quiet hours off.",
-        "WhatsApp",
         check=clock_time,
-    ),
-    Setting(
+    )
+    quiet_end = text(
         "whatsapp.quiet_end",
-        "str",
         "08:00",
         "Quiet hours end",
         "When queued messages start going out again.",
-        "WhatsApp",
         check=clock_time,
-    ),
-    Setting(
+    )
+    time_zone = text(
         "whatsapp.time_zone",
-        "str",
         "",
         "Business time zone",
         "For quiet hours, e.g. Asia/Singapore. Empty uses this computer's time zone.",
-        "WhatsApp",
         check=time_zone,
-    ),
-    Setting(
+    )
+    browser_memory_mb = number(
         "whatsapp.browser_memory_mb",
-        "int",
         1500,
         "Restart the browser above (MB)",
         "WhatsApp Web grows over days; past this size the browser is restarted between two messages.",
-        "WhatsApp",
         minimum=300,
         maximum=16000,
-    ),
-    Setting(
+    )
+
+
+class AI(Section):
+    title = "AI"
+    mode = choice(
         "ai.mode",
-        "choice",
         "off",
         "AI replies",
         "Off; with your own provider keys (kept in this computer's keyring, prompts go straight to the provider); "
         "or through your team's Parley server.",
-        "AI",
         choices=(("off", "Off"), ("byok", "My own provider keys"), ("cloud", "Through the Parley server")),
-    ),
-    Setting(
+    )
+    temperature = choice(
         "ai.temperature",
-        "choice",
         "0.4",
         "Creativity",
         "How freely the AI words its suggestions. Lower stays closer to your facts and brand voice.",
-        "AI",
         choices=(("0.2", "Precise"), ("0.4", "Balanced"), ("0.7", "Creative")),
-    ),
-    Setting(
+    )
+    brand_voice = text(
         "ai.brand_voice",
-        "str",
         "",
         "Brand voice",
         "A sentence or two on how your business speaks, e.g. 'Warm and short, first names, no emoji'.",
-        "AI",
-    ),
-    Setting(
+    )
+    redact_cloud = flag(
         "ai.redact_cloud",
-        "bool",
         True,
         "Hide phone numbers and emails from the Parley server",
         "In server mode, phone numbers and email addresses in a prompt are replaced by placeholders before it leaves.",
-        "AI",
-    ),
-    Setting(
+    )
+    keep_transcripts = flag(
         "ai.keep_transcripts",
-        "bool",
         False,
         "Keep the text of AI prompts and replies",
         "Off keeps only usage (tokens, cost, timing) in the AI log. On also keeps the words, on this computer only.",
-        "AI",
-    ),
-    Setting(
+    )
+    analyze_inbound = flag(
         "ai.analyze_inbound",
-        "bool",
         False,
         "Analyse incoming messages",
         "Detect each conversation's intent, mood and language, and when a customer agrees to buy, as messages arrive. "
         "One AI call per burst of messages, so it costs tokens.",
-        "AI",
-    ),
-    Setting(
+    )
+
+
+class Security(Section):
+    title = "Security"
+    backup_reminder_days = number(
         "security.backup_reminder_days",
-        "int",
         7,
         "Remind me to back up every (days)",
         "0 turns the reminder off.",
-        "Security",
         minimum=0,
         maximum=365,
-    ),
-)
+    )
 
-BY_KEY = {s.key: s for s in SETTINGS}
+
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError("expected a list of objects")
+    return [dict(v) for v in value]
+
+
+class Internal(Section):
+    """What Parley remembers for itself on this computer; never shown in the form."""
+
+    title = "Internal"
+    shown = False
+    whatsapp_linked = flag(
+        "whatsapp.linked", False, "A phone was linked", "Connect on start only once a phone was linked here."
+    )
+    ai_providers: Setting[list[dict[str, Any]]] = data(
+        "ai.providers", [], "AI providers", parse=_json_list
+    )  # checked in detail by app.ai.config
+
+
+SECTION_TYPES: tuple[type[Section], ...] = (Appearance, Notifications, Inbox, WhatsApp, AI, Security, Internal)
+SECTIONS = tuple(t.title for t in SECTION_TYPES if t.shown)
+SETTINGS: tuple[Setting[Any], ...] = tuple(s for t in SECTION_TYPES if t.shown for s in t.declared())
+INTERNAL: tuple[Setting[Any], ...] = Internal.declared()
+
+BY_KEY: dict[str, Setting[Any]] = {s.key: s for s in (*SETTINGS, *INTERNAL)}
 RENAMED: dict[str, str] = {}  # old key -> new key
 
 
@@ -324,8 +381,17 @@ class SettingsStorage(Protocol):
 
 
 class Settings:
+    """Typed access to every declared setting: ``settings.inbox.history_page`` is an ``int``."""
+
     def __init__(self, storage: SettingsStorage) -> None:
         self._storage = storage
+        self.appearance = Appearance(self)
+        self.notifications = Notifications(self)
+        self.inbox = Inbox(self)
+        self.whatsapp = WhatsApp(self)
+        self.ai = AI(self)
+        self.security = Security(self)
+        self.internal = Internal(self)
         self._upgrade()
 
     def _upgrade(self) -> None:
@@ -337,17 +403,16 @@ class Settings:
                     self._storage.set(new, value)
                 self._storage.delete(old)
 
-    def get(self, key: str) -> Any:
-        setting = BY_KEY[key]
-        value = self._storage.get(key, setting.default)
+    def value(self, setting: Setting[T]) -> T:
+        """The stored value, or the default when none is stored or the stored one no longer fits."""
+        stored = self._storage.get(setting.key, setting.default)
         try:
-            return setting.validate(value)
+            return setting.validate(stored)
         except ValueError:
             return setting.default
 
-    def set(self, key: str, value: Any) -> None:
-        self._storage.set(key, BY_KEY[key].validate(value))
+    def set(self, setting: Setting[T], value: T) -> None:
+        self._storage.set(setting.key, setting.validate(value))
 
-    def reset(self, key: str) -> None:
-        BY_KEY[key]
-        self._storage.delete(key)
+    def reset(self, setting: Setting[Any]) -> None:
+        self._storage.delete(setting.key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.core import models as m
 from app.core.events import Event, EventBus, TablesChanged
+from app.core.settings import Settings
 from app.store.database import Database, Origin
 from app.store.event_log import EventLog
 from app.store.inbox import InboxCursor, InboxFilter, InboxRow, inbox_page
@@ -49,7 +50,8 @@ class Store:
         self.audit_log = Repository(db, "audit_log", m.AuditEntry, o)
         self.outbox = Outbox(db)
         self.events = EventLog(db)
-        self.settings = LocalSettings(db)
+        # Every setting is declared in app.core.settings and read typed; the raw table is this store's own.
+        self.settings = Settings(LocalSettings(db))
         # What each commit touched, derived by the database, reaches subscribers (the UI's Changes) as one event.
         self._stop_watching = db.watch(self._tables_changed)
 

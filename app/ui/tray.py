@@ -67,7 +67,7 @@ class Tray(QtCore.QObject):
             self.refresh()
 
     def _event(self, event: Event) -> None:
-        if not isinstance(event, MessageReceived) or not self.ctx.settings.get("notifications.desktop"):
+        if not isinstance(event, MessageReceived) or not self.ctx.settings.notifications.desktop:
             return
         if self.window.isActiveWindow():
             return
@@ -75,9 +75,7 @@ class Tray(QtCore.QObject):
         message = store.messages.find(event.message_id)
         contact = store.contacts.find(event.contact_id) if event.contact_id else None
         title = display_name(contact.name, contact.phone, "Customer") if contact else "New message"
-        body = (
-            (message.body if message else "") if self.ctx.settings.get("notifications.show_preview") else "New message"
-        )
+        body = (message.body if message else "") if self.ctx.settings.notifications.show_preview else "New message"
         self.notified.append((title, body))
         if self.icon is not None:
             self.icon.showMessage(title, body, badge_icon(self.unread), 6000)

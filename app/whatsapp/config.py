@@ -63,30 +63,30 @@ def local_zone_name() -> str:
 
 
 def service_config(settings: Settings, *, seed: int | None = None) -> ServiceConfig:
-    fast, slow = settings.get("whatsapp.typing_speed_max"), settings.get("whatsapp.typing_speed_min")
-    gap_min, gap_max = settings.get("whatsapp.gap_min_seconds"), settings.get("whatsapp.gap_max_seconds")
+    fast, slow = settings.whatsapp.typing_speed_max, settings.whatsapp.typing_speed_min
+    gap_min, gap_max = settings.whatsapp.gap_min_seconds, settings.whatsapp.gap_max_seconds
     typing = TypingSettings(
         chars_per_second_min=min(slow, fast) / 60,
         chars_per_second_max=max(slow, fast) / 60,
         gap_seconds_min=min(gap_min, gap_max),
         gap_seconds_max=max(gap_min, gap_max),
     )
-    per_day = settings.get("whatsapp.per_day")
+    per_day = settings.whatsapp.per_day
     warmup = (*(min(step, per_day) for step in (20, 50, 120)), per_day)
     limits = LimitSettings(
-        per_contact_per_hour=settings.get("whatsapp.per_contact_per_hour"),
-        per_hour=settings.get("whatsapp.per_hour"),
+        per_contact_per_hour=settings.whatsapp.per_contact_per_hour,
+        per_hour=settings.whatsapp.per_hour,
         per_day=per_day,
-        warmup_per_day=warmup if settings.get("whatsapp.warmup") else (per_day,),
-        quiet_start=_clock(settings.get("whatsapp.quiet_start")),
-        quiet_end=_clock(settings.get("whatsapp.quiet_end")),
-        timezone=settings.get("whatsapp.time_zone") or local_zone_name(),
+        warmup_per_day=warmup if settings.whatsapp.warmup else (per_day,),
+        quiet_start=_clock(settings.whatsapp.quiet_start),
+        quiet_end=_clock(settings.whatsapp.quiet_end),
+        timezone=settings.whatsapp.time_zone or local_zone_name(),
     )
     return ServiceConfig(
         url=os.environ.get(URL_ENV) or DEFAULT_URL,
-        headless=not settings.get("whatsapp.show_browser"),
+        headless=not settings.whatsapp.show_browser,
         typing=typing,
         limits=limits,
-        memory_limit_bytes=settings.get("whatsapp.browser_memory_mb") * MB,
+        memory_limit_bytes=settings.whatsapp.browser_memory_mb * MB,
         seed=seed,
     )

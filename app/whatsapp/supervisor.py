@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LINKED_KEY = "whatsapp.linked"  # local setting: a phone was linked on this profile (connect on start)
 STABLE_SECONDS = 120.0  # connected this long clears the failure count
 WATCH_SECONDS = 30.0  # memory is sampled at most this often while idle
 CONNECTED_DETAIL = "New messages arrive here and replies go out through WhatsApp Web."
@@ -105,7 +104,7 @@ class Supervisor:
         self._next_send: SendOutcome | None = None
         self._sending_id: str | None = None
         self._status = WhatsAppStatus()
-        self._linked = bool(store.settings.get(LINKED_KEY, False))
+        self._linked = store.settings.internal.whatsapp_linked
         self._published: WhatsAppStatus | None = None
         self._held_by: sending_device.Claim | None = None  # another device's claim on the number, when it holds it
 
@@ -235,7 +234,7 @@ class Supervisor:
             newly_linked = not self._linked
             if newly_linked:
                 self._linked = True
-                self.store.settings.set(LINKED_KEY, True)
+                self.store.settings.internal.whatsapp_linked = True
             # The latest link sends: a phone linked here claims the number; a reconnect only when nobody holds it.
             sending_device.on_connected(self.store, newly_linked=newly_linked)
         elif self._failures and now - self._connected_since >= STABLE_SECONDS:
@@ -360,7 +359,7 @@ class Supervisor:
             self._health = health_of(driver.health, utc_now())
         if state is ConnectionState.logged_out and self._linked:
             self._linked = False
-            self.store.settings.set(LINKED_KEY, False)
+            self.store.settings.internal.whatsapp_linked = False
         if state is not ConnectionState.scan_qr:
             self._qr_png = None
         self.publish()

@@ -17,7 +17,6 @@ from app.ai.litellm_loader import LitellmLoader
 from app.ai.service import AiService
 from app.ai.suggest import Suggester, Suggestion
 from app.ai.types import AIError
-from app.core.settings import Settings
 from app.store.store import Store
 from app.sync.protocol import Session
 from sync_server import tokens
@@ -80,8 +79,8 @@ def point_gateway_at(client: httpx.Client, owner: Session, provider: OpenAIServe
 def cloud_service(
     store: Store, keys: ProviderKeys, loader: LitellmLoader, parley: ServerProcess, token: str
 ) -> AiService:
-    settings = Settings(store.settings)
-    settings.set("ai.mode", "cloud")
+    settings = store.settings
+    settings.ai.mode = "cloud"
     access = CloudAccess(server_url=parley.url, token=lambda: token)
     return AiService(store, settings, keys, loader=loader, policy=POLICY, cloud=access)
 
@@ -195,7 +194,7 @@ def test_byok_sends_nothing_to_the_sync_server_even_when_signed_in(
     point_gateway_at(client, owner, server)
     server.reply = lambda body: ANSWER
     service = cloud_service(store, keys, loader, parley, staff.access_token)  # signed in to the team
-    service.settings.set("ai.mode", "byok")
+    service.settings.ai.mode = "byok"
     save_entries(store.settings, [entry(server, "mine", "my-model")])
     keys.set("mine", OTHER_KEY)
     shop = shop_chat(store)
@@ -207,7 +206,7 @@ def test_byok_sends_nothing_to_the_sync_server_even_when_signed_in(
     assert [(r.body["model"], r.key_suffix) for r in server.calls()] == [("my-model", OTHER_KEY[-4:])]
 
     # The same count does move when the same service is switched to cloud mode: the check above can fail.
-    service.settings.set("ai.mode", "cloud")
+    service.settings.ai.mode = "cloud"
     run(suggest(service, shop))
     assert gateway_requests(parley) == before + 1
     assert [r.key_suffix for r in server.calls()] == [OTHER_KEY[-4:], KEY[-4:]]

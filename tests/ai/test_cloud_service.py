@@ -12,7 +12,6 @@ from app.ai.config import save_entries
 from app.ai.keys import ProviderKeys
 from app.ai.service import AI_OFF, AiService
 from app.ai.types import AIError, Done
-from app.core.settings import Settings
 from app.store.store import Store
 from tests.ai.openai_server import OpenAIServer
 from tests.support.ai_fixtures import FAST, KEY, POLICY, ask, collect, entry, run
@@ -63,20 +62,20 @@ def test_signed_out_sends_nothing(gateway: OpenAIServer) -> None:
 def test_service_follows_the_mode_setting(
     server: OpenAIServer, gateway: OpenAIServer, keys: ProviderKeys, store: Store
 ) -> None:
-    settings = Settings(store.settings)
+    settings = store.settings
     service = AiService(store, settings, keys, policy=POLICY)
     with pytest.raises(AIError) as caught:
         service.provider()
     assert (caught.value.kind, str(caught.value)) == ("no_provider", AI_OFF)
 
-    settings.set("ai.mode", "byok")
+    settings.ai.mode = "byok"
     save_entries(store.settings, [entry(server, "main", "m1")])
     keys.set("main", KEY)
     done = run(collect(service.provider().stream(ask("byok"), FAST, purpose="suggest")))[-1]
     assert isinstance(done, Done)
     assert done.text == "Echo: byok"
 
-    settings.set("ai.mode", "cloud")
+    settings.ai.mode = "cloud"
     with pytest.raises(AIError, match="sign in"):
         service.provider()
     service.cloud = CloudAccess(gateway.url, lambda: TOKEN)
@@ -87,7 +86,7 @@ def test_service_follows_the_mode_setting(
 
 
 def test_test_key_makes_one_tiny_call_and_records_it(server: OpenAIServer, keys: ProviderKeys, store: Store) -> None:
-    service = AiService(store, Settings(store.settings), keys, policy=POLICY)
+    service = AiService(store, store.settings, keys, policy=POLICY)
     keys.set("main", KEY)
     usage = run(service.test_entry(entry(server, "main", "m1")))
     assert usage.model == "m1"

@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 import pytest
 
 from app.ai.config import save_entries
-from app.ai.inbound import SETTING, InboundAnalysis
+from app.ai.inbound import InboundAnalysis
 from app.ai.keys import ProviderKeys
 from app.ai.litellm_loader import LitellmLoader
 from app.ai.service import AiService
 from app.core.events import SaleAgreed
-from app.core.settings import Settings
 from app.store.intake import CapturedMessage, record_messages
 from app.store.store import Store
 from tests.ai.openai_server import OpenAIServer
@@ -49,8 +48,8 @@ def analysis(
     keys = ProviderKeys(keyring_backend)
     keys.set("main", KEY)
     save_entries(store.settings, [entry(server, "main", "analysis-model")])
-    settings = Settings(store.settings)
-    settings.set("ai.mode", "byok")
+    settings = store.settings
+    settings.ai.mode = "byok"
     runner = InboundAnalysis(AiService(store, settings, keys, loader=loader, policy=POLICY), quiet_seconds=QUIET)
     runner.start()
     yield runner
@@ -72,7 +71,7 @@ def customer_writes(store: Store, *texts: str) -> None:
 def test_a_burst_is_analysed_once_and_a_sale_is_published(
     store: Store, server: OpenAIServer, analysis: InboundAnalysis
 ) -> None:
-    analysis.ai.settings.set(SETTING, True)
+    analysis.ai.settings.ai.analyze_inbound = True
     agreed = threading.Event()
     seen: list[SaleAgreed] = []
     store.bus.subscribe(SaleAgreed, lambda event: (seen.append(event), agreed.set()))

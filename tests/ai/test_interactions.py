@@ -9,7 +9,6 @@ from app.ai.interactions import InteractionLog
 from app.ai.keys import ProviderKeys
 from app.ai.types import AIError, Done
 from app.core.models import AiInteraction
-from app.core.settings import Settings
 from app.store.store import Store
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_fixtures import FAST, KEY, POLICY, ask, collect, entry, run
@@ -30,7 +29,7 @@ def all_text(store: Store) -> str:
 
 
 def test_a_call_is_recorded_with_tokens_and_no_text(server: OpenAIServer, keys: ProviderKeys, store: Store) -> None:
-    log = InteractionLog(store, Settings(store.settings))
+    log = InteractionLog(store, store.settings)
     recorded: list[AiInteraction] = []
     events = run(
         collect(
@@ -68,8 +67,8 @@ def test_a_call_is_recorded_with_tokens_and_no_text(server: OpenAIServer, keys: 
 
 
 def test_text_is_kept_only_when_opted_in(server: OpenAIServer, keys: ProviderKeys, store: Store) -> None:
-    settings = Settings(store.settings)
-    settings.set("ai.keep_transcripts", True)
+    settings = store.settings
+    settings.ai.keep_transcripts = True
     log = InteractionLog(store, settings)
     recorded: list[AiInteraction] = []
     run(collect(log.stream(chain(server, keys), ask(PROMPT), FAST, purpose="suggest", mode="byok", recorded=recorded)))
@@ -82,7 +81,7 @@ def test_text_is_kept_only_when_opted_in(server: OpenAIServer, keys: ProviderKey
 
 def test_a_failed_call_is_recorded_as_failed(server: OpenAIServer, keys: ProviderKeys, store: Store) -> None:
     server.always("m1", Behaviour(status=500))
-    log = InteractionLog(store, Settings(store.settings))
+    log = InteractionLog(store, store.settings)
     recorded: list[AiInteraction] = []
     with pytest.raises(AIError):
         run(
@@ -105,8 +104,8 @@ def test_erasing_a_contact_removes_the_transcripts_of_its_chats(
 
     contact = store.contacts.create(name="Rita", phone="+351900000001")
     chat = store.chats.create(contact_id=contact.id, wa_chat_id="351900000001@c.us", title="Rita")
-    settings = Settings(store.settings)
-    settings.set("ai.keep_transcripts", True)
+    settings = store.settings
+    settings.ai.keep_transcripts = True
     log = InteractionLog(store, settings)
     recorded: list[AiInteraction] = []
     run(

@@ -12,7 +12,6 @@ from app.ai.config import AiConfig, load_entries, save_entries
 from app.ai.keys import ProviderKeys, mask
 from app.ai.types import ProviderEntry
 from app.core.errors import KeyringUnavailable
-from app.core.settings import Settings
 from app.store.store import Store
 from tests.support.keyrings import InMemoryKeyring
 
@@ -71,7 +70,7 @@ def test_key_never_reaches_settings_tables_or_logs(
     entry = ProviderEntry(id="e1", kind="openai", model="gpt-4o-mini")
     save_entries(store.settings, [entry])
     keys.set("e1", SECRET)
-    Settings(store.settings).set("ai.mode", "byok")
+    store.settings.ai.mode = "byok"
     with store.db.read() as conn:
         rows = [str(r) for t in ("settings", "workspace_meta") for r in conn.execute(f"SELECT * FROM {t}")]
     assert rows
@@ -80,7 +79,7 @@ def test_key_never_reaches_settings_tables_or_logs(
 
 
 def test_ai_settings_are_declared_with_safe_defaults(store: Store) -> None:
-    config = AiConfig.read(Settings(store.settings), store.settings)
+    config = AiConfig.read(store.settings)
     assert (config.mode, config.temperature, config.keep_transcripts, config.redact_cloud) == ("off", 0.4, False, True)
     assert config.entries == ()
 
@@ -96,5 +95,5 @@ def test_provider_chain_round_trips_and_is_validated(store: Store) -> None:
         save_entries(store.settings, [ProviderEntry(id="c", kind="openai_compatible", model="x")])
     with pytest.raises(ValueError, match="share the id"):
         save_entries(store.settings, [entries[0], entries[0]])
-    store.settings.set("ai.providers", [{"id": "x", "kind": "nonsense"}])
+    store.settings.internal.ai_providers = [{"id": "x", "kind": "nonsense"}]
     assert load_entries(store.settings) == []

@@ -59,7 +59,7 @@ def make(version: int) -> Path:
         product = store.products.create(name="Blue jacket", price_minor=5900, currency="EUR", stock=4)
         sale = store.sales.create(contact_id=contact.id, amount_minor=5900, currency="EUR", sold_at=at)
         store.sale_items.create(sale_id=sale.id, product_id=product.id, quantity=1, unit_price_minor=5900)
-        store.settings.set("appearance.theme", "dark")
+        store.settings.appearance.theme = "dark"
         if version >= 6:  # the device that sends for the number (schema 6)
             ms = int(at.timestamp() * 1000)
             conn.execute(

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import pytest
 
 from app.core.events import Event
-from app.core.settings import Settings
 from app.qt import QtWidgets
 from app.store.store import Store
 from app.store.workspaces import Workspaces
@@ -35,7 +34,7 @@ def ctx(qapp: QtWidgets.QApplication, store: Store, workspaces: Workspaces, work
     store.bus.subscribe(Event, changes.forward)
     tasks = TaskRunner()
     opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
-    yield AppContext(store, tasks, Settings(store.settings), workspaces, opened, changes)
+    yield AppContext(store, tasks, store.settings, workspaces, opened, changes)
     tasks.drain()
     tasks.shutdown()
 

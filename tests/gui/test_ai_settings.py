@@ -150,7 +150,7 @@ def test_a_locked_keyring_is_explained_not_fatal(qtbot: QtBot, ctx: AppContext) 
 def test_the_card_says_what_the_mode_means_for_it(qtbot: QtBot, card: AiProvidersCard, ctx: AppContext) -> None:
     assert card.mode_note.isVisible()
     assert "AI replies are off" in card.mode_note.text()
-    ctx.settings.set("ai.mode", "byok")  # the store reports the settings table changed: nobody announces it
+    ctx.settings.ai.mode = "byok"  # the store reports the settings table changed: nobody announces it
     qtbot.waitUntil(lambda: not card.mode_note.isVisible(), timeout=2000)
-    ctx.settings.set("ai.mode", "cloud")
+    ctx.settings.ai.mode = "cloud"
     qtbot.waitUntil(lambda: "Parley server" in card.mode_note.text() and card.mode_note.isVisible(), timeout=2000)

@@ -45,7 +45,7 @@ def test_a_suggestion_uses_the_service_the_knowledge_base_and_the_log(
         store.settings, [ProviderEntry(id="main", kind="openai_compatible", model="m", base_url=server.base_url)]
     )
     keys.set("main", KEY)
-    ctx.settings.set("ai.mode", "byok")
+    ctx.settings.ai.mode = "byok"
     ctx.ai = AiService(store, ctx.settings, keys)
 
     page = InboxPage(ctx)

@@ -218,7 +218,7 @@ def test_new_inbound_message_notifies_and_counts(qtbot: QtBot, ctx: AppContext) 
     )
     qtbot.waitUntil(lambda: tray.unread == 2)
     assert tray.notified == [("Night Owl", "New message")]  # no preview by default
-    ctx.settings.set("notifications.show_preview", True)
+    ctx.settings.notifications.show_preview = True
     message = ctx.store.messages.create(chat_id=chat.id, direction="in", body="hello?", sent_at=AT + timedelta(hours=2))
     ctx.store.emit(
         MessageReceived(org_id=ctx.store.org_id, chat_id=chat.id, message_id=message.id, contact_id=chat.contact_id)

@@ -163,7 +163,7 @@ def test_with_a_key_that_embeds_imports_are_embedded_and_questions_ranked_hybrid
         )
         save_entries(store.settings, [main])
         keys.set("local", KEY)
-        ctx.settings.set("ai.mode", "byok")
+        ctx.settings.ai.mode = "byok"
         ctx.ai = AiService(store, ctx.settings, keys)
         (tmp_path / "shipping.txt").write_text("We ship within 2 days.\n\nDelivery takes 3 to 5 days.")
         page = _page(qtbot, ctx)

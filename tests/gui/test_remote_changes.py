@@ -102,7 +102,7 @@ def pages(qtbot: QtBot, ctx: AppContext, team: Team) -> Iterator[tuple[InboxPage
 def _drain(qtbot: QtBot, ctx: AppContext) -> None:
     """Wait until every change written so far has been delivered (they are gathered into the marker's delivery)."""
     with qtbot.waitSignal(ctx.changes.changed):
-        ctx.store.settings.set("test.marker", _now())
+        ctx.store.settings.appearance.theme = "system"  # a local-only write; any commit would do
 
 
 def _now() -> int:
@@ -268,7 +268,7 @@ def test_a_rolled_back_write_publishes_nothing(qtbot: QtBot, ctx: AppContext, te
         ctx.store.deals.update(team.deal.id, title="Never")
         raise RuntimeError("the write failed half way")
     with qtbot.waitSignal(ctx.changes.changed):
-        ctx.store.settings.set("marker", 1)  # a later commit: its delivery comes after anything queued before
+        ctx.store.settings.appearance.theme = "system"  # a later commit: delivered after anything queued before
     assert delivered == [frozenset({"settings"})]
 
 

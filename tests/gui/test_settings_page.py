@@ -65,10 +65,10 @@ def test_toggling_a_bool_persists(page: SettingsPage, ctx: AppContext) -> None:
     assert box.isChecked()
     assert not page.resets["notifications.desktop"].isEnabled()
     box.click()
-    assert ctx.settings.get("notifications.desktop") is False
+    assert ctx.settings.notifications.desktop is False
     assert page.resets["notifications.desktop"].isEnabled()
     page.resets["notifications.desktop"].click()
-    assert ctx.settings.get("notifications.desktop") is True
+    assert ctx.settings.notifications.desktop is True
     assert box.isChecked()
 
 
@@ -86,22 +86,22 @@ def test_out_of_range_number_is_refused_inline(qtbot: QtBot, page: SettingsPage,
     type_into(qtbot, spin, "900")
     assert shown(error)
     assert "at most 500" in error.text()
-    assert ctx.settings.get("inbox.history_page") == 60
+    assert ctx.settings.inbox.history_page == 60
     assert spin.value() == 60
     type_into(qtbot, spin, "5")
     assert "at least 20" in error.text()
-    assert ctx.settings.get("inbox.history_page") == 60
+    assert ctx.settings.inbox.history_page == 60
     type_into(qtbot, spin, "250")
-    assert ctx.settings.get("inbox.history_page") == 250
+    assert ctx.settings.inbox.history_page == 250
     assert not shown(error)
 
 
 def test_reset_a_whole_section(page: SettingsPage, ctx: AppContext) -> None:
-    ctx.settings.set("notifications.desktop", False)
+    ctx.settings.notifications.desktop = False
     page.save(BY_KEY["notifications.show_preview"], True)
     page.section_resets["Notifications"].click()
-    assert ctx.settings.get("notifications.desktop") is True
-    assert ctx.settings.get("notifications.show_preview") is False
+    assert ctx.settings.notifications.desktop is True
+    assert ctx.settings.notifications.show_preview is False
     box = page.editors["notifications.show_preview"]
     assert isinstance(box, QtWidgets.QCheckBox)
     assert not box.isChecked()
@@ -118,13 +118,13 @@ def test_theme_change_restyles_the_whole_app(page: SettingsPage, ctx: AppContext
     assert isinstance(combo, QtWidgets.QComboBox)
     assert window_colour() == theme.LIGHT.window
     combo.setCurrentIndex(combo.findData("dark"))
-    assert ctx.settings.get("appearance.theme") == "dark"
+    assert ctx.settings.appearance.theme == "dark"
     assert window_colour() == theme.DARK.window
     assert theme.colors() is theme.DARK
     combo.setCurrentIndex(combo.findData("light"))
     assert window_colour() == theme.LIGHT.window
     page.resets["appearance.theme"].click()
-    assert ctx.settings.get("appearance.theme") == "system"
+    assert ctx.settings.appearance.theme == "system"
     assert combo.currentData() == "system"
 
 
@@ -144,7 +144,7 @@ def test_scrolling_over_an_unfocused_field_leaves_it_alone(page: SettingsPage, c
             False,
         )
         QtWidgets.QApplication.sendEvent(editor, wheel)
-        assert ctx.settings.get(key) == BY_KEY[key].default
+        assert ctx.settings.value(BY_KEY[key]) == BY_KEY[key].default
 
 
 # ---- workspace ---------------------------------------------------------------------------------------------------

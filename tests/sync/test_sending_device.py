@@ -23,7 +23,7 @@ from app.store.messaging import queue_outbound
 from app.store.workspaces import Workspaces
 from app.whatsapp.profile import load_profile
 from app.whatsapp.status import ConnectionState
-from app.whatsapp.supervisor import LINKED_KEY, Supervisor
+from app.whatsapp.supervisor import Supervisor
 from tests.support.sync_server import ServerProcess
 from tests.support.whatsapp_fixtures import _chromium, page_sent, store_chat
 from tests.sync.clients import Client, join, owner_client
@@ -161,7 +161,7 @@ def test_one_device_sends_and_a_newer_link_moves_the_sending(
 
             # The phone is linked on B again (a new link there): the sending moves to B, A stops.
             await b.stop()
-            b.store.settings.set(LINKED_KEY, False)
+            b.store.settings.internal.whatsapp_linked = False
             await b.start()
             await b.sync()
             await a.sync()

@@ -25,7 +25,7 @@ from app.whatsapp.config import ServiceConfig
 from app.whatsapp.host import WhatsAppHost
 from app.whatsapp.profile import Profile
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
-from app.whatsapp.supervisor import LINKED_KEY, Supervisor
+from app.whatsapp.supervisor import Supervisor
 from tests.support.waiting import async_wait_until
 from tests.support.whatsapp_fixtures import FAST, NO_QUIET, page_sent, run, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer, JsonDict
@@ -147,7 +147,7 @@ def test_twenty_humanized_sends_with_acks(
         texts = [m["text"] for c in control.state()["chats"] if c["id"] == chat.wa_chat_id for m in c["messages"]]
         assert texts == [m.body for m in queued if m.chat_id == chat.id]
     assert statuses.last.linked
-    assert store.settings.get(LINKED_KEY) is True
+    assert store.settings.internal.whatsapp_linked is True
 
 
 def test_browser_killed_mid_send_loses_nothing_and_sends_nothing_twice(
@@ -246,7 +246,7 @@ def test_logout_with_a_full_queue_keeps_it_and_resumes_after_login(
         assert paused.qr_png is not None
         assert paused.qr_png.startswith(b"\x89PNG")
         assert not paused.linked
-        assert store.settings.get(LINKED_KEY) is False
+        assert store.settings.internal.whatsapp_linked is False
         waiting = paused.queue.waiting
         await asyncio.to_thread(control.scan)
         await statuses.until(lambda s: s.state is ConnectionState.connected)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from app.core.errors import describe
-from app.core.settings import SECTIONS, SETTINGS, Setting
+from app.core.settings import SECTIONS, SETTINGS, Appearance, Setting
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.ui import kit, theme
 from app.ui.context import AppContext, StaleWhenHidden
@@ -171,7 +171,7 @@ class SettingsPage(QtWidgets.QWidget):
         QtCore.QTimer.singleShot(0, scroll)
 
     # ---- the declared settings ---------------------------------------------------------------------------------
-    def _schema_card(self, section: str, settings: list[Setting]) -> None:
+    def _schema_card(self, section: str, settings: list[Setting[Any]]) -> None:
         card = kit.Card(section)
         if section == "Security":
             self._security_block(card.body)
@@ -185,7 +185,7 @@ class SettingsPage(QtWidgets.QWidget):
             card.body.addWidget(self._row(setting))
         self.column.addWidget(card)
 
-    def _row(self, setting: Setting) -> QtWidgets.QWidget:
+    def _row(self, setting: Setting[Any]) -> QtWidgets.QWidget:
         row = QtWidgets.QWidget()
         grid = QtWidgets.QGridLayout(row)
         grid.setContentsMargins(0, 6, 0, 0)
@@ -220,7 +220,7 @@ class SettingsPage(QtWidgets.QWidget):
         self.resets[setting.key] = reset
         return row
 
-    def _editor(self, setting: Setting) -> QtWidgets.QWidget:
+    def _editor(self, setting: Setting[Any]) -> QtWidgets.QWidget:
         if setting.kind == "bool":
             box = QtWidgets.QCheckBox(setting.label)
             box.toggled.connect(lambda checked, s=setting: self.save(s, checked))
@@ -247,16 +247,16 @@ class SettingsPage(QtWidgets.QWidget):
         return edit
 
     @staticmethod
-    def _shown(setting: Setting, value: Any) -> str:
+    def _shown(setting: Setting[Any], value: Any) -> str:
         if setting.kind == "bool":
             return "on" if value else "off"
         if setting.kind == "choice":
             return dict(setting.choices).get(value, str(value))
         return str(value) if value != "" else "empty"
 
-    def _load(self, setting: Setting) -> None:
+    def _load(self, setting: Setting[Any]) -> None:
         """Show the stored value without saving it again."""
-        value = self.ctx.settings.get(setting.key)
+        value = self.ctx.settings.value(setting)
         editor = self.editors[setting.key]
         blocker = QtCore.QSignalBlocker(editor)
         if isinstance(editor, QtWidgets.QCheckBox):
@@ -270,10 +270,10 @@ class SettingsPage(QtWidgets.QWidget):
         blocker.unblock()
         self.resets[setting.key].setEnabled(value != setting.default)
 
-    def save(self, setting: Setting, value: Any) -> bool:
+    def save(self, setting: Setting[Any], value: Any) -> bool:
         """Validate and store ``value``; a refused value is explained under the field and the stored one shown."""
         try:
-            self.ctx.settings.set(setting.key, value)
+            self.ctx.settings.set(setting, value)
         except ValueError as exc:
             self.errors[setting.key].setText(describe(exc, doing=f"saving the setting {setting.key}"))
             self.errors[setting.key].show()
@@ -283,21 +283,21 @@ class SettingsPage(QtWidgets.QWidget):
         self._applied(setting)
         return True
 
-    def reset(self, setting: Setting) -> None:
-        self.ctx.settings.reset(setting.key)
+    def reset(self, setting: Setting[Any]) -> None:
+        self.ctx.settings.reset(setting)
         self.errors[setting.key].hide()
         self._applied(setting)
 
-    def reset_all(self, settings: list[Setting]) -> None:
+    def reset_all(self, settings: list[Setting[Any]]) -> None:
         for setting in settings:
             self.reset(setting)
 
-    def _applied(self, setting: Setting) -> None:
+    def _applied(self, setting: Setting[Any]) -> None:
         self._load(setting)
-        if setting.key == "appearance.theme":
+        if setting is Appearance.theme:
             app = QtWidgets.QApplication.instance()
             if isinstance(app, QtWidgets.QApplication):
-                theme.apply(app, str(self.ctx.settings.get(setting.key)))
+                theme.apply(app, self.ctx.settings.appearance.theme)
 
     # ---- quick replies -------------------------------------------------------------------------------------------
     def _quick_replies_card(self) -> None:
@@ -424,8 +424,6 @@ class SettingsPage(QtWidgets.QWidget):
     def _after_restore(self) -> None:
         for setting in SETTINGS:  # settings live in the database too, so the restored ones are shown
             self._load(setting)
-        theme_setting = next((s for s in SETTINGS if s.key == "appearance.theme"), None)
-        if theme_setting is not None:
-            self._applied(theme_setting)
+        self._applied(Appearance.theme)
         self.refresh_workspace()
         self.refresh_security()

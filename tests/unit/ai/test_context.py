@@ -15,7 +15,7 @@ from tests.support.ai_chat import RETURNS, SHIPPING, Passage, shop_chat
 
 def test_products_profile_deals_and_history_are_in_the_prompt(store: Store) -> None:
     shop = shop_chat(store)
-    store.settings.set("ai.brand_voice", "Warm, uses the customer's first name.")
+    store.settings.ai.brand_voice = "Warm, uses the customer's first name."
     prompt = compose(gather(store, shop.chat.id))
     system, user = prompt.messages[0].content, prompt.messages[1].content
     assert [m.role for m in prompt.messages] == ["system", "user"]

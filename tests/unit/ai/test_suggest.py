@@ -14,7 +14,6 @@ from app.ai.context import Budget
 from app.ai.interactions import InteractionLog
 from app.ai.suggest import Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError
-from app.core.settings import Settings
 from app.store.store import Store
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_chat import RETURNS, SHIPPING, Passage, ShopChat, shop_chat
@@ -242,7 +241,7 @@ def test_with_a_log_each_call_is_recorded_without_its_text(
     store: Store, shop: ShopChat, ai_server: OpenAIServer, provider: ByokProvider
 ) -> None:
     answers(ai_server, "The tote is $12.50.")
-    log = InteractionLog(store, Settings(store.settings))
+    log = InteractionLog(store, store.settings)
     suggester = Suggester(provider, store, log=log, mode="byok")
     _, suggestion = run(collect(suggester.rewrite("shorter", "The tote costs $12.50.", chat_id=shop.chat.id)))
     assert suggestion.interaction_id is not None

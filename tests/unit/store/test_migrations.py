@@ -55,7 +55,7 @@ def test_upgrade_from_saved_database(version: int, tmp_path: Path) -> None:
     assert contact.name == "José Müller"
     assert contact.tags == ["vip"]
     assert [m.body for m in store.messages.find_all(order_by="sent_at")][-1] == "Perfecto 👍"
-    assert store.settings.get("appearance.theme") == "dark"
+    assert store.settings.appearance.theme == "dark"
     [row] = store.inbox()
     assert (row.display_name, row.message_count, row.last_message_body) == ("José Müller", 3, "Perfecto 👍")
     assert [h.title for h in store.search_messages("chaqueta")] == ["José Müller"]

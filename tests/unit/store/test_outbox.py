@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.ids import new_id, utc_now
+from app.core.settings import BY_KEY
 from app.core.models import Contact, KnowledgeChunk
 from app.core.synced import SYNCED_MODELS
 from app.store.sqlcipher import IntegrityError
@@ -61,8 +62,8 @@ def test_update_that_changes_nothing_writes_nothing(store: Store) -> None:
 
 def test_local_tables_write_nothing(store: Store) -> None:
     seq = last_seq(store)
-    store.settings.set("theme", "dark")
-    store.settings.delete("theme")
+    store.settings.appearance.theme = "dark"
+    store.settings.reset(BY_KEY["appearance.theme"])
     store.set_meta("device_name", "laptop")
     from app.core.events import ScheduleTick
 

@@ -12,6 +12,7 @@ import pytest
 
 from app.core.events import TablesChanged
 from app.core.ids import new_id, to_ms, utc_now
+from app.core.settings import Appearance
 from app.store import sqlcipher, touched
 from app.store.contacts_csv import import_csv, preview_csv
 from app.store.deals import create_deal, default_pipeline_id, move_deal
@@ -101,7 +102,7 @@ WRITERS: list[tuple[str, Callable[[Store], object], set[str], str]] = [
     ("repository create", lambda s: s.contacts.create(name="Ana"), {"contacts"}, "local"),
     ("repository update", lambda s: s.orgs.update(s.org_id, name="New name"), {"orgs"}, "local"),
     ("raw SQL", _raw_sql, {"orgs"}, "local"),
-    ("local settings", lambda s: s.settings.set("ui.thing", 1), {"settings"}, "local"),
+    ("local settings", lambda s: s.settings.set(Appearance.theme, "dark"), {"settings"}, "local"),
     ("queue a message", lambda s: queue_outbound(s, _chat(s), "hello"), {"messages", "chat_stats"}, "local"),
     ("add a note", lambda s: add_note(s, _chat(s), "called her"), {"notes"}, "local"),
     ("mark read", lambda s: mark_read(s, _chat(s)), {"chats"}, "local"),
@@ -144,7 +145,7 @@ def test_one_event_per_outermost_commit_and_nothing_on_rollback(store: Store, pu
         store.contacts.create(name="B")
         raise RuntimeError("changed my mind")
     assert published == []
-    store.settings.set("x", 1)  # the rolled-back names do not leak into the next commit
+    store.settings.appearance.theme = "dark"  # the rolled-back names do not leak into the next commit
     assert [e.tables for e in published] == [frozenset({"settings"})]
 
 
@@ -177,7 +178,7 @@ def test_published_after_the_lock_on_the_committing_thread(store: Store) -> None
         if "contacts" in event.tables:
             names = {c.name for c in store.contacts.find_all()}
             assert "Worker" in names
-            store.settings.set("seen_contact", True)
+            store.settings.internal.whatsapp_linked = True
 
     store.bus.subscribe(TablesChanged, watcher)
     worker = threading.Thread(target=lambda: store.contacts.create(name="Worker"), name="writer-thread")
@@ -249,5 +250,5 @@ def test_too_many_chats_or_a_restore_name_any_chat(store: Store, published: list
     with pytest.raises(RuntimeError), store.db.transaction():
         queue_outbound(store, _chat(store), "rolled back")
         raise RuntimeError("no")
-    store.settings.set("after", 1)
+    store.settings.appearance.theme = "dark"
     assert [(e.tables, e.chat_ids) for e in published] == [(frozenset({"settings"}), frozenset())]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.core.settings import Settings
+from app.core.settings import BY_KEY, Settings
 from app.whatsapp.config import DEFAULT_URL, MB, URL_ENV, local_zone_name, service_config
 
 
@@ -41,12 +41,12 @@ def test_defaults_are_the_safe_ones(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_settings_flow_into_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(URL_ENV, "http://127.0.0.1:8765/")
     settings = Settings(Memory())
-    settings.set("whatsapp.show_browser", True)
-    settings.set("whatsapp.typing_speed_min", 300)
-    settings.set("whatsapp.typing_speed_max", 120)  # swapped: taken as a range all the same
-    settings.set("whatsapp.per_day", 80)
-    settings.set("whatsapp.quiet_start", "")
-    settings.set("whatsapp.time_zone", "Asia/Singapore")
+    settings.whatsapp.show_browser = True
+    settings.whatsapp.typing_speed_min = 300
+    settings.whatsapp.typing_speed_max = 120  # swapped: taken as a range all the same
+    settings.whatsapp.per_day = 80
+    settings.whatsapp.quiet_start = ""
+    settings.whatsapp.time_zone = "Asia/Singapore"
     config = service_config(settings)
     assert config.url == "http://127.0.0.1:8765/"
     assert not config.headless
@@ -54,7 +54,7 @@ def test_settings_flow_into_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.limits.warmup_per_day == (20, 50, 80, 80)
     assert config.limits.quiet_start is None
     assert config.limits.timezone == "Asia/Singapore"
-    settings.set("whatsapp.warmup", False)
+    settings.whatsapp.warmup = False
     assert service_config(settings).limits.warmup_per_day == (80,)
 
 
@@ -70,4 +70,4 @@ def test_settings_flow_into_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_values_are_refused_with_a_reason(key: str, value: Any, problem: str) -> None:
     settings = Settings(Memory())
     with pytest.raises(ValueError, match=problem):
-        settings.set(key, value)
+        settings.set(BY_KEY[key], value)
