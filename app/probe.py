@@ -79,7 +79,9 @@ class Probe(QtCore.QObject):
         fifo = directory / "commands"
         if not fifo.exists():
             os.mkfifo(fifo)
-        threading.Thread(target=self._read, args=(fifo,), name="parley-probe", daemon=True).start()
+        closing = threading.Event()
+        threading.Thread(target=self._read, args=(fifo, closing), name="parley-probe", daemon=True).start()
+        window.destroyed.connect(lambda _obj=None: _stop_reader(fifo, closing))  # never touches this deleted object
         # Pages build some views once their data arrives (the board's columns): look for new ones now and then.
         self._tracker = QtCore.QTimer(self, interval=250)
         self._tracker.timeout.connect(self._track)
@@ -99,12 +101,12 @@ class Probe(QtCore.QObject):
         )
 
     # ---- commands ----------------------------------------------------------------------------------------------
-    def _read(self, fifo: Path) -> None:
-        while True:  # a writer closing the FIFO is an end of file: open it again for the next one
+    def _read(self, fifo: Path, closing: threading.Event) -> None:
+        while not closing.is_set():  # a writer closing the FIFO is an end of file: open it again for the next one
             try:
                 with fifo.open(encoding="utf-8") as commands:
                     for line in commands:
-                        if line.strip():
+                        if line.strip() and not closing.is_set():
                             self._command.emit(line)
             except OSError:
                 log.warning("probe: cannot read %s", fifo)
@@ -223,6 +225,9 @@ class Probe(QtCore.QObject):
                     found.update(marker_hash(self.key, scope, word) for word in MARKER.findall(text))
         return found
 
-    def close(self) -> None:
-        with self._out_lock, contextlib.suppress(OSError):
-            self._out.close()
+
+def _stop_reader(fifo: Path, closing: threading.Event) -> None:
+    """End the reader thread: it may be waiting for a writer to open the FIFO, so open it once as one."""
+    closing.set()
+    with contextlib.suppress(OSError):
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
