@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from app.core.events import ContactCreated
 from app.qt import Qt, QtCore, QtWidgets, is_alive
 from app.ui.context import AppContext
 from app.ui.dialogs.contact_editor import ContactEditorDialog
@@ -129,11 +130,14 @@ def test_create_contact_through_the_editor(qtbot: QtBot, ctx: AppContext) -> Non
     editor.score.setValue(40)
     editor.tags.setText("vip, #lisbon, vip")
     editor.add_field("Size", "M")
+    created: list[ContactCreated] = []
+    ctx.store.bus.subscribe(ContactCreated, created.append)
     with qtbot.waitSignal(editor.saved, timeout=5000) as saved:
         editor.save()
     wait_idle(qtbot, ctx)
 
     contact = ctx.store.contacts.get(saved.args[0])
+    assert [e.contact_id for e in created] == [contact.id]
     assert (contact.name, contact.phone, contact.email) == ("Dora Reis", "+351961234567", "dora@example.com")
     assert (contact.lifecycle, contact.lead_score, contact.tags) == ("qualified", 40, ["vip", "lisbon"])
     assert contact.custom_fields == {"Size": "M"}
@@ -202,11 +206,15 @@ def test_csv_import_reports_the_bad_row_and_imports_the_rest(qtbot: QtBot, ctx: 
     assert _item(dialog.table, 1, 0).text() == "3"
     assert "bad e-mail" in _item(dialog.table, 1, 1).toolTip()
     assert dialog.import_button.isEnabled()
+    created: list[ContactCreated] = []
+    ctx.store.bus.subscribe(ContactCreated, created.append)
 
     dialog.import_button.click()
     wait_idle(qtbot, ctx)
     assert dialog.report is not None
     assert dialog.report.imported == 2
+    # The same event as a contact made in the editor (the import published none before the operations).
+    assert sorted(ctx.store.contacts.get(e.contact_id).name for e in created) == ["Ana", "Cy"]
     assert dialog.report.skipped_duplicates == 1
     assert dialog.report.failed == [(3, ["bad e-mail: 'not-an-email'"])]
     assert "Line 3: bad e-mail" in dialog.report_view.toPlainText()
