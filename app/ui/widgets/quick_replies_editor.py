@@ -14,7 +14,9 @@ from collections.abc import Callable
 from app.core.models import QuickReply
 from app.core.templates import contact_variables, render
 from app.qt import Qt, QtWidgets, Signal
-from app.store.quick_replies import VARIABLES, delete_quick_reply, save_quick_reply, unknown_variables
+from app.store.ops import Done
+from app.store.ops.quick_replies import delete_quick_reply, save_quick_reply
+from app.store.quick_replies import VARIABLES, unknown_variables
 from app.ui.context import AppContext, StaleWhenHidden
 
 SAMPLE_NAME = "Maria Lopez"
@@ -236,7 +238,7 @@ class QuickRepliesEditor(QtWidgets.QWidget):
         )
 
         def write() -> QuickReply:
-            return save_quick_reply(store, id=reply_id, shortcut=shortcut, title=title, body=body)
+            return save_quick_reply(store, id=reply_id, shortcut=shortcut, title=title, body=body).value
 
         self.error.hide()
         self.status.clear()
@@ -256,10 +258,10 @@ class QuickRepliesEditor(QtWidgets.QWidget):
             return
         store, reply_id = self.ctx.store, reply.id
 
-        def write() -> None:
-            delete_quick_reply(store, reply_id)
+        def write() -> Done[None]:
+            return delete_quick_reply(store, reply_id)
 
-        def done(_: None) -> None:
+        def done(_: Done[None]) -> None:
             self._set_busy(False)
             if self.current_id == reply_id:
                 self._fill(None)
