@@ -165,6 +165,42 @@ def test_no_button_of_a_dialog_is_auto_default(qtbot: QtBot, ctx: AppContext, na
         defaults = [button.text() for button in buttons if button.isDefault() and button.isVisible()]
         assert len(defaults) <= 1, f"{name}: more than one default button: {defaults}"
     finally:
-        loop = getattr(dialog, "loop", None)
-        if loop is not None and hasattr(loop, "close"):
-            loop.close()
+        _close_loop(dialog)
+
+
+def _takes_typing(widget: QtWidgets.QWidget) -> bool:
+    return isinstance(widget, QtWidgets.QLineEdit | QtWidgets.QPlainTextEdit | QtWidgets.QTextEdit) and (
+        widget.isVisible() and widget.isEnabled()
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=_pending(name))
+        for name in sorted(DIALOGS)
+        if name not in NOT_BUILT and name not in NOT_A_FORM
+    ],
+)
+def test_a_form_opens_with_the_cursor_in_a_field(qtbot: QtBot, ctx: AppContext, name: str) -> None:
+    """Qt focuses a new dialog's first widget in focus order, and the frame's buttons come before the fields: each
+    form opened with its action button focused, and typing went nowhere until a field was clicked."""
+    dialog = _factories()[name](ctx)
+    qtbot.addWidget(dialog)
+    try:
+        dialog.show()
+        dialog.activateWindow()
+        qtbot.waitExposed(dialog)
+        if not any(_takes_typing(w) for w in dialog.findChildren(QtWidgets.QWidget)):
+            return  # nothing to type into (a message with Continue)
+        qtbot.waitUntil(lambda: dialog.focusWidget() is not None, timeout=5000)
+        focused = dialog.focusWidget()
+        assert not isinstance(focused, QtWidgets.QAbstractButton), f"{name} opens with {focused.text()!r} focused"
+    finally:
+        _close_loop(dialog)
+
+
+def _close_loop(dialog: QtWidgets.QDialog) -> None:
+    loop = getattr(dialog, "loop", None)  # the join dialog's sync loop: a thread of its own
+    if loop is not None and hasattr(loop, "close"):
+        loop.close()

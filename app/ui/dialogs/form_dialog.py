@@ -8,7 +8,7 @@ is, without an auto-default button taking Enter over when it gets the focus.
 
 from __future__ import annotations
 
-from app.qt import QtWidgets
+from app.qt import Qt, QtGui, QtWidgets
 from app.ui.kit import button_row, page_title, primary_button, secondary_button
 
 __all__ = ["FormDialog", "secondary_button"]
@@ -25,6 +25,7 @@ class FormDialog(QtWidgets.QDialog):
         cancel: str = "Quit",
     ) -> None:
         super().__init__(parent)
+        self._shown_once = False
         self.setWindowTitle(window_title)
         self.heading = title = page_title(heading)
         self.body = QtWidgets.QVBoxLayout()
@@ -53,6 +54,33 @@ class FormDialog(QtWidgets.QDialog):
         layout.addWidget(self.progress)
         layout.addLayout(self.status)
         layout.addLayout(buttons)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self.focus_first_field()
+
+    def focus_first_field(self) -> None:
+        """Put the cursor in the first field that takes typing. Qt gives a new dialog's focus to the first widget
+        in its focus chain, and the frame's buttons are made before the subclass's fields: every form opened with
+        its action button focused, so typing went nowhere until the first field was clicked. A field the subclass
+        focused itself is left as it is."""
+        current = self.focusWidget()
+        if current is not None and not isinstance(current, QtWidgets.QAbstractButton):
+            return
+        widget = self.nextInFocusChain()
+        while widget is not None and widget is not self:
+            if (
+                not isinstance(widget, QtWidgets.QAbstractButton)
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+                and widget.isVisible()
+                and widget.isEnabled()
+                and self.isAncestorOf(widget)
+            ):
+                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                return
+            widget = widget.nextInFocusChain()
 
     def set_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.core.events import Event, MessageQueued, MessageStatusChanged
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.send_queue_view import UnsentMessage, unsent_messages
+from app.ui import kit
 from app.ui.context import AppContext
 from app.ui.models.unsent_model import UnsentModel
 from app.ui.unsent_actions import cancel_message, retry_message
@@ -39,25 +40,6 @@ def enabled_commands(state: ConnectionState) -> set[str]:
     return commands
 
 
-def _card(title: str) -> tuple[QtWidgets.QFrame, QtWidgets.QVBoxLayout]:
-    frame = QtWidgets.QFrame()
-    frame.setObjectName("card")
-    layout = QtWidgets.QVBoxLayout(frame)
-    layout.setContentsMargins(16, 14, 16, 14)
-    layout.setSpacing(8)
-    heading = QtWidgets.QLabel(title)
-    heading.setObjectName("cardTitle")
-    layout.addWidget(heading)
-    return frame, layout
-
-
-def _muted(text: str = "") -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setObjectName("muted")
-    label.setWordWrap(True)
-    return label
-
-
 class WhatsAppPage(QtWidgets.QWidget):
     queue_refreshed = Signal()  # the table shows what the store holds now
 
@@ -73,17 +55,13 @@ class WhatsAppPage(QtWidgets.QWidget):
 
         # ---- header: state, detail, error, commands ---------------------------------------------------------
         self.dot = QtWidgets.QLabel()
-        self.state = QtWidgets.QLabel()
-        self.state.setObjectName("pageTitle")
-        self.detail = _muted()
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
+        self.state = kit.page_title("")
+        self.detail = kit.note()
+        self.error = kit.note(kind="error")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.retrying = _muted()
-        self.no_service = _muted("WhatsApp is not running in this session, so it cannot be connected from here.")
-        self.connect_button = QtWidgets.QPushButton("Connect")
-        self.connect_button.setObjectName("primary")
+        self.retrying = kit.note()
+        self.no_service = kit.note("WhatsApp is not running in this session, so it cannot be connected from here.")
+        self.connect_button = kit.primary_button("Connect")
         self.disconnect_button = QtWidgets.QPushButton("Disconnect")
         self.restart_button = QtWidgets.QPushButton("Restart")
         self.connect_button.clicked.connect(self.bridge.connect_whatsapp)
@@ -102,7 +80,8 @@ class WhatsAppPage(QtWidgets.QWidget):
             header.addWidget(label)
 
         # ---- connection card: QR while linking, then facts about the browser --------------------------------
-        connection, cl = _card("Connection")
+        connection = kit.Card("Connection", kind="panel")
+        cl = connection.body
         self.qr = QtWidgets.QLabel()
         self.qr.setObjectName("qr")
         self.qr.setFixedSize(QR_SIZE + 24, QR_SIZE + 24)
@@ -132,15 +111,17 @@ class WhatsAppPage(QtWidgets.QWidget):
         cl.addStretch(1)
 
         # ---- self-test card ----------------------------------------------------------------------------------
-        selftest, sl = _card("Page self-test")
+        selftest = kit.Card("Page self-test", kind="panel")
+        sl = selftest.body
         self.health = HealthView()
         sl.addWidget(self.health, 1)
 
         # ---- send queue card ---------------------------------------------------------------------------------
-        queue, ql = _card("Send queue")
+        queue = kit.Card("Send queue", kind="panel")
+        ql = queue.body
         self.queue_summary = QtWidgets.QLabel()
         self.queue_summary.setWordWrap(True)
-        self.next_send = _muted()
+        self.next_send = kit.note()
         self.model = UnsentModel(self)
         self.table = QtWidgets.QTableView()
         self.table.setObjectName("sendQueue")
@@ -159,16 +140,14 @@ class WhatsAppPage(QtWidgets.QWidget):
             columns.setSectionResizeMode(column, how)
         columns.setSectionResizeMode(4, mode.Stretch)
         self.table.setColumnWidth(0, 160)
-        self.empty_queue = _muted("Nothing is waiting to be sent.")
+        self.empty_queue = kit.note("Nothing is waiting to be sent.")
         self.empty_queue.hide()  # until the first read says so
         self.queue_summary.hide()
         self.retry_button = QtWidgets.QPushButton("Try again")
         self.cancel_button = QtWidgets.QPushButton("Cancel sending")
         self.retry_button.clicked.connect(self._retry)
         self.cancel_button.clicked.connect(self._cancel)
-        self.action_error = QtWidgets.QLabel()
-        self.action_error.setObjectName("error")
-        self.action_error.setWordWrap(True)
+        self.action_error = kit.note(kind="error")
         actions = QtWidgets.QHBoxLayout()
         actions.addWidget(self.action_error, 1)
         actions.addWidget(self.retry_button)
