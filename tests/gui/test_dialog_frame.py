@@ -204,3 +204,16 @@ def _close_loop(dialog: QtWidgets.QDialog) -> None:
     loop = getattr(dialog, "loop", None)  # the join dialog's sync loop: a thread of its own
     if loop is not None and hasattr(loop, "close"):
         loop.close()
+
+
+def test_a_form_can_start_in_another_field(qtbot: QtBot, ctx: AppContext) -> None:
+    """Backup's destination is filled in already: the cursor starts in the passphrase, not selecting the path."""
+    from app.ui.dialogs.backup_dialogs import BackupDialog
+
+    dialog = BackupDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.focusWidget() is dialog.passphrase, timeout=5000)
+    assert not dialog.dest.hasSelectedText()

@@ -134,6 +134,7 @@ class BackupDialog(TaskDialog):
         super().__init__(ctx, "Back up the workspace", "Back up", parent)
         self.dest = QtWidgets.QLineEdit(str(dest or default_backup_path(ctx)))
         self.passphrase = password_field(f"At least {MIN_PASSPHRASE} characters")
+        self.first_field = self.passphrase  # the destination is filled in already
         self.confirm = password_field("Type it again")
         form = QtWidgets.QFormLayout(self.form)
         form.setContentsMargins(0, 0, 0, 0)

@@ -26,6 +26,7 @@ class FormDialog(QtWidgets.QDialog):
     ) -> None:
         super().__init__(parent)
         self._shown_once = False
+        self.first_field: QtWidgets.QWidget | None = None  # where the cursor starts; None: the first field
         self.setWindowTitle(window_title)
         self.heading = title = page_title(heading)
         self.body = QtWidgets.QVBoxLayout()
@@ -64,10 +65,14 @@ class FormDialog(QtWidgets.QDialog):
     def focus_first_field(self) -> None:
         """Put the cursor in the first field that takes typing. Qt gives a new dialog's focus to the first widget
         in its focus chain, and the frame's buttons are made before the subclass's fields: every form opened with
-        its action button focused, so typing went nowhere until the first field was clicked. A field the subclass
-        focused itself is left as it is."""
+        its action button focused, so typing went nowhere until the first field was clicked. A subclass names
+        another field in ``first_field`` (one that is filled in already is a poor start); a field it focused
+        itself is left as it is."""
         current = self.focusWidget()
         if current is not None and not isinstance(current, QtWidgets.QAbstractButton):
+            return
+        if self.first_field is not None and self.first_field.isVisible() and self.first_field.isEnabled():
+            self.first_field.setFocus(Qt.FocusReason.OtherFocusReason)
             return
         widget = self.nextInFocusChain()
         while widget is not None and widget is not self:
@@ -78,7 +83,7 @@ class FormDialog(QtWidgets.QDialog):
                 and widget.isEnabled()
                 and self.isAncestorOf(widget)
             ):
-                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                widget.setFocus(Qt.FocusReason.OtherFocusReason)  # not Tab: that selects a filled-in path whole
                 return
             widget = widget.nextInFocusChain()
 
