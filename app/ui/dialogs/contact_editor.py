@@ -1,7 +1,8 @@
 """Creating and editing one contact, and merging two that turn out to be the same person.
 
 Input is checked in the dialog (phone to E.164-ish digits, a plausible e-mail) so mistakes are explained where
-they were typed; the write runs on a worker. A phone number another contact already has is the usual sign of a
+they were typed; the write is ``app.store.ops.contacts.save_contact`` on a worker, which checks again, looks for a
+duplicate and publishes ``ContactCreated``. A phone number another contact already has is the usual sign of a
 duplicate, so the editor offers to open that contact instead of silently creating a second one.
 """
 
