@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from app.ai.config import save_entries
 from app.ai.keys import ProviderKeys
 from app.ai.knowledge.chunks import chunk_counts
 from app.ai.knowledge.importers import add_text
-from app.ai.knowledge.library import ArticleSummary
 from app.ai.service import AiService
 from app.ai.types import ProviderEntry
 from app.qt import QtWidgets
@@ -93,26 +91,26 @@ def test_paste_text_then_read_it(qtbot: QtBot, ctx: AppContext, store: Store) ->
     assert "2 passages" in page.viewer_meta.text()
 
 
-def test_delete_asks_first(qtbot: QtBot, ctx: AppContext, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delete_asks_first(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
     keep = add_text(store, "Keep", "kept text")
     doomed = add_text(store, "Doomed", "text to delete")
     page = _page(qtbot, ctx)
     assert page.table.rowCount() == 2
-    asked: list[str] = []
 
-    def answer(article: ArticleSummary, *, yes: bool) -> bool:
-        asked.append(article.title)
-        return yes
+    def answer(role: QtWidgets.QMessageBox.ButtonRole) -> None:
+        box = page.confirm_box  # open, not exec'd: the page's event loop goes on
+        assert "“Doomed”" in box.text()
+        next(b for b in box.buttons() if box.buttonRole(b) == role).click()
 
-    monkeypatch.setattr(page, "confirm_delete", lambda a: answer(a, yes=False))
     page.select(doomed.id)
     page.delete_button.click()
+    answer(QtWidgets.QMessageBox.ButtonRole.RejectRole)
     wait_idle(qtbot, ctx)
-    assert asked == ["Doomed"]
     assert page.table.rowCount() == 2
+    assert store.knowledge_articles.get(doomed.id).deleted_at is None
 
-    monkeypatch.setattr(page, "confirm_delete", lambda a: answer(a, yes=True))
     page.delete_button.click()
+    answer(QtWidgets.QMessageBox.ButtonRole.AcceptRole)
     qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=5000)
     assert _column(page.table, 0) == ["Keep"]
     deleted = store.knowledge_articles.get(doomed.id, include_deleted=True)

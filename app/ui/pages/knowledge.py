@@ -265,24 +265,26 @@ class KnowledgePage(QtWidgets.QWidget):
         return self._dialogs.current
 
     # ---- deleting ------------------------------------------------------------------------------------------
-    def confirm_delete(self, article: ArticleSummary) -> bool:
-        """Ask before deleting (replaceable in tests)."""
-        answer = QtWidgets.QMessageBox.question(
+    def delete_selected(self) -> None:
+        """Ask first, in a box that does not block (no nested event loop); delete on its Delete button."""
+        article_id = self.selected_id()
+        article = next((a for a in self.articles if a.id == article_id), None)
+        if article is None:
+            return
+        store = self.ctx.store
+
+        def delete() -> None:
+            self.ctx.tasks.start(
+                "Deleting the article", lambda: delete_article(store, article.id), None, self._show_error, owner=self
+            )
+
+        self.confirm_box = kit.confirm(
             self,
             "Delete article",
             f"Delete “{article.title}” from the knowledge base? AI replies will no longer cite it, on every device "
             "of this workspace.",
-        )
-        return answer == QtWidgets.QMessageBox.StandardButton.Yes
-
-    def delete_selected(self) -> None:
-        article_id = self.selected_id()
-        article = next((a for a in self.articles if a.id == article_id), None)
-        if article is None or not self.confirm_delete(article):
-            return
-        store = self.ctx.store
-        self.ctx.tasks.start(
-            "Deleting the article", lambda: delete_article(store, article.id), None, self._show_error, owner=self
+            "Delete",
+            delete,
         )
 
     # ---- testing a question --------------------------------------------------------------------------------
