@@ -3,7 +3,8 @@
 With the variable set, the main window's probe (installed by one guarded call in ``MainWindow``):
 
 - reads JSON commands, one a line, from the FIFO ``<dir>/commands`` (a FIFO keeps the bench's marker text off the
-  disk) and performs each in this process through the same store calls the UI makes, on the UI's task runner;
+  disk) and performs each in this process through the operation the UI calls (``app.store.ops``), on the UI's
+  task runner;
   the moment the write committed is recorded (``time.time()``). ``show`` only navigates (a section, a chat, a tab);
 - records, after each paint of an item view on the page on screen, the keyed and truncated SHA-256 of every
   marker-shaped word in the rows it painted, once per word: what reached the screen, never the text itself. Words
@@ -135,27 +136,20 @@ class Probe(QtCore.QObject):
         self.ctx.tasks.start(f"Probe {op}", run, on_error=lambda _message: None)
 
     def _write_of(self, op: str, c: dict[str, Any]) -> Callable[[], object] | None:
-        """The store call the UI makes for ``op`` (the inbox composer, the contact panel and editor, the board's
+        """The operation the UI calls for ``op`` (the inbox composer, the contact panel and editor, the board's
         drop, the sale dialog), bound to the command's arguments."""
-        from app.core.events import ContactCreated
-        from app.store import deals, messaging, sales
+        from app.store.ops import contacts, deals, messages, notes, sales
 
         store = self.ctx.store
         if op == "message":
-            return lambda: messaging.queue_outbound(store, c["chat_id"], c["text"])
+            return lambda: messages.queue_message(store, c["chat_id"], c["text"])
         if op == "note":
-            return lambda: messaging.add_note(store, c["chat_id"], c["text"])
+            return lambda: notes.add_note(store, c["chat_id"], c["text"])
         if op == "contact_edit":
-            return lambda: store.contacts.update(c["contact_id"], name=c["name"])
+            return lambda: contacts.update_contact(store, c["contact_id"], {"name": c["name"]})
         if op == "contact_new":
-
-            def create() -> object:
-                with store.db.transaction():
-                    created = store.contacts.create(name=c["name"], phone=c.get("phone"))
-                    store.emit(ContactCreated(org_id=store.org_id, contact_id=created.id))
-                return created
-
-            return create
+            fields = contacts.contact_fields(name=c["name"], phone=c.get("phone") or "")
+            return lambda: contacts.save_contact(store, fields, company="")
         if op == "deal_move":
             return lambda: deals.move_deal(store, c["deal_id"], c["stage_id"], index=c.get("index"))
         if op == "sale":
