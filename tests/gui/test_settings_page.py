@@ -309,7 +309,9 @@ def test_backup_from_the_page_goes_to_the_backups_folder(qtbot: QtBot, page: Set
     assert expected.exists()
     assert page.last_backup.text() != "Never"
     assert default_backup_path(ctx).name == expected.stem + "-2.parleybackup"
+    assert page.dialog is dialog
     dialog.close_button.click()
+    assert page.dialog is None, "the page forgets the dialog Qt deletes on close"
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> None:
