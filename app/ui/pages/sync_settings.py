@@ -21,7 +21,7 @@ from app.ui import kit
 from app.ui.context import AppContext
 from app.ui.pages.sync_team import SignedInPanel
 from app.ui.sync_bridge import SyncBridge
-from app.ui.widgets.sync_fields import check_server, device_name, password_field
+from app.ui.widgets.sync_fields import check_server, device_name
 
 
 def align_labels(*forms: QtWidgets.QFormLayout) -> None:
@@ -140,7 +140,7 @@ class SignedOutPanel(QtWidgets.QWidget):
         form.setContentsMargins(0, 10, 0, 0)
         self.sign_in_email = QtWidgets.QLineEdit()
         self.sign_in_email.setPlaceholderText("you@example.com")
-        self.sign_in_password = password_field("Your team password")
+        self.sign_in_password = kit.password_field("Your team password")
         self.sign_in_button = kit.primary_button("Sign in")
         self.sign_in_button.clicked.connect(self.sign_in)
         self.sign_in_password.returnPressed.connect(self.sign_in)
@@ -157,8 +157,8 @@ class SignedOutPanel(QtWidgets.QWidget):
         self.create_name.setPlaceholderText("Your name")
         self.create_email = QtWidgets.QLineEdit()
         self.create_email.setPlaceholderText("you@example.com")
-        self.create_password = password_field(f"At least {MIN_PASSWORD_CHARS} characters")
-        self.create_repeat = password_field("Type it again")
+        self.create_password = kit.password_field(f"At least {MIN_PASSWORD_CHARS} characters")
+        self.create_repeat = kit.password_field("Type it again")
         self.create_button = kit.primary_button("Create team")
         self.create_button.clicked.connect(self.create_team)
         self.create_repeat.returnPressed.connect(self.create_team)
