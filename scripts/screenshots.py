@@ -33,7 +33,6 @@ from app.ui.context import AppContext, Changes  # noqa: E402
 from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog  # noqa: E402
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog  # noqa: E402
 from app.ui.dialogs.create_workspace import CreateWorkspaceDialog  # noqa: E402
-from app.ui.dialogs.join_team import JoinTeamDialog  # noqa: E402
 from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog  # noqa: E402
 from app.ui.dialogs.unlock import UnlockDialog  # noqa: E402
 from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog  # noqa: E402
@@ -42,7 +41,6 @@ from app.ui.pages.inbox import InboxPage  # noqa: E402
 from app.ui.quick_switcher import QuickSwitcher  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
 from app.ui.startup import OpenWorkspace  # noqa: E402
-from app.ui.sync_bridge import SyncLoop  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
 from tests.support.whatsapp_ui import RecordingControl, connected_quiet_hours, failed_broken, scan_qr  # noqa: E402
 
@@ -162,11 +160,6 @@ def main() -> int:
             unusable = UnusableWorkspacesDialog(broken.unusable(), others=False)
             grab(app, unusable, out / f"{mode}-02-unusable-workspace.png")
             unusable.close()
-            join_loop = SyncLoop()
-            join = JoinTeamDialog(workspaces, join_loop)
-            grab(app, join, out / f"{mode}-02-join-team.png")
-            join.close()
-            join_loop.close()
             paste = PasteKnowledgeDialog(ctx)
             paste.title.setText("Returns policy")
             grab(app, paste, out / f"{mode}-30-dialog-paste-text.png")
