@@ -33,14 +33,7 @@ NOT_A_FORM: dict[str, str] = {
 
 # Being moved onto FormDialog by another change (issue 15, "UI kit"); remove an entry when that change lands. Until
 # then their checks are expected to fail (xfail, not strict: an XPASS in the report says the entry can go).
-PENDING: dict[str, str] = {
-    "app.ui.dialogs.contact_editor.ContactEditorDialog": "moving onto FormDialog",
-    "app.ui.dialogs.contact_editor.MergeContactsDialog": "moving onto FormDialog",
-    "app.ui.dialogs.deal_editor.DealEditorDialog": "moving onto FormDialog",
-    "app.ui.dialogs.product_editor.ProductEditorDialog": "moving onto FormDialog",
-    "app.ui.dialogs.sale_dialog.SaleDialog": "moving onto FormDialog",
-    "app.ui.dialogs.csv_import.CsvImportDialog": "moving onto FormDialog",
-}
+PENDING: dict[str, str] = {}
 
 # Dialogs the test workspace cannot build, each with its reason (none today).
 NOT_BUILT: dict[str, str] = {}
