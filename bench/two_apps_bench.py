@@ -244,8 +244,11 @@ class Sample:
 
 
 class Bench:
-    def __init__(self, a: App, b: App, team: Team, key: bytes, rounds: int, rng: random.Random) -> None:
+    def __init__(
+        self, a: App, b: App, team: Team, key: bytes, rounds: int, rng: random.Random, kinds: tuple[str, ...]
+    ) -> None:
         self.a, self.b, self.team, self.key, self.rounds, self.rng = a, b, team, key, rounds, rng
+        self.kinds = kinds
         self.samples: list[Sample] = []
         self.n = 0
 
@@ -338,7 +341,10 @@ class Bench:
             ("pipeline", {}, ("deal_move",)),
             ("products", {"tab": 1}, ("sale",)),
         ]
-        for section, extra, kinds in groups:
+        for section, extra, group in groups:
+            kinds = tuple(k for k in group if k in self.kinds)
+            if not kinds:
+                continue
             self.show(section, **extra)
             for _ in range(self.rounds):
                 for kind in kinds:
@@ -367,11 +373,13 @@ def report(samples: list[Sample], rounds: int) -> list[str]:
     ]
     for kind in (*KINDS, "all"):
         of = [s for s in samples if kind in ("all", s.kind)]
+        if not of:
+            continue
         remote = [s.latency for s in of if s.side == "remote" and s.latency is not None]
         local = [s.latency for s in of if s.side == "local" and s.latency is not None]
         asked = sum(1 for s in of if s.side == "remote")
         ratio = f"{statistics.median(remote) / statistics.median(local):.1f}x" if remote and local else "—"
-        name = "all six" if kind == "all" else f"{kind} ({PAGES[kind]})"
+        name = "all kinds" if kind == "all" else f"{kind} ({PAGES[kind]})"
         looks = [s.legs[LOOK] for s in of if s.side == "remote" and LOOK in s.legs]
         look = f"{statistics.median(looks):.0f}" if looks else "—"
         lines.append(f"| {name} | {len(remote)}/{asked} | {figures(remote)} | {look} | {figures(local)} | {ratio} |")
@@ -424,12 +432,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=10, help="changes of each kind on A (and as many on B)")
     parser.add_argument("--offscreen", action="store_true", help="QT_QPA_PLATFORM=offscreen even with Xvfb")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, help="of the pauses before changes (default: a new one, printed)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of: " + ", ".join(KINDS))
+    parser.add_argument("--keep", type=Path, help="copy the probes' event files (hashes and times only) here")
     args = parser.parse_args()
     xvfb = shutil.which("Xvfb") is not None and not args.offscreen
+    if args.seed is None:
+        args.seed = secrets.randbelow(1_000_000)
     print(
-        f"two_apps_bench: {' '.join(sys.argv[1:]) or '(defaults)'}; {'Xvfb' if xvfb else 'offscreen'}; "
-        f"load average at start {os.getloadavg()[0]:.2f}",
+        f"two_apps_bench: {' '.join(sys.argv[1:]) or '(defaults)'}; seed {args.seed}; "
+        f"{'Xvfb' if xvfb else 'offscreen'}; load average at start {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     print(settings_in_force(), flush=True)
@@ -458,11 +470,18 @@ def main() -> int:
                 wait(apps, lambda app=app: app.find("ready"), 90, f"app {app.name} ready")
                 wait(apps, lambda app=app: app.find("sync", state="synced"), 90, f"app {app.name} synced")
             print(f"both apps open and synced {time.monotonic() - started:.1f} s after launch", flush=True)
-            bench = Bench(a, b, team, key, args.rounds, random.Random(args.seed))
+            kinds = tuple(k for k in args.kinds.split(",") if k)
+            if not set(kinds) <= set(KINDS):
+                parser.error(f"--kinds: unknown {sorted(set(kinds) - set(KINDS))}")
+            bench = Bench(a, b, team, key, args.rounds, random.Random(args.seed), kinds)
             bench.run()
             print("", flush=True)
             print("\n".join(report(bench.samples, args.rounds)))
             missed = [s for s in bench.samples if s.latency is None]
+            if args.keep is not None:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                for app in apps:
+                    shutil.copy(app.probe / "events.jsonl", args.keep / f"{app.name}.jsonl")
         except BaseException:
             for app in apps:
                 print(f"--- app {app.name} log (end) ---\n{app.log_tail()}", file=sys.stderr)
