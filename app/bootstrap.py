@@ -20,6 +20,7 @@ from app import logs
 from app.ai.keys import ProviderKeys
 from app.ai.service import AiService
 from app.core.events import Event, MessageQueued, MessageStatusChanged
+from app.core.loops import SERVICE_THREAD, LoopThread
 from app.qt import QtCore, QtGui, QtWidgets
 from app.store.keyring_vault import KeyringVault
 from app.store.paths import resolve_home
@@ -233,8 +234,7 @@ def run_desktop(args: argparse.Namespace) -> int:
 
     home = resolve_home(args.home)
     workspaces = Workspaces(home, KeyringVault(keyring.get_keyring()))
-    tasks = TaskRunner()
-    tasks.service_loop  # noqa: B018 — made once, now: sync, AI and inbound analysis all run on it
+    tasks = TaskRunner(loop=LoopThread(SERVICE_THREAD))  # the one service loop: sync, AI, inbound analysis
     shutdown = Shutdown(tasks)
     flow = StartupFlow(workspaces, tasks)
     windows: list[MainWindow] = []  # held here: Qt does not keep a parentless window alive for Python
