@@ -186,13 +186,18 @@ class Probe(QtCore.QObject):
         if event.type() == QtCore.QEvent.Type.Paint:
             view = self._views.get(watched)
             if view is not None and view.isVisible():
+                began = time.time()
                 fresh = self._painted(view) - self._seen
                 if fresh:
                     self._seen |= fresh
-                    page, before = self.window.current_section(), time.time()
-                    # Stamped once the paint is done (the next turn of the loop), with the time it began beside.
+                    page, cost = self.window.current_section(), time.time() - began
+                    # Stamped once the paint is done (the next turn of the loop), with the time it began beside and
+                    # what the probe's own look at the rows cost of that.
                     QtCore.QTimer.singleShot(
-                        0, lambda: self.write("paint", page=page, view=type(view).__name__, t0=before, h=sorted(fresh))
+                        0,
+                        lambda: self.write(
+                            "paint", page=page, view=type(view).__name__, t0=began, cost=cost, h=sorted(fresh)
+                        ),
                     )
         return False
 
