@@ -1,4 +1,4 @@
-"""Settings are declared once and read typed: ``settings.ai.brand_voice`` is a ``str``; nothing else reads a key by name.
+"""Settings are declared once and read typed (``settings.ai.brand_voice`` is a ``str``); no code reads a key by name.
 
 A real SQLCipher store underneath (``store.settings`` is the typed view over its local-only table).
 """

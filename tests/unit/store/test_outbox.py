@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.core.ids import new_id, utc_now
-from app.core.settings import BY_KEY
 from app.core.models import Contact, KnowledgeChunk
+from app.core.settings import BY_KEY
 from app.core.synced import SYNCED_MODELS
 from app.store.sqlcipher import IntegrityError
 from app.store.store import Store
