@@ -113,6 +113,7 @@ class Card(QtWidgets.QFrame):
             self.body.addLayout(self.top)
 
     def add_to_top(self, widget: QtWidgets.QWidget) -> None:
+        assert self.heading.text(), "a card without a title has no heading row"
         self.top.addWidget(widget)
 
 
