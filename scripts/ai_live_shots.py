@@ -70,8 +70,8 @@ def main() -> int:
             tasks = TaskRunner()
             opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
             ctx = build_context(workspaces, tasks, opened)
-            ctx.settings.set("ai.mode", "byok")
-            ctx.settings.set("ai.brand_voice", "Warm and brief, first names, no emoji.")
+            ctx.settings.ai.mode = "byok"
+            ctx.settings.ai.brand_voice = "Warm and brief, first names, no emoji."
             assert isinstance(ctx.ai, AiService)
             for mode in ("light", "dark"):
                 theme.apply(app, mode)

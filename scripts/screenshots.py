@@ -20,7 +20,6 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.errors import KeyChangeUnfinished  # noqa: E402
 from app.core.events import Event  # noqa: E402
-from app.core.settings import Settings  # noqa: E402
 from app.qt import QtCore, QtWidgets  # noqa: E402
 from app.store.keyring_vault import KeyringVault  # noqa: E402
 from app.store.keys import KdfParams  # noqa: E402
@@ -134,7 +133,7 @@ def main() -> int:
         changes = Changes()
         store.bus.subscribe(Event, changes.forward)
         opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
-        ctx = AppContext(store, tasks, Settings(store.settings), workspaces, opened, changes)
+        ctx = AppContext(store, tasks, store.settings, workspaces, opened, changes)
         waiting = queue_some(store)
         broken = newer_workspace(home / "other-home")
         ctx.whatsapp.attach(RecordingControl())
@@ -176,7 +175,7 @@ def main() -> int:
             grab(app, switcher, out / f"{mode}-32-quick-switcher.png")
             switcher.close()
 
-            ctx.settings.set("appearance.theme", mode)
+            ctx.settings.appearance.theme = mode
             ctx.whatsapp.publish(connected_quiet_hours(waiting=waiting, failed=1))
             window = MainWindow(ctx, SECTIONS)
             window.resize(1360, 840)

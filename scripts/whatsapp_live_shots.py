@@ -55,7 +55,7 @@ def main() -> int:
         tasks = TaskRunner()
         ctx = build_context(workspaces, tasks, OpenWorkspace(workspace_id, workspaces.header(workspace_id), store))
         ctx.settings.set("whatsapp.quiet_start", "")  # the shots are taken at any hour
-        ctx.settings.set("whatsapp.quiet_end", "")
+        ctx.settings.whatsapp.quiet_end = ""
         theme.apply(app, "light")
         window = MainWindow(ctx, SECTIONS)
         window.resize(1360, 840)

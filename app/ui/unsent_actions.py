@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from app.core.models import Message
 from app.qt import QtCore
-from app.store.messaging import cancel_unsent, retry_failed
+from app.store.ops import Done
+from app.store.ops.messages import cancel_unsent, retry_failed
 from app.store.store import Store
 from app.ui.context import AppContext
 
@@ -47,7 +48,7 @@ def cancel_message(
 def _run(
     ctx: AppContext,
     name: str,
-    write: Callable[[Store, str], Message],
+    write: Callable[[Store, str], Done[Message]],
     message_id: str,
     on_done: Callable[[Message], None] | None,
     on_error: Callable[[str], None] | None,
@@ -56,7 +57,7 @@ def _run(
     store, bridge = ctx.store, ctx.whatsapp
 
     def work() -> Message:
-        message = write(store, message_id)
+        message = write(store, message_id).value
         bridge.queue_changed()
         return message
 

@@ -84,7 +84,16 @@ WRITE_METHODS = frozenset(
 )  # fmt: skip
 SQL_METHODS = frozenset({"execute", "executemany", "executescript"})
 # Modules that hand out repositories, connections or transactions: the UI gets data from queries and ops instead.
-FORBIDDEN_IMPORTS = ("app.store.repository", "app.store.repos", "app.store.database", "app.store.sqlcipher")
+FORBIDDEN_IMPORTS = (
+    "app.store.repository",
+    "app.store.repos",
+    "app.store.database",
+    "app.store.sqlcipher",
+    # The write functions the operations wrap: the UI calls the operation (the same event on every path).
+    "app.store.messaging",
+    "app.store.intake",
+    "app.store.sales",
+)
 
 
 def store_repositories() -> frozenset[str]:
