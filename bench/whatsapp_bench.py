@@ -18,7 +18,7 @@ Runs the real ``WhatsAppDriver`` in real headless Chromium against the WhatsApp 
    **Throughput**: messages landed in the store per second for a burst of N (first POST → last commit), with the
    rate at which the control API accepted the POSTs (the injection ceiling) alongside, and as baseline the intake
    alone writing the same kind of rows in batches of 25 (what the store could take without the browser).
-2. **Outbound typing**: a few real messages sent through ``Sender`` with the default ``TypingSettings`` (real
+2. **Outbound typing**: a few real messages sent through ``Sender`` with the default ``TypingPace`` (real
    keystrokes into the page's composer): realised chars/s per message, from the page's own key events (Backspace
    keyup that clears the composer, just before the first keystroke's delay → the Enter keydown), next to the
    humanizer's plan for that message; and the planned speed of 1,000 plans of 20–60 characters (no browser).
@@ -73,8 +73,8 @@ from app.store.store import Store  # noqa: E402
 from app.store.workspaces import Workspaces  # noqa: E402
 from app.whatsapp.browser import browser_pid, browser_rss_bytes, find_chromium  # noqa: E402
 from app.whatsapp.driver import ConnectionState, WhatsAppDriver, parse_data_id  # noqa: E402
-from app.whatsapp.humanizer import Humanizer, TypingPlan, TypingSettings, graphemes  # noqa: E402
-from app.whatsapp.limits import LimitSettings  # noqa: E402
+from app.whatsapp.humanizer import Humanizer, TypingPace, TypingPlan, graphemes  # noqa: E402
+from app.whatsapp.limits import SendLimits  # noqa: E402
 from app.whatsapp.profile import load_profile  # noqa: E402
 from app.whatsapp.sender import Sender  # noqa: E402
 from bench.whatsapp_catchup import CatchUp, run_catch_up  # noqa: E402
@@ -217,7 +217,7 @@ class PageProbe:
 class RecordingHumanizer(Humanizer):
     """The default humanizer, remembering the plan it drew for each text (to compare with what the page saw)."""
 
-    def __init__(self, settings: TypingSettings, rng: random.Random) -> None:
+    def __init__(self, settings: TypingPace, rng: random.Random) -> None:
         super().__init__(settings, rng)
         self.plans: dict[str, TypingPlan] = {}
 
@@ -412,8 +412,8 @@ class Bench:
 
     # -- outbound --
     async def typing_part(self) -> None:
-        humanizer = RecordingHumanizer(TypingSettings(), random.Random(self.seed))
-        sender = Sender(self.driver, self.store, humanizer, LimitSettings(quiet_start=None, quiet_end=None))
+        humanizer = RecordingHumanizer(TypingPace(), random.Random(self.seed))
+        sender = Sender(self.driver, self.store, humanizer, SendLimits(quiet_start=None, quiet_end=None))
         for (phone, name), text in zip(TYPING_CHATS[: self.workload.typed], TYPED, strict=False):
             chat = record_chat(self.store, CapturedChat(chat_jid=f"{phone}@c.us", title=name))
             message = queue_outbound(self.store, chat.id, text)
@@ -618,7 +618,7 @@ class Bench:
 def humanizer_plans(count: int, seed: int) -> tuple[list[float], int]:
     """Planned chars/s of ``count`` default plans for texts of 20-60 characters, and how many hit the 20 s cap."""
     rng = random.Random(seed)
-    humanizer = Humanizer(TypingSettings(), random.Random(seed + 1))
+    humanizer = Humanizer(TypingPace(), random.Random(seed + 1))
     speeds: list[float] = []
     capped = 0
     cap = humanizer.settings.max_typing_seconds
@@ -734,7 +734,7 @@ def report(bench: Bench, args: argparse.Namespace, plans: tuple[list[float], int
             f"{rate / alone:.2f}",
             f"first POST → last commit; POSTs accepted {post_rate:.0f}/s; last POST → last commit {lag:.0f} ms",
         )
-    s = TypingSettings()
+    s = TypingPace()
     realised = [r["realised"] for r in bench.typing if "realised" in r]
     planned = [r["planned"] for r in bench.typing if "planned" in r]
     extra = [
@@ -790,7 +790,7 @@ def report(bench: Bench, args: argparse.Namespace, plans: tuple[list[float], int
 
 def print_typing(bench: Bench) -> None:
     print(f"connect    {bench.connect_seconds:.2f} s from driver.start() to connected")
-    print("\ntyped through Sender (default TypingSettings), per message:")
+    print("\ntyped through Sender (default TypingPace), per message:")
     print(f"{'chars':>5} {'plan s':>7} {'planned c/s':>11} {'page s':>7} {'realised c/s':>12} {'+ms/key':>8}  outcome")
     for item in bench.typing:
         realised, planned = item.get("realised", float("nan")), item.get("planned", float("nan"))

@@ -19,7 +19,7 @@ import psycopg
 import uvicorn
 
 from sync_server import logs
-from sync_server.config import ConfigError, Settings, default_data_dir, dev_secret, from_env
+from sync_server.config import ConfigError, ServerConfig, default_data_dir, dev_secret, from_env
 from sync_server.db import DatabaseTooNew, migrate
 from sync_server.pgcluster import Cluster, ClusterError
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.dev and not env.get("DATABASE_URL"):
             cluster = _dev_cluster(env)
-        settings: Settings = from_env(env)
+        settings: ServerConfig = from_env(env)
         schema = asyncio.run(_check_database(settings.database_url))
     except (ConfigError, DatabaseTooNew, ClusterError) as exc:
         return _fail(str(exc))

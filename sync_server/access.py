@@ -13,10 +13,10 @@ from starlette.requests import HTTPConnection
 
 from app.sync.protocol import Role
 from sync_server import tokens
-from sync_server.context import ServerContext, context
 from sync_server.db import Conn
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
+from sync_server.server_context import ServerContext, context
 
 REVOKED_MESSAGE = "This device was signed out of the team (revoked or member removed). Sign in again."
 

@@ -19,8 +19,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.sync.protocol import OrgInfo, Role, Session, UserInfo
 from sync_server import sync_engine, tokens
-from sync_server.context import ServerContext
 from sync_server.db import Conn
+from sync_server.server_context import ServerContext
 
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's defaults (docs/sync.md)
 

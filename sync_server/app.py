@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sync_server import gateway, metrics, realtime, sync_engine
-from sync_server.config import Settings
-from sync_server.context import ServerContext
+from sync_server.config import ServerConfig
 from sync_server.db import Db
 from sync_server.errors import ApiError, api_error_handler
 from sync_server.routes import auth, members, sync
+from sync_server.server_context import ServerContext
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResp
     return ApiError(500, "internal", INTERNAL_ERROR).response()
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: ServerConfig) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = await Db.open(settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max)

@@ -24,7 +24,7 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-class Settings(BaseModel):
+class ServerConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     database_url: str
@@ -75,7 +75,7 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("PARLEY_SYNC_DATA") or user_data_path("parley-sync", appauthor=False))
 
 
-def from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings:
+def from_env(env: dict[str, str] | None = None, **overrides: object) -> ServerConfig:
     env = dict(os.environ if env is None else env)
     url = env.get("DATABASE_URL")
     raw_secret = env.get("PARLEY_SYNC_SECRET")
@@ -95,4 +95,4 @@ def from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings
             except ValueError:
                 raise ConfigError(f"{var} must be a whole number.") from None
     fields.update(overrides)
-    return Settings.model_validate(fields)
+    return ServerConfig.model_validate(fields)

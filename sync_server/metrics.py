@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync_server import __version__, logs
-from sync_server.context import context
+from sync_server.server_context import context
 
 log = logging.getLogger("sync_server.request")
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
-from sync_server.config import Settings
+from sync_server.config import ServerConfig
 from sync_server.db import Db
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class ServerContext:
-    settings: Settings
+    settings: ServerConfig
     db: Db
     hub: Hub
     metrics: Metrics

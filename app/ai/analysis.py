@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.ai.context import DEFAULT_BUDGET, Budget, compose, gather
+from app.ai.grounding import DEFAULT_BUDGET, Budget, compose, gather
 from app.ai.guardrails import minor_exponent
 from app.ai.types import AIError, CallOptions, Done, Provider, Usage
 from app.core.events import SaleAgreed

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.ai.context import (
+from app.ai.grounding import (
     DEFAULT_BUDGET,
     Budget,
     ChatFacts,

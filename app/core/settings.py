@@ -4,7 +4,7 @@ Settings are declared as attributes of one class per section (``AI.brand_voice =
 instance of each, so code reads ``settings.ai.brand_voice`` (a ``str``), and sets it by assignment, which validates.
 The Settings page renders ``SETTINGS`` (derived from the same classes) as a form and uses ``value``/``set``/``reset``
 with the ``Setting`` objects. Internal keys (what the app remembers for itself, never shown in the form) are declared
-the same way in ``Internal``. Raw storage is the store's own (``app.store.local_settings``): nothing else reads a key
+the same way in ``Internal``. Raw storage is the store's own (``app.store.settings_table``): nothing else reads a key
 by its name. A renamed key keeps its value through ``RENAMED``.
 """
 

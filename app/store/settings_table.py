@@ -12,7 +12,7 @@ from app.core.ids import to_ms, utc_now
 from app.store.database import Database
 
 
-class LocalSettings:
+class SettingsTable:
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -11,11 +11,11 @@ from app.core.settings import Settings
 from app.store.database import Database, Origin
 from app.store.event_log import EventLog
 from app.store.inbox import InboxCursor, InboxFilter, InboxRow, inbox_page
-from app.store.local_settings import LocalSettings
 from app.store.outbox import Outbox
 from app.store.repos import ChatRepository, ContactRepository, MessageRepository
 from app.store.repository import Repository
 from app.store.search import Order, SearchHit, search_contacts, search_messages, search_notes
+from app.store.settings_table import SettingsTable
 from app.store.touched import Touched
 
 
@@ -51,7 +51,7 @@ class Store:
         self.outbox = Outbox(db)
         self.events = EventLog(db)
         # Every setting is declared in app.core.settings and read typed; the raw table is this store's own.
-        self.settings = Settings(LocalSettings(db))
+        self.settings = Settings(SettingsTable(db))
         # What each commit touched, derived by the database, reaches subscribers (the UI's Changes) as one event.
         self._stop_watching = db.watch(self._tables_changed)
 

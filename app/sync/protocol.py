@@ -319,7 +319,7 @@ class GatewayProvider(Wire):
     key_last4: str | None = None
 
 
-class GatewaySettings(Wire):
+class GatewayPolicy(Wire):
     providers: list[GatewayProvider]
     monthly_budget_usd: Annotated[float, Field(ge=0)] = 50.0
     requests_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 60

@@ -34,7 +34,7 @@ from app.sync import account
 from app.sync.account import join_with_invite
 from app.sync.credentials import INITIAL, UNSAVED, Credentials, SignInNotSaved
 from app.sync.engine import PassResult, SyncEngine
-from app.sync.protocol import DeviceInfo, GatewaySettings, GatewayUsage, Invite, MemberInfo, Role, VersionNotice
+from app.sync.protocol import DeviceInfo, GatewayPolicy, GatewayUsage, Invite, MemberInfo, Role, VersionNotice
 from app.sync.status import ConflictNote, SyncState, SyncStatus
 from app.sync.transport import DeviceRevoked, ServerUnreachable, SyncApi, SyncError, TokenSource, Unauthorized
 
@@ -279,10 +279,10 @@ class SyncService:
     async def revoke_device(self, device_id: str) -> None:
         await self._require_api().revoke_device(device_id)
 
-    async def ai_settings(self) -> GatewaySettings:
+    async def ai_settings(self) -> GatewayPolicy:
         return await self._require_api().ai_settings()
 
-    async def save_ai_settings(self, settings: GatewaySettings) -> GatewaySettings:
+    async def save_ai_settings(self, settings: GatewayPolicy) -> GatewayPolicy:
         return await self._require_api().put_ai_settings(settings)
 
     async def ai_usage(self) -> list[GatewayUsage]:

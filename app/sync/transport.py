@@ -27,7 +27,7 @@ from app.sync.protocol import (
     AcceptInviteRequest,
     DeviceInfo,
     ErrorBody,
-    GatewaySettings,
+    GatewayPolicy,
     GatewayUsage,
     Invite,
     InviteRequest,
@@ -208,13 +208,13 @@ class SyncApi:
         await self._call("DELETE", f"/api/devices/{_segment(device_id)}")
 
     # ---- AI gateway ----------------------------------------------------------------------------------------------
-    async def ai_settings(self) -> GatewaySettings:
+    async def ai_settings(self) -> GatewayPolicy:
         """The team's provider entries and limits (admin+); keys never come back, only ``key_set``/``key_last4``."""
-        return _parse(GatewaySettings, await self._call("GET", "/api/ai/settings"))
+        return _parse(GatewayPolicy, await self._call("GET", "/api/ai/settings"))
 
-    async def put_ai_settings(self, settings: GatewaySettings) -> GatewaySettings:
+    async def put_ai_settings(self, settings: GatewayPolicy) -> GatewayPolicy:
         """Replace them (owner only); an entry without ``api_key`` keeps the stored key. Returns the new settings."""
-        return _parse(GatewaySettings, await self._call("PUT", "/api/ai/settings", body=settings))
+        return _parse(GatewayPolicy, await self._call("PUT", "/api/ai/settings", body=settings))
 
     async def ai_usage(self) -> list[GatewayUsage]:
         """This month's gateway use per member (admin+)."""

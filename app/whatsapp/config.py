@@ -14,8 +14,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.settings import Settings
-from app.whatsapp.humanizer import TypingSettings
-from app.whatsapp.limits import LimitSettings
+from app.whatsapp.humanizer import TypingPace
+from app.whatsapp.limits import SendLimits
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,8 @@ MB = 1024 * 1024
 class ServiceConfig:
     url: str = DEFAULT_URL
     headless: bool = True
-    typing: TypingSettings = field(default_factory=TypingSettings)
-    limits: LimitSettings = field(default_factory=LimitSettings)
+    typing: TypingPace = field(default_factory=TypingPace)
+    limits: SendLimits = field(default_factory=SendLimits)
     memory_limit_bytes: int = 1500 * MB
     restart_backoff_seconds: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)  # then give up: ``failed``
     retry_seconds: float = 20.0  # a send that did not show up in time is checked again after this
@@ -65,7 +65,7 @@ def local_zone_name() -> str:
 def service_config(settings: Settings, *, seed: int | None = None) -> ServiceConfig:
     fast, slow = settings.whatsapp.typing_speed_max, settings.whatsapp.typing_speed_min
     gap_min, gap_max = settings.whatsapp.gap_min_seconds, settings.whatsapp.gap_max_seconds
-    typing = TypingSettings(
+    typing = TypingPace(
         chars_per_second_min=min(slow, fast) / 60,
         chars_per_second_max=max(slow, fast) / 60,
         gap_seconds_min=min(gap_min, gap_max),
@@ -73,7 +73,7 @@ def service_config(settings: Settings, *, seed: int | None = None) -> ServiceCon
     )
     per_day = settings.whatsapp.per_day
     warmup = (*(min(step, per_day) for step in (20, 50, 120)), per_day)
-    limits = LimitSettings(
+    limits = SendLimits(
         per_contact_per_hour=settings.whatsapp.per_contact_per_hour,
         per_hour=settings.whatsapp.per_hour,
         per_day=per_day,

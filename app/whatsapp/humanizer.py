@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-class TypingSettings(BaseModel):
+class TypingPace(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     chars_per_second_min: float = Field(3.0, gt=0)
@@ -35,7 +35,7 @@ class TypingSettings(BaseModel):
     gap_seconds_max: float = Field(60.0, ge=0)
 
     @model_validator(mode="after")
-    def _ranges(self) -> TypingSettings:
+    def _ranges(self) -> TypingPace:
         if self.chars_per_second_min > self.chars_per_second_max:
             raise ValueError("typing speed: the minimum is above the maximum")
         if self.pause_seconds_min > self.pause_seconds_max or self.gap_seconds_min > self.gap_seconds_max:
@@ -93,8 +93,8 @@ def graphemes(text: str) -> list[str]:
 
 
 class Humanizer:
-    def __init__(self, settings: TypingSettings | None = None, rng: random.Random | None = None) -> None:
-        self.settings = settings or TypingSettings()
+    def __init__(self, settings: TypingPace | None = None, rng: random.Random | None = None) -> None:
+        self.settings = settings or TypingPace()
         self.rng = rng or random.Random()
 
     def reading_seconds(self, incoming: str) -> float:

@@ -18,7 +18,7 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
 
-class LimitSettings(BaseModel):
+class SendLimits(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     per_contact_per_hour: int = Field(12, ge=1)
@@ -43,7 +43,7 @@ class Send:
     at: datetime
 
 
-def daily_cap(settings: LimitSettings, first_send: datetime | None, now: datetime) -> int:
+def daily_cap(settings: SendLimits, first_send: datetime | None, now: datetime) -> int:
     """Today's cap: the warm-up step for the number's age (in whole days since its first send), at most per_day."""
     steps = settings.warmup_per_day
     if first_send is None or not steps:
@@ -53,7 +53,7 @@ def daily_cap(settings: LimitSettings, first_send: datetime | None, now: datetim
     return min(settings.per_day, warm)
 
 
-def _quiet_until(settings: LimitSettings, now: datetime) -> datetime | None:
+def _quiet_until(settings: SendLimits, now: datetime) -> datetime | None:
     if settings.quiet_start is None or settings.quiet_end is None or settings.quiet_start == settings.quiet_end:
         return None
     local = now.astimezone(ZoneInfo(settings.timezone))
@@ -80,10 +80,10 @@ def check(
     contact_id: str,
     sends: Sequence[Send],
     first_send: datetime | None,
-    settings: LimitSettings | None = None,
+    settings: SendLimits | None = None,
 ) -> Decision:
     """May a message go to ``contact_id`` at ``now``, given the number's recent ``sends``?"""
-    s = settings or LimitSettings()
+    s = settings or SendLimits()
     quiet = _quiet_until(s, now)
     if quiet is not None:
         return Decision(False, quiet, "quiet hours")

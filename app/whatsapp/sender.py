@@ -60,7 +60,7 @@ from app.store.intake import CapturedMessage, record_messages
 from app.store.sending_device import Claim, held_elsewhere, waiting_sentence
 from app.whatsapp.driver import ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.limits import DAY, Decision, LimitSettings, Send, check
+from app.whatsapp.limits import DAY, Decision, Send, SendLimits, check
 from app.whatsapp.page_scripts import SCAN_FUNCTION
 from app.whatsapp.probe import ProbeReport, first_match, self_test
 
@@ -126,7 +126,7 @@ class Sender:
         driver: WhatsAppDriver,
         store: Store,
         humanizer: Humanizer,
-        limits_settings: LimitSettings | None = None,
+        limits_settings: SendLimits | None = None,
         *,
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -134,7 +134,7 @@ class Sender:
         self.driver = driver
         self.store = store
         self.humanizer = humanizer
-        self.limits = limits_settings or LimitSettings()
+        self.limits = limits_settings or SendLimits()
         self.clock = clock
         self._sleep = sleep
         self.page_report: ProbeReport | None = None  # the self-test of an open chat, once per sender (connection)

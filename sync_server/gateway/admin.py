@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.sync.protocol import GatewaySettings
+from app.sync.protocol import GatewayPolicy
 from sync_server.access import authenticate, require
-from sync_server.context import context
 from sync_server.errors import read_model
 from sync_server.gateway import store
+from sync_server.server_context import context
 
 
 async def get_settings(request: Request) -> Response:
@@ -28,7 +28,7 @@ async def get_settings(request: Request) -> Response:
 async def put_settings(request: Request) -> Response:
     principal = await authenticate(request)
     require(principal, "owner")
-    body = await read_model(request, GatewaySettings)
+    body = await read_model(request, GatewayPolicy)
     ctx = context(request)
     await store.write_settings(ctx.db, ctx.settings.secret, principal.org_id, body)
     found = await store.read_settings(ctx.db, ctx.settings.secret, principal.org_id)

@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse
 from app.ai.provider_core import Exhausted, Failure
 from sync_server import logs
 from sync_server.access import authenticate
-from sync_server.context import ServerContext, context
 from sync_server.errors import ApiError, read_model
 from sync_server.gateway import crypto, store, upstream
 from sync_server.gateway.store import Entry
 from sync_server.principal import Principal
+from sync_server.server_context import ServerContext, context
 
 log = logging.getLogger("sync_server.gateway")
 

@@ -41,7 +41,6 @@ from app.ai.provider_core import (
 )
 from sync_server import logs
 from sync_server.access import authenticate
-from sync_server.context import context
 from sync_server.errors import ApiError
 from sync_server.gateway import budget, store, upstream
 from sync_server.gateway.common import (
@@ -56,6 +55,7 @@ from sync_server.gateway.common import (
 )
 from sync_server.gateway.embeddings import embeddings
 from sync_server.gateway.store import Entry
+from sync_server.server_context import context
 
 log = logging.getLogger(__name__)
 

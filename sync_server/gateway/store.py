@@ -10,7 +10,7 @@ The budget counts what calls in flight may still cost: each admitted row holds `
 can cost (``budget.estimate``), until it settles, and a call is admitted only when the month's settled costs, the
 live reservations and its own fit in the budget. Without that, every call in flight saw the same unspent budget
 (ten concurrent calls with room for less than one spent 181% of it). A reservation whose process died is not held
-forever: it counts only until ``reserved_until`` (``Settings.ai_reservation_seconds`` after admission).
+forever: it counts only until ``reserved_until`` (``ServerConfig.ai_reservation_seconds`` after admission).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from app.sync.protocol import GatewayProvider, GatewaySettings, GatewayUsage
+from app.sync.protocol import GatewayPolicy, GatewayProvider, GatewayUsage
 from sync_server.db import Conn, Db
 from sync_server.errors import ApiError
 from sync_server.gateway import crypto
@@ -69,7 +69,7 @@ async def entries(conn: Conn, org_id: str) -> list[Entry]:
     ]
 
 
-async def read_settings(db: Db, secret: bytes, org_id: str) -> GatewaySettings:
+async def read_settings(db: Db, secret: bytes, org_id: str) -> GatewayPolicy:
     async with db.org(org_id) as conn:
         rows = await entries(conn, org_id)
         cur = await conn.execute(
@@ -98,7 +98,7 @@ async def read_settings(db: Db, secret: bytes, org_id: str) -> GatewaySettings:
                 }
             )
         )
-    return GatewaySettings(providers=providers, monthly_budget_usd=float(org[0]), requests_per_minute=int(org[1]))
+    return GatewayPolicy(providers=providers, monthly_budget_usd=float(org[0]), requests_per_minute=int(org[1]))
 
 
 def budget_amount(value: float) -> Decimal:
@@ -116,7 +116,7 @@ def budget_amount(value: float) -> Decimal:
     return amount
 
 
-async def write_settings(db: Db, secret: bytes, org_id: str, new: GatewaySettings) -> None:
+async def write_settings(db: Db, secret: bytes, org_id: str, new: GatewayPolicy) -> None:
     """Replace the org's entries. An entry without a key keeps the stored key of the same position, kind and model
     (the owner edited something else); any other change without a key leaves the entry keyless."""
     budget = budget_amount(new.monthly_budget_usd)

@@ -25,9 +25,9 @@ from app.sync.protocol import (
 )
 from sync_server import accounts, logs, tokens
 from sync_server.access import authenticate, device_revoked, require, unauthorized
-from sync_server.context import ServerContext, context
 from sync_server.db import Conn
 from sync_server.errors import ApiError, read_model
+from sync_server.server_context import ServerContext, context
 
 log = logging.getLogger(__name__)
 

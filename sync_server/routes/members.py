@@ -15,9 +15,9 @@ from starlette.routing import BaseRoute, Route
 from app.sync.protocol import DeviceInfo, MemberInfo, RoleChange
 from sync_server import accounts, logs
 from sync_server.access import authenticate, require
-from sync_server.context import context
 from sync_server.db import Conn
 from sync_server.errors import ApiError, read_model
+from sync_server.server_context import context
 
 log = logging.getLogger(__name__)
 

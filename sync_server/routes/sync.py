@@ -23,11 +23,11 @@ from app.sync.protocol import (
 )
 from sync_server import sync_engine, tokens
 from sync_server.access import bearer_claims, send_confirm
-from sync_server.context import context
 from sync_server.db import DatabaseUnavailable, Db
 from sync_server.errors import ApiError, read_body
 from sync_server.push_body import protocol_error, read_push
 from sync_server.realtime import Notice
+from sync_server.server_context import context
 
 SOCKET_AUTH_SECONDS = 10.0
 JSON = "application/json"

@@ -35,8 +35,8 @@ from app.store.intake import CapturedChat, record_chat
 from app.store.store import Store
 from app.whatsapp.browser import BrowserChoice, NoBrowser, find_chromium, launch_args
 from app.whatsapp.driver import ConnectionState, WhatsAppDriver
-from app.whatsapp.humanizer import TypingSettings
-from app.whatsapp.limits import LimitSettings
+from app.whatsapp.humanizer import TypingPace
+from app.whatsapp.limits import SendLimits
 from app.whatsapp.profile import Profile, load_profile
 from tests.whatsapp.imitation_server import ImitationConfig, ImitationControl, ImitationServer, JsonDict
 
@@ -216,7 +216,7 @@ def stored_wa_ids(store: Store) -> list[str]:
 
 # Humanized but fast: real keystrokes with jitter at 150–300 chars/s, barely any reading time, no pause between
 # contacts. Tests of the pacing itself use the humanizer's defaults (tests/unit/whatsapp/test_humanizer.py, the bench).
-FAST = TypingSettings(
+FAST = TypingPace(
     chars_per_second_min=150,
     chars_per_second_max=300,
     key_jitter=0.2,
@@ -227,7 +227,7 @@ FAST = TypingSettings(
     gap_seconds_min=0,
     gap_seconds_max=0,
 )
-NO_QUIET = LimitSettings(quiet_start=None, quiet_end=None, per_contact_per_hour=100, per_hour=500)
+NO_QUIET = SendLimits(quiet_start=None, quiet_end=None, per_contact_per_hour=100, per_hour=500)
 
 
 def store_chat(store: Store, phone: str, title: str) -> Chat:

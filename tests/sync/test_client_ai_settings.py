@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.sync.protocol import GatewayProvider, GatewaySettings, GatewayUsage, Session
+from app.sync.protocol import GatewayPolicy, GatewayProvider, GatewayUsage, Session
 from app.sync.transport import Forbidden, RequestRefused, SyncApi
 from tests.ai.openai_server import OpenAIServer
 from tests.support.sync_fixtures import bearer, signup
@@ -63,12 +63,12 @@ def test_settings_round_trip_usage_and_refusals(
     admin = invite(http, owner, "admin")
     staff = invite(http, owner, "staff")
 
-    empty: GatewaySettings = run_api(server, owner, "ai_settings")
+    empty: GatewayPolicy = run_api(server, owner, "ai_settings")
     assert empty.providers == []
 
     entry = GatewayProvider(kind="openai_compatible", model="m1", base_url=provider.base_url, api_key=KEY)
-    wanted = GatewaySettings(providers=[entry], monthly_budget_usd=25.5, requests_per_minute=30)
-    saved: GatewaySettings = run_api(server, owner, "put_ai_settings", wanted)
+    wanted = GatewayPolicy(providers=[entry], monthly_budget_usd=25.5, requests_per_minute=30)
+    saved: GatewayPolicy = run_api(server, owner, "put_ai_settings", wanted)
     (stored,) = saved.providers
     assert (stored.kind, stored.model, stored.base_url) == ("openai_compatible", "m1", provider.base_url)
     assert stored.key_set
@@ -78,11 +78,11 @@ def test_settings_round_trip_usage_and_refusals(
 
     # The answer edited and sent back without the key keeps it.
     edited = saved.model_copy(update={"providers": [stored.model_copy(update={"embedding_model": "e1"})]})
-    again: GatewaySettings = run_api(server, owner, "put_ai_settings", edited)
+    again: GatewayPolicy = run_api(server, owner, "put_ai_settings", edited)
     assert again.providers[0].key_set
     assert again.providers[0].key_last4 == "4821"
     assert again.providers[0].embedding_model == "e1"
-    seen_by_admin: GatewaySettings = run_api(server, admin, "ai_settings")
+    seen_by_admin: GatewayPolicy = run_api(server, admin, "ai_settings")
     assert seen_by_admin == again
 
     assert run_api(server, admin, "ai_usage") == []
@@ -106,7 +106,7 @@ def test_settings_round_trip_usage_and_refusals(
         run_api(server, staff, "ai_settings")
     with pytest.raises(Forbidden):
         run_api(server, staff, "ai_usage")
-    bad = GatewaySettings(providers=[GatewayProvider(kind="openai_compatible", model="m1", base_url="ftp://x")])
+    bad = GatewayPolicy(providers=[GatewayProvider(kind="openai_compatible", model="m1", base_url="ftp://x")])
     with pytest.raises(RequestRefused) as invalid:
         run_api(server, owner, "put_ai_settings", bad)
     assert str(invalid.value) == "A provider's base_url must start with http:// or https://."

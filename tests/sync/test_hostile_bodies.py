@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.sync.protocol import ErrorBody, Session
 from sync_server.app import create_app
-from sync_server.config import Settings
+from sync_server.config import ServerConfig
 from tests.ai.openai_server import OpenAIServer
 from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
 from tests.support.sync_server import ServerProcess
@@ -131,7 +131,7 @@ RAW: list[tuple[str, bytes, str]] = [
 
 def _app_routes() -> tuple[list[tuple[str, str]], list[str]]:
     """(method, path) of every HTTP route and the path of every WebSocket route, from the app itself."""
-    app = create_app(Settings(database_url="postgresql://unused", secret=b"s" * 32))
+    app = create_app(ServerConfig(database_url="postgresql://unused", secret=b"s" * 32))
     http_routes: list[tuple[str, str]] = []
     sockets: list[str] = []
     for route in app.routes:

@@ -19,7 +19,7 @@ import websockets
 from app.core.ids import new_id
 from app.sync.protocol import PROTOCOL_VERSION, Session
 from sync_server.app import create_app
-from sync_server.config import Settings
+from sync_server.config import ServerConfig
 from tests.ai.openai_server import OpenAIServer
 from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
 from tests.support.sync_server import ServerProcess
@@ -121,7 +121,7 @@ def _b_snapshot(http: httpx.Client, b: OrgB) -> tuple[object, ...]:
 
 
 def _route_table() -> set[tuple[str, str]]:
-    app = create_app(Settings(database_url="postgresql://unused", secret=b"x" * 32))
+    app = create_app(ServerConfig(database_url="postgresql://unused", secret=b"x" * 32))
     table: set[tuple[str, str]] = set()
     for route in app.routes:
         path = getattr(route, "path", "")

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from app.sync.protocol import ErrorBody
 from sync_server.app import INTERNAL_ERROR, create_app
-from sync_server.config import Settings
+from sync_server.config import ServerConfig
 
 
 async def _broken(request: Request) -> Response:
@@ -20,7 +20,7 @@ async def _broken(request: Request) -> Response:
 
 
 def test_an_unexpected_exception_is_a_500_error_body() -> None:
-    app = create_app(Settings(database_url="postgresql://unused", secret=b"u" * 32))
+    app = create_app(ServerConfig(database_url="postgresql://unused", secret=b"u" * 32))
     app.router.routes.append(Route("/broken", _broken, methods=["POST"]))
 
     async def call() -> httpx.Response:

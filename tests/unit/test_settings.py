@@ -92,13 +92,13 @@ def test_internal_data_is_checked_on_write(store: Store) -> None:
 
 
 def test_no_code_reads_or_writes_a_setting_by_its_key_name() -> None:
-    """Raw access is the store's own: outside app/core/settings.py and app/store/local_settings.py no code passes a
+    """Raw access is the store's own: outside app/core/settings.py and app/store/settings_table.py no code passes a
     declared key as a string (``settings.get("ai.mode")``) — it reads ``settings.ai.mode``."""
     keys = set(BY_KEY)
     found: list[str] = []
     for path in sorted((ROOT / "app").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        if rel in ("app/core/settings.py", "app/store/local_settings.py"):
+        if rel in ("app/core/settings.py", "app/store/settings_table.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and node.value in keys:
@@ -116,9 +116,9 @@ class _Raw:
     """The store's raw table, as only tests reach it (to plant what an older or damaged version left)."""
 
     def __init__(self, store: Store) -> None:
-        from app.store.local_settings import LocalSettings
+        from app.store.settings_table import SettingsTable
 
-        self._table = LocalSettings(store.db)
+        self._table = SettingsTable(store.db)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._table.get(key, default)

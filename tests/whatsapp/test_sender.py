@@ -16,7 +16,7 @@ from pathlib import Path
 from app.store.messaging import queue_outbound
 from app.store.store import Store
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.limits import LimitSettings
+from app.whatsapp.limits import SendLimits
 from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
 from tests.support.whatsapp_fixtures import (
@@ -158,7 +158,7 @@ def test_quiet_hours_wait_and_type_nothing(
     message = queue_outbound(store, chat.id, "Late night offer")
     night = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)  # default quiet hours 22:00-08:00 UTC
     driver = make_driver(store, profile, tmp_path, server, Recorder())
-    sender = Sender(driver, store, humanizer(), LimitSettings(), clock=lambda: night)
+    sender = Sender(driver, store, humanizer(), SendLimits(), clock=lambda: night)
 
     async def scenario() -> None:
         await connect(driver, control)

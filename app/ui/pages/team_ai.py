@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from app.ai.config import DEFAULT_MODELS, KIND_LABELS
 from app.qt import Qt, QtWidgets
-from app.sync.protocol import GatewayProvider, GatewaySettings, GatewayUsage, MemberInfo
+from app.sync.protocol import GatewayPolicy, GatewayProvider, GatewayUsage, MemberInfo
 from app.sync.status import SyncState, SyncStatus
 from app.ui import kit
 from app.ui.context import AppContext
@@ -174,7 +174,7 @@ class TeamAiCard(kit.Card):
             self.refresh_button.setEnabled(True)
             self._failed(message)
 
-        def got_settings(settings: GatewaySettings) -> None:
+        def got_settings(settings: GatewayPolicy) -> None:
             self._show_settings(settings)
             self.bridge.call("List members", self.bridge.service.members, got_members, failed, owner=self)
 
@@ -189,7 +189,7 @@ class TeamAiCard(kit.Card):
 
         self.bridge.call("Read team AI settings", self.bridge.service.ai_settings, got_settings, failed, owner=self)
 
-    def _show_settings(self, settings: GatewaySettings) -> None:
+    def _show_settings(self, settings: GatewayPolicy) -> None:
         self.stored = [p.model_copy(update={"api_key": None}) for p in settings.providers]
         self.entries = [Entry(p) for p in self.stored]
         self.budget.setValue(settings.monthly_budget_usd)
@@ -310,7 +310,7 @@ class TeamAiCard(kit.Card):
         self._refresh_list(row)
 
     # ---- saving --------------------------------------------------------------------------------------------------
-    def settings(self) -> GatewaySettings:
+    def settings(self) -> GatewayPolicy:
         """What Save sends: the entries in order with any typed keys, and the limits (typed keys included)."""
         self._edited()  # the field being typed in counts even before it lost focus
         providers = []
@@ -325,7 +325,7 @@ class TeamAiCard(kit.Card):
                     api_key=entry.typed_key,
                 )
             )
-        return GatewaySettings(
+        return GatewayPolicy(
             providers=providers, monthly_budget_usd=self.budget.value(), requests_per_minute=self.rate.value()
         )
 
@@ -342,7 +342,7 @@ class TeamAiCard(kit.Card):
         self.key.clear()
         self.save_button.setEnabled(False)
 
-        def done(saved: GatewaySettings) -> None:
+        def done(saved: GatewayPolicy) -> None:
             self.save_button.setEnabled(True)
             self._show_settings(saved)
             self.saved_note.setText("Saved: the team's AI requests use these settings now.")

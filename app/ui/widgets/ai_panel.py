@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
-from app.ai.context import Retrieve, no_retrieval
+from app.ai.grounding import Retrieve, no_retrieval
 from app.ai.guardrails import should_redact
 from app.ai.interactions import CallMode, InteractionLog
 from app.ai.knowledge import assist

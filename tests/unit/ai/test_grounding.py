@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.ai.context import Budget, compose, estimate_tokens, gather, rewrite_prompt
+from app.ai.grounding import Budget, compose, estimate_tokens, gather, rewrite_prompt
 from app.ai.prompts import TemplateError, load, parse
 from app.core.ids import utc_now
 from app.store.store import Store

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.ai.byok import ByokProvider
-from app.ai.context import Budget
+from app.ai.grounding import Budget
 from app.ai.interactions import InteractionLog
 from app.ai.suggest import Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError

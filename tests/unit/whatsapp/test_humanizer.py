@@ -8,7 +8,7 @@ import statistics
 import pytest
 from pydantic import ValidationError
 
-from app.whatsapp.humanizer import Humanizer, TypingSettings, graphemes
+from app.whatsapp.humanizer import Humanizer, TypingPace, graphemes
 
 TEXT = "Hi Maria! Yes, the linen shirt is in stock in M and L. Shall I reserve one for you?"
 
@@ -23,7 +23,7 @@ def test_same_seed_same_plan() -> None:
 
 
 def test_speed_distribution_within_settings() -> None:
-    settings = TypingSettings(pause_chance=0)
+    settings = TypingPace(pause_chance=0)
     rng = random.Random(1)
     short = "Yes, we have it in M and L. Want one?"  # short enough that the 20 s cap never applies
     speeds = []
@@ -38,20 +38,20 @@ def test_speed_distribution_within_settings() -> None:
 
 
 def test_keystrokes_are_jittered_not_regular() -> None:
-    plan = Humanizer(TypingSettings(pause_chance=0), random.Random(3)).typing_plan(TEXT)
+    plan = Humanizer(TypingPace(pause_chance=0), random.Random(3)).typing_plan(TEXT)
     delays = [k.delay for k in plan.keystrokes]
     assert statistics.stdev(delays) / statistics.mean(delays) > 0.2
     assert min(delays) >= 0.03
 
 
 def test_long_messages_are_capped() -> None:
-    settings = TypingSettings()
+    settings = TypingPace()
     plan = Humanizer(settings, random.Random(2)).typing_plan("word " * 400)
     assert plan.seconds == pytest.approx(settings.max_typing_seconds)
 
 
 def test_pauses_happen_after_words() -> None:
-    settings = TypingSettings(pause_chance=1.0, pause_seconds_min=1.0, pause_seconds_max=1.0, max_typing_seconds=1000)
+    settings = TypingPace(pause_chance=1.0, pause_seconds_min=1.0, pause_seconds_max=1.0, max_typing_seconds=1000)
     plan = Humanizer(settings, random.Random(4)).typing_plan("one two")
     assert plan.keystrokes[4].text == "t"
     assert plan.keystrokes[4].delay >= 1.0
@@ -63,7 +63,7 @@ def test_reading_time_grows_with_the_message_and_is_capped() -> None:
     short = statistics.mean(h.reading_seconds("ok?") for _ in range(200))
     long = statistics.mean(h.reading_seconds("x" * 150) for _ in range(200))
     assert short < long
-    assert max(h.reading_seconds("x" * 10_000) for _ in range(50)) <= TypingSettings().read_max_seconds
+    assert max(h.reading_seconds("x" * 10_000) for _ in range(50)) <= TypingPace().read_max_seconds
 
 
 def test_gaps_between_contacts() -> None:
@@ -76,7 +76,7 @@ def test_gaps_between_contacts() -> None:
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ValidationError, match="minimum is above the maximum"):
-        TypingSettings(chars_per_second_min=6, chars_per_second_max=4)
+        TypingPace(chars_per_second_min=6, chars_per_second_max=4)
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from app.whatsapp.limits import LimitSettings, Send, check, daily_cap
+from app.whatsapp.limits import Send, SendLimits, check, daily_cap
 
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
-OPEN = LimitSettings(quiet_start=None, quiet_end=None, warmup_per_day=())
+OPEN = SendLimits(quiet_start=None, quiet_end=None, warmup_per_day=())
 
 
 def sends(n: int, contact: str = "c1", start: datetime = NOON - timedelta(minutes=30), step: float = 1) -> list[Send]:
@@ -46,7 +46,7 @@ def test_rolling_day_window_cannot_be_doubled_at_midnight() -> None:
 
 
 def test_warm_up_grows_with_the_age_of_the_number() -> None:
-    settings = LimitSettings()
+    settings = SendLimits()
     first = NOON - timedelta(hours=3)
     assert daily_cap(settings, None, NOON) == 20
     assert daily_cap(settings, first, NOON) == 20
@@ -62,7 +62,7 @@ def test_warm_up_grows_with_the_age_of_the_number() -> None:
 
 
 def test_quiet_hours_wrap_midnight_in_the_local_zone() -> None:
-    settings = LimitSettings(quiet_start=time(22, 0), quiet_end=time(8, 0), timezone="America/Sao_Paulo")
+    settings = SendLimits(quiet_start=time(22, 0), quiet_end=time(8, 0), timezone="America/Sao_Paulo")
     night = datetime(2026, 6, 11, 2, 30, tzinfo=UTC)  # 23:30 in São Paulo (UTC-3)
     decision = check(night, "c1", [], None, settings)
     assert not decision.allowed
@@ -72,7 +72,7 @@ def test_quiet_hours_wrap_midnight_in_the_local_zone() -> None:
 
 
 def test_a_cap_that_frees_during_quiet_hours_waits_for_morning() -> None:
-    settings = LimitSettings(quiet_start=time(22, 0), quiet_end=time(8, 0), per_contact_per_hour=1, warmup_per_day=())
+    settings = SendLimits(quiet_start=time(22, 0), quiet_end=time(8, 0), per_contact_per_hour=1, warmup_per_day=())
     evening = datetime(2026, 6, 10, 21, 50, tzinfo=UTC)
     decision = check(evening, "c1", [Send("c1", evening - timedelta(minutes=5))], None, settings)
     assert not decision.allowed

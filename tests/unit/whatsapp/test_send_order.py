@@ -17,18 +17,18 @@ from app.store.intake import CapturedChat, record_chat
 from app.store.messaging import queue_outbound
 from app.store.store import Store
 from app.whatsapp.driver import WhatsAppDriver
-from app.whatsapp.humanizer import Humanizer, TypingSettings
-from app.whatsapp.limits import LimitSettings
+from app.whatsapp.humanizer import Humanizer, TypingPace
+from app.whatsapp.limits import SendLimits
 from app.whatsapp.profile import load_profile
 from app.whatsapp.sender import Sender, SendOutcome
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
-OPEN = LimitSettings(quiet_start=None, quiet_end=None, warmup_per_day=(), per_contact_per_hour=2)
+OPEN = SendLimits(quiet_start=None, quiet_end=None, warmup_per_day=(), per_contact_per_hour=2)
 
 
-def sender(store: Store, tmp_path: Path, limits: LimitSettings = OPEN, gap: float = 40.0) -> Sender:
+def sender(store: Store, tmp_path: Path, limits: SendLimits = OPEN, gap: float = 40.0) -> Sender:
     driver = WhatsAppDriver(store, load_profile(None), tmp_path / "wa")  # never started: no browser here
-    typing = TypingSettings(gap_seconds_min=gap, gap_seconds_max=gap)
+    typing = TypingPace(gap_seconds_min=gap, gap_seconds_max=gap)
     return Sender(driver, store, Humanizer(typing, random.Random(1)), limits, clock=lambda: NOW)
 
 
