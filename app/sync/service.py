@@ -28,6 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from app.core.events import TablesChanged
 from app.core.ids import from_ms
 from app.store.store import Store
 from app.sync import account
@@ -402,8 +403,25 @@ class SyncService:
     async def _watch_outbox(self) -> None:
         """Wake the loop after local commits: the outbox's last seq moves with every synced write.
 
-        A look that fails (the workspace busy, say) is logged and the next one tries again: this task ending would
-        leave local changes unpushed until the next timed pass."""
+        It looks as soon as the store reports a local commit (``TablesChanged``, published on the committing thread)
+        and at least every ``local_poll_seconds`` (for writes the bus does not see, e.g. another process on the
+        file). A look that fails (the workspace busy, say) is logged and the next one tries again: this task ending
+        would leave local changes unpushed until the next timed pass."""
+        loop = asyncio.get_running_loop()
+        committed = asyncio.Event()
+
+        def local_commit(event: TablesChanged) -> None:
+            if event.origin == "local":
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(committed.set)
+
+        unsubscribe = self.store.bus.subscribe(TablesChanged, local_commit)
+        try:
+            await self._watch_outbox_seq(committed)
+        finally:
+            unsubscribe()
+
+    async def _watch_outbox_seq(self, committed: asyncio.Event) -> None:
         last: int | None = None
         while True:
             try:
@@ -418,7 +436,9 @@ class SyncService:
                 log.warning("sync could not look at the outbox; looking again shortly", exc_info=True)
                 if last is None:
                     last = -1  # no baseline yet: the first look that works wakes the loop, for changes made meanwhile
-            await asyncio.sleep(self.local_poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(committed.wait(), self.local_poll_seconds)
+            committed.clear()
 
     def _last_seq(self) -> int:
         with self.store.db.read() as conn:

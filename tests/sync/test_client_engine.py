@@ -612,3 +612,30 @@ def test_signing_out_is_not_held_up_by_a_loop_task_that_failed_or_will_not_stop(
     messages = [r.getMessage() for r in caplog.records]
     assert "a sync task had stopped on an error" in messages
     assert any(m.startswith("a sync task did not stop within") for m in messages)
+
+
+def test_a_local_commit_wakes_the_push_without_waiting_for_the_look(team: tuple[Client, Client]) -> None:
+    """With both the timed pass and the outbox look pushed out of reach, the store's own after-commit event is what
+    brings a local change to the server (it used to wait up to a second for the next look: most of the time a
+    teammate waited to see it)."""
+    owner, staff = team
+
+    async def scenario() -> None:
+        service = SyncService(
+            staff.store, staff.workspace_id, staff.credentials, poll_seconds=3600, local_poll_seconds=3600
+        )  # type: ignore[arg-type]
+        await service.start()
+        try:
+            await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
+            await asyncio.to_thread(staff.store.contacts.create, name="Pushed on commit")
+
+            async def pushed() -> bool:  # acknowledged by the server
+                return await asyncio.to_thread(staff.store.outbox.count) == 0
+
+            await async_wait_until(pushed, 20, lambda: f"the change was pushed; status: {service.status()}")
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
+    owner.sync()
+    assert "Pushed on commit" in {r["name"] for r in local_rows(owner.store, ["contacts"])["contacts"].values()}
