@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 
 # By import name: what each program needs beyond the base install.
-DESKTOP_MODULES = ("PySide6", "qasync", "sqlcipher3", "playwright", "keyring")
+DESKTOP_MODULES = ("PySide6", "sqlcipher3", "playwright", "keyring")
 SERVER_MODULES = ("starlette", "uvicorn", "psycopg", "psycopg_pool", "orjson")
 
 

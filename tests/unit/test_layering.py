@@ -9,7 +9,7 @@ import pytest
 
 APP = Path(__file__).resolve().parents[2] / "app"
 QT_FREE = ["core", "store", "whatsapp", "ai", "agents", "sync"]
-QT_MODULES = ("PySide6", "shiboken6", "qasync", "app.qt", "app.ui")
+QT_MODULES = ("PySide6", "shiboken6", "app.qt", "app.ui")
 
 
 def imported_modules(path: Path) -> list[str]:

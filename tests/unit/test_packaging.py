@@ -15,7 +15,7 @@ from app.core.install import DESKTOP_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
 # Distributions only the desktop needs (the server's install must not pull them) and only the server needs.
-DESKTOP_ONLY = {"pyside6-essentials", "pyside6-addons", "qasync", "sqlcipher3", "playwright", "keyring", "pypdf"}
+DESKTOP_ONLY = {"pyside6-essentials", "pyside6-addons", "sqlcipher3", "playwright", "keyring", "pypdf"}
 SERVER_ONLY = {"starlette", "uvicorn", "psycopg", "psycopg-pool", "orjson", "httptools", "uvloop"}
 
 # The path finder, made blind to the named top-level packages: as on an install without them, ``find_spec`` says
