@@ -9,10 +9,11 @@ Each round makes one change of each kind on A (a queued message, an internal not
 contact, a deal moved on the board, a sale) through the operations the UI calls (``app.store.ops``), on A's task
 runner, while B shows the page where it appears (inbox with the chat open, contacts, pipeline, products → Sales;
 navigation only). The
-figure is the first paint of B that shows the change's marker word minus A's commit time. The baseline, in the
-same run and interleaved, is the same change made on B itself (B commit → B paint): the page's own refresh and
-paint, without sync. Before each change the bench waits a random 0.2-1.2 s so changes do not lock onto the phase
-of A's once-a-second outbox look. Exits 1 when a change never painted within 15 s (a product bug; the kind is named).
+figure is the first paint of B that shows the change's marker word minus A's commit time. The baseline, in the same run
+and interleaved, is the same change made on B itself (B commit → B paint): the page's own refresh and paint, without
+sync. Before each change the bench waits a random 0.2-1.2 s so changes do not lock onto the phase of A's once-a-second
+fallback look at the outbox (a local commit wakes the push at once since issue 15). Exits 1 when a change never painted
+within 15 s (a product bug; the kind is named).
 """
 
 from __future__ import annotations
@@ -273,7 +274,7 @@ class Bench:
             scope = self.team.stages[TO_STAGE]
             word = args.pop("title").split()[-1]
         expected = marker_hash(self.key, scope, word)
-        time.sleep(self.rng.uniform(0.2, 1.2))  # off the phase of A's once-a-second outbox look
+        time.sleep(self.rng.uniform(0.2, 1.2))  # off the phase of A's once-a-second fallback look
         ident = maker.send(kind, **args)
         sample = Sample(kind, side)
         try:

@@ -1,9 +1,9 @@
 """Which of a program's packages this installation lacks, told before any of them is imported.
 
-Parley is one distribution with two programs and an extra for each: ``pip install 'parley[desktop]'`` for the app,
-``pip install 'parley[server]'`` for the team sync server (which then pulls no Qt and no browser driver). Each
-entry point asks here first, so running the other program's command says what to install instead of failing with
-an ImportError's traceback.
+Parley is one distribution with two programs and an extra for each, installed from a checkout (the ``parley`` on PyPI is
+another project): ``pip install '.[desktop]'`` for the app, ``pip install '.[server]'`` for the team sync server (which
+then pulls no Qt and no browser driver). Each entry point asks here first, so running the other program's command says
+what to install instead of failing with an ImportError's traceback.
 """
 
 from __future__ import annotations
@@ -22,5 +22,5 @@ def missing_packages(program: str, extra: str, modules: tuple[str, ...]) -> str 
         return None
     return (
         f"This installation of Parley lacks the {program}'s packages ({', '.join(missing)}).\n"
-        f"Install them with: pip install 'parley[{extra}]'"
+        f"Install them from Parley's folder with: pip install '.[{extra}]'"
     )

@@ -1,13 +1,13 @@
 """The sync loop of one workspace, and what the UI asks of it (``SyncControl``).
 
 The loop runs on the asyncio loop it is started on (in the app, the one service loop of ``app.core.loops``, which it
-shares with the AI calls): network calls are awaited there, every database step runs in a worker thread, so neither
-the UI nor that loop waits for the database. It syncs when woken by a local commit (a cheap look at the outbox's
-last seq every second), by the socket's version notice above the cursor, by ``sync_now()``, and every 30 s. Failures
-set a state rather than raise: OFFLINE with back-off (1, 2, 5, 10, 30, 60 s) while the server is unreachable,
-SIGN_IN_AGAIN when the refresh token is refused, REVOKED when an admin removed the device (tokens forgotten, local
-data kept), ERROR for refusals that retrying will not fix soon (and, with a message and retries, while the keyring
-refuses a renewed sign-in).
+shares with the AI calls): network calls are awaited there, every database step runs in a worker thread, so neither the
+UI nor that loop waits for the database. It syncs when woken by a local commit (the store's after-commit
+``TablesChanged``, with a look at the outbox's last seq every second as the fallback), by the socket's version notice
+above the cursor, by ``sync_now()``, and every 30 s. Failures set a state rather than raise: OFFLINE with back-off (1,
+2, 5, 10, 30, 60 s) while the server is unreachable, SIGN_IN_AGAIN when the refresh token is refused, REVOKED when an
+admin removed the device (tokens forgotten, local data kept), ERROR for refusals that retrying will not fix soon (and,
+with a message and retries, while the keyring refuses a renewed sign-in).
 
 A sign-up or sign-in whose session the keyring refused is held (``SignInNotSaved``; the status stays SIGNED_OUT):
 ``save_sign_in`` saves it and carries on (upload, sync) without asking the server again; stopping, or starting another

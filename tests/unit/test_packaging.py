@@ -71,8 +71,8 @@ def test_every_server_module_imports_without_the_desktop_packages() -> None:
 @pytest.mark.parametrize(
     ("blocked", "entry", "sentence"),
     [
-        ({"PySide6"}, "from app.__main__ import main; raise SystemExit(main(['--home', '.']))", "parley[desktop]"),
-        ({"psycopg", "uvicorn"}, "from sync_server.launch import main; raise SystemExit(main([]))", "parley[server]"),
+        ({"PySide6"}, "from app.__main__ import main; raise SystemExit(main(['--home', '.']))", ".[desktop]"),
+        ({"psycopg", "uvicorn"}, "from sync_server.launch import main; raise SystemExit(main([]))", ".[server]"),
     ],
 )
 def test_a_missing_package_is_a_sentence_not_a_traceback(blocked: set[str], entry: str, sentence: str) -> None:
