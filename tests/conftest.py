@@ -33,4 +33,5 @@ pytest_plugins = [
     "tests.support.ai_fixtures",
     "tests.support.whatsapp_fixtures",
     "tests.support.testprocess",
+    "tests.support.qt_state",
 ]
