@@ -104,7 +104,11 @@ class ContextRecord:
     messages_dropped: int
     products_used: int
     product_count: int
-    citations: list[Citation]
+    citations: list[Citation]  # the passages the prompt carried, numbered as in it (the retrieval's ranking)
+    # The texts the prompt carried that may quote a price (products, profile, passages, conversation): what the
+    # price check accepts amounts from. Not the draft a regenerate is asked to differ from: an invented price must
+    # not vouch for itself (a rewrite keeps the prices of the text it was given, which staff wrote or accepted).
+    price_texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -308,12 +312,15 @@ def compose(
             "passages": passages,
             "extra": extra,
         }
+        price_parts = [facts.brand_voice, products, contact, passages]
     elif template == "summarize":
         fixed = {"contact": contact}
         citations = []
+        price_parts = [contact]
     elif template == "analyze":
         fixed = {"products": products}
         citations = []
+        price_parts = [products]
     else:
         raise ValueError("rewrite prompts are built by rewrite_prompt")
     tokens = {k: estimate_tokens(v) for k, v in fixed.items()}
@@ -333,6 +340,7 @@ def compose(
         products_used=len(facts.products) if template != "summarize" else 0,
         product_count=len(facts.price_list),
         citations=citations,
+        price_texts=(*price_parts, history),
     )
     return Prompt(messages, record)
 
@@ -347,9 +355,17 @@ REWRITE_INSTRUCTIONS = {
 
 
 def rewrite_prompt(
-    action: str, text: str, *, language: str, products: Sequence[Product] = (), chat_id: str | None = None
+    action: str,
+    text: str,
+    *,
+    language: str,
+    products: Sequence[Product] = (),
+    chat_id: str | None = None,
+    citations: Sequence[Citation] = (),
 ) -> Prompt:
-    """The prompt of a rewrite action (``REWRITE_INSTRUCTIONS`` keys) over a draft."""
+    """The prompt of a rewrite action (``REWRITE_INSTRUCTIONS`` keys) over a draft. ``citations``: the passages the
+    draft's ``[n]`` markers refer to (from the prompt that wrote it); the rewrite keeps the markers, so its record
+    keeps the passages."""
     try:
         instruction = REWRITE_INSTRUCTIONS[action]
     except KeyError:
@@ -359,5 +375,7 @@ def rewrite_prompt(
     messages = load("rewrite").render(values)
     tokens = {k: estimate_tokens(v) for k, v in values.items()}
     tokens["total"] = sum(estimate_tokens(m.content) for m in messages)
-    record = ContextRecord("rewrite", chat_id, tokens, 0, 0, len(products), len(products), [])
+    record = ContextRecord(
+        "rewrite", chat_id, tokens, 0, 0, len(products), len(products), list(citations), price_texts=(listed, text)
+    )
     return Prompt(messages, record)

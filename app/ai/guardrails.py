@@ -1,12 +1,19 @@
 """Checks around AI text: invented prices, personal data before cloud calls, and the hand-off answer.
 
-**Prices.** ``check_prices`` finds every money amount in a draft — a currency sign or code before or after a number
-(``$12.50``, ``12,50 €``, ``EUR 12.50``, ``Rp 150.000``, ``1.299,00 EUR``) — and flags each that is not a product
-price. The documented rule: an amount is allowed when, in a currency of the products (a ``$`` matches any dollar
-currency among them), it equals a product's price times a quantity from 1 to ``MAX_QUANTITY``, or the sum of two
-products' prices, or one of the ``also_allowed`` amounts (e.g. the open deals of the contact). A bare number with no
-currency is not treated as money (it may be a size, a date or an order number). The separator rule: a ``.`` or
-``,`` followed by exactly three digits groups thousands, by one or two digits it is the decimal point.
+**Prices.** ``PriceSources`` holds every price the prompt was given and ``check`` flags each money amount of a draft —
+a currency sign or code before or after a number (``$12.50``, ``12,50 €``, ``EUR 12.50``, ``Rp 150.000``,
+``1.299,00 EUR``, ``SGD 12``) — that appears in none of them. The documented rule: an amount is allowed when
+- in a currency of the products (a ``$`` matches any dollar currency among them) it equals a product's price times a
+  quantity from 1 to ``MAX_QUANTITY``, or the sum of two products' prices, or one of the ``also_allowed`` amounts
+  (e.g. the open deals of the contact); or
+- it is written, with a mark that may mean the same currency, in one of the source texts the prompt carried: the
+  knowledge passages used, the conversation, the profile (``texts``); equal values match however they are written
+  (``12`` and ``12.00``, ``1,299`` and ``1.299,00``); or
+- it is zero (``$0``, ``0,00 €``) and either a zero price is in the sources (zero is zero in every currency), or the
+  sentence it stands in names no product: ``Shipping is $0.00`` is not a product price, ``The tote is $0`` is.
+A bare number with no currency is not treated as money (it may be a size, a date or an order number). The separator
+rule: a ``.`` or ``,`` followed by exactly three digits groups thousands, by one or two digits it is the decimal
+point.
 
 **Redaction.** ``Redactor`` replaces phone numbers and e-mail addresses by stable placeholders (``[PHONE_1]``,
 ``[EMAIL_1]``: the same value gets the same placeholder within a call) before a prompt leaves for the cloud gateway,
@@ -21,6 +28,7 @@ or it is unsure; ``handoff_reason`` recognises that answer (a ``None`` means a n
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import combinations
@@ -129,13 +137,13 @@ def find_amounts(text: str) -> list[Amount]:
 @dataclass(frozen=True)
 class PriceViolation:
     amount: str  # as written, e.g. "$14"
-    message: str  # for the panel: "Price $14 is not in your products"
+    message: str  # for the panel: "Price $14 is not in your products, knowledge base or this chat"
 
 
 def allowed_amounts(
-    products: list[Product], also_allowed: list[tuple[int, str]] | None = None
+    products: Sequence[Product], also_allowed: Sequence[tuple[int, str]] | None = None
 ) -> dict[str, set[Decimal]]:
-    """Every amount the price rule allows, per currency."""
+    """Every amount the product rule allows, per currency (quantities and sums of two included)."""
     allowed: dict[str, set[Decimal]] = {}
     by_currency: dict[str, list[Decimal]] = {}
     for p in products:
@@ -151,17 +159,90 @@ def allowed_amounts(
     return allowed
 
 
+_NAME_WORD = re.compile(r"[^\W\d_]{3,}")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+_COMMON = frozenset({"the", "and", "for", "with", "set", "pack", "one", "new", "free", "size", "day", "days"})
+
+
+def _word_forms(word: str) -> set[str]:
+    """A word as it may name a product: lower case, and without a plural ending ("totes" names the "Tote")."""
+    word = word.lower()
+    return {word} | {word[: -len(e)] for e in ("s", "es") if word.endswith(e) and len(word) - len(e) >= 3}
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` that holds ``text[start:end]`` (a decimal point is not a sentence end)."""
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
+    return text[before[-1] if before else 0 : after.start() if after else len(text)]
+
+
+@dataclass(frozen=True)
+class PriceSources:
+    """Every price a draft may quote: the products (by the product rule), amounts allowed outright, and the amounts
+    written in the texts the prompt was given (knowledge passages, conversation, profile). Build with ``of``."""
+
+    allowed: dict[str, frozenset[Decimal]]  # per currency: products × quantities, sums of two, also_allowed
+    quoted: tuple[tuple[Decimal, frozenset[str]], ...]  # amounts in the source texts, with what their mark may mean
+    product_words: frozenset[str]  # words of product names and SKUs (to tell a product's price from a fee)
+
+    @classmethod
+    def of(
+        cls,
+        products: Sequence[Product] = (),
+        *,
+        texts: Iterable[str] = (),
+        also_allowed: Sequence[tuple[int, str]] | None = None,
+    ) -> PriceSources:
+        allowed = {c: frozenset(v) for c, v in allowed_amounts(products, also_allowed).items()}
+        quoted = tuple((a.value, frozenset(a.currencies)) for text in texts for a in find_amounts(text))
+        words: set[str] = set()
+        for p in products:
+            words.update(w.lower() for w in _NAME_WORD.findall(p.name))
+            if p.sku:
+                words.add(p.sku.lower())
+        return cls(allowed, quoted, frozenset(words - _COMMON))
+
+    @property
+    def has_zero(self) -> bool:
+        return any(0 in values for values in self.allowed.values()) or any(v == 0 for v, _ in self.quoted)
+
+    def _names_a_product(self, sentence: str) -> bool:
+        lowered = sentence.lower()
+        return any(_word_forms(w) & self.product_words for w in _NAME_WORD.findall(sentence)) or any(
+            w in lowered for w in self.product_words if not w.isalpha()
+        )
+
+    def allows(self, amount: Amount, sentence: str = "") -> bool:
+        """Whether ``amount`` (found in a draft, in ``sentence``) is accounted for by a source."""
+        if any(amount.value in self.allowed.get(c, ()) for c in amount.currencies):
+            return True
+        marks = set(amount.currencies)
+        if any(value == amount.value and marks & currencies for value, currencies in self.quoted):
+            return True
+        if amount.value == 0:
+            return self.has_zero or not self._names_a_product(sentence)
+        return False
+
+    def check(self, text: str) -> list[PriceViolation]:
+        """The money amounts in ``text`` that no source accounts for, in the order written."""
+        violations = []
+        for amount in find_amounts(text):
+            if not self.allows(amount, _sentence(text, amount.start, amount.end)):
+                message = f"Price {amount.text} is not in your products, knowledge base or this chat"
+                violations.append(PriceViolation(amount.text, message))
+        return violations
+
+
 def check_prices(
-    text: str, products: list[Product], also_allowed: list[tuple[int, str]] | None = None
+    text: str,
+    products: Sequence[Product],
+    also_allowed: Sequence[tuple[int, str]] | None = None,
+    *,
+    texts: Iterable[str] = (),
 ) -> list[PriceViolation]:
-    """The money amounts in ``text`` that no product price (by the rule above) accounts for."""
-    allowed = allowed_amounts(products, also_allowed or [])
-    violations = []
-    for amount in find_amounts(text):
-        ok = any(amount.value in allowed.get(c, set()) for c in amount.currencies)
-        if not ok:
-            violations.append(PriceViolation(amount.text, f"Price {amount.text} is not in your products"))
-    return violations
+    """The money amounts in ``text`` that no source (by the rule above) accounts for."""
+    return PriceSources.of(products, texts=texts, also_allowed=also_allowed).check(text)
 
 
 # ---- redaction ---------------------------------------------------------------------------------------------------

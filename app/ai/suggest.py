@@ -1,8 +1,13 @@
 """Reply suggestions, rewrites and summaries over any ``Provider``.
 
 Every action is an async iterator: text deltas (``str``) as the model writes, then exactly one ``Suggestion`` with
-the whole text, the citations it actually used (its ``[n]`` markers that match a passage), the guardrail findings
-(prices no product accounts for, a hand-off) and the usage. Provider failures surface as ``AIError`` unchanged.
+the whole text, the passages the prompt carried (``citations``: taken from that call's ``ContextRecord``, numbered
+and ordered as in the prompt, which is the knowledge search's ranking) and those its ``[n]`` markers use
+(``cited``), the guardrail findings (prices that appear in none of the prompt's sources, a hand-off) and the usage.
+Provider failures surface as ``AIError`` unchanged.
+
+A summary is for the staff, never for the customer: its ``Suggestion`` says so (``for_staff``), and the panel adds
+it to the chat as an internal note instead of putting it in the composer.
 
 The store is read on a worker thread (``asyncio.to_thread``), so the loop that runs a suggestion — the UI's worker
 loop — never waits on the disk. With ``redact`` on (the caller decides, by ``guardrails.should_redact``: cloud mode
@@ -35,14 +40,12 @@ from app.ai.grounding import (
     rewrite_prompt,
 )
 from app.ai.guardrails import (
+    PriceSources,
     PriceViolation,
     Redactor,
     StreamRestorer,
-    check_prices,
-    find_amounts,
     handoff_reason,
     may_be_handoff,
-    minor_exponent,
 )
 from app.ai.interactions import CallMode, InteractionLog
 from app.ai.types import AIError, CallOptions, ChatMessage, Delta, Done, Provider, Purpose, StreamEvent, Usage
@@ -66,13 +69,15 @@ _MARKER_SPACE = re.compile(r"\s*\[\d{1,2}\]")
 class Suggestion:
     kind: SuggestionKind
     text: str  # as the model wrote it (placeholders restored), [n] markers included
-    citations: list[Citation]  # the passages the text cites, in order of first use
+    citations: list[Citation]  # the passages the prompt carried, in its numbering (the retrieval's ranking)
     price_violations: list[PriceViolation]
     handoff: str | None  # the reason when the model handed off; None for a draft
     usage: Usage
     record: ContextRecord
     timings_ms: dict[str, float] = field(default_factory=dict)  # store, retrieval, prompt, first_token, total
     interaction_id: str | None = None  # the AI log's row, when the Suggester logs (for the outcome)
+    cited: list[Citation] = field(default_factory=list)  # those of ``citations`` the text marks with [n], in order
+    for_staff: bool = False  # a summary (or a rewrite of one): an internal note, never text for the customer
 
     @property
     def clean_text(self) -> str:
@@ -84,13 +89,10 @@ SuggestEvent = str | Suggestion
 
 
 def cited(text: str, available: Sequence[Citation]) -> list[Citation]:
-    by_number = {c.number: c for c in available}
-    used: list[Citation] = []
-    for match in _MARKER.finditer(text):
-        citation = by_number.get(int(match.group(1)))
-        if citation is not None and citation not in used:
-            used.append(citation)
-    return used
+    """The passages of ``available`` that ``text`` marks with ``[n]``, in ``available``'s order (a marker that
+    names no passage of the prompt cites nothing)."""
+    used = {int(match.group(1)) for match in _MARKER.finditer(text)}
+    return [c for c in available if c.number in used]
 
 
 class Suggester:
@@ -126,6 +128,12 @@ class Suggester:
     def _also_allowed(self, facts: ChatFacts) -> list[tuple[int, str]]:
         return [(deal.value_minor, deal.currency) for deal, _stage in facts.deals]
 
+    def _sources(self, facts: ChatFacts, prompt: Prompt) -> PriceSources:
+        """Every price the prompt was given: all active products, the open deals, and the texts it carried."""
+        return PriceSources.of(
+            facts.price_list, texts=prompt.record.price_texts, also_allowed=self._also_allowed(facts)
+        )
+
     # ---- actions -----------------------------------------------------------------------------------------------
     async def suggest(self, chat_id: str) -> AsyncIterator[SuggestEvent]:
         """A reply for the customer's latest messages."""
@@ -148,21 +156,23 @@ class Suggester:
         prompt = compose(facts, "suggest", budget=self.budget, extra=extra)
         timings = dict(facts.timings_ms, prompt=(time.perf_counter() - started) * 1000)
         async for event in self._run(
-            prompt,
-            kind,
-            "suggest",
-            options,
-            price_list=facts.price_list,
-            also_allowed=self._also_allowed(facts),
-            handoff_allowed=True,
-            timings=timings,
+            prompt, kind, "suggest", options, prices=self._sources(facts, prompt), handoff_allowed=True, timings=timings
         ):
             yield event
 
     async def rewrite(
-        self, action: RewriteAction, text: str, *, chat_id: str | None = None
+        self,
+        action: RewriteAction,
+        text: str,
+        *,
+        chat_id: str | None = None,
+        citations: Sequence[Citation] = (),
+        for_staff: bool = False,
     ) -> AsyncIterator[SuggestEvent]:
-        """``text`` rewritten by ``action``; with a chat, translation targets its customer's language."""
+        """``text`` rewritten by ``action``; with a chat, translation targets its customer's language.
+
+        ``citations``: the passages ``text``'s ``[n]`` markers refer to (the prompt that wrote it), kept with the
+        rewrite; ``for_staff``: ``text`` is a summary, and so is its rewrite."""
         language = "the language the customer writes in"
         price_list: list[Product] = []
         also: list[tuple[int, str]] = []
@@ -179,12 +189,15 @@ class Suggester:
             price_list = await asyncio.to_thread(self.store.products.find_all, {"active": True})
         started = time.perf_counter()
         products = price_list[: self.budget.max_products]
-        prompt = rewrite_prompt(action, text, language=language, products=products, chat_id=chat_id)
+        prompt = rewrite_prompt(
+            action, text, language=language, products=products, chat_id=chat_id, citations=citations
+        )
         timings["prompt"] = (time.perf_counter() - started) * 1000
-        # The prices the draft already had are allowed to stay (the staff wrote or accepted them).
-        also += _amounts_kept(text, price_list)
+        # The prices the draft already had are allowed to stay (the staff wrote or accepted them): the prompt's
+        # texts include the draft.
+        prices = PriceSources.of(price_list, texts=prompt.record.price_texts, also_allowed=also)
         async for event in self._run(
-            prompt, "rewrite", "rewrite", self.options, price_list=price_list, also_allowed=also, timings=timings
+            prompt, "rewrite", "rewrite", self.options, prices=prices, timings=timings, for_staff=for_staff
         ):
             yield event
 
@@ -198,9 +211,9 @@ class Suggester:
             "summarize",
             "summarize",
             self.options,
-            price_list=facts.price_list,
-            also_allowed=self._also_allowed(facts) + _amounts_kept(" ".join(m.body for m in facts.messages), []),
+            prices=self._sources(facts, prompt),
             timings=timings,
+            for_staff=True,
         ):
             yield event
 
@@ -212,10 +225,10 @@ class Suggester:
         purpose: Purpose,
         options: CallOptions,
         *,
-        price_list: list[Product],
-        also_allowed: list[tuple[int, str]],
+        prices: PriceSources,
         handoff_allowed: bool = False,
         timings: dict[str, float],
+        for_staff: bool = False,
     ) -> AsyncIterator[SuggestEvent]:
         started = time.perf_counter()
         redactor = Redactor()
@@ -262,8 +275,8 @@ class Suggester:
                 yield full  # a provider that did not stream: the whole text at once
             elif tail:
                 yield tail
-        citations = cited(full, prompt.record.citations) if reason is None else []
-        violations = check_prices(full, price_list, also_allowed) if reason is None else []
+        citations = list(prompt.record.citations) if reason is None else []
+        violations = prices.check(full) if reason is None else []
         timings["total"] = timings.get("store", 0) + timings.get("retrieval", 0) + timings.get("prompt", 0)
         timings["total"] += (time.perf_counter() - started) * 1000  # the call, its stream and the guardrails
         yield Suggestion(
@@ -276,13 +289,6 @@ class Suggester:
             record=prompt.record,
             timings_ms=timings,
             interaction_id=recorded[0].id if recorded else None,
+            cited=cited(full, citations),
+            for_staff=for_staff,
         )
-
-
-def _amounts_kept(text: str, products: list[Product]) -> list[tuple[int, str]]:
-    """Amounts already present in ``text``, as (minor, currency) for every currency their mark may mean."""
-    kept = []
-    for amount in find_amounts(text):
-        for currency in amount.currencies:
-            kept.append((int(amount.value.scaleb(minor_exponent(currency))), currency))
-    return kept

@@ -1,5 +1,13 @@
 """The AI panel beside the composer: suggest, regenerate, accept, rewrite, summarize.
 
+What Accept does depends on who the text is for. A reply draft goes to the composer, to be edited and sent. A summary
+(or a rewrite of one) is for the staff: Accept reads "Add as note" and adds it to the chat as an internal note
+(``app.store.ops.notes.add_note`` on the task runner); it never reaches the composer, so it cannot be sent.
+
+Under a draft, the panel lists the knowledge passages its prompt carried (from that call's ``ContextRecord``), in the
+prompt's numbering, which is the ranking "Test a question" shows for the same question (one search,
+``assist.search``); the passages the draft marks with ``[n]`` are flagged as cited.
+
 Where the calls run: on the app's service loop, through the ``TaskRunner`` (``stream``): the first AI call may import
 litellm (seconds) and a provider may do blocking work; off the UI thread neither can freeze the window. Each streamed
 piece crosses back to the main thread through the runner's one delivery path (house rule 3), so widgets are only
@@ -25,8 +33,9 @@ from app.ai.knowledge.embedding import VectorIndex
 from app.ai.suggest import REWRITE_LABELS, RewriteAction, Suggester, SuggestEvent, Suggestion
 from app.ai.types import AIError, Provider
 from app.core.errors import describe
-from app.core.models import AiOutcome
+from app.core.models import AiOutcome, Note
 from app.qt import Qt, QtWidgets, Signal
+from app.store.ops.notes import add_note
 from app.store.store import Store
 from app.ui.tasks import Job, TaskRunner, logged_only
 
@@ -37,12 +46,20 @@ log = logging.getLogger(__name__)
 
 ProviderFactory = Callable[[], Provider]
 NO_PROVIDER = "AI replies are off. Choose a provider and add its key in Settings › AI."
+ACCEPT = "Accept"
+ACCEPT_TIP = "Put this text in the composer to edit and send"
+ADD_NOTE = "Add as note"
+ADD_NOTE_TIP = "Add this summary to the chat as an internal note: the team sees it, the customer never does"
+NOTE_ADDED = "Added to the chat's notes (internal: never sent to the customer)."
+CITED = "cited"
 
 
 class AIPanel(QtWidgets.QFrame):
-    """Suggestions for the open chat; ``accepted`` carries the text for the composer."""
+    """Suggestions for the open chat; ``accepted`` carries the text for the composer, ``noted`` the note a summary
+    was added as."""
 
     accepted = Signal(str)
+    noted = Signal(object)  # the Note a summary was added as
     preview_changed = Signal(str)  # each streamed update of the draft shown
     finished = Signal(object)  # the final Suggestion of a run
     failed = Signal(str)
@@ -60,6 +77,8 @@ class AIPanel(QtWidgets.QFrame):
         self.mode: Callable[[], CallMode] = lambda: "byok"
         self._own_tasks = False
         self._accepted: tuple[str, str] | None = None  # (interaction id, text) of the draft put in the composer
+        self._noted: str | None = None  # interaction id of the summary added as a note
+        self._noting: Suggestion | None = None  # the summary being (or already) added as a note
         self.chat_id: str | None = None
         self.suggestion: Suggestion | None = None
         self._job: Job | None = None
@@ -87,6 +106,9 @@ class AIPanel(QtWidgets.QFrame):
         self.citations = QtWidgets.QLabel()
         self.citations.setObjectName("muted")
         self.citations.setWordWrap(True)
+        self.citations.setToolTip(
+            "The knowledge passages this draft's prompt was given, best match first (as Test a question ranks them)"
+        )
         self.warnings = QtWidgets.QLabel()
         self.warnings.setObjectName("warning")
         self.warnings.setWordWrap(True)
@@ -95,8 +117,8 @@ class AIPanel(QtWidgets.QFrame):
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c0392b;")
-        self.accept_button = QtWidgets.QPushButton("Accept")
-        self.accept_button.setToolTip("Put this text in the composer to edit and send")
+        self.accept_button = QtWidgets.QPushButton(ACCEPT)
+        self.accept_button.setToolTip(ACCEPT_TIP)
         self.rewrite_buttons: dict[RewriteAction, QtWidgets.QPushButton] = {}
         rewrites = QtWidgets.QGridLayout()
         rewrites.setSpacing(4)
@@ -179,10 +201,16 @@ class AIPanel(QtWidgets.QFrame):
         for label in (self.citations, self.warnings, self.error, self.status):
             label.clear()
             label.hide()
+        self._set_accept_mode(for_staff=False)
+
+    def _set_accept_mode(self, *, for_staff: bool) -> None:
+        self.accept_button.setText(ADD_NOTE if for_staff else ACCEPT)
+        self.accept_button.setToolTip(ADD_NOTE_TIP if for_staff else ACCEPT_TIP)
 
     def _update_buttons(self) -> None:
         has_chat = self.chat_id is not None
         has_text = bool(self._text.strip()) and self.suggestion is not None and self.suggestion.handoff is None
+        has_text = has_text and self.suggestion is not self._noting
         for button in (self.suggest_button, self.summarize_button):
             button.setEnabled(has_chat and not self.busy)
         self.regenerate_button.setEnabled(has_chat and not self.busy and self.suggestion is not None)
@@ -237,14 +265,21 @@ class AIPanel(QtWidgets.QFrame):
             self._start("Summarizing the conversation…", lambda s: s.summarize(chat_id))
 
     def rewrite(self, action: RewriteAction) -> None:
-        """Rewrite the suggestion shown, or else the composer's draft."""
-        source = self._text.strip() if self.suggestion is not None and self.suggestion.handoff is None else ""
+        """Rewrite the suggestion shown (keeping its passages, and a summary stays for the staff), or else the
+        composer's draft."""
+        shown = self.suggestion if self.suggestion is not None and self.suggestion.handoff is None else None
+        source = self._text.strip() if shown is not None else ""
+        citations = list(shown.citations) if shown is not None and source else []
+        for_staff = shown is not None and bool(source) and shown.for_staff
         source = source or self.composer_text().strip()
         if not source:
             self._fail("Write a reply in the composer, or ask for a suggestion, then rewrite it.")
             return
         chat_id = self.chat_id
-        self._start(f"{REWRITE_LABELS[action]}…", lambda s: s.rewrite(action, source, chat_id=chat_id))
+        self._start(
+            f"{REWRITE_LABELS[action]}…",
+            lambda s: s.rewrite(action, source, chat_id=chat_id, citations=citations, for_staff=for_staff),
+        )
 
     def stop(self) -> None:
         if self._job is not None:
@@ -254,12 +289,40 @@ class AIPanel(QtWidgets.QFrame):
             self._update_buttons()
 
     def accept(self) -> None:
+        """A draft goes to the composer; a summary becomes an internal note on the chat (never the composer)."""
         suggestion = self.suggestion
-        if suggestion is not None and suggestion.handoff is None and self._text.strip():
+        if suggestion is None or suggestion.handoff is not None or not self._text.strip():
+            return
+        if suggestion.for_staff:
+            self._add_note(suggestion)
+            return
+        if suggestion.interaction_id is not None:
+            self._accepted = (suggestion.interaction_id, suggestion.clean_text)
+            self._outcome(suggestion.interaction_id, "accepted")
+        self.accepted.emit(suggestion.clean_text)
+
+    def _add_note(self, suggestion: Suggestion) -> None:
+        chat_id, store, text = self.chat_id, self.store, suggestion.clean_text
+        if chat_id is None:
+            return
+        self._noting = suggestion  # once: a second click must not add the note twice
+        self._update_buttons()
+
+        def added(note: Note) -> None:
             if suggestion.interaction_id is not None:
-                self._accepted = (suggestion.interaction_id, suggestion.clean_text)
+                self._noted = suggestion.interaction_id  # kept as a note: not "discarded" when replaced
                 self._outcome(suggestion.interaction_id, "accepted")
-            self.accepted.emit(suggestion.clean_text)
+            self._show(self.status, NOTE_ADDED)
+            self.noted.emit(note)
+
+        def failed(message: str) -> None:
+            self._noting = None
+            self._show(self.error, message)
+            self._update_buttons()
+
+        self.tasks.start(
+            "Adding the summary as a note", lambda: add_note(store, chat_id, text).value, added, failed, owner=self
+        )
 
     def sent(self, text: str) -> None:
         """The composer sent ``text``: an accepted draft that was changed first counts as edited."""
@@ -284,6 +347,8 @@ class AIPanel(QtWidgets.QFrame):
         """The suggestion shown is being replaced: unless it was accepted (or handed off), it was discarded."""
         suggestion, self.suggestion = self.suggestion, None
         if suggestion is None or suggestion.interaction_id is None or suggestion.handoff is not None:
+            return
+        if suggestion.interaction_id == self._noted:
             return
         if self._accepted is None or self._accepted[0] != suggestion.interaction_id:
             self._outcome(suggestion.interaction_id, "discarded")
@@ -310,8 +375,9 @@ class AIPanel(QtWidgets.QFrame):
         else:
             self._text = suggestion.text
             self.preview.setPlainText(suggestion.text)
+            self._set_accept_mode(for_staff=suggestion.for_staff)
             self._show(self.warnings, "\n".join(f"⚠ {v.message}" for v in suggestion.price_violations))
-            self._show(self.citations, "\n".join(f"[{c.number}] {c.label}" for c in suggestion.citations))
+            self._show(self.citations, citations_text(suggestion))
         self.finished.emit(suggestion)
 
     def _done(self) -> None:
@@ -333,6 +399,14 @@ class AIPanel(QtWidgets.QFrame):
             self._tasks.shutdown()
 
 
+def citations_text(suggestion: Suggestion) -> str:
+    """One line per passage the prompt carried, in its numbering; those the draft marks are flagged as cited."""
+    used = {c.number for c in suggestion.cited}
+    return "\n".join(
+        f"[{c.number}] {c.label}" + (f" · {CITED}" if c.number in used else "") for c in suggestion.citations
+    )
+
+
 def attach_ai_service(panel: AIPanel, ai: AiService) -> None:
     """Give the panel the workspace's AI service: its provider for the current mode (read at each call), the
     knowledge base (hybrid when a key can embed, else BM25), cloud redaction as set, and the AI log."""
@@ -347,7 +421,7 @@ def attach_ai_service(panel: AIPanel, ai: AiService) -> None:
         return should_redact(config.mode, config.redact_cloud)
 
     panel.provider_factory = ai.provider
-    panel.retrieve = lambda query, limit: assist.search(ai, store, query, limit, index)
+    panel.retrieve = assist.retriever(ai, store, index)  # the same search as "Test a question"
     panel.redact = redact
     panel.mode = mode
     panel.interaction_log = ai.log

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from app.ai.guardrails import (
+    PriceSources,
     Redactor,
     StreamRestorer,
     check_prices,
@@ -101,7 +102,84 @@ def test_prices_that_products_account_for_pass(text: str) -> None:
 def test_invented_prices_are_flagged_with_the_amount(text: str, flagged: str) -> None:
     [violation] = check_prices(text, ALL)
     assert violation.amount == flagged
-    assert violation.message == f"Price {flagged} is not in your products"
+    assert violation.message == f"Price {flagged} is not in your products, knowledge base or this chat"
+
+
+# ---- every price source the prompt was given ------------------------------------------------------------------
+KNOWLEDGE = [
+    "Standard shipping is SGD 12 (free over $50). Gift wrapping: €4,50.",
+    "Express courier: Rp 25.000 within Jakarta; the deposit for custom orders is US$ 1,250.00.",
+]
+CONVERSATION = ["Customer: I saw the tote for $11.99 on your Instagram, is that right?"]
+SOURCES = PriceSources.of(ALL, texts=[*KNOWLEDGE, *CONVERSATION], also_allowed=[(2400, "USD")])
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # products, written every way
+        ("The tote is $12.50.", []),
+        ("The tote is 12.5 USD.", []),
+        ("The lamp is €1,299.00 and the mug 12,50 €.", []),
+        ("Two totes: $25", []),
+        # knowledge passages: codes, signs, thousands separators, "12.00" for "12"
+        ("Shipping is SGD 12.", []),
+        ("Shipping is S$12.00.", []),
+        ("Shipping is $12.", []),  # "$" may be Singapore dollars
+        ("Shipping is 12 SGD.", []),
+        ("Shipping is 12 EUR.", ["12 EUR"]),  # right number, a currency no source wrote it in
+        ("Free shipping over $50.00!", []),
+        ("Gift wrapping costs 4.50 EUR.", []),
+        ("Courier Rp25,000.", []),
+        ("Courier IDR 25.000,00.", []),
+        ("The deposit is $1,250.", []),
+        ("The deposit is $1.250,00.", []),
+        ("The deposit is $1,205.", ["$1,205"]),
+        # the conversation itself
+        ("The $11.99 price you saw was a promotion.", []),
+        ("That was $11.90.", ["$11.90"]),
+        # open deals (allowed outright)
+        ("Your order of $24 is ready.", []),
+        # zero: not a product price, or a zero price in the sources
+        ("Shipping is $0.00 for you.", []),
+        ("Returns cost you 0 EUR.", []),
+        ("Balance due: $0.", []),
+        ("The tote is $0.00 today.", ["$0.00"]),  # a product's price: no source says it is free
+        ("Two totes for $0!", ["$0"]),
+        # invented
+        ("The tote is $14.", ["$14"]),
+        ("Shipping is $13.", ["$13"]),
+        ("Batik Rp 140.000", ["Rp 140.000"]),
+        ("No prices here, just 3 colours and size 42, order 12345.", []),
+    ],
+)
+def test_prices_from_every_source_pass_and_only_prices_in_none_are_flagged(text: str, flagged: list[str]) -> None:
+    assert [v.amount for v in SOURCES.check(text)] == flagged
+
+
+@pytest.mark.parametrize(
+    ("sources", "text", "flagged"),
+    [
+        (PriceSources.of([product("Sticker", 0, "USD")]), "The sticker is $0.00.", []),
+        (PriceSources.of(USD, texts=["Samples are free ($0)."]), "The tote sample is 0,00 €.", []),
+        (PriceSources.of(USD), "The tote is $0.", ["$0"]),
+        (PriceSources.of(USD), "Delivery is $0.00.", []),
+        (PriceSources.of(USD), "The totes ship for $0.", ["$0"]),  # the sentence names a product
+        (PriceSources.of(), "Shipping: $0.00", []),
+        (PriceSources.of(), "Shipping: $5", ["$5"]),
+        (PriceSources.of(texts=["Total: SGD 1,299.50"]), "That is S$1.299,50 in all.", []),
+        (PriceSources.of(texts=["Total: SGD 1,299.50"]), "That is S$1.299,05 in all.", ["S$1.299,05"]),
+        (PriceSources.of(texts=["Total: SGD 12"]), "That is AUD 12.", ["AUD 12"]),
+    ],
+)
+def test_zero_and_currency_matching(sources: PriceSources, text: str, flagged: list[str]) -> None:
+    assert [v.amount for v in sources.check(text)] == flagged
+
+
+def test_check_prices_takes_the_texts_too() -> None:
+    assert check_prices("Shipping is SGD 12.", USD) != []
+    assert check_prices("Shipping is SGD 12.", USD, texts=KNOWLEDGE) == []
+    assert check_prices("Shipping is $0.00.", USD) == []
 
 
 def test_format_money() -> None:
