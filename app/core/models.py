@@ -118,7 +118,10 @@ class Message(Record):
     quoted_message_id: str | None = None
     quoted_wa_id: str | None = None
     media: dict[str, Any] | None = None
-    sent_at: datetime
+    sent_at: datetime  # as WhatsApp shows it (to the minute for captured messages): for display, not for order
+    # The message's place in its chat, as the WhatsApp page orders it (ascending; ties by id). None only before the
+    # store places it: ``store.messages`` gives every new message one (see app/store/repos.py and intake).
+    position: float | None = None
 
 
 class Note(Record):

@@ -20,6 +20,14 @@ Rules:
   ``wa_id`` and the same text is the one the driver was sending when it stopped (crash, page reload, lost
   confirmation) — WhatsApp has it, so it is *adopted* (gets the ``wa_id`` and status) instead of being inserted a
   second time, and leaves the send queue, so it is never sent twice.
+- **Order.** A chat's messages are ordered by ``position`` (``app.store.repos``), never by ``sent_at``: WhatsApp
+  shows a captured message's time only to the minute. The driver passes the open chat's rows in page order
+  (``page``, their ``wa_id`` top to bottom), and a new row is placed right after the nearest row above it that the
+  store has (or right before the nearest one below): a customer's answer captured below our reply sorts after it
+  whatever the clocks say. A row with nothing known around it on the page (a chat's first capture) is placed by its
+  time. Our own queued reply is placed where the page shows it once WhatsApp has it (adopted); confirmed without
+  the page around it (the sender's own record), it is the newest row of the chat on the page. A new row below every
+  known one goes after the replies still waiting in the queue too: they go out after it.
 - **Acks only move forward** (sent → delivered → read); an error (-1) fails a message only while it has not been
   delivered. An ack may arrive before its message: an unknown ``wa_id`` is ignored.
 """
@@ -27,7 +35,7 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
@@ -185,72 +193,120 @@ def status_for_ack(ack: int | None) -> MessageStatus | None:
 # ---- recording ----------------------------------------------------------------------------------------------
 
 
-def record_message(store: Store, msg: CapturedMessage) -> IntakeResult:
-    """Store one captured message (idempotent by ``wa_id``), with its contact and chat; see the module notes."""
-    with store.db.transaction():
-        existing = store.messages.find_by_wa_id(msg.wa_id)
-        if existing is not None:
-            # A row seen again (reload, catch-up, or a page report that lost the race with the sender's own record)
-            # shows its ticks as they are now: those may be the only sign of a delivery or read that happened
-            # meanwhile, and the page does not report an unchanged tick again.
-            return IntakeResult(_advance(store, existing, msg.ack) if msg.from_me else existing, created=False)
+class PageOrder:
+    """The open chat's rendered rows, top to bottom, by ``wa_id``: where a captured row sits among stored ones."""
 
-        chat_jid = normalize_jid(msg.chat_jid)
-        group = is_group(chat_jid)
-        # The person behind the message: the group participant for inbound group messages, the other side of a
-        # direct chat otherwise (for our own messages in a direct chat, the sender ids are ours, not theirs).
-        if group:
-            person_ids = [] if msg.from_me else [msg.sender_jid, msg.sender_lid]
-        elif msg.from_me:
-            person_ids = [chat_jid]
-        else:
-            person_ids = [chat_jid, msg.sender_jid, msg.sender_lid]
-        name = None if msg.from_me else msg.push_name
-        contact = _find_or_create_contact(store, person_ids, name)
+    def __init__(self, wa_ids: Sequence[str]) -> None:
+        self.wa_ids = list(wa_ids)
+        self._index: dict[str, int] = {}
+        for i, wa_id in enumerate(self.wa_ids):
+            self._index.setdefault(wa_id, i)
+        self._known: dict[str, tuple[str, float] | None] = {}  # wa_id -> (chat id, position) once looked up
 
-        title = msg.chat_title if group else (name or (contact.name if contact else None))
-        chat = _find_or_create_chat(
-            store,
-            chat_jid,
-            kind="group" if group else "direct",
-            title=title,
-            contact_id=None if group else (contact.id if contact else None),
+    def learn(self, message: Message) -> None:
+        if message.wa_id is not None and message.position is not None:
+            self._known[message.wa_id] = (message.chat_id, message.position)
+
+    def _position(self, store: Store, chat_id: str, wa_id: str) -> float | None:
+        if wa_id not in self._known:
+            found = store.messages.find_by_wa_id(wa_id)
+            self._known[wa_id] = (found.chat_id, found.position) if found and found.position is not None else None
+        known = self._known[wa_id]
+        return known[1] if known is not None and known[0] == chat_id else None
+
+    def anchors(self, store: Store, chat_id: str, wa_id: str) -> tuple[float | None, float | None]:
+        """The positions of the nearest stored rows above and below ``wa_id`` on the page (None when none is)."""
+        at = self._index.get(wa_id)
+        if at is None:
+            return None, None
+        above = next(
+            (p for w in reversed(self.wa_ids[:at]) if (p := self._position(store, chat_id, w)) is not None), None
         )
+        below = next((p for w in self.wa_ids[at + 1 :] if (p := self._position(store, chat_id, w)) is not None), None)
+        return above, below
 
-        if msg.from_me:
-            return _record_own(store, chat, msg)
 
-        sender = _first_id(person_ids) if group else chat_jid
-        message = store.messages.create(
+def record_message(store: Store, msg: CapturedMessage, *, page: PageOrder | None = None) -> IntakeResult:
+    """Store one captured message (idempotent by ``wa_id``), with its contact and chat; see the module notes.
+    ``page``: the open chat's rows in page order, which places a new row among the stored ones."""
+    with store.db.transaction():
+        result = _record(store, msg, page)
+        if page is not None:
+            page.learn(result.message)
+        return result
+
+
+def _record(store: Store, msg: CapturedMessage, page: PageOrder | None) -> IntakeResult:
+    existing = store.messages.find_by_wa_id(msg.wa_id)
+    if existing is not None:
+        # A row seen again (reload, catch-up, or a page report that lost the race with the sender's own record)
+        # shows its ticks as they are now: those may be the only sign of a delivery or read that happened
+        # meanwhile, and the page does not report an unchanged tick again.
+        return IntakeResult(_advance(store, existing, msg.ack) if msg.from_me else existing, created=False)
+
+    chat_jid = normalize_jid(msg.chat_jid)
+    group = is_group(chat_jid)
+    # The person behind the message: the group participant for inbound group messages, the other side of a
+    # direct chat otherwise (for our own messages in a direct chat, the sender ids are ours, not theirs).
+    if group:
+        person_ids = [] if msg.from_me else [msg.sender_jid, msg.sender_lid]
+    elif msg.from_me:
+        person_ids = [chat_jid]
+    else:
+        person_ids = [chat_jid, msg.sender_jid, msg.sender_lid]
+    name = None if msg.from_me else msg.push_name
+    contact = _find_or_create_contact(store, person_ids, name)
+
+    title = msg.chat_title if group else (name or (contact.name if contact else None))
+    chat = _find_or_create_chat(
+        store,
+        chat_jid,
+        kind="group" if group else "direct",
+        title=title,
+        contact_id=None if group else (contact.id if contact else None),
+    )
+
+    if msg.from_me:
+        return _record_own(store, chat, msg, page)
+
+    sender = _first_id(person_ids) if group else chat_jid
+    message = store.messages.create(
+        chat_id=chat.id,
+        direction="in",
+        status="received",
+        body=msg.body,
+        kind=msg.kind,
+        wa_id=msg.wa_id,
+        sender_wa_id=sender,
+        quoted_wa_id=msg.quoted_wa_id,
+        quoted_message_id=_quoted_id(store, msg.quoted_wa_id),
+        media=msg.media,
+        sent_at=msg.timestamp,
+        position=_place(store, chat.id, msg.wa_id, page),
+    )
+    if contact is not None and (contact.last_contacted_at is None or contact.last_contacted_at < msg.timestamp):
+        store.contacts.update(contact.id, last_contacted_at=msg.timestamp)
+    store.emit(
+        MessageReceived(
+            org_id=store.org_id,
             chat_id=chat.id,
-            direction="in",
-            status="received",
-            body=msg.body,
-            kind=msg.kind,
-            wa_id=msg.wa_id,
-            sender_wa_id=sender,
-            quoted_wa_id=msg.quoted_wa_id,
-            quoted_message_id=_quoted_id(store, msg.quoted_wa_id),
-            media=msg.media,
-            sent_at=msg.timestamp,
+            message_id=message.id,
+            contact_id=contact.id if contact else None,
         )
-        if contact is not None and (contact.last_contacted_at is None or contact.last_contacted_at < msg.timestamp):
-            store.contacts.update(contact.id, last_contacted_at=msg.timestamp)
-        store.emit(
-            MessageReceived(
-                org_id=store.org_id,
-                chat_id=chat.id,
-                message_id=message.id,
-                contact_id=contact.id if contact else None,
-            )
-        )
-        return IntakeResult(message, created=True)
+    )
+    return IntakeResult(message, created=True)
 
 
-def record_messages(store: Store, msgs: Iterable[CapturedMessage]) -> list[IntakeResult]:
-    """A burst or a history backfill in one transaction; duplicates inside the batch are recorded once."""
+def record_messages(
+    store: Store, msgs: Iterable[CapturedMessage], *, page: Sequence[str] | None = None
+) -> list[IntakeResult]:
+    """A burst or a history backfill in one transaction; duplicates inside the batch are recorded once.
+
+    ``page``: the ``wa_id`` of every row the open chat shows (stored or new), top to bottom; ``msgs`` in that order.
+    """
+    order = PageOrder(page) if page is not None else None
     with store.db.transaction():
-        return [record_message(store, msg) for msg in msgs]
+        return [record_message(store, msg, page=order) for msg in msgs]
 
 
 def record_ack(store: Store, ack: CapturedAck) -> Message | None:
@@ -366,13 +422,44 @@ def _quoted_id(store: Store, quoted_wa_id: str | None) -> str | None:
     return quoted.id if quoted else None
 
 
-def _record_own(store: Store, chat: Chat, msg: CapturedMessage) -> IntakeResult:
+def _place(
+    store: Store, chat_id: str, wa_id: str, page: PageOrder | None, *, current: Message | None = None
+) -> float | None:
+    """The position of a captured row (``current``: the queued reply it confirms); None: place it by its time."""
+    messages = store.messages
+    exclude = current.id if current is not None else None
+    kept = current.position if current is not None else None
+    above, below = page.anchors(store, chat_id, wa_id) if page is not None else (None, None)
+    if above is not None:
+        after = messages.next_position(chat_id, above, on_page=True, exclude=exclude)
+        if after is not None:
+            return messages.between(chat_id, above, after)
+        # The newest row on the page: after everything, the replies still queued included (they go out after it).
+        if kept is not None and kept > above:
+            return kept
+        last = messages.last_position(chat_id, exclude=exclude)
+        return messages.between(chat_id, above if last is None else max(above, last), None)
+    if below is not None:
+        return messages.between(chat_id, messages.previous_position(chat_id, below, on_page=True), below)
+    if current is not None:
+        # Our reply confirmed without the page around it (the sender saw it appear): the newest row on the page.
+        newest = messages.last_position(chat_id, on_page=True, exclude=exclude)
+        if newest is None or (kept is not None and kept > newest):
+            return kept
+        return messages.between(chat_id, newest, messages.next_position(chat_id, newest, exclude=exclude))
+    return None
+
+
+def _record_own(store: Store, chat: Chat, msg: CapturedMessage, page: PageOrder | None) -> IntakeResult:
     # A clock (0) or no ack still means WhatsApp holds the message and will deliver it itself: our part is done,
     # and it must leave the send queue or the driver would send it again.
     status: MessageStatus = status_for_ack(msg.ack) or "sent"
     pending = _pending_outbound(store, chat.id, msg.body)
     if pending is not None:
         changes: dict[str, Any] = {"wa_id": msg.wa_id, "status": status}
+        position = _place(store, chat.id, msg.wa_id, page, current=pending)
+        if position is not None and position != pending.position:
+            changes["position"] = position
         if msg.quoted_wa_id and not pending.quoted_wa_id:
             changes["quoted_wa_id"] = msg.quoted_wa_id
         adopted = store.messages.update(pending.id, **changes)
@@ -391,6 +478,7 @@ def _record_own(store: Store, chat: Chat, msg: CapturedMessage) -> IntakeResult:
         quoted_message_id=_quoted_id(store, msg.quoted_wa_id),
         media=msg.media,
         sent_at=msg.timestamp,
+        position=_place(store, chat.id, msg.wa_id, page),
     )
     return IntakeResult(message, created=True)
 

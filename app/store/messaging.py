@@ -39,6 +39,9 @@ def queue_outbound(store: Store, chat_id: str, body: str, *, quoted_message_id: 
             quoted_message_id=quoted_message_id,
             quoted_wa_id=quoted_wa_id,
             sent_at=utc_now(),
+            # At the bottom of the chat, whatever the (minute-rounded) times of the messages above it say; once
+            # WhatsApp has it, intake moves it to where the page shows it.
+            position=store.messages.between(chat.id, store.messages.last_position(chat.id), None),
         )
         if chat.contact_id:
             store.contacts.update(chat.contact_id, last_contacted_at=message.sent_at)

@@ -17,6 +17,8 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
 - **Messages.** New message rows and changed ack icons of the open chat are parsed into ``CapturedMessage`` /
   ``CapturedAck`` and written with ``record_messages`` / ``record_ack`` on a worker thread (``asyncio.to_thread``).
   The store de-duplicates by ``wa_id``; the driver also remembers what it wrote, so a reload costs no writes.
+  The rows' page order goes with them: the store orders a chat as the page does (a row's time is only to the
+  minute), placing each new row after the known row shown above it.
   A bare ``data-id`` (2026 markup) does not name its chat: the open chat's title does, through
   ``contact_info.ChatResolver`` (what it learnt, a phone-number title, the store when exactly one chat or contact
   has that name, else the number in the chat's "Contact info" drawer). The drawer is only opened on a fresh scan
@@ -479,10 +481,12 @@ class WhatsAppDriver:
         title = header if isinstance(header, str) and header else None
         new: list[tuple[RowId, dict[str, Any]]] = []
         acks: list[CapturedAck] = []
+        page_order: list[str] = []  # every row's wa_id, top to bottom: places new rows among the stored ones
         for row in snap.get("messages") or []:
             if not isinstance(row, dict) or not row.get("id"):
                 continue
             row_id = parse_data_id(str(row["id"]))
+            page_order.append(row_id.wa_id)
             if row_id.chat_jid is not None and title:
                 self.chats.learn(title, row_id.chat_jid)
             if row_id.wa_id in self._acks:
@@ -513,7 +517,7 @@ class WhatsAppDriver:
         messages = [m for row_id, row in new if (m := self._parse_row(row_id, row, title, chat_jid)) is not None]
         if not messages and not acks:
             return
-        created = await asyncio.to_thread(self._record, messages, acks)
+        created = await asyncio.to_thread(self._record, messages, acks, page_order)
         for message in messages:
             self._acks[message.wa_id] = message.ack
         for captured_ack in acks:
@@ -534,9 +538,14 @@ class WhatsAppDriver:
         """Runs on a worker thread: which of ``wa_ids`` the store already has."""
         return {wa_id for wa_id in wa_ids if self.store.messages.find_by_wa_id(wa_id) is not None}
 
-    def _record(self, messages: list[CapturedMessage], acks: list[CapturedAck]) -> int:
-        """Runs on a worker thread: the store calls are synchronous SQLCipher writes."""
-        created = sum(1 for result in record_messages(self.store, messages) if result.created) if messages else 0
+    def _record(self, messages: list[CapturedMessage], acks: list[CapturedAck], page_order: list[str]) -> int:
+        """Runs on a worker thread: the store calls are synchronous SQLCipher writes. ``messages`` are in page order
+        and ``page_order`` lists every row of the open chat (the order the store keeps, not the rows' minutes)."""
+        created = (
+            sum(1 for result in record_messages(self.store, messages, page=page_order) if result.created)
+            if messages
+            else 0
+        )
         for ack in acks:
             record_ack(self.store, ack)
         return created

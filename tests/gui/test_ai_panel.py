@@ -1,26 +1,37 @@
 """The AI panel beside the composer, driven like a user would, against the real BYOK provider (litellm) and the
-local OpenAI-compatible server: the stream appears progressively, Accept fills the composer, errors are a sentence
-in the panel (never a dialog), and the window keeps running while the model thinks."""
+local OpenAI-compatible server: the stream appears progressively, Accept fills the composer, a summary becomes an
+internal note (never composer text), the passages under a draft are its prompt's in "Test a question"'s order,
+errors are a sentence in the panel (never a dialog), and the window keeps running while the model thinks."""
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from app.ai.byok import ByokProvider
+from app.ai.config import save_entries
+from app.ai.grounding import DEFAULT_BUDGET
 from app.ai.interactions import InteractionLog
-from app.ai.types import AIError, Provider
+from app.ai.keys import ProviderKeys
+from app.ai.knowledge import assist
+from app.ai.knowledge.importers import add_text
+from app.ai.litellm_loader import LitellmLoader
+from app.ai.service import AiService
+from app.ai.suggest import Suggestion
+from app.ai.types import AIError, Provider, ProviderEntry
 from app.core.errors import SOMETHING_WENT_WRONG
 from app.qt import Qt, QtCore, QtWidgets
 from app.ui.context import AppContext
 from app.ui.pages.inbox import InboxPage
+from app.ui.pages.knowledge import KnowledgePage
 from app.ui.widgets.ai_panel import NO_PROVIDER, AIPanel
-from tests.ai.conftest import KEY, POLICY, byok, entry, loader  # noqa: F401 (loader: the session's warmed-up litellm)
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_chat import RETURNS, ShopChat, shop_chat
+from tests.support.ai_fixtures import KEY, POLICY, byok
 from tests.support.keyrings import InMemoryKeyring
 
 MODEL = "panel-model"
@@ -82,7 +93,7 @@ def test_suggestion_streams_into_the_preview_progressively(qtbot: QtBot, panel: 
     assert panel.preview.toPlainText() == DRAFT
     assert panel.preview.isReadOnly()
     assert panel.citations.isVisibleTo(panel)
-    assert panel.citations.text() == "[1] Returns policy › Refunds"
+    assert panel.citations.text() == "[1] Returns policy › Refunds · cited"
     assert not panel.warnings.isVisibleTo(panel)
     assert not panel.error.isVisibleTo(panel)
     assert panel.accept_button.isEnabled()
@@ -126,6 +137,86 @@ def test_accept_puts_the_draft_in_the_composer(
     expected = "Hi Maya! The Canvas Tote Bag is $12.50 and returns are free within 30 days. Shall I reserve one?"
     assert page.composer.edit.toPlainText() == expected  # citation markers are not sent to the customer
     assert page.composer.edit.hasFocus() or not page.isActiveWindow()
+    page.ai_panel.shutdown()
+
+
+def _inbox(qtbot: QtBot, ctx: AppContext) -> InboxPage:
+    page = InboxPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1300, 760)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
+def test_a_summary_is_added_as_a_note_and_never_reaches_the_composer(
+    qtbot: QtBot, ctx: AppContext, shop: ShopChat, provider: ByokProvider, ai_server: OpenAIServer
+) -> None:
+    page = _inbox(qtbot, ctx)
+    panel = page.ai_panel
+    panel.provider_factory = lambda: provider
+    page.open_chat(shop.chat.id)
+    panel.set_expanded(True)
+    panel.interaction_log = InteractionLog(ctx.store, ctx.settings)
+    ai_server.reply = lambda body: "- Maya wants the canvas tote ($12.50)\n- Asks about returns"
+    to_composer: list[str] = []
+    panel.accepted.connect(to_composer.append)
+    with qtbot.waitSignal(panel.finished, timeout=WAIT) as finished:
+        qtbot.mouseClick(panel.summarize_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.accept_button.isEnabled(), timeout=WAIT)
+    assert panel.accept_button.text() == "Add as note"
+    assert "never" in panel.accept_button.toolTip()
+    with qtbot.waitSignal(panel.noted, timeout=WAIT):
+        qtbot.mouseClick(panel.accept_button, Qt.MouseButton.LeftButton)
+    notes = ctx.store.notes.find_all({"chat_id": shop.chat.id})
+    assert [n.body for n in notes] == ["- Maya wants the canvas tote ($12.50)\n- Asks about returns"]
+    assert notes[0].contact_id == shop.contact.id
+    assert page.composer.edit.toPlainText() == ""
+    assert to_composer == []
+    assert not panel.accept_button.isEnabled()  # added once; a second click cannot add it twice
+    assert "notes" in panel.status.text()
+    interaction_id = finished.args[0].interaction_id
+    qtbot.waitUntil(lambda: ctx.store.ai_interactions.get(interaction_id).outcome == "accepted", timeout=WAIT)
+
+    # A rewrite of the summary is still for the staff.
+    ai_server.reply = lambda body: "- Wants the tote"
+    with qtbot.waitSignal(panel.finished, timeout=WAIT) as rewritten:
+        qtbot.mouseClick(panel.rewrite_buttons["shorter"], Qt.MouseButton.LeftButton)
+    assert rewritten.args[0].for_staff
+    qtbot.waitUntil(lambda: panel.accept_button.isEnabled(), timeout=WAIT)
+    assert panel.accept_button.text() == "Add as note"
+    with qtbot.waitSignal(panel.noted, timeout=WAIT):
+        panel.accept()
+    assert page.composer.edit.toPlainText() == ""
+    assert len(ctx.store.notes.find_all({"chat_id": shop.chat.id})) == 2
+
+    # A reply draft is accepted into the composer again.
+    ai_server.reply = lambda body: DRAFT
+    with qtbot.waitSignal(panel.finished, timeout=WAIT):
+        panel.suggest()
+    qtbot.waitUntil(lambda: panel.accept_button.isEnabled(), timeout=WAIT)
+    assert panel.accept_button.text() == "Accept"
+    panel.accept()
+    assert page.composer.edit.toPlainText().startswith("Hi Maya!")
+    panel.shutdown()
+
+
+def test_the_ai_panel_opens_beside_the_customer_panel(
+    qtbot: QtBot, ctx: AppContext, shop: ShopChat, provider: ByokProvider
+) -> None:
+    page = _inbox(qtbot, ctx)
+    page.open_chat(shop.chat.id)
+    assert page.panel.isVisible()
+    qtbot.mouseClick(page.ai_panel.toggle, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.ai_panel.body.isVisible())
+    assert page.panel.isVisible(), "the customer panel stays"
+    ai = page.ai_panel.geometry().translated(page.ai_panel.parentWidget().mapTo(page, QtCore.QPoint(0, 0)))
+    customer = page.panel.geometry().translated(page.panel.parentWidget().mapTo(page, QtCore.QPoint(0, 0)))
+    assert not ai.intersects(customer)
+    assert ai.right() < customer.left()  # side by side: the AI panel next to the customer panel
+    assert page.composer.width() >= 300  # the conversation and composer keep room
+    qtbot.mouseClick(page.ai_panel.toggle, Qt.MouseButton.LeftButton)
+    assert page.panel.isVisible()
     page.ai_panel.shutdown()
 
 
@@ -202,7 +293,7 @@ def test_handoff_and_invented_prices_are_shown_as_warnings(
     with qtbot.waitSignal(panel.finished, timeout=WAIT):
         panel.regenerate()
     qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT)
-    assert panel.warnings.text() == "⚠ Price $14 is not in your products"
+    assert panel.warnings.text() == "⚠ Price $14 is not in your products, knowledge base or this chat"
     assert panel.accept_button.isEnabled()  # staff may still take it and fix the price
 
 
@@ -283,3 +374,60 @@ def test_the_ai_log_learns_what_staff_did_with_each_draft(
     with qtbot.waitSignal(panel.finished, timeout=WAIT) as third:
         panel.suggest()
     qtbot.waitUntil(lambda: outcome(third.args[0].interaction_id) == "handoff", timeout=WAIT)
+
+
+QUESTION = "How long does delivery to Leeds take, and is express delivery faster?"
+
+
+def test_a_drafts_passages_are_its_prompts_in_test_a_questions_order(
+    qtbot: QtBot, ctx: AppContext, keyring_backend: InMemoryKeyring, loader: LitellmLoader
+) -> None:
+    """The chat's last customer message is QUESTION; "Test a question" on the Knowledge page ranks passages for it;
+    the draft's prompt carries the first of them, and the panel lists exactly those, in that order."""
+    server = OpenAIServer(keys={KEY}).start()
+    try:
+        store = ctx.store
+        shop = shop_chat(store, [("in", "Hello!"), ("out", "Hi, how can I help?"), ("in", QUESTION)])
+        add_text(store, "Shipping", "## Delivery times\n\nOrders reach Leeds within 2 to 3 working days.")
+        add_text(store, "Express", "## Express delivery\n\nExpress delivery to Leeds takes one working day.")
+        add_text(store, "Returns policy", "## Refunds\n\nMoney back within 14 days of delivery.")
+        add_text(store, "Shop", "## Vans\n\nOur delivery vans leave the shop at four.")
+        add_text(store, "Leeds store", "## Visit\n\nCollect in Leeds the same day, faster than any delivery.")
+        add_text(store, "Gift wrap", "## Wrapping\n\nWe wrap presents in recycled paper.")
+        main = ProviderEntry(
+            id="main", kind="openai_compatible", model="chat", base_url=server.base_url, embedding_model="embed"
+        )
+        save_entries(store.settings, [main])
+        ProviderKeys(keyring_backend).set("main", KEY)
+        ctx.settings.ai.mode = "byok"
+        ctx.ai = AiService(store, ctx.settings, ProviderKeys(keyring_backend), loader=loader, policy=POLICY)
+        assert assist.embed_missing(ctx.ai, store) is not None  # ranked hybrid, as with a key that embeds
+
+        knowledge = KnowledgePage(ctx)
+        qtbot.addWidget(knowledge)
+        knowledge.question.setText(QUESTION)
+        with qtbot.waitSignal(knowledge.results_shown, timeout=WAIT):
+            knowledge.ask_button.click()
+        ranking = [(p.chunk_id, p.citation) for p in knowledge.passages]
+        assert len(ranking) >= 4
+
+        server.reply = lambda body: "Express delivery takes one working day [2]; standard is 2 to 3 days [1]."
+        page = _inbox(qtbot, ctx)
+        page.open_chat(shop.chat.id)
+        page.ai_panel.set_expanded(True)
+        with qtbot.waitSignal(page.ai_panel.finished, timeout=WAIT) as finished:
+            qtbot.mouseClick(page.ai_panel.suggest_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not page.ai_panel.busy, timeout=WAIT)
+        suggestion: Suggestion = finished.args[0]
+
+        shown = [(c.passage_id, f"[{c.number}] {c.label}") for c in suggestion.citations]
+        assert suggestion.citations == suggestion.record.citations  # exactly the passages of the prompt
+        assert shown == ranking[: DEFAULT_BUDGET.passages]  # in Test a question's order and numbering
+        system = str(server.calls(model="chat")[-1].body["messages"][0]["content"])
+        assert [line for line in system.splitlines() if re.match(r"\[\d+\] ", line)] == [c for _, c in shown]
+        assert [c.number for c in suggestion.cited] == [1, 2]
+        lines = page.ai_panel.citations.text().splitlines()
+        assert lines == [f"{c} · cited" if n < 2 else c for n, (_, c) in enumerate(shown)]
+        page.ai_panel.shutdown()
+    finally:
+        server.stop()

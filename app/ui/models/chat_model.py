@@ -1,4 +1,5 @@
-"""One conversation as rows: day separators, messages and internal notes in time order, newest at the bottom.
+"""One conversation as rows: day separators, messages in the chat's order (WhatsApp's) and internal notes by time,
+newest at the bottom.
 
 It holds the latest ``page`` messages and loads earlier ones on demand (``load_earlier``), so a chat with
 thousands of messages opens as fast as a short one.
@@ -147,16 +148,28 @@ class ChatModel(QtCore.QAbstractListModel):
                     "message", m.sent_at, body, m.id, m.direction, m.status, m.status_reason, quoted, m.author_user_id
                 )
             )
-        for n in self._notes:
-            if earliest is None or n.created_at >= earliest:
-                entries.append(ChatItem("note", n.created_at, n.body, n.id, author=n.author_user_id))
-        entries.sort(key=lambda e: e.at)
+        # Messages stay in the store's order (the order WhatsApp shows them; their times are only to the minute);
+        # each note goes before the first message sent after it.
+        notes = sorted(
+            (
+                ChatItem("note", n.created_at, n.body, n.id, author=n.author_user_id)
+                for n in self._notes
+                if earliest is None or n.created_at >= earliest
+            ),
+            key=lambda e: e.at,
+        )
+        merged: list[ChatItem] = []
+        for entry in entries:
+            while notes and notes[0].at < entry.at:
+                merged.append(notes.pop(0))
+            merged.append(entry)
+        merged += notes
         today = datetime.now().astimezone().date()
         items: list[ChatItem] = []
         last_day: date | None = None
-        for entry in entries:
+        for entry in merged:
             day = entry.at.astimezone().date()
-            if day != last_day:
+            if last_day is None or day > last_day:  # (a message shown below a later one's day keeps that day)
                 items.append(ChatItem("day", entry.at, day_label(day, today)))
                 last_day = day
             items.append(entry)

@@ -175,9 +175,7 @@ class InboxPage(QtWidgets.QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([330, 640, 290])
         self.splitter.setChildrenCollapsible(False)
-        # One side panel at a time: the AI panel takes the contact panel's room while it is open (the draft already
-        # draws on the contact's profile and deals).
-        self.ai_panel.toggle.toggled.connect(lambda expanded: self.panel.setVisible(not expanded))
+        # The AI panel opens beside the customer panel, never instead of it: staff check the draft against the customer.
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)

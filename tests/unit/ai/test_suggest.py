@@ -77,7 +77,10 @@ def test_suggestion_streams_and_cites_the_passage_it_used(
     deltas, suggestion = run(collect(suggester.suggest(shop.chat.id)))
     assert len(deltas) > 5  # streamed word by word
     assert "".join(deltas) == suggestion.text
-    assert [c.passage_id for c in suggestion.citations] == ["chunk-returns"]  # [2] was offered, not used
+    # Under the draft: the passages the prompt carried, as numbered there; [2] was offered, not used.
+    assert suggestion.citations == suggestion.record.citations
+    assert [c.passage_id for c in suggestion.citations] == ["chunk-returns", "chunk-shipping"]
+    assert [c.passage_id for c in suggestion.cited] == ["chunk-returns"]
     assert suggestion.clean_text == "Hi Maya! The Canvas Tote Bag is $12.50, and returns are free within 30 days."
     assert suggestion.price_violations == []
     assert suggestion.handoff is None
@@ -98,7 +101,49 @@ def test_an_invented_price_is_caught(
 ) -> None:
     answers(ai_server, "The tote is $14 today, or two for $25.00.")
     _, suggestion = run(collect(Suggester(provider, store).suggest(shop.chat.id)))
-    assert [v.message for v in suggestion.price_violations] == ["Price $14 is not in your products"]
+    assert [v.message for v in suggestion.price_violations] == [
+        "Price $14 is not in your products, knowledge base or this chat"
+    ]
+
+
+def test_prices_from_the_knowledge_base_and_the_chat_are_not_flagged(
+    store: Store, ai_server: OpenAIServer, provider: ByokProvider
+) -> None:
+    shop = shop_chat(store, [("in", "Hi! I saw express delivery for US$ 9.99 on your site. How much is it really?")])
+    courier = Passage("chunk-courier", "Shipping › Express", "Express courier: SGD 15 (1,250.00 IDR for Batam).")
+    answers(
+        ai_server,
+        "Express delivery is S$15.00 [1], not the $9.99 you saw; standard shipping is $0.00. The tote is $14.",
+    )
+    suggester = Suggester(provider, store, retrieve=lambda query, limit: [courier])
+    _, suggestion = run(collect(suggester.suggest(shop.chat.id)))
+    assert [v.amount for v in suggestion.price_violations] == ["$14"]  # only the price no source has
+    assert "SGD 15" in sent(ai_server)["messages"][0]["content"]  # the passage's price was in the prompt
+
+
+def test_a_summary_is_for_the_staff_and_so_is_its_rewrite(
+    store: Store, shop: ShopChat, ai_server: OpenAIServer, provider: ByokProvider
+) -> None:
+    answers(ai_server, "- Maya wants the tote")
+    suggester = Suggester(provider, store)
+    _, summary = run(collect(suggester.summarize(shop.chat.id)))
+    assert summary.for_staff
+    _, shorter = run(collect(suggester.rewrite("shorter", summary.text, chat_id=shop.chat.id, for_staff=True)))
+    assert shorter.for_staff
+    _, draft = run(collect(suggester.suggest(shop.chat.id)))
+    assert not draft.for_staff
+
+
+def test_a_rewrite_keeps_the_passages_its_markers_refer_to(
+    store: Store, shop: ShopChat, ai_server: OpenAIServer, provider: ByokProvider
+) -> None:
+    answers(ai_server, "Returns are free for 30 days [1].")
+    suggester = Suggester(provider, store, retrieve=retrieve)
+    _, draft = run(collect(suggester.suggest(shop.chat.id)))
+    answers(ai_server, "Free returns, 30 days [1].")
+    _, shorter = run(collect(suggester.rewrite("shorter", draft.text, chat_id=shop.chat.id, citations=draft.citations)))
+    assert shorter.citations == draft.citations
+    assert [c.passage_id for c in shorter.cited] == ["chunk-returns"]
 
 
 def test_handoff_is_never_shown_as_a_draft(
