@@ -210,10 +210,13 @@ def test_the_ai_panel_opens_beside_the_customer_panel(
     qtbot.mouseClick(page.ai_panel.toggle, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.ai_panel.body.isVisible())
     assert page.panel.isVisible(), "the customer panel stays"
-    ai = page.ai_panel.geometry().translated(page.ai_panel.parentWidget().mapTo(page, QtCore.QPoint(0, 0)))
-    customer = page.panel.geometry().translated(page.panel.parentWidget().mapTo(page, QtCore.QPoint(0, 0)))
-    assert not ai.intersects(customer)
-    assert ai.right() < customer.left()  # side by side: the AI panel next to the customer panel
+
+    def on_page(widget: QtWidgets.QWidget) -> QtCore.QRect:
+        return QtCore.QRect(widget.mapTo(page, QtCore.QPoint(0, 0)), widget.size())
+
+    # Side by side once the layout has settled: the AI panel next to the customer panel, neither over the other.
+    qtbot.waitUntil(lambda: on_page(page.ai_panel).right() < on_page(page.panel).left(), timeout=WAIT)
+    assert on_page(page.panel).right() <= page.width()
     assert page.composer.width() >= 300  # the conversation and composer keep room
     qtbot.mouseClick(page.ai_panel.toggle, Qt.MouseButton.LeftButton)
     assert page.panel.isVisible()
