@@ -481,12 +481,16 @@ class WhatsAppDriver:
         title = header if isinstance(header, str) and header else None
         new: list[tuple[RowId, dict[str, Any]]] = []
         acks: list[CapturedAck] = []
-        page_order: list[str] = []  # every row's wa_id, top to bottom: places new rows among the stored ones
+        # Every row's wa_id, top to bottom (a report lists only the fresh rows, and its ``order`` all of them): the
+        # store places each new row after the known one shown above it.
+        shown = snap.get("order")
+        if not isinstance(shown, list):
+            shown = [row.get("id") for row in snap.get("messages") or [] if isinstance(row, dict)]
+        page_order = [parse_data_id(str(data_id)).wa_id for data_id in shown if data_id]
         for row in snap.get("messages") or []:
             if not isinstance(row, dict) or not row.get("id"):
                 continue
             row_id = parse_data_id(str(row["id"]))
-            page_order.append(row_id.wa_id)
             if row_id.chat_jid is not None and title:
                 self.chats.learn(title, row_id.chat_jid)
             if row_id.wa_id in self._acks:

@@ -161,6 +161,7 @@ _TEMPLATE = r"""
     lastKey = key;
     lastUnread = unreadKey;
     for (const m of fresh) seen.set(m.id, `${m.ack}|${m.ack_label}|${m.text !== null}`);
+    snap.order = snap.messages.map((m) => m.id); // every row shown, top to bottom: where the fresh ones sit
     snap.messages = fresh;
     window[BINDING](snap).catch(() => { for (const m of fresh) seen.delete(m.id); lastKey = null; });
   }
