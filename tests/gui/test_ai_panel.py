@@ -190,6 +190,14 @@ def test_a_summary_is_added_as_a_note_and_never_reaches_the_composer(
     assert page.composer.edit.toPlainText() == ""
     assert len(ctx.store.notes.find_all({"chat_id": shop.chat.id})) == 2
 
+    # Regenerate after a summary summarizes again: it never turns the summary into a reply.
+    ai_server.reply = lambda body: "- Maya: tote, returns"
+    with qtbot.waitSignal(panel.finished, timeout=WAIT) as again:
+        qtbot.mouseClick(panel.regenerate_button, Qt.MouseButton.LeftButton)
+    assert (again.args[0].kind, again.args[0].for_staff) == ("summarize", True)
+    assert ai_server.calls(model=MODEL)[-1].body["messages"][0]["content"].startswith("You summarise")
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT)
+
     # A reply draft is accepted into the composer again.
     ai_server.reply = lambda body: DRAFT
     with qtbot.waitSignal(panel.finished, timeout=WAIT):

@@ -95,7 +95,7 @@ class AIPanel(QtWidgets.QFrame):
         self.suggest_button.setToolTip("Draft a reply from your products, the contact and the knowledge base")
         self.regenerate_button = QtWidgets.QPushButton("Regenerate")
         self.summarize_button = QtWidgets.QPushButton("Summarize")
-        self.summarize_button.setToolTip("Summarize this conversation")
+        self.summarize_button.setToolTip("Summarize this conversation for the team (it is added as an internal note)")
         self.stop_button = QtWidgets.QPushButton("Stop")
         self.status = QtWidgets.QLabel()
         self.status.setObjectName("muted")
@@ -255,9 +255,14 @@ class AIPanel(QtWidgets.QFrame):
             self._start("Writing a reply…", lambda s: s.suggest(chat_id))
 
     def regenerate(self) -> None:
+        """Another of what is shown: a summary is summarized again (never turned into a reply to the customer)."""
         chat_id, previous = self.chat_id, self._text
-        if chat_id is not None:
-            self._start("Writing another reply…", lambda s: s.regenerate(chat_id, previous or None))
+        if chat_id is None:
+            return
+        if self.suggestion is not None and self.suggestion.for_staff:
+            self.summarize()
+            return
+        self._start("Writing another reply…", lambda s: s.regenerate(chat_id, previous or None))
 
     def summarize(self) -> None:
         chat_id = self.chat_id
