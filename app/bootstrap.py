@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import keyring
 
 from app import logs
-from app.ai.keys import ProviderKeys
+from app.ai.keys import provider_keys
 from app.ai.service import AiService
 from app.core.events import Event, MessageQueued, MessageStatusChanged
 from app.core.loops import SERVICE_THREAD, LoopThread
@@ -58,7 +58,7 @@ def build_context(workspaces: Workspaces, tasks: TaskRunner, opened: OpenWorkspa
         workspaces=workspaces,
         workspace=opened,
         changes=changes,
-        ai=AiService(opened.store, settings, ProviderKeys(workspaces.vault.backend), loop=tasks.service_loop),
+        ai=AiService(opened.store, settings, provider_keys(workspaces, opened.store), loop=tasks.service_loop),
         # The service is attached after the first paint (start_sync); it runs on the one service loop.
         sync=SyncBridge(loop=SyncLoop(tasks)),
     )

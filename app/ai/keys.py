@@ -1,22 +1,26 @@
-"""Provider API keys in the OS keyring, and nowhere else.
+"""Provider API keys: in the OS keyring, or inside the workspace's encrypted database when this computer has no
+secure keyring (``app.store.secrets`` decides, and says where). Never in a plain file.
 
-A key is stored under service ``parley-ai`` with the provider entry's id as the user name. It never goes into the
-database, the settings, a log line or an exception message: callers get it only to hand it to the HTTP client.
-Like workspace keys, AI keys are refused on a keyring that would keep them in a plain file (see ``keyring_vault``).
+A key is stored under service ``parley-ai`` with the provider entry's id as its name. It never goes into the
+settings, a log line or an exception message: callers get it only to hand it to the HTTP client.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from keyring import errors as keyring_errors
 from keyring.backend import KeyringBackend
 
-from app.core.errors import InvalidInput, KeyringLocked, KeyringUnavailable
-from app.store.keyring_vault import backend_name, is_secure
+from app.core.errors import InvalidInput
+from app.store.keyring_vault import is_secure
+from app.store.secrets import Secrets
+
+if TYPE_CHECKING:
+    from app.store.store import Store
+    from app.store.workspaces import Workspaces
 
 SERVICE = "parley-ai"
+WHAT = "the provider key"
 
 
 def mask(key: str) -> str:
@@ -28,34 +32,33 @@ def mask(key: str) -> str:
 
 
 class ProviderKeys:
-    """set / get / delete / has for provider keys, keyed by provider entry id."""
+    """set / get / delete / has for provider keys, keyed by provider entry id.
 
-    def __init__(self, backend: KeyringBackend, service: str = SERVICE) -> None:
-        self._backend = backend
+    Given a bare keyring backend (tests, tools) the keyring is the only home, and an insecure one is refused."""
+
+    def __init__(self, secrets: Secrets | KeyringBackend, service: str = SERVICE) -> None:
+        self.secrets = secrets if isinstance(secrets, Secrets) else Secrets(secrets)
         self.service = service
 
     @property
     def secure(self) -> bool:
-        return is_secure(self._backend)
+        """Whether a key saved now is kept safely (a secure keyring, or the encrypted workspace)."""
+        return self.secrets.home() == "workspace" or is_secure(self.secrets.backend)
+
+    def where(self) -> str:
+        """Where keys are kept, for a sentence ("inside this workspace's encrypted database")."""
+        return self.secrets.where()
 
     def set(self, entry_id: str, key: str) -> None:
         key = key.strip()
         if not key:
             raise InvalidInput("The key is empty.")
-        if not self.secure:
-            raise KeyringUnavailable(
-                f"No secure keyring is available (the keyring in use is {backend_name(self._backend)}), "
-                "so Parley will not keep the provider key there."
-            )
-        with _translated("save the provider key to"):
-            self._backend.set_password(self.service, entry_id, key)
+        self.secrets.set(self.service, entry_id, key, what=WHAT)
 
     def get(self, entry_id: str) -> str | None:
-        if not self.secure:
-            return None
-        with _translated("read the provider key from"):
-            value = self._backend.get_password(self.service, entry_id)
-        return value or None
+        if self.secrets.store is None and not self.secure:
+            return None  # keyring only, and no secure one: nothing was ever saved there
+        return self.secrets.get(self.service, entry_id, what=WHAT)
 
     def has(self, entry_id: str) -> bool:
         return self.get(entry_id) is not None
@@ -65,16 +68,9 @@ class ProviderKeys:
         return None if key is None else mask(key)
 
     def delete(self, entry_id: str) -> None:
-        with _translated("remove the provider key from"), contextlib.suppress(keyring_errors.PasswordDeleteError):
-            self._backend.delete_password(self.service, entry_id)
+        self.secrets.delete(self.service, entry_id, what=WHAT)
 
 
-@contextlib.contextmanager
-def _translated(doing: str) -> Iterator[None]:
-    try:
-        yield
-    except keyring_errors.KeyringLocked:
-        raise KeyringLocked(f"Could not {doing} the system keyring: it is locked.") from None
-    except (keyring_errors.KeyringError, RuntimeError, OSError, EOFError) as exc:
-        # ``from None``: a backend's exception could quote what it was given; only its type is kept.
-        raise KeyringUnavailable(f"Could not {doing} the system keyring ({type(exc).__name__}).") from None
+def provider_keys(workspaces: Workspaces, store: Store) -> ProviderKeys:
+    """The provider keys of the open workspace: in this computer's keyring, or inside the workspace."""
+    return ProviderKeys(Secrets(workspaces.vault.backend, store))

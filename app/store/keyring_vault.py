@@ -25,6 +25,8 @@ _INSECURE_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings
 
 
 def backend_name(backend: KeyringBackend) -> str:
+    """The backend's class path, recorded in a workspace header and logged; never shown in a sentence (see
+    ``keyring_label``)."""
     cls = type(backend)
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -37,6 +39,45 @@ def is_secure(backend: KeyringBackend) -> bool:
         members = list(children or [])
         return bool(members) and all(is_secure(m) for m in members)
     return not type(backend).__module__.startswith(_INSECURE_MODULES)
+
+
+# Module prefixes of keyring backends, and what a person calls them.
+_LABELS = (
+    ("keyring.backends.SecretService", "Secret Service"),
+    ("keyring.backends.libsecret", "Secret Service"),
+    ("keyring.backends.kwallet", "KWallet"),
+    ("keyring.backends.macOS", "macOS Keychain"),
+    ("keyring.backends.Windows", "Windows Credential Manager"),
+    ("keyring.backends.chainer", "a chain of keyrings"),
+)
+# Why an insecure backend cannot keep a secret, in a few words for a sentence.
+_INSECURE_REASONS = (
+    ("keyring.backends.fail", "no keyring service was found on this computer"),
+    ("keyring.backends.null", "the keyring is turned off"),
+    ("keyrings.alt.file.EncryptedKeyring", "the only keyring found asks for its password on a terminal"),
+    ("keyrings.alt", "the only keyring found keeps secrets in a plain file"),
+)
+
+
+def keyring_label(name: str) -> str:
+    """What to call the keyring with class path ``name`` in a sentence: "Secret Service", "KWallet"... never the
+    class path itself ("keyring.backends.fail.Keyring" means nothing to a person)."""
+    label = next((label for prefix, label in _LABELS if name.startswith(prefix)), None)
+    if label is not None:
+        return label
+    if any(name.startswith(prefix) for prefix, _ in _INSECURE_REASONS):
+        return "no usable keyring"
+    return name.rpartition(".")[2] or "an unknown keyring"  # a third-party backend: its own short name
+
+
+def insecure_reason(backend: KeyringBackend | str) -> str:
+    """Why ``backend`` (or the backend with that class path) is not a secure keyring, in a few words for a sentence
+    (no class names)."""
+    name = backend if isinstance(backend, str) else backend_name(backend)
+    reason = next((reason for prefix, reason in _INSECURE_REASONS if name.startswith(prefix)), None)
+    if reason is None and name.startswith("keyring.backends.chainer"):
+        reason = "one of the keyrings found keeps secrets in a plain file"
+    return reason or "the keyring found does not protect secrets"
 
 
 class KeyringVault:
@@ -83,7 +124,7 @@ class KeyringVault:
     def _require_secure(self) -> None:
         if not self.secure:
             raise KeyringUnavailable(
-                f"No secure keyring is available (the keyring in use is {self.name}), "
+                f"No secure keyring is available ({insecure_reason(self._backend)}), "
                 "so Parley will not keep the workspace key there."
             )
 

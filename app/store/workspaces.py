@@ -33,10 +33,10 @@ from app.core.errors import (
 from app.core.events import EventBus
 from app.core.ids import new_id, utc_now
 from app.store import backup as backup_mod
-from app.store import crashpoints, keys, sqlcipher
+from app.store import crashpoints, keys, secrets, sqlcipher
 from app.store.database import Database
 from app.store.header import WorkspaceHeader, read_header, write_header
-from app.store.keyring_vault import KeyringVault
+from app.store.keyring_vault import KeyringVault, keyring_label
 from app.store.keys import DEFAULT_KDF, KdfParams, KeyProtection
 from app.store.paths import WorkspacePaths, fsync_dir
 from app.store.store import Store
@@ -368,8 +368,9 @@ class Workspaces:
         if stored_key is None:
             if protection.keyring_backend != self.vault.name:
                 raise KeyringBackendChanged(
-                    f"The key of workspace {header.name!r} was saved in {protection.keyring_backend}, but the "
-                    f"keyring in use now is {self.vault.name}, which does not have it."
+                    f"The key of workspace {header.name!r} was saved in "
+                    f"{keyring_label(protection.keyring_backend or '')}, but the keyring in use now is "
+                    f"{keyring_label(self.vault.name)}, which does not have it."
                 )
             raise KeyringKeyMissing(f"The key of workspace {header.name!r} is not in the system keyring.")
         if not keys.matches(stored_key, protection):
@@ -469,7 +470,9 @@ class Workspaces:
             staged.unlink(missing_ok=True)
             backup_mod.extract(source, passphrase, staged, store.db.adopt, scratch=paths.tmp)
             crashpoints.reached("restore.extracted")
+            kept = secrets.carry_over(store)  # this workspace's own provider keys and sign-in, not the backup's
             store.db.replace_file(staged, paths.root / BEFORE_RESTORE)
+        secrets.put_back(store, kept)
         store.set_meta("workspace_id", workspace_id)
         log.info("workspace %s restored from a backup of %s", workspace_id, info.created_at.isoformat())
         return info

@@ -209,7 +209,8 @@ async def join_with_invite(
     If the download is cut short the workspace is still returned: the sync loop finishes it. If the keyring refuses
     the sign-in after the server accepted the invite, ``JoinNotSaved`` carries the held join to save again.
     """
-    await keyring_first(lambda: check_keyring(workspaces.vault.backend, "join"), "the invite was not used")
+    if passphrase is None or workspaces.vault.secure:  # else the new workspace keeps the sign-in inside itself
+        await keyring_first(lambda: check_keyring(workspaces.vault.backend, "join"), "the invite was not used")
     async with _Client(server_url) as api:
         session = await api.accept_invite(
             AcceptInviteRequest(token=token, name=name, password=password, device_name=device_name)

@@ -1,9 +1,11 @@
-"""Where a workspace's sync account lives: the refresh token in the OS keyring, the access token in memory, and
-the rest (server address, device, member, e-mail, org name, role, cursor) in ``workspace_meta`` under ``sync.*``.
+"""Where a workspace's sync account lives: the refresh token where the workspace keeps its secrets, the access
+token in memory, and the rest (server address, device, member, e-mail, org name, role, cursor) in ``workspace_meta``
+under ``sync.*``.
 
-The refresh token is the one long-lived secret (it signs the device in for 60 days), so it goes where the
-workspace key goes: a keyring that really protects secrets (the same rule as ``KeyringVault``), under service
-``parley-sync`` and the workspace id. The access token lives 15 minutes and is never written anywhere.
+The refresh token is the one long-lived secret (it signs the device in for 60 days), so it goes where provider keys
+go (``app.store.secrets``): the OS keyring when it really protects secrets (the same rule as ``KeyringVault``),
+under service ``parley-sync`` and the workspace id; on a computer without one, inside the workspace's encrypted
+database (``local_secrets``, never synced). The access token lives 15 minutes and is never written anywhere.
 Nothing secret is put in ``workspace_meta``, a log line or an exception.
 
 A keyring can refuse to store (locked, missing, broken). Every flow that asks the server for a session first checks
@@ -16,18 +18,16 @@ must not stay listed as active. A rotated refresh token that could not be saved 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import secrets
+import re
 import threading
 import time
 from dataclasses import dataclass
 
 from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 
 from app.core.errors import KeyringLocked, KeyringUnavailable, ParleyError
-from app.store.keyring_vault import _translated, backend_name, is_secure
+from app.store.secrets import Secrets
 from app.store.store import Store
 from app.sync.protocol import Session
 
@@ -45,6 +45,7 @@ CURSOR = "sync.cursor"
 INITIAL = "sync.initial"  # "upload" after sign-up, "download" after joining: cleared by the first full pass
 REFETCH = "sync.refetch"  # "1" while a full re-download (must_refetch) is under way
 UNSAVED = "sync.unsaved"  # "1" while a rotated refresh token is only in memory (the keyring's one is dead)
+WHAT = "the sync sign-in"
 
 
 class SignInNotSaved(ParleyError):
@@ -65,25 +66,14 @@ def refusal_reason(exc: BaseException) -> str:
         return "it is locked"
     if isinstance(exc, KeyringUnavailable) and "secure" in str(exc):
         return "no secure keyring is available"
-    cause = exc.__cause__ or exc
-    return f"it refused ({type(cause).__name__})"
+    found = re.search(r"\((\w+)\)\.?$", str(exc))
+    return f"it refused ({found.group(1)})" if found else "it refused"
 
 
 def check_keyring(backend: KeyringBackend, username: str) -> None:
     """Raise ``KeyringUnavailable``/``KeyringLocked`` unless ``backend`` keeps a sync sign-in: write a throwaway entry
     next to the real one, read it back, remove it. Called before asking the server for a session."""
-    if not is_secure(backend):
-        raise KeyringUnavailable(
-            f"No secure keyring is available for the sync sign-in (the keyring in use is {backend_name(backend)})."
-        )
-    probe, value = f"{username}.check", secrets.token_urlsafe(16)
-    with _translated("save the sync sign-in to"):
-        backend.set_password(SERVICE, probe, value)
-        kept = backend.get_password(SERVICE, probe)
-        with contextlib.suppress(PasswordDeleteError):
-            backend.delete_password(SERVICE, probe)
-    if kept != value:
-        raise KeyringUnavailable("The system keyring did not keep the sync sign-in.")
+    Secrets(backend).check(SERVICE, username, what=WHAT)
 
 
 @dataclass(frozen=True)
@@ -104,7 +94,7 @@ class Credentials:
     def __init__(self, store: Store, workspace_id: str, backend: KeyringBackend) -> None:
         self.store = store
         self.workspace_id = workspace_id
-        self._backend = backend
+        self.secrets = Secrets(backend, store)
         self._lock = threading.Lock()
         self._access: str | None = None
         self._access_expires = 0.0  # time.monotonic() deadline
@@ -122,19 +112,23 @@ class Credentials:
         with self._lock:
             if self._unsaved is not None:
                 return self._unsaved.refresh_token
-        self._require_secure()
         if self.store.meta(UNSAVED) is not None:
+            self.secrets.ensure_available(WHAT)  # a keyring that is gone says so first
             return None  # the keyring's token was rotated away: only signing in again helps
-        with _translated("read the sync sign-in from"):
-            return self._backend.get_password(SERVICE, self.workspace_id)
+        return self.secrets.get(SERVICE, self.workspace_id, what=WHAT)
+
+    def where(self) -> str:
+        """Where the sign-in is kept, for a sentence ("in this computer's keyring (KWallet)")."""
+        return self.secrets.where()
 
     def check_storable(self) -> None:
-        """Raise a keyring error unless the keyring keeps this workspace's sign-in (before asking the server)."""
-        check_keyring(self._backend, self.workspace_id)
+        """Raise a keyring error unless this workspace's sign-in would be kept (before asking the server); the
+        encrypted workspace always keeps it."""
+        self.secrets.check(SERVICE, self.workspace_id, what=WHAT)
 
     def save_session(self, session: Session) -> None:
         """Keep a new session: the access token (and, until saved, the refresh token) in memory, the refresh token
-        in the keyring, then the account's details in the workspace.
+        in the keyring (or the encrypted workspace), then the account's details in the workspace.
 
         Raises ``SignInNotSaved`` when the keyring refuses; the session stays usable in memory (``save_unsaved``
         tries again). For a rotation of the signed-in device the workspace is marked, since the keyring's token is
@@ -146,9 +140,7 @@ class Credentials:
             self._access_expires = time.monotonic() + session.access_expires_in - margin
             self._unsaved = session
         try:
-            self._require_secure()
-            with _translated("save the sync sign-in to"):
-                self._backend.set_password(SERVICE, self.workspace_id, session.refresh_token)
+            self.secrets.set(SERVICE, self.workspace_id, session.refresh_token, what=WHAT)
         except (KeyringUnavailable, KeyringLocked) as exc:
             reason = refusal_reason(exc)
             log.warning("the keyring refused the sync sign-in of workspace %s (%s)", self.workspace_id, reason)
@@ -204,8 +196,7 @@ class Credentials:
         with self._lock:
             self._unsaved = None
         try:
-            with _translated("remove the sync sign-in from"), contextlib.suppress(PasswordDeleteError):
-                self._backend.delete_password(SERVICE, self.workspace_id)
+            self.secrets.delete(SERVICE, self.workspace_id, what=WHAT)
         except KeyringUnavailable:
             log.warning("could not remove the sync sign-in of workspace %s from the keyring", self.workspace_id)
 
@@ -235,10 +226,3 @@ class Credentials:
 
     def cursor(self) -> int:
         return int(self.store.meta(CURSOR) or 0)
-
-    def _require_secure(self) -> None:
-        if not is_secure(self._backend):
-            raise KeyringUnavailable(
-                f"No secure keyring is available (the keyring in use is {backend_name(self._backend)}), "
-                "so Parley will not keep the sync sign-in there."
-            )

@@ -68,6 +68,12 @@ def make(version: int) -> Path:
                 (ORG_ID, ms, ms, "0190a000-0000-7000-8000-0000000000c1", ms, ms),
             )
             store.set_meta("whatsapp.claim", f"0190a000-0000-7000-8000-0000000000c1 {ms}")
+        if version >= 8:  # a provider key kept inside the workspace (schema 8): a fixed test value, not a secret
+            conn.execute(
+                "INSERT INTO local_secrets (service, name, value, updated_at) VALUES ('parley-ai', 'snap', ?, ?)",
+                ("sk-snapshot-0000", int(at.timestamp() * 1000)),
+            )
+            store.set_meta("secrets.home", "workspace")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()

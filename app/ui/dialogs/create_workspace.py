@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, SecretStr
 
 from app.qt import QtWidgets, Signal
+from app.store.keyring_vault import insecure_reason
 from app.store.keys import MIN_PASSPHRASE
 from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.kit import note, password_field
@@ -35,13 +36,18 @@ class CreateWorkspaceDialog(FormDialog):
 
         self.use_keyring = QtWidgets.QRadioButton("Keep the key in this computer's keyring (recommended)")
         self.use_passphrase = QtWidgets.QRadioButton("Protect with a passphrase I type when Parley starts")
+        # ``keyring_name`` is the backend's class path: the sentence says what it means instead.
         keyring_note = note(
             "Parley opens without a prompt; the key is guarded by your login."
             if keyring_available
-            else f"No secure keyring was found ({keyring_name}), so a passphrase is needed.",
+            else f"This computer has no secure keyring ({insecure_reason(keyring_name)}), so a passphrase "
+            "protects the workspace. AI provider keys and the team sign-in are then kept inside the encrypted "
+            "workspace.",
             "hint",
         )
         self.use_keyring.setEnabled(keyring_available)
+        if not keyring_available:
+            self.use_keyring.setToolTip(f"Not available: {insecure_reason(keyring_name)}.")
         (self.use_keyring if keyring_available else self.use_passphrase).setChecked(True)
 
         self.passphrase = password_field(f"At least {MIN_PASSPHRASE} characters")

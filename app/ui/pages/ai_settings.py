@@ -3,20 +3,22 @@
 The scalar AI settings (mode, creativity, brand voice, redaction, transcripts) are declared settings and render in
 the page's "AI" section; this card holds what is not a scalar: the ordered provider entries (add, remove, move up
 and down; kind, model, base URL for an OpenAI-compatible server, embedding model), saved as validated JSON at each
-change, and each entry's key, written straight to the OS keyring and only ever shown masked. "Test key" makes a
-tiny call through that entry alone, on the service loop like every AI call, and shows the outcome.
+change, and each entry's key, written where the workspace keeps its secrets (this computer's keyring, or inside
+the encrypted workspace when there is no secure keyring: the card says which) and only ever shown masked. "Test
+key" makes a tiny call through that entry alone, on the service loop like every AI call, and shows the outcome.
 """
 
 from __future__ import annotations
 
 from app.ai.config import DEFAULT_MODELS, entry_label, load_entries, new_entry_id, save_entries
-from app.ai.keys import ProviderKeys
+from app.ai.keys import ProviderKeys, provider_keys
 from app.ai.service import AiService
 from app.ai.types import ProviderEntry, ProviderKind, Usage
 from app.core.errors import ParleyError, describe
 from app.qt import QtWidgets
 from app.ui.context import AppContext
 from app.ui.widgets.provider_fields import provider_fields, provider_list
+from app.ui.widgets.secrets_home import SecretsHomeNote
 
 
 def _muted(text: str, name: str = "muted") -> QtWidgets.QLabel:
@@ -32,7 +34,7 @@ class AiProvidersCard(QtWidgets.QFrame):
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.keys = service.keys if service is not None else ProviderKeys(ctx.workspaces.vault.backend)
+        self.keys: ProviderKeys = service.keys if service is not None else provider_keys(ctx.workspaces, ctx.store)
         self.service = service or AiService(ctx.store, ctx.settings, self.keys)
         self.entries: list[ProviderEntry] = load_entries(ctx.store.settings)
         self.setObjectName("card")
@@ -46,9 +48,17 @@ class AiProvidersCard(QtWidgets.QFrame):
         layout.addWidget(
             _muted(
                 "With your own keys, Parley asks these in order: when one fails or is slow, the next one answers. "
-                "Keys stay in this computer's keyring; prompts go straight to the provider."
+                "Prompts go straight to the provider."
             )
         )
+        self.where = SecretsHomeNote(
+            ctx,
+            self.keys.secrets,
+            "Keys are",
+            backups="They travel with the workspace's encrypted backups.",
+            moved=lambda: self._refresh_list(self.list.currentRow()),
+        )
+        layout.addWidget(self.where)
 
         # What the chosen mode means for this list, kept current as the mode changes.
         self.mode_note = QtWidgets.QLabel()
@@ -237,7 +247,7 @@ class AiProvidersCard(QtWidgets.QFrame):
         text = self.key.text().strip()
         if entry is None or not text:
             return
-        self.key.clear()  # the key leaves the widget at once; only the keyring holds it
+        self.key.clear()  # the key leaves the widget at once; only the keyring (or the encrypted workspace) holds it
 
         def store() -> None:
             self.keys.set(entry.id, text)
@@ -245,6 +255,7 @@ class AiProvidersCard(QtWidgets.QFrame):
         def stored(_: None) -> None:
             self.service.key_changed(entry.id)
             self.error.hide()
+            self.where.refresh()  # the first key saved records where keys are kept
             self._refresh_list(self.list.currentRow())
 
         self.ctx.tasks.start("Save AI key", store, stored, self._failed, owner=self)

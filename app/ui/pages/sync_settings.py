@@ -7,7 +7,9 @@ Signed in, ``SignedInPanel`` (``sync_team.py``) shows who and where, the state, 
 devices. A device that was removed, or whose sign-in expired, shows a banner with a way to sign in again.
 
 When the server made the team (or the device) but the keyring refused the sign-in, the card stays signed out, says
-so, and offers "Save sign-in", which saves the session the service holds and carries on: no second team.
+so, and offers "Save sign-in", which saves the session the service holds and carries on: no second team. Under
+both panels the card says where the sign-in is kept: this computer's keyring, or inside the encrypted workspace
+when there is no secure keyring (``app.store.secrets``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from app.qt import Qt, QtWidgets, Signal
+from app.store.secrets import Secrets
 from app.sync.protocol import MIN_PASSWORD_CHARS
 from app.sync.status import SyncState, SyncStatus
 from app.ui import kit
 from app.ui.context import AppContext
 from app.ui.pages.sync_team import SignedInPanel
 from app.ui.sync_bridge import SyncBridge
+from app.ui.widgets.secrets_home import SecretsHomeNote
 from app.ui.widgets.sync_fields import check_server, device_name
 
 
@@ -306,6 +310,8 @@ class SyncSettingsCard(kit.Card):
         self.signed_in = SignedInPanel(ctx, bridge)
         layout.addWidget(self.signed_out)
         layout.addWidget(self.signed_in)
+        self.where = SecretsHomeNote(ctx, Secrets(ctx.workspaces.vault.backend, ctx.store), "The team sign-in is")
+        layout.addWidget(self.where)
         bridge.statusChanged.connect(self.show_status)
         self.show_status(bridge.status)
 
@@ -314,6 +320,7 @@ class SyncSettingsCard(kit.Card):
         self.signed_in.setVisible(status.signed_in)
         self.signed_out.show_status(status)
         self.signed_in.show_status(status)
+        self.where.refresh()  # signing in records where secrets are kept
 
     def show_conflicts(self) -> None:
         self.signed_in.show_conflicts()
