@@ -10,7 +10,8 @@ a currency sign or code before or after a number (``$12.50``, ``12,50 €``, ``E
   knowledge passages used, the conversation, the profile (``texts``); equal values match however they are written
   (``12`` and ``12.00``, ``1,299`` and ``1.299,00``); or
 - it is zero (``$0``, ``0,00 €``) and either a zero price is in the sources (zero is zero in every currency), or the
-  sentence it stands in names no product: ``Shipping is $0.00`` is not a product price, ``The tote is $0`` is.
+  clause it stands in names no product: ``Shipping is $0.00`` (also in ``The tote is $12.50, shipping $0.00``) is
+  not a product price, ``The tote is $0`` is.
 A bare number with no currency is not treated as money (it may be a size, a date or an order number). The separator
 rule: a ``.`` or ``,`` followed by exactly three digits groups thousands, by one or two digits it is the decimal
 point.
@@ -160,7 +161,7 @@ def allowed_amounts(
 
 
 _NAME_WORD = re.compile(r"[^\W\d_]{3,}")
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+_CLAUSE_END = re.compile(r"[.!?](?=\s|$)|[,;](?=\s)|\n|\s(?:and|but|or|plus|while)\s")
 _COMMON = frozenset({"the", "and", "for", "with", "set", "pack", "one", "new", "free", "size", "day", "days"})
 
 
@@ -170,10 +171,11 @@ def _word_forms(word: str) -> set[str]:
     return {word} | {word[: -len(e)] for e in ("s", "es") if word.endswith(e) and len(word) - len(e) >= 3}
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    """The sentence of ``text`` that holds ``text[start:end]`` (a decimal point is not a sentence end)."""
-    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
-    after = _SENTENCE_END.search(text, end)
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause of ``text`` that holds ``text[start:end]``: up to the sentence ends, commas, semicolons and "and"
+    around it (a decimal point or a thousands separator ends nothing)."""
+    before = [m.end() for m in _CLAUSE_END.finditer(text, 0, start)]
+    after = _CLAUSE_END.search(text, end)
     return text[before[-1] if before else 0 : after.start() if after else len(text)]
 
 
@@ -207,28 +209,28 @@ class PriceSources:
     def has_zero(self) -> bool:
         return any(0 in values for values in self.allowed.values()) or any(v == 0 for v, _ in self.quoted)
 
-    def _names_a_product(self, sentence: str) -> bool:
-        lowered = sentence.lower()
-        return any(_word_forms(w) & self.product_words for w in _NAME_WORD.findall(sentence)) or any(
+    def _names_a_product(self, clause: str) -> bool:
+        lowered = clause.lower()
+        return any(_word_forms(w) & self.product_words for w in _NAME_WORD.findall(clause)) or any(
             w in lowered for w in self.product_words if not w.isalpha()
         )
 
-    def allows(self, amount: Amount, sentence: str = "") -> bool:
-        """Whether ``amount`` (found in a draft, in ``sentence``) is accounted for by a source."""
+    def allows(self, amount: Amount, clause: str = "") -> bool:
+        """Whether ``amount`` (found in a draft, in ``clause``) is accounted for by a source."""
         if any(amount.value in self.allowed.get(c, ()) for c in amount.currencies):
             return True
         marks = set(amount.currencies)
         if any(value == amount.value and marks & currencies for value, currencies in self.quoted):
             return True
         if amount.value == 0:
-            return self.has_zero or not self._names_a_product(sentence)
+            return self.has_zero or not self._names_a_product(clause)
         return False
 
     def check(self, text: str) -> list[PriceViolation]:
         """The money amounts in ``text`` that no source accounts for, in the order written."""
         violations = []
         for amount in find_amounts(text):
-            if not self.allows(amount, _sentence(text, amount.start, amount.end)):
+            if not self.allows(amount, _clause(text, amount.start, amount.end)):
                 message = f"Price {amount.text} is not in your products, knowledge base or this chat"
                 violations.append(PriceViolation(amount.text, message))
         return violations

@@ -146,6 +146,9 @@ SOURCES = PriceSources.of(ALL, texts=[*KNOWLEDGE, *CONVERSATION], also_allowed=[
         ("Balance due: $0.", []),
         ("The tote is $0.00 today.", ["$0.00"]),  # a product's price: no source says it is free
         ("Two totes for $0!", ["$0"]),
+        ("The tote is $12.50, shipping $0.00 and returns are free.", []),  # the zero is the shipping's
+        ("Shipping is free and the tote is $0.", ["$0"]),
+        ("The shirt costs $45; wrapping 0,00 €.", []),
         # invented
         ("The tote is $14.", ["$14"]),
         ("Shipping is $13.", ["$13"]),
