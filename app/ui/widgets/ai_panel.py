@@ -50,7 +50,7 @@ ACCEPT = "Accept"
 ACCEPT_TIP = "Put this text in the composer to edit and send"
 ADD_NOTE = "Add as note"
 ADD_NOTE_TIP = "Add this summary to the chat as an internal note: the team sees it, the customer never does"
-NOTE_ADDED = "Added to the chat's notes (internal: never sent to the customer)."
+NOTE_ADDED = "Added to the chat's notes: only your team sees it."
 CITED = "cited"
 
 
@@ -99,6 +99,7 @@ class AIPanel(QtWidgets.QFrame):
         self.stop_button = QtWidgets.QPushButton("Stop")
         self.status = QtWidgets.QLabel()
         self.status.setObjectName("muted")
+        self.status.setWordWrap(True)  # a long sentence wraps rather than widening the panel
         self.preview = QtWidgets.QPlainTextEdit()
         self.preview.setReadOnly(True)
         self.preview.setPlaceholderText("Suggested replies appear here. Accept one to edit it in the composer.")
