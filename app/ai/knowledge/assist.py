@@ -48,9 +48,6 @@ def _embedding_provider(ai: AiService | None) -> tuple[Provider, str] | None:
         return None
 
 
-RANKED = 8  # every search ranks at least this many, so a shorter list is the start of a longer one
-
-
 def search(
     ai: AiService | None, store: Store, query: str, limit: int, index: VectorIndex | None = None
 ) -> list[Passage]:
@@ -58,8 +55,7 @@ def search(
 
     The one retrieval path: "Test a question" on the Knowledge page and the AI panel's drafts both search here, so
     for the same question a draft's prompt carries the first passages of the ranking the test box shows, in its
-    order and numbering. Ties must not break differently for a different ``limit``, so the ranking is always
-    computed ``RANKED`` deep (at least) and cut afterwards."""
+    order and numbering."""
     chosen = _embedding_provider(ai)
     vector: list[float] | None = None
     model: str | None = None
@@ -69,9 +65,7 @@ def search(
             vector, model = embedded.vectors[0], embedded.model
         except (AIError, IndexError) as exc:
             log.info("knowledge search without embeddings: %s", exc)
-    if limit <= 0:
-        return []
-    return hybrid_search(store, query, vector, model, max(limit, RANKED), index=index)[:limit]
+    return hybrid_search(store, query, vector, model, limit, index=index)
 
 
 def retriever(
