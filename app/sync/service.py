@@ -28,6 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from app.core.errors import KeyringLocked, KeyringUnavailable
 from app.core.events import TablesChanged
 from app.core.ids import from_ms
 from app.store.store import Store
@@ -148,7 +149,13 @@ class SyncService:
             self._set(SyncStatus(state=SyncState.SIGNED_OUT))
             return
         self._set(await asyncio.to_thread(self._base_status, SyncState.CONNECTING))
-        if await asyncio.to_thread(self.credentials.refresh_token) is None:
+        try:
+            token = await asyncio.to_thread(self.credentials.refresh_token)
+        except (KeyringUnavailable, KeyringLocked) as exc:
+            # The sign-in is in a keyring that is locked or gone: say so (the card offers the way on), move nothing.
+            self._update(state=SyncState.ERROR, message=f"{exc} {exc.hint}".strip())
+            return
+        if token is None:
             unsaved = await asyncio.to_thread(self.store.meta, UNSAVED) is not None
             message = (
                 "The system keyring did not keep the last sign-in, so this computer was signed out: sign in again."

@@ -1,6 +1,8 @@
 """BYOK on a computer without a secure keyring (a headless or minimal Linux): keyring's ``fail`` backend, a
 passphrase workspace. Saving an OpenAI key in Settings › AI works, the card says where the key is kept, the BYOK
-path uses it over real HTTP, it survives reopening the workspace, and no file holds it in plain text."""
+path uses it over real HTTP, it survives reopening the workspace, and no file holds it in plain text. A workspace
+whose keys were in a keyring that is gone says so, and keeps them inside only when asked. The Team sync card says
+where the sign-in is kept."""
 
 from __future__ import annotations
 
@@ -15,13 +17,17 @@ from pytestqt.qtbot import QtBot
 
 from app.ai import keys
 from app.ai.byok import ByokProvider
-from app.ai.config import load_entries
+from app.ai.config import load_entries, save_entries
 from app.ai.litellm_loader import LitellmLoader
-from app.ai.types import Done
+from app.ai.types import Done, ProviderEntry
+from app.qt import QtWidgets
 from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.ui.context import AppContext
+from app.ui.dialogs.create_workspace import CreateWorkspaceDialog
 from app.ui.pages.ai_settings import AiProvidersCard
+from app.ui.pages.sync_settings import SyncSettingsCard
+from app.ui.sync_bridge import SyncBridge
 from tests.ai.openai_server import OpenAIServer
 from tests.support.ai_fixtures import FAST, POLICY, ask, collect, run, warm_litellm
 from tests.support.gui import wait_idle
@@ -109,3 +115,56 @@ def test_an_openai_key_is_saved_inside_the_workspace_used_kept_and_never_in_plai
         assert len(server.calls()) == 2
     finally:
         reopened.close()
+
+
+def test_a_keyring_that_is_gone_is_said_and_keeping_keys_inside_is_the_persons_choice(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    save_entries(ctx.store.settings, [ProviderEntry(id="e1", kind="openai", model="gpt-4o-mini")])
+    store.set_meta("secrets.home", "keyring")  # keys were saved while this computer had a keyring
+    card = AiProvidersCard(ctx)
+    qtbot.addWidget(card)
+    card.show()
+    qtbot.waitExposed(card)
+    where = card.where.label.text()
+    assert where.startswith("Keys are kept in this computer's keyring, which is not available now (no keyring"), where
+    assert "keyring.backends" not in where
+    assert card.where.keep_button.isVisible()
+    assert card.error.text().startswith("This workspace keeps the provider key in this computer's keyring")
+    assert "Use a passphrase instead" not in card.error.text()
+
+    card.where.keep_button.click()
+    wait_idle(qtbot, ctx)
+    assert card.where.label.text().startswith("Keys are kept inside this workspace's encrypted database")
+    assert card.where.keep_button.isHidden()
+    card.error.hide()
+    card.key.setText(KEY)
+    card.save_key_button.click()
+    wait_idle(qtbot, ctx)
+    assert card.error.isHidden(), card.error.text()
+    assert card.key_state.text() == f"Saved key: sk-…{KEY[-4:]}"
+
+
+def test_the_team_sync_card_says_where_the_sign_in_is_kept(qtbot: QtBot, ctx: AppContext, bridge: SyncBridge) -> None:
+    card = SyncSettingsCard(ctx, bridge)
+    qtbot.addWidget(card)
+    card.show()
+    qtbot.waitExposed(card)
+    assert card.where.label.text() == (
+        "The team sign-in is kept inside this workspace's encrypted database, never in a plain file."
+    )
+    assert card.where.keep_button.isHidden()
+
+
+def test_creating_a_workspace_without_a_keyring_says_why_in_words(qtbot: QtBot) -> None:
+    dialog = CreateWorkspaceDialog(keyring_available=False, keyring_name="keyring.backends.fail.Keyring")
+    qtbot.addWidget(dialog)
+    texts = [label.text() for label in dialog.findChildren(QtWidgets.QLabel)]
+    assert not any("keyring.backends" in text for text in texts), texts
+    assert any(
+        text.startswith("This computer has no secure keyring (no keyring service was found on this computer)")
+        for text in texts
+    ), texts
+    assert not dialog.use_keyring.isEnabled()
+    assert dialog.use_keyring.toolTip() == "Not available: no keyring service was found on this computer."
+    assert dialog.use_passphrase.isChecked()

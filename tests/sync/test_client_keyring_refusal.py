@@ -6,6 +6,10 @@ sentence, no org, member or device, the invite still usable, and the same flow w
 keyring that locks between Parley's check and its save gives a sentence saying what the server did, keeps the
 session in memory and saves it later without a second team or device; giving up instead signs that device out, so
 no device stays listed as active with a token nobody has.
+
+Without any secure keyring a passphrase workspace keeps the sign-in inside itself
+(``test_sign_in_without_keyring.py``); what still refuses is a workspace that keeps it in a keyring that is gone
+later: it says so, and nothing is moved into the workspace until the person asks.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import pytest
+from keyring.backends import fail
 
-from app.core.errors import KeyringLocked
+from app.core.errors import KeyringLocked, KeyringUnavailable
+from app.store.keyring_vault import KeyringVault
+from app.store.secrets import Secrets
 from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.sync import account
@@ -30,6 +37,7 @@ from sync_server.pgcluster import Cluster
 from tests.support.keyrings import RefusingKeyring
 from tests.support.sync_fixtures import PASSWORD, unique_email
 from tests.support.sync_server import ServerProcess
+from tests.support.workspace_fixtures import FAST_KDF
 from tests.sync.clients import Client, owner_client, superuser_query, until
 
 
@@ -364,3 +372,64 @@ def test_a_sign_in_the_keyring_refuses_after_the_server_made_it_is_held_then_sav
         flow.assert_working()
         assert flow.query("SELECT count(*) FROM orgs WHERE id = %s", flow.org_id) == [(1,)], "one team"
     assert not any(user.endswith(".check") for _, user in keyring_backend.entries), "the check leaves nothing"
+
+
+def test_a_sign_in_kept_in_a_keyring_that_is_gone_later_is_said_and_not_moved(
+    workspaces: Workspaces, keyring_backend: RefusingKeyring, server: ServerProcess, pg: Cluster, database_url: str
+) -> None:
+    passphrase = "correct horse battery"
+    store = workspaces.create("Acme Boutique", "Ana Owner", passphrase=passphrase)
+    workspace_id = store.meta("workspace_id")
+    assert workspace_id is not None
+    email = unique_email("owner")
+
+    def service(store: Store, backend: object) -> SyncService:
+        credentials = Credentials(store, workspace_id, backend)  # type: ignore[arg-type]
+        return SyncService(store, workspace_id, credentials, local_poll_seconds=0.1, backoff=(0.2, 0.5, 1.0))
+
+    async def sign_up() -> None:
+        sync = service(store, keyring_backend)
+        await sync.start()
+        try:
+            await sync.sign_up(server.url, name="Ana", email=email, password=PASSWORD, device_name="pc")
+            await until(sync, _synced, 60, "syncing after creating the team")
+        finally:
+            await sync.stop()
+
+    asyncio.run(sign_up())
+    assert [u for _, u in keyring_backend.entries] == [workspace_id], "a secure keyring keeps it"
+    store.close()
+
+    # The same workspace, opened where no secure keyring is available any more.
+    gone = Workspaces(workspaces.home, KeyringVault(fail.Keyring()), kdf=FAST_KDF)
+    store = gone.open(workspace_id, passphrase=passphrase)
+    try:
+
+        async def after() -> None:
+            sync = service(store, fail.Keyring())
+            await sync.start()
+            try:
+                status = sync.status()
+                assert status.state is SyncState.ERROR
+                assert (status.message or "").startswith(
+                    "This workspace keeps the sync sign-in in this computer's keyring, but no secure keyring is "
+                    "available now (no keyring service was found on this computer)."
+                ), status.message
+                assert "keyring.backends" not in (status.message or "")
+                # Signing in again is refused before the server is asked, rather than kept somewhere else unasked.
+                with pytest.raises(KeyringUnavailable, match="so you were not signed in"):
+                    await sync.sign_in(server.url, email=email, password=PASSWORD, device_name="office pc")
+                with store.db.read() as conn:
+                    assert conn.execute("SELECT count(*) FROM local_secrets").fetchone()[0] == 0
+                # Asked for: the workspace keeps it from now on, and signing in works.
+                await asyncio.to_thread(Secrets(fail.Keyring(), store).keep_in_workspace)
+                await sync.sign_in(server.url, email=email, password=PASSWORD, device_name="office pc")
+                await until(sync, _synced, 60, "syncing once the workspace keeps the sign-in")
+            finally:
+                await sync.stop()
+
+        asyncio.run(after())
+        with store.db.read() as conn:
+            assert conn.execute("SELECT service, name FROM local_secrets").fetchall() == [("parley-sync", workspace_id)]
+    finally:
+        store.close()
