@@ -209,9 +209,7 @@ def test_a_summary_is_added_as_a_note_and_never_reaches_the_composer(
     panel.shutdown()
 
 
-def test_the_ai_panel_opens_beside_the_customer_panel(
-    qtbot: QtBot, ctx: AppContext, shop: ShopChat, provider: ByokProvider
-) -> None:
+def test_the_ai_panel_opens_beside_the_customer_panel(qtbot: QtBot, ctx: AppContext, shop: ShopChat) -> None:
     page = _inbox(qtbot, ctx)
     page.open_chat(shop.chat.id)
     assert page.panel.isVisible()
