@@ -15,26 +15,19 @@ from app.core.errors import WrongPassphrase
 from app.qt import QtWidgets, Signal
 from app.store import keys
 from app.store.header import WorkspaceHeader
+from app.store.keyring_vault import keyring_label
 from app.store.keys import MIN_PASSPHRASE
 from app.ui.context import AppContext
 from app.ui.dialogs.backup_dialogs import TaskDialog
 from app.ui.kit import note, password_field
 
-_KNOWN_KEYRINGS = (
-    ("macOS", "macOS Keychain"),
-    ("Windows", "Windows Credential Manager"),
-    ("SecretService", "Secret Service"),
-    ("kwallet", "KWallet"),
-)
-
 
 def protection_text(header: WorkspaceHeader) -> str:
-    """How the key is protected, for people: "Passphrase (Argon2id)" or the keyring that holds it."""
+    """How the key is protected, for people: "Passphrase (Argon2id)" or the keyring that holds it, by its name
+    ("Secret Service"), never the backend's class path."""
     if header.key.mode == "passphrase":
         return "Passphrase (Argon2id)"
-    backend = header.key.keyring_backend or "unknown backend"
-    friendly = next((name for marker, name in _KNOWN_KEYRINGS if marker in backend), None)
-    return f"System keyring ({friendly or backend})"
+    return f"System keyring ({keyring_label(header.key.keyring_backend or '')})"
 
 
 class ChangePassphraseDialog(TaskDialog):
