@@ -176,7 +176,7 @@ def test_fields_being_edited_in_the_contact_panel_are_kept(
     team.pull(("contacts", team.ana.id, {"name": "Ana Lima", "updated_at": _now()}))
     qtbot.waitUntil(lambda: inbox.panel.heading.text() == "Ana Lima")
     assert inbox.panel.email.text() == "ana@"
-    assert inbox.panel.name.text() == "Ana Souza", "the form is the user's until saved"
+    assert inbox.panel.name.text() == "Ana Lima", "an untouched field follows the store (issue 16.3)"
 
 
 def _contacts(page: QtWidgets.QWidget) -> list[str]:

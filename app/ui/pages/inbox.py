@@ -291,6 +291,9 @@ class InboxPage(QtWidgets.QWidget):
 
     # ---- conversation --------------------------------------------------------------------------------------
     def open_chat(self, chat_id: str, *, around: str | None = None) -> None:
+        if chat_id != self.chat_id and not self.panel.leave(lambda: self.open_chat(chat_id, around=around)):
+            self._reselect()  # the customer's edits are being saved first (or the person is asked): stay on it
+            return
         store = self.ctx.store
         chat = store.chats.get(chat_id)
         self._stash_draft()
