@@ -4,11 +4,16 @@ Each chat keeps its own draft (text, note mode, the message replied to) while an
 chats and messages arrive in bursts (a sync, a busy hour), so the list refreshes at most every
 ``REFRESH_DEBOUNCE_MS`` and re-reads only its top on a worker: the rows on screen (and the selected one) plus a
 margin, at least a page, at most ``REFRESH_MAX`` rows.
+
+The list never moves under a click: while a mouse button is down on it, and for ``CLICK_SETTLE_MS`` after the
+release, a refresh waits (rows that jump as a new message arrives would turn the press into a click on another
+customer's chat); it runs as soon as the list is let go. The selection is kept by chat id, never by row. The composer
+names the recipient, and after Send an "Undo" bar offers to take the message back while it is still queued.
 """
 
 from __future__ import annotations
 
-from app.core.models import Chat, QuickReply
+from app.core.models import Chat, Message, QuickReply
 from app.core.templates import contact_variables, render
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.inbox import InboxFilter, InboxRow
@@ -25,7 +30,9 @@ from app.ui.widgets.activation import connect_activation
 from app.ui.widgets.ai_panel import AIPanel, attach_ai_service
 from app.ui.widgets.bubble_delegate import BubbleDelegate
 from app.ui.widgets.chat_list_delegate import ChatListDelegate
+from app.ui.widgets.chat_view import ChatView
 from app.ui.widgets.composer import Composer, Draft
+from app.ui.widgets.composer_undo import UndoSendBar
 from app.ui.widgets.contact_panel import ContactPanel
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.search_results import HitRole, SearchResultDelegate
@@ -35,6 +42,7 @@ REFRESH_DEBOUNCE_MS = 150
 REFRESH_MARGIN = 50  # rows re-read below the last one on screen
 REFRESH_MAX = 300
 REFRESH_TASK = "Refreshing the chat list"
+CLICK_SETTLE_MS = 400  # after a click on the list, rows stay put this long (the chat it opened is on screen by then)
 # What the page shows: the list (chat rows, their last message, contact names), the open chat's messages and
 # notes, its header, the tag filter, the assignees and the composer's quick replies.
 LIST_TABLES = frozenset({"chats", "chat_stats", "messages", "contacts"})
@@ -56,6 +64,8 @@ class InboxPage(QtWidgets.QWidget):
         self._refreshing = False
         self._refresh_again = False
         self._open_chat_touched = False  # a change named the open chat since it was last read
+        self._list_pressed = False  # a mouse button is down on the chat list: its rows must not move
+        self._refresh_held = False  # a refresh waited for the press to end
 
         # ---- left: search, filters, list -----------------------------------------------------------------
         self.search = QtWidgets.QLineEdit(placeholderText="Search messages, contacts and notes")
@@ -120,7 +130,7 @@ class InboxPage(QtWidgets.QWidget):
         hv.addWidget(QtWidgets.QLabel("Assigned to"))
         hv.addWidget(self.assignee)
         self.chat_model = ChatModel(ctx.store, page=int(ctx.settings.inbox.history_page), parent=self)
-        self.conversation = QtWidgets.QListView()
+        self.conversation = ChatView()
         self.conversation.setModel(self.chat_model)
         self.conversation.setItemDelegate(BubbleDelegate(self.conversation))
         self.conversation.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
@@ -144,6 +154,9 @@ class InboxPage(QtWidgets.QWidget):
         tv.setContentsMargins(0, 0, 0, 0)
         tv.setSpacing(0)
         tv.addWidget(self.conversation, 1)
+        self.undo_bar = UndoSendBar(ctx)
+        self.undo_bar.undone.connect(self._send_undone)
+        tv.addWidget(self.undo_bar)
         tv.addWidget(self.composer)
         talk.setMinimumWidth(340)  # the conversation and composer stay readable beside the AI panel
         body = QtWidgets.QHBoxLayout()
@@ -192,6 +205,9 @@ class InboxPage(QtWidgets.QWidget):
         self.composer.send.connect(self._send)
         self._refresh_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._refresh_timer.timeout.connect(self.refresh_list)
+        self._settle_timer = QtCore.QTimer(self, singleShot=True, interval=CLICK_SETTLE_MS)
+        self._settle_timer.timeout.connect(self._list_settled)
+        self.list.viewport().installEventFilter(self)
         ctx.changes.chats_changed.connect(self._chats_changed)  # before ``changed``, which acts on it
         self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
         ctx.whatsapp.status_changed.connect(self._whatsapp_status)
@@ -313,7 +329,7 @@ class InboxPage(QtWidgets.QWidget):
                     self.chat_model.index(row), QtWidgets.QAbstractItemView.ScrollHint.PositionAtCenter
                 )
         else:
-            self.conversation.scrollToBottom()
+            self.conversation.scroll_to_bottom()
         row_info = self.model.index_of(chat_id).data(RowRole)
         if row_info is not None and row_info.unread_count:
             self.ctx.tasks.start("Marking as read", lambda: mark_read(store, chat_id))
@@ -322,9 +338,9 @@ class InboxPage(QtWidgets.QWidget):
     def _show_header(self, chat: Chat) -> None:
         """The open chat's name, phone, tags and assignee (again whenever its chat or contact row changes)."""
         contact = self.ctx.store.contacts.find(chat.contact_id) if chat.contact_id else None
-        self.header_name.setText(
-            display_name((contact.name if contact else "") or chat.title, contact.phone if contact else None)
-        )
+        name = display_name((contact.name if contact else "") or chat.title, contact.phone if contact else None)
+        self.header_name.setText(name)
+        self.composer.set_recipient(name, contact.phone if contact else None)
         self.assignee.blockSignals(True)
         self.assignee.setCurrentIndex(max(0, self.assignee.findData(chat.assigned_user_id)))
         self.assignee.blockSignals(False)
@@ -372,6 +388,7 @@ class InboxPage(QtWidgets.QWidget):
             return
         chat_id, store = self.chat_id, self.ctx.store
         sent = self.composer.draft()
+        recipient = self.composer.recipient()
         reply_to = None if as_note else self.composer.reply_to
         if not as_note:
             self.ai_panel.sent(text)  # the AI log learns whether an accepted draft went out as it was
@@ -381,15 +398,28 @@ class InboxPage(QtWidgets.QWidget):
                 return add_note(store, chat_id, text)
             return queue_message(store, chat_id, text, quoted_message_id=reply_to)
 
-        def done(_: object) -> None:
+        def done(result: object) -> None:
             # Clear the draft that was sent, wherever it is now, unless it was edited since.
             if chat_id == self.chat_id:
                 if self.composer.draft() == sent:
                     self.composer.clear()
+                self.conversation.scroll_to_bottom()  # one's own message is always shown, as in WhatsApp
             elif self._drafts.get(chat_id) == sent:
                 del self._drafts[chat_id]
+            message = getattr(result, "value", None)
+            if not as_note and isinstance(message, Message):
+                self.undo_bar.offer(message, recipient, sent)
 
         self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
+
+    def _send_undone(self, chat_id: str, draft: Draft) -> None:
+        """A message taken back with Undo returns to its chat's composer, unless something else was typed there."""
+        if chat_id == self.chat_id:
+            if self.composer.draft() == Draft():
+                self.composer.set_draft(draft)
+                self.composer.edit.setFocus()
+        elif chat_id not in self._drafts:
+            self._drafts[chat_id] = draft
 
     def _chats_changed(self, chat_ids: frozenset[str] | None) -> None:
         if self.chat_id is not None and (chat_ids is None or self.chat_id in chat_ids):
@@ -405,12 +435,14 @@ class InboxPage(QtWidgets.QWidget):
             if chat is not None:
                 self._show_header(chat)
         if self.chat_id and tables & {"messages", "notes"} and open_chat_touched:  # not for other chats' messages
-            at_bottom = (
-                self.conversation.verticalScrollBar().value() >= self.conversation.verticalScrollBar().maximum() - 4
-            )
-            self.chat_model.reload()
-            if at_bottom:
-                self.conversation.scrollToBottom()
+            shown = {self.chat_model.item(i).id for i in range(self.chat_model.rowCount())}
+            with self.conversation.keeping_position():
+                self.chat_model.reload()
+            count = self.chat_model.rowCount()
+            if count and self.chat_model.item(count - 1).id not in shown:  # a new message or note at the end
+                self.conversation.announce_new()
+        if tables & {"messages"}:
+            self.undo_bar.message_changed()
         if tables & {"tags"}:
             self._load_tags()
         if tables & {"users"}:
@@ -428,9 +460,43 @@ class InboxPage(QtWidgets.QWidget):
         selected = self.list.currentIndex().row()
         return min(REFRESH_MAX, max(PAGE, max(last, selected) + 1 + REFRESH_MARGIN))
 
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        """Notice presses and releases on the chat list (its rows stay put from a press until shortly after)."""
+        if watched is self.list.viewport():
+            kind = event.type()
+            if kind in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.MouseButtonDblClick):
+                self._list_pressed = True
+                self._settle_timer.stop()
+            elif (
+                kind == QtCore.QEvent.Type.MouseButtonRelease
+                and isinstance(event, QtGui.QMouseEvent)
+                and event.buttons() == Qt.MouseButton.NoButton
+            ):
+                self._settle_timer.start()
+        return super().eventFilter(watched, event)
+
+    def rows_held(self) -> bool:
+        """True while the list's rows must not move: a button is down on it, or it was just clicked."""
+        return self._list_pressed
+
+    def _list_settled(self) -> None:
+        self._list_pressed = False
+        if self._refresh_held:
+            self._refresh_held = False
+            self.refresh_list()
+
+    def hideEvent(self, event: QtGui.QHideEvent) -> None:
+        # A release may never come (the page left while a button was down): let the list refresh again.
+        if self._list_pressed and not self._settle_timer.isActive():
+            self._settle_timer.start()
+        super().hideEvent(event)
+
     def refresh_list(self) -> None:
         """Re-read the top of the list on a worker and apply what changed (the debounce timer calls this)."""
         self._refresh_timer.stop()
+        if self.rows_held():
+            self._refresh_held = True
+            return
         if self._refreshing:
             self._refresh_again = True
             return
@@ -441,7 +507,10 @@ class InboxPage(QtWidgets.QWidget):
         def done(rows: list[InboxRow]) -> None:
             self._refreshing = False
             if generation == self.model.generation:
-                self._apply_refresh(rows, want)
+                if self.rows_held():
+                    self._refresh_held = True  # read again once the list is let go
+                else:
+                    self._apply_refresh(rows, want)
             self._refresh_more()
 
         def failed(message: str) -> None:

@@ -1,7 +1,12 @@
-"""The message composer: multi-line, Ctrl+Enter (or Enter, per setting) sends, ``/`` opens quick replies."""
+"""The message composer: multi-line, Ctrl+Enter (or Enter, per setting) sends, ``/`` opens quick replies.
+
+Above the text it always names whom it writes to ("To: Ana Souza · +55 21 99999-0000"), or, in note mode, whose
+chat the note goes on: a reply typed after the chat list moved must not go out to someone else unnoticed.
+"""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -78,6 +83,12 @@ class Composer(QtWidgets.QFrame):
         self.send_button.setToolTip("Send (Ctrl+Enter)")
         self.reply_to: str | None = None
         self.reply_text = ""
+        self.recipient_name = ""
+        self.recipient_phone: str | None = None
+        self.to_label = QtWidgets.QLabel()
+        self.to_label.setObjectName("composerTo")
+        self.to_label.setTextFormat(Qt.TextFormat.RichText)
+        self.to_label.setAccessibleName("Recipient")
         self.reply_bar = QtWidgets.QFrame()
         self.reply_label = QtWidgets.QLabel()
         self.reply_label.setObjectName("muted")
@@ -101,6 +112,8 @@ class Composer(QtWidgets.QFrame):
         side.addWidget(self.send_button)
         editor = QtWidgets.QVBoxLayout()
         editor.setSpacing(0)
+        editor.addWidget(self.to_label)
+        editor.addSpacing(4)
         editor.addWidget(self.reply_bar)
         editor.addWidget(self.edit)
         layout = QtWidgets.QHBoxLayout(self)
@@ -115,7 +128,31 @@ class Composer(QtWidgets.QFrame):
         self.popup.itemClicked.connect(lambda item: self._insert(item))
         self.note_toggle.toggled.connect(self._mode_changed)
 
+    def set_recipient(self, name: str, phone: str | None) -> None:
+        """Whom the open chat's messages go to (the composer says it above the text)."""
+        self.recipient_name, self.recipient_phone = name, phone
+        self._show_recipient()
+
+    def recipient(self) -> str:
+        """The recipient as plain text: name · phone (just one of them when they are the same or one is missing)."""
+        parts = [self.recipient_name]
+        if self.recipient_phone and self.recipient_phone != self.recipient_name:
+            parts.append(self.recipient_phone)
+        return " · ".join(p for p in parts if p)
+
+    def _show_recipient(self) -> None:
+        name = html.escape(self.recipient_name)
+        phone = self.recipient_phone if self.recipient_phone != self.recipient_name else None
+        extra = f" · {html.escape(phone)}" if phone else ""
+        if self.note_toggle.isChecked():
+            text = f"Internal note in the chat with <b>{name}</b>{extra} — only your team sees it"
+        else:
+            text = f"To: <b>{name}</b>{extra}"
+        self.to_label.setText(text)
+        self.to_label.setToolTip(self.recipient())
+
     def _mode_changed(self, note: bool) -> None:
+        self._show_recipient()
         self.send_button.setText("Add note" if note else "Send")
         self.edit.setPlaceholderText(
             "Write an internal note — only your team sees it"
