@@ -12,6 +12,7 @@ import base64
 import binascii
 import contextlib
 import logging
+from collections.abc import Iterator
 
 from keyring import errors as keyring_errors
 from keyring.backend import KeyringBackend
@@ -102,12 +103,12 @@ class KeyringVault:
 
     def store(self, username: str, key: bytes) -> None:
         self._require_secure()
-        with _translated("save the workspace key to"):
+        with translated_errors("save the workspace key to"):
             self._backend.set_password(self.service, username, base64.b64encode(key).decode("ascii"))
 
     def load(self, username: str) -> bytes | None:
         self._require_secure()
-        with _translated("read the workspace key from"):
+        with translated_errors("read the workspace key from"):
             value = self._backend.get_password(self.service, username)
         if value is None:
             return None
@@ -118,7 +119,10 @@ class KeyringVault:
             return None
 
     def delete(self, username: str) -> None:
-        with _translated("remove the workspace key from"), contextlib.suppress(keyring_errors.PasswordDeleteError):
+        with (
+            translated_errors("remove the workspace key from"),
+            contextlib.suppress(keyring_errors.PasswordDeleteError),
+        ):
             self._backend.delete_password(self.service, username)
 
     def _require_secure(self) -> None:
@@ -129,19 +133,13 @@ class KeyringVault:
             )
 
 
-class _translated:
-    """Turns the many ways a keyring can fail into Parley's two typed errors."""
-
-    def __init__(self, doing: str) -> None:
-        self._doing = doing
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if exc is None:
-            return
-        if isinstance(exc, keyring_errors.KeyringLocked):
-            raise KeyringLocked(f"Could not {self._doing} the system keyring: it is locked.") from exc
-        if isinstance(exc, keyring_errors.KeyringError | RuntimeError | OSError | EOFError):
-            raise KeyringUnavailable(f"Could not {self._doing} the system keyring ({type(exc).__name__}).") from exc
+@contextlib.contextmanager
+def translated_errors(doing: str) -> Iterator[None]:
+    """The many ways a keyring can fail, as Parley's two typed errors. ``from None``: a backend's exception could
+    quote what it was given (a secret); only its type is kept, in the sentence."""
+    try:
+        yield
+    except keyring_errors.KeyringLocked:
+        raise KeyringLocked(f"Could not {doing} the system keyring: it is locked.") from None
+    except (keyring_errors.KeyringError, RuntimeError, OSError, EOFError) as exc:
+        raise KeyringUnavailable(f"Could not {doing} the system keyring ({type(exc).__name__}).") from None

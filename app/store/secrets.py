@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import secrets as random_tokens
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from keyring import errors as keyring_errors
 from keyring.backend import KeyringBackend
 
-from app.core.errors import KeyringLocked, KeyringUnavailable
+from app.core.errors import KeyringUnavailable
 from app.core.ids import utc_now
-from app.store.keyring_vault import backend_name, insecure_reason, is_secure, keyring_label
+from app.store.keyring_vault import backend_name, insecure_reason, is_secure, keyring_label, translated_errors
 from app.store.store import Store
 
 Home = Literal["keyring", "workspace"]
@@ -99,7 +98,7 @@ class Secrets:
                 ).fetchone()
             return None if row is None else str(row[0])
         self._require_keyring(what)
-        with _translated(f"read {what} from"):
+        with translated_errors(f"read {what} from"):
             return self._backend.get_password(service, name) or None
 
     def set(self, service: str, name: str, value: str, *, what: str) -> None:
@@ -114,7 +113,7 @@ class Secrets:
                 self._record(home)
             return
         self._require_keyring(what)
-        with _translated(f"save {what} to"):
+        with translated_errors(f"save {what} to"):
             self._backend.set_password(service, name, value)
         self._record(home)
 
@@ -124,7 +123,7 @@ class Secrets:
             with self._store.db.transaction() as conn:
                 conn.execute("DELETE FROM local_secrets WHERE service = ? AND name = ?", (service, name))
             return
-        with _translated(f"remove {what} from"), contextlib.suppress(keyring_errors.PasswordDeleteError):
+        with translated_errors(f"remove {what} from"), contextlib.suppress(keyring_errors.PasswordDeleteError):
             self._backend.delete_password(service, name)
 
     def check(self, service: str, name: str, *, what: str) -> None:
@@ -134,7 +133,7 @@ class Secrets:
             return
         self._require_keyring(what)
         probe, value = f"{name}.check", random_tokens.token_urlsafe(16)
-        with _translated(f"save {what} to"):
+        with translated_errors(f"save {what} to"):
             self._backend.set_password(service, probe, value)
             kept = self._backend.get_password(service, probe)
             with contextlib.suppress(keyring_errors.PasswordDeleteError):
@@ -172,18 +171,6 @@ class Kept:
 
     rows: list[tuple[str, str, str, int]]
     home: str | None
-
-
-@contextlib.contextmanager
-def _translated(doing: str) -> Iterator[None]:
-    """The many ways a keyring can fail, as Parley's two typed errors. ``from None``: a backend's exception could
-    quote what it was given (a secret); only its type is kept, in the sentence."""
-    try:
-        yield
-    except keyring_errors.KeyringLocked:
-        raise KeyringLocked(f"Could not {doing} the system keyring: it is locked.") from None
-    except (keyring_errors.KeyringError, RuntimeError, OSError, EOFError) as exc:
-        raise KeyringUnavailable(f"Could not {doing} the system keyring ({type(exc).__name__}).") from None
 
 
 def carry_over(store: Store) -> Kept:
