@@ -60,7 +60,9 @@ def test_customer_answer_in_the_reply_minute_stays_below_the_reply(
     async def scenario() -> None:
         await connect(driver, control)
         try:
-            await driver.wait_until(lambda: has(QUESTION), WAIT)  # the catch-up read the question
+            # The catch-up read the question and is over (it closes the chat it opened: a reply sent meanwhile would
+            # race it, and the answer could land in a chat it then marks as read; not what this test is about).
+            await driver.wait_until(lambda: has(QUESTION) and driver.last_backfill is not None and driver.idle, WAIT)
             chat = store.chats.find_by_wa_chat_id(f"{ALICE}@c.us")
             assert chat is not None
             queue_outbound(store, chat.id, REPLY)
