@@ -2,7 +2,8 @@
 
 Bubbles are laid out lazily and wrap to the viewport's width, so the scroll range keeps changing after a chat
 opens or a message is added: the vertical scroll bar appearing narrows the viewport and re-wraps every bubble, a
-queued message's "next send" line makes its bubble taller, a bar above the composer shortens the viewport. A single
+queued message's "next send" line makes its bubble taller, a bar above the composer shortens the viewport, the AI
+panel opening beside it narrows it and the bubbles wrap again. A single
 ``scrollToBottom`` after a reload is therefore soon out of date and the newest bubble ends up cut off. Instead the
 view remembers whether it is *following* (the reader is at the bottom) and, while it is, every change of the scroll
 range puts it back at the bottom. A reader who scrolled up is left where they are, and new messages below are
