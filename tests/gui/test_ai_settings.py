@@ -138,7 +138,8 @@ def test_a_locked_keyring_is_explained_not_fatal(qtbot: QtBot, ctx: AppContext) 
     service = AiService(ctx.store, ctx.settings, ProviderKeys(LockedKeyring()))
     card = AiProvidersCard(ctx, service)
     qtbot.addWidget(card)
-    assert items(card) == ["1. OpenAI · gpt-4o-mini — no key yet"]
+    assert items(card) == ["1. OpenAI · gpt-4o-mini — key cannot be read now"]  # not "no key yet": it may be there
+    assert card.key_state.text() == "The saved key cannot be read now."
     assert "locked" in card.error.text()
     card.key.setText("sk-abc-123456789")
     card.save_key_button.click()

@@ -20,6 +20,7 @@ from app.ai.byok import ByokProvider
 from app.ai.config import load_entries, save_entries
 from app.ai.litellm_loader import LitellmLoader
 from app.ai.types import Done, ProviderEntry
+from app.core.errors import KeyringUnavailable
 from app.qt import QtWidgets
 from app.store.store import Store
 from app.store.workspaces import Workspaces
@@ -59,6 +60,10 @@ def server() -> Iterator[OpenAIServer]:
     server = OpenAIServer(keys={KEY}).start()
     yield server
     server.stop()
+
+
+def items_text(card: AiProvidersCard) -> list[str]:
+    return [card.list.item(i).text() for i in range(card.list.count())]
 
 
 def answer(store: Store, workspaces: Workspaces, server: OpenAIServer, loader: LitellmLoader) -> Done:
@@ -130,14 +135,17 @@ def test_a_keyring_that_is_gone_is_said_and_keeping_keys_inside_is_the_persons_c
     assert where.startswith("Keys are kept in this computer's keyring, which is not available now (no keyring"), where
     assert "keyring.backends" not in where
     assert card.where.keep_button.isVisible()
-    assert card.error.text().startswith("This workspace keeps the provider key in this computer's keyring")
-    assert "Use a passphrase instead" not in card.error.text()
+    assert items_text(card) == ["1. OpenAI · gpt-4o-mini — key cannot be read now"]  # not "no key yet"
+    assert card.error.isHidden(), "the note above says it once"
+    with pytest.raises(KeyringUnavailable) as refused:
+        card.keys.get("e1")
+    assert str(refused.value).startswith("This workspace keeps the provider key in this computer's keyring")
+    assert "Use a passphrase instead" not in refused.value.hint
 
     card.where.keep_button.click()
     wait_idle(qtbot, ctx)
     assert card.where.label.text().startswith("Keys are kept inside this workspace's encrypted database")
     assert card.where.keep_button.isHidden()
-    card.error.hide()
     card.key.setText(KEY)
     card.save_key_button.click()
     wait_idle(qtbot, ctx)

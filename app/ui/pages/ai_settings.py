@@ -20,6 +20,8 @@ from app.ui.context import AppContext
 from app.ui.widgets.provider_fields import provider_fields, provider_list
 from app.ui.widgets.secrets_home import SecretsHomeNote
 
+UNREADABLE = "\0unreadable"  # ``_masked``: there may be a key, but the keyring cannot be read now
+
 
 def _muted(text: str, name: str = "muted") -> QtWidgets.QLabel:
     label = QtWidgets.QLabel(text)
@@ -121,16 +123,20 @@ class AiProvidersCard(QtWidgets.QFrame):
         return self.entries[row] if 0 <= row < len(self.entries) else None
 
     def _masked(self, entry_id: str) -> str | None:
-        """The masked key, or None; a locked or missing keyring shows as its message instead of breaking the page."""
+        """The masked key, ``None`` when there is none, or ``UNREADABLE``; a locked or missing keyring shows as its
+        message instead of breaking the page (a keyring that is gone is said by the note above the list)."""
         try:
             return self.keys.masked(entry_id)
         except ParleyError as exc:
-            self._failed(describe(exc))
-            return None
+            if not self.keys.secrets.keyring_missing():
+                self._failed(describe(exc))
+            return UNREADABLE
 
     def _item_text(self, entry: ProviderEntry) -> str:
         masked = self._masked(entry.id)
-        if masked is not None:
+        if masked == UNREADABLE:
+            state = "key cannot be read now"
+        elif masked is not None:
             state = f"key {masked}"
         elif entry.kind == "openai_compatible":
             state = "no key needed"
@@ -203,7 +209,10 @@ class AiProvidersCard(QtWidgets.QFrame):
             self.base_url.setText(entry.base_url or "")
             self.embedding.setText(entry.embedding_model or "")
             masked = self._masked(entry.id)
-            self.key_state.setText(f"Saved key: {masked}" if masked else "No key saved for this provider.")
+            if masked == UNREADABLE:
+                self.key_state.setText("The saved key cannot be read now.")
+            else:
+                self.key_state.setText(f"Saved key: {masked}" if masked else "No key saved for this provider.")
         self.base_url.setEnabled(entry is not None and entry.kind == "openai_compatible")
         for widget in (self.kind, self.model, self.base_url, self.embedding):
             widget.blockSignals(False)
