@@ -27,7 +27,8 @@ def where_text(secrets: Secrets, subject: str, *, backups: str = "") -> str:
         return (
             f"{subject} kept in this computer's keyring, which is not available now "
             f"({insecure_reason(secrets.backend)}). Parley does not move secrets by itself: start or unlock the "
-            "keyring and restart Parley, or keep them inside this workspace from now on and enter them again."
+            "keyring and restart Parley, or keep provider keys and the team sign-in inside this workspace from now "
+            "on (then enter the keys and sign in again)."
         )
     return f"{subject} kept in this computer's keyring ({keyring_label(backend_name(secrets.backend))})."
 
