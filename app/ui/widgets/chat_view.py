@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from app.qt import Qt, QtGui, QtWidgets
+from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.ui.models.chat_model import ChatItem, ItemRole
 
 BOTTOM_SLACK = 4  # pixels from the end that still count as "at the bottom"
 BUTTON_MARGIN = 12
@@ -46,15 +47,23 @@ class ChatView(QtWidgets.QListView):
 
     @contextmanager
     def keeping_position(self) -> Iterator[None]:
-        """Around a reload of the model: afterwards the view is at the bottom if it followed, else where it was."""
+        """Around a reload of the model: afterwards the view is at the bottom if it followed, else the message that
+        was at the top of the viewport is where it was (a reload may add rows below and drop the oldest above)."""
         following, value = self.following, self.verticalScrollBar().value()
+        anchor = None if following else self._top_item()
         self._holding = True
         try:
             yield
         finally:
             self.doItemsLayout()
             bar = self.verticalScrollBar()
-            bar.setValue(bar.maximum() if following else value)
+            if following:
+                bar.setValue(bar.maximum())
+            else:
+                bar.setValue(value)
+                row = self._row_of(anchor[0]) if anchor else -1
+                if anchor and row >= 0:
+                    bar.setValue(value + self.visualRect(self.model().index(row, 0)).top() - anchor[1])
             self.following = following
             self._holding = False
 
@@ -82,6 +91,25 @@ class ChatView(QtWidgets.QListView):
     def _range_changed(self, _minimum: int, maximum: int) -> None:
         if self.following and not self._holding:
             self.verticalScrollBar().setValue(maximum)
+
+    def _top_item(self) -> tuple[str, int] | None:
+        """The first message or note at least partly on screen, with its offset from the viewport's top."""
+        model = self.model()
+        row = self.indexAt(QtCore.QPoint(self.viewport().width() // 2, 0)).row()
+        for r in range(max(row, 0), model.rowCount()):
+            index = model.index(r, 0)
+            item = index.data(ItemRole)
+            if isinstance(item, ChatItem) and item.id:
+                return item.id, self.visualRect(index).top()
+        return None
+
+    def _row_of(self, item_id: str) -> int:
+        model = self.model()
+        for r in range(model.rowCount()):
+            item = model.index(r, 0).data(ItemRole)
+            if isinstance(item, ChatItem) and item.id == item_id:
+                return r
+        return -1
 
     def _place_button(self) -> None:
         hint = self.new_messages.sizeHint()
