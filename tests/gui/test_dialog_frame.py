@@ -210,3 +210,89 @@ def test_a_form_can_start_in_another_field(qtbot: QtBot, ctx: AppContext) -> Non
     qtbot.waitExposed(dialog)
     qtbot.waitUntil(lambda: dialog.focusWidget() is dialog.passphrase, timeout=5000)
     assert not dialog.dest.hasSelectedText()
+
+
+LONG_ERROR = (
+    "The change of passphrase of workspace 'Lumen Boutique' did not finish: enter the previous passphrase. "
+    "Parley keeps the workspace as it was until the change completes, so nothing is lost; try the previous "
+    "passphrase, and if that is refused too, restore the backup made before the change. "
+) * 2
+
+
+FIELDS = (QtWidgets.QLineEdit, QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox, QtWidgets.QAbstractButton)
+# Parts of a composite widget, sized by it: a combo box's or spin box's line edit, a table's header and viewport.
+COMPOSITES = (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox, QtWidgets.QAbstractScrollArea)
+
+
+def _inside_composite(widget: QtWidgets.QWidget, dialog: QtWidgets.QDialog) -> bool:
+    parent = widget.parentWidget()
+    while parent is not None and parent is not dialog:
+        if isinstance(parent, COMPOSITES):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def _heights(dialog: QtWidgets.QDialog) -> dict[QtWidgets.QWidget, int]:
+    """The visible fields, labels and boxes of ``dialog`` (not the parts of composite widgets) and their heights."""
+    return {
+        widget: widget.height()
+        for widget in dialog.findChildren(QtWidgets.QWidget)
+        if widget.isVisible()
+        and isinstance(widget, (*FIELDS, QtWidgets.QLabel, QtWidgets.QAbstractScrollArea))
+        and not _inside_composite(widget, dialog)
+    }
+
+
+def _describe(widget: QtWidgets.QWidget) -> str:
+    text = getattr(widget, "text", None)
+    return f"{type(widget).__name__} {str(text() if callable(text) else '')[:40]!r}"
+
+
+def _clipped(dialog: QtWidgets.QDialog) -> list[str]:
+    """Visible widgets of ``dialog`` shorter than they need: a field below its size hint, a word-wrapped label
+    below its height for its width (its text cut off), a box below its minimum."""
+    found: list[str] = []
+    for widget, height in _heights(dialog).items():
+        if isinstance(widget, QtWidgets.QLabel):
+            need = widget.heightForWidth(widget.width()) if widget.wordWrap() and widget.text() else 0
+        elif isinstance(widget, FIELDS):
+            need = widget.sizeHint().height()
+        else:
+            need = widget.minimumSizeHint().height()
+        if height < min(need, widget.maximumHeight()):  # a box given a fixed height asks for no more
+            found.append(f"{_describe(widget)}: {height} < {need}")
+    return found
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=_pending(name))
+        for name in sorted(DIALOGS)
+        if name not in NOT_BUILT and name not in NOT_A_FORM
+    ],
+)
+def test_a_long_error_grows_the_dialog_and_clips_nothing(qtbot: QtBot, ctx: AppContext, name: str) -> None:
+    """Seen under Xvfb: a long error in Unlock kept the dialog's size, squashed the passphrase field to a sliver
+    and cut the sentence off. Every form grows to show its error whole, its fields at their natural height."""
+    dialog = _factories()[name](ctx)
+    assert isinstance(dialog, FormDialog)
+    qtbot.addWidget(dialog)
+    try:
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        before = dialog.height()
+        assert _clipped(dialog) == [], f"{name} is clipped before any error"
+        heights = _heights(dialog)
+
+        dialog.show_error(LONG_ERROR)
+
+        label = dialog.error
+        qtbot.waitUntil(lambda: label.isVisible() and label.height() >= label.heightForWidth(label.width()))
+        assert dialog.height() > before, f"{name} did not grow for its error"
+        assert _clipped(dialog) == [], f"{name} squashed or cut off"
+        shrunk = [f"{_describe(w)}: {h} -> {w.height()}" for w, h in heights.items() if w.height() < h]
+        assert shrunk == [], f"{name} gave its fields' room to the error instead of growing"
+    finally:
+        _close_loop(dialog)

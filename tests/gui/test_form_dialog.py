@@ -41,14 +41,31 @@ def test_an_error_is_shown_whole_without_squashing_the_fields(
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    field_height = dialog.passphrase.height()
+    height = dialog.height()
 
     dialog.show_error(message)
 
-    def fits() -> bool:
-        label = dialog.error
-        return label.isVisible() and label.height() >= label.heightForWidth(label.width())
+    label = dialog.error
+    qtbot.waitUntil(lambda: label.isVisible() and label.height() >= label.heightForWidth(label.width()), timeout=5000)
+    assert dialog.height() > height, "the dialog grew with its error"
+    for field in (dialog.passphrase, dialog.primary, dialog.cancel_button):
+        assert field.height() >= field.sizeHint().height(), f"{field} squashed"
+    assert dialog.name.height() >= dialog.name.heightForWidth(dialog.name.width())
 
-    qtbot.waitUntil(fits, timeout=5000)
-    assert dialog.passphrase.height() >= field_height
-    assert dialog.passphrase.height() >= dialog.passphrase.minimumSizeHint().height()
+
+def test_trying_again_does_not_grow_the_dialog_each_time(qtbot: QtBot, qapp: QtWidgets.QApplication) -> None:
+    """Unlock hides its error while it tries again; the next wrong passphrase shows it in the room it had."""
+    theme.apply(qapp, "light")
+    dialog = UnlockDialog([_header()])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.show_error(LONG)
+    grown = dialog.height()
+    for _ in range(3):
+        dialog.error.hide()  # as ``_submit`` does
+        dialog.set_busy(True)
+        dialog.show_error(LONG)
+    assert dialog.height() == grown
+    label = dialog.error
+    assert label.height() >= label.heightForWidth(label.width())

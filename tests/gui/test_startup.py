@@ -192,15 +192,56 @@ def test_enter_in_the_passphrase_unlocks_and_opens_nothing_else(qtbot: QtBot, wo
     qtbot.waitExposed(dialog)
     dialog.activateWindow()
     dialog.passphrase.setFocus()
+    defaults = [b.text() for b in dialog.findChildren(QtWidgets.QPushButton) if b.isDefault()]
+    assert defaults == ["Unlock"], "only the action takes Enter"
+    submitted: list[str] = []
+    dialog.submitted.connect(lambda _id, _passphrase: submitted.append(_id))
     qtbot.keyClicks(dialog.passphrase, "tangerine submarine 43")
     qtbot.keyClick(dialog.passphrase, QtCore.Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=15000)
+    assert len(submitted) == 1, "one Enter, one unlock"
     joins = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, JoinTeamDialog) and w.isVisible()]
     assert joins == []
     assert getattr(flow, "join_dialog", None) is None
     assert dialog.passphrase.hasFocus()
+    assert dialog.passphrase.hasSelectedText()
+    assert dialog.passphrase.selectionLength() == len("tangerine submarine 43")
     qtbot.keyClicks(dialog.passphrase, PASS)  # the wrong one is selected: typing replaces it
     qtbot.keyClick(dialog.passphrase, QtCore.Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: bool(opened), timeout=15000)
     assert getattr(flow, "join_dialog", None) is None
     opened[0].store.close()
+
+
+def test_unlock_opens_in_the_passphrase_with_a_list_of_workspaces(qtbot: QtBot, workspaces: Workspaces) -> None:
+    """With two passphrase workspaces the list of them comes first in the dialog, and Qt focused it: typing the
+    passphrase went into the list's type-ahead. The cursor starts in the passphrase."""
+    workspaces.create("Lumen Boutique", "Ana", passphrase=PASS).close()
+    workspaces.create("Atelier Sul", "Ana", passphrase=PASS).close()
+    flow, _opened = start(workspaces)
+    dialog = flow.dialog
+    assert isinstance(dialog, UnlockDialog)
+    qtbot.addWidget(dialog)
+    qtbot.waitExposed(dialog)
+    assert dialog.workspace.isVisible()
+    qtbot.waitUntil(lambda: dialog.focusWidget() is not None, timeout=5000)
+    assert dialog.focusWidget() is dialog.passphrase
+
+
+def test_an_empty_passphrase_and_enter_says_so_once(qtbot: QtBot, workspaces: Workspaces) -> None:
+    """Enter reached Unlock's check twice: the field's returnPressed ran it, then the same key press went on to
+    the default button. Enter now means the Unlock button and only it."""
+    from app.qt import QtCore
+
+    workspaces.create("Lumen Boutique", "Ana", passphrase=PASS).close()
+    flow, _opened = start(workspaces)
+    dialog = flow.dialog
+    assert isinstance(dialog, UnlockDialog)
+    qtbot.addWidget(dialog)
+    qtbot.waitExposed(dialog)
+    clicks: list[bool] = []
+    dialog.unlock_button.clicked.connect(lambda: clicks.append(True))
+    qtbot.keyClick(dialog.passphrase, QtCore.Qt.Key.Key_Return)
+    assert dialog.error.text() == "Enter the passphrase."
+    assert clicks == [True], "Enter pressed Unlock, once, and was not handled a second way"
+    assert dialog.focusWidget() is dialog.passphrase

@@ -8,7 +8,7 @@ is, without an auto-default button taking Enter over when it gets the focus.
 
 from __future__ import annotations
 
-from app.qt import Qt, QtGui, QtWidgets
+from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.ui.kit import button_row, page_title, primary_button, secondary_button
 
 __all__ = ["FormDialog", "secondary_button"]
@@ -26,6 +26,7 @@ class FormDialog(QtWidgets.QDialog):
     ) -> None:
         super().__init__(parent)
         self._shown_once = False
+        self._error_room = 0  # the height the window has grown by for its error line so far
         self.first_field: QtWidgets.QWidget | None = None  # where the cursor starts; None: the first field
         self.setWindowTitle(window_title)
         self.heading = title = page_title(heading)
@@ -66,13 +67,14 @@ class FormDialog(QtWidgets.QDialog):
         """Put the cursor in the first field that takes typing. Qt gives a new dialog's focus to the first widget
         in its focus chain, and the frame's buttons are made before the subclass's fields: every form opened with
         its action button focused, so typing went nowhere until the first field was clicked. A subclass names
-        another field in ``first_field`` (one that is filled in already is a poor start); a field it focused
+        another field in ``first_field`` (one that is filled in already is a poor start, and so is a chooser Qt
+        would focus first: Unlock's workspace list came before its passphrase); without one, a field it focused
         itself is left as it is."""
+        if self.first_field is not None and self.first_field.isVisible() and self.first_field.isEnabled():
+            self.first_field.setFocus(Qt.FocusReason.OtherFocusReason)  # named: it wins over Qt's pick
+            return
         current = self.focusWidget()
         if current is not None and not isinstance(current, QtWidgets.QAbstractButton):
-            return
-        if self.first_field is not None and self.first_field.isVisible() and self.first_field.isEnabled():
-            self.first_field.setFocus(Qt.FocusReason.OtherFocusReason)
             return
         widget = self.nextInFocusChain()
         while widget is not None and widget is not self:
@@ -93,22 +95,54 @@ class FormDialog(QtWidgets.QDialog):
         self.fit_height()
 
     def show_error(self, message: str) -> None:
+        """Say what went wrong under the fields, the whole sentence. The dialog grows by the height the sentence
+        takes (only by the difference when a longer one follows a shorter one): a stretchy box (a text area) keeps
+        its height instead of giving it up to the error, and no field is squashed below its natural height."""
         self.set_busy(False)
         self.error.setText(message)
         self.error.show()
-        self.fit_height()
+        needed = self._error_height()
+        extra = max(0, needed - self._error_room)  # an error shown before (and hidden on retry) left its room
+        self._error_room = max(self._error_room, needed)
+        self.fit_height(extra=extra)
 
     def clear_error(self) -> None:
         self.error.clear()
         self.error.hide()
 
-    def fit_height(self) -> None:
-        """Grow (never shrink) to the height the contents need at the current width. A window does not follow its
-        word-wrapped labels' height-for-width by itself: a long error would squash the fields above it instead."""
+    def _error_height(self) -> int:
+        """The height the error line takes in the layout at the dialog's width (0 while hidden)."""
+        if self.error.isHidden() or not self.error.text():
+            return 0
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else QtCore.QMargins()
+        width = self.width() - margins.left() - margins.right()
+        spacing = layout.spacing() if layout is not None else 0
+        return self.error.heightForWidth(width) + spacing
+
+    def fit_height(self, extra: int = 0) -> None:
+        """Grow (never shrink) to the height the contents need at the current width, and by ``extra`` more (what
+        the error line added). A window does not follow its word-wrapped labels' height-for-width by itself: a
+        long error would squash the fields above it instead. The screen's height is the limit."""
         layout = self.layout()
         if layout is None:
             return
-        layout.activate()
+        # Not ``layout.activate()`` first: that lays the fields out in the old, too small height, and a form layout
+        # holding a wrapped label kept its squashed fields even after the window grew.
         needed = layout.heightForWidth(self.width()) if layout.hasHeightForWidth() else layout.sizeHint().height()
-        if needed > self.height():
-            self.resize(self.width(), needed)
+        wanted = max(needed, self.height() + extra if self.isVisible() else needed)
+        screen = self.screen()
+        if screen is not None:
+            frame = self.frameGeometry().height() - self.geometry().height()
+            wanted = min(wanted, screen.availableGeometry().height() - max(frame, 0))
+        if wanted > self.height():
+            self.resize(self.width(), wanted)
+            # A form layout squeezed for a moment (a busy bar or an error shown before the window grew) keeps its
+            # rows' squashed heights once it has its room back; laid out afresh, each field has its height again.
+            for inner in self.findChildren(QtWidgets.QLayout):
+                inner.invalidate()
+            layout.activate()
+            for widget in self.findChildren(QtWidgets.QWidget):
+                own = widget.layout()
+                if own is not None and widget.isVisible():
+                    own.activate()

@@ -25,8 +25,9 @@ class UnlockDialog(FormDialog):
         self.unlock_button = self.primary
         for widget in (self.name, self.workspace, self.passphrase):
             self.body.addWidget(widget)
+        self.first_field = self.passphrase  # even when the workspace list is shown above it
+        # Enter presses the default button, Unlock, and nothing else (no returnPressed as a second path).
         self.unlock_button.clicked.connect(self._submit)
-        self.passphrase.returnPressed.connect(self._submit)
 
     def _submit(self) -> None:
         if not self.passphrase.text():
