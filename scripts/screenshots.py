@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,6 +185,26 @@ def main() -> int:
             first = inbox.model.row(0)
             inbox.open_chat(first.chat_id)
             grab(app, window, out / f"{mode}-03-inbox.png")
+            # The composer names the recipient; after Send, "Undo" while the message is still queued (issue 16.2).
+            undo_bar = inbox.undo_bar
+            inbox.composer.edit.setPlainText("Yes, it ships tomorrow before noon.")
+            inbox.composer.send_button.click()
+            wait_for(app, "the undo bar", lambda bar=undo_bar: bar.offered)
+            grab(app, window, out / f"{mode}-03-inbox-undo-send.png")
+            undo_bar.undo()  # taken back: the later shots show the same queue
+            wait_for(app, "the undo bar to close", lambda bar=undo_bar: tasks.idle and not bar.isVisible())
+            inbox.composer.clear()
+            # A reader who scrolled up is not moved by a new message: "New messages ↓" (issue 16.7).
+            scroll = inbox.conversation.verticalScrollBar()
+            scroll.setValue(scroll.maximum() // 2)
+            asked = "Is the blue one still available?"
+            incoming = store.messages.create(
+                chat_id=first.chat_id, direction="in", body=asked, sent_at=datetime.now(UTC)
+            )
+            wait_for(app, "the new-messages button", inbox.conversation.new_messages.isVisible)
+            grab(app, window, out / f"{mode}-03-inbox-new-messages.png")
+            store.messages.delete(incoming.id)  # the later shots show the workspace as seeded
+            inbox.conversation.scroll_to_bottom()
             inbox.search.setText("delivery")
             inbox._run_search()
             tasks.drain()
