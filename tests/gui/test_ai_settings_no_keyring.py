@@ -25,6 +25,7 @@ from app.qt import QtWidgets
 from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.ui.context import AppContext
+from app.ui.dialogs.backup_dialogs import BackupDialog
 from app.ui.dialogs.create_workspace import CreateWorkspaceDialog
 from app.ui.pages.ai_settings import AiProvidersCard
 from app.ui.pages.sync_settings import SyncSettingsCard
@@ -176,3 +177,10 @@ def test_creating_a_workspace_without_a_keyring_says_why_in_words(qtbot: QtBot) 
     assert not dialog.use_keyring.isEnabled()
     assert dialog.use_keyring.toolTip() == "Not available: no keyring service was found on this computer."
     assert dialog.use_passphrase.isChecked()
+
+
+def test_the_backup_dialog_says_the_keys_kept_inside_travel_with_it(qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = BackupDialog(ctx)
+    qtbot.addWidget(dialog)
+    texts = [label.text() for label in dialog.findChildren(QtWidgets.QLabel)]
+    assert any(text.endswith("It includes the AI provider keys kept inside this workspace.") for text in texts), texts

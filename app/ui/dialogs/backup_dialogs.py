@@ -18,6 +18,7 @@ from app.core.errors import ParleyError, describe
 from app.qt import QtWidgets, Signal
 from app.store import backup as backup_mod
 from app.store.keys import MIN_PASSPHRASE
+from app.store.secrets import Secrets
 from app.ui.context import AppContext
 from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.kit import note, password_field, secondary_button
@@ -124,6 +125,10 @@ def _file_row(field: QtWidgets.QLineEdit, choose: Callable[[], None]) -> QtWidge
     return row
 
 
+# Provider keys kept inside the workspace (no secure keyring, ``app.store.secrets``) are in the database it copies.
+_KEYS_INSIDE = " It includes the AI provider keys kept inside this workspace."
+
+
 class BackupDialog(TaskDialog):
     """Write an encrypted backup file; ``dest`` pre-fills the destination (default: the workspace's backups)."""
 
@@ -145,7 +150,9 @@ class BackupDialog(TaskDialog):
             "",
             note(
                 "The backup is encrypted with this passphrase, not with the workspace key, so it can be restored "
-                "on another computer. Without the passphrase nobody can open it, you included.",
+                "on another computer. Without the passphrase nobody can open it, you included."
+                + _KEYS_INSIDE
+                * (Secrets(ctx.workspaces.vault.backend, ctx.store).home() == "workspace"),
                 "hint",
             ),
         )
