@@ -61,6 +61,17 @@ def test_the_list_refreshes_again_once_the_press_is_over(qtbot: QtBot, ctx: AppC
     assert page.list.currentIndex().data(RowRole).chat_id == chats[1].id
 
 
+def test_a_release_that_goes_elsewhere_does_not_freeze_the_list(qtbot: QtBot, ctx: AppContext) -> None:
+    chats = [seed_chat(ctx.store, f"Customer {i}", ["hello"], start=i * 10) for i in range(3)]
+    page = make_page(qtbot, ctx)
+    pos = page.list.visualRect(page.model.index_of(chats[1].id)).center()
+    qtbot.mousePress(page.list.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseRelease(page.search, Qt.MouseButton.LeftButton)  # e.g. a dialog the press opened took the release
+    ctx.store.messages.create(chat_id=chats[0].id, direction="in", body="hi again", sent_at=AT + timedelta(1))
+    qtbot.waitUntil(lambda: page.model.row(0).chat_id == chats[0].id)
+    assert page.chat_id == chats[1].id
+
+
 def test_the_composer_names_the_recipient_of_the_open_chat(qtbot: QtBot, ctx: AppContext) -> None:
     ana = seed_chat(ctx.store, "Ana Souza", ["oi"], start=0)
     bruno = seed_chat(ctx.store, "Bruno <b>Lima</b>", ["olá"], start=10)

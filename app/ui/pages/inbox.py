@@ -477,6 +477,12 @@ class InboxPage(QtWidgets.QWidget):
 
     def rows_held(self) -> bool:
         """True while the list's rows must not move: a button is down on it, or it was just clicked."""
+        if (
+            self._list_pressed
+            and QtGui.QGuiApplication.mouseButtons() == Qt.MouseButton.NoButton
+            and not self._settle_timer.isActive()
+        ):
+            self._settle_timer.start()  # the release went elsewhere (a dialog the press opened): settle from now
         return self._list_pressed
 
     def _list_settled(self) -> None:
@@ -484,12 +490,6 @@ class InboxPage(QtWidgets.QWidget):
         if self._refresh_held:
             self._refresh_held = False
             self.refresh_list()
-
-    def hideEvent(self, event: QtGui.QHideEvent) -> None:
-        # A release may never come (the page left while a button was down): let the list refresh again.
-        if self._list_pressed and not self._settle_timer.isActive():
-            self._settle_timer.start()
-        super().hideEvent(event)
 
     def refresh_list(self) -> None:
         """Re-read the top of the list on a worker and apply what changed (the debounce timer calls this)."""
