@@ -17,6 +17,7 @@ from app.core.models import Chat, Message, QuickReply
 from app.core.templates import contact_variables, render
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.inbox import InboxFilter, InboxRow
+from app.store.ops import Done
 from app.store.ops.chats import assign_chat, mark_read
 from app.store.ops.messages import queue_message
 from app.store.ops.notes import add_note
@@ -406,9 +407,8 @@ class InboxPage(QtWidgets.QWidget):
                 self.conversation.scroll_to_bottom()  # one's own message is always shown, as in WhatsApp
             elif self._drafts.get(chat_id) == sent:
                 del self._drafts[chat_id]
-            message = getattr(result, "value", None)
-            if not as_note and isinstance(message, Message):
-                self.undo_bar.offer(message, recipient, sent)
+            if not as_note and isinstance(result, Done) and isinstance(result.value, Message):
+                self.undo_bar.offer(result.value, recipient, sent)
 
         self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
 
