@@ -69,3 +69,22 @@ def test_trying_again_does_not_grow_the_dialog_each_time(qtbot: QtBot, qapp: QtW
     assert dialog.height() == grown
     label = dialog.error
     assert label.height() >= label.heightForWidth(label.width())
+
+
+def test_a_failed_try_leaves_no_gap_where_the_busy_bar_was(qtbot: QtBot, qapp: QtWidgets.QApplication) -> None:
+    """Seen under Xvfb: after a wrong passphrase the dialog kept the busy bar's room as well as the error's,
+    spread as gaps between the heading, the name and the field."""
+    theme.apply(qapp, "light")
+    heights = []
+    for busy_first in (False, True):
+        dialog = UnlockDialog([_header()])
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        if busy_first:
+            dialog.set_busy(True)
+        dialog.show_error(LONG)
+        heights.append(dialog.height())
+        for field in (dialog.passphrase, dialog.primary):
+            assert field.height() >= field.sizeHint().height()
+    assert heights[1] == heights[0]

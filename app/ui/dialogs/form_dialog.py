@@ -27,6 +27,7 @@ class FormDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self._shown_once = False
         self._error_room = 0  # the height the window has grown by for its error line so far
+        self._busy_room = 0  # the height it grew by to show the busy bar
         self.first_field: QtWidgets.QWidget | None = None  # where the cursor starts; None: the first field
         self.setWindowTitle(window_title)
         self.heading = title = page_title(heading)
@@ -90,9 +91,22 @@ class FormDialog(QtWidgets.QDialog):
             widget = widget.nextInFocusChain()
 
     def set_busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
+        """Show the busy bar (growing for it when the window has no room) or hide it and give that room back, so
+        an error after a failed try does not leave a gap where the bar was."""
         self.primary.setEnabled(not busy)
-        self.fit_height()
+        if busy == self.progress.isVisible():
+            return
+        before = self.height()
+        self.progress.setVisible(busy)  # a visible window can grow at once here (its minimum height)
+        if busy:
+            self.fit_height()
+            self._busy_room = max(0, self.height() - before)
+        elif self._busy_room:
+            room, self._busy_room = self._busy_room, 0
+            layout = self.layout()
+            if layout is not None:
+                layout.activate()  # the window's minimum height without the bar, or the resize is refused
+            self.resize(self.width(), self.height() - room)
 
     def show_error(self, message: str) -> None:
         """Say what went wrong under the fields, the whole sentence. The dialog grows by the height the sentence
@@ -120,13 +134,14 @@ class FormDialog(QtWidgets.QDialog):
         spacing = layout.spacing() if layout is not None else 0
         return self.error.heightForWidth(width) + spacing
 
-    def fit_height(self, extra: int = 0) -> None:
+    def fit_height(self, extra: int = 0) -> int:
         """Grow (never shrink) to the height the contents need at the current width, and by ``extra`` more (what
         the error line added). A window does not follow its word-wrapped labels' height-for-width by itself: a
-        long error would squash the fields above it instead. The screen's height is the limit."""
+        long error would squash the fields above it instead. The screen's height is the limit. Returns how much
+        it grew."""
         layout = self.layout()
         if layout is None:
-            return
+            return 0
         # Not ``layout.activate()`` first: that lays the fields out in the old, too small height, and a form layout
         # holding a wrapped label kept its squashed fields even after the window grew.
         needed = layout.heightForWidth(self.width()) if layout.hasHeightForWidth() else layout.sizeHint().height()
@@ -135,7 +150,8 @@ class FormDialog(QtWidgets.QDialog):
         if screen is not None:
             frame = self.frameGeometry().height() - self.geometry().height()
             wanted = min(wanted, screen.availableGeometry().height() - max(frame, 0))
-        if wanted > self.height():
+        grown = wanted - self.height()
+        if grown > 0:
             self.resize(self.width(), wanted)
             # A form layout squeezed for a moment (a busy bar or an error shown before the window grew) keeps its
             # rows' squashed heights once it has its room back; laid out afresh, each field has its height again.
@@ -146,3 +162,4 @@ class FormDialog(QtWidgets.QDialog):
                 own = widget.layout()
                 if own is not None and widget.isVisible():
                     own.activate()
+        return max(grown, 0)
