@@ -180,6 +180,8 @@ class Host(Protocol):
 
     async def open_chat(self, title: str) -> bool: ...
 
+    def remember_row(self, snap: dict[str, Any], title: str) -> None: ...
+
 
 class _NotShown(Exception):
     """The page is not showing the chat list (reloading, logged out)."""
@@ -384,6 +386,7 @@ class Backfill:
             ids = [str(m["id"]) for m in snap.get("messages") or [] if isinstance(m, dict) and m.get("id")]
             known = await asyncio.to_thread(stored_ids, host.store, [parse_data_id(i).wa_id for i in ids[:1]])
             await host.capture(snap, locked=True)
+            host.remember_row(snap, title)  # read up to here: only a later change to its row is news
             before = len(seen)
             seen.update(ids)
             if not ids or known or len(seen) >= BACKFILL_MESSAGES or len(seen) == before:

@@ -383,16 +383,13 @@ class WhatsAppDriver:
             self._backfill_due = False
             self.last_backfill = await Backfill(self).run()  # takes ui_lock a step at a time
             # ``snap`` predates the catch-up: its rows still carry the badges the catch-up cleared. Act on the page
-            # as it is now, and take the rows of the chats the catch-up read as seen (their messages are recorded).
+            # as it is now. (The catch-up remembered each chat's row as it was when it read it, so a row that changed
+            # since, with or without a badge, is opened by the sweep, and one that did not is left alone.)
             async with self._ui_lock:
                 fresh = await self.scan()
             if fresh is None or fresh.get("state") != "logged_in":
                 return  # (the next report says what the page shows instead)
             snap = fresh
-            read = set(self.last_backfill.opened)
-            for chat in self._chat_rows(snap):
-                if str(chat["title"]) in read:
-                    self._row_sigs[str(chat["title"])] = str(chat.get("sig") or "")
             self._notify()
         await self.capture(snap)
         if self._reread or self._chats_to_open(snap, update=False):  # a hint only: the sweep decides on a fresh scan
@@ -405,6 +402,13 @@ class WhatsAppDriver:
     @staticmethod
     def _chat_rows(snap: dict[str, Any]) -> list[dict[str, Any]]:
         return [c for c in snap.get("chats") or [] if isinstance(c, dict) and c.get("title")]
+
+    def remember_row(self, snap: dict[str, Any], title: str) -> None:
+        """Take the chat-list row of ``title`` in ``snap`` (a fresh scan, taken after its rows were recorded) as seen:
+        only a later change to it makes the sweep open the chat again."""
+        for chat in self._chat_rows(snap):
+            if str(chat["title"]) == title:
+                self._row_sigs[title] = str(chat.get("sig") or "")
 
     def _chats_to_open(self, snap: dict[str, Any], *, update: bool) -> list[str]:
         """Chats (other than the open one) with an unread badge, or whose row changed since it was last seen.
