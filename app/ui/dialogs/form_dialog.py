@@ -94,8 +94,8 @@ class FormDialog(QtWidgets.QDialog):
         """Show the busy bar (growing for it when the window has no room) or hide it and give that room back, so
         an error after a failed try does not leave a gap where the bar was."""
         self.primary.setEnabled(not busy)
-        if busy == self.progress.isVisible():
-            return
+        if busy != self.progress.isHidden():
+            return  # already so
         before = self.height()
         self.progress.setVisible(busy)  # a visible window can grow at once here (its minimum height)
         if busy:
@@ -103,22 +103,21 @@ class FormDialog(QtWidgets.QDialog):
             self._busy_room = max(0, self.height() - before)
         elif self._busy_room:
             room, self._busy_room = self._busy_room, 0
-            layout = self.layout()
-            if layout is not None:
-                layout.activate()  # the window's minimum height without the bar, or the resize is refused
-            self.resize(self.width(), self.height() - room)
+            self.fit_height(exactly=before - room)
 
     def show_error(self, message: str) -> None:
         """Say what went wrong under the fields, the whole sentence. The dialog grows by the height the sentence
         takes (only by the difference when a longer one follows a shorter one): a stretchy box (a text area) keeps
         its height instead of giving it up to the error, and no field is squashed below its natural height."""
+        rest = self.height() - self._busy_room  # without the busy bar's room (set_busy gives it back)
         self.set_busy(False)
         self.error.setText(message)
         self.error.show()
         needed = self._error_height()
         extra = max(0, needed - self._error_room)  # an error shown before (and hidden on retry) left its room
         self._error_room = max(self._error_room, needed)
-        self.fit_height(extra=extra)
+        # From the height computed here, not read back: a window manager applies a resize when it gets to it.
+        self.fit_height(exactly=rest + extra if self.isVisible() else None)
 
     def clear_error(self) -> None:
         self.error.clear()
@@ -134,32 +133,32 @@ class FormDialog(QtWidgets.QDialog):
         spacing = layout.spacing() if layout is not None else 0
         return self.error.heightForWidth(width) + spacing
 
-    def fit_height(self, extra: int = 0) -> int:
-        """Grow (never shrink) to the height the contents need at the current width, and by ``extra`` more (what
-        the error line added). A window does not follow its word-wrapped labels' height-for-width by itself: a
-        long error would squash the fields above it instead. The screen's height is the limit. Returns how much
-        it grew."""
+    def fit_height(self, exactly: int | None = None) -> int:
+        """Grow to the height the contents need at the current width (never shrinking), or take the height
+        ``exactly`` (never less than they need: the busy bar's room is given back this way). A window does not follow its word-wrapped labels'
+        height-for-width by itself: a long error would squash the fields above it instead. (No cap at the screen's
+        height read from Python: holding a QScreen from ``self.screen()`` here made a later restyle of the test
+        suite crash in QScreen::virtualSiblings.) Returns how much it grew."""
         layout = self.layout()
         if layout is None:
             return 0
         # Not ``layout.activate()`` first: that lays the fields out in the old, too small height, and a form layout
         # holding a wrapped label kept its squashed fields even after the window grew.
         needed = layout.heightForWidth(self.width()) if layout.hasHeightForWidth() else layout.sizeHint().height()
-        wanted = max(needed, self.height() + extra if self.isVisible() else needed)
-        screen = self.screen()
-        if screen is not None:
-            frame = self.frameGeometry().height() - self.geometry().height()
-            wanted = min(wanted, screen.availableGeometry().height() - max(frame, 0))
+        wanted = max(needed, self.height() if exactly is None else exactly)
         grown = wanted - self.height()
-        if grown > 0:
-            self.resize(self.width(), wanted)
-            # A form layout squeezed for a moment (a busy bar or an error shown before the window grew) keeps its
-            # rows' squashed heights once it has its room back; laid out afresh, each field has its height again.
-            for inner in self.findChildren(QtWidgets.QLayout):
-                inner.invalidate()
-            layout.activate()
-            for widget in self.findChildren(QtWidgets.QWidget):
-                own = widget.layout()
-                if own is not None and widget.isVisible():
-                    own.activate()
+        if grown == 0:
+            return 0
+        if grown < 0:
+            layout.activate()  # the window's minimum height as it is now, or a smaller height is refused
+        self.resize(self.width(), wanted)
+        # A form layout squeezed for a moment (a busy bar or an error shown before the window grew) keeps its rows'
+        # squashed heights once it has its room back; laid out afresh, each field has its height again.
+        for inner in self.findChildren(QtWidgets.QLayout):
+            inner.invalidate()
+        layout.activate()
+        for widget in self.findChildren(QtWidgets.QWidget):
+            own = widget.layout()
+            if own is not None and widget.isVisible():
+                own.activate()
         return max(grown, 0)
