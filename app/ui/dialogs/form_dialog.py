@@ -135,10 +135,10 @@ class FormDialog(QtWidgets.QDialog):
 
     def fit_height(self, exactly: int | None = None) -> int:
         """Grow to the height the contents need at the current width (never shrinking), or take the height
-        ``exactly`` (never less than they need: the busy bar's room is given back this way). A window does not follow its word-wrapped labels'
-        height-for-width by itself: a long error would squash the fields above it instead. (No cap at the screen's
-        height read from Python: holding a QScreen from ``self.screen()`` here made a later restyle of the test
-        suite crash in QScreen::virtualSiblings.) Returns how much it grew."""
+        ``exactly`` (never less than they need: the busy bar's room is given back this way). A window does not
+        follow its word-wrapped labels' height-for-width by itself: a long error would squash the fields above it
+        instead. (No cap at the screen's height read from Python: holding a QScreen from ``self.screen()`` here
+        made a later restyle in the test suite crash in QScreen::virtualSiblings.) Returns how much it grew."""
         layout = self.layout()
         if layout is None:
             return 0
