@@ -22,10 +22,6 @@ from app.ui.startup import OpenWorkspace
 from app.ui.sync_bridge import SyncBridge
 from app.ui.tasks import TaskRunner
 
-# Only for the page and dialog tests another change is rewriting right now: import wait_idle from tests.support.gui
-# instead; remove this once nothing imports it from here.
-from tests.support.gui import wait_idle  # noqa: F401
-
 
 @pytest.fixture
 def ctx(qapp: QtWidgets.QApplication, store: Store, workspaces: Workspaces, workspace_id: str) -> Iterator[AppContext]:

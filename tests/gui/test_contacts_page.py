@@ -11,7 +11,7 @@ from app.qt import Qt, QtCore, QtWidgets, is_alive
 from app.ui.context import AppContext
 from app.ui.dialogs.contact_editor import ContactEditorDialog
 from app.ui.pages.contacts import COLUMNS, PAGE, ContactsPage
-from tests.gui.conftest import wait_idle
+from tests.support.gui import wait_idle
 
 
 def _page(qtbot: QtBot, ctx: AppContext) -> ContactsPage:

@@ -15,9 +15,9 @@ from app.ui.models.inbox_model import PAGE, RowRole
 from app.ui.pages.inbox import REFRESH_MAX, REFRESH_TASK, InboxPage
 from app.ui.tray import Tray
 from app.ui.widgets.composer import Draft
-from tests.gui.conftest import wait_idle
 from tests.gui.styles import activate_on_single_click
 from tests.support.graph import AT
+from tests.support.gui import wait_idle
 
 
 def seed_chat(store: Store, name: str, bodies: list[str], start: int = 0) -> Chat:

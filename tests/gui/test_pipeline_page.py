@@ -13,7 +13,7 @@ from app.store.deals import create_deal, default_pipeline_id
 from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.pages.pipeline import COLUMN_WIDTH, MIME, CardRole, PipelinePage, StageList
-from tests.gui.conftest import wait_idle
+from tests.support.gui import wait_idle
 
 STAGES = ["New lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
 

@@ -15,7 +15,7 @@ from app.ui.context import AppContext
 from app.ui.dialogs.product_editor import ProductEditorDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
 from app.ui.pages.products import ProductsPage
-from tests.gui.conftest import wait_idle
+from tests.support.gui import wait_idle
 
 
 def _page(qtbot: QtBot, ctx: AppContext) -> ProductsPage:

@@ -23,8 +23,11 @@ T = TypeVar("T")
 KEY = "sk-test-key-0001"
 OTHER_KEY = "sk-test-key-0002"
 
-# Small numbers so a failing path costs a fraction of a second.
-FAST = CallOptions(timeout_seconds=5.0, first_token_seconds=1.5)
+# Short back-offs so a failing path costs a fraction of a second. The deadlines are not short: the local server
+# answers within milliseconds when the machine is idle, but a loaded machine made its 500 arrive after a 1.5 s
+# first-token deadline, which turned "retry the 5xx" into "move on after a timeout". Tests of the deadlines set
+# their own options.
+FAST = CallOptions(timeout_seconds=30.0, first_token_seconds=10.0)
 POLICY = ChainPolicy(
     retries=1, backoff_seconds=0.05, max_retry_after=0.5, cooldown_seconds=30.0, embed_timeout_seconds=3.0
 )
