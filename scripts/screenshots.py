@@ -183,8 +183,32 @@ def main() -> int:
             inbox = window.pages["inbox"]
             assert isinstance(inbox, InboxPage)
             first = inbox.model.row(0)
+            grab(app, window, out / f"{mode}-03-inbox-no-chat.png")  # the customer panel's empty state (16)
             inbox.open_chat(first.chat_id)
             grab(app, window, out / f"{mode}-03-inbox.png")
+            # The customer panel (issue 16.3): Save enabled by an edit; switching chats saves it and says so; an
+            # edit that cannot be saved keeps the customer on screen and asks. The store is put back afterwards.
+            panel = inbox.panel
+            kept = store.contacts.get(panel.contact.id if panel.contact else "")
+            panel.tags.setText(", ".join([*kept.tags, "gift wrap"]))
+            grab(app, window, out / f"{mode}-03-customer-edited.png")
+            inbox.open_chat(inbox.model.row(1).chat_id)
+            wait_for(app, "the edits saved", lambda p=panel: tasks.idle and p.status.text().startswith("Saved changes"))
+            grab(app, window, out / f"{mode}-03-customer-saved-on-switch.png")
+            inbox.open_chat(first.chat_id)
+            panel.email.setText("ana@")
+            inbox.open_chat(inbox.model.row(1).chat_id)
+            wait_for(app, "the question", lambda p=panel: p.question is not None and p.question.isVisible())
+            grab(app, window, out / f"{mode}-03-customer-not-saved-asks.png")
+            question = panel.question
+            assert question is not None
+            grab(app, question, out / f"{mode}-03-customer-not-saved-question.png")
+            [discard] = [b for b in question.buttons() if b.text() == "Discard changes"]
+            discard.click()
+            store.contacts.update(kept.id, tags=kept.tags)
+            inbox.open_chat(first.chat_id)
+            tasks.drain()
+            settle(app, 200)
             # The composer names the recipient; after Send, "Undo" while the message is still queued (issue 16.2).
             undo_bar = inbox.undo_bar
             inbox.composer.edit.setPlainText("Yes, it ships tomorrow before noon.")
