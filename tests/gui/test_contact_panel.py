@@ -214,3 +214,11 @@ def test_a_customer_removed_while_shown_leaves_no_form(qtbot: QtBot, ctx: AppCon
     ctx.store.contacts.delete(contact.id)
     qtbot.waitUntil(lambda: not panel.name.isVisible())
     assert panel.contact is None
+
+
+def test_quitting_saves(qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication) -> None:
+    """Quit (Ctrl+Q, SIGTERM) ends the event loop without closing the window: the edits are saved on the way."""
+    page, ana, _ben = two_chats(qtbot, ctx)
+    page.panel.tags.setText("vip")
+    qapp.aboutToQuit.emit()
+    qtbot.waitUntil(lambda: ctx.store.contacts.get(ana.contact_id or "").tags == ["vip"])

@@ -4,8 +4,8 @@ It follows the store: a note added here or by a teammate, a deal moved, a rename
 panel is on screen (or when it is shown again). The form is tracked field by field against the stored contact: Save
 is enabled only while something differs, a teammate's change fills the fields the person has not touched and leaves
 the ones they have. Edits are never dropped on the way out: switching chats saves them first (``leave``), hiding
-the panel (another section, closing the window) saves them too, and a save the store refuses keeps the panel on
-that customer and asks whether to save, discard or stay.
+the panel (another section, closing the window) or quitting saves them too, and a save the store refuses keeps the
+panel on that customer and asks whether to save, discard or stay.
 """
 
 from __future__ import annotations
@@ -147,6 +147,9 @@ class ContactPanel(QtWidgets.QFrame):
         self.fields.model().rowsInserted.connect(self._edited_now)
         self.fields.model().rowsRemoved.connect(self._edited_now)
         self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
+        app = QtCore.QCoreApplication.instance()
+        if app is not None:  # Quit (Ctrl+Q, SIGTERM) ends the loop without closing the window: save before that
+            app.aboutToQuit.connect(self._save_quietly)
 
     # ---- showing ---------------------------------------------------------------------------------------------
     def show_contact(self, contact_id: str | None) -> None:
