@@ -53,7 +53,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import async_playwright
+from playwright.async_api import Locator, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from app.store.intake import CapturedAck, CapturedMessage, record_ack, record_messages
 from app.whatsapp.backfill import Backfill, BackfillResult
@@ -316,6 +317,23 @@ class WhatsAppDriver:
         self._set_state(ConnectionState.scan_qr, SCAN_DETAIL)
         return True
 
+    @staticmethod
+    async def _qr_picture(canvas: Locator) -> bytes:
+        """The QR canvas as PNG. A busy computer can take longer than one screenshot's timeout: try again (the
+        page sends no new report while the code stays the same, so giving up here would leave no code to scan)."""
+        for attempt in range(1, QR_ATTEMPTS + 1):
+            try:
+                return await canvas.screenshot(timeout=OPEN_CHAT_TIMEOUT_MS)
+            except PlaywrightTimeoutError:
+                if attempt == QR_ATTEMPTS:
+                    raise
+                log.info(
+                    "WhatsApp: the QR picture took longer than %d ms (try %d); trying again",
+                    OPEN_CHAT_TIMEOUT_MS,
+                    attempt,
+                )
+        raise AssertionError("unreachable")
+
     async def _capture_qr(self, ref: object) -> None:
         if not isinstance(ref, str) or not ref or ref == self._qr_ref:
             return
@@ -324,7 +342,7 @@ class WhatsAppDriver:
             return
         # The code may rotate while the screenshot is taken: keep the picture only if the ref still matches after it.
         for _ in range(QR_ATTEMPTS):
-            png = await canvas.screenshot(timeout=OPEN_CHAT_TIMEOUT_MS)
+            png = await self._qr_picture(canvas)
             snap = await self.scan()
             if snap is None or snap.get("qr_expired"):
                 return  # expired while the picture was taken: never show a dead code
