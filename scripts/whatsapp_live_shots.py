@@ -54,7 +54,7 @@ def main() -> int:
         workspace_id = store.meta("workspace_id") or ""
         tasks = TaskRunner()
         ctx = build_context(workspaces, tasks, OpenWorkspace(workspace_id, workspaces.header(workspace_id), store))
-        ctx.settings.set("whatsapp.quiet_start", "")  # the shots are taken at any hour
+        ctx.settings.whatsapp.quiet_start = ""  # the shots are taken at any hour
         ctx.settings.whatsapp.quiet_end = ""
         theme.apply(app, "light")
         window = MainWindow(ctx, SECTIONS)
