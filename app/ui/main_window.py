@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.qt import QtCore, QtGui, QtWidgets, Signal
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from app.ui import shortcuts
 from app.ui.context import AppContext
 from app.ui.icons import icon
 from app.ui.widgets.sync_indicator import SyncIndicator
@@ -96,11 +97,15 @@ class MainWindow(QtWidgets.QMainWindow):
         ctx.tasks.failed.connect(self.show_error)
         self._running = 0
 
-        for i, key in enumerate(self._keys[:9]):
-            shortcut = QtGui.QShortcut(QtGui.QKeySequence(f"Ctrl+{i + 1}"), self)
+        for combo, key in zip(shortcuts.keys("section"), self._keys, strict=False):
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(combo), self)
             shortcut.activated.connect(lambda k=key: self.show_section(k))
         if "settings" in self._keys:  # past Ctrl+9; Ctrl+, is where many apps keep their settings
-            QtGui.QShortcut(QtGui.QKeySequence("Ctrl+,"), self, lambda: self.show_section("settings"))
+            shortcuts.bind(self, "settings", lambda: self.show_section("settings"))
+        # Ctrl+Q ends the event loop like Quit in the tray and SIGTERM: ``run_desktop`` then runs the one ordered
+        # shutdown, and ``aboutToQuit`` lets pages save what is unsaved (the window is not closed on the way).
+        shortcuts.bind(self, "quit", QtWidgets.QApplication.quit, Qt.ShortcutContext.ApplicationShortcut)
+        shortcuts.bind(self, "help", self.show_shortcuts)
         self.nav.setCurrentRow(0)
         self._restore_geometry()
         from app.probe import install  # a bench's probe; does nothing unless PARLEY_PROBE_DIR is set
@@ -124,10 +129,27 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.stack.removeWidget(placeholder)
                 placeholder.deleteLater()
             self.pages[key] = page
+            self._connect_requests(page)
             restore = getattr(page, "restore_state", None)
             if callable(restore):
                 restore(self._qsettings())
         return self.pages[key]
+
+    def _connect_requests(self, page: QtWidgets.QWidget) -> None:
+        """A page asks for another section (``section_requested``) or for a chat in the inbox (``chat_requested``)."""
+        section = getattr(page, "section_requested", None)
+        if section is not None:
+            section.connect(self.show_section)
+        chat = getattr(page, "chat_requested", None)
+        if chat is not None:
+            chat.connect(self.open_chat)
+
+    def open_chat(self, chat_id: str) -> None:
+        """Show the inbox with ``chat_id`` open."""
+        inbox = self.show_section("inbox")
+        opener = getattr(inbox, "open_chat", None)
+        if callable(opener):
+            opener(chat_id)
 
     def current_section(self) -> str:
         return self._keys[self.nav.currentRow()]
@@ -138,6 +160,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.page(self._keys[row])
         self.stack.setCurrentIndex(row)
         self.section_changed.emit(self._keys[row])
+
+    # ---- keyboard --------------------------------------------------------------------------------------------
+    def show_shortcuts(self) -> shortcuts.ShortcutsSheet:
+        """The "Keyboard shortcuts" sheet (Ctrl+/), made on first use and shown again after."""
+        sheet = self.findChild(shortcuts.ShortcutsSheet)
+        if sheet is None:
+            sheet = shortcuts.ShortcutsSheet(self)
+        sheet.show()
+        sheet.raise_()
+        sheet.activateWindow()
+        return sheet
+
+    def focus_composer(self) -> None:
+        """Put the cursor in the inbox's composer (after a chat was picked in the quick switcher)."""
+        composer = getattr(self.pages.get("inbox"), "composer", None)
+        edit = getattr(composer, "edit", None)
+        if isinstance(edit, QtWidgets.QWidget):
+            edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ---- WhatsApp --------------------------------------------------------------------------------------------
     def _whatsapp_status(self, status: WhatsAppStatus) -> None:

@@ -37,7 +37,7 @@ from app.ui.widgets.composer_undo import UndoSendBar
 from app.ui.widgets.contact_panel import ContactPanel
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.search_results import HitRole, SearchResultDelegate
-from app.whatsapp.status import WhatsAppStatus
+from app.whatsapp.status import ConnectionState, WhatsAppStatus
 
 REFRESH_DEBOUNCE_MS = 150
 REFRESH_MARGIN = 50  # rows re-read below the last one on screen
@@ -52,6 +52,7 @@ SHOWN_TABLES = LIST_TABLES | {"notes", "tags", "users", "quick_replies"}
 
 class InboxPage(QtWidgets.QWidget):
     chat_opened = Signal(str)
+    section_requested = Signal(str)  # the main window shows that section ("whatsapp" from "Connect WhatsApp")
     first_page_painted = Signal()
     search_finished = Signal(int)
 
@@ -171,10 +172,8 @@ class InboxPage(QtWidgets.QWidget):
         cv.setSpacing(0)
         cv.addWidget(header)
         cv.addLayout(body, 1)
-        self.placeholder = EmptyState(
-            "Your conversations",
-            "Choose a chat on the left. New WhatsApp messages appear here as they arrive once a number is connected.",
-        )
+        self.placeholder = EmptyState("Your conversations", "")
+        self.placeholder.action_triggered.connect(lambda: self.section_requested.emit("whatsapp"))
         self.centre = QtWidgets.QStackedWidget()
         self.centre.addWidget(self.placeholder)
         self.centre.addWidget(self.chat_area)
@@ -212,6 +211,7 @@ class InboxPage(QtWidgets.QWidget):
         ctx.changes.chats_changed.connect(self._chats_changed)  # before ``changed``, which acts on it
         self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
         ctx.whatsapp.status_changed.connect(self._whatsapp_status)
+        self._show_placeholder(ctx.whatsapp.status)
         QtGui.QShortcut(QtGui.QKeySequence("Ctrl+F"), self, self.search.setFocus)
 
         self.assignee.currentIndexChanged.connect(self._assign)
@@ -277,7 +277,22 @@ class InboxPage(QtWidgets.QWidget):
             menu.addAction("Cancel sending", lambda: cancel_message(self.ctx, item.id))
         return menu
 
+    def _show_placeholder(self, status: WhatsAppStatus) -> None:
+        """What the centre says with no chat open: never "once a number is connected" while one is."""
+        if status.state is ConnectionState.connected:
+            self.placeholder.body.setText(
+                "Choose a chat on the left. New WhatsApp messages appear here as they arrive."
+            )
+            self.placeholder.set_action(None)
+        else:
+            self.placeholder.body.setText(
+                "Choose a chat on the left. New WhatsApp messages appear here as they arrive once WhatsApp is"
+                " connected."
+            )
+            self.placeholder.set_action("Connect WhatsApp")
+
     def _whatsapp_status(self, status: WhatsAppStatus) -> None:
+        self._show_placeholder(status)
         queue = status.queue
         waits_until = queue.next_send_at if queue.waiting and not queue.paused else None
         if self.chat_model.set_next_send_at(waits_until, waiting_on=queue.held_by):
