@@ -240,9 +240,13 @@ class ContactsPage(QtWidgets.QWidget):
             "Contacts appear here as customers write to you on WhatsApp. You can also add one with New or bring "
             "your list from a spreadsheet with Import CSV.",
         )
+        # A filter without a match says so and offers the way back, instead of an empty table.
+        self.no_match = EmptyState("No contacts match", "", action="Clear the filter")
+        self.no_match.action_triggered.connect(self.clear_filter)
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.no_match)
         self.status = QtWidgets.QLabel()
         self.status.setObjectName("hint")
 
@@ -301,10 +305,29 @@ class ContactsPage(QtWidgets.QWidget):
             self.count_label.setText(f"first {MAX_MATCHES:,} matches")
         else:
             self.count_label.setText(f"{total:,} {'matching' if filtered else 'contact' if total == 1 else 'contacts'}")
-        self.stack.setCurrentWidget(self.empty if total == 0 and not filtered else self.table)
+        if total == 0 and filtered:
+            words = [f"“{q.text}”"] if q.text else []
+            if q.lifecycle:
+                words.append(f"the stage {q.lifecycle.capitalize()}")
+            self.no_match.title.setText(f"No contacts match {' and '.join(words)}")
+            self.no_match.body.setText("Clear the filter to see every contact again.")
+            self.stack.setCurrentWidget(self.no_match)
+        else:
+            self.stack.setCurrentWidget(self.empty if total == 0 else self.table)
         if self._reselect:
             self._select_ids(self._reselect)
             self._reselect = []
+
+    def clear_filter(self) -> None:
+        """Back to every contact: the text filter and the stage cleared, one reload."""
+        self._filter_timer.stop()
+        for widget in (self.filter, self.lifecycle):
+            widget.blockSignals(True)
+        self.filter.clear()
+        self.lifecycle.setCurrentIndex(0)
+        for widget in (self.filter, self.lifecycle):
+            widget.blockSignals(False)
+        self.model.set_query(text="", lifecycle=None)
 
     def _select_ids(self, ids: list[str]) -> None:
         selection = self.table.selectionModel()

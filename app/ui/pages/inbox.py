@@ -22,6 +22,7 @@ from app.store.ops.chats import assign_chat, mark_read
 from app.store.ops.messages import queue_message
 from app.store.ops.notes import add_note
 from app.store.search import SearchHit
+from app.ui import shortcuts
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.format import display_name
 from app.ui.models.chat_model import ChatModel
@@ -99,13 +100,18 @@ class InboxPage(QtWidgets.QWidget):
         self.results.setItemDelegate(SearchResultDelegate(self.results))
         self.results.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.no_results = QtWidgets.QLabel("No matches")
-        self.no_results.setObjectName("muted")
-        self.no_results.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # A search or filter without a match says so and offers the way back, instead of an empty list.
+        self.no_results = EmptyState("No matches", "", action="Clear search")
+        self.no_results.set_width(240)
+        self.no_results.action_triggered.connect(self.search.clear)
+        self.no_match = EmptyState("No chats match these filters", "", action="Clear filters")
+        self.no_match.set_width(240)
+        self.no_match.action_triggered.connect(self.clear_filters)
         self.left_stack = QtWidgets.QStackedWidget()
         self.left_stack.addWidget(self.list)
         self.left_stack.addWidget(self.results)
         self.left_stack.addWidget(self.no_results)
+        self.left_stack.addWidget(self.no_match)
         left = QtWidgets.QWidget()
         left.setMinimumWidth(280)
         lv = QtWidgets.QVBoxLayout(left)
@@ -203,6 +209,8 @@ class InboxPage(QtWidgets.QWidget):
         self.mine.toggled.connect(self._apply_filters)
         self.tag.currentIndexChanged.connect(self._apply_filters)
         self.composer.send.connect(self._send)
+        for rows_signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
+            rows_signal.connect(self._show_list_or_no_match)
         self._refresh_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._refresh_timer.timeout.connect(self.refresh_list)
         self._settle_timer = QtCore.QTimer(self, singleShot=True, interval=CLICK_SETTLE_MS)
@@ -212,7 +220,11 @@ class InboxPage(QtWidgets.QWidget):
         self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
         ctx.whatsapp.status_changed.connect(self._whatsapp_status)
         self._show_placeholder(ctx.whatsapp.status)
-        QtGui.QShortcut(QtGui.QKeySequence("Ctrl+F"), self, self.search.setFocus)
+        shortcuts.bind(self, "search", self.search.setFocus)
+        shortcuts.bind(self, "next_chat", lambda: self.step_chat(1))
+        shortcuts.bind(self, "previous_chat", lambda: self.step_chat(-1))
+        shortcuts.bind(self, "next_unread", self.next_unread)
+        shortcuts.bind(self.search, "clear_search", self.clear_search, Qt.ShortcutContext.WidgetShortcut)
 
         self.assignee.currentIndexChanged.connect(self._assign)
         self._load_users()
@@ -307,6 +319,65 @@ class InboxPage(QtWidgets.QWidget):
             )
         )
         self._reselect()
+
+    def filter_words(self) -> list[str]:
+        """The filters in force, as the buttons name them ("Unread", "Mine", "#vip")."""
+        words = [b.text() for b in (self.unread, self.mine) if b.isChecked()]
+        if self.tag.currentData():
+            words.append(self.tag.currentText())
+        return words
+
+    def clear_filters(self) -> None:
+        for widget in (self.unread, self.mine, self.tag):
+            widget.blockSignals(True)
+        self.unread.setChecked(False)
+        self.mine.setChecked(False)
+        self.tag.setCurrentIndex(0)
+        for widget in (self.unread, self.mine, self.tag):
+            widget.blockSignals(False)
+        self._apply_filters()
+
+    def _show_list_or_no_match(self) -> None:
+        """The chat list, or "No chats match …" when filters leave it empty (search results have their own)."""
+        if self.search.text().strip():
+            return
+        words = self.filter_words()
+        if self.model.rowCount() == 0 and words:
+            self.no_match.body.setText(f"No chats match {' · '.join(words)}.")
+            self.left_stack.setCurrentWidget(self.no_match)
+        else:
+            self.left_stack.setCurrentWidget(self.list)
+
+    def step_chat(self, step: int) -> None:
+        """Open the chat ``step`` rows below (above, when negative) the open one, in the list's order."""
+        count = self.model.rowCount()
+        current = self.model.index_of(self.chat_id).row() if self.chat_id else -1
+        if current < 0:
+            row = 0 if step > 0 else count - 1
+        else:
+            row = current + step
+            if row >= count and self.model.canFetchMore(QtCore.QModelIndex()):
+                self.model.fetchMore(QtCore.QModelIndex())
+                count = self.model.rowCount()
+        if 0 <= row < count:
+            self.list.setCurrentIndex(self.model.index(row))  # opens it, as a click does
+
+    def next_unread(self) -> None:
+        """Open the next chat below the open one with unread messages (from the top again past the end)."""
+        count = self.model.rowCount()
+        current = self.model.index_of(self.chat_id).row() if self.chat_id else -1
+        for offset in range(1, count + 1):
+            row = (current + offset) % count
+            if self.model.row(row).unread_count and row != current:
+                self.list.setCurrentIndex(self.model.index(row))
+                return
+
+    def clear_search(self) -> None:
+        """Esc in the search box: empty it and show the chat list again at once."""
+        self.search.clear()
+        self._search_timer.stop()
+        self._search_seq += 1  # a search still on its way is dropped
+        self._run_search()
 
     def _row_selected(self, current: QtCore.QModelIndex, _previous: QtCore.QModelIndex) -> None:
         row: InboxRow | None = current.data(RowRole) if current.isValid() else None
@@ -553,6 +624,7 @@ class InboxPage(QtWidgets.QWidget):
         text = self.search.text().strip()
         if not text:
             self.left_stack.setCurrentWidget(self.list)
+            self._show_list_or_no_match()
             return
         self._search_seq += 1
         seq = self._search_seq
@@ -574,6 +646,8 @@ class InboxPage(QtWidgets.QWidget):
                 item.setData(HitRole, hit)
                 item.setData(Qt.ItemDataRole.DisplayRole, hit.snippet)
                 self.results.addItem(item)
+            self.no_results.title.setText(f"No chats match “{text}”")
+            self.no_results.body.setText("Nothing in messages, contacts or notes has these words.")
             self.left_stack.setCurrentWidget(self.results if hits else self.no_results)
             self.search_finished.emit(len(hits))
 
