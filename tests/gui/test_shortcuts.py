@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import open_main_window
@@ -9,6 +11,7 @@ from app.qt import Qt, QtCore, QtWidgets
 from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
 from app.ui.pages.inbox import InboxPage
+from tests.support.graph import AT
 
 
 def window_for(qtbot: QtBot, ctx: AppContext) -> MainWindow:
@@ -64,3 +67,64 @@ def test_ctrl_q_ends_the_event_loop_and_the_customer_panel_saves(
     assert guard == [], "Ctrl+Q did not end the event loop"
     assert about_to_quit == [True]
     qtbot.waitUntil(lambda: ctx.store.contacts.get(contact.id).tags == ["vip"])
+
+
+def seed_chat(ctx: AppContext, name: str, bodies: list[str], start: int) -> str:
+    """A chat whose messages alternate in/out from ``start`` minutes on; one body: unread."""
+    contact = ctx.store.contacts.create(name=name, phone=f"+3460000{start:04d}")
+    chat = ctx.store.chats.create(contact_id=contact.id)
+    for i, body in enumerate(bodies):
+        ctx.store.messages.create(
+            chat_id=chat.id,
+            direction="in" if i % 2 == 0 else "out",
+            body=body,
+            sent_at=AT + timedelta(minutes=start + i),
+        )
+    return chat.id
+
+
+def listed(inbox: InboxPage) -> list[str]:
+    return [inbox.model.row(i).chat_id for i in range(inbox.model.rowCount())]
+
+
+def test_alt_arrows_and_ctrl_tab_open_the_next_and_previous_chat(qtbot: QtBot, ctx: AppContext) -> None:
+    for i, name in enumerate(("Ana", "Ben", "Cai")):
+        seed_chat(ctx, name, ["q", "a"], start=i * 10)
+    window = window_for(qtbot, ctx)
+    inbox = inbox_of(window)
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    order = listed(inbox)
+    inbox.open_chat(order[0])
+    inbox.composer.edit.setFocus()
+    qtbot.waitUntil(inbox.composer.edit.hasFocus)
+    steps = [
+        (Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier, order[1]),
+        (Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier, order[2]),
+        (Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier, order[2]),  # the last one stays
+        (Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier, order[1]),
+        (Qt.Key.Key_Backtab, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier, order[0]),
+    ]
+    for key, modifiers, expected in steps:
+        focused = QtWidgets.QApplication.focusWidget()
+        assert focused is not None
+        qtbot.keyClick(focused, key, modifiers)
+        qtbot.waitUntil(lambda expected=expected: inbox.chat_id == expected)  # type: ignore[misc]
+    assert inbox.list.currentIndex().row() == 0
+
+
+def test_ctrl_shift_u_opens_the_next_unread_chat(qtbot: QtBot, ctx: AppContext) -> None:
+    waiting = seed_chat(ctx, "Waiting", ["q"], start=0)  # the oldest: last in the list
+    seed_chat(ctx, "Ben", ["q", "a"], start=10)
+    seed_chat(ctx, "Cai", ["q", "a"], start=20)
+    window = window_for(qtbot, ctx)
+    inbox = inbox_of(window)
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    order = listed(inbox)
+    assert order[2] == waiting
+    inbox.open_chat(order[0])
+    inbox.composer.edit.setFocus()
+    qtbot.waitUntil(inbox.composer.edit.hasFocus)
+    qtbot.keyClick(
+        inbox.composer.edit, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    qtbot.waitUntil(lambda: inbox.chat_id == waiting)
