@@ -88,7 +88,19 @@ def test_scan_qr_shows_the_code_large_with_the_linking_steps(qtbot: QtBot, ctx: 
     assert page.qr.pixmap().toImage() != pixmap.toImage()
     publish(qtbot, ctx, connected_quiet_hours())
     assert not page.qr.isVisible()
-    assert page.linked.text() == "Yes"
+    assert page.linked.text().startswith("Yes, connected now.")
+
+
+def test_the_linked_phone_is_shown_and_says_its_number_is_not_known(qtbot: QtBot, ctx: AppContext) -> None:
+    """WhatsApp Web does not show the phone's own number: the page says so instead of a bare "Yes" (issue 16)."""
+    page = make_page(qtbot, ctx)
+    publish(qtbot, ctx, WhatsAppStatus(state=S.connected, linked=True))
+    assert page.linked.text().startswith("Yes, connected now.")
+    assert "does not show the phone's own number" in page.linked.text()
+    publish(qtbot, ctx, WhatsAppStatus(state=S.stopped, linked=True))
+    assert page.linked.text().startswith("Yes, not connected now.")
+    publish(qtbot, ctx, WhatsAppStatus(state=S.logged_out, linked=False))
+    assert page.linked.text() == "No"
 
 
 def test_commands_are_enabled_by_state_and_reach_the_control(qtbot: QtBot, ctx: AppContext) -> None:

@@ -40,6 +40,18 @@ def enabled_commands(state: ConnectionState) -> set[str]:
     return commands
 
 
+def linked_text(status: WhatsAppStatus) -> str:
+    """What the page can say about the linked phone. WhatsApp Web never shows the phone's own number (see
+    ``app.store.sending_device.NUMBER``), so the page says that rather than show a number it does not know."""
+    if not status.linked:
+        return "No"
+    where = "connected now" if status.state is S.connected else "not connected now"
+    return (
+        f"Yes, {where}. WhatsApp Web does not show the phone's own number: it is the phone that scanned the code"
+        " (WhatsApp › Linked devices lists this computer)."
+    )
+
+
 class WhatsAppPage(QtWidgets.QWidget):
     queue_refreshed = Signal()  # the table shows what the store holds now
 
@@ -91,6 +103,7 @@ class WhatsAppPage(QtWidgets.QWidget):
         self.steps.setWordWrap(True)
         self.steps.setMinimumWidth(180)
         self.linked = QtWidgets.QLabel()
+        self.linked.setWordWrap(True)
         self.memory = QtWidgets.QLabel()
         self.restarts = QtWidgets.QLabel()
         facts = QtWidgets.QFormLayout()
@@ -221,7 +234,7 @@ class WhatsAppPage(QtWidgets.QWidget):
         self.connect_button.setText("Retry now" if failed else "Connect")
         self._update_commands()
         self._show_qr(status)
-        self.linked.setText("Yes" if status.linked else "No")
+        self.linked.setText(linked_text(status))
         self.memory.setText(f"{status.browser_rss / 1_048_576:,.0f} MB" if status.browser_rss else "—")
         self.restarts.setText(str(status.restarts))
         self.health.show_health(status.health)
