@@ -186,6 +186,8 @@ class ContactTableModel(QtCore.QAbstractTableModel):
 
 
 class ContactsPage(QtWidgets.QWidget):
+    chat_requested = Signal(str)  # a chat id: the main window opens it in the inbox
+
     def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -207,6 +209,8 @@ class ContactsPage(QtWidgets.QWidget):
         self.new_button = QtWidgets.QPushButton("New")
         self.new_button.setObjectName("primary")
         self.edit_button = QtWidgets.QPushButton("Edit")
+        self.chat_button = QtWidgets.QPushButton("Open chat")
+        self.chat_button.setToolTip("Open this contact's chat in the inbox (or double-click the row)")
         self.merge_button = QtWidgets.QPushButton("Merge…")
         self.merge_button.setToolTip("Select exactly two contacts that are the same person")
         self.import_button = QtWidgets.QPushButton("Import CSV…")
@@ -215,7 +219,14 @@ class ContactsPage(QtWidgets.QWidget):
         top.addWidget(title)
         top.addWidget(self.count_label)
         top.addStretch(1)
-        for button in (self.import_button, self.export_button, self.merge_button, self.edit_button, self.new_button):
+        for button in (
+            self.import_button,
+            self.export_button,
+            self.merge_button,
+            self.edit_button,
+            self.chat_button,
+            self.new_button,
+        ):
             top.addWidget(button)
         filters = QtWidgets.QHBoxLayout()
         filters.addWidget(self.filter, 1)
@@ -268,7 +279,8 @@ class ContactsPage(QtWidgets.QWidget):
         self.merge_button.clicked.connect(self.merge_selected)
         self.import_button.clicked.connect(lambda: self.import_csv())
         self.export_button.clicked.connect(lambda: self.export_csv())
-        self.table.doubleClicked.connect(lambda index: self.open_editor(self.model.contact(index.row()).id))
+        self.chat_button.clicked.connect(self.open_selected_chat)
+        self.table.doubleClicked.connect(lambda index: self.open_chat(self.model.contact(index.row()).id))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(self._show_error)
@@ -296,6 +308,7 @@ class ContactsPage(QtWidgets.QWidget):
     def _selection_changed(self, *_: object) -> None:
         count = len(self.table.selectionModel().selectedRows())
         self.edit_button.setEnabled(count == 1)
+        self.chat_button.setEnabled(count == 1)
         self.merge_button.setEnabled(count == 2)
 
     def _loaded(self) -> None:
@@ -380,6 +393,23 @@ class ContactsPage(QtWidgets.QWidget):
     def _saved(self, contact_id: str) -> None:
         self.status.setText("Contact saved")
         self._reselect = [contact_id]
+
+    def open_selected_chat(self) -> None:
+        selected = self.selected_contacts()
+        if len(selected) == 1:
+            self.open_chat(selected[0].id)
+
+    def open_chat(self, contact_id: str) -> None:
+        """Ask for the contact's newest chat in the inbox; a contact nobody has written with yet has none."""
+        chats = self.ctx.store.chats.find_all({"contact_id": contact_id}, order_by="rid", descending=True, limit=1)
+        if chats:
+            self.chat_requested.emit(chats[0].id)
+            return
+        contact = self.ctx.store.contacts.find(contact_id)
+        who = (contact.name or contact.phone) if contact is not None else None
+        self.status.setText(
+            f"There is no chat with {who or 'this contact'} yet: it appears in the inbox when they write on WhatsApp."
+        )
 
     def edit_selected(self) -> None:
         selected = self.selected_contacts()
