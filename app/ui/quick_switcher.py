@@ -14,7 +14,7 @@ from collections.abc import Callable
 from app.core.errors import describe
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.switcher import SwitchTarget, switch_targets
-from app.ui import kit, theme
+from app.ui import kit, shortcuts, theme
 from app.ui.context import AppContext
 from app.ui.icons import icon
 from app.ui.widgets.activation import connect_activation
@@ -26,7 +26,7 @@ KIND_LABELS = {"chat": "Chat", "contact": "Contact", "deal": "Deal"}
 KIND_ICONS = {"chat": "inbox", "contact": "contacts", "deal": "pipeline"}
 SHOWN_TABLES = frozenset({"chats", "chat_stats", "contacts", "deals"})
 DEBOUNCE_MS = 80
-SHORTCUT = "Ctrl+K"
+SHORTCUT = shortcuts.keys("switcher")[0]
 WIDTH = 560
 
 
@@ -235,8 +235,16 @@ def install_quick_switcher(
 ) -> QuickSwitcher:
     """Bind Ctrl+K on ``window`` to a quick switcher whose choices go to ``on_activate``; returns the switcher."""
     switcher = QuickSwitcher(ctx, window)
-    switcher.activated.connect(on_activate)
-    shortcut = QtGui.QShortcut(QtGui.QKeySequence(SHORTCUT), window)
+
+    def picked(target: SwitchTarget) -> None:
+        on_activate(target)
+        focus = getattr(window, "focus_composer", None)
+        if target.kind == "chat" and callable(focus):
+            # A chat picked is a chat to write in. After the popup has gone: the window, active again, gives the
+            # focus back to where Ctrl+K was pressed first.
+            QtCore.QTimer.singleShot(0, window, focus)
+
+    switcher.activated.connect(picked)
+    [shortcut] = shortcuts.bind(window, "switcher", switcher.open_switcher)
     shortcut.setObjectName("quickSwitcherShortcut")
-    shortcut.activated.connect(switcher.open_switcher)
     return switcher

@@ -11,6 +11,7 @@ from app.qt import Qt, QtCore, QtWidgets
 from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
 from app.ui.pages.inbox import InboxPage
+from app.ui.quick_switcher import QuickSwitcher
 from tests.support.graph import AT
 
 
@@ -128,3 +129,46 @@ def test_ctrl_shift_u_opens_the_next_unread_chat(qtbot: QtBot, ctx: AppContext) 
         inbox.composer.edit, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     )
     qtbot.waitUntil(lambda: inbox.chat_id == waiting)
+
+
+def test_esc_in_the_search_box_clears_it_and_shows_the_list(qtbot: QtBot, ctx: AppContext) -> None:
+    seed_chat(ctx, "Ana", ["Is the blue shirt in stock?", "a"], start=0)
+    window = window_for(qtbot, ctx)
+    inbox = inbox_of(window)
+    qtbot.keyClick(inbox.composer.edit, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(inbox.search.hasFocus)
+    with qtbot.waitSignal(inbox.search_finished):
+        qtbot.keyClicks(inbox.search, "shirt")
+    assert inbox.left_stack.currentWidget() is inbox.results
+    qtbot.keyClick(inbox.search, Qt.Key.Key_Escape)
+    assert inbox.search.text() == ""
+    assert inbox.left_stack.currentWidget() is inbox.list
+
+
+def test_esc_closes_the_quick_switcher(qtbot: QtBot, ctx: AppContext) -> None:
+    window = window_for(qtbot, ctx)
+    switcher = window.findChild(QuickSwitcher)
+    assert switcher is not None
+    qtbot.keyClick(window.nav, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(switcher.edit.hasFocus)
+    qtbot.keyClick(switcher.edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not switcher.isVisible())
+
+
+def test_a_chat_picked_with_ctrl_k_puts_the_cursor_in_the_composer(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx, "Zanele", ["hello", "a"], start=0)
+    seed_chat(ctx, "Ben", ["q", "a"], start=10)
+    window = window_for(qtbot, ctx)
+    inbox = inbox_of(window)
+    switcher = window.findChild(QuickSwitcher)
+    assert switcher is not None
+    inbox.search.setFocus()
+    qtbot.waitUntil(inbox.search.hasFocus)
+    qtbot.keyClick(inbox.search, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(switcher.edit.hasFocus)
+    qtbot.keyClicks(switcher.edit, "Zanele")
+    qtbot.keyClick(switcher.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: inbox.chat_id == chat)
+    qtbot.waitUntil(lambda: window.focusWidget() is inbox.composer.edit)
+    window.activateWindow()  # the offscreen platform does not give the window back its activation by itself
+    qtbot.waitUntil(inbox.composer.edit.hasFocus)
