@@ -7,11 +7,12 @@ from datetime import timedelta
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import open_main_window
-from app.qt import Qt, QtCore, QtWidgets
+from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
 from app.ui.pages.inbox import InboxPage
 from app.ui.quick_switcher import QuickSwitcher
+from app.ui.shortcuts import SHORTCUTS, ShortcutsSheet
 from tests.support.graph import AT
 
 
@@ -172,3 +173,22 @@ def test_a_chat_picked_with_ctrl_k_puts_the_cursor_in_the_composer(qtbot: QtBot,
     qtbot.waitUntil(lambda: window.focusWidget() is inbox.composer.edit)
     window.activateWindow()  # the offscreen platform does not give the window back its activation by itself
     qtbot.waitUntil(inbox.composer.edit.hasFocus)
+
+
+def test_ctrl_slash_shows_every_declared_shortcut(qtbot: QtBot, ctx: AppContext) -> None:
+    window = window_for(qtbot, ctx)
+    inbox = inbox_of(window)
+    qtbot.keyClick(inbox.composer.edit, Qt.Key.Key_Slash, Qt.KeyboardModifier.ControlModifier)
+    sheet = window.findChild(ShortcutsSheet)
+    assert sheet is not None
+    qtbot.waitUntil(sheet.isVisible)
+    assert sheet.rows == [(s.shown(), s.description) for s in SHORTCUTS]
+    shown = {label.text() for label in sheet.findChildren(QtWidgets.QLabel) if label.isVisible()}
+    assert {s.shown() for s in SHORTCUTS} <= shown
+    assert {s.description for s in SHORTCUTS} <= shown
+    # Every key the window answers to is in the one declaration the sheet lists.
+    declared = {QtGui.QKeySequence(key).toString() for s in SHORTCUTS for key in s.keys}
+    bound = {shortcut.key().toString() for shortcut in window.findChildren(QtGui.QShortcut)}
+    assert bound <= declared, f"shortcuts missing from app/ui/shortcuts.py: {sorted(bound - declared)}"
+    qtbot.keyClick(sheet, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not sheet.isVisible())
