@@ -40,6 +40,7 @@ from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.pages.inbox import InboxPage  # noqa: E402
 from app.ui.quick_switcher import QuickSwitcher  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
+from app.ui.shortcuts import ShortcutsSheet  # noqa: E402
 from app.ui.startup import OpenWorkspace  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
 from tests.support.whatsapp_ui import RecordingControl, connected_quiet_hours, failed_broken, scan_qr  # noqa: E402
@@ -175,6 +176,9 @@ def main() -> int:
             switcher.open_switcher()
             grab(app, switcher, out / f"{mode}-32-quick-switcher.png")
             switcher.close()
+            sheet = ShortcutsSheet()  # Ctrl+/ (issue 16, "Keyboard")
+            grab(app, sheet, out / f"{mode}-33-keyboard-shortcuts.png")
+            sheet.close()
 
             ctx.settings.appearance.theme = mode
             ctx.whatsapp.publish(connected_quiet_hours(waiting=waiting, failed=1))

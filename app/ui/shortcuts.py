@@ -81,7 +81,9 @@ class ShortcutsSheet(FormDialog):
         grid.setVerticalSpacing(6)
         row = 0
         for where in dict.fromkeys(s.where for s in SHORTCUTS):
-            grid.addWidget(subheading(where), row, 0, 1, 2)
+            heading = subheading(where)
+            heading.setContentsMargins(0, 10 if row else 0, 0, 0)  # a group stands apart from the one above
+            grid.addWidget(heading, row, 0, 1, 2)
             row += 1
             for shortcut in (s for s in SHORTCUTS if s.where == where):
                 keys_label = QtWidgets.QLabel(shortcut.shown())
