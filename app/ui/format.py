@@ -1,6 +1,10 @@
-"""Display formatting shared by pages: money in minor units, sums per currency, contact names."""
+"""Display formatting shared by pages: money in minor units, sums per currency, contact names, phone numbers."""
 
 from __future__ import annotations
+
+from functools import lru_cache
+
+import phonenumbers
 
 from app.core.errors import InvalidInput
 
@@ -28,6 +32,24 @@ def display_name(name: str | None, phone: str | None, fallback: str = "Unknown")
     The same rule as ``InboxRow.display_name`` in the store (which puts a chat's title between name and phone).
     """
     return name or phone or fallback
+
+
+@lru_cache(maxsize=4096)  # a table repaints the same numbers over and over; parsing one costs tens of µs
+def phone(stored: str | None) -> str:
+    """A stored E.164 number as people of its country write it: '+5511987654321' → '+55 11 98765-4321'.
+
+    Only for display: the store keeps E.164 unchanged. A number that is not valid (a typo, a short code, one
+    without its country code) is shown exactly as stored rather than guessed at; ``None`` becomes "".
+    """
+    if not stored:
+        return ""
+    try:
+        number = phonenumbers.parse(stored, None)  # no default region: only numbers that carry their country
+    except phonenumbers.NumberParseException:
+        return stored
+    if not phonenumbers.is_valid_number(number):
+        return stored
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def parse_money(text: str) -> int:

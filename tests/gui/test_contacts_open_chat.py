@@ -70,3 +70,21 @@ def test_a_contact_without_a_chat_says_there_is_none_yet(
     qtbot.mouseClick(page.chat_button, Qt.MouseButton.LeftButton)
     assert "no chat with Nobody Yet yet" in page.status.text()
     assert window.current_section() == "contacts"
+
+
+def test_phone_numbers_are_shown_as_their_country_writes_them_and_stored_as_e164(
+    qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication
+) -> None:
+    contact = ctx.store.contacts.create(name="Marta", phone="+5511987654321")
+    chat = ctx.store.chats.create(contact_id=contact.id)
+    window, page = contacts_page(qtbot, ctx, qapp)
+    row = page.model.row_of(contact.id)
+    assert page.model.index(row, 1).data() == "+55 11 98765-4321"
+    page.open_chat(contact.id)
+    qtbot.waitUntil(lambda: window.current_section() == "inbox")
+    inbox = window.page("inbox")
+    assert isinstance(inbox, InboxPage)
+    assert inbox.chat_id == chat.id
+    assert inbox.header_sub.text() == "+55 11 98765-4321"
+    assert inbox.panel.phone.text() == "+55 11 98765-4321"
+    assert ctx.store.contacts.get(contact.id).phone == "+5511987654321"

@@ -21,7 +21,7 @@ from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.contact_editor import ContactEditorDialog, MergeContactsDialog
 from app.ui.dialogs.csv_import import CsvImportDialog
 from app.ui.dialogs.tracker import DialogTracker
-from app.ui.format import money
+from app.ui.format import money, phone
 from app.ui.widgets.empty_state import EmptyState
 
 PAGE = 200
@@ -96,6 +96,8 @@ class ContactTableModel(QtCore.QAbstractTableModel):
             return str(c.lead_score)
         if field == "lifetime_value_minor":
             return money(c.lifetime_value_minor, c.currency)
+        if field == "phone":
+            return phone(c.phone)  # grouped as its country writes it; sorted and filtered by the stored E.164
         if field == "last_contacted_at":
             return f"{c.last_contacted_at.astimezone():%d %b %Y %H:%M}" if c.last_contacted_at else ""
         return str(getattr(c, field) or "")

@@ -24,7 +24,7 @@ from app.store.ops.notes import add_note
 from app.store.search import SearchHit
 from app.ui import shortcuts
 from app.ui.context import AppContext, StaleWhenHidden
-from app.ui.format import display_name
+from app.ui.format import display_name, phone
 from app.ui.models.chat_model import ChatModel
 from app.ui.models.inbox_model import PAGE, InboxModel, RowRole
 from app.ui.unsent_actions import cancel_message, retry_message
@@ -425,15 +425,14 @@ class InboxPage(QtWidgets.QWidget):
     def _show_header(self, chat: Chat) -> None:
         """The open chat's name, phone, tags and assignee (again whenever its chat or contact row changes)."""
         contact = self.ctx.store.contacts.find(chat.contact_id) if chat.contact_id else None
-        name = display_name((contact.name if contact else "") or chat.title, contact.phone if contact else None)
+        number = phone(contact.phone) if contact else None  # as its country writes it; the store keeps E.164
+        name = display_name((contact.name if contact else "") or chat.title, number)
         self.header_name.setText(name)
-        self.composer.set_recipient(name, contact.phone if contact else None)
+        self.composer.set_recipient(name, number)
         self.assignee.blockSignals(True)
         self.assignee.setCurrentIndex(max(0, self.assignee.findData(chat.assigned_user_id)))
         self.assignee.blockSignals(False)
-        self.header_sub.setText(
-            " · ".join(x for x in ((contact.phone if contact else None), *("#" + t for t in chat.tags)) if x)
-        )
+        self.header_sub.setText(" · ".join(x for x in (number, *("#" + t for t in chat.tags)) if x))
 
     def _maybe_load_earlier(self, value: int) -> None:
         if value == 0 and self.chat_model.has_earlier:

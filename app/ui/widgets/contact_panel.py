@@ -20,7 +20,7 @@ from app.store.contacts_csv import LIFECYCLES, split_tags
 from app.store.ops import Done
 from app.store.ops.contacts import check_contact, update_contact
 from app.ui.context import AppContext, StaleWhenHidden
-from app.ui.format import display_name, money
+from app.ui.format import display_name, money, phone
 from app.ui.kit import note
 from app.ui.widgets.contact_fields import CustomFieldsTable, changed_fields
 
@@ -31,7 +31,7 @@ STATUS_MS = 6000  # how long "Saved changes to …" stays
 
 
 def _name_of(contact: Contact) -> str:
-    return display_name(contact.name, contact.phone, "Unnamed contact")
+    return display_name(contact.name, phone(contact.phone), "Unnamed contact")
 
 
 class ContactPanel(QtWidgets.QFrame):
@@ -200,7 +200,7 @@ class ContactPanel(QtWidgets.QFrame):
         """What is shown but not edited here: heading, phone, value, deals and notes."""
         store = self.ctx.store
         self.heading.setText(_name_of(c))
-        self.phone.setText(" · ".join(x for x in (c.phone, c.lid) if x))
+        self.phone.setText(" · ".join(x for x in (phone(c.phone), c.lid) if x))
         self.value.setText(money(c.lifetime_value_minor, c.currency))
         self.deals.clear()
         stages = {s.id: s.name for s in store.pipeline_stages.find_all()}
