@@ -33,9 +33,9 @@ from app.ui.sections import SECTIONS  # noqa: E402
 from app.ui.startup import OpenWorkspace  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
 from scripts.screenshots import grab, settle, start_shots, wait_for  # noqa: E402
-from tests.support.ai_fixtures import KEY, warm_litellm  # noqa: E402
 from tests.ai.openai_server import Behaviour, OpenAIServer  # noqa: E402
 from tests.support.ai_chat import shop_chat  # noqa: E402
+from tests.support.ai_fixtures import KEY, warm_litellm  # noqa: E402
 from tests.support.keyrings import InMemoryKeyring  # noqa: E402
 
 DRAFT = (
