@@ -45,7 +45,7 @@ def test_undo_takes_a_queued_message_back_into_the_composer(qtbot: QtBot, ctx: A
     chat = seed_chat(ctx.store, "Ana Souza", ["Tem o vestido azul?"])
     page = make_page(qtbot, ctx)
     queued = send(qtbot, ctx, page, chat, "Temos sim, no M e no G.")
-    assert page.undo_bar.label.text() == "Sending to <b>Ana Souza · +34600000000</b>…"
+    assert page.undo_bar.label.text() == "Sending to <b>Ana Souza · +34 600 00 00 00</b>…"
     assert page.undo_bar.undo_button.isVisible()
     qtbot.waitUntil(lambda: page.composer.edit.toPlainText() == "")
     qtbot.mouseClick(page.undo_bar.undo_button, Qt.MouseButton.LeftButton)
@@ -80,7 +80,7 @@ def test_the_bar_stops_offering_undo_once_the_sender_took_the_message(qtbot: QtB
     queued = send(qtbot, ctx, page, chat, "Temos sim.")
     sender_starts(ctx, queued)
     qtbot.waitUntil(lambda: not page.undo_bar.offered)
-    assert page.undo_bar.label.text() == "Already being sent to <b>Ana Souza · +34600000000</b> — too late to undo."
+    assert page.undo_bar.label.text() == "Already being sent to <b>Ana Souza · +34 600 00 00 00</b> — too late to undo."
     page.undo_bar.timer.timeout.emit()  # the few seconds are over
     assert not page.undo_bar.isVisible()
 
