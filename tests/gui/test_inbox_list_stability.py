@@ -82,7 +82,8 @@ def test_the_composer_names_the_recipient_of_the_open_chat(qtbot: QtBot, ctx: Ap
     assert page.composer.to_label.isVisible()
     select(page, bruno.id)
     assert page.composer.recipient() == "Bruno <b>Lima</b> · +34 600 00 00 10"
-    assert page.composer.to_label.text() == "To: <b>Bruno &lt;b&gt;Lima&lt;/b&gt;</b> · +34 600 00 00 10", "never markup"
+    never_markup = "To: <b>Bruno &lt;b&gt;Lima&lt;/b&gt;</b> · +34 600 00 00 10"
+    assert page.composer.to_label.text() == never_markup
     page.composer.note_toggle.setChecked(True)
     assert page.composer.to_label.text().startswith("Internal note in the chat with <b>Bruno")
     # A rename reaches the composer like the header.
