@@ -466,11 +466,13 @@ class Workspaces:
                     f"This backup belongs to another organisation ({info.workspace_name!r}); "
                     "restore it as a new workspace instead."
                 )
+            # This workspace's own provider keys and sign-in, not the backup's; read before the extraction, which
+            # holds the database for the swap (a read after it waited for a reader: 30 s, then an error).
+            kept = secrets.carry_over(store)
             staged = paths.tmp / "parley.db.restoring"
             staged.unlink(missing_ok=True)
             backup_mod.extract(source, passphrase, staged, store.db.adopt, scratch=paths.tmp)
             crashpoints.reached("restore.extracted")
-            kept = secrets.carry_over(store)  # this workspace's own provider keys and sign-in, not the backup's
             store.db.replace_file(staged, paths.root / BEFORE_RESTORE)
         secrets.put_back(store, kept)
         store.set_meta("workspace_id", workspace_id)
