@@ -31,10 +31,6 @@ NOT_A_FORM: dict[str, str] = {
     "app.ui.quick_switcher.QuickSwitcher": "frameless popup without buttons",
 }
 
-# Being moved onto FormDialog by another change (issue 15, "UI kit"); remove an entry when that change lands. Until
-# then their checks are expected to fail (xfail, not strict: an XPASS in the report says the entry can go).
-PENDING: dict[str, str] = {}
-
 # Dialogs the test workspace cannot build, each with its reason (none today).
 NOT_BUILT: dict[str, str] = {}
 
@@ -116,10 +112,6 @@ def _factories() -> dict[str, Factory]:
     }
 
 
-def _pending(name: str) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.xfail(reason=PENDING[name], strict=False)] if name in PENDING else []
-
-
 def test_the_walk_finds_the_dialogs() -> None:
     """A walk that found nothing would pass everything below."""
     assert "app.ui.dialogs.unlock.UnlockDialog" in DIALOGS
@@ -128,7 +120,7 @@ def test_the_walk_finds_the_dialogs() -> None:
 
 
 def test_every_allow_list_entry_names_a_dialog() -> None:
-    stale = (set(NOT_A_FORM) | set(PENDING) | set(NOT_BUILT)) - set(DIALOGS)
+    stale = (set(NOT_A_FORM) | set(NOT_BUILT)) - set(DIALOGS)
     assert not stale, f"allow-list entries for dialogs that no longer exist: {sorted(stale)}"
 
 
@@ -137,16 +129,12 @@ def test_every_dialog_is_built_here_or_says_why_not() -> None:
     assert not missing, f"add these dialogs to FACTORIES (or NOT_BUILT with the reason): {sorted(missing)}"
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=_pending(name)) for name in sorted(DIALOGS) if name not in NOT_A_FORM]
-)
+@pytest.mark.parametrize("name", [name for name in sorted(DIALOGS) if name not in NOT_A_FORM])
 def test_each_dialog_has_the_form_frame(name: str) -> None:
     assert issubclass(DIALOGS[name], FormDialog), f"{name} does not derive from FormDialog"
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=_pending(name)) for name in sorted(DIALOGS) if name not in NOT_BUILT]
-)
+@pytest.mark.parametrize("name", [name for name in sorted(DIALOGS) if name not in NOT_BUILT])
 def test_no_button_of_a_dialog_is_auto_default(qtbot: QtBot, ctx: AppContext, name: str) -> None:
     dialog = _factories()[name](ctx)
     qtbot.addWidget(dialog)
@@ -171,11 +159,7 @@ def _takes_typing(widget: QtWidgets.QWidget) -> bool:
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(name, marks=_pending(name))
-        for name in sorted(DIALOGS)
-        if name not in NOT_BUILT and name not in NOT_A_FORM
-    ],
+    [name for name in sorted(DIALOGS) if name not in NOT_BUILT and name not in NOT_A_FORM],
 )
 def test_a_form_opens_with_the_cursor_in_a_field(qtbot: QtBot, ctx: AppContext, name: str) -> None:
     """Qt focuses a new dialog's first widget in focus order, and the frame's buttons come before the fields: each
@@ -269,11 +253,7 @@ def _clipped(dialog: QtWidgets.QDialog) -> list[str]:
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(name, marks=_pending(name))
-        for name in sorted(DIALOGS)
-        if name not in NOT_BUILT and name not in NOT_A_FORM
-    ],
+    [name for name in sorted(DIALOGS) if name not in NOT_BUILT and name not in NOT_A_FORM],
 )
 def test_a_long_error_grows_the_dialog_and_clips_nothing(qtbot: QtBot, ctx: AppContext, name: str) -> None:
     """Seen under Xvfb: a long error in Unlock kept the dialog's size, squashed the passphrase field to a sliver
