@@ -446,11 +446,14 @@ class Workspaces:
 
     # ---- backup and restore ----------------------------------------------------------------------------------
     def backup(self, store: Store, workspace_id: str, dest: Path, passphrase: str) -> backup_mod.BackupInfo:
+        """Write an encrypted backup of the workspace to ``dest`` and remember when (the backup reminder reads it)."""
         header = self.header(workspace_id)
         with _as_backup_error(f"Parley could not write the backup {dest.name}.", _WRITE_HINT):
-            return backup_mod.create_backup(
+            info = backup_mod.create_backup(
                 store, dest, passphrase, workspace_name=header.name, scratch=self.paths(workspace_id).tmp, kdf=self.kdf
             )
+        store.set_meta("last_backup_at", info.created_at.isoformat())
+        return info
 
     def restore_into(self, store: Store, workspace_id: str, source: Path, passphrase: str) -> backup_mod.BackupInfo:
         """Replace this workspace's data with a backup of the same organisation.

@@ -133,9 +133,9 @@ def layering_offences(source: str, name: str, repositories: frozenset[str]) -> l
                     found.append(
                         f"{where}: imports {module} (read through app.store queries, write through app.store.ops)"
                     )
-        elif isinstance(node, ast.Attribute) and _is_store(node.value) and node.attr in ("db", "emit"):
+        elif isinstance(node, ast.Attribute) and _is_store(node.value) and node.attr in ("db", "emit", "set_meta"):
             found.append(
-                f"{where}: uses store.{node.attr} (transactions and events belong in an app.store.ops operation)"
+                f"{where}: uses store.{node.attr} (writes belong in an app.store.ops operation or the store)"
             )
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             method, owner = node.func.attr, node.func.value

@@ -184,9 +184,7 @@ class BackupDialog(TaskDialog):
         workspace_id = ctx.workspace.workspace_id
 
         def run() -> backup_mod.BackupInfo:
-            info = ctx.workspaces.backup(ctx.store, workspace_id, dest, passphrase)
-            ctx.store.set_meta("last_backup_at", info.created_at.isoformat())
-            return info
+            return ctx.workspaces.backup(ctx.store, workspace_id, dest, passphrase)
 
         return run
 
