@@ -134,9 +134,7 @@ def layering_offences(source: str, name: str, repositories: frozenset[str]) -> l
                         f"{where}: imports {module} (read through app.store queries, write through app.store.ops)"
                     )
         elif isinstance(node, ast.Attribute) and _is_store(node.value) and node.attr in ("db", "emit", "set_meta"):
-            found.append(
-                f"{where}: uses store.{node.attr} (writes belong in an app.store.ops operation or the store)"
-            )
+            found.append(f"{where}: uses store.{node.attr} (writes belong in an app.store.ops operation or the store)")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             method, owner = node.func.attr, node.func.value
             if method in SQL_METHODS:
