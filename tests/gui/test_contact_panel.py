@@ -21,6 +21,7 @@ from app.ui.pages.inbox import InboxPage
 from app.ui.widgets.contact_panel import EMPTY_TEXT, ContactPanel
 from tests.support.graph import AT
 from tests.support.gui import wait_idle
+from tests.support.inbox import make_page, select
 
 
 def seed_chat(store: Store, name: str, n: int, *, phone: str | None = None) -> Chat:
@@ -28,19 +29,6 @@ def seed_chat(store: Store, name: str, n: int, *, phone: str | None = None) -> C
     chat = store.chats.create(contact_id=contact.id)
     store.messages.create(chat_id=chat.id, direction="in", body=f"hello from {name}", sent_at=AT + timedelta(minutes=n))
     return chat
-
-
-def make_page(qtbot: QtBot, ctx: AppContext) -> InboxPage:
-    page = InboxPage(ctx)
-    qtbot.addWidget(page)
-    page.resize(1200, 700)
-    page.show()
-    qtbot.waitExposed(page)
-    return page
-
-
-def select(page: InboxPage, chat_id: str) -> None:
-    page.list.setCurrentIndex(page.model.index_of(chat_id))
 
 
 def two_chats(qtbot: QtBot, ctx: AppContext) -> tuple[InboxPage, Chat, Chat]:

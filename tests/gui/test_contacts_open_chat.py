@@ -9,9 +9,9 @@ from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
 from app.ui.pages.contacts import ContactsPage
 from app.ui.pages.inbox import InboxPage
-from tests.gui.test_inbox_page import seed_chat
 from tests.gui.test_main_window import window_for
 from tests.support.gui import wait_idle
+from tests.support.inbox import seed_chat
 
 
 def contacts_page(qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication) -> tuple[MainWindow, ContactsPage]:

@@ -10,9 +10,9 @@ from app.ui.main_window import MainWindow
 from app.ui.pages.contacts import ContactsPage
 from app.ui.pages.inbox import InboxPage
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
-from tests.gui.test_inbox_page import make_page, seed_chat
 from tests.gui.test_main_window import window_for
 from tests.support.gui import wait_idle
+from tests.support.inbox import make_page, seed_chat
 
 
 def publish(qtbot: QtBot, ctx: AppContext, state: ConnectionState) -> None:

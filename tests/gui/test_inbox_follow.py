@@ -16,9 +16,9 @@ from app.qt import Qt, QtCore, QtWidgets
 from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.pages.inbox import InboxPage
-from tests.gui.test_inbox_page import make_page, select
 from tests.support.graph import AT
 from tests.support.gui import wait_idle
+from tests.support.inbox import make_page, select
 from tests.support.whatsapp_ui import connected_quiet_hours
 
 SHORT_WORDS = "ab " * 40

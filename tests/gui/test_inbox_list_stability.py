@@ -14,9 +14,9 @@ from pytestqt.qtbot import QtBot
 from app.qt import Qt, QtCore
 from app.ui.context import AppContext
 from app.ui.models.inbox_model import RowRole
-from tests.gui.test_inbox_page import make_page, seed_chat, select
 from tests.support.graph import AT
 from tests.support.gui import wait_idle
+from tests.support.inbox import make_page, seed_chat, select
 
 
 def test_a_new_message_does_not_move_the_row_under_a_press(qtbot: QtBot, ctx: AppContext) -> None:

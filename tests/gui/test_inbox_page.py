@@ -7,9 +7,7 @@ from datetime import timedelta
 from pytestqt.qtbot import QtBot
 
 from app.core.events import MessageReceived
-from app.core.models import Chat
 from app.qt import Qt, QtCore, QtWidgets
-from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.models.inbox_model import PAGE, RowRole
 from app.ui.pages.inbox import REFRESH_MAX, REFRESH_TASK, InboxPage
@@ -18,32 +16,7 @@ from app.ui.widgets.composer import Draft
 from tests.gui.styles import activate_on_single_click
 from tests.support.graph import AT
 from tests.support.gui import wait_idle
-
-
-def seed_chat(store: Store, name: str, bodies: list[str], start: int = 0) -> Chat:
-    contact = store.contacts.create(name=name, phone=f"+3460000{start:04d}")
-    chat = store.chats.create(contact_id=contact.id)
-    for i, body in enumerate(bodies):
-        store.messages.create(
-            chat_id=chat.id,
-            direction="in" if i % 2 == 0 else "out",
-            body=body,
-            sent_at=AT + timedelta(minutes=start + i),
-        )
-    return chat
-
-
-def make_page(qtbot: QtBot, ctx: AppContext) -> InboxPage:
-    page = InboxPage(ctx)
-    qtbot.addWidget(page)
-    page.resize(1200, 700)
-    page.show()
-    qtbot.waitExposed(page)
-    return page
-
-
-def select(page: InboxPage, chat_id: str) -> None:
-    page.list.setCurrentIndex(page.model.index_of(chat_id))
+from tests.support.inbox import make_page, seed_chat, select
 
 
 def test_list_shows_chats_newest_first_and_opens_one(qtbot: QtBot, ctx: AppContext) -> None:

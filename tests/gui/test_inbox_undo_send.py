@@ -19,8 +19,8 @@ from app.ui.unsent_actions import CANCEL_TASK
 from app.ui.widgets.composer import Draft
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.sender import Sender
-from tests.gui.test_inbox_page import make_page, seed_chat, select
 from tests.support.gui import wait_idle
+from tests.support.inbox import make_page, seed_chat, select
 
 
 def send(qtbot: QtBot, ctx: AppContext, page: InboxPage, chat: Chat, text: str) -> Message:

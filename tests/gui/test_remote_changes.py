@@ -32,9 +32,9 @@ from app.ui.pages.settings import SettingsPage
 from app.ui.sections import SECTIONS
 from app.ui.tray import Tray
 from tests.gui.test_contacts_page import _names
-from tests.gui.test_inbox_page import seed_chat, select
 from tests.gui.test_pipeline_page import _stages, _titles
 from tests.support.gui import wait_idle
+from tests.support.inbox import seed_chat, select
 
 
 @dataclass

@@ -26,9 +26,9 @@ from app.ui.pages.pipeline import CardRole, PipelinePage
 from app.ui.sections import SECTIONS
 from app.ui.tray import Tray
 from tests.gui.test_contacts_page import _names
-from tests.gui.test_inbox_page import select
 from tests.gui.test_pipeline_page import _stages, _titles
 from tests.support.gui import wait_idle
+from tests.support.inbox import select
 from tests.support.sync_server import ServerProcess
 from tests.sync.clients import Client, join, owner_client
 
