@@ -537,6 +537,15 @@ def test_logout_gives_up_on_a_server_that_accepts_but_never_answers() -> None:
     assert LOGOUT_TIMEOUT_SECONDS <= waited < 30.0  # the logout's own limit, not the client's 30-s default
 
 
+async def _until_pushed(client: Client, service: SyncService, timeout: float) -> None:
+    """Until the server acknowledged every local change (the outbox is empty)."""
+
+    async def pushed() -> bool:
+        return await asyncio.to_thread(client.store.outbox.count) == 0
+
+    await async_wait_until(pushed, timeout, lambda: f"the change was pushed; status: {service.status()}")
+
+
 def test_a_failed_look_at_the_outbox_does_not_stop_local_changes_from_going_out(
     team: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -563,10 +572,7 @@ def test_a_failed_look_at_the_outbox_does_not_stop_local_changes_from_going_out(
             await until(service, lambda s: failures == 0, 10, "the failed looks")
             await asyncio.to_thread(staff.store.contacts.create, name="Made after a failed look")
 
-            async def pushed() -> bool:  # acknowledged by the server
-                return await asyncio.to_thread(staff.store.outbox.count) == 0
-
-            await async_wait_until(pushed, 10, lambda: f"the change was pushed; status: {service.status()}")
+            await _until_pushed(staff, service, 10)
         finally:
             await service.stop()
 
@@ -629,10 +635,7 @@ def test_a_local_commit_wakes_the_push_without_waiting_for_the_look(team: tuple[
             await until(service, lambda s: s.state is SyncState.SYNCED, 30, "SYNCED")
             await asyncio.to_thread(staff.store.contacts.create, name="Pushed on commit")
 
-            async def pushed() -> bool:  # acknowledged by the server
-                return await asyncio.to_thread(staff.store.outbox.count) == 0
-
-            await async_wait_until(pushed, 20, lambda: f"the change was pushed; status: {service.status()}")
+            await _until_pushed(staff, service, 20)
         finally:
             await service.stop()
 
