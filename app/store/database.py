@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 Origin = Literal["local", "remote", "restore"]
 Watcher = Callable[[touched.Touched, Origin], None]
 
+# How long a read waits for a free reader connection before it fails (every reader held that long is a fault).
+READER_WAIT_SECONDS = 30.0
+
 
 class Database:
     def __init__(self, path: Path, key: bytes | None, writer: Connection, *, max_readers: int = 4) -> None:
@@ -38,7 +42,10 @@ class Database:
         self._writer = writer
         self._write_lock = threading.RLock()
         self._local = threading.local()
-        self._readers: queue.LifoQueue[Connection] = queue.LifoQueue()
+        # Idle readers, and the threads waiting for one in the order they came: a reader released goes to the
+        # longest waiter, never to a thread that asks again at once (that starved a waiter for 30 s under load).
+        self._readers: list[Connection] = []
+        self._waiting: deque[object] = deque()
         self._reader_count = 0
         self._max_readers = max_readers
         self._reader_lock = threading.Lock()
@@ -227,34 +234,43 @@ class Database:
             if self._closed:
                 raise RuntimeError("database is closed")
             self._readers_in_use += 1
+            turn = object()
+            self._waiting.append(turn)
+            deadline = time.monotonic() + READER_WAIT_SECONDS
             try:
-                return self._readers.get_nowait()
-            except queue.Empty:
-                pass
-            if self._reader_count < self._max_readers:
+                while not (self._waiting[0] is turn and (self._readers or self._reader_count < self._max_readers)):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError(
+                            f"no database reader became free in {READER_WAIT_SECONDS:.0f} s "
+                            f"({self._max_readers} in use)"
+                        )
+                    self._readers_idle.wait(remaining)
+                self._waiting.popleft()
+                if self._readers:
+                    return self._readers.pop()
                 self._reader_count += 1
                 try:
                     conn = sqlcipher.connect(self.path, self._key)
                     sqlcipher.configure(conn, writer=False)
                 except BaseException:
                     self._reader_count -= 1
-                    self._readers_in_use -= 1
                     raise
                 self._all_readers.append(conn)
                 return conn
-        try:
-            return self._readers.get(timeout=30)
-        except queue.Empty:
-            with self._reader_lock:
+            except BaseException:
+                if turn in self._waiting:
+                    self._waiting.remove(turn)
                 self._readers_in_use -= 1
-                self._readers_idle.notify_all()
-            raise
+                raise
+            finally:
+                self._readers_idle.notify_all()  # the next in line may go now
 
     def _release_reader(self, conn: Connection) -> None:
         with self._reader_lock:
             self._readers_in_use -= 1
             if conn in self._all_readers:
-                self._readers.put(conn)
+                self._readers.append(conn)
             else:
                 conn.close()  # closed and replaced while it was out (rekey, restore)
             self._readers_idle.notify_all()
@@ -274,11 +290,8 @@ class Database:
     def close_readers(self) -> None:
         """Close every idle reader; readers in use are closed when they come back."""
         with self._reader_lock:
-            while True:
-                try:
-                    self._readers.get_nowait().close()
-                except queue.Empty:
-                    break
+            while self._readers:
+                self._readers.pop().close()
             self._all_readers.clear()
             self._reader_count = 0
 

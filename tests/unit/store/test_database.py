@@ -266,3 +266,31 @@ def test_database_in_a_folder_with_uri_characters(tmp_path: Path) -> None:
     reopened = Database.open(folder / "x.db", key)
     assert reopened.integrity_check() == ["ok"]
     reopened.close()
+
+
+def test_a_waiting_reader_is_served_before_a_thread_that_asks_again(tmp_path: Path) -> None:
+    """Readers are handed out first come, first served: a thread releasing and re-asking at once cannot starve one
+    that was already waiting (with four busy readers a restore waited 30 s for a reader and failed, under load)."""
+    db = Database.open(tmp_path / "x.db", keys.random_key())
+    db._max_readers = 1  # one reader: the waiter and the re-asker compete for it
+    order: list[str] = []
+    holding = db.read()
+    holding.__enter__()
+
+    def waiter() -> None:
+        with db.read():
+            order.append("waiter")
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    for _ in range(500):  # until the waiter is queued for the reader
+        if db._readers_in_use == 2:
+            break
+        threading.Event().wait(0.01)
+    assert db._readers_in_use == 2
+    holding.__exit__(None, None, None)
+    with db.read():
+        order.append("re-asker")
+    t.join(10)
+    assert order == ["waiter", "re-asker"]
+    db.close()
