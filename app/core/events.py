@@ -50,6 +50,15 @@ class MessageStatusChanged(Event):
     previous: str | None = None
 
 
+class ChatStatusChanged(Event):
+    """A conversation moved between open, pending and resolved (by a person, or re-opened by a new message)."""
+
+    name: ClassVar[str] = "chat.status_changed"
+    chat_id: str
+    status: str
+    previous: str
+
+
 class ContactCreated(Event):
     name: ClassVar[str] = "contact.created"
     contact_id: str
@@ -114,6 +123,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MessageReceived,
         MessageQueued,
         MessageStatusChanged,
+        ChatStatusChanged,
         ContactCreated,
         ContactErased,
         DealStageChanged,

@@ -17,6 +17,8 @@ Direction = Literal["in", "out"]
 MessageStatus = Literal["received", "queued", "typing", "sent", "delivered", "read", "failed"]
 MessageKind = Literal["text", "image", "video", "audio", "voice", "document", "sticker", "location", "contact"]
 ChatKind = Literal["direct", "group"]
+# Where a conversation stands (Chatwoot's states): waiting on us, waiting on someone else, or done.
+ChatStatus = Literal["open", "pending", "resolved"]
 Lifecycle = Literal["new", "lead", "qualified", "customer", "churned"]
 StageKind = Literal["open", "won", "lost"]
 DealStatus = Literal["open", "won", "lost"]
@@ -103,6 +105,9 @@ class Chat(Record):
     pinned: bool = False
     muted_until: datetime | None = None
     tags: list[str] = Field(default_factory=list)
+    status: ChatStatus = "open"
+    snoozed_until: datetime | None = None
+    marked_unread: bool = False
 
 
 class Message(Record):

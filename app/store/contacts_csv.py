@@ -23,6 +23,7 @@ from app.core.errors import InvalidInput
 from app.core.events import ContactCreated
 from app.core.ids import utc_now
 from app.core.models import Contact, Lifecycle
+from app.store import labels
 from app.store.ops import op_transaction
 from app.store.store import Store
 
@@ -367,7 +368,9 @@ def import_csv(
     def flush(done: int) -> None:
         if batch:
             with op_transaction(store) as tx:
+                spelled = labels.spellings(store, (t for contact, _ in batch for t in contact.tags))
                 for contact, company in batch:
+                    contact.tags = list(dict.fromkeys(spelled[" ".join(t.split()).casefold()] for t in contact.tags))
                     if company:
                         contact.company_id = find_or_create_company(store, company, companies)
                 store.contacts.add_many(contact for contact, _ in batch)

@@ -44,6 +44,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from app.core.events import ContactCreated, MessageReceived, MessageStatusChanged
 from app.core.models import Chat, ChatKind, Contact, Message, MessageKind, MessageStatus
+from app.store import messaging
 from app.store.store import Store
 
 GROUP_SUFFIX = "@g.us"
@@ -286,6 +287,10 @@ def _record(store: Store, msg: CapturedMessage, page: PageOrder | None) -> Intak
     )
     if contact is not None and (contact.last_contacted_at is None or contact.last_contacted_at < msg.timestamp):
         store.contacts.update(contact.id, last_contacted_at=msg.timestamp)
+    # A new message (shown below every other on the page), not older history read in: the conversation is back.
+    above = store.messages.last_position(chat.id, on_page=True, exclude=message.id)
+    if message.position is not None and (above is None or message.position > above):
+        messaging.customer_wrote(store, chat)
     store.emit(
         MessageReceived(
             org_id=store.org_id,

@@ -7,9 +7,9 @@ drains the queue and moves each message through typing → sent → delivered �
 from __future__ import annotations
 
 from app.core.errors import InvalidInput
-from app.core.events import MessageQueued, MessageStatusChanged
+from app.core.events import ChatStatusChanged, MessageQueued, MessageStatusChanged
 from app.core.ids import utc_now
-from app.core.models import Message, Note
+from app.core.models import Chat, ChatStatus, Message, Note
 from app.store.store import Store
 
 
@@ -82,8 +82,27 @@ def cancel_unsent(store: Store, message_id: str) -> Message:
 
 
 def mark_read(store: Store, chat_id: str) -> None:
-    """Everything received in the chat up to now counts as read (unread badge clears)."""
-    store.chats.update(chat_id, last_read_at=utc_now())
+    """Everything received in the chat up to now counts as read (unread badge and a mark of unread clear)."""
+    store.chats.update(chat_id, last_read_at=utc_now(), marked_unread=False)
+
+
+def set_status(store: Store, chat_id: str, status: ChatStatus) -> Chat:
+    """Move the conversation to ``status`` (a snooze ends with it), with its event when the status changed."""
+    chat = store.chats.get(chat_id)
+    updated = store.chats.update(chat_id, status=status, snoozed_until=None)
+    if chat.status != status:
+        store.emit(ChatStatusChanged(org_id=store.org_id, chat_id=chat_id, status=status, previous=chat.status))
+    return updated
+
+
+def customer_wrote(store: Store, chat: Chat) -> None:
+    """A new message from the customer: a resolved, snoozed or archived conversation is back in the inbox."""
+    if chat.status == "resolved":
+        set_status(store, chat.id, "open")
+    elif chat.snoozed_until is not None:
+        store.chats.update(chat.id, snoozed_until=None)
+    if chat.archived:
+        store.chats.update(chat.id, archived=False)
 
 
 def add_note(store: Store, chat_id: str, body: str) -> Note:

@@ -13,6 +13,7 @@ from typing import Any
 from app.core.errors import InvalidInput
 from app.core.events import ContactCreated
 from app.core.models import Contact
+from app.store import labels
 from app.store.contacts_csv import (
     LIFECYCLES,
     MAX_LEAD_SCORE,
@@ -133,6 +134,8 @@ def save_contact(
             if other is not None:
                 return Done(ContactSaved(duplicate=other))
         values = dict(fields)
+        if "tags" in values:  # typed names become (or take the spelling of) managed labels
+            values["tags"] = labels.register(store, values["tags"])
         if company is not None:
             values["company_id"] = find_or_create_company(store, company) if company.strip() else None
         if current is not None:
@@ -150,6 +153,8 @@ def update_contact(store: Store, contact_id: str, changes: dict[str, Any]) -> Do
         current = store.contacts.get(contact_id)
         merged = current.model_dump() | changes
         check_contact(str(merged.get("name") or ""), merged.get("phone"), merged.get("email"))
+        if "tags" in changes:
+            changes = changes | {"tags": labels.register(store, changes["tags"])}
         updated = store.contacts.update(contact_id, **changes) if changes else current
     return done(tx, updated)
 
