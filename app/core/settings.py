@@ -363,6 +363,9 @@ class Internal(Section):
     ai_providers: Setting[list[dict[str, Any]]] = data(
         "ai.providers", [], "AI providers", parse=_json_list
     )  # checked in detail by app.ai.config
+    settings_section = text(
+        "ui.settings_section", "", "Settings section shown last", "The Settings page opens on it again."
+    )
 
 
 SECTION_TYPES: tuple[type[Section], ...] = (Appearance, Notifications, Inbox, WhatsApp, AI, Security, Internal)

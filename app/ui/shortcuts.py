@@ -26,6 +26,7 @@ class Shortcut:
 
 EVERYWHERE = "Everywhere"
 INBOX = "Inbox"
+SETTINGS_PAGE = "Settings"
 POPUPS = "Search box and pop-ups"
 
 SHORTCUTS: tuple[Shortcut, ...] = (
@@ -40,6 +41,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("previous_chat", ("Alt+Up", "Ctrl+Shift+Tab"), "Open the previous chat in the list", INBOX),
     Shortcut("next_unread", ("Ctrl+Shift+U",), "Open the next chat with unread messages", INBOX),
     Shortcut("search", ("Ctrl+F",), "Search messages, contacts and notes", INBOX),
+    Shortcut("settings_search", ("Ctrl+F",), "Search the settings", SETTINGS_PAGE),
+    Shortcut("settings_clear_search", ("Esc",), "Clear the settings search", SETTINGS_PAGE),
     Shortcut("clear_search", ("Esc",), "Clear the search and show the chat list again", POPUPS),
     Shortcut("close_popup", ("Esc",), "Close the quick switcher or a dialog", POPUPS),
 )
