@@ -4,6 +4,10 @@ Each column is a ``QListWidget`` painting its cards with a delegate. A drag carr
 private MIME type; the column it lands on works out the card index from the drop point and the page moves the card
 at once (so the board answers the hand immediately), then ``move_deal`` runs on a worker and the board reloads
 from the store. The board is read on a worker too, and a reply older than the latest request is dropped.
+
+Columns share the page's width between a readable minimum (``COLUMN_MIN``) and ``COLUMN_WIDTH``; when a pipeline has
+more stages than fit, the board scrolls sideways with a visible bar. Shift+wheel scrolls it sideways anywhere on the
+board, and a card dragged near its left or right edge scrolls it (``EdgeScroll``) so every column can be reached.
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ from app.ui.widgets.chat_list_delegate import paint_avatar
 MIME = "application/x-parley-deal-id"
 CardRole = Qt.ItemDataRole.UserRole + 1
 CARD_HEIGHT = 84
-COLUMN_WIDTH = 250
+COLUMN_WIDTH = 250  # a column's width when there is room
+COLUMN_MIN = 200  # never narrower: the title, contact, value and owner of a card stay readable
+EDGE = 48  # a dragged card this close to the board's left or right edge scrolls it
+EDGE_STEP = 24  # pixels per tick while it does
+EDGE_TICK_MS = 30
+WHEEL_STEP = COLUMN_WIDTH // 2  # pixels a wheel notch scrolls the board sideways (with Shift)
 WATCHED = frozenset({"deals", "contacts", "pipeline_stages", "pipelines", "users", "orgs"})
 
 
@@ -98,6 +107,8 @@ class StageList(QtWidgets.QListWidget):
     """One column's cards: a drag source and a drop target for deal ids."""
 
     dropped = Signal(str, int)  # deal id, the row in this list the card was dropped at (before moving it)
+    drag_moved = Signal(QtCore.QPoint)  # a card being dragged over this list, at this global position
+    drag_ended = Signal()  # it left this list, was dropped, or the drag ended
 
     def __init__(self, stage_id: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,8 +151,18 @@ class StageList(QtWidgets.QListWidget):
         drag.setPixmap(self.viewport().grab(rect))
         drag.setHotSpot(self.viewport().mapFromGlobal(QtGui.QCursor.pos()) - rect.topLeft())
         drag.exec(Qt.DropAction.MoveAction)  # the page moves the card on drop; nothing is removed here
+        self.drag_ended.emit()
 
     # ---- dropping in -------------------------------------------------------------------------------------
+    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:
+        super().dragMoveEvent(event)
+        if event.mimeData().hasFormat(MIME):
+            self.drag_moved.emit(self.viewport().mapToGlobal(event.position().toPoint()))
+
+    def dragLeaveEvent(self, event: QtGui.QDragLeaveEvent) -> None:
+        super().dragLeaveEvent(event)
+        self.drag_ended.emit()
+
     def drop_row(self, pos: QtCore.QPoint) -> int:
         index = self.indexAt(pos)
         if not index.isValid():
@@ -160,6 +181,7 @@ class StageList(QtWidgets.QListWidget):
         self.stopAutoScroll()
         self.setState(QtWidgets.QAbstractItemView.State.NoState)
         self.viewport().update()
+        self.drag_ended.emit()
         self.dropped.emit(deal_id, row)
 
 
@@ -167,7 +189,8 @@ class StageColumn(QtWidgets.QFrame):
     def __init__(self, stage: PipelineStage, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
-        self.setFixedWidth(COLUMN_WIDTH)
+        self.setMinimumWidth(COLUMN_MIN)  # columns share the board between these; past that it scrolls
+        self.setMaximumWidth(COLUMN_WIDTH)
         self.stage = stage
         self.name = QtWidgets.QLabel(stage.name)
         font = self.name.font()
@@ -202,6 +225,46 @@ class StageColumn(QtWidgets.QFrame):
         self.count.setText(str(len(cards)))
         self.total.setText(money_sums(totals.value, currency))
         self.total.setToolTip(f"Weighted by {self.stage.probability}%: {money_sums(totals.weighted, currency)}")
+
+
+class EdgeScroll(QtCore.QObject):
+    """Scrolls a board sideways while a dragged card is held near its left or right edge.
+
+    The card's last position is kept while the board moves under it (Qt reports no new position until the mouse
+    moves), so the board keeps scrolling until the card leaves the edge, is dropped, or the end is reached.
+    """
+
+    def __init__(self, area: QtWidgets.QScrollArea) -> None:
+        super().__init__(area)
+        self.area = area
+        self._direction = 0
+        self._timer = QtCore.QTimer(self, interval=EDGE_TICK_MS)
+        self._timer.timeout.connect(self._tick)
+
+    @property
+    def active(self) -> bool:
+        return self._timer.isActive()
+
+    def track(self, global_pos: QtCore.QPoint) -> None:
+        """A card is being dragged at ``global_pos``: scroll while it is near an edge, stop when it is not."""
+        viewport = self.area.viewport()
+        x = viewport.mapFromGlobal(global_pos).x()
+        self._direction = -1 if x < EDGE else 1 if x > viewport.width() - EDGE else 0
+        if self._direction and not self._timer.isActive():
+            self._tick()
+            self._timer.start()
+        elif not self._direction:
+            self.stop()
+
+    def stop(self) -> None:
+        self._direction = 0
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        bar = self.area.horizontalScrollBar()
+        bar.setValue(bar.value() + self._direction * EDGE_STEP)
+        if bar.value() in (bar.minimum(), bar.maximum()):
+            self.stop()
 
 
 class PipelinePage(QtWidgets.QWidget):
@@ -243,7 +306,12 @@ class PipelinePage(QtWidgets.QWidget):
         self.board_scroll.setWidgetResizable(True)
         self.board_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.board_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.board_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # shown when needed
         self.board_scroll.setWidget(self.strip)
+        self.edge_scroll = EdgeScroll(self.board_scroll)
+        # Between and above the columns a dragged card is not dropped, but it still scrolls the board at its edges.
+        self.strip.setAcceptDrops(True)
+        self.strip.installEventFilter(self)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -312,8 +380,46 @@ class PipelinePage(QtWidgets.QWidget):
             column.list.itemDoubleClicked.connect(lambda item: self.edit_deal(item.data(CardRole).deal.id))
             column.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             column.list.customContextMenuRequested.connect(lambda pos, lst=column.list: self._card_menu(lst, pos))
+            column.list.drag_moved.connect(self.edge_scroll.track)
+            column.list.drag_ended.connect(self.edge_scroll.stop)
+            column.list.viewport().installEventFilter(self)  # Shift+wheel over the cards scrolls the board
             self.strip_layout.insertWidget(n, column)
             self.columns.append(column)
+
+    # ---- scrolling the board ------------------------------------------------------------------------------
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        kind = event.type()
+        if kind == QtCore.QEvent.Type.Wheel and isinstance(event, QtGui.QWheelEvent):
+            return self._wheel(event)
+        if watched is self.strip and isinstance(event, QtGui.QDragMoveEvent):  # DragEnter is a DragMove too
+            if not event.mimeData().hasFormat(MIME):
+                return False
+            self.edge_scroll.track(self.strip.mapToGlobal(event.position().toPoint()))
+            if kind == QtCore.QEvent.Type.DragEnter:
+                event.accept()  # so the moves keep coming here
+            else:
+                event.ignore()  # no drop between the columns
+            return True
+        if watched is self.strip and kind in (QtCore.QEvent.Type.DragLeave, QtCore.QEvent.Type.Drop):
+            self.edge_scroll.stop()
+            if isinstance(event, QtGui.QDropEvent):
+                event.ignore()  # not on a column: the card stays where it was
+            return True
+        return False
+
+    def _wheel(self, event: QtGui.QWheelEvent) -> bool:
+        """Shift+wheel (or a sideways swipe) scrolls the board sideways; a plain wheel stays the column's own."""
+        delta = event.angleDelta()
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            steps = (delta.y() or delta.x()) / 120
+        elif abs(delta.x()) > abs(delta.y()):
+            steps = delta.x() / 120
+        else:
+            return False
+        bar = self.board_scroll.horizontalScrollBar()
+        bar.setValue(bar.value() - round(steps * WHEEL_STEP))
+        event.accept()
+        return True
 
     def _card_menu(self, lst: StageList, pos: QtCore.QPoint) -> None:
         item = lst.itemAt(pos)
