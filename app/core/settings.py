@@ -352,6 +352,12 @@ def _json_list(value: Any) -> list[dict[str, Any]]:
     return [dict(v) for v in value]
 
 
+def _json_mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError("expected an object")
+    return dict(value)
+
+
 class Internal(Section):
     """What Parley remembers for itself on this computer; never shown in the form."""
 
@@ -363,6 +369,9 @@ class Internal(Section):
     ai_providers: Setting[list[dict[str, Any]]] = data(
         "ai.providers", [], "AI providers", parse=_json_list
     )  # checked in detail by app.ai.config
+    layout: Setting[dict[str, Any]] = data(
+        "ui.layout", {}, "Window and panel layout", parse=_json_mapping
+    )  # name -> what app.ui.layout_memory keeps (splitter sizes, the window's geometry, panels shown)
     settings_section = text(
         "ui.settings_section", "", "Settings section shown last", "The Settings page opens on it again."
     )

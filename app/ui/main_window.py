@@ -12,6 +12,7 @@ from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.ui import shortcuts
 from app.ui.context import AppContext
 from app.ui.icons import icon
+from app.ui.layout_memory import remember_window
 from app.ui.widgets.sync_indicator import SyncIndicator
 from app.ui.widgets.whatsapp_indicator import HealthBanner, WhatsAppIndicator
 from app.whatsapp.status import WhatsAppStatus
@@ -107,7 +108,8 @@ class MainWindow(QtWidgets.QMainWindow):
         shortcuts.bind(self, "quit", QtWidgets.QApplication.quit, Qt.ShortcutContext.ApplicationShortcut)
         shortcuts.bind(self, "help", self.show_shortcuts)
         self.nav.setCurrentRow(0)
-        self._restore_geometry()
+        # Position, size and maximized are remembered on this device (saved at quit, which closing it is too).
+        self.window_memory = remember_window(self, "main", ctx.settings)
         from app.probe import install  # a bench's probe; does nothing unless PARLEY_PROBE_DIR is set
 
         self.probe = install(self)
@@ -130,9 +132,6 @@ class MainWindow(QtWidgets.QMainWindow):
                 placeholder.deleteLater()
             self.pages[key] = page
             self._connect_requests(page)
-            restore = getattr(page, "restore_state", None)
-            if callable(restore):
-                restore(self._qsettings())
         return self.pages[key]
 
     def _connect_requests(self, page: QtWidgets.QWidget) -> None:
@@ -221,21 +220,3 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def notify(self, message: str) -> None:
         self.statusBar().showMessage(message, 6000)
-
-    # ---- window state ----------------------------------------------------------------------------------------
-    def _qsettings(self) -> QtCore.QSettings:
-        return QtCore.QSettings("Parley", "Parley")
-
-    def _restore_geometry(self) -> None:
-        saved = self._qsettings().value("window/geometry")
-        if isinstance(saved, QtCore.QByteArray):
-            self.restoreGeometry(saved)
-
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        settings = self._qsettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        for page in self.pages.values():
-            save = getattr(page, "save_state", None)
-            if callable(save):
-                save(settings)
-        super().closeEvent(event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import open_main_window
-from app.qt import Qt, QtCore, QtWidgets
+from app.qt import Qt, QtWidgets
 from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
 from app.ui.pages.inbox import InboxPage
@@ -82,10 +82,9 @@ def test_geometry_and_splitter_persist(qtbot: QtBot, ctx: AppContext, qapp: QtWi
     assert isinstance(inbox, InboxPage)
     inbox.splitter.setSizes([400, 500, 211])
     sizes = inbox.splitter.sizes()
-    window.close()
+    qapp.aboutToQuit.emit()  # Ctrl+Q, Quit in the tray, or the last window closed: saved in the workspace
     again = window_for(qtbot, ctx, qapp)
     assert again.height() == 666
     second = again.pages["inbox"]
     assert isinstance(second, InboxPage)
     assert second.splitter.sizes() == sizes
-    QtCore.QSettings("Parley", "Parley").clear()

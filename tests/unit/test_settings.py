@@ -25,7 +25,7 @@ from app.core.settings import (
 from app.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-PY_TYPES = {"bool": bool, "int": int, "str": str, "choice": str, "data": list}
+PY_TYPES = {"bool": bool, "int": int, "str": str, "choice": str, "data": (list, dict)}  # JSON: a list or an object
 
 
 def test_every_declared_setting_reads_typed_with_its_default(store: Store) -> None:
@@ -65,7 +65,7 @@ def test_a_stored_value_that_no_longer_fits_reads_as_the_default(store: Store) -
 
 
 def test_internal_values_are_declared_but_never_in_the_form() -> None:
-    assert {s.key for s in INTERNAL} == {"whatsapp.linked", "ai.providers"}
+    assert {s.key for s in INTERNAL} == {"whatsapp.linked", "ai.providers", "ui.layout"}
     assert not {s.key for s in INTERNAL} & {s.key for s in SETTINGS}
     assert "Internal" not in SECTIONS
     assert set(SECTIONS) == {s.section for s in SETTINGS}

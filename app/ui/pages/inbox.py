@@ -25,6 +25,7 @@ from app.store.search import SearchHit
 from app.ui import shortcuts
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.format import display_name, phone
+from app.ui.layout_memory import remember_checked, remember_splitter
 from app.ui.models.chat_model import ChatModel
 from app.ui.models.inbox_model import PAGE, InboxModel, RowRole
 from app.ui.unsent_actions import cancel_message, retry_message
@@ -194,6 +195,9 @@ class InboxPage(QtWidgets.QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([330, 640, 290])
         self.splitter.setChildrenCollapsible(False)
+        # Sizes and whether the AI panel is open are remembered on this device (app.ui.layout_memory).
+        remember_splitter(self.splitter, "inbox", ctx.settings)
+        remember_checked(self.ai_panel.toggle, "inbox.ai_panel", ctx.settings)
         # The AI panel opens beside the customer panel, never instead of it: staff check the draft against the customer.
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -663,14 +667,3 @@ class InboxPage(QtWidgets.QWidget):
                 self.open_chat(chats[0].id)
             else:
                 self.panel.show_contact(hit.contact_id)
-
-    # ---- state ----------------------------------------------------------------------------------------------
-    def save_state(self, settings: QtCore.QSettings) -> None:
-        settings.setValue("inbox/splitter", self.splitter.saveState())
-        settings.setValue("inbox/ai_panel", self.ai_panel.toggle.isChecked())
-
-    def restore_state(self, settings: QtCore.QSettings) -> None:
-        state = settings.value("inbox/splitter")
-        if isinstance(state, QtCore.QByteArray):
-            self.splitter.restoreState(state)
-        self.ai_panel.set_expanded(settings.value("inbox/ai_panel") in (True, "true"))

@@ -22,6 +22,7 @@ from app.ui import kit
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
 from app.ui.dialogs.tracker import DialogTracker
+from app.ui.layout_memory import remember_splitter
 from app.ui.widgets.tables import cell, read_only_table
 
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -88,6 +89,7 @@ class KnowledgePage(QtWidgets.QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
+        remember_splitter(split, "knowledge", ctx.settings)
 
         tester = kit.Card("Test a question", kind="panel")
         tester_layout = tester.body
