@@ -62,6 +62,7 @@ def _factories() -> dict[str, Factory]:
     from app.ui.dialogs.create_workspace import CreateWorkspaceDialog
     from app.ui.dialogs.csv_import import CsvImportDialog
     from app.ui.dialogs.deal_editor import DealEditorDialog
+    from app.ui.dialogs.labels_dialog import LabelsDialog
     from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
     from app.ui.dialogs.product_editor import ProductEditorDialog
     from app.ui.dialogs.sale_dialog import SaleDialog
@@ -100,6 +101,7 @@ def _factories() -> dict[str, Factory]:
         "app.ui.dialogs.csv_import.CsvImportDialog": CsvImportDialog,
         "app.ui.dialogs.deal_editor.DealEditorDialog": deal,
         "app.ui.dialogs.join_team.JoinTeamDialog": _join,
+        "app.ui.dialogs.labels_dialog.LabelsDialog": LabelsDialog,
         "app.ui.dialogs.paste_knowledge.PasteKnowledgeDialog": PasteKnowledgeDialog,
         "app.ui.dialogs.product_editor.ProductEditorDialog": ProductEditorDialog,
         "app.ui.dialogs.sale_dialog.SaleDialog": SaleDialog,

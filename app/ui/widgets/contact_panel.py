@@ -16,13 +16,14 @@ from typing import Any
 from app.core.errors import describe
 from app.core.models import Contact
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
-from app.store.contacts_csv import LIFECYCLES, split_tags
+from app.store.contacts_csv import LIFECYCLES
 from app.store.ops import Done
 from app.store.ops.contacts import check_contact, update_contact
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.format import display_name, money, phone
 from app.ui.kit import note
 from app.ui.widgets.contact_fields import CustomFieldsTable, changed_fields
+from app.ui.widgets.label_picker import LabelPicker
 
 # The contact row, its deals (and their stages' names), its notes; lifetime value follows sales.
 SHOWN_TABLES = frozenset({"contacts", "deals", "pipeline_stages", "notes", "sales"})
@@ -60,14 +61,14 @@ class ContactPanel(QtWidgets.QFrame):
         self.lifecycle = QtWidgets.QComboBox()
         self.lifecycle.addItems([s.capitalize() for s in LIFECYCLES])
         self.score = QtWidgets.QSpinBox(maximum=100)
-        self.tags = QtWidgets.QLineEdit(placeholderText="comma, separated")
+        self.tags = LabelPicker(ctx)  # managed labels as chips (issue 16), not free text
         self.value = QtWidgets.QLabel("—")
         form = QtWidgets.QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("E-mail", self.email)
         form.addRow("Stage", self.lifecycle)
         form.addRow("Lead score", self.score)
-        form.addRow("Tags", self.tags)
+        form.addRow("Labels", self.tags)
         form.addRow("Lifetime value", self.value)
 
         self.fields = CustomFieldsTable()
@@ -139,8 +140,9 @@ class ContactPanel(QtWidgets.QFrame):
         layout.setContentsMargins(14, 14, 14, 14)
         layout.addWidget(self.pages)
 
-        for line in (self.name, self.email, self.tags):
+        for line in (self.name, self.email):
             line.textChanged.connect(self._edited_now)
+        self.tags.edited.connect(self._edited_now)
         self.lifecycle.currentIndexChanged.connect(self._edited_now)
         self.score.valueChanged.connect(self._edited_now)
         self.fields.itemChanged.connect(self._edited_now)
@@ -189,7 +191,7 @@ class ContactPanel(QtWidgets.QFrame):
             if "lead_score" not in keep:
                 self.score.setValue(c.lead_score)
             if "tags" not in keep:
-                self.tags.setText(", ".join(c.tags))
+                self.tags.set_labels(c.tags)
             if "custom_fields" not in keep:
                 self.fields.load(c.custom_fields)
         finally:
@@ -236,7 +238,7 @@ class ContactPanel(QtWidgets.QFrame):
             "email": self.email.text().strip() or None,
             "lifecycle": LIFECYCLES[self.lifecycle.currentIndex()],
             "lead_score": self.score.value(),
-            "tags": split_tags(self.tags.text()),
+            "tags": self.tags.labels(),
             "custom_fields": self.fields.values(),
         }
 
