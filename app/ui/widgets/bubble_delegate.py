@@ -19,6 +19,7 @@ from app.ui.widgets.whatsapp_indicator import clock
 PAD = 10
 GAP = 4
 MAX_RATIO = 0.68
+HEIGHTS_KEPT = 5000  # bubble heights remembered (a few loaded chats' worth); all are forgotten past that
 
 
 class Layout(NamedTuple):
@@ -55,6 +56,14 @@ def meta_text(
 
 
 class BubbleDelegate(QtWidgets.QStyledItemDelegate):
+    """Bubble heights are kept by what decides them (the item, the width, the font and the time/ticks line): the
+    open chat is reloaded as messages arrive and the view asks every row's size again, while only the new rows
+    need measuring (``bench/inbox_stall_bench.py``)."""
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._heights: dict[tuple[ChatItem, int, str, str], int] = {}
+
     def _width(self, option: QtWidgets.QStyleOptionViewItem) -> int:
         widget = option.widget
         full = widget.viewport().width() if isinstance(widget, QtWidgets.QAbstractScrollArea) else 600
@@ -112,8 +121,14 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         font = option.font
         if item.kind == "day":
             return QtCore.QSize(width, QtGui.QFontMetrics(font).height() + 20)
-        layout = self._layout(item, width, font, self._meta(item, index))
-        return QtCore.QSize(width, layout.bubble.height() + 2 * GAP)
+        meta = self._meta(item, index)
+        key = (item, width, font.key(), meta)
+        height = self._heights.get(key)
+        if height is None:
+            if len(self._heights) >= HEIGHTS_KEPT:
+                self._heights.clear()
+            height = self._heights[key] = self._layout(item, width, font, meta).bubble.height() + 2 * GAP
+        return QtCore.QSize(width, height)
 
     def paint(
         self,
