@@ -126,6 +126,7 @@ def window(qtbot: QtBot, ctx: AppContext, bridge: SyncBridge, qapp: QtWidgets.QA
 def team_card(window: MainWindow) -> SyncSettingsCard:
     page = window.show_section("settings")
     assert isinstance(page, SettingsPage)
+    page.select_section("Team")  # one section at a time: the card is in Team
     assert page.team_sync is not None
     return page.team_sync
 

@@ -89,6 +89,7 @@ def shown_texts(card: TeamAiCard) -> list[str]:
 def page_card(qtbot: QtBot, ctx: AppContext) -> tuple[SettingsPage, TeamAiCard]:
     page = SettingsPage(ctx)
     qtbot.addWidget(page)
+    page.select_section("AI")  # one section at a time: the card is in AI
     page.show()
     qtbot.waitExposed(page)
     assert page.team_ai is not None
