@@ -100,8 +100,7 @@ def scroll_to_team_sync(app: QtWidgets.QApplication, settings: SettingsPage, off
 
 def scroll_to(app: QtWidgets.QApplication, settings: SettingsPage, card: QtWidgets.QWidget) -> None:
     settle(app, 200)
-    holder = settings.scroll_area.widget()
-    settings.scroll_area.verticalScrollBar().setValue(card.mapTo(holder, card.rect().topLeft()).y() - 16)
+    settings.reveal(card)  # the card's section (one is shown at a time), scrolled to the card
     settle(app, 200)
 
 
