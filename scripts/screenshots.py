@@ -90,6 +90,47 @@ def queue_some(store: Store) -> int:
     return 3
 
 
+def shoot_pipeline_many_stages(
+    app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, path: Path, extra: int = 5
+) -> None:
+    """A pipeline with more stages than fit (issue 16, "Layout"): readable columns and a visible sideways scroll
+    bar, scrolled half way. The stages and deals added for it are removed again."""
+    from app.store.deals import create_deal, default_pipeline_id
+    from app.ui.pages.pipeline import PipelinePage
+
+    store = ctx.store
+    pipeline_id = default_pipeline_id(store) or ""
+    seeded = len(store.pipeline_stages.find_all({"pipeline_id": pipeline_id}))
+    names = ["Sample sent", "Quote approved", "Invoice sent", "Paid", "Shipped", "Reviewed"][:extra]
+    stages = [
+        store.pipeline_stages.create(pipeline_id=pipeline_id, name=name, position=100 + n)
+        for n, name in enumerate(names)
+    ]
+    deals = [
+        create_deal(store, s.id, f"Order {n + 1} for {s.name.lower()}", value_minor=4_990 * (n + 1))
+        for n, s in enumerate(stages)
+    ]
+    page = window.show_section("pipeline")
+    assert isinstance(page, PipelinePage)
+    page.reload()
+    wait_for(
+        app,
+        "the extra stages",
+        lambda: ctx.tasks.idle and bool(page.columns) and page.columns[-1].stage.id == stages[-1].id,
+    )
+    settle(app, 200)
+    bar = page.board_scroll.horizontalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    grab(app, window, path)
+    bar.setValue(0)
+    for deal in deals:
+        store.deals.delete(deal.id)
+    for stage in stages:
+        store.pipeline_stages.delete(stage.id)
+    page.reload()
+    wait_for(app, "the board as seeded", lambda: ctx.tasks.idle and len(page.columns) == seeded)
+
+
 def start_shots(
     parser: argparse.ArgumentParser | None = None,
 ) -> tuple[argparse.Namespace, Path, QtWidgets.QApplication]:
@@ -254,6 +295,7 @@ def main() -> int:
                 tasks.drain()
                 grab(app, window, out / f"{mode}-{number:02d}-whatsapp-{name}.png")
                 number += 1
+            shoot_pipeline_many_stages(app, window, ctx, out / f"{mode}-40-pipeline-many-stages.png")
             window.close()
             window.deleteLater()
             settle(app, 100)
