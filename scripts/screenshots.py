@@ -131,6 +131,23 @@ def shoot_pipeline_many_stages(
     wait_for(app, "the board as seeded", lambda: ctx.tasks.idle and len(page.columns) == seeded)
 
 
+def shoot_settings(app: QtWidgets.QApplication, window: MainWindow, out: Path, mode: str) -> None:
+    """Settings (issue 16): the section list with one section at a time (the keyring option disabled, with its
+    reason, on this keyring-less machine), a search across sections, and a search with no match."""
+    from app.ui.pages.settings import SettingsPage
+
+    page = window.show_section("settings")
+    assert isinstance(page, SettingsPage)
+    for name in ("WhatsApp", "AI", "Security"):
+        page.select_section(name)
+        grab(app, window, out / f"{mode}-41-settings-{name.lower()}.png")
+    for name, query in (("search", "message"), ("no-match", "zebra crossing")):
+        page.nav.search.setText(query)
+        grab(app, window, out / f"{mode}-41-settings-{name}.png")
+    page.clear_search()
+    page.select_section("Workspace")  # the next window opens Settings where it was first
+
+
 def start_shots(
     parser: argparse.ArgumentParser | None = None,
 ) -> tuple[argparse.Namespace, Path, QtWidgets.QApplication]:
@@ -296,6 +313,7 @@ def main() -> int:
                 grab(app, window, out / f"{mode}-{number:02d}-whatsapp-{name}.png")
                 number += 1
             shoot_pipeline_many_stages(app, window, ctx, out / f"{mode}-40-pipeline-many-stages.png")
+            shoot_settings(app, window, out, mode)
             window.close()
             window.deleteLater()
             settle(app, 100)

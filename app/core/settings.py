@@ -296,7 +296,8 @@ class AI(Section):
         "ai.mode",
         "off",
         "AI replies",
-        "Off; with your own provider keys (kept in this computer's keyring, prompts go straight to the provider); "
+        "Off; with your own provider keys (prompts go straight to the provider; the AI providers card says where "
+        "the keys are kept); "
         "or through your team's Parley server.",
         choices=(("off", "Off"), ("byok", "My own provider keys"), ("cloud", "Through the Parley server")),
     )

@@ -306,8 +306,8 @@ class SettingsPage(QtWidgets.QWidget):
         if searching and not found:
             self.no_match.title.setText(f"No settings match “{shown_query}”")
             self.no_match.body.setText(
-                "Nothing in any section's settings, names or descriptions has those words. Try another word, "
-                "such as “theme”, “quiet hours” or “backup”."
+                "No setting's name or description has these words. Try another word, such as “theme”, "
+                "“quiet hours” or “backup”."
             )
             self.right.setCurrentWidget(self.no_match)
             return
