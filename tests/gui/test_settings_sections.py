@@ -110,7 +110,7 @@ def test_search_shows_the_matching_settings_of_every_section_under_their_names(
         assert page.section_blocks[section].heading.text() == section
     assert not page.section_blocks["Appearance"].isVisible()
     assert not page.section_blocks["Workspace"].isVisible()
-    assert str(len(wanted)) in page.results_note.text()
+    assert page.results_note.text() == f"{len(wanted)} settings in {len(sections)} sections match “Message”."
     assert not page.no_match.isVisible()
 
     page.nav.search.clear()  # back to the one chosen section, every row in it
@@ -160,6 +160,10 @@ def test_esc_clears_the_search_and_ctrl_f_focuses_it(qtbot: QtBot, page: Setting
     qtbot.keyClick(page.nav.search, Qt.Key.Key_Escape)
     assert page.nav.search.text() == ""
     assert visible_editors(page) == {"appearance.theme"}
+    qtbot.keyClick(page.nav.search, Qt.Key.Key_Down)  # on to the list of sections, and through it
+    qtbot.waitUntil(page.nav.list.hasFocus)
+    qtbot.keyClick(page.nav.list, Qt.Key.Key_Down)
+    assert page.current_section == "Notifications"
 
 
 def test_clicking_a_section_while_searching_keeps_the_results_and_goes_to_it(qtbot: QtBot, page: SettingsPage) -> None:

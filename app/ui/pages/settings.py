@@ -301,7 +301,7 @@ class SettingsPage(QtWidgets.QWidget):
             reset.setVisible(not searching)  # it resets the whole section, not just the rows a search shows
         self.nav.show_only(in_sections if searching else None)
         shown_query = " ".join(query.split())
-        self.results_note.setText(f"{summary(found)} match “{shown_query}”.")
+        self.results_note.setText(f"{summary(found)} “{shown_query}”.")
         self.results_note.setVisible(searching and bool(found))
         if searching and not found:
             self.no_match.title.setText(f"No settings match “{shown_query}”")

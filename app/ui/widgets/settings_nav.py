@@ -46,12 +46,13 @@ def terms(query: str) -> list[str]:
 
 
 def summary(found: Iterable[Entry]) -> str:
-    """ "3 settings in 2 sections" for what a search found."""
+    """ "3 settings in 2 sections match" (or "1 setting in 1 section matches") for what a search found."""
     found = list(found)
     sections = len({entry.section for entry in found})
-    things = "setting" if len(found) == 1 else "settings"
+    if len(found) == 1:
+        return "1 setting in 1 section matches"
     where = "section" if sections == 1 else "sections"
-    return f"{len(found)} {things} in {sections} {where}"
+    return f"{len(found)} settings in {sections} {where} match"
 
 
 class SearchField(QtWidgets.QLineEdit):
