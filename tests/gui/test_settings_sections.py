@@ -13,11 +13,13 @@ import pytest
 from keyring.backends import fail
 from pytestqt.qtbot import QtBot
 
+from app.bootstrap import open_main_window
 from app.core.settings import SETTINGS, Setting
 from app.qt import Qt, QtWidgets
 from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.ui.context import AppContext
+from app.ui.pages.inbox import InboxPage
 from app.ui.pages.settings import SettingsPage
 from app.ui.sync_bridge import SyncBridge
 
@@ -239,3 +241,25 @@ def test_in_the_keyring_already_the_option_is_not_offered_again(page: SettingsPa
     assert page.protection.text().startswith("System keyring")
     assert not page.keyring_button.isVisible()
     assert page.change_button.text() == "Use a passphrase instead…"
+
+
+def test_in_the_main_window_ctrl_f_searches_the_page_that_is_shown(
+    qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication
+) -> None:
+    """The inbox and Settings both answer Ctrl+F; only the page on screen does, so the key is never ambiguous."""
+    window = open_main_window(ctx, qapp)
+    qtbot.addWidget(window)
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    page = window.show_section("settings")
+    assert isinstance(page, SettingsPage)
+    page.nav.list.setFocus()
+    qtbot.waitUntil(page.nav.list.hasFocus)
+    qtbot.keyClick(page.nav.list, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(page.nav.search.hasFocus)
+    inbox = window.show_section("inbox")
+    assert isinstance(inbox, InboxPage)
+    inbox.setFocus()
+    qtbot.keyClick(inbox, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(inbox.search.hasFocus)
