@@ -62,7 +62,7 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self._heights: dict[tuple[ChatItem, int, str, str], int] = {}
+        self._heights: dict[tuple[ChatItem, int, str, str | None], int] = {}
 
     def _width(self, option: QtWidgets.QStyleOptionViewItem) -> int:
         widget = option.widget
@@ -121,13 +121,15 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         font = option.font
         if item.kind == "day":
             return QtCore.QSize(width, QtGui.QFontMetrics(font).height() + 20)
-        meta = self._meta(item, index)
+        # The time and ticks line follows from the item, except a queued message's (the send queue's next send).
+        meta = self._meta(item, index) if item.status == "queued" else None
         key = (item, width, font.key(), meta)
         height = self._heights.get(key)
         if height is None:
             if len(self._heights) >= HEIGHTS_KEPT:
                 self._heights.clear()
-            height = self._heights[key] = self._layout(item, width, font, meta).bubble.height() + 2 * GAP
+            layout = self._layout(item, width, font, meta if meta is not None else self._meta(item, index))
+            height = self._heights[key] = layout.bubble.height() + 2 * GAP
         return QtCore.QSize(width, height)
 
     def paint(
