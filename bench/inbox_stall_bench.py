@@ -65,6 +65,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of load (and as many of baseline)")
     parser.add_argument("--block", type=float, default=5.0, help="load and baseline alternate in blocks this long")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--coalesce-ms", type=int, help="views hear of changes at most this often (default: the app's; 0: per commit)"
+    )
     parser.add_argument("--xcb", action="store_true", help="use the X server in DISPLAY (e.g. Xvfb)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the UI thread during load blocks into FILE")
     return parser.parse_args()
@@ -263,6 +266,8 @@ def main() -> int:
     store = workspaces.open(workspace_id)  # as the start-up flow opens it (keyring mode: no prompt)
     ctx = build_context(workspaces, tasks, OpenWorkspace(workspace_id, workspaces.header(workspace_id), store))
     shutdown.add(Stage.STORE, "the workspace", store.close)
+    if args.coalesce_ms is not None:
+        ctx.changes.interval_ms = args.coalesce_ms
     window = open_main_window(ctx, app)
     start_ai(ctx, app, shutdown)
     start_sync(ctx, app, shutdown)
@@ -280,7 +285,7 @@ def main() -> int:
     chat_of = {jid: chat_id for chat_id, jid in jid_of.items()}
     open_id = busiest.chat_id
     print(
-        f"platform {app.platformName()}; open chat: {busiest.message_count} messages; "
+        f"platform {app.platformName()}; change reports at most every {ctx.changes.interval_ms} ms; open chat: {busiest.message_count} messages; "
         f"{len(active)} active chats, list rows at their start: "
         f"{sorted(i for i, r in enumerate(visible) if r.chat_id in jid_of)}"
     )
@@ -309,11 +314,13 @@ def main() -> int:
 
     def run() -> Generator[Wait, None, None]:
         yield quiet
+        window.activateWindow()  # the seller is looking at Parley (no desktop notification per message)
         inbox.open_chat(open_id)  # as a click on its row does
         yield lambda: inbox.chat_id == open_id and quiet()
         yield 1.0  # warm-up: first paints, fonts, caches
         yield quiet
         before.update({r.chat_id: r.unread_count for r in store.inbox(limit=100_000)})
+        print(f"window active: {window.isActiveWindow()}")
         sent = 0
         for b in range(blocks):
             for kind in ("idle", "load") if b % 2 == 0 else ("load", "idle"):
