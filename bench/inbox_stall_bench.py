@@ -285,7 +285,8 @@ def main() -> int:
     chat_of = {jid: chat_id for chat_id, jid in jid_of.items()}
     open_id = busiest.chat_id
     print(
-        f"platform {app.platformName()}; change reports at most every {ctx.changes.interval_ms} ms; open chat: {busiest.message_count} messages; "
+        f"platform {app.platformName()}; change reports at most every {ctx.changes.interval_ms} ms; "
+        f"open chat: {busiest.message_count} messages; "
         f"{len(active)} active chats, list rows at their start: "
         f"{sorted(i for i, r in enumerate(visible) if r.chat_id in jid_of)}"
     )
