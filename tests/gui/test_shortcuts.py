@@ -14,6 +14,7 @@ from app.ui.pages.inbox import InboxPage
 from app.ui.quick_switcher import QuickSwitcher
 from app.ui.shortcuts import SHORTCUTS, ShortcutsSheet
 from tests.support.graph import AT
+from tests.support.isolated import in_own_process
 
 
 def window_for(qtbot: QtBot, ctx: AppContext) -> MainWindow:
@@ -37,6 +38,7 @@ def inbox_of(window: MainWindow) -> InboxPage:
     return inbox
 
 
+@in_own_process  # a key press that ends the event loop leaves no window of this process able to activate
 def test_ctrl_q_ends_the_event_loop_and_the_customer_panel_saves(
     qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication
 ) -> None:
