@@ -188,7 +188,7 @@ def test_the_manager_lists_labels_with_how_many_carry_them(qtbot: QtBot, ctx: Ap
     assert rows(dialog) == [
         ("Gold", "none"),
         ("VIP", "2 contacts and chats"),
-        ("Wholesale", "1 contact and chat"),
+        ("Wholesale", "1 contact or chat"),
     ]
     qtbot.keyClicks(dialog.name, "Lisbon")
     qtbot.keyClick(dialog.name, Qt.Key.Key_Return)  # Enter presses "Create label"

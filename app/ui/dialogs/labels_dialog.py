@@ -40,7 +40,9 @@ WATCHED = frozenset({"tags", "contacts", "chats"})  # the labels and the rows wh
 
 
 def carriers_text(count: int) -> str:
-    return f"{count} contact{'s' if count != 1 else ''} and chat{'s' if count != 1 else ''}" if count else "none"
+    if not count:
+        return "none"
+    return "1 contact or chat" if count == 1 else f"{count} contacts and chats"
 
 
 class LabelsDialog(FormDialog):
@@ -277,6 +279,8 @@ class LabelsDialog(FormDialog):
 
     # ---- small parts ------------------------------------------------------------------------------------------
     def _ask(self, title: str, text: str, action: str, then: Callable[[], None]) -> None:
+        self.clear_error()  # a refusal said before is about another command
+
         def answered() -> None:
             self.question = None
             then()
@@ -286,6 +290,7 @@ class LabelsDialog(FormDialog):
         self.question = box
 
     def _popup(self, menu: QtWidgets.QMenu, under: QtWidgets.QWidget) -> None:
+        self.clear_error()
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.aboutToHide.connect(lambda: setattr(self, "menu", None))
         self.menu = menu

@@ -176,6 +176,7 @@ class LabelPopup(QtWidgets.QFrame):
         self.labels: list[Tag] = []
         self.chosen: list[str] = []
         self.search.textChanged.connect(self._fill)
+        self.search.textChanged.connect(self._fit)
         self.search.installEventFilter(self)
         self.resize(260, 300)
 
@@ -183,14 +184,32 @@ class LabelPopup(QtWidgets.QFrame):
         self.labels, self.chosen = labels, chosen
         self.search.clear()
         self._fill()
-        below = anchor.mapToGlobal(QtCore.QPoint(0, anchor.height() + 2))
-        self.move(below)
+        self._fit()
+        # under the button, kept on its screen (the panel is at the window's right edge)
+        at = anchor.mapToGlobal(QtCore.QPoint(0, anchor.height() + 2))
+        screen = anchor.screen().availableGeometry()
+        x = max(screen.left(), min(at.x(), screen.right() - self.width()))
+        y = (
+            at.y()
+            if at.y() + self.height() <= screen.bottom()
+            else anchor.mapToGlobal(QtCore.QPoint()).y() - self.height() - 2
+        )
+        self.move(x, max(screen.top(), y))
         self.show()
         self.search.setFocus(Qt.FocusReason.PopupFocusReason)
 
     def refill(self, labels: list[Tag], chosen: list[str]) -> None:
         self.labels, self.chosen = labels, chosen
         self._fill()
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as its rows (up to ten), so a short list is not a tall empty box."""
+        row = max(self.list.sizeHintForRow(0), 18)
+        shown = min(max(self.list.count(), 1), 10)
+        self.list.setFixedHeight(row * shown + 2 * self.list.frameWidth() + 2)
+        self.adjustSize()
+        self.resize(max(self.width(), 260), self.sizeHint().height())
 
     def _fill(self) -> None:
         typed = " ".join(self.search.text().split())
@@ -222,6 +241,9 @@ class LabelPopup(QtWidgets.QFrame):
             self.list.addItem(item)
         manage = QtWidgets.QListWidgetItem(MANAGE_TEXT)
         manage.setData(Qt.ItemDataRole.UserRole, (self.MANAGE, ""))
+        font = manage.font()
+        font.setItalic(True)
+        manage.setFont(font)
         self.list.addItem(manage)
         # keep the row the person was on; else the first one the typing matches
         rows_enabled = [self.list.item(i) for i in range(self.list.count())]
@@ -359,6 +381,11 @@ class LabelPicker(QtWidgets.QWidget):
         open_labels_dialog(self.ctx, self.window())
 
     # ---- showing ----------------------------------------------------------------------------------------------
+    def hideEvent(self, event: QtGui.QHideEvent) -> None:
+        """The list is a window of its own: it goes with the picker (another chat, another section)."""
+        super().hideEvent(event)
+        self.popup.hide()
+
     def open_popup(self) -> None:
         self._read_colors()
         self.popup.open_at(self.add_button, all_labels(self.ctx.store), self._names)
