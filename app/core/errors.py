@@ -71,7 +71,7 @@ class PassphraseRequired(ParleyError):
 
 
 class CorruptDatabase(ParleyError):
-    hint = "The file was not modified. Restore the latest backup (Settings → Security → Restore)."
+    hint = "The file was not modified. Restore the latest backup (Settings › Backup › Restore)."
 
 
 class HeaderDamaged(CorruptDatabase):

@@ -1,4 +1,4 @@
-"""Backing up and restoring the workspace from Settings → Security.
+"""Backing up and restoring the workspace from Settings › Backup.
 
 A backup is encrypted under its own passphrase (not the workspace key), so it can be restored on another computer
 even when this one's keyring is gone. Restoring replaces the whole workspace, so the dialog says so plainly, keeps

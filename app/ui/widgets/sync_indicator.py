@@ -100,7 +100,7 @@ def tooltip(status: SyncStatus) -> str:
         lines.append(status.progress_text)
     if status.message:
         lines.append(status.message)
-    lines.append("Click to open Settings › Team sync.")
+    lines.append("Click to open Settings › Team.")
     return "\n".join(lines)
 
 
