@@ -33,6 +33,9 @@ def ctx(qapp: QtWidgets.QApplication, store: Store, workspaces: Workspaces, work
     yield AppContext(store, tasks, store.settings, workspaces, opened, changes)
     tasks.drain()
     tasks.shutdown()
+    # The workspace closes next: a change still queued for delivery (a last write, a layout saved at quit) must not
+    # reach this test's pages during the next test, where they would read a closed store.
+    changes.blockSignals(True)
 
 
 @pytest.fixture
