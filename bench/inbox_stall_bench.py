@@ -68,6 +68,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--coalesce-ms", type=int, help="views hear of changes at most this often (default: the app's; 0: per commit)"
     )
+    parser.add_argument(
+        "--compare-coalesce-ms",
+        type=int,
+        metavar="MS",
+        help="also run load blocks with this --coalesce-ms, interleaved, as a second load column (0: before aea3f7a)",
+    )
     parser.add_argument("--xcb", action="store_true", help="use the X server in DISPLAY (e.g. Xvfb)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the UI thread during load blocks into FILE")
     return parser.parse_args()
@@ -76,10 +82,11 @@ def parse_args() -> argparse.Namespace:
 # ---- the measurement -----------------------------------------------------------------------------------------
 @dataclass
 class Phase:
-    kind: str  # "idle" or "load"
+    kind: str  # "idle", "load", or "compare" (load with --compare-coalesce-ms)
     started: float
     ended: float = 0.0
-    beats: list[tuple[float, float]] = field(default_factory=list)  # (wall clock, UI thread's CPU time)
+    # (wall clock, UI thread's CPU time, its time waiting for a core), in seconds
+    beats: list[tuple[float, float, float]] = field(default_factory=list)
     caught_up_after: float = 0.0  # load: last message committed → UI idle again (s)
     counts: dict[str, int] = field(default_factory=dict)  # what the UI did (change reports, refreshes, reloads)
 
@@ -92,6 +99,15 @@ class Phase:
         work, the rest being the thread waiting for a core (other processes) or for the GIL (our other threads)."""
         return [(b[0], max(0.0, (b[1] - a[1]) * 1000 - 0.05)) for a, b in pairwise(self.beats)]
 
+    def without_queue(self) -> list[tuple[float, float]]:
+        """(time, ms): each stall less the time the UI thread was ready to run but had no core (Linux schedstat):
+        roughly the stall on a machine with a core to spare. Equal to ``stalls`` where schedstat is missing."""
+        return [(b[0], max(0.0, (b[0] - a[0] - (b[2] - a[2])) * 1000 - BEAT_MS)) for a, b in pairwise(self.beats)]
+
+    def queued(self) -> float:
+        """Seconds the UI thread waited for a core during the phase's stalls over ``STALL_MS``."""
+        return sum(b[2] - a[2] for a, b in pairwise(self.beats) if (b[0] - a[0]) * 1000 - BEAT_MS > STALL_MS)
+
     def per_second(self, values: list[tuple[float, float]]) -> list[float]:
         """The largest value in each whole or partial second of the phase (0 for a second without one)."""
         seconds = max(1, int((self.ended - self.started) + 0.999))
@@ -100,6 +116,15 @@ class Phase:
             i = min(seconds - 1, max(0, int(at - self.started)))
             worst[i] = max(worst[i], value)
         return worst
+
+
+def queue_wait() -> float:
+    """Seconds this thread has waited, ready to run, for a core (Linux ``schedstat``; 0 elsewhere)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 class Meter:
@@ -116,7 +141,7 @@ class Meter:
 
     def _beat(self) -> None:
         if self.phase is not None:
-            self.phase.beats.append((time.perf_counter(), time.thread_time()))
+            self.phase.beats.append((time.perf_counter(), time.thread_time(), queue_wait()))
 
     def count(self, what: str) -> None:
         if self.phase is not None:
@@ -312,6 +337,8 @@ def main() -> int:
     before: dict[str, int] = {}
     profiler = cProfile.Profile() if args.profile else None
     blocks = max(1, round(args.seconds / args.block))
+    kinds = ["idle", "load"] + (["compare"] if args.compare_coalesce_ms is not None else [])
+    interval = ctx.changes.interval_ms
 
     def run() -> Generator[Wait, None, None]:
         yield quiet
@@ -324,8 +351,9 @@ def main() -> int:
         print(f"window active: {window.isActiveWindow()}")
         sent = 0
         for b in range(blocks):
-            for kind in ("idle", "load") if b % 2 == 0 else ("load", "idle"):
+            for kind in kinds[b % len(kinds) :] + kinds[: b % len(kinds)]:  # each kind goes first in turn
                 yield quiet
+                ctx.changes.interval_ms = args.compare_coalesce_ms if kind == "compare" else interval
                 yield 0.5
                 phase = Phase(kind, time.perf_counter())
                 meter.phase = phase
@@ -367,7 +395,10 @@ def main() -> int:
             "seconds": sum(p.ended - p.started for p in ps),
             "stall": [w for p in ps for w in p.per_second(p.stalls())],
             "work": [w for p in ps for w in p.per_second(p.work())],
+            "unqueued": [w for p in ps for w in p.per_second(p.without_queue())],
             "over": sum(1 for p in ps for _, v in p.stalls() if v > STALL_MS),
+            "over_time": sum(v for p in ps for _, v in p.stalls() if v > STALL_MS) / 1000,
+            "queued": sum(p.queued() for p in ps),
             "beats": sum(len(p.beats) for p in ps),
             "caught_up": [p.caught_up_after for p in ps],
             "ui_cpu": sum(p.beats[-1][1] - p.beats[0][1] for p in ps if p.beats),
@@ -375,37 +406,71 @@ def main() -> int:
         }
 
     idle, load = figures("idle"), figures("load")
+    compare = figures("compare") if "compare" in kinds else None
+    columns = [idle, load] + ([compare] if compare else [])
     messages = sum(len(i.sent) for i in intakes)
     print()
     print(
-        f"load: {messages} messages into {len(active)} chats, {load['seconds']:.1f} s measured "
-        f"({args.rate:g}/s planned; the writes fell behind their schedule by at most "
+        f"load: {messages} messages in all into {len(active)} chats, {load['seconds']:.1f} s measured "
+        + (
+            f"(+ {compare['seconds']:.1f} s with change reports every {args.compare_coalesce_ms} ms) "
+            if compare
+            else ""
+        )
+        + f"({args.rate:g}/s planned; the writes fell behind their schedule by at most "
         f"{max(i.behind_max for i in intakes) * 1000:.0f} ms; the UI had caught up "
-        f"{max(load['caught_up']) * 1000:.0f} ms after a block's last message at worst)"
+        f"{max(max(c['caught_up']) for c in columns[1:]) * 1000:.0f} ms after a block's last message at worst)"
     )
     print(f"baseline: nothing arriving, {idle['seconds']:.1f} s measured; blocks of {args.block:g} s interleaved")
-    shown_counts = ", ".join(f"{what} {n}" for what, n in sorted(load["counts"].items()))
-    print(f"what the UI did under load: {shown_counts}")
-    reports = load["counts"].get("change reports", 0)
-    ui_load, ui_idle = load["ui_cpu"] / load["seconds"] * 100, idle["ui_cpu"] / idle["seconds"] * 100
+    for name, f in (("load", load), ("compare", compare)):
+        if f is None:
+            continue
+        reports = f["counts"].get("change reports", 0)
+        done = ", ".join(f"{what} {n}" for what, n in sorted(f["counts"].items()))
+        every = interval if name == "load" else args.compare_coalesce_ms
+        print(
+            f"change reports at most every {every} ms: {done}; the UI thread used "
+            f"{f['ui_cpu'] / f['seconds'] * 100:.0f} % of a core ({f['ui_cpu'] * 1000 / max(1, reports):.1f} ms "
+            "per change report)"
+        )
     print(
-        f"CPU: the UI thread {ui_load:.0f} % of a core under load ({load['ui_cpu'] * 1000 / max(1, reports):.1f} ms "
-        f"per change report), {ui_idle:.1f} % idle; the intake thread "
-        f"{sum(i.cpu for i in intakes) * 1000 / max(1, messages):.1f} ms per message"
+        f"idle, the UI thread used {idle['ui_cpu'] / idle['seconds'] * 100:.1f} % of a core; the intake thread "
+        f"{sum(i.cpu for i in intakes) * 1000 / max(1, messages):.1f} ms of CPU per message"
     )
     print()
-    print(f"| figure (ms) | idle (baseline) | {args.rate:g} msg/s | ratio |")
-    print("|---|---:|---:|---:|")
-    for label, key in (("longest stall per second", "stall"), ("UI thread's CPU in that gap, per second", "work")):
-        rows = [(f"{q}", pct(idle[key], int(q[1:])), pct(load[key], int(q[1:]))) for q in ("p50", "p95")]
-        rows += [
-            ("max", max(idle[key]), max(load[key])),
-            ("mean", statistics.mean(idle[key]), statistics.mean(load[key])),
-        ]
-        for name, a, b in rows:
-            print(f"| {label}, {name} | {a:.1f} | {b:.1f} | {b / a if a else float('nan'):.1f}x |")
-    print(f"| stalls over {STALL_MS} ms (count) | {idle['over']} | {load['over']} | |")
-    print(f"| heartbeats ({BEAT_MS} ms timer) | {idle['beats']} | {load['beats']} | |")
+    head = f"| figure (ms) | idle (baseline) | {args.rate:g} msg/s | ratio |"
+    if compare:
+        head += f" {args.rate:g} msg/s, reports every {args.compare_coalesce_ms} ms | ratio |"
+    print(head)
+    print("|---|---:|---:|---:|" + ("---:|---:|" if compare else ""))
+
+    def cells(values: list[float]) -> str:
+        base = values[0]
+        return " | ".join(
+            [f"{base:.1f}"] + [f"{v:.1f} | {v / base if base else float('nan'):.1f}x" for v in values[1:]]
+        )
+
+    for label, key in (
+        ("longest stall per second", "stall"),
+        ("same, less the wait for a free core", "unqueued"),
+        ("UI thread's CPU in that gap, per second", "work"),
+    ):
+        for stat, get in (
+            ("p50", lambda v: pct(v, 50)),
+            ("p95", lambda v: pct(v, 95)),
+            ("max", max),
+            ("mean", statistics.mean),
+        ):
+            print(f"| {label}, {stat} | {cells([get(c[key]) for c in columns])} |")
+    for label, key in ((f"stalls over {STALL_MS} ms (count)", "over"), (f"heartbeats ({BEAT_MS} ms timer)", "beats")):
+        print(f"| {label} | {columns[0][key]} | " + " | ".join(f"{c[key]} | " for c in columns[1:]) + "|")
+    for name, f in (("under load", load), ("in the comparison", compare)):
+        if f and f["over_time"]:
+            print(
+                f"in the stalls over {STALL_MS} ms {name} ({f['over_time'] * 1000:.0f} ms in all) the UI thread "
+                f"waited {f['queued'] * 1000:.0f} ms ({f['queued'] / f['over_time'] * 100:.0f} %) ready to run "
+                "for a free core (/proc schedstat): the machine's other work"
+            )
     print()
     print("longest stall per second under load (ms):", " ".join(f"{v:.0f}" for v in load["stall"]))
     print("longest stall per second, baseline (ms): ", " ".join(f"{v:.0f}" for v in idle["stall"]))
@@ -441,24 +506,25 @@ def main() -> int:
             problems.append(f"chat {chat_id}: unread {row.unread_count} shown, {expected} expected")
         if row.last_message_body != got[-1][1]:
             problems.append(f"chat {chat_id}: last message shown is not the last one received")
+    # The open chat holds its newest page (earlier ones load on scrolling up): it must be the store's newest
+    # messages in the store's order, with every message it was sent that falls within that page.
     in_view = [inbox.chat_model.item(i) for i in range(inbox.chat_model.rowCount())]
-    view_ids = {item.id for item in in_view if item.kind == "message"}
-    missing = [m for m, _ in per_chat.get(open_id, []) if m not in view_ids]
-    if missing:
-        problems.append(
-            f"the open chat lacks {len(missing)} of the {len(per_chat.get(open_id, []))} messages it was sent"
-        )
-    last_sent = per_chat.get(open_id, [("", "")])[-1][0]
-    last_item = next((item for item in reversed(in_view) if item.kind == "message"), None)
-    if last_item is None or last_item.id != last_sent:
-        problems.append("the open chat's newest message is not the last one it was sent")
+    view_ids = [item.id for item in in_view if item.kind == "message"]
+    newest = [m.id for m in store.messages.for_chat(open_id, limit=len(view_ids))]
+    if view_ids != newest:
+        problems.append("the open chat does not show its newest messages in the store's order")
+    sent_open = [m for m, _ in per_chat.get(open_id, [])]
+    due = sent_open[-len(view_ids) :] if view_ids else sent_open
+    missing = [m for m in due if m not in set(view_ids)]
+    if missing or not sent_open or view_ids[-1:] != sent_open[-1:]:
+        problems.append(f"the open chat lacks {len(missing)} of the last {len(due)} messages it was sent")
     if not inbox.conversation.at_bottom():
         problems.append("the open chat is not showing its newest message (not at the bottom)")
     print()
     print(
-        f"check: list {len(shown)} chats (store {len(fresh)}); {len(per_chat)} active chats' unread counts and last "
-        f"messages; open chat shows {len(per_chat.get(open_id, [])) - len(missing)}/{len(per_chat.get(open_id, []))} "
-        f"of its new messages, {sum(1 for i in in_view if i.kind == 'message')} messages in view, at the bottom: "
+        f"check: the list shows {len(shown)} chats (the store {len(fresh)}); {len(per_chat)} active chats' unread "
+        f"counts and last messages; the open chat was sent {len(sent_open)}, shows its newest {len(view_ids)} "
+        f"messages with {len(due) - len(missing)} of the {len(due)} sent ones due in them, at the bottom: "
         f"{inbox.conversation.at_bottom()}"
     )
     for problem in problems:
