@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.core.models import Chat
 from app.qt import Qt, QtWidgets
 from app.store.labels import all_labels, by_name
-from app.store.ops.labels import create_label
+from app.store.ops.labels import create_label, delete_label, rename_label
 from app.ui.context import AppContext
 from app.ui.dialogs.labels_dialog import LabelsDialog, open_labels_dialog
 from app.ui.pages.inbox import InboxPage
@@ -141,6 +141,27 @@ def test_manage_labels_opens_the_manager_from_the_picker(qtbot: QtBot, ctx: AppC
     assert len(dialogs) == 1
     qtbot.waitUntil(dialogs[0].isVisible)
     dialogs[0].reject()
+
+
+def test_a_pick_not_saved_yet_follows_a_rename_in_the_manager(qtbot: QtBot, ctx: AppContext) -> None:
+    """Manage labels… is opened from the picker with picks not saved: renaming a picked label there must not leave
+    the old name in the panel, which the save would turn back into a label."""
+    create_label(ctx.store, "VIP")
+    gone = create_label(ctx.store, "Gone").value
+    page, chat = one_chat(qtbot, ctx)
+    picker = page.panel.tags
+    picker.set_labels(["VIP", "Gone", "Brand new"])
+    vip = by_name(ctx.store, "VIP")
+    assert vip is not None
+    rename_label(ctx.store, vip.id, "Top buyer")
+    delete_label(ctx.store, gone.id)
+    qtbot.waitUntil(lambda: picker.labels() == ["Top buyer", "Brand new"])
+    assert [chip.name for chip in picker.chips] == ["Top buyer", "Brand new"]
+    page.panel.save_button.click()
+    wait_idle(qtbot, ctx)
+    assert ctx.store.contacts.get(chat.contact_id or "").tags == ["Top buyer", "Brand new"]
+    assert by_name(ctx.store, "VIP") is None, "the old name did not come back as a label"
+    assert by_name(ctx.store, "Gone") is None
 
 
 # ---- the manager ----------------------------------------------------------------------------------------------

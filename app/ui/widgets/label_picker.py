@@ -306,6 +306,7 @@ class LabelPicker(QtWidgets.QWidget):
         self.ctx = ctx
         self._names: list[str] = []
         self._colors: dict[str, str] = {}  # casefolded name -> colour, read from the labels
+        self._ids: dict[str, str] = {}  # casefolded name -> label id, as last read
         self.chips: list[Chip] = []
         self.add_button = AddButton("+ Label")
         self.add_button.setAutoDefault(False)
@@ -394,12 +395,30 @@ class LabelPicker(QtWidgets.QWidget):
         if self.popup.isVisible():
             self.popup.refill(all_labels(self.ctx.store), self._names)
 
-    def _read_colors(self) -> None:
-        self._colors = {t.name.casefold(): t.color for t in all_labels(self.ctx.store)}
+    def _read_colors(self) -> list[Tag]:
+        labels = all_labels(self.ctx.store)
+        self._colors = {t.name.casefold(): t.color for t in labels}
+        self._ids = {t.name.casefold(): t.id for t in labels}
+        return labels
 
     def _labels_changed(self, _tables: frozenset[str]) -> None:
-        self._read_colors()
-        self._show_chips()
+        """A label was renamed, merged or deleted (here in the manager, or by a teammate): the names held here,
+        saved or not, follow it as the store rewrote every contact, so a pick not saved yet is not saved later
+        under a name that is no longer a label (which would bring the old label back)."""
+        before = self._ids
+        now = {t.id: t.name for t in self._read_colors()}
+        names: list[str] = []
+        for name in self._names:
+            label_id = before.get(name.casefold())
+            if label_id is None:
+                names.append(name)  # not a label when read (being created): kept as it is
+            elif label_id in now:
+                names.append(now[label_id])  # renamed, or the same
+            # else: deleted or merged away, so taken off here as from every contact
+        if names != self._names:
+            self.set_labels(names)
+        else:
+            self._show_chips()
         self._refill_popup()
 
     def _show_chips(self) -> None:
