@@ -282,7 +282,8 @@ def test_deleting_asks_with_the_count_and_takes_the_label_off(qtbot: QtBot, ctx:
     [cancel] = [b for b in box.buttons() if b.text() != "Delete"]
     cancel.click()
     assert by_name(ctx.store, "VIP") is not None
-    dialog.delete_button.click()
+    dialog.tree.setFocus()
+    qtbot.keyClick(dialog.tree, Qt.Key.Key_Delete)  # the Delete key asks the same
     box = dialog.question
     assert box is not None
     [delete] = [b for b in box.buttons() if b.text() == "Delete"]

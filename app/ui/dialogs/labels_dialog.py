@@ -87,6 +87,7 @@ class LabelsDialog(FormDialog):
         self.merge_button.clicked.connect(self.choose_merge_target)
         self.delete_button = secondary_button("Delete")
         self.delete_button.clicked.connect(self.ask_delete)
+        self.tree.installEventFilter(self)  # the Delete key on the list asks to delete too
         commands = QtWidgets.QHBoxLayout()
         for button in (self.rename_button, self.color_button, self.merge_button, self.delete_button):
             commands.addWidget(button)
@@ -276,6 +277,18 @@ class LabelsDialog(FormDialog):
     def delete(self, label: Tag) -> None:
         store = self.ctx.store
         self._run("Deleting a label", lambda: delete_label(store, label.id))
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if (
+            watched is self.tree
+            and event.type() == QtCore.QEvent.Type.KeyPress
+            and isinstance(event, QtGui.QKeyEvent)
+            and event.key() == Qt.Key.Key_Delete
+            and self.tree.state() != QtWidgets.QAbstractItemView.State.EditingState
+        ):
+            self.ask_delete()
+            return True
+        return super().eventFilter(watched, event)
 
     # ---- small parts ------------------------------------------------------------------------------------------
     def _ask(self, title: str, text: str, action: str, then: Callable[[], None]) -> None:
