@@ -5,12 +5,15 @@ Built once by the workspace manager and passed to whoever needs it (house rule 7
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from app.core import models as m
 from app.core.events import Event, EventBus, TablesChanged
+from app.core.ids import to_ms, utc_now
 from app.core.settings import Settings
 from app.store.database import Database, Origin
 from app.store.event_log import EventLog
-from app.store.inbox import InboxCursor, InboxFilter, InboxRow, inbox_page
+from app.store.inbox import InboxCursor, InboxFilter, InboxRow, View, inbox_page, next_snooze_end, view_counts
 from app.store.outbox import Outbox
 from app.store.repos import ChatRepository, ContactRepository, MessageRepository
 from app.store.repository import Repository
@@ -97,11 +100,23 @@ class Store:
     ) -> list[InboxRow]:
         return inbox_page(self.db, self.org_id, limit=limit, after=after, filters=filters)
 
+    def view_counts(self, filters: InboxFilter | None = None) -> dict[View, int]:
+        """How many chats each inbox view holds under the other filters (the numbers on the view tabs)."""
+        return view_counts(self.db, self.org_id, filters)
+
+    def next_snooze_end(self) -> datetime | None:
+        return next_snooze_end(self.db, self.org_id)
+
     def total_unread(self) -> int:
-        """Unread customer messages over every visible chat (tray badge, window title)."""
+        """Unread customer messages over every visible chat not muted (tray badge, window title; as WhatsApp,
+        a muted chat's messages do not count)."""
         with self.db.read() as conn:
             return int(
-                conn.execute("SELECT coalesce(sum(unread_count), 0) FROM chat_stats WHERE visible = 1").fetchone()[0]
+                conn.execute(
+                    "SELECT coalesce(sum(s.unread_count), 0) FROM chat_stats s JOIN chats c ON c.rid = s.chat_rid "
+                    "WHERE s.visible = 1 AND (c.muted_until IS NULL OR c.muted_until <= ?)",
+                    (to_ms(utc_now()),),
+                ).fetchone()[0]
             )
 
     def search_messages(

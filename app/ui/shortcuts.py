@@ -41,6 +41,10 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("previous_chat", ("Alt+Up", "Ctrl+Shift+Tab"), "Open the previous chat in the list", INBOX),
     Shortcut("next_unread", ("Ctrl+Shift+U",), "Open the next chat with unread messages", INBOX),
     Shortcut("search", ("Ctrl+F",), "Search messages, contacts and notes", INBOX),
+    Shortcut("resolve", ("Ctrl+Shift+R",), "Resolve the open conversation (or reopen it)", INBOX),
+    Shortcut("archive", ("Ctrl+Alt+E",), "Archive the open chat (or unarchive it)", INBOX),
+    Shortcut("pin", ("Ctrl+Alt+Shift+P",), "Pin the open chat to the top (or unpin it)", INBOX),
+    Shortcut("mark_unread", ("Ctrl+Alt+Shift+U",), "Mark the open chat as unread", INBOX),
     Shortcut("settings_search", ("Ctrl+F",), "Search the settings", SETTINGS_PAGE),
     Shortcut("settings_clear_search", ("Esc",), "Clear the settings search", SETTINGS_PAGE),
     Shortcut("clear_search", ("Esc",), "Clear the search and show the chat list again", POPUPS),
@@ -79,11 +83,19 @@ class ShortcutsSheet(FormDialog):
         self.cancel_button.hide()  # nothing to cancel: Close, Enter and Esc all just close
         self.primary.clicked.connect(self.accept)
         self.rows: list[tuple[str, str]] = []
-        grid = QtWidgets.QGridLayout()
-        grid.setHorizontalSpacing(24)
-        grid.setVerticalSpacing(6)
+        # The groups in two columns, balanced by their number of shortcuts (one long column outgrew the screen).
+        groups = list(dict.fromkeys(s.where for s in SHORTCUTS))
+        sizes = {where: sum(1 for s in SHORTCUTS if s.where == where) + 1 for where in groups}
+        half = sum(sizes.values()) / 2
+        columns = QtWidgets.QHBoxLayout()
+        columns.setSpacing(32)
+        taken = 0
+        grid = self._column(columns)
         row = 0
-        for where in dict.fromkeys(s.where for s in SHORTCUTS):
+        for where in groups:
+            if row and taken + sizes[where] / 2 > half and columns.count() == 1:
+                grid, row = self._column(columns), 0
+            taken += sizes[where]
             heading = subheading(where)
             heading.setContentsMargins(0, 10 if row else 0, 0, 0)  # a group stands apart from the one above
             grid.addWidget(heading, row, 0, 1, 2)
@@ -95,10 +107,23 @@ class ShortcutsSheet(FormDialog):
                 font.setBold(True)
                 keys_label.setFont(font)
                 grid.addWidget(keys_label, row, 0, Qt.AlignmentFlag.AlignTop)
-                grid.addWidget(note(shortcut.description), row, 1)
+                description = note(shortcut.description)
+                description.setWordWrap(False)  # wrapped labels in a grid were given less height than they need
+                grid.addWidget(description, row, 1)
                 self.rows.append((shortcut.shown(), shortcut.description))
                 row += 1
-        grid.setColumnStretch(1, 1)
-        self.body.addLayout(grid)
+        self.body.addLayout(columns)
         self.first_field = self.primary
         self.setMinimumWidth(520)
+
+    @staticmethod
+    def _column(columns: QtWidgets.QHBoxLayout) -> QtWidgets.QGridLayout:
+        grid = QtWidgets.QGridLayout()
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(6)
+        grid.setColumnStretch(1, 1)
+        holder = QtWidgets.QVBoxLayout()
+        holder.addLayout(grid)
+        holder.addStretch(1)
+        columns.addLayout(holder, 1)
+        return grid

@@ -7,6 +7,7 @@ customers' words stay off lock screens and shared screens).
 from __future__ import annotations
 
 from app.core.events import Event, MessageReceived
+from app.core.ids import utc_now
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.ui.context import AppContext
 from app.ui.format import display_name
@@ -62,8 +63,9 @@ class Tray(QtCore.QObject):
             self.icon.setToolTip(f"Parley — {self.unread} unread" if self.unread else "Parley")
 
     def _changed(self, tables: frozenset[str]) -> None:
-        # Unread counts live in chat_stats; the business name in the org row (renamed here or by a teammate).
-        if tables & {"chat_stats", "orgs"}:
+        # Unread counts live in chat_stats (muting in chats); the business name in the org row (renamed here or by
+        # a teammate).
+        if tables & {"chat_stats", "chats", "orgs"}:
             self.refresh()
 
     def _event(self, event: Event) -> None:
@@ -72,6 +74,9 @@ class Tray(QtCore.QObject):
         if self.window.isActiveWindow():
             return
         store = self.ctx.store
+        chat = store.chats.find(event.chat_id)
+        if chat is not None and chat.muted_until is not None and chat.muted_until > utc_now():
+            return  # muted: the message arrives, quietly
         message = store.messages.find(event.message_id)
         contact = store.contacts.find(event.contact_id) if event.contact_id else None
         title = display_name(contact.name, contact.phone, "Customer") if contact else "New message"

@@ -70,6 +70,7 @@ def _factories() -> dict[str, Factory]:
     from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog
     from app.ui.quick_switcher import QuickSwitcher
     from app.ui.shortcuts import ShortcutsSheet
+    from app.ui.widgets.chat_actions import SnoozeDialog
 
     def merge(ctx: AppContext) -> QtWidgets.QDialog:
         a = ctx.store.contacts.create(name="Lena Weber", phone="+49 176 1234567")
@@ -111,6 +112,7 @@ def _factories() -> dict[str, Factory]:
         "app.ui.dialogs.unusable_workspaces.UnusableWorkspacesDialog": unusable,
         "app.ui.quick_switcher.QuickSwitcher": QuickSwitcher,
         "app.ui.shortcuts.ShortcutsSheet": lambda ctx: ShortcutsSheet(),
+        "app.ui.widgets.chat_actions.SnoozeDialog": lambda ctx: SnoozeDialog(),
     }
 
 

@@ -13,10 +13,14 @@ names the recipient, and after Send an "Undo" bar offers to take the message bac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from app.core.ids import utc_now
 from app.core.models import Chat, Message, QuickReply
 from app.core.templates import contact_variables, render
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
-from app.store.inbox import InboxFilter, InboxRow
+from app.store import labels
+from app.store.inbox import InboxRow, View
 from app.store.ops import Done
 from app.store.ops.chats import assign_chat, mark_read
 from app.store.ops.messages import queue_message
@@ -24,6 +28,7 @@ from app.store.ops.notes import add_note
 from app.store.search import SearchHit
 from app.ui import shortcuts
 from app.ui.context import AppContext, StaleWhenHidden
+from app.ui.dialogs.labels_dialog import LabelsDialog, open_labels_dialog
 from app.ui.format import display_name, phone
 from app.ui.layout_memory import remember_checked, remember_splitter
 from app.ui.models.chat_model import ChatModel
@@ -32,12 +37,14 @@ from app.ui.unsent_actions import cancel_message, retry_message
 from app.ui.widgets.activation import connect_activation
 from app.ui.widgets.ai_panel import AIPanel, attach_ai_service
 from app.ui.widgets.bubble_delegate import BubbleDelegate
+from app.ui.widgets.chat_actions import ChatActions
 from app.ui.widgets.chat_list_delegate import ChatListDelegate
 from app.ui.widgets.chat_view import ChatView
 from app.ui.widgets.composer import Composer, Draft
 from app.ui.widgets.composer_undo import UndoSendBar
 from app.ui.widgets.contact_panel import ContactPanel
 from app.ui.widgets.empty_state import EmptyState
+from app.ui.widgets.inbox_filters import VIEW_NAMES, InboxFilterBar
 from app.ui.widgets.search_results import HitRole, SearchResultDelegate
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 
@@ -50,6 +57,13 @@ CLICK_SETTLE_MS = 400  # after a click on the list, rows stay put this long (the
 # notes, its header, the tag filter, the assignees and the composer's quick replies.
 LIST_TABLES = frozenset({"chats", "chat_stats", "messages", "contacts"})
 SHOWN_TABLES = LIST_TABLES | {"notes", "tags", "users", "quick_replies"}
+STATE_WORDS = {"pending": "Pending", "resolved": "Resolved"}
+EMPTY_VIEW: dict[str, str] = {
+    "pending": "Chats you mark pending (waiting on the customer or a teammate) wait here.",
+    "resolved": "Resolved chats come here; one opens again when the customer writes.",
+    "snoozed": "Snoozed chats wait here until their time, or until the customer writes.",
+    "archived": "Archived chats wait here; one comes back when the customer writes.",
+}
 
 
 class InboxPage(QtWidgets.QWidget):
@@ -74,20 +88,14 @@ class InboxPage(QtWidgets.QWidget):
         # ---- left: search, filters, list -----------------------------------------------------------------
         self.search = QtWidgets.QLineEdit(placeholderText="Search messages, contacts and notes")
         self.search.setClearButtonEnabled(True)
-        self.unread = QtWidgets.QToolButton()
-        self.unread.setText("Unread")
-        self.unread.setCheckable(True)
-        self.mine = QtWidgets.QToolButton()
-        self.mine.setText("Mine")
-        self.mine.setCheckable(True)
-        self.tag = QtWidgets.QComboBox()
-        self.tag.setMinimumContentsLength(8)
-        filters = QtWidgets.QHBoxLayout()
-        filters.addWidget(self.unread)
-        filters.addWidget(self.mine)
-        filters.addWidget(self.tag, 1)
+        # The conversation views (Open first, as in Chatwoot), whose chats, unread only, a label.
+        self.filter_bar = InboxFilterBar()
+        self._label_names: dict[str, str] = {}  # label id -> name, so the label filter follows a rename
+        self.unread = self.filter_bar.unread
+        self.chat_actions = ChatActions(ctx, self)
 
         self.model = InboxModel(ctx.store, self)
+        self.model.filters = self.filter_bar.filters(ctx.store.local_user_id)
         self.list = QtWidgets.QListView()
         self.list.setModel(self.model)
         self.list_delegate = ChatListDelegate(self.list)
@@ -97,6 +105,8 @@ class InboxPage(QtWidgets.QWidget):
         self.list.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.list.setVerticalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._chat_menu)
         self.results = QtWidgets.QListWidget()
         self.results.setItemDelegate(SearchResultDelegate(self.results))
         self.results.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
@@ -118,7 +128,7 @@ class InboxPage(QtWidgets.QWidget):
         lv = QtWidgets.QVBoxLayout(left)
         lv.setContentsMargins(10, 10, 0, 0)
         lv.addWidget(self.search)
-        lv.addLayout(filters)
+        lv.addWidget(self.filter_bar)
         lv.addWidget(self.left_stack, 1)
 
         # ---- centre: header, conversation, composer -------------------------------------------------------
@@ -138,6 +148,14 @@ class InboxPage(QtWidgets.QWidget):
         hv.addLayout(titles, 1)
         hv.addWidget(QtWidgets.QLabel("Assigned to"))
         hv.addWidget(self.assignee)
+        # Resolve (or Reopen) at hand, the other choices behind its arrow (Chatwoot's header button).
+        self.resolve = QtWidgets.QToolButton()
+        self.resolve.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.resolve.setObjectName("primaryTool")
+        self.resolve.clicked.connect(self._toggle_resolved)
+        self.resolve.setMenu(QtWidgets.QMenu(self.resolve))
+        self.resolve.menu().aboutToShow.connect(self._fill_header_menu)
+        hv.addWidget(self.resolve)
         self.chat_model = ChatModel(ctx.store, page=int(ctx.settings.inbox.history_page), parent=self)
         self.conversation = ChatView()
         self.conversation.setModel(self.chat_model)
@@ -209,9 +227,13 @@ class InboxPage(QtWidgets.QWidget):
         self._search_timer = QtCore.QTimer(self, singleShot=True, interval=200)
         self._search_timer.timeout.connect(self._run_search)
         self.search.textChanged.connect(lambda _: self._search_timer.start())
-        self.unread.toggled.connect(self._apply_filters)
-        self.mine.toggled.connect(self._apply_filters)
-        self.tag.currentIndexChanged.connect(self._apply_filters)
+        self.filter_bar.changed.connect(self._apply_filters)
+        self.filter_bar.manage_labels.connect(self.open_labels)
+        self._counts_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
+        self._counts_timer.timeout.connect(self.refresh_counts)
+        # A snooze that runs out brings its chat back without anything else changing: refresh at its end.
+        self._snooze_timer = QtCore.QTimer(self, singleShot=True)
+        self._snooze_timer.timeout.connect(self._snooze_ended)
         self.composer.send.connect(self._send)
         for rows_signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             rows_signal.connect(self._show_list_or_no_match)
@@ -229,25 +251,92 @@ class InboxPage(QtWidgets.QWidget):
         shortcuts.bind(self, "previous_chat", lambda: self.step_chat(-1))
         shortcuts.bind(self, "next_unread", self.next_unread)
         shortcuts.bind(self.search, "clear_search", self.clear_search, Qt.ShortcutContext.WidgetShortcut)
+        shortcuts.bind(self, "resolve", self._toggle_resolved)
+        shortcuts.bind(
+            self, "archive", lambda: self._on_open_chat(lambda c: self.chat_actions.archive(c.id, not c.archived))
+        )
+        shortcuts.bind(self, "pin", lambda: self._on_open_chat(lambda c: self.chat_actions.pin(c.id, not c.pinned)))
+        shortcuts.bind(self, "mark_unread", lambda: self._on_open_chat(lambda c: self.chat_actions.mark_unread(c.id)))
 
         self.assignee.currentIndexChanged.connect(self._assign)
         self._load_users()
-        self._load_tags()
+        self._load_labels()
         self.composer.set_quick_replies(ctx.store.quick_replies.find_all(order_by="shortcut"))
         self.model.fetchMore(QtCore.QModelIndex())
+        self.refresh_counts()
         QtCore.QTimer.singleShot(0, self.first_page_painted.emit)
 
     # ---- list --------------------------------------------------------------------------------------------
-    def _load_tags(self) -> None:
-        current = self.tag.currentData()
-        self.tag.blockSignals(True)
-        self.tag.clear()
-        self.tag.addItem("All tags", None)
-        for tag in self.ctx.store.tags.find_all(order_by="name"):
-            self.tag.addItem(f"#{tag.name}", tag.name)
-        index = self.tag.findData(current)
-        self.tag.setCurrentIndex(max(0, index))
-        self.tag.blockSignals(False)
+    def _load_labels(self) -> None:
+        """The label filter offers the labels chats carry; the rows paint each label in its colour."""
+        managed = labels.all_labels(self.ctx.store)
+        colors = {t.name: t.color for t in managed}
+        renamed = {self._label_names[t.id]: t.name for t in managed if self._label_names.get(t.id, t.name) != t.name}
+        self._label_names = {t.id: t.name for t in managed}
+        self.list_delegate.label_colors = {k.casefold(): v for k, v in colors.items()}
+        self.filter_bar.set_labels(labels.in_use(self.ctx.store), colors, renamed)
+
+    def open_labels(self) -> LabelsDialog:
+        """The label manager (create, rename, recolour, merge, delete)."""
+        return open_labels_dialog(self.ctx, self)
+
+    def refresh_counts(self) -> None:
+        """The number on each view's tab, under the owner / unread / label filters in force."""
+        self._counts_timer.stop()
+        store, filters = self.ctx.store, self.model.filters
+
+        def done(counts: dict[View, int]) -> None:
+            self.filter_bar.set_counts(counts)
+            self._arm_snooze_timer()
+
+        self.ctx.tasks.start("Counting conversations", lambda: store.view_counts(filters), done, owner=self, quiet=True)
+
+    def _arm_snooze_timer(self) -> None:
+        end = self.ctx.store.next_snooze_end()
+        if end is None:
+            self._snooze_timer.stop()
+            return
+        ms = int((end - utc_now()).total_seconds() * 1000) + 500
+        self._snooze_timer.start(max(500, min(ms, 3_600_000)))  # re-armed at least hourly (a suspended laptop)
+
+    def _snooze_ended(self) -> None:
+        self.refresh_list()
+        self.refresh_counts()
+
+    def _chat_menu(self, pos: QtCore.QPoint) -> None:
+        index = self.list.indexAt(pos)
+        if not index.isValid():
+            return
+        row: InboxRow = index.data(RowRole)
+        menu = self.chat_menu(row.chat_id)
+        if menu is not None:
+            menu.popup(self.list.viewport().mapToGlobal(pos))
+
+    def chat_menu(self, chat_id: str) -> QtWidgets.QMenu | None:
+        """What a right click on a chat in the list offers (built apart from popping it up, so it can be tested)."""
+        chat = self.ctx.store.chats.find(chat_id)
+        if chat is None:
+            return None
+        row: InboxRow | None = self.model.index_of(chat_id).data(RowRole)
+        return self.chat_actions.menu(chat, unread=bool(row is not None and row.unread), parent=self)
+
+    def _on_open_chat(self, action: Callable[[Chat], None]) -> None:
+        chat = self.ctx.store.chats.find(self.chat_id) if self.chat_id else None
+        if chat is not None:
+            action(chat)
+
+    def _toggle_resolved(self) -> None:
+        self._on_open_chat(self.chat_actions.toggle_resolved)
+
+    def _fill_header_menu(self) -> None:
+        menu = self.resolve.menu()
+        menu.clear()
+        chat = self.ctx.store.chats.find(self.chat_id) if self.chat_id else None
+        if chat is None:
+            return
+        row: InboxRow | None = self.model.index_of(chat.id).data(RowRole)
+        for action in self.chat_actions.menu(chat, unread=bool(row is not None and row.unread), parent=menu).actions():
+            menu.addAction(action)
 
     def _load_users(self) -> None:
         users = self.ctx.store.users.find_all(order_by="name")
@@ -315,39 +404,32 @@ class InboxPage(QtWidgets.QWidget):
             self.conversation.doItemsLayout()
 
     def _apply_filters(self) -> None:
-        self.model.set_filters(
-            InboxFilter(
-                unread_only=self.unread.isChecked(),
-                assigned_user_id=self.ctx.store.local_user_id if self.mine.isChecked() else None,
-                tag=self.tag.currentData(),
-            )
-        )
+        self.model.set_filters(self.filter_bar.filters(self.ctx.store.local_user_id))
         self._reselect()
+        self.refresh_counts()
 
     def filter_words(self) -> list[str]:
-        """The filters in force, as the buttons name them ("Unread", "Mine", "#vip")."""
-        words = [b.text() for b in (self.unread, self.mine) if b.isChecked()]
-        if self.tag.currentData():
-            words.append(self.tag.currentText())
-        return words
+        """The filters in force besides the view, as the controls name them ("Mine", "Unread", "VIP")."""
+        return self.filter_bar.words()
 
     def clear_filters(self) -> None:
-        for widget in (self.unread, self.mine, self.tag):
-            widget.blockSignals(True)
-        self.unread.setChecked(False)
-        self.mine.setChecked(False)
-        self.tag.setCurrentIndex(0)
-        for widget in (self.unread, self.mine, self.tag):
-            widget.blockSignals(False)
-        self._apply_filters()
+        self.filter_bar.clear()
 
     def _show_list_or_no_match(self) -> None:
         """The chat list, or "No chats match …" when filters leave it empty (search results have their own)."""
         if self.search.text().strip():
             return
         words = self.filter_words()
+        view = self.filter_bar.view()
         if self.model.rowCount() == 0 and words:
-            self.no_match.body.setText(f"No chats match {' · '.join(words)}.")
+            self.no_match.title.setText("No chats match these filters")
+            self.no_match.body.setText(f"No {VIEW_NAMES[view].lower()} chats match {' · '.join(words)}.")
+            self.no_match.set_action("Clear filters")
+            self.left_stack.setCurrentWidget(self.no_match)
+        elif self.model.rowCount() == 0 and view not in ("open", "all"):
+            self.no_match.title.setText(f"No {VIEW_NAMES[view].lower()} chats")
+            self.no_match.body.setText(EMPTY_VIEW[view])
+            self.no_match.set_action(None)
             self.left_stack.setCurrentWidget(self.no_match)
         else:
             self.left_stack.setCurrentWidget(self.list)
@@ -372,7 +454,7 @@ class InboxPage(QtWidgets.QWidget):
         current = self.model.index_of(self.chat_id).row() if self.chat_id else -1
         for offset in range(1, count + 1):
             row = (current + offset) % count
-            if self.model.row(row).unread_count and row != current:
+            if self.model.row(row).unread and row != current:
                 self.list.setCurrentIndex(self.model.index(row))
                 return
 
@@ -422,7 +504,7 @@ class InboxPage(QtWidgets.QWidget):
         else:
             self.conversation.scroll_to_bottom()
         row_info = self.model.index_of(chat_id).data(RowRole)
-        if row_info is not None and row_info.unread_count:
+        if (row_info is not None and row_info.unread) or chat.marked_unread:
             self.ctx.tasks.start("Marking as read", lambda: mark_read(store, chat_id))
         self.chat_opened.emit(chat_id)
 
@@ -436,7 +518,14 @@ class InboxPage(QtWidgets.QWidget):
         self.assignee.blockSignals(True)
         self.assignee.setCurrentIndex(max(0, self.assignee.findData(chat.assigned_user_id)))
         self.assignee.blockSignals(False)
-        self.header_sub.setText(" · ".join(x for x in (number, *("#" + t for t in chat.tags)) if x))
+        state = STATE_WORDS.get(chat.status, "")
+        if chat.snoozed_until is not None and chat.snoozed_until > utc_now():
+            state = "Snoozed until " + chat.snoozed_until.astimezone().strftime("%a %d %b, %H:%M")
+        self.header_sub.setText(" · ".join(x for x in (number, state, *chat.tags) if x))
+        self.resolve.setText("Reopen" if chat.status == "resolved" else "Resolve")
+        self.resolve.setToolTip(
+            "Open the conversation again" if chat.status == "resolved" else "Mark the conversation as done"
+        )
 
     def _maybe_load_earlier(self, value: int) -> None:
         if value == 0 and self.chat_model.has_earlier:
@@ -519,6 +608,8 @@ class InboxPage(QtWidgets.QWidget):
         open_chat_touched, self._open_chat_touched = self._open_chat_touched, False
         if tables & LIST_TABLES and not self._refresh_timer.isActive():
             self._refresh_timer.start()  # not restarted: a steady stream of changes still refreshes
+        if tables & {"chats", "chat_stats", "contacts"} and not self._counts_timer.isActive():
+            self._counts_timer.start()
         if self.chat_id and tables & {"chats", "contacts"}:
             chat = self.ctx.store.chats.find(self.chat_id)
             if chat is not None:
@@ -532,8 +623,8 @@ class InboxPage(QtWidgets.QWidget):
                 self.conversation.announce_new()
         if tables & {"messages"}:
             self.undo_bar.message_changed()
-        if tables & {"tags"}:
-            self._load_tags()
+        if tables & {"tags", "chats", "contacts"}:  # a label renamed, or put on or taken off a chat or customer
+            self._load_labels()
         if tables & {"users"}:
             self._load_users()
         if tables & {"quick_replies"}:

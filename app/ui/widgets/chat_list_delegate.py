@@ -1,4 +1,5 @@
-"""Paints one chat in the list: avatar initials, name, time, last message with its ticks, unread badge, tags."""
+"""Paints one chat in the list: avatar initials, name, time, last message with its ticks, unread badge (or the dot of
+a chat marked unread), its state (pinned, muted, snoozed, pending, resolved) and its labels as coloured chips."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.user_names: dict[str, str] = {}  # user id → name, for the assignment marker
+        self.label_colors: dict[str, str] = {}  # casefolded label name → its colour
 
     def sizeHint(
         self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
@@ -97,13 +99,13 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
         right = rect.right() - pad
         base = QtGui.QFont(option.font)
         name_font = QtGui.QFont(base)
-        name_font.setBold(row.unread_count > 0)
+        name_font.setBold(row.unread)
         name_font.setPointSizeF(base.pointSizeF() + 0.5)
         time_text = short_time(row.last_activity_at)
         painter.setFont(base)
         fm = painter.fontMetrics()
         time_width = fm.horizontalAdvance(time_text)
-        painter.setPen(QtGui.QColor(c.accent if row.unread_count else c.muted))
+        painter.setPen(QtGui.QColor(c.accent if row.unread else c.muted))
         painter.drawText(QtCore.QRect(right - time_width, rect.top() + 12, time_width, fm.height()), 0, time_text)
 
         assignee_w = 0
@@ -126,7 +128,7 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
         painter.setFont(name_font)
         painter.setPen(QtGui.QColor(c.text))
         name_w = right - time_width - 8 - assignee_w - left
-        title = ("📌 " if row.pinned else "") + row.display_name
+        title = row.display_name
         name_rect = QtCore.QRect(left, rect.top() + 11, name_w, painter.fontMetrics().height())
         painter.drawText(name_rect, 0, painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, name_w))
 
@@ -134,26 +136,94 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
         fm = painter.fontMetrics()
         line2 = rect.top() + 36
         badge_w = 0
-        if row.unread_count:
-            text = str(row.unread_count) if row.unread_count < 1000 else "999+"
-            badge_w = max(20, fm.horizontalAdvance(text) + 10)
-            badge = QtCore.QRect(right - badge_w, line2 - 1, badge_w, 20)
+        marks = state_marks(row)
+        if marks:
+            painter.setPen(QtGui.QColor(c.muted))
+            marks_w = fm.horizontalAdvance(marks) + 4
+            painter.drawText(QtCore.QRect(right - marks_w, line2, marks_w, fm.height()), 0, marks)
+            right -= marks_w + 4
+        if row.unread_count or row.marked_unread:
+            text = "" if not row.unread_count else str(row.unread_count) if row.unread_count < 1000 else "999+"
+            badge_w = max(20, fm.horizontalAdvance(text) + 10) if text else 14
+            # (a chat marked unread by hand shows a dot, as in WhatsApp)
+            badge = (
+                QtCore.QRect(right - badge_w, line2 - 1, badge_w, 20)
+                if text
+                else QtCore.QRect(right - 14, line2 + 3, 12, 12)
+            )
             painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QtGui.QColor(c.badge))
-            painter.drawRoundedRect(badge, 10, 10)
+            painter.drawRoundedRect(badge, badge.height() / 2, badge.height() / 2)
             painter.setPen(QtGui.QColor(c.accent_text))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
         preview = (row.last_message_body or "").replace("\n", " ")
         if row.last_message_direction == "out" and row.last_message_status:
             preview = f"{TICKS.get(row.last_message_status, '')} {preview}"
-        if row.tags:
-            preview = f"{' '.join('#' + t for t in row.tags[:2])}  {preview}"
         width = right - left - (badge_w + 8 if badge_w else 0)
+        if row.tags:
+            chips_w = self._paint_chips(painter, row.tags, left, line2, min(width // 2, 180))
+            left += chips_w
+            width -= chips_w
         painter.setPen(QtGui.QColor(c.muted))
         painter.drawText(
             QtCore.QRect(left, line2, width, fm.height()), 0, fm.elidedText(preview, Qt.TextElideMode.ElideRight, width)
         )
         painter.setPen(QtGui.QColor(c.border))
-        painter.drawLine(left, rect.bottom(), rect.right(), rect.bottom())
+        painter.drawLine(avatar.right() + 12, rect.bottom(), rect.right(), rect.bottom())
         painter.restore()
+
+    def _paint_chips(self, painter: QtGui.QPainter, names: list[str], x: int, y: int, room: int) -> int:
+        """The labels as small rounded chips in their colours, as many as fit in ``room``; returns the width used."""
+        small = QtGui.QFont(painter.font())
+        small.setPointSizeF(max(6.5, small.pointSizeF() - 1.5))
+        painter.save()
+        painter.setFont(small)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        fm = painter.fontMetrics()
+        used = 0
+        for shown, name in enumerate(names):
+            text_w = min(fm.horizontalAdvance(name), 90)
+            chip_w = text_w + 12
+            if used + chip_w > room and shown:
+                more = f"+{len(names) - shown}"
+                painter.setPen(QtGui.QColor(theme.colors().muted))
+                painter.drawText(QtCore.QRect(x + used, y, fm.horizontalAdvance(more) + 4, 18), 0, more)
+                used += fm.horizontalAdvance(more) + 6
+                break
+            color = QtGui.QColor(self.label_colors.get(name.casefold(), "#7f8c8d"))
+            chip = QtCore.QRect(x + used, y, chip_w, 17)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawRoundedRect(chip, 8, 8)
+            painter.setPen(QtGui.QColor(readable_on(color)))
+            painter.drawText(
+                chip.adjusted(6, 0, -6, 0),
+                Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(name, Qt.TextElideMode.ElideRight, text_w),
+            )
+            used += chip_w + 4
+        painter.restore()
+        return used + (4 if used else 0)
+
+
+def readable_on(color: QtGui.QColor) -> str:
+    """Black or white text, whichever reads better on ``color`` (by its perceived lightness)."""
+    luma = 0.299 * color.red() + 0.587 * color.green() + 0.114 * color.blue()
+    return "#1b1b1b" if luma > 160 else "#ffffff"
+
+
+def state_marks(row: InboxRow) -> str:
+    """Small marks for how the chat stands: pinned, muted, snoozed, and pending / resolved."""
+    marks = []
+    if row.pinned:
+        marks.append("📌")
+    if row.muted:
+        marks.append("🔕")
+    if row.snoozed_until is not None:
+        marks.append("⏰")
+    if row.status == "pending":
+        marks.append("⏳")
+    elif row.status == "resolved":
+        marks.append("✔")
+    return " ".join(marks)
