@@ -65,15 +65,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of load (and as many of baseline)")
     parser.add_argument("--block", type=float, default=5.0, help="load and baseline alternate in blocks this long")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--coalesce-ms", type=int, help="views hear of changes at most this often (default: the app's; 0: per commit)"
-    )
-    parser.add_argument(
-        "--compare-coalesce-ms",
-        type=int,
-        metavar="MS",
-        help="also run load blocks with this --coalesce-ms, interleaved, as a second load column (0: before aea3f7a)",
-    )
     parser.add_argument("--xcb", action="store_true", help="use the X server in DISPLAY (e.g. Xvfb)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the UI thread during load blocks into FILE")
     return parser.parse_args()
@@ -82,7 +73,7 @@ def parse_args() -> argparse.Namespace:
 # ---- the measurement -----------------------------------------------------------------------------------------
 @dataclass
 class Phase:
-    kind: str  # "idle", "load", or "compare" (load with --compare-coalesce-ms)
+    kind: str  # "idle" or "load"
     started: float
     ended: float = 0.0
     # (wall clock, UI thread's CPU time, its time waiting for a core), in seconds
@@ -291,8 +282,6 @@ def main() -> int:
     store = workspaces.open(workspace_id)  # as the start-up flow opens it (keyring mode: no prompt)
     ctx = build_context(workspaces, tasks, OpenWorkspace(workspace_id, workspaces.header(workspace_id), store))
     shutdown.add(Stage.STORE, "the workspace", store.close)
-    if args.coalesce_ms is not None:
-        ctx.changes.interval_ms = args.coalesce_ms
     window = open_main_window(ctx, app)
     start_ai(ctx, app, shutdown)
     start_sync(ctx, app, shutdown)
@@ -310,7 +299,7 @@ def main() -> int:
     chat_of = {jid: chat_id for chat_id, jid in jid_of.items()}
     open_id = busiest.chat_id
     print(
-        f"platform {app.platformName()}; change reports at most every {ctx.changes.interval_ms} ms; "
+        f"platform {app.platformName()}; "
         f"open chat: {busiest.message_count} messages; "
         f"{len(active)} active chats, list rows at their start: "
         f"{sorted(i for i, r in enumerate(visible) if r.chat_id in jid_of)}"
@@ -337,8 +326,7 @@ def main() -> int:
     before: dict[str, int] = {}
     profiler = cProfile.Profile() if args.profile else None
     blocks = max(1, round(args.seconds / args.block))
-    kinds = ["idle", "load"] + (["compare"] if args.compare_coalesce_ms is not None else [])
-    interval = ctx.changes.interval_ms
+    kinds = ["idle", "load"]
 
     def run() -> Generator[Wait, None, None]:
         yield quiet
@@ -353,7 +341,6 @@ def main() -> int:
         for b in range(blocks):
             for kind in kinds[b % len(kinds) :] + kinds[: b % len(kinds)]:  # each kind goes first in turn
                 yield quiet
-                ctx.changes.interval_ms = args.compare_coalesce_ms if kind == "compare" else interval
                 yield 0.5
                 phase = Phase(kind, time.perf_counter())
                 meter.phase = phase
@@ -406,50 +393,27 @@ def main() -> int:
         }
 
     idle, load = figures("idle"), figures("load")
-    compare = figures("compare") if "compare" in kinds else None
-    columns = [idle, load] + ([compare] if compare else [])
+    columns = [idle, load]
     messages = sum(len(i.sent) for i in intakes)
+    reports = load["counts"].get("change reports", 0)
     print()
     print(
-        f"load: {messages} messages in all into {len(active)} chats, {load['seconds']:.1f} s measured "
-        + (
-            f"(+ {compare['seconds']:.1f} s with change reports every {args.compare_coalesce_ms} ms) "
-            if compare
-            else ""
-        )
-        + f"({args.rate:g}/s planned; the writes fell behind their schedule by at most "
+        f"load: {messages} messages into {len(active)} chats, {load['seconds']:.1f} s measured "
+        f"({args.rate:g}/s planned; the writes fell behind their schedule by at most "
         f"{max(i.behind_max for i in intakes) * 1000:.0f} ms; the UI had caught up "
-        f"{max(max(c['caught_up']) for c in columns[1:]) * 1000:.0f} ms after a block's last message at worst)"
+        f"{max(load['caught_up']) * 1000:.0f} ms after a block's last message at worst)"
     )
     print(f"baseline: nothing arriving, {idle['seconds']:.1f} s measured; blocks of {args.block:g} s interleaved")
-    for name, f in (("load", load), ("compare", compare)):
-        if f is None:
-            continue
-        reports = f["counts"].get("change reports", 0)
-        done = ", ".join(f"{what} {n}" for what, n in sorted(f["counts"].items()))
-        every = interval if name == "load" else args.compare_coalesce_ms
-        print(
-            f"change reports at most every {every} ms: {done}; the UI thread used "
-            f"{f['ui_cpu'] / f['seconds'] * 100:.0f} % of a core ({f['ui_cpu'] * 1000 / max(1, reports):.1f} ms "
-            "per change report)"
-        )
+    print(f"what the UI did under load: {', '.join(f'{what} {n}' for what, n in sorted(load['counts'].items()))}")
     print(
-        f"idle, the UI thread used {idle['ui_cpu'] / idle['seconds'] * 100:.1f} % of a core; the intake thread "
-        f"{sum(i.cpu for i in intakes) * 1000 / max(1, messages):.1f} ms of CPU per message"
+        f"CPU: the UI thread {load['ui_cpu'] / load['seconds'] * 100:.0f} % of a core under load "
+        f"({load['ui_cpu'] * 1000 / max(1, reports):.1f} ms per change report), "
+        f"{idle['ui_cpu'] / idle['seconds'] * 100:.1f} % idle; the intake thread "
+        f"{sum(i.cpu for i in intakes) * 1000 / max(1, messages):.1f} ms per message"
     )
     print()
-    head = f"| figure (ms) | idle (baseline) | {args.rate:g} msg/s | ratio |"
-    if compare:
-        head += f" {args.rate:g} msg/s, reports every {args.compare_coalesce_ms} ms | ratio |"
-    print(head)
-    print("|---|---:|---:|---:|" + ("---:|---:|" if compare else ""))
-
-    def cells(values: list[float]) -> str:
-        base = values[0]
-        return " | ".join(
-            [f"{base:.1f}"] + [f"{v:.1f} | {v / base if base else float('nan'):.1f}x" for v in values[1:]]
-        )
-
+    print(f"| figure (ms) | idle (baseline) | {args.rate:g} msg/s | ratio |")
+    print("|---|---:|---:|---:|")
     for label, key in (
         ("longest stall per second", "stall"),
         ("same, less the wait for a free core", "unqueued"),
@@ -461,16 +425,16 @@ def main() -> int:
             ("max", max),
             ("mean", statistics.mean),
         ):
-            print(f"| {label}, {stat} | {cells([get(c[key]) for c in columns])} |")
-    for label, key in ((f"stalls over {STALL_MS} ms (count)", "over"), (f"heartbeats ({BEAT_MS} ms timer)", "beats")):
-        print(f"| {label} | {columns[0][key]} | " + " | ".join(f"{c[key]} | " for c in columns[1:]) + "|")
-    for name, f in (("under load", load), ("in the comparison", compare)):
-        if f and f["over_time"]:
-            print(
-                f"in the stalls over {STALL_MS} ms {name} ({f['over_time'] * 1000:.0f} ms in all) the UI thread "
-                f"waited {f['queued'] * 1000:.0f} ms ({f['queued'] / f['over_time'] * 100:.0f} %) ready to run "
-                "for a free core (/proc schedstat): the machine's other work"
-            )
+            a, b = (get(c[key]) for c in columns)
+            print(f"| {label}, {stat} | {a:.1f} | {b:.1f} | {b / a if a else float('nan'):.1f}x |")
+    print(f"| stalls over {STALL_MS} ms (count) | {idle['over']} | {load['over']} | |")
+    print(f"| heartbeats ({BEAT_MS} ms timer) | {idle['beats']} | {load['beats']} | |")
+    if load["over_time"]:
+        print(
+            f"in the stalls over {STALL_MS} ms under load ({load['over_time'] * 1000:.0f} ms in all) the UI thread "
+            f"waited {load['queued'] * 1000:.0f} ms ({load['queued'] / load['over_time'] * 100:.0f} %) ready to run "
+            "for a free core (/proc schedstat): the machine's other work"
+        )
     print()
     print("longest stall per second under load (ms):", " ".join(f"{v:.0f}" for v in load["stall"]))
     print("longest stall per second, baseline (ms): ", " ".join(f"{v:.0f}" for v in idle["stall"]))

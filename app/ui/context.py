@@ -28,18 +28,11 @@ if TYPE_CHECKING:
     from app.ui.sync_bridge import SyncBridge
 
 
-# While commits keep coming, views hear of them at most this often (a lone change is delivered at once).
-COALESCE_MS = 100
-
-
 class Changes(QtCore.QObject):
     """Table names that changed, derived by the store; views listen for the ones they show.
 
-    Commits from any thread are gathered and delivered as one ``changed`` on the main thread, always queued (never
-    inside the writer's call). A change after a quiet spell is delivered on the next turn of the main loop; while
-    commits keep coming (WhatsApp intake writes each message in its own transaction: 50 a second in a busy hour)
-    they are gathered for ``interval_ms`` after the previous delivery, so each view refreshes at most that often
-    instead of once per commit (``bench/inbox_stall_bench.py``).
+    Commits from any thread are gathered and delivered as one ``changed`` per turn of the main loop, always queued
+    (never inside the writer's call), so a burst of writes costs each view one refresh.
     """
 
     changed = Signal(object)  # frozenset[str], on the main thread
@@ -48,17 +41,12 @@ class Changes(QtCore.QObject):
     core_event = Signal(object)  # a core Event, delivered on the main thread
     _pending_ready = Signal()
 
-    def __init__(self, parent: QtCore.QObject | None = None, *, interval_ms: int = COALESCE_MS) -> None:
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: set[str] = set()
         self._pending_chats: set[str] | None = set()
-        self._pending_ready.connect(self._due, Qt.ConnectionType.QueuedConnection)
-        self.interval_ms = interval_ms
-        self._since = QtCore.QElapsedTimer()  # since the last delivery (invalid: none yet)
-        self._later = QtCore.QTimer(self, singleShot=True)
-        self._later.setTimerType(Qt.TimerType.PreciseTimer)
-        self._later.timeout.connect(self._deliver)
+        self._pending_ready.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def forward(self, event: Event) -> None:
         """Bus handler (any thread): table changes are gathered for ``changed``, other events re-emitted."""
@@ -75,23 +63,12 @@ class Changes(QtCore.QObject):
             return
         self.core_event.emit(event)
 
-    def _due(self) -> None:
-        """Changes are waiting: deliver them now, or when ``interval_ms`` have passed since the last delivery."""
-        if self._later.isActive():
-            return
-        elapsed = self._since.elapsed() if self._since.isValid() else self.interval_ms
-        if elapsed >= self.interval_ms:
-            self._deliver()
-        else:
-            self._later.start(self.interval_ms - elapsed)
-
     def _deliver(self) -> None:
         with self._lock:
             tables, self._pending = frozenset(self._pending), set()
             chats, self._pending_chats = self._pending_chats, set()
         if not tables:
             return
-        self._since.start()
         if chats is None or chats:
             self.chats_changed.emit(None if chats is None else frozenset(chats))
         self.changed.emit(tables)
