@@ -8,6 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.events import MessageReceived
 from app.qt import Qt, QtCore, QtWidgets
+from app.store.ops.chats import mute
 from app.ui.context import AppContext
 from app.ui.models.inbox_model import PAGE, RowRole
 from app.ui.pages.inbox import REFRESH_MAX, REFRESH_TASK, InboxPage
@@ -198,6 +199,29 @@ def test_new_inbound_message_notifies_and_counts(qtbot: QtBot, ctx: AppContext) 
     )
     qtbot.waitUntil(lambda: len(tray.notified) == 2)
     assert tray.notified[-1] == ("Night Owl", "hello?")
+
+
+def test_a_muted_chat_neither_notifies_nor_counts_in_the_tray(qtbot: QtBot, ctx: AppContext) -> None:
+    """As in WhatsApp: a muted chat's messages arrive quietly and its unread messages leave the badge."""
+    chat = seed_chat(ctx.store, "Night Owl", ["first"])
+    other = seed_chat(ctx.store, "Day Lark", ["hi"], start=30)
+    window = QtWidgets.QMainWindow()
+    qtbot.addWidget(window)
+    tray = Tray(ctx, window)
+    assert tray.unread == 2
+    mute(ctx.store, chat.id, timedelta(hours=8))
+    qtbot.waitUntil(lambda: tray.unread == 1)
+    message = ctx.store.messages.create(chat_id=chat.id, direction="in", body="psst", sent_at=AT + timedelta(hours=1))
+    ctx.store.emit(
+        MessageReceived(org_id=ctx.store.org_id, chat_id=chat.id, message_id=message.id, contact_id=chat.contact_id)
+    )
+    late = ctx.store.messages.create(chat_id=other.id, direction="in", body="hey", sent_at=AT + timedelta(hours=2))
+    ctx.store.emit(
+        MessageReceived(org_id=ctx.store.org_id, chat_id=other.id, message_id=late.id, contact_id=other.contact_id)
+    )
+    qtbot.waitUntil(lambda: len(tray.notified) == 1)
+    assert tray.notified == [("Day Lark", "New message")]
+    qtbot.waitUntil(lambda: tray.unread == 2)  # Day Lark's two; Night Owl's two do not count
 
 
 def test_assigning_a_chat_persists_and_shows_in_the_list(qtbot: QtBot, ctx: AppContext) -> None:

@@ -21,6 +21,7 @@ from app.ui.context import AppContext
 from app.ui.dialogs.form_dialog import FormDialog, secondary_button
 from app.ui.format import display_name, money
 from app.ui.widgets.contact_fields import CustomFieldsTable
+from app.ui.widgets.label_picker import LabelPicker
 
 Answer = Literal["open", "save", "cancel"]
 
@@ -42,7 +43,7 @@ class ContactEditorDialog(FormDialog):
         for stage in LIFECYCLES:
             self.lifecycle.addItem(stage.capitalize(), stage)
         self.score = QtWidgets.QSpinBox(maximum=100)
-        self.tags = QtWidgets.QLineEdit(placeholderText="comma, separated")
+        self.tags = LabelPicker(ctx)  # managed labels, not free text (issue 16)
         form = QtWidgets.QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Phone", self.phone)
@@ -50,7 +51,7 @@ class ContactEditorDialog(FormDialog):
         form.addRow("Company", self.company)
         form.addRow("Stage", self.lifecycle)
         form.addRow("Lead score", self.score)
-        form.addRow("Tags", self.tags)
+        form.addRow("Labels", self.tags)
 
         self.fields = CustomFieldsTable()
         self.fields.setMaximumHeight(140)
@@ -83,7 +84,7 @@ class ContactEditorDialog(FormDialog):
         self.company.setText(company.name if company else "")
         self.lifecycle.setCurrentIndex(LIFECYCLES.index(c.lifecycle) if c else 0)
         self.score.setValue(c.lead_score if c else 0)
-        self.tags.setText(", ".join(c.tags) if c else "")
+        self.tags.set_labels(c.tags if c else [])
         self.fields.load(c.custom_fields if c else {})
         self.show_error("")
 
@@ -105,7 +106,7 @@ class ContactEditorDialog(FormDialog):
             email=self.email.text(),
             lifecycle=str(self.lifecycle.currentData()),
             lead_score=self.score.value(),
-            tags=self.tags.text(),
+            tags=self.tags.labels(),
             custom_fields=self.fields.values(),
         )
 

@@ -10,6 +10,7 @@ from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.store.inbox import InboxRow
 from app.ui import theme
 from app.ui.models.inbox_model import RowRole
+from app.ui.widgets.label_picker import text_color
 
 ROW_HEIGHT = 68
 AVATAR = 42
@@ -196,7 +197,7 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(color)
             painter.drawRoundedRect(chip, 8, 8)
-            painter.setPen(QtGui.QColor(readable_on(color)))
+            painter.setPen(QtGui.QColor(text_color(color.name())))
             painter.drawText(
                 chip.adjusted(6, 0, -6, 0),
                 Qt.AlignmentFlag.AlignVCenter,
@@ -205,12 +206,6 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
             used += chip_w + 4
         painter.restore()
         return used + (4 if used else 0)
-
-
-def readable_on(color: QtGui.QColor) -> str:
-    """Black or white text, whichever reads better on ``color`` (by its perceived lightness)."""
-    luma = 0.299 * color.red() + 0.587 * color.green() + 0.114 * color.blue()
-    return "#1b1b1b" if luma > 160 else "#ffffff"
 
 
 def state_marks(row: InboxRow) -> str:
