@@ -131,6 +131,67 @@ def shoot_pipeline_many_stages(
     wait_for(app, "the board as seeded", lambda: ctx.tasks.idle and len(page.columns) == seeded)
 
 
+def shoot_inbox_states(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str) -> None:
+    """Issue 16's conversation states and labels: the Open view with counts, state marks and label chips; the chat
+    menu; the Resolved view; a label filter; the label manager. The states are put back afterwards."""
+    from datetime import timedelta
+
+    from app.store.ops import chats as chat_ops
+    from app.ui.dialogs.labels_dialog import open_labels_dialog
+
+    store, tasks = ctx.store, ctx.tasks
+    window.show_section("inbox")
+    inbox = window.pages["inbox"]
+    assert isinstance(inbox, InboxPage)
+    rows = store.inbox(limit=12)
+    before = {r.chat_id: store.chats.get(r.chat_id) for r in rows}
+    chat_ops.set_status(store, rows[2].chat_id, "resolved")
+    chat_ops.set_status(store, rows[4].chat_id, "resolved")
+    chat_ops.set_status(store, rows[3].chat_id, "pending")
+    chat_ops.snooze(store, rows[5].chat_id, datetime.now(UTC) + timedelta(days=1))
+    chat_ops.mute(store, rows[1].chat_id, None)
+    chat_ops.mark_unread(store, rows[6].chat_id)
+    wait_for(app, "the views' counts", lambda: "Resolved · 2" in [inbox.filter_bar.views.itemText(i) for i in range(6)])
+    inbox.refresh_list()
+    tasks.drain()
+    settle(app, 300)
+    inbox.open_chat(rows[0].chat_id)
+    grab(app, window, out / f"{mode}-42-inbox-open-view.png")
+    menu = inbox.chat_menu(rows[7].chat_id)
+    assert menu is not None
+    index = inbox.model.index_of(rows[7].chat_id)
+    menu.popup(inbox.list.viewport().mapToGlobal(inbox.list.visualRect(index).center()))
+    settle(app, 300)
+    screen = app.primaryScreen().grabWindow(0)
+    screen.save(str(out / f"{mode}-42-inbox-chat-menu.png"))
+    print(out / f"{mode}-42-inbox-chat-menu.png")
+    menu.close()
+    inbox.filter_bar.set_view("resolved")
+    tasks.drain()
+    settle(app, 300)
+    grab(app, window, out / f"{mode}-42-inbox-resolved-view.png")
+    inbox.filter_bar.set_view("open")
+    box = inbox.filter_bar.label
+    box.setCurrentIndex(max(1, box.findText("VIP")))
+    tasks.drain()
+    settle(app, 300)
+    grab(app, window, out / f"{mode}-42-inbox-label-filter.png")
+    inbox.filter_bar.clear()
+    dialog = open_labels_dialog(ctx, window)
+    grab(app, dialog, out / f"{mode}-42-labels-manager.png")
+    dialog.close()
+    for chat_id, chat in before.items():  # the later shots show the workspace as seeded
+        store.chats.update(
+            chat_id,
+            status=chat.status,
+            snoozed_until=chat.snoozed_until,
+            muted_until=chat.muted_until,
+            marked_unread=chat.marked_unread,
+        )
+    tasks.drain()
+    settle(app, 200)
+
+
 def shoot_settings(app: QtWidgets.QApplication, window: MainWindow, out: Path, mode: str) -> None:
     """Settings (issue 16): the section list with one section at a time (the keyring option disabled, with its
     reason, on this keyring-less machine), a search across sections, and a search with no match."""
@@ -314,6 +375,7 @@ def main() -> int:
                 number += 1
             shoot_pipeline_many_stages(app, window, ctx, out / f"{mode}-40-pipeline-many-stages.png")
             shoot_settings(app, window, out, mode)
+            shoot_inbox_states(app, window, ctx, out, mode)
             window.close()
             window.deleteLater()
             settle(app, 100)

@@ -21,8 +21,8 @@ def listed(page: InboxPage) -> list[str]:
 
 
 def tab_texts(page: InboxPage) -> list[str]:
-    bar = page.filter_bar.views
-    return [bar.tabText(i) for i in range(bar.count())]
+    box = page.filter_bar.views
+    return [box.itemText(i) for i in range(box.count())]
 
 
 def action(menu: QtWidgets.QMenu, text: str) -> QtWidgets.QAction:  # type: ignore[name-defined]
@@ -41,12 +41,12 @@ def test_the_inbox_opens_on_open_chats_and_resolving_moves_one_to_resolved(qtbot
     seed_chat(ctx.store, "Ben", ["q"], start=10)
     page = make_page(qtbot, ctx)
     assert page.filter_bar.view() == "open"
-    qtbot.waitUntil(lambda: tab_texts(page)[0] == "Open 2")
+    qtbot.waitUntil(lambda: tab_texts(page)[0] == "Open · 2")
     menu = page.chat_menu(ana.id)
     assert menu is not None
     action(menu, "Resolve").trigger()
     qtbot.waitUntil(lambda: listed(page) == ["Ben"])
-    qtbot.waitUntil(lambda: tab_texts(page)[:3] == ["Open 1", "Pending", "Resolved 1"])
+    qtbot.waitUntil(lambda: tab_texts(page)[:3] == ["Open · 1", "Pending", "Resolved · 1"])
     page.filter_bar.set_view("resolved")
     qtbot.waitUntil(lambda: listed(page) == ["Ana"])
 
@@ -73,7 +73,7 @@ def test_a_snooze_that_runs_out_brings_the_chat_back_without_anything_else_chang
     page = make_page(qtbot, ctx)
     chat_ops.snooze(ctx.store, ana.id, utc_now() + timedelta(seconds=2))
     qtbot.waitUntil(lambda: listed(page) == ["Ben"])
-    qtbot.waitUntil(lambda: "Snoozed 1" in tab_texts(page))
+    qtbot.waitUntil(lambda: "Snoozed · 1" in tab_texts(page))
     qtbot.waitUntil(lambda: sorted(listed(page)) == ["Ana", "Ben"], timeout=15_000)
 
 

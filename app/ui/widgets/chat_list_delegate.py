@@ -181,10 +181,10 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
         painter.save()
         painter.setFont(small)
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        fm = painter.fontMetrics()
+        fm = QtGui.QFontMetrics(small, painter.device())  # the painter's own metrics were narrower than its text
         used = 0
         for shown, name in enumerate(names):
-            text_w = min(fm.horizontalAdvance(name), 90)
+            text_w = min(fm.horizontalAdvance(name) + 2, 90)
             chip_w = text_w + 12
             if used + chip_w > room and shown:
                 more = f"+{len(names) - shown}"

@@ -1,4 +1,4 @@
-"""The inbox's filters: the conversation views as tabs with their counts (Open, Pending, Resolved, Snoozed, Archived,
+"""The inbox's filters: the conversation views with their counts (Open, Pending, Resolved, Snoozed, Archived,
 All), whose chats (all, mine, unassigned), unread only, and a label — offering only the labels chats carry."""
 
 from __future__ import annotations
@@ -36,14 +36,13 @@ class InboxFilterBar(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.views = QtWidgets.QTabBar()
-        self.views.setExpanding(False)
-        self.views.setDrawBase(False)
-        self.views.setUsesScrollButtons(True)
-        self.views.setElideMode(Qt.TextElideMode.ElideNone)
+        # A chooser as Chatwoot's status menu (six tabs did not fit beside the chat, and the last ones hid).
+        self.views = QtWidgets.QComboBox()
         for view in VIEWS:
-            self.views.setTabData(self.views.addTab(VIEW_NAMES[view]), view)
+            self.views.addItem(VIEW_NAMES[view], view)
         self.views.setAccessibleName("Conversation view")
+        self.views.setToolTip("Which conversations: open, pending, resolved, snoozed, archived or all")
+        self.views.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.owner = QtWidgets.QComboBox()
         for owner, name in OWNER_NAMES.items():
             self.owner.addItem(name, owner)
@@ -57,18 +56,21 @@ class InboxFilterBar(QtWidgets.QWidget):
         self._label_colors: dict[str, str] = {}
         self.set_labels([], {})
 
+        top = QtWidgets.QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.views, 1)
+        top.addWidget(self.owner, 1)
         row = QtWidgets.QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.owner)
         row.addWidget(self.unread)
         row.addWidget(self.label, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.views)
+        layout.addLayout(top)
         layout.addLayout(row)
 
-        self.views.currentChanged.connect(lambda _: self.changed.emit())
+        self.views.currentIndexChanged.connect(lambda _: self.changed.emit())
         self.owner.currentIndexChanged.connect(lambda _: self.changed.emit())
         self.unread.toggled.connect(lambda _: self.changed.emit())
         self.label.currentIndexChanged.connect(self._label_picked)
@@ -76,7 +78,7 @@ class InboxFilterBar(QtWidgets.QWidget):
 
     # ---- state ---------------------------------------------------------------------------------------------
     def view(self) -> View:
-        data = self.views.tabData(self.views.currentIndex())
+        data = self.views.currentData()
         return data if data in VIEWS else "open"
 
     def set_view(self, view: View) -> None:
@@ -118,9 +120,9 @@ class InboxFilterBar(QtWidgets.QWidget):
 
     def set_counts(self, counts: dict[View, int]) -> None:
         for i in range(self.views.count()):
-            view = self.views.tabData(i)
+            view = self.views.itemData(i)
             n = counts.get(view, 0)
-            self.views.setTabText(i, f"{VIEW_NAMES[view]} {n}" if n and view != "all" else VIEW_NAMES[view])
+            self.views.setItemText(i, f"{VIEW_NAMES[view]} · {n}" if n else VIEW_NAMES[view])
 
     def set_labels(self, in_use: list[str], colors: dict[str, str], renamed: dict[str, str] | None = None) -> None:
         """Offer the labels chats carry (with their colours); the chosen one stays chosen while it is in use, and
