@@ -3,8 +3,9 @@ All), whose chats (all, mine, unassigned), unread only, and a label — offering
 
 from __future__ import annotations
 
-from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from app.qt import QtCore, QtWidgets, Signal
 from app.store.inbox import VIEWS, InboxFilter, Owner, View
+from app.ui.widgets.label_picker import swatch
 
 VIEW_NAMES: dict[View, str] = {
     "open": "Open",
@@ -16,18 +17,6 @@ VIEW_NAMES: dict[View, str] = {
 }
 OWNER_NAMES: dict[Owner, str] = {"all": "Everyone's", "mine": "Mine", "unassigned": "Unassigned"}
 MANAGE = "__manage__"  # the label box's last entry opens the label manager
-
-
-def swatch(color: str, size: int = 12) -> QtGui.QIcon:
-    pixmap = QtGui.QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QtGui.QPainter(pixmap)
-    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QtGui.QColor(color))
-    painter.drawEllipse(1, 1, size - 2, size - 2)
-    painter.end()
-    return QtGui.QIcon(pixmap)
 
 
 class InboxFilterBar(QtWidgets.QWidget):
