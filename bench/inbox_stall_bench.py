@@ -19,18 +19,21 @@ from a thread that is not the UI thread (the driver's worker), at ``--rate`` mes
 What is measured: a 5 ms heartbeat ``QTimer`` (precise) on the UI thread; a stall is how late a beat came (the gap
 since the previous beat minus 5 ms): the longest time input would have waited. For each second the longest stall is
 kept; the figures are the p50 / p95 / max / mean of those per-second maxima, and the count of stalls over 50 ms.
-Next to it, the UI thread's own CPU time in those gaps (``time.thread_time``): a stall longer than that is the thread
-waiting for a core (other processes) or for the GIL (our other threads). The baseline, in the same run and
-interleaved block by block, is the same measurement with nothing arriving. A load block is measured until the
-UI has caught up with its last message. At the end the bench checks that the list shows every chat, the active
-chats' unread counts and last messages, and that the open chat shows every message it was sent (exit 1 if not).
-Nothing is asserted about time.
+To tell the app's work from the machine's, each beat also records the UI thread's CPU time (``time.thread_time``)
+and its time spent ready to run without a free core (``/proc/thread-self/schedstat``): the table shows the stalls
+less that wait, and the UI thread's own CPU in each gap; what is left is waiting for the GIL (our other threads,
+e.g. a full garbage collection on one of them, which the bench lists). The baseline, in the same run and
+interleaved block by block, is the same measurement with nothing arriving. A load block is measured until the UI
+has caught up with its last message. At the end the bench checks that the list shows every chat as the store has
+it, the active chats' unread counts and last messages, and that the open chat shows its newest messages with every
+one it was sent among them (exit 1 if not). Nothing is asserted about time.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import platform
 import pstats
@@ -129,6 +132,20 @@ class Meter:
         self.timer.setInterval(BEAT_MS)
         self.timer.timeout.connect(self._beat)
         self.timer.start()
+        # Python's full collections (generation 2), on whichever thread: they hold the GIL, so every thread waits.
+        self.full_collections: list[tuple[float, float, str]] = []  # (start, end, thread name)
+        self._gc_started: dict[int, float] = {}
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        now = time.perf_counter()
+        if phase == "start":
+            self._gc_started[threading.get_ident()] = now
+        else:
+            started = self._gc_started.pop(threading.get_ident(), now)
+            self.full_collections.append((started, now, threading.current_thread().name))
 
     def _beat(self) -> None:
         if self.phase is not None:
@@ -429,6 +446,14 @@ def main() -> int:
             print(f"| {label}, {stat} | {a:.1f} | {b:.1f} | {b / a if a else float('nan'):.1f}x |")
     print(f"| stalls over {STALL_MS} ms (count) | {idle['over']} | {load['over']} | |")
     print(f"| heartbeats ({BEAT_MS} ms timer) | {idle['beats']} | {load['beats']} | |")
+    full = [(a, b, who) for a, b, who in meter.full_collections if any(p.started <= a <= p.ended for p in phases)]
+    long_stalls = [(at, ms) for p in phases if p.kind == "load" for at, ms in p.stalls() if ms > STALL_MS]
+    in_gc = sum(1 for at, ms in long_stalls if any(a < at and b > at - (ms + BEAT_MS) / 1000 for a, b, _ in full))
+    print(
+        f"Python's full garbage collections while measuring: {len(full)} "
+        f"({', '.join(f'{(b - a) * 1000:.0f} ms on {who}' for a, b, who in full) or 'none'}); "
+        f"{in_gc} of the {len(long_stalls)} stalls over {STALL_MS} ms under load overlap one"
+    )
     if load["over_time"]:
         print(
             f"in the stalls over {STALL_MS} ms under load ({load['over_time'] * 1000:.0f} ms in all) the UI thread "
