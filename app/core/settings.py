@@ -353,6 +353,12 @@ def _json_list(value: Any) -> list[dict[str, Any]]:
     return [dict(v) for v in value]
 
 
+def _json_strings(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")
+    return list(value)
+
+
 def _json_mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise ValueError("expected an object")
@@ -376,6 +382,9 @@ class Internal(Section):
     settings_section = text(
         "ui.settings_section", "", "Settings section shown last", "The Settings page opens on it again."
     )
+    recent_emoji: Setting[list[str]] = data(
+        "ui.recent_emoji", [], "Emoji used lately", parse=_json_strings
+    )  # the composer's emoji picker shows them first, most recent first
 
 
 SECTION_TYPES: tuple[type[Section], ...] = (Appearance, Notifications, Inbox, WhatsApp, AI, Security, Internal)

@@ -168,7 +168,7 @@ class InboxPage(QtWidgets.QWidget):
         self.conversation.verticalScrollBar().valueChanged.connect(self._maybe_load_earlier)
         self.conversation.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conversation.customContextMenuRequested.connect(self._message_menu)
-        self.composer = Composer(self._render_reply)
+        self.composer = Composer(self._render_reply, settings=ctx.settings)
         self.composer.edit.enter_sends = bool(ctx.settings.inbox.enter_sends)
         # The AI panel sits beside the conversation and its composer; bootstrap wires its provider factory.
         self.ai_panel = AIPanel(ctx.store, ctx.tasks)

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.core.models import QuickReply
+from app.core.settings import Settings
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from app.ui.widgets.emoji_picker import EmojiPicker
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,31 @@ class ComposerEdit(QtWidgets.QPlainTextEdit):
             self.slash_typed.emit("\x00")  # close
 
 
+def _recent_emoji(
+    settings: Settings | None,
+) -> tuple[Callable[[], list[str]] | None, Callable[[list[str]], None] | None]:
+    if settings is None:
+        return None, None
+    internal = settings.internal
+
+    def save(recent: list[str]) -> None:
+        internal.recent_emoji = recent
+
+    return (lambda: internal.recent_emoji), save
+
+
 class Composer(QtWidgets.QFrame):
     """Composer + note toggle + send button, with a quick-reply popup."""
 
     send = Signal(str, bool)  # text, as internal note
 
-    def __init__(self, render_reply: Callable[[QuickReply], str], parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self,
+        render_reply: Callable[[QuickReply], str],
+        parent: QtWidgets.QWidget | None = None,
+        *,
+        settings: Settings | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("header")
         self.render_reply = render_reply
@@ -106,6 +127,23 @@ class Composer(QtWidgets.QFrame):
         self.popup.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.popup.hide()
 
+        # Emoji: recent ones are kept per device when the settings are given (else for the session).
+        self.emoji_button = QtWidgets.QToolButton()
+        self.emoji_button.setText("😊")
+        self.emoji_button.setToolTip("Emoji")
+        self.emoji_button.setAccessibleName("Emoji")
+        self.emoji_picker = EmojiPicker(*_recent_emoji(settings), parent=self)
+        self.emoji_button.clicked.connect(lambda: self.emoji_picker.open_at(self.emoji_button))
+        self.emoji_picker.picked.connect(self.insert_text)
+        tools = QtWidgets.QVBoxLayout()
+        tools.setContentsMargins(0, 0, 4, 0)
+        tools.addWidget(self.emoji_button)
+        tools.addStretch(1)
+        row = QtWidgets.QHBoxLayout()
+        row.setSpacing(0)
+        row.addLayout(tools)
+        row.addWidget(self.edit, 1)
+
         side = QtWidgets.QVBoxLayout()
         side.addWidget(self.note_toggle)
         side.addStretch(1)
@@ -115,7 +153,7 @@ class Composer(QtWidgets.QFrame):
         editor.addWidget(self.to_label)
         editor.addSpacing(4)
         editor.addWidget(self.reply_bar)
-        editor.addWidget(self.edit)
+        editor.addLayout(row)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addLayout(editor, 1)
@@ -164,6 +202,11 @@ class Composer(QtWidgets.QFrame):
         text = self.edit.toPlainText()
         if text.strip():
             self.send.emit(text, self.note_toggle.isChecked())
+
+    def insert_text(self, text: str) -> None:
+        """Put ``text`` (an emoji) at the cursor, replacing a selection, and give the text the focus back."""
+        self.edit.insertPlainText(text)
+        self.edit.setFocus()
 
     def clear(self) -> None:
         self.edit.clear()
