@@ -174,6 +174,7 @@ class Product(Record):
     currency: str = "USD"
     stock: int | None = None
     active: bool = True
+    photo_blob_id: str | None = None  # its photo in the store's media (app/store/media.py), for product cards
 
 
 class Sale(Record):

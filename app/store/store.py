@@ -14,6 +14,7 @@ from app.core.settings import Settings
 from app.store.database import Database, Origin
 from app.store.event_log import EventLog
 from app.store.inbox import InboxCursor, InboxFilter, InboxRow, View, inbox_page, next_snooze_end, view_counts
+from app.store.media import MediaStore, Thumbnailer
 from app.store.outbox import Outbox
 from app.store.repos import ChatRepository, ContactRepository, MessageRepository
 from app.store.repository import Repository
@@ -23,7 +24,9 @@ from app.store.touched import Touched
 
 
 class Store:
-    def __init__(self, db: Database, org_id: str, *, bus: EventBus | None = None) -> None:
+    def __init__(
+        self, db: Database, org_id: str, *, bus: EventBus | None = None, thumbnailer: Thumbnailer | None = None
+    ) -> None:
         self.db = db
         self.org_id = org_id
         self.bus = bus or EventBus()
@@ -52,6 +55,8 @@ class Store:
         self.ai_interactions = Repository(db, "ai_interactions", m.AiInteraction, o)
         self.audit_log = Repository(db, "audit_log", m.AuditEntry, o)
         self.outbox = Outbox(db)
+        # Media bytes, encrypted in the database (local to this computer; thumbnails by the passed-in Thumbnailer).
+        self.media = MediaStore(db, thumbnailer=thumbnailer)
         self.events = EventLog(db)
         # Every setting is declared in app.core.settings and read typed; the raw table is this store's own.
         self.settings = Settings(SettingsTable(db))

@@ -74,6 +74,13 @@ def make(version: int) -> Path:
                 ("sk-snapshot-0000", int(at.timestamp() * 1000)),
             )
             store.set_meta("secrets.home", "workspace")
+        if version >= 10:  # media (schema 10): the reply carries a document whose bytes are in media_blobs
+            doc = "Precios 2026: chaqueta azul 59 €".encode()
+            blob = store.media.put(doc, "application/pdf")
+            [reply] = store.messages.find_all({"wa_id": "3EB0SNAP1"})
+            media = {"kind": "document", "mime": "application/pdf", "file_name": "precios.pdf", "size": len(doc)}
+            store.messages.update(reply.id, kind="document", media=media | {"state": "stored", "blob_id": blob})
+            store.products.update(product.id, photo_blob_id=store.media.put(b"\xff\xd8 not a real jpeg", "image/jpeg"))
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
