@@ -44,6 +44,7 @@ bench: $(STAMP) system-deps
 	$(PY) bench/ai_bench.py $(AI_ARGS)
 	$(PY) bench/sync_bench.py $(SYNC_ARGS)
 	$(PY) bench/two_apps_bench.py $(TWO_APPS_ARGS)
+	$(PY) bench/inbox_stall_bench.py $(INBOX_ARGS)
 
 # A demo workspace from the seed generator (passphrase from PARLEY_PASSPHRASE when there is no secure keyring)
 demo-data: $(STAMP)
