@@ -235,6 +235,7 @@ class InboxPage(QtWidgets.QWidget):
         self._snooze_timer = QtCore.QTimer(self, singleShot=True)
         self._snooze_timer.timeout.connect(self._snooze_ended)
         self.composer.send.connect(self._send)
+        self.composer.accept_drops_on(self.conversation)  # files dropped on the chat are attached
         for rows_signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             rows_signal.connect(self._show_list_or_no_match)
         self._refresh_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)

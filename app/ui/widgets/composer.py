@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from app.core.models import QuickReply
 from app.core.settings import Settings
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from app.ui.widgets.attachments import AttachmentStrip, DropTarget, local_files
 from app.ui.widgets.emoji_picker import EmojiPicker
 
 
@@ -30,6 +31,7 @@ class ComposerEdit(QtWidgets.QPlainTextEdit):
     send_requested = Signal()
     slash_typed = Signal(str)  # the text after "/" while the draft starts with it
     popup_key = Signal(int)  # up / down / enter / escape while the quick-reply popup is open
+    attach = Signal(QtCore.QMimeData)  # files or an image pasted or dropped: they go to the attachments
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +60,16 @@ class ComposerEdit(QtWidgets.QPlainTextEdit):
                 return
         super().keyPressEvent(event)
 
+    def canInsertFromMimeData(self, source: QtCore.QMimeData) -> bool:
+        return bool(local_files(source)) or source.hasImage() or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QtCore.QMimeData) -> None:
+        """Ctrl+V (or a drop) of an image or of files attaches them instead of typing their paths."""
+        if local_files(source) or (source.hasImage() and not source.hasText()):
+            self.attach.emit(source)
+            return
+        super().insertFromMimeData(source)
+
     def _text_changed(self) -> None:
         text = self.toPlainText()
         if text.startswith("/") and "\n" not in text:
@@ -83,6 +95,8 @@ class Composer(QtWidgets.QFrame):
     """Composer + note toggle + send button, with a quick-reply popup."""
 
     send = Signal(str, bool)  # text, as internal note
+    # [(file_name, bytes, mime, caption)]: attached files to queue for the open chat (app.store.ops.media)
+    send_media = Signal(list)
 
     def __init__(
         self,
@@ -135,9 +149,20 @@ class Composer(QtWidgets.QFrame):
         self.emoji_picker = EmojiPicker(*_recent_emoji(settings), parent=self)
         self.emoji_button.clicked.connect(lambda: self.emoji_picker.open_at(self.emoji_button))
         self.emoji_picker.picked.connect(self.insert_text)
+        # Attachments: the paperclip, a drop on the composer (or the conversation: ``accept_drops_on``), a paste.
+        self.attachments = AttachmentStrip()
+        self.attachments.changed.connect(self._attachments_changed)
+        self.attach_button = QtWidgets.QToolButton()
+        self.attach_button.setText("📎")
+        self.attach_button.setToolTip("Attach photos or files")
+        self.attach_button.setAccessibleName("Attach")
+        self.attach_button.clicked.connect(self.choose_files)
+        self.edit.attach.connect(self.attachments.add_mime)
+        DropTarget(self.attachments, self)
         tools = QtWidgets.QVBoxLayout()
         tools.setContentsMargins(0, 0, 4, 0)
         tools.addWidget(self.emoji_button)
+        tools.addWidget(self.attach_button)
         tools.addStretch(1)
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(0)
@@ -153,6 +178,7 @@ class Composer(QtWidgets.QFrame):
         editor.addWidget(self.to_label)
         editor.addSpacing(4)
         editor.addWidget(self.reply_bar)
+        editor.addWidget(self.attachments)
         editor.addLayout(row)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
@@ -200,8 +226,45 @@ class Composer(QtWidgets.QFrame):
 
     def _send(self) -> None:
         text = self.edit.toPlainText()
-        if text.strip():
+        if self.attachments.chips:
+            self._send_attachments(text)
+        elif text.strip():
             self.send.emit(text, self.note_toggle.isChecked())
+
+    # ---- attachments -----------------------------------------------------------------------------------------
+    def accept_drops_on(self, widget: QtWidgets.QWidget) -> None:
+        """Files dropped on ``widget`` (the conversation) are attached here too."""
+        DropTarget(self.attachments, widget)
+
+    def choose_files(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Attach photos or files")
+        if paths:
+            self.attachments.add_paths(paths)
+            self.edit.setFocus()
+
+    def _attachments_changed(self) -> None:
+        several = len(self.attachments.chips) > 1
+        self.edit.setPlaceholderText(
+            "Add a caption — Ctrl+Enter to send"
+            if len(self.attachments.chips) == 1
+            else "Caption for the first photo without one — Ctrl+Enter to send"
+            if several
+            else "Type a message — Ctrl+Enter to send, / for quick replies"
+        )
+
+    def _send_attachments(self, text: str) -> None:
+        """One attachment takes the composer's text as its caption; with several each has its own caption field
+        and the composer's text goes to the first photo left without one (WhatsApp's preview works the same)."""
+        if self.note_toggle.isChecked():
+            self.attachments.refuse("Files go to the customer: turn off Internal note to send them.")
+            return
+        pending = text.strip()
+        files: list[tuple[str, bytes, str, str]] = []
+        for attachment, caption in self.attachments.attachments():
+            if not caption and pending:
+                caption, pending = pending, ""
+            files.append((attachment.file_name, attachment.data, attachment.mime, caption))
+        self.send_media.emit(files)
 
     def insert_text(self, text: str) -> None:
         """Put ``text`` (an emoji) at the cursor, replacing a selection, and give the text the focus back."""
@@ -209,6 +272,7 @@ class Composer(QtWidgets.QFrame):
         self.edit.setFocus()
 
     def clear(self) -> None:
+        self.attachments.clear()
         self.edit.clear()
         self.note_toggle.setChecked(False)
         self.clear_reply()
@@ -232,8 +296,10 @@ class Composer(QtWidgets.QFrame):
         return Draft(self.edit.toPlainText(), self.note_toggle.isChecked(), self.reply_to, self.reply_text)
 
     def set_draft(self, draft: Draft) -> None:
-        """Show ``draft`` (another chat's, say) without opening quick replies or taking the focus."""
+        """Show ``draft`` (another chat's, say) without opening quick replies or taking the focus. Attached files
+        are not part of a draft: they never follow the composer to another chat."""
         self._close_popup()
+        self.attachments.clear()
         self.edit.blockSignals(True)  # a draft starting with "/" must not open the quick-reply popup
         self.edit.setPlainText(draft.text)
         self.edit.blockSignals(False)
