@@ -26,6 +26,7 @@ from app.store.keyring_vault import KeyringVault
 from app.store.paths import resolve_home
 from app.store.switcher import SwitchTarget
 from app.store.workspaces import Workspaces
+from app.thumbnails import make_thumbnail
 from app.ui import theme
 from app.ui.context import AppContext, Changes
 from app.ui.main_window import MainWindow
@@ -233,7 +234,7 @@ def run_desktop(args: argparse.Namespace) -> int:
     theme.apply(app, "system")
 
     home = resolve_home(args.home)
-    workspaces = Workspaces(home, KeyringVault(keyring.get_keyring()))
+    workspaces = Workspaces(home, KeyringVault(keyring.get_keyring()), thumbnailer=make_thumbnail)
     tasks = TaskRunner(loop=LoopThread(SERVICE_THREAD))  # the one service loop: sync, AI, inbound analysis
     shutdown = Shutdown(tasks)
     flow = StartupFlow(workspaces, tasks)

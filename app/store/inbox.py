@@ -10,9 +10,10 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.ids import from_ms, to_ms, utc_now
+from app.core.media import MediaInfo, describe
 from app.core.models import ChatStatus
 from app.store.database import Database
 
@@ -53,6 +54,14 @@ class InboxRow(BaseModel):
     last_message_direction: str | None
     last_message_status: str | None
     cursor: InboxCursor
+    last_message_kind: str | None = None
+    last_message_media: dict[str, Any] | None = None
+
+    @property
+    def preview(self) -> str:
+        """The last message as the list and notifications show it: its text, or its media named ("Photo — caption",
+        "Voice note 0:12", "Document: prices.pdf")."""
+        return message_preview(self.last_message_body or "", self.last_message_kind, self.last_message_media)
 
     @property
     def display_name(self) -> str:
@@ -62,6 +71,17 @@ class InboxRow(BaseModel):
     def unread(self) -> bool:
         """Shown as unread: messages not read yet, or marked unread by hand."""
         return self.unread_count > 0 or self.marked_unread
+
+
+def message_preview(body: str, kind: str | None, media: dict[str, Any] | None) -> str:
+    """A message in one line of text: the body of a text message, ``describe`` of a media one."""
+    if not media and kind in (None, "text"):
+        return body
+    try:
+        info = MediaInfo.model_validate(media or {"kind": kind})
+    except ValidationError:  # a kind this version does not know (a newer teammate's Parley): its caption at least
+        return body
+    return describe(info, body)
 
 
 class InboxFilter(BaseModel):
@@ -89,7 +109,7 @@ _SQL = """
 SELECT c.id, c.title, c.contact_id, ct.name, ct.phone, c.assigned_user_id, c.tags, ct.tags,
        s.pinned, s.unread_count, s.message_count, s.last_activity_at,
        m.body, m.direction, m.status, s.chat_rid,
-       c.status, c.snoozed_until, c.muted_until, c.marked_unread, c.archived
+       c.status, c.snoozed_until, c.muted_until, c.marked_unread, c.archived, m.kind, m.media
 FROM chat_stats s
 JOIN chats c ON c.rid = s.chat_rid
 LEFT JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id
@@ -159,6 +179,8 @@ def _row(r: Any, now: int) -> InboxRow:
         muted=r[18] is not None and r[18] > now,
         marked_unread=bool(r[19]),
         archived=bool(r[20]),
+        last_message_kind=r[21],
+        last_message_media=json.loads(r[22]) if r[22] else None,
     )
 
 

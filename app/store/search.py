@@ -106,7 +106,7 @@ def search_messages(
                 window = f"AND f.rowid >= {int(floor[0])}"
     sql = f"""
         SELECT m.id, m.chat_id, c.contact_id, coalesce(nullif(ct.name, ''), nullif(c.title, ''), ct.phone, ''),
-               snippet(messages_fts, 0, '{_OPEN}', '{_CLOSE}', '…', 12), m.sent_at
+               snippet(messages_fts, -1, '{_OPEN}', '{_CLOSE}', '…', 12), m.sent_at
         FROM messages_fts f
         JOIN messages m ON m.rid = f.rowid
         JOIN chats c ON c.org_id = m.org_id AND c.id = m.chat_id

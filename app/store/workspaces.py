@@ -38,6 +38,7 @@ from app.store.database import Database
 from app.store.header import WorkspaceHeader, read_header, write_header
 from app.store.keyring_vault import KeyringVault, keyring_label
 from app.store.keys import DEFAULT_KDF, KdfParams, KeyProtection
+from app.store.media import Thumbnailer
 from app.store.paths import WorkspacePaths, fsync_dir
 from app.store.store import Store
 
@@ -58,10 +59,18 @@ class UnusableWorkspace:
 class Workspaces:
     """The workspaces under one home folder."""
 
-    def __init__(self, home: Path, vault: KeyringVault, *, kdf: KdfParams = DEFAULT_KDF) -> None:
+    def __init__(
+        self,
+        home: Path,
+        vault: KeyringVault,
+        *,
+        kdf: KdfParams = DEFAULT_KDF,
+        thumbnailer: Thumbnailer | None = None,
+    ) -> None:
         self.home = home
         self.vault = vault
         self.kdf = kdf
+        self.thumbnailer = thumbnailer  # passed to every Store opened (media thumbnails; Qt's, from bootstrap)
 
     def paths(self, workspace_id: str) -> WorkspacePaths:
         return WorkspacePaths(self.home / "workspaces" / workspace_id)
@@ -136,7 +145,7 @@ class Workspaces:
             db = Database.open(paths.database, key)
             try:
                 crashpoints.reached("create.database")
-                store = Store(db, org_id, bus=bus)
+                store = Store(db, org_id, bus=bus, thumbnailer=self.thumbnailer)
                 with db.transaction():
                     store.orgs.create(id=org_id, name=business_name)
                     owner = store.users.create(name=owner_name, email=owner_email, role="owner")
@@ -175,7 +184,7 @@ class Workspaces:
             write_header(paths.header, header)
             db = Database.open(paths.database, key)
             try:
-                store = Store(db, org_id, bus=bus)
+                store = Store(db, org_id, bus=bus, thumbnailer=self.thumbnailer)
                 with db.transaction():
                     store.set_meta("org_id", org_id)
                     store.set_meta("workspace_id", workspace_id)
@@ -219,7 +228,7 @@ class Workspaces:
             if passphrase is None:
                 self._drop_keyring_entry(workspace_id)
             raise
-        return Store(Database.open(final.database, key), org_id, bus=bus)
+        return Store(Database.open(final.database, key), org_id, bus=bus, thumbnailer=self.thumbnailer)
 
     def _drop_keyring_entry(self, entry: str) -> None:
         try:
@@ -286,7 +295,7 @@ class Workspaces:
                     self._finish_pending(paths, header, header.pending_key)
                 else:
                     self._abandon_pending(paths, header, header.pending_key)
-            store = Store(db, header.org_id, bus=bus)
+            store = Store(db, header.org_id, bus=bus, thumbnailer=self.thumbnailer)
             if store.meta("org_id") is None:
                 # Made by a Parley that created workspaces in place, and stopped before the creating transaction.
                 store.close()
