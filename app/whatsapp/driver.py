@@ -25,6 +25,11 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   under ``ui_lock`` (the sweep, the catch-up): a queued report that needs it marks its chat to be read again instead,
   since the page may have moved on. Rows the store already has are not resolved again; rows whose chat stays
   unknown are counted in ``skipped``.
+- **Media.** A row showing a media bubble (profile ``media_*`` entries) is captured with its ``kind`` and
+  ``media`` (``app.core.media.MediaInfo``: ``pending``, or ``unavailable`` for "no longer available"), its caption as
+  the body; the bytes are then read from the page in the background (``media_fetch.MediaFetcher``, capped by
+  ``FETCH_CAP``) and handed to the media sink (the store's ``app.store.ops.media``). Opening another chat first
+  drains the fetcher, while the rows are still shown.
 - **Catching up on connect.** Each time the link comes up, before anything else is read, ``backfill.Backfill``
   walks the whole (virtualized) chat list from the top, scrolling it, and opens the chats (newest first) whose
   last-message preview is not the store's latest message of that chat, records their rows and scrolls each back for
@@ -61,6 +66,8 @@ from app.whatsapp.backfill import Backfill, BackfillResult
 from app.whatsapp.browser import open_profile
 from app.whatsapp.config import DEFAULT_URL
 from app.whatsapp.contact_info import ChatResolver
+from app.whatsapp.media import BYTE_KINDS, MediaSink, StoreMediaSink, media_info
+from app.whatsapp.media_fetch import MediaFetcher
 from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
 from app.whatsapp.probe import ProbeReport, first_match, self_test
 from app.whatsapp.profile import Profile
@@ -117,6 +124,7 @@ class WhatsAppDriver:
         headless: bool = True,
         on_state: StateCallback | None = None,
         on_qr: QrCallback | None = None,
+        media_sink: MediaSink | None = None,
     ) -> None:
         self.store = store
         self.profile = profile
@@ -150,6 +158,8 @@ class WhatsAppDriver:
         self._backfill_due = False  # set on each connect: catch up before anything else is read
         self._reread: set[str] = set()  # chats whose rows could not be attributed from a report: read them again
         self._handling = False  # a page report is being handled (capture, catch-up, sweep)
+        # Received media's bytes, read from the page in the background after capture (``media_fetch``).
+        self.media = MediaFetcher(lambda: self.page, self._ui_lock, media_sink or StoreMediaSink(store))
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     @property
@@ -188,6 +198,7 @@ class WhatsAppDriver:
             page.on("crash", lambda _page: self._on_closed("the WhatsApp page crashed"))
             self._page = page
             self._worker = asyncio.create_task(self._work(), name="whatsapp-driver")
+            self.media.start()
             await page.goto(self.url, wait_until="domcontentloaded")
         except BaseException as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -202,6 +213,7 @@ class WhatsAppDriver:
         self._set_state(ConnectionState.stopped, "")
 
     async def _shutdown(self) -> None:
+        await self.media.stop()
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.cancel()
@@ -487,6 +499,7 @@ class WhatsAppDriver:
         if await row.count() == 0:  # scrolled out of the virtualized list meanwhile
             log.info("WhatsApp: chat %r is not in the rendered chat list; it is read when it shows up", title)
             return False
+        await self.media.drain()  # the open chat's media rows are still shown: read their bytes before leaving it
         await row.click(timeout=OPEN_CHAT_TIMEOUT_MS)
         await page.wait_for_function(
             "(title) => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === title; }",
@@ -519,7 +532,7 @@ class WhatsAppDriver:
                 ack = _own_ack(row_id, row)
                 if ack is not None and ack != self._acks[row_id.wa_id]:
                     acks.append(CapturedAck(wa_id=row_id.wa_id, ack=ack))
-            elif row.get("text") is not None:  # else not rendered yet; it is reported again once it is
+            elif row.get("text") is not None or row.get("media"):  # else not rendered yet; reported again once it is
                 new.append((row_id, row))
         chat_jid = None
         bare = [row_id.wa_id for row_id, _ in new if row_id.chat_jid is None]
@@ -541,9 +554,12 @@ class WhatsAppDriver:
                     self._reread.add(title)
                     new = [(row_id, row) for row_id, row in new if row_id.chat_jid is not None]
         messages = [m for row_id, row in new if (m := self._parse_row(row_id, row, title, chat_jid)) is not None]
+        data_ids = {row_id.wa_id: str(row["id"]) for row_id, row in new}
         if not messages and not acks:
             return
-        created = await asyncio.to_thread(self._record, messages, acks, page_order)
+        created, fetch = await asyncio.to_thread(self._record, messages, acks, page_order)
+        for message_id, wa_id in fetch:
+            self.media.enqueue(message_id, data_ids[wa_id])
         for message in messages:
             self._acks[message.wa_id] = message.ack
         for captured_ack in acks:
@@ -564,17 +580,25 @@ class WhatsAppDriver:
         """Runs on a worker thread: which of ``wa_ids`` the store already has."""
         return {wa_id for wa_id in wa_ids if self.store.messages.find_by_wa_id(wa_id) is not None}
 
-    def _record(self, messages: list[CapturedMessage], acks: list[CapturedAck], page_order: list[str]) -> int:
+    def _record(
+        self, messages: list[CapturedMessage], acks: list[CapturedAck], page_order: list[str]
+    ) -> tuple[int, list[tuple[str, str]]]:
         """Runs on a worker thread: the store calls are synchronous SQLCipher writes. ``messages`` are in page order
-        and ``page_order`` lists every row of the open chat (the order the store keeps, not the rows' minutes)."""
-        created = (
-            sum(1 for result in record_messages(self.store, messages, page=page_order) if result.created)
-            if messages
-            else 0
-        )
+        and ``page_order`` lists every row of the open chat (the order the store keeps, not the rows' minutes).
+        Returns how many were created and the (store id, wa_id) of those whose media bytes are to be fetched."""
+        results = record_messages(self.store, messages, page=page_order) if messages else []
+        fetch = [
+            (result.message.id, result.message.wa_id)
+            for result in results
+            if result.created
+            and result.message.wa_id
+            and result.message.media
+            and result.message.media.get("state") == "pending"
+            and result.message.media.get("kind") in BYTE_KINDS
+        ]
         for ack in acks:
             record_ack(self.store, ack)
-        return created
+        return sum(1 for result in results if result.created), fetch
 
     def _parse_row(
         self, row_id: RowId, row: dict[str, Any], title: str | None, title_jid: str | None
@@ -587,13 +611,16 @@ class WhatsAppDriver:
         from_me = row_id.from_me if row_id.from_me is not None else bool(row.get("out"))
         timestamp, author = parse_pre_plain_text(row.get("pre"))
         group = chat_jid.endswith("@g.us")
+        media = media_info(row["media"]) if isinstance(row.get("media"), dict) else None
         return CapturedMessage(
             wa_id=row_id.wa_id,
             chat_jid=chat_jid,
             from_me=from_me,
             sender_jid=row_id.participant if group else None,
             push_name=None if from_me else author,
-            body=str(row.get("text") or ""),
+            body=str(row.get("text") or ""),  # a media message's caption
+            kind=media.kind if media is not None else "text",
+            media=media.model_dump(mode="json") if media is not None else None,
             timestamp=timestamp or datetime.now(UTC),
             ack=_own_ack(row_id, row),
             chat_title=title if group else None,

@@ -9,6 +9,12 @@ reload or navigation) that:
   ``data-pre-plain-text``, text, ack icon) and the rendered chat-list rows in screen order (title, unread badge
   text, the last message's preview text, and the row's text as a signature that changes when a new message's preview
   or time shows up);
+- recognises media bubbles per row from the profile's ``media_*`` entries (kind, "no longer available", and the raw
+  title / link / duration / size texts ``app.whatsapp.media.media_info`` parses);
+- defines ``window.__parleyGrabMedia(dataId, cap, ms)``: a row's media bytes read in the page, as base64 (from the
+  ``blob:`` URL the row shows, or from the blob the page makes once its download/play control is clicked: the script
+  wraps ``URL.createObjectURL`` to see it, and does not follow a blob ``<a download>`` while fetching, so nothing
+  reaches the disk); used by ``app.whatsapp.media_fetch``;
 - watches the document with a ``MutationObserver`` and calls the exposed binding ``REPORT_BINDING`` with what changed
   since the last report: the state / QR / chat-list rows when they change, and only message rows that are new or
   whose ack icon changed. Reports are throttled, not debounced: the first change after a quiet spell is reported
@@ -49,7 +55,30 @@ _ENTRIES = (
     "qr_reload",
 )
 # Entries an older profile may lack (``profile.REQUIRED_ENTRIES`` predates them).
-_OPTIONAL_ENTRIES = ("chat_row_ack", "phone_offline", "chat_row_preview")
+_OPTIONAL_ENTRIES = (
+    "chat_row_ack",
+    "phone_offline",
+    "chat_row_preview",
+    "media_unavailable",
+    "media_sticker",
+    "media_image",
+    "media_video",
+    "media_voice",
+    "media_audio",
+    "media_document",
+    "media_location",
+    "media_contact",
+    "media_duration",
+    "media_size",
+    "media_source",
+    "media_fetch_trigger",
+    "media_pause",
+)
+# The media kinds a row is checked for, in this order (a sticker is an <img> too; a voice note is an audio player).
+MEDIA_KINDS = ("sticker", "image", "voice", "audio", "video", "document", "location", "contact")
+GRAB_FUNCTION = (
+    "([id, cap, ms]) => window.__parleyGrabMedia ? window.__parleyGrabMedia(id, cap, ms) : {state: 'no_script'}"
+)
 
 _TEMPLATE = r"""
 (() => {
@@ -58,6 +87,31 @@ _TEMPLATE = r"""
   const SEL = __SELECTORS__;
   const BINDING = __BINDING__;
   const GAP_MS = __GAP_MS__; // at most one report per GAP_MS; the first change after a quiet spell goes at once
+  const MEDIA_KINDS = __MEDIA_KINDS__;
+
+  // Blobs the page turns into blob: URLs (media it downloaded or decrypted), so Parley can read a voice note's or a
+  // document's bytes, which never sit in a src attribute. A blob <a download> the page clicks while Parley is
+  // fetching is not followed: nothing is written to disk.
+  const blobs = new Map(); // blob: URL -> Blob
+  let lastBlob = null;
+  let grabUntil = 0;
+  const createObjectURL = URL.createObjectURL;
+  const revokeObjectURL = URL.revokeObjectURL;
+  URL.createObjectURL = function (obj) {
+    const url = createObjectURL.call(URL, obj);
+    if (obj instanceof Blob) {
+      blobs.set(url, obj);
+      if (blobs.size > 500) blobs.delete(blobs.keys().next().value);
+      lastBlob = { url, blob: obj };
+    }
+    return url;
+  };
+  URL.revokeObjectURL = function (url) { blobs.delete(url); return revokeObjectURL.call(URL, url); };
+  const anchorClick = HTMLAnchorElement.prototype.click;
+  HTMLAnchorElement.prototype.click = function () {
+    if (performance.now() < grabUntil && this.hasAttribute('download') && String(this.href).startsWith('blob:')) return;
+    return anchorClick.call(this);
+  };
 
   function collect(name) {
     for (const sel of SEL[name]) {
@@ -78,6 +132,29 @@ _TEMPLATE = r"""
     return map;
   }
 
+  function mediaOf(row, media, unavailable, durations, sizes) {
+    let found = null;
+    let kind = null;
+    for (const name of MEDIA_KINDS) {
+      found = media[name].get(row);
+      if (found) { kind = name; break; }
+    }
+    const gone = unavailable.has(row);
+    if (!kind && !gone) return null;
+    const titled = found ? (found.hasAttribute('title') ? found : found.querySelector('[title]')) : null;
+    const link = found ? (found.hasAttribute('href') ? found : found.querySelector('a[href]')) : null;
+    const duration = durations.get(row);
+    const size = sizes.get(row);
+    return {
+      kind: kind || 'image',
+      unavailable: gone,
+      title: titled ? titled.getAttribute('title') : null,
+      href: link ? link.getAttribute('href') : null,
+      duration: duration ? (duration.getAttribute('aria-valuetext') || duration.textContent) : null,
+      size: size ? (size.getAttribute('title') || size.textContent) : null,
+    };
+  }
+
   function scan() {
     const qr = collect('qr_container')[0];
     const loggedIn = collect('logged_in_marker').length > 0;
@@ -91,6 +168,11 @@ _TEMPLATE = r"""
     const outs = owned(collect('message_out'), rowSet);
     const texts = owned(collect('message_text'), rowSet);
     const acks = owned(collect('ack_icon'), rowSet);
+    const media = {};
+    for (const name of MEDIA_KINDS) media[name] = owned(collect(`media_${name}`), rowSet);
+    const unavailable = owned(collect('media_unavailable'), rowSet);
+    const durations = owned(collect('media_duration'), rowSet);
+    const sizes = owned(collect('media_size'), rowSet);
     const messages = rows.map((row) => {
       const body = texts.get(row);
       const span = body ? (body.querySelector('span.selectable-text') || body) : null;
@@ -102,6 +184,7 @@ _TEMPLATE = r"""
         text: span ? span.innerText : null,
         ack: ack ? ack.getAttribute('data-icon') : null,
         ack_label: ack ? (ack.getAttribute('aria-label') || '') : '',
+        media: mediaOf(row, media, unavailable, durations, sizes),
       };
     }).filter((m) => m.id);
     // Rows of a virtualized list are positioned, not ordered, in the DOM: sort them as they are shown.
@@ -142,11 +225,71 @@ _TEMPLATE = r"""
   }
   window.__parleyScan = scan;
 
+  // The bytes of the media in the row whose data-id is `id`, read in the page: from the blob: URL an element of the
+  // row shows, or else from the blob the page makes when its download/play control is clicked (then paused again).
+  // {state: 'ok', mime, size, data (base64)} | {state: 'gone'} (row not shown) | {state: 'missing'} | {state:
+  // 'too_large', size}.
+  async function grabMedia(id, cap, ms) {
+    const row = collect('message_row').find((r) => r.getAttribute('data-id') === id);
+    if (!row) return { state: 'gone' };
+    const within = (name) => {
+      for (const sel of SEL[name]) {
+        let found = null;
+        try { found = row.querySelector(sel); } catch (err) { continue; }
+        if (found) return found;
+      }
+      return null;
+    };
+    const shown = () => {
+      const source = within('media_source');
+      const url = source ? (source.currentSrc || source.getAttribute('src') || '') : '';
+      return url.startsWith('blob:') ? url : null;
+    };
+    let url = shown();
+    let blob = url ? (blobs.get(url) || null) : null;
+    if (!url) {
+      const trigger = within('media_fetch_trigger');
+      if (!trigger) return { state: 'missing' };
+      const before = lastBlob;
+      grabUntil = performance.now() + ms + 1000;
+      try {
+        trigger.click();
+        const deadline = performance.now() + ms;
+        while (performance.now() < deadline) {
+          url = shown();
+          if (url) { blob = blobs.get(url) || null; break; }
+          if (lastBlob !== before) { url = lastBlob.url; blob = lastBlob.blob; break; }
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        grabUntil = performance.now() + 500;
+        const pause = within('media_pause');
+        if (pause) pause.click();
+      }
+      if (!url) return { state: 'missing' };
+    }
+    if (!blob) {
+      try { blob = await (await fetch(url)).blob(); } catch (err) { return { state: 'missing' }; }
+    }
+    if (blob.size > cap) return { state: 'too_large', size: blob.size };
+    if (!blob.size) return { state: 'missing' };
+    const data = await new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result));
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+    return { state: 'ok', mime: blob.type || '', size: blob.size, data: data.slice(data.indexOf(',') + 1) };
+  }
+  window.__parleyGrabMedia = grabMedia;
+
   let lastKey = null;
   let lastUnread = null;
   const seen = new Map(); // data-id -> ack icon + label last reported
   let timer = null;
   let reported = -Infinity; // performance.now() of the last report
+
+  const sig = (m) => `${m.ack}|${m.ack_label}|${m.text !== null || m.media !== null}`;
 
   function report() {
     timer = null;
@@ -156,11 +299,11 @@ _TEMPLATE = r"""
     const key = JSON.stringify(
       [snap.state, snap.qr, snap.qr_expired, snap.phone_offline, snap.post_logout, snap.header]);
     const unreadKey = JSON.stringify(snap.chats);
-    const fresh = snap.messages.filter((m) => seen.get(m.id) !== `${m.ack}|${m.ack_label}|${m.text !== null}`);
+    const fresh = snap.messages.filter((m) => seen.get(m.id) !== sig(m));
     if (key === lastKey && unreadKey === lastUnread && !fresh.length) return;
     lastKey = key;
     lastUnread = unreadKey;
-    for (const m of fresh) seen.set(m.id, `${m.ack}|${m.ack_label}|${m.text !== null}`);
+    for (const m of fresh) seen.set(m.id, sig(m));
     snap.order = snap.messages.map((m) => m.id); // every row shown, top to bottom: where the fresh ones sit
     snap.messages = fresh;
     window[BINDING](snap).catch(() => { for (const m of fresh) seen.delete(m.id); lastKey = null; });
@@ -191,4 +334,5 @@ def observer_script(profile: Profile) -> str:
         _TEMPLATE.replace("__SELECTORS__", json.dumps(selectors))
         .replace("__BINDING__", json.dumps(REPORT_BINDING))
         .replace("__GAP_MS__", str(REPORT_GAP_MS))
+        .replace("__MEDIA_KINDS__", json.dumps(list(MEDIA_KINDS)))
     )

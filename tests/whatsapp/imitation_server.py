@@ -6,6 +6,12 @@ messages, acks) so the logged-in state survives a reload, and exposes a JSON con
 
 - ``POST /__control/scan`` {ref?}: the phone scans the QR (409 if expired, already linked or ``ref`` mismatches).
 - ``POST /__control/incoming`` {chat, name?, text, id?, timestamp?}: an inbound message.
+- ``POST /__control/media`` {chat, kind, data (base64), mime, caption?, file_name?, duration?, unavailable?, latitude?,
+  longitude?, place?, contact_name?, name?, id?, timestamp?}: an inbound media message (image, video, voice, audio,
+  document, sticker, location, contact). The page renders it as WhatsApp Web does (see
+  ``/work/shared/reference/whatsapp-web-media.md``) and gets the bytes from ``GET /__media/<id>`` (as the real page
+  gets them from WhatsApp's CDN), turning them into a ``blob:`` URL; ``unavailable`` shows the "no longer
+  available" bubble and serves no bytes.
 - ``POST /__control/ack`` {id, level}: ack level of a message (-1 error, 0 clock, 1 check, 2 delivered, 3 read).
 - ``POST /__control/phone`` {online}: the phone loses or regains its connection; while it is offline the page shows
   the side-pane banner "Trying to reach phone" (``[data-icon="alert-phone"]``).
@@ -20,6 +26,7 @@ Run ``python -m tests.whatsapp.imitation_server --port 8765`` for a demo.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import mimetypes
@@ -42,6 +49,7 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "resources" / "whatsapp" / "i
 STATIC_FILES = {"/app.js": "app.js", "/style.css": "style.css"}
 PAGE_PATHS = {"/", "/index.html", "/send"}
 LONG_POLL_SECONDS = 10.0
+MEDIA_KINDS = frozenset({"image", "video", "voice", "audio", "document", "sticker", "location", "contact"})
 MAX_EVENTS = 2000
 
 JsonDict = dict[str, Any]
@@ -94,6 +102,9 @@ class Message:
     ack: int
     author: str
     source: str  # "page" (typed in the page) or "control" (pushed by the control API)
+    # media messages: kind, mime, file_name, size, duration, unavailable, latitude/longitude/place, contact_name
+    # (``text`` is the caption); the bytes are kept apart (``ImitationState.media_bytes``), served by /__media/<id>
+    media: JsonDict | None = None
 
     @property
     def serialized(self) -> str:
@@ -146,6 +157,7 @@ class ImitationState:
         self.session = "unpaired"  # "unpaired" | "logged_in"
         self.phone_online = True
         self.chats: dict[str, Chat] = {}
+        self.media_bytes: dict[str, bytes] = {}  # message id -> the media's bytes (what the phone would serve)
         self.open_chat: str | None = None
         self.chat_opens = 0  # chats the page opened (a click on a chat row, /send, ...)
         self.qr: JsonDict = {"ref": None, "expired": False, "rotations": 0}
@@ -298,6 +310,53 @@ class ImitationState:
             self._push("message", chat=target.summary(), message=message.to_json())
             return message.to_json()
 
+    def incoming_media(self, body: JsonDict) -> JsonDict:
+        kind = str(body["kind"])
+        if kind not in MEDIA_KINDS:
+            raise ControlError(HTTPStatus.BAD_REQUEST, f"kind must be one of {', '.join(sorted(MEDIA_KINDS))}")
+        data = base64.b64decode(str(body.get("data") or ""))
+        media: JsonDict = {
+            "kind": kind,
+            "mime": str(body.get("mime") or ""),
+            "size": len(data),
+            "unavailable": bool(body.get("unavailable")),
+        }
+        for key in ("file_name", "place", "contact_name"):
+            if body.get(key):
+                media[key] = str(body[key])
+        for key in ("duration", "latitude", "longitude"):
+            if body.get(key) is not None:
+                media[key] = float(body[key])
+        with self._cond:
+            target = self._chat(str(body["chat"]), body.get("name"))
+            ts = body.get("timestamp")
+            message = Message(
+                id=str(body.get("id") or phone_message_id()),
+                chat=target.id,
+                from_me=False,
+                text=str(body.get("caption") or ""),
+                timestamp=float(ts) if ts else time.time(),
+                ack=1,
+                author=target.name,
+                source="control",
+                media=media,
+            )
+            if not media["unavailable"]:
+                self.media_bytes[message.id] = data
+            target.messages.append(message)
+            if self.open_chat != target.id:
+                target.unread += 1
+            self._push("message", chat=target.summary(), message=message.to_json())
+            return message.to_json()
+
+    def media_of(self, message_id: str) -> tuple[bytes, str] | None:
+        with self._cond:
+            data = self.media_bytes.get(message_id)
+            if data is None:
+                return None
+            message = self._find(message_id)
+            return data, str((message.media or {}).get("mime") or "application/octet-stream")
+
     def ack(self, message_id: str, level: int) -> JsonDict:
         if level not in range(-1, 5):
             raise ControlError(HTTPStatus.BAD_REQUEST, "level must be -1..4")
@@ -368,6 +427,7 @@ class _Handler(BaseHTTPRequestHandler):
         "/__control/chat": "chat",
         "/__control/incoming": "incoming",
         "/__control/ack": "ack",
+        "/__control/media": "media",
         "/__page/send": "send",
         "/__page/open": "open",
         "/__page/qr": "qr",
@@ -406,6 +466,12 @@ class _Handler(BaseHTTPRequestHandler):
             since = int(query.get("since", ["0"])[0])
             timeout = min(float(query.get("timeout", [str(LONG_POLL_SECONDS)])[0]), LONG_POLL_SECONDS)
             self._json(state.events_since(since, timeout))
+        elif url.path.startswith("/__media/"):
+            found = state.media_of(url.path.removeprefix("/__media/"))
+            if found is None:
+                self._json({"error": "media not found"}, HTTPStatus.NOT_FOUND)
+            else:
+                self._send(HTTPStatus.OK, found[0], found[1])
         elif url.path == "/favicon.ico":
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         else:
@@ -452,6 +518,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             case "ack":
                 return state.ack(str(body["id"]), int(body["level"]))
+            case "media":
+                return state.incoming_media(body)
             case "send":
                 return state.page_send(str(body["chat"]), str(body["text"]), body.get("id"))
             case "open":
@@ -576,6 +644,27 @@ class ImitationControl:
         if timestamp is not None:
             body["timestamp"] = timestamp
         result: JsonDict = self.request("POST", "/__control/incoming", body)
+        return result
+
+    def incoming_media(
+        self,
+        chat: str,
+        kind: str,
+        data: bytes = b"",
+        mime: str = "",
+        *,
+        caption: str = "",
+        name: str | None = None,
+        message_id: str | None = None,
+        timestamp: float | None = None,
+        **details: Any,
+    ) -> JsonDict:
+        """An inbound media message from a customer: ``kind`` image/video/voice/audio/document/sticker/location/
+        contact, its bytes and MIME type, a caption; ``details``: file_name, duration (seconds), unavailable (the
+        "no longer available" bubble), latitude/longitude/place, contact_name."""
+        body: JsonDict = {"chat": chat, "kind": kind, "data": base64.b64encode(data).decode(), "mime": mime}
+        body.update({"caption": caption, "name": name, "id": message_id, "timestamp": timestamp, **details})
+        result: JsonDict = self.request("POST", "/__control/media", {k: v for k, v in body.items() if v is not None})
         return result
 
     def add_chat(self, chat: str, name: str | None = None) -> JsonDict:

@@ -472,16 +472,160 @@
           selectable('Hey there! I am using WhatsApp.')))));
   }
 
+  // ---- media bubbles (whatsapp-web-media.md "Receiving media") ----------------------------------------------
+  // The bytes come from the phone side (/__media/<id>, standing in for WhatsApp's CDN + decryption) and are shown
+  // through blob: URLs made with URL.createObjectURL, as the real page does. Images and stickers get theirs when the
+  // bubble renders; video, voice/audio and documents only when played or downloaded (a <video src=blob:> appears on
+  // play; voice plays through an Audio() outside the DOM; a document downloads through an <a download> click).
+  // Location and contact-card bubbles, the audio-file marker, the document's size line and the "no longer
+  // available" bubble are not documented by any source (see the reference's "Gaps"): their hooks here are guesses.
+  const THUMB = 'data:image/gif;base64,R0lGODlhAQABAIAAAMLCwgAAACH5BAAAAAAALAAAAAABAAEAAAICRAEAOw==';
+  const mediaBlobs = new Map(); // message id -> Promise of its blob: URL
+
+  function mediaUrl(m) {
+    if (!mediaBlobs.has(m.id)) {
+      mediaBlobs.set(m.id, fetch(`/__media/${encodeURIComponent(m.id)}`, { cache: 'no-store' })
+        .then((r) => { if (!r.ok) throw new Error(`media ${r.status}`); return r.blob(); })
+        .then((blob) => URL.createObjectURL(m.media.mime ? new Blob([blob], { type: m.media.mime }) : blob))
+        .catch((err) => { mediaBlobs.delete(m.id); throw err; }));
+    }
+    return mediaBlobs.get(m.id);
+  }
+
+  const mmss = (s) => { const t = Math.round(s || 0); return `${Math.floor(t / 60)}:${pad(t % 60)}`; };
+  function humanSize(n) {
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${Math.round(n / 1024)} kB`;
+    return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  function imagePart(m) {
+    const img = el('img', { src: THUMB, alt: '', draggable: 'false', class: 'media-img',
+      'data-testid': v26() ? null : 'media-url-cover' });
+    mediaUrl(m).then((url) => { img.src = url; }).catch(() => {});
+    return el('div', { role: 'button', 'aria-label': 'Open picture', class: 'media-frame',
+      'data-testid': v26() ? null : 'image-thumb' }, img);
+  }
+
+  function videoPart(m) {
+    const frame = el('div', { role: 'button', 'aria-label': 'Play video', class: 'media-frame' });
+    const play = async () => {
+      if (frame.querySelector('video')) return;
+      const url = await mediaUrl(m);
+      frame.replaceChildren(el('video', { src: url, class: 'media-img', muted: true, playsinline: true }));
+    };
+    frame.addEventListener('click', () => { play().catch(() => {}); });
+    frame.append(el('img', { src: THUMB, alt: '', class: 'media-img media-poster' }),
+      el('div', { class: 'media-play-btn' }, icon('media-play', { 'data-testid': v26() ? null : 'media-play' })),
+      el('div', { class: 'media-duration' }, icon('video-pip'), el('span', { text: mmss(m.media.duration) })));
+    return frame;
+  }
+
+  function audioPart(m) {
+    const voice = m.media.kind === 'voice';
+    const total = mmss(m.media.duration);
+    let audio = null;
+    const label = (playing) => `${playing ? 'Pause' : 'Play'} ${voice ? 'voice message' : 'audio'}`;
+    const button = el('button', { type: 'button', class: 'audio-play', 'aria-label': label(false) },
+      icon(v26() ? 'ptt-play' : 'audio-play'));
+    const slider = el('div', { role: 'slider', class: 'audio-slider', 'aria-valuemin': '0',
+      'aria-valuemax': String(Math.round(m.media.duration || 0)), 'aria-valuenow': '0',
+      'aria-valuetext': `0:00/${total}` });
+    const setPlaying = (playing) => {
+      button.setAttribute('aria-label', label(playing));
+      button.replaceChildren(icon(playing ? 'audio-pause' : (v26() ? 'ptt-play' : 'audio-play')));
+    };
+    button.addEventListener('click', async () => {
+      if (audio && !audio.paused) { audio.pause(); setPlaying(false); return; }
+      const url = await mediaUrl(m).catch(() => null);
+      if (!url) return;
+      if (!audio) { audio = new Audio(url); audio.addEventListener('ended', () => setPlaying(false)); }
+      setPlaying(true);
+      audio.play().catch(() => {}); // not decodable here: the control still shows "Pause", as while loading
+    });
+    return el('div', { class: 'audio-bubble' },
+      el('div', { class: 'audio-avatar' }, voice ? icon('ptt-status', { class: 'ptt-status' }) : icon('audio-file')),
+      button,
+      el('div', { class: 'audio-track' }, slider, el('canvas', { width: 180, height: 24, class: 'waveform' }),
+        el('div', { class: 'audio-time', text: total })));
+  }
+
+  function documentPart(m) {
+    const name = m.media.file_name || 'file';
+    const ext = (name.includes('.') ? name.split('.').pop() : 'file').toUpperCase();
+    const download = async () => {
+      const url = await mediaUrl(m);
+      const a = el('a', { href: url, download: name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    };
+    return el('div', { role: 'button', class: 'document-thumb', 'data-testid': 'document-thumb',
+      title: `Download "${name}"`, onclick: () => { download().catch(() => {}); } },
+    icon(`document-${ext}-icon`, { class: 'document-icon' }),
+    el('div', { class: 'document-body' },
+      el('span', { dir: 'auto', class: 'document-name', text: name }),
+      el('div', { class: 'document-meta' }, el('span', { text: ext }), el('span', { text: ' • ' }),
+        el('span', { class: 'document-size', title: humanSize(m.media.size || 0), text: humanSize(m.media.size || 0) }))),
+    icon(v26() ? 'download-outline' : 'audio-download', { class: 'document-download' }));
+  }
+
+  function stickerPart(m) {
+    const img = el('img', { src: THUMB, alt: '', draggable: 'false', class: 'sticker-img',
+      'data-testid': v26() ? null : 'sticker' });
+    mediaUrl(m).then((url) => { img.src = url; }).catch(() => {});
+    return el('div', { role: 'button', 'aria-label': 'Sticker', class: 'sticker-frame' }, img);
+  }
+
+  function locationPart(m) {
+    const { latitude: lat, longitude: lng, place } = m.media;
+    return el('a', { href: `https://maps.google.com/maps?q=${lat}%2C${lng}&z=17&hl=en`, target: '_blank',
+      rel: 'noopener noreferrer', class: 'location-link', title: place || null },
+    el('img', { src: THUMB, alt: '', class: 'media-img location-thumb' }),
+    place ? el('div', { class: 'location-place', dir: 'auto', text: place }) : null);
+  }
+
+  function contactPart(m) {
+    const name = m.media.contact_name || '';
+    return el('div', { class: 'vcard' },
+      el('div', { class: 'vcard-top' }, icon('default-user', { class: 'vcard-avatar' }),
+        el('span', { dir: 'auto', class: 'vcard-name', title: name, text: name })),
+      el('div', { role: 'button', class: 'vcard-action', text: 'Message' }));
+  }
+
+  function unavailablePart() {
+    return el('div', { class: 'media-frame media-unavailable' },
+      el('img', { src: THUMB, alt: '', class: 'media-img media-blurred' }),
+      el('div', { class: 'media-unavailable-note' }, icon('media-disabled'),
+        el('span', { dir: 'auto', text: 'This media is no longer available' })));
+  }
+
+  function mediaPart(m) {
+    if (m.media.unavailable) return unavailablePart();
+    switch (m.media.kind) {
+      case 'image': return imagePart(m);
+      case 'video': return videoPart(m);
+      case 'voice': case 'audio': return audioPart(m);
+      case 'document': return documentPart(m);
+      case 'sticker': return stickerPart(m);
+      case 'location': return locationPart(m);
+      case 'contact': return contactPart(m);
+      default: return null;
+    }
+  }
+
   function messageRow(m) {
     const dataId = v26() ? m.id : `${m.from_me}_${m.chat}_${m.id}`;
     const meta = el('div', { class: 'msg-meta' }, el('span', { class: 'msg-time', dir: 'auto', text: hhmm(m.timestamp) }));
     if (m.from_me) meta.append(el('div', { class: 'msg-status' }, ackIcon(m.ack, 'msg')));
-    const body = el('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(m) },
+    // A media bubble without a caption has no data-pre-plain-text block (the reference's note 5).
+    const body = m.media && !m.text ? null : el('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(m) },
       el('span', { dir: 'ltr', class: 'selectable-text copyable-text _ao3e' }, el('span', { text: m.text })));
+    const media = m.media ? mediaPart(m) : null;
     return el('div', { role: 'row', class: 'msg-row', tabindex: '-1' },
       el('div', { 'data-id': dataId, class: 'msg-wrap', tabindex: '-1' },
         el('div', { class: `${m.from_me ? 'message-out' : 'message-in'} focusable-list-item` },
-          el('div', { class: 'bubble' }, body, meta))));
+          el('div', { class: m.media ? `bubble media-bubble media-${m.media.kind}` : 'bubble' }, media, body, meta))));
   }
 
   function dateRow(ts) {

@@ -1,0 +1,189 @@
+"""Receiving media against the WhatsApp Web imitation: real headless Chromium, real SQLCipher store.
+
+A customer sends every media kind (with and without a caption, one "no longer available", a non-ASCII caption) and
+the driver captures each with its kind, its ``MediaInfo`` and its caption as the body, then reads the bytes in the
+page and hands them to its media sink: they must equal what the customer sent. Both markup variants. Waits are on
+conditions (``driver.wait_until``, ``MediaFetcher.wait_idle``), never sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.media import MediaState
+from app.store.store import Store
+from app.whatsapp.driver import ConnectionState
+from app.whatsapp.media import media_info, parse_duration, parse_size
+from app.whatsapp.profile import Profile
+from tests.support.whatsapp_fixtures import WAIT, Recorder, make_driver, run
+from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+
+ALICE = "6590000001"
+CAPTION = "Preço: 25 € — 有货 ✓ 😀"  # non-ASCII caption
+
+
+class RecordingSink:
+    """A media sink that keeps what the driver hands over (the bytes as fetched, the states it sets)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, tuple[bytes, str]] = {}
+        self.states: dict[str, MediaState] = {}
+        self._lock = threading.Lock()
+
+    def attach(self, message_id: str, data: bytes, mime: str) -> None:
+        with self._lock:
+            self.data[message_id] = (data, mime)
+
+    def mark(self, message_id: str, state: MediaState) -> None:
+        with self._lock:
+            self.states[message_id] = state
+
+
+# (kind, mime, caption, extra details); the bytes are random per test.
+SENT: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("image", "image/jpeg", CAPTION, {}),
+    ("image", "image/png", "", {}),
+    ("video", "video/mp4", "", {"duration": 12}),
+    ("video", "video/mp4", "the red one", {"duration": 65}),
+    ("voice", "audio/ogg", "", {"duration": 7}),
+    ("audio", "audio/mpeg", "our jingle", {"duration": 125}),
+    ("document", "application/pdf", "price list", {"file_name": "prices.pdf"}),
+    ("document", "text/csv", "", {"file_name": "stock 2026.csv"}),
+    ("sticker", "image/webp", "", {}),
+    ("location", "", "", {"latitude": 1.2834, "longitude": 103.8607, "place": "Marina Bay Sands"}),
+    ("contact", "", "", {"contact_name": "Bob Tan"}),
+    ("image", "image/jpeg", "", {"unavailable": True}),
+]
+BYTE_KINDS = {"image", "video", "voice", "audio", "document", "sticker"}
+
+
+def test_parsing_helpers() -> None:
+    assert parse_duration("0:12") == 12
+    assert parse_duration("0:00/1:05") == 65
+    assert parse_duration("1:02:09") == 3729
+    assert parse_duration("") is None
+    assert parse_size("12 kB") == 12 * 1024
+    assert parse_size("PDF • 1.5 MB") == round(1.5 * 1024 * 1024)
+    info = media_info({"kind": "document", "title": 'Ver "precios.pdf"', "size": "3 kB"})
+    assert info is not None
+    assert (info.file_name, info.mime, info.size, info.state) == ("precios.pdf", "application/pdf", 3072, "pending")
+    gone = media_info({"kind": "image", "unavailable": True})
+    assert gone is not None
+    assert gone.state == "unavailable"
+    assert media_info({"kind": "poll"}) is None
+
+
+@pytest.mark.parametrize("variant", ["classic", "2026"])
+def test_every_media_kind_is_captured_and_its_bytes_fetched(
+    variant: str,
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    control.configure(variant=variant)
+    sink = RecordingSink()
+    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver.media.sink = sink
+    sent: dict[str, tuple[str, str, str, dict[str, Any], bytes]] = {}  # wa_id -> what the customer sent
+
+    async def scenario() -> None:
+        control.add_chat(ALICE, "Alice")
+        control.scan()
+        await driver.start()
+        try:
+            await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
+            for n, (kind, mime, caption, details) in enumerate(SENT):
+                data = os.urandom(2000 + 997 * n) if kind in BYTE_KINDS else b""
+                message = await asyncio.to_thread(
+                    control.incoming_media, ALICE, kind, data, mime, caption=caption, name="Alice", **details
+                )
+                sent[message["id"]] = (kind, mime, caption, details, data)
+            await driver.wait_until(lambda: store.messages.count() >= len(SENT), 30)
+            await driver.media.wait_idle(30)
+
+            assert store.messages.count() == len(SENT)  # each once
+            for wa_id, (kind, mime, caption, details, data) in sent.items():
+                message = store.messages.find_by_wa_id(wa_id)
+                assert message is not None, (kind, caption)
+                assert (message.direction, message.kind, message.body) == ("in", kind, caption)
+                media = message.media
+                assert media is not None
+                assert media["kind"] == kind
+                if details.get("unavailable"):
+                    assert media["state"] == "unavailable"
+                    assert message.id not in sink.data
+                    assert message.id not in sink.states
+                    continue
+                if kind in BYTE_KINDS:
+                    assert media["state"] == "pending"  # as captured; the sink (the store) moves it on
+                    assert message.id not in sink.states, sink.states[message.id]
+                    fetched, fetched_mime = sink.data[message.id]
+                    assert fetched == data, kind  # the very bytes the customer sent
+                    assert fetched_mime == mime
+                if "duration" in details:
+                    assert media["duration_s"] == details["duration"]
+                if kind == "document":
+                    assert media["file_name"] == details["file_name"]
+                    assert media["mime"] == mime
+                    assert media["size"] == pytest.approx(len(data), rel=0.1)
+                if kind == "location":
+                    assert (media["latitude"], media["longitude"], media["place"]) == (
+                        details["latitude"],
+                        details["longitude"],
+                        details["place"],
+                    )
+                if kind == "contact":
+                    assert "FN:Bob Tan" in media["vcard"]
+            assert len(sink.data) == sum(1 for k, _, _, d in SENT if k in BYTE_KINDS and not d.get("unavailable"))
+            # Nothing was downloaded by the browser (a document's <a download> is not followed while fetching).
+            assert not any((tmp_path / "wa-profile").rglob("prices.pdf"))
+            assert driver.skipped == 0
+            assert driver.last_error is None
+        finally:
+            await driver.stop()
+
+    run(loop, scenario, timeout=90)
+
+
+def test_media_over_the_cap_is_not_fetched(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    sink = RecordingSink()
+    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver.media.sink = sink
+    driver.media.cap = 1000
+
+    async def scenario() -> None:
+        control.add_chat(ALICE, "Alice")
+        control.scan()
+        await driver.start()
+        try:
+            await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
+            big = await asyncio.to_thread(control.incoming_media, ALICE, "image", os.urandom(5000), "image/jpeg")
+            small = await asyncio.to_thread(control.incoming_media, ALICE, "image", os.urandom(500), "image/jpeg")
+            await driver.wait_until(lambda: store.messages.count() >= 2, 30)
+            await driver.media.wait_idle(30)
+            big_message = store.messages.find_by_wa_id(big["id"])
+            small_message = store.messages.find_by_wa_id(small["id"])
+            assert big_message is not None
+            assert small_message is not None
+            assert sink.states == {big_message.id: "too_large"}
+            assert set(sink.data) == {small_message.id}
+        finally:
+            await driver.stop()
+
+    run(loop, scenario, timeout=60)
