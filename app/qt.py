@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("QT_API", "pyside6")
 
@@ -10,7 +11,23 @@ import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Qt, Signal, Slot
 
-__all__ = ["Qt", "QtCore", "QtGui", "QtWidgets", "Signal", "Slot", "is_alive"]
+if TYPE_CHECKING:
+    from PySide6 import QtMultimedia as QtMultimedia
+
+__all__ = ["Qt", "QtCore", "QtGui", "QtWidgets", "Signal", "Slot", "is_alive", "media_player"]
+
+
+def media_player(
+    parent: QtCore.QObject,
+) -> tuple[QtMultimedia.QMediaPlayer, QtMultimedia.QAudioOutput]:
+    """A media player with its audio output. Qt Multimedia is imported on first use, not at start-up: it costs
+    ~16 ms and its backend probes (PipeWire, VA-API) print warnings that only matter once something plays."""
+    from PySide6 import QtMultimedia as QtMultimedia
+
+    player = QtMultimedia.QMediaPlayer(parent)
+    output = QtMultimedia.QAudioOutput(parent)
+    player.setAudioOutput(output)
+    return player, output
 
 
 def is_alive(obj: QtCore.QObject) -> bool:
