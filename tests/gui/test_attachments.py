@@ -11,6 +11,8 @@ from app.core.media import MB, MediaTooLarge, check_sendable
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.ui.context import AppContext
 from app.ui.widgets.composer import Composer
+from tests.support.gui import wait_idle
+from tests.support.inbox import make_page, seed_chat, select
 
 
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (200, 120)) -> bytes:
@@ -148,3 +150,23 @@ def test_pasting_an_image_attaches_it(qtbot: QtBot, ctx: AppContext) -> None:
     qtbot.keyClick(composer.edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert composer.edit.toPlainText() == "plain words"
     assert len(composer.attachments.chips) == 1
+
+
+def test_the_inbox_queues_attached_files_for_the_open_chat(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Ana Souza", ["Do you have it in blue?"])
+    page = make_page(qtbot, ctx)
+    wait_idle(qtbot, ctx)
+    select(page, chat.id)
+    qtbot.waitUntil(lambda: page.chat_id == chat.id)
+    photo = image_bytes()
+    page.composer.attachments.add("blue.jpg", photo, "image/jpeg")
+    page.composer.edit.setPlainText("Here it is in blue")
+    page.composer.send_button.click()
+    qtbot.waitUntil(lambda: not page.composer.attachments.chips)
+    wait_idle(qtbot, ctx)
+    sent_messages = [m for m in ctx.store.messages.for_chat(chat.id, limit=10) if m.direction == "out"]
+    assert [(m.kind, m.body, m.status) for m in sent_messages] == [("image", "Here it is in blue", "queued")]
+    media = sent_messages[0].media
+    assert media is not None
+    assert ctx.store.media.get(media["blob_id"]) == photo
+    assert page.composer.edit.toPlainText() == ""

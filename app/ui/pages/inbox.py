@@ -23,6 +23,7 @@ from app.store import labels
 from app.store.inbox import InboxRow, View
 from app.store.ops import Done
 from app.store.ops.chats import assign_chat, mark_read
+from app.store.ops.media import queue_media
 from app.store.ops.messages import queue_message
 from app.store.ops.notes import add_note
 from app.store.search import SearchHit
@@ -235,6 +236,7 @@ class InboxPage(QtWidgets.QWidget):
         self._snooze_timer = QtCore.QTimer(self, singleShot=True)
         self._snooze_timer.timeout.connect(self._snooze_ended)
         self.composer.send.connect(self._send)
+        self.composer.send_media.connect(self._send_media)
         self.composer.accept_drops_on(self.conversation)  # files dropped on the chat are attached
         for rows_signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             rows_signal.connect(self._show_list_or_no_match)
@@ -590,6 +592,23 @@ class InboxPage(QtWidgets.QWidget):
                 self.undo_bar.offer(result.value, recipient, sent)
 
         self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
+
+    def _send_media(self, files: list[tuple[str, bytes, str, str]]) -> None:
+        """Queue the composer's attachments (each with its caption) for the open chat."""
+        if self.chat_id is None:
+            return
+        chat_id, store = self.chat_id, self.ctx.store
+
+        def done(_result: object) -> None:
+            if chat_id == self.chat_id:
+                self.composer.clear()
+                self.conversation.scroll_to_bottom()
+
+        def refused(message: str) -> None:
+            if chat_id == self.chat_id:
+                self.composer.attachments.refuse(message)
+
+        self.ctx.tasks.start("Queuing the files", lambda: queue_media(store, chat_id, files), done, refused, owner=self)
 
     def _send_undone(self, chat_id: str, draft: Draft) -> None:
         """A message taken back with Undo returns to its chat's composer, unless something else was typed there."""
