@@ -1,20 +1,30 @@
-"""A contact's data: export it all as JSON (right of access) or erase it (right to erasure).
+"""A contact's data: export it all as JSON with their media files (right of access) or erase it (right to erasure).
 
 Erase removes the contact, their chats, messages, notes, deals and campaign entries for good (``purge``: the
 outbox carries the erase to the server). Sales stay for the books but lose every link to the person. The audit
-log records that an erase happened and how much went, never who it was.
+log records that an erase happened and how much went, never who it was. The media bytes of their messages go too
+(unless another message or a product still uses the same bytes, e.g. a catalogue photo sent to several people).
+
+An export written to a folder (``write_export``) is a plaintext copy by the person's own choice, like "Save as…":
+``contact.json`` and a ``media`` folder with each file under its name.
 """
 
 from __future__ import annotations
 
+import json
+import mimetypes
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from app.core.events import ContactErased
 from app.core.ids import utc_now
-from app.core.models import Record
+from app.core.media import MediaInfo
+from app.core.models import Message, Record
+from app.store.media import MediaMissing
 from app.store.store import Store
 
 EXPORT_FORMAT = 1
@@ -47,7 +57,83 @@ def export_contact(store: Store, contact_id: str) -> dict[str, Any]:
         "sales": _dump(sales),
         "sale_items": _dump(items),
         "campaign_recipients": _dump(recipients),
+        "media": [
+            {"message_id": f.message_id, "file": f"media/{f.name}", "mime": f.mime, "size": len(f.data)}
+            for f in _media_files(store, messages)
+        ],
     }
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    message_id: str
+    name: str  # unique within the export
+    mime: str
+    data: bytes
+
+
+def export_media(store: Store, contact_id: str) -> list[ExportedFile]:
+    """The media files of a contact's messages that are on this computer, each under a unique, safe file name."""
+    chats = store.chats.find_all({"contact_id": contact_id}, include_deleted=True)
+    messages = [msg for chat in chats for msg in store.messages.find_all({"chat_id": chat.id}, include_deleted=True)]
+    return _media_files(store, messages)
+
+
+def write_export(store: Store, contact_id: str, folder: Path) -> Path:
+    """Write the export into ``folder`` (made if need be): ``contact.json`` and ``media/<file name>``."""
+    data = export_contact(store, contact_id)
+    media = folder / "media"
+    media.mkdir(parents=True, exist_ok=True)
+    for f in export_media(store, contact_id):
+        (media / f.name).write_bytes(f.data)
+    target = folder / "contact.json"
+    target.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return target
+
+
+def _media_files(store: Store, messages: list[Message]) -> list[ExportedFile]:
+    files: list[ExportedFile] = []
+    used: set[str] = set()
+    for message in sorted(messages, key=lambda m: (m.sent_at, m.id)):
+        info = _media_of(message)
+        if info is None or info.blob_id is None:
+            continue
+        try:
+            data = store.media.get(info.blob_id)
+        except MediaMissing:
+            continue
+        files.append(ExportedFile(message.id, _unique(_file_name(message, info), used), info.mime, data))
+    return files
+
+
+def _media_of(message: Message) -> MediaInfo | None:
+    if not message.media:
+        return None
+    try:
+        return MediaInfo.model_validate(message.media)
+    except ValidationError:
+        return None
+
+
+def _file_name(message: Message, info: MediaInfo) -> str:
+    # Only the last part of a name a sender chose: never a path out of the export folder.
+    name = PureWindowsPath(PurePosixPath(info.file_name or "").name).name.strip().lstrip(".")
+    if name:
+        return name
+    ext = mimetypes.guess_extension(info.mime or "") or ""
+    return f"{message.sent_at:%Y-%m-%d %H-%M-%S} {info.kind}{ext}"
+
+
+def _unique(name: str, used: set[str]) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    candidate, n = name, 1
+    while candidate.casefold() in used:
+        n += 1
+        candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
+    used.add(candidate.casefold())
+    return candidate
 
 
 class ErasureReport(BaseModel):
@@ -59,6 +145,7 @@ class ErasureReport(BaseModel):
     campaign_recipients: int = 0
     sales_unlinked: int = 0
     ai_interactions_unlinked: int = 0
+    media_files: int = 0
 
 
 def erase_contact(store: Store, contact_id: str, *, actor_user_id: str | None = None) -> ErasureReport:
@@ -94,12 +181,18 @@ def erase_contact(store: Store, contact_id: str, *, actor_user_id: str | None = 
         _purge(store.campaign_recipients.purge, recipients)
         report.campaign_recipients = len(recipients)
         # Chats before their messages: the inbox figures of a chat being removed need no recomputing.
+        blob_ids: list[str] = []
         for chat in chats:
             messages = store.messages.find_all({"chat_id": chat.id}, include_deleted=True)
+            for message in messages:
+                info = _media_of(message)
+                if info is not None:
+                    blob_ids += [b for b in (info.blob_id, info.thumb_blob_id) if b]
             store.chats.purge(chat.id)
             _purge(store.messages.purge, messages)
             report.messages += len(messages)
         report.chats = len(chats)
+        report.media_files = store.media.delete_unreferenced(blob_ids)
         _purge(store.deals.purge, deals)
         report.deals = len(deals)
         store.contacts.purge(contact_id)
