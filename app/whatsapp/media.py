@@ -12,13 +12,14 @@ Pure Python: no Playwright here.
 
 from __future__ import annotations
 
-import importlib
 import mimetypes
 import re
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from app.core.media import MediaInfo, MediaKind, MediaState
+from app.store.ops import media as ops_media
+from app.store.store import Store
 
 __all__ = ["BYTE_KINDS", "MediaSink", "StoreMediaSink", "media_info", "parse_duration", "parse_size"]
 
@@ -110,16 +111,11 @@ class MediaSink(Protocol):
 class StoreMediaSink:
     """The store's media operations (``app.store.ops.media``): encrypted bytes under a blob id, or a new state."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
-    @staticmethod
-    def _ops() -> Any:
-        # Looked up when used: the store's media operations are written beside the driver (issue 17).
-        return importlib.import_module("app.store.ops.media")
-
     def attach(self, message_id: str, data: bytes, mime: str) -> None:
-        self._ops().attach_received(self.store, message_id, data, mime)
+        ops_media.attach_received(self.store, message_id, data, mime)
 
     def mark(self, message_id: str, state: MediaState) -> None:
-        self._ops().mark_media_state(self.store, message_id, state)
+        ops_media.mark_media_state(self.store, message_id, state)

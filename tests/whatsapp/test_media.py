@@ -90,9 +90,7 @@ def test_every_media_kind_is_captured_and_its_bytes_fetched(
     control: ImitationControl,
 ) -> None:
     control.configure(variant=variant)
-    sink = RecordingSink()
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
-    driver.media.sink = sink
+    driver = make_driver(store, profile, tmp_path, server, Recorder())  # its media go to the store (ops.media)
     sent: dict[str, tuple[str, str, str, dict[str, Any], bytes]] = {}  # wa_id -> what the customer sent
 
     async def scenario() -> None:
@@ -119,22 +117,18 @@ def test_every_media_kind_is_captured_and_its_bytes_fetched(
                 assert media is not None
                 assert media["kind"] == kind
                 if details.get("unavailable"):
-                    assert media["state"] == "unavailable"
-                    assert message.id not in sink.data
-                    assert message.id not in sink.states
+                    assert (media["state"], media["blob_id"]) == ("unavailable", None)
                     continue
                 if kind in BYTE_KINDS:
-                    assert media["state"] == "pending"  # as captured; the sink (the store) moves it on
-                    assert message.id not in sink.states, sink.states[message.id]
-                    fetched, fetched_mime = sink.data[message.id]
-                    assert fetched == data, kind  # the very bytes the customer sent
-                    assert fetched_mime == mime
+                    assert media["state"] == "stored", kind
+                    assert store.media.get(media["blob_id"]) == data, kind  # the very bytes the customer sent
+                    assert store.media.mime(media["blob_id"]) == mime
+                    assert media["size"] == len(data)
                 if "duration" in details:
                     assert media["duration_s"] == details["duration"]
                 if kind == "document":
                     assert media["file_name"] == details["file_name"]
                     assert media["mime"] == mime
-                    assert media["size"] == pytest.approx(len(data), rel=0.1)
                 if kind == "location":
                     assert (media["latitude"], media["longitude"], media["place"]) == (
                         details["latitude"],
@@ -143,7 +137,8 @@ def test_every_media_kind_is_captured_and_its_bytes_fetched(
                     )
                 if kind == "contact":
                     assert "FN:Bob Tan" in media["vcard"]
-            assert len(sink.data) == sum(1 for k, _, _, d in SENT if k in BYTE_KINDS and not d.get("unavailable"))
+            assert driver.media.fetched == sum(1 for k, _, _, d in SENT if k in BYTE_KINDS and not d.get("unavailable"))
+            assert driver.media.failed == 0
             # Nothing was downloaded by the browser (a document's <a download> is not followed while fetching).
             assert not any((tmp_path / "wa-profile").rglob("prices.pdf"))
             assert driver.skipped == 0
