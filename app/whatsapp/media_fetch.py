@@ -44,6 +44,7 @@ class MediaFetcher:
         self._lock = lock
         self.sink = sink
         self.cap = cap
+        self.grab_timeout_ms = GRAB_TIMEOUT_MS
         self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
@@ -101,7 +102,7 @@ class MediaFetcher:
     async def _fetch(self, message_id: str, data_id: str) -> None:
         page: Page = self._page()
         try:
-            result = await page.evaluate(GRAB_FUNCTION, [data_id, self.cap, GRAB_TIMEOUT_MS])
+            result = await page.evaluate(GRAB_FUNCTION, [data_id, self.cap, self.grab_timeout_ms])
         except PlaywrightError as exc:
             log.info("WhatsApp: could not read a media message from the page: %s", exc)
             result = None

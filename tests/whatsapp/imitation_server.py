@@ -6,12 +6,13 @@ messages, acks) so the logged-in state survives a reload, and exposes a JSON con
 
 - ``POST /__control/scan`` {ref?}: the phone scans the QR (409 if expired, already linked or ``ref`` mismatches).
 - ``POST /__control/incoming`` {chat, name?, text, id?, timestamp?}: an inbound message.
-- ``POST /__control/media`` {chat, kind, data (base64), mime, caption?, file_name?, duration?, unavailable?, latitude?,
-  longitude?, place?, contact_name?, name?, id?, timestamp?}: an inbound media message (image, video, voice, audio,
-  document, sticker, location, contact). The page renders it as WhatsApp Web does (see
+- ``POST /__control/media`` {chat, kind, data (base64), mime, caption?, file_name?, duration?, unavailable?,
+  latitude?, longitude?, place?, contact_name?, downloaded?, lost?, name?, id?, timestamp?}: an inbound media message
+  (image, video, voice, audio, document, sticker, location, contact). The page renders it as WhatsApp Web does (see
   ``/work/shared/reference/whatsapp-web-media.md``) and gets the bytes from ``GET /__media/<id>`` (as the real page
   gets them from WhatsApp's CDN), turning them into a ``blob:`` URL; ``unavailable`` shows the "no longer
-  available" bubble and serves no bytes.
+  available" bubble and serves no bytes; ``downloaded: false`` shows a photo's blurred thumbnail with a download
+  control to click first; ``lost`` serves no bytes though the bubble looks normal (the page cannot get them).
 - ``POST /__control/ack`` {id, level}: ack level of a message (-1 error, 0 clock, 1 check, 2 delivered, 3 read).
 - ``POST /__control/phone`` {online}: the phone loses or regains its connection; while it is offline the page shows
   the side-pane banner "Trying to reach phone" (``[data-icon="alert-phone"]``).
@@ -320,6 +321,7 @@ class ImitationState:
             "mime": str(body.get("mime") or ""),
             "size": len(data),
             "unavailable": bool(body.get("unavailable")),
+            "downloaded": body.get("downloaded", True) is not False,
         }
         for key in ("file_name", "place", "contact_name"):
             if body.get(key):
@@ -341,7 +343,7 @@ class ImitationState:
                 source="control",
                 media=media,
             )
-            if not media["unavailable"]:
+            if not media["unavailable"] and not body.get("lost"):
                 self.media_bytes[message.id] = data
             target.messages.append(message)
             if self.open_chat != target.id:
@@ -661,7 +663,8 @@ class ImitationControl:
     ) -> JsonDict:
         """An inbound media message from a customer: ``kind`` image/video/voice/audio/document/sticker/location/
         contact, its bytes and MIME type, a caption; ``details``: file_name, duration (seconds), unavailable (the
-        "no longer available" bubble), latitude/longitude/place, contact_name."""
+        "no longer available" bubble), latitude/longitude/place, contact_name, downloaded (False: a photo to click
+        to download first), lost (the phone side serves no bytes)."""
         body: JsonDict = {"chat": chat, "kind": kind, "data": base64.b64encode(data).decode(), "mime": mime}
         body.update({"caption": caption, "name": name, "id": message_id, "timestamp": timestamp, **details})
         result: JsonDict = self.request("POST", "/__control/media", {k: v for k, v in body.items() if v is not None})

@@ -2,7 +2,7 @@
 
 A customer sends every media kind (with and without a caption, one "no longer available", a non-ASCII caption) and
 the driver captures each with its kind, its ``MediaInfo`` and its caption as the body, then reads the bytes in the
-page and hands them to its media sink: they must equal what the customer sent. Both markup variants. Waits are on
+page and hands them to the store (encrypted): they must equal what the customer sent. Both markup variants. Waits are on
 conditions (``driver.wait_until``, ``MediaFetcher.wait_idle``), never sleeps.
 """
 
@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.core.media import MediaState
 from app.store.store import Store
 from app.whatsapp.driver import ConnectionState
 from app.whatsapp.media import media_info, parse_duration, parse_size
@@ -26,23 +24,6 @@ from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 ALICE = "6590000001"
 CAPTION = "Preço: 25 € — 有货 ✓ 😀"  # non-ASCII caption
-
-
-class RecordingSink:
-    """A media sink that keeps what the driver hands over (the bytes as fetched, the states it sets)."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, tuple[bytes, str]] = {}
-        self.states: dict[str, MediaState] = {}
-        self._lock = threading.Lock()
-
-    def attach(self, message_id: str, data: bytes, mime: str) -> None:
-        with self._lock:
-            self.data[message_id] = (data, mime)
-
-    def mark(self, message_id: str, state: MediaState) -> None:
-        with self._lock:
-            self.states[message_id] = state
 
 
 # (kind, mime, caption, extra details); the bytes are random per test.
@@ -149,7 +130,7 @@ def test_every_media_kind_is_captured_and_its_bytes_fetched(
     run(loop, scenario, timeout=90)
 
 
-def test_media_over_the_cap_is_not_fetched(
+def test_media_the_page_must_download_first_is_fetched_and_what_it_lacks_is_marked(
     loop: asyncio.AbstractEventLoop,
     store: Store,
     profile: Profile,
@@ -157,10 +138,12 @@ def test_media_over_the_cap_is_not_fetched(
     server: ImitationServer,
     control: ImitationControl,
 ) -> None:
-    sink = RecordingSink()
+    """A photo not downloaded yet (blurred thumbnail, download control) is clicked and fetched; one whose bytes the
+    page cannot get is ``missing`` ("click to fetch"); one over the cap is ``too_large``, its bytes not kept."""
     driver = make_driver(store, profile, tmp_path, server, Recorder())
-    driver.media.sink = sink
-    driver.media.cap = 1000
+    driver.media.cap = 4000
+    driver.media.grab_timeout_ms = 1500
+    later = os.urandom(3000)
 
     async def scenario() -> None:
         control.add_chat(ALICE, "Alice")
@@ -168,16 +151,29 @@ def test_media_over_the_cap_is_not_fetched(
         await driver.start()
         try:
             await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
-            big = await asyncio.to_thread(control.incoming_media, ALICE, "image", os.urandom(5000), "image/jpeg")
-            small = await asyncio.to_thread(control.incoming_media, ALICE, "image", os.urandom(500), "image/jpeg")
-            await driver.wait_until(lambda: store.messages.count() >= 2, 30)
+            ids = {}
+            for name, data, details in [
+                ("later", later, {"downloaded": False}),
+                ("lost", os.urandom(3000), {"lost": True}),
+                ("big", os.urandom(5000), {}),
+            ]:
+                sent = await asyncio.to_thread(
+                    control.incoming_media, ALICE, "image", data, "image/jpeg", name="Alice", **details
+                )
+                ids[name] = sent["id"]
+            await driver.wait_until(lambda: store.messages.count() >= 3, 30)
             await driver.media.wait_idle(30)
-            big_message = store.messages.find_by_wa_id(big["id"])
-            small_message = store.messages.find_by_wa_id(small["id"])
-            assert big_message is not None
-            assert small_message is not None
-            assert sink.states == {big_message.id: "too_large"}
-            assert set(sink.data) == {small_message.id}
+            media = {}
+            for name, wa_id in ids.items():
+                message = store.messages.find_by_wa_id(wa_id)
+                assert message is not None
+                assert message.media is not None
+                media[name] = message.media
+            assert media["later"]["state"] == "stored"
+            assert store.media.get(media["later"]["blob_id"]) == later
+            assert (media["lost"]["state"], media["lost"]["blob_id"]) == ("missing", None)
+            assert (media["big"]["state"], media["big"]["blob_id"]) == ("too_large", None)
+            assert (driver.media.fetched, driver.media.failed) == (1, 2)
         finally:
             await driver.stop()
 

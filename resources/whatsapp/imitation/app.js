@@ -502,9 +502,23 @@
   function imagePart(m) {
     const img = el('img', { src: THUMB, alt: '', draggable: 'false', class: 'media-img',
       'data-testid': v26() ? null : 'media-url-cover' });
-    mediaUrl(m).then((url) => { img.src = url; }).catch(() => {});
-    return el('div', { role: 'button', 'aria-label': 'Open picture', class: 'media-frame',
+    const frame = el('div', { role: 'button', 'aria-label': 'Open picture', class: 'media-frame',
       'data-testid': v26() ? null : 'image-thumb' }, img);
+    const show = () => mediaUrl(m).then((url) => { img.src = url; return true; }).catch(() => false);
+    if (m.media.downloaded === false) {
+      // Not downloaded yet (slow link, old media): a blurred data: thumbnail and a download control to click.
+      img.classList.add('media-blurred');
+      const download = el('div', { role: 'button', class: 'media-download', 'aria-label': 'Download' },
+        icon('media-download'));
+      download.addEventListener('click', async (ev) => {
+        ev.stopPropagation();
+        if (await show()) { img.classList.remove('media-blurred'); download.remove(); }
+      });
+      frame.append(download);
+    } else {
+      show();
+    }
+    return frame;
   }
 
   function videoPart(m) {
