@@ -7,13 +7,19 @@ thousands of messages opens as fast as a short one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
+from app.core.errors import NotFound
+from app.core.media import MediaInfo, describe
 from app.core.models import Message, Note
-from app.qt import Qt, QtCore
+from app.qt import Qt, QtCore, QtGui
 from app.store.store import Store
+from app.ui.widgets.media_viewer import Viewable
 
 ItemRole = Qt.ItemDataRole.UserRole + 10
 
@@ -29,6 +35,24 @@ class ChatItem:
     status_reason: str | None = None
     quoted: str | None = None
     author: str | None = None
+    # What the message carries besides its text (the text is then its caption); compared, not hashed (a pydantic
+    # model): a kept bubble height is found by the rest and checked against it.
+    media: MediaInfo | None = field(default=None, hash=False)
+
+
+THUMBS_KEPT = 120  # decoded thumbnails kept in memory (a few screens of photos)
+VIEWABLE = ("image", "sticker")
+THUMB_PX = 320  # the most a bubble shows of a picture
+FULL_AS_THUMB = 2 * 1024 * 1024  # a photo without a thumbnail is decoded for its bubble up to this size
+
+
+def media_of(message: Message) -> MediaInfo | None:
+    if not message.media:
+        return None
+    try:
+        return MediaInfo.model_validate(message.media)
+    except ValidationError:  # a kind this version does not know (a newer teammate's Parley): shown as text
+        return None
 
 
 def day_label(day: date, today: date) -> str:
@@ -54,6 +78,7 @@ class ChatModel(QtCore.QAbstractListModel):
         self.highlight_id: str | None = None
         self.next_send_at: datetime | None = None  # the send queue's, shown on queued messages while they wait
         self.waiting_on = ""  # the team device that sends queued messages, when it is not this one
+        self._thumbs: OrderedDict[str, QtGui.QPixmap | None] = OrderedDict()
 
     def rowCount(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._items)
@@ -68,7 +93,8 @@ class ChatModel(QtCore.QAbstractListModel):
             return item.text
         if role == Qt.ItemDataRole.AccessibleTextRole:
             who = "You" if item.direction == "out" else "Customer"
-            return f"{item.kind} {who}: {item.text}"
+            text = describe(item.media, item.text) if item.media else item.text
+            return f"{item.kind} {who}: {text}"
         return None
 
     def item(self, row: int) -> ChatItem:
@@ -127,6 +153,66 @@ class ChatModel(QtCore.QAbstractListModel):
             self.dataChanged.emit(self.index(row), self.index(row))
         return bool(rows)
 
+    # ---- media -----------------------------------------------------------------------------------------------
+    def media_bytes(self, blob_id: str | None) -> bytes | None:
+        """The decrypted bytes of ``blob_id`` (in memory), or None when they are not in this workspace."""
+        if not blob_id:
+            return None
+        try:
+            return self.store.media.get(blob_id)
+        except NotFound:
+            return None
+
+    def thumbnail(self, media: MediaInfo) -> QtGui.QPixmap | None:
+        """The bubble's picture for ``media``, decoded in memory from its thumbnail (the last few kept)."""
+        blob_id = media.thumb_blob_id
+        if (
+            blob_id is None
+            and media.kind in VIEWABLE
+            and media.state == "stored"
+            and (media.size or 0) <= FULL_AS_THUMB
+        ):
+            blob_id = media.blob_id  # no thumbnail was made (a sticker, a store without a thumbnailer): a small file
+        if not blob_id:
+            return None
+        if blob_id in self._thumbs:
+            self._thumbs.move_to_end(blob_id)
+            return self._thumbs[blob_id]
+        data = self.media_bytes(blob_id)
+        image = QtGui.QImage.fromData(data) if data else QtGui.QImage()
+        if max(image.width(), image.height()) > THUMB_PX:
+            image = image.scaled(
+                THUMB_PX, THUMB_PX, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+        pixmap = None if image.isNull() else QtGui.QPixmap.fromImage(image)
+        self._thumbs[blob_id] = pixmap
+        while len(self._thumbs) > THUMBS_KEPT:
+            self._thumbs.popitem(last=False)
+        return pixmap
+
+    def viewables(self) -> list[Viewable]:
+        """The loaded chat's photos and stickers that are here, in order (the viewer's previous/next)."""
+        return [
+            Viewable(
+                it.id,
+                describe(it.media, it.text),
+                it.media.file_name
+                or f"{'Sticker' if it.media.kind == 'sticker' else 'Photo'} {it.at:%Y-%m-%d %H.%M}"
+                f".{(it.media.mime or 'image/jpeg').split('/')[-1]}",
+                it.media.mime,
+            )
+            for it in self._items
+            if it.media is not None and it.media.kind in VIEWABLE and it.media.state == "stored"
+        ]
+
+    def viewable_bytes(self, viewable: Viewable) -> bytes | None:
+        """A photo's full bytes, or its thumbnail while the full one is not here."""
+        row = self.row_of(viewable.key)
+        media = self._items[row].media if row >= 0 else None
+        if media is None:
+            return None
+        return self.media_bytes(media.blob_id) or self.media_bytes(media.thumb_blob_id)
+
     def row_of(self, message_id: str) -> int:
         for i, item in enumerate(self._items):
             if item.id == message_id:
@@ -142,10 +228,20 @@ class ChatModel(QtCore.QAbstractListModel):
             if m.quoted_message_id:
                 q = by_id.get(m.quoted_message_id) or self.store.messages.find(m.quoted_message_id)
                 quoted = q.body if q else "Original message not available"
-            body = m.body or (f"[{m.kind}]" if m.kind != "text" else "")
+            media = media_of(m)
+            body = m.body or (f"[{m.kind}]" if m.kind != "text" and media is None else "")
             entries.append(
                 ChatItem(
-                    "message", m.sent_at, body, m.id, m.direction, m.status, m.status_reason, quoted, m.author_user_id
+                    "message",
+                    m.sent_at,
+                    body,
+                    m.id,
+                    m.direction,
+                    m.status,
+                    m.status_reason,
+                    quoted,
+                    m.author_user_id,
+                    media,
                 )
             )
         # Messages stay in the store's order (the order WhatsApp shows them; their times are only to the minute);

@@ -3,6 +3,10 @@
 Own messages that have not gone out say so: "queued" (with the send queue's next send time while it waits, or in a
 team the device that will send it, when another one holds the WhatsApp number) in place of the ticks, and a failed
 one carries its reason in red under the text.
+
+Media (``app.ui.widgets.media_bubble``) sits above its caption; a click on it opens a photo in the viewer, plays a
+voice note or audio, offers a document or video to "Save as…", or asks for bytes that are not here
+(``fetch_requested``).
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.core.media import describe
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.ui import theme
-from app.ui.models.chat_model import ChatItem, ItemRole
+from app.ui.models.chat_model import VIEWABLE, ChatItem, ChatModel, ItemRole
 from app.ui.widgets.chat_list_delegate import TICKS
+from app.ui.widgets.media_bubble import PLAYABLE, can_fetch, media_size, paint_media
+from app.ui.widgets.media_viewer import MediaViewer
 from app.ui.widgets.whatsapp_indicator import clock
 
 PAD = 10
@@ -27,6 +34,7 @@ class Layout(NamedTuple):
     text: QtCore.QRect
     quote_h: int
     reason: QtCore.QRect  # why an own message failed (empty otherwise)
+    media: QtCore.QRect  # the photo, document, voice note… above the caption (empty for text)
 
 
 def failure_text(item: ChatItem) -> str:
@@ -60,23 +68,36 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
     open chat is reloaded as messages arrive and the view asks every row's size again, while only the new rows
     need measuring (``bench/inbox_stall_bench.py``)."""
 
+    fetch_requested = Signal(str)  # a message id whose media is not here: ask WhatsApp for it again
+
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self._heights: dict[tuple[ChatItem, int, str, str | None], int] = {}
+        self.viewer: MediaViewer | None = None
+        self.voice: QtWidgets.QDialog | None = None
 
     def _width(self, option: QtWidgets.QStyleOptionViewItem) -> int:
         widget = option.widget
         full = widget.viewport().width() if isinstance(widget, QtWidgets.QAbstractScrollArea) else 600
         return int(max(full, 200))
 
-    def _layout(self, item: ChatItem, width: int, font: QtGui.QFont, meta: str) -> Layout:
+    def _layout(
+        self, item: ChatItem, width: int, font: QtGui.QFont, meta: str, picture: QtGui.QPixmap | None = None
+    ) -> Layout:
         fm = QtGui.QFontMetrics(font)
         max_w = int(width * MAX_RATIO) if item.kind == "message" else int(width * 0.8)
         meta_w = fm.horizontalAdvance(f" {meta} ") + 6
         wrap = QtCore.QRect(0, 0, max_w - 2 * PAD, 100000)
         text_rect = fm.boundingRect(wrap, Qt.TextFlag.TextWordWrap, item.text or " ")
+        media_box, media_h = QtCore.QSize(0, 0), 0
+        if item.media is not None:
+            media_box = media_size(item.media, max_w - 2 * PAD, fm, picture)
+            media_h = media_box.height() + 6
+            if not item.text:  # no caption: the time goes on its own line under the media
+                text_rect = QtCore.QRect(0, 0, 0, 0)
         quote_h = 0
         inner_w = max(text_rect.width(), min(fm.horizontalAdvance(item.text or " "), max_w - 2 * PAD))
+        inner_w = max(inner_w, media_box.width())
         if item.quoted:
             quote_h = fm.height() * 2 + 10
             inner_w = max(inner_w, min(220, max_w - 2 * PAD))
@@ -91,21 +112,31 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         # The time and ticks share the text's line only when the text is one line and both fit in the widest bubble.
         single_line = text_rect.height() <= fm.height()
         same_line = not reason and single_line and inner_w + meta_w <= max_w - 2 * PAD
+        same_line = same_line and not (item.media is not None and not item.text)
         extra_line = 0 if same_line else fm.height()
         if same_line:
             inner_w += meta_w
         else:
             inner_w = max(inner_w, min(meta_w, max_w - 2 * PAD))
         header = fm.height() + 2 if item.kind == "note" else 0
-        h = text_rect.height() + reason_h + extra_line + quote_h + header + 2 * PAD - 2
+        h = text_rect.height() + reason_h + extra_line + quote_h + header + media_h + 2 * PAD - 2
         w = min(max_w, inner_w + 2 * PAD)
         x = width - w - 14 if item.direction == "out" else 14
         if item.kind == "note":
             x = (width - w) // 2
-        top = GAP + PAD + quote_h + header
+        media = QtCore.QRect(x + PAD, GAP + PAD + quote_h + header, media_box.width(), media_box.height())
+        top = GAP + PAD + quote_h + header + media_h
         text = QtCore.QRect(x + PAD, top, w - 2 * PAD, text_rect.height())
         reason_box = QtCore.QRect(x + PAD, top + text_rect.height() + 4, w - 2 * PAD, reason_h - 4)
-        return Layout(QtCore.QRect(x, GAP, w, h), text, quote_h, reason_box)
+        return Layout(QtCore.QRect(x, GAP, w, h), text, quote_h, reason_box, media)
+
+    def _picture(
+        self, item: ChatItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
+    ) -> QtGui.QPixmap | None:
+        model = index.model()
+        if item.media is None or not isinstance(model, ChatModel):
+            return None
+        return model.thumbnail(item.media)
 
     def _meta(self, item: ChatItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> str:
         model = index.model()
@@ -128,7 +159,9 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         if height is None:
             if len(self._heights) >= HEIGHTS_KEPT:
                 self._heights.clear()
-            layout = self._layout(item, width, font, meta if meta is not None else self._meta(item, index))
+            layout = self._layout(
+                item, width, font, meta if meta is not None else self._meta(item, index), self._picture(item, index)
+            )
             height = self._heights[key] = layout.bubble.height() + 2 * GAP
         return QtCore.QSize(width, height)
 
@@ -161,7 +194,8 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         model = index.model()
         highlighted = getattr(model, "highlight_id", None) == item.id
         meta = self._meta(item, index)
-        layout = self._layout(item, rect.width(), font, meta)
+        picture = self._picture(item, index)
+        layout = self._layout(item, rect.width(), font, meta, picture)
         bubble, text_rect, quote_h = layout.bubble, layout.text, layout.quote_h
         bubble.translate(rect.left(), rect.top())
         text_rect.translate(rect.left(), rect.top())
@@ -190,6 +224,8 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
                 Qt.TextFlag.TextWordWrap,
                 fm.elidedText(item.quoted, Qt.TextElideMode.ElideRight, (quote.width() - 12) * 2),
             )
+        if item.media is not None:
+            paint_media(painter, layout.media.translated(rect.left(), rect.top()), item.media, picture, c, font)
         painter.setPen(QtGui.QColor(c.text))
         painter.drawText(text_rect, Qt.TextFlag.TextWordWrap, item.text)
         reason = failure_text(item)
@@ -205,3 +241,78 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         mw = fm.horizontalAdvance(meta)
         painter.drawText(bubble.right() - PAD - mw, bubble.bottom() - PAD + 2 - fm.descent(), meta)
         painter.restore()
+
+    # ---- media clicks ------------------------------------------------------------------------------------------
+    def media_rect(
+        self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
+    ) -> QtCore.QRect:
+        """Where the media of the row at ``index`` is drawn (in the view's viewport), empty without media."""
+        item: ChatItem | None = index.data(ItemRole)
+        if item is None or item.media is None:
+            return QtCore.QRect()
+        rect: QtCore.QRect = option.rect
+        layout = self._layout(item, rect.width(), option.font, self._meta(item, index), self._picture(item, index))
+        return layout.media.translated(rect.left(), rect.top())
+
+    def editorEvent(
+        self,
+        event: QtCore.QEvent,
+        model: QtCore.QAbstractItemModel,
+        option: QtWidgets.QStyleOptionViewItem,
+        index: QtCore.QModelIndex | QtCore.QPersistentModelIndex,
+    ) -> bool:
+        if (
+            event.type() == QtCore.QEvent.Type.MouseButtonRelease
+            and isinstance(event, QtGui.QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+            and self.media_rect(option, index).contains(event.position().toPoint())
+        ):
+            item: ChatItem = index.data(ItemRole)
+            self.open_media(item, option.widget)
+            return True
+        return super().editorEvent(event, model, option, index)
+
+    def open_media(self, item: ChatItem, widget: QtWidgets.QWidget | None) -> None:
+        """What a click on a bubble's media does: view a photo, play a voice note or audio, save a document or a
+        video where the person chooses, or ask again for bytes that are not here."""
+        from app.ui.widgets.voice_player import VoicePopup  # Qt Multimedia only once something plays
+
+        info = item.media
+        model = widget.model() if isinstance(widget, QtWidgets.QAbstractItemView) else None
+        if info is None or not isinstance(model, ChatModel):
+            return
+        if can_fetch(info):
+            self.fetch_requested.emit(item.id)
+            return
+        if info.state != "stored":
+            return
+        window = widget.window() if widget is not None else None
+        if info.kind in VIEWABLE:
+            items = model.viewables()
+            start = next((i for i, v in enumerate(items) if v.key == item.id), 0)
+            if self.viewer is not None:
+                self.viewer.close()
+            self.viewer = MediaViewer(items, model.viewable_bytes, start, window)
+            self.viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.viewer.destroyed.connect(lambda: setattr(self, "viewer", None))
+            self.viewer.show()
+            return
+        data = model.media_bytes(info.blob_id)
+        if data is None:
+            self.fetch_requested.emit(item.id)
+            return
+        if info.kind in PLAYABLE:
+            if self.voice is None:
+                self.voice = VoicePopup(window)
+            popup = self.voice
+            assert isinstance(popup, VoicePopup)
+            popup.player.load(data, info.mime, describe(info, item.text))
+            popup.show()
+            popup.player.play()
+            return
+        name = info.file_name or f"{info.kind}.{(info.mime or 'application/octet-stream').split('/')[-1]}"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Save as", name)
+        if path:
+            file = QtCore.QSaveFile(path)
+            if file.open(QtCore.QIODevice.OpenModeFlag.WriteOnly) and file.write(data) >= 0:
+                file.commit()

@@ -1,0 +1,202 @@
+"""Media in the conversation: a photo's thumbnail is painted in its bubble (which grows to hold it), documents and
+voice notes have their rows, media that is not here says so; clicks open the viewer (previous/next within the chat),
+play a voice note, or ask for bytes that are missing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.core.media import MediaInfo
+from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.store.ops.media import attach_received
+from app.store.store import Store
+from app.thumbnails import make_thumbnail
+from app.ui.context import AppContext
+from app.ui.models.chat_model import ChatItem
+from app.ui.pages.inbox import InboxPage
+from app.ui.widgets.bubble_delegate import BubbleDelegate
+from app.ui.widgets.voice_player import VoicePopup
+from tests.support.graph import AT
+from tests.support.gui import wait_idle
+from tests.support.inbox import make_page, seed_chat, select
+from tests.support.ogg_opus import silent_ogg_opus
+
+TEAL = QtGui.QColor("#2a9d8f")
+
+
+def picture(width: int, height: int, color: QtGui.QColor = TEAL) -> bytes:
+    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_RGB32)
+    image.fill(color)
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "JPEG")  # type: ignore[call-overload]  # the stubs say bytes; it takes str
+    return bytes(buffer.data().data())
+
+
+def received(store: Store, chat_id: str, minute: int, info: MediaInfo, caption: str = "", data: bytes = b"") -> str:
+    """A received media message as the driver records it, its bytes kept (with a thumbnail) when given."""
+    message = store.messages.create(
+        chat_id=chat_id,
+        direction="in",
+        body=caption,
+        kind=info.kind,
+        media=info.model_dump(mode="json"),
+        sent_at=AT + timedelta(minutes=minute),
+    )
+    if data:
+        attach_received(store, message.id, data, info.mime)
+        thumb = make_thumbnail(data, info.mime)
+        if thumb is not None:  # bootstrap's thumbnailer; the test workspaces have none
+            stored = MediaInfo.model_validate(store.messages.get(message.id).media)
+            with_thumb = stored.model_copy(update={"thumb_blob_id": store.media.put(thumb, "image/jpeg")})
+            store.messages.update(message.id, media=with_thumb.model_dump(mode="json"))
+    return message.id
+
+
+def open_chat(qtbot: QtBot, ctx: AppContext, chat_id: str) -> InboxPage:
+    page = make_page(qtbot, ctx)
+    wait_idle(qtbot, ctx)
+    select(page, chat_id)
+    qtbot.waitUntil(lambda: page.chat_id == chat_id)
+    return page
+
+
+def row_item(page: InboxPage, message_id: str) -> tuple[int, ChatItem]:
+    row = page.chat_model.row_of(message_id)
+    assert row >= 0
+    return row, page.chat_model.item(row)
+
+
+def option_for(page: InboxPage, row: int) -> QtWidgets.QStyleOptionViewItem:
+    option = QtWidgets.QStyleOptionViewItem()
+    option.initFrom(page.conversation.viewport())
+    option.widget = page.conversation
+    option.font = page.conversation.font()
+    option.rect = page.conversation.visualRect(page.chat_model.index(row, 0))
+    return option
+
+
+def test_a_photo_bubble_paints_its_thumbnail_and_grows_for_it(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Ana Souza", ["Send me a photo please"])
+    photo_id = received(
+        ctx.store,
+        chat.id,
+        5,
+        MediaInfo(kind="image", mime="image/jpeg", width=800, height=600),
+        "The blue one",
+        picture(800, 600),
+    )
+    page = open_chat(qtbot, ctx, chat.id)
+    text_row = page.chat_model.row_of(page.chat_model.item(1).id)
+    row, item = row_item(page, photo_id)
+    assert item.media is not None
+    assert item.media.state == "stored"
+    assert item.text == "The blue one"  # the caption, not "[image]"
+    delegate = page.conversation.itemDelegate()
+    assert isinstance(delegate, BubbleDelegate)
+    index = page.chat_model.index(row, 0)
+    photo_h = delegate.sizeHint(option_for(page, row), index).height()
+    text_h = delegate.sizeHint(option_for(page, text_row), page.chat_model.index(text_row, 0)).height()
+    assert photo_h > text_h + 150
+    option = option_for(page, row)
+    media = delegate.media_rect(option, index)
+    assert media.width() >= 200
+    canvas = QtGui.QImage(
+        option.rect.size() + QtCore.QSize(option.rect.left(), option.rect.top()), QtGui.QImage.Format.Format_RGB32
+    )
+    canvas.fill(QtGui.QColor("white"))
+    painter = QtGui.QPainter(canvas)
+    delegate.paint(painter, option, index)
+    painter.end()
+    painted = canvas.pixelColor(media.center())
+    assert abs(painted.red() - TEAL.red()) < 12
+    assert abs(painted.green() - TEAL.green()) < 12
+    assert abs(painted.blue() - TEAL.blue()) < 12
+
+
+def test_documents_voice_and_missing_media_have_their_bubbles(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Bruno Lima", ["Prices?"])
+    doc_id = received(
+        ctx.store,
+        chat.id,
+        2,
+        MediaInfo(kind="document", mime="application/pdf", file_name="prices.pdf"),
+        "",
+        b"%PDF-1.4 " + bytes(2048),
+    )
+    voice_id = received(
+        ctx.store, chat.id, 3, MediaInfo(kind="voice", mime="audio/ogg", duration_s=12, state="missing")
+    )
+    gone_id = received(ctx.store, chat.id, 4, MediaInfo(kind="image", mime="image/jpeg", state="unavailable"))
+    place_id = received(
+        ctx.store, chat.id, 5, MediaInfo(kind="location", latitude=-22.9, longitude=-43.2, place="Copacabana")
+    )
+    page = open_chat(qtbot, ctx, chat.id)
+    delegate = page.conversation.itemDelegate()
+    assert isinstance(delegate, BubbleDelegate)
+    for message_id in (doc_id, voice_id, gone_id, place_id):
+        row, item = row_item(page, message_id)
+        assert item.media is not None
+        assert item.text == ""
+        option = option_for(page, row)
+        assert not delegate.media_rect(option, page.chat_model.index(row, 0)).isEmpty()
+        assert delegate.sizeHint(option, page.chat_model.index(row, 0)).height() > 60
+    accessible = page.chat_model.data(
+        page.chat_model.index(row_item(page, doc_id)[0], 0), Qt.ItemDataRole.AccessibleTextRole
+    )
+    assert accessible.endswith("Document: prices.pdf")
+    # A click on media that is not here asks for it again.
+    row, _ = row_item(page, voice_id)
+    page.conversation.scrollTo(page.chat_model.index(row, 0))
+    target = delegate.media_rect(option_for(page, row), page.chat_model.index(row, 0)).center()
+    with qtbot.waitSignal(delegate.fetch_requested) as asked:
+        qtbot.mouseClick(page.conversation.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    assert asked.args == [voice_id]
+
+
+def test_clicking_a_photo_opens_the_viewer_with_the_chats_photos(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Carla Dias", ["Catalogue"])
+    first = received(ctx.store, chat.id, 2, MediaInfo(kind="image", mime="image/jpeg"), "Red", picture(300, 200))
+    received(ctx.store, chat.id, 3, MediaInfo(kind="image", mime="image/jpeg"), "Green", picture(200, 300))
+    page = open_chat(qtbot, ctx, chat.id)
+    delegate = page.conversation.itemDelegate()
+    assert isinstance(delegate, BubbleDelegate)
+    row, _ = row_item(page, first)
+    page.conversation.scrollTo(page.chat_model.index(row, 0))
+    target = delegate.media_rect(option_for(page, row), page.chat_model.index(row, 0)).center()
+    qtbot.mouseClick(page.conversation.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    viewer = delegate.viewer
+    assert viewer is not None
+    qtbot.waitExposed(viewer)
+    assert viewer.position.text() == "1 of 2"
+    assert viewer.caption.text() == "Photo — Red"
+    assert viewer.image.size() == QtCore.QSize(300, 200)  # the full photo, not the thumbnail
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert viewer.caption.text() == "Photo — Green"
+    viewer.close()
+
+
+@pytest.mark.qt_log_ignore(
+    "^PulseAudioService: pa_context_connect\\(\\) failed",
+    "^No audio device detected",
+    "^Couldn't (load|resolve) ",
+)
+def test_clicking_a_voice_note_plays_it(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Dora Reis", ["Hi"])
+    voice = received(
+        ctx.store, chat.id, 2, MediaInfo(kind="voice", mime="audio/ogg", duration_s=2), "", silent_ogg_opus(2.0)
+    )
+    page = open_chat(qtbot, ctx, chat.id)
+    delegate = page.conversation.itemDelegate()
+    assert isinstance(delegate, BubbleDelegate)
+    row, _ = row_item(page, voice)
+    page.conversation.scrollTo(page.chat_model.index(row, 0))
+    target = delegate.media_rect(option_for(page, row), page.chat_model.index(row, 0)).center()
+    qtbot.mouseClick(page.conversation.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    popup = delegate.voice
+    assert isinstance(popup, VoicePopup)
+    qtbot.waitUntil(lambda: popup.player.player.position() > 200, timeout=10000)
+    popup.close()
