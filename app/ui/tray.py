@@ -9,6 +9,7 @@ from __future__ import annotations
 from app.core.events import Event, MessageReceived
 from app.core.ids import utc_now
 from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.store.inbox import message_preview
 from app.ui.context import AppContext
 from app.ui.format import display_name
 from app.ui.icons import icon
@@ -80,7 +81,8 @@ class Tray(QtCore.QObject):
         message = store.messages.find(event.message_id)
         contact = store.contacts.find(event.contact_id) if event.contact_id else None
         title = display_name(contact.name, contact.phone, "Customer") if contact else "New message"
-        body = (message.body if message else "") if self.ctx.settings.notifications.show_preview else "New message"
+        shown = message_preview(message.body, message.kind, message.media) if message else ""  # "Photo — caption"
+        body = shown if self.ctx.settings.notifications.show_preview else "New message"
         self.notified.append((title, body))
         if self.icon is not None:
             self.icon.showMessage(title, body, badge_icon(self.unread), 6000)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.core.events import MessageReceived
 from app.core.media import MediaInfo
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.store.ops.media import attach_received
@@ -17,7 +18,9 @@ from app.thumbnails import make_thumbnail
 from app.ui.context import AppContext
 from app.ui.models.chat_model import ChatItem
 from app.ui.pages.inbox import InboxPage
+from app.ui.tray import Tray
 from app.ui.widgets.bubble_delegate import BubbleDelegate
+from app.ui.widgets.chat_list_delegate import preview_text
 from app.ui.widgets.voice_player import VoicePopup
 from tests.support.graph import AT
 from tests.support.gui import wait_idle
@@ -200,3 +203,22 @@ def test_clicking_a_voice_note_plays_it(qtbot: QtBot, ctx: AppContext) -> None:
     assert isinstance(popup, VoicePopup)
     qtbot.waitUntil(lambda: popup.player.player.position() > 200, timeout=10000)
     popup.close()
+
+
+def test_the_chat_list_and_notifications_name_the_media(qtbot: QtBot, ctx: AppContext) -> None:
+    chat = seed_chat(ctx.store, "Night Owl", ["first"])
+    window = QtWidgets.QMainWindow()
+    qtbot.addWidget(window)
+    tray = Tray(ctx, window)
+    ctx.settings.notifications.show_preview = True
+    voice = received(ctx.store, chat.id, 60, MediaInfo(kind="voice", mime="audio/ogg", duration_s=12))
+    ctx.store.emit(
+        MessageReceived(org_id=ctx.store.org_id, chat_id=chat.id, message_id=voice, contact_id=chat.contact_id)
+    )
+    qtbot.waitUntil(lambda: len(tray.notified) == 1)
+    assert tray.notified == [("Night Owl", "Voice note 0:12")]
+    page = make_page(qtbot, ctx)
+    wait_idle(qtbot, ctx)
+    assert preview_text(page.model.row(0)) == "Voice note 0:12"
+    received(ctx.store, chat.id, 61, MediaInfo(kind="document", mime="application/pdf", file_name="prices.pdf"), "May")
+    qtbot.waitUntil(lambda: preview_text(page.model.row(0)) == "Document: prices.pdf — May")

@@ -158,9 +158,7 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
             painter.drawRoundedRect(badge, badge.height() / 2, badge.height() / 2)
             painter.setPen(QtGui.QColor(c.accent_text))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
-        preview = (row.last_message_body or "").replace("\n", " ")
-        if row.last_message_direction == "out" and row.last_message_status:
-            preview = f"{TICKS.get(row.last_message_status, '')} {preview}"
+        preview = preview_text(row)
         width = right - left - (badge_w + 8 if badge_w else 0)
         if row.tags:
             chips_w = self._paint_chips(painter, row.tags, left, line2, min(width // 2, 180))
@@ -206,6 +204,15 @@ class ChatListDelegate(QtWidgets.QStyledItemDelegate):
             used += chip_w + 4
         painter.restore()
         return used + (4 if used else 0)
+
+
+def preview_text(row: InboxRow) -> str:
+    """The row's second line: the last message in one line (a media message named: "Photo — caption", "Voice note
+    0:12"), after the ticks of an own message."""
+    preview = row.preview.replace("\n", " ")
+    if row.last_message_direction == "out" and row.last_message_status:
+        preview = f"{TICKS.get(row.last_message_status, '')} {preview}"
+    return preview
 
 
 def state_marks(row: InboxRow) -> str:
