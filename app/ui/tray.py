@@ -1,7 +1,8 @@
 """Tray icon with the unread count, window-title badge, and desktop notifications for new customer messages.
 
 A notification shows the sender; the message text only when the user allowed previews (off by default, so
-customers' words stay off lock screens and shared screens).
+customers' words stay off lock screens and shared screens). In a busy hour they come at most one per
+``NOTIFY_GAP_MS``: what arrives meanwhile is told in one summary ("4 new messages from 3 customers").
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from app.store.inbox import message_preview
 from app.ui.context import AppContext
 from app.ui.format import display_name
 from app.ui.icons import icon
+
+NOTIFY_GAP_MS = 3000
 
 
 def badge_icon(count: int) -> QtGui.QIcon:
@@ -51,6 +54,9 @@ class Tray(QtCore.QObject):
             self.icon.setContextMenu(menu)
             self.icon.activated.connect(lambda _reason: self._show())
             self.icon.show()
+        self._held: list[tuple[str, str]] = []  # notifications waiting for the gap to end
+        self._gap = QtCore.QTimer(self, singleShot=True, interval=NOTIFY_GAP_MS)
+        self._gap.timeout.connect(self._gap_over)
         ctx.changes.changed.connect(self._changed)
         ctx.changes.core_event.connect(self._event)
         self.refresh()
@@ -83,9 +89,25 @@ class Tray(QtCore.QObject):
         title = display_name(contact.name, contact.phone, "Customer") if contact else "New message"
         shown = message_preview(message.body, message.kind, message.media) if message else ""  # "Photo — caption"
         body = shown if self.ctx.settings.notifications.show_preview else "New message"
+        if self._gap.isActive():
+            self._held.append((title, body))
+            return
+        self._notify(title, body)
+
+    def _notify(self, title: str, body: str) -> None:
         self.notified.append((title, body))
         if self.icon is not None:
             self.icon.showMessage(title, body, badge_icon(self.unread), 6000)
+        self._gap.start()
+
+    def _gap_over(self) -> None:
+        held, self._held = self._held, []
+        if len(held) == 1:
+            self._notify(*held[0])
+        elif held:
+            senders = list(dict.fromkeys(title for title, _ in held))
+            who = senders[0] if len(senders) == 1 else f"{len(senders)} customers"
+            self._notify(f"{len(held)} new messages", f"From {who}")
 
     def _show(self) -> None:
         self.window.showNormal()

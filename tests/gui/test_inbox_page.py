@@ -197,8 +197,24 @@ def test_new_inbound_message_notifies_and_counts(qtbot: QtBot, ctx: AppContext) 
     ctx.store.emit(
         MessageReceived(org_id=ctx.store.org_id, chat_id=chat.id, message_id=message.id, contact_id=chat.contact_id)
     )
-    qtbot.waitUntil(lambda: len(tray.notified) == 2)
+    qtbot.waitUntil(lambda: len(tray.notified) == 2, timeout=15_000)  # after the gap between notifications
     assert tray.notified[-1] == ("Night Owl", "hello?")
+
+
+def test_a_burst_of_messages_is_one_summary_after_the_first_notification(qtbot: QtBot, ctx: AppContext) -> None:
+    chats = [seed_chat(ctx.store, name, ["hi"], start=i * 10) for i, name in enumerate(("Ana", "Ben", "Cai"))]
+    window = QtWidgets.QMainWindow()
+    qtbot.addWidget(window)
+    tray = Tray(ctx, window)
+    for i, chat in enumerate([*chats, chats[0]]):
+        message = ctx.store.messages.create(
+            chat_id=chat.id, direction="in", body=f"m{i}", sent_at=AT + timedelta(hours=1, minutes=i)
+        )
+        ctx.store.emit(
+            MessageReceived(org_id=ctx.store.org_id, chat_id=chat.id, message_id=message.id, contact_id=chat.contact_id)
+        )
+    qtbot.waitUntil(lambda: len(tray.notified) == 2, timeout=15_000)
+    assert tray.notified == [("Ana", "New message"), ("3 new messages", "From 3 customers")]
 
 
 def test_a_muted_chat_neither_notifies_nor_counts_in_the_tray(qtbot: QtBot, ctx: AppContext) -> None:

@@ -14,9 +14,10 @@ names the recipient, and after Send an "Undo" bar offers to take the message bac
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from app.core.ids import utc_now
-from app.core.models import Chat, Message, QuickReply
+from app.core.models import Chat, Message, QuickReply, Tag
 from app.core.templates import contact_variables, render
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store import labels
@@ -50,6 +51,7 @@ from app.ui.widgets.search_results import HitRole, SearchResultDelegate
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 
 REFRESH_DEBOUNCE_MS = 150
+LABELS_DEBOUNCE_MS = 1000  # the label filter's list, re-read after chats or customers changed
 REFRESH_MARGIN = 50  # rows re-read below the last one on screen
 REFRESH_MAX = 300
 REFRESH_TASK = "Refreshing the chat list"
@@ -77,6 +79,7 @@ class InboxPage(QtWidgets.QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.chat_id: str | None = None
+        self._header_chat: Chat | None = None  # the chat row the header shows
         self.current_row: InboxRow | None = None
         self._search_seq = 0
         self._drafts: dict[str, Draft] = {}  # chats other than the open one
@@ -230,6 +233,8 @@ class InboxPage(QtWidgets.QWidget):
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         self.filter_bar.changed.connect(self._apply_filters)
         self.filter_bar.manage_labels.connect(self.open_labels)
+        self._labels_timer = QtCore.QTimer(self, singleShot=True, interval=LABELS_DEBOUNCE_MS)
+        self._labels_timer.timeout.connect(self._read_labels)
         self._counts_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._counts_timer.timeout.connect(self.refresh_counts)
         # A snooze that runs out brings its chat back without anything else changing: refresh at its end.
@@ -272,12 +277,26 @@ class InboxPage(QtWidgets.QWidget):
     # ---- list --------------------------------------------------------------------------------------------
     def _load_labels(self) -> None:
         """The label filter offers the labels chats carry; the rows paint each label in its colour."""
-        managed = labels.all_labels(self.ctx.store)
+        self._show_labels(labels.all_labels(self.ctx.store), labels.in_use(self.ctx.store))
+
+    def _read_labels(self) -> None:
+        """``_load_labels`` on a worker (after chats or customers changed, which happens with every message)."""
+        self._labels_timer.stop()
+        store = self.ctx.store
+        self.ctx.tasks.start(
+            "Reading labels",
+            lambda: (labels.all_labels(store), labels.in_use(store)),
+            lambda found: self._show_labels(*found),
+            owner=self,
+            quiet=True,
+        )
+
+    def _show_labels(self, managed: list[Tag], in_use: list[str]) -> None:
         colors = {t.name: t.color for t in managed}
         renamed = {self._label_names[t.id]: t.name for t in managed if self._label_names.get(t.id, t.name) != t.name}
         self._label_names = {t.id: t.name for t in managed}
         self.list_delegate.label_colors = {k.casefold(): v for k, v in colors.items()}
-        self.filter_bar.set_labels(labels.in_use(self.ctx.store), colors, renamed)
+        self.filter_bar.set_labels(in_use, colors, renamed)
 
     def open_labels(self) -> LabelsDialog:
         """The label manager (create, rename, recolour, merge, delete)."""
@@ -288,14 +307,19 @@ class InboxPage(QtWidgets.QWidget):
         self._counts_timer.stop()
         store, filters = self.ctx.store, self.model.filters
 
-        def done(counts: dict[View, int]) -> None:
-            self.filter_bar.set_counts(counts)
-            self._arm_snooze_timer()
+        def done(found: tuple[dict[View, int], datetime | None]) -> None:
+            self.filter_bar.set_counts(found[0])
+            self._arm_snooze_timer(found[1])
 
-        self.ctx.tasks.start("Counting conversations", lambda: store.view_counts(filters), done, owner=self, quiet=True)
+        self.ctx.tasks.start(
+            "Counting conversations",
+            lambda: (store.view_counts(filters), store.next_snooze_end()),
+            done,
+            owner=self,
+            quiet=True,
+        )
 
-    def _arm_snooze_timer(self) -> None:
-        end = self.ctx.store.next_snooze_end()
+    def _arm_snooze_timer(self, end: datetime | None) -> None:
         if end is None:
             self._snooze_timer.stop()
             return
@@ -513,6 +537,7 @@ class InboxPage(QtWidgets.QWidget):
 
     def _show_header(self, chat: Chat) -> None:
         """The open chat's name, phone, tags and assignee (again whenever its chat or contact row changes)."""
+        self._header_chat = chat
         contact = self.ctx.store.contacts.find(chat.contact_id) if chat.contact_id else None
         number = phone(contact.phone) if contact else None  # as its country writes it; the store keeps E.164
         name = display_name((contact.name if contact else "") or chat.title, number)
@@ -630,9 +655,9 @@ class InboxPage(QtWidgets.QWidget):
             self._refresh_timer.start()  # not restarted: a steady stream of changes still refreshes
         if tables & {"chats", "chat_stats", "contacts"} and not self._counts_timer.isActive():
             self._counts_timer.start()
-        if self.chat_id and tables & {"chats", "contacts"}:
+        if self.chat_id and (tables & {"contacts"} or (tables & {"chats"} and open_chat_touched)):
             chat = self.ctx.store.chats.find(self.chat_id)
-            if chat is not None:
+            if chat is not None and (chat != self._header_chat or tables & {"contacts"}):
                 self._show_header(chat)
         if self.chat_id and tables & {"messages", "notes"} and open_chat_touched:  # not for other chats' messages
             shown = {self.chat_model.item(i).id for i in range(self.chat_model.rowCount())}
@@ -643,8 +668,12 @@ class InboxPage(QtWidgets.QWidget):
                 self.conversation.announce_new()
         if tables & {"messages"}:
             self.undo_bar.message_changed()
-        if tables & {"tags", "chats", "contacts"}:  # a label renamed, or put on or taken off a chat or customer
-            self._load_labels()
+        if tables & {"tags"}:
+            self._read_labels()
+        elif tables & {"chats", "contacts"} and not self._labels_timer.isActive():
+            # A label put on or taken off a chat or customer: the filter's list follows, at most once a second
+            # (every message received touches its chat and contact; the rows repaint through the list refresh).
+            self._labels_timer.start()
         if tables & {"users"}:
             self._load_users()
         if tables & {"quick_replies"}:

@@ -225,6 +225,8 @@ class ContactPanel(QtWidgets.QFrame):
         if fresh is None:  # erased or merged away
             self.show_contact(None)
             return
+        if fresh == self.contact and not tables - {"contacts"}:
+            return  # another customer changed (each message received touches its contact): nothing to re-read
         keep = self.dirty()
         self.contact = fresh
         self._fill_form(fresh, keep)
