@@ -9,6 +9,7 @@ chats is on screen; the start-up benchmark waits for it.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import time
@@ -246,6 +247,9 @@ def run_desktop(args: argparse.Namespace) -> int:
         ctx = build_context(workspaces, tasks, workspace)
         shutdown.add(Stage.STORE, "the workspace", ctx.store.close)
         windows.append(open_main_window(ctx, app))
+        # What start-up built lives as long as the app: out of the collector's way, a full collection no longer
+        # walks it (one took 50-85 ms, stalling the UI under a stream of messages; bench/inbox_stall_bench.py).
+        gc.freeze()
         QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app, shutdown))
         QtCore.QTimer.singleShot(0, lambda: start_ai(ctx, app, shutdown))
         QtCore.QTimer.singleShot(0, lambda: start_sync(ctx, app, shutdown))

@@ -300,6 +300,7 @@ def main() -> int:
     ctx = build_context(workspaces, tasks, OpenWorkspace(workspace_id, workspaces.header(workspace_id), store))
     shutdown.add(Stage.STORE, "the workspace", store.close)
     window = open_main_window(ctx, app)
+    gc.freeze()  # as bootstrap.run_desktop does once the window is up
     start_ai(ctx, app, shutdown)
     start_sync(ctx, app, shutdown)
     inbox = window.pages["inbox"]
