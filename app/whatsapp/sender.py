@@ -19,6 +19,13 @@
   Shift+Enter), press Enter, wait for the new outgoing row with a ``data-id`` and record it through ``intake`` (the
   driver's capture may do the same first; intake de-duplicates by ``wa_id``). The store row ends with its ``wa_id``
   and status ``sent``; later acks move it on through the driver.
+- **Files.** A queued media message (``media`` with the encrypted bytes' ``blob_id``, ``app.store.ops.media``)
+  goes the same way up to the composer; then ``sender_media.attach_file`` sets the file from memory on the page's
+  file input (photos and videos through "Photos & videos", anything else as a document), the caption is typed in the
+  preview's caption box with the humanizer, Enter sends, and the message is ``sent`` once our media bubble with that
+  caption shows. Crash recovery matches a media row by kind and caption (none is a caption too), and both the sender
+  and the driver's capture let such a row claim its queued message first (``media.adopt_sent_media``): a photo
+  without a caption is never sent twice.
 - **One sending device per number.** In a team the queue syncs to every computer, but only the device that holds
   the number's WhatsApp session sends (``app.store.sending_device``): when another device holds it, the outcome is
   ``elsewhere`` ("Waiting for <device> to send") and nothing is touched. It is checked again in the transaction that
@@ -61,8 +68,10 @@ from app.store.sending_device import Claim, held_elsewhere, waiting_sentence
 from app.whatsapp.driver import ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.limits import DAY, Decision, Send, SendLimits, check
+from app.whatsapp.media import adopt_sent_media, media_info, page_kind
 from app.whatsapp.page_scripts import SCAN_FUNCTION
 from app.whatsapp.probe import ProbeReport, first_match, self_test
+from app.whatsapp.sender_media import attach_file, wait_media_row
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -118,6 +127,16 @@ def _utc_now() -> datetime:
 
 def _same_text(a: object, b: str) -> bool:
     return isinstance(a, str) and a.strip() == b.strip()
+
+
+def _same_row(row: dict[str, Any], message: Message) -> bool:
+    """The page row shows ``message``: its text, or for a media message its kind and caption (maybe none)."""
+    if message.media and message.kind != "text":
+        media = row.get("media")
+        caption = row.get("text") if isinstance(row.get("text"), str) else ""
+        same_kind = isinstance(media, dict) and media.get("kind") == page_kind(message.kind)
+        return same_kind and _same_text(caption, message.body)
+    return _same_text(row.get("text"), message.body)
 
 
 class Sender:
@@ -292,15 +311,19 @@ class Sender:
     def _record_row(self, chat: Chat, row: dict[str, Any]) -> None:
         row_id = parse_data_id(str(row["id"]))
         when, _author = parse_pre_plain_text(row.get("pre"))
+        media = media_info(row["media"]) if isinstance(row.get("media"), dict) else None
         captured = CapturedMessage(
             wa_id=row_id.wa_id,
             chat_jid=row_id.chat_jid or chat.wa_chat_id or "",
             from_me=True,
             body=str(row.get("text") or ""),
+            kind=media.kind if media is not None else "text",
+            media=media.model_dump(mode="json") if media is not None else None,
             timestamp=when or self.clock(),
             ack=ack_level(row.get("ack"), str(row.get("ack_label") or "")),
         )
-        record_messages(self.store, [captured])
+        if adopt_sent_media(self.store, captured) is None:
+            record_messages(self.store, [captured])
 
     # ---- page ------------------------------------------------------------------------------------------------
     async def _drive(self, message: Message, chat: Chat, recovering: bool) -> SendOutcome:
@@ -323,6 +346,8 @@ class Sender:
         reading = self._unread_text(message, chat)
         if reading:
             await self._sleep(self.humanizer.reading_seconds(reading))
+        if message.media and message.kind != "text":
+            return await self._send_media(page, message, chat, rows)
         composer = await first_match(page, self.driver.profile, "composer")
         if composer is None:
             report = await self_test(page, self.driver.profile, "chat_open")
@@ -332,18 +357,7 @@ class Sender:
         await composer.click(timeout=OPEN_TIMEOUT_MS)
         await page.keyboard.press("Control+A")
         await page.keyboard.press("Backspace")
-        # Each key is due at its planned time from the first one, so the time a keystroke itself takes (a round trip
-        # to the browser, ~30 ms) is absorbed instead of slowing the whole message below its planned pace.
-        started, due = time.monotonic(), 0.0
-        for key in self.humanizer.typing_plan(message.body).keystrokes:
-            due += key.delay
-            await self._sleep(max(0.0, started + due - time.monotonic()))
-            if key.text == "\n":
-                await page.keyboard.press("Shift+Enter")
-            elif key.text.isascii():
-                await page.keyboard.type(key.text)
-            else:
-                await page.keyboard.insert_text(key.text)
+        await self._type(page, message.body)
         known = [str(r["id"]) for r in rows]
         await page.keyboard.press("Enter")
         try:
@@ -369,13 +383,49 @@ class Sender:
             return SendOutcome("retry", message.id, reason="the sent row was not adopted by this message")
         return SendOutcome("sent", message.id, wa_id=stored.wa_id)
 
+    async def _type(self, page: Page, text: str) -> None:
+        """Type ``text`` into the focused box with the humanizer's keystrokes and delays."""
+        # Each key is due at its planned time from the first one, so the time a keystroke itself takes (a round trip
+        # to the browser, ~30 ms) is absorbed instead of slowing the whole message below its planned pace.
+        started, due = time.monotonic(), 0.0
+        for key in self.humanizer.typing_plan(text).keystrokes:
+            due += key.delay
+            await self._sleep(max(0.0, started + due - time.monotonic()))
+            if key.text == "\n":
+                await page.keyboard.press("Shift+Enter")
+            elif key.text.isascii():
+                await page.keyboard.type(key.text)
+            else:
+                await page.keyboard.insert_text(key.text)
+
+    async def _send_media(self, page: Page, message: Message, chat: Chat, rows: list[dict[str, Any]]) -> SendOutcome:
+        """Attach the message's file through the page's file input (from memory: no file on disk), type its caption
+        in the preview's caption box, send with Enter, and wait for our media bubble (see ``sender_media``)."""
+        attached = await attach_file(page, self.driver.profile, self.store, message)
+        if attached.caption_box is None:
+            raise SendFailed(attached.problem or "the WhatsApp media preview did not open")
+        await attached.caption_box.click(timeout=OPEN_TIMEOUT_MS)
+        await self._type(page, message.body)
+        known = [str(r["id"]) for r in rows]
+        await page.keyboard.press("Enter")  # Enter only: Enter plus a click on send has sent twice (alright#89)
+        row = await wait_media_row(page, message, known, ROW_TIMEOUT_MS)
+        if row is None:
+            reason = "the sent file did not show up in WhatsApp in time; it is checked again before any retry"
+            log.warning("WhatsApp: message %s: %s", message.id, reason)
+            return SendOutcome("retry", message.id, reason=reason)
+        await asyncio.to_thread(self._record_row, chat, row)
+        stored = await asyncio.to_thread(self.store.messages.get, message.id)
+        if stored.wa_id is None or stored.status not in SENT_STATUSES:
+            return SendOutcome("retry", message.id, reason="the sent row was not adopted by this message")
+        return SendOutcome("sent", message.id, wa_id=stored.wa_id)
+
     async def _recover(self, message: Message, chat: Chat, rows: list[dict[str, Any]]) -> SendOutcome | None:
         """The outcome when WhatsApp already holds the typing message (not retyped), else None."""
         current = await asyncio.to_thread(self.store.messages.get, message.id)
         if current.wa_id is not None:  # the driver's capture adopted it when the chat opened
             return SendOutcome("recovered", message.id, wa_id=current.wa_id)
         for row in reversed(rows):
-            if not row.get("out") or not _same_text(row.get("text"), message.body):
+            if not row.get("out") or not _same_row(row, message):
                 continue
             wa_id = parse_data_id(str(row["id"])).wa_id
             known = await asyncio.to_thread(self.store.messages.find_by_wa_id, wa_id)

@@ -370,13 +370,24 @@ class ImitationState:
             return message.to_json()
 
     # -- page API ---------------------------------------------------------------------------------------------
-    def page_send(self, chat: str, text: str, message_id: str | None) -> JsonDict:
+    def page_send(self, chat: str, text: str, message_id: str | None, media: JsonDict | None = None) -> JsonDict:
+        """A message sent from the page; ``media`` {kind, mime, file_name, data (base64)} for an attached file."""
+        info: JsonDict | None = None
+        data = b""
+        if media is not None:
+            data = base64.b64decode(str(media.get("data") or ""))
+            kind = str(media.get("kind") or "document")
+            info = {"kind": kind, "mime": str(media.get("mime") or ""), "size": len(data), "unavailable": False}
+            if kind == "document":
+                info["file_name"] = str(media.get("file_name") or "file")
         with self._cond:
             if self.session != "logged_in":
                 raise ControlError(HTTPStatus.CONFLICT, "not logged in")
             target = self._chat(chat)
             mid = message_id if message_id and re.fullmatch(r"3EB0[0-9A-F]{18}", message_id) else web_message_id()
-            message = Message(mid, target.id, True, text, time.time(), 0, self.config.me_name, "page")
+            message = Message(mid, target.id, True, text, time.time(), 0, self.config.me_name, "page", info)
+            if info is not None:
+                self.media_bytes[mid] = data
             target.messages.append(message)
             self._push("message", chat=target.summary(), message=message.to_json(), echo=True)
             timer = threading.Timer(self.config.ack_delay_ms / 1000, self._server_ack, (message,))
@@ -523,7 +534,10 @@ class _Handler(BaseHTTPRequestHandler):
             case "media":
                 return state.incoming_media(body)
             case "send":
-                return state.page_send(str(body["chat"]), str(body["text"]), body.get("id"))
+                media = body.get("media")
+                return state.page_send(
+                    str(body["chat"]), str(body["text"]), body.get("id"), media if isinstance(media, dict) else None
+                )
             case "open":
                 return state.page_open(body.get("chat"))
             case "qr":

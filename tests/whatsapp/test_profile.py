@@ -205,6 +205,19 @@ def test_media_entries_match_every_media_bubble_in_both_variants(
             report = await self_test(page, profile, "chat_open")
             assert report.ok, report.message
             missing = {r.name for r in report.results if r.name.startswith("media_") and r.matched is None}
-            assert missing == {"media_pause"}, variant
+            sending = {"media_input_photos", "media_input_document", "media_caption", "media_send"}
+            assert missing == {"media_pause"} | sending, variant
+            # The attach menu offers the file inputs; a photo set on the photos input opens the preview.
+            attach = await first_match(page, profile, "media_attach_button")
+            assert attach is not None
+            await attach.click()
+            photos = await first_match(page, profile, "media_input_photos")
+            assert photos is not None
+            assert await first_match(page, profile, "media_input_document") is not None
+            await photos.set_input_files(files=[{"name": "a.png", "mimeType": "image/png", "buffer": b"\x89PNG"}])
+            await expect(page.locator("div[role=dialog]")).to_be_visible()
+            report = await self_test(page, profile, "chat_open")
+            found = {r.name for r in report.results if r.name in sending and r.matched is not None}
+            assert found == {"media_caption", "media_send"}, variant  # (the menu and its inputs are gone)
 
     browser_runner.run(scenario)

@@ -416,7 +416,8 @@
       el('div', { class: 'conversation-panel copyable-area' }, scroller),
       el('footer', { class: 'footer' },
         el('div', { class: 'compose' },
-          el('div', { role: 'button', title: 'Attach', 'aria-label': 'Attach', class: 'attach' }, icon(v26() ? 'plus-rounded' : 'plus')),
+          el('div', { role: 'button', title: 'Attach', 'aria-label': 'Attach', 'aria-haspopup': 'menu', class: 'attach',
+            onclick: toggleAttachMenu }, icon(v26() ? 'plus-rounded' : 'plus')),
           el('div', { class: 'lexical-rich-text-input' }, box,
             el('div', { class: 'composer-placeholder', text: 'Type a message' })),
           el('div', { class: 'send-slot' }))));
@@ -748,6 +749,125 @@
     };
     receiveMessage(m, null);
     api('POST', '/__page/send', { chat: m.chat, text, id: m.id }).catch(() => applyAck(m.id, -1));
+  }
+
+  // ---- attaching media (whatsapp-web-media.md "Sending media") ---------------------------------------------
+  // Attach (plus icon) opens a menu whose items hold the hidden file inputs: Document (accept="*") and Photos &
+  // videos (accept="image/*,video/mp4,video/3gpp,video/quicktime", multiple); a sticker-maker input that takes
+  // images only is a decoy (a photo sent through it would go as a sticker). Choosing a file opens the media preview
+  // over the chat pane (a dialog with the picture or the document's name, a caption box, a send button); Enter in
+  // the caption box or the send button sends; the bubble appears with a clock, then the server's tick.
+  const MEDIA_ACCEPT = 'image/*,video/mp4,video/3gpp,video/quicktime';
+  let preview = null; // {files, dialog, caption}
+
+  function toggleAttachMenu(ev) {
+    ev.stopPropagation();
+    const footer = document.querySelector('#main footer');
+    const existing = footer && footer.querySelector('.attach-menu');
+    if (existing) { existing.remove(); return; }
+    if (!footer) return;
+    const item = (label, iconName, accept, multiple) => {
+      const input = el('input', { type: 'file', accept, multiple: multiple || null, style: 'display: none' });
+      input.addEventListener('change', () => {
+        const files = Array.from(input.files || []);
+        footer.querySelector('.attach-menu')?.remove();
+        if (!files.length) return;
+        if (accept === 'image/*') { showModal('Stickers are not supported here.'); return; }
+        openPreview(files, accept === '*' ? 'document' : 'media');
+      });
+      const button = el('button', { type: 'button', role: 'menuitem', 'aria-label': label, class: 'attach-item',
+        onclick: (e) => { e.stopPropagation(); input.click(); } },
+      icon(iconName), el('span', { class: v26() ? 'attach-label visually-hidden' : 'attach-label', text: label }));
+      return el('li', { 'data-animate-dropdown-item': 'true', class: 'attach-li' }, button, input);
+    };
+    const menu = el('div', { class: 'attach-menu', 'data-animate-modal-popup': 'true' },
+      el('ul', { role: 'menu', class: 'attach-list' },
+        item('Document', v26() ? 'document' : 'attach-document', '*'),
+        item('Photos & videos', v26() ? 'ic-filter-filled' : 'attach-image', MEDIA_ACCEPT, true),
+        item('New sticker', 'wds-ic-image-stickers', 'image/*')));
+    footer.append(menu);
+    setTimeout(() => document.addEventListener('click', (e) => {
+      if (!menu.contains(e.target)) menu.remove();
+    }, { once: true }), 0);
+  }
+
+  function openPreview(files, via) {
+    closePreview();
+    const area = document.querySelector('.main-area');
+    if (!area || !conv) return;
+    const file = files[0];
+    const isPicture = via === 'media' && file.type.startsWith('image/');
+    const url = URL.createObjectURL(file);
+    const shown = isPicture
+      ? el('img', { src: url, alt: '', class: 'preview-img' })
+      : el('div', { class: 'preview-doc' }, icon(`document-${(file.name.split('.').pop() || 'file').toUpperCase()}-icon`),
+        el('div', { class: 'preview-doc-name', text: file.name }),
+        el('div', { class: 'preview-doc-size', text: humanSize(file.size) }));
+    const caption = el('div', {
+      contenteditable: 'true', role: 'textbox', spellcheck: 'true', 'data-tab': v26() ? '10' : '9',
+      'aria-label': v26() ? 'Add a caption' : 'Add a caption…', 'aria-placeholder': 'Add a caption',
+      'data-lexical-editor': 'true', class: 'selectable-text copyable-text caption-box',
+    });
+    caption.innerHTML = P_EMPTY;
+    caption.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Enter' || ev.isComposing) return;
+      ev.preventDefault();
+      if (ev.shiftKey) { document.execCommand('insertParagraph'); normalizeComposer(caption); return; }
+      sendPreview();
+    });
+    caption.addEventListener('input', () => normalizeComposer(caption));
+    const send = el('div', { role: 'button', tabindex: '0', class: 'preview-send',
+      'aria-label': v26() ? `Send ${files.length} selected` : 'Send', 'data-testid': v26() ? null : 'media-send',
+      onclick: sendPreview }, icon(v26() ? 'wds-ic-send-filled' : 'send'));
+    const dialog = el('div', { role: 'dialog', class: 'media-preview', tabindex: '-1' },
+      el('div', { class: 'preview-toolbar' },
+        el('div', { role: 'button', 'aria-label': 'Close', class: 'preview-close', onclick: closePreview }, icon('x')),
+        isPicture ? icon('wds-ic-image-rotate-right') : null),
+      el('div', { class: 'preview-body' }, shown),
+      el('div', { class: 'preview-footer' },
+        el('div', { class: 'caption-container', 'data-testid': v26() ? null : 'media-caption-input-container' },
+          caption, el('div', { class: 'caption-placeholder', text: 'Add a caption' })),
+        send));
+    area.append(dialog);
+    preview = { files, via, dialog, caption, url };
+    caption.focus();
+  }
+
+  function closePreview() {
+    if (!preview) return;
+    preview.dialog.remove();
+    preview = null;
+  }
+
+  function fileBase64(file) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => { const r = String(reader.result); resolve(r.slice(r.indexOf(',') + 1)); };
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file);
+    });
+  }
+
+  function sendPreview() {
+    if (!preview || !conv) return;
+    const { files, via, url } = preview;
+    const text = composerText(preview.caption);
+    closePreview();
+    for (const [index, file] of files.entries()) {
+      const kind = via === 'document' ? 'document' : (file.type.startsWith('video/') ? 'video' : 'image');
+      const m = {
+        id: `3EB0${randomHex(18)}`, chat: conv.jid, from_me: true, text: index === 0 ? text : '',
+        timestamp: Date.now() / 1000, ack: 0, author: cfg.me_name, source: 'page',
+        media: { kind, mime: file.type, size: file.size, file_name: kind === 'document' ? file.name : null,
+          unavailable: false, downloaded: true },
+      };
+      mediaBlobs.set(m.id, Promise.resolve(index === 0 ? url : URL.createObjectURL(file)));
+      receiveMessage(m, null);
+      fileBase64(file)
+        .then((data) => api('POST', '/__page/send', { chat: m.chat, text: m.text, id: m.id,
+          media: { kind, mime: file.type, file_name: file.name, data } }))
+        .catch(() => applyAck(m.id, -1));
+    }
   }
 
   // ---- events -------------------------------------------------------------------------------------------

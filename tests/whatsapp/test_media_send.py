@@ -1,0 +1,135 @@
+"""Sending files against the WhatsApp Web imitation: real headless Chromium, real SQLCipher store, fast humanizer.
+
+The sender attaches each queued file through the page's attach menu and file input (from memory), types the caption
+in the media preview, presses Enter and marks the message sent once its media bubble shows; the imitation's phone
+side must hold the very bytes. A message caught mid-send that WhatsApp already holds is recovered, not sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from app.store.ops.media import queue_media
+from app.store.store import Store
+from app.whatsapp.humanizer import Humanizer
+from app.whatsapp.profile import Profile
+from app.whatsapp.sender import Sender
+from tests.support.whatsapp_fixtures import (
+    FAST,
+    NO_QUIET,
+    WAIT,
+    Recorder,
+    connect,
+    make_driver,
+    page_sent,
+    run,
+    store_chat,
+)
+from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+
+ALICE = "6590000001"
+CAPTION = "Nova coleção — só R$ 59 ✓ 😀"
+
+
+def humanizer() -> Humanizer:
+    return Humanizer(FAST, random.Random(7))
+
+
+@pytest.mark.parametrize("variant", ["classic", "2026"])
+def test_sends_photos_with_and_without_caption_and_a_document(
+    variant: str,
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    control.configure(variant=variant)
+    control.add_chat(ALICE, "Alice")
+    chat = store_chat(store, ALICE, "Alice")
+    photo, plain, pdf = os.urandom(3000), os.urandom(2500), b"%PDF-1.4\n" + os.urandom(4000)
+    files = [
+        ("dress.jpg", photo, "image/jpeg", CAPTION),
+        ("shoes.png", plain, "image/png", ""),
+        ("prices.pdf", pdf, "application/pdf", "Price list"),
+    ]
+    queued = queue_media(store, chat.id, files).value
+    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    sender = Sender(driver, store, humanizer(), NO_QUIET)
+
+    async def scenario() -> None:
+        await connect(driver, control)
+        try:
+            outcomes = await sender.run_until_empty()
+            assert [o.kind for o in outcomes] == ["sent"] * 3, outcomes
+            stored = [store.messages.get(m.id) for m in queued]
+            assert [m.status for m in stored] == ["sent"] * 3
+            assert None not in [m.wa_id for m in stored]
+            assert store.messages.send_queue() == []
+
+            state = await asyncio.to_thread(control.state)
+            sent = {m["id"]: m for m in page_sent(state)}
+            assert set(sent) == {m.wa_id for m in stored}  # each once
+            for message, (name, data, mime, caption) in zip(stored, files, strict=True):
+                page = sent[str(message.wa_id)]
+                assert page["text"] == caption
+                assert page["media"]["kind"] == ("document" if mime == "application/pdf" else "image")
+                assert page["media"]["mime"] == mime
+                assert server.state.media_bytes[page["id"]] == data  # the very bytes, no file on disk
+                if mime == "application/pdf":
+                    assert page["media"]["file_name"] == name
+            await driver.wait_until(lambda: driver.idle, WAIT)
+            await driver.media.wait_idle(WAIT)
+            assert store.messages.count({"direction": "out"}) == 3  # the captured rows were adopted, not inserted
+            assert driver.last_error is None
+        finally:
+            await driver.stop()
+
+    run(loop, scenario, timeout=60)
+
+
+def test_media_caught_mid_send_is_recovered_not_sent_again(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    """We died after Enter on a photo without a caption: WhatsApp holds it, the store still says ``typing``."""
+    control.add_chat(ALICE, "Alice")
+    chat = store_chat(store, ALICE, "Alice")
+    data = os.urandom(2000)
+    (message,) = queue_media(store, chat.id, [("photo.jpg", data, "image/jpeg", "")]).value
+    store.messages.update(message.id, status="typing")
+    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    sender = Sender(driver, store, humanizer(), NO_QUIET)
+
+    async def scenario() -> None:
+        await connect(driver, control)
+        try:
+            media = {"kind": "image", "mime": "image/jpeg", "file_name": "photo.jpg"}
+            media["data"] = base64.b64encode(data).decode()
+            await asyncio.to_thread(
+                control.request, "POST", "/__page/send", {"chat": ALICE, "text": "", "media": media}
+            )
+            outcome = await sender.send_next()
+            assert outcome.kind == "recovered", outcome
+            stored = store.messages.get(message.id)
+            assert (stored.status, stored.wa_id) == ("sent", outcome.wa_id)
+            assert (await sender.send_next()).kind == "idle"
+            state = await asyncio.to_thread(control.state)
+            assert len(page_sent(state)) == 1  # once, not attached again
+            await driver.wait_until(lambda: driver.idle, WAIT)
+            assert store.messages.count({"direction": "out"}) == 1
+        finally:
+            await driver.stop()
+
+    run(loop, scenario)
