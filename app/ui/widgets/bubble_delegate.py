@@ -91,7 +91,7 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         text_rect = fm.boundingRect(wrap, Qt.TextFlag.TextWordWrap, item.text or " ")
         media_box, media_h = QtCore.QSize(0, 0), 0
         if item.media is not None:
-            media_box = media_size(item.media, max_w - 2 * PAD, fm, picture)
+            media_box = media_size(item.media, max_w - 2 * PAD, font, picture)
             media_h = media_box.height() + 6
             if not item.text:  # no caption: the time goes on its own line under the media
                 text_rect = QtCore.QRect(0, 0, 0, 0)
@@ -296,6 +296,8 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
             self.viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             self.viewer.destroyed.connect(lambda: setattr(self, "viewer", None))
             self.viewer.show()
+            self.viewer.activateWindow()
+            self.viewer.setFocus()
             return
         data = model.media_bytes(info.blob_id)
         if data is None:

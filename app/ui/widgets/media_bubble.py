@@ -17,6 +17,7 @@ PLAYABLE = ("voice", "audio")
 PICTURE_MAX = 260
 STICKER_MAX = 140
 ROW_H = 46  # documents, voice notes and audio
+ROW_MAX = 340  # the widest a document, audio, location or contact block grows for its text
 PLACEHOLDER = QtCore.QSize(240, 96)
 
 
@@ -84,8 +85,9 @@ def lines(info: MediaInfo) -> tuple[str, str]:
             return "", state
 
 
-def media_size(info: MediaInfo, max_w: int, fm: QtGui.QFontMetrics, picture: QtGui.QPixmap | None) -> QtCore.QSize:
+def media_size(info: MediaInfo, max_w: int, font: QtGui.QFont, picture: QtGui.QPixmap | None) -> QtCore.QSize:
     """The media block's size inside a bubble whose content is at most ``max_w`` wide."""
+    fm = QtGui.QFontMetrics(font)
     if info.kind in VISUAL:
         if picture is None and info.state != "stored":
             return QtCore.QSize(min(PLACEHOLDER.width(), max_w), PLACEHOLDER.height())
@@ -96,11 +98,13 @@ def media_size(info: MediaInfo, max_w: int, fm: QtGui.QFontMetrics, picture: QtG
         most = min(STICKER_MAX if info.kind == "sticker" else PICTURE_MAX, max_w)
         scale = min(most / w, most / h)
         return QtCore.QSize(max(60, round(w * scale)), max(60, round(h * scale)))
-    if info.kind in PLAYABLE or info.kind == "document":
-        return QtCore.QSize(min(240, max_w), ROW_H)
     first, second = lines(info)
-    width = max(fm.horizontalAdvance(first), fm.horizontalAdvance(second)) + 8
-    return QtCore.QSize(min(max(width, 160), max_w), fm.height() * 2 + 10)
+    bold = QtGui.QFont(font)
+    bold.setBold(True)
+    text_w = max(QtGui.QFontMetrics(bold).horizontalAdvance(first), fm.horizontalAdvance(second)) + 8
+    if info.kind in PLAYABLE or info.kind == "document":
+        return QtCore.QSize(min(max(240, 48 + text_w), ROW_MAX, max_w), ROW_H)
+    return QtCore.QSize(min(max(text_w, 160), ROW_MAX, max_w), fm.height() * 2 + 10)
 
 
 def paint_media(
@@ -122,7 +126,7 @@ def paint_media(
         else:
             painter.fillRect(box, QtGui.QColor(c.surface_alt))
         painter.setClipping(False)
-        if info.kind == "video":
+        if info.kind == "video" and picture is not None:
             _play_mark(painter, QtCore.QRect(box.center().x() - 22, box.center().y() - 22, 44, 44), c, dark=True)
             if info.duration_s:
                 label = clock(info.duration_s)
@@ -145,6 +149,8 @@ def paint_media(
                 )
             else:
                 mark = {"image": "🖼", "video": "🎬", "sticker": "🙂"}[info.kind]
+                if info.kind == "video" and info.duration_s:
+                    mark = f"{mark} {clock(info.duration_s)}"
                 painter.drawText(
                     box.adjusted(8, 8, -8, -8),
                     Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,

@@ -52,6 +52,8 @@ class MediaViewer(QtWidgets.QDialog):
         self.area.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.area.setWidgetResizable(False)
         self.area.viewport().installEventFilter(self)
+        self.area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows go to previous/next, not to scrolling
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)
         self.position = QtWidgets.QLabel()
