@@ -137,6 +137,8 @@ class AttachmentStrip(QtWidgets.QWidget):
         self.area.setWidgetResizable(True)
         self.area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.area.viewport().setAutoFillBackground(False)  # the chips sit on the composer, not on a grey box
+        holder.setAutoFillBackground(False)
         self.area.hide()
         self.refusal = QtWidgets.QLabel()
         self.refusal.setObjectName("error")

@@ -30,7 +30,7 @@ def state_text(info: MediaInfo) -> str:
             return "No longer available on WhatsApp"
         case "too_large":
             size = f" ({info.size / MB:.0f} MB)" if info.size else ""
-            return f"Too large to fetch by itself{size} — click to fetch"
+            return f"Too large{size} — click to fetch"
         case _:
             return "Not downloaded — click to fetch"
 
