@@ -5,6 +5,7 @@ play a voice note, or ask for bytes that are missing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -187,11 +188,10 @@ def test_clicking_a_photo_opens_the_viewer_with_the_chats_photos(qtbot: QtBot, c
     "^No audio device detected",
     "^Couldn't (load|resolve) ",
 )
-def test_clicking_a_voice_note_plays_it(qtbot: QtBot, ctx: AppContext) -> None:
+def test_clicking_a_voice_note_plays_it(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> None:
     chat = seed_chat(ctx.store, "Dora Reis", ["Hi"])
-    voice = received(
-        ctx.store, chat.id, 2, MediaInfo(kind="voice", mime="audio/ogg", duration_s=2), "", silent_ogg_opus(2.0)
-    )
+    recording = silent_ogg_opus(2.0)
+    voice = received(ctx.store, chat.id, 2, MediaInfo(kind="voice", mime="audio/ogg", duration_s=2), "", recording)
     page = open_chat(qtbot, ctx, chat.id)
     delegate = page.conversation.itemDelegate()
     assert isinstance(delegate, BubbleDelegate)
@@ -202,6 +202,10 @@ def test_clicking_a_voice_note_plays_it(qtbot: QtBot, ctx: AppContext) -> None:
     popup = delegate.voice
     assert isinstance(popup, VoicePopup)
     qtbot.waitUntil(lambda: popup.player.player.position() > 200, timeout=10000)
+    assert popup.file_name.startswith("Voice note ")
+    assert popup.file_name.endswith(".ogg")
+    assert popup.save_to(str(tmp_path / "kept.ogg"))  # Save as…, where the person chose
+    assert (tmp_path / "kept.ogg").read_bytes() == recording
     popup.close()
 
 

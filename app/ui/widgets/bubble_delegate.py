@@ -275,7 +275,7 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
     def open_media(self, item: ChatItem, widget: QtWidgets.QWidget | None) -> None:
         """What a click on a bubble's media does: view a photo, play a voice note or audio, save a document or a
         video where the person chooses, or ask again for bytes that are not here."""
-        from app.ui.widgets.voice_player import VoicePopup  # Qt Multimedia only once something plays
+        from app.ui.widgets.voice_player import SUFFIX, VoicePopup  # Qt Multimedia only once something plays
 
         info = item.media
         model = widget.model() if isinstance(widget, QtWidgets.QAbstractItemView) else None
@@ -308,7 +308,12 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
                 self.voice = VoicePopup(window)
             popup = self.voice
             assert isinstance(popup, VoicePopup)
-            popup.player.load(data, info.mime, describe(info, item.text))
+            suffix = SUFFIX.get(info.mime, "ogg")
+            name = (
+                info.file_name
+                or f"{'Voice note' if info.kind == 'voice' else 'Audio'} {item.at:%Y-%m-%d %H.%M}.{suffix}"
+            )
+            popup.load(data, info.mime, describe(info, item.text), name)
             popup.show()
             popup.player.play()
             return

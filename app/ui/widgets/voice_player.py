@@ -141,16 +141,39 @@ class VoicePlayer(QtWidgets.QFrame):
 
 
 class VoicePopup(QtWidgets.QDialog):
-    """The player as a small window beside the conversation, opened by a voice or audio bubble."""
+    """The player as a small window beside the conversation, opened by a voice or audio bubble; "Save as…" writes
+    the recording where the person chooses (the only way it reaches the disk)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Voice note")
         self.player = VoicePlayer(self)
+        self.data = b""
+        self.file_name = ""
+        self.save_button = QtWidgets.QPushButton("Save as…")
+        self.save_button.clicked.connect(self.save_as)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.player)
-        self.resize(380, 90)
+        layout.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.resize(380, 110)
+
+    def load(self, data: bytes, mime: str, title: str, file_name: str) -> None:
+        self.data, self.file_name = data, file_name
+        self.player.load(data, mime, title)
+
+    def save_as(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save recording as", self.file_name)
+        if path:
+            self.save_to(path)
+
+    def save_to(self, path: str) -> bool:
+        file = QtCore.QSaveFile(path)
+        if file.open(QtCore.QIODevice.OpenModeFlag.WriteOnly) and file.write(self.data) >= 0 and file.commit():
+            return True
+        self.player.error.setText("The recording could not be saved there.")
+        self.player.error.show()
+        return False
 
     def done(self, result: int) -> None:
         self.player.stop()
