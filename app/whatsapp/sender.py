@@ -23,9 +23,9 @@
   goes the same way up to the composer; then ``sender_media.attach_file`` sets the file from memory on the page's
   file input (photos and videos through "Photos & videos", anything else as a document), the caption is typed in the
   preview's caption box with the humanizer, Enter sends, and the message is ``sent`` once our media bubble with that
-  caption shows. Crash recovery matches a media row by kind and caption (none is a caption too), and both the sender
-  and the driver's capture let such a row claim its queued message first (``media.adopt_sent_media``): a photo
-  without a caption is never sent twice.
+  caption shows a tick (the clock stays while the file uploads). Crash recovery matches a media row by kind and
+  caption (none is a caption too), and both the sender and the driver's capture let such a row claim its queued
+  message first (``media.adopt_sent_media``): a photo without a caption is never sent twice.
 - **One sending device per number.** In a team the queue syncs to every computer, but only the device that holds
   the number's WhatsApp session sends (``app.store.sending_device``): when another device holds it, the outcome is
   ``elsewhere`` ("Waiting for <device> to send") and nothing is touched. It is checked again in the transaction that
@@ -71,7 +71,7 @@ from app.whatsapp.limits import DAY, Decision, Send, SendLimits, check
 from app.whatsapp.media import adopt_sent_media, media_info, page_kind
 from app.whatsapp.page_scripts import SCAN_FUNCTION
 from app.whatsapp.probe import ProbeReport, first_match, self_test
-from app.whatsapp.sender_media import attach_file, wait_media_row
+from app.whatsapp.sender_media import UPLOAD_TIMEOUT_MS, attach_file, wait_media_row
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -408,7 +408,7 @@ class Sender:
         await self._type(page, message.body)
         known = [str(r["id"]) for r in rows]
         await page.keyboard.press("Enter")  # Enter only: Enter plus a click on send has sent twice (alright#89)
-        row = await wait_media_row(page, message, known, ROW_TIMEOUT_MS)
+        row = await wait_media_row(page, message, known, UPLOAD_TIMEOUT_MS)
         if row is None:
             reason = "the sent file did not show up in WhatsApp in time; it is checked again before any retry"
             log.warning("WhatsApp: message %s: %s", message.id, reason)

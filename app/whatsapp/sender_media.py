@@ -5,7 +5,8 @@ button (profile ``media_attach_button``), waits for the attach menu's hidden inp
 photos and videos — it accepts video too, unlike the sticker maker's decoy — ``media_input_document`` for anything
 else) and sets the file on it from memory (Playwright's ``{"name", "mimeType", "buffer"}``: nothing is written to
 disk), then waits for the media preview's caption box (``media_caption``). The sender types the caption there with
-the humanizer and presses Enter; ``wait_media_row`` waits for our new media bubble with that caption.
+the humanizer and presses Enter; ``wait_media_row`` waits for our new media bubble with that caption to show a tick
+(the clock stays while the file uploads).
 """
 
 from __future__ import annotations
@@ -31,12 +32,15 @@ if TYPE_CHECKING:
     from app.whatsapp.profile import Profile
 
 STEP_TIMEOUT_MS = 8000
+UPLOAD_TIMEOUT_MS = 30_000  # from Enter until the bubble shows a tick; later, the message is settled by recovery
 
 _NEW_MEDIA_ROW = """([known, kind, caption]) => {
     const s = window.__parleyScan && window.__parleyScan();
     if (!s) return null;
+    // Sent once the clock gave way to a tick: until then the file is still uploading (a big one for a while).
     return (s.messages || []).find((m) => m.id && m.out && !known.includes(m.id) && m.media
-        && m.media.kind === kind && (m.text || '').trim() === caption.trim()) || null;
+        && m.media.kind === kind && (m.text || '').trim() === caption.trim()
+        && m.ack && m.ack !== 'msg-time' && !m.ack.includes('error')) || null;
 }"""
 
 
@@ -89,8 +93,8 @@ async def attach_file(page: Page, profile: Profile, store: Store, message: Messa
 
 
 async def wait_media_row(page: Page, message: Message, known: list[str], timeout_ms: int) -> dict[str, Any] | None:
-    """Our new media row (not in ``known``) of ``message``'s kind and caption, as the scan reports it; None when it
-    does not show up in time."""
+    """Our new media row (not in ``known``) of ``message``'s kind and caption, as the scan reports it, once it shows
+    a tick (uploaded: WhatsApp has it); None when that does not happen in time."""
     try:
         handle = await page.wait_for_function(
             _NEW_MEDIA_ROW, arg=[known, page_kind(message.kind), message.body], timeout=timeout_ms

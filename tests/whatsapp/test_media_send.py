@@ -51,7 +51,7 @@ def test_sends_photos_with_and_without_caption_and_a_document(
     server: ImitationServer,
     control: ImitationControl,
 ) -> None:
-    control.configure(variant=variant)
+    control.configure(variant=variant, ack_delay_ms=700)  # the clock stays a while after the bubble shows
     control.add_chat(ALICE, "Alice")
     chat = store_chat(store, ALICE, "Alice")
     photo, plain, pdf = os.urandom(3000), os.urandom(2500), b"%PDF-1.4\n" + os.urandom(4000)
@@ -80,6 +80,7 @@ def test_sends_photos_with_and_without_caption_and_a_document(
             for message, (name, data, mime, caption) in zip(stored, files, strict=True):
                 page = sent[str(message.wa_id)]
                 assert page["text"] == caption
+                assert page["ack"] >= 1  # sent means uploaded: marked only once the clock gave way to a tick
                 assert page["media"]["kind"] == ("document" if mime == "application/pdf" else "image")
                 assert page["media"]["mime"] == mime
                 assert server.state.media_bytes[page["id"]] == data  # the very bytes, no file on disk
