@@ -182,6 +182,8 @@ class Host(Protocol):
 
     def remember_row(self, snap: dict[str, Any], title: str) -> None: ...
 
+    async def fetch_shown_media(self) -> None: ...
+
 
 class _NotShown(Exception):
     """The page is not showing the chat list (reloading, logged out)."""
@@ -411,6 +413,7 @@ class Backfill:
             if before is not None:
                 await host.open_chat(before)
                 return
+            await host.fetch_shown_media()  # the chat's media rows are still shown: read their bytes first
             await host.page.keyboard.press("Escape")
             await host.page.wait_for_function(_HEADER_NONE, timeout=CLOSE_TIMEOUT_MS)
         except PlaywrightError as exc:

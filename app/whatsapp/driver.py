@@ -484,6 +484,11 @@ class WhatsAppDriver:
                 if await self.open_chat(title):
                     await Backfill(self).read_history(title)  # a backlog longer than the rows shown on opening
 
+    async def fetch_shown_media(self) -> None:
+        """Read the bytes of the media captured so far while their rows are still shown (before the page leaves the
+        open chat); the caller holds ``ui_lock``."""
+        await self.media.drain()
+
     async def open_chat(self, title: str) -> bool:
         """Click the chat-list row titled ``title`` and wait for the header to show it; False when no such row is
         rendered. The caller holds ``ui_lock``."""
@@ -499,7 +504,7 @@ class WhatsAppDriver:
         if await row.count() == 0:  # scrolled out of the virtualized list meanwhile
             log.info("WhatsApp: chat %r is not in the rendered chat list; it is read when it shows up", title)
             return False
-        await self.media.drain()  # the open chat's media rows are still shown: read their bytes before leaving it
+        await self.fetch_shown_media()  # the open chat's media rows are still shown: read them before leaving it
         await row.click(timeout=OPEN_CHAT_TIMEOUT_MS)
         await page.wait_for_function(
             "(title) => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === title; }",

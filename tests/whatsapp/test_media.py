@@ -178,3 +178,38 @@ def test_media_the_page_must_download_first_is_fetched_and_what_it_lacks_is_mark
             await driver.stop()
 
     run(loop, scenario, timeout=60)
+
+
+def test_media_waiting_before_connect_is_fetched_by_the_catch_up(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    """A photo and a voice note arrived while Parley was closed: the catch-up opens the chat, captures them and reads
+    their bytes before it closes the chat again (once it is closed, the rows and their blobs are gone)."""
+    photo, voice = os.urandom(4000), os.urandom(3000)
+    control.incoming("6590000009", "hello", name="Zed")  # another chat, so the catch-up has more than one to read
+    first = control.incoming_media(ALICE, "image", photo, "image/jpeg", caption="this one?", name="Alice")
+    second = control.incoming_media(ALICE, "voice", voice, "audio/ogg", name="Alice", duration=4)
+    control.scan()
+    driver = make_driver(store, profile, tmp_path, server, Recorder())
+
+    async def scenario() -> None:
+        await driver.start()
+        try:
+            await driver.wait_until(lambda: driver.last_backfill is not None, 30)
+            await driver.wait_until(lambda: driver.idle, WAIT)
+            await driver.media.wait_idle(WAIT)
+            for sent, data in ((first, photo), (second, voice)):
+                message = store.messages.find_by_wa_id(sent["id"])
+                assert message is not None
+                assert message.media is not None
+                assert message.media["state"] == "stored"
+                assert store.media.get(message.media["blob_id"]) == data
+        finally:
+            await driver.stop()
+
+    run(loop, scenario, timeout=60)
