@@ -53,7 +53,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -71,7 +71,7 @@ from app.whatsapp.media_fetch import MediaFetcher
 from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
 from app.whatsapp.probe import ProbeReport, first_match, self_test
 from app.whatsapp.profile import Profile
-from app.whatsapp.rows import RowId, ack_level, parse_data_id, parse_pre_plain_text
+from app.whatsapp.rows import RowId, ack_level, parse_data_id, parse_pre_plain_text, row_dates, time_on
 from app.whatsapp.status import ConnectionState
 
 # The row parsers are re-exported for the sender and older imports.
@@ -558,7 +558,8 @@ class WhatsAppDriver:
                     # chat again in the sweep (fresh scan, ui_lock held) rather than guess or drop its rows.
                     self._reread.add(title)
                     new = [(row_id, row) for row_id, row in new if row_id.chat_jid is not None]
-        messages = [m for row_id, row in new if (m := self._parse_row(row_id, row, title, chat_jid)) is not None]
+        days = row_dates([row for row in snap.get("messages") or [] if isinstance(row, dict)])
+        messages = [m for row_id, row in new if (m := self._parse_row(row_id, row, title, chat_jid, days)) is not None]
         data_ids = {row_id.wa_id: str(row["id"]) for row_id, row in new}
         if not messages and not acks:
             return
@@ -608,7 +609,12 @@ class WhatsAppDriver:
         return sum(1 for result in results if result.created), fetch
 
     def _parse_row(
-        self, row_id: RowId, row: dict[str, Any], title: str | None, title_jid: str | None
+        self,
+        row_id: RowId,
+        row: dict[str, Any],
+        title: str | None,
+        title_jid: str | None,
+        days: dict[str, date] | None = None,
     ) -> CapturedMessage | None:
         chat_jid = row_id.chat_jid or title_jid
         if chat_jid is None:
@@ -617,6 +623,8 @@ class WhatsAppDriver:
             return None
         from_me = row_id.from_me if row_id.from_me is not None else bool(row.get("out"))
         timestamp, author = parse_pre_plain_text(row.get("pre"))
+        if timestamp is None:  # a media bubble without a caption: its own time, on the day of the row above
+            timestamp = time_on((days or {}).get(str(row.get("id"))), row.get("time"))
         group = chat_jid.endswith("@g.us")
         media = media_info(row["media"]) if isinstance(row.get("media"), dict) else None
         return CapturedMessage(

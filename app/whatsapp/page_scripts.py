@@ -73,6 +73,7 @@ _OPTIONAL_ENTRIES = (
     "media_source",
     "media_fetch_trigger",
     "media_pause",
+    "message_time",
 )
 # The media kinds a row is checked for, in this order (a sticker is an <img> too; a voice note is an audio player).
 MEDIA_KINDS = ("sticker", "image", "voice", "audio", "video", "document", "location", "contact")
@@ -173,6 +174,7 @@ _TEMPLATE = r"""
     const unavailable = owned(collect('media_unavailable'), rowSet);
     const durations = owned(collect('media_duration'), rowSet);
     const sizes = owned(collect('media_size'), rowSet);
+    const times = owned(collect('message_time'), rowSet);
     const messages = rows.map((row) => {
       const body = texts.get(row);
       const span = body ? (body.querySelector('span.selectable-text') || body) : null;
@@ -185,6 +187,7 @@ _TEMPLATE = r"""
         ack: ack ? ack.getAttribute('data-icon') : null,
         ack_label: ack ? (ack.getAttribute('aria-label') || '') : '',
         media: mediaOf(row, media, unavailable, durations, sizes),
+        time: times.has(row) ? times.get(row).textContent : null,
       };
     }).filter((m) => m.id);
     // Rows of a virtualized list are positioned, not ordered, in the DOM: sort them as they are shown.

@@ -8,9 +8,10 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-__all__ = ["RowId", "ack_level", "parse_data_id", "parse_pre_plain_text"]
+__all__ = ["RowId", "ack_level", "parse_data_id", "parse_pre_plain_text", "row_dates", "time_on"]
 
 _PRE = re.compile(r"^\s*\[(?P<time>[^,\]]+),\s*(?P<date>[^\]]+)\]\s*(?P<author>.*?):\s*$", re.S)
 _TIME_FORMATS = ("%H:%M", "%I:%M %p", "%H.%M")
@@ -79,3 +80,32 @@ def ack_level(icon: str | None, label: str = "") -> int | None:
     if "played" in name:
         return 4
     return None
+
+
+def time_on(day: date | None, text: str | None, *, now: datetime | None = None) -> datetime | None:
+    """A bubble's own time (``"14:05"``, ``"2:05 PM"``, from its msg-meta) on ``day`` (today when unknown), as a local
+    aware time; a moment in the future means the day before. None when it does not parse."""
+    if not text:
+        return None
+    clean = text.replace("\u202f", " ").replace("\xa0", " ").strip().upper()
+    now = now or datetime.now().astimezone()
+    for time_format in _TIME_FORMATS:
+        with contextlib.suppress(ValueError):
+            clock = datetime.strptime(clean, time_format).time()
+            when = datetime.combine(day or now.date(), clock).astimezone()
+            return when - timedelta(days=1) if day is None and when > now + timedelta(minutes=1) else when
+    return None
+
+
+def row_dates(rows: list[dict[str, Any]]) -> dict[str, date]:
+    """For rows without ``data-pre-plain-text`` (media without a caption), the date of the nearest row above that has
+    one, by ``data-id``; rows are top to bottom."""
+    dates: dict[str, date] = {}
+    current: date | None = None
+    for row in rows:
+        when, _author = parse_pre_plain_text(row.get("pre"))
+        if when is not None:
+            current = when.date()
+        elif current is not None and row.get("id"):
+            dates[str(row["id"])] = current
+    return dates

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,37 @@ def test_media_waiting_before_connect_is_fetched_by_the_catch_up(
                 assert message.media is not None
                 assert message.media["state"] == "stored"
                 assert store.media.get(message.media["blob_id"]) == data
+        finally:
+            await driver.stop()
+
+    run(loop, scenario, timeout=60)
+
+
+def test_a_media_bubble_without_a_caption_keeps_its_own_day_and_minute(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    """Media without a caption has no ``data-pre-plain-text``: its time comes from its msg-meta, its day from the
+    row above (it was stamped "now" before)."""
+    earlier = datetime.now().astimezone().replace(hour=10, minute=15, second=0, microsecond=0) - timedelta(days=3)
+    control.incoming(ALICE, "here is the photo", name="Alice", timestamp=earlier.timestamp())
+    later = (earlier + timedelta(minutes=5)).timestamp()
+    photo = control.incoming_media(ALICE, "image", os.urandom(1000), "image/jpeg", name="Alice", timestamp=later)
+    control.scan()
+    driver = make_driver(store, profile, tmp_path, server, Recorder())
+
+    async def scenario() -> None:
+        await driver.start()
+        try:
+            await driver.wait_until(lambda: store.messages.find_by_wa_id(photo["id"]) is not None, 30)
+            message = store.messages.find_by_wa_id(photo["id"])
+            assert message is not None
+            assert message.sent_at is not None
+            assert message.sent_at.astimezone() == earlier + timedelta(minutes=5)
         finally:
             await driver.stop()
 

@@ -631,7 +631,8 @@
 
   function messageRow(m) {
     const dataId = v26() ? m.id : `${m.from_me}_${m.chat}_${m.id}`;
-    const meta = el('div', { class: 'msg-meta' }, el('span', { class: 'msg-time', dir: 'auto', text: hhmm(m.timestamp) }));
+    const meta = el('div', { class: 'msg-meta', 'data-testid': 'msg-meta' },
+      el('span', { class: 'msg-time', dir: 'auto', text: hhmm(m.timestamp) }));
     if (m.from_me) meta.append(el('div', { class: 'msg-status' }, ackIcon(m.ack, 'msg')));
     // A media bubble without a caption has no data-pre-plain-text block (the reference's note 5).
     const body = m.media && !m.text ? null : el('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(m) },
