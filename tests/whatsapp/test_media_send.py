@@ -11,15 +11,21 @@ import asyncio
 import base64
 import os
 import random
+import signal
 from pathlib import Path
 
 import pytest
 
 from app.store.ops.media import queue_media
 from app.store.store import Store
+from app.whatsapp.browser import browser_pid
+from app.whatsapp.config import ServiceConfig
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
+from app.whatsapp.status import ConnectionState, WhatsAppStatus
+from app.whatsapp.supervisor import Supervisor
+from tests.support.waiting import async_wait_until
 from tests.support.whatsapp_fixtures import (
     FAST,
     NO_QUIET,
@@ -134,3 +140,53 @@ def test_media_caught_mid_send_is_recovered_not_sent_again(
             await driver.stop()
 
     run(loop, scenario)
+
+
+def test_browser_killed_once_whatsapp_took_a_photo_sends_each_file_once(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    server: ImitationServer,
+    control: ImitationControl,
+) -> None:
+    """The browser dies right after WhatsApp took a photo without a caption (its clock still showing): after the
+    supervisor restarts it, the photo is adopted from the page (nothing to match by text) and the document after it
+    goes out; each file once."""
+    control.configure(ack_delay_ms=3000)  # the clock stays: the kill lands while the sender still waits for a tick
+    control.add_chat(ALICE, "Alice")
+    chat = store_chat(store, ALICE, "Alice")
+    files = [("photo.jpg", os.urandom(2500), "image/jpeg", ""), ("terms.pdf", os.urandom(1500), "application/pdf", "")]
+    queued = queue_media(store, chat.id, files).value
+    control.scan()
+    profile_dir = tmp_path / "wa"
+    cfg = ServiceConfig(url=server.url + "/", typing=FAST, limits=NO_QUIET, restart_backoff_seconds=(0.2, 0.5), seed=11)
+    seen: list[WhatsAppStatus] = []
+    supervisor = Supervisor(store, profile, profile_dir, cfg, on_status=seen.append)
+
+    def settled() -> bool:
+        return (
+            bool(seen)
+            and seen[-1].restarts >= 1
+            and seen[-1].state is ConnectionState.connected
+            and all(store.messages.get(m.id).status in ("sent", "delivered", "read") for m in queued)
+        )
+
+    async def scenario() -> None:
+        task = asyncio.create_task(supervisor.run())
+        try:
+            supervisor.connect()
+            await asyncio.to_thread(control.wait_for, lambda s: bool(page_sent(s)), WAIT * 2)
+            pid = browser_pid(profile_dir)
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await async_wait_until(settled, 60, "both files sent after the restart", interval=0.05)
+        finally:
+            supervisor.close()
+            await asyncio.wait_for(task, 30)
+
+    run(loop, scenario, timeout=120)
+    sent = page_sent(control.state())
+    assert [m["media"]["kind"] for m in sent] == ["image", "document"]  # each once
+    assert [store.messages.get(m.id).wa_id for m in queued] == [m["id"] for m in sent]
+    assert store.messages.count() == 2
