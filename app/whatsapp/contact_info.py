@@ -102,6 +102,10 @@ class ChatResolver:
         """What is known without asking the store or the page."""
         return phone_jid(title) or (None if ambiguous else self._jids.get(title))
 
+    def titles_of(self, jid: str) -> list[str]:
+        """The chat-list titles learnt for ``jid`` (a saved contact's name, the number)."""
+        return [title for title, known in self._jids.items() if known == jid]
+
     def needs_page(self, title: str) -> bool:
         return title not in self._unresolvable
 

@@ -484,6 +484,28 @@ class WhatsAppDriver:
                 if await self.open_chat(title):
                     await Backfill(self).read_history(title)  # a backlog longer than the rows shown on opening
 
+    async def fetch_media(self, message_id: str) -> str:
+        """Fetch a message's media now (the user's "click to fetch" on a ``missing`` one): open its chat, find its
+        row among those shown and read the bytes. Returns the state it ends in: ``stored``, ``missing`` (its chat or
+        row is not shown: older rows need scrolling back in WhatsApp) or ``too_large``. Raises RuntimeError when the
+        driver is not running and KeyError for an unknown message."""
+        message = await asyncio.to_thread(self.store.messages.get, message_id)
+        chat = await asyncio.to_thread(self.store.chats.get, message.chat_id)
+        titles = [*self.chats.titles_of(chat.wa_chat_id or ""), chat.title]
+        async with self._ui_lock:
+            snap = await self.scan()
+            if snap is not None and snap.get("header") not in titles:
+                for title in titles:
+                    if await self.open_chat(title):
+                        snap = await self.scan()
+                        break
+            shown = [str(r.get("id")) for r in (snap or {}).get("messages") or [] if isinstance(r, dict)]
+            data_id = next((d for d in shown if d and parse_data_id(d).wa_id == message.wa_id), None)
+            if snap is None or snap.get("header") not in titles or data_id is None:
+                await asyncio.to_thread(self.media.sink.mark, message_id, "missing")
+                return "missing"
+            return await self.media.fetch_now(message_id, data_id)
+
     async def fetch_shown_media(self) -> None:
         """Read the bytes of the media captured so far while their rows are still shown (before the page leaves the
         open chat); the caller holds ``ui_lock``."""

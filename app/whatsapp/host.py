@@ -110,6 +110,11 @@ class WhatsAppHost:
     def queue_changed(self) -> None:
         self._call(lambda supervisor: supervisor.queue_changed())
 
+    def fetch_media(self, message_id: str) -> concurrent.futures.Future[str]:
+        """Fetch a received message's media again ("click to fetch"); the future gives the state it ends in
+        (``stored``, ``missing``, ``too_large``). Raises ``LoopClosed`` when the service is not running."""
+        return self.submit(self.supervisor.fetch_media(message_id))
+
     def reconfigure(self, config: ServiceConfig) -> None:
         self._call(lambda supervisor: supervisor.reconfigure(config))
 

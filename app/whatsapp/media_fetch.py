@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Error as PlaywrightError
 
-from app.core.media import FETCH_CAP
+from app.core.media import FETCH_CAP, MediaState
 from app.whatsapp.page_scripts import GRAB_FUNCTION
 
 if TYPE_CHECKING:
@@ -82,6 +82,11 @@ class MediaFetcher:
             while not self.idle:
                 await self._done.wait()
 
+    async def fetch_now(self, message_id: str, data_id: str) -> MediaState:
+        """Fetch one message's media at once ("click to fetch"); the caller holds ``ui_lock`` and the row is shown.
+        Returns the state it ends in (``stored``, ``missing``, ``too_large``)."""
+        return await self._fetch(message_id, data_id)
+
     async def _run(self) -> None:
         while True:
             item = await self._queue.get()
@@ -99,7 +104,7 @@ class MediaFetcher:
                 done, self._done = self._done, asyncio.Event()
                 done.set()
 
-    async def _fetch(self, message_id: str, data_id: str) -> None:
+    async def _fetch(self, message_id: str, data_id: str) -> MediaState:
         page: Page = self._page()
         try:
             result = await page.evaluate(GRAB_FUNCTION, [data_id, self.cap, self.grab_timeout_ms])
@@ -116,6 +121,8 @@ class MediaFetcher:
             if data:
                 await asyncio.to_thread(self.sink.attach, message_id, data, str(result.get("mime") or ""))
                 self.fetched += 1
-                return
+                return "stored"
         self.failed += 1
-        await asyncio.to_thread(self.sink.mark, message_id, "too_large" if state == "too_large" else "missing")
+        final: MediaState = "too_large" if state == "too_large" else "missing"
+        await asyncio.to_thread(self.sink.mark, message_id, final)
+        return final

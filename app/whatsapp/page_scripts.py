@@ -251,22 +251,26 @@ _TEMPLATE = r"""
     let url = shown();
     let blob = url ? (blobs.get(url) || null) : null;
     if (!url) {
-      const trigger = within('media_fetch_trigger');
-      if (!trigger) return { state: 'missing' };
+      // Wait for the row's blob: URL, clicking its download/play control once one shows (a row still loading
+      // shows neither yet), or for the blob the page makes after the click.
       const before = lastBlob;
-      grabUntil = performance.now() + ms + 1000;
+      const deadline = performance.now() + ms;
+      let clicked = false;
+      grabUntil = deadline + 1000;
       try {
-        trigger.click();
-        const deadline = performance.now() + ms;
         while (performance.now() < deadline) {
+          if (!clicked) {
+            const trigger = within('media_fetch_trigger');
+            if (trigger) { trigger.click(); clicked = true; }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20));
           url = shown();
           if (url) { blob = blobs.get(url) || null; break; }
-          if (lastBlob !== before) { url = lastBlob.url; blob = lastBlob.blob; break; }
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (clicked && lastBlob !== before) { url = lastBlob.url; blob = lastBlob.blob; break; }
         }
       } finally {
         grabUntil = performance.now() + 500;
-        const pause = within('media_pause');
+        const pause = clicked ? within('media_pause') : null;
         if (pause) pause.click();
       }
       if (!url) return { state: 'missing' };

@@ -133,6 +133,14 @@ class Supervisor:
     def queue_changed(self) -> None:
         self.wake()
 
+    async def fetch_media(self, message_id: str) -> str:
+        """A received message's media fetched again now ("click to fetch"); see ``WhatsAppDriver.fetch_media``.
+        ``missing`` when WhatsApp is not connected."""
+        driver = self.driver
+        if driver is None or driver.state not in (ConnectionState.connected, ConnectionState.phone_offline):
+            return "missing"
+        return await driver.fetch_media(message_id)
+
     def reconfigure(self, config: ServiceConfig) -> None:
         """New settings: pacing and limits apply from the next message; the address and browser window on the
         next start."""

@@ -140,11 +140,12 @@ def test_media_the_page_must_download_first_is_fetched_and_what_it_lacks_is_mark
     control: ImitationControl,
 ) -> None:
     """A photo not downloaded yet (blurred thumbnail, download control) is clicked and fetched; one whose bytes the
-    page cannot get is ``missing`` ("click to fetch"); one over the cap is ``too_large``, its bytes not kept."""
+    page cannot get is ``missing`` and fetched on demand later ("click to fetch"); one over the cap is
+    ``too_large``, its bytes not kept."""
     driver = make_driver(store, profile, tmp_path, server, Recorder())
     driver.media.cap = 4000
     driver.media.grab_timeout_ms = 1500
-    later = os.urandom(3000)
+    later, lost = os.urandom(3000), os.urandom(3000)
 
     async def scenario() -> None:
         control.add_chat(ALICE, "Alice")
@@ -155,7 +156,7 @@ def test_media_the_page_must_download_first_is_fetched_and_what_it_lacks_is_mark
             ids = {}
             for name, data, details in [
                 ("later", later, {"downloaded": False}),
-                ("lost", os.urandom(3000), {"lost": True}),
+                ("lost", lost, {"lost": True}),
                 ("big", os.urandom(5000), {}),
             ]:
                 sent = await asyncio.to_thread(
@@ -175,6 +176,19 @@ def test_media_the_page_must_download_first_is_fetched_and_what_it_lacks_is_mark
             assert (media["lost"]["state"], media["lost"]["blob_id"]) == ("missing", None)
             assert (media["big"]["state"], media["big"]["blob_id"]) == ("too_large", None)
             assert (driver.media.fetched, driver.media.failed) == (1, 2)
+
+            # "Click to fetch" once the phone has the bytes again, with the chat closed meanwhile: it is opened.
+            server.state.media_bytes[ids["lost"]] = lost
+            async with driver.ui_lock:
+                await driver.page.keyboard.press("Escape")
+                await driver.page.wait_for_function("() => window.__parleyScan().header === null")
+            lost_message = store.messages.find_by_wa_id(ids["lost"])
+            assert lost_message is not None
+            assert await driver.fetch_media(lost_message.id) == "stored"
+            refetched = store.messages.get(lost_message.id).media
+            assert refetched is not None
+            assert refetched["state"] == "stored"
+            assert store.media.get(refetched["blob_id"]) == lost
         finally:
             await driver.stop()
 

@@ -506,8 +506,9 @@
     const frame = el('div', { role: 'button', 'aria-label': 'Open picture', class: 'media-frame',
       'data-testid': v26() ? null : 'image-thumb' }, img);
     const show = () => mediaUrl(m).then((url) => { img.src = url; return true; }).catch(() => false);
-    if (m.media.downloaded === false) {
-      // Not downloaded yet (slow link, old media): a blurred data: thumbnail and a download control to click.
+    // Not downloaded (slow link, old media, or the download failed): a blurred data: thumbnail and a download
+    // control to click.
+    const offerDownload = () => {
       img.classList.add('media-blurred');
       const download = el('div', { role: 'button', class: 'media-download', 'aria-label': 'Download' },
         icon('media-download'));
@@ -516,9 +517,9 @@
         if (await show()) { img.classList.remove('media-blurred'); download.remove(); }
       });
       frame.append(download);
-    } else {
-      show();
-    }
+    };
+    if (m.media.downloaded === false) offerDownload();
+    else show().then((ok) => { if (!ok) offerDownload(); });
     return frame;
   }
 
