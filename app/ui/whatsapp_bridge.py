@@ -11,6 +11,7 @@ supervisor is attached — a workspace without WhatsApp, a test — every comman
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 
 from app.qt import QtCore, Signal
@@ -22,13 +23,16 @@ log = logging.getLogger(__name__)
 class WhatsAppBridge(QtCore.QObject):
     status_changed = Signal(object)  # WhatsAppStatus, on the main thread
     control_changed = Signal()
+    media_fetched = Signal(str, str)  # message id, the state its media ended in (or "error"), on the main thread
     _published = Signal(object)  # any thread → the bridge's thread
+    _fetched = Signal(str, str)
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self._status = WhatsAppStatus()
         self._control: WhatsAppControl | None = None
         self._published.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
+        self._fetched.connect(self.media_fetched, QtCore.Qt.ConnectionType.QueuedConnection)
 
     # ---- status ----------------------------------------------------------------------------------------------
     @property
@@ -65,6 +69,27 @@ class WhatsAppBridge(QtCore.QObject):
 
     def queue_changed(self) -> None:
         self._command("queue_changed")
+
+    def fetch_media(self, message_id: str) -> bool:
+        """Ask WhatsApp for a received message's media again ("click to fetch"); ``media_fetched`` tells the
+        state it ends in. False when no WhatsApp service is running to ask."""
+        control = self._control
+        if control is None:
+            return False
+        try:
+            future = control.fetch_media(message_id)
+        except Exception:  # the service closed meanwhile (LoopClosed) or refused: nothing is running to ask
+            log.info("WhatsApp media fetch not started", exc_info=True)
+            return False
+
+        def done(f: concurrent.futures.Future[str]) -> None:
+            error = None if f.cancelled() else f.exception()
+            if error is not None:
+                log.warning("fetching a message's media failed: %s", type(error).__name__)
+            self._fetched.emit(message_id, "error" if f.cancelled() or error is not None else f.result())
+
+        future.add_done_callback(done)
+        return True
 
     def _command(self, name: str) -> None:
         control = self._control

@@ -9,6 +9,7 @@ to its ``on_status`` callback. The UI only ever reads these snapshots; it never 
 
 from __future__ import annotations
 
+import concurrent.futures
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -107,3 +108,6 @@ class WhatsAppControl(Protocol):
 
     def queue_changed(self) -> None:
         """Something was queued, retried or cancelled: look at the queue now."""
+
+    def fetch_media(self, message_id: str) -> concurrent.futures.Future[str]:
+        """Fetch a received message's media again ("click to fetch"); the future gives the state it ends in."""

@@ -27,6 +27,7 @@ from tests.support.graph import AT
 from tests.support.gui import wait_idle
 from tests.support.inbox import make_page, seed_chat, select
 from tests.support.ogg_opus import silent_ogg_opus
+from tests.support.whatsapp_ui import RecordingControl
 
 TEAL = QtGui.QColor("#2a9d8f")
 
@@ -159,6 +160,18 @@ def test_documents_voice_and_missing_media_have_their_bubbles(qtbot: QtBot, ctx:
     with qtbot.waitSignal(delegate.fetch_requested) as asked:
         qtbot.mouseClick(page.conversation.viewport(), Qt.MouseButton.LeftButton, pos=target)
     assert asked.args == [voice_id]
+    # Nothing running to ask: the person is told to connect WhatsApp.
+    with qtbot.waitSignal(ctx.tasks.failed) as told:
+        qtbot.mouseClick(page.conversation.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    assert told.args[1] == "WhatsApp is not connected: connect it, then click the file again."
+    # With WhatsApp running the click reaches it, and what it ended in is said when the file did not come.
+    control = RecordingControl()
+    control.fetch_result = "unavailable"
+    ctx.whatsapp.attach(control)
+    with qtbot.waitSignal(ctx.tasks.failed) as told:
+        qtbot.mouseClick(page.conversation.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    assert control.calls == [f"fetch_media:{voice_id}"]
+    assert told.args[1].startswith("WhatsApp says this file is no longer available")
 
 
 def test_clicking_a_photo_opens_the_viewer_with_the_chats_photos(qtbot: QtBot, ctx: AppContext) -> None:

@@ -7,6 +7,7 @@ seeded modules) so the page renders real image bytes, as it does with the code W
 
 from __future__ import annotations
 
+import concurrent.futures
 import random
 import threading
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ class RecordingControl:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.fetch_result = "stored"
         self._lock = threading.Lock()
 
     def _record(self, name: str) -> None:
@@ -47,6 +49,13 @@ class RecordingControl:
 
     def queue_changed(self) -> None:
         self._record("queue_changed")
+
+    def fetch_media(self, message_id: str) -> concurrent.futures.Future[str]:
+        """Records ``fetch_media:<id>``; the future ends in ``fetch_result`` (set it to what the test needs)."""
+        self._record(f"fetch_media:{message_id}")
+        future: concurrent.futures.Future[str] = concurrent.futures.Future()
+        future.set_result(self.fetch_result)
+        return future
 
     def count(self, name: str) -> int:
         with self._lock:

@@ -61,6 +61,13 @@ CLICK_SETTLE_MS = 400  # after a click on the list, rows stay put this long (the
 LIST_TABLES = frozenset({"chats", "chat_stats", "messages", "contacts"})
 SHOWN_TABLES = LIST_TABLES | {"notes", "tags", "users", "quick_replies"}
 STATE_WORDS = {"pending": "Pending", "resolved": "Resolved"}
+FETCH_TASK = "Fetching the file"
+FETCH_SENTENCES = {  # what "click to fetch" ended in, when the file did not arrive
+    "missing": "WhatsApp Web did not have the file just now; try again in a moment, or open it on the phone.",
+    "unavailable": "WhatsApp says this file is no longer available; ask the customer to send it again.",
+    "too_large": "The file is larger than Parley fetches by itself; open it on the phone.",
+    "error": "The file could not be fetched from WhatsApp; try again in a moment.",
+}
 EMPTY_VIEW: dict[str, str] = {
     "pending": "Chats you mark pending (waiting on the customer or a teammate) wait here.",
     "resolved": "Resolved chats come here; one opens again when the customer writes.",
@@ -163,7 +170,9 @@ class InboxPage(QtWidgets.QWidget):
         self.chat_model = ChatModel(ctx.store, page=int(ctx.settings.inbox.history_page), parent=self)
         self.conversation = ChatView()
         self.conversation.setModel(self.chat_model)
-        self.conversation.setItemDelegate(BubbleDelegate(self.conversation))
+        bubbles = BubbleDelegate(self.conversation)
+        self.conversation.setItemDelegate(bubbles)
+        bubbles.fetch_requested.connect(self.fetch_media)
         self.conversation.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
         self.conversation.setVerticalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.conversation.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
@@ -253,6 +262,7 @@ class InboxPage(QtWidgets.QWidget):
         ctx.changes.chats_changed.connect(self._chats_changed)  # before ``changed``, which acts on it
         self.watch = StaleWhenHidden(self, ctx.changes, SHOWN_TABLES, self._changed)
         ctx.whatsapp.status_changed.connect(self._whatsapp_status)
+        ctx.whatsapp.media_fetched.connect(self._media_fetched)
         self._show_placeholder(ctx.whatsapp.status)
         shortcuts.bind(self, "search", self.search.setFocus)
         shortcuts.bind(self, "next_chat", lambda: self.step_chat(1))
@@ -617,6 +627,16 @@ class InboxPage(QtWidgets.QWidget):
                 self.undo_bar.offer(result.value, recipient, sent)
 
         self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
+
+    def fetch_media(self, message_id: str) -> None:
+        """ "Click to fetch": ask WhatsApp for the file again; the bubble shows it once stored (a store change)."""
+        if not self.ctx.whatsapp.fetch_media(message_id):
+            self.ctx.tasks.failed.emit(FETCH_TASK, "WhatsApp is not connected: connect it, then click the file again.")
+
+    def _media_fetched(self, _message_id: str, state: str) -> None:
+        sentence = FETCH_SENTENCES.get(state)
+        if sentence:
+            self.ctx.tasks.failed.emit(FETCH_TASK, sentence)
 
     def _send_media(self, files: list[tuple[str, bytes, str, str]]) -> None:
         """Queue the composer's attachments (each with its caption) for the open chat."""
