@@ -29,6 +29,10 @@ NOT_A_FORM: dict[str, str] = {
     # A frameless Ctrl+K popup: a search box over a list, with no heading, no action and no buttons; Enter opens
     # the selected row (handled by the switcher itself). The form frame would only add chrome to it.
     "app.ui.quick_switcher.QuickSwitcher": "frameless popup without buttons",
+    # Viewers, not forms: a photo with zoom and previous/next (the arrows and Esc are its keys), and a voice note's
+    # player; neither has a field, an action or an error line.
+    "app.ui.widgets.media_viewer.MediaViewer": "photo viewer without fields or action",
+    "app.ui.widgets.voice_player.VoicePopup": "audio player without fields or action",
 }
 
 # Dialogs the test workspace cannot build, each with its reason (none today).
@@ -71,6 +75,8 @@ def _factories() -> dict[str, Factory]:
     from app.ui.quick_switcher import QuickSwitcher
     from app.ui.shortcuts import ShortcutsSheet
     from app.ui.widgets.chat_actions import SnoozeDialog
+    from app.ui.widgets.media_viewer import MediaViewer, Viewable
+    from app.ui.widgets.voice_player import VoicePopup
 
     def merge(ctx: AppContext) -> QtWidgets.QDialog:
         a = ctx.store.contacts.create(name="Lena Weber", phone="+49 176 1234567")
@@ -113,6 +119,10 @@ def _factories() -> dict[str, Factory]:
         "app.ui.quick_switcher.QuickSwitcher": QuickSwitcher,
         "app.ui.shortcuts.ShortcutsSheet": lambda ctx: ShortcutsSheet(),
         "app.ui.widgets.chat_actions.SnoozeDialog": lambda ctx: SnoozeDialog(),
+        "app.ui.widgets.media_viewer.MediaViewer": lambda ctx: MediaViewer(
+            [Viewable("m1", "Photo", "photo.jpg", "image/jpeg")], lambda _v: None
+        ),
+        "app.ui.widgets.voice_player.VoicePopup": lambda ctx: VoicePopup(),
     }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.ui.kit import secondary_button
 
 ZOOM_STEP = 1.25
 ZOOM_MIN = 0.05
@@ -78,7 +79,7 @@ class MediaViewer(QtWidgets.QDialog):
         fit.setText("Fit")
         fit.setToolTip("Fit to the window (0)")
         fit.clicked.connect(self.fit)
-        self.save_button = QtWidgets.QPushButton("Save as…")
+        self.save_button = secondary_button("Save as…")  # Enter never saves a file by surprise
         self.save_button.setToolTip("Save a copy of this photo where you choose (Ctrl+S)")
         self.save_button.clicked.connect(self.save_as)
         self.refusal = QtWidgets.QLabel()

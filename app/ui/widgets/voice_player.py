@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from app.core.media import clock
 from app.qt import Qt, QtCore, QtGui, QtWidgets, media_player
+from app.ui.kit import secondary_button
 
 if TYPE_CHECKING:
     from app.qt import QtMultimedia
@@ -150,7 +151,7 @@ class VoicePopup(QtWidgets.QDialog):
         self.player = VoicePlayer(self)
         self.data = b""
         self.file_name = ""
-        self.save_button = QtWidgets.QPushButton("Save as…")
+        self.save_button = secondary_button("Save as…")  # Enter never saves a file by surprise
         self.save_button.clicked.connect(self.save_as)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
