@@ -150,3 +150,16 @@ def test_manage_labels_in_the_filter_opens_the_label_manager(qtbot: QtBot, ctx: 
     from app.ui.dialogs.labels_dialog import LabelsDialog
 
     qtbot.waitUntil(lambda: any(d.isVisible() for d in page.findChildren(LabelsDialog)))
+
+
+def test_a_right_click_opens_the_menu_not_the_chat(qtbot: QtBot, ctx: AppContext) -> None:
+    ana = seed_chat(ctx.store, "Ana", ["q"])
+    ben = seed_chat(ctx.store, "Ben", ["q"], start=10)
+    page = make_page(qtbot, ctx)
+    select(page, ana.id)
+    qtbot.waitUntil(lambda: page.chat_id == ana.id)
+    rect = page.list.visualRect(page.model.index_of(ben.id))
+    qtbot.mouseClick(page.list.viewport(), Qt.MouseButton.RightButton, pos=rect.center())
+    qtbot.wait(50)
+    assert page.chat_id == ana.id  # Ben is not opened (nor marked read) by a right click
+    assert ctx.store.chats.get(ben.id).last_read_at is None

@@ -713,6 +713,12 @@ class InboxPage(QtWidgets.QWidget):
         """Notice presses and releases on the chat list (its rows stay put from a press until shortly after)."""
         if watched is self.list.viewport():
             kind = event.type()
+            if (
+                kind in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.MouseButtonDblClick)
+                and isinstance(event, QtGui.QMouseEvent)
+                and event.button() == Qt.MouseButton.RightButton
+            ):
+                return True  # a right click opens the chat's menu, not the chat (as in WhatsApp)
             if kind in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.MouseButtonDblClick):
                 self._list_pressed = True
                 self._settle_timer.stop()
