@@ -105,11 +105,14 @@ def test_no_plaintext_media_on_disk(mstore: Store, mworkspaces: Workspaces, g: G
 
 
 def test_the_byte_grep_sees_a_plaintext_copy(tmp_path: Path) -> None:
-    """The check above would fail on a plaintext copy, wherever in a file and across a chunk boundary."""
+    """The check above would fail on a plaintext copy, wherever in a file and across a chunk boundary. (Its own
+    marker: a file written here with the media test's marker sat in the temp dir that test walks, and failed it
+    when pytest-randomly ran this one just before.)"""
+    marker = b"<parley-byte-grep:" + secrets.token_hex(22).encode() + b":>"
     (tmp_path / "deep" / "er").mkdir(parents=True)
-    (tmp_path / "deep" / "er" / "cache.bin").write_bytes(b"x" * (_CHUNK - 10) + MARKER + b"y")
-    (tmp_path / "clean.bin").write_bytes(MARKER[:63] + b"?")
-    assert files_holding(tmp_path, MARKER) == [tmp_path / "deep" / "er" / "cache.bin"]
+    (tmp_path / "deep" / "er" / "cache.bin").write_bytes(b"x" * (_CHUNK - 10) + marker + b"y")
+    (tmp_path / "clean.bin").write_bytes(marker[:63] + b"?")
+    assert files_holding(tmp_path, marker) == [tmp_path / "deep" / "er" / "cache.bin"]
 
 
 def test_export_includes_the_contacts_media_files(mstore: Store, g: Graph, tmp_path: Path) -> None:
