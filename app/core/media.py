@@ -55,8 +55,10 @@ class MediaInfo(BaseModel):
     longitude: float | None = None
     place: str | None = None
     vcard: str | None = None
-    # a product card sent from the catalogue
+    # a product card sent from the catalogue, with the name and price it went out with (for its bubble)
     product_id: str | None = None
+    product_name: str | None = None
+    product_price: str | None = None
 
 
 def clock(seconds: float | None) -> str:

@@ -7,15 +7,9 @@ from functools import lru_cache
 import phonenumbers
 
 from app.core.errors import InvalidInput
+from app.core.money import SYMBOLS, money
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "BRL": "R$", "INR": "₹", "MXN": "MX$", "IDR": "Rp", "TRY": "₺"}
-
-
-def money(minor: int, currency: str) -> str:
-    symbol = _SYMBOLS.get(currency.upper())
-    major = minor / 100
-    text = f"{major:,.2f}"
-    return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
+__all__ = ["display_name", "money", "money_sums", "parse_money", "phone"]  # money: app.core.money's, the one
 
 
 def money_sums(amounts: dict[str, int], currency: str | None = None) -> str:
@@ -55,7 +49,7 @@ def phone(stored: str | None) -> str:
 def parse_money(text: str) -> int:
     """'1,234.50' → 123450 minor units; raises ValueError with a readable message."""
     cleaned = text.strip().replace(",", "").replace(" ", "")
-    for symbol in _SYMBOLS.values():
+    for symbol in SYMBOLS.values():
         cleaned = cleaned.replace(symbol, "")
     try:
         value = round(float(cleaned) * 100)

@@ -15,12 +15,17 @@ from app.core.events import MessageQueued
 from app.core.ids import utc_now
 from app.core.media import FETCH_CAP, MediaInfo, MediaState, check_sendable, kind_for
 from app.core.models import Message, MessageKind, Product
+from app.core.money import money
 from app.store.ops import Done, done, op_transaction
+from app.store.ops.products import ProductInput, check_product, save_product
 from app.store.store import Store
 
 # States a message's media can be put in without bytes (``stored`` comes only with them, through attach_received).
 _STATES_WITHOUT_BYTES: frozenset[MediaState] = frozenset({"pending", "missing", "unavailable", "too_large"})
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "BRL": "R$", "INR": "₹", "MXN": "MX$", "IDR": "Rp", "TRY": "₺"}
+# A product card's caption carries a short description (as WhatsApp Business's catalogue share): the humanizer
+# types it, so a long one would keep the sender busy, and WhatsApp cuts captions at 1,024 characters.
+CARD_DESCRIPTION_MAX = 240
+CAPTION_MAX = 1024
 
 
 def _info(message: Message, mime: str = "") -> MediaInfo:
@@ -123,26 +128,42 @@ def _queue(store: Store, chat_id: str, item: _Outgoing) -> Message:
     return message
 
 
-def price_text(minor: int, currency: str) -> str:
-    """How a product card writes a price: "$12.50", "€59.00", "1,200.00 JPY"."""
-    symbol = _SYMBOLS.get(currency.upper())
-    text = f"{minor / 100:,.2f}"
-    return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
+def _shortened(text: str, most: int) -> str:
+    """``text`` cut at a word boundary to at most ``most`` characters, with "…" when cut."""
+    if len(text) <= most:
+        return text
+    cut = text[: most - 1]
+    if " " in cut[most // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:-—") + "…"
 
 
 def card_caption(product: Product) -> str:
-    return f"{product.name} — {price_text(product.price_minor, product.currency)}"
+    """What a product card says under its photo (or alone, without one): "name — price" and, on the lines below,
+    the start of the description. The price is written by ``app.core.money`` as everywhere in Parley."""
+    head = f"{' '.join(product.name.split())} — {money(product.price_minor, product.currency)}"
+    lines = [" ".join(line.split()) for line in product.description.splitlines()]
+    description = _shortened("\n".join(line for line in lines if line), CARD_DESCRIPTION_MAX)
+    return _shortened(f"{head}\n{description}" if description else head, CAPTION_MAX)
 
 
 def queue_product_card(store: Store, chat_id: str, product_id: str) -> Done[Message]:
-    """Queue a product card: the product's photo with "name — price" as its caption, or that text alone when the
-    product has no photo (or its photo is not on this computer)."""
+    """Queue a product card: the product's photo with ``card_caption`` (name, price, short description) as its
+    caption, or that text alone when the product has no photo (or its photo is not on this computer). The card keeps
+    the name and price it went out with, for its bubble, whatever the catalogue says later."""
     product = store.products.get(product_id)
     caption = card_caption(product)
     photo = product.photo_blob_id
     if photo is not None and store.media.exists(photo):
         data, mime = store.media.get(photo), store.media.mime(photo) or "image/jpeg"
-        media = {"kind": "image", "mime": mime, "size": len(data), "product_id": product.id}
+        media = {
+            "kind": "image",
+            "mime": mime,
+            "size": len(data),
+            "product_id": product.id,
+            "product_name": product.name,
+            "product_price": money(product.price_minor, product.currency),
+        }
         item = _Outgoing("image", caption, mime, data, store.media.thumbnail(data, mime), media)
     else:
         item = _Outgoing("text", caption, "", b"", None, {})
@@ -154,9 +175,7 @@ def queue_product_card(store: Store, chat_id: str, product_id: str) -> Done[Mess
 def set_product_photo(store: Store, product_id: str, data: bytes, mime: str) -> Done[Product]:
     """Give a product its photo (a picture WhatsApp would send as a photo); the previous photo's bytes go when
     nothing else uses them."""
-    if kind_for(mime) != "image":
-        raise InvalidInput("A product photo must be a JPEG, PNG or WebP picture.")
-    check_sendable("image", len(data), "The photo")
+    check_product_photo(data, mime)
     with op_transaction(store) as tx:
         product = store.products.get(product_id)
         blob_id = store.media.put(data, mime)
@@ -174,3 +193,32 @@ def remove_product_photo(store: Store, product_id: str) -> Done[Product]:
         if product.photo_blob_id:
             store.media.delete_unreferenced([product.photo_blob_id])
     return done(tx, updated)
+
+
+def check_product_photo(data: bytes, mime: str, file_name: str = "") -> None:
+    """Refuse, with a sentence, a file that cannot be a product photo (a card sends it as a WhatsApp photo)."""
+    if kind_for(mime) != "image":
+        raise InvalidInput(f"{file_name or 'This file'} is not a photo: choose a JPEG, PNG or WebP picture.")
+    check_sendable("image", len(data), file_name or "The photo")
+
+
+def save_product_with_photo(
+    store: Store,
+    product: ProductInput,
+    *,
+    product_id: str | None = None,
+    photo: tuple[bytes, str] | None = None,
+    remove_photo: bool = False,
+) -> Done[Product]:
+    """The product editor's save: the product's details and, when changed, its photo (``photo`` = bytes and MIME
+    type, or ``remove_photo``) in one transaction, so a refused photo leaves the product as it was."""
+    check_product(product)
+    if photo is not None:
+        check_product_photo(*photo)
+    with op_transaction(store) as tx:
+        saved = save_product(store, product, product_id=product_id).value
+        if photo is not None:
+            saved = set_product_photo(store, saved.id, *photo).value
+        elif remove_photo and saved.photo_blob_id:
+            saved = remove_product_photo(store, saved.id).value
+    return done(tx, saved)
