@@ -93,6 +93,12 @@ def describe(info: MediaInfo, caption: str = "") -> str:
     return f"{text} — {caption}" if caption else text
 
 
+def shown_as(kind: str) -> str:
+    """What WhatsApp shows a file we send as: photos and videos as themselves, anything else (audio too) goes as a
+    document. Used to recognise our own sent media when it comes back from the page."""
+    return kind if kind in ("image", "video") else "document"
+
+
 def kind_for(mime: str, file_name: str = "") -> MediaKind:
     """What a file is sent as: a photo, a video, audio, or a document (anything else, as WhatsApp does)."""
     if mime in IMAGE_TYPES and mime != "image/gif":

@@ -19,7 +19,9 @@ Rules:
   inserting it, the chat's send queue is checked: an outbound message still ``queued`` / ``typing`` with no
   ``wa_id`` and the same text is the one the driver was sending when it stopped (crash, page reload, lost
   confirmation) — WhatsApp has it, so it is *adopted* (gets the ``wa_id`` and status) instead of being inserted a
-  second time, and leaves the send queue, so it is never sent twice.
+  second time, and leaves the send queue, so it is never sent twice. A media message is matched by its kind as
+  WhatsApp shows it (``app.core.media.shown_as``) and its caption, which may be empty: a photo without a caption is
+  never sent twice either.
 - **Order.** A chat's messages are ordered by ``position`` (``app.store.repos``), never by ``sent_at``: WhatsApp
   shows a captured message's time only to the minute. The driver passes the open chat's rows in page order
   (``page``, their ``wa_id`` top to bottom), and a new row is placed right after the nearest row above it that the
@@ -43,6 +45,7 @@ from typing import Any, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from app.core.events import ContactCreated, MessageReceived, MessageStatusChanged
+from app.core.media import shown_as
 from app.core.models import Chat, ChatKind, Contact, Message, MessageKind, MessageStatus
 from app.store import messaging
 from app.store.store import Store
@@ -459,7 +462,7 @@ def _record_own(store: Store, chat: Chat, msg: CapturedMessage, page: PageOrder 
     # A clock (0) or no ack still means WhatsApp holds the message and will deliver it itself: our part is done,
     # and it must leave the send queue or the driver would send it again.
     status: MessageStatus = status_for_ack(msg.ack) or "sent"
-    pending = _pending_outbound(store, chat.id, msg.body)
+    pending = _pending_outbound(store, chat.id, msg.body, media_kind=msg.kind if msg.media is not None else None)
     if pending is not None:
         changes: dict[str, Any] = {"wa_id": msg.wa_id, "status": status}
         position = _place(store, chat.id, msg.wa_id, page, current=pending)
@@ -488,13 +491,18 @@ def _record_own(store: Store, chat: Chat, msg: CapturedMessage, page: PageOrder 
     return IntakeResult(message, created=True)
 
 
-def _pending_outbound(store: Store, chat_id: str, body: str) -> Message | None:
-    """The oldest queued / typing outbound message of the chat with this text and no ``wa_id`` yet."""
+def _pending_outbound(store: Store, chat_id: str, body: str, *, media_kind: str | None) -> Message | None:
+    """The oldest queued / typing outbound message of the chat with this text and no ``wa_id`` yet; for media
+    (``media_kind``), one with media shown as the same kind and the same caption, which may be empty."""
     text = body.strip()
-    if not text:
+    if not text and media_kind is None:
         return None
     for message in store.messages.send_queue():  # oldest first, served by the send-queue index
         mine = message.chat_id == chat_id and message.direction == "out" and message.wa_id is None
-        if mine and message.body.strip() == text:
+        if not mine or message.body.strip() != text:
+            continue
+        if media_kind is None and message.media is None:
+            return message
+        if media_kind is not None and message.media is not None and shown_as(message.kind) == shown_as(media_kind):
             return message
     return None

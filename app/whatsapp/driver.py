@@ -66,7 +66,7 @@ from app.whatsapp.backfill import Backfill, BackfillResult
 from app.whatsapp.browser import open_profile
 from app.whatsapp.config import DEFAULT_URL
 from app.whatsapp.contact_info import ChatResolver
-from app.whatsapp.media import BYTE_KINDS, MediaSink, StoreMediaSink, adopt_sent_media, media_info
+from app.whatsapp.media import BYTE_KINDS, MediaSink, StoreMediaSink, media_info
 from app.whatsapp.media_fetch import MediaFetcher
 from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
 from app.whatsapp.probe import ProbeReport, first_match, self_test
@@ -614,8 +614,6 @@ class WhatsAppDriver:
         """Runs on a worker thread: the store calls are synchronous SQLCipher writes. ``messages`` are in page order
         and ``page_order`` lists every row of the open chat (the order the store keeps, not the rows' minutes).
         Returns how many were created and the (store id, wa_id) of those whose media bytes are to be fetched."""
-        # Our own media rows first claim the queued message they are (a media message may have no caption to match).
-        messages = [m for m in messages if adopt_sent_media(self.store, m) is None]
         results = record_messages(self.store, messages, page=page_order) if messages else []
         fetch = [
             (result.message.id, result.message.wa_id)

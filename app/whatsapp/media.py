@@ -17,10 +17,7 @@ import re
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from app.core.events import MessageStatusChanged
 from app.core.media import MediaInfo, MediaKind, MediaState
-from app.core.models import Message
-from app.store.intake import CapturedMessage, status_for_ack
 from app.store.ops import media as ops_media
 from app.store.store import Store
 
@@ -28,9 +25,7 @@ __all__ = [
     "BYTE_KINDS",
     "MediaSink",
     "StoreMediaSink",
-    "adopt_sent_media",
     "media_info",
-    "page_kind",
     "parse_duration",
     "parse_size",
 ]
@@ -131,38 +126,3 @@ class StoreMediaSink:
 
     def mark(self, message_id: str, state: MediaState) -> None:
         ops_media.mark_media_state(self.store, message_id, state)
-
-
-def page_kind(kind: str) -> str:
-    """What a file we send shows up as on the page: photos and videos as themselves, anything else (audio too) is
-    sent through the document input and shows as a document."""
-    return kind if kind in ("image", "video") else "document"
-
-
-def adopt_sent_media(store: Store, msg: CapturedMessage) -> Message | None:
-    """Our own media row, seen on the page: the queued / typing media message it is (same chat, kind and caption, no
-    ``wa_id`` yet, oldest first) takes its ``wa_id`` and status, so it leaves the send queue and is never sent twice
-    — what ``intake`` does for text by the text alone, which a media message without a caption does not have. None
-    when no such message waits (then ``intake`` records the row as usual)."""
-    if not msg.from_me or msg.media is None:
-        return None
-    with store.db.transaction():
-        if store.messages.find_by_wa_id(msg.wa_id) is not None:
-            return None
-        chat = store.chats.find_by_wa_chat_id(msg.chat_jid)
-        if chat is None:
-            return None
-        caption = msg.body.strip()
-        for pending in store.messages.send_queue():  # oldest first
-            mine = pending.chat_id == chat.id and pending.direction == "out" and pending.wa_id is None
-            same = pending.media is not None and page_kind(pending.kind) == page_kind(msg.kind)
-            if mine and same and pending.body.strip() == caption:
-                status = status_for_ack(msg.ack) or "sent"
-                adopted = store.messages.update(pending.id, wa_id=msg.wa_id, status=status)
-                store.emit(
-                    MessageStatusChanged(
-                        org_id=store.org_id, message_id=pending.id, status=status, previous=pending.status
-                    )
-                )
-                return adopted
-    return None

@@ -25,7 +25,7 @@
   preview's caption box with the humanizer, Enter sends, and the message is ``sent`` once our media bubble with that
   caption shows a tick (the clock stays while the file uploads). Crash recovery matches a media row by kind and
   caption (none is a caption too), and both the sender and the driver's capture let such a row claim its queued
-  message first (``media.adopt_sent_media``): a photo without a caption is never sent twice.
+  message first (``intake``, by kind and caption): a photo without a caption is never sent twice.
 - **One sending device per number.** In a team the queue syncs to every computer, but only the device that holds
   the number's WhatsApp session sends (``app.store.sending_device``): when another device holds it, the outcome is
   ``elsewhere`` ("Waiting for <device> to send") and nothing is touched. It is checked again in the transaction that
@@ -62,13 +62,14 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from app.core.errors import ParleyError
 from app.core.events import MessageStatusChanged
 from app.core.ids import from_ms, to_ms
+from app.core.media import shown_as
 from app.core.models import Chat, Message
 from app.store.intake import CapturedMessage, record_messages
 from app.store.sending_device import Claim, held_elsewhere, waiting_sentence
 from app.whatsapp.driver import ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.limits import DAY, Decision, Send, SendLimits, check
-from app.whatsapp.media import adopt_sent_media, media_info, page_kind
+from app.whatsapp.media import media_info
 from app.whatsapp.page_scripts import SCAN_FUNCTION
 from app.whatsapp.probe import ProbeReport, first_match, self_test
 from app.whatsapp.sender_media import UPLOAD_TIMEOUT_MS, attach_file, wait_media_row
@@ -134,7 +135,7 @@ def _same_row(row: dict[str, Any], message: Message) -> bool:
     if message.media and message.kind != "text":
         media = row.get("media")
         caption = row.get("text") if isinstance(row.get("text"), str) else ""
-        same_kind = isinstance(media, dict) and media.get("kind") == page_kind(message.kind)
+        same_kind = isinstance(media, dict) and media.get("kind") == shown_as(message.kind)
         return same_kind and _same_text(caption, message.body)
     return _same_text(row.get("text"), message.body)
 
@@ -322,8 +323,7 @@ class Sender:
             timestamp=when or self.clock(),
             ack=ack_level(row.get("ack"), str(row.get("ack_label") or "")),
         )
-        if adopt_sent_media(self.store, captured) is None:
-            record_messages(self.store, [captured])
+        record_messages(self.store, [captured])
 
     # ---- page ------------------------------------------------------------------------------------------------
     async def _drive(self, message: Message, chat: Chat, recovering: bool) -> SendOutcome:

@@ -20,8 +20,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import FilePayload
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from app.core.media import MediaInfo
-from app.whatsapp.media import page_kind
+from app.core.media import MediaInfo, shown_as
 from app.whatsapp.probe import first_match
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ async def attach_file(page: Page, profile: Profile, store: Store, message: Messa
     if button is None:
         return Attached(None, "the WhatsApp attach button was not found")
     await button.click(timeout=STEP_TIMEOUT_MS)
-    entry = "media_input_photos" if page_kind(info.kind) in ("image", "video") else "media_input_document"
+    entry = "media_input_photos" if shown_as(info.kind) in ("image", "video") else "media_input_document"
     file_input = await _wait_for(page, profile, entry)
     if file_input is None:
         return Attached(None, "the WhatsApp attach menu did not offer a file input")
@@ -97,7 +96,7 @@ async def wait_media_row(page: Page, message: Message, known: list[str], timeout
     a tick (uploaded: WhatsApp has it); None when that does not happen in time."""
     try:
         handle = await page.wait_for_function(
-            _NEW_MEDIA_ROW, arg=[known, page_kind(message.kind), message.body], timeout=timeout_ms
+            _NEW_MEDIA_ROW, arg=[known, shown_as(message.kind), message.body], timeout=timeout_ms
         )
     except PlaywrightTimeoutError:
         return None

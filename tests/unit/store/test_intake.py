@@ -314,3 +314,37 @@ def test_chat_list_row_creates_or_renames_the_chat(store: Store) -> None:
     message = record_message(store, captured("3A01")).message
     assert message.chat_id == direct.id
     assert store.chats.count() == 2
+
+
+def test_queued_media_is_adopted_by_its_kind_as_shown_and_its_caption_even_without_one(store: Store) -> None:
+    """Intake itself (not a driver-side rule) recognises our own media coming back from the page: a photo without
+    a caption matches a queued photo, an audio file matches as the document WhatsApp shows it, and a text with the
+    same words as a caption is never taken for the media message (nor the other way round)."""
+    from app.store.ops.media import queue_media
+
+    chat_id = record_message(store, captured("3A01")).message.chat_id
+    text = queue_outbound(store, chat_id, "New stock")
+    photo, audio, captioned = queue_media(
+        store,
+        chat_id,
+        [
+            ("a.jpg", b"\xff\xd8photo", "image/jpeg", ""),
+            ("song.mp3", b"ID3", "audio/mpeg", ""),
+            ("b.jpg", b"\xff\xd8other", "image/jpeg", "New stock"),
+        ],
+    ).value
+
+    def media_row(wa_id: str, kind: str, body: str = "") -> CapturedMessage:
+        return captured(wa_id, from_me=True, body=body, kind=kind, media={"kind": kind, "state": "pending"}, ack=1)
+
+    got = record_message(store, media_row("3EB0M1", "image"))
+    assert (got.adopted, got.message.id) == (True, photo.id)
+    got = record_message(store, media_row("3EB0M2", "document"))  # audio is sent (and shown) as a document
+    assert (got.adopted, got.message.id) == (True, audio.id)
+    got = record_message(store, media_row("3EB0M3", "image", "New stock"))
+    assert (got.adopted, got.message.id) == (True, captioned.id)
+    got = record_message(store, captured("3EB0M4", from_me=True, body="New stock", ack=1))
+    assert (got.adopted, got.message.id) == (True, text.id)
+    assert store.messages.send_queue() == []
+    # Nothing waits any more: another caption-less photo from the phone is a new row, not a second adoption.
+    assert record_message(store, media_row("3EB0M5", "image")).created
