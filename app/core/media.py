@@ -122,6 +122,6 @@ def check_sendable(kind: MediaKind, size: int, file_name: str = "") -> None:
     if limit is not None and size > limit:
         what = {"image": "A photo", "video": "A video", "audio": "Audio", "voice": "A voice note"}.get(kind, "A file")
         raise MediaTooLarge(
-            f"{file_name or 'This file'} is {size / MB:.1f} MB; {what.lower() if what == 'Audio' else what} "
+            f"{file_name or 'This file'} is {size / MB:.1f} MB; {what.lower()} "
             f"sent on WhatsApp can be at most {limit // MB} MB."
         )

@@ -1,14 +1,17 @@
-"""Products & Sales on a real workspace: the product editor, recording sales (stock, lifetime value), the history."""
+"""Products & Sales on a real workspace: the product editor (with its photo), the catalogue's thumbnails, recording
+sales (stock, lifetime value), the history."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from app.core.models import Product
-from app.qt import QtWidgets
+from app.qt import Qt, QtCore, QtGui, QtWidgets
+from app.store.ops.media import set_product_photo
 from app.store.queries import read_summary
 from app.store.store import Store
 from app.ui.context import AppContext
@@ -259,3 +262,142 @@ def test_scrolling_to_the_end_of_the_history_loads_more(
     wait_idle(qtbot, ctx)
     assert len(page.sales) == 40
     assert len({s.id for s in page.sales}) == 40
+
+
+# ---- product photos -------------------------------------------------------------------------------------------------
+TEAL = QtGui.QColor("#2a9d8f")
+CORAL = QtGui.QColor("#e76f51")
+
+
+def picture(color: QtGui.QColor, fmt: str = "JPEG", size: tuple[int, int] = (300, 200)) -> bytes:
+    image = QtGui.QImage(*size, QtGui.QImage.Format.Format_RGB32)
+    image.fill(color)
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, fmt)  # type: ignore[call-overload]  # the stubs say bytes; it takes str
+    return bytes(buffer.data().data())
+
+
+def near(painted: QtGui.QColor, expected: QtGui.QColor) -> bool:
+    return all(abs(a - b) < 14 for a, b in zip(painted.getRgb()[:3], expected.getRgb()[:3], strict=True))
+
+
+def shown_colour(dialog: ProductEditorDialog) -> QtGui.QColor:
+    pixmap = dialog.photo.preview.pixmap()
+    assert not pixmap.isNull()
+    image = pixmap.toImage()
+    return image.pixelColor(image.width() // 2, image.height() // 2)
+
+
+def _editor(qtbot: QtBot, ctx: AppContext, page: ProductsPage, product: Product | None = None) -> ProductEditorDialog:
+    dialog = page.open_product_editor(product)
+    wait_idle(qtbot, ctx)  # the saved photo is read on a worker
+    return dialog
+
+
+def test_a_product_gets_a_photo_and_bad_files_lose_nothing(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    page = _page(qtbot, ctx)
+    dialog = _editor(qtbot, ctx, page)
+    assert dialog.photo.preview.text() == "No photo"
+    assert not dialog.photo.remove.isEnabled()
+    dialog.name.setText("Linen shirt")
+    dialog.price.setText("39.90")
+    photo = tmp_path / "shirt.jpg"
+    photo.write_bytes(picture(TEAL))
+    assert dialog.photo.set_path(str(photo))
+    assert near(shown_colour(dialog), TEAL)
+    assert (dialog.photo.choose.text(), dialog.photo.remove.isEnabled()) == ("Replace photo…", True)
+
+    # Refused files say why, and the photo and the typed details stay.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    assert not dialog.photo.set_path(str(notes))
+    assert dialog.error.text() == "notes.txt is not a photo: choose a JPEG, PNG or WebP picture."
+    big = tmp_path / "huge.jpg"
+    with big.open("wb") as sparse:
+        sparse.truncate(16 * 1024 * 1024 + 1)  # over WhatsApp's 16 MB for a photo: refused before it is read
+    assert not dialog.photo.set_path(str(big))
+    assert dialog.error.text() == "huge.jpg is 16.0 MB; a photo sent on WhatsApp can be at most 16 MB."
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n but no picture after it")
+    assert not dialog.photo.set_path(str(fake))
+    assert "fake.png" in dialog.error.text()
+    assert near(shown_colour(dialog), TEAL)
+    assert (dialog.name.text(), dialog.price.text()) == ("Linen shirt", "39.90")
+    assert store.products.count() == 0
+
+    with qtbot.waitSignal(dialog.saved):
+        dialog.save_button.click()
+    wait_idle(qtbot, ctx)
+    [product] = store.products.find_all()
+    assert product.photo_blob_id is not None
+    assert store.media.get(product.photo_blob_id) == photo.read_bytes()
+
+
+def test_a_products_photo_is_replaced_by_a_drop_or_a_paste_and_removed(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    shirt = store.products.create(name="Linen shirt", price_minor=3900)
+    first = set_product_photo(store, shirt.id, picture(TEAL), "image/jpeg").value
+    page = _page(qtbot, ctx)
+    dialog = _editor(qtbot, ctx, page, first)
+    assert near(shown_colour(dialog), TEAL), "the saved photo is shown"
+    assert dialog.photo.remove.isEnabled()
+
+    # A dropped image replaces it (encoded in memory, as a PNG).
+    dropped = QtCore.QMimeData()
+    coral = QtGui.QImage(120, 80, QtGui.QImage.Format.Format_RGB32)
+    coral.fill(CORAL)
+    dropped.setImageData(coral)
+    point = QtCore.QPointF(dialog.photo.rect().center())
+    enter = QtGui.QDragEnterEvent(
+        point.toPoint(), Qt.DropAction.CopyAction, dropped, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QtWidgets.QApplication.sendEvent(dialog.photo, enter)
+    assert enter.isAccepted()
+    drop = QtGui.QDropEvent(
+        point, Qt.DropAction.CopyAction, dropped, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QtWidgets.QApplication.sendEvent(dialog.photo, drop)
+    assert near(shown_colour(dialog), CORAL)
+    dialog.save_button.click()
+    wait_idle(qtbot, ctx)
+    replaced = store.products.get(shirt.id)
+    assert replaced.photo_blob_id not in (None, first.photo_blob_id)
+    stored = QtGui.QImage.fromData(store.media.get(replaced.photo_blob_id or ""))
+    assert (stored.size(), near(stored.pixelColor(60, 40), CORAL)) == (QtCore.QSize(120, 80), True)
+    assert store.media.mime(replaced.photo_blob_id or "") == "image/png"
+
+    # Ctrl+V on the photo pastes the clipboard's picture; then the photo is removed altogether.
+    dialog = _editor(qtbot, ctx, page, replaced)
+    QtWidgets.QApplication.clipboard().setImage(QtGui.QImage.fromData(picture(TEAL, "PNG", (64, 64))))
+    dialog.photo.setFocus()
+    qtbot.keyClick(dialog.photo, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert near(shown_colour(dialog), TEAL)
+    assert dialog.photo.new_photo is not None
+    qtbot.mouseClick(dialog.photo.remove, Qt.MouseButton.LeftButton)
+    assert dialog.photo.preview.text() == "No photo"
+    assert not dialog.photo.remove.isEnabled()
+    dialog.save_button.click()
+    wait_idle(qtbot, ctx)
+    assert store.products.get(shirt.id).photo_blob_id is None
+    assert not store.media.exists(replaced.photo_blob_id or "")
+
+
+def test_the_catalogue_shows_each_products_photo(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    shirt = store.products.create(name="Linen shirt", price_minor=3900)
+    store.products.create(name="Alterations", price_minor=1500)
+    set_product_photo(store, shirt.id, picture(CORAL), "image/jpeg")
+    page = _page(qtbot, ctx)
+    assert _column(page.product_table, 0) == ["Alterations", "Linen shirt"]
+
+    def centre(row: int) -> QtGui.QColor:
+        item = page.product_table.item(row, 0)
+        assert item is not None
+        image = item.icon().pixmap(page.product_table.iconSize()).toImage()
+        return image.pixelColor(image.width() // 2, image.height() // 2)
+
+    assert near(centre(1), CORAL)
+    assert centre(0).alpha() == 0, "no photo: a blank of the same size keeps the names aligned"

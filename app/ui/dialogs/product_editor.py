@@ -1,21 +1,24 @@
-"""Creating and editing a product of the catalogue.
+"""Creating and editing a product of the catalogue, with its optional photo (sent with its product card).
 
 Prices are typed as amounts and kept in minor units; an empty stock means the stock is not tracked (services,
 made-to-order goods), which the sale dialog and ``record_sale`` then never decrement. Validation happens before
-anything is written, and a store error stays in the dialog.
+anything is written, and a store error stays in the dialog. The details and the photo are saved together
+(``save_product_with_photo``): a refused photo leaves the product as it was.
 """
 
 from __future__ import annotations
 
 from app.core.errors import InvalidInput, describe
 from app.core.models import Product
-from app.qt import QtWidgets, Signal
+from app.qt import QtGui, QtWidgets, Signal
 from app.store.ops import Done
-from app.store.ops.products import ProductInput, check_product, save_product
+from app.store.ops.media import save_product_with_photo
+from app.store.ops.products import ProductInput, check_product
 from app.ui.context import AppContext
 from app.ui.dialogs.deal_editor import CURRENCIES
 from app.ui.dialogs.form_dialog import FormDialog
 from app.ui.format import parse_money
+from app.ui.widgets.product_photo import FORM_PX, ProductPhotoField, read_pictures
 
 
 def parse_stock(text: str) -> int | None:
@@ -61,6 +64,9 @@ class ProductEditorDialog(FormDialog):
         self.stock = QtWidgets.QLineEdit(placeholderText="Not tracked")
         self.active = QtWidgets.QCheckBox("Available for sale")
         self.active.setChecked(True)
+        self.photo = ProductPhotoField()
+        self.photo.refused.connect(self.show_error)
+        self.photo.changed.connect(self.clear_error)
 
         price_row = QtWidgets.QHBoxLayout()
         price_row.addWidget(self.price, 1)
@@ -72,6 +78,7 @@ class ProductEditorDialog(FormDialog):
         form.addRow("Price", price_row)
         form.addRow("Stock", self.stock)
         form.addRow("", self.active)
+        form.addRow("Photo", self.photo)
         self.body.addLayout(form)
         self.save_button = self.primary
         self.save_button.clicked.connect(self.save)
@@ -83,6 +90,16 @@ class ProductEditorDialog(FormDialog):
             self.price.setText(f"{product.price_minor / 100:.2f}")
             self.stock.setText("" if product.stock is None else str(product.stock))
             self.active.setChecked(product.active)
+            if product.photo_blob_id:
+                self._load_photo(product.photo_blob_id)
+
+    def _load_photo(self, blob_id: str) -> None:
+        store = self.ctx.store
+
+        def show(pictures: dict[str, QtGui.QImage]) -> None:
+            self.photo.show_stored(pictures.get(blob_id))
+
+        self.ctx.tasks.start("Reading the photo", lambda: read_pictures(store, [blob_id], FORM_PX), show, owner=self)
 
     def save(self) -> None:
         try:
@@ -104,11 +121,14 @@ class ProductEditorDialog(FormDialog):
             self.show_error(describe(exc))
             return
         store, product_id = self.ctx.store, self.product.id if self.product else None
+        photo, remove_photo = self.photo.change()
         self.clear_error()
         self.set_busy(True)
         self.ctx.tasks.start(
             "Saving the product",
-            lambda: save_product(store, typed, product_id=product_id),
+            lambda: save_product_with_photo(
+                store, typed, product_id=product_id, photo=photo, remove_photo=remove_photo
+            ),
             self._saved,
             self.show_error,
             owner=self,

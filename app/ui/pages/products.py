@@ -1,6 +1,7 @@
-"""Products & Sales: the catalogue (with stock and archiving) and the history of sales, newest first.
+"""Products & Sales: the catalogue (with photos, stock and archiving) and the history of sales, newest first.
 
-Everything is read on a worker. The sales history loads a page at a time as it is scrolled, since a shop
+Everything is read on a worker, the products' photos too (decoded and scaled there, each once while the page
+lives). The sales history loads a page at a time as it is scrolled, since a shop
 records many more sales than products; the header sums today's and this month's sales per currency (amounts in
 different currencies are listed side by side, never converted).
 """
@@ -8,7 +9,7 @@ different currencies are listed side by side, never converted).
 from __future__ import annotations
 
 from app.core.models import Product, Sale
-from app.qt import Qt, QtWidgets, Signal
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.ops.products import set_product_active
 from app.store.queries import SalesPage, SalesSummary, read_sales, read_summary
 from app.ui.context import AppContext, StaleWhenHidden
@@ -16,6 +17,7 @@ from app.ui.dialogs.product_editor import ProductEditorDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
 from app.ui.dialogs.tracker import DialogTracker
 from app.ui.format import money, money_sums
+from app.ui.widgets.product_photo import LIST_PX, read_pictures
 from app.ui.widgets.tables import cell, read_only_table
 
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -38,6 +40,10 @@ class ProductsPage(QtWidgets.QWidget):
         self._dialogs = DialogTracker[QtWidgets.QDialog]()
         self._sales_seq = 0
         self._loading_sales = False
+        self.pictures: dict[str, QtGui.QIcon] = {}  # products' photos by blob id, for the list
+        blank = QtGui.QPixmap(LIST_PX, LIST_PX)
+        blank.fill(Qt.GlobalColor.transparent)
+        self.no_picture = QtGui.QIcon(blank)  # names stay aligned whether their product has a photo or not
 
         title = QtWidgets.QLabel("Products & Sales")
         title.setObjectName("pageTitle")
@@ -54,6 +60,8 @@ class ProductsPage(QtWidgets.QWidget):
         self.edit_product = QtWidgets.QPushButton("Edit")
         self.archive = QtWidgets.QPushButton("Archive")
         self.product_table = read_only_table(["Name", "SKU", "Price", "Stock", "Status"], stretch=0)
+        self.product_table.setIconSize(QtCore.QSize(LIST_PX, LIST_PX))
+        self.product_table.verticalHeader().setDefaultSectionSize(LIST_PX + 6)
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(self.new_product)
         bar.addWidget(self.edit_product)
@@ -108,14 +116,20 @@ class ProductsPage(QtWidgets.QWidget):
     def reload_products(self) -> None:
         store = self.ctx.store
 
-        def read() -> tuple[list[Product], str]:
+        known = set(self.pictures)
+
+        def read() -> tuple[list[Product], str, dict[str, QtGui.QImage]]:
             org = store.orgs.find(store.org_id)
-            return store.products.find_all(order_by="name"), org.default_currency if org else "USD"
+            products = store.products.find_all(order_by="name")
+            photos = [p.photo_blob_id for p in products if p.photo_blob_id and p.photo_blob_id not in known]
+            return products, org.default_currency if org else "USD", read_pictures(store, photos, LIST_PX)
 
         self.ctx.tasks.start("Loading products", read, self._show_products, self._show_error, owner=self)
 
-    def _show_products(self, loaded: tuple[list[Product], str]) -> None:
-        self.products, self.currency = loaded
+    def _show_products(self, loaded: tuple[list[Product], str, dict[str, QtGui.QImage]]) -> None:
+        self.products, self.currency, pictures = loaded
+        for blob_id, image in pictures.items():
+            self.pictures[blob_id] = QtGui.QIcon(QtGui.QPixmap.fromImage(image))
         chosen = self.selected_product()
         table = self.product_table
         table.setRowCount(0)
@@ -123,6 +137,7 @@ class ProductsPage(QtWidgets.QWidget):
         for r, p in enumerate(self.products):
             name = cell(p.name)
             name.setData(IdRole, p.id)
+            name.setIcon(self.pictures.get(p.photo_blob_id or "", self.no_picture))
             table.setItem(r, 0, name)
             table.setItem(r, 1, cell(p.sku or ""))
             table.setItem(r, 2, cell(money(p.price_minor, p.currency), right=True))
