@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync_server import gateway, metrics, realtime, sync_engine
+from sync_server import gateway, media, metrics, realtime, sync_engine
 from sync_server.config import ServerConfig
 from sync_server.db import Db
 from sync_server.errors import ApiError, api_error_handler
@@ -71,6 +71,7 @@ def create_app(settings: ServerConfig) -> Starlette:
         *members.routes(),
         *sync.routes(),
         *gateway.routes(),
+        *media.routes(),
     ]
     return Starlette(
         routes=routes,

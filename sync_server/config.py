@@ -46,6 +46,10 @@ class ServerConfig(BaseModel):
     # How long an AI call's reservation of its largest possible cost holds the budget when the call never settles
     # (its process died): longer than any call runs (a fallback chain of 10 entries at 60 s is 600 s).
     ai_reservation_seconds: float = 900.0
+    # Media shared through the server (docs/sync.md, "Media"): the largest one blob may be, and the most one org may
+    # keep (plaintext bytes). Over either, an upload is refused (413 ``too_large`` / ``media_quota``).
+    media_max_bytes: int = 100 * 1024 * 1024
+    media_quota_bytes: int = 5 * 1024 * 1024 * 1024
 
 
 def decode_secret(value: str) -> bytes:
@@ -88,6 +92,8 @@ def from_env(env: dict[str, str] | None = None, **overrides: object) -> ServerCo
         ("pool_max", "PARLEY_SYNC_POOL_MAX"),
         ("access_token_seconds", "PARLEY_SYNC_ACCESS_SECONDS"),
         ("ai_reservation_seconds", "PARLEY_SYNC_AI_RESERVATION_SECONDS"),
+        ("media_max_bytes", "PARLEY_SYNC_MEDIA_MAX_BYTES"),
+        ("media_quota_bytes", "PARLEY_SYNC_MEDIA_QUOTA_BYTES"),
     ):
         if env.get(var):
             try:

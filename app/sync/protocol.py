@@ -331,3 +331,22 @@ class GatewayUsage(Wire):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+
+
+# ---- media through the team server (docs/sync.md, "Media") ------------------------------------------------------
+BlobId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]  # the SHA-256 of the bytes, lowercase hex
+
+
+class MediaSettings(Wire):
+    """Whether the team shares media bytes through the server (the owner's switch, off by default), and its use."""
+
+    enabled: bool
+    quota_bytes: int
+    used_bytes: int
+    # When it was turned on (ms; None while off): turning it off removes the team's copies, so a device that
+    # uploaded under another ``since`` uploads again.
+    since: int | None = None
+
+
+class MediaSettingsChange(Wire):
+    enabled: Annotated[bool, Strict()]

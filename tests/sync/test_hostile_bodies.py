@@ -65,11 +65,12 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "monthly_budget_usd": 5.0,
         "requests_per_minute": 60,
     },
+    ("PUT", "/api/media/settings"): {"enabled": True},
     ("POST", "/v1/chat/completions"): {"model": "default", "messages": [{"role": "user", "content": "hi"}]},
     ("POST", "/v1/embeddings"): {"model": "default-embedding", "input": ["hi"]},
 }
-# POST routes that read no body.
-BODYLESS = {("POST", "/api/auth/logout")}
+# POST routes that read no body, and PUT routes whose body is raw bytes (a media file), not JSON.
+BODYLESS = {("POST", "/api/auth/logout"), ("PUT", "/api/media/{id}")}
 
 
 def _deep_list(depth: int) -> str:

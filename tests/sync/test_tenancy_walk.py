@@ -8,6 +8,7 @@ instead of going unwalked.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from tests.support.sync_fixtures import PASSWORD, bearer, signup, unique_email
 from tests.support.sync_server import ServerProcess
 
 B_KEY = "sk-org-b-secret-4242"
+B_MEDIA = b"B's customer photo bytes " * 40
+B_BLOB = hashlib.sha256(B_MEDIA).hexdigest()
 
 
 @dataclass
@@ -103,6 +106,10 @@ def _make_b(http: httpx.Client, provider: OpenAIServer) -> OrgB:
     }
     saved = http.put("/api/ai/settings", json=settings, headers=bearer(owner))
     assert saved.status_code == 200, saved.text
+    shared = http.put("/api/media/settings", json={"enabled": True}, headers=bearer(owner))
+    assert shared.status_code == 200, shared.text
+    stored = http.put(f"/api/media/{B_BLOB}", content=B_MEDIA, headers=bearer(staff))
+    assert stored.status_code == 201, stored.text
     return OrgB(owner, staff, contact_id, pending.json()["token"], provider)
 
 
@@ -112,7 +119,11 @@ def _b_snapshot(http: httpx.Client, b: OrgB) -> tuple[object, ...]:
     devices = http.get("/api/devices", headers=bearer(b.owner)).json()
     ai = http.get("/api/ai/settings", headers=bearer(b.owner)).json()
     rows = _pull_all(http, b.owner)
+    media = http.get("/api/media/settings", headers=bearer(b.owner)).json()
+    blob = http.get(f"/api/media/{B_BLOB}", headers=bearer(b.owner))
     return (
+        json.dumps(media, sort_keys=True),
+        (blob.status_code, blob.content),
         sorted((m["id"], m["role"], m["removed"]) for m in members),
         sorted((d["id"], d["revoked_at"]) for d in devices),
         json.dumps(ai, sort_keys=True),
@@ -239,6 +250,13 @@ def test_every_route_refuses_another_orgs_ids(
     call("POST", "/v1/embeddings", "/v1/embeddings", status(503), json=embed, headers=a_headers)
     assert provider_b.calls() == []
     assert provider_b.calls("/v1/embeddings") == []
+    # Media: A's switch is A's own; B's blob is not found by A, and A's upload of the same bytes is A's own copy.
+    call("GET", "/api/media/settings", "/api/media/settings", status(200), headers=a_headers)
+    call("PUT", "/api/media/settings", "/api/media/settings", status(200), json={"enabled": True}, headers=a_headers)
+    call("GET", "/api/media/{id}", f"/api/media/{B_BLOB}", status(404), headers=a_headers)
+    call("DELETE", "/api/media/{id}", f"/api/media/{B_BLOB}", status(404), headers=a_headers)
+    call("PUT", "/api/media/{id}", f"/api/media/{B_BLOB}", status(201), content=B_MEDIA, headers=a_headers)
+    assert http.delete(f"/api/media/{B_BLOB}", headers=a_headers).status_code == 204  # A's copy, not B's
     # Logging out revokes A's own device only.
     call("POST", "/api/auth/logout", "/api/auth/logout", status(204), headers=a_headers)
     assert http.get("/api/members", headers=bearer(b.owner)).status_code == 200
