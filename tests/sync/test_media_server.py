@@ -121,7 +121,8 @@ def test_another_orgs_blob_is_not_found_and_its_ciphertext_does_not_open_elsewhe
         pg, database_url, "SELECT sealed FROM media_blobs WHERE org_id = %s AND blob_id = %s", (b.org.id, blob_id)
     )
     sealed = bytes(sealed)
-    assert data[:64] not in sealed and b"PARLEY-MEDIA-PLAINTEXT" not in sealed
+    assert data[:64] not in sealed
+    assert b"PARLEY-MEDIA-PLAINTEXT" not in sealed
     # B's ciphertext copied into A's row (same blob id) does not open for A, nor under another blob id.
     superuser_query(
         pg,
@@ -141,9 +142,12 @@ def test_another_orgs_blob_is_not_found_and_its_ciphertext_does_not_open_elsewhe
     assert http.get(f"/api/media/{blob_id}", headers=bearer(b)).content == data
     assert http.delete(f"/api/media/{blob_id}", headers=bearer(b)).status_code == 204
     assert http.get(f"/api/media/{blob_id}", headers=bearer(b)).status_code == 404
-    assert superuser_query(
-        pg, database_url, "SELECT 1 FROM media_blobs WHERE org_id = %s AND blob_id = %s", (b.org.id, blob_id)
-    ) == []
+    assert (
+        superuser_query(
+            pg, database_url, "SELECT 1 FROM media_blobs WHERE org_id = %s AND blob_id = %s", (b.org.id, blob_id)
+        )
+        == []
+    )
 
 
 def test_turning_sharing_off_removes_the_teams_copies(http: httpx.Client) -> None:
@@ -154,5 +158,7 @@ def test_turning_sharing_off_removes_the_teams_copies(http: httpx.Client) -> Non
     off = _share(http, owner, False)
     assert (off["enabled"], off["used_bytes"], off["since"]) == (False, 0, None)
     again = _share(http, owner)
-    assert isinstance(again["since"], int) and isinstance(first["since"], int) and again["since"] >= first["since"]
+    assert isinstance(again["since"], int)
+    assert isinstance(first["since"], int)
+    assert again["since"] >= first["since"]
     assert http.get(f"/api/media/{blob_id}", headers=bearer(owner)).status_code == 404
