@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import ValidationError
+
 from app.core.errors import InvalidInput
 
 Kind = Literal["bool", "int", "str", "choice", "data"]
@@ -71,8 +73,13 @@ class Setting(Generic[T]):
                 raise InvalidInput(f"{self.label}: no way to read it")
             try:
                 return self.parse(value)
-            except ValueError as exc:  # pydantic's ValidationError included
-                raise InvalidInput(f"{self.label}: not valid ({exc.__class__.__name__})") from exc
+            except ValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else None
+                where = ".".join(str(part) for part in first["loc"]) if first and first["loc"] else ""
+                reason = first["msg"] if first else "not valid"
+                raise InvalidInput(f"{self.label}: {where + ': ' if where else ''}{reason}") from exc
+            except ValueError as exc:
+                raise InvalidInput(f"{self.label}: not valid — {exc}") from exc
         elif not isinstance(value, str):
             raise InvalidInput(f"{self.label}: expected text")
         elif self.check is not None and (problem := self.check(value)) is not None:

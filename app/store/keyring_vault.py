@@ -142,4 +142,5 @@ def translated_errors(doing: str) -> Iterator[None]:
     except keyring_errors.KeyringLocked:
         raise KeyringLocked(f"Could not {doing} the system keyring: it is locked.") from None
     except (keyring_errors.KeyringError, RuntimeError, OSError, EOFError) as exc:
-        raise KeyringUnavailable(f"Could not {doing} the system keyring ({type(exc).__name__}).") from None
+        log.info("the system keyring failed to %s: %s", doing, type(exc).__name__)
+        raise KeyringUnavailable(f"Could not {doing} the system keyring: it did not answer or refused.") from None

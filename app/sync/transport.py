@@ -262,9 +262,8 @@ class SyncApi:
         except InvalidStatus as exc:
             raise error_for(exc.response.status_code, None) from None
         except (OSError, TimeoutError, WebSocketException) as exc:
-            raise ServerUnreachable(
-                f"The sync server's live updates are not reachable ({type(exc).__name__})."
-            ) from None
+            log.info("live updates: %s", type(exc).__name__)
+            raise ServerUnreachable("The sync server's live updates are not reachable; Parley reconnects.") from None
 
     # ---- plumbing ------------------------------------------------------------------------------------------------
     def _require_tokens(self) -> TokenSource:
@@ -337,8 +336,10 @@ class SyncApi:
         except httpx.TimeoutException:
             raise ServerUnreachable("The sync server did not answer in time; Parley will try again.") from None
         except httpx.TransportError as exc:
+            log.info("sync request failed: %s", type(exc).__name__)
+            why = "nothing answers there" if isinstance(exc, httpx.ConnectError) else "the connection broke"
             raise ServerUnreachable(
-                f"The sync server at {self.server_url} cannot be reached ({type(exc).__name__}); "
+                f"The sync server at {self.server_url} cannot be reached ({why}); "
                 "Parley keeps working offline and will try again."
             ) from None
         if response.status_code >= 400:
@@ -350,14 +351,19 @@ def _parse(model: type[M], response: httpx.Response) -> M:
     try:
         return model.model_validate_json(response.content)
     except (ValueError, ValidationError) as exc:
-        raise RequestRefused(f"The sync server sent an answer Parley does not understand ({model.__name__}).") from exc
+        log.info("unreadable %s from the sync server", model.__name__)
+        raise RequestRefused(
+            "The sync server sent an answer Parley does not understand; it may be a different version."
+        ) from exc
 
 
 def _parse_list(adapter: TypeAdapter[list[L]], response: httpx.Response) -> list[L]:
     try:
         return adapter.validate_json(response.content)
     except (ValueError, ValidationError) as exc:
-        raise RequestRefused("The sync server sent an answer Parley does not understand (a list).") from exc
+        raise RequestRefused(
+            "The sync server sent an answer Parley does not understand; it may be a different version."
+        ) from exc
 
 
 def _error_body(response: httpx.Response) -> ErrorBody | None:

@@ -8,6 +8,7 @@ stop the others.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from app.ai.knowledge.chunks import rebuild_chunks
 from app.core.errors import InvalidInput, ParleyError
 from app.core.models import KnowledgeArticle
 from app.store.store import Store
+
+log = logging.getLogger(__name__)
 
 SourceKind = Literal["text", "markdown", "pdf"]
 SUFFIXES: dict[str, SourceKind] = {
@@ -82,7 +85,11 @@ def _pdf_text(path: Path, data: bytes) -> str:
     except KnowledgeImportError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise KnowledgeImportError(f"{path.name} could not be read as a PDF ({type(exc).__name__}).") from exc
+        log.info("reading a PDF failed: %s", type(exc).__name__)
+        raise KnowledgeImportError(
+            f"{path.name} could not be read as a PDF: the file is damaged or is not really a PDF.",
+            hint="Open it in a PDF reader and save or print it to a new PDF, then import that. Nothing was imported.",
+        ) from exc
     if not any(pages):
         raise KnowledgeImportError(
             f"{path.name} has no text Parley can read; it is probably scanned pages (images).",
