@@ -13,8 +13,9 @@ from PySide6.QtCore import Qt, Signal, Slot
 
 if TYPE_CHECKING:
     from PySide6 import QtMultimedia as QtMultimedia
+    from PySide6 import QtMultimediaWidgets as QtMultimediaWidgets
 
-__all__ = ["Qt", "QtCore", "QtGui", "QtWidgets", "Signal", "Slot", "is_alive", "media_player"]
+__all__ = ["Qt", "QtCore", "QtGui", "QtWidgets", "Signal", "Slot", "is_alive", "media_player", "video_widget"]
 
 
 def media_player(
@@ -28,6 +29,13 @@ def media_player(
     output = QtMultimedia.QAudioOutput(parent)
     player.setAudioOutput(output)
     return player, output
+
+
+def video_widget(parent: QtWidgets.QWidget | None = None) -> QtMultimediaWidgets.QVideoWidget:
+    """A surface a media player draws video on (imported on first use, like ``media_player``)."""
+    from PySide6 import QtMultimediaWidgets as QtMultimediaWidgets
+
+    return QtMultimediaWidgets.QVideoWidget(parent)
 
 
 def is_alive(obj: QtCore.QObject) -> bool:

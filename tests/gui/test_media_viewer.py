@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.ui.widgets.media_viewer import ZOOM_STEP, MediaViewer, Viewable
+from tests.support.video import VIDEO_LOG, clip
 
 
 def png(width: int, height: int, color: str) -> bytes:
@@ -94,3 +96,51 @@ def test_save_as_writes_the_photo_where_chosen(qtbot: QtBot, tmp_path: Path) -> 
     assert target.read_bytes() == PHOTOS["m3"]
     assert not viewer.save_to(str(tmp_path / "no such folder" / "x.png"))
     assert viewer.refusal.text() == "The photo could not be saved there."
+
+
+@pytest.mark.qt_log_ignore(*VIDEO_LOG)
+def test_a_video_in_the_chat_plays_in_the_viewer_and_stops_when_left(qtbot: QtBot, tmp_path: Path) -> None:
+    items = [
+        Viewable("m1", "Photo m1", "m1.png", "image/png"),
+        Viewable("v1", "Video 0:02 — Unboxing", "Video 2026-12-07 17.17.mp4", "video/mp4", "video"),
+    ]
+    data = {"m1": PHOTOS["m1"], "v1": clip()}
+    viewer = MediaViewer(items, lambda item: data[item.key], start=1)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    assert viewer.windowTitle() == "Video"
+    assert viewer.playing_video()
+    video = viewer.video
+    assert video is not None
+    qtbot.waitUntil(lambda: video.player.position() > 300, timeout=10000)
+    assert video.surface.videoSink().videoFrame().isValid()
+    qtbot.keyClick(viewer, Qt.Key.Key_Space)  # pause
+    qtbot.waitUntil(lambda: video.play_button.accessibleName() == "Play")
+    qtbot.keyClick(viewer, Qt.Key.Key_M)
+    assert video.muted()
+    assert viewer.save_to(str(tmp_path / "kept.mp4"))
+    assert (tmp_path / "kept.mp4").read_bytes() == clip()
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)  # back to the photo: the video stops and lets go of its bytes
+    assert not viewer.playing_video()
+    assert viewer.windowTitle() == "Photo"
+    assert video.buffer is None
+    assert video.player.playbackState() == video.player.PlaybackState.StoppedState
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert viewer.playing_video()
+    qtbot.waitUntil(lambda: video.play_button.accessibleName() == "Pause", timeout=10000)
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)  # closing stops it
+    assert video.player.playbackState() == video.player.PlaybackState.StoppedState
+
+
+@pytest.mark.qt_log_ignore(*VIDEO_LOG)
+def test_a_video_that_cannot_be_played_says_to_save_it(qtbot: QtBot) -> None:
+    items = [Viewable("v1", "Video", "v1.mp4", "video/mp4", "video")]
+    viewer = MediaViewer(items, lambda item: b"not a video at all" * 40)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    video = viewer.video
+    assert video is not None
+    qtbot.waitUntil(video.error.isVisible, timeout=10000)
+    assert video.error.text() == "This video can't be played here — Save as… to open it in another player."
+    assert viewer.save_button.isEnabled()

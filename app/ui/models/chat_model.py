@@ -19,6 +19,7 @@ from app.core.media import MediaInfo, describe
 from app.core.models import Message, Note
 from app.qt import Qt, QtCore, QtGui
 from app.store.store import Store
+from app.ui.widgets.media_actions import suggested_name
 from app.ui.widgets.media_viewer import Viewable
 
 ItemRole = Qt.ItemDataRole.UserRole + 10
@@ -41,7 +42,7 @@ class ChatItem:
 
 
 THUMBS_KEPT = 120  # decoded thumbnails kept in memory (a few screens of photos)
-VIEWABLE = ("image", "sticker")
+VIEWABLE = ("image", "sticker", "video")  # opened in the media viewer (a video plays there)
 THUMB_PX = 320  # the most a bubble shows of a picture
 FULL_AS_THUMB = 2 * 1024 * 1024  # a photo without a thumbnail is decoded for its bubble up to this size
 
@@ -168,7 +169,7 @@ class ChatModel(QtCore.QAbstractListModel):
         blob_id = media.thumb_blob_id
         if (
             blob_id is None
-            and media.kind in VIEWABLE
+            and media.kind in ("image", "sticker")
             and media.state == "stored"
             and (media.size or 0) <= FULL_AS_THUMB
         ):
@@ -191,15 +192,14 @@ class ChatModel(QtCore.QAbstractListModel):
         return pixmap
 
     def viewables(self) -> list[Viewable]:
-        """The loaded chat's photos and stickers that are here, in order (the viewer's previous/next)."""
+        """The loaded chat's photos, stickers and videos that are here, in order (the viewer's previous/next)."""
         return [
             Viewable(
                 it.id,
                 describe(it.media, it.text),
-                it.media.file_name
-                or f"{'Sticker' if it.media.kind == 'sticker' else 'Photo'} {it.at:%Y-%m-%d %H.%M}"
-                f".{(it.media.mime or 'image/jpeg').split('/')[-1]}",
+                suggested_name(it.media, it.at),
                 it.media.mime,
+                it.media.kind,
             )
             for it in self._items
             if it.media is not None and it.media.kind in VIEWABLE and it.media.state == "stored"

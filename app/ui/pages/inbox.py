@@ -47,6 +47,7 @@ from app.ui.widgets.composer_undo import UndoSendBar
 from app.ui.widgets.contact_panel import ContactPanel
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.inbox_filters import VIEW_NAMES, InboxFilterBar
+from app.ui.widgets.media_actions import add_item_media_actions
 from app.ui.widgets.search_results import HitRole, SearchResultDelegate
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 
@@ -412,6 +413,8 @@ class InboxPage(QtWidgets.QWidget):
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addAction("Reply", lambda: self.composer.set_reply(item.id, item.text))
         menu.addAction("Copy text", lambda: QtGui.QGuiApplication.clipboard().setText(item.text))
+        if item.media is not None:  # Open in viewer / Play, Save as…, Copy
+            add_item_media_actions(menu, item, self.conversation, lambda s: self.ctx.tasks.failed.emit("Save as", s))
         if item.direction == "out" and item.status in ("failed", "queued"):
             menu.addSeparator()
             if item.status == "failed":

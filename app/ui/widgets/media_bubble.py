@@ -126,7 +126,7 @@ def paint_media(
         else:
             painter.fillRect(box, QtGui.QColor(c.surface_alt))
         painter.setClipping(False)
-        if info.kind == "video" and picture is not None:
+        if info.kind == "video" and (picture is not None or info.state == "stored"):  # the poster, or a plain box
             _play_mark(painter, QtCore.QRect(box.center().x() - 22, box.center().y() - 22, 44, 44), c, dark=True)
             if info.duration_s:
                 label = clock(info.duration_s)

@@ -1,18 +1,24 @@
-"""A chat's photos, one at a time, from memory: zoom (wheel, +/-), fit to the window (0 or F), previous and next within
-the chat (←/→), Esc closes. "Save as…" is the only way a decrypted file reaches the disk, and only where the person
+"""A chat's photos and videos, one at a time, from memory: zoom (wheel, +/-), fit to the window (0 or F), previous
+and next within the chat (←/→), Esc closes; a video plays in the window (``app.ui.widgets.video_player``: Space
+plays and pauses, M mutes). "Save as…" is the only way a decrypted file reaches the disk, and only where the person
 chose.
 
 The viewer is given the chat's viewable items and a ``load`` that returns an item's bytes (the full image, or its
-thumbnail while the full one is not here); it decodes them with QImage in memory.
+thumbnail while the full one is not here); it decodes them with QImage in memory, and a video's with Qt Multimedia
+from a QBuffer (never a temporary file).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.ui.kit import secondary_button
+
+if TYPE_CHECKING:
+    from app.ui.widgets.video_player import VideoPlayer
 
 ZOOM_STEP = 1.25
 ZOOM_MIN = 0.05
@@ -21,12 +27,21 @@ ZOOM_MAX = 16.0
 
 @dataclass(frozen=True)
 class Viewable:
-    """One photo (or sticker, or video poster) of the chat."""
+    """One photo, sticker or video of the chat."""
 
     key: str  # the message id
     title: str  # "Photo — caption"
     file_name: str  # suggested to "Save as…"
     mime: str
+    kind: str = "image"  # "image", "sticker" or "video"
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == "video" or self.mime.startswith("video/")
+
+    @property
+    def noun(self) -> str:
+        return {"video": "video", "sticker": "sticker"}.get("video" if self.is_video else self.kind, "photo")
 
 
 class MediaViewer(QtWidgets.QDialog):
@@ -46,6 +61,7 @@ class MediaViewer(QtWidgets.QDialog):
         self.fitting = True
         self.image = QtGui.QImage()
         self.data: bytes | None = None
+        self.video: VideoPlayer | None = None  # made when the first video is shown (Qt Multimedia loads then)
         self.canvas = QtWidgets.QLabel()
         self.canvas.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.area = QtWidgets.QScrollArea()
@@ -61,12 +77,13 @@ class MediaViewer(QtWidgets.QDialog):
         self.position.setObjectName("muted")
         self.previous = QtWidgets.QToolButton()
         self.previous.setText("←")
-        self.previous.setToolTip("Previous photo (←)")
+        self.previous.setToolTip("Previous (←)")
         self.previous.clicked.connect(lambda: self.go(self.index - 1))
         self.next = QtWidgets.QToolButton()
         self.next.setText("→")
-        self.next.setToolTip("Next photo (→)")
+        self.next.setToolTip("Next (→)")
         self.next.clicked.connect(lambda: self.go(self.index + 1))
+        self.zoom_controls: list[QtWidgets.QWidget] = []
         zoom_out = QtWidgets.QToolButton()
         zoom_out.setText("−")
         zoom_out.setToolTip("Zoom out (-)")
@@ -79,8 +96,9 @@ class MediaViewer(QtWidgets.QDialog):
         fit.setText("Fit")
         fit.setToolTip("Fit to the window (0)")
         fit.clicked.connect(self.fit)
+        self.zoom_controls = [zoom_out, zoom_in, fit]
         self.save_button = secondary_button("Save as…")  # Enter never saves a file by surprise
-        self.save_button.setToolTip("Save a copy of this photo where you choose (Ctrl+S)")
+        self.save_button.setToolTip("Save a copy where you choose (Ctrl+S)")
         self.save_button.clicked.connect(self.save_as)
         self.refusal = QtWidgets.QLabel()
         self.refusal.setObjectName("error")
@@ -96,8 +114,10 @@ class MediaViewer(QtWidgets.QDialog):
         bar.addStretch(1)
         bar.addWidget(self.refusal)
         bar.addWidget(self.save_button)
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.area)
         layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(self.area, 1)
+        layout.addWidget(self.stack, 1)
         layout.addWidget(self.caption)
         layout.addLayout(bar)
         QtGui.QShortcut(QtGui.QKeySequence.StandardKey.Save, self, self.save_as)
@@ -106,7 +126,8 @@ class MediaViewer(QtWidgets.QDialog):
 
     # ---- moving ----------------------------------------------------------------------------------------------
     def go(self, index: int) -> None:
-        """Show the item at ``index`` (kept within the chat's photos), fitted to the window."""
+        """Show the item at ``index`` (kept within the chat's photos and videos): a photo fitted to the window, a
+        video playing (its poster while only the poster is here)."""
         if not self.items:
             return
         index = max(0, min(len(self.items) - 1, index))
@@ -114,6 +135,16 @@ class MediaViewer(QtWidgets.QDialog):
         self.index = index
         self.data = self.load(item)
         self.image = QtGui.QImage.fromData(self.data) if self.data else QtGui.QImage()
+        playing = item.is_video and self.data is not None and self.image.isNull()
+        if playing and self.data is not None:
+            self._play(self.data, item.mime)
+        else:
+            if self.video is not None:
+                self.video.unload()
+            self.stack.setCurrentWidget(self.area)
+        for control in self.zoom_controls:
+            control.setEnabled(not playing)
+        self.setWindowTitle(item.noun.capitalize())
         self.caption.setText(item.title)
         self.position.setText(f"{index + 1} of {len(self.items)}")
         self.previous.setEnabled(index > 0)
@@ -122,9 +153,22 @@ class MediaViewer(QtWidgets.QDialog):
         self.refusal.hide()
         if self.image.isNull():
             self.canvas.setPixmap(QtGui.QPixmap())
-            self.canvas.setText("This photo is not here yet.")
+            self.canvas.setText(f"This {item.noun} is not here yet.")
             self.canvas.adjustSize()
         self.fit()
+
+    def _play(self, data: bytes, mime: str) -> None:
+        from app.ui.widgets.video_player import VideoPlayer  # Qt Multimedia only once a video is shown
+
+        if self.video is None:
+            self.video = VideoPlayer(self)
+            self.stack.addWidget(self.video)
+        self.stack.setCurrentWidget(self.video)
+        self.video.load(data, mime or "video/mp4")
+        self.video.play()
+
+    def playing_video(self) -> bool:
+        return self.video is not None and self.stack.currentWidget() is self.video
 
     def current(self) -> Viewable | None:
         return self.items[self.index] if 0 <= self.index < len(self.items) else None
@@ -159,17 +203,18 @@ class MediaViewer(QtWidgets.QDialog):
         item = self.current()
         if item is None or self.data is None:
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save photo as", item.file_name)
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Save {item.noun} as", item.file_name)
         if path:
             self.save_to(path)
 
     def save_to(self, path: str) -> bool:
-        """Write the photo's bytes to ``path``, chosen by the person (Save as…)."""
-        if self.data is None:
+        """Write the item's bytes to ``path``, chosen by the person (Save as…)."""
+        item = self.current()
+        if self.data is None or item is None:
             return False
         file = QtCore.QSaveFile(path)
         if not (file.open(QtCore.QIODevice.OpenModeFlag.WriteOnly) and file.write(self.data) >= 0 and file.commit()):
-            self.refusal.setText("The photo could not be saved there.")
+            self.refusal.setText(f"The {item.noun} could not be saved there.")
             self.refusal.show()
             return False
         return True
@@ -177,7 +222,9 @@ class MediaViewer(QtWidgets.QDialog):
     # ---- input -----------------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
         key = event.key()
-        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+        if self.video is not None and self.playing_video() and key in (Qt.Key.Key_Space, Qt.Key.Key_M):
+            self.video.keyPressEvent(event)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.zoom_by(ZOOM_STEP)
         elif key == Qt.Key.Key_Minus:
             self.zoom_by(1 / ZOOM_STEP)
@@ -197,6 +244,11 @@ class MediaViewer(QtWidgets.QDialog):
                 self.zoom_by(ZOOM_STEP**steps)
             return True
         return False
+
+    def done(self, result: int) -> None:
+        if self.video is not None:
+            self.video.unload()
+        super().done(result)
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
