@@ -31,6 +31,7 @@ from app.store.search import SearchHit
 from app.ui import shortcuts
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.labels_dialog import LabelsDialog, open_labels_dialog
+from app.ui.dialogs.product_picker import ProductCards
 from app.ui.format import display_name, phone
 from app.ui.layout_memory import remember_checked, remember_splitter
 from app.ui.models.chat_model import ChatModel
@@ -253,6 +254,8 @@ class InboxPage(QtWidgets.QWidget):
         self.composer.send.connect(self._send)
         self.composer.send_media.connect(self._send_media)
         self.composer.accept_drops_on(self.conversation)  # files dropped on the chat are attached
+        self.product_cards = ProductCards(ctx, self.composer, lambda: self.chat_id, self)  # paperclip → Product…
+        self.product_cards.queued.connect(lambda _id: self.conversation.scroll_to_bottom())
         for rows_signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             rows_signal.connect(self._show_list_or_no_match)
         self._refresh_timer = QtCore.QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)

@@ -97,6 +97,7 @@ class Composer(QtWidgets.QFrame):
     send = Signal(str, bool)  # text, as internal note
     # [(file_name, bytes, mime, caption)]: attached files to queue for the open chat (app.store.ops.media)
     send_media = Signal(list)
+    product_requested = Signal()  # the paperclip's "Product…": pick a product to send as a card (product_picker)
 
     def __init__(
         self,
@@ -154,9 +155,13 @@ class Composer(QtWidgets.QFrame):
         self.attachments.changed.connect(self._attachments_changed)
         self.attach_button = QtWidgets.QToolButton()
         self.attach_button.setText("📎")
-        self.attach_button.setToolTip("Attach photos or files")
+        self.attach_button.setToolTip("Attach photos, files or a product")
         self.attach_button.setAccessibleName("Attach")
-        self.attach_button.clicked.connect(self.choose_files)
+        self.attach_menu = QtWidgets.QMenu(self.attach_button)
+        self.attach_menu.addAction("Photos && files…", self.choose_files)
+        self.attach_menu.addAction("Product…", self.product_requested.emit)
+        self.attach_button.setMenu(self.attach_menu)
+        self.attach_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
         self.edit.attach.connect(self.attachments.add_mime)
         DropTarget(self.attachments, self)
         for button in (self.emoji_button, self.attach_button):

@@ -88,6 +88,8 @@ def lines(info: MediaInfo) -> tuple[str, str]:
 def media_size(info: MediaInfo, max_w: int, font: QtGui.QFont, picture: QtGui.QPixmap | None) -> QtCore.QSize:
     """The media block's size inside a bubble whose content is at most ``max_w`` wide."""
     fm = QtGui.QFontMetrics(font)
+    if is_product_card(info):
+        return card_size(info, max_w, fm, picture)
     if info.kind in VISUAL:
         if picture is None and info.state != "stored":
             return QtCore.QSize(min(PLACEHOLDER.width(), max_w), PLACEHOLDER.height())
@@ -117,6 +119,10 @@ def paint_media(
 ) -> None:
     painter.save()
     fm = QtGui.QFontMetrics(font)
+    if is_product_card(info):
+        paint_card(painter, box, info, picture, c, font)
+        painter.restore()
+        return
     if info.kind in VISUAL:
         path = QtGui.QPainterPath()
         path.addRoundedRect(QtCore.QRectF(box), 6, 6)
@@ -208,3 +214,69 @@ def _play_mark(painter: QtGui.QPainter, rect: QtCore.QRect, c: Colors, *, dark: 
     )
     painter.setBrush(QtGui.QColor("white"))
     painter.drawPolygon(triangle)
+
+
+# ---- product cards ------------------------------------------------------------------------------------------------
+# A product sent from the catalogue: its photo (cropped to a card between 2:1 and square), and under it a band with
+# the name and the price it went out with, as WhatsApp Business shows a catalogue item. The caption follows below.
+
+
+def is_product_card(info: MediaInfo) -> bool:
+    return info.product_id is not None and info.kind == "image"
+
+
+def card_band_height(fm: QtGui.QFontMetrics) -> int:
+    return 2 * fm.height() + 14
+
+
+def card_size(info: MediaInfo, max_w: int, fm: QtGui.QFontMetrics, picture: QtGui.QPixmap | None) -> QtCore.QSize:
+    w = min(PICTURE_MAX, max_w)
+    pw = info.width or (picture.width() if picture else 0)
+    ph = info.height or (picture.height() if picture else 0)
+    h = round(w * ph / pw) if pw and ph else round(w * 0.75)
+    return QtCore.QSize(w, max(w // 2, min(w, h)) + card_band_height(fm))
+
+
+def paint_card(
+    painter: QtGui.QPainter,
+    box: QtCore.QRect,
+    info: MediaInfo,
+    picture: QtGui.QPixmap | None,
+    c: Colors,
+    font: QtGui.QFont,
+) -> None:
+    fm = QtGui.QFontMetrics(font)
+    band_h = card_band_height(fm)
+    photo = box.adjusted(0, 0, 0, -band_h)
+    band = QtCore.QRect(box.left(), photo.bottom() + 1, box.width(), band_h)
+    path = QtGui.QPainterPath()
+    path.addRoundedRect(QtCore.QRectF(box), 6, 6)
+    painter.setClipPath(path)
+    if picture is not None and not picture.isNull():
+        # Cropped from the middle, never stretched: the card's shape is the same for every product.
+        scale = max(photo.width() / picture.width(), photo.height() / picture.height())
+        sw, sh = photo.width() / scale, photo.height() / scale
+        source = QtCore.QRectF((picture.width() - sw) / 2, (picture.height() - sh) / 2, sw, sh)
+        painter.drawPixmap(QtCore.QRectF(photo), picture, source)
+    else:
+        painter.fillRect(photo, QtGui.QColor(c.surface_alt))
+        painter.setPen(QtGui.QColor(c.muted))
+        painter.drawText(
+            photo.adjusted(8, 8, -8, -8),
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            f"🛍\n{state_text(info) or 'Product photo'}",
+        )
+    painter.fillRect(band, QtGui.QColor(c.surface_alt))
+    painter.setClipping(False)
+    inner = band.adjusted(10, 7, -10, -7)
+    bold = QtGui.QFont(font)
+    bold.setBold(True)
+    painter.setFont(bold)
+    painter.setPen(QtGui.QColor(c.text))
+    name = QtGui.QFontMetrics(bold).elidedText(
+        info.product_name or "Product", Qt.TextElideMode.ElideRight, inner.width()
+    )
+    painter.drawText(inner.left(), inner.top() + fm.ascent(), name)
+    painter.setPen(QtGui.QColor(c.accent))
+    painter.drawText(inner.left(), inner.top() + fm.height() + fm.ascent(), info.product_price or "")
+    painter.setFont(font)

@@ -1,0 +1,205 @@
+"""Sending a product card: the composer's paperclip → "Product…" opens a searchable picker of the catalogue (photo,
+name, price); the chosen product goes to the open chat as a card (``queue_product_card``: its photo with name,
+price and a short description as the caption, or that text alone without a photo) through the same send queue,
+limits and humanizer as any message.
+
+The keyboard works as in WhatsApp's pickers: typing filters (name, SKU and description, accents ignored), the arrows
+move through what is left, Enter sends the selected product, Esc closes. Archived products are not offered.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.core.models import Message, Product
+from app.core.money import money
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from app.store.ops import Done
+from app.store.ops.media import queue_product_card
+from app.store.store import Store
+from app.ui.context import AppContext
+from app.ui.dialogs.form_dialog import FormDialog
+from app.ui.dialogs.tracker import DialogTracker
+from app.ui.widgets.composer import Composer
+from app.ui.widgets.product_photo import LIST_PX, read_pictures
+
+IdRole = Qt.ItemDataRole.UserRole + 1
+NAVIGATION = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+
+
+def folded(text: str) -> str:
+    """``text`` for matching: case and accents ignored ("Café" is found by "cafe")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    products: list[Product]
+    pictures: dict[str, QtGui.QImage]
+
+
+def read_catalogue(store: Store) -> Catalogue:
+    """The products offered for a card (active ones, by name) and their photos, for a worker."""
+    products = store.products.find_all({"active": True}, order_by="name")
+    photos = [p.photo_blob_id for p in products if p.photo_blob_id]
+    return Catalogue(products, read_pictures(store, photos, LIST_PX))
+
+
+def subtitle(product: Product) -> str:
+    parts = [money(product.price_minor, product.currency)]
+    if product.sku:
+        parts.append(product.sku)
+    if product.stock is not None:
+        parts.append(f"{product.stock} in stock" if product.stock else "out of stock")
+    return " · ".join(parts)
+
+
+class ProductPickerDialog(FormDialog):
+    chosen = Signal(str)  # product id
+    loaded = Signal()
+
+    def __init__(self, ctx: AppContext, *, recipient: str = "", parent: QtWidgets.QWidget | None = None) -> None:
+        heading = f"Send a product to {recipient}" if recipient else "Send a product"
+        super().__init__("Send a product", heading, "Send", parent, cancel="Cancel")
+        self.ctx = ctx
+        self.products: list[Product] = []
+        self.setMinimumSize(460, 480)
+        self.search = QtWidgets.QLineEdit(placeholderText="Search by name, SKU or description")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search products")
+        self.list = QtWidgets.QListWidget()
+        self.list.setIconSize(QtCore.QSize(LIST_PX, LIST_PX))
+        self.list.setUniformItemSizes(True)
+        self.list.setAccessibleName("Products")
+        self.empty = QtWidgets.QLabel("Loading the catalogue…")
+        self.empty.setObjectName("muted")
+        self.empty.setWordWrap(True)
+        self.body.addWidget(self.search)
+        self.body.addWidget(self.list, 1)
+        self.body.addWidget(self.empty)
+        self.first_field = self.search
+        blank = QtGui.QPixmap(LIST_PX, LIST_PX)
+        blank.fill(Qt.GlobalColor.transparent)
+        self._blank = QtGui.QIcon(blank)
+        self.primary.setEnabled(False)
+        self.primary.clicked.connect(self.choose)
+        self.search.textChanged.connect(self._filter)
+        self.search.installEventFilter(self)
+        self.list.currentItemChanged.connect(lambda *_: self._update_action())
+        self.list.itemDoubleClicked.connect(lambda _item: self.choose())
+        ctx.tasks.start(
+            "Reading the catalogue", lambda: read_catalogue(ctx.store), self._show, self.show_error, owner=self
+        )
+
+    def _show(self, catalogue: Catalogue) -> None:
+        self.products = catalogue.products
+        self.list.clear()
+        for product in catalogue.products:
+            item = QtWidgets.QListWidgetItem(f"{product.name}\n{subtitle(product)}")
+            item.setData(IdRole, product.id)
+            image = catalogue.pictures.get(product.photo_blob_id or "")
+            item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)) if image is not None else self._blank)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{product.name}, {subtitle(product)}")
+            tip = product.description.strip()
+            tip += "" if product.photo_blob_id else ("\n\n" if tip else "") + "No photo: sent as a text card."
+            item.setToolTip(tip)
+            self.list.addItem(item)
+        self._filter(self.search.text())
+        self.loaded.emit()
+
+    def visible_names(self) -> list[str]:
+        return [
+            self.list.item(r).text().split("\n")[0]
+            for r in range(self.list.count())
+            if not self.list.item(r).isHidden()
+        ]
+
+    def _filter(self, typed: str) -> None:
+        words = folded(typed).split()
+        first: QtWidgets.QListWidgetItem | None = None
+        for row, product in enumerate(self.products):
+            haystack = folded(" ".join((product.name, product.sku or "", product.description)))
+            item = self.list.item(row)
+            hidden = not all(word in haystack for word in words)
+            item.setHidden(hidden)
+            if not hidden and first is None:
+                first = item
+        current = self.list.currentItem()
+        if first is not None and (current is None or current.isHidden()):
+            self.list.setCurrentItem(first)
+        if not self.products:
+            self.empty.setText("No products yet: add them under Products & Sales, with a photo for the card.")
+        elif first is None:
+            self.empty.setText(f"No product matches “{typed.strip()}”.")
+        self.empty.setVisible(first is None)
+        self._update_action()
+
+    def _update_action(self) -> None:
+        current = self.list.currentItem()
+        self.primary.setEnabled(current is not None and not current.isHidden())
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        """The arrows typed in the search box move through the list, so the hands stay on the keyboard."""
+        pressed = isinstance(event, QtGui.QKeyEvent) and event.type() == QtCore.QEvent.Type.KeyPress
+        if watched is self.search and pressed and isinstance(event, QtGui.QKeyEvent) and event.key() in NAVIGATION:
+            QtWidgets.QApplication.sendEvent(self.list, event)
+            return True
+        return super().eventFilter(watched, event)
+
+    def choose(self) -> None:
+        current = self.list.currentItem()
+        if current is None or current.isHidden():
+            return
+        self.chosen.emit(str(current.data(IdRole)))
+        self.accept()
+
+
+class ProductCards(QtCore.QObject):
+    """The composer's "Product…" for the inbox: opens the picker for the open chat and queues the card chosen.
+
+    A refusal (the chat or product gone) is said under the composer, where attachment refusals are."""
+
+    queued = Signal(str)  # the card's message id
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        composer: Composer,
+        open_chat: Callable[[], str | None],
+        parent: QtWidgets.QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.composer = composer
+        self.open_chat = open_chat
+        self.window_parent = parent
+        self.dialogs = DialogTracker[ProductPickerDialog]()
+        composer.product_requested.connect(self.choose)
+
+    def choose(self) -> ProductPickerDialog | None:
+        chat_id = self.open_chat()
+        if chat_id is None:
+            return None
+        if self.composer.note_toggle.isChecked():
+            self.composer.attachments.refuse("A product card goes to the customer: turn off Internal note to send it.")
+            return None
+        dialog = ProductPickerDialog(self.ctx, recipient=self.composer.recipient(), parent=self.window_parent)
+        dialog.chosen.connect(lambda product_id: self.send(chat_id, product_id))
+        return self.dialogs.show(dialog)
+
+    def send(self, chat_id: str, product_id: str) -> None:
+        store = self.ctx.store
+
+        def done(result: Done[Message]) -> None:
+            self.queued.emit(result.value.id)
+
+        self.ctx.tasks.start(
+            "Queuing the product card",
+            lambda: queue_product_card(store, chat_id, product_id),
+            done,
+            self.composer.attachments.refuse,
+            owner=self.composer,
+        )
