@@ -9,9 +9,9 @@ A handler's outcome is written by the runner: its result → ``done``; ``JobSkip
 ``JobFailed`` → its sentence, retried with backoff unless it says not to; any other exception → "It stopped with an
 unexpected error; the log has the details." (an exception's text may carry customer content: it goes to the log,
 never to the job); a handler slower than its kind's timeout is stopped and counted as a failed attempt. A job of a
-kind this version does not know, or whose payload no longer fits its kind's model, fails at once with a sentence saying so.
-One job's failure never stops another or the timer. Jobs found later than their kind's ``max_lateness`` are skipped
-with ``too_late`` — on start, that is how missed jobs run once, late, or not at all.
+kind this version does not know, or whose payload no longer fits its kind's model, fails at once with a sentence
+saying so. One job's failure never stops another or the timer. Jobs found later than their kind's ``max_lateness``
+are skipped with ``too_late`` — on start, that is how missed jobs run once, late, or not at all.
 
 Jobs of kinds that send on WhatsApp are claimed only while ``holds_whatsapp()`` says this device holds the number's
 session. On close, handlers still running are cancelled and their jobs released (due again, attempt not counted);
