@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from app.core.media import MediaInfo
 from app.core.models import Product
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.store.ops.media import card_caption, set_product_photo
