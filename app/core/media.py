@@ -50,6 +50,9 @@ class MediaInfo(BaseModel):
     state: MediaState = "pending"
     blob_id: str | None = None  # the encrypted bytes (app/store/media.py), once stored
     thumb_blob_id: str | None = None  # a small JPEG for bubbles and rows (images, video posters, stickers)
+    gif: bool = False  # a video WhatsApp shows as a GIF (short, muted, looping)
+    # view once: WhatsApp Web can neither open nor send these (since Nov 2022); the bytes stay on the phone
+    view_once: bool = False
     # location and contact cards carry their data here instead of bytes
     latitude: float | None = None
     longitude: float | None = None
@@ -72,9 +75,16 @@ def clock(seconds: float | None) -> str:
 def describe(info: MediaInfo, caption: str = "") -> str:
     """How the chat list, notifications and the AI name a media message: "Photo", "Voice note 0:12",
     "Document: prices.pdf", with the caption after a dash when there is one."""
+    if info.view_once:
+        what = {"video": "video", "voice": "voice note"}.get(info.kind, "media")  # the badge rarely says which
+        text = f"View-once {what} — open it on your phone"
+        caption = " ".join(caption.split())
+        return f"{text} — {caption}" if caption else text
     match info.kind:
         case "image":
             text = "Photo"
+        case "video" if info.gif:
+            text = "GIF"
         case "video":
             text = f"Video {clock(info.duration_s)}" if info.duration_s else "Video"
         case "voice":

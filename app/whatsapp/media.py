@@ -88,8 +88,9 @@ def media_info(raw: dict[str, Any]) -> MediaInfo | None:
         return None
     media_kind: MediaKind = kind  # type: ignore[assignment]  # checked against _KINDS just above
     title = raw.get("title") if isinstance(raw.get("title"), str) else None
-    state: MediaState = "unavailable" if raw.get("unavailable") else "pending"
-    info = MediaInfo(kind=media_kind, state=state)
+    view_once = raw.get("view_once") is True
+    state: MediaState = "unavailable" if raw.get("unavailable") or view_once else "pending"
+    info = MediaInfo(kind=media_kind, state=state, view_once=view_once, gif=kind == "video" and raw.get("gif") is True)
     if kind == "document":
         name = _file_name(title)
         mime = (mimetypes.guess_type(name)[0] if name else None) or "application/octet-stream"

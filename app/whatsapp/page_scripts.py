@@ -63,6 +63,8 @@ _OPTIONAL_ENTRIES = (
     "media_sticker",
     "media_image",
     "media_video",
+    "media_gif",
+    "media_view_once",
     "media_voice",
     "media_audio",
     "media_document",
@@ -133,15 +135,18 @@ _TEMPLATE = r"""
     return map;
   }
 
-  function mediaOf(row, media, unavailable, durations, sizes) {
+  function mediaOf(row, media, unavailable, durations, sizes, gifs, viewOnce) {
     let found = null;
     let kind = null;
     for (const name of MEDIA_KINDS) {
       found = media[name].get(row);
       if (found) { kind = name; break; }
     }
+    const gif = gifs.has(row);
+    if (gif) { kind = 'video'; found = gifs.get(row); }
+    const once = viewOnce.has(row);
     const gone = unavailable.has(row);
-    if (!kind && !gone) return null;
+    if (!kind && !gone && !once) return null;
     const titled = found ? (found.hasAttribute('title') ? found : found.querySelector('[title]')) : null;
     const link = found ? (found.hasAttribute('href') ? found : found.querySelector('a[href]')) : null;
     const duration = durations.get(row);
@@ -149,6 +154,8 @@ _TEMPLATE = r"""
     return {
       kind: kind || 'image',
       unavailable: gone,
+      gif: gif,
+      view_once: once,
       title: titled ? titled.getAttribute('title') : null,
       href: link ? link.getAttribute('href') : null,
       duration: duration ? (duration.getAttribute('aria-valuetext') || duration.textContent) : null,
@@ -174,6 +181,8 @@ _TEMPLATE = r"""
     const unavailable = owned(collect('media_unavailable'), rowSet);
     const durations = owned(collect('media_duration'), rowSet);
     const sizes = owned(collect('media_size'), rowSet);
+    const gifs = owned(collect('media_gif'), rowSet);
+    const viewOnce = owned(collect('media_view_once'), rowSet);
     const times = owned(collect('message_time'), rowSet);
     const messages = rows.map((row) => {
       const body = texts.get(row);
@@ -186,7 +195,7 @@ _TEMPLATE = r"""
         text: span ? span.innerText : null,
         ack: ack ? ack.getAttribute('data-icon') : null,
         ack_label: ack ? (ack.getAttribute('aria-label') || '') : '',
-        media: mediaOf(row, media, unavailable, durations, sizes),
+        media: mediaOf(row, media, unavailable, durations, sizes, gifs, viewOnce),
         time: times.has(row) ? times.get(row).textContent : null,
       };
     }).filter((m) => m.id);

@@ -29,3 +29,18 @@ def test_a_file_is_sent_as_whatsapp_would_and_refused_over_its_limit() -> None:
         check_sendable("image", 17 * MB, "big.jpg")
     with pytest.raises(InvalidInput, match="empty"):
         check_sendable("document", 0, "x.pdf")
+
+
+def test_gifs_and_view_once_media_are_named_for_what_they_are() -> None:
+    from app.ui.widgets.media_bubble import can_fetch, state_text
+
+    gif = MediaInfo(kind="video", gif=True, duration_s=3, state="stored")
+    assert describe(gif) == "GIF"
+    assert describe(gif.model_copy(update={"gif": False})) == "Video 0:03"
+    once = MediaInfo(kind="image", view_once=True, state="unavailable")
+    assert describe(once, "  for  you ") == "View-once media — open it on your phone — for you"
+    assert describe(once.model_copy(update={"kind": "video"})) == "View-once video — open it on your phone"
+    assert state_text(once) == "View once — open it on your phone"  # not "no longer available": the phone has it
+    assert not can_fetch(once)
+    # An older Parley's message (no such fields) reads as before.
+    assert MediaInfo.model_validate({"kind": "video"}).gif is False

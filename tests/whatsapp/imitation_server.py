@@ -322,6 +322,8 @@ class ImitationState:
             "size": len(data),
             "unavailable": bool(body.get("unavailable")),
             "downloaded": body.get("downloaded", True) is not False,
+            "gif": kind == "video" and bool(body.get("gif")),
+            "view_once": bool(body.get("view_once")),
         }
         for key in ("file_name", "place", "contact_name"):
             if body.get(key):
@@ -343,7 +345,7 @@ class ImitationState:
                 source="control",
                 media=media,
             )
-            if not media["unavailable"] and not body.get("lost"):
+            if not media["unavailable"] and not media["view_once"] and not body.get("lost"):
                 self.media_bytes[message.id] = data
             target.messages.append(message)
             if self.open_chat != target.id:
@@ -678,7 +680,8 @@ class ImitationControl:
         """An inbound media message from a customer: ``kind`` image/video/voice/audio/document/sticker/location/
         contact, its bytes and MIME type, a caption; ``details``: file_name, duration (seconds), unavailable (the
         "no longer available" bubble), latitude/longitude/place, contact_name, downloaded (False: a photo to click
-        to download first), lost (the phone side serves no bytes)."""
+        to download first), lost (the phone side serves no bytes), gif (a video WhatsApp shows as a GIF), view_once
+        (a view-once photo or video: WhatsApp Web shows only a "View once" badge and never has the bytes)."""
         body: JsonDict = {"chat": chat, "kind": kind, "data": base64.b64encode(data).decode(), "mime": mime}
         body.update({"caption": caption, "name": name, "id": message_id, "timestamp": timestamp, **details})
         result: JsonDict = self.request("POST", "/__control/media", {k: v for k, v in body.items() if v is not None})

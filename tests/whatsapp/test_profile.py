@@ -185,6 +185,8 @@ def test_media_entries_match_every_media_bubble_in_both_variants(
     for kind, details in [
         ("image", {}),
         ("video", {"duration": 12}),
+        ("video", {"gif": True}),
+        ("image", {"view_once": True}),
         ("voice", {"duration": 7}),
         ("audio", {"duration": 30}),
         ("document", {"file_name": "prices.pdf"}),

@@ -23,6 +23,8 @@ PLACEHOLDER = QtCore.QSize(240, 96)
 
 def state_text(info: MediaInfo) -> str:
     """What the bubble says when the bytes are not here (empty once they are)."""
+    if info.view_once:  # WhatsApp Web cannot open these: the phone keeps them
+        return "View once — open it on your phone"
     match info.state:
         case "stored":
             return ""

@@ -524,12 +524,21 @@
   }
 
   function videoPart(m) {
-    const frame = el('div', { role: 'button', 'aria-label': 'Play video', class: 'media-frame' });
+    // A GIF is a short muted MP4 the page loops; its bubble says "Play GIF" and carries a media-gif mark, no length.
+    const gif = !!m.media.gif;
+    const frame = el('div', { role: 'button', 'aria-label': gif ? 'Play GIF' : 'Play video', class: 'media-frame' });
     const play = async () => {
       if (frame.querySelector('video')) return;
       const url = await mediaUrl(m);
-      frame.replaceChildren(el('video', { src: url, class: 'media-img', muted: true, playsinline: true }));
+      frame.replaceChildren(el('video', { src: url, class: 'media-img', muted: true, playsinline: true,
+        loop: gif ? true : null, autoplay: gif ? true : null }));
     };
+    if (gif) {
+      frame.addEventListener('click', () => { play().catch(() => {}); });
+      frame.append(el('img', { src: THUMB, alt: '', class: 'media-img media-poster' }),
+        el('div', { class: 'media-play-btn' }, icon('media-gif')));
+      return frame;
+    }
     frame.addEventListener('click', () => { play().catch(() => {}); });
     frame.append(el('img', { src: THUMB, alt: '', class: 'media-img media-poster' }),
       el('div', { class: 'media-play-btn' }, icon('media-play', { 'data-testid': v26() ? null : 'media-play' })),
@@ -616,7 +625,16 @@
         el('span', { dir: 'auto', text: 'This media is no longer available' })));
   }
 
+  // Since November 2022 WhatsApp Web can neither send nor open view-once media: the bubble is a badge and a line.
+  function viewOncePart(m) {
+    const what = m.media.kind === 'video' ? 'Video' : (m.media.kind === 'voice' ? 'Voice message' : 'Photo');
+    return el('div', { class: 'view-once' }, icon('view-once'),
+      el('span', { dir: 'auto', class: 'view-once-label', text: `${what} · View once` }),
+      el('div', { dir: 'auto', class: 'view-once-note', text: 'To protect privacy, view once media can only be opened on your phone.' }));
+  }
+
   function mediaPart(m) {
+    if (m.media.view_once) return viewOncePart(m);
     if (m.media.unavailable) return unavailablePart();
     switch (m.media.kind) {
       case 'image': return imagePart(m);
