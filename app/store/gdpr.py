@@ -193,6 +193,8 @@ def erase_contact(store: Store, contact_id: str, *, actor_user_id: str | None = 
             report.messages += len(messages)
         report.chats = len(chats)
         report.media_files = store.media.delete_unreferenced(blob_ids)
+        if store.meta("sync.server_url"):  # in a team: the server's copies go too (sent by the sync service)
+            store.media.queue_remote_deletes(blob_ids)
         _purge(store.deals.purge, deals)
         report.deals = len(deals)
         store.contacts.purge(contact_id)

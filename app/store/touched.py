@@ -90,3 +90,10 @@ def take(conn: Connection) -> Touched:
         chat_ids = frozenset(ids) if len(ids) <= MAX_CHAT_IDS else None
         conn.execute(f"DELETE FROM temp.{_CHATS}")
     return Touched(tables, chat_ids)
+
+
+def mark(conn: Connection, table: str, chat_ids: frozenset[str] | set[str] = frozenset()) -> None:
+    """Report ``table`` (and these chats) as touched by the current write transaction, for a write its triggers do
+    not see: media bytes fetched from the team server change how a message looks without changing its row."""
+    conn.execute(f"INSERT OR IGNORE INTO temp.{_TABLE} (tbl) VALUES (?)", (table,))
+    conn.executemany(f"INSERT OR IGNORE INTO temp.{_CHATS} (chat_id) VALUES (?)", [(c,) for c in chat_ids])

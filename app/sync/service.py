@@ -36,7 +36,17 @@ from app.sync import account
 from app.sync.account import join_with_invite
 from app.sync.credentials import INITIAL, UNSAVED, Credentials, SignInNotSaved
 from app.sync.engine import PassResult, SyncEngine
-from app.sync.protocol import DeviceInfo, GatewayPolicy, GatewayUsage, Invite, MemberInfo, Role, VersionNotice
+from app.sync.media_transfer import MediaStatus, MediaTransfer
+from app.sync.protocol import (
+    DeviceInfo,
+    GatewayPolicy,
+    GatewayUsage,
+    Invite,
+    MediaSettings,
+    MemberInfo,
+    Role,
+    VersionNotice,
+)
 from app.sync.status import ConflictNote, SyncState, SyncStatus
 from app.sync.transport import DeviceRevoked, ServerUnreachable, SyncApi, SyncError, TokenSource, Unauthorized
 
@@ -50,6 +60,7 @@ log = logging.getLogger(__name__)
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 HELD_NOTICES = 64
 STOP_WAIT_SECONDS = 5.0  # how long stopping (and signing out) waits for the loop's cancelled tasks to end
+MEDIA_MIN_SECONDS = 2.0  # media passes follow sync passes, at most one every this long unless asked for
 ApiFactory = Callable[[str, TokenSource], SyncApi]
 
 
@@ -64,6 +75,7 @@ class SyncService:
         poll_seconds: float = 30.0,
         local_poll_seconds: float = 1.0,
         backoff: tuple[float, ...] = BACKOFF_SECONDS,
+        media_min_seconds: float = MEDIA_MIN_SECONDS,
     ) -> None:
         self.store = store
         self.workspace_id = workspace_id
@@ -83,6 +95,10 @@ class SyncService:
         # that chain on from the cursor instead of pulling.
         self._heard: deque[VersionNotice] = deque(maxlen=HELD_NOTICES)
         self._held: _HeldSignIn | None = None  # a sign-up or sign-in whose session the keyring refused
+        # Media bytes through the team server (app/sync/media_transfer.py): its own task, woken after sync passes.
+        self.media = MediaTransfer(store, self._require_api)
+        self.media_min_seconds = media_min_seconds
+        self._media_wake: asyncio.Event | None = None
 
     # ---- SyncControl ---------------------------------------------------------------------------------------------
     def status(self) -> SyncStatus:
@@ -296,6 +312,31 @@ class SyncService:
     async def ai_usage(self) -> list[GatewayUsage]:
         return await self._require_api().ai_usage()
 
+    # ---- media through the team server ---------------------------------------------------------------------------
+    def media_status(self) -> MediaStatus:
+        return self.media.status
+
+    async def media_settings(self) -> MediaSettings:
+        settings = await self._require_api().media_settings()
+        await asyncio.to_thread(self.store.media.set_team_sharing, settings.enabled)
+        return settings
+
+    async def set_media_sharing(self, enabled: bool) -> MediaSettings:
+        """The owner's switch; turning it on starts a media pass at once."""
+        settings = await self.media.set_sharing(enabled)
+        self.media_now()
+        return settings
+
+    async def fetch_from_team(self, message_id: str) -> None:
+        """A click on media that is on a teammate's computer: fetch its bytes through the team server now."""
+        self._require_api()
+        await self.media.fetch(message_id)
+
+    def media_now(self) -> None:
+        """Wake the media task now (from any thread)."""
+        if self._loop is not None and self._media_wake is not None:
+            self._loop.call_soon_threadsafe(self._media_wake.set)
+
     # ---- the loop ------------------------------------------------------------------------------------------------
     def _launch(self) -> None:
         if self._api is None:
@@ -303,7 +344,9 @@ class SyncService:
             if info is None:
                 return
             self._api = self._api_factory(info.server_url, self.credentials)
-        self._tasks = [asyncio.create_task(job) for job in (self._run(), self._listen(), self._watch_outbox())]
+        self._media_wake = asyncio.Event()
+        jobs = (self._run(), self._listen(), self._watch_outbox(), self._media_loop())
+        self._tasks = [asyncio.create_task(job) for job in jobs]
 
     async def _run(self) -> None:
         failures = 0
@@ -374,6 +417,8 @@ class SyncService:
         )
         if not done and base.pending:
             self._wake_soon()  # changes arrived during the pass
+        if self._media_wake is not None:
+            self._media_wake.set()  # pulled rows may name media that is not here, pushed ones media to send
 
     async def _caught_up_by_notices(self, engine: SyncEngine) -> bool:
         """Apply the heard notices that chain on from the cursor; true when no pull is needed now.
@@ -386,6 +431,36 @@ class SyncService:
         start = await asyncio.to_thread(engine.cursor)
         cursor = await engine.apply_notices(heard)
         return cursor >= self.status().server_version or (cursor > start and bool(self._heard))
+
+    async def _media_loop(self) -> None:
+        """Media passes (``MediaTransfer.run_pass``): after sync passes (at most one every ``media_min_seconds``),
+        on ``media_now``, and every ``poll_seconds``; on failures it backs off like the sync loop. A refused sign-in
+        ends it: the sync loop makes that decision and says why."""
+        assert self._media_wake is not None
+        wake = self._media_wake
+        failures = 0
+        while True:
+            started = asyncio.get_running_loop().time()
+            try:
+                await self.media.run_pass()
+                failures = 0
+                wait = self.poll_seconds
+            except (DeviceRevoked, Unauthorized):
+                return
+            except ServerUnreachable:
+                wait = self.backoff[min(failures, len(self.backoff) - 1)]
+                failures += 1
+            except SyncError:
+                wait = self.backoff[-1]
+            except Exception:
+                log.exception("media pass failed")
+                wait = self.backoff[-1]
+            rest = self.media_min_seconds - (asyncio.get_running_loop().time() - started)
+            if rest > 0 and failures == 0:
+                await asyncio.sleep(rest)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), wait)
+            wake.clear()
 
     async def _listen(self) -> None:
         """The socket of version notices: wake the loop when the org moved past our cursor; reconnect forever."""

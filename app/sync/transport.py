@@ -32,6 +32,8 @@ from app.sync.protocol import (
     Invite,
     InviteRequest,
     LoginRequest,
+    MediaSettings,
+    MediaSettingsChange,
     MemberInfo,
     PullResponse,
     PushRequest,
@@ -52,6 +54,7 @@ L = TypeVar("L", bound=BaseModel)
 _MEMBERS = TypeAdapter(list[MemberInfo])
 _DEVICES = TypeAdapter(list[DeviceInfo])
 _USAGE = TypeAdapter(list[GatewayUsage])
+MEDIA_TIMEOUT_SECONDS = 300.0  # a media file of up to 100 MB on a slow line
 LOGOUT_TIMEOUT_SECONDS = 5.0  # sign-out revokes the device on the server if it answers within this
 
 
@@ -220,6 +223,31 @@ class SyncApi:
         """This month's gateway use per member (admin+)."""
         return _parse_list(_USAGE, await self._call("GET", "/api/ai/usage"))
 
+    # ---- media through the team server (docs/sync.md, "Media") --------------------------------------------------
+    async def media_settings(self) -> MediaSettings:
+        return _parse(MediaSettings, await self._call("GET", "/api/media/settings"))
+
+    async def put_media_settings(self, enabled: bool) -> MediaSettings:
+        """Turn sharing media through the server on or off (owner only; off removes the team's copies there)."""
+        body = MediaSettingsChange(enabled=enabled)
+        return _parse(MediaSettings, await self._call("PUT", "/api/media/settings", body=body))
+
+    async def put_media(self, blob_id: str, data: bytes, mime: str) -> None:
+        await self._call(
+            "PUT",
+            f"/api/media/{_segment(blob_id)}",
+            raw=(data, mime or "application/octet-stream"),
+            timeout=MEDIA_TIMEOUT_SECONDS,
+        )
+
+    async def get_media(self, blob_id: str) -> tuple[bytes, str]:
+        """The bytes and their type; ``RequestRefused`` with status 404 when the server does not have them."""
+        answer = await self._call("GET", f"/api/media/{_segment(blob_id)}", timeout=MEDIA_TIMEOUT_SECONDS)
+        return answer.content, answer.headers.get("content-type", "").split(";", 1)[0].strip()
+
+    async def delete_media(self, blob_id: str) -> None:
+        await self._call("DELETE", f"/api/media/{_segment(blob_id)}")
+
     # ---- sync ----------------------------------------------------------------------------------------------------
     async def push(self, request: PushRequest) -> PushResponse:
         return _parse(PushResponse, await self._call("POST", "/api/sync/push", body=request))
@@ -298,17 +326,19 @@ class SyncApi:
         params: dict[str, Any] | None = None,
         auth: bool = True,
         timeout: float | None = None,
+        raw: tuple[bytes, str] | None = None,
     ) -> httpx.Response:
-        """Send, attaching the access token; on ``token_expired`` refresh once and send again."""
+        """Send, attaching the access token; on ``token_expired`` refresh once and send again. ``raw`` is a body of
+        bytes with its content type (a media file) instead of a JSON ``body``."""
         token = await self._fresh_access_token() if auth else None
         try:
-            return await self._send(method, path, body=body, params=params, token=token, timeout=timeout)
+            return await self._send(method, path, body=body, params=params, token=token, timeout=timeout, raw=raw)
         except TokenExpired:
             if not auth:
                 raise
         await self._refresh_once(token)
         token = await self._fresh_access_token()
-        return await self._send(method, path, body=body, params=params, token=token, timeout=timeout)
+        return await self._send(method, path, body=body, params=params, token=token, timeout=timeout, raw=raw)
 
     async def _send(
         self,
@@ -319,11 +349,14 @@ class SyncApi:
         params: dict[str, Any] | None,
         token: str | None,
         timeout: float | None = None,
+        raw: tuple[bytes, str] | None = None,
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         content = body.model_dump_json().encode("utf-8") if body is not None else None
         if content is not None:
             headers["Content-Type"] = "application/json"
+        elif raw is not None:
+            content, headers["Content-Type"] = raw
         try:
             response = await self._client.request(
                 method,

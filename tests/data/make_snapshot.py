@@ -81,6 +81,10 @@ def make(version: int) -> Path:
             media = {"kind": "document", "mime": "application/pdf", "file_name": "precios.pdf", "size": len(doc)}
             store.messages.update(reply.id, kind="document", media=media | {"state": "stored", "blob_id": blob})
             store.products.update(product.id, photo_blob_id=store.media.put(b"\xff\xd8 not a real jpeg", "image/jpeg"))
+        if version >= 11:  # media through the team server (schema 11): the document was uploaded, one erase queued
+            ms = int(at.timestamp() * 1000)
+            conn.execute("INSERT INTO media_sharing (blob_id, uploaded_since) VALUES (?, ?)", (blob, ms))
+            conn.execute("INSERT INTO media_remote_deletes (blob_id, queued_at) VALUES (?, ?)", ("ab" * 32, ms))
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
