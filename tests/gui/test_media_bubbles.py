@@ -4,6 +4,9 @@ play a voice note, or ask for bytes that are missing."""
 
 from __future__ import annotations
 
+import secrets
+import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +30,9 @@ from tests.support.graph import AT
 from tests.support.gui import wait_idle
 from tests.support.inbox import make_page, seed_chat, select
 from tests.support.ogg_opus import silent_ogg_opus
+from tests.support.video import VIDEO_LOG, clip
 from tests.support.whatsapp_ui import RecordingControl
+from tests.unit.store.test_media_privacy import files_holding
 
 TEAL = QtGui.QColor("#2a9d8f")
 
@@ -239,3 +244,163 @@ def test_the_chat_list_and_notifications_name_the_media(qtbot: QtBot, ctx: AppCo
     assert preview_text(page.model.row(0)) == "Voice note 0:12"
     received(ctx.store, chat.id, 61, MediaInfo(kind="document", mime="application/pdf", file_name="prices.pdf"), "May")
     qtbot.waitUntil(lambda: preview_text(page.model.row(0)) == "Document: prices.pdf — May")
+
+
+def paint_row(page: InboxPage, row: int) -> tuple[QtGui.QImage, QtCore.QRect]:
+    """The row's bubble painted on a white canvas, and where its media is."""
+    delegate = page.conversation.itemDelegate()
+    assert isinstance(delegate, BubbleDelegate)
+    option = option_for(page, row)
+    index = page.chat_model.index(row, 0)
+    canvas = QtGui.QImage(
+        option.rect.size() + QtCore.QSize(option.rect.left(), option.rect.top()), QtGui.QImage.Format.Format_RGB32
+    )
+    canvas.fill(QtGui.QColor("white"))
+    painter = QtGui.QPainter(canvas)
+    delegate.paint(painter, option, index)
+    painter.end()
+    return canvas, delegate.media_rect(option, index)
+
+
+class SaveDialog:
+    """QFileDialog.getSaveFileName, answered with ``answer``; what it proposed is kept."""
+
+    def __init__(self, answer: Path | None) -> None:
+        self.answer = answer
+        self.asked: list[tuple[str, str]] = []
+
+    def __call__(self, _parent: object, caption: str, proposed: str, *_rest: object) -> tuple[str, str]:
+        self.asked.append((caption, proposed))
+        return (str(self.answer) if self.answer else "", "")
+
+
+def action(menu: QtWidgets.QMenu, text: str) -> QtGui.QAction:
+    [found] = [a for a in menu.actions() if a.text() == text]
+    return found
+
+
+@pytest.mark.qt_log_ignore(*VIDEO_LOG)
+def test_a_video_bubble_has_its_play_mark_and_a_click_plays_it_from_memory_leaving_no_copy_on_disk(
+    qtbot: QtBot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = time.time() - 2
+    marker = b"<parley-video-grep:" + secrets.token_hex(22).encode() + b":>"
+    video = clip() + marker * 4  # players stop at the end of the movie; the marker rides along in the bytes
+    chat = seed_chat(ctx.store, "Eva Rocha", ["Here it is working"])
+    info = MediaInfo(kind="video", mime="video/mp4", duration_s=2, width=96, height=72)
+    video_id = received(ctx.store, chat.id, 2, info, "Unboxing", video)
+    dialog = SaveDialog(None)
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
+    page = open_chat(qtbot, ctx, chat.id)
+    row, item = row_item(page, video_id)
+    assert item.media is not None
+    assert item.media.state == "stored"
+    canvas, media = paint_row(page, row)
+    assert media.width() >= 200
+    triangle = canvas.pixelColor(media.center() + QtCore.QPoint(2, 0))  # the play mark: a white triangle
+    circle = canvas.pixelColor(media.center() + QtCore.QPoint(-15, 0))  # on a dark disc
+    assert min(triangle.red(), triangle.green(), triangle.blue()) > 230
+    assert max(circle.red(), circle.green(), circle.blue()) < 160
+    delegate = page.conversation.itemDelegate()
+    assert isinstance(delegate, BubbleDelegate)
+    page.conversation.scrollTo(page.chat_model.index(row, 0))
+    target = delegate.media_rect(option_for(page, row), page.chat_model.index(row, 0)).center()
+    qtbot.mouseClick(page.conversation.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    assert dialog.asked == []  # played, not offered to save
+    viewer = delegate.viewer
+    assert viewer is not None
+    assert viewer.playing_video()
+    assert viewer.caption.text() == "Video 0:02 — Unboxing"
+    player = viewer.video
+    assert player is not None
+    qtbot.waitUntil(lambda: player.player.position() > 300, timeout=10000)
+    assert player.surface.videoSink().videoFrame().isValid()
+    # While it plays, no file anywhere it could go holds the video's bytes.
+    workspace = ctx.workspaces.paths(ctx.workspace.workspace_id).root
+    assert files_holding(Path(tempfile.gettempdir()), marker, since=started) == []
+    assert files_holding(workspace, marker) == []
+    assert files_holding(Path.cwd(), marker, since=started) == []
+    viewer.close()
+
+
+def test_right_click_offers_open_save_as_and_copy_for_media_with_bytes(
+    qtbot: QtBot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    chat = seed_chat(ctx.store, "Fabio Melo", ["Catalogue"])
+    photo = picture(300, 200)
+    photo_id = received(ctx.store, chat.id, 2, MediaInfo(kind="image", mime="image/jpeg"), "Red", photo)
+    pdf = b"%PDF-1.4 " + bytes(2048)
+    doc_info = MediaInfo(kind="document", mime="application/pdf", file_name="../prices.pdf")
+    doc_id = received(ctx.store, chat.id, 3, doc_info, "", pdf)
+    recording = silent_ogg_opus(1.0)
+    voice_id = received(ctx.store, chat.id, 4, MediaInfo(kind="voice", mime="audio/ogg", duration_s=1), "", recording)
+    sticker_id = received(ctx.store, chat.id, 5, MediaInfo(kind="sticker", mime="image/webp"), "", photo)
+    missing_id = received(ctx.store, chat.id, 6, MediaInfo(kind="image", mime="image/jpeg", state="missing"))
+    place_id = received(ctx.store, chat.id, 7, MediaInfo(kind="location", latitude=1.0, longitude=2.0))
+    page = open_chat(qtbot, ctx, chat.id)
+
+    def texts(message_id: str) -> list[str]:
+        menu = page.message_menu(message_id)
+        assert menu is not None
+        return [a.text() for a in menu.actions() if not a.isSeparator()]
+
+    assert texts(photo_id) == ["Open in viewer", "Save as…", "Copy", "Reply", "Copy text"]
+    assert texts(doc_id) == ["Save as…", "Reply", "Copy text"]
+    assert texts(voice_id) == ["Play", "Save as…", "Reply", "Copy text"]
+    assert texts(sticker_id)[:3] == ["Open in viewer", "Save as…", "Copy"]
+    assert texts(missing_id) == ["Reply", "Copy text"]  # no bytes here: nothing to save
+    assert texts(place_id) == ["Reply", "Copy text"]
+
+    # Save as…: the document's own name is proposed (never a folder it claims), the bytes go only where chosen.
+    out = tmp_path / "chosen"
+    out.mkdir()
+    dialog = SaveDialog(out / "kept.pdf")
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
+    menu = page.message_menu(doc_id)
+    assert menu is not None
+    action(menu, "Save as…").trigger()
+    assert dialog.asked == [("Save document as", "prices.pdf")]
+    assert (out / "kept.pdf").read_bytes() == pdf
+    # A photo and a voice note are named by kind, time and type.
+    dialog.answer = out / "photo.jpg"
+    menu = page.message_menu(photo_id)
+    assert menu is not None
+    action(menu, "Save as…").trigger()
+    caption, proposed = dialog.asked[-1]
+    assert caption == "Save photo as"
+    assert proposed.startswith("Photo ")
+    assert proposed.endswith(".jpg")
+    assert (out / "photo.jpg").read_bytes() == photo
+    dialog.answer = out / "voice.ogg"
+    menu = page.message_menu(voice_id)
+    assert menu is not None
+    action(menu, "Save as…").trigger()
+    assert dialog.asked[-1][1].startswith("Voice note ")
+    assert dialog.asked[-1][1].endswith(".ogg")
+    assert (out / "voice.ogg").read_bytes() == recording
+    assert sorted(p.name for p in out.iterdir()) == ["kept.pdf", "photo.jpg", "voice.ogg"]
+    # Cancelled: nothing is written; a place that refuses: the person is told.
+    dialog.answer = None
+    action(menu, "Save as…").trigger()
+    dialog.answer = tmp_path / "no such folder" / "x.ogg"
+    menu = page.message_menu(voice_id)
+    assert menu is not None
+    with qtbot.waitSignal(ctx.tasks.failed) as told:
+        action(menu, "Save as…").trigger()
+    assert told.args[1] == "The voice note could not be saved there. Choose another folder."
+    assert sorted(p.name for p in out.iterdir()) == ["kept.pdf", "photo.jpg", "voice.ogg"]
+
+    # Copy puts the decoded photo on the clipboard (from memory).
+    QtGui.QGuiApplication.clipboard().clear()
+    menu = page.message_menu(photo_id)
+    assert menu is not None
+    action(menu, "Copy").trigger()
+    assert QtGui.QGuiApplication.clipboard().image().size() == QtCore.QSize(300, 200)
+    # Open in viewer does what a click does.
+    action(menu, "Open in viewer").trigger()
+    delegate = page.conversation.itemDelegate()
+    assert isinstance(delegate, BubbleDelegate)
+    viewer = delegate.viewer
+    assert viewer is not None
+    assert viewer.caption.text() == "Photo — Red"
+    viewer.close()
