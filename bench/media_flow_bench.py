@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import cProfile
 import dataclasses
 import io
@@ -52,6 +53,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,7 +65,7 @@ import numpy as np  # noqa: E402
 
 from app.core.events import MessageQueued, MessageReceived, MessageStatusChanged, TablesChanged  # noqa: E402
 from app.core.ids import new_id  # noqa: E402
-from app.core.media import MediaInfo  # noqa: E402
+from app.core.media import MediaInfo, MediaState  # noqa: E402
 from app.qt import QtCore, QtGui  # noqa: E402
 from app.store import keys  # noqa: E402
 from app.store.database import Database  # noqa: E402
@@ -79,6 +81,7 @@ from app.whatsapp.config import service_config  # noqa: E402
 from app.whatsapp.host import WhatsAppHost  # noqa: E402
 from app.whatsapp.humanizer import Humanizer, TypingPace, TypingPlan  # noqa: E402
 from app.whatsapp.limits import SendLimits  # noqa: E402
+from app.whatsapp.media import MediaSink  # noqa: E402
 from app.whatsapp.profile import load_profile  # noqa: E402
 from app.whatsapp.status import ConnectionState, WhatsAppStatus  # noqa: E402
 from bench.whatsapp_bench import chromium_version, load_average, pct  # noqa: E402
@@ -246,6 +249,26 @@ class RecordingHumanizer(Humanizer):
         return planned
 
 
+class TimingSink:
+    """Wraps the driver's media sink (bench instrumentation, on the fetcher's worker thread): when each photo's
+    ``attach`` (thumbnail + encrypted write) started and ended, so the fetch cycle can be split into the page's part
+    (grab, base64 over CDP, decode) and the store's."""
+
+    def __init__(self, inner: MediaSink) -> None:
+        self.inner = inner
+        self.attaches: list[tuple[float, float]] = []  # perf_counter start, end
+        self.marks: list[str] = []
+
+    def attach(self, message_id: str, data: bytes, mime: str) -> None:
+        started = time.perf_counter()
+        self.inner.attach(message_id, data, mime)
+        self.attaches.append((started, time.perf_counter()))
+
+    def mark(self, message_id: str, state: MediaState) -> None:
+        self.marks.append(state)
+        self.inner.mark(message_id, state)
+
+
 class Watch:
     """Times from the store's bus (handlers run on the committing thread right after COMMIT) and the supervisor's
     status (its own thread); a condition the bench waits on between checks, never a sleep."""
@@ -257,6 +280,7 @@ class Watch:
         self.sending: dict[str, float] = {}  # message id -> when the supervisor said it was sending it
         self.settled: dict[str, float] = {}  # message id -> when the supervisor stopped sending it
         self.state = ConnectionState.stopped
+        self.restarts = 0
         self.on_queued: Callable[[], None] = lambda: None
         self._sending_id: str | None = None
         self.generation = 0  # bumped on every notification
@@ -289,6 +313,7 @@ class Watch:
         now = time.time()
         with self.cond:
             self.state = status.state
+            self.restarts = status.restarts
             current = status.queue.sending_id
             if current != self._sending_id:
                 if self._sending_id is not None:
@@ -333,6 +358,7 @@ class Burst:
     growth_checkpointed: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
     browser_memory: tuple[int, int] = (0, 0)  # PSS before, after
+    attaches: list[tuple[float, float]] = field(default_factory=list)  # the sink's attach (start, end)
 
     @property
     def seconds(self) -> float:
@@ -364,6 +390,15 @@ class Sent:
 
 
 @dataclass
+class Queued:
+    kind: str
+    body: str
+    message_id: str
+    started: float
+    queued: float
+
+
+@dataclass
 class Baseline:
     thumb_ms: list[float] = field(default_factory=list)
     attach_ms: list[float] = field(default_factory=list)  # attach_received: thumbnail + encrypted write
@@ -392,6 +427,8 @@ class MediaFlowBench:
         self.connect_seconds = 0.0
         self.typing: TypingPace | None = None
         self.ack_delay_ms = 0
+        self.restarts_requested = 0
+        self.mixed: dict[str, Any] = {}
 
     def open_store(self, home: str) -> Store:
         # As bootstrap opens a workspace: passphrase mode at the production KDF cost, Qt's thumbnailer.
@@ -437,7 +474,9 @@ class MediaFlowBench:
             store.close()
 
     # -- the service --
-    def run_service(self, photos_by_round: list[list[bytes]], send_photos: list[bytes]) -> None:
+    def run_service(
+        self, photos_by_round: list[list[bytes]], send_photos: list[bytes], mixed_photos: list[bytes]
+    ) -> None:
         store = self.open_store("home")
         self.store = store
         watch = Watch(store)
@@ -445,6 +484,7 @@ class MediaFlowBench:
         profile_dir = self.work / "wa-profile"
         try:
             with imitation_process() as (url, imitation_pid):
+                self.imitation_pid = imitation_pid
                 control = ImitationControl(url)
                 control.configure(slow_ms=60, sync_ms=120)
                 if self.args.ack_delay_ms is not None:
@@ -456,6 +496,7 @@ class MediaFlowBench:
                     control.add_chat(f"65910000{r:02d}", f"Photo Customer {r + 1}")
                     control.add_chat(f"65920000{r:02d}", f"Text Customer {r + 1}")
                 control.add_chat("6593000001", "Send Customer")
+                control.add_chat("6594000001", "Mixed Customer")
                 control.scan()
                 base = service_config(store.settings, seed=self.seed)
                 config = dataclasses.replace(
@@ -463,6 +504,7 @@ class MediaFlowBench:
                 )
                 self.typing = config.typing
                 host = WhatsAppHost(store, load_profile(None), profile_dir, config, watch.on_status)
+                self.host = host
                 watch.on_queued = host.queue_changed  # bootstrap: MessageQueued → host.queue_changed()
                 host.start()
                 try:
@@ -472,17 +514,14 @@ class MediaFlowBench:
                     watch.wait(lambda: watch.state is ConnectionState.connected, CONNECT_TIMEOUT, "connect")
                     self.connect_seconds = time.time() - started
                     for r, photos in enumerate(photos_by_round):
-                        text_burst = self.receive(
-                            "text", f"65920000{r:02d}", f"Text Customer {r + 1}", [b""] * len(photos), None
-                        )
+                        if r:  # each round on a fresh page: 200 photos take the imitation's page ~+600 MB
+                            self.restart_browser()
+                        self.settle_driver()
+                        text_burst = self.receive("text", f"65920000{r:02d}", f"Text Customer {r + 1}", len(photos))
                         self.bursts.append(text_burst)
                         profiler = cProfile.Profile() if self.args.profile and r == 0 else None
                         burst = self.receive(
-                            "photo",
-                            f"65910000{r:02d}",
-                            f"Photo Customer {r + 1}",
-                            photos,
-                            (host, profile_dir, imitation_pid, profiler),
+                            "photo", f"65910000{r:02d}", f"Photo Customer {r + 1}", len(photos), photos, profiler
                         )
                         self.bursts.append(burst)
                         print(
@@ -490,16 +529,44 @@ class MediaFlowBench:
                             f"{len(photos)} photos in {burst.seconds:.1f} s",
                             flush=True,
                         )
+                    self.restart_browser()
+                    self.settle_driver()
                     self.send_part(send_photos)
+                    if mixed_photos:
+                        self.mixed_part(mixed_photos)
                     driver = host.supervisor.driver
                     if driver is not None and driver.last_error:
                         self.failures.append(f"driver error: {driver.last_error}")
-                    if host.supervisor.status.restarts:
-                        self.failures.append(f"the browser was restarted {host.supervisor.status.restarts} times")
+                    unexpected = host.supervisor.status.restarts - self.restarts_requested
+                    if unexpected:
+                        self.failures.append(f"the browser was restarted {unexpected} times (watchdog or crash)")
                 finally:
                     host.close()
         finally:
             store.close()
+
+    def restart_browser(self) -> None:
+        """A fresh browser (as the Restart button does): outside any measured part."""
+        watch = self.watch
+        before = watch.restarts
+        self.restarts_requested += 1
+        self.host.restart()
+        watch.wait(
+            lambda: watch.restarts > before and watch.state is ConnectionState.connected, CONNECT_TIMEOUT, "restart"
+        )
+
+    def settle_driver(self) -> None:
+        """After a connect: the catch-up done and the driver idle; then the media sink wrapped with timers."""
+
+        async def settle() -> TimingSink:
+            driver = self.host.supervisor.driver
+            assert driver is not None
+            await driver.wait_until(lambda: driver.last_backfill is not None and driver.idle, CONNECT_TIMEOUT)
+            if not isinstance(driver.media.sink, TimingSink):
+                driver.media.sink = TimingSink(driver.media.sink)
+            return driver.media.sink
+
+        self.sink = self.host.submit(settle()).result(CONNECT_TIMEOUT + 10)
 
     def install_humanizer(self, host: WhatsAppHost) -> RecordingHumanizer:
         async def install() -> RecordingHumanizer:
@@ -528,99 +595,89 @@ class MediaFlowBench:
             raise RuntimeError(f"no chat for {phone}")
         return chat.id
 
+    def open_chat(self, phone: str, name: str) -> str:
+        """A first message into the chat, so the driver opens it; back once it is in the store and the driver is
+        idle. The chat's store id."""
+        hello = self.control.incoming(phone, f"Hello from {name}", name=name)
+        store, host = self.store, self.host
+        self.watch.wait(lambda: store.messages.find_by_wa_id(str(hello["id"])) is not None, 30, f"{name}: hello")
+        driver = host.supervisor.driver
+        assert driver is not None
+        host.submit(driver.wait_until(lambda: driver.idle and driver.media.idle, 30)).result(40)
+        return self.chat_id(phone)
+
+    def resources(self) -> dict[str, float]:
+        pid = browser_pid(self.work / "wa-profile")
+        return {
+            "parley": time.process_time(),
+            "browser": tree_cpu_seconds(pid),
+            "imitation": tree_cpu_seconds(self.imitation_pid),
+            "pss": browser_memory_bytes(pid) if pid else 0,
+        }
+
+    def post(self, kind: str, phone: str, name: str, i: int, n: int, data: bytes) -> str:
+        if kind == "photo":
+            caption = "" if i % 2 else f"Photo {i + 1} of {n}"
+            sent = self.control.incoming_media(phone, "image", data, "image/jpeg", caption=caption, name=name)
+        else:
+            sent = self.control.incoming(phone, f"Message {i + 1} of {n}: is the blue one in stock?", name=name)
+        return str(sent["id"])
+
     def receive(
         self,
         kind: str,
         phone: str,
         name: str,
-        items: list[bytes],
-        extra: tuple[WhatsAppHost, Path, int, cProfile.Profile | None] | None,
+        count: int,
+        photos: list[bytes] | None = None,
+        profiler: cProfile.Profile | None = None,
     ) -> Burst:
-        """A burst into a chat the driver has open (a first message opens it); waits until it is all stored."""
-        watch, control, store = self.watch, self.control, self.store
-        hello = control.incoming(phone, f"Hello from {name}", name=name)
-        watch.wait(lambda: store.messages.find_by_wa_id(str(hello["id"])) is not None, 30, f"{kind}: first message")
-        chat_id = self.chat_id(phone)
-        host = extra[0] if extra else None
-        if host is not None:  # wait until the page settled after opening the chat
-            driver = host.supervisor.driver
-            assert driver is not None
-            host.submit(driver.media.wait_idle(30)).result(40)
+        """A burst of ``count`` texts or photos into a chat the driver has open, as fast as the control API takes
+        them; back once every one is in the store (photos: stored, with a thumbnail)."""
+        watch, store, host = self.watch, self.store, self.host
+        chat_id = self.open_chat(phone, name)
         store.db.checkpoint()
         size_before = store_bytes(store)
-        cpu_before: dict[str, float] = {}
-        pss_before = 0
-        if extra is not None:
-            _host, profile_dir, imitation_pid, profiler = extra
-            pid = browser_pid(profile_dir)
-            pss_before = browser_memory_bytes(pid) if pid else 0
-            cpu_before = {
-                "parley": time.process_time(),
-                "browser": tree_cpu_seconds(pid),
-                "imitation": tree_cpu_seconds(imitation_pid),
-            }
-            if profiler is not None and host is not None:
-                host.submit(_enable(profiler)).result(10)
+        attached_before = len(self.sink.attaches)
+        before = self.resources()
+        if profiler is not None:
+            host.submit(_enable(profiler)).result(10)
+        items = photos if photos is not None else [b""] * count
         posts: dict[str, float] = {}
         first = time.time()
         for i, data in enumerate(items):
             posted = time.time()
-            if kind == "photo":
-                caption = "" if i % 2 else f"Photo {i + 1} of {len(items)}"
-                sent = control.incoming_media(phone, "image", data, "image/jpeg", caption=caption, name=name)
-            else:
-                sent = control.incoming(phone, f"Message {i + 1} of {len(items)}: is the blue one in stock?", name=name)
-            posts[str(sent["id"])] = posted
+            posts[self.post(kind, phone, name, i, count, data)] = posted
         last = time.time()
         if kind == "photo":
-            watch.wait(lambda: self.stored_photos(chat_id) >= len(items), BURST_TIMEOUT, "photos stored")
+            watch.wait(lambda: self.stored_photos(chat_id) >= count, BURST_TIMEOUT, "photos stored")
         else:
-            wa_ids = list(posts)
-
-            def landed() -> bool:
-                with store.db.read() as conn:
-                    marks = ",".join("?" * len(wa_ids))
-                    n = conn.execute(
-                        f"SELECT count(*) FROM messages WHERE org_id = ? AND wa_id IN ({marks})",
-                        (store.org_id, *wa_ids),
-                    ).fetchone()[0]
-                return int(n) >= len(wa_ids)
-
-            watch.wait(landed, BURST_TIMEOUT, "texts committed")
-        cpu: dict[str, float] = {}
-        pss_after = 0
-        if extra is not None:
-            _host, profile_dir, imitation_pid, profiler = extra
-            pid = browser_pid(profile_dir)
-            pss_after = browser_memory_bytes(pid) if pid else 0
-            cpu = {
-                "parley": time.process_time() - cpu_before["parley"],
-                "browser": tree_cpu_seconds(pid) - cpu_before["browser"],
-                "imitation": tree_cpu_seconds(imitation_pid) - cpu_before["imitation"],
-            }
-            if profiler is not None and host is not None:
-                host.submit(_disable(profiler)).result(10)
-                self.profile_text = profile_summary(profiler)
+            watch.wait(lambda: self.landed(list(posts)) >= count, BURST_TIMEOUT, "texts committed")
+        after = self.resources()
+        if profiler is not None:
+            host.submit(_disable(profiler)).result(10)
+            self.profile_text = profile_summary(profiler)
         size_after = store_bytes(store)
         store.db.checkpoint()
-        size_checkpointed = store_bytes(store)
-        return self.settle_burst(
-            kind, items, posts, first, last, size_before, size_after, size_checkpointed, cpu, (pss_before, pss_after)
-        )
+        burst = self.settle_burst(kind, items, posts, first, last)
+        burst.growth = size_after - size_before
+        burst.growth_checkpointed = store_bytes(store) - size_before
+        burst.cpu = {k: after[k] - before[k] for k in ("parley", "browser", "imitation")}
+        burst.browser_memory = (int(before["pss"]), int(after["pss"]))
+        burst.attaches = self.sink.attaches[attached_before:]
+        return burst
 
-    def settle_burst(
-        self,
-        kind: str,
-        items: list[bytes],
-        posts: dict[str, float],
-        first: float,
-        last: float,
-        size_before: int,
-        size_after: int,
-        size_checkpointed: int,
-        cpu: dict[str, float],
-        pss: tuple[int, int],
-    ) -> Burst:
+    def landed(self, wa_ids: list[str]) -> int:
+        with self.store.db.read() as conn:
+            marks = ",".join("?" * len(wa_ids))
+            return int(
+                conn.execute(
+                    f"SELECT count(*) FROM messages WHERE org_id = ? AND wa_id IN ({marks})",
+                    (self.store.org_id, *wa_ids),
+                ).fetchone()[0]
+            )
+
+    def settle_burst(self, kind: str, items: list[bytes], posts: dict[str, float], first: float, last: float) -> Burst:
         """Per-item times from the store, and a check that every item is there once, with its very bytes."""
         store = self.store
         done: list[float] = []
@@ -655,26 +712,21 @@ class MediaFlowBench:
             done=max(done) if done else float("nan"),
             per_item=per_item,
             photo_bytes=sum(map(len, items)),
-            growth=size_after - size_before,
-            growth_checkpointed=size_checkpointed - size_before,
-            cpu=cpu,
-            browser_memory=pss,
         )
 
     # -- sending --
     def send_part(self, photos: list[bytes]) -> None:
         store, control = self.store, self.control
         chat = record_chat(store, CapturedChat(chat_jid="6593000001@c.us", title="Send Customer"))
+        self.send_chat_id = chat.id
         # Warm-up, not counted: the first send opens the chat and self-tests the page; the first file warms the attach.
-        self.send_one(chat.id, "text", "Hello! This week's new arrivals:", None)
-        self.send_one(chat.id, "photo", "New arrivals", photos[0])
-        self.humanizer.take()
+        self.finish(self.queue(chat.id, "text", "Hello! This week's new arrivals:", None))
+        self.finish(self.queue(chat.id, "photo", "New arrivals", photos[0]))
         for i in range(len(photos) - 1):
-            item = ITEMS[i % len(ITEMS)]
-            tail = f"{i + 1:02d}: {item}, size {SIZES[i % len(SIZES)]} — €{29 + 5 * (i % 7)}"
+            tail = self.tail(i)
             pair = [("photo", f"Photo {tail}", photos[i + 1]), ("text", f"Price {tail}", None)]
             for kind, body, data in pair if i % 2 == 0 else reversed(pair):
-                self.sent.append(self.send_one(chat.id, kind, body, data))
+                self.sent.append(self.finish(self.queue(chat.id, kind, body, data)))
         state = control.state()
         page_sent = [m for c in state["chats"] for m in c["messages"] if m["from_me"] and m["source"] == "page"]
         if len(page_sent) != 2 * len(photos):
@@ -682,31 +734,72 @@ class MediaFlowBench:
         if len({m["id"] for m in page_sent}) != len(page_sent):
             self.failures.append("a message reached WhatsApp twice")
 
-    def send_one(self, chat_id: str, kind: str, body: str, data: bytes | None) -> Sent:
-        watch = self.watch
+    @staticmethod
+    def tail(i: int) -> str:
+        return f"{i + 1:02d}: {ITEMS[i % len(ITEMS)]}, size {SIZES[i % len(SIZES)]} — €{29 + 5 * (i % 7)}"
+
+    def queue(self, chat_id: str, kind: str, body: str, data: bytes | None) -> Queued:
         self.humanizer.take()
         started = time.time()
         if data is not None:
             (message,) = queue_media(self.store, chat_id, [(f"{new_id()[:8]}.jpg", data, "image/jpeg", body)]).value
         else:
             message = queue_message(self.store, chat_id, body).value
-        queued = time.time()
+        return Queued(kind, body, message.id, started, time.time())
+
+    def finish(self, q: Queued) -> Sent:
+        watch, mid = self.watch, q.message_id
 
         def done() -> bool:
-            return message.id in watch.settled and any((message.id, s) in watch.status for s in ("sent", "delivered"))
+            return mid in watch.settled and any((mid, s) in watch.status for s in ("sent", "delivered"))
 
-        watch.wait(done, SEND_TIMEOUT, f"{kind} sent")
-        sent_at = min(watch.status[(message.id, s)] for s in ("sent", "delivered") if (message.id, s) in watch.status)
+        watch.wait(done, SEND_TIMEOUT, f"{q.kind} sent")
+        sent_at = min(watch.status[(mid, s)] for s in ("sent", "delivered") if (mid, s) in watch.status)
         planned = sum(seconds for _what, seconds in self.humanizer.take())
         return Sent(
-            kind=kind,
-            chars=len(body),
-            queue_op=queued - started,
-            to_typing=watch.status.get((message.id, "typing"), float("nan")) - started,
-            to_sent=sent_at - started,
-            to_settled=watch.settled[message.id] - started,
+            kind=q.kind,
+            chars=len(q.body),
+            queue_op=q.queued - q.started,
+            to_typing=watch.status.get((mid, "typing"), float("nan")) - q.started,
+            to_sent=sent_at - q.started,
+            to_settled=watch.settled[mid] - q.started,
             planned=planned,
         )
+
+    # -- a reply while photos arrive --
+    def mixed_part(self, photos: list[bytes]) -> None:
+        """Photos arrive in one chat while the person replies in another: the reply is queued halfway through the
+        burst. How long it takes beyond its plan, and whether every photo still ends stored (the sender leaves the
+        photos' chat to send; the fetcher reads a photo only while its row is shown)."""
+        phone, name, n = "6594000001", "Mixed Customer", len(photos)
+        chat_id = self.open_chat(phone, name)
+        posts: list[str] = []
+        reply: Queued | None = None
+        first = time.time()
+        for i, data in enumerate(photos):
+            posts.append(self.post("photo", phone, name, i, n, data))
+            if i == n // 2:
+                reply = self.queue(self.send_chat_id, "text", f"Price {self.tail(n)}", None)
+        assert reply is not None
+        sent = self.finish(reply)
+        sent.kind = "reply during photos"
+        self.sent.append(sent)
+
+        def states() -> dict[str, int]:
+            with self.store.db.read() as conn:
+                rows = conn.execute(
+                    "SELECT json_extract(media, '$.state'), count(*) FROM messages "
+                    "WHERE org_id = ? AND chat_id = ? AND kind = 'image' GROUP BY 1",
+                    (self.store.org_id, chat_id),
+                ).fetchall()
+            return {str(state): int(count) for state, count in rows}
+
+        with contextlib.suppress(TimeoutError):  # a photo left pending is reported below
+            self.watch.wait(lambda: sum(v for k, v in states().items() if k != "pending") >= n, 120, "mixed")
+        final = states()
+        self.mixed = {"photos": n, "seconds": time.time() - first, "states": final, "reply": sent}
+        if final.get("stored", 0) != n:
+            self.failures.append(f"a reply during {n} photos: photo states {final} (not all stored)")
 
 
 async def _enable(profiler: cProfile.Profile) -> None:
@@ -815,6 +908,21 @@ def report(bench: MediaFlowBench) -> list[str]:
                 "",
                 "browser_memory_bytes: the watchdog's figure",
             )
+        cycles, gaps, attaches = [], [], []
+        for b in photos:
+            for (_s0, e0), (s1, e1) in zip(b.attaches, b.attaches[1:], strict=False):
+                cycles.append(e1 - e0)
+                gaps.append(s1 - e0)
+                attaches.append(e1 - s1)
+        if cycles:
+            row(
+                "receive: fetch cycle per photo, p50 (ms) = page part + store part",
+                f"{ms(statistics.median(cycles))} = {ms(statistics.median(gaps))} + {ms(statistics.median(attaches))}",
+                f"store alone {statistics.median(bench.baseline.attach_ms):.0f}",
+                f"{statistics.median(attaches) * 1000 / statistics.median(bench.baseline.attach_ms):.2f} (store part)",
+                "one photo at a time: page part = grab in the page, base64 over CDP, decode; store part = "
+                "attach_received (thumbnail + encrypted write) on a worker thread, awaited",
+            )
         thumbs = bench.baseline.thumb_ms
         row(
             "store alone per photo: attach_received / thumbnail alone (ms)",
@@ -845,6 +953,17 @@ def report(bench: MediaFlowBench) -> list[str]:
             "",
             "queue op: the store operation (a photo's thumbnail and encrypted write); typing: the sender picked it",
         )
+    mixed = bench.mixed
+    if mixed:
+        reply: Sent = mixed["reply"]
+        texts_sent = [s.overhead for s in bench.sent if s.kind == "text"]
+        row(
+            f"a reply queued while {mixed['photos']} photos arrive: queue → sent minus planned (ms)",
+            ms(reply.overhead),
+            f"text alone {ms(statistics.median(texts_sent))}" if texts_sent else "",
+            f"{reply.overhead / statistics.median(texts_sent):.1f}×" if texts_sent else "",
+            f"photo states after: {mixed['states']}; queue → typing {ms(reply.to_typing)} ms",
+        )
     return lines
 
 
@@ -864,6 +983,7 @@ def main() -> int:
     parser.add_argument("--photos", type=int, default=None, help="photos received per round (default 200)")
     parser.add_argument("--sends", type=int, default=None, help="photos (and texts) sent (default 20)")
     parser.add_argument("--rounds", type=int, default=None, help="receive rounds, medians over them (default 3)")
+    parser.add_argument("--mixed", type=int, default=None, help="photos arriving while a reply goes out (50)")
     parser.add_argument("--fast", action="store_true", help="send at 150–300 chars/s instead of the app's pace")
     parser.add_argument("--profile", action="store_true", help="cProfile the WhatsApp loop thread in round 1")
     parser.add_argument("--ack-delay-ms", type=int, default=None, help="the imitation's clock → tick delay (250)")
@@ -874,6 +994,7 @@ def main() -> int:
     n_photos = args.photos or (30 if args.quick else 200)
     n_sends = args.sends or (5 if args.quick else 20)
     rounds = args.rounds or (1 if args.quick else 3)
+    n_mixed = args.mixed if args.mixed is not None else (10 if args.quick else 50)
     wall = time.perf_counter()
     print(f"command    {shlex.join(sys.orig_argv)}")
     print(f"python     {platform.python_version()} on {platform.platform()}")
@@ -884,16 +1005,18 @@ def main() -> int:
     maker = PhotoMaker(args.seed)
     photos_by_round = [[maker.photo() for _ in range(n_photos)] for _ in range(rounds)]
     send_photos = [maker.photo() for _ in range(n_sends + 1)]
+    mixed_photos = [maker.photo() for _ in range(n_mixed)]
     sizes = [len(p) for p in photos_by_round[0]]
     print(
         f"photos     {rounds} × {n_photos} JPEGs {WIDTH}×{HEIGHT}, {min(sizes) // KB}–{max(sizes) // KB} KB, "
-        f"{sum(sizes) / MB:.1f} MB a round (made in {time.perf_counter() - started:.0f} s); {n_sends} + 1 to send"
+        f"{sum(sizes) / MB:.1f} MB a round (made in {time.perf_counter() - started:.0f} s); "
+        f"{n_sends} + 1 to send, {n_mixed} during a reply"
     )
     with tempfile.TemporaryDirectory(prefix="parley-mediaflow-") as tmp:  # bench bytes only, no customer data
         bench = MediaFlowBench(args, Path(tmp))
         bench.store_alone(photos_by_round[0])
         try:
-            bench.run_service(photos_by_round, send_photos)
+            bench.run_service(photos_by_round, send_photos, mixed_photos)
         except (TimeoutError, concurrent.futures.TimeoutError) as exc:
             bench.failures.append(str(exc) or type(exc).__name__)
     t = bench.typing
