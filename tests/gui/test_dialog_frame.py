@@ -69,7 +69,7 @@ def _factories() -> dict[str, Factory]:
     from app.ui.dialogs.labels_dialog import LabelsDialog
     from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog
     from app.ui.dialogs.product_editor import ProductEditorDialog
-    from app.ui.dialogs.product_picker import ProductPickerDialog
+    from app.ui.dialogs.product_picker import ChatPickerDialog, ProductPickerDialog
     from app.ui.dialogs.sale_dialog import SaleDialog
     from app.ui.dialogs.unlock import UnlockDialog
     from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog
@@ -113,6 +113,9 @@ def _factories() -> dict[str, Factory]:
         "app.ui.dialogs.paste_knowledge.PasteKnowledgeDialog": PasteKnowledgeDialog,
         "app.ui.dialogs.product_editor.ProductEditorDialog": ProductEditorDialog,
         "app.ui.dialogs.product_picker.ProductPickerDialog": ProductPickerDialog,
+        "app.ui.dialogs.product_picker.ChatPickerDialog": lambda ctx: ChatPickerDialog(
+            ctx, ctx.store.products.create(name="Linen shirt", price_minor=3900)
+        ),
         "app.ui.dialogs.sale_dialog.SaleDialog": SaleDialog,
         "app.ui.dialogs.unlock.UnlockDialog": lambda ctx: UnlockDialog(
             [ctx.workspaces.header(ctx.workspace.workspace_id)]

@@ -16,9 +16,11 @@ from app.store.queries import read_summary
 from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.dialogs.product_editor import ProductEditorDialog
+from app.ui.dialogs.product_picker import ChatPickerDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
 from app.ui.pages.products import ProductsPage
 from tests.support.gui import wait_idle
+from tests.support.inbox import seed_chat
 
 
 def _page(qtbot: QtBot, ctx: AppContext) -> ProductsPage:
@@ -401,3 +403,29 @@ def test_the_catalogue_shows_each_products_photo(qtbot: QtBot, ctx: AppContext, 
 
     assert near(centre(1), CORAL)
     assert centre(0).alpha() == 0, "no photo: a blank of the same size keeps the names aligned"
+
+
+def test_send_to_chat_queues_the_products_card(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    seed_chat(store, "Ana Souza", ["Hello"], start=0)
+    bruno = seed_chat(store, "Bruno Lima", ["Do you have shirts?"], start=10)
+    shirt = store.products.create(name="Linen shirt", price_minor=3990, currency="EUR")
+    shirt = set_product_photo(store, shirt.id, picture(TEAL), "image/jpeg").value
+    hat = store.products.create(name="Old hat", price_minor=900, active=False)
+    page = _page(qtbot, ctx)
+    page.select_product(hat.id)
+    assert not page.send_card.isEnabled(), "archived products are not offered to customers"
+    page.select_product(shirt.id)
+    assert page.send_card.isEnabled()
+    page.send_card.click()
+    dialog = page.dialog
+    assert isinstance(dialog, ChatPickerDialog)
+    qtbot.waitUntil(lambda: dialog.list.count() == 2)  # the most recent chats
+    assert dialog.heading.text() == "Send “Linen shirt” to…"
+    qtbot.keyClicks(dialog.search, "bruno")
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)  # before the lookup came back: sent once it has
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: page.dialog is None)
+    wait_idle(qtbot, ctx)
+    sent = [m for m in store.messages.for_chat(bruno.id, limit=10) if m.direction == "out"]
+    assert [(m.kind, m.body, m.status) for m in sent] == [("image", "Linen shirt — €39.90", "queued")]
+    assert page.notice.text() == "The card of Linen shirt is queued for Bruno Lima."

@@ -203,3 +203,101 @@ class ProductCards(QtCore.QObject):
             self.composer.attachments.refuse,
             owner=self.composer,
         )
+
+
+# ---- from the catalogue: "Send to chat…" ---------------------------------------------------------------------------
+class ChatPickerDialog(FormDialog):
+    """The Products page's "Send to chat…": whom to send a product's card to. With nothing typed it offers the
+    most recent chats; typing looks chats and customers up as the quick switcher does (``switch_targets``; only
+    those with a chat can take a card). Enter sends to the selected chat, Esc closes."""
+
+    chosen = Signal(str, str)  # chat id, its name
+    loaded = Signal()
+
+    def __init__(self, ctx: AppContext, product: Product, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Send to chat", f"Send “{product.name}” to…", "Send", parent, cancel="Cancel")
+        self.ctx = ctx
+        self.product = product
+        self.setMinimumSize(420, 420)
+        self.search = QtWidgets.QLineEdit(placeholderText="Search chats by name or number")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search chats")
+        self.list = QtWidgets.QListWidget()
+        self.list.setAccessibleName("Chats")
+        self.empty = QtWidgets.QLabel()
+        self.empty.setObjectName("muted")
+        self.empty.hide()
+        note = QtWidgets.QLabel(
+            "The card goes through the send queue, like any message: "
+            + ("the photo with its name and price." if product.photo_blob_id else "no photo, so as text.")
+        )
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        self.body.addWidget(self.search)
+        self.body.addWidget(self.list, 1)
+        self.body.addWidget(self.empty)
+        self.body.addWidget(note)
+        self.first_field = self.search
+        self._seq = self._shown_seq = 0
+        self._choose_when_shown = False
+        self._timer = QtCore.QTimer(self, singleShot=True, interval=120)
+        self._timer.timeout.connect(self.look_up)
+        self.search.textChanged.connect(lambda _text: self._timer.start())
+        self.search.installEventFilter(self)
+        self.primary.setEnabled(False)
+        self.primary.clicked.connect(self.choose)
+        self.list.currentItemChanged.connect(lambda *_: self.primary.setEnabled(self.list.currentItem() is not None))
+        self.list.itemDoubleClicked.connect(lambda _item: self.choose())
+        self.look_up()
+
+    def look_up(self) -> None:
+        from app.store.switcher import switch_targets  # only when a card is sent from the catalogue
+
+        self._seq += 1
+        seq, store, text = self._seq, self.ctx.store, self.search.text()
+
+        def show(targets: list[tuple[str, str, str]]) -> None:
+            if seq == self._seq:
+                self._shown_seq = seq
+                self._show(targets, text)
+                if self._choose_when_shown:
+                    self._choose_when_shown = False
+                    self.choose()
+
+        def read() -> list[tuple[str, str, str]]:
+            found = switch_targets(store, text)
+            return [(t.chat_id, t.title, t.subtitle) for t in found if t.chat_id is not None]
+
+        self.ctx.tasks.start("Looking up chats", read, show, self.show_error, owner=self, quiet=True)
+
+    def _show(self, targets: list[tuple[str, str, str]], typed: str) -> None:
+        self.list.clear()
+        for chat_id, title, subtitle_text in dict.fromkeys(targets):
+            item = QtWidgets.QListWidgetItem(f"{title}\n{subtitle_text}" if subtitle_text else title)
+            item.setData(IdRole, (chat_id, title))
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self.empty.setText(f"No chat matches “{typed.strip()}”." if typed.strip() else "No chats yet.")
+        self.empty.setVisible(not self.list.count())
+        self.primary.setEnabled(bool(self.list.count()))
+        self.loaded.emit()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        pressed = isinstance(event, QtGui.QKeyEvent) and event.type() == QtCore.QEvent.Type.KeyPress
+        if watched is self.search and pressed and isinstance(event, QtGui.QKeyEvent) and event.key() in NAVIGATION:
+            QtWidgets.QApplication.sendEvent(self.list, event)
+            return True
+        return super().eventFilter(watched, event)
+
+    def choose(self) -> None:
+        if self._timer.isActive() or self._seq != self._shown_seq:  # Enter right after typing: once looked up
+            self._choose_when_shown = True
+            self._timer.stop()
+            self.look_up()
+            return
+        if self.list.currentRow() < 0:
+            return
+        chat_id, title = self.list.currentItem().data(IdRole)
+        self.chosen.emit(str(chat_id), str(title))
+        self.accept()

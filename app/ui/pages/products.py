@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from app.core.models import Product, Sale
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from app.store.ops.media import queue_product_card
 from app.store.ops.products import set_product_active
 from app.store.queries import SalesPage, SalesSummary, read_sales, read_summary
 from app.ui.context import AppContext, StaleWhenHidden
 from app.ui.dialogs.product_editor import ProductEditorDialog
+from app.ui.dialogs.product_picker import ChatPickerDialog
 from app.ui.dialogs.sale_dialog import SaleDialog
 from app.ui.dialogs.tracker import DialogTracker
 from app.ui.format import money, money_sums
@@ -59,6 +61,8 @@ class ProductsPage(QtWidgets.QWidget):
         self.new_product.setObjectName("primary")
         self.edit_product = QtWidgets.QPushButton("Edit")
         self.archive = QtWidgets.QPushButton("Archive")
+        self.send_card = QtWidgets.QPushButton("Send to chat…")
+        self.send_card.setToolTip("Send the product's card (photo, name, price) to a customer")
         self.product_table = read_only_table(["Name", "SKU", "Price", "Stock", "Status"], stretch=0)
         self.product_table.setIconSize(QtCore.QSize(LIST_PX, LIST_PX))
         self.product_table.verticalHeader().setDefaultSectionSize(LIST_PX + 6)
@@ -66,6 +70,7 @@ class ProductsPage(QtWidgets.QWidget):
         bar.addWidget(self.new_product)
         bar.addWidget(self.edit_product)
         bar.addWidget(self.archive)
+        bar.addWidget(self.send_card)
         bar.addStretch(1)
         products_tab = QtWidgets.QWidget()
         pv = QtWidgets.QVBoxLayout(products_tab)
@@ -93,10 +98,14 @@ class ProductsPage(QtWidgets.QWidget):
         self.error = QtWidgets.QLabel()
         self.error.setObjectName("error")
         self.error.hide()
+        self.notice = QtWidgets.QLabel()  # what was just done ("The card of … is queued for …")
+        self.notice.setObjectName("muted")
+        self.notice.hide()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(top)
         layout.addWidget(self.error)
+        layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
 
         self.new_product.clicked.connect(lambda: self.open_product_editor())
@@ -104,6 +113,7 @@ class ProductsPage(QtWidgets.QWidget):
         self.product_table.itemDoubleClicked.connect(lambda _: self._edit_selected())
         self.product_table.itemSelectionChanged.connect(self._selection_changed)
         self.archive.clicked.connect(self.toggle_archived)
+        self.send_card.clicked.connect(lambda: self.send_to_chat())
         self.record.clicked.connect(lambda: self.record_sale())
         self.load_more.clicked.connect(self.fetch_more_sales)
         self.sales_table.verticalScrollBar().valueChanged.connect(self._sales_scrolled)
@@ -166,6 +176,7 @@ class ProductsPage(QtWidgets.QWidget):
         self.edit_product.setEnabled(product is not None)
         self.archive.setEnabled(product is not None)
         self.archive.setText("Restore" if product is not None and not product.active else "Archive")
+        self.send_card.setEnabled(product is not None and product.active)
 
     def _edit_selected(self) -> None:
         product = self.selected_product()
@@ -176,6 +187,31 @@ class ProductsPage(QtWidgets.QWidget):
         dialog = ProductEditorDialog(self.ctx, product=product, currency=self.currency, parent=self)
         self._dialogs.show(dialog)
         return dialog
+
+    def send_to_chat(self) -> ChatPickerDialog | None:
+        """Send the selected product's card to a chat chosen in a picker (through the send queue)."""
+        product = self.selected_product()
+        if product is None:
+            return None
+        dialog = ChatPickerDialog(self.ctx, product, parent=self)
+        dialog.chosen.connect(lambda chat_id, name: self._queue_card(product, chat_id, name))
+        self._dialogs.show(dialog)
+        return dialog
+
+    def _queue_card(self, product: Product, chat_id: str, name: str) -> None:
+        store = self.ctx.store
+
+        def queued(_done: object) -> None:
+            self.notice.setText(f"The card of {product.name} is queued for {name}.")
+            self.notice.show()
+
+        self.ctx.tasks.start(
+            "Queuing the product card",
+            lambda: queue_product_card(store, chat_id, product.id),
+            queued,
+            self._show_error,
+            owner=self,
+        )
 
     def toggle_archived(self) -> None:
         product = self.selected_product()
