@@ -73,6 +73,7 @@ class JobRunner:
         # Touched on the loop's thread only:
         self._timer: asyncio.TimerHandle | None = None
         self._ticking: asyncio.Task[list[str]] | None = None
+        self._again = False  # poked while a tick was on: tick again at once after it
         self._running: dict[str, asyncio.Task[None]] = {}
 
     @property
@@ -123,7 +124,9 @@ class JobRunner:
         if self._loop is None:
             return  # closed meanwhile
         if self._ticking is not None:
-            return  # a tick is on; it re-arms when it ends
+            # A tick is on and re-arms when it ends; a poke meanwhile may be about a job its claim did not see.
+            self._again = self._again or delay == 0.0
+            return
         if self._timer is not None:
             self._timer.cancel()
         self._timer = asyncio.get_running_loop().call_later(delay, self._begin_tick)
@@ -137,7 +140,8 @@ class JobRunner:
         self._ticking = None
         if not task.cancelled() and task.exception() is not None:
             log.error("a job runner tick failed", exc_info=task.exception())
-        self._arm(self.interval)
+        again, self._again = self._again, False
+        self._arm(0.0 if again else self.interval)
 
     # ---- one tick --------------------------------------------------------------------------------------------
     async def tick(self) -> list[str]:
@@ -215,8 +219,8 @@ class JobRunner:
         except JobFailed as failed:
             await self._fail(job, str(failed), retry=failed.retry)
         except TimeoutError:
-            seconds = round(kind.timeout.total_seconds())
-            await self._fail(job, f"It took longer than {seconds} s and was stopped.", retry=True)
+            seconds = kind.timeout.total_seconds()
+            await self._fail(job, f"It took longer than {seconds:g} s and was stopped.", retry=True)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -14,6 +14,7 @@ from app.core.settings import Settings
 from app.store.database import Database, Origin
 from app.store.event_log import EventLog
 from app.store.inbox import InboxCursor, InboxFilter, InboxRow, View, inbox_page, next_snooze_end, view_counts
+from app.store.jobs import Jobs
 from app.store.media import MediaStore, Thumbnailer
 from app.store.outbox import Outbox
 from app.store.repos import ChatRepository, ContactRepository, MessageRepository
@@ -58,6 +59,8 @@ class Store:
         # Media bytes, encrypted in the database (local to this computer; thumbnails by the passed-in Thumbnailer).
         self.media = MediaStore(db, thumbnailer=thumbnailer)
         self.events = EventLog(db)
+        # Durable jobs the agents and campaigns schedule (local to this computer; app/store/jobs.py).
+        self.jobs = Jobs(db)
         # Every setting is declared in app.core.settings and read typed; the raw table is this store's own.
         self.settings = Settings(SettingsTable(db))
         # What each commit touched, derived by the database, reaches subscribers (the UI's Changes) as one event.

@@ -8,7 +8,7 @@ Existing snapshots are history and are never regenerated. The key is a fixed tes
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.store import migrations, sqlcipher
@@ -85,6 +85,14 @@ def make(version: int) -> Path:
             ms = int(at.timestamp() * 1000)
             conn.execute("INSERT INTO media_sharing (blob_id, uploaded_since) VALUES (?, ?)", (blob, ms))
             conn.execute("INSERT INTO media_remote_deletes (blob_id, queued_at) VALUES (?, ?)", ("ab" * 32, ms))
+        if version >= 12:  # durable jobs (schema 12): a follow-up three days after the sale, waiting
+            store.jobs.schedule(
+                "retention.followup",
+                {"sale_id": sale.id},
+                at + timedelta(days=3),
+                f"followup:sale:{sale.id}:d3",
+                now=at,
+            )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
