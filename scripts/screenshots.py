@@ -192,6 +192,192 @@ def shoot_inbox_states(app: QtWidgets.QApplication, window: MainWindow, ctx: App
     settle(app, 200)
 
 
+def media_picture(width: int, height: int, top: str, bottom: str, label: str, fmt: str = "JPEG") -> bytes:
+    """A made-up product photo (a gradient, a shape and a label), encoded in memory."""
+    from app.qt import QtGui
+
+    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtGui.QColor(0, 0, 0, 0))
+    painter = QtGui.QPainter(image)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    if fmt == "PNG" and label == "sticker":  # a round sticker on a transparent background
+        painter.setBrush(QtGui.QColor(top))
+        painter.setPen(QtGui.QPen(QtGui.QColor("white"), width // 24))
+        painter.drawEllipse(QtCore.QRectF(width * 0.06, height * 0.06, width * 0.88, height * 0.88))
+        painter.setPen(QtGui.QPen(QtGui.QColor(bottom), width // 20))
+        painter.drawPoint(QtCore.QPointF(width * 0.36, height * 0.40))
+        painter.drawPoint(QtCore.QPointF(width * 0.64, height * 0.40))
+        painter.drawArc(QtCore.QRectF(width * 0.30, height * 0.38, width * 0.40, height * 0.32), 200 * 16, 140 * 16)
+    else:
+        gradient = QtGui.QLinearGradient(0, 0, 0, height)
+        gradient.setColorAt(0, QtGui.QColor(top))
+        gradient.setColorAt(1, QtGui.QColor(bottom))
+        painter.fillRect(image.rect(), gradient)
+        painter.setBrush(QtGui.QColor(255, 255, 255, 70))
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.drawEllipse(QtCore.QPointF(width * 0.5, height * 0.45), width * 0.28, height * 0.28)
+        font = QtGui.QFont()
+        font.setPixelSize(max(14, height // 10))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QtGui.QColor("white"))
+        painter.drawText(
+            image.rect().adjusted(0, 0, 0, -height // 12),
+            QtCore.Qt.AlignmentFlag.AlignBottom | QtCore.Qt.AlignmentFlag.AlignHCenter,
+            label,
+        )
+    painter.end()
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, fmt)  # type: ignore[call-overload]
+    return bytes(buffer.data().data())
+
+
+def seed_media_chat(store: Store) -> str:
+    """A chat holding every kind of media (issue 17), newest in the inbox: received photos (with and without a
+    caption), a video with its poster, a voice note, an audio file, a PDF, a sticker, a location, a contact card, a
+    photo no longer on WhatsApp, a voice note not downloaded yet, and a photo we sent, read."""
+    from datetime import timedelta
+
+    from app.core.media import MediaInfo
+    from app.store.ops.media import attach_received
+    from tests.support.ogg_opus import silent_ogg_opus
+
+    contact = store.contacts.create(name="Marta Oliveira", phone="+351912345678")
+    chat = store.chats.create(contact_id=contact.id)
+    start = datetime.now(UTC) - timedelta(minutes=40)
+    minute = iter(range(100))
+
+    def add(info: MediaInfo, caption: str = "", data: bytes = b"", direction: str = "in", **extra: object) -> str:
+        message = store.messages.create(
+            chat_id=chat.id,
+            direction=direction,
+            body=caption,
+            kind=info.kind,
+            media=info.model_dump(mode="json"),
+            sent_at=start + timedelta(minutes=next(minute) * 3),
+            **extra,
+        )
+        if data:
+            attach_received(store, message.id, data, info.mime)
+        return message.id
+
+    store.messages.create(chat_id=chat.id, direction="in", body="Hi! Do you still have the linen dress?", sent_at=start)
+    dress = media_picture(900, 1200, "#e9c46a", "#e76f51", "Linen dress")
+    add(MediaInfo(kind="image", mime="image/jpeg", width=900, height=1200), "This one, in size M please 🙏", dress)
+    add(
+        MediaInfo(kind="image", mime="image/jpeg", width=1200, height=800),
+        "",
+        media_picture(1200, 800, "#8ecae6", "#219ebc", "Fitting room"),
+    )
+    poster_id = store.media.put(media_picture(640, 480, "#264653", "#2a9d8f", "Unboxing"), "image/jpeg")
+    video_id = add(  # tests/data/clip_h264.mp4: 2 s of a test pattern, 4:3
+        MediaInfo(kind="video", mime="video/mp4", width=640, height=480, duration_s=2),
+        "How it looks when it arrives",
+        (ROOT / "tests" / "data" / "clip_h264.mp4").read_bytes(),
+    )
+    stored = MediaInfo.model_validate(store.messages.get(video_id).media)
+    store.messages.update(
+        video_id, media=stored.model_copy(update={"thumb_blob_id": poster_id}).model_dump(mode="json")
+    )
+    add(MediaInfo(kind="voice", mime="audio/ogg", duration_s=12), "", silent_ogg_opus(12.0))
+    add(
+        MediaInfo(kind="audio", mime="audio/mpeg", duration_s=95, file_name="Delivery options explained.mp3"),
+        "",
+        silent_ogg_opus(3.0),
+    )
+    add(
+        MediaInfo(kind="document", mime="application/pdf", file_name="Spring price list 2026.pdf"),
+        "Our prices",
+        b"%PDF-1.4 " + bytes(180_000),
+    )
+    add(
+        MediaInfo(kind="sticker", mime="image/png", width=300, height=300),
+        "",
+        media_picture(300, 300, "#ffb703", "#3d2c00", "sticker", "PNG"),
+    )
+    add(MediaInfo(kind="location", latitude=38.71078, longitude=-9.13659, place="Rua Augusta 120, Lisboa"))
+    add(
+        MediaInfo(
+            kind="contact", vcard="BEGIN:VCARD\nVERSION:3.0\nFN:Rui Costa (courier)\nTEL:+351911111111\nEND:VCARD"
+        )
+    )
+    add(MediaInfo(kind="image", mime="image/jpeg", state="unavailable"), "The old photo from March")
+    add(MediaInfo(kind="voice", mime="audio/ogg", duration_s=31, state="missing"))
+    sent = media_picture(800, 800, "#cdb4db", "#6d597a", "Size M — in stock")
+    add(
+        MediaInfo(kind="image", mime="image/jpeg", width=800, height=800),
+        "Here it is in M, ready to ship today ✨",
+        sent,
+        direction="out",
+        status="read",
+    )
+    return chat.id
+
+
+def shoot_media_chat(
+    app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str, chat_id: str
+) -> None:
+    """Issue 17's media in the chat: every kind, top and bottom of the conversation; a photo's context menu; the
+    viewer on a photo and on a playing video; the voice player."""
+    from app.ui.widgets.bubble_delegate import BubbleDelegate
+
+    window.show_section("inbox")
+    inbox = window.pages["inbox"]
+    assert isinstance(inbox, InboxPage)
+    inbox.open_chat(chat_id)
+    ctx.tasks.drain()
+    settle(app, 300)
+    wait_for(app, "the media chat", lambda: inbox.chat_id == chat_id and inbox.chat_model.rowCount() > 10)
+    # The conversation a screen at a time, top to bottom: every kind once.
+    bar = inbox.conversation.verticalScrollBar()
+    page, value = 1, 0
+    while True:
+        bar.setValue(value)
+        settle(app, 300)
+        grab(app, window, out / f"{mode}-43-media-chat-{page}.png")
+        if value >= bar.maximum():
+            break
+        page, value = page + 1, min(bar.maximum(), value + bar.pageStep() * 9 // 10)
+    inbox.conversation.scroll_to_bottom()
+    model = inbox.chat_model
+    items = [model.item(row) for row in range(model.rowCount())]
+    photo = next(it for it in items if it.media is not None and it.media.kind == "image" and it.text)
+    video = next(it for it in items if it.media is not None and it.media.kind == "video")
+    voice = next(it for it in items if it.media is not None and it.media.kind == "voice" and it.media.blob_id)
+    row = model.row_of(photo.id)
+    inbox.conversation.scrollTo(model.index(row, 0))
+    settle(app, 200)
+    menu = inbox.message_menu(photo.id)
+    assert menu is not None
+    menu.popup(inbox.conversation.viewport().mapToGlobal(inbox.conversation.visualRect(model.index(row, 0)).center()))
+    settle(app, 300)
+    app.primaryScreen().grabWindow(0).save(str(out / f"{mode}-43-media-menu.png"))
+    print(out / f"{mode}-43-media-menu.png")
+    menu.close()
+    delegate = inbox.conversation.itemDelegate()
+    assert isinstance(delegate, BubbleDelegate)
+    delegate.open_media(photo, inbox.conversation)
+    viewer = delegate.viewer
+    assert viewer is not None
+    grab(app, viewer, out / f"{mode}-43-media-viewer-photo.png")
+    viewer.go(next(i for i, v in enumerate(viewer.items) if v.key == video.id))
+    player = viewer.video
+    assert player is not None
+    wait_for(app, "the video to play", lambda: player.player.position() > 500, timeout=20)
+    player.player.pause()
+    grab(app, viewer, out / f"{mode}-43-media-viewer-video.png")
+    viewer.close()
+    delegate.open_media(voice, inbox.conversation)
+    popup = delegate.voice
+    assert popup is not None
+    wait_for(app, "the voice note to play", lambda: popup.player.player.position() > 1500, timeout=20)  # type: ignore[attr-defined]
+    popup.player.player.pause()  # type: ignore[attr-defined]
+    grab(app, popup, out / f"{mode}-43-media-voice-player.png")
+    popup.close()
+    settle(app, 100)
+
+
 def shoot_settings(app: QtWidgets.QApplication, window: MainWindow, out: Path, mode: str) -> None:
     """Settings (issue 16): the section list with one section at a time (the keyring option disabled, with its
     reason, on this keyring-less machine), a search across sections, and a search with no match."""
@@ -219,6 +405,69 @@ def start_shots(
     if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
         raise SystemExit("run under Xvfb with the xcb platform: make screenshots")
     return args, Path(args.out), QtWidgets.QApplication(sys.argv)
+
+
+def shoot_product_cards(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str) -> None:
+    """Issue 17's product cards: the catalogue with photos, a product's editor with its photo, the composer's
+    paperclip → Product… picker filtered by typing, and a chat with a product card sent. The first call gives the
+    seeded products photos and seeds the chat; later calls (the other theme) reuse them."""
+    from app.store.ops.media import queue_product_card, set_product_photo
+    from app.ui.dialogs.product_picker import ProductPickerDialog
+    from app.ui.pages.products import ProductsPage
+
+    store = ctx.store
+    colours = [("#e9c46a", "#e76f51"), ("#8ecae6", "#219ebc"), ("#cdb4db", "#6d597a"), ("#95d5b2", "#2d6a4f")]
+    products = store.products.find_all({"active": True}, order_by="name")
+    for n, product in enumerate(p for p in products if p.photo_blob_id is None and p.stock is not None):
+        if n < 8:
+            top, bottom = colours[n % len(colours)]
+            photo = media_picture(800, 800, top, bottom, product.name)
+            set_product_photo(store, product.id, photo, "image/jpeg")
+    contact = store.contacts.find_all({"phone": "+5511987650000"})
+    if not contact:
+        julia = store.contacts.create(name="Júlia Santos", phone="+5511987650000")
+        chat = store.chats.create(contact_id=julia.id)
+        asked = "Oi! Do you have the linen shirt in white? How much is it?"
+        store.messages.create(chat_id=chat.id, direction="in", body=asked, sent_at=datetime.now(UTC))
+        shirt = next(p for p in store.products.find_all({"name": "Linen shirt"}))
+        card = queue_product_card(store, chat.id, shirt.id).value
+        store.messages.update(card.id, status="read", sent_at=datetime.now(UTC))
+        thanks = "Perfect, I'll take one in M 😍"
+        store.messages.create(chat_id=chat.id, direction="in", body=thanks, sent_at=datetime.now(UTC))
+        chat_id = chat.id
+    else:
+        chat_id = store.chats.find_all({"contact_id": contact[0].id})[0].id
+
+    page = window.show_section("products")
+    assert isinstance(page, ProductsPage)
+    page.reload_products()
+    wait_for(app, "the catalogue's photos", lambda: ctx.tasks.idle and bool(page.pictures))
+    settle(app, 200)
+    grab(app, window, out / f"{mode}-44-products-with-photos.png")
+    shirt = next(p for p in page.products if p.name == "Linen shirt")
+    editor = page.open_product_editor(shirt)
+    wait_for(app, "the product's photo", lambda: ctx.tasks.idle and not editor.photo.preview.pixmap().isNull())
+    grab(app, editor, out / f"{mode}-44-product-editor-photo.png")
+    editor.close()
+    settle(app, 100)
+
+    window.show_section("inbox")
+    inbox = window.pages["inbox"]
+    assert isinstance(inbox, InboxPage)
+    inbox.open_chat(chat_id)
+    ctx.tasks.drain()
+    wait_for(app, "the chat with the card", lambda: inbox.chat_id == chat_id and inbox.chat_model.rowCount() >= 3)
+    inbox.conversation.scroll_to_bottom()
+    settle(app, 300)
+    grab(app, window, out / f"{mode}-44-chat-product-card.png")
+    picker = inbox.product_cards.choose()
+    assert isinstance(picker, ProductPickerDialog)
+    wait_for(app, "the picker's catalogue", lambda: bool(picker.products))
+    picker.search.setText("lin")
+    settle(app, 200)
+    grab(app, picker, out / f"{mode}-44-product-picker.png")
+    picker.reject()
+    settle(app, 100)
 
 
 def newer_workspace(home: Path) -> Workspaces:
@@ -256,6 +505,7 @@ def main() -> int:
         opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
         ctx = AppContext(store, tasks, store.settings, workspaces, opened, changes)
         waiting = queue_some(store)
+        media_chat = seed_media_chat(store)
         broken = newer_workspace(home / "other-home")
         ctx.whatsapp.attach(RecordingControl())
 
@@ -373,9 +623,11 @@ def main() -> int:
                 tasks.drain()
                 grab(app, window, out / f"{mode}-{number:02d}-whatsapp-{name}.png")
                 number += 1
+            shoot_product_cards(app, window, ctx, out, mode)
             shoot_pipeline_many_stages(app, window, ctx, out / f"{mode}-40-pipeline-many-stages.png")
             shoot_settings(app, window, out, mode)
             shoot_inbox_states(app, window, ctx, out, mode)
+            shoot_media_chat(app, window, ctx, out, mode, media_chat)
             window.close()
             window.deleteLater()
             settle(app, 100)
