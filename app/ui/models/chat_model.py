@@ -20,6 +20,7 @@ from app.core.models import Message, Note
 from app.qt import Qt, QtCore, QtGui
 from app.store.store import Store
 from app.ui.widgets.media_actions import suggested_name
+from app.ui.widgets.media_bubble import TeamMedia
 from app.ui.widgets.media_viewer import Viewable
 
 ItemRole = Qt.ItemDataRole.UserRole + 10
@@ -54,6 +55,13 @@ def media_of(message: Message) -> MediaInfo | None:
         return MediaInfo.model_validate(message.media)
     except ValidationError:  # a kind this version does not know (a newer teammate's Parley): shown as text
         return None
+
+
+def team_view(store: Store, media: MediaInfo, sharing: bool) -> MediaInfo:
+    """``TeamMedia`` for stored media whose bytes are on a teammate's computer, not this one (in a team)."""
+    if media.state != "stored" or not media.blob_id or store.media.exists(media.blob_id):
+        return media
+    return TeamMedia(**media.model_dump(), sharing=sharing)
 
 
 def day_label(day: date, today: date) -> str:
@@ -180,6 +188,8 @@ class ChatModel(QtCore.QAbstractListModel):
             self._thumbs.move_to_end(blob_id)
             return self._thumbs[blob_id]
         data = self.media_bytes(blob_id)
+        if data is None:
+            return None  # not here (yet: a teammate's may arrive through the team server), so not remembered
         image = QtGui.QImage.fromData(data) if data else QtGui.QImage()
         if max(image.width(), image.height()) > THUMB_PX:
             image = image.scaled(
@@ -223,12 +233,15 @@ class ChatModel(QtCore.QAbstractListModel):
         by_id = {m.id: m for m in self._messages}
         entries: list[ChatItem] = []
         earliest = self._messages[0].sent_at if self._messages and self.has_earlier else None
+        sharing = self.store.media.team_sharing()  # None: not in a team (or not heard yet)
         for m in self._messages:
             quoted = None
             if m.quoted_message_id:
                 q = by_id.get(m.quoted_message_id) or self.store.messages.find(m.quoted_message_id)
                 quoted = q.body if q else "Original message not available"
             media = media_of(m)
+            if media is not None and sharing is not None:
+                media = team_view(self.store, media, sharing)
             body = m.body or (f"[{m.kind}]" if m.kind != "text" and media is None else "")
             entries.append(
                 ChatItem(

@@ -34,7 +34,7 @@ from app.ui.dialogs.labels_dialog import LabelsDialog, open_labels_dialog
 from app.ui.dialogs.product_picker import ProductCards
 from app.ui.format import display_name, phone
 from app.ui.layout_memory import remember_checked, remember_splitter
-from app.ui.models.chat_model import ChatModel
+from app.ui.models.chat_model import ChatModel, ItemRole
 from app.ui.models.inbox_model import PAGE, InboxModel, RowRole
 from app.ui.unsent_actions import cancel_message, retry_message
 from app.ui.widgets.activation import connect_activation
@@ -49,6 +49,7 @@ from app.ui.widgets.contact_panel import ContactPanel
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.inbox_filters import VIEW_NAMES, InboxFilterBar
 from app.ui.widgets.media_actions import add_item_media_actions
+from app.ui.widgets.media_bubble import TEAM_SHARING_OFF, TeamMedia
 from app.ui.widgets.search_results import HitRole, SearchResultDelegate
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 
@@ -635,9 +636,28 @@ class InboxPage(QtWidgets.QWidget):
         self.ctx.tasks.start("Adding the note" if as_note else "Queuing the message", write, done, owner=self)
 
     def fetch_media(self, message_id: str) -> None:
-        """ "Click to fetch": ask WhatsApp for the file again; the bubble shows it once stored (a store change)."""
+        """ "Click to fetch": ask WhatsApp for the file again; the bubble shows it once stored (a store change).
+        Media on a teammate's computer comes through the team server instead (``fetch_from_team``)."""
+        row = self.chat_model.row_of(message_id)
+        media = getattr(self.chat_model.index(row).data(ItemRole), "media", None) if row >= 0 else None
+        if isinstance(media, TeamMedia):
+            self.fetch_from_team(message_id, media.sharing)
+            return
         if not self.ctx.whatsapp.fetch_media(message_id):
             self.ctx.tasks.failed.emit(FETCH_TASK, "WhatsApp is not connected: connect it, then click the file again.")
+
+    def fetch_from_team(self, message_id: str, sharing: bool) -> None:
+        sync = self.ctx.sync
+        if not sharing or sync is None:
+            why = TEAM_SHARING_OFF if sync is not None else "Sign in to the team in Settings → Team to fetch it"
+            self.ctx.tasks.failed.emit(FETCH_TASK, why + ".")
+            return
+        service = sync.service
+
+        def failed(message: str) -> None:
+            self.ctx.tasks.failed.emit(FETCH_TASK, message)
+
+        sync.call(FETCH_TASK, lambda: service.fetch_from_team(message_id), None, failed, owner=self)
 
     def _media_fetched(self, _message_id: str, state: str) -> None:
         sentence = FETCH_SENTENCES.get(state)

@@ -29,6 +29,7 @@ from app.ui.dialogs.tracker import DialogTracker
 from app.ui.pages.ai_settings import AiProvidersCard
 from app.ui.pages.sync_settings import SyncSettingsCard
 from app.ui.pages.team_ai import TeamAiCard
+from app.ui.pages.team_media import TeamMediaCard
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.quick_replies_editor import QuickRepliesEditor
 from app.ui.widgets.settings_nav import Entry, SettingsNav, summary, terms, words
@@ -126,6 +127,7 @@ FOUND_BY = {
     "Team AI": "team ai parley server keys limits budget rate usage cost members",
     "Team sync": "team sync sign in sign out log in account create a team join invite members devices conflicts "
     "server password",
+    "Media sharing": "team media sharing share photos voice notes documents files server quota space",
     "Security": "key protection encryption passphrase password change passphrase keyring system keyring",
     "Backup": "backup back up now restore last backup copy export import",
 }
@@ -150,6 +152,7 @@ class SettingsPage(QtWidgets.QWidget):
         self._dialogs = DialogTracker[QtWidgets.QDialog]()
         self.team_sync: SyncSettingsCard | None = None
         self.team_ai: TeamAiCard | None = None
+        self.team_media: TeamMediaCard | None = None
         self.quick_replies = QuickRepliesEditor(ctx)
 
         column = QtWidgets.QWidget()
@@ -229,6 +232,8 @@ class SettingsPage(QtWidgets.QWidget):
         elif section == "Team" and self.ctx.sync is not None:
             self.team_sync = SyncSettingsCard(self.ctx, self.ctx.sync)
             self._add_card(section, self.team_sync, FOUND_BY["Team sync"])
+            self.team_media = TeamMediaCard(self.ctx.sync)  # the owner's switch for media through the server
+            self._add_card(section, self.team_media, FOUND_BY["Media sharing"], hides_itself=True)
         elif section == "Security":
             self._add_card(section, self._security_card(), FOUND_BY["Security"])
         elif section == "Backup":

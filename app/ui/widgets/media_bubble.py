@@ -3,7 +3,8 @@
 Photos, stickers and video posters show their thumbnail (decoded in memory by the chat model); documents an icon,
 their name, type and size; voice notes and audio a play button and their length; locations and contact cards their
 text. Media whose bytes are not here says why: "Not downloaded — click to fetch", "No longer available on WhatsApp",
-or that it was too large to fetch by itself.
+or that it was too large to fetch by itself. Media stored on a teammate's computer (its description synced, its
+bytes not here) is a ``TeamMedia``: "On a teammate's computer — Fetch from team", or why that cannot be done yet.
 """
 
 from __future__ import annotations
@@ -21,8 +22,21 @@ ROW_MAX = 340  # the widest a document, audio, location or contact block grows f
 PLACEHOLDER = QtCore.QSize(240, 96)
 
 
+TEAM_SHARING_OFF = "Media sharing is off — the owner can turn it on in Settings → Team"
+
+
+class TeamMedia(MediaInfo):
+    """A message's media as the chat shows it when its bytes are on a teammate's computer, not this one (built by
+    the chat model; never stored). ``sharing``: whether the team shares media through its server, so a click can
+    fetch them."""
+
+    sharing: bool = False
+
+
 def state_text(info: MediaInfo) -> str:
     """What the bubble says when the bytes are not here (empty once they are)."""
+    if isinstance(info, TeamMedia):
+        return f"On a teammate's computer — {'Fetch from team' if info.sharing else TEAM_SHARING_OFF}"
     if info.view_once:  # WhatsApp Web cannot open these: the phone keeps them
         return "View once — open it on your phone"
     match info.state:
@@ -38,6 +52,8 @@ def state_text(info: MediaInfo) -> str:
 
 
 def can_fetch(info: MediaInfo) -> bool:
+    if isinstance(info, TeamMedia):
+        return True  # from the team server (or a sentence saying sharing is off)
     return info.state in ("pending", "missing", "too_large")
 
 
