@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from tests.support.sync_server import ServerProcess
 from tests.support.waiting import async_wait_until
 from tests.support.workspace_fixtures import FAST_KDF
 from tests.sync.clients import Client, join, owner_client, superuser_query
+from tests.unit.store.test_media_privacy import files_holding
 from tests.unit.store.test_media_store import png
 
 MAX_BYTES = 300 * 1024
@@ -85,10 +88,11 @@ def org_of(client: Client) -> str:
 
 
 def test_a_photo_reaches_a_teammate_only_once_the_owner_turns_sharing_on(
-    team: tuple[Client, Client], pg: Cluster, database_url: str
+    team: tuple[Client, Client], pg: Cluster, database_url: str, home: Path, server: ServerProcess
 ) -> None:
     owner, staff = team
-    photo = png(640, 480, "teal")
+    started = time.time()
+    photo = png(640, 480, "teal") + os.urandom(64)  # unique bytes to grep for (PNG readers ignore the tail)
     _contact, info = receive(owner.store, photo, "image/png")
     assert info.blob_id
     assert info.thumb_blob_id
@@ -121,6 +125,51 @@ def test_a_photo_reaches_a_teammate_only_once_the_owner_turns_sharing_on(
     assert staff.store.media.get(info.blob_id) == photo
     assert staff.store.media.get(info.thumb_blob_id) == thumb
     assert staff.store.media.mime(info.blob_id) == "image/png"
+    # No plaintext copy on disk: not in either workspace's files, the temp dir or the server's log.
+    staff.store.db.checkpoint()
+    for root in (home, Path(tempfile.gettempdir())):
+        assert files_holding(root, photo[-64:], since=started) == []
+    assert photo[-64:].hex() not in server.log_path.read_text(errors="replace")
+
+
+def test_sharing_turned_off_and_on_again_uploads_again(
+    team: tuple[Client, Client], pg: Cluster, database_url: str
+) -> None:
+    owner, _staff = team
+    owner.call("put_media_settings", True)
+    _contact, info = receive(owner.store, png(300, 200, "gold"), "image/png")
+    assert media_pass(owner).uploaded == 2
+    owner.call("put_media_settings", False)  # the server's copies go
+    assert server_blobs(pg, database_url, org_of(owner)) == {}
+    owner.call("put_media_settings", True)
+    assert media_pass(owner).uploaded == 2
+    assert set(server_blobs(pg, database_url, org_of(owner))) == {info.blob_id, info.thumb_blob_id}
+
+
+def test_a_file_over_the_fetch_cap_comes_on_a_click(team: tuple[Client, Client]) -> None:
+    owner, staff = team
+    owner.call("put_media_settings", True)
+    doc = os.urandom(200 * 1024)
+    _contact, info = receive(owner.store, doc, "application/pdf", "document", "Big Doc")
+    owner.sync()
+    media_pass(owner)
+    staff.sync()
+    [message] = staff.store.messages.find_all({"kind": "document"})
+
+    async def go() -> tuple[MediaStatus, bool]:
+        api = staff.api()
+        try:
+            transfer = MediaTransfer(staff.store, lambda: api, fetch_cap=100 * 1024)
+            status = await transfer.run_pass()
+            before = staff.store.media.exists(info.blob_id or "")
+            await transfer.fetch(message.id)
+            return status, before
+        finally:
+            await api.aclose()
+
+    status, before = asyncio.run(go())
+    assert (status.downloaded, before) == (0, False)  # over the cap: left for a click
+    assert staff.store.media.get(info.blob_id or "") == doc
 
 
 def test_gdpr_erase_removes_the_servers_copy_and_the_teammates(
