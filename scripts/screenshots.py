@@ -419,10 +419,8 @@ def shoot_product_cards(app: QtWidgets.QApplication, window: MainWindow, ctx: Ap
     colours = [("#e9c46a", "#e76f51"), ("#8ecae6", "#219ebc"), ("#cdb4db", "#6d597a"), ("#95d5b2", "#2d6a4f")]
     products = store.products.find_all({"active": True}, order_by="name")
     for n, product in enumerate(p for p in products if p.photo_blob_id is None and p.stock is not None):
-        if n < 8:
-            top, bottom = colours[n % len(colours)]
-            photo = media_picture(800, 800, top, bottom, product.name)
-            set_product_photo(store, product.id, photo, "image/jpeg")
+        top, bottom = colours[n % len(colours)]  # goods get a photo; services and gift cards stay without
+        set_product_photo(store, product.id, media_picture(800, 800, top, bottom, product.name), "image/jpeg")
     contact = store.contacts.find_all({"phone": "+5511987650000"})
     if not contact:
         julia = store.contacts.create(name="Júlia Santos", phone="+5511987650000")

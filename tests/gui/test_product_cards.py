@@ -41,6 +41,7 @@ def catalogue(store: Store) -> dict[str, Product]:
     )
     shirt = set_product_photo(store, shirt.id, picture(TEAL), "image/jpeg").value
     cafe = store.products.create(name="Café blend 1 kg", price_minor=125000, currency="BRL")
+    store.products.create(name="Floral dress", price_minor=5990, currency="EUR", description="Viscose, lined")
     store.products.create(name="Linen trousers", price_minor=5900, currency="EUR")
     store.products.create(name="Old linen hat", price_minor=900, active=False)
     return {"shirt": shirt, "cafe": cafe}
@@ -70,12 +71,14 @@ def test_the_picker_filters_as_typed_and_enter_sends_the_card(qtbot: QtBot, ctx:
     products = catalogue(ctx.store)
     page, chat_id, dialog = open_picker(qtbot, ctx)
     assert dialog.heading.text() == "Send a product to Ana Souza · +34 600 00 00 00"
-    assert dialog.visible_names() == ["Café blend 1 kg", "Linen shirt", "Linen trousers"], "archived: not offered"
-    first = dialog.list.item(1)
+    assert dialog.visible_names() == ["Café blend 1 kg", "Floral dress", "Linen shirt", "Linen trousers"], (
+        "archived products are not offered"
+    )
+    first = dialog.list.item(2)
     assert first.text() == "Linen shirt\n€39.90 · LS-01"
     assert not first.icon().isNull()
-    qtbot.keyClicks(dialog.search, "LINEN")
-    assert dialog.visible_names() == ["Linen shirt", "Linen trousers"]
+    qtbot.keyClicks(dialog.search, "LIN")
+    assert dialog.visible_names() == ["Linen shirt", "Linen trousers", "Floral dress"], "names first, then the rest"
     assert dialog.list.currentItem().text().startswith("Linen shirt")
     qtbot.keyClick(dialog.search, Qt.Key.Key_Down)
     assert dialog.list.currentItem().text().startswith("Linen trousers")

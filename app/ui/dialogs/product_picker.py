@@ -84,6 +84,7 @@ class ProductPickerDialog(FormDialog):
         blank = QtGui.QPixmap(LIST_PX, LIST_PX)
         blank.fill(Qt.GlobalColor.transparent)
         self._blank = QtGui.QIcon(blank)
+        self._icons: dict[str, QtGui.QIcon] = {}
         self.primary.setEnabled(False)
         self.primary.clicked.connect(self.choose)
         self.search.textChanged.connect(self._filter)
@@ -96,50 +97,51 @@ class ProductPickerDialog(FormDialog):
 
     def _show(self, catalogue: Catalogue) -> None:
         self.products = catalogue.products
-        self.list.clear()
-        for product in catalogue.products:
-            item = QtWidgets.QListWidgetItem(f"{product.name}\n{subtitle(product)}")
-            item.setData(IdRole, product.id)
-            image = catalogue.pictures.get(product.photo_blob_id or "")
-            item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)) if image is not None else self._blank)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{product.name}, {subtitle(product)}")
-            tip = product.description.strip()
-            tip += "" if product.photo_blob_id else ("\n\n" if tip else "") + "No photo: sent as a text card."
-            item.setToolTip(tip)
-            self.list.addItem(item)
+        self._icons = {
+            blob_id: QtGui.QIcon(QtGui.QPixmap.fromImage(image)) for blob_id, image in catalogue.pictures.items()
+        }
         self._filter(self.search.text())
         self.loaded.emit()
 
+    def _item(self, product: Product) -> QtWidgets.QListWidgetItem:
+        item = QtWidgets.QListWidgetItem(f"{product.name}\n{subtitle(product)}")
+        item.setData(IdRole, product.id)
+        item.setIcon(self._icons.get(product.photo_blob_id or "", self._blank))
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{product.name}, {subtitle(product)}")
+        tip = product.description.strip()
+        tip += "" if product.photo_blob_id else ("\n\n" if tip else "") + "No photo: sent as a text card."
+        item.setToolTip(tip)
+        return item
+
     def visible_names(self) -> list[str]:
-        return [
-            self.list.item(r).text().split("\n")[0]
-            for r in range(self.list.count())
-            if not self.list.item(r).isHidden()
-        ]
+        return [self.list.item(r).text().split("\n")[0] for r in range(self.list.count())]
 
     def _filter(self, typed: str) -> None:
+        """The products matching every typed word, best first: names that start with it, then names holding every
+        word, then matches in the SKU or description; the best one is selected, so Enter sends it."""
         words = folded(typed).split()
-        first: QtWidgets.QListWidgetItem | None = None
-        for row, product in enumerate(self.products):
-            haystack = folded(" ".join((product.name, product.sku or "", product.description)))
-            item = self.list.item(row)
-            hidden = not all(word in haystack for word in words)
-            item.setHidden(hidden)
-            if not hidden and first is None:
-                first = item
-        current = self.list.currentItem()
-        if first is not None and (current is None or current.isHidden()):
-            self.list.setCurrentItem(first)
+        ranked: list[tuple[int, int, Product]] = []
+        for n, product in enumerate(self.products):
+            name = folded(product.name)
+            if not all(word in f"{name} {folded(product.sku or '')} {folded(product.description)}" for word in words):
+                continue
+            in_name = all(word in name for word in words)
+            starts = bool(words) and any(part.startswith(words[0]) for part in name.split())
+            ranked.append((0 if in_name and starts else 1 if in_name else 2, n, product))
+        self.list.clear()
+        for _rank, _n, product in sorted(ranked, key=lambda r: (r[0], r[1])):
+            self.list.addItem(self._item(product))
+        if self.list.count():
+            self.list.setCurrentRow(0)
         if not self.products:
             self.empty.setText("No products yet: add them under Products & Sales, with a photo for the card.")
-        elif first is None:
+        elif not ranked:
             self.empty.setText(f"No product matches “{typed.strip()}”.")
-        self.empty.setVisible(first is None)
+        self.empty.setVisible(not ranked)
         self._update_action()
 
     def _update_action(self) -> None:
-        current = self.list.currentItem()
-        self.primary.setEnabled(current is not None and not current.isHidden())
+        self.primary.setEnabled(self.list.currentRow() >= 0)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         """The arrows typed in the search box move through the list, so the hands stay on the keyboard."""
@@ -150,10 +152,9 @@ class ProductPickerDialog(FormDialog):
         return super().eventFilter(watched, event)
 
     def choose(self) -> None:
-        current = self.list.currentItem()
-        if current is None or current.isHidden():
+        if self.list.currentRow() < 0:
             return
-        self.chosen.emit(str(current.data(IdRole)))
+        self.chosen.emit(str(self.list.currentItem().data(IdRole)))
         self.accept()
 
 
