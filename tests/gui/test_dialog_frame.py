@@ -21,6 +21,7 @@ import app.ui
 from app.qt import QtWidgets
 from app.ui.context import AppContext
 from app.ui.dialogs.form_dialog import FormDialog
+from tests.support.video import VIDEO_LOG
 
 Factory = Callable[[AppContext], QtWidgets.QDialog]
 
@@ -153,6 +154,9 @@ def test_each_dialog_has_the_form_frame(name: str) -> None:
     assert issubclass(DIALOGS[name], FormDialog), f"{name} does not derive from FormDialog"
 
 
+# The voice player's popup loads Qt Multimedia; when it is the first in the process to do so, the backend's probes
+# (PipeWire, VA-API, no sound server) warn once.
+@pytest.mark.qt_log_ignore(*VIDEO_LOG)
 @pytest.mark.parametrize("name", [name for name in sorted(DIALOGS) if name not in NOT_BUILT])
 def test_no_button_of_a_dialog_is_auto_default(qtbot: QtBot, ctx: AppContext, name: str) -> None:
     dialog = _factories()[name](ctx)
