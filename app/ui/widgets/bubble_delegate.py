@@ -4,9 +4,9 @@ Own messages that have not gone out say so: "queued" (with the send queue's next
 team the device that will send it, when another one holds the WhatsApp number) in place of the ticks, and a failed
 one carries its reason in red under the text.
 
-Media (``app.ui.widgets.media_bubble``) sits above its caption; a click on it opens a photo in the viewer, plays a
-voice note or audio, offers a document or video to "Save as…", or asks for bytes that are not here
-(``fetch_requested``).
+Media (``app.ui.widgets.media_bubble``) sits above its caption; a click on it opens a photo or a video in the viewer,
+plays a voice note or audio, offers a document to "Save as…", or asks for bytes that are not here
+(``fetch_requested``). A right click adds Open, Save as… and Copy to the message's menu (``media_actions``).
 """
 
 from __future__ import annotations
@@ -273,8 +273,8 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
         return super().editorEvent(event, model, option, index)
 
     def open_media(self, item: ChatItem, widget: QtWidgets.QWidget | None) -> None:
-        """What a click on a bubble's media does: view a photo, play a voice note or audio, save a document or a
-        video where the person chooses, or ask again for bytes that are not here."""
+        """What a click on a bubble's media does: view a photo or play a video in the viewer, play a voice note or
+        audio, save a document where the person chooses, or ask again for bytes that are not here."""
         from app.ui.widgets.voice_player import SUFFIX, VoicePopup  # Qt Multimedia only once something plays
 
         info = item.media
