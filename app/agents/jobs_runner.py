@@ -75,6 +75,7 @@ class JobRunner:
         self._ticking: asyncio.Task[list[str]] | None = None
         self._again = False  # poked while a tick was on: tick again at once after it
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._held: set[str] = set()  # claimed by this runner, outcome not yet written nor released
 
     @property
     def lease(self) -> timedelta:
@@ -118,6 +119,18 @@ class JobRunner:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+        # Jobs claimed whose handler never began (cancelled before its first step) or whose release failed: give
+        # them back now rather than leave them to their lease.
+        held, self._held = sorted(self._held), set()
+        if held:
+            await asyncio.to_thread(self._release, held)
+
+    def _release(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            try:
+                self.jobs.release(job_id, self.owner)
+            except Exception:
+                log.exception("job %s could not be released at shutdown", job_id)
 
     # ---- the timer -------------------------------------------------------------------------------------------
     def _arm(self, delay: float) -> None:
@@ -153,9 +166,16 @@ class JobRunner:
         now = self.clock()
         sending = self.kinds.needing_whatsapp()
         excluded = sending if sending and not await asyncio.to_thread(self.holds_whatsapp) else []
-        claimed = await asyncio.to_thread(
-            self.jobs.claim_due, now, self.owner, self.lease, free, exclude_kinds=excluded
+        claim = asyncio.ensure_future(
+            asyncio.to_thread(self.jobs.claim_due, now, self.owner, self.lease, free, exclude_kinds=excluded)
         )
+        try:
+            claimed = await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            # Closing while the claim's transaction runs: it commits anyway; hold its jobs so close hands them back.
+            self._held.update(job.id for job in await claim)
+            raise
+        self._held.update(job.id for job in claimed)
         for job in claimed:
             task = asyncio.ensure_future(self._run(job, now))
             self._running[job.id] = task
@@ -182,15 +202,14 @@ class JobRunner:
             await self._outcome(job, now)
         except asyncio.CancelledError:
             # Shutting down: give the job back untouched (a quick write on the loop's thread at shutdown).
-            try:
-                self.jobs.release(job.id, self.owner)
-            except Exception:
-                log.exception("job %s could not be released at shutdown", job.id)
+            self._release([job.id])
             raise
         except Exception:
             # Writing the outcome failed (the store is closing, the disk is full): the lease runs out and the job
             # is claimed again later. Never let it stop another job or the timer.
             log.exception("the outcome of job %s (%s) could not be written", job.id, job.kind)
+        finally:
+            self._held.discard(job.id)
 
     async def _outcome(self, job: Job, now: datetime) -> None:
         kind = self.kinds.get(job.kind)

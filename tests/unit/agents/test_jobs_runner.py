@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -22,7 +23,7 @@ from app.core.ids import to_ms
 from app.core.loops import LoopThread
 from app.store import keys
 from app.store.database import Database
-from app.store.jobs import Job
+from app.store.jobs import Job, Jobs
 from app.store.store import Store
 from tests.support.waiting import wait_until
 from tests.unit.agents import jobs_child
@@ -206,6 +207,40 @@ def test_a_poke_during_a_tick_is_not_lost(store: Store, loop: LoopThread) -> Non
     go_on.set()
     wait_until(lambda: job(store, "poked").status == "done", message=lambda: str(job(store, "poked")))
     runner.close()
+
+
+def test_close_during_a_claim_hands_the_claimed_jobs_back(store: Store, loop: LoopThread) -> None:
+    """Closing while a tick's claim transaction runs: the claim commits anyway, and its jobs must not sit under this
+    runner's lease (they would wait for it to run out, and count an attempt that never ran)."""
+    import threading
+
+    claimed, go_on = threading.Event(), threading.Event()
+
+    class SlowClaims(Jobs):
+        def claim_due(self, *args: Any, **kw: Any) -> list[Job]:
+            got = super().claim_due(*args, **kw)
+            claimed.set()
+            go_on.wait(30)
+            return got
+
+    async def note(payload: Sale, run: JobRun) -> str:
+        return "ok"
+
+    kinds = JobKinds([JobKind("note", Sale, note)])
+    kinds.schedule(store.jobs, "note", Sale(sale_id="1"), T0, "held")
+    runner = JobRunner(SlowClaims(store.db), kinds, loop=loop, interval=3600, clock=lambda: T0)
+    runner.start()
+    assert claimed.wait(30)
+    assert job(store, "held").status == "running"
+    ticking = runner._ticking  # the tick held at its claim
+    assert ticking is not None
+    closer = threading.Thread(target=runner.close)
+    closer.start()
+    wait_until(lambda: ticking.cancelling() > 0)
+    go_on.set()
+    closer.join(30)
+    back = job(store, "held")
+    assert (back.status, back.attempts, back.lease_owner) == ("due", 0, None)
 
 
 def test_kinds_refuse_mistakes() -> None:
