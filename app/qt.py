@@ -15,7 +15,18 @@ if TYPE_CHECKING:
     from PySide6 import QtMultimedia as QtMultimedia
     from PySide6 import QtMultimediaWidgets as QtMultimediaWidgets
 
-__all__ = ["Qt", "QtCore", "QtGui", "QtWidgets", "Signal", "Slot", "is_alive", "media_player", "video_widget"]
+__all__ = [
+    "Qt",
+    "QtCore",
+    "QtGui",
+    "QtWidgets",
+    "Signal",
+    "Slot",
+    "is_alive",
+    "media_player",
+    "video_sink",
+    "video_widget",
+]
 
 
 def media_player(
@@ -36,6 +47,13 @@ def video_widget(parent: QtWidgets.QWidget | None = None) -> QtMultimediaWidgets
     from PySide6 import QtMultimediaWidgets as QtMultimediaWidgets
 
     return QtMultimediaWidgets.QVideoWidget(parent)
+
+
+def video_sink(parent: QtCore.QObject | None = None) -> QtMultimedia.QVideoSink:
+    """Where a media player hands its decoded frames when nothing shows them (a poster taken from a video)."""
+    from PySide6 import QtMultimedia as QtMultimedia
+
+    return QtMultimedia.QVideoSink(parent)
 
 
 def is_alive(obj: QtCore.QObject) -> bool:

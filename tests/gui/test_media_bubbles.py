@@ -19,6 +19,7 @@ from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.store.ops.media import attach_received
 from app.store.store import Store
 from app.thumbnails import make_thumbnail
+from app.ui import theme
 from app.ui.context import AppContext
 from app.ui.models.chat_model import ChatItem
 from app.ui.pages.inbox import InboxPage
@@ -262,6 +263,12 @@ def paint_row(page: InboxPage, row: int) -> tuple[QtGui.QImage, QtCore.QRect]:
     return canvas, delegate.media_rect(option, index)
 
 
+def info_of(page: InboxPage, message_id: str) -> MediaInfo:
+    media = row_item(page, message_id)[1].media
+    assert media is not None
+    return media
+
+
 class SaveDialog:
     """QFileDialog.getSaveFileName, answered with ``answer``; what it proposed is kept."""
 
@@ -295,8 +302,12 @@ def test_a_video_bubble_has_its_play_mark_and_a_click_plays_it_from_memory_leavi
     row, item = row_item(page, video_id)
     assert item.media is not None
     assert item.media.state == "stored"
+    # It came without a poster: its first frame becomes one (decoded in memory), painted under the play mark.
+    qtbot.waitUntil(lambda: page.chat_model.thumbnail(info_of(page, video_id)) is not None, timeout=20000)
     canvas, media = paint_row(page, row)
     assert media.width() >= 200
+    corner = canvas.pixelColor(media.topLeft() + QtCore.QPoint(media.width() // 3, 8))
+    assert corner != QtGui.QColor(theme.colors().surface_alt)  # the poster, not the empty box
     triangle = canvas.pixelColor(media.center() + QtCore.QPoint(2, 0))  # the play mark: a white triangle
     circle = canvas.pixelColor(media.center() + QtCore.QPoint(-15, 0))  # on a dark disc
     assert min(triangle.red(), triangle.green(), triangle.blue()) > 230

@@ -8,7 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.qt import Qt, QtCore
-from app.ui.widgets.video_player import CANNOT_PLAY, VideoPlayer
+from app.ui.widgets.video_player import CANNOT_PLAY, PosterFrames, VideoPlayer
 from tests.support.video import VIDEO_LOG, clip
 
 pytestmark = pytest.mark.qt_log_ignore(*VIDEO_LOG)
@@ -66,3 +66,23 @@ def test_bytes_that_are_not_a_video_say_so(qtbot: QtBot) -> None:
     assert widget.error.text() == CANNOT_PLAY
     assert "Save as" in CANNOT_PLAY
     assert not widget.play_button.isEnabled()
+
+
+def test_a_video_without_a_poster_gets_its_first_frame_as_one(qtbot: QtBot) -> None:
+    posters = PosterFrames()
+    told: list[str] = []
+    posters.ready.connect(told.append)
+    posters.request("clip", clip(), "video/mp4")
+    posters.request("clip", clip(), "video/mp4")  # asked once
+    posters.request("junk", b"no video here" * 30, "video/mp4")
+    qtbot.waitUntil(lambda: len(told) == 2, timeout=20000)
+    assert told == ["clip", "junk"]
+    poster = posters.posters["clip"]
+    assert poster is not None
+    assert poster.size() == QtCore.QSize(96, 72)
+    assert posters.posters["junk"] is None
+    assert posters.asked("clip")
+    posters.request("again", clip(), "video/mp4")  # the player is fine after a video it could not read
+    qtbot.waitUntil(lambda: len(told) == 3, timeout=20000)
+    assert posters.posters["again"] is not None
+    assert posters.player.playbackState() == posters.player.PlaybackState.StoppedState

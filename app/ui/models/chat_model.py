@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -22,6 +22,9 @@ from app.store.store import Store
 from app.ui.widgets.media_actions import suggested_name
 from app.ui.widgets.media_bubble import TeamMedia
 from app.ui.widgets.media_viewer import Viewable
+
+if TYPE_CHECKING:
+    from app.ui.widgets.video_player import PosterFrames
 
 ItemRole = Qt.ItemDataRole.UserRole + 10
 
@@ -46,6 +49,7 @@ THUMBS_KEPT = 120  # decoded thumbnails kept in memory (a few screens of photos)
 VIEWABLE = ("image", "sticker", "video")  # opened in the media viewer (a video plays there)
 THUMB_PX = 320  # the most a bubble shows of a picture
 FULL_AS_THUMB = 2 * 1024 * 1024  # a photo without a thumbnail is decoded for its bubble up to this size
+POSTER_FROM_MAX = 32 * 1024 * 1024  # a video without a poster gets its first frame as one up to this size
 
 
 def media_of(message: Message) -> MediaInfo | None:
@@ -88,6 +92,7 @@ class ChatModel(QtCore.QAbstractListModel):
         self.next_send_at: datetime | None = None  # the send queue's, shown on queued messages while they wait
         self.waiting_on = ""  # the team device that sends queued messages, when it is not this one
         self._thumbs: OrderedDict[str, QtGui.QPixmap | None] = OrderedDict()
+        self._posters: PosterFrames | None = None  # first frames of videos without a poster (made when needed)
 
     def rowCount(self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._items)
@@ -175,6 +180,8 @@ class ChatModel(QtCore.QAbstractListModel):
     def thumbnail(self, media: MediaInfo) -> QtGui.QPixmap | None:
         """The bubble's picture for ``media``, decoded in memory from its thumbnail (the last few kept)."""
         blob_id = media.thumb_blob_id
+        if blob_id is None and media.kind == "video" and media.state == "stored" and media.blob_id:
+            return self._poster(media.blob_id, media.mime, media.size)
         if (
             blob_id is None
             and media.kind in ("image", "sticker")
@@ -200,6 +207,24 @@ class ChatModel(QtCore.QAbstractListModel):
         while len(self._thumbs) > THUMBS_KEPT:
             self._thumbs.popitem(last=False)
         return pixmap
+
+    def _poster(self, blob_id: str, mime: str, size: int | None) -> QtGui.QPixmap | None:
+        """A video that came without a poster: its first frame, decoded in memory once (``PosterFrames``)."""
+        from app.ui.widgets.video_player import PosterFrames  # Qt Multimedia only once such a video is shown
+
+        if self._posters is None:
+            self._posters = PosterFrames(self)
+            self._posters.ready.connect(self._poster_ready)
+        if not self._posters.asked(blob_id) and (size or 0) <= POSTER_FROM_MAX:
+            data = self.media_bytes(blob_id)
+            if data:
+                self._posters.request(blob_id, data, mime)
+        return self._posters.posters.get(blob_id)
+
+    def _poster_ready(self, blob_id: str) -> None:
+        for row, it in enumerate(self._items):
+            if it.media is not None and it.media.blob_id == blob_id and it.media.thumb_blob_id is None:
+                self.dataChanged.emit(self.index(row), self.index(row))
 
     def viewables(self) -> list[Viewable]:
         """The loaded chat's photos, stickers and videos that are here, in order (the viewer's previous/next)."""

@@ -111,8 +111,11 @@ def media_size(info: MediaInfo, max_w: int, font: QtGui.QFont, picture: QtGui.QP
     if info.kind in VISUAL:
         if picture is None and info.state != "stored":
             return QtCore.QSize(min(PLACEHOLDER.width(), max_w), PLACEHOLDER.height())
-        w = info.width or (picture.width() if picture else 0)
-        h = info.height or (picture.height() if picture else 0)
+        # A video's poster may come after its bubble was measured (decoded from the video): its box keeps to what
+        # the message says, or 4:3, and the poster fills it.
+        seen = picture if info.kind != "video" else None
+        w = info.width or (seen.width() if seen else 0)
+        h = info.height or (seen.height() if seen else 0)
         if not w or not h:
             w, h = 240, 180
         most = min(STICKER_MAX if info.kind == "sticker" else PICTURE_MAX, max_w)
@@ -146,7 +149,13 @@ def paint_media(
         path.addRoundedRect(QtCore.QRectF(box), 6, 6)
         painter.setClipPath(path)
         if picture is not None:
-            painter.drawPixmap(box, picture)
+            if info.kind == "video":  # cropped from the middle to fill the box, never stretched
+                scale = max(box.width() / picture.width(), box.height() / picture.height())
+                sw, sh = box.width() / scale, box.height() / scale
+                source = QtCore.QRectF((picture.width() - sw) / 2, (picture.height() - sh) / 2, sw, sh)
+                painter.drawPixmap(QtCore.QRectF(box), picture, source)
+            else:
+                painter.drawPixmap(box, picture)
         else:
             painter.fillRect(box, QtGui.QColor(c.surface_alt))
         painter.setClipping(False)
