@@ -5,6 +5,8 @@ their name, type and size; voice notes and audio a play button and their length;
 text. Media whose bytes are not here says why: "Not downloaded — click to fetch", "No longer available on WhatsApp",
 or that it was too large to fetch by itself. Media stored on a teammate's computer (its description synced, its
 bytes not here) is a ``TeamMedia``: "On a teammate's computer — Fetch from team", or why that cannot be done yet.
+
+A product card (sent from the catalogue) shows its photo with the product's name and price under it.
 """
 
 from __future__ import annotations
