@@ -28,6 +28,11 @@ class Event(BaseModel):
     name: ClassVar[str] = "event"
     org_id: str
     occurred_at: datetime = Field(default_factory=utc_now)
+    # The envelope (issue 18): the agent execution whose action caused this event (None: a person or a customer),
+    # and how many automated steps lie behind it. Events caused by automated sends never start automations, and a
+    # chain stops at the orchestrator's depth limit.
+    causation_id: str | None = None
+    depth: int = Field(default=0, ge=0)
 
 
 class MessageReceived(Event):

@@ -47,6 +47,8 @@ class Org(Record):
     name: str
     default_currency: str = "USD"
     timezone: str = "UTC"
+    # the weekly schedule and holidays, in ``timezone`` (app/agents/hours.py reads it); {} = always open
+    business_hours: dict[str, Any] = Field(default_factory=dict)
 
 
 class User(Record):
@@ -108,6 +110,10 @@ class Chat(Record):
     status: ChatStatus = "open"
     snoozed_until: datetime | None = None
     marked_unread: bool = False
+    # Who owns the conversation (schema 13): the chat's own AI mode (None: the acquisition agent's), and when it was
+    # last handed back to the AI. A person's takeover is derived from the messages (a human outgoing message).
+    ai_mode: AgentMode | None = None
+    ai_handed_back_at: datetime | None = None
 
 
 class Message(Record):
@@ -127,6 +133,9 @@ class Message(Record):
     # The message's place in its chat, as the WhatsApp page orders it (ascending; ties by id). None only before the
     # store places it: ``store.messages`` gives every new message one (see app/store/repos.py and intake).
     position: float | None = None
+    # the agent that sent it and the run that decided to (schema 13); None: a person (Parley, phone, WhatsApp Web)
+    sent_by_agent: str | None = None
+    agent_execution_id: str | None = None
 
 
 class Note(Record):
@@ -233,10 +242,15 @@ class KnowledgeArticle(Record):
 
 
 class AgentConfig(Record):
+    """One version of an agent's settings: every edit is a new row with the next ``version``."""
+
     agent: AgentKind
     enabled: bool = False
     mode: AgentMode = "draft"
     config: dict[str, Any] = Field(default_factory=dict)
+    version: int = 1
+    note: str = ""
+    author_user_id: str | None = None
 
 
 class AgentExecution(Record):
@@ -247,6 +261,20 @@ class AgentExecution(Record):
     finished_at: datetime | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+    # why it did or did not act (schema 13): "why didn't it fire?" is answered from these
+    config_version: int | None = None
+    event_name: str | None = None
+    event_seq: int | None = None
+    chat_id: str | None = None
+    action: str | None = None
+    skip_reason: str | None = None
+    model: str | None = None
+    tokens: int | None = None
+    cost_usd: float | None = None
+    duration_ms: int | None = None
+    causation_id: str | None = None
+    depth: int = 0
+    dry_run: bool = False
 
 
 class AiInteraction(Record):

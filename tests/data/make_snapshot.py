@@ -93,6 +93,42 @@ def make(version: int) -> Path:
                 f"followup:sale:{sale.id}:d3",
                 now=at,
             )
+        if version >= 13:  # agents (schema 13): the chat on autopilot, an automated reply, a version, a run, a check
+            ms = int(at.timestamp() * 1000)
+            store.chats.update(chat.id, ai_mode="autopilot", ai_handed_back_at=at)
+            store.messages.create(
+                chat_id=chat.id,
+                direction="out",
+                status="sent",
+                body="¡Gracias! Te la reservo.",
+                sent_at=at.replace(minute=5),
+                wa_id="3EB0SNAP9",
+                sent_by_agent="acquisition",
+                agent_execution_id="0190a000-0000-7000-8000-0000000000e1",
+            )
+            store.agent_configs.create(agent="acquisition", enabled=True, mode="autopilot", version=2, note="hours")
+            store.agent_executions.create(
+                id="0190a000-0000-7000-8000-0000000000e1",
+                agent="acquisition",
+                trigger="message.received",
+                status="succeeded",
+                started_at=at,
+                config_version=2,
+                event_name="message.received",
+                event_seq=1,
+                chat_id=chat.id,
+                action="send",
+                model="openai/gpt-4o-mini",
+                tokens=321,
+                cost_usd=0.0004,
+                duration_ms=850,
+            )
+            store.orgs.update(ORG_ID, business_hours={"days": {"mon": [["09:00", "18:00"]]}, "holidays": []})
+            conn.execute("INSERT INTO agent_cursors (agent, last_seq, updated_at) VALUES ('acquisition', 1, ?)", (ms,))
+            conn.execute(
+                "INSERT INTO health_checks (checked_at, name, status, sentence, value) VALUES (?, 'disk', 'ok', ?, ?)",
+                (ms, "42 GB free", 43008.0),
+            )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
