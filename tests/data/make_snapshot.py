@@ -96,15 +96,9 @@ def make(version: int) -> Path:
         if version >= 13:  # agents (schema 13): the chat on autopilot, an automated reply, a version, a run, a check
             ms = int(at.timestamp() * 1000)
             store.chats.update(chat.id, ai_mode="autopilot", ai_handed_back_at=at)
-            store.messages.create(
-                chat_id=chat.id,
-                direction="out",
-                status="sent",
-                body="¡Gracias! Te la reservo.",
-                sent_at=at.replace(minute=5),
-                wa_id="3EB0SNAP9",
-                sent_by_agent="acquisition",
-                agent_execution_id="0190a000-0000-7000-8000-0000000000e1",
+            [reply] = store.messages.find_all({"wa_id": "3EB0SNAP1"})  # the reply was the agent's
+            store.messages.update(
+                reply.id, sent_by_agent="acquisition", agent_execution_id="0190a000-0000-7000-8000-0000000000e1"
             )
             store.agent_configs.create(agent="acquisition", enabled=True, mode="autopilot", version=2, note="hours")
             store.agent_executions.create(

@@ -67,6 +67,21 @@ def test_upgrade_from_saved_database(version: int, tmp_path: Path) -> None:
     if version < 9:
         [vip] = [t for t in store.tags.find_all() if t.name.casefold() == "vip"]
         assert vip.id == "t-" + b"vip".hex()
+    # Schema 13: who owns the chat, which agent sent the reply, the agents' own rows.
+    [chat] = store.chats.find_all()
+    [reply] = store.messages.find_all({"wa_id": "3EB0SNAP1"})
+    if version < 13:
+        assert (chat.ai_mode, chat.ai_handed_back_at, reply.sent_by_agent) == (None, None, None)
+    else:
+        assert (chat.ai_mode, reply.sent_by_agent) == ("autopilot", "acquisition")
+        [config] = store.agent_configs.find_all()
+        assert (config.agent, config.version, config.mode) == ("acquisition", 2, "autopilot")
+        [run] = store.agent_executions.find_all()
+        assert (run.config_version, run.action, run.chat_id, run.tokens) == (2, "send", chat.id, 321)
+        assert store.orgs.get(ORG_ID).business_hours["days"]["mon"] == [["09:00", "18:00"]]
+        with db.read() as conn:
+            assert conn.execute("SELECT last_seq FROM agent_cursors").fetchall() == [(1,)]
+            assert conn.execute("SELECT name, status FROM health_checks").fetchall() == [("disk", "ok")]
     # And it keeps working: writes still reach the outbox.
     before = store.outbox.count()
     store.contacts.update(contact.id, lead_score=70)
