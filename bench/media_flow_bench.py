@@ -508,7 +508,15 @@ class MediaFlowBench:
         final = states()
         self.mixed = {"photos": n, "seconds": time.time() - first, "states": final, "reply": sent}
         if final.get("stored", 0) != n:
-            self.failures.append(f"a reply during {n} photos: photo states {final} (not all stored)")
+            lost = []  # which photos (1-based, in the order sent; the reply was queued after photo n // 2 + 1)
+            for i, wa_id in enumerate(posts):
+                message = self.store.messages.find_by_wa_id(wa_id)
+                if message is None or (message.media or {}).get("state") != "stored":
+                    lost.append(i + 1)
+            self.failures.append(
+                f"a reply (queued after photo {n // 2 + 1}) during {n} photos: photo states {final}; "
+                f"not stored: photos {lost}"
+            )
 
 
 async def _enable(profiler: cProfile.Profile) -> None:
