@@ -181,4 +181,7 @@ def test_the_card_shows_as_a_product_card_bubble(qtbot: QtBot, ctx: AppContext) 
     band_point = QtCore.QPoint(media.right() - 4, media.bottom() - 3)  # past the text: the band's own colour
     assert near(canvas.pixelColor(band_point), QtGui.QColor(theme.colors().surface_alt))
     accessible = page.chat_model.data(index, Qt.ItemDataRole.AccessibleTextRole)
-    assert "Linen shirt — €39.90" in accessible
+    assert "Product card: Linen shirt — €39.90 — Breathable, sizes S–XL" in accessible
+    # The band says name and price: the caption under it is only the description (not "Linen shirt — €39.90" again).
+    assert item.text == "Breathable, sizes S–XL"
+    assert card.body.startswith("Linen shirt — €39.90\n")  # what the customer reads under the photo

@@ -61,6 +61,13 @@ def media_of(message: Message) -> MediaInfo | None:
         return None
 
 
+def card_text(caption: str, name: str, price: str) -> str:
+    """A product card's caption as its bubble shows it: the card's band already says "name — price", so that first
+    line (what the customer reads under the photo) is not repeated; the description stays."""
+    first, _, rest = caption.partition("\n")
+    return rest.strip() if first.strip() == f"{' '.join(name.split())} — {price}" else caption
+
+
 def team_view(store: Store, media: MediaInfo, sharing: bool) -> MediaInfo:
     """``TeamMedia`` for stored media whose bytes are on a teammate's computer, not this one (in a team)."""
     if media.state != "stored" or not media.blob_id or store.media.exists(media.blob_id):
@@ -108,6 +115,9 @@ class ChatModel(QtCore.QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             who = "You" if item.direction == "out" else "Customer"
             text = describe(item.media, item.text) if item.media else item.text
+            if item.media is not None and item.media.product_id is not None and item.media.product_name:
+                card = f"Product card: {item.media.product_name} — {item.media.product_price or ''}"
+                text = f"{card} — {item.text}" if item.text else card
             return f"{item.kind} {who}: {text}"
         return None
 
@@ -268,6 +278,8 @@ class ChatModel(QtCore.QAbstractListModel):
             if media is not None and sharing is not None:
                 media = team_view(self.store, media, sharing)
             body = m.body or (f"[{m.kind}]" if m.kind != "text" and media is None else "")
+            if media is not None and media.product_id is not None and media.product_name and media.product_price:
+                body = card_text(body, media.product_name, media.product_price)
             entries.append(
                 ChatItem(
                     "message",
