@@ -30,6 +30,7 @@ from app.store.workspaces import Workspaces
 from app.thumbnails import make_thumbnail
 from app.ui import theme
 from app.ui.context import AppContext, Changes
+from app.ui.health_watch import HealthWatch, start_health
 from app.ui.main_window import MainWindow
 from app.ui.pages.inbox import InboxPage
 from app.ui.quick_switcher import install_quick_switcher
@@ -121,6 +122,7 @@ def start_sync(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutdown 
 
 def open_main_window(ctx: AppContext, app: QtWidgets.QApplication) -> MainWindow:
     theme.apply(app, ctx.settings.appearance.theme)
+    ctx.health = HealthWatch(ctx)  # before the window: its banner and the tray listen to it
     window = MainWindow(ctx, SECTIONS)
     window.tray = Tray(ctx, window)  # type: ignore[attr-defined]
     inbox = window.pages.get("inbox")
@@ -253,6 +255,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app, shutdown))
         QtCore.QTimer.singleShot(0, lambda: start_ai(ctx, app, shutdown))
         QtCore.QTimer.singleShot(0, lambda: start_sync(ctx, app, shutdown))
+        QtCore.QTimer.singleShot(0, lambda: start_health(ctx, shutdown))
 
     flow.opened.connect(opened)
     flow.cancelled.connect(lambda: QtCore.QTimer.singleShot(0, app.quit))  # also when cancelled before exec

@@ -25,6 +25,7 @@ from app.ui.whatsapp_bridge import WhatsAppBridge
 
 if TYPE_CHECKING:
     from app.ai.service import AiService
+    from app.ui.health_watch import HealthWatch
     from app.ui.sync_bridge import SyncBridge
 
 
@@ -131,6 +132,8 @@ class AppContext:
     ai: AiService | None = None
     # Team sync status and actions for this workspace; bootstrap builds it. None in contexts without sync.
     sync: SyncBridge | None = None
+    # The health monitor's runs and alerts (app.ui.health_watch); bootstrap makes it with the window. None in tests.
+    health: HealthWatch | None = None
 
     @property
     def business_name(self) -> str:

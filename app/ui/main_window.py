@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.ui import shortcuts
 from app.ui.context import AppContext
+from app.ui.health_watch import HealthAlertBanner
 from app.ui.icons import icon
 from app.ui.layout_memory import remember_window
 from app.ui.widgets.sync_indicator import SyncIndicator
@@ -62,11 +63,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.whatsapp_indicator.clicked.connect(self._open_whatsapp)
         ctx.whatsapp.status_changed.connect(self._whatsapp_status)
         self._whatsapp_status(ctx.whatsapp.status)
+        # A health check not ok (database, disk, AI, sync, WhatsApp): its own banner, "Details" opens the Health page.
+        self.health_banner = HealthAlertBanner()
+        self.health_banner.details_requested.connect(lambda: self.show_section("health"))
+        if ctx.health is not None:
+            ctx.health.alerted.connect(self.health_banner.alerted)
+            ctx.health.reported.connect(self.health_banner.show_report)
 
         pages = QtWidgets.QVBoxLayout()
         pages.setContentsMargins(0, 0, 0, 0)
         pages.setSpacing(0)
         pages.addWidget(self.banner)
+        pages.addWidget(self.health_banner)
         pages.addWidget(self.stack, 1)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QHBoxLayout(central)

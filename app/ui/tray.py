@@ -7,6 +7,7 @@ customers' words stay off lock screens and shared screens). In a busy hour they 
 
 from __future__ import annotations
 
+from app.agents.health import Alert
 from app.core.events import Event, MessageReceived
 from app.core.ids import utc_now
 from app.qt import Qt, QtCore, QtGui, QtWidgets
@@ -59,6 +60,8 @@ class Tray(QtCore.QObject):
         self._gap.timeout.connect(self._gap_over)
         ctx.changes.changed.connect(self._changed)
         ctx.changes.core_event.connect(self._event)
+        if ctx.health is not None:
+            ctx.health.alerted.connect(self._health_alert)
         self.refresh()
 
     def refresh(self) -> None:
@@ -93,6 +96,14 @@ class Tray(QtCore.QObject):
             self._held.append((title, body))
             return
         self._notify(title, body)
+
+    def _health_alert(self, alert: Alert) -> None:
+        """A health check changed or recovered: told at once, outside the message gap (alerts come once a change)."""
+        if not self.ctx.settings.notifications.desktop:
+            return
+        self.notified.append((alert.title, alert.sentence))
+        if self.icon is not None:
+            self.icon.showMessage(alert.title, alert.sentence, badge_icon(self.unread), 10000)
 
     def _notify(self, title: str, body: str) -> None:
         self.notified.append((title, body))
