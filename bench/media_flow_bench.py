@@ -20,12 +20,19 @@ process of its own, fed through its control API), writing into a passphrase-mode
    and reading time, recorded by a humanizer that remembers what it drew); median and p95, photo against text. The
    queue is woken on ``MessageQueued`` as bootstrap does. Send limits are raised for the bench (40 sends to one
    contact would otherwise wait for the hourly cap); pacing is the app's default (3–5 chars/s) unless ``--fast``.
+3. **A reply while photos arrive.** M photos (default 50) into one chat, a text reply queued to another chat halfway:
+   its overhead beyond the plan, and whether every photo still ends ``stored`` (the sender leaves the photos' chat).
+
+Each receive round runs on a freshly restarted browser (200 photos grow the imitation's page by ~600 MB; the
+watchdog's default limit is 1,500 MB), outside the measured part. The photos, the watchers and the records are in
+``bench/media_flow_parts.py``. Results and their reading: docs/benchmarks.md, "Media flow".
 
 Nothing here is a test: figures are printed, never asserted. A photo not stored, a message not sent once, or a
 driver error makes the exit status non-zero. ``--profile`` adds cProfile of the WhatsApp loop thread during the
 photo burst.
 
-    python -m bench.media_flow_bench [--quick] [--photos 200] [--sends 20] [--rounds 3] [--fast] [--profile]
+    python -m bench.media_flow_bench [--quick] [--photos 200] [--sends 20] [--rounds 3] [--mixed 50] [--fast]
+                                     [--ack-delay-ms 250] [--profile] [--seed 17]
 """
 
 from __future__ import annotations
