@@ -51,6 +51,12 @@ def _knowledge(ctx: AppContext) -> QtWidgets.QWidget:
     return KnowledgePage(ctx)
 
 
+def _health(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.health import HealthPage
+
+    return HealthPage(ctx)
+
+
 def _settings(ctx: AppContext) -> QtWidgets.QWidget:
     from app.ui.pages.settings import SettingsPage
 
@@ -96,5 +102,6 @@ SECTIONS: list[Section] = [
             "conversations flow in.",
         ),
     ),
+    Section("health", "Health", "health", _health),
     Section("settings", "Settings", "settings", _settings),
 ]
