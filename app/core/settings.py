@@ -354,6 +354,34 @@ class Security(Section):
     )
 
 
+class Finance(Section):
+    title = "Finance"
+    drop_threshold = number(
+        "finance.drop_threshold",
+        30,
+        "Revenue drop alert (%)",
+        "Alert when a day's revenue is at least this much below the average of the same weekday in the last weeks "
+        "(each currency on its own).",
+        minimum=5,
+        maximum=95,
+    )
+    drop_weeks = number(
+        "finance.drop_weeks",
+        4,
+        "Compare with the last (weeks)",
+        "How many earlier same weekdays make the average. No alert until there are sales that far back.",
+        minimum=2,
+        maximum=12,
+    )
+    check_time = text(
+        "finance.check_time",
+        "08:00",
+        "Check yesterday's revenue at",
+        "Each day at this time (in the business's time zone) the finished day is compared. Empty turns it off.",
+        check=clock_time,
+    )
+
+
 def _json_list(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise ValueError("expected a list of objects")
@@ -394,7 +422,16 @@ class Internal(Section):
     )  # the composer's emoji picker shows them first, most recent first
 
 
-SECTION_TYPES: tuple[type[Section], ...] = (Appearance, Notifications, Inbox, WhatsApp, AI, Security, Internal)
+SECTION_TYPES: tuple[type[Section], ...] = (
+    Appearance,
+    Notifications,
+    Inbox,
+    WhatsApp,
+    AI,
+    Finance,
+    Security,
+    Internal,
+)
 SECTIONS = tuple(t.title for t in SECTION_TYPES if t.shown)
 SETTINGS: tuple[Setting[Any], ...] = tuple(s for t in SECTION_TYPES if t.shown for s in t.declared())
 INTERNAL: tuple[Setting[Any], ...] = Internal.declared()
@@ -419,6 +456,7 @@ class Settings:
         self.inbox = Inbox(self)
         self.whatsapp = WhatsApp(self)
         self.ai = AI(self)
+        self.finance = Finance(self)
         self.security = Security(self)
         self.internal = Internal(self)
         self._upgrade()

@@ -24,7 +24,17 @@ from app.ui.pages.settings import SettingsPage
 from app.ui.sync_bridge import SyncBridge
 
 PASS = "correct horse battery"
-EXPECTED_SECTIONS = ["Workspace", "Appearance", "Notifications", "Inbox", "WhatsApp", "AI", "Security", "Backup"]
+EXPECTED_SECTIONS = [
+    "Workspace",
+    "Appearance",
+    "Notifications",
+    "Inbox",
+    "WhatsApp",
+    "AI",
+    "Finance",
+    "Security",
+    "Backup",
+]
 
 
 def open_page(qtbot: QtBot, ctx: AppContext) -> SettingsPage:
@@ -178,7 +188,7 @@ def test_clicking_a_section_while_searching_keeps_the_results_and_goes_to_it(qtb
 # ---- team sync ----------------------------------------------------------------------------------------------------
 def test_reveal_team_sync_selects_the_team_section(qtbot: QtBot, ctx: AppContext, bridge: SyncBridge) -> None:
     page = open_page(qtbot, ctx)
-    assert list_items(page) == [*EXPECTED_SECTIONS[:6], "Team", *EXPECTED_SECTIONS[6:]]
+    assert list_items(page) == [*EXPECTED_SECTIONS[:-2], "Team", *EXPECTED_SECTIONS[-2:]]
     assert page.team_sync is not None
     assert not page.team_sync.isVisible()
     page.nav.search.setText("passphrase")
