@@ -254,7 +254,7 @@ class AgentConfig(Record):
 
 
 class AgentExecution(Record):
-    agent: AgentKind
+    agent: str  # an agent's name: the four configurable kinds and others (business hours' greetings, tests)
     trigger: str
     status: ExecutionStatus = "running"
     started_at: datetime
