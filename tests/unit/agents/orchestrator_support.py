@@ -110,9 +110,7 @@ class Pong:
         self.name = name
 
     async def run(self, event: Event, ctx: AgentContext) -> Outcome:
-        await ctx.emit(
-            SaleAgreed(org_id=event.org_id, chat_id="c", product="Tea", amount_minor=100, currency="EUR")
-        )
+        await ctx.emit(SaleAgreed(org_id=event.org_id, chat_id="c", product="Tea", amount_minor=100, currency="EUR"))
         return Outcome.acted("agreed_sale")
 
 

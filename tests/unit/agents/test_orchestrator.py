@@ -162,7 +162,8 @@ def test_an_agent_that_is_off_runs_on_nothing_and_its_cursor_moves_on(store: Sto
     run(loop, orchestrator)
     customer_says(store, "34600000001", "hello")
     run(loop, orchestrator)
-    assert replier.answered == [] and executions(store) == []
+    assert replier.answered == []
+    assert executions(store) == []
     with store.db.read() as conn:
         head = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
     assert orchestrator.cursor("acquisition") == head
@@ -183,7 +184,9 @@ def test_events_of_an_automated_send_never_start_automations(store: Store, loop:
 
     assert automated(store, chat.id) == ["Thanks, on it!"]
     sent = [r for r in executions(store, "acquisition") if r.action == "sent"]
-    assert len(sent) == 1 and sent[0].model == "test-model" and sent[0].tokens == 42
+    assert len(sent) == 1
+    assert sent[0].model == "test-model"
+    assert sent[0].tokens == 42
     queued = [r for r in executions(store, "watcher")]
     assert [(r.skip_reason, r.causation_id, r.depth) for r in queued] == [(FROM_ME, sent[0].id, 1)]
     assert watcher.seen == []
@@ -206,7 +209,8 @@ def test_two_agents_that_trigger_each_other_stop_at_the_depth_limit(store: Store
         ("ping", 2, "completed_sale"),
         ("pong", 3, "depth"),
     ]
-    assert rows[1].causation_id == rows[0].id and rows[2].causation_id == rows[1].id
+    assert rows[1].causation_id == rows[0].id
+    assert rows[2].causation_id == rows[1].id
 
 
 # ---- pacing ----------------------------------------------------------------------------------------------------
@@ -252,13 +256,15 @@ def test_a_burst_of_customer_messages_is_one_turn(store: Store, loop: LoopThread
     last = customer_says(store, "34600000004", "I want the blue one")
     clock.catch_up()
     held = loop.run(orchestrator.drain(replier), timeout=30)
-    assert held is not None and 0 < held <= 20  # waiting for the burst to end: nothing ran yet
+    assert held is not None
+    assert 0 < held <= 20
     assert executions(store) == []
     clock.advance(21)
     loop.run(orchestrator.run_pending(), timeout=30)
     rows = executions(store, "acquisition")
     assert [(r.skip_reason, r.action) for r in rows] == [("debounced", None), (None, "sent")]
-    assert replier.answered == [last.id] and first.id not in replier.answered
+    assert replier.answered == [last.id]
+    assert first.id not in replier.answered
     assert automated(store, chat_of(store, "34600000004").id) == ["Thanks, on it!"]
 
 
@@ -274,5 +280,9 @@ def test_a_dry_run_sends_nothing_and_leaves_the_cursor(store: Store, loop: LoopT
     cursor = orchestrator.cursor("acquisition")
     event = MessageReceived(org_id=store.org_id, chat_id=chat.id, message_id=message.id)
     row = loop.run(orchestrator.try_on("acquisition", event), timeout=30)
-    assert row is not None and row.dry_run and row.action == "drafted" and row.detail["draft"] == ["Thanks, on it!"]
-    assert automated(store, chat.id) == [] and orchestrator.cursor("acquisition") == cursor
+    assert row is not None
+    assert row.dry_run
+    assert row.action == "drafted"
+    assert row.detail["draft"] == ["Thanks, on it!"]
+    assert automated(store, chat.id) == []
+    assert orchestrator.cursor("acquisition") == cursor
