@@ -155,7 +155,7 @@ class Bench:
         bodies = [
             json.dumps(
                 {
-                    "protocol": 1,
+                    "protocol": 2,
                     "known_version": 0,
                     "changes": [
                         {"seq": i + 1, "table": "contacts", "id": f"c{i:07}", "op": "insert", "data": contact_row(i)}
@@ -233,7 +233,7 @@ class Bench:
             started = time.perf_counter()
             while True:
                 response = await client.get(
-                    "/api/sync/pull", params={"protocol": 1, "cursor": cursor, "limit": 10_000}, headers=headers
+                    "/api/sync/pull", params={"protocol": 2, "cursor": cursor, "limit": 10_000}, headers=headers
                 )
                 response.raise_for_status()
                 page = response.json()  # decoded, as the app must
@@ -272,14 +272,14 @@ class Bench:
                 }
                 t0 = time.perf_counter()
                 response = await client.post(
-                    "/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": [change]}, headers=headers
+                    "/api/sync/push", json={"protocol": 2, "known_version": 0, "changes": [change]}, headers=headers
                 )
                 push_ms.append((time.perf_counter() - t0) * 1000)
                 version = response.json()["version"]
                 cursor = cursor or version - 1
                 t0 = time.perf_counter()
                 response = await client.get(
-                    "/api/sync/pull", params={"protocol": 1, "cursor": cursor, "limit": 2000}, headers=headers
+                    "/api/sync/pull", params={"protocol": 2, "cursor": cursor, "limit": 2000}, headers=headers
                 )
                 pull_ms.append((time.perf_counter() - t0) * 1000)
                 cursor = response.json()["cursor"]
@@ -312,7 +312,7 @@ class Bench:
                 change = {"seq": seq, "table": "contacts", "id": "notice", "op": "update", "data": {"name": str(seq)}}
                 t0 = time.perf_counter()
                 response = await client.post(
-                    "/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": [change]}, headers=headers
+                    "/api/sync/push", json={"protocol": 2, "known_version": 0, "changes": [change]}, headers=headers
                 )
                 version = response.json()["version"]
                 while json.loads(await asyncio.wait_for(ws.recv(), 10))["version"] < version:

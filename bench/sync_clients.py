@@ -78,7 +78,7 @@ class _Device:
         return answer
 
     async def push(self, changes: list[dict[str, Any]]) -> int | None:
-        body = {"protocol": 1, "known_version": 0, "changes": changes}
+        body = {"protocol": 2, "known_version": 0, "changes": changes}
         answer = await self._call("POST", "/api/sync/push", self.load.push_ms, json=body)
         return None if answer is None else int(answer["version"])
 

@@ -27,7 +27,11 @@ from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StringCo
 
 from app.core.synced import SYNCED_MODELS
 
-PROTOCOL_VERSION = 1
+# 2 (schemas 9-13): rows carry columns a protocol-1 peer refuses as unknown (chats' status, snooze and AI owner,
+# labels, message media and the agent that sent it, product photos, agent versions and executions, business hours).
+# A protocol-1 app and a protocol-2 server (or the other way round) answer 426 and say "update Parley (or the
+# server)" instead of failing on the first such row.
+PROTOCOL_VERSION = 2
 SUPPORTED_PROTOCOLS = frozenset({PROTOCOL_VERSION})
 
 MAX_PUSH_CHANGES = 1000  # per request; a bigger outbox is pushed in several requests

@@ -473,7 +473,7 @@ def test_a_replaced_edit_shows_the_badge_and_the_conflicts_list(
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     change = {"seq": 1, "table": "contacts", "id": contact.id, "op": "update"}
     push = {
-        "protocol": 1,
+        "protocol": 2,
         "known_version": seen_version,  # ...which the phone had not seen when it wrote its own
         "changes": [{**change, "data": {"name": "Maya P.", "updated_at": now_ms}}],
     }

@@ -183,8 +183,8 @@ def test_revoked_device_is_refused_everywhere(http: httpx.Client) -> None:
         ("PATCH", f"/api/members/{owner.user.id}", {"role": "owner"}),
         ("DELETE", f"/api/devices/{staff.device_id}", None),
         ("POST", "/api/auth/logout", None),
-        ("GET", "/api/sync/pull?protocol=1&cursor=0", None),
-        ("POST", "/api/sync/push", {"protocol": 1, "known_version": 0, "changes": []}),
+        ("GET", "/api/sync/pull?protocol=2&cursor=0", None),
+        ("POST", "/api/sync/push", {"protocol": 2, "known_version": 0, "changes": []}),
     ]
     for method, path, body in calls:
         response = http.request(method, path, json=body, headers=bearer(staff))

@@ -62,7 +62,7 @@ class Call:
 def _push_body(team: Team) -> dict[str, Any]:
     seq = int(time.monotonic() * 1000)  # a new seq per call: both the refused and the accepted push
     change = {"seq": seq, "table": "contacts", "id": f"c{seq}", "op": "insert", "data": {"name": "After"}}
-    return {"protocol": 1, "known_version": 0, "changes": [change]}
+    return {"protocol": 2, "known_version": 0, "changes": [change]}
 
 
 # One row per route class: auth (before and after the token), members and devices, invites, push, pull, the AI
@@ -96,7 +96,7 @@ CALLS = [
         201,
     ),
     Call("push", "POST", lambda t: "/api/sync/push", _push_body, lambda t: t.owner, 200),
-    Call("pull", "GET", lambda t: "/api/sync/pull?protocol=1&cursor=0", lambda t: None, lambda t: t.owner, 200),
+    Call("pull", "GET", lambda t: "/api/sync/pull?protocol=2&cursor=0", lambda t: None, lambda t: t.owner, 200),
     Call("ai settings", "GET", lambda t: "/api/ai/settings", lambda t: None, lambda t: t.owner, 200),
     Call("ai models (OpenAI API)", "GET", lambda t: "/v1/models", lambda t: None, lambda t: t.owner, 200),
     Call("logout", "POST", lambda t: "/api/auth/logout", lambda t: None, lambda t: t.phone, 204),
@@ -223,7 +223,7 @@ def test_pushes_queued_behind_one_the_database_holds_answer_503_within_the_reque
         return int(rows[0][0]) > 0
 
     def push(seq: int) -> tuple[httpx.Response, float]:
-        body = {"protocol": 1, "known_version": 0, "changes": [contact(seq, f"held{seq}", name="Held")]}
+        body = {"protocol": 2, "known_version": 0, "changes": [contact(seq, f"held{seq}", name="Held")]}
         started = time.monotonic()
         response = httpx.post(
             f"{server.url}/api/sync/push", json=body, headers=bearer(owner), timeout=REQUEST_TIMEOUT * 3

@@ -52,7 +52,7 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("PATCH", "/api/members/{id}"): {"role": "admin"},
     ("POST", "/api/sync/push"): {
-        "protocol": 1,
+        "protocol": 2,
         "known_version": 0,
         "changes": [
             {"seq": 1, "table": "companies", "id": "co-1", "op": "insert", "data": {"name": "Acme", "phone": "1"}}

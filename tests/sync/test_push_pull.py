@@ -31,7 +31,7 @@ def auth(session: Session) -> dict[str, str]:
 
 
 def push(
-    http: httpx.Client, session: Session, changes: list[dict[str, Any]], *, known: int = 0, protocol: int = 1
+    http: httpx.Client, session: Session, changes: list[dict[str, Any]], *, known: int = 0, protocol: int = 2
 ) -> httpx.Response:
     body = {"protocol": protocol, "known_version": known, "changes": changes}
     return http.post("/api/sync/push", json=body, headers=auth(session))
@@ -289,7 +289,7 @@ def test_an_invalid_batch_is_refused_whole(
 ) -> None:
     owner = signup(http)
     before = org_state(pg, database_url, owner.org.id)
-    body = json.dumps({"protocol": 1, "known_version": 0, "changes": changes}, allow_nan=True)
+    body = json.dumps({"protocol": 2, "known_version": 0, "changes": changes}, allow_nan=True)
     response = http.post("/api/sync/push", content=body, headers={**auth(owner), "Content-Type": "application/json"})
     assert response.status_code == status, response.text
     assert response.json()["code"] == "invalid"
@@ -314,13 +314,19 @@ def test_wrong_protocol_too_large_and_bad_json_are_refused(http: httpx.Client, p
     assert push(http, owner, huge).status_code == 413
     garbled = http.post("/api/sync/push", content=b"{not json", headers=auth(owner))
     assert garbled.status_code == 400
-    assert http.post("/api/sync/push", json={"protocol": 1, "known_version": 0, "changes": []}).status_code == 401
+    assert http.post("/api/sync/push", json={"protocol": 2, "known_version": 0, "changes": []}).status_code == 401
     old = http.get("/api/sync/pull", params={"protocol": 99}, headers=auth(owner))
     assert old.status_code == 426
+    # An app of the previous release (protocol 1: no media, AI owner, labels... columns) is told to update, before
+    # it pushes or pulls rows it would misread.
+    assert PROTOCOL_VERSION == 2
+    previous = push(http, owner, [contact(1, "p", name="from an older Parley")], protocol=1)
+    assert (previous.status_code, previous.json()["supported_protocols"]) == (426, [2])
+    assert http.get("/api/sync/pull", params={"protocol": 1}, headers=auth(owner)).status_code == 426
     bad: list[dict[str, str | int]] = [
-        {"protocol": 1, "cursor": "abc"},
-        {"protocol": 1, "limit": "0"},
-        {"protocol": 1, "cursor": "-1"},
+        {"protocol": 2, "cursor": "abc"},
+        {"protocol": 2, "limit": "0"},
+        {"protocol": 2, "cursor": "-1"},
     ]
     for params in bad:
         assert http.get("/api/sync/pull", params=params, headers=auth(owner)).status_code == 422
@@ -434,7 +440,7 @@ def test_a_body_checked_whole_reads_its_rows_ahead_too(http: httpx.Client, datab
     owner = signup(http)
     pushed(http, owner, [contact(1, "known", name="first")])
     request = PushRequest(
-        protocol=1,
+        protocol=2,
         known_version=0,
         changes=[Change(seq=2, table="contacts", id="known", op="insert", data={"name": "second"})],
     )
@@ -458,12 +464,12 @@ def test_a_body_checked_whole_reads_its_rows_ahead_too(http: httpx.Client, datab
     [
         (b"{not json", 400),
         (b"[1, 2]", 422),
-        (b'{"protocol": 1, "known_version": 0, "changes": {"a": 1}}', 422),
-        (b'{"protocol": 1, "known_version": 0, "changes": [1]}', 422),
-        (b'{"protocol": 1, "known_version": 0, "changes": [{"table": "contacts", "id": 5}]}', 422),
-        (b'{"protocol": 1, "known_version": -1, "changes": []}', 422),
-        (b'{"protocol": 1, "known_version": 0, "changes": [], "org_id": "x"}', 422),
-        (json.dumps({"protocol": 1, "known_version": 0, "changes": [{}] * (MAX_PUSH_CHANGES + 1)}).encode(), 422),
+        (b'{"protocol": 2, "known_version": 0, "changes": {"a": 1}}', 422),
+        (b'{"protocol": 2, "known_version": 0, "changes": [1]}', 422),
+        (b'{"protocol": 2, "known_version": 0, "changes": [{"table": "contacts", "id": 5}]}', 422),
+        (b'{"protocol": 2, "known_version": -1, "changes": []}', 422),
+        (b'{"protocol": 2, "known_version": 0, "changes": [], "org_id": "x"}', 422),
+        (json.dumps({"protocol": 2, "known_version": 0, "changes": [{}] * (MAX_PUSH_CHANGES + 1)}).encode(), 422),
     ],
     ids=[
         "not-json",
@@ -484,7 +490,7 @@ def test_a_body_that_cannot_be_read_is_refused_before_the_database(raw: bytes, s
 
 def test_reading_a_push_takes_every_changes_key_and_refuses_a_newer_protocol() -> None:
     body = {
-        "protocol": 1,
+        "protocol": 2,
         "known_version": 3,
         "changes": [contact(1, "a", name="x"), {"seq": 2, "table": "notes", "id": "b", "op": "delete", "data": {}}],
     }
@@ -511,7 +517,7 @@ def test_a_problem_in_a_later_part_refuses_the_whole_batch(
         changes[-1] = contact(count, "q-last", name="a\x00b")
     else:
         changes[-1] = contact(count - 2, "q-last", name="too early")  # seq goes back across the part boundary
-    body = json.dumps({"protocol": 1, "known_version": 0, "changes": changes}).encode()
+    body = json.dumps({"protocol": 2, "known_version": 0, "changes": changes}).encode()
     response = http.post("/api/sync/push", content=body, headers={**auth(owner), "Content-Type": "application/json"})
     assert response.status_code == 422, response.text
     expected = f"changes.{count - 1}.data.name: it holds a NUL character" if problem == "value" else "in increasing seq"

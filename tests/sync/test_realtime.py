@@ -73,7 +73,7 @@ async def wait_for_version(ws: ClientConnection, at_least: int, timeout: float) 
 
 async def push_contact(base_url: str, session: Session, seq: int, name: str) -> int:
     body = {
-        "protocol": 1,
+        "protocol": 2,
         "known_version": 0,
         "changes": [{"seq": seq, "table": "contacts", "id": f"rt{seq}", "op": "insert", "data": {"name": name}}],
     }
