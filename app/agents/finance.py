@@ -3,13 +3,19 @@
 Figures (revenue per local day and month, average ticket, lifetime value) are in ``app.agents.finance_figures``;
 this module is what reacts and what runs on a schedule.
 
+It is an agent for the orchestrator (``app.agents.orchestrator``: ``name``, ``wants``, ``run(event, ctx)`` →
+``Outcome``, the execution row written by the orchestrator) that never replies to customers; its switch is the
+finance agent's config version (``app.agents.configs``): while off, the orchestrator passes its events and the daily
+check is skipped as ``agent_off``. Its limits are settings (``settings.finance``), read when the check runs.
+
 **Lifetime value.** On ``SaleCompleted`` the sale's contact's value is recomputed from their sales (not added to:
 a replayed event or a sale in another currency cannot make it wrong). Nothing publishes an event when a sale is
 edited or deleted (the store's repositories write sales directly; teammates' edits arrive through sync with the
 contact row their device recomputed): whoever edits or deletes a sale calls ``sale_changed`` (with the contact it
 had before, if it moved), and the daily check also reconciles every contact named by a sale, so a value that was
-missed is right again by the next morning. ``SaleAgreed`` is not revenue (staff have not confirmed it) and is not
-wanted here.
+missed is right again by the next morning (``reconcile``: one read finds the values that differ, only those are
+written; contacts no sale names keep what they have, e.g. a value imported from a CSV). ``SaleAgreed`` is not
+revenue (staff have not confirmed it) and is not wanted here.
 
 **The revenue-drop alert.** Judged on a finished day, not on today: a day half over always looks like a drop. Each
 day at ``settings.finance.check_time`` (local, default 08:00) the check compares *yesterday's* revenue, per currency,
@@ -36,14 +42,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import BaseModel
 
+from app.agents import configs
 from app.agents import finance_figures as figures
-from app.agents.job_kinds import JobKind, JobKinds, JobRun
+from app.agents.context import AgentContext, Outcome
+from app.agents.job_kinds import JobKind, JobKinds, JobRun, JobSkipped
 from app.core.events import Event, SaleCompleted
 from app.core.ids import utc_now
+from app.core.models import Contact
 from app.core.money import money
 from app.store.store import Store
 
@@ -53,6 +62,21 @@ CHECK_KIND = "finance_check"
 ALERT_KIND = "finance_drop_alert"
 CHECK_LATENESS = timedelta(hours=20)  # later than this the next day's check is the one that matters
 ALERT_LATENESS = timedelta(days=3)
+
+
+# what a run did (the execution row's action / skip reason)
+LIFETIME_VALUE = "lifetime_value"
+NO_CONTACT = "no_contact"  # a sale without a customer, or one deleted since
+NOT_MINE = "not_wanted"
+AGENT_OFF = "agent_off"  # the daily check's skip reason while the finance agent is switched off
+
+
+def _value_detail(contact: Contact) -> dict[str, Any]:
+    return {
+        "contact_id": contact.id,
+        "lifetime_value_minor": contact.lifetime_value_minor,
+        "currency": contact.currency,
+    }
 
 
 def check_key(day: date) -> str:
@@ -127,11 +151,13 @@ def drop_alerts(store: Store, day: date, *, weeks: int, threshold: int) -> list[
 
 
 class FinanceAgent:
-    """Rules only. ``handle(event)`` for the events it wants, ``check(day)`` for the daily comparison, ``register``
-    to put its job kinds on the runner's registry, ``ensure_scheduled(now)`` once on start."""
+    """Rules only. An ``app.agents.context.Agent`` for the orchestrator (``run``), with a blocking ``handle(event)``
+    for the same work off the orchestrator, ``check(day)`` for the daily comparison, ``register`` to put its job
+    kinds on the runner's registry, and ``ensure_scheduled(now)`` to call once on start."""
 
-    name: ClassVar[str] = "finance"
-    events: ClassVar[tuple[type[Event], ...]] = (SaleCompleted,)
+    name = "finance"
+    wants = frozenset({SaleCompleted.name})
+    replies = False  # never writes to a customer: the conversation rules do not apply
 
     def __init__(
         self,
@@ -147,16 +173,28 @@ class FinanceAgent:
         self.clock = clock
 
     # ---- events ----------------------------------------------------------------------------------------------
-    def handle(self, event: Event) -> str | None:
-        """React to one event (blocking: store calls). Returns what it did, or None when the event is not its own."""
-        if isinstance(event, SaleCompleted):
-            contact = figures.recompute_lifetime_value(self.store, event.contact_id)
-            return "no_contact" if contact is None else "lifetime_value"
-        return None
+    async def run(self, event: Event, ctx: AgentContext) -> Outcome:
+        """The orchestrator's entry: the sale's contact's lifetime value, recomputed (computed only, in a dry run);
+        the execution's detail holds the figures."""
+        if not isinstance(event, SaleCompleted):
+            return Outcome.skip(NOT_MINE)
+        if not event.contact_id:
+            return Outcome.skip(NO_CONTACT)
+        if ctx.dry_run:
+            values = await ctx.call(figures.lifetime_values, self.store, event.contact_id)
+            return Outcome.acted(LIFETIME_VALUE, detail={"contact_id": event.contact_id, "values": values})
+        contact = await ctx.call(figures.recompute_lifetime_value, self.store, event.contact_id)
+        if contact is None:
+            return Outcome.skip(NO_CONTACT)
+        return Outcome.acted(LIFETIME_VALUE, detail=_value_detail(contact))
 
-    async def run(self, event: Event, ctx: Any = None) -> str | None:
-        """The same, from the service loop (the store's work on a worker thread)."""
-        return await asyncio.to_thread(self.handle, event)
+    def handle(self, event: Event) -> str | None:
+        """The same work, blocking, for a caller without the orchestrator (a bus subscriber, a script): the action
+        or skip code, or None for an event it does not want."""
+        if not isinstance(event, SaleCompleted):
+            return None
+        contact = figures.recompute_lifetime_value(self.store, event.contact_id)
+        return NO_CONTACT if contact is None else LIFETIME_VALUE
 
     def sale_changed(self, sale_id: str, previous_contact_id: str | None = None) -> None:
         """A sale was edited or deleted: recompute its contact's value (and the previous contact's, if it moved)."""
@@ -165,12 +203,13 @@ class FinanceAgent:
             figures.recompute_lifetime_value(self.store, contact_id)
 
     def reconcile(self) -> int:
-        """Recompute every contact named by a sale; returns how many values changed."""
+        """Correct every contact whose value is not the sum of their sales (one read finds them; only those are
+        written); returns how many were corrected."""
         changed = 0
-        for contact_id in figures.contacts_with_sales(self.store):
+        for contact_id in figures.values_out_of_date(self.store):
             before = self.store.contacts.find(contact_id)
             after = figures.recompute_lifetime_value(self.store, contact_id)
-            if before is not None and after is not None and after.updated_at != before.updated_at:
+            if before is not None and after is not None and after != before:
                 changed += 1
         return changed
 
@@ -222,6 +261,8 @@ class FinanceAgent:
 
     def _daily(self, day: date) -> str:
         self.schedule_check(day + timedelta(days=1))
+        if not configs.current(self.store, self.name).enabled:
+            raise JobSkipped(AGENT_OFF)  # switched off on the Agents page: no alert (the chain goes on)
         alerts = self.check(day)
         fixed = self.reconcile()
         return f"{len(alerts)} drop alert(s); {fixed} lifetime value(s) corrected"

@@ -208,10 +208,31 @@ def recompute_lifetime_value(store: Store, contact_id: str | None) -> Contact | 
         return store.contacts.update(contact_id, lifetime_value_minor=value, currency=currency)
 
 
-def contacts_with_sales(store: Store) -> list[str]:
-    """Every contact named by a sale, deleted sales included (their value may have to drop to zero)."""
+def values_out_of_date(store: Store) -> list[str]:
+    """The contacts named by a sale (deleted sales included: their value may have to drop to zero) whose stored
+    value is not the sum of their sales in its currency, or whose currency they never bought in while they bought
+    in another. One pass over the sales, one over those contacts."""
+    sums: dict[str, dict[str, int]] = {}
     with store.db.read() as conn:
         rows = conn.execute(
-            "SELECT DISTINCT contact_id FROM sales WHERE org_id = ? AND contact_id IS NOT NULL", (store.org_id,)
+            "SELECT contact_id, currency, sum(CASE WHEN deleted_at IS NULL THEN amount_minor ELSE 0 END),"
+            " sum(deleted_at IS NULL) FROM sales WHERE org_id = ? AND contact_id IS NOT NULL"
+            " GROUP BY contact_id, currency",
+            (store.org_id,),
         ).fetchall()
-    return [str(r[0]) for r in rows]
+        for contact_id, currency, total, live in rows:
+            values = sums.setdefault(str(contact_id), {})
+            if int(live):
+                values[str(currency)] = int(total)
+        stored = conn.execute(
+            "SELECT id, lifetime_value_minor, currency FROM contacts WHERE org_id = ? AND deleted_at IS NULL",
+            (store.org_id,),
+        ).fetchall()
+    wrong: list[str] = []
+    for contact_id, value, currency in stored:
+        bought = sums.get(str(contact_id))
+        if bought is None:
+            continue  # never named by a sale: an imported value stays
+        if bought.get(str(currency), 0) != int(value) or (bought and str(currency) not in bought):
+            wrong.append(str(contact_id))
+    return wrong

@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app.agents import configs
 from app.agents import finance_figures as figures
 from app.agents.finance import ALERT_KIND, CHECK_KIND, DropAlert, FinanceAgent, alert_key, build, check_key
 from app.agents.job_kinds import JobKinds
 from app.agents.jobs_runner import JobRunner
+from app.agents.orchestrator import Orchestrator
 from app.core.events import SaleCompleted
 from app.core.loops import LoopThread
 from app.core.models import Contact, Sale
@@ -283,3 +285,52 @@ def test_the_daily_check_runs_through_the_job_runner_once(store: Store) -> None:
     assert job_at(store, check_key(TUESDAY)).status == "done"
     following = job_at(store, check_key(TUESDAY + timedelta(days=1)))
     assert (following.status, following.run_at) == ("due", utc(2026, 12, 3, 7))
+
+
+def test_the_orchestrator_runs_the_agent_on_a_recorded_sale(store: Store) -> None:
+    eva = store.contacts.create(name="Eva", currency="EUR")
+    store.sales.create(amount_minor=1_000, currency="EUR", sold_at=utc(2026, 1, 5), contact_id=eva.id)  # an old one
+    agent = agent_for(store)
+    loop = LoopThread("parley-service")
+    orchestrator = Orchestrator(store, [agent], loop=loop)
+    try:
+        loop.run(orchestrator.run_pending(), 30)  # its cursor starts at the end of the log
+        record_sale(store, [SaleLine(description="Coat", unit_price_minor=15_000)], contact_id=eva.id, currency="USD")
+        record_sale(store, [SaleLine(description="Belt", unit_price_minor=2_500)], contact_id=eva.id, currency="EUR")
+        loop.run(orchestrator.run_pending(), 30)
+    finally:
+        orchestrator.close()
+        loop.close()
+    runs = store.agent_executions.find_all({"agent": "finance"}, order_by="started_at")
+    assert [(r.event_name, r.action, r.status) for r in runs] == [("sale.completed", "lifetime_value", "succeeded")] * 2
+    # the old increment made it 1000 + 15000 + 2500 "EUR"; recomputed: the two EUR sales, the USD one kept apart
+    assert runs[-1].detail == {"contact_id": eva.id, "lifetime_value_minor": 3_500, "currency": "EUR"}
+    assert ltv(store, eva) == (3_500, "EUR")
+
+
+def test_an_imported_value_without_sales_is_left_alone(store: Store) -> None:
+    fay = store.contacts.create(name="Fay", currency="EUR", lifetime_value_minor=123_456)  # from a CSV import
+    assert agent_for(store).reconcile() == 0
+    assert ltv(store, fay) == (123_456, "EUR")
+
+
+def test_the_daily_check_is_skipped_while_the_agent_is_off(store: Store) -> None:
+    zone(store, "Europe/Berlin")
+    for weeks in range(1, 5):
+        sell_local_noon(store, TUESDAY - timedelta(weeks=weeks), 100_000)
+    configs.save(store, "finance", enabled=False)
+    now = utc(2026, 12, 2, 7, 0, 30)
+    kinds = JobKinds()
+    build(store, kinds, clock=lambda: now).ensure_scheduled()
+    loop = LoopThread("parley-service")
+    runner = JobRunner(store.jobs, kinds, loop=loop, clock=lambda: now)
+    try:
+        assert len(loop.run(runner.run_due(), 30)) == 1
+        assert loop.run(runner.run_due(), 30) == []  # no alert job
+    finally:
+        runner.close()
+        loop.close()
+    check = job_at(store, check_key(TUESDAY))
+    assert (check.status, check.result) == ("skipped", "agent_off")
+    assert job_at(store, check_key(TUESDAY + timedelta(days=1))).status == "due"  # the chain goes on
+    assert store.jobs.by_key(alert_key(TUESDAY, "EUR")) is None
