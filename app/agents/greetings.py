@@ -24,25 +24,26 @@ edits the welcome text on another device must reach it through sync; versions al
 config it ran with and let a change be rolled back (``app.agents.configs``).
 
 ``decide(config, facts)`` is pure (tests and the Agents page's dry run); ``gather`` reads the facts from the store;
-``GreetingsAgent`` runs it for ``MessageReceived`` and ``queue_greeting`` sends, re-checking inside the write.
+``GreetingsAgent`` is the orchestrator's agent: it runs ``decide`` on ``MessageReceived`` and sends through the
+guarded automated send, deciding again inside its write transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.agents import configs
+from app.agents import configs, ownership
+from app.agents.context import AgentContext, Outcome
 from app.agents.hours import BusinessHours
 from app.agents.templates import Recipient, check_template, fill, format_opening, variables_for
-from app.core.events import Event, MessageQueued, MessageReceived
-from app.core.ids import from_ms, utc_now
+from app.core.events import Event, MessageReceived
+from app.core.ids import from_ms, to_ms, utc_now
 from app.core.models import Message
+from app.store.ops.agent_send import AutomatedSend, send_automated
 from app.store.store import Store
 
 AGENT = "greetings"  # the orchestrator's name for this agent; its messages say "welcome" or "away"
@@ -189,21 +190,24 @@ def _contact_chats(conn: Any, chat_id: str, contact_id: str | None) -> list[str]
     return sorted({chat_id, *(str(r[0]) for r in rows)})
 
 
-def _person_owns(store: Store, conn: Any, chat_id: str, handed_back_at: datetime | None, now: datetime) -> bool:
-    """A person's outgoing message (no ``sent_by_agent``) within the pause, not handed back since (schema 13's rule,
-    with the pause from the acquisition config)."""
-    pause = configs.limits(store).pause
-    row = conn.execute(
-        "SELECT MAX(sent_at) FROM messages WHERE chat_id = ? AND direction = 'out' AND sent_by_agent IS NULL "
-        "AND deleted_at IS NULL",
-        (chat_id,),
-    ).fetchone()
-    if row is None or row[0] is None:
+def person_owns(store: Store, chat_id: str, now: datetime) -> bool:
+    """A person holds the chat: they took it over (the chat's own AI mode is off), or their message paused it (any
+    outgoing message not sent by an agent, within the pause, not handed back since: ``app.agents.ownership``'s
+    rule). Unlike ``ownership.ownership``, the acquisition agent being off altogether is not a person owning every
+    chat: greetings work for a business that does not use the AI."""
+    chat = store.chats.find(chat_id)
+    if chat is None:
         return False
-    last = from_ms(int(row[0]))
-    if handed_back_at is not None and handed_back_at >= last:
+    if chat.ai_mode == "off":
+        return True
+    human = ownership.latest_human_message(store, chat_id)
+    if human is None:
         return False
-    return now - last < pause
+    sent_at, _ = human
+    handed_back = chat.ai_handed_back_at
+    if handed_back is not None and to_ms(sent_at) <= to_ms(handed_back):
+        return False
+    return now < sent_at + configs.limits(store).pause
 
 
 def gather(store: Store, message: Message, *, now: datetime, owned_by_person: bool | None = None) -> Facts | None:
@@ -227,11 +231,7 @@ def gather(store: Store, message: Message, *, now: datetime, owned_by_person: bo
             f"AND sent_by_agent IN ('welcome', 'away') AND deleted_at IS NULL",
             chats,
         ).fetchone()[0]
-        owned = (
-            _person_owns(store, conn, chat.id, chat.ai_handed_back_at, now)
-            if owned_by_person is None
-            else owned_by_person
-        )
+    owned = person_owns(store, chat.id, now) if owned_by_person is None else owned_by_person
     first_time = int(wrote_to_them) == 0 and earliest is not None and now - from_ms(int(earliest)) <= FRESH
     return Facts(
         now=now,
@@ -264,64 +264,51 @@ def decide_for(
     return Skip("no_chat") if facts is None else decide(config, facts)
 
 
-def queue_greeting(
-    store: Store,
-    greeting: Greeting,
-    message_id: str,
-    *,
-    now: datetime | None = None,
-    execution_id: str | None = None,
-    owned_by_person: bool | None = None,
-) -> Message | Skip:
-    """Queue ``greeting`` as the greetings agent's message, deciding again inside the write transaction: a person
-    who took over, or a greeting queued meanwhile (another event of the same burst), drops it with a reason."""
-    at = now or utc_now()
-    with store.db.transaction():
-        again = decide_for(store, message_id, now=at, owned_by_person=owned_by_person)
-        if isinstance(again, Skip):
-            return again
-        if again.kind != greeting.kind:
-            return Skip("superseded", f"Now a {again.kind} message would be sent instead.")
-        chat_id = again.chat_id
-        message = store.messages.create(
-            chat_id=chat_id,
-            direction="out",
-            body=again.text,
-            status="queued",
-            sent_at=at,
-            position=store.messages.between(chat_id, store.messages.last_position(chat_id), None),
-            sent_by_agent=again.kind,
-            agent_execution_id=execution_id,
-        )
-        store.emit(MessageQueued(org_id=store.org_id, chat_id=chat_id, message_id=message.id))
-    return message
-
-
 class GreetingsAgent:
-    """The welcome and away messages as an agent: wants ``MessageReceived``; ``handle`` decides and (unless
-    ``dry_run``) queues, returning the message queued or why not."""
+    """The welcome and away messages as an orchestrator agent (``app.agents.context.Agent``).
 
-    name: ClassVar[str] = AGENT
-    events: ClassVar[tuple[type[Event], ...]] = (MessageReceived,)
+    ``replies`` is False on purpose: the orchestrator's conversation gate lets only chats on AI autopilot through,
+    while greetings must work for a business with the AI off; they apply their own ownership rule (``person_owns``)
+    and their own pacing (once per contact per N hours). A burst is handled by the guarded send: a greeting answers
+    the message it was decided on, so an earlier message of a burst is dropped as ``stale`` and the burst's last one
+    is greeted. The send is ``app.store.ops.agent_send``'s (the sending device only), marked ``sent_by_agent`` =
+    ``welcome`` / ``away``, with the decision taken again inside its write transaction: a person's reply or another
+    greeting committed meanwhile drops it."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
-        self.store = store
-        self.clock = clock
+    name = AGENT
+    wants = frozenset({MessageReceived.name})
+    replies = False
 
-    def handle(
-        self, event: Event, *, dry_run: bool = False, owned_by_person: bool | None = None
-    ) -> Greeting | Message | Skip:
+    async def run(self, event: Event, ctx: AgentContext) -> Outcome:
         if not isinstance(event, MessageReceived):
-            return Skip("from_me", "Not a received message.")
-        now = self.clock()
-        decision = decide_for(self.store, event.message_id, now=now, owned_by_person=owned_by_person)
-        if isinstance(decision, Skip) or dry_run:
-            return decision
-        return queue_greeting(self.store, decision, event.message_id, now=now, owned_by_person=owned_by_person)
+            return Outcome.skip("from_me")
+        now = ctx.clock()
+        decision = await ctx.call(decide_for, ctx.store, event.message_id, now=now)
+        if isinstance(decision, Skip):
+            return Outcome.skip(decision.reason, chat_id=event.chat_id, detail=_detail(decision.detail))
+        if ctx.dry_run:
+            ctx.draft([decision.text])
+            return Outcome.acted(decision.action, chat_id=decision.chat_id, detail={"dry_run": True})
 
-    async def run(self, event: Event, ctx: Any = None) -> Greeting | Message | Skip:
-        """The same from the service loop (the store's work on a worker thread)."""
-        return await asyncio.to_thread(self.handle, event)
+        def recheck() -> str | None:  # inside the send's write transaction
+            again = decide_for(ctx.store, event.message_id, now=now)
+            if isinstance(again, Skip):
+                return again.reason
+            return None if again.kind == decision.kind else "superseded"
+
+        request = AutomatedSend(
+            decision.chat_id, (decision.text,), decision.kind, ctx.execution_id, event.message_id, event.depth
+        )
+        result = (await ctx.call(send_automated, ctx.store, request, recheck=recheck)).value
+        if not result.queued:
+            ctx.dropped = result.reason
+            return Outcome.skip(result.reason or "dropped", chat_id=decision.chat_id)
+        ctx.queued.extend(m.id for m in result.queued)
+        return Outcome.acted(decision.action, chat_id=decision.chat_id)
+
+
+def _detail(sentence: str) -> dict[str, Any]:
+    return {"why": sentence} if sentence else {}
 
 
 def save_config_version(store: Store, config: GreetingsConfig, *, note: str = "") -> GreetingsConfig:
