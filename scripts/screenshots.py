@@ -13,12 +13,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.agents.health import GB, HealthMonitor  # noqa: E402
 from app.core.errors import KeyChangeUnfinished  # noqa: E402
 from app.core.events import Event  # noqa: E402
 from app.qt import QtCore, QtWidgets  # noqa: E402
@@ -36,7 +37,9 @@ from app.ui.dialogs.create_workspace import CreateWorkspaceDialog  # noqa: E402
 from app.ui.dialogs.paste_knowledge import PasteKnowledgeDialog  # noqa: E402
 from app.ui.dialogs.unlock import UnlockDialog  # noqa: E402
 from app.ui.dialogs.unusable_workspaces import UnusableWorkspacesDialog  # noqa: E402
+from app.ui.health_watch import HealthWatch  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
+from app.ui.pages.health import HealthPage  # noqa: E402
 from app.ui.pages.inbox import InboxPage  # noqa: E402
 from app.ui.quick_switcher import QuickSwitcher  # noqa: E402
 from app.ui.sections import SECTIONS  # noqa: E402
@@ -468,6 +471,67 @@ def shoot_product_cards(app: QtWidgets.QApplication, window: MainWindow, ctx: Ap
     settle(app, 100)
 
 
+def health_watch_for_shots(ctx: AppContext) -> HealthWatch:
+    """The health monitor for the shots (issue 18): the real checks on the seeded workspace, the disk reading fixed at
+    1.4 GB free (one warning), and a day of history written as five-minute runs would have: the phone offline for
+    half an hour this morning, the disk getting low three hours ago."""
+    monitor = HealthMonitor(
+        ctx.store,
+        ctx.workspaces.paths(ctx.workspace.workspace_id).root,
+        whatsapp=lambda: ctx.whatsapp.status,
+        free_bytes=lambda _folder: int(1.4 * GB),
+    )
+    now = datetime.now(UTC)
+    rows: list[tuple[int, str, str, str, float | None]] = []
+    for step in range(288, 0, -1):
+        at = now - timedelta(minutes=5 * step)
+        ms = int(at.timestamp() * 1000)
+        offline = timedelta(hours=9) >= now - at >= timedelta(hours=8, minutes=30)
+        low = now - at <= timedelta(hours=3)
+        rows += [
+            (ms, "whatsapp", "warn", "The phone is offline: messages wait until it is back online.", 2.0)
+            if offline
+            else (ms, "whatsapp", "ok", "Connected and the page self-test passed.", 0.0),
+            (ms, "database", "ok", "The database (38 MB) is intact.", 180.0),
+            (ms, "ai", "ok", "No AI calls in the last hour.", None),
+            (ms, "sync", "ok", "Not in a team: nothing to sync.", None),
+            (ms, "disk", "warn", "1.4 GB free on the workspace's disk: running low.", 1433.6)
+            if low
+            else (ms, "disk", "ok", "2.1 GB free on the workspace's disk.", 2150.4),
+        ]
+    with ctx.store.db.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO health_checks (checked_at, name, status, sentence, value) VALUES (?, ?, ?, ?, ?)", rows
+        )
+    return HealthWatch(ctx, monitor)
+
+
+def shoot_health(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str) -> None:
+    """The Health page after "Check now" with one warning (disk space), and its banner above the inbox."""
+    watch = ctx.health
+    assert watch is not None
+    window.health_banner.dismissed = False
+    ctx.whatsapp.publish(connected_quiet_hours(waiting=0))
+    settle(app, 200)
+    page = window.show_section("health")
+    assert isinstance(page, HealthPage)
+    watch.check_now()
+    wait_for(
+        app,
+        "the health check",
+        lambda: (
+            ctx.tasks.idle
+            and not watch.busy
+            and page.rows["disk"].status == "warn"
+            and len(page.rows["ai"].strip.results) > 200
+        ),
+    )
+    settle(app, 200)
+    grab(app, window, out / f"{mode}-45-health.png")
+    window.show_section("inbox")
+    grab(app, window, out / f"{mode}-45-health-banner.png")
+
+
 def newer_workspace(home: Path) -> Workspaces:
     """A home whose one workspace was written by a newer Parley: start-up shows it rather than offer "create"."""
     from keyring.backends import null
@@ -506,6 +570,7 @@ def main() -> int:
         media_chat = seed_media_chat(store)
         broken = newer_workspace(home / "other-home")
         ctx.whatsapp.attach(RecordingControl())
+        ctx.health = health_watch_for_shots(ctx)
 
         for mode in ("light", "dark"):
             theme.apply(app, mode)
@@ -626,6 +691,7 @@ def main() -> int:
             shoot_settings(app, window, out, mode)
             shoot_inbox_states(app, window, ctx, out, mode)
             shoot_media_chat(app, window, ctx, out, mode, media_chat)
+            shoot_health(app, window, ctx, out, mode)  # last: its banner stays on the window
             window.close()
             window.deleteLater()
             settle(app, 100)

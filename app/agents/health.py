@@ -137,7 +137,7 @@ def figure_text(name: str, value: float | None) -> str:
     if name == "ai":
         return f"{value:.0f} % failed"
     if name == "database":
-        return f"checked in {value / 1000:.1f} s"
+        return f"checked in {value:.0f} ms" if value < 1000 else f"checked in {value / 1000:.1f} s"
     if name == "sync":
         return f"last sync {_duration(timedelta(seconds=value))} ago"
     if name == "whatsapp":

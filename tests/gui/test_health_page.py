@@ -5,17 +5,19 @@ on recovery; a WhatsApp failure starts a run at once; a request during a run mak
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.agents.health import GB, MB, HealthMonitor
+from app.agents.health import GB, MB, CheckResult, HealthMonitor, Status
 from app.qt import Qt
 from app.ui.context import AppContext
 from app.ui.health_watch import HealthWatch
 from app.ui.main_window import MainWindow
 from app.ui.pages.health import HealthPage
+from app.ui.pages.health import runs as spans_of
 from app.ui.sections import SECTIONS
 from app.ui.tray import Tray
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
@@ -165,3 +167,18 @@ def test_the_health_section_is_in_the_sidebar(qtbot: QtBot, ctx: AppContext, wat
     assert isinstance(page, HealthPage)
     assert page.watch is watch
     qtbot.waitUntil(lambda: page.loaded is not None)
+
+
+def test_the_strip_merges_runs_and_leaves_gaps_grey() -> None:
+    t0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+
+    def at(minutes: int, status: Status) -> CheckResult:
+        return CheckResult("disk", status, "", None, t0 + timedelta(minutes=minutes))
+
+    results = [at(0, "ok"), at(5, "ok"), at(10, "warn"), at(15, "warn"), at(120, "warn")]  # closed for 95 min
+    spans = spans_of(results, t0 + timedelta(minutes=122))
+    assert [(s, (a - t0).seconds // 60, (b - t0).seconds // 60) for s, a, b in spans] == [
+        ("ok", 0, 10),
+        ("warn", 10, 25),
+        ("warn", 120, 122),
+    ]

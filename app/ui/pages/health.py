@@ -19,6 +19,7 @@ from app.ui.health_watch import HealthWatch
 from app.ui.widgets.whatsapp_indicator import clock, dot_pixmap
 
 DAY = timedelta(hours=24)
+GAP = timedelta(minutes=10)  # longer without a result than this: the app was not running
 WORDS: dict[str, str] = {"ok": "OK", "warn": "Needs a look", "fail": "Problem"}
 
 Loaded = tuple[datetime, list[CheckResult], dict[str, list[CheckResult]]]
@@ -46,6 +47,20 @@ def changes(history: dict[str, list[CheckResult]]) -> list[tuple[CheckResult, St
                 found.append((result, before))
             before = result.status
     return sorted(found, key=lambda pair: pair[0].checked_at, reverse=True)
+
+
+def runs(results: list[CheckResult], now: datetime) -> list[tuple[Status, datetime, datetime]]:
+    """Results merged into spans of one status: each lasts until the next result, or 10 minutes when none came
+    (the app was closed: that time stays grey)."""
+    spans: list[tuple[Status, datetime, datetime]] = []
+    for i, result in enumerate(results):
+        until = results[i + 1].checked_at if i + 1 < len(results) else now
+        until = min(until, result.checked_at + GAP)
+        if spans and spans[-1][0] == result.status and spans[-1][2] >= result.checked_at:
+            spans[-1] = (result.status, spans[-1][1], until)
+        else:
+            spans.append((result.status, result.checked_at, until))
+    return spans
 
 
 class StatusStrip(QtWidgets.QWidget):
@@ -78,13 +93,11 @@ class StatusStrip(QtWidgets.QWidget):
         painter.fillRect(rect, QtGui.QColor(theme.colors().surface_alt))
         start = self.now - DAY
         span = DAY.total_seconds()
-        for i, result in enumerate(self.results):
-            until = self.results[i + 1].checked_at if i + 1 < len(self.results) else self.now
-            until = min(until, result.checked_at + timedelta(minutes=10))  # a gap (app closed) stays grey
-            left = max((result.checked_at - start).total_seconds(), 0.0) / span * rect.width()
+        for status, since, until in runs(self.results, self.now):
+            left = max((since - start).total_seconds(), 0.0) / span * rect.width()
             right = max((until - start).total_seconds(), 0.0) / span * rect.width()
             width = max(right - left, 2.0)
-            painter.fillRect(QtCore.QRectF(left, 0, width, rect.height()), QtGui.QColor(status_color(result.status)))
+            painter.fillRect(QtCore.QRectF(left, 0, width, rect.height()), QtGui.QColor(status_color(status)))
         painter.end()
 
 
