@@ -84,6 +84,36 @@ def start_ai(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutdown | 
         shutdown.add(Stage.AGENTS, "the analysis of incoming messages", inbound.close)
 
 
+def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
+    """After the window is up: the orchestrator (the agents on the durable event log) and the durable jobs' runner,
+    both on the one service loop; they stop first at shutdown (a run in flight runs again on the next start).
+
+    The agents that exist are registered here, and their job kinds on the registry, before either starts
+    (docs/architecture.md, "Agents")."""
+    from app.agents import finance
+    from app.agents.greetings import GreetingsAgent
+    from app.agents.job_kinds import JobKinds
+    from app.agents.jobs_runner import JobRunner
+    from app.agents.orchestrator import Orchestrator
+    from app.store import sending_device
+    from app.ui.tasks import logged_only
+
+    store = ctx.store
+    kinds = JobKinds()
+    money = finance.build(store, kinds)  # registers its job kinds (the daily revenue check, its alerts)
+    orchestrator = Orchestrator(store, [money, GreetingsAgent()], loop=ctx.tasks.service_loop)
+    jobs = JobRunner(store.jobs, kinds, loop=ctx.tasks.service_loop, holds_whatsapp=lambda: sending_device.holds(store))
+    orchestrator.start()
+    jobs.start()
+    # Yesterday's and today's revenue checks (idempotent writes: on the pool, then the runner looks at once).
+    ctx.tasks.start(
+        "Schedule the revenue checks", money.ensure_scheduled, lambda _none: jobs.poke(), logged_only, quiet=True
+    )
+    if shutdown is not None:
+        shutdown.add(Stage.AGENTS, "the agents", orchestrator.close)
+        shutdown.add(Stage.AGENTS, "the scheduled jobs", jobs.close)
+
+
 def start_sync(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutdown | None = None) -> None:
     """After the window is up: build the workspace's sync service and start it on the sync loop. Signed out it only
     reports SIGNED_OUT (no network); signed in it syncs. While signed in, the AI's cloud mode uses the team server."""
@@ -254,6 +284,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         gc.freeze()
         QtCore.QTimer.singleShot(0, lambda: start_whatsapp(ctx, app, shutdown))
         QtCore.QTimer.singleShot(0, lambda: start_ai(ctx, app, shutdown))
+        QtCore.QTimer.singleShot(0, lambda: start_agents(ctx, shutdown))
         QtCore.QTimer.singleShot(0, lambda: start_sync(ctx, app, shutdown))
         QtCore.QTimer.singleShot(0, lambda: start_health(ctx, shutdown))
 
