@@ -109,10 +109,15 @@ def record_sale(
                 unit_price_minor=price,
             )
         if contact_id:
+            # The contact's one lifetime value is in one currency: a sale in another is never added into it (the
+            # finance agent recomputes the value from the sales, app/agents/finance_figures.py, with the same rule).
             contact = store.contacts.get(contact_id)
-            store.contacts.update(
-                contact_id, lifetime_value_minor=contact.lifetime_value_minor + total, lifecycle="customer"
-            )
+            changes: dict[str, object] = {"lifecycle": "customer"}
+            if contact.currency == sale.currency:
+                changes["lifetime_value_minor"] = contact.lifetime_value_minor + total
+            elif contact.lifetime_value_minor == 0:
+                changes |= {"lifetime_value_minor": total, "currency": sale.currency}
+            store.contacts.update(contact_id, **changes)
         store.emit(
             SaleCompleted(
                 org_id=store.org_id,

@@ -289,7 +289,8 @@ def test_the_daily_check_runs_through_the_job_runner_once(store: Store) -> None:
 
 def test_the_orchestrator_runs_the_agent_on_a_recorded_sale(store: Store) -> None:
     eva = store.contacts.create(name="Eva", currency="EUR")
-    store.sales.create(amount_minor=1_000, currency="EUR", sold_at=utc(2026, 1, 5), contact_id=eva.id)  # an old one
+    record_sale(store, [SaleLine(description="Gloves", unit_price_minor=1_000)], contact_id=eva.id, currency="EUR")
+    store.contacts.update(eva.id, lifetime_value_minor=1)  # gone stale (an edit nobody reported)
     agent = agent_for(store)
     loop = LoopThread("parley-service")
     orchestrator = Orchestrator(store, [agent], loop=loop)
@@ -303,7 +304,7 @@ def test_the_orchestrator_runs_the_agent_on_a_recorded_sale(store: Store) -> Non
         loop.close()
     runs = store.agent_executions.find_all({"agent": "finance"}, order_by="started_at")
     assert [(r.event_name, r.action, r.status) for r in runs] == [("sale.completed", "lifetime_value", "succeeded")] * 2
-    # the old increment made it 1000 + 15000 + 2500 "EUR"; recomputed: the two EUR sales, the USD one kept apart
+    # recomputed from the sales (an increment would say 1 + 2500): the two EUR sales, the USD one kept apart
     assert runs[-1].detail == {"contact_id": eva.id, "lifetime_value_minor": 3_500, "currency": "EUR"}
     assert ltv(store, eva) == (3_500, "EUR")
 
@@ -334,3 +335,14 @@ def test_the_daily_check_is_skipped_while_the_agent_is_off(store: Store) -> None
     assert (check.status, check.result) == ("skipped", "agent_off")
     assert job_at(store, check_key(TUESDAY + timedelta(days=1))).status == "due"  # the chain goes on
     assert store.jobs.by_key(alert_key(TUESDAY, "EUR")) is None
+
+
+def test_recording_a_sale_never_adds_another_currency_into_the_value(store: Store) -> None:
+    """Before any agent runs (or with finance switched off): the sale's own transaction keeps currencies apart."""
+    gil = store.contacts.create(name="Gil")  # USD, nothing bought yet
+    record_sale(store, [SaleLine(description="Vase", unit_price_minor=3_000)], contact_id=gil.id, currency="EUR")
+    assert ltv(store, gil) == (3_000, "EUR")  # the old code: 3000 "USD"
+    record_sale(store, [SaleLine(description="Lamp", unit_price_minor=9_900)], contact_id=gil.id, currency="USD")
+    assert ltv(store, gil) == (3_000, "EUR")  # the old code: 12900
+    record_sale(store, [SaleLine(description="Cup", unit_price_minor=450)], contact_id=gil.id, currency="EUR")
+    assert ltv(store, gil) == (3_450, "EUR")
