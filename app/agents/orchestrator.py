@@ -91,6 +91,7 @@ class _Batch:
     events: list[_Logged]
     config: Current | None
     limits: Limits
+    acquisition: Current | None  # its config in force (the AI's mode on chats), for agents that answer customers
 
 
 class Orchestrator:
@@ -212,7 +213,9 @@ class Orchestrator:
                 held = self._held(agent, logged, batch.limits)
                 if held is not None:
                     return held
-                await self.run_one(agent, logged.seq, logged.event, batch.config, batch.limits)
+                await self.run_one(
+                    agent, logged.seq, logged.event, batch.config, batch.limits, acquisition=batch.acquisition
+                )
             if len(batch.events) < BATCH:
                 last = batch.events[-1].seq if batch.events else batch.cursor
                 if batch.head - last >= SKIP_AHEAD:
@@ -230,15 +233,14 @@ class Orchestrator:
         if agent.name not in self._ready:
             self._ensure_cursor(agent.name)
             self._ready.add(agent.name)
-        config = configs.current(self.store, agent.name) if configs.is_agent(agent.name) else None
-        limits = configs.limits(self.store) if agent.replies else Limits()
+        config, limits, acquisition = self._settings(agent)
         names = sorted(agent.wants)
         with self.store.db.read() as conn:
             row = conn.execute("SELECT last_seq FROM agent_cursors WHERE agent = ?", (agent.name,)).fetchone()
             cursor = int(row[0]) if row else 0
             head = int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
             if config is not None and not config.enabled:
-                return _Batch(cursor, head, [], config, limits)
+                return _Batch(cursor, head, [], config, limits, acquisition)
             rows = conn.execute(
                 f"SELECT seq, name, payload FROM events WHERE seq > ? AND seq <= ? "
                 f"AND name IN ({', '.join('?' for _ in names)}) ORDER BY seq LIMIT ?",
@@ -250,7 +252,7 @@ class Orchestrator:
                 events.append(_Logged(int(seq), event_from_payload(name, json.loads(payload))))
             except ValueError:  # a payload this version cannot read: passed, with the reason in the log
                 log.warning("agent %s: event %s (%s) cannot be read and is passed", agent.name, seq, name)
-        return _Batch(cursor, head, events, config, limits)
+        return _Batch(cursor, head, events, config, limits, acquisition)
 
     def _ensure_cursor(self, agent: str) -> None:
         with self.store.db.transaction() as conn:
@@ -281,6 +283,7 @@ class Orchestrator:
         config: Current | None,
         limits: Limits,
         *,
+        acquisition: Current | None = None,
         dry_run: bool = False,
     ) -> AgentExecution | None:
         """Gate, run and record ``agent`` on ``event`` (``seq`` None: not from the log, e.g. a dry run). Returns
@@ -292,7 +295,9 @@ class Orchestrator:
         ctx: AgentContext | None = None
         error: str | None = None
         try:
-            reason, autopilot = await asyncio.to_thread(self._gate, agent, seq, event, chat_id, limits)
+            reason, autopilot = self._loop_rules(event), False
+            if reason is None and agent.replies and chat_id is not None:  # the conversation rules read the store
+                reason, autopilot = await asyncio.to_thread(self._gate, agent, seq, event, chat_id, limits, acquisition)
             if reason is None and autopilot and not dry_run and chat_id is not None:
                 reason = self._claim(chat_id, started, limits)
                 claimed = reason is None
@@ -324,19 +329,27 @@ class Orchestrator:
             self.runs += 1
         return row if written else None
 
-    def _gate(
-        self, agent: Agent, seq: int | None, event: Event, chat_id: str | None, limits: Limits
-    ) -> tuple[str | None, bool]:
-        """The skip reason decided before the agent runs (or None), and whether the chat is on autopilot."""
+    def _loop_rules(self, event: Event) -> str | None:
+        """No automation starts from an automated send's events, and no chain grows past the depth limit."""
         if event.causation_id is not None and event.name.startswith("message."):
-            return FROM_ME, False
+            return FROM_ME
         if event.depth >= self.max_depth:
-            return DEPTH, False
-        if not agent.replies or chat_id is None:
-            return None, False
+            return DEPTH
+        return None
+
+    def _gate(
+        self,
+        agent: Agent,
+        seq: int | None,
+        event: Event,
+        chat_id: str,
+        limits: Limits,
+        acquisition: Current | None,
+    ) -> tuple[str | None, bool]:
+        """The conversation rules' skip reason (or None), and whether the chat is on autopilot."""
         if seq is not None and event.name == MessageReceived.name and self._later_message(seq, chat_id):
             return DEBOUNCED, False
-        owner = ownership.ownership(self.store, chat_id, now=self.clock(), pause=limits.pause)
+        owner = ownership.ownership(self.store, chat_id, now=self.clock(), pause=limits.pause, acquisition=acquisition)
         reason = ownership.skip_reason(owner, sending=False)
         if reason is not None:
             return reason, False
@@ -466,9 +479,15 @@ class Orchestrator:
         """What ``agent_name`` would do on ``event`` ("Try on this chat"): the same gates and run, nothing sent,
         the cursor untouched; the execution is kept with ``dry_run`` so the log shows it."""
         agent = next(a for a in self.agents if a.name == agent_name)
-        config, limits = await asyncio.to_thread(self._settings, agent)
-        return await self.run_one(agent, None, event, config, limits, dry_run=True)
+        config, limits, acquisition = await asyncio.to_thread(self._settings, agent)
+        return await self.run_one(agent, None, event, config, limits, acquisition=acquisition, dry_run=True)
 
-    def _settings(self, agent: Agent) -> tuple[Current | None, Limits]:
+    def _settings(self, agent: Agent) -> tuple[Current | None, Limits, Current | None]:
+        """The agent's config in force, and for an agent that answers customers the conversation limits and the
+        acquisition config they come from (read once: the same row when the agent is the acquisition agent)."""
         config = configs.current(self.store, agent.name) if configs.is_agent(agent.name) else None
-        return config, configs.limits(self.store) if agent.replies else Limits()
+        if not agent.replies:
+            return config, Limits(), None
+        acquisition = config if agent.name == "acquisition" else configs.current(self.store, "acquisition")
+        assert acquisition is not None
+        return config, configs.limits_of(acquisition.config), acquisition

@@ -57,12 +57,13 @@ class Ownership:
         return self.kind in ("autopilot", "draft")
 
 
-def ai_mode(store: Store, chat: Chat) -> AgentMode:
-    """The AI's mode on ``chat``: its own, else the acquisition agent's while that agent is on, else off."""
+def ai_mode(store: Store, chat: Chat, acquisition: configs.Current | None = None) -> AgentMode:
+    """The AI's mode on ``chat``: its own, else the acquisition agent's while that agent is on, else off
+    (``acquisition``: its config in force when the caller has it already)."""
     if chat.ai_mode is not None:
         return chat.ai_mode
-    acquisition = configs.current(store, "acquisition")
-    return acquisition.mode if acquisition.enabled else "off"
+    agent = acquisition if acquisition is not None else configs.current(store, "acquisition")
+    return agent.mode if agent.enabled else "off"
 
 
 def latest_human_message(store: Store, chat_id: str) -> tuple[datetime, str | None] | None:
@@ -76,18 +77,29 @@ def latest_human_message(store: Store, chat_id: str) -> tuple[datetime, str | No
     return None if row is None else (from_ms(int(row[0])), row[1])
 
 
-def ownership(store: Store, chat_id: str, *, now: datetime | None = None, pause: timedelta | None = None) -> Ownership:
-    """Who owns ``chat_id`` at ``now`` (default: the clock), with the pause in force unless ``pause`` is given."""
+def ownership(
+    store: Store,
+    chat_id: str,
+    *,
+    now: datetime | None = None,
+    pause: timedelta | None = None,
+    acquisition: configs.Current | None = None,
+) -> Ownership:
+    """Who owns ``chat_id`` at ``now`` (default: the clock), with the pause in force unless ``pause`` is given
+    (``acquisition``: the acquisition agent's config in force, when the caller read it already)."""
     at = now or utc_now()
     chat = store.chats.get(chat_id)
-    mode = ai_mode(store, chat)
+    mode = ai_mode(store, chat, acquisition)
     if mode == "off":
         return Ownership("person", chat.assigned_user_id, _user_name(store, chat.assigned_user_id), mode=mode)
     human = latest_human_message(store, chat_id)
     if human is not None:
         sent_at, author = human
         handed_back = chat.ai_handed_back_at
-        length = pause if pause is not None else configs.limits(store).pause
+        if pause is not None:
+            length = pause
+        else:
+            length = configs.limits_of((acquisition or configs.current(store, "acquisition")).config).pause
         if (handed_back is None or to_ms(sent_at) > to_ms(handed_back)) and at < sent_at + length:
             return Ownership("paused", author, _user_name(store, author), sent_at, sent_at + length, mode)
     return Ownership(mode, chat.assigned_user_id, _user_name(store, chat.assigned_user_id), mode=mode)
