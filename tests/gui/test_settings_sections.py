@@ -30,6 +30,7 @@ EXPECTED_SECTIONS = [
     "Notifications",
     "Inbox",
     "WhatsApp",
+    "Business hours",
     "AI",
     "Finance",
     "Security",

@@ -27,6 +27,7 @@ from app.ui.dialogs.backup_dialogs import BackupDialog, RestoreDialog, human_siz
 from app.ui.dialogs.change_passphrase import ChangePassphraseDialog, protection_text
 from app.ui.dialogs.tracker import DialogTracker
 from app.ui.pages.ai_settings import AiProvidersCard
+from app.ui.pages.settings_hours import GreetingsCard, HoursCard
 from app.ui.pages.sync_settings import SyncSettingsCard
 from app.ui.pages.team_ai import TeamAiCard
 from app.ui.pages.team_media import TeamMediaCard
@@ -112,6 +113,7 @@ BLURBS = {
     "Notifications": "When and how Parley tells you about new customer messages.",
     "Inbox": "Writing replies, and the quick replies the composer offers after /.",
     "WhatsApp": "How messages go out: connecting, typing speed, pauses between contacts, limits and quiet hours.",
+    "Business hours": "When you are open, and the welcome and away messages customers get on their own.",
     "AI": "Suggested replies and analysis: your preferences, and the providers that answer.",
     "Team": "Share this workspace with your team through a Parley server: sign in, members, devices and conflicts.",
     "Security": "Everything in this workspace is encrypted with one key; this is how that key is kept.",
@@ -128,6 +130,8 @@ FOUND_BY = {
     "Team sync": "team sync sign in sign out log in account create a team join invite members devices conflicts "
     "server password",
     "Media sharing": "team media sharing share photos voice notes documents files server quota space",
+    "Business hours": "business hours opening times schedule weekly open closed holidays time zone timezone",
+    "Welcome and away": "welcome away greeting greetings out of office first-time contact template variables",
     "Security": "key protection encryption passphrase password change passphrase keyring system keyring",
     "Backup": "backup back up now restore last backup copy export import",
 }
@@ -206,6 +210,8 @@ class SettingsPage(QtWidgets.QWidget):
         declared = [s for s in SECTIONS if s != "Security"]
         declared += sorted({_placed(s) for s in SETTINGS} - {*SECTIONS, "Backup"})
         team = ["Team"] if self.ctx.sync is not None else []  # the sync card exists only with a sync service
+        at = declared.index("WhatsApp") + 1 if "WhatsApp" in declared else len(declared)
+        declared.insert(at, "Business hours")  # cards only (settings_hours.py): the schedule and the greetings
         return ["Workspace", *declared, *team, "Security", "Backup"]
 
     def _changed(self, tables: frozenset[str]) -> None:
@@ -234,6 +240,11 @@ class SettingsPage(QtWidgets.QWidget):
             self._add_card(section, self.team_sync, FOUND_BY["Team sync"])
             self.team_media = TeamMediaCard(self.ctx.sync)  # the owner's switch for media through the server
             self._add_card(section, self.team_media, FOUND_BY["Media sharing"], hides_itself=True)
+        elif section == "Business hours":
+            self.hours_card = HoursCard(self.ctx)
+            self._add_card(section, self.hours_card, FOUND_BY["Business hours"])
+            self.greetings_card = GreetingsCard(self.ctx)
+            self._add_card(section, self.greetings_card, FOUND_BY["Welcome and away"])
         elif section == "Security":
             self._add_card(section, self._security_card(), FOUND_BY["Security"])
         elif section == "Backup":
