@@ -2,8 +2,8 @@
 
 Derived on every read, never declared on one path and forgotten on another (schema 13's header):
 
-- The AI's mode on a chat is ``chats.ai_mode`` when the chat has its own, else the acquisition agent's mode while
-  that agent is on (``app.agents.configs``), else off. Off means a person owns the chat: the assigned user (named), or
+- The AI's mode on a chat is off while the acquisition agent is off (``app.agents.configs``); else ``chats.ai_mode``
+  when the chat has its own, else the agent's mode. Off means a person owns the chat: the assigned user (named), or
   nobody assigned yet.
 - **A takeover is any outgoing message not sent by an agent** — typed in Parley, on the phone or in WhatsApp Web
   (intake records those as outbound with no ``sent_by_agent``; the bots of the anchors could not see them) — whose
@@ -36,6 +36,7 @@ from app.store.store import Store
 
 OwnerKind = Literal["autopilot", "draft", "paused", "person"]
 OWNED_BY_PERSON = "owned_by_person"
+DRAFTS_ONLY = "drafts_only"  # an automated send in a chat on AI drafts: the words stay a draft
 PHONE = "someone on the phone or WhatsApp Web"
 
 
@@ -58,12 +59,12 @@ class Ownership:
 
 
 def ai_mode(store: Store, chat: Chat, acquisition: configs.Current | None = None) -> AgentMode:
-    """The AI's mode on ``chat``: its own, else the acquisition agent's while that agent is on, else off
+    """The AI's mode on ``chat``: off while the acquisition agent is off; else the chat's own, else the agent's
     (``acquisition``: its config in force when the caller has it already)."""
-    if chat.ai_mode is not None:
-        return chat.ai_mode
     agent = acquisition if acquisition is not None else configs.current(store, "acquisition")
-    return agent.mode if agent.enabled else "off"
+    if not agent.enabled:
+        return "off"
+    return chat.ai_mode if chat.ai_mode is not None else agent.mode
 
 
 def latest_human_message(store: Store, chat_id: str) -> tuple[datetime, str | None] | None:
@@ -106,9 +107,11 @@ def ownership(
 
 
 def skip_reason(owner: Ownership, *, sending: bool) -> str | None:
-    """``owned_by_person`` when the AI may not act on the chat (send, or draft when ``sending`` is False)."""
-    allowed = owner.ai_may_send if sending else owner.ai_may_draft
-    return None if allowed else OWNED_BY_PERSON
+    """Why the AI may not act on the chat now: ``owned_by_person``, or ``drafts_only`` for a send in a chat on AI
+    drafts (``sending`` False asks about drafting)."""
+    if owner.kind in ("paused", "person"):
+        return OWNED_BY_PERSON
+    return DRAFTS_ONLY if sending and owner.kind == "draft" else None
 
 
 def _user_name(store: Store, user_id: str | None) -> str | None:

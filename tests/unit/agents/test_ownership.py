@@ -182,3 +182,20 @@ def test_a_device_that_does_not_hold_the_number_only_drafts(store: Store, loop: 
     [row] = rows(store)
     assert (row.skip_reason, row.action, row.detail["draft"]) == (NOT_SENDING_DEVICE, "drafted", ["Thanks, on it!"])
     assert automated(store, chat.id) == []
+
+
+def test_drafts_only_and_an_agent_switched_off(store: Store, loop: LoopThread) -> None:
+    customer_says(store, PHONE, "hi")
+    chat = chat_of(store, PHONE)
+    ownership_ops.hand_back(store, chat.id, mode="draft")  # this chat: AI drafts, the agent on autopilot
+    clock = Clock()
+    orchestrator = Orchestrator(store, [Replier()], loop=loop, clock=clock)
+    pump(loop, orchestrator, clock)
+    customer_says(store, PHONE, "how much is the green tea?")
+    pump(loop, orchestrator, clock)
+    [row] = rows(store)
+    assert (row.skip_reason, row.action, row.detail["draft"]) == ("drafts_only", "drafted", ["Thanks, on it!"])
+    assert automated(store, chat.id) == []
+
+    configs.save(store, "acquisition", enabled=False)  # the chat's own mode means nothing while the agent is off
+    assert owner_sentence(store, chat.id)[1] == "A person (nobody assigned)"
