@@ -250,14 +250,20 @@ def gather(store: Store, message: Message, *, now: datetime, owned_by_person: bo
 
 
 def decide_for(
-    store: Store, message_id: str, *, now: datetime | None = None, owned_by_person: bool | None = None
+    store: Store,
+    message_id: str,
+    *,
+    now: datetime | None = None,
+    owned_by_person: bool | None = None,
+    config: GreetingsConfig | None = None,
 ) -> Greeting | Skip:
-    """``decide`` for a stored message, with the config in force."""
+    """``decide`` for a stored message, with ``config`` (default: the config in force)."""
     at = now or utc_now()
     message = store.messages.find(message_id)
     if message is None:
         return Skip("no_chat", "The message is gone.")
-    config, _ = load_config(store)
+    if config is None:
+        config, _ = load_config(store)
     if not config.any_enabled:
         return Skip("disabled", "Welcome and away messages are off.")
     facts = gather(store, message, now=at, owned_by_person=owned_by_person)
@@ -283,12 +289,16 @@ class GreetingsAgent:
         if not isinstance(event, MessageReceived):
             return Outcome.skip("from_me")
         now = ctx.clock()
-        decision = await ctx.call(decide_for, ctx.store, event.message_id, now=now)
+        config, version = await ctx.call(load_config, ctx.store)
+        # the acquisition config version the greetings ran with (this agent has no versioned config of its own)
+        detail: dict[str, Any] = {"acquisition_config_version": version}
+        decision = await ctx.call(decide_for, ctx.store, event.message_id, now=now, config=config)
         if isinstance(decision, Skip):
-            return Outcome.skip(decision.reason, chat_id=event.chat_id, detail=_detail(decision.detail))
+            why = {"why": decision.detail} if decision.detail else {}
+            return Outcome.skip(decision.reason, chat_id=event.chat_id, detail=detail | why)
         if ctx.dry_run:
             ctx.draft([decision.text])
-            return Outcome.acted(decision.action, chat_id=decision.chat_id, detail={"dry_run": True})
+            return Outcome.acted(decision.action, chat_id=decision.chat_id, detail=detail | {"dry_run": True})
 
         def recheck() -> str | None:  # inside the send's write transaction
             again = decide_for(ctx.store, event.message_id, now=now)
@@ -302,13 +312,9 @@ class GreetingsAgent:
         result = (await ctx.call(send_automated, ctx.store, request, recheck=recheck)).value
         if not result.queued:
             ctx.dropped = result.reason
-            return Outcome.skip(result.reason or "dropped", chat_id=decision.chat_id)
+            return Outcome.skip(result.reason or "dropped", chat_id=decision.chat_id, detail=detail)
         ctx.queued.extend(m.id for m in result.queued)
-        return Outcome.acted(decision.action, chat_id=decision.chat_id)
-
-
-def _detail(sentence: str) -> dict[str, Any]:
-    return {"why": sentence} if sentence else {}
+        return Outcome.acted(decision.action, chat_id=decision.chat_id, detail=detail)
 
 
 def save_config_version(store: Store, config: GreetingsConfig, *, note: str = "") -> GreetingsConfig:

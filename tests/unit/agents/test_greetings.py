@@ -120,6 +120,7 @@ def test_a_first_time_contact_is_welcomed_once(greeter: Greeter, store: Store) -
     first = inbound(store, ANA, now, 1)
     run = greeter.run(now + timedelta(seconds=3))
     assert (run.action, run.status) == ("send_welcome", "succeeded")
+    assert run.detail["acquisition_config_version"] == 1  # the version the greetings ran with
     [sent] = greetings_in(store, first.chat_id)
     assert (sent.body, sent.sent_by_agent, sent.status) == ("Welcome to Casa Verde, Ana!", "welcome", "queued")
     assert sent.agent_execution_id == run.id
