@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 
 from app.core.errors import CorruptDatabase
 from app.core.ids import from_ms, to_ms, utc_now
+from app.store.sending_device import held_elsewhere
 from app.store.sqlcipher import DatabaseError
 from app.sync.status import SyncState, SyncStatus
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
@@ -84,6 +85,9 @@ class CheckResult:
     sentence: str
     value: float | None
     checked_at: datetime
+    # False for a state the app already shows all the time (WhatsApp not linked or not connected: the WhatsApp
+    # banner says so), so the monitor does not raise a second banner and a notification for it.
+    alerts: bool = True
 
     @property
     def title(self) -> str:
@@ -200,7 +204,9 @@ class HealthMonitor:
             alerts: list[Alert] = []
             for result in results:
                 before = self._last.get(result.name)
-                if result.status != "ok" and result.status != before:
+                if not result.alerts:
+                    pass
+                elif result.status != "ok" and result.status != before:
                     alerts.append(Alert(result.name, result.status, result.sentence, recovered=False))
                 elif result.status == "ok" and before in ("warn", "fail"):
                     alerts.append(Alert(result.name, "ok", result.sentence, recovered=True))
@@ -255,10 +261,13 @@ class HealthMonitor:
         status = self.whatsapp() or WhatsAppStatus()
         waiting = float(status.queue.waiting)
 
-        def result(level: Status, sentence: str) -> CheckResult:
-            return CheckResult("whatsapp", level, sentence, waiting, now)
+        def result(level: Status, sentence: str, *, alerts: bool = True) -> CheckResult:
+            return CheckResult("whatsapp", level, sentence, waiting, now, alerts)
 
         state = status.state
+        if state is not ConnectionState.connected and (other := held_elsewhere(self.store)) is not None:
+            # One sending device per number: a teammate's computer holds this number's WhatsApp; nothing is wrong.
+            return result("ok", f"{other.device_name} sends for this number; this computer does not need WhatsApp.")
         if state is ConnectionState.connected and status.health is not None and status.health.broken:
             parts = ", ".join(e.label for e in status.health.broken)
             return result("fail", f"Profile broken: sending paused. Parley cannot find {parts} on the WhatsApp page.")
@@ -269,9 +278,9 @@ class HealthMonitor:
         if state is ConnectionState.phone_offline:
             return result("warn", "The phone is offline: messages wait until it is back online.")
         if not status.linked and state in (ConnectionState.stopped, ConnectionState.scan_qr):
-            return result("warn", "WhatsApp is not linked: scan the QR code on the WhatsApp page.")
+            return result("warn", "WhatsApp is not linked: scan the QR code on the WhatsApp page.", alerts=False)
         if state is ConnectionState.stopped:
-            return result("warn", "WhatsApp is not connected: messages wait until you connect.")
+            return result("warn", "WhatsApp is not connected: messages wait until you connect.", alerts=False)
         if state is ConnectionState.connected:
             tested = " and the page self-test passed" if status.health is not None else ""
             return result("ok", f"Connected{tested}.")

@@ -297,3 +297,28 @@ def test_sentences_never_carry_customer_content(
     text = " ".join(r.sentence for r in report.results) + caplog.text
     assert "Maria" not in text
     assert "provider did not answer" not in text
+
+
+def test_setup_states_shown_by_the_whatsapp_banner_raise_no_second_alert(monitor: HealthMonitor, world: World) -> None:
+    """Not linked yet / not connected: the page says so (warn), but the app's WhatsApp banner already tells it all
+    the time, so no health banner or notification repeats it (seen under Xvfb: two banners saying one thing)."""
+    world.whatsapp = WhatsAppStatus()
+    report = monitor.run()
+    assert {r.name: r.status for r in report.results}["whatsapp"] == "warn"
+    assert report.alerts == ()
+    world.whatsapp = WhatsAppStatus(state=ConnectionState.logged_out, linked=True)
+    assert [a.name for a in monitor.run().alerts] == ["whatsapp"]  # a real problem still alerts
+
+
+def test_a_teammate_holding_the_number_is_not_a_whatsapp_problem(
+    store: Store, monitor: HealthMonitor, world: World
+) -> None:
+    from tests.unit.store.test_sending_device import pull_claim
+
+    pull_claim(store, linked_at=NOW - timedelta(hours=1), name="Bea's laptop")
+    world.whatsapp = WhatsAppStatus()  # this computer never linked: it does not need to
+    result = monitor.check_whatsapp(NOW)
+    assert (result.status, result.sentence) == (
+        "ok",
+        "Bea's laptop sends for this number; this computer does not need WhatsApp.",
+    )
