@@ -65,6 +65,8 @@ def test_a_week_with_a_lunch_break_a_night_and_a_holiday_is_saved(
     friday.open.setChecked(True)
     friday.rows[0].start.setTime(QtCore.QTime(22, 0))
     friday.rows[0].end.setTime(QtCore.QTime(2, 0))  # past midnight
+    assert friday.rows[0].next_day.isVisibleTo(friday)
+    assert not monday.rows[0].next_day.isVisibleTo(monday)
     saturday = card.days["sat"]
     saturday.open.setChecked(True)
     saturday.rows[0].start.setTime(QtCore.QTime(10, 0))

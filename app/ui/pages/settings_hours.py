@@ -61,8 +61,16 @@ class IntervalRow(QtWidgets.QWidget):
         layout.addWidget(self.start)
         layout.addWidget(QtWidgets.QLabel("–"))
         layout.addWidget(self.end)
+        self.next_day = kit.note("next day")  # an end before the start runs past midnight
+        layout.addWidget(self.next_day)
         layout.addWidget(self.remove)
         layout.addStretch(1)
+        self.changed.connect(self._mark_next_day)
+        self._mark_next_day()
+
+    def _mark_next_day(self) -> None:
+        value = self.interval()
+        self.next_day.setVisible(value["end"] != "24:00" and value["end"] < value["start"])
 
     def interval(self) -> dict[str, str]:
         start, end = self.start.time().toString(_QT_TIME), self.end.time().toString(_QT_TIME)
@@ -362,6 +370,7 @@ class TemplateBox(QtWidgets.QWidget):
         self.text = QtWidgets.QPlainTextEdit()
         self.text.setTabChangesFocus(True)
         self.text.setMinimumHeight(70)
+        self.text.setMaximumHeight(110)
         self.text.setAccessibleName(what)
         self.warning = kit.note(kind="error")
         self.warning.hide()
@@ -418,7 +427,7 @@ class GreetingsCard(kit.Card):
         every.addWidget(QtWidgets.QLabel("At most once per contact every"))
         every.addWidget(self.every)
         every.addStretch(1)
-        variables = "  ".join(f"{{{name}}} {about}" for name, about in VARIABLES.items())
+        variables = " · ".join(f"{{{name}}} {about}" for name, about in VARIABLES.items())
         self.variables = kit.note(
             f"Variables: {variables}. A missing name becomes “there”. Write {{{{ and }}}} for literal braces.", "hint"
         )
