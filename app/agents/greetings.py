@@ -4,8 +4,8 @@
 Catching up on old history (the backfill after connecting, a first link of a phone with years of chats) records
 messages too, so "a contact we never saw" is not enough. A contact is first-time when all three hold:
 
-- the message is *fresh* (sent within ``FRESH`` of now): backfilled history is old, and a stale message never gets
-  an automatic answer (the complaint about stale jobs that still post, Chatwoot #13673);
+- the message is *fresh* (sent within ``FRESH`` of now): backfilled history is old, and an old message never gets
+  an automatic answer (skip reason ``old_message``; the complaint about stale jobs that still post, Chatwoot #13673);
 - nobody ever wrote to them: no outgoing message at all (by a person, a campaign or an agent) in their chats;
 - their *earliest* message in the workspace is itself fresh: a backfilled customer's history starts long ago.
 
@@ -55,7 +55,7 @@ SkipReason = Literal[
     "from_me",
     "from_agent",
     "group",
-    "stale",
+    "old_message",
     "owned_by_person",
     "not_first_time",
     "inside_hours",
@@ -158,7 +158,7 @@ def decide(config: GreetingsConfig, facts: Facts) -> Greeting | Skip:
     if facts.is_group:
         return Skip("group", "Greetings are for one-to-one chats.")
     if facts.now - facts.message_sent_at > FRESH:
-        return Skip("stale", "The message is older than 15 minutes (history being caught up on).")
+        return Skip("old_message", "The message is older than 15 minutes (history being caught up on).")
     if facts.owned_by_person:
         return Skip("owned_by_person", "A person is answering this chat.")
     closed = not facts.hours.is_open(facts.now)

@@ -151,7 +151,7 @@ def test_a_backfilled_old_customer_is_not_welcomed(greeter: Greeter, store: Stor
     outbound(store, BRUNO, now - timedelta(days=90, minutes=-5), 2)
     inbound(store, BRUNO, now - timedelta(minutes=1), 3, name="Bruno")
     runs = [greeter.run(now), *store.agent_executions.find_all({"agent": "greetings"})]
-    assert {r.skip_reason for r in runs} == {"stale", "not_first_time"}
+    assert {r.skip_reason for r in runs} == {"old_message", "not_first_time"}
     # An old customer whose history holds only their own messages (never answered in Parley) is not welcomed either.
     old = inbound(store, ANA, now - timedelta(days=30), 1)
     inbound(store, ANA, now - timedelta(minutes=1), 2)
@@ -164,7 +164,7 @@ def test_an_old_message_caught_up_on_gets_nothing(greeter: Greeter, store: Store
     save_business_hours(store, closed_now())
     now = utc_now()
     inbound(store, ANA, now - FRESH - timedelta(minutes=1), 1)
-    assert greeter.run(now).skip_reason == "stale"
+    assert greeter.run(now).skip_reason == "old_message"
 
 
 def test_away_only_outside_hours_and_once_per_window(greeter: Greeter, store: Store) -> None:
