@@ -14,9 +14,10 @@ open, so never away) and at most once per contact per ``away_every_hours`` (defa
 not from a flag: any message the greetings sent (``messages.sent_by_agent`` = ``welcome`` or ``away``) to the contact
 within that window counts. A first-time contact outside hours gets one message: the welcome followed by the away text.
 
-Neither fires for our own messages, in groups, or when a person owns the chat (their message paused the AI: the
-orchestrator's ownership rule; greetings' own messages carry ``sent_by_agent`` and so never count as a takeover,
-unlike open-bsp-api #19's welcome that paused its own chats).
+Neither fires for our own messages, in groups, for an old message, or when a person owns the chat: they took it
+over, or a message of theirs (typed in Parley, on the phone or in WhatsApp Web) is within the pause (the ownership
+rule of ``app.agents.ownership``, applied even while the AI is off). Greetings' own messages carry ``sent_by_agent``
+and so never count as a takeover, unlike open-bsp-api #19's welcome that paused its own chats.
 
 **Where the switches live.** In the acquisition agent's config (``agent_configs``, under ``"greetings"``), not in
 the per-device settings table: the device that holds the WhatsApp session is the one that sends, and a teammate who
