@@ -125,6 +125,7 @@ class Orchestrator:
         self._sends: deque[datetime] = deque()  # automated sends (and claims) in the last minute: the rate cap
         self._chat_sends: dict[str, datetime] = {}  # chat → last automated send (or claim): the cooldown
         self._ready: set[str] = set()  # agents whose cursor exists
+        self._locks: dict[str, asyncio.Lock] = {}  # one drain per agent at a time
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -202,7 +203,12 @@ class Orchestrator:
 
     async def drain(self, agent: Agent) -> float | None:
         """Run ``agent`` on its events after its cursor until none is ready; returns the seconds until a held
-        (debounced) event is due, or None."""
+        (debounced) event is due, or None. One drain per agent at a time (the pump, a test, a child process)."""
+        lock = self._locks.setdefault(agent.name, asyncio.Lock())
+        async with lock:
+            return await self._drain(agent)
+
+    async def _drain(self, agent: Agent) -> float | None:
         while True:
             batch = await asyncio.to_thread(self._batch, agent)
             if batch.config is not None and not batch.config.enabled:
@@ -367,14 +373,15 @@ class Orchestrator:
         return row is not None
 
     def _sent_within(self, chat_id: str, cooldown: timedelta) -> bool:
-        """An automated send in the chat within ``cooldown`` (the executions' chat index; survives a restart)."""
+        """A message any agent sent in the chat within ``cooldown`` (greetings included; read from the messages on
+        the chat-time index, so it holds across a restart)."""
         if cooldown <= timedelta(0):
             return False
         with self.store.db.read() as conn:
             row = conn.execute(
-                "SELECT 1 FROM agent_executions WHERE chat_id = ? AND started_at >= ? AND action = ? "
-                "AND dry_run = 0 AND org_id = ? LIMIT 1",
-                (chat_id, to_ms(self.clock() - cooldown), SENT, self.store.org_id),
+                "SELECT 1 FROM messages WHERE chat_id = ? AND sent_at >= ? AND sent_by_agent IS NOT NULL "
+                "AND direction = 'out' AND deleted_at IS NULL LIMIT 1",
+                (chat_id, to_ms(self.clock() - cooldown)),
             ).fetchone()
         return row is not None
 

@@ -224,6 +224,7 @@ def test_cooldown_per_chat(store: Store, loop: LoopThread, clock: Clock) -> None
     run(loop, orchestrator, clock)
     customer_says(store, "34600000003", "still there?")
     clock.advance(10)
+    orchestrator = Orchestrator(store, [Replier()], loop=loop, clock=clock)  # a restart: the cooldown is in the file
     run(loop, orchestrator, clock)
     clock.advance(60)
     customer_says(store, "34600000003", "hello?")
