@@ -92,6 +92,7 @@ class _Batch:
     config: Current | None
     limits: Limits
     acquisition: Current | None  # its config in force (the AI's mode on chats), for agents that answer customers
+    first_gate: tuple[str | None, bool] | None = None  # the conversation rules for events[0], read in the same hop
 
 
 class Orchestrator:
@@ -215,12 +216,18 @@ class Orchestrator:
                 if batch.head > batch.cursor:  # off: its events pass without runs ("why" is "it was off")
                     await asyncio.to_thread(self._advance, agent.name, batch.head)
                 return None
-            for logged in batch.events:
+            for i, logged in enumerate(batch.events):
                 held = self._held(agent, logged, batch.limits)
                 if held is not None:
                     return held
                 await self.run_one(
-                    agent, logged.seq, logged.event, batch.config, batch.limits, acquisition=batch.acquisition
+                    agent,
+                    logged.seq,
+                    logged.event,
+                    batch.config,
+                    batch.limits,
+                    acquisition=batch.acquisition,
+                    gate=batch.first_gate if i == 0 else None,
                 )
             if len(batch.events) < BATCH:
                 last = batch.events[-1].seq if batch.events else batch.cursor
@@ -258,7 +265,24 @@ class Orchestrator:
                 events.append(_Logged(int(seq), event_from_payload(name, json.loads(payload))))
             except ValueError:  # a payload this version cannot read: passed, with the reason in the log
                 log.warning("agent %s: event %s (%s) cannot be read and is passed", agent.name, seq, name)
-        return _Batch(cursor, head, events, config, limits, acquisition)
+        first_gate = self._first_gate(agent, events, limits, acquisition)
+        return _Batch(cursor, head, events, config, limits, acquisition, first_gate)
+
+    def _first_gate(
+        self, agent: Agent, events: list[_Logged], limits: Limits, acquisition: Current | None
+    ) -> tuple[str | None, bool] | None:
+        """The conversation rules for the batch's first event, read on the batch's worker (one hop less per event
+        when events come one at a time); None when they do not apply or it is held (then read when it runs)."""
+        if not events or not agent.replies:
+            return None
+        first = events[0]
+        chat_id: str | None = getattr(first.event, "chat_id", None)
+        if chat_id is None or self._loop_rules(first.event) is not None or self._held(agent, first, limits):
+            return None
+        try:
+            return self._gate(agent, first.seq, first.event, chat_id, limits, acquisition)
+        except NotFound:
+            return GONE, False
 
     def _ensure_cursor(self, agent: str) -> None:
         with self.store.db.transaction() as conn:
@@ -290,6 +314,7 @@ class Orchestrator:
         limits: Limits,
         *,
         acquisition: Current | None = None,
+        gate: tuple[str | None, bool] | None = None,
         dry_run: bool = False,
     ) -> AgentExecution | None:
         """Gate, run and record ``agent`` on ``event`` (``seq`` None: not from the log, e.g. a dry run). Returns
@@ -302,7 +327,9 @@ class Orchestrator:
         error: str | None = None
         try:
             reason, autopilot = self._loop_rules(event), False
-            if reason is None and agent.replies and chat_id is not None:  # the conversation rules read the store
+            if reason is None and gate is not None:
+                reason, autopilot = gate
+            elif reason is None and agent.replies and chat_id is not None:  # the conversation rules read the store
                 reason, autopilot = await asyncio.to_thread(self._gate, agent, seq, event, chat_id, limits, acquisition)
             if reason is None and autopilot and not dry_run and chat_id is not None:
                 reason = self._claim(chat_id, started, limits)
