@@ -93,6 +93,8 @@ class _Batch:
     limits: Limits
     acquisition: Current | None  # its config in force (the AI's mode on chats), for agents that answer customers
     first_gate: tuple[str | None, bool] | None = None  # the conversation rules for events[0], read in the same hop
+    scanned: int = 0  # the last seq read (an unreadable event is passed, not read again)
+    full: bool = False  # BATCH rows were read: there may be more before the head
 
 
 class Orchestrator:
@@ -229,11 +231,15 @@ class Orchestrator:
                     acquisition=batch.acquisition,
                     gate=batch.first_gate if i == 0 else None,
                 )
-            if len(batch.events) < BATCH:
-                last = batch.events[-1].seq if batch.events else batch.cursor
+            last = batch.events[-1].seq if batch.events else batch.cursor
+            if not batch.full:  # read to the head: pass what it does not want once enough piled up
                 if batch.head - last >= SKIP_AHEAD:
                     await asyncio.to_thread(self._advance, agent.name, batch.head)
+                elif batch.scanned > last:  # an unreadable event after the last run: passed, not read again
+                    await asyncio.to_thread(self._advance, agent.name, batch.scanned)
                 return None
+            if batch.scanned > last:
+                await asyncio.to_thread(self._advance, agent.name, batch.scanned)
 
     def _held(self, agent: Agent, logged: _Logged, limits: Limits) -> float | None:
         if not (agent.replies and logged.event.name == MessageReceived.name) or logged.event.causation_id:
@@ -266,7 +272,8 @@ class Orchestrator:
             except ValueError:  # a payload this version cannot read: passed, with the reason in the log
                 log.warning("agent %s: event %s (%s) cannot be read and is passed", agent.name, seq, name)
         first_gate = self._first_gate(agent, events, limits, acquisition)
-        return _Batch(cursor, head, events, config, limits, acquisition, first_gate)
+        scanned = int(rows[-1][0]) if rows else cursor
+        return _Batch(cursor, head, events, config, limits, acquisition, first_gate, scanned, len(rows) == BATCH)
 
     def _first_gate(
         self, agent: Agent, events: list[_Logged], limits: Limits, acquisition: Current | None

@@ -287,3 +287,23 @@ def test_a_dry_run_sends_nothing_and_leaves_the_cursor(store: Store, loop: LoopT
     assert row.detail["draft"] == ["Thanks, on it!"]
     assert automated(store, chat.id) == []
     assert orchestrator.cursor("acquisition") == cursor
+
+
+def test_an_event_this_version_cannot_read_is_passed_once(store: Store, loop: LoopThread) -> None:
+    recorder = Recorder("recorder", {ContactCreated.name})
+    orchestrator = Orchestrator(store, [recorder], loop=loop)
+    run(loop, orchestrator)
+
+    def unreadable() -> int:
+        with store.db.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO events (name, payload, occurred_at) VALUES ('contact.created', '{\"org\": 1}', 0)"
+            )
+            return int(cursor.lastrowid or 0)
+
+    unreadable()
+    store.emit(ContactCreated(org_id=store.org_id, contact_id="k1"))
+    last = unreadable()
+    run(loop, orchestrator)
+    assert [e.contact_id for e in recorder.seen if isinstance(e, ContactCreated)] == ["k1"]
+    assert orchestrator.cursor("recorder") == last  # passed, not read again on every wake
