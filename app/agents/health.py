@@ -122,8 +122,9 @@ class HealthReport:
 
     @property
     def problems(self) -> list[CheckResult]:
-        """The checks not ok, worst first."""
-        bad = [r for r in self.results if r.status != "ok"]
+        """The checks not ok that the app does not already show elsewhere (``alerts``), worst first: what the
+        health banner names."""
+        bad = [r for r in self.results if r.status != "ok" and r.alerts]
         return sorted(bad, key=lambda r: -SEVERITY[r.status])
 
     @property

@@ -306,6 +306,7 @@ def test_setup_states_shown_by_the_whatsapp_banner_raise_no_second_alert(monitor
     report = monitor.run()
     assert {r.name: r.status for r in report.results}["whatsapp"] == "warn"
     assert report.alerts == ()
+    assert report.problems == []  # the health banner names nothing
     world.whatsapp = WhatsAppStatus(state=ConnectionState.logged_out, linked=True)
     assert [a.name for a in monitor.run().alerts] == ["whatsapp"]  # a real problem still alerts
 
