@@ -106,7 +106,8 @@ class AgentContext:
     async def send(self, chat_id: str, bodies: Sequence[str], *, answering: str | None) -> SendResult:
         """Queue ``bodies`` in the chat as this agent, unless, inside the write: a person owns the chat, its latest
         message is no longer ``answering``, or this device does not hold the WhatsApp session. Whatever is not sent
-        stays as the run's draft. A dry run queues nothing."""
+        stays as the run's draft. A dry run queues nothing. Give all of a turn's messages in one call: after a send
+        the chat's latest message is the agent's own, so a second send answering the same message is ``stale``."""
         if self.dry_run:
             self.draft(bodies)
             return SendResult(reason="dry_run")
