@@ -29,7 +29,8 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   ``media`` (``app.core.media.MediaInfo``: ``pending``, or ``unavailable`` for "no longer available"), its caption as
   the body; the bytes are then read from the page in the background (``media_fetch.MediaFetcher``, capped by
   ``FETCH_CAP``) and handed to the media sink (the store's ``app.store.ops.media``). Opening another chat first
-  drains the fetcher, while the rows are still shown.
+  drains the fetcher, while the rows are still shown; what another chat switch (a send) left unread waits for its
+  chat to be open again, and the fetcher reopens it when nothing else is queued (see ``media_fetch``).
 - **Catching up on connect.** Each time the link comes up, before anything else is read, ``backfill.Backfill``
   walks the whole (virtualized) chat list from the top, scrolling it, and opens the chats (newest first) whose
   last-message preview is not the store's latest message of that chat, records their rows and scrolls each back for
@@ -159,7 +160,9 @@ class WhatsAppDriver:
         self._reread: set[str] = set()  # chats whose rows could not be attributed from a report: read them again
         self._handling = False  # a page report is being handled (capture, catch-up, sweep)
         # Received media's bytes, read from the page in the background after capture (``media_fetch``).
-        self.media = MediaFetcher(lambda: self.page, self._ui_lock, media_sink or StoreMediaSink(store))
+        self.media = MediaFetcher(
+            lambda: self.page, self._ui_lock, media_sink or StoreMediaSink(store), reopen=self.open_chat
+        )
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     @property
@@ -587,7 +590,7 @@ class WhatsAppDriver:
             return
         created, fetch = await asyncio.to_thread(self._record, messages, acks, page_order)
         for message_id, wa_id in fetch:
-            self.media.enqueue(message_id, data_ids[wa_id])
+            self.media.enqueue(message_id, data_ids[wa_id], title)
         for message in messages:
             self._acks[message.wa_id] = message.ack
         for captured_ack in acks:
