@@ -21,7 +21,9 @@ Rules:
   confirmation) — WhatsApp has it, so it is *adopted* (gets the ``wa_id`` and status) instead of being inserted a
   second time, and leaves the send queue, so it is never sent twice. A media message is matched by its kind as
   WhatsApp shows it (``app.core.media.shown_as``) and its caption, which may be empty: a photo without a caption is
-  never sent twice either.
+  never sent twice either. A clock (or no tick) counts as ``sent`` for text (WhatsApp's outbox has it), but a file
+  with the clock is still uploading: it is adopted (takes the ``wa_id``) and stays ``typing`` until a tick moves it
+  on (``record_ack``), so the store never says ``sent`` before the page does.
 - **Order.** A chat's messages are ordered by ``position`` (``app.store.repos``), never by ``sent_at``: WhatsApp
   shows a captured message's time only to the minute. The driver passes the open chat's rows in page order
   (``page``, their ``wa_id`` top to bottom), and a new row is placed right after the nearest row above it that the
@@ -459,11 +461,16 @@ def _place(
 
 
 def _record_own(store: Store, chat: Chat, msg: CapturedMessage, page: PageOrder | None) -> IntakeResult:
-    # A clock (0) or no ack still means WhatsApp holds the message and will deliver it itself: our part is done,
-    # and it must leave the send queue or the driver would send it again.
+    # A clock (0) or no ack on a text still means WhatsApp holds the message in its outbox and will deliver it
+    # itself: our part is done, and it must leave the send queue or the driver would send it again. A file with the
+    # clock is still uploading: the queued message takes its wa_id (so it is never sent again) but stays ``typing``
+    # until a tick (``record_ack``, or the sender seeing it) says WhatsApp has it; the sender settles it.
+    media_kind = msg.kind if msg.media is not None else None
     status: MessageStatus = status_for_ack(msg.ack) or "sent"
-    pending = _pending_outbound(store, chat.id, msg.body, media_kind=msg.kind if msg.media is not None else None)
+    pending = _pending_outbound(store, chat.id, msg.body, media_kind=media_kind)
     if pending is not None:
+        if status_for_ack(msg.ack) is None and media_kind is not None:
+            status = "typing"
         changes: dict[str, Any] = {"wa_id": msg.wa_id, "status": status}
         position = _place(store, chat.id, msg.wa_id, page, current=pending)
         if position is not None and position != pending.position:
@@ -471,9 +478,10 @@ def _record_own(store: Store, chat: Chat, msg: CapturedMessage, page: PageOrder 
         if msg.quoted_wa_id and not pending.quoted_wa_id:
             changes["quoted_wa_id"] = msg.quoted_wa_id
         adopted = store.messages.update(pending.id, **changes)
-        store.emit(
-            MessageStatusChanged(org_id=store.org_id, message_id=pending.id, status=status, previous=pending.status)
-        )
+        if status != pending.status:
+            store.emit(
+                MessageStatusChanged(org_id=store.org_id, message_id=pending.id, status=status, previous=pending.status)
+            )
         return IntakeResult(adopted, created=False, adopted=True)
     message = store.messages.create(
         chat_id=chat.id,

@@ -85,6 +85,14 @@ log = logging.getLogger(__name__)
 OPEN_TIMEOUT_MS = 8000
 ROW_TIMEOUT_MS = 10_000
 SENT_STATUSES = ("sent", "delivered", "read")
+UPLOAD_RECHECK = timedelta(seconds=60)  # a file still uploading after the settle wait steps aside this long
+# Our bubble with this wa_id once its clock gave way to a tick or the error mark.
+_SETTLED_ROW = """(wa) => {
+    const s = window.__parleyScan && window.__parleyScan();
+    if (!s) return null;
+    return (s.messages || []).find((m) => m.id && (m.id === wa || m.id.split('_').includes(wa))
+        && m.ack && !m.ack.endsWith('time')) || null;
+}"""
 _HEADER_IS = "(t) => { const s = window.__parleyScan && window.__parleyScan(); return !!s && s.header === t; }"
 
 OutcomeKind = Literal["sent", "recovered", "waiting", "failed", "retry", "paused", "idle", "elsewhere"]
@@ -126,6 +134,11 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _settled_ack(row: dict[str, Any]) -> bool:
+    """The row shows a tick or the error mark, not the clock (nor nothing)."""
+    return ack_level(row.get("ack"), str(row.get("ack_label") or "")) not in (None, 0)
+
+
 def _same_text(a: object, b: str) -> bool:
     return isinstance(a, str) and a.strip() == b.strip()
 
@@ -161,6 +174,8 @@ class Sender:
         self._last_contact: str | None = None  # contact of the last message sent, for the bulk gap
         self._last_sent_at: datetime | None = None
         self._gap = 0.0
+        self.upload_timeout_ms = UPLOAD_TIMEOUT_MS  # how long settling a file caught uploading waits for its tick
+        self._uploading: dict[str, datetime] = {}  # message id -> when to look at its still-uploading file again
 
     # ---- public ----------------------------------------------------------------------------------------------
     async def run_until_empty(self, max_messages: int = 1000) -> list[SendOutcome]:
@@ -187,7 +202,8 @@ class Sender:
         if isinstance(picked, SendOutcome):
             return picked
         message, chat = picked
-        recovering = message.status == "typing"
+        # Caught mid-send, or already holding the wa_id of a bubble WhatsApp has (a file still uploading).
+        recovering = message.status == "typing" or message.wa_id is not None
         if not recovering:
             marked = await asyncio.to_thread(self._mark_typing, message)
             if isinstance(marked, Claim):
@@ -211,6 +227,8 @@ class Sender:
             self._last_contact = chat.contact_id or chat.id
             self._last_sent_at = self.clock()
             self._gap = self.humanizer.gap_seconds()
+        if outcome.kind == "retry" and message.id in self._uploading:
+            return await self.send_next()  # it steps aside while WhatsApp uploads it: the rest of the queue goes on
         return outcome
 
     # ---- choosing the next message ---------------------------------------------------------------------------
@@ -222,14 +240,24 @@ class Sender:
         settled before anything else. Automated messages (no human author: campaigns, agents) to a contact other
         than the last one wait the bulk gap.
         """
+        now = self.clock()
         candidates: list[Message] = []
         seen_chats: set[str] = set()
+        aside: list[tuple[datetime, Message]] = []
         for message in sorted(queue, key=lambda m: m.status != "typing"):
+            recheck = self._uploading.get(message.id)
+            if message.wa_id is not None and recheck is not None and now < recheck:
+                # A file WhatsApp holds and still uploads: its tick is followed by the driver; it does not hold up
+                # the queue (WhatsApp keeps the chat's order), and it is looked at again at ``recheck``.
+                aside.append((recheck, message))
+                continue
             if message.chat_id not in seen_chats:
                 seen_chats.add(message.chat_id)
                 candidates.append(message)
+        if not candidates:
+            recheck, message = min(aside, key=lambda pair: pair[0])
+            return SendOutcome("waiting", message.id, not_before=recheck, reason="WhatsApp is still uploading a file")
         sends, first_send = self._history()
-        now = self.clock()
         earliest: SendOutcome | None = None
         for message in candidates:
             chat = self.store.chats.get(message.chat_id)
@@ -284,17 +312,23 @@ class Sender:
             )
         return updated
 
-    def _fail(self, message_id: str, reason: str) -> None:
+    def _fail(self, message_id: str, reason: str, forget_bubble: bool = False) -> None:
+        """``forget_bubble``: WhatsApp dropped the bubble it had taken (upload failed or gone): its ``wa_id`` goes,
+        so "Try again" sends the message afresh."""
         with self.store.db.transaction():
             message = self.store.messages.get(message_id)
-            if message.status not in ("queued", "typing"):
-                return  # adopted meanwhile: it went out after all
-            self.store.messages.update(message_id, status="failed", status_reason=reason)
-            self.store.emit(
-                MessageStatusChanged(
-                    org_id=self.store.org_id, message_id=message_id, status="failed", previous=message.status
+            if message.status not in ("queued", "typing") and not (forget_bubble and message.status == "failed"):
+                return  # adopted meanwhile: it went out after all (or the driver failed it by the error mark)
+            changes: dict[str, Any] = {"status": "failed", "status_reason": reason}
+            if forget_bubble:
+                changes["wa_id"] = None
+            self.store.messages.update(message_id, **changes)
+            if message.status != "failed":
+                self.store.emit(
+                    MessageStatusChanged(
+                        org_id=self.store.org_id, message_id=message_id, status="failed", previous=message.status
+                    )
                 )
-            )
         log.warning("WhatsApp: message %s failed: %s", message_id, reason)
 
     def _requeue(self, message_id: str) -> None:
@@ -340,7 +374,7 @@ class Sender:
         snap = await self._scan(page)
         rows = [r for r in snap.get("messages") or [] if isinstance(r, dict) and r.get("id")]
         if recovering:
-            found = await self._recover(message, chat, rows)
+            found = await self._recover(page, message, chat, rows)
             if found is not None:
                 return found
         reading = self._unread_text(message, chat)
@@ -419,11 +453,15 @@ class Sender:
             return SendOutcome("retry", message.id, reason="the sent row was not adopted by this message")
         return SendOutcome("sent", message.id, wa_id=stored.wa_id)
 
-    async def _recover(self, message: Message, chat: Chat, rows: list[dict[str, Any]]) -> SendOutcome | None:
+    async def _recover(
+        self, page: Page, message: Message, chat: Chat, rows: list[dict[str, Any]]
+    ) -> SendOutcome | None:
         """The outcome when WhatsApp already holds the typing message (not retyped), else None."""
         current = await asyncio.to_thread(self.store.messages.get, message.id)
-        if current.wa_id is not None:  # the driver's capture adopted it when the chat opened
-            return SendOutcome("recovered", message.id, wa_id=current.wa_id)
+        if current.wa_id is not None:  # the driver's capture adopted it (when the chat opened, or mid-upload)
+            if current.status in SENT_STATUSES:
+                return SendOutcome("recovered", message.id, wa_id=current.wa_id)
+            return await self._settle_upload(page, current, chat, rows)
         for row in reversed(rows):
             if not row.get("out") or not _same_row(row, message):
                 continue
@@ -438,6 +476,54 @@ class Sender:
                 log.info("WhatsApp: message %s was already sent before a restart; not typed again", message.id)
                 return SendOutcome("recovered", message.id, wa_id=current.wa_id)
         return None
+
+    async def _settle_upload(self, page: Page, message: Message, chat: Chat, rows: list[dict[str, Any]]) -> SendOutcome:
+        """A file WhatsApp took (its bubble has our ``wa_id``) but not yet shown sent: the app stopped, or the sender
+        gave up waiting, while it uploaded. Never attached again. Its bubble, looked at in the open chat:
+
+        - a tick → ``sent`` (``recovered``);
+        - the clock still after ``upload_timeout_ms`` → it stays ``typing`` (WhatsApp may still deliver it: failing
+          it would invite a second send) and steps aside for ``UPLOAD_RECHECK``; the driver follows its tick;
+        - the error mark (upload failed), or no bubble with that id after ``ROW_TIMEOUT_MS`` (WhatsApp dropped it)
+          → ``failed`` with a sentence and without the ``wa_id``, so "Try again" attaches it afresh.
+        """
+        wa_id = message.wa_id
+        assert wa_id is not None
+        shown = next((r for r in rows if parse_data_id(str(r["id"])).wa_id == wa_id), None)
+        row = shown if shown is not None and _settled_ack(shown) else None
+        if row is None:
+            timeout = self.upload_timeout_ms if shown is not None else ROW_TIMEOUT_MS
+            try:
+                handle = await page.wait_for_function(_SETTLED_ROW, arg=wa_id, timeout=timeout)
+                found = await handle.json_value()
+                row = found if isinstance(found, dict) else None
+            except PlaywrightTimeoutError:
+                row = None
+        if row is None:
+            snap = await self._scan(page)
+            still = any(parse_data_id(str(r.get("id"))).wa_id == wa_id for r in snap.get("messages") or [])
+            if still:
+                self._uploading[message.id] = self.clock() + UPLOAD_RECHECK
+                reason = "WhatsApp is still uploading the file; it is marked sent when the page shows it sent"
+                log.info("WhatsApp: message %s: %s", message.id, reason)
+                return SendOutcome("retry", message.id, reason=reason)
+            return await self._upload_failed(
+                message, "WhatsApp no longer shows the file in the chat, so it was not sent."
+            )
+        if (ack_level(row.get("ack"), str(row.get("ack_label") or "")) or 0) < 0:
+            return await self._upload_failed(message, "WhatsApp could not send the file (it shows it as not sent).")
+        await asyncio.to_thread(self._record_row, chat, row)
+        self._uploading.pop(message.id, None)
+        stored = await asyncio.to_thread(self.store.messages.get, message.id)
+        if stored.status not in SENT_STATUSES:
+            return SendOutcome("retry", message.id, reason="the sent file was not recorded for this message")
+        log.info("WhatsApp: message %s: the file caught uploading has been sent; not attached again", message.id)
+        return SendOutcome("recovered", message.id, wa_id=stored.wa_id)
+
+    async def _upload_failed(self, message: Message, reason: str) -> SendOutcome:
+        self._uploading.pop(message.id, None)
+        await asyncio.to_thread(self._fail, message.id, reason, True)
+        return SendOutcome("failed", message.id, reason=reason)
 
     def _unread_text(self, message: Message, chat: Chat) -> str:
         """Inbound messages at the end of the chat (after our last outbound one): what a person reads first."""
