@@ -95,12 +95,21 @@ def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
     from app.agents.job_kinds import JobKinds
     from app.agents.jobs_runner import JobRunner
     from app.agents.orchestrator import Orchestrator
+    from app.core.events import RevenueDropped
     from app.store import sending_device
     from app.ui.tasks import logged_only
 
     store = ctx.store
     kinds = JobKinds()
-    money = finance.build(store, kinds)  # registers its job kinds (the daily revenue check, its alerts)
+
+    def tell(alert: finance.DropAlert) -> None:  # on the jobs runner: an event, which the tray shows
+        store.emit(
+            RevenueDropped(
+                org_id=store.org_id, day=alert.day.isoformat(), currency=alert.currency, sentence=alert.sentence
+            )
+        )
+
+    money = finance.build(store, kinds, notify=tell)  # registers its job kinds (the daily revenue check, its alerts)
     orchestrator = Orchestrator(store, [money, GreetingsAgent()], loop=ctx.tasks.service_loop)
     jobs = JobRunner(store.jobs, kinds, loop=ctx.tasks.service_loop, holds_whatsapp=lambda: sending_device.holds(store))
     orchestrator.start()

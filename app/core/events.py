@@ -103,6 +103,16 @@ class SaleAgreed(Event):
     currency: str
 
 
+class RevenueDropped(Event):
+    """The finance agent's daily check: a finished day's revenue in one currency fell against the trailing average
+    of the same weekday (``sentence`` says it with the figures). Shown as a notification; kept on its job too."""
+
+    name: ClassVar[str] = "finance.revenue_dropped"
+    day: str  # ISO date, the business's local day
+    currency: str
+    sentence: str
+
+
 class ScheduleTick(Event):
     name: ClassVar[str] = "schedule.tick"
 
@@ -134,6 +144,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DealStageChanged,
         SaleCompleted,
         SaleAgreed,
+        RevenueDropped,
         ScheduleTick,
     )
 }

@@ -8,7 +8,7 @@ customers' words stay off lock screens and shared screens). In a busy hour they 
 from __future__ import annotations
 
 from app.agents.health import Alert
-from app.core.events import Event, MessageReceived
+from app.core.events import Event, MessageReceived, RevenueDropped
 from app.core.ids import utc_now
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.store.inbox import message_preview
@@ -79,6 +79,11 @@ class Tray(QtCore.QObject):
             self.refresh()
 
     def _event(self, event: Event) -> None:
+        if isinstance(event, RevenueDropped) and self.ctx.settings.notifications.desktop:
+            self.notified.append(("Revenue drop", event.sentence))  # once a day and currency (its job's key)
+            if self.icon is not None:
+                self.icon.showMessage("Revenue drop", event.sentence, badge_icon(self.unread), 10000)
+            return
         if not isinstance(event, MessageReceived) or not self.ctx.settings.notifications.desktop:
             return
         if self.window.isActiveWindow():
