@@ -113,6 +113,18 @@ class RevenueDropped(Event):
     sentence: str
 
 
+class ChatHandedOff(Event):
+    """The acquisition agent handed a chat to a person (the AI stops on it until handed back): ``user_id`` is the
+    person assigned, ``reason`` the code on its execution row, ``sentence`` what the notification says (no customer
+    text)."""
+
+    name: ClassVar[str] = "agent.chat_handed_off"
+    chat_id: str
+    user_id: str | None = None
+    reason: str
+    sentence: str
+
+
 class ScheduleTick(Event):
     name: ClassVar[str] = "schedule.tick"
 
@@ -145,6 +157,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SaleCompleted,
         SaleAgreed,
         RevenueDropped,
+        ChatHandedOff,
         ScheduleTick,
     )
 }
