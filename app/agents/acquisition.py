@@ -506,3 +506,8 @@ def build(ai: AiService) -> AcquisitionAgent:
     agent = AcquisitionAgent(ai.provider, retrieve=assist.retriever(ai, ai.store, VectorIndex()), log=ai.log)
     agent.mode = mode
     return agent
+
+
+def agents(ai: AiService | None) -> list[AcquisitionAgent]:
+    """What bootstrap registers: the agent when the app has an AI service (none without one)."""
+    return [] if ai is None else [build(ai)]

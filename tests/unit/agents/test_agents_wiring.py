@@ -33,7 +33,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def test_start_agents_runs_the_registered_agents_until_shutdown(qtbot: QtBot, store: Store) -> None:
     tasks = TaskRunner(loop=LoopThread("parley-service"))
     shutdown = Shutdown(tasks)
-    start_agents(SimpleNamespace(store=store, tasks=tasks), shutdown)  # type: ignore[arg-type]
+    start_agents(SimpleNamespace(store=store, tasks=tasks, ai=None), shutdown)  # type: ignore[arg-type]
     try:
         qtbot.waitUntil(lambda: _cursors(store) == {"finance", "greetings"}, timeout=10_000)
         qtbot.waitUntil(lambda: store.jobs.by_key(_any_check_key(store)) is not None, timeout=10_000)
