@@ -50,6 +50,7 @@ from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.inbox_filters import VIEW_NAMES, InboxFilterBar
 from app.ui.widgets.media_actions import add_item_media_actions
 from app.ui.widgets.media_bubble import TEAM_SHARING_OFF, TeamMedia
+from app.ui.widgets.ownership_banner import OwnershipBanner
 from app.ui.widgets.search_results import HitRole, SearchResultDelegate
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 
@@ -157,6 +158,10 @@ class InboxPage(QtWidgets.QWidget):
         titles = QtWidgets.QVBoxLayout()
         titles.addWidget(self.header_name)
         titles.addWidget(self.header_sub)
+        # Who owns the conversation (AI autopilot, AI drafts, paused, a person) and Take over / Hand back to AI.
+        self.ownership = OwnershipBanner(ctx)
+        self.ownership.section_requested.connect(self.section_requested)
+        titles.addWidget(self.ownership)
         hv = QtWidgets.QHBoxLayout(header)
         hv.setContentsMargins(16, 10, 16, 10)
         hv.addLayout(titles, 1)
@@ -532,6 +537,7 @@ class InboxPage(QtWidgets.QWidget):
         self._stash_draft()
         self.chat_id = chat_id
         self._show_header(chat)
+        self.ownership.show_chat(chat_id)
         self._open_chat_touched = False
         self.chat_model.open(chat_id, around=around)
         self.centre.setCurrentWidget(self.chat_area)

@@ -1,0 +1,68 @@
+"""Who owns the conversation, in the inbox's chat header, on a real workspace: each owner's sentence, "Take over" and
+"Hand back to AI" through the operations, and a reply typed on the phone pausing the AI on screen by itself."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from app.agents import configs
+from app.core.ids import utc_now
+from app.qt import Qt
+from app.ui.context import AppContext
+from app.ui.widgets.ownership_banner import HAND_BACK, TAKE_OVER
+from tests.support.inbox import make_page, seed_chat, select
+
+
+def chip(page: object) -> str:
+    banner = page.ownership  # type: ignore[attr-defined]
+    return str(banner.chip.text())
+
+
+def test_the_header_says_who_owns_the_chat_and_takes_over_and_hands_back(qtbot: QtBot, ctx: AppContext) -> None:
+    store = ctx.store
+    configs.save(store, "acquisition", enabled=True, mode="autopilot")
+    chat = seed_chat(store, "Bruna", ["Is the red bag still there?"])
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    banner = page.ownership
+    qtbot.waitUntil(lambda: chip(page) == "AI autopilot")
+    assert banner.isVisible()
+    assert banner.action.isVisible()
+    assert banner.action.text() == TAKE_OVER
+
+    qtbot.mouseClick(banner.action, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: chip(page) == "A person: Ana Owner")
+    assert store.chats.get(chat.id).ai_mode == "off"
+    assert store.chats.get(chat.id).assigned_user_id == store.local_user_id
+    assert banner.action.text() == HAND_BACK
+
+    qtbot.mouseClick(banner.action, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: chip(page) == "AI autopilot")
+    assert store.chats.get(chat.id).ai_mode is None
+    assert store.chats.get(chat.id).ai_handed_back_at is not None
+
+    # A reply typed on the phone (an outgoing message no agent sent) pauses the AI: the chip follows by itself.
+    store.messages.create(chat_id=chat.id, direction="out", body="I'll check", sent_at=utc_now())
+    qtbot.waitUntil(lambda: chip(page).startswith("Paused: someone on the phone or WhatsApp Web took over at "))
+    assert "(until " in chip(page)
+    assert banner.action.text() == HAND_BACK
+    qtbot.mouseClick(banner.action, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: chip(page) == "AI autopilot")
+
+
+def test_drafts_and_the_ai_switched_off(qtbot: QtBot, ctx: AppContext) -> None:
+    store = ctx.store
+    configs.save(store, "acquisition", enabled=True, mode="draft")
+    chat = seed_chat(store, "Caio", ["Hello?"])
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    qtbot.waitUntil(lambda: chip(page) == "AI drafts")
+    assert page.ownership.action.text() == TAKE_OVER
+
+    # Switched off on the Agents page (or by a teammate): every chat is a person's; handing back would do nothing.
+    configs.save(store, "acquisition", enabled=False)
+    qtbot.waitUntil(lambda: chip(page) == "A person (nobody assigned)")
+    assert page.ownership.action.text() == "AI is off · Agents…"
+    with qtbot.waitSignal(page.section_requested) as asked:
+        qtbot.mouseClick(page.ownership.action, Qt.MouseButton.LeftButton)
+    assert asked.args == ["agents"]
