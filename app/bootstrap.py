@@ -111,11 +111,12 @@ def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
 
     money = finance.build(store, kinds, notify=tell)  # registers its job kinds (the daily revenue check, its alerts)
     orchestrator = Orchestrator(
-        store, [money, GreetingsAgent(), *acquisition.agents(ctx.ai)], loop=ctx.tasks.service_loop
+        store, [money, GreetingsAgent(), *acquisition.agents(getattr(ctx, "ai", None))], loop=ctx.tasks.service_loop
     )
     jobs = JobRunner(store.jobs, kinds, loop=ctx.tasks.service_loop, holds_whatsapp=lambda: sending_device.holds(store))
     orchestrator.start()
     jobs.start()
+    ctx.agents = orchestrator  # the Agents page's dry run uses the same agents
     # Yesterday's and today's revenue checks (idempotent writes: on the pool, then the runner looks at once).
     ctx.tasks.start(
         "Schedule the revenue checks", money.ensure_scheduled, lambda _none: jobs.poke(), logged_only, quiet=True

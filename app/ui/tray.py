@@ -8,7 +8,7 @@ customers' words stay off lock screens and shared screens). In a busy hour they 
 from __future__ import annotations
 
 from app.agents.health import Alert
-from app.core.events import Event, MessageReceived, RevenueDropped
+from app.core.events import ChatHandedOff, Event, MessageReceived, RevenueDropped
 from app.core.ids import utc_now
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.store.inbox import message_preview
@@ -83,6 +83,11 @@ class Tray(QtCore.QObject):
             self.notified.append(("Revenue drop", event.sentence))  # once a day and currency (its job's key)
             if self.icon is not None:
                 self.icon.showMessage("Revenue drop", event.sentence, badge_icon(self.unread), 10000)
+            return
+        if isinstance(event, ChatHandedOff) and self.ctx.settings.notifications.desktop:
+            self.notified.append(("Chat handed to a person", event.sentence))  # no customer text in it
+            if self.icon is not None:
+                self.icon.showMessage("Chat handed to a person", event.sentence, badge_icon(self.unread), 10000)
             return
         if not isinstance(event, MessageReceived) or not self.ctx.settings.notifications.desktop:
             return
