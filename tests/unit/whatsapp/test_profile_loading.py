@@ -78,7 +78,7 @@ def test_versions_compare_as_integers(tmp_path: Path) -> None:
     data["version"] = f"{major}.{minor + 1}.0"  # "2026.12.0" > "2026.11.1" even though "1" > "0" as text
     _write_override(tmp_path, data)
     assert load_profile(tmp_path).version == data["version"]
-    data["version"] = f"{major}.{minor}.1.1"  # a longer tuple with the same prefix is newer
+    data["version"] = f"{packaged.version}.1"  # a longer tuple with the same prefix is newer
     _write_override(tmp_path, data)
     assert version_tuple(load_profile(tmp_path).version) > version_tuple(packaged.version)
 
