@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from app.store.sqlcipher import Connection
 
 # Local tables that pages show beside the synced ones (which are all tracked, as listed in ``sync_tables``):
-# the inbox's derived rows, per-device settings, sync conflicts (Settings › Team sync) and knowledge passages.
-LOCAL_TRACKED = ("chat_stats", "settings", "sync_conflicts", "knowledge_chunks")
+# the inbox's derived rows, per-device settings, sync conflicts (Settings › Team sync), knowledge passages and the
+# durable jobs (the Agents page's jobs list; a tick that finds nothing due writes nothing, so it costs nothing).
+LOCAL_TRACKED = ("chat_stats", "settings", "sync_conflicts", "knowledge_chunks", "jobs")
 
 _TABLE = "parley_touched"
 _CHATS = "parley_touched_chats"

@@ -24,6 +24,7 @@ from app.ui.tasks import TaskRunner
 from app.ui.whatsapp_bridge import WhatsAppBridge
 
 if TYPE_CHECKING:
+    from app.agents.orchestrator import Orchestrator
     from app.ai.service import AiService
     from app.ui.health_watch import HealthWatch
     from app.ui.sync_bridge import SyncBridge
@@ -134,6 +135,8 @@ class AppContext:
     sync: SyncBridge | None = None
     # The health monitor's runs and alerts (app.ui.health_watch); bootstrap makes it with the window. None in tests.
     health: HealthWatch | None = None
+    # The agents' orchestrator (the Agents page's "Try on this chat"); bootstrap sets it once the agents start.
+    agents: Orchestrator | None = None
 
     @property
     def business_name(self) -> str:
