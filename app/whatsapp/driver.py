@@ -161,7 +161,11 @@ class WhatsAppDriver:
         self._handling = False  # a page report is being handled (capture, catch-up, sweep)
         # Received media's bytes, read from the page in the background after capture (``media_fetch``).
         self.media = MediaFetcher(
-            lambda: self.page, self._ui_lock, media_sink or StoreMediaSink(store), reopen=self.open_chat
+            lambda: self.page,
+            self._ui_lock,
+            media_sink or StoreMediaSink(store),
+            reopen=self.open_chat,
+            older=self._show_older,
         )
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
@@ -508,6 +512,10 @@ class WhatsAppDriver:
                 await asyncio.to_thread(self.media.sink.mark, message_id, "missing")
                 return "missing"
             return await self.media.fetch_now(message_id, data_id)
+
+    async def _show_older(self) -> bool:
+        """Scroll the open chat back for earlier rows (the catch-up's scroll); the caller holds ``ui_lock``."""
+        return await Backfill(self)._scroll_for_older(list(self.profile.entry("message_row").selectors))
 
     async def fetch_shown_media(self) -> None:
         """Read the bytes of the media captured so far while their rows are still shown (before the page leaves the

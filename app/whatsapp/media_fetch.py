@@ -9,19 +9,21 @@ control is clicked; read as base64 and sent back over CDP — nothing is downloa
 - more than ``FETCH_CAP`` bytes → ``too_large`` (the user may fetch it on demand);
 - the page had no bytes for it (no blob, no control, an empty blob) → ``missing`` ("not downloaded — click to
   fetch");
-- its chat is open but the row is not rendered (scrolled out of the conversation's window) → ``missing`` too.
+- its chat is open but the row is not rendered even after scrolling the conversation back (``older``, at most
+  ``MAX_SCROLLS`` times) → ``missing`` too.
 
 **What WhatsApp Web allows, and so when a photo waits.** A media message's bytes are in the page only while its
 bubble is rendered, that is while its chat is open (and the row within the conversation's rendered window); leaving
 the chat drops the rows and their ``blob:`` URLs, and opening the chat again renders them afresh from the page's own
-cache (the latest rows of the chat). So a message whose chat is *not* open when its turn comes is never marked
-``missing`` for that: it is *deferred* (kept with its chat's title) and fetched when its chat is open again — the
-driver's capture of a new row in that chat puts it back in line (the unread sweep reopens a chat that gets new
-messages), and once nothing else is queued the fetcher reopens the chat itself (``reopen``: the driver's
-``open_chat``, under ``ui_lock``) and reads what it deferred. Only when that chat cannot be opened (not in the
-rendered chat list) or the row is not rendered after reopening is the message ``missing``. The driver's own chat
-switches (sweep, catch-up, ``open_chat``) still ``drain`` the queue first, since automation can afford the wait; the
-sender does not (a person's reply must not wait for a photo backlog): the photos it leaves behind are deferred.
+cache (its latest rows; older ones after scrolling back). So a message whose chat is *not* open when its turn comes
+is never marked ``missing`` for that: it is *deferred* (kept with its chat's title) and fetched when its chat is open
+again — the driver's capture of a new row in that chat puts it back in line (the unread sweep reopens a chat that
+gets new messages), and once nothing else is queued the fetcher reopens the chat itself (``reopen``: the driver's
+``open_chat``, under ``ui_lock``) and reads what it deferred, scrolling the chat back (``older``) for a row older
+than those a reopened chat renders. Only when the chat cannot be opened (not in the rendered chat list) or the row
+does not show up is it ``missing``. The driver's own chat switches (sweep, catch-up, ``open_chat``) still ``drain``
+the queue first, since automation can afford the wait; the sender does not (a person's reply must not wait for a
+photo backlog): the photos it leaves behind are deferred.
 
 **The page lock is held for one in-page read at a time.** ``ui_lock`` (the driver's) is taken for a single item's
 read (voice notes and documents need a click) and released before its bytes are thumbnailed and written, which runs
@@ -47,13 +49,14 @@ from app.core.media import FETCH_CAP, MediaState
 from app.whatsapp.page_scripts import GRAB_FUNCTION, SCAN_FUNCTION
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
-
     from app.whatsapp.media import MediaSink
 
 log = logging.getLogger(__name__)
 
 GRAB_TIMEOUT_MS = 5000  # how long the page may take to produce a blob after its control is clicked
+MAX_SCROLLS = 10  # times the open chat is scrolled back for a row it no longer renders
+
+Older = Callable[[], Awaitable[bool]]  # scroll the open chat back for earlier rows; False when none came
 
 Reopen = Callable[[str], Awaitable[bool]]  # open the chat with this title; the caller holds ``ui_lock``
 
@@ -81,12 +84,14 @@ class MediaFetcher:
         *,
         cap: int = FETCH_CAP,
         reopen: Reopen | None = None,
+        older: Older | None = None,
     ) -> None:
         self._page = page  # a callable returning the driver's current Page
         self._lock = lock
         self.sink = sink
         self.cap = cap
         self.reopen = reopen
+        self.older = older
         self.grab_timeout_ms = GRAB_TIMEOUT_MS
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._deferred: list[_Item] = []  # their chat was not open when their turn came
@@ -222,20 +227,32 @@ class MediaFetcher:
         header = snap.get("header") if isinstance(snap, dict) else None
         return header if isinstance(header, str) else None
 
-    async def _grab(self, item: _Item) -> _Grab:
-        page: Page = self._page()
+    async def _read_page(self, data_id: str) -> dict[str, Any]:
         try:
-            result = await page.evaluate(GRAB_FUNCTION, [item.data_id, self.cap, self.grab_timeout_ms])
+            result = await self._page().evaluate(GRAB_FUNCTION, [data_id, self.cap, self.grab_timeout_ms])
         except PlaywrightError as exc:
             log.info("WhatsApp: could not read a media message from the page: %s", exc)
             result = None
-        result = result if isinstance(result, dict) else {}
+        return result if isinstance(result, dict) else {}
+
+    async def _grab(self, item: _Item) -> _Grab:
+        result = await self._read_page(item.data_id)
         state = result.get("state")
         if state == "gone" and item.chat is not None:
-            # Not rendered: because another chat is open (wait for this one), or scrolled out of this one.
-            with contextlib.suppress(PlaywrightError):
+            # Not rendered: because another chat is open (wait for this one), or scrolled out of this one (a
+            # reopened chat renders only its latest rows: scroll back for it, as a person would).
+            try:
                 if await self._header() != item.chat:
                     return _Grab("elsewhere")
+                for _ in range(MAX_SCROLLS):
+                    if self.older is None or not await self.older():
+                        break
+                    result = await self._read_page(item.data_id)
+                    state = result.get("state")
+                    if state != "gone":
+                        break
+            except PlaywrightError as exc:
+                log.info("WhatsApp: could not look for a media message in its chat: %s", exc)
         if state == "ok":
             try:
                 data = base64.b64decode(str(result.get("data") or ""), validate=True)

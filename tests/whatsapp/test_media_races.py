@@ -66,6 +66,7 @@ async def photos_and_a_reply(
     reply: Message,
     *,
     reply_first: bool,
+    photos: int = PHOTOS,
 ) -> tuple[list[str], dict[str, bytes], asyncio.Task[SendOutcome]]:
     """With ``ui_lock`` held, the photos arrive and are captured and the reply is queued for the page (the reply
     first in line for the lock, or behind the fetcher); then the lock is let go. Returns the photos' wa_ids, their
@@ -81,7 +82,7 @@ async def photos_and_a_reply(
     async with driver.ui_lock:
         if reply_first:
             send = await queue_reply()
-        for _ in range(PHOTOS):
+        for _ in range(photos):
             data = os.urandom(3000)
             message = await asyncio.to_thread(control.incoming_media, ALICE, "image", data, "image/jpeg", name="Alice")
             sent[message["id"]] = data
@@ -148,7 +149,8 @@ def test_photos_left_unread_by_a_reply_to_another_chat_are_fetched_not_missing(
     control: ImitationControl,
 ) -> None:
     """The reply to Bob takes the page before the fetcher read any of Alice's photos and leaves her chat: each photo
-    waits for her chat to be open again (the fetcher reopens it) and is stored; none ends "click to fetch"."""
+    waits for her chat to be open again (the sweep or the fetcher reopens it) and is stored; none ends "click to
+    fetch"."""
     control.add_chat(ALICE, "Alice")
     control.add_chat(BOB, "Bob")
     store_chat(store, ALICE, "Alice")
