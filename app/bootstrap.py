@@ -90,7 +90,7 @@ def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
 
     The agents that exist are registered here, and their job kinds on the registry, before either starts
     (docs/architecture.md, "Agents")."""
-    from app.agents import acquisition, finance
+    from app.agents import acquisition, finance, retention
     from app.agents.greetings import GreetingsAgent
     from app.agents.job_kinds import JobKinds
     from app.agents.jobs_runner import JobRunner
@@ -111,7 +111,14 @@ def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
 
     money = finance.build(store, kinds, notify=tell)  # registers its job kinds (the daily revenue check, its alerts)
     orchestrator = Orchestrator(
-        store, [money, GreetingsAgent(), *acquisition.agents(getattr(ctx, "ai", None))], loop=ctx.tasks.service_loop
+        store,
+        [
+            money,
+            GreetingsAgent(),
+            retention.build(store, kinds, ai=getattr(ctx, "ai", None)),
+            *acquisition.agents(getattr(ctx, "ai", None)),
+        ],
+        loop=ctx.tasks.service_loop,
     )
     jobs = JobRunner(store.jobs, kinds, loop=ctx.tasks.service_loop, holds_whatsapp=lambda: sending_device.holds(store))
     orchestrator.start()
