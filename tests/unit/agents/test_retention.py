@@ -24,7 +24,17 @@ from app.agents.hours import BusinessHours, parse_schedule
 from app.agents.job_kinds import JobKinds
 from app.agents.jobs_runner import JobRunner
 from app.agents.orchestrator import Orchestrator
-from app.agents.retention import FOLLOWUP_KIND, OPT_OUT_LABEL, build, follow_up_at, followup_key, is_stop_keyword
+from app.agents.retention import (
+    FOLLOWUP_KIND,
+    OPT_OUT_LABEL,
+    build,
+    check_followup_template,
+    follow_up_at,
+    followup_key,
+    is_stop_keyword,
+    parse_config,
+)
+from app.core.errors import InvalidInput
 from app.core.events import MessageQueued, SaleCompleted
 from app.core.ids import from_ms, to_ms, utc_now
 from app.core.loops import LoopThread
@@ -163,6 +173,18 @@ def test_nothing_is_scheduled_while_the_agent_is_off(store: Store, harness: Harn
     sell(store, store.chats.get(customer(store, sold_at - timedelta(hours=1)).chat_id), sold_at)
     harness.events()
     assert followups(store) == []
+
+
+def test_the_config_reads_the_declared_days_and_the_template_check_names_unknown_variables() -> None:
+    assert parse_config({"follow_up_days": 5}).days == 5  # the declared default's key
+    assert parse_config({"days": 7, "follow_up_days": 5}).days == 7
+    assert parse_config({"days": 0}).days == 3  # unreadable: the defaults
+    assert (
+        check_followup_template("  Hi {first_name}, how is the {product}?  ")
+        == "Hi {first_name}, how is the {product}?"
+    )
+    with pytest.raises(InvalidInput, match=r"\{price\}"):
+        check_followup_template("Hi {first_name}, pay {price}")
 
 
 # ---- when it is due ----------------------------------------------------------------------------------------------
