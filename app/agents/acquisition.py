@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.agents import ownership
 from app.agents.context import SENT, AgentContext, Outcome
 from app.agents.hours import BusinessHours
 from app.ai.analysis import match_product
@@ -271,7 +272,7 @@ def qualify(store: Store, chat_id: str, answer: AgentAnswer) -> dict[str, Any]:
     contact = store.contacts.get(chat.contact_id)
     if contact.lead_score != answer.lead_score:
         contact_ops.update_contact(store, contact.id, {"lead_score": answer.lead_score})
-        changed["lead_score"] = [contact.lead_score, answer.lead_score]
+        changed["lead_score_change"] = [contact.lead_score, answer.lead_score]
     if answer.stage:
         wanted = answer.stage.strip().lower()
         for deal in store.deals.find_all({"contact_id": contact.id, "status": "open"}, limit=10):
@@ -422,6 +423,10 @@ class AcquisitionAgent:
             return Outcome.skip(MODEL_DRAFT_ONLY, chat_id=chat_id, detail=detail, **used)
 
         owner = await ctx.call(ctx.owner, chat_id)
+        held = ownership.skip_reason(owner, sending=False)
+        if held is not None:  # a person took the chat while the model was answering: their words, not the AI's
+            ctx.draft(answer.messages)
+            return Outcome.skip(held, chat_id=chat_id, detail=detail, **used)
         if not owner.ai_may_send:  # AI drafts (suggest): the words wait for a person
             ctx.draft(answer.messages)
             return Outcome.acted("drafted", chat_id=chat_id, detail=detail, **used)
