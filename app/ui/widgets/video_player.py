@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from app.core.media import clock
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal, media_player, video_sink, video_widget
+from app.ui.widgets.memory_player import MemoryPlayer
 
 if TYPE_CHECKING:
     from app.qt import QtMultimedia
@@ -21,30 +21,16 @@ SUFFIX = {"video/mp4": "mp4", "video/3gpp": "3gp", "video/quicktime": "mov", "vi
 CANNOT_PLAY = "This video can't be played here — Save as… to open it in another player."
 
 
-class VideoPlayer(QtWidgets.QFrame):
+class VideoPlayer(MemoryPlayer):
     """One video at a time; ``load`` replaces what was loaded."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, suffixes=SUFFIX, default_suffix="mp4", cannot_play=CANNOT_PLAY)
         self.setObjectName("videoPlayer")
-        self.player, self.output = media_player(self)
-        self.buffer: QtCore.QBuffer | None = None
         self.surface = video_widget(self)
         self.surface.setMinimumSize(160, 120)
         self.surface.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.player.setVideoOutput(self.surface)
-        self.play_button = QtWidgets.QToolButton()
-        self.play_button.setText("▶")
-        self.play_button.setToolTip("Play (Space)")
-        self.play_button.setAccessibleName("Play")
-        self.play_button.setEnabled(False)
-        self.play_button.clicked.connect(self.toggle)
-        self.slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
-        self.slider.setAccessibleName("Position")
-        self.slider.setRange(0, 0)
-        self.slider.sliderMoved.connect(self.player.setPosition)
-        self.time = QtWidgets.QLabel("0:00 / 0:00")
-        self.time.setObjectName("muted")
         self.mute_button = QtWidgets.QToolButton()
         self.mute_button.setCheckable(True)
         self.mute_button.setText("🔊")
@@ -53,10 +39,6 @@ class VideoPlayer(QtWidgets.QFrame):
         self.mute_button.toggled.connect(self.set_muted)
         for control in (self.play_button, self.slider, self.mute_button):
             control.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space and the arrows stay with the window
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.play_button)
         row.addWidget(self.slider, 1)
@@ -67,45 +49,10 @@ class VideoPlayer(QtWidgets.QFrame):
         layout.addWidget(self.surface, 1)
         layout.addWidget(self.error)
         layout.addLayout(row)
-        self.player.positionChanged.connect(self._position)
-        self.player.durationChanged.connect(self._duration)
-        self.player.playbackStateChanged.connect(self._state)
-        self.player.errorOccurred.connect(self._failed)
-        self.player.mediaStatusChanged.connect(self._status)
 
     def load(self, data: bytes, mime: str = "video/mp4") -> None:
         """Get ready to play ``data`` (nothing is written to disk)."""
-        self.player.stop()
-        self.player.setSource(QtCore.QUrl())
-        old, self.buffer = self.buffer, QtCore.QBuffer(self)
-        self.buffer.setData(QtCore.QByteArray(data))
-        self.buffer.open(QtCore.QIODevice.OpenModeFlag.ReadOnly)
-        # The URL only hints at the format; nothing is read from it.
-        self.player.setSourceDevice(self.buffer, QtCore.QUrl(f"memory.{SUFFIX.get(mime, 'mp4')}"))
-        if old is not None:
-            old.close()
-            old.deleteLater()
-        self.error.hide()
-        self.play_button.setEnabled(True)
-
-    def unload(self) -> None:
-        """Stop and let go of the bytes (the viewer moved on to a photo, or closed)."""
-        self.player.stop()
-        self.player.setSource(QtCore.QUrl())
-        if self.buffer is not None:
-            self.buffer.close()
-            self.buffer.deleteLater()
-            self.buffer = None
-        self.play_button.setEnabled(False)
-
-    def play(self) -> None:
-        self.player.play()
-
-    def toggle(self) -> None:
-        if self.player.playbackState() == self.player.PlaybackState.PlayingState:
-            self.player.pause()
-        else:
-            self.player.play()
+        super().load(data, mime)
 
     def set_muted(self, muted: bool) -> None:
         self.output.setMuted(muted)
@@ -118,40 +65,8 @@ class VideoPlayer(QtWidgets.QFrame):
     def muted(self) -> bool:
         return bool(self.output.isMuted())
 
-    def stop(self) -> None:
-        self.player.stop()
-
-    def _position(self, ms: int) -> None:
-        if not self.slider.isSliderDown():
-            self.slider.setValue(ms)
-        self.time.setText(f"{clock(ms / 1000)} / {clock(self.player.duration() / 1000)}")
-
-    def _duration(self, ms: int) -> None:
-        self.slider.setRange(0, ms)
-        self._position(self.player.position())
-
-    def _state(self, state: QtMultimedia.QMediaPlayer.PlaybackState) -> None:
-        playing = state == self.player.PlaybackState.PlayingState
-        self.play_button.setText("⏸" if playing else "▶")
-        self.play_button.setAccessibleName("Pause" if playing else "Play")
-        self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
-
-    def _status(self, status: QtMultimedia.QMediaPlayer.MediaStatus) -> None:
-        if status == self.player.MediaStatus.InvalidMedia:
-            self._cannot_play()
-
-    def _failed(self, _error: QtMultimedia.QMediaPlayer.Error, _text: str) -> None:
-        self._cannot_play()
-
-    def _cannot_play(self) -> None:
-        self.error.setText(CANNOT_PLAY)
-        self.error.show()
-        self.play_button.setEnabled(False)
-
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space:
-            self.toggle()
-        elif event.key() == Qt.Key.Key_M:
+        if event.key() == Qt.Key.Key_M:
             self.set_muted(not self.muted())
         else:
             super().keyPressEvent(event)

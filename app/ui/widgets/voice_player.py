@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.core.media import clock
-from app.qt import Qt, QtCore, QtGui, QtWidgets, media_player
+from app.qt import Qt, QtCore, QtWidgets
 from app.ui.kit import secondary_button
+from app.ui.widgets.memory_player import MemoryPlayer
 
 if TYPE_CHECKING:
-    from app.qt import QtMultimedia
+    pass
 
 SPEEDS = (1.0, 1.5, 2.0)
 SUFFIX = {
@@ -31,35 +31,24 @@ def speed_label(speed: float) -> str:
     return f"{speed:g}×"
 
 
-class VoicePlayer(QtWidgets.QFrame):
+class VoicePlayer(MemoryPlayer):
     """One note at a time; ``load`` replaces what was loaded."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(
+            parent,
+            suffixes=SUFFIX,
+            default_suffix="ogg",
+            cannot_play="This recording cannot be played here. Use Save as… to open it in another app.",
+        )
         self.setObjectName("voicePlayer")
-        self.player, self.output = media_player(self)
-        self.buffer: QtCore.QBuffer | None = None
         self.title = QtWidgets.QLabel()
-        self.play_button = QtWidgets.QToolButton()
-        self.play_button.setText("▶")
-        self.play_button.setToolTip("Play (Space)")
-        self.play_button.setAccessibleName("Play")
-        self.play_button.setEnabled(False)
-        self.play_button.clicked.connect(self.toggle)
-        self.slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
-        self.slider.setAccessibleName("Position")
-        self.slider.setRange(0, 0)
-        self.slider.sliderMoved.connect(self.player.setPosition)
-        self.time = QtWidgets.QLabel("0:00")
-        self.time.setObjectName("muted")
+        self.time.setText("0:00")
         self.speed_button = QtWidgets.QToolButton()
         self.speed_button.setText(speed_label(1.0))
         self.speed_button.setToolTip("Playback speed")
         self.speed_button.setAccessibleName("Speed")
         self.speed_button.clicked.connect(self.next_speed)
-        self.error = QtWidgets.QLabel()
-        self.error.setObjectName("error")
-        self.error.hide()
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.play_button)
         row.addWidget(self.slider, 1)
@@ -70,36 +59,12 @@ class VoicePlayer(QtWidgets.QFrame):
         layout.addWidget(self.title)
         layout.addLayout(row)
         layout.addWidget(self.error)
-        self.player.positionChanged.connect(self._position)
-        self.player.durationChanged.connect(self._duration)
-        self.player.playbackStateChanged.connect(self._state)
-        self.player.errorOccurred.connect(self._failed)
 
     def load(self, data: bytes, mime: str = "audio/ogg", title: str = "") -> None:
         """Get ready to play ``data`` (nothing is written to disk)."""
-        self.player.stop()
-        self.player.setSource(QtCore.QUrl())
-        old, self.buffer = self.buffer, QtCore.QBuffer(self)
-        self.buffer.setData(QtCore.QByteArray(data))
-        self.buffer.open(QtCore.QIODevice.OpenModeFlag.ReadOnly)
-        # The URL only hints at the format; nothing is read from it.
-        self.player.setSourceDevice(self.buffer, QtCore.QUrl(f"memory.{SUFFIX.get(mime, 'ogg')}"))
-        if old is not None:
-            old.close()
-            old.deleteLater()
+        super().load(data, mime)
         self.title.setText(title)
         self.title.setVisible(bool(title))
-        self.error.hide()
-        self.play_button.setEnabled(True)
-
-    def play(self) -> None:
-        self.player.play()
-
-    def toggle(self) -> None:
-        if self.player.playbackState() == self.player.PlaybackState.PlayingState:
-            self.player.pause()
-        else:
-            self.player.play()
 
     def speed(self) -> float:
         return float(self.player.playbackRate())
@@ -111,34 +76,9 @@ class VoicePlayer(QtWidgets.QFrame):
         self.player.setPlaybackRate(later)
         self.speed_button.setText(speed_label(later))
 
-    def stop(self) -> None:
-        self.player.stop()
-
-    def _position(self, ms: int) -> None:
-        if not self.slider.isSliderDown():
-            self.slider.setValue(ms)
-        self.time.setText(f"{clock(ms / 1000)} / {clock(self.player.duration() / 1000)}")
-
-    def _duration(self, ms: int) -> None:
-        self.slider.setRange(0, ms)
-        self._position(self.player.position())
-
-    def _state(self, state: QtMultimedia.QMediaPlayer.PlaybackState) -> None:
-        playing = state == self.player.PlaybackState.PlayingState
-        self.play_button.setText("⏸" if playing else "▶")
-        self.play_button.setAccessibleName("Pause" if playing else "Play")
-        self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
-
-    def _failed(self, _error: QtMultimedia.QMediaPlayer.Error, _text: str) -> None:
-        # Qt's text names codecs and internals; the person needs to know it cannot be played here.
-        self.error.setText("This recording cannot be played here. Use Save as… to open it in another app.")
-        self.error.show()
-
-    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space:
-            self.toggle()
-            return
-        super().keyPressEvent(event)
+    def _cannot_play(self) -> None:
+        self.error.setText(self._cannot_play_text)
+        self.error.show()  # the play button stays: a voice note Qt could not read may still be saved and opened
 
 
 class VoicePopup(QtWidgets.QDialog):
