@@ -51,6 +51,12 @@ def _knowledge(ctx: AppContext) -> QtWidgets.QWidget:
     return KnowledgePage(ctx)
 
 
+def _agents(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.agents import AgentsPage
+
+    return AgentsPage(ctx)
+
+
 def _health(ctx: AppContext) -> QtWidgets.QWidget:
     from app.ui.pages.health import HealthPage
 
@@ -82,16 +88,7 @@ SECTIONS: list[Section] = [
         ),
     ),
     Section("knowledge", "Knowledge", "knowledge", _knowledge),
-    Section(
-        "agents",
-        "Agents",
-        "agents",
-        _empty(
-            "Agents",
-            "Acquisition, finance, retention and health agents that handle routine follow-ups, each switchable "
-            "and logged. They arrive after AI replies.",
-        ),
-    ),
+    Section("agents", "Agents", "agents", _agents),
     Section(
         "dashboard",
         "Dashboard",
