@@ -6,6 +6,7 @@ messages, acks) so the logged-in state survives a reload, and exposes a JSON con
 
 - ``POST /__control/scan`` {ref?}: the phone scans the QR (409 if expired, already linked or ``ref`` mismatches).
 - ``POST /__control/incoming`` {chat, name?, text, id?, timestamp?}: an inbound message.
+- ``POST /__control/phone_send`` {chat, text}: a message the business typed on its phone (outgoing, not from the page).
 - ``POST /__control/media`` {chat, kind, data (base64), mime, caption?, file_name?, duration?, unavailable?,
   latitude?, longitude?, place?, contact_name?, downloaded?, lost?, name?, id?, timestamp?}: an inbound media message
   (image, video, voice, audio, document, sticker, location, contact). The page renders it as WhatsApp Web does (see
@@ -311,6 +312,17 @@ class ImitationState:
             self._push("message", chat=target.summary(), message=message.to_json())
             return message.to_json()
 
+    def phone_send(self, chat: str, text: str) -> JsonDict:
+        """A message the business typed on its phone: the page shows it as its own (outgoing), not sent from it."""
+        with self._cond:
+            if self.session != "logged_in":
+                raise ControlError(HTTPStatus.CONFLICT, "not logged in")
+            target = self._chat(chat)
+            message = Message(phone_message_id(), target.id, True, text, time.time(), 1, self.config.me_name, "phone")
+            target.messages.append(message)
+            self._push("message", chat=target.summary(), message=message.to_json())
+            return message.to_json()
+
     def incoming_media(self, body: JsonDict) -> JsonDict:
         kind = str(body["kind"])
         if kind not in MEDIA_KINDS:
@@ -441,6 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
         "/__control/config": "config",
         "/__control/chat": "chat",
         "/__control/incoming": "incoming",
+        "/__control/phone_send": "phone_send",
         "/__control/ack": "ack",
         "/__control/media": "media",
         "/__page/send": "send",
@@ -531,6 +544,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return state.incoming(
                     str(body["chat"]), str(body["text"]), body.get("name"), body.get("id"), float(ts) if ts else None
                 )
+            case "phone_send":
+                return state.phone_send(str(body["chat"]), str(body["text"]))
             case "ack":
                 return state.ack(str(body["id"]), int(body["level"]))
             case "media":
@@ -685,6 +700,11 @@ class ImitationControl:
         body: JsonDict = {"chat": chat, "kind": kind, "data": base64.b64encode(data).decode(), "mime": mime}
         body.update({"caption": caption, "name": name, "id": message_id, "timestamp": timestamp, **details})
         result: JsonDict = self.request("POST", "/__control/media", {k: v for k, v in body.items() if v is not None})
+        return result
+
+    def phone_send(self, chat: str, text: str) -> JsonDict:
+        """The business types ``text`` in ``chat`` on its phone (WhatsApp Web shows it as an outgoing message)."""
+        result: JsonDict = self.request("POST", "/__control/phone_send", {"chat": chat, "text": text})
         return result
 
     def add_chat(self, chat: str, name: str | None = None) -> JsonDict:
