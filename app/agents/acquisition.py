@@ -318,7 +318,11 @@ def agreed(store: Store, event: MessageReceived, sale: AgreedSale) -> tuple[Sale
 def confirm_sale(store: Store, event: SaleAgreed, *, quantity: int = 1, source: str = "agent") -> Sale:
     """Record an agreed sale (``SaleCompleted``): the one click of the staff, or autopilot for an exact match."""
     if event.product_id is not None:
-        line = SaleLine(product_id=event.product_id, quantity=quantity, unit_price_minor=event.amount_minor // quantity)
+        each, rest = divmod(event.amount_minor, quantity)
+        count = quantity if rest == 0 else 1  # an agreed total that is no whole price per piece stays one line
+        line = SaleLine(
+            product_id=event.product_id, quantity=count, unit_price_minor=each if rest == 0 else event.amount_minor
+        )
     else:
         line = SaleLine(description=event.product, quantity=1, unit_price_minor=event.amount_minor)
     return sale_ops.record_sale(
