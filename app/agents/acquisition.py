@@ -213,7 +213,9 @@ def replies_today(store: Store, chat_id: str, now: datetime) -> int:
 
 
 def replies_in_a_row(store: Store, chat_id: str) -> int:
-    """Automatic turns of this agent since a person last wrote in the chat (one turn: one execution)."""
+    """Automatic turns of this agent since a person last wrote in the chat or handed it back to the AI (one turn:
+    one execution)."""
+    handed_back = store.chats.get(chat_id).ai_handed_back_at
     with store.db.read() as conn:
         human = conn.execute(
             "SELECT coalesce(max(sent_at), 0) FROM messages WHERE chat_id = ? AND direction = 'out' "
@@ -223,7 +225,7 @@ def replies_in_a_row(store: Store, chat_id: str) -> int:
         row = conn.execute(
             "SELECT count(DISTINCT agent_execution_id) FROM messages WHERE chat_id = ? AND direction = 'out' "
             "AND sent_by_agent = ? AND sent_at > ? AND deleted_at IS NULL",
-            (chat_id, AGENT, int(human)),
+            (chat_id, AGENT, max(int(human), to_ms(handed_back) if handed_back is not None else 0)),
         ).fetchone()
     return int(row[0])
 

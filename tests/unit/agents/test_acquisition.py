@@ -24,6 +24,7 @@ from app.ai.litellm_loader import LitellmLoader
 from app.core.events import ChatHandedOff, SaleAgreed, event_from_payload
 from app.core.loops import LoopThread
 from app.core.models import AgentExecution, Chat, Message
+from app.store.ops.ownership import hand_back
 from app.store.store import Store
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_fixtures import byok
@@ -353,3 +354,16 @@ def test_a_send_made_stale_by_a_new_customer_message_during_the_model_call_is_dr
     assert first.detail["draft"] == ["first answer"]
     assert agent.run().action == "sent"
     assert automated(store, chat_of(store, ANA).id) == ["second answer"]
+
+
+def test_handing_back_after_the_length_cap_lets_it_answer_again(agent: Harness, store: Store) -> None:
+    mode(store, "autopilot", max_replies_in_a_row=1)
+    staff(store, "Bia")
+    message = agent.says(answer(messages=["reply 0"]), body="question 0")
+    assert agent.run().action == "sent"
+    agent.says(answer(messages=["reply 1"]), body="question 1")
+    assert agent.run().skip_reason == "conversation_length"
+    hand_back(store, message.chat_id)
+    agent.says(answer(messages=["reply 2"]), body="question 2")
+    assert agent.run().action == "sent"
+    assert automated(store, message.chat_id) == ["reply 0", "reply 2"]
