@@ -532,6 +532,101 @@ def shoot_health(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContex
     grab(app, window, out / f"{mode}-45-health-banner.png")
 
 
+def seed_agents(ctx: AppContext) -> str:
+    """The agents as a shop that uses them (issue 18): acquisition on autopilot (two versions, the second with a
+    note), welcome on, a day of runs in the log (sent, skipped for a person, the cooldown, greeted), waiting and
+    finished jobs, the dry run's agents; and a new customer's chat, which is returned."""
+    from app.agents import configs
+    from app.agents.greetings import GreetingsAgent, GreetingsConfig, save_config_version
+    from app.agents.orchestrator import Orchestrator
+
+    store = ctx.store
+    configs.save(store, "acquisition", enabled=True, mode="draft", note="Drafts first")
+    configs.save(store, "acquisition", mode="autopilot", config={"pause_hours": 8}, note="Autopilot after a week")
+    save_config_version(store, GreetingsConfig(welcome_enabled=True))
+    rows = store.inbox(limit=6)
+    now = datetime.now(UTC)
+    runs = [
+        ("acquisition", rows[0].chat_id, None, "sent", 2),
+        ("acquisition", rows[1].chat_id, "owned_by_person", None, 3),
+        ("greetings", rows[2].chat_id, "recently_greeted", None, 4),
+        ("acquisition", rows[2].chat_id, "cooldown", None, 5),
+        ("acquisition", rows[3].chat_id, "debounced", None, 7),
+        ("greetings", rows[4].chat_id, None, "send_welcome", 9),
+        ("acquisition", rows[5].chat_id, "outside_hours", None, 12),
+    ]
+    for agent, chat_id, skip, action, minutes in runs:
+        at = now - timedelta(minutes=minutes)
+        store.agent_executions.create(
+            agent=agent, trigger="message.received", event_name="message.received", started_at=at, finished_at=at,
+            status="skipped" if skip else "succeeded", skip_reason=skip, action=action, chat_id=chat_id,
+            config_version=3 if agent == "acquisition" else None,
+        )  # fmt: skip
+    store.jobs.schedule("finance_check", {}, now + timedelta(hours=9), dedupe_key="finance:check:shots")
+    store.jobs.schedule("retention_followup", {}, now + timedelta(days=2), dedupe_key="followup:sale:shots:d3")
+    ana = store.contacts.create(name="Ana Ribeiro", phone="+5511912340000")
+    chat = store.chats.create(contact_id=ana.id)
+    asked = "Hi! Is the linen shirt still available in M?"
+    store.messages.create(chat_id=chat.id, direction="in", body=asked, sent_at=now)
+    ctx.agents = Orchestrator(store, [GreetingsAgent()], loop=ctx.tasks.service_loop)
+    return chat.id
+
+
+def shoot_agents(
+    app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str, chat: str
+) -> None:
+    """The Agents page (issue 18): acquisition's settings and versions, the log filtered to skipped runs, a dry run
+    of the welcome on a new customer's chat, and the jobs list."""
+    from app.ui.pages.agents import AgentsPage
+
+    page = window.show_section("agents")
+    assert isinstance(page, AgentsPage)
+    page.refresh()
+    wait_for(app, "the agents", lambda: ctx.tasks.idle and page.editors["acquisition"].history.rowCount() >= 3)
+    page.show_agent("acquisition")
+    settle(app, 200)
+    grab(app, window, out / f"{mode}-46-agents-settings.png")
+    page.tabs.setCurrentWidget(page.log)
+    page.log.skipped.setChecked(True)
+    wait_for(app, "the log", lambda: ctx.tasks.idle and page.log.table.rowCount() >= 5)
+    grab(app, window, out / f"{mode}-46-agents-log-skipped.png")
+    page.log.skipped.setChecked(False)
+    page.tabs.setCurrentWidget(page.try_on)
+    wait_for(app, "the chats", lambda: ctx.tasks.idle and page.try_on.chat.findData(chat) >= 0)
+    page.try_on.choose("greetings", chat)
+    page.try_on.try_now()
+    wait_for(app, "the dry run", lambda: ctx.tasks.idle and page.try_on.card.isVisible())
+    grab(app, window, out / f"{mode}-46-agents-try-on.png")
+    page.tabs.setCurrentWidget(page.jobs)
+    page.jobs.refresh()
+    wait_for(app, "the jobs", lambda: ctx.tasks.idle and page.jobs.table.rowCount() >= 2)
+    grab(app, window, out / f"{mode}-46-agents-jobs.png")
+    page.tabs.setCurrentIndex(0)
+
+
+def shoot_ownership(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str) -> None:
+    """Who owns the conversation, in the chat header (issue 18): AI autopilot with "Take over", then paused by a
+    reply typed by a person with "Hand back to AI" (the reply is removed again)."""
+    store = ctx.store
+    window.show_section("inbox")
+    inbox = window.pages["inbox"]
+    assert isinstance(inbox, InboxPage)
+    chat_id = inbox.model.row(0).chat_id
+    inbox.open_chat(chat_id)
+    wait_for(app, "the owner", lambda: ctx.tasks.idle and inbox.ownership.chip.text() == "AI autopilot")
+    grab(app, window, out / f"{mode}-47-chat-owner-autopilot.png")
+    typed = store.messages.create(
+        chat_id=chat_id, direction="out", body="I'll check the stock for you now.", sent_at=datetime.now(UTC),
+        author_user_id=store.local_user_id, status="sent",
+    )  # fmt: skip
+    wait_for(app, "the pause", lambda: ctx.tasks.idle and inbox.ownership.chip.text().startswith("Paused"))
+    inbox.conversation.scroll_to_bottom()
+    settle(app, 200)
+    grab(app, window, out / f"{mode}-47-chat-owner-paused.png")
+    store.messages.delete(typed.id)
+    wait_for(app, "the owner again", lambda: ctx.tasks.idle and inbox.ownership.chip.text() == "AI autopilot")
+
+
 def newer_workspace(home: Path) -> Workspaces:
     """A home whose one workspace was written by a newer Parley: start-up shows it rather than offer "create"."""
     from keyring.backends import null
@@ -571,6 +666,7 @@ def main() -> int:
         broken = newer_workspace(home / "other-home")
         ctx.whatsapp.attach(RecordingControl())
         ctx.health = health_watch_for_shots(ctx)
+        agents_chat = seed_agents(ctx)
 
         for mode in ("light", "dark"):
             theme.apply(app, mode)
@@ -691,6 +787,8 @@ def main() -> int:
             shoot_settings(app, window, out, mode)
             shoot_inbox_states(app, window, ctx, out, mode)
             shoot_media_chat(app, window, ctx, out, mode, media_chat)
+            shoot_agents(app, window, ctx, out, mode, agents_chat)
+            shoot_ownership(app, window, ctx, out, mode)
             shoot_health(app, window, ctx, out, mode)  # last: its banner stays on the window
             window.close()
             window.deleteLater()

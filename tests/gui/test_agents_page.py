@@ -142,7 +142,7 @@ def test_the_log_says_why_each_run_did_nothing_and_filters(qtbot: QtBot, ctx: Ap
     ]
     assert column(log.table, 1) == ["Retention", "Acquisition", "Welcome & away", "Acquisition", "Acquisition"]
     assert column(log.table, 3) == ["Bruna", "Caio", "Caio", "Caio", "Bruna"]
-    assert column(log.table, 2)[:3] == ["v1", "v1", ""]
+    assert column(log.table, 2)[:3] == ["v1", "v1", "—"]
 
     log.skipped.setChecked(True)
     qtbot.waitUntil(lambda: log.table.rowCount() == 4)

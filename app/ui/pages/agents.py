@@ -206,7 +206,7 @@ class AgentEditor(QtWidgets.QFrame):
         title = kit.subheading(TITLES[agent])
         title.setObjectName("emptyTitle")
         self.version = kit.note()
-        self.version.setObjectName("muted")
+        self.version.setWordWrap(False)
         self.enabled = QtWidgets.QCheckBox("On")
         self.enabled.setToolTip(f"Switch the {TITLES[agent].lower()} agent on or off")
         self.mode = QtWidgets.QComboBox()
@@ -266,7 +266,7 @@ class AgentEditor(QtWidgets.QFrame):
             spin = QtWidgets.QSpinBox()
             spin.setRange(spec.low, spec.high)
             spin.setSuffix(spec.suffix)
-            spin.setMaximumWidth(160)
+            spin.setFixedWidth(120)
             spin.valueChanged.connect(self._edited)
             return spin
         if spec.kind == "bool":

@@ -100,6 +100,14 @@ ACTIONS: dict[str, str] = {
     "scheduled_followup": "Scheduled a follow-up",
 }
 
+WOULD: dict[str, str] = {  # a dry run's action, said as what would happen
+    "sent": "send a reply",
+    "send_welcome": "send the welcome message below",
+    "send_away": "send the away message below",
+    "handed_off": "hand the chat to a person",
+    "scheduled": "schedule a follow-up",
+}
+
 EVENTS: dict[str, str] = {
     "message.received": "Customer message",
     "message.queued": "Message queued",
@@ -289,7 +297,7 @@ class ExecutionLog(QtWidgets.QWidget):
         self.table.setRowCount(len(page.rows))
         for i, row in enumerate(page.rows):
             version = (
-                "" if row.config_version is None else f"v{row.config_version}" if row.config_version else "defaults"
+                "—" if row.config_version is None else f"v{row.config_version}" if row.config_version else "defaults"
             )
             chat = page.chat_names.get(row.chat_id or "", "—") if row.chat_id else "—"
             what = outcome_text(row)
@@ -460,7 +468,8 @@ class TryOnChat(QtWidgets.QWidget):
         elif row.action == "drafted":  # a dry run keeps as a draft what it would send (or draft)
             verdict = "It would answer with the messages below."
         else:
-            verdict = f"It would: {ACTIONS.get(row.action or '', words(row.action or 'act'))}."
+            action = row.action or "act"
+            verdict = f"It would {WOULD.get(action, words(action).lower())}."
         self.verdict.setText(verdict)
         why = row.detail.get("why")
         self.why.setText(why if isinstance(why, str) else "")
@@ -470,8 +479,11 @@ class TryOnChat(QtWidgets.QWidget):
         self.messages.setPlainText("\n\n".join(texts))
         self.messages.setVisible(bool(texts))
         facts = ["Nothing was sent."]
-        if row.config_version is not None:
-            facts.append(f"Settings version {row.config_version}." if row.config_version else "Default settings.")
+        version = row.config_version
+        if version is None and isinstance(row.detail.get("acquisition_config_version"), int):
+            version = int(row.detail["acquisition_config_version"])  # greetings run on the acquisition config
+        if version is not None:
+            facts.append(f"Settings version {version}." if version else "Default settings.")
         if row.model:
             facts.append(f"Model {row.model}, {row.tokens or 0} tokens.")
         if isinstance(row.detail.get("confidence"), int | float):

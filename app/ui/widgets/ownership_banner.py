@@ -69,6 +69,7 @@ class OwnershipBanner(QtWidgets.QWidget):
         self._reads = 0
         self.chip = QtWidgets.QLabel()
         self.chip.setObjectName("ownershipChip")
+        self.chip.setSizePolicy(QtWidgets.QSizePolicy.Policy.Minimum, QtWidgets.QSizePolicy.Policy.Fixed)
         self.action = QtWidgets.QPushButton()
         self.action.setObjectName("ownershipAction")
         self.action.setFlat(True)
