@@ -604,14 +604,15 @@ def shoot_agents(
     page.tabs.setCurrentIndex(0)
 
 
-def shoot_ownership(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str) -> None:
+def shoot_ownership(
+    app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str, chat_id: str
+) -> None:
     """Who owns the conversation, in the chat header (issue 18): AI autopilot with "Take over", then paused by a
     reply typed by a person with "Hand back to AI" (the reply is removed again)."""
     store = ctx.store
     window.show_section("inbox")
     inbox = window.pages["inbox"]
     assert isinstance(inbox, InboxPage)
-    chat_id = inbox.model.row(0).chat_id
     inbox.open_chat(chat_id)
     wait_for(app, "the owner", lambda: ctx.tasks.idle and inbox.ownership.chip.text() == "AI autopilot")
     grab(app, window, out / f"{mode}-47-chat-owner-autopilot.png")
@@ -788,7 +789,7 @@ def main() -> int:
             shoot_inbox_states(app, window, ctx, out, mode)
             shoot_media_chat(app, window, ctx, out, mode, media_chat)
             shoot_agents(app, window, ctx, out, mode, agents_chat)
-            shoot_ownership(app, window, ctx, out, mode)
+            shoot_ownership(app, window, ctx, out, mode, agents_chat)
             shoot_health(app, window, ctx, out, mode)  # last: its banner stays on the window
             window.close()
             window.deleteLater()

@@ -239,6 +239,7 @@ class ExecutionLog(QtWidgets.QWidget):
         self.skipped = QtWidgets.QCheckBox("Skipped only")
         self.skipped.setToolTip("Only the runs that did nothing, with the reason: why didn't it fire?")
         self.count = kit.note()
+        self.count.setWordWrap(False)
         filters = QtWidgets.QHBoxLayout()
         filters.setSpacing(8)
         for label, widget in (("Agent", self.agent), ("Reason", self.reason), ("Chat", self.chat)):
@@ -513,6 +514,7 @@ class JobsList(QtWidgets.QWidget):
         for name in JOB_VIEWS:
             self.view.addItem(name, name)
         self.counts = kit.note()
+        self.counts.setWordWrap(False)
         self.cancel = QtWidgets.QPushButton("Cancel job")
         self.cancel.setEnabled(False)
         self.cancel.setToolTip("A waiting job is not run; one running now is not recorded when it ends")
