@@ -579,6 +579,7 @@ def shoot_agents(
     of the welcome on a new customer's chat, and the jobs list."""
     from app.ui.pages.agents import AgentsPage
 
+    ctx.whatsapp.publish(connected_quiet_hours(waiting=0))  # the earlier shots left WhatsApp failed
     page = window.show_section("agents")
     assert isinstance(page, AgentsPage)
     page.refresh()

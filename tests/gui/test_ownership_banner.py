@@ -49,6 +49,12 @@ def test_the_header_says_who_owns_the_chat_and_takes_over_and_hands_back(qtbot: 
     qtbot.mouseClick(banner.action, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: chip(page) == "AI autopilot")
 
+    # A teammate takes the chat on their computer; the row arrives through sync (a plain write to the chat's row).
+    bea = store.users.create(name="Bea")
+    store.chats.update(chat.id, ai_mode="off", assigned_user_id=bea.id)
+    qtbot.waitUntil(lambda: chip(page) == "A person: Bea")
+    assert banner.action.text() == HAND_BACK
+
 
 def test_drafts_and_the_ai_switched_off(qtbot: QtBot, ctx: AppContext) -> None:
     store = ctx.store
