@@ -416,7 +416,16 @@ class AcquisitionAgent:
         sale_event: SaleAgreed | None = None
         if answer.sale is not None:
             found, exact = await ctx.call(agreed, store, event, answer.sale)
-            detail["sale"] = {"product": found.product, "amount": _major(found.amount_minor, found.currency)}
+            detail["sale"] = {  # the whole agreed sale: staff confirm it from the chat's AI panel
+                "product": found.product,
+                "amount": _major(found.amount_minor, found.currency),
+                "product_id": found.product_id,
+                "quantity": answer.sale.quantity,
+                "amount_minor": found.amount_minor,
+                "currency": found.currency,
+                "message_id": found.message_id,
+                "contact_id": found.contact_id,
+            }
             await ctx.emit(found)
             sale_event = found
             detail["sale_exact"] = exact

@@ -38,6 +38,7 @@ from app.qt import Qt, QtWidgets, Signal
 from app.store.ops.notes import add_note
 from app.store.store import Store
 from app.ui.tasks import Job, TaskRunner, logged_only
+from app.ui.widgets.agent_drafts import AgentDrafts
 
 if TYPE_CHECKING:
     from app.ai.service import AiService
@@ -130,6 +131,11 @@ class AIPanel(QtWidgets.QFrame):
             self.rewrite_buttons[action] = button
             rewrites.addWidget(button, i // 3, i % 3)
 
+        # On top: what an agent left for a person in this chat (its draft, an agreed sale to confirm).
+        self.agent_drafts = AgentDrafts(store, self.tasks)
+        self.agent_drafts.used.connect(self.accepted.emit)
+        self.agent_drafts.shown.connect(self._agent_drafts_shown)
+
         actions = QtWidgets.QHBoxLayout()
         actions.addWidget(self.suggest_button)
         actions.addWidget(self.regenerate_button)
@@ -137,6 +143,7 @@ class AIPanel(QtWidgets.QFrame):
         self.body = QtWidgets.QWidget()
         bv = QtWidgets.QVBoxLayout(self.body)
         bv.setContentsMargins(0, 0, 0, 0)
+        bv.addWidget(self.agent_drafts)
         bv.addLayout(actions)
         bv.addWidget(self.status)
         bv.addWidget(self.preview, 1)
@@ -192,6 +199,7 @@ class AIPanel(QtWidgets.QFrame):
         self._settle()
         self._accepted = None
         self.chat_id = chat_id
+        self.agent_drafts.set_chat(chat_id)
         self._clear()
         self._update_buttons()
 
@@ -219,6 +227,11 @@ class AIPanel(QtWidgets.QFrame):
         for button in self.rewrite_buttons.values():
             button.setEnabled(has_chat and not self.busy)
         self.stop_button.setVisible(self.busy)
+
+    def _agent_drafts_shown(self) -> None:
+        """A collapsed panel says that an agent left something in this chat."""
+        waiting = self.agent_drafts.draft is not None or self.agent_drafts.sale is not None
+        self.toggle.setText("AI replies · from an agent" if waiting else "AI replies")
 
     def _show(self, label: QtWidgets.QLabel, text: str) -> None:
         label.setText(text)
