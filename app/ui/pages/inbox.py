@@ -200,6 +200,7 @@ class InboxPage(QtWidgets.QWidget):
             attach_ai_service(self.ai_panel, ctx.ai)
         self.ai_panel.composer_text = self.composer.edit.toPlainText
         self.ai_panel.accepted.connect(self._accept_suggestion)
+        ctx.changes.chats_changed.connect(self.ai_panel.agent_drafts.chats_changed)  # before ``changed``
         ctx.changes.changed.connect(self.ai_panel.agent_drafts.tables_changed)  # an agent's draft appears by itself
         talk = QtWidgets.QWidget()
         tv = QtWidgets.QVBoxLayout(talk)

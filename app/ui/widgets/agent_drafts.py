@@ -37,7 +37,6 @@ from app.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
-TABLES = frozenset({"agent_executions", "messages"})
 SCAN = 30  # the chat's latest runs looked at
 REFRESH_MS = 100
 
@@ -162,6 +161,7 @@ class AgentDrafts(QtWidgets.QFrame):
         self.store = store
         self.tasks = tasks
         self.chat_id: str | None = None
+        self._chat_touched = False
         self.dismissed: set[str] = set()  # execution ids hidden on this computer (this session)
         self.draft: AgentDraft | None = None
         self.sale: PendingSale | None = None
@@ -229,8 +229,16 @@ class AgentDrafts(QtWidgets.QFrame):
         self._show(Pending())
         self.refresh()
 
+    def chats_changed(self, chat_ids: frozenset[str] | None) -> None:
+        """Which chats' rows the coming ``tables_changed`` wrote (``Changes.chats_changed`` comes first)."""
+        if self.chat_id is not None and (chat_ids is None or self.chat_id in chat_ids):
+            self._chat_touched = True
+
     def tables_changed(self, tables: frozenset[str]) -> None:
-        if self.chat_id is not None and tables & TABLES and not self._timer.isActive():
+        """A run written (here or through sync), or a message in the open chat (other chats' cost nothing)."""
+        touched, self._chat_touched = self._chat_touched, False
+        wanted = "agent_executions" in tables or ("messages" in tables and touched)
+        if self.chat_id is not None and wanted and not self._timer.isActive():
             self._timer.start()
 
     def refresh(self) -> None:
