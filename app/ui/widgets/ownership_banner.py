@@ -69,7 +69,10 @@ class OwnershipBanner(QtWidgets.QWidget):
         self._reads = 0
         self.chip = QtWidgets.QLabel()
         self.chip.setObjectName("ownershipChip")
-        self.chip.setSizePolicy(QtWidgets.QSizePolicy.Policy.Minimum, QtWidgets.QSizePolicy.Policy.Fixed)
+        # A long sentence ("Paused: someone on the phone or WhatsApp Web took over at 20:57 (until …)") wraps in a
+        # narrow header instead of being cut (seen in the screenshots at 1360 px with both side panels open).
+        self.chip.setWordWrap(True)
+        self.chip.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Minimum)
         self.action = QtWidgets.QPushButton()
         self.action.setObjectName("ownershipAction")
         self.action.setFlat(True)
