@@ -66,8 +66,7 @@ from app.core.models import Sale
 from app.store.ops import contacts as contact_ops
 from app.store.ops import deals as deal_ops
 from app.store.ops import ownership as ownership_ops
-from app.store.ops import sales as sale_ops
-from app.store.sales import SaleLine
+from app.store.ops.agreed_sales import record_agreed_sale
 from app.store.store import Store
 
 if TYPE_CHECKING:
@@ -318,18 +317,9 @@ def agreed(store: Store, event: MessageReceived, sale: AgreedSale) -> tuple[Sale
 
 
 def confirm_sale(store: Store, event: SaleAgreed, *, quantity: int = 1, source: str = "agent") -> Sale:
-    """Record an agreed sale (``SaleCompleted``): the one click of the staff, or autopilot for an exact match."""
-    if event.product_id is not None:
-        each, rest = divmod(event.amount_minor, quantity)
-        count = quantity if rest == 0 else 1  # an agreed total that is no whole price per piece stays one line
-        line = SaleLine(
-            product_id=event.product_id, quantity=count, unit_price_minor=each if rest == 0 else event.amount_minor
-        )
-    else:
-        line = SaleLine(description=event.product, quantity=1, unit_price_minor=event.amount_minor)
-    return sale_ops.record_sale(
-        store, [line], contact_id=event.contact_id, chat_id=event.chat_id, currency=event.currency, source=source
-    ).value
+    """Record an agreed sale (``SaleCompleted``): autopilot for an exact match (the person's click goes through
+    ``app.store.ops.agreed_sales.confirm_agreed_sale``, the same recording)."""
+    return record_agreed_sale(store, event, quantity=quantity, source=source)
 
 
 def _major(minor: int, currency: str) -> str:

@@ -114,7 +114,7 @@ def _agreed(qtbot: QtBot, ctx: AppContext) -> tuple[ShopChat, AgentDrafts]:
     }
     _run(ctx, shop.chat.id, sale=sale, sale_exact=True)
     qtbot.waitUntil(lambda: drafts.sale_box.isVisible(), timeout=WAIT)
-    assert drafts.sale_label.text() == "Agreed sale: 2 × Linen Shirt, 90.00 USD"
+    assert drafts.sale_label.text() == "Agreed sale: 2 × Linen Shirt, $90.00"  # the app's one money formatter
     return shop, drafts
 
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.agents.acquisition import AGENT as ACQUISITION
-from app.agents.acquisition import confirm_sale
-from app.ai.guardrails import minor_exponent
 from app.core.events import SaleAgreed
 from app.core.models import AgentExecution, Sale
+from app.core.money import money
 from app.qt import QtCore, QtWidgets, Signal
+from app.store.ops.agreed_sales import confirm_agreed_sale, decline_agreed_sale
 from app.store.ops.messages import queue_message
 from app.store.store import Store
 from app.ui.tasks import TaskRunner
@@ -124,27 +124,16 @@ def send_draft(store: Store, chat_id: str, bodies: tuple[str, ...]) -> int:
 
 
 def confirm(store: Store, sale: PendingSale) -> Sale:
-    """Record the agreed sale (``SaleCompleted``) and note it on the run, in one transaction."""
-    with store.db.transaction():
-        run = store.agent_executions.get(sale.execution_id)
-        if run.detail.get("recorded_sale"):
-            raise ValueError("This sale was already recorded.")
-        recorded = confirm_sale(store, sale.event, quantity=sale.quantity, source="manual")
-        store.agent_executions.update(run.id, detail=run.detail | {"recorded_sale": recorded.id})
-    return recorded
+    """Record the agreed sale (``SaleCompleted``) and note it on the run, in one transaction (the op)."""
+    return confirm_agreed_sale(store, sale.execution_id, sale.event, quantity=sale.quantity)
 
 
 def decline(store: Store, execution_id: str) -> None:
-    with store.db.transaction():
-        run = store.agent_executions.get(execution_id)
-        store.agent_executions.update(run.id, detail=run.detail | {"sale_declined": True})
+    decline_agreed_sale(store, execution_id)
 
 
 def sale_text(sale: PendingSale) -> str:
-    amount = sale.event.amount_minor / 10 ** minor_exponent(sale.event.currency)
-    digits = minor_exponent(sale.event.currency)
-    money = f"€{amount:.{digits}f}" if sale.event.currency == "EUR" else f"{amount:.{digits}f} {sale.event.currency}"
-    return f"Agreed sale: {sale.quantity} × {sale.event.product}, {money}"
+    return f"Agreed sale: {sale.quantity} × {sale.event.product}, {money(sale.event.amount_minor, sale.event.currency)}"
 
 
 class AgentDrafts(QtWidgets.QFrame):
