@@ -123,6 +123,9 @@ class MediaTransfer:
             quota_bytes=settings.quota_bytes,
             used_bytes=settings.used_bytes,
         )
+        # The server answered: that is the state from now on, not only once every file of the pass has moved (a
+        # photo fetched after an outage showed while the state still said "offline" — seen in a loaded run).
+        self.status = status
         if not settings.enabled or settings.since is None:
             await asyncio.to_thread(media.sweep_downloaded)
             return status
