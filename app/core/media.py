@@ -32,6 +32,26 @@ SEND_LIMITS: dict[str, int] = {
 }
 # The most Parley fetches from the page by itself for a received message (bigger: "click to fetch").
 FETCH_CAP = 64 * MB
+# A file's usual suffix by MIME type: the name "Save as…" proposes, and the format hint Qt's FFmpeg backend reads
+# from the (never opened) URL of bytes it plays from memory.
+EXTENSIONS: dict[str, str] = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "video/mp4": "mp4",
+    "video/3gpp": "3gp",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+    "audio/ogg": "ogg",
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/aac": "aac",
+    "audio/amr": "amr",
+    "audio/wav": "wav",
+    "audio/webm": "webm",
+    "application/pdf": "pdf",
+}
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/3gpp", "video/quicktime"})
 AUDIO_TYPES = frozenset({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/amr", "audio/wav", "audio/webm"})

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from app.core.media import describe
+from app.core.media import EXTENSIONS, describe
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.ui import theme
 from app.ui.models.chat_model import VIEWABLE, ChatItem, ChatModel, ItemRole
@@ -275,7 +275,7 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
     def open_media(self, item: ChatItem, widget: QtWidgets.QWidget | None) -> None:
         """What a click on a bubble's media does: view a photo or play a video in the viewer, play a voice note or
         audio, save a document where the person chooses, or ask again for bytes that are not here."""
-        from app.ui.widgets.voice_player import SUFFIX, VoicePopup  # Qt Multimedia only once something plays
+        from app.ui.widgets.voice_player import VoicePopup  # Qt Multimedia only once something plays
 
         info = item.media
         model = widget.model() if isinstance(widget, QtWidgets.QAbstractItemView) else None
@@ -308,7 +308,7 @@ class BubbleDelegate(QtWidgets.QStyledItemDelegate):
                 self.voice = VoicePopup(window)
             popup = self.voice
             assert isinstance(popup, VoicePopup)
-            suffix = SUFFIX.get(info.mime, "ogg")
+            suffix = EXTENSIONS.get(info.mime, "ogg")
             name = (
                 info.file_name
                 or f"{'Voice note' if info.kind == 'voice' else 'Audio'} {item.at:%Y-%m-%d %H.%M}.{suffix}"

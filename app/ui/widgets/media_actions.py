@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from app.core.media import MediaInfo
+from app.core.media import EXTENSIONS, MediaInfo
 from app.qt import QtCore, QtGui, QtWidgets
 
 if TYPE_CHECKING:
@@ -32,24 +32,6 @@ NOUNS = {
 SAVABLE = tuple(NOUNS)  # the kinds that carry bytes (locations and contact cards carry text)
 OPENABLE = ("image", "sticker", "video", "voice", "audio")
 COPYABLE = ("image", "sticker")
-EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/webp": "webp",
-    "image/gif": "gif",
-    "video/mp4": "mp4",
-    "video/3gpp": "3gp",
-    "video/quicktime": "mov",
-    "video/webm": "webm",
-    "audio/ogg": "ogg",
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "audio/aac": "aac",
-    "audio/amr": "amr",
-    "audio/wav": "wav",
-    "audio/webm": "webm",
-    "application/pdf": "pdf",
-}
 DEFAULT_MIME = {"image": "image/jpeg", "video": "video/mp4", "voice": "audio/ogg", "audio": "audio/ogg"}
 
 

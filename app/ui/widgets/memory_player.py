@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.core.media import clock
+from app.core.media import EXTENSIONS, clock
 from app.qt import Qt, QtCore, QtGui, QtWidgets, media_player
 
 if TYPE_CHECKING:
@@ -15,14 +15,12 @@ if TYPE_CHECKING:
 
 
 class MemoryPlayer(QtWidgets.QFrame):
-    """One recording at a time; ``load`` replaces what was loaded. ``suffixes`` maps a MIME type to the file
-    suffix Qt's FFmpeg backend uses as a format hint (the URL it is given is never read)."""
+    """One recording at a time; ``load`` replaces what was loaded. Qt's FFmpeg backend takes the format hint from the
+    suffix of a URL it never reads (``EXTENSIONS``; ``default_suffix`` for a MIME type not in it)."""
 
-    def __init__(
-        self, parent: QtWidgets.QWidget | None, *, suffixes: dict[str, str], default_suffix: str, cannot_play: str
-    ) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None, *, default_suffix: str, cannot_play: str) -> None:
         super().__init__(parent)
-        self._suffixes, self._default_suffix, self._cannot_play_text = suffixes, default_suffix, cannot_play
+        self._default_suffix, self._cannot_play_text = default_suffix, cannot_play
         self.player, self.output = media_player(self)
         self.buffer: QtCore.QBuffer | None = None
         self.play_button = QtWidgets.QToolButton()
@@ -54,7 +52,7 @@ class MemoryPlayer(QtWidgets.QFrame):
         old, self.buffer = self.buffer, QtCore.QBuffer(self)
         self.buffer.setData(QtCore.QByteArray(data))
         self.buffer.open(QtCore.QIODevice.OpenModeFlag.ReadOnly)
-        suffix = self._suffixes.get(mime, self._default_suffix)
+        suffix = EXTENSIONS.get(mime, self._default_suffix)
         self.player.setSourceDevice(self.buffer, QtCore.QUrl(f"memory.{suffix}"))
         if old is not None:
             old.close()

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from app.core.media import EXTENSIONS
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal, media_player, video_sink, video_widget
 from app.ui.widgets.memory_player import MemoryPlayer
 
 if TYPE_CHECKING:
     from app.qt import QtMultimedia
 
-SUFFIX = {"video/mp4": "mp4", "video/3gpp": "3gp", "video/quicktime": "mov", "video/webm": "webm"}
 CANNOT_PLAY = "This video can't be played here — Save as… to open it in another player."
 
 
@@ -25,7 +25,7 @@ class VideoPlayer(MemoryPlayer):
     """One video at a time; ``load`` replaces what was loaded."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent, suffixes=SUFFIX, default_suffix="mp4", cannot_play=CANNOT_PLAY)
+        super().__init__(parent, default_suffix="mp4", cannot_play=CANNOT_PLAY)
         self.setObjectName("videoPlayer")
         self.surface = video_widget(self)
         self.surface.setMinimumSize(160, 120)
@@ -119,7 +119,7 @@ class PosterFrames(QtCore.QObject):
         self._buffer = QtCore.QBuffer(self)
         self._buffer.setData(QtCore.QByteArray(data))
         self._buffer.open(QtCore.QIODevice.OpenModeFlag.ReadOnly)
-        self.player.setSourceDevice(self._buffer, QtCore.QUrl(f"memory.{SUFFIX.get(mime, 'mp4')}"))
+        self.player.setSourceDevice(self._buffer, QtCore.QUrl(f"memory.{EXTENSIONS.get(mime, 'mp4')}"))
         self._timer.start()
         self.player.play()
 

@@ -16,15 +16,6 @@ if TYPE_CHECKING:
     pass
 
 SPEEDS = (1.0, 1.5, 2.0)
-SUFFIX = {
-    "audio/ogg": "ogg",
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "audio/aac": "aac",
-    "audio/amr": "amr",
-    "audio/wav": "wav",
-    "audio/webm": "webm",
-}
 
 
 def speed_label(speed: float) -> str:
@@ -37,7 +28,6 @@ class VoicePlayer(MemoryPlayer):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(
             parent,
-            suffixes=SUFFIX,
             default_suffix="ogg",
             cannot_play="This recording cannot be played here. Use Save as… to open it in another app.",
         )
