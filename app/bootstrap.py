@@ -218,6 +218,7 @@ def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutd
     ctx.changes.core_event.connect(queue_changed)
     if shutdown is not None:
         shutdown.add(Stage.WHATSAPP, "WhatsApp", host.close)
+        shutdown.add(Stage.WHATSAPP, "the WhatsApp status", ctx.whatsapp.close)
     return host
 
 

@@ -172,6 +172,7 @@ class SyncBridge(QtCore.QObject):
         self._service: SyncClient | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._started = False
+        self._closed = False
         if service is not None:
             self.attach(service)
 
@@ -186,6 +187,10 @@ class SyncBridge(QtCore.QObject):
         self._published.emit(status)
 
     def _deliver(self, status: SyncStatus) -> None:
+        if self._closed:
+            # A snapshot published just before close is still queued: the workspace behind the pages may be closed
+            # by the time it arrives, and a page reading the store then would fail (seen in CI, a page's teardown).
+            return
         self._status = status
         self.statusChanged.emit(status)
 
@@ -215,7 +220,11 @@ class SyncBridge(QtCore.QObject):
         self.loop.call("Start team sync", self._service.start, on_error=on_error)
 
     def close(self) -> None:
-        """Stop the service and the loop (quit): pending changes stay in the outbox for the next start."""
+        """Stop the service and the loop (quit): pending changes stay in the outbox for the next start.
+
+        Status snapshots still queued for the main thread are dropped from here on.
+        """
+        self._closed = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

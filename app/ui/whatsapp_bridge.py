@@ -31,6 +31,7 @@ class WhatsAppBridge(QtCore.QObject):
         super().__init__(parent)
         self._status = WhatsAppStatus()
         self._control: WhatsAppControl | None = None
+        self._closed = False
         self._published.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
         self._fetched.connect(self.media_fetched, QtCore.Qt.ConnectionType.QueuedConnection)
 
@@ -45,8 +46,15 @@ class WhatsAppBridge(QtCore.QObject):
         self._published.emit(status)
 
     def _deliver(self, status: WhatsAppStatus) -> None:
+        if self._closed:  # queued before close; the pages' workspace may be closed by now
+            return
         self._status = status
         self.status_changed.emit(status)
+
+    def close(self) -> None:
+        """Detach at quit, after the service stopped: snapshots still queued for the main thread are dropped."""
+        self._closed = True
+        self.attach(None)
 
     # ---- commands --------------------------------------------------------------------------------------------
     @property

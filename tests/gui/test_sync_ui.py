@@ -404,6 +404,19 @@ def test_status_from_another_thread_arrives_on_the_main_thread(qtbot: QtBot, ctx
     bridge.close()
 
 
+def test_a_status_still_queued_at_close_reaches_no_page(qtbot: QtBot, ctx: AppContext) -> None:
+    """CI saw a snapshot published just before quit reach a page after its workspace had closed."""
+    bridge = SyncBridge()
+    seen: list[SyncStatus] = []
+    bridge.statusChanged.connect(seen.append)
+    bridge.publish(SYNCED)  # queued for the main thread, not delivered yet
+    bridge.close()
+    qtbot.wait(50)  # the queued delivery's turn
+    QtWidgets.QApplication.processEvents()
+    assert seen == []
+    assert bridge.status is not SYNCED
+
+
 def test_bootstrap_wires_sync_and_the_ai_cloud_access(
     qtbot: QtBot, ctx: AppContext, qapp: QtWidgets.QApplication, server: ServerProcess
 ) -> None:

@@ -128,6 +128,20 @@ def test_commands_are_enabled_by_state_and_reach_the_control(qtbot: QtBot, ctx: 
     assert not page.disconnect_button.isEnabled()
 
 
+def test_a_status_still_queued_at_close_reaches_no_page(qtbot: QtBot, ctx: AppContext) -> None:
+    """At quit the service's last snapshot may still be queued when the workspace closes: it must not reach a page."""
+    seen: list[WhatsAppStatus] = []
+    ctx.whatsapp.status_changed.connect(seen.append)
+    before = ctx.whatsapp.status
+    ctx.whatsapp.attach(RecordingControl())
+    ctx.whatsapp.publish(failed_broken())  # queued for the main thread
+    ctx.whatsapp.close()
+    qtbot.wait(50)
+    assert seen == []
+    assert ctx.whatsapp.status is before
+    assert ctx.whatsapp.control is None
+
+
 def test_failure_shows_the_error_the_retry_time_and_the_broken_self_test(qtbot: QtBot, ctx: AppContext) -> None:
     page = make_page(qtbot, ctx)
     ctx.whatsapp.attach(RecordingControl())
