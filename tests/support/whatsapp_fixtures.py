@@ -12,14 +12,17 @@ Waits are on conditions (``driver.wait_until``, the imitation's long-poll ``cont
 
 The imitation is ``imitation_server`` / ``imitation_control`` here (``server`` and ``control`` in tests/whatsapp, whose
 conftest names them so; ``server`` elsewhere is the sync server). Use fixtures by name; import the helpers:
-``from tests.support.whatsapp_fixtures import WAIT, Recorder, make_driver, run``.
+``from tests.support.whatsapp_fixtures import WAIT, Recorder, make_driver, run``. A driver test takes
+``driver_runner`` (with ``store`` and ``control`` when it uses them): ``driver = driver_runner.driver()``, its scenario
+``async with driver_runner.connected(driver): ...``, then ``driver_runner.run(scenario)``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +209,65 @@ async def connect(driver: WhatsAppDriver, control: ImitationControl) -> None:
         await asyncio.to_thread(control.scan)
     await driver.start()
     await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
+
+
+class DriverRunner:
+    """One driver test's set-up against the imitation, so a test asks for it instead of the six fixtures it is made
+    of: drivers on the test's profile folder (``driver``), started or connected for a block and stopped after it
+    (``started``, ``connected``), the scenario run on the module's loop (``run``)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        store: Store,
+        profile: Profile,
+        tmp_path: Path,
+        server: ImitationServer,
+        control: ImitationControl,
+    ) -> None:
+        self.loop = loop
+        self.store = store
+        self.profile = profile
+        self.tmp_path = tmp_path
+        self.server = server
+        self.control = control
+
+    def driver(self, rec: Recorder | None = None) -> WhatsAppDriver:
+        """A new driver (a new one on the same folder is the app started again); ``rec`` hears its callbacks."""
+        return make_driver(self.store, self.profile, self.tmp_path, self.server, rec or Recorder())
+
+    @contextlib.asynccontextmanager
+    async def started(self, driver: WhatsAppDriver) -> AsyncIterator[WhatsAppDriver]:
+        """``driver`` started (not linked, not waited for); stopped when the block ends, however it ends."""
+        await driver.start()
+        try:
+            yield driver
+        finally:
+            await driver.stop()
+
+    @contextlib.asynccontextmanager
+    async def connected(self, driver: WhatsAppDriver) -> AsyncIterator[WhatsAppDriver]:
+        """``driver`` linked, started and connected (``connect``); stopped when the block ends, however it ends."""
+        await connect(driver, self.control)
+        try:
+            yield driver
+        finally:
+            await driver.stop()
+
+    def run(self, scenario: Callable[[], Awaitable[None]], timeout: float = 30) -> None:
+        run(self.loop, scenario, timeout)
+
+
+@pytest.fixture
+def driver_runner(
+    loop: asyncio.AbstractEventLoop,
+    store: Store,
+    profile: Profile,
+    tmp_path: Path,
+    imitation_server: ImitationServer,
+    imitation_control: ImitationControl,
+) -> DriverRunner:
+    return DriverRunner(loop, store, profile, tmp_path, imitation_server, imitation_control)
 
 
 def stored_wa_ids(store: Store) -> list[str]:

@@ -9,24 +9,19 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from pathlib import Path
 
 import pytest
 
 from app.store.ops.media import card_caption, queue_product_card, set_product_photo
 from app.store.store import Store
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
 from tests.support.whatsapp_fixtures import (
     FAST,
     NO_QUIET,
     WAIT,
-    Recorder,
-    connect,
-    make_driver,
+    DriverRunner,
     page_sent,
-    run,
     store_chat,
 )
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
@@ -37,12 +32,10 @@ ALICE = "6590000001"
 @pytest.mark.parametrize("variant", ["classic", "2026"])
 def test_a_product_card_goes_as_its_photo_with_its_caption(
     variant: str,
-    loop: asyncio.AbstractEventLoop,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
     server: ImitationServer,
     control: ImitationControl,
+    driver_runner: DriverRunner,
 ) -> None:
     control.configure(variant=variant, ack_delay_ms=700)  # the clock stays a while after the bubble shows
     control.add_chat(ALICE, "Alice")
@@ -57,12 +50,11 @@ def test_a_product_card_goes_as_its_photo_with_its_caption(
     text_card = queue_product_card(store, chat.id, voucher.id).value
     caption = card_caption(store.products.get(dress.id))
     assert caption == "Vestido linho — R$59.90\nTamanhos P–GG, três cores ✓"
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = Sender(driver, store, Humanizer(FAST, random.Random(5)), NO_QUIET)
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             outcomes = await sender.run_until_empty()
             assert [o.kind for o in outcomes] == ["sent", "sent"], outcomes
             sent_card, sent_text = store.messages.get(card.id), store.messages.get(text_card.id)
@@ -81,7 +73,5 @@ def test_a_product_card_goes_as_its_photo_with_its_caption(
             await driver.wait_until(lambda: driver.idle, WAIT)
             assert store.messages.count({"direction": "out"}) == 2  # the captured rows were adopted, not inserted
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)
