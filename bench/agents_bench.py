@@ -1,7 +1,9 @@
-"""The orchestrator's overhead per event (issue 18's target: p95 ≤ 5 ms, the model excluded).
+"""Issue 18's agents figures: the orchestrator's overhead per event (target: p95 ≤ 5 ms, the model excluded), and
+message received → draft shown against the instant local endpoint (target: p95 ≤ 300 ms; ``bench/agents_draft.py``).
 
-    .venv/bin/python -m bench.agents_bench [--rounds 400] [--batch 200]
+    .venv/bin/python -m bench.agents_bench [--rounds 400] [--batch 200] [--drafts 60] [--warmup 3] [--only PART]
 
+**Overhead per event.**
 A workspace SQLCipher file, the orchestrator on a service loop (``LoopThread``) and agents that do nothing (the
 model excluded, as the target says). Measured, alternating with the baseline so machine noise hits both alike:
 
@@ -15,6 +17,11 @@ model excluded, as the target says). Measured, alternating with the baseline so 
   the conversation gates (a later message of the burst? who owns the chat — the chat, the acquisition config, the
   latest human message; the cooldown's executions probe; the rate cap's claim and release);
 - **a backlog**: ``--batch`` events logged, then drained at once (what a start after a closed day costs per event).
+
+**Message received → draft shown** (``--drafts`` messages in as many chats, ``--warmup`` more first, not counted):
+the real path from the WhatsApp intake write to the draft painted in the AI panel, with the acquisition agent in
+*AI drafts* and its debounce set to 0 (default 20 s), against ``tests/ai/openai_server.py``; the baseline is the
+model call alone through the same provider. See ``bench/agents_draft.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import itertools
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -74,15 +82,33 @@ def customer_message(store: Store, phone: str) -> None:
     intake.record_message(store, captured)
 
 
+def loads() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=400)
-    parser.add_argument("--batch", type=int, default=200)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=400, help="overhead: events timed per figure")
+    parser.add_argument("--batch", type=int, default=200, help="overhead: events in the backlog")
+    parser.add_argument("--drafts", type=int, default=60, help="message → draft: messages timed (one chat each)")
+    parser.add_argument("--warmup", type=int, default=3, help="message → draft: messages first, not counted")
+    parser.add_argument("--only", choices=("overhead", "draft"), default=None, help="run one part only")
     args = parser.parse_args()
-    print(f"load average at start: {os.getloadavg()[0]:.2f}")
-    with tempfile.TemporaryDirectory() as tmp:
-        run(Path(tmp), args.rounds, args.batch)
-    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    print(f"command: python -m bench.agents_bench {' '.join(sys.argv[1:])}".rstrip())
+    print(f"load average at start (1/5/15 min): {loads()}")
+    if args.only in (None, "overhead"):
+        with tempfile.TemporaryDirectory() as tmp:
+            run(Path(tmp), args.rounds, args.batch)
+        print(f"load average after the overhead part: {loads()}")
+    if args.only in (None, "draft") and args.drafts > 0:
+        root = str(Path(__file__).resolve().parent.parent)
+        if root not in sys.path:
+            sys.path.insert(0, root)  # ``python bench/agents_bench.py`` as well as ``-m bench.agents_bench``
+        from bench import agents_draft
+
+        with tempfile.TemporaryDirectory(prefix="parley-agents-draft-") as tmp:
+            agents_draft.run(Path(tmp), args.drafts, args.warmup)
+    print(f"load average at end (1/5/15 min): {loads()}")
 
 
 def run(tmp: Path, rounds: int, batch: int) -> None:
