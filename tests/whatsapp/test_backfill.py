@@ -9,7 +9,6 @@ import asyncio
 import random
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -18,17 +17,13 @@ from app.store.messaging import queue_outbound
 from app.store.store import Store
 from app.whatsapp.backfill import BACKFILL_MESSAGES
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
 from tests.support.whatsapp_fixtures import (
     FAST,
     NO_QUIET,
     WAIT,
-    Recorder,
-    connect,
-    make_driver,
+    DriverRunner,
     page_sent,
-    run,
     store_chat,
     stored_wa_ids,
 )
@@ -51,20 +46,16 @@ def _load_history(control: ImitationControl) -> list[str]:
 
 
 def test_history_backfill_on_connect_then_nothing_to_do(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     async def scenario() -> None:
         history = await asyncio.to_thread(_load_history, control)
         assert len(history) == 3 * HISTORY
 
-        driver = make_driver(store, profile, tmp_path, server, Recorder())
-        await connect(driver, control)
-        try:
+        driver = driver_runner.driver()
+        async with driver_runner.connected(driver):
             # Idle too: the report that started the catch-up predates it (its rows still show the unread badges the
             # catch-up cleared), and acting on it once the catch-up is over must not open those chats again.
             await driver.wait_until(lambda: driver.last_backfill is not None and driver.idle, 60)
@@ -86,13 +77,10 @@ def test_history_backfill_on_connect_then_nothing_to_do(
             opens = (await asyncio.to_thread(control.state))["chat_opens"]
             assert driver.chats_opened == opens == 3
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
         # A restart on the same store: every chat's latest message is already there, so nothing is opened.
-        again = make_driver(store, profile, tmp_path, server, Recorder())
-        await connect(again, control)
-        try:
+        again = driver_runner.driver()
+        async with driver_runner.connected(again):
             await again.wait_until(lambda: again.last_backfill is not None, WAIT)
             result = again.last_backfill
             assert result is not None
@@ -107,15 +95,12 @@ def test_history_backfill_on_connect_then_nothing_to_do(
             assert store.messages.count() == len(history)
             assert again.captured == 0
             assert again.last_error is None
-        finally:
-            await again.stop()
 
         # Two messages for Bob while Parley was closed: only Bob's chat is opened, and only what is new is read
         # (its oldest rendered row is already stored, so it does not scroll back).
         late = [(await asyncio.to_thread(control.incoming, "6590000002", f"late {n}", "Bob"))["id"] for n in range(2)]
-        third = make_driver(store, profile, tmp_path, server, Recorder())
-        await connect(third, control)
-        try:
+        third = driver_runner.driver()
+        async with driver_runner.connected(third):
             await third.wait_until(lambda: third.last_backfill is not None, WAIT)
             result = third.last_backfill
             assert result is not None
@@ -124,10 +109,8 @@ def test_history_backfill_on_connect_then_nothing_to_do(
             assert third.captured == 2
             assert sorted(stored_wa_ids(store)) == sorted([*history, *late])
             assert third.last_error is None
-        finally:
-            await third.stop()
 
-    run(loop, scenario, timeout=120)
+    driver_runner.run(scenario, timeout=120)
 
 
 WEEKEND_CHATS = 60
@@ -177,10 +160,8 @@ def _weekend(server: ImitationServer, store: Store, rng: random.Random) -> tuple
 
 @pytest.mark.parametrize("variant", ["classic", "2026"])  # role=row rows and serialized ids / listitem and bare ids
 def test_catch_up_reads_every_chat_of_the_virtualized_list_newest_first(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
     server: ImitationServer,
     control: ImitationControl,
     variant: str,
@@ -195,10 +176,9 @@ def test_catch_up_reads_every_chat_of_the_virtualized_list_newest_first(
         chats, ids = await asyncio.to_thread(_weekend, server, store, random.Random(14))
         target = store_chat(store, "6594000007", "Weekend 07")
         reply = queue_outbound(store, target.id, "Thanks, we reopen on Monday")
-        driver = make_driver(store, profile, tmp_path, server, Recorder())
+        driver = driver_runner.driver()
         sender = Sender(driver, store, Humanizer(FAST, random.Random(7)), NO_QUIET)
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             # The page is virtualized as WhatsApp's is: most of the 60 chats are not in the DOM.
             shown = await driver.page.evaluate("() => window.__parleyScan().chats.length")
             assert shown < WEEKEND_CHATS / 2, shown
@@ -230,7 +210,5 @@ def test_catch_up_reads_every_chat_of_the_virtualized_list_newest_first(
             assert [m["text"] for m in page_sent(state)] == ["Thanks, we reopen on Monday"]
             # The list is back at the top, where the next messages show up.
             assert await driver.page.evaluate("() => document.querySelector('#pane-side').scrollTop") == 0
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=300)
+    driver_runner.run(scenario, timeout=300)

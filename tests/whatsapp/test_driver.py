@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,14 @@ from app.store.intake import CapturedChat, record_chat
 from app.store.store import Store
 from app.whatsapp.driver import MAX_QR_RELOADS, ConnectionState, ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.profile import Profile
-from tests.support.whatsapp_fixtures import PNG_MAGIC, WAIT, Recorder, connect, make_driver, run, stored_wa_ids
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.support.whatsapp_fixtures import (
+    PNG_MAGIC,
+    WAIT,
+    DriverRunner,
+    Recorder,
+    stored_wa_ids,
+)
+from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE, BOB, CARA, DAN = "6590000001", "6590000002", "6590000003", "6590000004"
 CHATS = {ALICE: "Alice", BOB: "Bob", CARA: "Cara", DAN: "Dan"}
@@ -55,20 +60,15 @@ def test_parsing_helpers() -> None:
 
 
 def test_qr_scan_and_logout(
-    loop: asyncio.AbstractEventLoop,
-    store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
+    driver_runner: DriverRunner,
     control: ImitationControl,
 ) -> None:
     rec = Recorder()
-    driver = make_driver(store, profile, tmp_path, server, rec)
+    driver = driver_runner.driver(rec)
 
     async def scenario() -> None:
         await asyncio.to_thread(control.configure, qr_ms=800, qr_rotations=1000)  # rotates, never expires
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: len(rec.qrs) >= 1, WAIT)
             assert driver.state is ConnectionState.scan_qr
             assert rec.states[:2] == [ConnectionState.starting, ConnectionState.scan_qr]
@@ -90,20 +90,13 @@ def test_qr_scan_and_logout(
             await driver.wait_until(lambda: len(rec.qrs) > shown, WAIT)  # a new QR after logging out
             assert rec.qrs[-1].startswith(PNG_MAGIC)
             assert driver.last_error is None
-        finally:
-            await driver.stop()
         assert driver.state is ConnectionState.stopped
 
-    run(loop, scenario)
+    driver_runner.run(scenario)
 
 
 def test_a_slow_qr_picture_is_taken_again_not_dropped(
-    loop: asyncio.AbstractEventLoop,
-    store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
-    control: ImitationControl,
+    driver_runner: DriverRunner,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A loaded computer took longer than the screenshot's timeout for the QR canvas: the driver recorded an error
@@ -120,32 +113,27 @@ def test_a_slow_qr_picture_is_taken_again_not_dropped(
 
     monkeypatch.setattr(Locator, "screenshot", screenshot)
     rec = Recorder()
-    driver = make_driver(store, profile, tmp_path, server, rec)
+    driver = driver_runner.driver(rec)
 
     async def scenario() -> None:
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: len(rec.qrs) >= 1, WAIT)
             assert rec.qrs[0].startswith(PNG_MAGIC)
             assert slow["left"] == 0
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario)
+    driver_runner.run(scenario)
 
 
 def test_100_inbound_messages_in_bursts_no_loss_no_duplicate(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
     profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """100 inbound messages in bursts across four chats, the page reloading mid-burst; then own messages and acks."""
     rec = Recorder()
-    driver = make_driver(store, profile, tmp_path, server, rec)
+    driver = driver_runner.driver(rec)
     halfway, reloading = threading.Event(), threading.Event()
 
     def send_bursts() -> list[str]:
@@ -163,8 +151,7 @@ def test_100_inbound_messages_in_bursts_no_loss_no_duplicate(
         # Linked before the driver starts, with one unread message waiting: the driver opens that chat itself.
         first = control.incoming(ALICE, "Is the blue dress in stock?", name="Alice")["id"]
         control.scan()
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
             assert driver.health is not None
             assert driver.health.ok, driver.health.message
@@ -217,26 +204,20 @@ def test_100_inbound_messages_in_bursts_no_loss_no_duplicate(
             assert store.messages.count() == len(ids) + 1
             assert driver.skipped == 0
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=90)
+    driver_runner.run(scenario, timeout=90)
 
 
 def test_phone_offline_and_back(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     rec = Recorder()
-    driver = make_driver(store, profile, tmp_path, server, rec)
+    driver = driver_runner.driver(rec)
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             await asyncio.to_thread(control.phone_online, False)
             await driver.wait_until(lambda: driver.state is ConnectionState.phone_offline, WAIT)
             assert rec.details[-1] == "Your phone is offline. Make sure it is on and connected to the internet."
@@ -258,22 +239,16 @@ def test_phone_offline_and_back(
             await driver.page.wait_for_function("() => window.__parleyScan && window.__parleyScan().phone_offline")
             assert driver.state is ConnectionState.phone_offline
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario)
+    driver_runner.run(scenario)
 
 
 def test_expired_qr_is_reloaded_up_to_a_cap_then_on_demand(
-    loop: asyncio.AbstractEventLoop,
-    store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
+    driver_runner: DriverRunner,
     control: ImitationControl,
 ) -> None:
     rec = Recorder()
-    driver = make_driver(store, profile, tmp_path, server, rec)
+    driver = driver_runner.driver(rec)
 
     async def series() -> int:
         return int((await asyncio.to_thread(control.state))["qr_series"])
@@ -281,8 +256,7 @@ def test_expired_qr_is_reloaded_up_to_a_cap_then_on_demand(
     async def scenario() -> None:
         # Each series of codes: the first, one rotation, then "Click to reload QR code" after ~0.6 s.
         await asyncio.to_thread(control.configure, qr_ms=300, qr_rotations=1)
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: driver.qr_expired, 20)
             assert driver.state is ConnectionState.scan_qr
             assert rec.details[-1] == "The QR code expired. Press Connect to get a new one."
@@ -306,18 +280,13 @@ def test_expired_qr_is_reloaded_up_to_a_cap_then_on_demand(
             await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
             assert not await driver.reload_qr()  # nothing to reload once linked
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=45)
+    driver_runner.run(scenario, timeout=45)
 
 
 def test_2026_markup_saved_names_from_the_store_or_the_contact_info(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """Bare data-ids: a chat titled with a saved name is found in the store when that is unambiguous, else its
@@ -328,7 +297,7 @@ def test_2026_markup_saved_names_from_the_store_or_the_contact_info(
     record_chat(store, CapturedChat(chat_jid="6590000009@c.us", title="Cara"))
     # Bob is unknown to the store.
     rec = Recorder()
-    driver = make_driver(store, profile, tmp_path, server, rec)
+    driver = driver_runner.driver(rec)
 
     def send(rounds: int) -> list[tuple[str, str]]:
         sent = []
@@ -340,8 +309,7 @@ def test_2026_markup_saved_names_from_the_store_or_the_contact_info(
     async def scenario() -> None:
         await asyncio.to_thread(control.configure, variant="2026")
         expected = await asyncio.to_thread(send, 2)  # waiting before the driver connects
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             await driver.wait_until(lambda: driver.captured >= len(expected), WAIT)
             expected += await asyncio.to_thread(send, 1)  # and live
             await driver.wait_until(lambda: driver.captured >= len(expected), WAIT)
@@ -359,7 +327,5 @@ def test_2026_markup_saved_names_from_the_store_or_the_contact_info(
             assert bob_chat.title == "Bob"
             assert await driver.page.locator("section").count() == 0  # the drawer was closed again
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario)
+    driver_runner.run(scenario)

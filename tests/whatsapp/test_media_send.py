@@ -30,9 +30,7 @@ from tests.support.whatsapp_fixtures import (
     FAST,
     NO_QUIET,
     WAIT,
-    Recorder,
-    connect,
-    make_driver,
+    DriverRunner,
     page_sent,
     run,
     store_chat,
@@ -50,10 +48,8 @@ def humanizer() -> Humanizer:
 @pytest.mark.parametrize("variant", ["classic", "2026"])
 def test_sends_photos_with_and_without_caption_and_a_document(
     variant: str,
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
     server: ImitationServer,
     control: ImitationControl,
 ) -> None:
@@ -67,12 +63,11 @@ def test_sends_photos_with_and_without_caption_and_a_document(
         ("prices.pdf", pdf, "application/pdf", "Price list"),
     ]
     queued = queue_media(store, chat.id, files).value
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = Sender(driver, store, humanizer(), NO_QUIET)
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             outcomes = await sender.run_until_empty()
             assert [o.kind for o in outcomes] == ["sent"] * 3, outcomes
             stored = [store.messages.get(m.id) for m in queued]
@@ -96,18 +91,13 @@ def test_sends_photos_with_and_without_caption_and_a_document(
             await driver.media.wait_idle(WAIT)
             assert store.messages.count({"direction": "out"}) == 3  # the captured rows were adopted, not inserted
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)
 
 
 def test_media_caught_mid_send_is_recovered_not_sent_again(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """We died after Enter on a photo without a caption: WhatsApp holds it, the store still says ``typing``."""
@@ -116,12 +106,11 @@ def test_media_caught_mid_send_is_recovered_not_sent_again(
     data = os.urandom(2000)
     (message,) = queue_media(store, chat.id, [("photo.jpg", data, "image/jpeg", "")]).value
     store.messages.update(message.id, status="typing")
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = Sender(driver, store, humanizer(), NO_QUIET)
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             media = {"kind": "image", "mime": "image/jpeg", "file_name": "photo.jpg"}
             media["data"] = base64.b64encode(data).decode()
             await asyncio.to_thread(
@@ -136,10 +125,8 @@ def test_media_caught_mid_send_is_recovered_not_sent_again(
             assert len(page_sent(state)) == 1  # once, not attached again
             await driver.wait_until(lambda: driver.idle, WAIT)
             assert store.messages.count({"direction": "out"}) == 1
-        finally:
-            await driver.stop()
 
-    run(loop, scenario)
+    driver_runner.run(scenario)
 
 
 def test_browser_killed_once_whatsapp_took_a_photo_sends_each_file_once(

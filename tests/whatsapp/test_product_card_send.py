@@ -32,10 +32,10 @@ ALICE = "6590000001"
 @pytest.mark.parametrize("variant", ["classic", "2026"])
 def test_a_product_card_goes_as_its_photo_with_its_caption(
     variant: str,
+    driver_runner: DriverRunner,
     store: Store,
     server: ImitationServer,
     control: ImitationControl,
-    driver_runner: DriverRunner,
 ) -> None:
     control.configure(variant=variant, ack_delay_ms=700)  # the clock stays a while after the bubble shows
     control.add_chat(ALICE, "Alice")

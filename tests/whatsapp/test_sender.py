@@ -11,7 +11,6 @@ import asyncio
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from app.store.messaging import queue_outbound
 from app.store.store import Store
@@ -23,14 +22,11 @@ from tests.support.whatsapp_fixtures import (
     FAST,
     NO_QUIET,
     WAIT,
-    Recorder,
-    connect,
-    make_driver,
+    DriverRunner,
     page_sent,
-    run,
     store_chat,
 )
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE, BOB, CARA = "6590000001", "6590000002", "6590000003"
 
@@ -40,11 +36,8 @@ def humanizer() -> Humanizer:
 
 
 def test_sends_queue_and_follows_acks(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     control.add_chat(ALICE, "Alice")
@@ -59,12 +52,11 @@ def test_sends_queue_and_follows_acks(
         (alice, "See you tomorrow"),
     ]
     queued = [queue_outbound(store, chat.id, text) for chat, text in texts]
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = Sender(driver, store, humanizer(), NO_QUIET)
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             outcomes = await sender.run_until_empty()
             assert [o.kind for o in outcomes] == ["sent"] * 5, outcomes
             assert [o.message_id for o in outcomes] == [m.id for m in queued]
@@ -95,18 +87,13 @@ def test_sends_queue_and_follows_acks(
             await asyncio.to_thread(control.ack, last.wa_id, 3)
             await driver.wait_until(status_is(last.id, "read"), WAIT)
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=40)
+    driver_runner.run(scenario, timeout=40)
 
 
 def test_typing_message_already_on_whatsapp_is_recovered_not_retyped(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """We died after Enter: WhatsApp holds the message, the store still says ``typing`` and never saw the row."""
@@ -114,12 +101,11 @@ def test_typing_message_already_on_whatsapp_is_recovered_not_retyped(
     chat = store_chat(store, CARA, "+6590000003")
     message = queue_outbound(store, chat.id, text)
     store.messages.update(message.id, status="typing")
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = Sender(driver, store, humanizer(), NO_QUIET)
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             # What the page's Enter does (POST /__page/send), for a chat the page lists but nobody opened since:
             # the driver sees the chat-list row for the first time without a badge, so it does not capture it.
             await asyncio.to_thread(control.request, "POST", "/__page/send", {"chat": CARA, "text": text})
@@ -139,30 +125,25 @@ def test_typing_message_already_on_whatsapp_is_recovered_not_retyped(
             state = await asyncio.to_thread(control.state)
             assert [m["id"] for m in page_sent(state) if m["text"] == text] == [stored.wa_id]  # once, not retyped
             assert store.messages.count({"direction": "out"}) == 1
-        finally:
-            await driver.stop()
 
-    run(loop, scenario)
+    driver_runner.run(scenario)
 
 
 def test_quiet_hours_wait_and_type_nothing(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
     profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     control.add_chat(ALICE, "Alice")
     chat = store_chat(store, ALICE, "Alice")
     message = queue_outbound(store, chat.id, "Late night offer")
     night = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)  # default quiet hours 22:00-08:00 UTC
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = Sender(driver, store, humanizer(), SendLimits(), clock=lambda: night)
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             # The driver's own catch-up after connecting may open chats to read them: let it finish, so what the
             # page shows next is the sender's doing alone (asserting "no chat open" raced that catch-up).
             await driver.wait_until(lambda: driver.last_backfill is not None, WAIT)
@@ -176,7 +157,5 @@ def test_quiet_hours_wait_and_type_nothing(
             assert await driver.page.evaluate("() => window.__parleyScan().header") == header  # no chat opened
             for composer in await driver.page.locator(profile.entry("composer").selectors[0]).all():
                 assert (await composer.inner_text()).strip() == ""  # nothing typed
-        finally:
-            await driver.stop()
 
-    run(loop, scenario)
+    driver_runner.run(scenario)
