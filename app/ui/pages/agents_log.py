@@ -127,6 +127,7 @@ JOB_VIEWS: dict[str, tuple[Status, ...]] = {
     "Done": ("done", "skipped"),
     "Failed or cancelled": ("failed", "cancelled"),
 }
+CANCELLED = "Cancelled: it will not run"
 JOB_STATUS: dict[str, str] = {
     "due": "Waiting",
     "running": "Running",
@@ -555,6 +556,7 @@ class JobsList(QtWidgets.QWidget):
         self.ctx.tasks.start("Reading the jobs", read, done, owner=self, quiet=True)
 
     def _show(self, page: JobsPage) -> None:
+        chosen = self.selected_job()
         self.page = page
         c = page.counts
         waiting, finished, failed = c["due"] + c["running"], c["done"] + c["skipped"], c["failed"] + c["cancelled"]
@@ -567,6 +569,8 @@ class JobsList(QtWidgets.QWidget):
             result = job.last_error if job.status == "failed" else job.result
             if job.status == "skipped" and job.result:
                 result = reason_text(job.result)
+            elif job.status == "cancelled":  # the store's own code, not a sentence
+                result = CANCELLED
             item = cell(job_kind_text(job.kind))
             item.setData(Qt.ItemDataRole.UserRole, job.id)
             self.table.setItem(i, 0, item)
@@ -574,8 +578,20 @@ class JobsList(QtWidgets.QWidget):
             self.table.setItem(i, 2, cell(JOB_STATUS[job.status]))
             self.table.setItem(i, 3, cell(f"{job.attempts} of {job.max_attempts}", right=True))
             self.table.setItem(i, 4, cell(result or "", tip=result or None))
+        self._keep_selection(chosen.id if chosen is not None else None)
         self._selected()
         self.loaded.emit()
+
+    def _keep_selection(self, job_id: str | None) -> None:
+        """The job chosen before a reload stays chosen; when it left this view (cancelled, done) nothing is: the
+        row that took its place is another job, and "Cancel job" must not point at it."""
+        assert self.page is not None
+        row = next((i for i, job in enumerate(self.page.jobs) if job.id == job_id), -1)
+        if row >= 0:
+            select_row(self.table, row)
+        else:
+            self.table.clearSelection()
+            self.table.setCurrentCell(-1, -1)
 
     def selected_job(self) -> Job | None:
         row = self.table.currentRow()

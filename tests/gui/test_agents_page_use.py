@@ -1,0 +1,80 @@
+"""The Agents page as a person uses it (issue 18, tried in the real app under Xvfb with real input): what stays
+chosen after a write, Enter where a person expects it to act, the empty states, and the links to Settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pytestqt.qtbot import QtBot
+
+from app.core.ids import utc_now
+from app.qt import QtWidgets
+from app.ui.context import AppContext
+from app.ui.pages.agents import AgentsPage
+from app.ui.pages.agents_log import select_row
+
+
+def make_page(qtbot: QtBot, ctx: AppContext) -> AgentsPage:
+    page = AgentsPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    qtbot.waitExposed(page)
+    qtbot.waitUntil(lambda: bool(page.states))
+    return page
+
+
+def column(table: QtWidgets.QTableWidget, col: int) -> list[str]:
+    return [table.item(r, col).text() for r in range(table.rowCount())]
+
+
+def test_after_cancelling_a_job_no_other_job_is_left_chosen_for_cancel(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: cancelling the last row left the row above it selected with "Cancel job" enabled, so a
+    second click cancelled a job nobody chose."""
+    jobs = ctx.store.jobs
+    now = utc_now()
+    first = jobs.schedule("finance_check", {}, now + timedelta(hours=2), dedupe_key="finance:check:a")
+    last = jobs.schedule("retention_followup", {}, now + timedelta(days=2), dedupe_key="followup:sale:b:d3")
+    page = make_page(qtbot, ctx)
+    listing = page.jobs
+    page.tabs.setCurrentWidget(listing)
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 2)
+    select_row(listing.table, 1)
+    picked = listing.selected_job()
+    assert picked is not None
+    assert picked.id == last.id
+    listing.cancel.click()
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 1)
+    assert listing.selected_job() is None
+    assert not listing.cancel.isEnabled()
+    kept = jobs.get(first.id)
+    assert kept is not None
+    assert kept.status == "due"
+
+
+def test_a_chosen_job_stays_chosen_when_the_list_reloads(qtbot: QtBot, ctx: AppContext) -> None:
+    jobs = ctx.store.jobs
+    now = utc_now()
+    jobs.schedule("finance_check", {}, now + timedelta(hours=2), dedupe_key="finance:check:a")
+    chosen = jobs.schedule("retention_followup", {}, now + timedelta(days=2), dedupe_key="followup:sale:b:d3")
+    page = make_page(qtbot, ctx)
+    listing = page.jobs
+    page.tabs.setCurrentWidget(listing)
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 2)
+    select_row(listing.table, 1)
+    jobs.schedule("finance_drop_alert", {}, now + timedelta(minutes=5), dedupe_key="finance:drop:x")  # sorts first
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 3)
+    job = listing.selected_job()
+    assert job is not None
+    assert job.id == chosen.id
+
+
+def test_a_cancelled_job_says_so_in_words(qtbot: QtBot, ctx: AppContext) -> None:
+    jobs = ctx.store.jobs
+    job = jobs.schedule("retention_followup", {}, utc_now() + timedelta(days=2), dedupe_key="followup:sale:b:d3")
+    jobs.cancel(job.id)
+    page = make_page(qtbot, ctx)
+    listing = page.jobs
+    listing.view.setCurrentIndex(listing.view.findData("Failed or cancelled"))
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 1)
+    assert column(listing.table, 4) == ["Cancelled: it will not run"]  # the store's code was shown: "cancelled"
