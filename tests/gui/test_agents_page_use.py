@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from pytestqt.qtbot import QtBot
 
+from app.agents import configs
 from app.core.ids import utc_now
 from app.qt import QtWidgets
 from app.ui.context import AppContext
@@ -78,3 +79,40 @@ def test_a_cancelled_job_says_so_in_words(qtbot: QtBot, ctx: AppContext) -> None
     listing.view.setCurrentIndex(listing.view.findData("Failed or cancelled"))
     qtbot.waitUntil(lambda: listing.table.rowCount() == 1)
     assert column(listing.table, 4) == ["Cancelled: it will not run"]  # the store's code was shown: "cancelled"
+
+
+def chosen(table: QtWidgets.QTableWidget) -> str | None:
+    """The first cell of the selected row, as a person sees it (None: nothing selected)."""
+    if not table.selectedItems():
+        return None
+    return table.item(table.currentRow(), 0).text()
+
+
+def test_after_a_roll_back_the_version_chosen_is_still_the_one_chosen(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: rolling back to version 2 of 4 left row 2 selected, which then was version 3, with "Roll
+    back to this" enabled for a version nobody picked."""
+    for pause in (4, 6, 8):
+        configs.save(ctx.store, "acquisition", enabled=True, config={"pause_hours": pause})
+    page = make_page(qtbot, ctx)
+    editor = page.show_agent("acquisition")
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 3)
+    select_row(editor.history, 1)  # version 2
+    assert chosen(editor.history) == "2"
+    editor.roll_back.click()
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 4)
+    assert configs.current(ctx.store, "acquisition").config["pause_hours"] == 6
+    assert chosen(editor.history) == "2"
+
+
+def test_after_a_save_nothing_is_chosen_that_was_not(qtbot: QtBot, ctx: AppContext) -> None:
+    configs.save(ctx.store, "acquisition", enabled=True, config={"pause_hours": 4})
+    page = make_page(qtbot, ctx)
+    editor = page.show_agent("acquisition")
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 1)
+    pause = editor.inputs[("pause_hours",)]
+    assert isinstance(pause, QtWidgets.QSpinBox)
+    pause.setValue(9)
+    editor.save.click()
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 2)
+    assert chosen(editor.history) is None
+    assert not editor.roll_back.isEnabled()

@@ -358,6 +358,7 @@ class AgentEditor(QtWidgets.QFrame):
             for spec in FIELDS.get(self.agent, []):
                 self._set(spec, field_value(now.config, spec))
         self._edited()
+        chosen = self.chosen_version()
         self.history.setRowCount(len(state.history))
         for i, version in enumerate(state.history):
             who = state.authors.get(version.author_user_id or "", "")
@@ -369,7 +370,21 @@ class AgentEditor(QtWidgets.QFrame):
             self.history.setItem(i, 2, cell(who))
             self.history.setItem(i, 3, cell(summary(version.enabled, version.mode, self.agent)))
             self.history.setItem(i, 4, cell(version.note, tip=version.note or None))
+        # The version chosen stays chosen by its number: a save adds a row on top, and the row index left selected
+        # would be another version, with "Roll back to this" offering it (seen in the app after a roll back).
+        row = next((i for i, v in enumerate(state.history) if v.version == chosen), -1)
+        if row >= 0:
+            self.history.setCurrentCell(row, 0)
+            self.history.selectRow(row)
+        else:
+            self.history.clearSelection()
+            self.history.setCurrentCell(-1, -1)
         self._history_selected()
+
+    def chosen_version(self) -> int | None:
+        """The version selected in the history, if any."""
+        item = self.history.item(self.history.currentRow(), 0) if self.history.selectedItems() else None
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
 
     def _history_selected(self) -> None:
         row = self.history.currentRow()
