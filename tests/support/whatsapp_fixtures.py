@@ -211,6 +211,12 @@ async def connect(driver: WhatsAppDriver, control: ImitationControl) -> None:
     await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
 
 
+async def caught_up(driver: WhatsAppDriver, timeout: float = WAIT) -> None:
+    """Wait until the catch-up on connect is over and the driver idle (no page report left to act on): before a test
+    takes the page for itself, or counts what the catch-up stored."""
+    await driver.wait_until(lambda: driver.last_backfill is not None and driver.idle, timeout)
+
+
 class DriverRunner:
     """One driver test's set-up against the imitation, so a test asks for it instead of the six fixtures it is made
     of: drivers on the test's profile folder (``driver``), started or connected for a block and stopped after it

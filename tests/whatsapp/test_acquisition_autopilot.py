@@ -10,7 +10,6 @@ import asyncio
 import json
 import random
 from collections.abc import Callable
-from pathlib import Path
 
 from app.agents import configs
 from app.agents.acquisition import AcquisitionAgent
@@ -20,13 +19,12 @@ from app.core.events import Event
 from app.core.loops import LoopThread
 from app.store.store import Store
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
 from tests.ai.openai_server import Behaviour, OpenAIServer
 from tests.support.ai_fixtures import byok
 from tests.support.keyrings import InMemoryKeyring
-from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, Recorder, connect, make_driver, page_sent, run
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, DriverRunner, page_sent
+from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE = "6590000001"
 MODEL = "acq-e2e"
@@ -50,11 +48,8 @@ async def until(store: Store, predicate: Callable[[], bool], timeout: float = WA
 
 
 def test_autopilot_reply_is_typed_and_a_phone_takeover_stops_it(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
     openai_server: OpenAIServer,
     keyring_backend: InMemoryKeyring,
@@ -70,7 +65,7 @@ def test_autopilot_reply_is_typed_and_a_phone_takeover_stops_it(
     agents_loop = LoopThread("parley-test-agents")
     orchestrator = Orchestrator(store, [AcquisitionAgent(lambda: provider)], loop=agents_loop)
     control.add_chat(ALICE, "Alice")
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = Sender(driver, store, Humanizer(FAST, random.Random(3)), NO_QUIET)
 
     def runs() -> list[str | None]:
@@ -81,35 +76,34 @@ def test_autopilot_reply_is_typed_and_a_phone_takeover_stops_it(
         return [m.body or "" for m in store.messages.find_all() if m.sent_by_agent == "acquisition"]
 
     async def scenario() -> None:
-        await connect(driver, control)
-        orchestrator.start()
-        try:
-            await asyncio.to_thread(control.incoming, ALICE, "How much is the tote?", "Alice")
-            await until(store, lambda: runs() == ["sent"])
-            assert automated() == [REPLY]
-            outcomes = await sender.run_until_empty()
-            assert [o.kind for o in outcomes] == ["sent"]
-            state = await asyncio.to_thread(control.state)
-            assert [m["text"] for m in page_sent(state)] == [REPLY]  # typed into the page by the driver
+        async with driver_runner.connected(driver):
+            orchestrator.start()
+            try:
+                await asyncio.to_thread(control.incoming, ALICE, "How much is the tote?", "Alice")
+                await until(store, lambda: runs() == ["sent"])
+                assert automated() == [REPLY]
+                outcomes = await sender.run_until_empty()
+                assert [o.kind for o in outcomes] == ["sent"]
+                state = await asyncio.to_thread(control.state)
+                assert [m["text"] for m in page_sent(state)] == [REPLY]  # typed into the page by the driver
 
-            by_person = [m for m in store.messages.find_all() if m.direction == "out" and m.sent_by_agent is None]
-            assert by_person == []  # the typed reply was recorded once, as the agent's
-            phone = "Alice, Bia here: I'll help you myself"
-            await asyncio.to_thread(control.phone_send, ALICE, phone)
-            await until(
-                store,
-                lambda: any(m.body == phone and m.sent_by_agent is None for m in store.messages.find_all()),
-            )
-            await asyncio.to_thread(control.incoming, ALICE, "Great, and the mug?", "Alice")
-            await until(store, lambda: len(runs()) == 2)
-            assert runs() == ["sent", "owned_by_person"]
-            assert automated() == [REPLY]
-            assert await sender.run_until_empty() == []
-        finally:
-            orchestrator.close()
-            await driver.stop()
+                by_person = [m for m in store.messages.find_all() if m.direction == "out" and m.sent_by_agent is None]
+                assert by_person == []  # the typed reply was recorded once, as the agent's
+                phone = "Alice, Bia here: I'll help you myself"
+                await asyncio.to_thread(control.phone_send, ALICE, phone)
+                await until(
+                    store,
+                    lambda: any(m.body == phone and m.sent_by_agent is None for m in store.messages.find_all()),
+                )
+                await asyncio.to_thread(control.incoming, ALICE, "Great, and the mug?", "Alice")
+                await until(store, lambda: len(runs()) == 2)
+                assert runs() == ["sent", "owned_by_person"]
+                assert automated() == [REPLY]
+                assert await sender.run_until_empty() == []
+            finally:
+                orchestrator.close()
 
     try:
-        run(loop, scenario, timeout=120)
+        driver_runner.run(scenario, timeout=120)
     finally:
         agents_loop.close()

@@ -23,6 +23,7 @@ from tests.support.whatsapp_fixtures import (
     NO_QUIET,
     WAIT,
     DriverRunner,
+    caught_up,
     page_sent,
     store_chat,
     stored_wa_ids,
@@ -58,7 +59,7 @@ def test_history_backfill_on_connect_then_nothing_to_do(
         async with driver_runner.connected(driver):
             # Idle too: the report that started the catch-up predates it (its rows still show the unread badges the
             # catch-up cleared), and acting on it once the catch-up is over must not open those chats again.
-            await driver.wait_until(lambda: driver.last_backfill is not None and driver.idle, 60)
+            await caught_up(driver, 60)
             result = driver.last_backfill
             assert result is not None
             assert sorted(result.opened) == sorted(CHATS.values())

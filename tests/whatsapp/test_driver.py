@@ -20,13 +20,7 @@ from app.store.intake import CapturedChat, record_chat
 from app.store.store import Store
 from app.whatsapp.driver import MAX_QR_RELOADS, ConnectionState, ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.profile import Profile
-from tests.support.whatsapp_fixtures import (
-    PNG_MAGIC,
-    WAIT,
-    DriverRunner,
-    Recorder,
-    stored_wa_ids,
-)
+from tests.support.whatsapp_fixtures import PNG_MAGIC, WAIT, DriverRunner, Recorder, stored_wa_ids
 from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE, BOB, CARA, DAN = "6590000001", "6590000002", "6590000003", "6590000004"

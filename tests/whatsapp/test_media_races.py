@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from pathlib import Path
 from typing import Any
 
 from app.core.models import Chat, Message
@@ -20,11 +19,10 @@ from app.store.ops.messages import queue_message
 from app.store.store import Store
 from app.whatsapp.driver import WhatsAppDriver
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender, SendOutcome
 from tests.support.waiting import async_wait_until
-from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, Recorder, connect, make_driver, run, store_chat
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, DriverRunner, caught_up, store_chat
+from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE = "6590000001"
 BOB = "6590000002"
@@ -51,7 +49,7 @@ def stored_count(store: Store, wa_ids: list[str]) -> int:
 
 async def open_alice(driver: WhatsAppDriver, store: Store, control: ImitationControl) -> None:
     """Alice writes; the driver's sweep opens her chat and records the text (after the catch-up on connect)."""
-    await driver.wait_until(lambda: driver.last_backfill is not None and driver.idle, WAIT)
+    await caught_up(driver)
     hello = await asyncio.to_thread(control.incoming, ALICE, "I'll send you the photos", "Alice")
     await driver.wait_until(lambda: store.messages.find_by_wa_id(hello["id"]) is not None, WAIT)
     await driver.page.wait_for_function("() => window.__parleyScan().header === 'Alice'")
@@ -106,11 +104,8 @@ async def all_stored(driver: WhatsAppDriver, store: Store, sent: dict[str, bytes
 
 
 def test_a_reply_waits_for_one_photo_read_not_the_backlog(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """A reply queued behind eight photos in the same chat (the fetcher first in line for the page) gets the page
@@ -119,11 +114,10 @@ def test_a_reply_waits_for_one_photo_read_not_the_backlog(
     control.add_chat(ALICE, "Alice")
     alice = store_chat(store, ALICE, "Alice")
     reply = queue_message(store, alice.id, "Thanks, looking now").value
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             await open_alice(driver, store, control)
             sender = WatchingSender(driver, store, Humanizer(FAST, random.Random(3)), NO_QUIET, photo_ids=[])
             ids, sent, send = await photos_and_a_reply(driver, store, control, sender, reply, reply_first=False)
@@ -134,18 +128,13 @@ def test_a_reply_waits_for_one_photo_read_not_the_backlog(
             assert sender.stored_on_entry <= 1, sender.stored_on_entry  # one read at most went before the reply
             await all_stored(driver, store, sent)
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)
 
 
 def test_photos_left_unread_by_a_reply_to_another_chat_are_fetched_not_missing(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """The reply to Bob takes the page before the fetcher read any of Alice's photos and leaves her chat: each photo
@@ -156,11 +145,10 @@ def test_photos_left_unread_by_a_reply_to_another_chat_are_fetched_not_missing(
     store_chat(store, ALICE, "Alice")
     bob = store_chat(store, BOB, "Bob")
     reply = queue_message(store, bob.id, "Your parcel left today").value
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             await open_alice(driver, store, control)
             sender = Sender(driver, store, Humanizer(FAST, random.Random(4)), NO_QUIET)
             _ids, sent, send = await photos_and_a_reply(driver, store, control, sender, reply, reply_first=False)
@@ -171,7 +159,5 @@ def test_photos_left_unread_by_a_reply_to_another_chat_are_fetched_not_missing(
             assert driver.media.deferrals >= 1  # the race happened: a photo found Bob's chat open
             assert driver.media.failed == 0
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)

@@ -26,15 +26,7 @@ from app.whatsapp.sender import Sender
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 from app.whatsapp.supervisor import Supervisor
 from tests.support.waiting import async_wait_until
-from tests.support.whatsapp_fixtures import (
-    FAST,
-    NO_QUIET,
-    WAIT,
-    DriverRunner,
-    page_sent,
-    run,
-    store_chat,
-)
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, DriverRunner, page_sent, run, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 ALICE = "6590000001"

@@ -21,21 +21,19 @@ from app.store.store import Store
 from app.whatsapp.browser import browser_pid
 from app.whatsapp.driver import WhatsAppDriver
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
 from tests.support.waiting import async_wait_until
 from tests.support.whatsapp_fixtures import (
     FAST,
     NO_QUIET,
     WAIT,
-    Recorder,
+    DriverRunner,
+    caught_up,
     connect,
-    make_driver,
     page_sent,
-    run,
     store_chat,
 )
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE = "6590000001"
 CLOCK_MS = 60_000  # the imitation's clock → tick delay: longer than any test here, so only control.ack ticks
@@ -52,7 +50,7 @@ def status_of(store: Store, message: Message) -> Callable[[], str]:
 async def ready(driver: WhatsAppDriver, control: ImitationControl) -> None:
     """Connected, and the catch-up on connect done (it needs the page, which a send holds while a file uploads)."""
     await connect(driver, control)
-    await driver.wait_until(lambda: driver.last_backfill is not None and driver.idle, WAIT)
+    await caught_up(driver)
 
 
 async def page_ack(control: ImitationControl, wa_id: str) -> int:
@@ -61,23 +59,20 @@ async def page_ack(control: ImitationControl, wa_id: str) -> int:
 
 
 def test_a_photo_on_the_clock_is_adopted_but_not_sent_until_the_tick(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     control.configure(ack_delay_ms=CLOCK_MS)
     control.add_chat(ALICE, "Alice")
     chat = store_chat(store, ALICE, "Alice")
     (photo,) = queue_media(store, chat.id, [("dress.jpg", os.urandom(2500), "image/jpeg", "the blue one")]).value
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = sender_for(driver, store)
 
     async def scenario() -> None:
-        await ready(driver, control)
-        try:
+        async with driver_runner.connected(driver):
+            await caught_up(driver)  # the catch-up needs the page, which a send holds while a file uploads
             send = asyncio.create_task(sender.send_next())
             adopted = lambda: store.messages.get(photo.id).wa_id is not None  # noqa: E731
             await async_wait_until(adopted, WAIT, "the driver adopted the bubble", interval=0.02)
@@ -94,10 +89,8 @@ def test_a_photo_on_the_clock_is_adopted_but_not_sent_until_the_tick(
             assert store.messages.send_queue() == []
             assert len(page_sent(await asyncio.to_thread(control.state))) == 1
             assert store.messages.count({"direction": "out"}) == 1
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)
 
 
 async def killed_mid_upload(
@@ -121,11 +114,9 @@ async def killed_mid_upload(
 
 
 def test_killed_mid_upload_settles_without_a_second_send_and_the_queue_goes_on(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
     tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """After the restart the photo still shows the clock: the sender waits for it (a while), then lets the text
@@ -137,11 +128,11 @@ def test_killed_mid_upload_settles_without_a_second_send_and_the_queue_goes_on(
     text = queue_message(store, chat.id, "And the price is 25").value
 
     async def scenario() -> None:
-        first = make_driver(store, profile, tmp_path, server, Recorder())
+        first = driver_runner.driver()
         wa_id = await killed_mid_upload(first, store, control, photo, tmp_path)
-        driver = make_driver(store, profile, tmp_path, server, Recorder())  # the app started again
-        await ready(driver, control)
-        try:
+        driver = driver_runner.driver()  # the app started again
+        async with driver_runner.connected(driver):
+            await caught_up(driver)
             sender = sender_for(driver, store)
             sender.upload_timeout_ms = 1500
             outcomes = await sender.run_until_empty()
@@ -155,18 +146,14 @@ def test_killed_mid_upload_settles_without_a_second_send_and_the_queue_goes_on(
             sent = page_sent(await asyncio.to_thread(control.state))
             assert [m["id"] for m in sent if m.get("media")] == [wa_id]  # the photo once
             assert store.messages.count({"direction": "out"}) == 2
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=90)
+    driver_runner.run(scenario, timeout=90)
 
 
 def test_killed_mid_upload_then_ticked_is_recovered_and_an_upload_error_fails_with_a_sentence(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
     tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """Two photos caught uploading by the crash: one got its tick meanwhile (recovered, not sent again), the other
@@ -177,18 +164,14 @@ def test_killed_mid_upload_then_ticked_is_recovered_and_an_upload_error_fails_wi
     (first,) = queue_media(store, chat.id, [("a.jpg", os.urandom(2500), "image/jpeg", "first")]).value
 
     async def scenario() -> None:
-        first_id = await killed_mid_upload(
-            make_driver(store, profile, tmp_path, server, Recorder()), store, control, first, tmp_path
-        )
+        first_id = await killed_mid_upload(driver_runner.driver(), store, control, first, tmp_path)
         (second,) = queue_media(store, chat.id, [("b.jpg", os.urandom(2500), "image/jpeg", "second")]).value
         await asyncio.to_thread(control.ack, first_id, 1)  # uploaded while the app was down
-        second_id = await killed_mid_upload(
-            make_driver(store, profile, tmp_path, server, Recorder()), store, control, second, tmp_path
-        )
+        second_id = await killed_mid_upload(driver_runner.driver(), store, control, second, tmp_path)
         await asyncio.to_thread(control.ack, second_id, -1)  # the upload failed
-        driver = make_driver(store, profile, tmp_path, server, Recorder())
-        await ready(driver, control)
-        try:
+        driver = driver_runner.driver()
+        async with driver_runner.connected(driver):
+            await caught_up(driver)
             outcomes = await sender_for(driver, store).run_until_empty()
             kinds = {o.message_id: o.kind for o in outcomes}
             assert store.messages.get(first.id).status == "sent"
@@ -200,7 +183,5 @@ def test_killed_mid_upload_then_ticked_is_recovered_and_an_upload_error_fails_wi
                 assert failed.status_reason == "WhatsApp could not send the file (it shows it as not sent)."
             assert store.messages.send_queue() == []
             assert len(page_sent(await asyncio.to_thread(control.state))) == 2  # each attached once
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=90)
+    driver_runner.run(scenario, timeout=90)

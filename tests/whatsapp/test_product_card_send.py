@@ -16,14 +16,7 @@ from app.store.ops.media import card_caption, queue_product_card, set_product_ph
 from app.store.store import Store
 from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.sender import Sender
-from tests.support.whatsapp_fixtures import (
-    FAST,
-    NO_QUIET,
-    WAIT,
-    DriverRunner,
-    page_sent,
-    store_chat,
-)
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, DriverRunner, page_sent, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 ALICE = "6590000001"

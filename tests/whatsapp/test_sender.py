@@ -18,14 +18,7 @@ from app.whatsapp.humanizer import Humanizer
 from app.whatsapp.limits import SendLimits
 from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
-from tests.support.whatsapp_fixtures import (
-    FAST,
-    NO_QUIET,
-    WAIT,
-    DriverRunner,
-    page_sent,
-    store_chat,
-)
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, DriverRunner, page_sent, store_chat
 from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE, BOB, CARA = "6590000001", "6590000002", "6590000003"
