@@ -54,7 +54,10 @@ async def ready(driver: WhatsAppDriver, control: ImitationControl) -> None:
 
 
 async def page_ack(control: ImitationControl, wa_id: str) -> int:
-    state = await asyncio.to_thread(control.state)
+    """The ack the imitation holds for the page's bubble ``wa_id``, once it has it: the page shows a file's bubble
+    (which the driver may adopt) before its send has read the file and reached the server."""
+    has = lambda s: any(m["id"] == wa_id for m in page_sent(s))  # noqa: E731
+    state = await asyncio.to_thread(control.wait_for, has, WAIT)
     return int(next(m["ack"] for m in page_sent(state) if m["id"] == wa_id))
 
 
