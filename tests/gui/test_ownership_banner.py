@@ -7,9 +7,9 @@ from pytestqt.qtbot import QtBot
 
 from app.agents import configs
 from app.core.ids import utc_now
-from app.qt import Qt
+from app.qt import Qt, QtCore
 from app.ui.context import AppContext
-from app.ui.widgets.ownership_banner import HAND_BACK, TAKE_OVER
+from app.ui.widgets.ownership_banner import HAND_BACK, TAKE_OVER, OwnershipBanner
 from tests.support.inbox import make_page, seed_chat, select
 
 
@@ -72,3 +72,33 @@ def test_drafts_and_the_ai_switched_off(qtbot: QtBot, ctx: AppContext) -> None:
     with qtbot.waitSignal(page.section_requested) as asked:
         qtbot.mouseClick(page.ownership.action, Qt.MouseButton.LeftButton)
     assert asked.args == ["agents"]
+
+
+def test_a_short_owner_stays_on_one_line_and_a_long_one_wraps_in_a_narrow_header(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app at 1600 px: "A person: Alex Morgan" wrapped onto two lines with the header half empty (a
+    word-wrapped label's guessed width). One line where there is room; wrapped, never cut, where there is not."""
+    store = ctx.store
+    configs.save(store, "acquisition", enabled=True, mode="autopilot")
+    chat = seed_chat(store, "Bruna", ["Is the red bag still there?"])
+    alex = store.users.create(name="Alex Morgan")
+    store.chats.update(chat.id, ai_mode="off", assigned_user_id=alex.id)
+    page = make_page(qtbot, ctx)
+    page.resize(1600, 900)
+    select(page, chat.id)
+    banner = page.ownership
+    qtbot.waitUntil(lambda: chip(page) == "A person: Alex Morgan")
+    one_line = banner.chip.heightForWidth(10_000)
+    for _ in range(3):  # the nested layouts settle (their requests are posted events): no time waited
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+    assert banner.chip.height() == one_line, "wrapped although the header has room"
+
+    narrow = OwnershipBanner(ctx)
+    qtbot.addWidget(narrow)
+    narrow.chip.setWordWrap(True)
+    narrow.chip.setText("Paused: someone on the phone or WhatsApp Web took over at 20:57 (until 04:57 tomorrow)")
+    narrow.resize(260, narrow.heightForWidth(260))
+    narrow.show()
+    qtbot.waitExposed(narrow)
+    qtbot.waitUntil(lambda: 0 < narrow.chip.width() <= 260)
+    assert narrow.chip.height() > one_line, "wraps in a narrow header"
+    assert narrow.chip.height() >= narrow.chip.heightForWidth(narrow.chip.width()), "nothing cut"

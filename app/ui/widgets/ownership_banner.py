@@ -54,6 +54,26 @@ def read_owner(store: Store, chat_id: str) -> Owned:
     return Owned(chat_id, owner, sentence, available, now)
 
 
+class OwnerChip(QtWidgets.QLabel):
+    """The chip's label: one line wherever the header has room for it, wrapped only where it has not.
+
+    A word-wrapped QLabel guesses its preferred width (a quarter of 80 characters for a short text), so "A person:
+    Alex Morgan" wrapped onto two lines in a header with hundreds of pixels to spare (seen in the app at 1600 px).
+    Its preferred width here is the text's one-line width; the layout still narrows it, and it then wraps."""
+
+    MAX_WIDTH = 720  # a longer sentence wraps even in a wide header
+
+    def sizeHint(self) -> QtCore.QSize:
+        hint = super().sizeHint()
+        if not self.wordWrap() or not self.text():
+            return hint
+        margins = self.contentsMargins()
+        metrics = self.fontMetrics()
+        line = metrics.horizontalAdvance(self.text()) + metrics.averageCharWidth()  # rounding in the wrapped layout
+        width = min(line + margins.left() + margins.right(), self.MAX_WIDTH)
+        return QtCore.QSize(max(width, hint.width()), self.heightForWidth(width))
+
+
 class OwnershipBanner(QtWidgets.QWidget):
     """The chip and its action; ``show_chat`` points it at a chat (None: nothing open)."""
 
@@ -67,7 +87,7 @@ class OwnershipBanner(QtWidgets.QWidget):
         self.shown: Owned | None = None
         self._touched = False  # a change named the chat since it was last read
         self._reads = 0
-        self.chip = QtWidgets.QLabel()
+        self.chip = OwnerChip()
         self.chip.setObjectName("ownershipChip")
         # A long sentence ("Paused: someone on the phone or WhatsApp Web took over at 20:57 (until …)") wraps in a
         # narrow header instead of being cut (seen in the screenshots at 1360 px with both side panels open).
