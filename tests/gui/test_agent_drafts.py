@@ -151,3 +151,17 @@ def test_not_a_sale_hides_the_chip(qtbot: QtBot, ctx: AppContext) -> None:
         drafts.refresh()
     assert not drafts.sale_box.isVisible()
     assert ctx.store.sales.count({"chat_id": shop.chat.id}) == 0
+
+
+def test_a_collapsed_panel_says_an_agent_left_something_in_full(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: the collapsed panel kept the width of "AI replies", so "AI replies · from an agent" showed as
+    "AI r…gent"."""
+    shop = shop_chat(ctx.store)
+    page = _inbox(qtbot, ctx, shop.chat.id)
+    panel = page.ai_panel
+    panel.set_expanded(False)
+    drafts = panel.agent_drafts
+    qtbot.waitUntil(lambda: drafts.chat_id == shop.chat.id)
+    _run(ctx, shop.chat.id, draft=WORDS)
+    qtbot.waitUntil(lambda: "from an agent" in panel.toggle.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.toggle.width() >= panel.toggle.sizeHint().width(), timeout=WAIT)

@@ -232,6 +232,8 @@ class AIPanel(QtWidgets.QFrame):
         """A collapsed panel says that an agent left something in this chat."""
         waiting = self.agent_drafts.draft is not None or self.agent_drafts.sale is not None
         self.toggle.setText("AI replies · from an agent" if waiting else "AI replies")
+        if not self.toggle.isChecked():  # collapsed to the toggle's width: the longer text was cut ("AI r…gent")
+            self.setMaximumWidth(self.toggle.sizeHint().width() + 16)
 
     def _show(self, label: QtWidgets.QLabel, text: str) -> None:
         label.setText(text)
