@@ -6,24 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
-from app.store.store import Store
 from app.whatsapp.driver import ConnectionState
-from app.whatsapp.profile import Profile
 from tests.support.waiting import async_wait_until
-from tests.support.whatsapp_fixtures import WAIT, Recorder, make_driver, run
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.support.whatsapp_fixtures import WAIT, DriverRunner, Recorder
+from tests.whatsapp.imitation_server import ImitationControl
 
 CHATS = 30  # each with a message the store has not seen: the catch-up opens every one
 
 
 def test_logout_during_the_catch_up_ends_it_and_shows_the_qr(
-    loop: asyncio.AbstractEventLoop,
-    store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
+    driver_runner: DriverRunner,
     control: ImitationControl,
 ) -> None:
     start = time.time() - 3600
@@ -33,11 +26,10 @@ def test_logout_during_the_catch_up_ends_it_and_shows_the_qr(
         )
     control.scan()  # the phone is linked; Parley was closed meanwhile
     rec = Recorder()
-    driver = make_driver(store, profile, tmp_path, server, rec)
+    driver = driver_runner.driver(rec)
 
     async def scenario() -> None:
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
 
             def opened() -> int:
@@ -54,7 +46,5 @@ def test_logout_during_the_catch_up_ends_it_and_shows_the_qr(
             assert ConnectionState.logged_out in rec.states
             assert driver.last_backfill is not None
             assert len(driver.last_backfill.opened) < CHATS  # it stopped, it did not walk on
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)

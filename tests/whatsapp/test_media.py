@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,7 @@ import pytest
 from app.store.store import Store
 from app.whatsapp.driver import ConnectionState
 from app.whatsapp.media import media_info, parse_duration, parse_size
-from app.whatsapp.profile import Profile
-from tests.support.whatsapp_fixtures import WAIT, Recorder, make_driver, run
+from tests.support.whatsapp_fixtures import WAIT, DriverRunner
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 ALICE = "6590000001"
@@ -64,22 +62,18 @@ def test_parsing_helpers() -> None:
 @pytest.mark.parametrize("variant", ["classic", "2026"])
 def test_every_media_kind_is_captured_and_its_bytes_fetched(
     variant: str,
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     control.configure(variant=variant)
-    driver = make_driver(store, profile, tmp_path, server, Recorder())  # its media go to the store (ops.media)
+    driver = driver_runner.driver()  # its media go to the store (ops.media)
     sent: dict[str, tuple[str, str, str, dict[str, Any], bytes]] = {}  # wa_id -> what the customer sent
 
     async def scenario() -> None:
         control.add_chat(ALICE, "Alice")
         control.scan()
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
             downloads: list[object] = []
             driver.page.on("download", lambda download: downloads.append(download))
@@ -127,24 +121,20 @@ def test_every_media_kind_is_captured_and_its_bytes_fetched(
             assert downloads == []
             assert driver.skipped == 0
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=90)
+    driver_runner.run(scenario, timeout=90)
 
 
 def test_media_the_page_must_download_first_is_fetched_and_what_it_lacks_is_marked(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
     server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """A photo not downloaded yet (blurred thumbnail, download control) is clicked and fetched; one whose bytes the
     page cannot get is ``missing`` and fetched on demand later ("click to fetch"); one over the cap is
     ``too_large``, its bytes not kept."""
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     driver.media.cap = 4000
     driver.media.grab_timeout_ms = 1500
     later, lost = os.urandom(3000), os.urandom(3000)
@@ -152,8 +142,7 @@ def test_media_the_page_must_download_first_is_fetched_and_what_it_lacks_is_mark
     async def scenario() -> None:
         control.add_chat(ALICE, "Alice")
         control.scan()
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
             ids = {}
             for name, data, details in [
@@ -191,18 +180,13 @@ def test_media_the_page_must_download_first_is_fetched_and_what_it_lacks_is_mark
             assert refetched is not None
             assert refetched["state"] == "stored"
             assert store.media.get(refetched["blob_id"]) == lost
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)
 
 
 def test_media_waiting_before_connect_is_fetched_by_the_catch_up(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """A photo and a voice note arrived while Parley was closed: the catch-up opens the chat, captures them and reads
@@ -212,11 +196,10 @@ def test_media_waiting_before_connect_is_fetched_by_the_catch_up(
     first = control.incoming_media(ALICE, "image", photo, "image/jpeg", caption="this one?", name="Alice")
     second = control.incoming_media(ALICE, "voice", voice, "audio/ogg", name="Alice", duration=4)
     control.scan()
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
 
     async def scenario() -> None:
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: driver.last_backfill is not None, 30)
             await driver.wait_until(lambda: driver.idle, WAIT)
             await driver.media.wait_idle(WAIT)
@@ -226,18 +209,13 @@ def test_media_waiting_before_connect_is_fetched_by_the_catch_up(
                 assert message.media is not None
                 assert message.media["state"] == "stored"
                 assert store.media.get(message.media["blob_id"]) == data
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)
 
 
 def test_a_media_bubble_without_a_caption_keeps_its_own_day_and_minute(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """Media without a caption has no ``data-pre-plain-text``: its time comes from its msg-meta, its day from the
@@ -247,17 +225,14 @@ def test_a_media_bubble_without_a_caption_keeps_its_own_day_and_minute(
     later = (earlier + timedelta(minutes=5)).timestamp()
     photo = control.incoming_media(ALICE, "image", os.urandom(1000), "image/jpeg", name="Alice", timestamp=later)
     control.scan()
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
 
     async def scenario() -> None:
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: store.messages.find_by_wa_id(photo["id"]) is not None, 30)
             message = store.messages.find_by_wa_id(photo["id"])
             assert message is not None
             assert message.sent_at is not None
             assert message.sent_at.astimezone() == earlier + timedelta(minutes=5)
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)

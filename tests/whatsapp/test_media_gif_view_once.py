@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 import pytest
 
 from app.core.media import MediaInfo, describe
 from app.store.store import Store
 from app.whatsapp.driver import ConnectionState
-from app.whatsapp.profile import Profile
-from tests.support.whatsapp_fixtures import WAIT, Recorder, make_driver, run
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.support.whatsapp_fixtures import WAIT, DriverRunner
+from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE = "6590000001"
 
@@ -27,22 +25,18 @@ ALICE = "6590000001"
 @pytest.mark.parametrize("variant", ["classic", "2026"])
 def test_a_gif_is_fetched_as_a_looping_video_and_view_once_media_stays_on_the_phone(
     variant: str,
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     control.configure(variant=variant)
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     gif_bytes = os.urandom(4321)
 
     async def scenario() -> None:
         control.add_chat(ALICE, "Alice")
         control.scan()
-        await driver.start()
-        try:
+        async with driver_runner.started(driver):
             await driver.wait_until(lambda: driver.state is ConnectionState.connected, WAIT)
             gif = await asyncio.to_thread(
                 control.incoming_media, ALICE, "video", gif_bytes, "video/mp4", caption="haha ✓", gif=True
@@ -89,7 +83,5 @@ def test_a_gif_is_fetched_as_a_looping_video_and_view_once_media_stays_on_the_ph
             assert driver.media.fetched == 2  # the GIF and the video; the view-once bubble has nothing to fetch
             assert driver.media.failed == 0
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=90)
+    driver_runner.run(scenario, timeout=90)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
@@ -20,10 +19,9 @@ from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.ui.models.chat_model import ChatModel
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
-from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, Recorder, connect, make_driver, page_sent, run
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, DriverRunner, page_sent
+from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE = "6590000001"
 QUESTION = "Do you have the jacket in blue?"
@@ -38,19 +36,16 @@ def chat_view_bodies(store: Store, chat_id: str) -> list[str]:
 
 
 def test_customer_answer_in_the_reply_minute_stays_below_the_reply(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
     workspaces: Workspaces,
     workspace_id: str,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
     qtbot: QtBot,
 ) -> None:
     control.add_chat(ALICE, "Alice")
     control.incoming(ALICE, QUESTION)
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
     sender = Sender(driver, store, Humanizer(FAST, random.Random(16)), NO_QUIET)
     expected = [QUESTION, REPLY, ANSWER]
 
@@ -58,8 +53,7 @@ def test_customer_answer_in_the_reply_minute_stays_below_the_reply(
         return any(m.body == body and m.wa_id for m in store.messages.find_all({"direction": "in"}))
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             # The catch-up read the question and is over (it closes the chat it opened: a reply sent meanwhile would
             # race it, and the answer could land in a chat it then marks as read; not what this test is about).
             await driver.wait_until(lambda: has(QUESTION) and driver.last_backfill is not None and driver.idle, WAIT)
@@ -74,10 +68,8 @@ def test_customer_answer_in_the_reply_minute_stays_below_the_reply(
             await asyncio.to_thread(control.incoming, ALICE, ANSWER, None, None, minute + 1)
             await driver.wait_until(lambda: has(ANSWER) and driver.idle, WAIT)
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario, timeout=60)
+    driver_runner.run(scenario, timeout=60)
 
     chat = store.chats.find_by_wa_chat_id(f"{ALICE}@c.us")
     assert chat is not None

@@ -7,26 +7,20 @@ report of the fresh row lost the race with the sender's own record. Real headles
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 from app.store.intake import CapturedMessage, record_message
 from app.store.store import Store
-from app.whatsapp.profile import Profile
-from tests.support.whatsapp_fixtures import WAIT, Recorder, connect, make_driver, run, store_chat
-from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
+from tests.support.whatsapp_fixtures import WAIT, DriverRunner, store_chat
+from tests.whatsapp.imitation_server import ImitationControl
 
 ALICE = "6590000001"
 WA_ID = "3EB0" + "AB12CD34EF56AB78CD"
 
 
 def test_ticks_that_changed_while_closed_are_taken_when_the_row_is_seen_again(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     text = "Your order ships tomorrow"
@@ -43,17 +37,14 @@ def test_ticks_that_changed_while_closed_are_taken_when_the_row_is_seen_again(
     ).message
     assert sent.status == "sent"
     control.ack(WA_ID, 3)  # read by the customer while Parley was closed
-    driver = make_driver(store, profile, tmp_path, server, Recorder())
+    driver = driver_runner.driver()
 
     async def scenario() -> None:
-        await connect(driver, control)
-        try:
+        async with driver_runner.connected(driver):
             async with driver.ui_lock:
                 assert await driver.open_chat("Alice")
             await driver.wait_until(lambda: store.messages.get(sent.id).status == "read", WAIT)
             assert store.messages.count({"direction": "out"}) == 1
             assert driver.last_error is None
-        finally:
-            await driver.stop()
 
-    run(loop, scenario)
+    driver_runner.run(scenario)
