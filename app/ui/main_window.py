@@ -150,6 +150,18 @@ class MainWindow(QtWidgets.QMainWindow):
         chat = getattr(page, "chat_requested", None)
         if chat is not None:
             chat.connect(self.open_chat)
+        settings = getattr(page, "settings_requested", None)  # a section of Settings by its name
+        if settings is not None:
+            settings.connect(self.open_settings)
+
+    def open_settings(self, section: str) -> None:
+        """Show Settings at ``section`` ("Business hours"), not wherever it was left."""
+        if "settings" not in self._keys:
+            return
+        page = self.show_section("settings")
+        select = getattr(page, "select_section", None)
+        if callable(select):
+            select(section)
 
     def open_chat(self, chat_id: str) -> None:
         """Show the inbox with ``chat_id`` open."""

@@ -116,3 +116,32 @@ def test_after_a_save_nothing_is_chosen_that_was_not(qtbot: QtBot, ctx: AppConte
     qtbot.waitUntil(lambda: editor.history.rowCount() == 2)
     assert chosen(editor.history) is None
     assert not editor.roll_back.isEnabled()
+
+
+def button(page: QtWidgets.QWidget, text: str) -> QtWidgets.QPushButton:
+    [found] = [b for b in page.findChildren(QtWidgets.QPushButton) if b.text() == text]
+    return found
+
+
+def test_the_links_to_settings_open_their_own_section(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: "Welcome and away messages…" opened Settings wherever it was left (Workspace)."""
+    from app.ui.main_window import MainWindow
+    from app.ui.pages.settings import SettingsPage
+    from app.ui.sections import SECTIONS
+
+    ctx.settings.internal.settings_section = "Workspace"
+    window = MainWindow(ctx, SECTIONS)
+    qtbot.addWidget(window)
+    page = window.show_section("agents")
+    assert isinstance(page, AgentsPage)
+    page.show_agent("acquisition")
+    button(page, "Welcome and away messages…").click()
+    assert window.current_section() == "settings"
+    settings = window.pages["settings"]
+    assert isinstance(settings, SettingsPage)
+    assert settings.current_section == "Business hours"
+    window.show_section("agents")
+    page.show_agent("finance")
+    button(page, "Finance settings…").click()
+    assert window.current_section() == "settings"
+    assert settings.current_section == "Finance"

@@ -453,6 +453,7 @@ def kit_row(*buttons: QtWidgets.QWidget) -> QtWidgets.QHBoxLayout:
 # ---- the page -------------------------------------------------------------------------------------------------------
 class AgentsPage(QtWidgets.QWidget):
     section_requested = Signal(str)
+    settings_requested = Signal(str)  # a section of Settings by its name ("Business hours")
     loaded = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
@@ -490,14 +491,15 @@ class AgentsPage(QtWidgets.QWidget):
             column = QtWidgets.QVBoxLayout(holder)
             column.setContentsMargins(0, 0, 4, 0)
             column.addWidget(editor)
+            # Each opens its own section of Settings (it opened wherever Settings was left, e.g. Workspace).
             if agent == "acquisition":
-                hours = QtWidgets.QPushButton("Welcome and away messages…")
-                hours.clicked.connect(lambda: self.section_requested.emit("settings"))
-                column.addLayout(kit_row(hours))
+                self.hours_button = QtWidgets.QPushButton("Welcome and away messages…")
+                self.hours_button.clicked.connect(lambda: self.settings_requested.emit("Business hours"))
+                column.addLayout(kit_row(self.hours_button))
             if agent == "finance":
-                finance = QtWidgets.QPushButton("Finance settings…")
-                finance.clicked.connect(lambda: self.section_requested.emit("settings"))
-                column.addLayout(kit_row(finance))
+                self.finance_button = QtWidgets.QPushButton("Finance settings…")
+                self.finance_button.clicked.connect(lambda: self.settings_requested.emit("Finance"))
+                column.addLayout(kit_row(self.finance_button))
             column.addStretch(1)
             scroll.setWidget(holder)
             self.stack.addWidget(scroll)
