@@ -5,10 +5,6 @@ late, a crash mid-job is taken up again once its lease runs out, and no failure 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,10 +21,10 @@ from app.store import keys
 from app.store.database import Database
 from app.store.jobs import Job, Jobs
 from app.store.store import Store
+from tests.support.db_child import run_db_child
 from tests.support.waiting import wait_until
 from tests.unit.agents import jobs_child
 
-ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
 
@@ -266,18 +262,7 @@ def test_kinds_refuse_mistakes() -> None:
 
 
 def run_child(db: Path, runs: Path, key: bytes, now: datetime, *extra: str, killed: bool = False) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PARLEY_TEST_DB_KEY=key.hex())
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.unit.agents.jobs_child", str(db), str(runs), str(to_ms(now)), *extra],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    expected = -signal.SIGKILL if killed else 0
-    assert proc.returncode == expected, f"child ended with {proc.returncode}, wanted {expected}:\n{proc.stderr}"
+    run_db_child("tests.unit.agents.jobs_child", key, str(db), str(runs), str(to_ms(now)), *extra, killed=killed)
 
 
 def test_jobs_across_real_process_restarts(tmp_path: Path) -> None:

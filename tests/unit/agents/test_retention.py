@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -46,8 +45,8 @@ from app.store.jobs import Job
 from app.store.ops.ownership import take_over
 from app.store.sales import SaleLine, record_sale
 from app.store.store import Store
+from tests.support.db_child import run_db_child
 
-ROOT = Path(__file__).resolve().parents[3]
 ANA = "5511912345678@c.us"
 ORG = "0190a000-0000-7000-8000-0000000000bb"
 TEMPLATE = "Hi {first_name}, how are the {product}? Write to {business_name} if anything is wrong."
@@ -316,18 +315,7 @@ def child(argv: list[str]) -> None:
 
 
 def run_child(db: Path, key: bytes, now: datetime, *extra: str, killed: bool = False) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PARLEY_TEST_DB_KEY=key.hex())
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.unit.agents.test_retention", str(db), str(to_ms(now)), *extra],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    expected = -signal.SIGKILL if killed else 0
-    assert proc.returncode == expected, f"child ended with {proc.returncode}, wanted {expected}:\n{proc.stderr}"
+    run_db_child("tests.unit.agents.test_retention", key, str(db), str(to_ms(now)), *extra, killed=killed)
 
 
 def test_the_due_follow_up_runs_once_across_restarts_and_a_crash_after_its_send(tmp_path: Path) -> None:
