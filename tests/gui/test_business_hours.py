@@ -161,3 +161,35 @@ def test_the_section_is_found_by_search(qtbot: QtBot, page: SettingsPage) -> Non
     page.nav.search.setText("away greeting")
     qtbot.waitUntil(lambda: greetings_of(page).isVisible())
     assert isinstance(page.right.currentWidget(), QtWidgets.QScrollArea)
+
+
+def next_tab_stop(widget: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    """Where Tab goes from ``widget``: the next widget in the focus chain that takes Tab focus and is shown."""
+    found = widget.nextInFocusChain()
+    while found is not widget:
+        tab = bool(found.focusPolicy() & QtCore.Qt.FocusPolicy.TabFocus)
+        if tab and found.isVisible() and found.isEnabled() and found.focusProxy() is None:
+            return found
+        found = found.nextInFocusChain()
+    return widget
+
+
+def within(widget: QtWidgets.QWidget, owner: QtWidgets.QWidget) -> bool:
+    return widget is owner or owner.isAncestorOf(widget)
+
+
+def test_tab_goes_through_a_day_as_it_reads(page: SettingsPage) -> None:
+    """Seen in the app: Tab from "Monday" went to "Add interval" and then Tuesday, skipping the times."""
+    card = hours_of(page)
+    card.use.setChecked(True)
+    monday = card.days["mon"]
+    monday.open.setChecked(True)  # 09:00–18:00
+    monday.add_interval()
+    first, second = monday.rows
+    stops = [monday.open]
+    for _ in range(7):
+        stops.append(next_tab_stop(stops[-1]))
+    owners = [monday.open, first.start, first.end, first.remove, second.start, second.end, second.remove, monday.add]
+    assert all(within(stop, owner) for stop, owner in zip(stops, owners, strict=True)), [
+        s.objectName() or type(s).__name__ for s in stops
+    ]

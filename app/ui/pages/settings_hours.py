@@ -13,6 +13,7 @@ runner; a refused value is shown as the operation's sentence and nothing is save
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from app.agents.greetings import GreetingsConfig, load_config
@@ -136,12 +137,24 @@ class DayRow(QtWidgets.QWidget):
         row.changed.connect(self.changed.emit)
         self.rows.append(row)
         self.intervals.addWidget(row)
+        self._order_tabs()
 
     def _drop(self, row: IntervalRow) -> None:
         self.rows.remove(row)
         self.intervals.removeWidget(row)
         row.hide()
         row.deleteLater()
+        self._order_tabs()
+
+    def _order_tabs(self) -> None:
+        """Tab goes through the day as it reads: the day, each interval's times and Remove, then "Add interval".
+        An interval made after the page joined the end of the focus chain, so Tab skipped every time editor."""
+        chain: list[QtWidgets.QWidget] = [self.open]
+        for row in self.rows:
+            chain += [row.start, row.end, row.remove]
+        chain.append(self.add)
+        for first, second in pairwise(chain):
+            QtWidgets.QWidget.setTabOrder(first, second)
 
     def _remove(self, row: object) -> None:
         if isinstance(row, IntervalRow) and row in self.rows:
