@@ -145,3 +145,35 @@ def test_the_links_to_settings_open_their_own_section(qtbot: QtBot, ctx: AppCont
     button(page, "Finance settings…").click()
     assert window.current_section() == "settings"
     assert settings.current_section == "Finance"
+
+
+def test_enter_in_the_chat_field_tries_the_chat_it_names(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: Enter in the chat's field did nothing; and a half-typed name left the previous chat
+    current, so the button would have tried a chat the field did not show."""
+    from app.agents.orchestrator import Orchestrator
+    from app.qt import Qt
+    from tests.unit.agents.orchestrator_support import Replier, chat_of, customer_says
+
+    ctx.agents = Orchestrator(ctx.store, [Replier()], loop=ctx.tasks.service_loop)
+    configs.save(ctx.store, "acquisition", enabled=True, mode="autopilot", config={"debounce_seconds": 0})
+    customer_says(ctx.store, "34600000077", "How much is the linen shirt?")
+    customer_says(ctx.store, "34600000088", "Do you ship to Porto?")
+    wanted, other = chat_of(ctx.store, "34600000077"), chat_of(ctx.store, "34600000088")
+    page = make_page(qtbot, ctx)
+    tried = page.try_on
+    page.tabs.setCurrentWidget(tried)
+    qtbot.waitUntil(lambda: tried.chat.findData(wanted.id) >= 0 and tried.chat.findData(other.id) >= 0)
+    tried.choose("acquisition", other.id)
+    line = tried.chat.lineEdit()
+    assert line is not None
+    line.setText("nobody by this name")
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert tried.error.isVisible()
+    assert "nobody by this name" in tried.error.text()
+    assert tried.result is None
+
+    line.setText(tried.chat.itemText(tried.chat.findData(wanted.id)))
+    with qtbot.waitSignal(tried.tried, timeout=15000):
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert tried.result is not None
+    assert tried.result.chat_id == wanted.id

@@ -353,6 +353,9 @@ class TryOnChat(QtWidgets.QWidget):
             completer.setCompletionMode(QtWidgets.QCompleter.CompletionMode.PopupCompletion)
         self.try_button = kit.primary_button("Try on this chat")
         self.try_button.clicked.connect(self.try_now)
+        line = self.chat.lineEdit()
+        if line is not None:  # Enter in the chat's field tries, as the button beside it (a completer's Enter picks)
+            line.returnPressed.connect(self.try_now)
         intro = kit.note(
             "Runs the agent on the chat's latest customer message with the settings in force, and shows what it "
             "would do. Nothing is sent; the run is kept in the log marked as a dry run.",
@@ -427,11 +430,31 @@ class TryOnChat(QtWidgets.QWidget):
         self.error.show()
         self.card.hide()
 
+    def chosen_chat(self) -> str | None:
+        """The chat the field names: its text is a chat's name, or part of exactly one. The combo's current item
+        alone is not enough: typing "Ana Rib" without picking left the previous chat current, and the dry run
+        would have run on a chat the field did not show."""
+        text = " ".join(self.chat.currentText().split()).casefold()
+        names = [" ".join(self.chat.itemText(i).split()).casefold() for i in range(self.chat.count())]
+        exact = [i for i, name in enumerate(names) if name == text]
+        found = exact or [i for i, name in enumerate(names) if text and text in name]
+        if len(found) == 1 or (found and exact):
+            chat_id = self.chat.itemData(found[0])
+            return str(chat_id) if chat_id is not None else None
+        return None
+
     def try_now(self) -> None:
-        orchestrator, agent, chat_id = self.ctx.agents, self.agent.currentData(), self.chat.currentData()
-        if orchestrator is None or agent is None or chat_id is None:
+        orchestrator, agent, chat_id = self.ctx.agents, self.agent.currentData(), self.chosen_chat()
+        if orchestrator is None or agent is None:
             self._error("Pick an agent and a chat first.")
             return
+        if chat_id is None:
+            typed = self.chat.currentText().strip()
+            self._error(f"No single chat is called “{typed}”: pick one from the list." if typed else "Pick a chat.")
+            return
+        if not self.try_button.isEnabled():  # a dry run is on (Enter pressed again)
+            return
+        self.chat.setCurrentIndex(self.chat.findData(chat_id))
         self.error.hide()
         self.try_button.setEnabled(False)
         self.try_button.setText("Trying…")
