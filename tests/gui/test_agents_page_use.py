@@ -177,3 +177,21 @@ def test_enter_in_the_chat_field_tries_the_chat_it_names(qtbot: QtBot, ctx: AppC
         qtbot.keyClick(line, Qt.Key.Key_Return)
     assert tried.result is not None
     assert tried.result.chat_id == wanted.id
+
+
+def test_enter_in_the_note_saves_the_version(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: a limit changed, a note typed, Enter — nothing happened until the button was clicked."""
+    from app.qt import Qt
+
+    page = make_page(qtbot, ctx)
+    editor = page.show_agent("acquisition")
+    pause = editor.inputs[("pause_hours",)]
+    assert isinstance(pause, QtWidgets.QSpinBox)
+    pause.setValue(10)
+    editor.note.setText("Longer pause")
+    qtbot.keyClick(editor.note, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 1)
+    [saved] = configs.history(ctx.store, "acquisition")
+    assert (saved.version, saved.config["pause_hours"], saved.note) == (1, 10, "Longer pause")
+    qtbot.keyClick(editor.note, Qt.Key.Key_Return)  # nothing edited: Enter writes no empty version
+    assert len(configs.history(ctx.store, "acquisition")) == 1

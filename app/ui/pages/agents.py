@@ -230,6 +230,7 @@ class AgentEditor(QtWidgets.QFrame):
                 widget.setToolTip(spec.help)
             form.addRow(spec.label, widget)
         self.note = QtWidgets.QLineEdit(placeholderText="What changed (optional), kept with the version")
+        self.note.returnPressed.connect(self.save_now)  # Enter after the note saves, as a form's last field does
         form.addRow("Note", self.note)
         self.extra = kit.note()
         self.extra.hide()
@@ -280,6 +281,7 @@ class AgentEditor(QtWidgets.QFrame):
             return text
         line = QtWidgets.QLineEdit()
         line.textChanged.connect(self._edited)
+        line.returnPressed.connect(self.save_now)
         return line
 
     # ---- values ----------------------------------------------------------------------------------------------
