@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -217,48 +218,36 @@ async def caught_up(driver: WhatsAppDriver, timeout: float = WAIT) -> None:
     await driver.wait_until(lambda: driver.last_backfill is not None and driver.idle, timeout)
 
 
+@dataclass
 class DriverRunner:
-    """One driver test's set-up against the imitation, so a test asks for it instead of the six fixtures it is made
-    of: drivers on the test's profile folder (``driver``), started or connected for a block and stopped after it
-    (``started``, ``connected``), the scenario run on the module's loop (``run``)."""
+    """A driver or supervisor test's set-up against the imitation, which a test asks for instead of the six fixtures
+    it is made of: drivers on the test's profile folder (``driver``), started or connected for a block and stopped
+    after it (``started``, ``connected``), the scenario run on the module's loop (``run``)."""
 
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        store: Store,
-        profile: Profile,
-        tmp_path: Path,
-        server: ImitationServer,
-        control: ImitationControl,
-    ) -> None:
-        self.loop = loop
-        self.store = store
-        self.profile = profile
-        self.tmp_path = tmp_path
-        self.server = server
-        self.control = control
+    loop: asyncio.AbstractEventLoop
+    store: Store
+    profile: Profile
+    tmp_path: Path
+    server: ImitationServer
+    control: ImitationControl
 
     def driver(self, rec: Recorder | None = None) -> WhatsAppDriver:
         """A new driver (a new one on the same folder is the app started again); ``rec`` hears its callbacks."""
         return make_driver(self.store, self.profile, self.tmp_path, self.server, rec or Recorder())
 
     @contextlib.asynccontextmanager
-    async def started(self, driver: WhatsAppDriver) -> AsyncIterator[WhatsAppDriver]:
-        """``driver`` started (not linked, not waited for); stopped when the block ends, however it ends."""
-        await driver.start()
+    async def started(self, driver: WhatsAppDriver, *, link: bool = False) -> AsyncIterator[WhatsAppDriver]:
+        """``driver`` started (not linked, not waited for; with ``link``, as ``connected``); stopped when the block
+        ends, however it ends. A start that fails is not stopped (there is nothing to stop)."""
+        await (connect(driver, self.control) if link else driver.start())
         try:
             yield driver
         finally:
             await driver.stop()
 
-    @contextlib.asynccontextmanager
-    async def connected(self, driver: WhatsAppDriver) -> AsyncIterator[WhatsAppDriver]:
-        """``driver`` linked, started and connected (``connect``); stopped when the block ends, however it ends."""
-        await connect(driver, self.control)
-        try:
-            yield driver
-        finally:
-            await driver.stop()
+    def connected(self, driver: WhatsAppDriver) -> contextlib.AbstractAsyncContextManager[WhatsAppDriver]:
+        """``driver`` linked (the phone scans if it has not), started and connected (``connect``) for the block."""
+        return self.started(driver, link=True)
 
     def run(self, scenario: Callable[[], Awaitable[None]], timeout: float = 30) -> None:
         run(self.loop, scenario, timeout)
