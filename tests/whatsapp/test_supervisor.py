@@ -27,7 +27,7 @@ from app.whatsapp.profile import Profile
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 from app.whatsapp.supervisor import Supervisor
 from tests.support.waiting import async_wait_until
-from tests.support.whatsapp_fixtures import FAST, NO_QUIET, page_sent, run, store_chat
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, DriverRunner, page_sent, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer, JsonDict
 
 WAIT = 20.0
@@ -87,13 +87,26 @@ def outbound(store: Store) -> list[Message]:
     return [m for m in store.messages.find_all() if m.direction == "out"]
 
 
+def supervisor_for(
+    runner: DriverRunner, statuses: Statuses, profile: Profile | None = None, **changes: object
+) -> Supervisor:
+    """A supervisor on the test's store and profile folder (``tmp_path / "wa"``), pointed at the imitation."""
+    return Supervisor(
+        runner.store,
+        runner.profile if profile is None else profile,
+        runner.tmp_path / "wa",
+        config(runner.server, **changes),
+        on_status=statuses,
+    )
+
+
 def supervise(
-    loop: asyncio.AbstractEventLoop,
+    runner: DriverRunner,
     supervisor: Supervisor,
     scenario: Callable[[], Awaitable[None]],
     timeout: float = 90,
 ) -> None:
-    """Run the supervisor on ``loop`` while ``scenario`` runs; close it afterwards (browser included)."""
+    """Run the supervisor on the module's loop while ``scenario`` runs; close it afterwards (browser included)."""
 
     async def main() -> None:
         task = asyncio.create_task(supervisor.run())
@@ -103,22 +116,19 @@ def supervise(
             supervisor.close()
             await asyncio.wait_for(task, 30)
 
-    run(loop, main, timeout)
+    runner.run(main, timeout)
 
 
 def test_twenty_humanized_sends_with_acks(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     targets = chats(store, control, 4)
     queued = [queue_outbound(store, targets[i % 4].id, f"Order {i + 1}: ready for pickup ✓") for i in range(20)]
     control.scan()
     statuses = Statuses()
-    supervisor = Supervisor(store, profile, tmp_path / "wa", config(server), on_status=statuses)
+    supervisor = supervisor_for(driver_runner, statuses)
 
     async def scenario() -> None:
         supervisor.connect()
@@ -136,7 +146,7 @@ def test_twenty_humanized_sends_with_acks(
 
         await wait_for(all_acked, 60)
 
-    supervise(loop, supervisor, scenario, timeout=150)
+    supervise(driver_runner, supervisor, scenario, timeout=150)
     sent = page_sent(control.state())
     assert sorted(m["text"] for m in sent) == sorted(m.body for m in queued)  # each exactly once
     stored = {m.id: m for m in outbound(store)}
@@ -151,11 +161,8 @@ def test_twenty_humanized_sends_with_acks(
 
 
 def test_browser_killed_mid_send_loses_nothing_and_sends_nothing_twice(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     (chat,) = chats(store, control, 1)
@@ -165,20 +172,19 @@ def test_browser_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     second = queue_outbound(store, chat.id, "And a second one after it.")
     control.scan()
     statuses = Statuses()
-    profile_dir = tmp_path / "wa"
-    supervisor = Supervisor(store, profile, profile_dir, config(server, typing=slow), on_status=statuses)
+    supervisor = supervisor_for(driver_runner, statuses, typing=slow)
 
     async def scenario() -> None:
         supervisor.connect()
         await statuses.until(lambda s: s.queue.sending_id == first.id)
         await wait_for(lambda: store.messages.get(first.id).status == "typing")
-        pid = browser_pid(profile_dir)
+        pid = browser_pid(supervisor.profile_dir)
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
         await statuses.until(lambda s: s.restarts >= 1)
         await statuses.until(lambda s: s.queue.waiting == 0 and s.state is ConnectionState.connected, 60)
 
-    supervise(loop, supervisor, scenario, timeout=120)
+    supervise(driver_runner, supervisor, scenario, timeout=120)
     sent = page_sent(control.state())
     assert [m["text"] for m in sent] == [long_text, second.body]
     assert store.messages.get(first.id).wa_id == sent[0]["id"]
@@ -187,19 +193,15 @@ def test_browser_killed_mid_send_loses_nothing_and_sends_nothing_twice(
 
 
 def test_browser_killed_after_whatsapp_took_the_message_is_adopted_not_retyped(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     (chat,) = chats(store, control, 1)
     message = queue_outbound(store, chat.id, "Your invoice is attached, thank you!")
     control.scan()
     statuses = Statuses()
-    profile_dir = tmp_path / "wa"
-    supervisor = Supervisor(store, profile, profile_dir, config(server), on_status=statuses)
+    supervisor = supervisor_for(driver_runner, statuses)
 
     def kill_when_sent(state: JsonDict) -> bool:
         return bool(page_sent(state))
@@ -208,14 +210,14 @@ def test_browser_killed_after_whatsapp_took_the_message_is_adopted_not_retyped(
         supervisor.connect()
         await statuses.until(lambda s: s.state is ConnectionState.connected)
         await asyncio.to_thread(control.wait_for, kill_when_sent, WAIT)
-        pid = browser_pid(profile_dir)
+        pid = browser_pid(supervisor.profile_dir)
         assert pid is not None, "the browser is running when WhatsApp has taken the message"
         os.kill(pid, signal.SIGKILL)
         await statuses.until(lambda s: s.restarts >= 1)  # the kill was seen and the browser came back
         await wait_for(lambda: store.messages.get(message.id).status in ("sent", "delivered", "read"), 60)
         await statuses.until(lambda s: s.queue.waiting == 0 and s.state is ConnectionState.connected, 60)
 
-    supervise(loop, supervisor, scenario, timeout=120)
+    supervise(driver_runner, supervisor, scenario, timeout=120)
     sent = page_sent(control.state())
     assert len(sent) == 1
     assert store.messages.get(message.id).wa_id == sent[0]["id"]
@@ -223,11 +225,8 @@ def test_browser_killed_after_whatsapp_took_the_message_is_adopted_not_retyped(
 
 
 def test_logout_with_a_full_queue_keeps_it_and_resumes_after_login(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     targets = chats(store, control, 2)
@@ -235,7 +234,7 @@ def test_logout_with_a_full_queue_keeps_it_and_resumes_after_login(
     queued = [queue_outbound(store, targets[i % 2].id, f"Follow-up number {i + 1} about your order") for i in range(8)]
     control.scan()
     statuses = Statuses()
-    supervisor = Supervisor(store, profile, tmp_path / "wa", config(server, typing=slow), on_status=statuses)
+    supervisor = supervisor_for(driver_runner, statuses, typing=slow)
 
     async def scenario() -> None:
         supervisor.connect()
@@ -253,18 +252,16 @@ def test_logout_with_a_full_queue_keeps_it_and_resumes_after_login(
         await statuses.until(lambda s: s.queue.waiting == 0 and s.queue.sending_id is None, 60)
         assert waiting >= 1
 
-    supervise(loop, supervisor, scenario, timeout=120)
+    supervise(driver_runner, supervisor, scenario, timeout=120)
     sent = page_sent(control.state())
     assert sorted(m["text"] for m in sent) == sorted(m.body for m in queued)
     assert all(store.messages.get(m.id).wa_id for m in queued)
 
 
 def test_a_broken_profile_entry_pauses_sending_with_an_alert_and_fails_nothing(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
     profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     (chat,) = chats(store, control, 1)
@@ -274,7 +271,7 @@ def test_a_broken_profile_entry_pauses_sending_with_an_alert_and_fails_nothing(
     broken = profile.model_copy(update={"entries": entries})
     control.scan()
     statuses = Statuses()
-    supervisor = Supervisor(store, broken, tmp_path / "wa", config(server), on_status=statuses)
+    supervisor = supervisor_for(driver_runner, statuses, profile=broken)
 
     async def scenario() -> None:
         supervisor.connect()
@@ -286,16 +283,14 @@ def test_a_broken_profile_entry_pauses_sending_with_an_alert_and_fails_nothing(
         assert status.queue.waiting == 1
         assert status.queue.failed == 0
 
-    supervise(loop, supervisor, scenario)
+    supervise(driver_runner, supervisor, scenario)
     assert page_sent(control.state()) == []
     assert store.messages.get(message.id).status == "queued"  # waits for a working page; nothing failed
 
 
 def test_the_2026_markup_sends_through_fallbacks(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
     server: ImitationServer,
     control: ImitationControl,
 ) -> None:
@@ -303,9 +298,7 @@ def test_the_2026_markup_sends_through_fallbacks(
     queued = [queue_outbound(store, t.id, f"Hi {t.title}, new stock arrived") for t in targets]
     control.scan()
     statuses = Statuses()
-    supervisor = Supervisor(
-        store, profile, tmp_path / "wa", config(server, url=server.url + "/?variant=2026"), on_status=statuses
-    )
+    supervisor = supervisor_for(driver_runner, statuses, url=server.url + "/?variant=2026")
 
     async def scenario() -> None:
         supervisor.connect()
@@ -319,7 +312,7 @@ def test_the_2026_markup_sends_through_fallbacks(
         assert done.health.ok
         assert {"composer", "message_row"} <= {e.name for e in done.health.entries}
 
-    supervise(loop, supervisor, scenario)
+    supervise(driver_runner, supervisor, scenario)
     assert sorted(m["text"] for m in page_sent(control.state())) == sorted(m.body for m in queued)
     assert all(store.messages.get(m.id).wa_id for m in queued)
 
@@ -331,22 +324,13 @@ def _closed_port() -> int:
 
 
 def test_restarts_back_off_then_give_up_with_the_reason_and_connect_tries_again(
-    loop: asyncio.AbstractEventLoop,
-    store: Store,
-    profile: Profile,
-    tmp_path: Path,
+    driver_runner: DriverRunner,
     server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     statuses = Statuses()
     unreachable = f"http://127.0.0.1:{_closed_port()}/"
-    supervisor = Supervisor(
-        store,
-        profile,
-        tmp_path / "wa",
-        config(server, url=unreachable, restart_backoff_seconds=(0.1, 0.2)),
-        on_status=statuses,
-    )
+    supervisor = supervisor_for(driver_runner, statuses, url=unreachable, restart_backoff_seconds=(0.1, 0.2))
     control.scan()
 
     async def scenario() -> None:
@@ -363,23 +347,20 @@ def test_restarts_back_off_then_give_up_with_the_reason_and_connect_tries_again(
         supervisor.connect()
         await statuses.until(lambda s: s.state is ConnectionState.connected)
 
-    supervise(loop, supervisor, scenario)
+    supervise(driver_runner, supervisor, scenario)
     starts = [s for s in statuses.seen if s.state is ConnectionState.starting]
     assert starts, "each attempt shows as starting"
 
 
 def test_memory_watchdog_restarts_the_browser_between_sends(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     (chat,) = chats(store, control, 1)
     control.scan()
     statuses = Statuses()
-    supervisor = Supervisor(store, profile, tmp_path / "wa", config(server), on_status=statuses)
+    supervisor = supervisor_for(driver_runner, statuses)
 
     async def scenario() -> None:
         supervisor.connect()
@@ -399,22 +380,18 @@ def test_memory_watchdog_restarts_the_browser_between_sends(
         await statuses.until(lambda s: s.state is ConnectionState.connected and s.queue.waiting == 0)
         await wait_for(lambda: len(page_sent(control.state())) == 2)
 
-    supervise(loop, supervisor, scenario)
+    supervise(driver_runner, supervisor, scenario)
     assert [m["text"] for m in page_sent(control.state())] == ["Before the restart", "After the restart"]
 
 
 def test_a_profile_in_use_by_another_parley_is_refused_without_retrying(
-    loop: asyncio.AbstractEventLoop,
-    store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
+    driver_runner: DriverRunner,
     control: ImitationControl,
 ) -> None:
     control.scan()
     first_statuses, second_statuses = Statuses(), Statuses()
-    first = Supervisor(store, profile, tmp_path / "wa", config(server), on_status=first_statuses)
-    second = Supervisor(store, profile, tmp_path / "wa", config(server), on_status=second_statuses)
+    first = supervisor_for(driver_runner, first_statuses)
+    second = supervisor_for(driver_runner, second_statuses)
 
     async def scenario() -> None:
         first.connect()
@@ -431,7 +408,7 @@ def test_a_profile_in_use_by_another_parley_is_refused_without_retrying(
             await task
         assert first.status.state is ConnectionState.connected
 
-    supervise(loop, first, scenario)
+    supervise(driver_runner, first, scenario)
 
 
 def test_the_host_runs_the_supervisor_on_its_own_thread(
@@ -471,15 +448,11 @@ def test_the_host_runs_the_supervisor_on_its_own_thread(
 
 
 def test_an_expired_qr_is_not_shown_and_connect_brings_a_new_one(
-    loop: asyncio.AbstractEventLoop,
-    store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
+    driver_runner: DriverRunner,
     control: ImitationControl,
 ) -> None:
     statuses = Statuses()
-    supervisor = Supervisor(store, profile, tmp_path / "wa", config(server), on_status=statuses)
+    supervisor = supervisor_for(driver_runner, statuses)
     control.configure(qr_ms=300, qr_rotations=1)  # each series expires after ~0.6 s; the driver reloads it 3 times
 
     async def scenario() -> None:
@@ -497,4 +470,4 @@ def test_an_expired_qr_is_not_shown_and_connect_brings_a_new_one(
         await asyncio.to_thread(control.scan)
         await statuses.until(lambda s: s.state is ConnectionState.connected)
 
-    supervise(loop, supervisor, scenario)
+    supervise(driver_runner, supervisor, scenario)
