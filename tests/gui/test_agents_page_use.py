@@ -195,3 +195,37 @@ def test_enter_in_the_note_saves_the_version(qtbot: QtBot, ctx: AppContext) -> N
     assert (saved.version, saved.config["pause_hours"], saved.note) == (1, 10, "Longer pause")
     qtbot.keyClick(editor.note, Qt.Key.Key_Return)  # nothing edited: Enter writes no empty version
     assert len(configs.history(ctx.store, "acquisition")) == 1
+
+
+def test_an_empty_log_says_why_and_clears_its_filters(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: filters that matched nothing left a blank table and "0 runs"."""
+    from tests.support.inbox import seed_chat
+
+    chat = seed_chat(ctx.store, "Bruna", ["hi"], start=0)
+    page = make_page(qtbot, ctx)
+    log = page.log
+    page.tabs.setCurrentWidget(log)
+    qtbot.waitUntil(lambda: log.page is not None)
+    assert log.empty.isVisible()
+    assert log.empty.title.text() == "No runs yet"
+    assert not log.empty.button.isVisible()
+
+    at = utc_now()
+    ctx.store.agent_executions.create(
+        agent="acquisition", trigger="message.received", event_name="message.received", status="skipped",
+        started_at=at, finished_at=at, chat_id=chat.id, skip_reason="cooldown", config_version=1,
+    )  # fmt: skip
+    qtbot.waitUntil(lambda: log.table.isVisible() and log.table.rowCount() == 1)
+    qtbot.waitUntil(lambda: log.agent.findData("acquisition") >= 0)
+    log.agent.setCurrentIndex(log.agent.findData("acquisition"))
+    log.skipped.setChecked(True)
+    qtbot.waitUntil(lambda: log.reason.findData("cooldown") >= 0)
+    log.reason.addItem("Outside business hours", "outside_hours")
+    log.reason.setCurrentIndex(log.reason.findData("outside_hours"))
+    qtbot.waitUntil(lambda: log.empty.isVisible())
+    assert log.empty.title.text() == "No runs match these filters"
+    assert log.empty.button.isVisible()
+    log.empty.button.click()
+    qtbot.waitUntil(lambda: log.table.isVisible() and log.table.rowCount() == 1)
+    assert log.current_filter() == type(log.current_filter())()
+    assert not log.skipped.isChecked()

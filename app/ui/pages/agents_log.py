@@ -25,10 +25,20 @@ from app.store.store import Store
 from app.ui import kit
 from app.ui.context import AppContext
 from app.ui.format import display_name, phone
+from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.tables import cell, read_only_table
 from app.ui.widgets.whatsapp_indicator import clock
 
 LOG_LIMIT = 500
+NO_RUNS = (
+    "No runs yet",
+    "Each time an agent looks at a message, a sale or a job, a row appears here: what it did, or why it did nothing.",
+)
+NO_MATCH = (
+    "No runs match these filters",
+    "Nothing in the log for this choice. If a customer's message got no run at all, “Try on a chat” shows what "
+    "an agent would do with it.",
+)
 OPTIONS_SCAN = 2000  # the filters offer the agents, reasons and chats of this many latest runs
 
 AGENT_NAMES: dict[str, str] = {
@@ -251,13 +261,31 @@ class ExecutionLog(QtWidgets.QWidget):
         filters.addWidget(self.count)
         self.table = read_only_table(["Time", "Agent", "Version", "Chat", "Event", "What happened"], 5)
         self.table.setObjectName("executionLog")
+        # An empty log says why it is empty and, when filters hid every run, offers to clear them (a blank table
+        # with "0 runs" left a person guessing, seen in the app).
+        self.empty = EmptyState(NO_RUNS[0], NO_RUNS[1])
+        self.empty.action_triggered.connect(self.clear_filters)
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.stack, 1)
         for combo in (self.agent, self.reason, self.chat):
             combo.currentIndexChanged.connect(self.refresh)
         self.skipped.toggled.connect(self.refresh)
+
+    def clear_filters(self) -> None:
+        """Every agent, reason and chat, skipped or not: the whole log again (one read)."""
+        for combo in (self.agent, self.reason, self.chat):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.skipped.blockSignals(True)
+        self.skipped.setChecked(False)
+        self.skipped.blockSignals(False)
+        self.refresh()
 
     def current_filter(self) -> LogFilter:
         return LogFilter(
@@ -315,6 +343,13 @@ class ExecutionLog(QtWidgets.QWidget):
             for column, item in enumerate(cells):
                 self.table.setItem(i, column, item)
         shown = len(page.rows)
+        if not shown:
+            filtered = self.current_filter() != LogFilter()
+            title, body = NO_MATCH if filtered else NO_RUNS
+            self.empty.title.setText(title)
+            self.empty.body.setText(body)
+            self.empty.set_action("Clear the filters" if filtered else None)
+        self.stack.setCurrentWidget(self.table if shown else self.empty)
         self.count.setText(f"{shown} run{'s' if shown != 1 else ''}" + (" (the latest)" if shown >= LOG_LIMIT else ""))
         self.loaded.emit()
 
