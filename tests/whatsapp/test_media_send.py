@@ -12,7 +12,6 @@ import base64
 import os
 import random
 import signal
-from pathlib import Path
 
 import pytest
 
@@ -21,12 +20,11 @@ from app.store.store import Store
 from app.whatsapp.browser import browser_pid
 from app.whatsapp.config import ServiceConfig
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.profile import Profile
 from app.whatsapp.sender import Sender
 from app.whatsapp.status import ConnectionState, WhatsAppStatus
 from app.whatsapp.supervisor import Supervisor
 from tests.support.waiting import async_wait_until
-from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, DriverRunner, page_sent, run, store_chat
+from tests.support.whatsapp_fixtures import FAST, NO_QUIET, WAIT, DriverRunner, page_sent, store_chat
 from tests.whatsapp.imitation_server import ImitationControl, ImitationServer
 
 ALICE = "6590000001"
@@ -122,11 +120,8 @@ def test_media_caught_mid_send_is_recovered_not_sent_again(
 
 
 def test_browser_killed_once_whatsapp_took_a_photo_sends_each_file_once(
-    loop: asyncio.AbstractEventLoop,
+    driver_runner: DriverRunner,
     store: Store,
-    profile: Profile,
-    tmp_path: Path,
-    server: ImitationServer,
     control: ImitationControl,
 ) -> None:
     """The browser dies right after WhatsApp took a photo without a caption (its clock still showing): after the
@@ -138,10 +133,10 @@ def test_browser_killed_once_whatsapp_took_a_photo_sends_each_file_once(
     files = [("photo.jpg", os.urandom(2500), "image/jpeg", ""), ("terms.pdf", os.urandom(1500), "application/pdf", "")]
     queued = queue_media(store, chat.id, files).value
     control.scan()
-    profile_dir = tmp_path / "wa"
-    cfg = ServiceConfig(url=server.url + "/", typing=FAST, limits=NO_QUIET, restart_backoff_seconds=(0.2, 0.5), seed=11)
+    url = driver_runner.server.url + "/"
+    cfg = ServiceConfig(url=url, typing=FAST, limits=NO_QUIET, restart_backoff_seconds=(0.2, 0.5), seed=11)
     seen: list[WhatsAppStatus] = []
-    supervisor = Supervisor(store, profile, profile_dir, cfg, on_status=seen.append)
+    supervisor = Supervisor(store, driver_runner.profile, driver_runner.tmp_path / "wa", cfg, on_status=seen.append)
 
     def settled() -> bool:
         return (
@@ -156,7 +151,7 @@ def test_browser_killed_once_whatsapp_took_a_photo_sends_each_file_once(
         try:
             supervisor.connect()
             await asyncio.to_thread(control.wait_for, lambda s: bool(page_sent(s)), WAIT * 2)
-            pid = browser_pid(profile_dir)
+            pid = browser_pid(supervisor.profile_dir)
             assert pid is not None
             os.kill(pid, signal.SIGKILL)
             await async_wait_until(settled, 60, "both files sent after the restart", interval=0.05)
@@ -164,7 +159,7 @@ def test_browser_killed_once_whatsapp_took_a_photo_sends_each_file_once(
             supervisor.close()
             await asyncio.wait_for(task, 30)
 
-    run(loop, scenario, timeout=120)
+    driver_runner.run(scenario, timeout=120)
     sent = page_sent(control.state())
     assert [m["media"]["kind"] for m in sent] == ["image", "document"]  # each once
     assert [store.messages.get(m.id).wa_id for m in queued] == [m["id"] for m in sent]
