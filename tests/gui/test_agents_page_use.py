@@ -229,3 +229,25 @@ def test_an_empty_log_says_why_and_clears_its_filters(qtbot: QtBot, ctx: AppCont
     qtbot.waitUntil(lambda: log.table.isVisible() and log.table.rowCount() == 1)
     assert log.current_filter() == type(log.current_filter())()
     assert not log.skipped.isChecked()
+
+
+def test_a_dry_runs_reason_is_said_once(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: "It would do nothing: Welcome and away messages are off." and under it, again, "Welcome and
+    away messages are off."; a different explanation is still shown."""
+    page = make_page(qtbot, ctx)
+    tried = page.try_on
+    at = utc_now()
+
+    def run(why: str) -> None:
+        row = ctx.store.agent_executions.create(
+            agent="greetings", trigger="message.received", event_name="message.received", status="skipped",
+            started_at=at, finished_at=at, skip_reason="disabled", dry_run=True, detail={"why": why},
+        )  # fmt: skip
+        tried._show(row)
+
+    run("Welcome and away messages are off.")
+    assert tried.verdict.text() == "It would do nothing: Welcome and away messages are off."
+    assert not tried.why.isVisibleTo(tried)
+    run("Turn them on in Settings › Business hours.")
+    assert tried.why.isVisibleTo(tried)
+    assert tried.why.text() == "Turn them on in Settings › Business hours."

@@ -532,8 +532,11 @@ class TryOnChat(QtWidgets.QWidget):
             verdict = f"It would {WOULD.get(action, words(action).lower())}."
         self.verdict.setText(verdict)
         why = row.detail.get("why")
-        self.why.setText(why if isinstance(why, str) else "")
-        self.why.setVisible(isinstance(why, str) and bool(why))
+        why = why.strip() if isinstance(why, str) else ""
+        if why.rstrip(".").casefold() in verdict.rstrip(".").casefold():  # said once: the verdict already says it
+            why = ""
+        self.why.setText(why)
+        self.why.setVisible(bool(why))
         draft = row.detail.get("draft")
         texts = [t for t in draft if isinstance(t, str)] if isinstance(draft, list) else []
         self.messages.setPlainText("\n\n".join(texts))
