@@ -318,19 +318,24 @@ def run_child(db: Path, key: bytes, now: datetime, *extra: str, killed: bool = F
     run_db_child("tests.unit.agents.test_retention", key, str(db), str(to_ms(now)), *extra, killed=killed)
 
 
-def test_the_due_follow_up_runs_once_across_restarts_and_a_crash_after_its_send(tmp_path: Path) -> None:
+def followup_on_disk(tmp_path: Path) -> tuple[Path, bytes, Chat, Job]:
+    """A workspace file (closed again, for the children to open) with a customer who bought five days ago and the
+    follow-up scheduled for that sale: the file, its key, the customer's chat and the job."""
     db, key = tmp_path / "w.db", keys.random_key()
     store = Store(Database.open(db, key), ORG)
     sold_at = utc_now().replace(microsecond=0) - timedelta(days=5)
     try:
         enable(store)
         chat = store.chats.get(customer(store, sold_at - timedelta(hours=1)).chat_id)
-        made = sell(store, chat, sold_at)
-        kinds = JobKinds()
-        build(store, kinds).schedule(made.id)
+        build(store, JobKinds()).schedule(sell(store, chat, sold_at).id)
         (job,) = followups(store)
     finally:
         store.close()
+    return db, key, chat, job
+
+
+def test_the_due_follow_up_runs_once_across_restarts_and_a_crash_after_its_send(tmp_path: Path) -> None:
+    db, key, chat, job = followup_on_disk(tmp_path)
 
     def state() -> tuple[Job, list[Message], list[AgentExecution]]:
         again = Store(Database.open(db, key), ORG)
@@ -356,16 +361,7 @@ def test_the_due_follow_up_runs_once_across_restarts_and_a_crash_after_its_send(
 
 
 def test_a_follow_up_due_at_a_restart_runs_once(tmp_path: Path) -> None:
-    db, key = tmp_path / "w.db", keys.random_key()
-    store = Store(Database.open(db, key), ORG)
-    sold_at = utc_now().replace(microsecond=0) - timedelta(days=5)
-    try:
-        enable(store)
-        chat = store.chats.get(customer(store, sold_at - timedelta(hours=1)).chat_id)
-        build(store, JobKinds()).schedule(sell(store, chat, sold_at).id)
-        (job,) = followups(store)
-    finally:
-        store.close()
+    db, key, chat, job = followup_on_disk(tmp_path)
     at = job.run_at + timedelta(hours=2)  # Parley was closed when it fell due: it runs once, late
     run_child(db, key, at)
     run_child(db, key, at + timedelta(minutes=1))
