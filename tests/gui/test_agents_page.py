@@ -17,7 +17,7 @@ from app.store.ops.ownership import take_over
 from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
-from app.ui.pages.agents import AgentsPage
+from app.ui.pages.agents import AgentEditor, AgentsPage
 from app.ui.pages.agents_log import select_row
 from app.ui.sections import SECTIONS
 from tests.support.inbox import seed_chat
@@ -32,6 +32,15 @@ def make_page(qtbot: QtBot, ctx: AppContext) -> AgentsPage:
     qtbot.waitExposed(page)
     qtbot.waitUntil(lambda: bool(page.states))
     return page
+
+
+def accept_roll_back(qtbot: QtBot, editor: AgentEditor) -> None:
+    """Roll back asks first, naming what changes: answer "Roll back"."""
+    qtbot.waitUntil(lambda: editor.confirm_box is not None and editor.confirm_box.isVisible())
+    box = editor.confirm_box
+    assert box is not None
+    [button] = [b for b in box.buttons() if b.text() == "Roll back"]
+    button.click()
 
 
 def column(table: QtWidgets.QTableWidget, col: int) -> list[str]:
@@ -83,6 +92,7 @@ def test_switching_on_and_saving_makes_a_version_and_roll_back_makes_another(qtb
     select_row(editor.history, 1)  # version 1
     assert editor.roll_back.isEnabled()
     editor.roll_back.click()
+    accept_roll_back(qtbot, editor)
     qtbot.waitUntil(lambda: editor.history.rowCount() == 3)
     now = configs.current(store, "acquisition")
     assert (now.version, now.config["pause_hours"]) == (3, 6)

@@ -11,7 +11,7 @@ from app.agents import configs
 from app.core.ids import utc_now
 from app.qt import QtWidgets
 from app.ui.context import AppContext
-from app.ui.pages.agents import AgentsPage
+from app.ui.pages.agents import AgentEditor, AgentsPage
 from app.ui.pages.agents_log import select_row
 
 
@@ -23,6 +23,15 @@ def make_page(qtbot: QtBot, ctx: AppContext) -> AgentsPage:
     qtbot.waitExposed(page)
     qtbot.waitUntil(lambda: bool(page.states))
     return page
+
+
+def accept_roll_back(qtbot: QtBot, editor: AgentEditor) -> None:
+    """Roll back asks first, naming what changes: answer "Roll back"."""
+    qtbot.waitUntil(lambda: editor.confirm_box is not None and editor.confirm_box.isVisible())
+    box = editor.confirm_box
+    assert box is not None
+    [button] = [b for b in box.buttons() if b.text() == "Roll back"]
+    button.click()
 
 
 def column(table: QtWidgets.QTableWidget, col: int) -> list[str]:
@@ -99,6 +108,7 @@ def test_after_a_roll_back_the_version_chosen_is_still_the_one_chosen(qtbot: QtB
     select_row(editor.history, 1)  # version 2
     assert chosen(editor.history) == "2"
     editor.roll_back.click()
+    accept_roll_back(qtbot, editor)
     qtbot.waitUntil(lambda: editor.history.rowCount() == 4)
     assert configs.current(ctx.store, "acquisition").config["pause_hours"] == 6
     assert chosen(editor.history) == "2"
@@ -251,3 +261,40 @@ def test_a_dry_runs_reason_is_said_once(qtbot: QtBot, ctx: AppContext) -> None:
     run("Turn them on in Settings › Business hours.")
     assert tried.why.isVisibleTo(tried)
     assert tried.why.text() == "Turn them on in Settings › Business hours."
+
+
+def test_roll_back_asks_first_and_names_what_changes_the_welcome_included(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: rolling acquisition back to an earlier limit also switched the welcome message off (it lives
+    in acquisition's versions), and nothing on the page said so."""
+    from app.agents.greetings import GreetingsConfig, load_config, save_config_version
+
+    store = ctx.store
+    configs.save(store, "acquisition", enabled=True, mode="autopilot", config={"pause_hours": 8})  # v1
+    save_config_version(store, GreetingsConfig(welcome_enabled=True))  # v2
+    configs.save(store, "acquisition", config={"pause_hours": 10})  # v3
+    page = make_page(qtbot, ctx)
+    editor = page.show_agent("acquisition")
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 3)
+    select_row(editor.history, 2)  # version 1
+    editor.roll_back.click()
+    qtbot.waitUntil(lambda: editor.confirm_box is not None and editor.confirm_box.isVisible())
+    box = editor.confirm_box
+    assert box is not None
+    assert "• Pause after a person writes: 10 h → 8 h" in box.text()
+    assert "• Welcome message: on → off" in box.text()
+    box.reject()  # Cancel: nothing written
+    qtbot.waitUntil(lambda: not box.isVisible())
+    assert configs.current(store, "acquisition").version == 3
+    assert load_config(store)[0].welcome_enabled
+
+    select_row(editor.history, 0)  # in force: the button is off; version 3's copy, once written, changes nothing
+    assert not editor.roll_back.isEnabled()
+    configs.save(store, "acquisition", config={"pause_hours": 8})  # v4 = v3 but the pause: v3 now differs
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 4)
+    configs.save(store, "acquisition", config={"pause_hours": 10})  # v5 = v3
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 5)
+    select_row(editor.history, 2)  # version 3: the same settings as version 5
+    editor.roll_back.click()
+    assert editor.error.isVisibleTo(editor)
+    assert "would change nothing" in editor.error.text()
+    assert configs.current(store, "acquisition").version == 5

@@ -21,7 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from app.agents import acquisition, configs, retention
+from app.agents.greetings import CONFIG_KEY as GREETINGS_KEY
 from app.agents.greetings import load_config as load_greetings
+from app.agents.greetings import parse_config as parse_greetings
 from app.core.models import AgentConfig, AgentMode
 from app.core.settings import Settings
 from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
@@ -131,6 +133,49 @@ def changes_for(current: dict[str, Any], values: dict[tuple[str, ...], Any]) -> 
     return out
 
 
+def _shown(spec: Field, value: Any) -> str:
+    if spec.kind == "percent":
+        return f"{round(float(value) * 100)} %"
+    if spec.kind == "bool":
+        return "on" if value else "off"
+    if spec.kind == "words":
+        return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+    return f"{value}{spec.suffix}"
+
+
+def differences(agent: str, now: configs.Current, then: AgentConfig) -> list[str]:
+    """What writing ``then`` over the settings in force changes, in words, one line each — the welcome and away
+    messages included: they live in acquisition's versions, so a roll back switches them too (seen in the app: a
+    roll back of a limit turned the welcome message off, and the page never said so)."""
+    lines: list[str] = []
+    if now.enabled != then.enabled:
+        lines.append(f"The agent: {'on' if now.enabled else 'off'} → {'on' if then.enabled else 'off'}")
+    if agent in WITH_MODES and now.mode != then.mode:
+        lines.append(f"Mode: {MODE_WORDS.get(now.mode, now.mode)} → {MODE_WORDS.get(then.mode, then.mode)}")
+    for spec in FIELDS.get(agent, []):
+        before, after = field_value(now.config, spec), field_value(then.config, spec)
+        if spec.kind == "text":
+            if before != after:
+                lines.append(f"{spec.label}: its text changes")
+        elif _shown(spec, before) != _shown(spec, after):
+            lines.append(f"{spec.label}: {_shown(spec, before)} → {_shown(spec, after)}")
+    if agent == "acquisition":
+        old, new = parse_greetings(now.config.get(GREETINGS_KEY)), parse_greetings(then.config.get(GREETINGS_KEY))
+        for name, on_now, on_then in (
+            ("Welcome message", old.welcome_enabled, new.welcome_enabled),
+            ("Away message", old.away_enabled, new.away_enabled),
+        ):
+            if on_now != on_then:
+                lines.append(f"{name}: {'on' if on_now else 'off'} → {'on' if on_then else 'off'}")
+        if old.welcome_text != new.welcome_text:
+            lines.append("Welcome message: its text changes")
+        if old.away_text != new.away_text:
+            lines.append("Away message: its text changes")
+        if old.away_every_hours != new.away_every_hours:
+            lines.append(f"Away message at most every: {old.away_every_hours} h → {new.away_every_hours} h")
+    return lines
+
+
 # ---- reading (on a worker) ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AgentState:
@@ -202,6 +247,7 @@ class AgentEditor(QtWidgets.QFrame):
         self.ctx = ctx
         self.agent = agent
         self.state: AgentState | None = None
+        self.confirm_box: QtWidgets.QMessageBox | None = None
         self.inputs: dict[tuple[str, ...], QtWidgets.QWidget] = {}
         title = kit.subheading(TITLES[agent])
         title.setObjectName("emptyTitle")
@@ -420,12 +466,24 @@ class AgentEditor(QtWidgets.QFrame):
         self._run("Saving the agent's settings", write)
 
     def roll_back_now(self) -> None:
-        item = self.history.item(self.history.currentRow(), 0)
-        if item is None:
+        """Ask first, naming what the roll back changes; a version with the settings in force changes nothing."""
+        version, state = self.chosen_version(), self.state
+        if version is None or state is None:
             return
-        version = int(item.data(Qt.ItemDataRole.UserRole))
+        [then] = [v for v in state.history if v.version == version]
+        changes = differences(self.agent, state.current, then)
+        if not changes:
+            self._error(f"Version {version} has the settings in force: rolling back would change nothing.")
+            return
         store, agent = self.ctx.store, self.agent
-        self._run("Rolling back the agent's settings", lambda: configs.roll_back(store, agent, version))
+        listed = "\n".join(f"• {line}" for line in changes)
+        self.confirm_box = kit.confirm(
+            self,
+            f"Roll back to version {version}?",
+            f"A new version with the settings of version {version} is saved. It changes:\n\n{listed}",
+            "Roll back",
+            lambda: self._run("Rolling back the agent's settings", lambda: configs.roll_back(store, agent, version)),
+        )
 
     def _run(self, name: str, write: Callable[[], AgentConfig]) -> None:
         self._error("")
