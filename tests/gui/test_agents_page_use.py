@@ -298,3 +298,14 @@ def test_roll_back_asks_first_and_names_what_changes_the_welcome_included(qtbot:
     assert editor.error.isVisibleTo(editor)
     assert "would change nothing" in editor.error.text()
     assert configs.current(store, "acquisition").version == 5
+
+
+def test_each_version_says_what_it_changed(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: versions 2, 3 and 4 all read "Autopilot", so which one to roll back to was a guess."""
+    store = ctx.store
+    configs.save(store, "acquisition", enabled=True, mode="autopilot", config={"pause_hours": 8})
+    configs.save(store, "acquisition", config={"pause_hours": 10})
+    page = make_page(qtbot, ctx)
+    editor = page.show_agent("acquisition")
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 2)
+    assert column(editor.history, 3) == ["Autopilot · Pause after a person writes: 8 h → 10 h", "Autopilot"]

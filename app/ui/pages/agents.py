@@ -143,7 +143,7 @@ def _shown(spec: Field, value: Any) -> str:
     return f"{value}{spec.suffix}"
 
 
-def differences(agent: str, now: configs.Current, then: AgentConfig) -> list[str]:
+def differences(agent: str, now: configs.Current | AgentConfig, then: AgentConfig) -> list[str]:
     """What writing ``then`` over the settings in force changes, in words, one line each — the welcome and away
     messages included: they live in acquisition's versions, so a roll back switches them too (seen in the app: a
     roll back of a limit turned the welcome message off, and the page never said so)."""
@@ -416,7 +416,7 @@ class AgentEditor(QtWidgets.QFrame):
             self.history.setItem(i, 0, item)
             self.history.setItem(i, 1, cell(clock(version.updated_at)))
             self.history.setItem(i, 2, cell(who))
-            self.history.setItem(i, 3, cell(summary(version.enabled, version.mode, self.agent)))
+            self.history.setItem(i, 3, self._settings_cell(version, state.history[i + 1 : i + 2]))
             self.history.setItem(i, 4, cell(version.note, tip=version.note or None))
         # The version chosen stays chosen by its number: a save adds a row on top, and the row index left selected
         # would be another version, with "Roll back to this" offering it (seen in the app after a roll back).
@@ -433,6 +433,15 @@ class AgentEditor(QtWidgets.QFrame):
         """The version selected in the history, if any."""
         item = self.history.item(self.history.currentRow(), 0) if self.history.selectedItems() else None
         return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    def _settings_cell(self, version: AgentConfig, before: list[AgentConfig]) -> QtWidgets.QTableWidgetItem:
+        """The version's mode and what it changed from the one before ("Autopilot · Pause after a person writes:
+        8 h → 10 h"): with the mode alone, versions that differ read the same and a roll back is a guess."""
+        words = summary(version.enabled, version.mode, self.agent)
+        changed = differences(self.agent, before[0], version) if before else []
+        shown = changed[:2] + ([f"{len(changed) - 2} more"] if len(changed) > 2 else [])
+        text = " · ".join([words, *shown])
+        return cell(text, tip="\n".join([words, *changed]) if changed else None)
 
     def _history_selected(self) -> None:
         row = self.history.currentRow()
