@@ -102,3 +102,28 @@ def test_a_short_owner_stays_on_one_line_and_a_long_one_wraps_in_a_narrow_header
     qtbot.waitUntil(lambda: 0 < narrow.chip.width() <= 260)
     assert narrow.chip.height() > one_line, "wraps in a narrow header"
     assert narrow.chip.height() >= narrow.chip.heightForWidth(narrow.chip.width()), "nothing cut"
+
+
+def test_an_ai_owned_chat_says_when_ai_replies_are_off(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: "AI autopilot" on a chat while AI replies were off in Settings › AI — the chat looked
+    handled, and nobody would answer it. The chip says so and leads to Settings › AI; it goes when they are on."""
+    store = ctx.store
+    assert ctx.settings.ai.mode == "off"
+    configs.save(store, "acquisition", enabled=True, mode="autopilot")
+    chat = seed_chat(store, "Bruna", ["Is the red bag still there?"])
+    page = make_page(qtbot, ctx)
+    select(page, chat.id)
+    banner = page.ownership
+    qtbot.waitUntil(lambda: chip(page) == "AI autopilot")
+    qtbot.waitUntil(banner.ai_off.isVisible)
+    assert banner.action.text() == TAKE_OVER  # taking over stays one click away
+    with qtbot.waitSignal(page.settings_requested) as asked:
+        qtbot.mouseClick(banner.ai_off, Qt.MouseButton.LeftButton)
+    assert asked.args == ["AI"]
+    ctx.settings.ai.mode = "byok"
+    qtbot.waitUntil(lambda: not banner.ai_off.isVisible())
+    assert chip(page) == "AI autopilot"
+    qtbot.mouseClick(banner.action, Qt.MouseButton.LeftButton)  # a person's chat: nothing to warn about
+    ctx.settings.ai.mode = "off"
+    qtbot.waitUntil(lambda: chip(page) == "A person: Ana Owner")
+    assert not banner.ai_off.isVisible()

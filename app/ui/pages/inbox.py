@@ -83,6 +83,7 @@ EMPTY_VIEW: dict[str, str] = {
 class InboxPage(QtWidgets.QWidget):
     chat_opened = Signal(str)
     section_requested = Signal(str)  # the main window shows that section ("whatsapp" from "Connect WhatsApp")
+    settings_requested = Signal(str)  # a section of Settings ("AI" from the owner chip's "AI replies are off")
     first_page_painted = Signal()
     search_finished = Signal(int)
 
@@ -161,6 +162,7 @@ class InboxPage(QtWidgets.QWidget):
         # Who owns the conversation (AI autopilot, AI drafts, paused, a person) and Take over / Hand back to AI.
         self.ownership = OwnershipBanner(ctx)
         self.ownership.section_requested.connect(self.section_requested)
+        self.ownership.settings_requested.connect(self.settings_requested)
         rows = QtWidgets.QVBoxLayout(header)  # the chip gets the header's whole width (a pause's sentence is long)
         rows.setContentsMargins(16, 10, 16, 8)
         rows.setSpacing(4)

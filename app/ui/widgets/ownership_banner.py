@@ -26,10 +26,11 @@ from app.store.store import Store
 from app.ui import theme
 from app.ui.context import AppContext, StaleWhenHidden
 
-TABLES = frozenset({"chats", "messages", "agent_configs", "users"})
+TABLES = frozenset({"chats", "messages", "agent_configs", "users", "settings"})
 MAX_TIMER_MS = 24 * 3600 * 1000  # a pause longer than a day is looked at again after a day
 HAND_BACK = "Hand back to AI"
 TAKE_OVER = "Take over"
+AI_OFF = "AI replies are off · Settings…"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Owned:
     sentence: str
     ai_available: bool  # handing back would give the chat to the AI (the agent is on and its mode works)
     read_at: datetime
+    ai_off: bool = False  # AI replies are off in Settings › AI: the agent owning the chat cannot answer it
 
 
 def read_owner(store: Store, chat_id: str) -> Owned:
@@ -51,7 +53,7 @@ def read_owner(store: Store, chat_id: str) -> Owned:
     chat = store.chats.get(chat_id)
     own = chat.ai_mode if chat.ai_mode not in (None, "off") else None
     available = agent.enabled and (own or agent.mode) != "off"
-    return Owned(chat_id, owner, sentence, available, now)
+    return Owned(chat_id, owner, sentence, available, now, ai_off=store.settings.ai.mode == "off")
 
 
 class OwnerChip(QtWidgets.QLabel):
@@ -79,6 +81,7 @@ class OwnershipBanner(QtWidgets.QWidget):
 
     loaded = Signal(object)  # Owned, after each read (tests wait on it)
     section_requested = Signal(str)  # "agents": where the AI is switched on
+    settings_requested = Signal(str)  # "AI": where AI replies are switched on (a section of Settings)
 
     def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,11 +102,24 @@ class OwnershipBanner(QtWidgets.QWidget):
         self.action.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
         self.action.clicked.connect(self._act)
         self.action.hide()
+        # The AI owns the chat but AI replies are off: nobody answers it unless someone notices (the chip alone
+        # said "AI autopilot" with AI replies off, seen in the app). Said beside the chip, with the way to fix it.
+        self.ai_off = QtWidgets.QPushButton(AI_OFF)
+        self.ai_off.setObjectName("ownershipWarning")
+        self.ai_off.setFlat(True)
+        self.ai_off.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
+        self.ai_off.setToolTip(
+            "The AI owns this chat but cannot answer it while AI replies are off (Settings › AI): turn them on, "
+            "or take over."
+        )
+        self.ai_off.clicked.connect(lambda: self.settings_requested.emit("AI"))
+        self.ai_off.hide()
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(0, 2, 0, 0)
         row.setSpacing(6)
         row.addWidget(self.chip)
         row.addWidget(self.action)
+        row.addWidget(self.ai_off)
         row.addStretch(1)
         self._expiry = QtCore.QTimer(self, singleShot=True)
         self._expiry.timeout.connect(self.refresh)
@@ -117,6 +133,7 @@ class OwnershipBanner(QtWidgets.QWidget):
             self.shown = None
             self.chip.clear()
             self.action.hide()
+            self.ai_off.hide()
         self.chat_id = chat_id
         self.setVisible(chat_id is not None)
         self.refresh()
@@ -148,7 +165,7 @@ class OwnershipBanner(QtWidgets.QWidget):
 
     def _changed(self, tables: frozenset[str]) -> None:
         touched, self._touched = self._touched, False
-        if tables & {"agent_configs", "users"} or (tables & {"chats", "messages"} and touched):
+        if tables & {"agent_configs", "users", "settings"} or (tables & {"chats", "messages"} and touched):
             self.refresh()
 
     # ---- showing ---------------------------------------------------------------------------------------------
@@ -169,6 +186,7 @@ class OwnershipBanner(QtWidgets.QWidget):
         else:
             self.chip.setToolTip("The AI is off, so people answer every chat.")
             self._offer("AI is off · Agents…", "Switch the AI on in the Agents page")
+        self.ai_off.setVisible(owner.kind in ("autopilot", "draft") and owned.ai_off)
         self._paint()
         self._expiry.stop()
         if owner.kind == "paused" and owner.until is not None:
@@ -198,6 +216,11 @@ class OwnershipBanner(QtWidgets.QWidget):
             f"QPushButton#ownershipAction {{ color: {c.accent}; border: none; padding: 1px 4px; font-size: 12px; "
             f"font-weight: 600; background: transparent; }} "
             f"QPushButton#ownershipAction:hover {{ text-decoration: underline; }}"
+        )
+        self.ai_off.setStyleSheet(
+            f"QPushButton#ownershipWarning {{ color: {c.danger}; border: none; padding: 1px 4px; font-size: 12px; "
+            f"font-weight: 600; background: transparent; }} "
+            f"QPushButton#ownershipWarning:hover {{ text-decoration: underline; }}"
         )
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
