@@ -128,6 +128,9 @@ def test_confirm_records_one_sale_and_hides_the_chip(qtbot: QtBot, ctx: AppConte
         qtbot.waitUntil(lambda: not drafts.sale_box.isVisible(), timeout=WAIT)
     finally:
         stop()
+    # What the click did is said where the sale was (it vanished without a word, seen in the app).
+    assert drafts.sale_done.isVisible()
+    assert drafts.sale_done.text() == "Sale recorded: 2 × Linen Shirt, $90.00 — in Products & Sales."
     sales = ctx.store.sales.find_all({"chat_id": shop.chat.id})
     assert len(sales) == 1
     assert sales[0].contact_id == shop.contact.id
@@ -141,6 +144,8 @@ def test_not_a_sale_hides_the_chip(qtbot: QtBot, ctx: AppContext) -> None:
     shop, drafts = _agreed(qtbot, ctx)
     qtbot.mouseClick(drafts.decline_button, Qt.MouseButton.LeftButton)
     assert not drafts.sale_box.isVisible()
+    assert drafts.sale_done.isVisible()
+    assert drafts.sale_done.text() == "Set aside: not recorded as a sale."
     qtbot.waitUntil(
         lambda: any(
             r.detail.get("sale_declined") for r in ctx.store.agent_executions.find_all({"chat_id": shop.chat.id})

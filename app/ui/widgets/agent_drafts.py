@@ -196,9 +196,16 @@ class AgentDrafts(QtWidgets.QFrame):
         sv.addLayout(srow)
         sv.addWidget(self.sale_error)
 
+        # What the click did, once the sale is no longer offered (the box vanished without a word, seen in the app).
+        self.sale_done = QtWidgets.QLabel()
+        self.sale_done.setObjectName("muted")
+        self.sale_done.setWordWrap(True)
+        self.sale_done.hide()
+
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         layout.addWidget(self.sale_box)
+        layout.addWidget(self.sale_done)
         layout.addWidget(self.draft_box)
 
         self.use_button.clicked.connect(self.use)
@@ -215,6 +222,8 @@ class AgentDrafts(QtWidgets.QFrame):
         if chat_id == self.chat_id:
             return
         self.chat_id = chat_id
+        self.sale_done.clear()
+        self.sale_done.hide()
         self._show(Pending())
         self.refresh()
 
@@ -266,7 +275,9 @@ class AgentDrafts(QtWidgets.QFrame):
         self.sale_box.setVisible(found.sale is not None)
         for button in (self.confirm_button, self.decline_button):
             button.setEnabled(True)
-        self.setVisible(draft is not None or found.sale is not None)
+        if found.sale is not None:  # another sale to answer: the last answer's line gives way
+            self.sale_done.hide()
+        self.setVisible(draft is not None or found.sale is not None or not self.sale_done.isHidden())
         self.shown.emit()
 
     # ---- actions -----------------------------------------------------------------------------------------------
@@ -306,6 +317,7 @@ class AgentDrafts(QtWidgets.QFrame):
             button.setEnabled(False)
 
         def done(recorded: Sale) -> None:
+            self._said(f"Sale recorded: {sale_text(sale).removeprefix('Agreed sale: ')} — in Products & Sales.")
             self.confirmed.emit(recorded)
             self.refresh()
 
@@ -317,10 +329,15 @@ class AgentDrafts(QtWidgets.QFrame):
 
         self.tasks.start("Recording the sale", lambda: confirm(store, sale), done, failed, owner=self)
 
+    def _said(self, text: str) -> None:
+        self.sale_done.setText(text)
+        self.sale_done.show()
+
     def decline(self) -> None:
         sale, store = self.sale, self.store
         if sale is None:
             return
+        self._said("Set aside: not recorded as a sale.")
         self._show(Pending(self.draft, None))
         self.tasks.start(
             "Noting it was not a sale",
