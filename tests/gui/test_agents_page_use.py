@@ -309,3 +309,23 @@ def test_each_version_says_what_it_changed(qtbot: QtBot, ctx: AppContext) -> Non
     editor = page.show_agent("acquisition")
     qtbot.waitUntil(lambda: editor.history.rowCount() == 2)
     assert column(editor.history, 3) == ["Autopilot · Pause after a person writes: 8 h → 10 h", "Autopilot"]
+
+
+def test_each_job_says_whom_or_what_it_is_for(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app: three rows of "Follow-up after a sale" and no way to tell which customer "Cancel job" hit."""
+    from app.store.ops.sales import SaleLine, record_sale
+
+    store = ctx.store
+    maya = store.contacts.create(name="Maya Lindqvist", phone="+46701234567")
+    sale = record_sale(store, [SaleLine(description="Linen shirt", unit_price_minor=4500)], contact_id=maya.id).value
+    now = utc_now()
+    store.jobs.schedule("retention_followup", {"sale_id": sale.id, "days": 3}, now + timedelta(days=3), "f:1")
+    store.jobs.schedule("finance_check", {"day": "2026-12-07"}, now + timedelta(hours=2), "finance:check:x")
+    page = make_page(qtbot, ctx)
+    listing = page.jobs
+    page.tabs.setCurrentWidget(listing)
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 2)
+    assert column(listing.table, 0) == [
+        "Daily revenue check · Mon 7 Dec",
+        "Follow-up after a sale · Maya Lindqvist",
+    ]

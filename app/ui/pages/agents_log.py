@@ -14,7 +14,7 @@ All reads run on a worker of the task runner; they follow table changes (``agent
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.core.events import MessageReceived
@@ -562,6 +562,25 @@ class JobsPage:
     jobs: list[Job]
     counts: dict[Status, int]
     now: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    subjects: dict[str, str] = field(default_factory=dict)  # job id → whom or what it is for
+
+
+def job_subject(store: Store, job: Job) -> str:
+    """Whom or what a job is for, in words: a follow-up's customer, the day a revenue check judges. Without it the
+    list read "Follow-up after a sale" three times and "Cancel job" was a guess (seen in the app)."""
+    payload = job.payload
+    if job.kind == "retention_followup" and isinstance(payload.get("sale_id"), str):
+        sale = store.sales.find(payload["sale_id"])
+        contact = store.contacts.find(sale.contact_id) if sale is not None and sale.contact_id else None
+        if contact is not None:
+            return display_name(contact.name, phone(contact.phone) if contact.phone else None)
+    if job.kind == "finance_check" and isinstance(payload.get("day"), str):
+        try:
+            day = date.fromisoformat(payload["day"])
+        except ValueError:
+            return ""
+        return f"{day:%a} {day.day} {day:%b}"
+    return ""
 
 
 class JobsList(QtWidgets.QWidget):
@@ -605,10 +624,13 @@ class JobsList(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         self._reads += 1
-        seq, jobs, statuses = self._reads, self.ctx.store.jobs, JOB_VIEWS[str(self.view.currentData())]
+        store, statuses = self.ctx.store, JOB_VIEWS[str(self.view.currentData())]
+        seq, jobs = self._reads, store.jobs
 
         def read() -> JobsPage:
-            return JobsPage(jobs.find(statuses, limit=300), jobs.counts())
+            found = jobs.find(statuses, limit=300)
+            subjects = {job.id: job_subject(store, job) for job in found}
+            return JobsPage(found, jobs.counts(), subjects=subjects)
 
         def done(page: JobsPage) -> None:
             if seq == self._reads:
@@ -632,7 +654,8 @@ class JobsList(QtWidgets.QWidget):
                 result = reason_text(job.result)
             elif job.status == "cancelled":  # the store's own code, not a sentence
                 result = CANCELLED
-            item = cell(job_kind_text(job.kind))
+            subject = page.subjects.get(job.id, "")
+            item = cell(f"{job_kind_text(job.kind)} · {subject}" if subject else job_kind_text(job.kind))
             item.setData(Qt.ItemDataRole.UserRole, job.id)
             self.table.setItem(i, 0, item)
             self.table.setItem(i, 1, cell(clock(when, now=page.now)))
