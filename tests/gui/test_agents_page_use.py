@@ -329,3 +329,37 @@ def test_each_job_says_whom_or_what_it_is_for(qtbot: QtBot, ctx: AppContext) -> 
         "Daily revenue check · Mon 7 Dec",
         "Follow-up after a sale · Maya Lindqvist",
     ]
+
+
+def test_the_chosen_run_is_read_in_full_under_the_log(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app at 1024 px: "What happened" cut ("…moments ago (per-c…"), and the run's own explanation only
+    in a tooltip. The chosen run is written out under the table, and stays chosen when a new run arrives."""
+    from tests.support.inbox import seed_chat
+
+    chat = seed_chat(ctx.store, "Bruna", ["hi"], start=0)
+    at = utc_now() - timedelta(minutes=5)
+
+    def run(skip: str, why: str, when: object = at) -> None:
+        ctx.store.agent_executions.create(
+            agent="acquisition", trigger="message.received", event_name="message.received", status="skipped",
+            started_at=when, finished_at=when, chat_id=chat.id, skip_reason=skip, config_version=2,
+            detail={"why": why},
+        )  # fmt: skip
+
+    run("no_ai", "AI replies are off: turn them on in Settings › AI.")
+    page = make_page(qtbot, ctx)
+    log = page.log
+    page.tabs.setCurrentWidget(log)
+    qtbot.waitUntil(lambda: log.table.rowCount() == 1)
+    assert log.detail.text() == "Choose a run to read what happened in full."
+    select_row(log.table, 0)
+    lines = log.detail.text().split("\n")
+    assert lines[0].endswith(" · Acquisition (v2) · Bruna · Customer message")
+    assert lines[1:] == [
+        "Skipped: The AI is not set up or not reachable",
+        "AI replies are off: turn them on in Settings › AI.",
+    ]
+    run("cooldown", "", when=utc_now())  # a newer run comes first: the chosen one stays chosen
+    qtbot.waitUntil(lambda: log.table.rowCount() == 2)
+    assert log.table.currentRow() == 1
+    assert log.detail.text().split("\n")[1] == "Skipped: The AI is not set up or not reachable"

@@ -30,6 +30,7 @@ from app.ui.widgets.tables import cell, read_only_table
 from app.ui.widgets.whatsapp_indicator import clock
 
 LOG_LIMIT = 500
+CHOOSE_A_RUN = "Choose a run to read what happened in full."
 NO_RUNS = (
     "No runs yet",
     "Each time an agent looks at a message, a sale or a job, a row appears here: what it did, or why it did nothing.",
@@ -268,13 +269,34 @@ class ExecutionLog(QtWidgets.QWidget):
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
+        # The chosen run in full under the table: in a small window "What happened" is cut, and the run's own
+        # explanation ("AI replies are off: turn them on in Settings › AI") was only in a tooltip (seen in the app).
+        self.detail = kit.note(CHOOSE_A_RUN)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table.itemSelectionChanged.connect(self._show_detail)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.addLayout(filters)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.detail)
         for combo in (self.agent, self.reason, self.chat):
             combo.currentIndexChanged.connect(self.refresh)
         self.skipped.toggled.connect(self.refresh)
+
+    def _show_detail(self) -> None:
+        row = self.table.currentRow()
+        page = self.page
+        if page is None or not self.table.selectedItems() or not 0 <= row < len(page.rows):
+            self.detail.setText(CHOOSE_A_RUN)
+            return
+        run = page.rows[row]
+        cells = [self.table.item(row, c) for c in range(self.table.columnCount())]
+        when, agent, version, chat, event, what = (c.text() if c is not None else "" for c in cells)
+        why = run.detail.get("why")
+        lines = [f"{when} · {agent} ({version}) · {chat} · {event}", what]
+        if isinstance(why, str) and why.strip() and why.strip().rstrip(".") not in what:
+            lines.append(why.strip())
+        self.detail.setText("\n".join(lines))
 
     def clear_filters(self) -> None:
         """Every agent, reason and chat, skipped or not: the whole log again (one read)."""
@@ -320,6 +342,8 @@ class ExecutionLog(QtWidgets.QWidget):
         combo.blockSignals(False)
 
     def _show(self, page: LogPage) -> None:
+        before, at = self.page, self.table.currentRow()
+        chosen = before.rows[at].id if before and self.table.selectedItems() and 0 <= at < len(before.rows) else None
         self.page = page
         self._fill(self.agent, [(a, agent_text(a)) for a in page.agents])
         self._fill(self.reason, [(r, reason_text(r)) for r in page.reasons])
@@ -343,6 +367,13 @@ class ExecutionLog(QtWidgets.QWidget):
             for column, item in enumerate(cells):
                 self.table.setItem(i, column, item)
         shown = len(page.rows)
+        kept = next((i for i, run in enumerate(page.rows) if run.id == chosen), -1)  # a new run must not move it
+        if kept >= 0:
+            select_row(self.table, kept)
+        else:
+            self.table.clearSelection()
+            self.table.setCurrentCell(-1, -1)
+        self._show_detail()
         if not shown:
             filtered = self.current_filter() != LogFilter()
             title, body = NO_MATCH if filtered else NO_RUNS
