@@ -363,3 +363,22 @@ def test_the_chosen_run_is_read_in_full_under_the_log(qtbot: QtBot, ctx: AppCont
     qtbot.waitUntil(lambda: log.table.rowCount() == 2)
     assert log.table.currentRow() == 1
     assert log.detail.text().split("\n")[1] == "Skipped: The AI is not set up or not reachable"
+
+
+def test_a_long_change_list_leaves_the_note_readable(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app at 1280 px: "Mode: Suggest (drafts) → Autopilot · Pause after a person writes: 12 h → 8 h"
+    sized its column and squeezed the note to "Autopilot …"; the hand-off words showed their end."""
+    store = ctx.store
+    configs.save(store, "acquisition", enabled=True, mode="draft", note="Drafts first")
+    configs.save(store, "acquisition", mode="autopilot", config={"pause_hours": 8}, note="Autopilot after a week")
+    page = make_page(qtbot, ctx)
+    page.resize(1100, 800)
+    editor = page.show_agent("acquisition")
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 2)
+    header = editor.history.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionSize(4) > 0)
+    note_width = editor.history.fontMetrics().horizontalAdvance("Autopilot after a week")
+    assert header.sectionSize(4) > note_width
+    words = editor.inputs[("autopilot_limits", "handoff_words")]
+    assert isinstance(words, QtWidgets.QLineEdit)
+    assert words.cursorPosition() == 0

@@ -296,6 +296,9 @@ class AgentEditor(QtWidgets.QFrame):
         layout.addLayout(kit_row(self.save))
         self.history = read_only_table(["Version", "Saved", "By", "Settings", "Note"], 4)
         self.history.setObjectName(f"history-{agent}")
+        # What each version changed and its note share the spare width (sized to its contents, a long change list
+        # squeezed the note to "Autopilot …"); each is whole in its tooltip.
+        self.history.horizontalHeader().setSectionResizeMode(3, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.history.setMinimumHeight(130)
         self.history.itemSelectionChanged.connect(self._history_selected)
         self.roll_back = QtWidgets.QPushButton("Roll back to this")
@@ -343,6 +346,7 @@ class AgentEditor(QtWidgets.QFrame):
             widget.setPlainText(str(value))
         elif isinstance(widget, QtWidgets.QLineEdit):
             widget.setText(", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value))
+            widget.setCursorPosition(0)  # the list's start shows, not its end ("…n, person, manager")
         widget.blockSignals(False)
 
     def _get(self, spec: Field) -> Any:
