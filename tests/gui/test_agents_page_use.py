@@ -363,6 +363,14 @@ def test_the_chosen_run_is_read_in_full_under_the_log(qtbot: QtBot, ctx: AppCont
     qtbot.waitUntil(lambda: log.table.rowCount() == 2)
     assert log.table.currentRow() == 1
     assert log.detail.text().split("\n")[1] == "Skipped: The AI is not set up or not reachable"
+    at = utc_now()
+    ctx.store.agent_executions.create(
+        agent="greetings", trigger="message.received", event_name="message.received", status="skipped",
+        started_at=at, finished_at=at, chat_id=chat.id, skip_reason="recently_greeted",
+    )  # fmt: skip
+    qtbot.waitUntil(lambda: log.table.rowCount() == 3)
+    select_row(log.table, 0)
+    assert log.detail.text().split("\n")[0].endswith(" · Welcome & away · Bruna · Customer message")  # no "(—)"
 
 
 def test_a_long_change_list_leaves_the_note_readable(qtbot: QtBot, ctx: AppContext) -> None:

@@ -293,7 +293,8 @@ class ExecutionLog(QtWidgets.QWidget):
         cells = [self.table.item(row, c) for c in range(self.table.columnCount())]
         when, agent, version, chat, event, what = (c.text() if c is not None else "" for c in cells)
         why = run.detail.get("why")
-        lines = [f"{when} · {agent} ({version}) · {chat} · {event}", what]
+        named = f"{agent} ({version})" if version != "—" else agent  # a run with no settings version says none
+        lines = [f"{when} · {named} · {chat} · {event}", what]
         if isinstance(why, str) and why.strip() and why.strip().rstrip(".") not in what:
             lines.append(why.strip())
         self.detail.setText("\n".join(lines))
