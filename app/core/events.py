@@ -125,6 +125,22 @@ class ChatHandedOff(Event):
     sentence: str
 
 
+class AutomationHalted(Event):
+    """All automated sending on the WhatsApp number stopped at once (``app.store.ops.automation``): WhatsApp showed
+    a rate-limit or ban notice, or a person stopped it. ``code`` says why (``rate_limited``, ``banned``, ``manual``);
+    ``sentence`` is what the alert says. A person's own messages still go; automated ones wait until resumed."""
+
+    name: ClassVar[str] = "automation.halted"
+    code: str
+    sentence: str
+
+
+class AutomationResumed(Event):
+    """A person resumed automated sending after a halt."""
+
+    name: ClassVar[str] = "automation.resumed"
+
+
 class ScheduleTick(Event):
     name: ClassVar[str] = "schedule.tick"
 
@@ -158,6 +174,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SaleAgreed,
         RevenueDropped,
         ChatHandedOff,
+        AutomationHalted,
+        AutomationResumed,
         ScheduleTick,
     )
 }
