@@ -182,3 +182,22 @@ def test_the_strip_merges_runs_and_leaves_gaps_grey() -> None:
         ("warn", 10, 25),
         ("warn", 120, 122),
     ]
+
+
+def test_each_strip_says_what_it_spans(qtbot: QtBot, ctx: AppContext, watch: HealthWatch) -> None:
+    """Seen in the app minutes after opening a workspace: a grey bar with one dot at its right end, read as
+    nothing. Its ends are labelled, left of it 24 hours ago, right of it now."""
+    from app.qt import QtWidgets
+
+    page = HealthPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1000, 800)
+    page.show()
+    qtbot.waitExposed(page)
+    qtbot.waitUntil(lambda: page.loaded is not None)
+    row = page.rows["disk"]
+    texts = {label.text(): label for label in row.findChildren(QtWidgets.QLabel) if label.isVisible()}
+    assert "24 h ago" in texts
+    assert "now" in texts
+    assert texts["24 h ago"].geometry().right() <= row.strip.geometry().left()
+    assert texts["now"].geometry().left() >= row.strip.geometry().right()

@@ -131,10 +131,18 @@ class CheckRow(QtWidgets.QFrame):
         layout.setSpacing(4)
         layout.addLayout(head)
         layout.addWidget(self.sentence)
+        # The strip's ends say what it spans: a grey bar with a dot at its right end read as nothing at all
+        # (seen on the Health page of a workspace opened minutes ago).
+        self.since = QtWidgets.QLabel("24 h ago")
+        self.until = QtWidgets.QLabel("now")
+        for end in (self.since, self.until):
+            end.setObjectName("muted")
         foot = QtWidgets.QHBoxLayout()
         foot.addWidget(self.checked)
         foot.addSpacing(12)
+        foot.addWidget(self.since)
         foot.addWidget(self.strip, 1)
+        foot.addWidget(self.until)
         layout.addLayout(foot)
         self._paint_dot()
 
