@@ -117,8 +117,9 @@ def test_an_ai_owned_chat_says_when_ai_replies_are_off(qtbot: QtBot, ctx: AppCon
     qtbot.waitUntil(lambda: chip(page) == "AI autopilot")
     qtbot.waitUntil(banner.ai_off.isVisible)
     assert banner.action.text() == TAKE_OVER  # taking over stays one click away
-    with qtbot.waitSignal(page.settings_requested) as asked:
-        qtbot.mouseClick(banner.ai_off, Qt.MouseButton.LeftButton)
+    assert banner.ai_off.text().endswith("AI replies are off · Settings…</a>")
+    with qtbot.waitSignal(page.settings_requested) as asked:  # a click on the link's words
+        qtbot.mouseClick(banner.ai_off, Qt.MouseButton.LeftButton, pos=QtCore.QPoint(20, banner.ai_off.height() // 2))
     assert asked.args == ["AI"]
     ctx.settings.ai.mode = "byok"
     qtbot.waitUntil(lambda: not banner.ai_off.isVisible())
@@ -127,3 +128,19 @@ def test_an_ai_owned_chat_says_when_ai_replies_are_off(qtbot: QtBot, ctx: AppCon
     ctx.settings.ai.mode = "off"
     qtbot.waitUntil(lambda: chip(page) == "A person: Ana Owner")
     assert not banner.ai_off.isVisible()
+
+
+def test_the_ai_off_warning_wraps_in_a_narrow_header(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seen in the app at 1024 px: beside the chip, the warning was cut to "…es are off · Se"."""
+    configs.save(ctx.store, "acquisition", enabled=True, mode="autopilot")
+    chat = seed_chat(ctx.store, "Bruna", ["Is the red bag still there?"])
+    banner = OwnershipBanner(ctx)
+    qtbot.addWidget(banner)
+    banner.show_chat(chat.id)
+    banner.resize(170, banner.heightForWidth(170))
+    banner.show()
+    qtbot.waitExposed(banner)
+    qtbot.waitUntil(banner.ai_off.isVisible)
+    qtbot.waitUntil(lambda: 0 < banner.ai_off.width() <= 170)
+    label = banner.ai_off
+    assert label.height() >= label.heightForWidth(label.width()), "nothing cut"

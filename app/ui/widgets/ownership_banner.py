@@ -103,24 +103,33 @@ class OwnershipBanner(QtWidgets.QWidget):
         self.action.clicked.connect(self._act)
         self.action.hide()
         # The AI owns the chat but AI replies are off: nobody answers it unless someone notices (the chip alone
-        # said "AI autopilot" with AI replies off, seen in the app). Said beside the chip, with the way to fix it.
-        self.ai_off = QtWidgets.QPushButton(AI_OFF)
+        # said "AI autopilot" with AI replies off, seen in the app). Said under the chip, with the way to fix it:
+        # a link on a line of its own that wraps (beside the chip it was cut to "…es are off · Se" at 1024 px).
+        self.ai_off = QtWidgets.QLabel()
         self.ai_off.setObjectName("ownershipWarning")
-        self.ai_off.setFlat(True)
-        self.ai_off.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
+        self.ai_off.setWordWrap(True)
+        self.ai_off.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | QtCore.Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.ai_off.setFocusPolicy(QtCore.Qt.FocusPolicy.TabFocus)
         self.ai_off.setToolTip(
             "The AI owns this chat but cannot answer it while AI replies are off (Settings › AI): turn them on, "
             "or take over."
         )
-        self.ai_off.clicked.connect(lambda: self.settings_requested.emit("AI"))
+        self.ai_off.linkActivated.connect(lambda _link: self.settings_requested.emit("AI"))
         self.ai_off.hide()
-        row = QtWidgets.QHBoxLayout(self)
+        column = QtWidgets.QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        row = QtWidgets.QHBoxLayout()
         row.setContentsMargins(0, 2, 0, 0)
         row.setSpacing(6)
         row.addWidget(self.chip)
         row.addWidget(self.action)
-        row.addWidget(self.ai_off)
         row.addStretch(1)
+        column.addLayout(row)
+        column.addWidget(self.ai_off)
         self._expiry = QtCore.QTimer(self, singleShot=True)
         self._expiry.timeout.connect(self.refresh)
         ctx.changes.chats_changed.connect(self._chats_changed)  # before ``changed``
@@ -217,11 +226,9 @@ class OwnershipBanner(QtWidgets.QWidget):
             f"font-weight: 600; background: transparent; }} "
             f"QPushButton#ownershipAction:hover {{ text-decoration: underline; }}"
         )
-        self.ai_off.setStyleSheet(
-            f"QPushButton#ownershipWarning {{ color: {c.danger}; border: none; padding: 1px 4px; font-size: 12px; "
-            f"font-weight: 600; background: transparent; }} "
-            f"QPushButton#ownershipWarning:hover {{ text-decoration: underline; }}"
-        )
+        style = f"color: {c.danger}; font-weight: 600; text-decoration: none;"
+        self.ai_off.setText(f'<a href="ai" style="{style}">{AI_OFF}</a>')
+        self.ai_off.setStyleSheet("QLabel#ownershipWarning { font-size: 12px; padding: 0 2px; }")
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         super().changeEvent(event)
