@@ -135,6 +135,7 @@ def shoot_agents(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContex
     page.tabs.setCurrentIndex(0)
     grab(app, window, out / f"agents-{mode}-05-small-versions.png")
     page.tabs.setCurrentWidget(log)
+    select_row(log.table, log.table.rowCount() - 1)  # its "What happened" is cut here: read in full under the table
     grab(app, window, out / f"agents-{mode}-06-small-log.png")
     page.tabs.setCurrentIndex(0)
     window.resize(1600, 1000)
