@@ -390,3 +390,27 @@ def test_a_long_change_list_leaves_the_note_readable(qtbot: QtBot, ctx: AppConte
     words = editor.inputs[("autopilot_limits", "handoff_words")]
     assert isinstance(words, QtWidgets.QLineEdit)
     assert words.cursorPosition() == 0
+
+
+def test_a_picked_chat_is_tried_even_when_another_has_the_same_name(qtbot: QtBot, ctx: AppContext) -> None:
+    from app.agents.orchestrator import Orchestrator
+    from tests.unit.agents.orchestrator_support import Replier, chat_of, customer_says
+
+    ctx.agents = Orchestrator(ctx.store, [Replier()], loop=ctx.tasks.service_loop)
+    configs.save(ctx.store, "acquisition", enabled=True, mode="autopilot", config={"debounce_seconds": 0})
+    for number in ("34600000077", "34600000088"):
+        customer_says(ctx.store, number, "Hello?")
+        chat = chat_of(ctx.store, number)
+        contact = ctx.store.contacts.create(name="Ana")
+        ctx.store.chats.update(chat.id, contact_id=contact.id)
+    page = make_page(qtbot, ctx)
+    tried = page.try_on
+    page.tabs.setCurrentWidget(tried)
+    qtbot.waitUntil(lambda: tried.chat.count() >= 2)
+    [_first, later] = [i for i in range(tried.chat.count()) if tried.chat.itemText(i) == "Ana"]
+    second = ctx.store.chats.get(str(tried.chat.itemData(later)))  # the one listed after its namesake
+    tried.choose("acquisition", second.id)
+    with qtbot.waitSignal(tried.tried, timeout=15000):
+        tried.try_button.click()
+    assert tried.result is not None
+    assert tried.result.chat_id == second.id

@@ -503,6 +503,10 @@ class TryOnChat(QtWidgets.QWidget):
         would have run on a chat the field did not show."""
         text = " ".join(self.chat.currentText().split()).casefold()
         names = [" ".join(self.chat.itemText(i).split()).casefold() for i in range(self.chat.count())]
+        current = self.chat.currentIndex()
+        if 0 <= current < len(names) and names[current] == text:  # picked (two customers may share a name)
+            chat_id = self.chat.itemData(current)
+            return str(chat_id) if chat_id is not None else None
         exact = [i for i, name in enumerate(names) if name == text]
         found = exact or [i for i, name in enumerate(names) if text and text in name]
         if len(found) == 1 or (found and exact):
