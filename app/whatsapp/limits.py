@@ -41,6 +41,7 @@ class Decision:
 class Send:
     contact_id: str
     at: datetime
+    automated: bool = False  # queued without a human author (campaigns, agents): paced by ``app.whatsapp.pacing``
 
 
 def daily_cap(settings: SendLimits, first_send: datetime | None, now: datetime) -> int:
@@ -67,7 +68,7 @@ def _quiet_until(settings: SendLimits, now: datetime) -> datetime | None:
     return resume.astimezone(now.tzinfo)
 
 
-def _window_full(times: list[datetime], cap: int, span: timedelta, now: datetime) -> datetime | None:
+def window_full(times: list[datetime], cap: int, span: timedelta, now: datetime) -> datetime | None:
     """When a slot frees in a rolling window holding ``cap`` sends already, or None if there is room."""
     recent = sorted(t for t in times if now - span < t <= now)
     if len(recent) < cap:
@@ -90,14 +91,14 @@ def check(
     everyone = [x.at for x in sends]
     waits = [
         (
-            _window_full([x.at for x in sends if x.contact_id == contact_id], s.per_contact_per_hour, HOUR, now),
+            window_full([x.at for x in sends if x.contact_id == contact_id], s.per_contact_per_hour, HOUR, now),
             f"at most {s.per_contact_per_hour} messages an hour to one contact",
         ),
-        (_window_full(everyone, s.per_hour, HOUR, now), f"at most {s.per_hour} messages an hour"),
+        (window_full(everyone, s.per_hour, HOUR, now), f"at most {s.per_hour} messages an hour"),
     ]
     cap = daily_cap(s, first_send, now)
     reason = f"at most {cap} messages a day" + (" while the number warms up" if cap < s.per_day else "")
-    waits.append((_window_full(everyone, cap, DAY, now), reason))
+    waits.append((window_full(everyone, cap, DAY, now), reason))
     blocked = [(when, why) for when, why in waits if when is not None]
     if not blocked:
         return Decision(True)

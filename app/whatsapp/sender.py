@@ -61,17 +61,20 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from app.core.errors import ParleyError
 from app.core.events import MessageStatusChanged
-from app.core.ids import from_ms, to_ms
 from app.core.media import shown_as
 from app.core.models import Chat, Message
 from app.store.intake import CapturedMessage, record_messages
+from app.store.ops.automation import halted
 from app.store.sending_device import Claim, held_elsewhere, waiting_sentence
 from app.whatsapp.driver import ack_level, parse_data_id, parse_pre_plain_text
 from app.whatsapp.humanizer import Humanizer
-from app.whatsapp.limits import DAY, Decision, Send, SendLimits, check
+from app.whatsapp.limits import Decision, Send, SendLimits, check
 from app.whatsapp.media import media_info
-from app.whatsapp.page_scripts import SCAN_FUNCTION
-from app.whatsapp.probe import ProbeReport, first_match, self_test
+from app.whatsapp.notices import NOT_ON_WHATSAPP
+from app.whatsapp.pacing import Pace, next_slot, stricter
+from app.whatsapp.pacing_history import history
+from app.whatsapp.page_scripts import OPENED_BY_PHONE, SCAN_FUNCTION
+from app.whatsapp.probe import ProbeReport, dismiss_notice, first_match, self_test
 from app.whatsapp.sender_media import UPLOAD_TIMEOUT_MS, attach_file, wait_media_row
 
 if TYPE_CHECKING:
@@ -85,6 +88,7 @@ log = logging.getLogger(__name__)
 OPEN_TIMEOUT_MS = 8000
 ROW_TIMEOUT_MS = 10_000
 SENT_STATUSES = ("sent", "delivered", "read")
+HALT_RECHECK = timedelta(seconds=60)  # automated messages look again this often while sending is halted
 UPLOAD_RECHECK = timedelta(seconds=60)  # a file still uploading after the settle wait steps aside this long
 # Our bubble with this wa_id once its clock gave way to a tick or the error mark.
 _SETTLED_ROW = """(wa) => {
@@ -134,6 +138,11 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def automated(message: Message) -> bool:
+    """Queued without a human author: a campaign, an agent, an away or welcome message."""
+    return message.author_user_id is None
+
+
 def _settled_ack(row: dict[str, Any]) -> bool:
     """The row shows a tick or the error mark, not the clock (nor nothing)."""
     return ack_level(row.get("ack"), str(row.get("ack_label") or "")) not in (None, 0)
@@ -163,6 +172,8 @@ class Sender:
         *,
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pace: Pace | None = None,
+        stricter: Callable[[Message], Pace | None] | None = None,
     ) -> None:
         self.driver = driver
         self.store = store
@@ -171,9 +182,12 @@ class Sender:
         self.clock = clock
         self._sleep = sleep
         self.page_report: ProbeReport | None = None  # the self-test of an open chat, once per sender (connection)
-        self._last_contact: str | None = None  # contact of the last message sent, for the bulk gap
-        self._last_sent_at: datetime | None = None
-        self._gap = 0.0
+        # The number's budget for automated messages (``app.whatsapp.pacing``); None: only the bulk gap between
+        # contacts from the humanizer's settings (a sender built without the app's settings, as in most tests).
+        self.pace = pace
+        self.stricter = stricter  # a campaign's own, stricter pace for its messages (never looser)
+        self._draw: tuple[datetime, float] | None = None  # the gap's random draw for the latest automated send
+        self._last_auto_done: datetime | None = None  # when the latest automated send finished (this session)
         self.upload_timeout_ms = UPLOAD_TIMEOUT_MS  # how long settling a file caught uploading waits for its tick
         self._uploading: dict[str, datetime] = {}  # message id -> when to look at its still-uploading file again
 
@@ -223,10 +237,8 @@ class Sender:
             if isinstance(exc, PageBroken):
                 return SendOutcome("paused", message.id, reason=str(exc), report=exc.report)
             return SendOutcome("retry", message.id, reason=str(exc))
-        if outcome.kind in ("sent", "recovered"):
-            self._last_contact = chat.contact_id or chat.id
-            self._last_sent_at = self.clock()
-            self._gap = self.humanizer.gap_seconds()
+        if outcome.kind in ("sent", "recovered") and automated(message):
+            self._last_auto_done = self.clock()
         if outcome.kind == "retry" and message.id in self._uploading:
             return await self.send_next()  # it steps aside while WhatsApp uploads it: the rest of the queue goes on
         return outcome
@@ -235,37 +247,52 @@ class Sender:
     def _pick(self, queue: list[Message]) -> tuple[Message, Chat] | SendOutcome:
         """The first message that may go now, or a ``waiting`` outcome saying when the earliest one may.
 
-        Within a chat, messages go strictly in order (only a chat's oldest waiting message is a candidate); across
-        chats, a chat held back by a limit does not hold the others. A message caught mid-send (``typing``) is
-        settled before anything else. Automated messages (no human author: campaigns, agents) to a contact other
-        than the last one wait the bulk gap.
+        A message caught mid-send (``typing``) is settled first, then a person's messages, then automated ones (no
+        human author: campaigns, agents). Within a chat a person's messages go strictly in order and so do the
+        automated ones (only the oldest of each is a candidate), but a person's reply does not wait behind an
+        automated message held by the budget; across chats, a chat held back by a limit does not hold the others.
+        A person's messages keep quiet hours and the per-contact cap and are counted only against each other for
+        the number's hourly and daily caps; automated ones draw from the number's pacing budget as well
+        (``app.whatsapp.pacing``) and none goes while automated sending is halted (``app.store.ops.automation``).
         """
         now = self.clock()
         candidates: list[Message] = []
-        seen_chats: set[str] = set()
+        seen: set[tuple[str, bool]] = set()
+        settling: set[str] = set()  # chats with a message caught mid-send: nothing else of theirs goes first
         aside: list[tuple[datetime, Message]] = []
-        for message in sorted(queue, key=lambda m: m.status != "typing"):
+        for message in sorted(queue, key=lambda m: (m.status != "typing", automated(m))):
             recheck = self._uploading.get(message.id)
             if message.wa_id is not None and recheck is not None and now < recheck:
                 # A file WhatsApp holds and still uploads: its tick is followed by the driver; it does not hold up
                 # the queue (WhatsApp keeps the chat's order), and it is looked at again at ``recheck``.
                 aside.append((recheck, message))
                 continue
-            if message.chat_id not in seen_chats:
-                seen_chats.add(message.chat_id)
-                candidates.append(message)
+            key = (message.chat_id, automated(message))
+            if message.chat_id in settling or key in seen:
+                continue
+            seen.add(key)
+            if message.status == "typing":
+                settling.add(message.chat_id)
+            candidates.append(message)
         if not candidates:
             recheck, message = min(aside, key=lambda pair: pair[0])
             return SendOutcome("waiting", message.id, not_before=recheck, reason="WhatsApp is still uploading a file")
         sends, first_send = self._history()
+        own = [s for s in sends if not s.automated]
+        halt = halted(self.store) if any(automated(m) for m in candidates) else None
         earliest: SendOutcome | None = None
         for message in candidates:
             chat = self.store.chats.get(message.chat_id)
             contact = chat.contact_id or chat.id
-            decision = check(now, contact, sends, first_send, self.limits)
-            if decision.allowed and message.author_user_id is None and self._gap_due(contact, now):
-                assert self._last_sent_at is not None
-                decision = Decision(False, self._last_sent_at + timedelta(seconds=self._gap), "pause between contacts")
+            if not automated(message):
+                mine = own + [s for s in sends if s.automated and s.contact_id == contact]
+                decision = check(now, contact, mine, first_send, self.limits)
+            elif halt is not None:
+                decision = Decision(False, now + HALT_RECHECK, f"automated sending is stopped: {halt.sentence}")
+            else:
+                decision = check(now, contact, sends, first_send, self.limits)
+                if decision.allowed and message.status != "typing" and message.wa_id is None:  # settled first
+                    decision = self._paced(message, contact, [s for s in sends if s.automated], first_send, now)
             if decision.allowed:
                 return message, chat
             if earliest is None or (decision.not_before or now) < (earliest.not_before or now):
@@ -273,29 +300,41 @@ class Sender:
         assert earliest is not None
         return earliest
 
-    def _gap_due(self, contact: str, now: datetime) -> bool:
-        if self._last_contact is None or self._last_sent_at is None or contact == self._last_contact:
-            return False
-        return now < self._last_sent_at + timedelta(seconds=self._gap)
+    def _paced(
+        self, message: Message, contact: str, sends: list[Send], first_send: datetime | None, now: datetime
+    ) -> Decision:
+        """The pacing budget's word on an automated ``message`` (the number's pace, or a campaign's stricter one)."""
+        base = self.pace or self._bulk_gap_only()
+        pace = stricter(base, self.stricter(message) if self.stricter is not None else None)
+        latest = max((s.at for s in sends), default=None)
+        if latest is not None and (self._draw is None or self._draw[0] != latest):
+            self._draw = (latest, self.humanizer.rng.random())  # one draw per automated send, kept across picks
+        fraction = self._draw[1] if self._draw is not None else 0.0
+        wait = next_slot(
+            now, pace, sends, first_send, contact=contact, gap_fraction=fraction, last_done=self._last_auto_done
+        )
+        return Decision(True) if wait is None else Decision(False, wait.until, wait.reason)
+
+    def _bulk_gap_only(self) -> Pace:
+        typing = self.humanizer.settings
+        unlimited = 10**9
+        return Pace(
+            gap_min_seconds=typing.gap_seconds_min,
+            gap_max_seconds=typing.gap_seconds_max,
+            per_hour=unlimited,
+            per_day=unlimited,
+            warmup=(),
+            windows=(),
+            batch_size=unlimited,
+            batch_pause_seconds=0.0,
+            timezone=self.limits.timezone,
+        )
 
     # ---- store -----------------------------------------------------------------------------------------------
     def _history(self) -> tuple[list[Send], datetime | None]:
-        """The number's sends in the last 24 h (at their ``sent_at``, keyed by contact) and its first send ever."""
-        now = self.clock()
-        base = (
-            "FROM messages m JOIN chats c ON c.id = m.chat_id AND c.org_id = m.org_id "
-            "WHERE m.org_id = ? AND m.direction = 'out' AND m.deleted_at IS NULL "
-            "AND m.status IN ('sent', 'delivered', 'read')"
-        )
-        org = self.store.org_id
-        with self.store.db.read() as conn:
-            rows = conn.execute(
-                f"SELECT m.sent_at, coalesce(c.contact_id, c.id) {base} AND m.sent_at > ?",
-                (org, to_ms(now - DAY)),
-            ).fetchall()
-            first = conn.execute(f"SELECT min(m.sent_at) {base}", (org,)).fetchone()[0]
-        sends = [Send(contact_id=str(contact), at=from_ms(int(at))) for at, contact in rows]
-        return sends, (from_ms(int(first)) if first is not None else None)
+        """The number's sends in the last 24 h (at their ``sent_at``, keyed by contact, automated ones marked) and
+        its first send ever (``app.whatsapp.pacing_history``)."""
+        return history(self.store, self.clock())
 
     def _mark_typing(self, message: Message) -> Message | Claim:
         """Mark ``message`` typing, or return the claim of the device that holds the number instead (checked in the
@@ -573,11 +612,11 @@ class Sender:
         url = urlunsplit((parts.scheme, parts.netloc, "/send", f"phone={digits}", ""))
         try:
             await page.goto(url, wait_until="domcontentloaded")
-            await page.wait_for_function(
-                "() => { const s = window.__parleyScan && window.__parleyScan();"
-                " return !!s && s.state === 'logged_in' && !!s.header; }",
-                timeout=OPEN_TIMEOUT_MS + 10_000,
-            )
+            handle = await page.wait_for_function(OPENED_BY_PHONE, timeout=OPEN_TIMEOUT_MS + 10_000)
+            opened = await handle.json_value()
         except (PlaywrightTimeoutError, PlaywrightError) as exc:
             log.warning("opening a chat by its number failed: %s", type(exc).__name__)
             raise SendFailed(f"WhatsApp could not open a chat with +{digits}.") from exc
+        if opened != "open":  # WhatsApp says the number has no account: fail with the reason campaigns skip on
+            await dismiss_notice(page, self.driver.profile, str(opened))
+            raise SendFailed(NOT_ON_WHATSAPP)

@@ -7,7 +7,7 @@ browser; the page part is covered in tests/whatsapp.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,12 @@ import pytest
 from app.core.models import Chat, Message
 from app.store.intake import CapturedChat, record_chat
 from app.store.messaging import queue_outbound
+from app.store.ops.automation import RATE_LIMITED, halt, resume
 from app.store.store import Store
 from app.whatsapp.driver import WhatsAppDriver
 from app.whatsapp.humanizer import Humanizer, TypingPace
 from app.whatsapp.limits import SendLimits
+from app.whatsapp.pacing import Pace
 from app.whatsapp.profile import load_profile
 from app.whatsapp.sender import Sender, SendOutcome
 
@@ -88,13 +90,20 @@ def test_when_nothing_may_go_the_earliest_wait_is_reported(store: Store, tmp_pat
     assert "one contact" in picked.reason
 
 
+def sent_by_agent(store: Store, chat_id: str, at: datetime, agent: str = "retention") -> Message:
+    """An automated message the number already sent at ``at`` (in the store's history)."""
+    message = automated(store, chat_id, f"sent at {at:%H:%M:%S}")
+    store.messages.update(message.id, sent_by_agent=agent)
+    mark_sent(store, message, at)
+    return message
+
+
 @pytest.mark.parametrize("human", [True, False])
 def test_automated_messages_pause_between_contacts_replies_do_not(store: Store, tmp_path: Path, human: bool) -> None:
     a, b = chat(store, "6590000001"), chat(store, "6590000002")
-    s = sender(store, tmp_path, gap=40)
-    s._last_contact, s._last_sent_at, s._gap = a.contact_id or a.id, NOW - timedelta(seconds=15), 40.0
+    sent_by_agent(store, a.id, NOW - timedelta(seconds=15))
     message = queue_outbound(store, b.id, "next contact") if human else automated(store, b.id, "next contact")
-    picked = pick(s, store)
+    picked = pick(sender(store, tmp_path, gap=40), store)
     if human:
         assert isinstance(picked, tuple), "a reply a person typed goes after its own reading and typing time"
         assert picked[0].id == message.id
@@ -102,14 +111,113 @@ def test_automated_messages_pause_between_contacts_replies_do_not(store: Store, 
         assert isinstance(picked, SendOutcome)
         assert picked.kind == "waiting"
         assert picked.not_before == NOW + timedelta(seconds=25)
-        assert picked.reason == "pause between contacts"
+        assert picked.reason == "pause between automated messages"
 
 
 def test_no_pause_for_the_same_contact(store: Store, tmp_path: Path) -> None:
     a = chat(store, "6590000001")
-    s = sender(store, tmp_path, gap=40)
-    s._last_contact, s._last_sent_at, s._gap = a.contact_id or a.id, NOW - timedelta(seconds=5), 40.0
+    sent_by_agent(store, a.id, NOW - timedelta(seconds=5))
     message = automated(store, a.id, "same contact again")
-    picked = pick(s, store)
+    picked = pick(sender(store, tmp_path, gap=40), store)
     assert isinstance(picked, tuple)
     assert picked[0].id == message.id
+
+
+def test_the_pause_between_contacts_survives_a_restart(store: Store, tmp_path: Path) -> None:
+    """The gap is read from the store's history, not from the sender's memory (a new sender after a restart)."""
+    a, b = chat(store, "6590000001"), chat(store, "6590000002")
+    sent_by_agent(store, a.id, NOW - timedelta(seconds=10))
+    automated(store, b.id, "next")
+    picked = pick(sender(store, tmp_path, gap=40), store)
+    assert isinstance(picked, SendOutcome)
+    assert picked.not_before == NOW + timedelta(seconds=30)
+
+
+def test_a_persons_reply_goes_before_older_automated_messages(store: Store, tmp_path: Path) -> None:
+    a, b, c = chat(store, "6590000001"), chat(store, "6590000002"), chat(store, "6590000003")
+    automated(store, a.id, "campaign")
+    automated(store, b.id, "follow-up")
+    reply = queue_outbound(store, c.id, "a person's reply, queued last")
+    picked = pick(sender(store, tmp_path), store)
+    assert isinstance(picked, tuple)
+    assert picked[0].id == reply.id
+
+
+def test_a_persons_reply_does_not_wait_behind_a_held_automated_message_in_its_chat(
+    store: Store, tmp_path: Path
+) -> None:
+    a = chat(store, "6590000001")
+    held = automated(store, a.id, "autopilot answer, outside the sending window")
+    reply = queue_outbound(store, a.id, "the owner answers herself")
+    night = Pace(windows=((time(9), time(10)),), timezone="UTC")  # NOW is 12:00
+    s = sender(store, tmp_path)
+    s.pace = night
+    picked = pick(s, store)
+    assert isinstance(picked, tuple)
+    assert picked[0].id == reply.id
+    store.messages.update(reply.id, status="sent", wa_id="3EB0REPLY")
+    waiting = pick(s, store)
+    assert isinstance(waiting, SendOutcome)
+    assert waiting.message_id == held.id
+    assert waiting.reason == "automated sending window opens at 09:00"
+    assert waiting.not_before == datetime(2026, 6, 11, 9, 0, tzinfo=UTC)
+
+
+def test_automated_sends_do_not_use_up_a_persons_hourly_cap(store: Store, tmp_path: Path) -> None:
+    a, b = chat(store, "6590000001"), chat(store, "6590000002")
+    for minutes in (5, 10, 15):
+        sent_by_agent(store, a.id, NOW - timedelta(minutes=minutes))
+    reply = queue_outbound(store, b.id, "a person's reply")
+    capped = SendLimits(quiet_start=None, quiet_end=None, warmup_per_day=(), per_hour=3)
+    picked = pick(sender(store, tmp_path, limits=capped), store)
+    assert isinstance(picked, tuple)
+    assert picked[0].id == reply.id
+
+
+def test_while_halted_automated_messages_wait_and_a_persons_go(store: Store, tmp_path: Path) -> None:
+    a, b = chat(store, "6590000001"), chat(store, "6590000002")
+    queued = automated(store, a.id, "campaign")
+    halt(store, RATE_LIMITED, "WhatsApp said the number is sending too many messages.", now=NOW)
+    s = sender(store, tmp_path)
+    waiting = pick(s, store)
+    assert isinstance(waiting, SendOutcome)
+    assert waiting.message_id == queued.id
+    assert waiting.reason.startswith("automated sending is stopped")
+    reply = queue_outbound(store, b.id, "a person's reply")
+    picked = pick(s, store)
+    assert isinstance(picked, tuple)
+    assert picked[0].id == reply.id
+    resume(store)
+    store.messages.update(reply.id, status="sent", wa_id="3EB0REPLY2", sent_at=NOW - timedelta(minutes=5))
+    picked = pick(s, store)
+    assert isinstance(picked, tuple)
+    assert picked[0].id == queued.id
+
+
+def test_a_campaigns_stricter_pace_holds_its_own_messages_only(store: Store, tmp_path: Path) -> None:
+    a, b, c = chat(store, "6590000001"), chat(store, "6590000002"), chat(store, "6590000003")
+    sent_by_agent(store, a.id, NOW - timedelta(seconds=50))
+    campaign = automated(store, b.id, "campaign")
+    slow = Pace(gap_min_seconds=120, gap_max_seconds=120, windows=())
+    s = sender(store, tmp_path, gap=40)
+    s.stricter = lambda m: slow if m.id == campaign.id else None
+    waiting = pick(s, store)
+    assert isinstance(waiting, SendOutcome)
+    assert waiting.not_before == NOW + timedelta(seconds=70)
+    follow_up = automated(store, c.id, "follow-up, on the number's own pace")
+    picked = pick(s, store)
+    assert isinstance(picked, tuple)
+    assert picked[0].id == follow_up.id
+
+
+def test_after_a_batch_automated_sending_pauses(store: Store, tmp_path: Path) -> None:
+    contacts = [chat(store, f"659000000{i}") for i in range(4)]
+    for i, c in enumerate(contacts[:3]):
+        sent_by_agent(store, c.id, NOW - timedelta(seconds=30 - 10 * i))  # 11:59:30, :40, :50
+    automated(store, contacts[3].id, "fourth")
+    s = sender(store, tmp_path, gap=5)
+    s.pace = Pace(gap_min_seconds=5, gap_max_seconds=5, windows=(), batch_size=3, batch_pause_seconds=60)
+    waiting = pick(s, store)
+    assert isinstance(waiting, SendOutcome)
+    assert waiting.reason == "pause after 3 automated messages"
+    assert waiting.not_before == NOW - timedelta(seconds=10) + timedelta(seconds=60)
