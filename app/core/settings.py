@@ -287,6 +287,55 @@ class WhatsApp(Section):
         "For quiet hours, e.g. Asia/Singapore. Empty uses this computer's time zone.",
         check=time_zone,
     )
+    auto_window_start = text(
+        "whatsapp.auto_window_start",
+        "09:00",
+        "Automated messages from",
+        "Campaigns, follow-ups, autopilot answers and away messages go out only between this time and the next "
+        "(24-hour clock, in the business's time zone). Messages you type yourself go at any time. Empty: any time.",
+        check=clock_time,
+    )
+    auto_window_end = text(
+        "whatsapp.auto_window_end",
+        "20:00",
+        "Automated messages until",
+        "An end before the start runs past midnight (for example 20:00 to 02:00).",
+        check=clock_time,
+    )
+    auto_per_hour = number(
+        "whatsapp.auto_per_hour",
+        30,
+        "Automated messages per hour, at most",
+        "One budget for everything Parley sends on its own on this number, counted over the last 60 minutes. "
+        "Your own replies never wait for it and do not use it up.",
+        minimum=1,
+        maximum=500,
+    )
+    auto_per_day = number(
+        "whatsapp.auto_per_day",
+        200,
+        "Automated messages per day, at most",
+        "Counted over the last 24 hours. With warm-up on, a new number's automated messages start at 20 a day and "
+        "grow to this after two weeks (50 from day 5, 100 from day 9, 200 from day 16).",
+        minimum=1,
+        maximum=5000,
+    )
+    auto_batch_size = number(
+        "whatsapp.auto_batch_size",
+        20,
+        "Pause after this many automated messages",
+        "After this many automated messages in a row Parley stops for the pause below, like a person taking a break.",
+        minimum=1,
+        maximum=1000,
+    )
+    auto_batch_pause_seconds = number(
+        "whatsapp.auto_batch_pause_seconds",
+        300,
+        "Length of that pause (seconds)",
+        "No automated message goes out during it; your own replies still do.",
+        minimum=0,
+        maximum=24 * 3600,
+    )
     browser_memory_mb = number(
         "whatsapp.browser_memory_mb",
         1500,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.core.settings import Settings
 from app.whatsapp.humanizer import TypingPace
 from app.whatsapp.limits import SendLimits
+from app.whatsapp.pacing import DEFAULT_WARMUP, Pace
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class ServiceConfig:
     headless: bool = True
     typing: TypingPace = field(default_factory=TypingPace)
     limits: SendLimits = field(default_factory=SendLimits)
+    pacing: Pace = field(default_factory=Pace)  # the number's one budget for automated messages
     memory_limit_bytes: int = 1500 * MB
     restart_backoff_seconds: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)  # then give up: ``failed``
     retry_seconds: float = 20.0  # a send that did not show up in time is checked again after this
@@ -62,6 +64,24 @@ def local_zone_name() -> str:
     return "UTC"
 
 
+def pacing_config(settings: Settings, zone: str) -> Pace:
+    """The number's budget for automated messages from the settings, its window in ``zone`` (the business's)."""
+    w = settings.whatsapp
+    start, end = _clock(w.auto_window_start), _clock(w.auto_window_end)
+    per_day = w.auto_per_day
+    return Pace(
+        gap_min_seconds=float(min(w.gap_min_seconds, w.gap_max_seconds)),
+        gap_max_seconds=float(max(w.gap_min_seconds, w.gap_max_seconds)),
+        per_hour=w.auto_per_hour,
+        per_day=per_day,
+        warmup=tuple((day, min(cap, per_day)) for day, cap in DEFAULT_WARMUP) if w.warmup else (),
+        windows=((start, end),) if start is not None and end is not None and start != end else (),
+        batch_size=w.auto_batch_size,
+        batch_pause_seconds=float(w.auto_batch_pause_seconds),
+        timezone=zone,
+    )
+
+
 def service_config(settings: Settings, *, seed: int | None = None) -> ServiceConfig:
     fast, slow = settings.whatsapp.typing_speed_max, settings.whatsapp.typing_speed_min
     gap_min, gap_max = settings.whatsapp.gap_min_seconds, settings.whatsapp.gap_max_seconds
@@ -84,6 +104,7 @@ def service_config(settings: Settings, *, seed: int | None = None) -> ServiceCon
     )
     return ServiceConfig(
         url=os.environ.get(URL_ENV) or DEFAULT_URL,
+        pacing=pacing_config(settings, limits.timezone),
         headless=not settings.whatsapp.show_browser,
         typing=typing,
         limits=limits,

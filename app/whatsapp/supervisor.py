@@ -148,6 +148,7 @@ class Supervisor:
         self.humanizer.settings = config.typing
         if self.sender is not None:
             self.sender.limits = config.limits
+            self.sender.pace = config.pacing
         self.wake()
 
     def close(self) -> None:
@@ -265,7 +266,7 @@ class Supervisor:
             on_qr=self._on_qr,
         )
         self.driver = driver
-        self.sender = Sender(driver, self.store, self.humanizer, self.config.limits)
+        self.sender = Sender(driver, self.store, self.humanizer, self.config.limits, pace=self.config.pacing)
         self._qr_png = None
         self._rss, self._rss_at = None, 0.0
         try:
