@@ -44,6 +44,15 @@ Web. From then on the page pushes snapshots to Python; one worker task handles t
   Its rows are read with ``Backfill.read_history``: when even the oldest row shown on opening (the latest ~30 in the
   imitation) is new to the store, the conversation is scrolled back until it is not, so a long backlog is not lost.
 
+- **WhatsApp's notices.** Every report carries the notice the page shows, if any (profile ``notices``, matched by
+  their words in the page: ``page_scripts``). When a rate-limit or ban notice (temporarily banned, banned,
+  restricted) appears, every automated sender stops at once: ``automation.halt(store, RATE_LIMITED or BANNED,
+  sentence)`` with a sentence quoting WhatsApp and saying what to do (``notices.halt_sentence``); the halt is kept in
+  the store and alerts (``AutomationHalted``). Only the notice's appearance halts: a person may resume while it is
+  still shown, and it halts again only if it goes and comes back. A popup that only warns (rate limit, restriction)
+  is then closed with its button (profile ``dismiss``), so a person's replies can still be typed; a ban screen is
+  left as it is. ``notice`` is what the page shows now.
+
 Not done here: sending (``app.whatsapp.sender`` does it, holding ``ui_lock`` like the unread sweep, since both drive
 the same page).
 """
@@ -63,14 +72,16 @@ from playwright.async_api import Locator, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from app.store.intake import CapturedAck, CapturedMessage, record_ack, record_messages
+from app.store.ops.automation import halt
 from app.whatsapp.backfill import Backfill, BackfillResult
 from app.whatsapp.browser import open_profile
 from app.whatsapp.config import DEFAULT_URL
 from app.whatsapp.contact_info import ChatResolver
 from app.whatsapp.media import BYTE_KINDS, MediaSink, StoreMediaSink, media_info
 from app.whatsapp.media_fetch import MediaFetcher
+from app.whatsapp.notices import HALT_CODES, halt_sentence
 from app.whatsapp.page_scripts import REPORT_BINDING, SCAN_FUNCTION, observer_script
-from app.whatsapp.probe import ProbeReport, first_match, self_test
+from app.whatsapp.probe import ProbeReport, dismiss_notice, first_match, self_test
 from app.whatsapp.profile import Profile
 from app.whatsapp.rows import RowId, ack_level, parse_data_id, parse_pre_plain_text, row_dates, time_on
 from app.whatsapp.status import ConnectionState
@@ -144,6 +155,7 @@ class WhatsAppDriver:
         self.skipped = 0  # rows it could not attribute to a chat (bare id, no known chat)
         self.chats_opened = 0  # chats this driver opened (unread sweep, history backfill)
         self.last_backfill: BackfillResult | None = None  # what the catch-up after the last connect did
+        self.notice: dict[str, Any] | None = None  # WhatsApp's notice on the page now ({name, code, text}), if any
         self._playwright: Playwright | None = None
         self._context: BrowserContext | None = None
         self._page: Page | None = None
@@ -295,6 +307,25 @@ class WhatsAppDriver:
                 self._set_state(ConnectionState.scan_qr, SCAN_DETAIL)
                 await self._capture_qr(snap.get("qr"))
 
+    async def _watch_notice(self, snap: dict[str, Any]) -> None:
+        """Halt every automated sender when a rate-limit or ban notice appears (see the module's docstring)."""
+        shown = snap.get("notice")
+        notice = shown if isinstance(shown, dict) and shown.get("name") else None
+        before, self.notice = self.notice, notice
+        if notice is None or (before is not None and before.get("name") == notice.get("name")):
+            return
+        code = str(notice.get("code") or "")
+        if code not in HALT_CODES:
+            return
+        # Only the notice's name goes to the log: its words can carry the business's own number.
+        log.warning("WhatsApp shows %s: all automated sending stops", notice["name"])
+        await asyncio.to_thread(halt, self.store, code, halt_sentence(code, str(notice.get("text") or "")))
+        self._notify()
+        # A popup that merely warns (rate limit, restriction) is closed, so a person's replies can still be sent;
+        # the ban screens have no such button in the profile (theirs log out).
+        async with self._ui_lock:
+            await dismiss_notice(self.page, self.profile, str(notice["name"]))
+
     async def _on_qr_expired(self) -> None:
         """Reload the expired code, up to ``MAX_QR_RELOADS`` times unattended; then wait for ``reload_qr``."""
         if self.qr_reloads < MAX_QR_RELOADS:
@@ -413,6 +444,7 @@ class WhatsAppDriver:
             snap.get("header"),
             len(snap.get("messages") or []),
         )
+        await self._watch_notice(snap)
         await self._apply_page_state(snap)
         if self.state not in LINKED:
             return

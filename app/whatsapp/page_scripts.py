@@ -9,6 +9,8 @@ reload or navigation) that:
   ``data-pre-plain-text``, text, ack icon) and the rendered chat-list rows in screen order (title, unread badge
   text, the last message's preview text, and the row's text as a signature that changes when a new message's preview
   or time shows up);
+- recognises WhatsApp's notices (the profile's ``notices``: ban, restriction and rate-limit screens, the invalid-number
+  modal) by the words in their popup, outside the chat pane and chat list, as ``notice`` {name, code, text};
 - recognises media bubbles per row from the profile's ``media_*`` entries (kind, "no longer available", and the raw
   title / link / duration / size texts ``app.whatsapp.media.media_info`` parses);
 - defines ``window.__parleyGrabMedia(dataId, cap, ms)``: a row's media bytes read in the page, as base64 (from the
@@ -38,6 +40,13 @@ from app.whatsapp.profile import Profile
 REPORT_BINDING = "__parleyReport"
 REPORT_GAP_MS = 40  # at most one report per this many ms while the page keeps changing
 SCAN_FUNCTION = "() => window.__parleyScan ? window.__parleyScan() : null"
+# After ``/send?phone=N``: "open" once the chat shows, or the notice's name when WhatsApp answers with a
+# ``not_on_whatsapp`` notice (the "phone number shared via url is invalid" modal); null while neither.
+OPENED_BY_PHONE = (
+    "() => { const s = window.__parleyScan && window.__parleyScan(); if (!s) return null;"
+    " if (s.notice && s.notice.code === 'not_on_whatsapp') return s.notice.name;"
+    " return s.state === 'logged_in' && !!s.header ? 'open' : null; }"
+)
 
 # Entries the observer needs, by the key the script uses.
 _ENTRIES = (
@@ -91,6 +100,7 @@ _TEMPLATE = r"""
   const BINDING = __BINDING__;
   const GAP_MS = __GAP_MS__; // at most one report per GAP_MS; the first change after a quiet spell goes at once
   const MEDIA_KINDS = __MEDIA_KINDS__;
+  const NOTICES = __NOTICES__; // [{name, code, selectors, phrases}] in profile order; phrases are normalized
 
   // Blobs the page turns into blob: URLs (media it downloaded or decrypted), so Parley can read a voice note's or a
   // document's bytes, which never sit in a src attribute. A blob <a download> the page clicks while Parley is
@@ -163,6 +173,27 @@ _TEMPLATE = r"""
     };
   }
 
+  // The first notice of the profile whose phrases a shown container's text holds (the profile's rule: lower case,
+  // straight apostrophes, single spaces). Text inside the open chat or the chat list (customers' words) never counts.
+  const normalize = (text) => text.replace(/[\u2018\u2019\u02bc]/g, "'").replace(/\s+/g, ' ').trim().toLowerCase();
+  function noticeShown() {
+    for (const notice of NOTICES) {
+      for (const sel of notice.selectors) {
+        let found;
+        try { found = document.querySelectorAll(sel); } catch (err) { continue; }
+        for (const el of found) {
+          if (el.closest('#main, #pane-side')) continue;
+          const shown = el.innerText || el.textContent || '';
+          const text = normalize(shown);
+          if (notice.phrases.some((phrase) => text.includes(phrase))) {
+            return { name: notice.name, code: notice.code, text: shown.replace(/\s+/g, ' ').trim().slice(0, 400) };
+          }
+        }
+      }
+    }
+    return null;
+  }
+
   function scan() {
     const qr = collect('qr_container')[0];
     const loggedIn = collect('logged_in_marker').length > 0;
@@ -228,6 +259,7 @@ _TEMPLATE = r"""
       qr: qr ? (qr.getAttribute('data-ref') || null) : null,
       qr_expired: qrExpired,
       phone_offline: phoneOffline,
+      notice: noticeShown(),
       post_logout: new URLSearchParams(location.search).has('post_logout'),
       url: location.href,
       header: header ? (header.getAttribute('title') || header.textContent) : null,
@@ -313,7 +345,7 @@ _TEMPLATE = r"""
     if (typeof window[BINDING] !== 'function') { schedule(); return; }
     const snap = scan();
     const key = JSON.stringify(
-      [snap.state, snap.qr, snap.qr_expired, snap.phone_offline, snap.post_logout, snap.header]);
+      [snap.state, snap.qr, snap.qr_expired, snap.phone_offline, snap.post_logout, snap.header, snap.notice]);
     const unreadKey = JSON.stringify(snap.chats);
     const fresh = snap.messages.filter((m) => seen.get(m.id) !== sig(m));
     if (key === lastKey && unreadKey === lastUnread && !fresh.length) return;
@@ -351,4 +383,17 @@ def observer_script(profile: Profile) -> str:
         .replace("__BINDING__", json.dumps(REPORT_BINDING))
         .replace("__GAP_MS__", str(REPORT_GAP_MS))
         .replace("__MEDIA_KINDS__", json.dumps(list(MEDIA_KINDS)))
+        .replace("__NOTICES__", json.dumps(_notices(profile)))
     )
+
+
+def _notices(profile: Profile) -> list[dict[str, object]]:
+    return [
+        {
+            "name": name,
+            "code": notice.code,
+            "selectors": list(notice.selectors),
+            "phrases": [phrase for phrases in notice.texts.values() for phrase in phrases],
+        }
+        for name, notice in profile.notices.items()
+    ]

@@ -120,3 +120,20 @@ async def self_test(page: Page, profile: Profile, state: str, *, draft: bool = F
     elif report.used_fallbacks:
         log.info("WhatsApp page check: fallback selectors used for %s", ", ".join(report.used_fallbacks))
     return report
+
+
+async def dismiss_notice(page: Page, profile: Profile, name: str) -> bool:
+    """Close WhatsApp's notice ``name`` with its button (profile ``notices[name].dismiss``, tried in order), so the
+    page takes clicks again; False when the notice has no such button on the page (nothing clicked)."""
+    notice = profile.notices.get(name)
+    if notice is None or not notice.dismiss:
+        return False
+    matched, _ = await _probe(page, notice.dismiss)
+    if matched is None:
+        return False
+    try:
+        await page.locator(notice.dismiss[matched]).first.click(timeout=5000)
+    except PlaywrightError as exc:  # gone meanwhile, or covered: the next navigation replaces the page anyway
+        log.info("WhatsApp: could not close the notice %s: %s", name, type(exc).__name__)
+        return False
+    return True

@@ -7,6 +7,12 @@ present in (``required_in``) and a description. The packaged profile lives in
 ``version`` (fetched or dropped in by support), which then wins without a new release. An invalid override is ignored
 with a warning: a bad file must never keep Parley from starting.
 
+WhatsApp's own notices — the rate-limit notice, the banned / temporarily banned / restricted screens, the "phone
+number shared via url is invalid" modal — are ``notices``: where they show (container selectors) and the phrases that
+identify them, per language, matched on the container's text (their markup is WhatsApp's generic popup, so only the
+words tell one notice from another). Each records where it was seen (``seen``, dated). ``match_notice`` is the
+matching rule; the page observer (``page_scripts``) applies the same rule in the page.
+
 Pure Python: no Playwright and no Qt here (``app/whatsapp/probe.py`` checks a profile against a live page).
 """
 
@@ -67,6 +73,18 @@ REQUIRED_SCRIPTS = frozenset({"read_qr_ref", "is_logged_in", "composer_text", "r
 
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
 
+# What a notice means for Parley: stop automated sending (``rate_limited``, ``banned``: the codes of
+# ``app.store.ops.automation``), or fail the one message whose number WhatsApp does not know (``not_on_whatsapp``).
+NoticeCode = Literal["rate_limited", "banned", "not_on_whatsapp"]
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00a0": " "})
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_notice_text(text: str) -> str:
+    """Lower-case, straight apostrophes, single spaces: how notice phrases are compared (the page script does the
+    same in JavaScript)."""
+    return _SPACES.sub(" ", text.translate(_APOSTROPHES)).strip().lower()
+
 
 def version_tuple(version: str) -> tuple[int, ...]:
     """``"2026.11.1"`` -> ``(2026, 11, 1)``; raises ValueError on anything else."""
@@ -95,6 +113,32 @@ class Entry(BaseModel):
         return value
 
 
+class Notice(BaseModel):
+    """A notice WhatsApp Web shows about the account or a number, told apart by its words (see the module doc)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: NoticeCode
+    selectors: tuple[str, ...] = Field(min_length=1)  # containers whose text is matched (never chat rows)
+    texts: dict[str, tuple[str, ...]] = Field(min_length=1)  # language -> phrases, each matched as a substring
+    label: str = Field(min_length=1)  # "WhatsApp's rate-limit notice"
+    seen: tuple[str, ...] = Field(min_length=1)  # where each phrase or markup was seen, dated
+    dismiss: tuple[str, ...] = ()  # the button that closes it (tried in order), for notices Parley closes itself
+    description: str = ""
+
+    @field_validator("texts")
+    @classmethod
+    def _phrases(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        cleaned = {lang: tuple(normalize_notice_text(p) for p in phrases) for lang, phrases in value.items()}
+        if any(not phrases or not all(phrases) for phrases in cleaned.values()):
+            raise ValueError("each language needs at least one non-blank phrase")
+        return cleaned
+
+    def matches(self, text: str) -> bool:
+        shown = normalize_notice_text(text)
+        return any(phrase in shown for phrases in self.texts.values() for phrase in phrases)
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -104,6 +148,7 @@ class Profile(BaseModel):
     notes: str = ""
     entries: dict[str, Entry]
     scripts: dict[str, str]
+    notices: dict[str, Notice] = Field(default_factory=dict)  # older profiles have none: nothing is watched for
 
     @field_validator("version")
     @classmethod
@@ -137,6 +182,14 @@ class Profile(BaseModel):
             raise ValueError(f"unknown page state {state!r}; expected one of {', '.join(STATE_SCOPE)}")
         scope = STATE_SCOPE[state]
         return {name: e for name, e in self.entries.items() if e.required_in in scope}
+
+
+def match_notice(profile: Profile, text: str) -> tuple[str, Notice] | None:
+    """The first of the profile's notices (in profile order) whose phrases ``text`` contains, with its name."""
+    for name, notice in profile.notices.items():
+        if notice.matches(text):
+            return name, notice
+    return None
 
 
 def read_profile(path: Path) -> Profile:

@@ -17,6 +17,11 @@ messages, acks) so the logged-in state survives a reload, and exposes a JSON con
 - ``POST /__control/ack`` {id, level}: ack level of a message (-1 error, 0 clock, 1 check, 2 delivered, 3 read).
 - ``POST /__control/phone`` {online}: the phone loses or regains its connection; while it is offline the page shows
   the side-pane banner "Trying to reach phone" (``[data-icon="alert-phone"]``).
+- ``POST /__control/notice`` {kind}: WhatsApp's notice about the account, as the real page shows it (profile
+  ``notices``): ``rate_limited`` ("You're sending too many messages…") and ``restricted`` are popups over the app,
+  ``temp_banned`` and ``banned`` replace it (WAWebConflict) and stay across reloads; null clears it.
+- ``POST /__control/unregistered`` {phone}: a number without a WhatsApp account: ``/send?phone=N`` shows the modal
+  "Phone number shared via url is invalid." instead of the chat.
 - ``POST /__control/logout``, ``POST /__control/reset``, ``POST /__control/config`` {option: value}.
 - ``GET /__control/state``: session, config, QR (and how many QR series the page started), the open chat and how
   many times the page opened a chat, chats and their messages (incl. those the page sent, with ids).
@@ -53,6 +58,7 @@ PAGE_PATHS = {"/", "/index.html", "/send"}
 LONG_POLL_SECONDS = 10.0
 MEDIA_KINDS = frozenset({"image", "video", "voice", "audio", "document", "sticker", "location", "contact"})
 MAX_EVENTS = 2000
+NOTICE_KINDS = frozenset({"rate_limited", "restricted", "temp_banned", "banned"})
 
 JsonDict = dict[str, Any]
 
@@ -158,6 +164,8 @@ class ImitationState:
         self.config = ImitationConfig(**asdict(self._defaults))
         self.session = "unpaired"  # "unpaired" | "logged_in"
         self.phone_online = True
+        self.notice: str | None = None  # WhatsApp's notice about the account (NOTICE_KINDS)
+        self.unregistered: set[str] = set()  # numbers without WhatsApp
         self.chats: dict[str, Chat] = {}
         self.media_bytes: dict[str, bytes] = {}  # message id -> the media's bytes (what the phone would serve)
         self.open_chat: str | None = None
@@ -204,6 +212,8 @@ class ImitationState:
                 "seq": self._seq,
                 "session": self.session,
                 "phone_online": self.phone_online,
+                "notice": self.notice,
+                "unregistered": sorted(self.unregistered),
                 "config": asdict(self.config),
                 "chats": [c.to_json() for c in self._sorted_chats()] if self.session == "logged_in" else [],
             }
@@ -214,6 +224,7 @@ class ImitationState:
                 "seq": self._seq,
                 "session": self.session,
                 "phone_online": self.phone_online,
+                "notice": self.notice,
                 "config": asdict(self.config),
                 "qr": dict(self.qr),
                 "qr_series": self.qr_series,
@@ -272,6 +283,20 @@ class ImitationState:
             self.phone_online = online
             self._push("phone", online=online)
             return {"phone_online": online}
+
+    def set_notice(self, kind: str | None) -> JsonDict:
+        if kind is not None and kind not in NOTICE_KINDS:
+            raise ControlError(HTTPStatus.BAD_REQUEST, f"kind must be one of {sorted(NOTICE_KINDS)} or null")
+        with self._cond:
+            self.notice = kind
+            self._push("notice", notice=kind)
+            return {"notice": kind}
+
+    def add_unregistered(self, phone: str) -> JsonDict:
+        with self._cond:
+            self.unregistered.add(normalize_phone(phone))
+            self._push("unregistered", phones=sorted(self.unregistered))
+            return {"unregistered": sorted(self.unregistered)}
 
     def reset(self) -> JsonDict:
         with self._cond:
@@ -449,6 +474,8 @@ class _Handler(BaseHTTPRequestHandler):
         "/__control/scan": "scan",
         "/__control/logout": "logout",
         "/__control/phone": "phone",
+        "/__control/notice": "notice",
+        "/__control/unregistered": "unregistered",
         "/__control/reset": "reset",
         "/__control/config": "config",
         "/__control/chat": "chat",
@@ -533,6 +560,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return state.logout()
             case "phone":
                 return state.set_phone(bool(body["online"]))
+            case "notice":
+                kind = body.get("kind")
+                return state.set_notice(str(kind) if kind else None)
+            case "unregistered":
+                return state.add_unregistered(str(body["phone"]))
             case "reset":
                 return state.reset()
             case "config":
@@ -718,6 +750,17 @@ class ImitationControl:
     def phone_online(self, online: bool) -> JsonDict:
         """The phone (dis)connects: the page shows or hides its "Trying to reach phone" banner."""
         result: JsonDict = self.request("POST", "/__control/phone", {"online": online})
+        return result
+
+    def notice(self, kind: str | None) -> JsonDict:
+        """WhatsApp shows (or, with None, clears) a notice about the account: rate_limited, restricted, temp_banned,
+        banned."""
+        result: JsonDict = self.request("POST", "/__control/notice", {"kind": kind})
+        return result
+
+    def not_on_whatsapp(self, phone: str) -> JsonDict:
+        """``phone`` has no WhatsApp account: /send?phone= shows "Phone number shared via url is invalid."."""
+        result: JsonDict = self.request("POST", "/__control/unregistered", {"phone": phone})
         return result
 
     def logout(self) -> JsonDict:

@@ -22,6 +22,8 @@
   let qrState = null; // {ref, rotations, expired, timer}
   let conv = null; // open conversation: {jid, start, rowEls: Map, list, scroller}
   let infoOpen = false; // the contact-info drawer is shown (it follows the open chat, like the real one)
+  let notice = null; // WhatsApp's notice about the account: rate_limited | restricted | banned | temp_banned
+  let unregistered = new Set(); // numbers without a WhatsApp account: /send?phone=N shows the "invalid" modal
 
   const v26 = () => cfg && cfg.variant === '2026';
 
@@ -934,6 +936,7 @@
         setChats(ev.chats);
         renderShell();
         applyPendingSend();
+        renderNotice();
         return;
       case 'logout':
         location.assign('/?post_logout=1');
@@ -941,6 +944,12 @@
       case 'phone':
         phoneOnline = ev.online;
         renderPhoneBanner();
+        return;
+      case 'notice':
+        setNotice(ev.notice);
+        return;
+      case 'unregistered':
+        unregistered = new Set(ev.phones);
         return;
       case 'reset':
         location.assign('/');
@@ -984,7 +993,7 @@
     pendingSend = null;
     history.replaceState(null, '', '/');
     const digits = phone.replace(/[\s()+-]/g, '');
-    if (!/^[1-9]\d{6,14}$/.test(digits)) {
+    if (!/^[1-9]\d{6,14}$/.test(digits) || unregistered.has(digits)) {
       showModal('Phone number shared via url is invalid.');
       return;
     }
@@ -997,13 +1006,55 @@
     }
   }
 
-  function showModal(text) {
-    const modal = el('div', { class: 'modal-backdrop', 'data-animate-modal-backdrop': 'true' },
+  // WhatsApp's popup (WAWebConfirmPopup): the body's lines and its buttons; a button without an action closes it.
+  function showModal(text, lines, buttons, extraClass) {
+    const body = el('div', { class: 'modal-body', 'data-animate-modal-body': 'true' },
+      ...(lines || [text]).map((line) => el('div', { text: line })));
+    const modal = el('div', { class: `modal-backdrop ${extraClass || ''}`.trim(), 'data-animate-modal-backdrop': 'true' },
       el('div', { class: 'modal', role: 'dialog', 'data-animate-modal-popup': 'true', 'aria-label': text },
-        el('div', { class: 'modal-body', 'data-animate-modal-body': 'true', text }),
+        body,
         el('div', { class: 'modal-actions' },
-          el('button', { type: 'button', class: 'modal-ok', onclick: () => modal.remove() }, el('div', { text: 'OK' })))));
+          ...(buttons || [['OK', null]]).map(([label, action]) => el('button', {
+            type: 'button', class: 'modal-ok', onclick: () => (action ? action() : modal.remove()),
+          }, el('div', { text: label }))))));
     document.body.append(modal);
+    return modal;
+  }
+
+  // ---- WhatsApp's notices about the account (ban screens replace the app; the others are popups over it) ----
+  const NOTICE_TEXTS = {
+    rate_limited: ["You\u2019re sending too many messages. Try again later."],
+    restricted: ['Your account is restricted right now',
+      'You can\u2019t message new people for a while because your account sent too many messages.'],
+    temp_banned: ['You\u2019re temporarily banned from WhatsApp because you sent too many messages to people who '
+      + 'don\u2019t have your number in their address books.', 'You\u2019ll be able to use WhatsApp again in 2 hours'],
+    banned: ['This account is not allowed to use WhatsApp due to spam.'],
+  };
+  const FULL_SCREEN = new Set(['temp_banned', 'banned']);
+
+  function renderNotice() {
+    for (const old of document.querySelectorAll('.notice-popup')) old.remove();
+    if (!notice || !NOTICE_TEXTS[notice] || session !== 'logged_in') return;
+    const lines = NOTICE_TEXTS[notice];
+    if (FULL_SCREEN.has(notice)) {
+      // WAWebConflict: the app gives way to the popup, with "Log out" and "Learn more".
+      conv = null;
+      openJid = null;
+      wrapper.replaceChildren();
+      showModal(lines[0], lines, [['Log out', null], ['Learn more', null]], 'notice-popup');
+    } else {
+      showModal(lines[0], lines, [['OK', null]], 'notice-popup');
+    }
+  }
+
+  function setNotice(kind) {
+    const wasFull = FULL_SCREEN.has(notice);
+    notice = kind || null;
+    if (wasFull && !FULL_SCREEN.has(notice) && session === 'logged_in') {
+      renderShell();
+      applyPendingSend();
+    }
+    renderNotice();
   }
 
   // Escape closes the contact-info drawer if it is open, else the open chat (back to the intro pane).
@@ -1041,6 +1092,8 @@
     seq = state.seq;
     session = state.session;
     phoneOnline = state.phone_online !== false;
+    notice = FULL_SCREEN.has(state.notice) ? state.notice : null; // a warning popup is not shown again on a reload
+    unregistered = new Set(state.unregistered || []);
     if (location.pathname === '/send') pendingSend = { phone: query.get('phone') || '', text: query.get('text') || '' };
     const remaining = cfg.slow_ms - (performance.now() - startupStarted);
     await showStartup(Math.max(remaining, 1), 'WhatsApp');
@@ -1048,6 +1101,7 @@
       setChats(state.chats);
       renderShell();
       applyPendingSend();
+      renderNotice();
     } else {
       renderLanding();
     }
