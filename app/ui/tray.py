@@ -1,4 +1,5 @@
-"""Tray icon with the unread count, window-title badge, and desktop notifications for new customer messages.
+"""Tray icon with the unread count, window-title badge, and desktop notifications for new customer messages (and
+for the agents' alerts: a revenue drop, a chat handed to a person, automated sending stopped by WhatsApp's notice).
 
 A notification shows the sender; the message text only when the user allowed previews (off by default, so
 customers' words stay off lock screens and shared screens). In a busy hour they come at most one per
@@ -8,7 +9,7 @@ customers' words stay off lock screens and shared screens). In a busy hour they 
 from __future__ import annotations
 
 from app.agents.health import Alert
-from app.core.events import ChatHandedOff, Event, MessageReceived, RevenueDropped
+from app.core.events import AutomationHalted, ChatHandedOff, Event, MessageReceived, RevenueDropped
 from app.core.ids import utc_now
 from app.qt import Qt, QtCore, QtGui, QtWidgets
 from app.store.inbox import message_preview
@@ -83,6 +84,13 @@ class Tray(QtCore.QObject):
             self.notified.append(("Revenue drop", event.sentence))  # once a day and currency (its job's key)
             if self.icon is not None:
                 self.icon.showMessage("Revenue drop", event.sentence, badge_icon(self.unread), 10000)
+            return
+        if isinstance(event, AutomationHalted) and self.ctx.settings.notifications.desktop:
+            # WhatsApp's rate-limit or ban notice (or a person) stopped every automated sender: said at once, outside
+            # the message gap. The sentence quotes WhatsApp and says what to do; no customer text.
+            self.notified.append(("Automated sending stopped", event.sentence))
+            if self.icon is not None:
+                self.icon.showMessage("Automated sending stopped", event.sentence, badge_icon(self.unread), 15000)
             return
         if isinstance(event, ChatHandedOff) and self.ctx.settings.notifications.desktop:
             self.notified.append(("Chat handed to a person", event.sentence))  # no customer text in it

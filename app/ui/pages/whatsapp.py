@@ -1,4 +1,5 @@
-"""The WhatsApp page: the connection (state, QR code, controls), the page self-test, and the send queue.
+"""The WhatsApp page: the connection (state, QR code, controls), automated sending (stopped by WhatsApp's notice or
+by hand: ``AutomationBanner``), the page self-test, and the send queue.
 
 Everything about the connection comes from the last ``WhatsAppStatus`` the bridge delivered; commands go back
 through the bridge. The queue table is read from the store (the truth about each message) on a worker, when a
@@ -15,6 +16,7 @@ from app.ui import kit
 from app.ui.context import AppContext
 from app.ui.models.unsent_model import UnsentModel
 from app.ui.unsent_actions import cancel_message, retry_message
+from app.ui.widgets.automation_banner import AutomationBanner
 from app.ui.widgets.health_view import HealthView
 from app.ui.widgets.whatsapp_indicator import clock, dot_pixmap, paused_sentence, state_color
 from app.whatsapp.status import STATE_LABELS, ConnectionState, WhatsAppStatus
@@ -90,6 +92,9 @@ class WhatsAppPage(QtWidgets.QWidget):
         header.addLayout(title_row)
         for label in (self.detail, self.error, self.retrying, self.no_service):
             header.addWidget(label)
+        # Automated sending: the banner while WhatsApp's notice (or a person) stopped it, else the switch to stop it.
+        self.automation = AutomationBanner(ctx)
+        header.addWidget(self.automation)
 
         # ---- connection card: QR while linking, then facts about the browser --------------------------------
         connection = kit.Card("Connection", kind="panel")
