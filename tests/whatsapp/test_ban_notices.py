@@ -159,3 +159,24 @@ def test_a_number_not_on_whatsapp_fails_with_its_own_reason(
             assert (outcome.kind, outcome.message_id) == ("sent", after), outcome
 
     driver_runner.run(scenario, timeout=40)
+
+
+def test_a_customer_quoting_a_notice_does_not_stop_anything(
+    driver_runner: DriverRunner, store: Store, control: ImitationControl
+) -> None:
+    """Notices are matched in WhatsApp's popups only: the same words in a chat (the open one or the list) are a
+    customer's, not WhatsApp's."""
+    control.add_chat(ALICE, "Alice")
+    driver = driver_runner.driver()
+    words = "Are you sending too many messages? You're temporarily banned from WhatsApp, haha"
+
+    async def scenario() -> None:
+        async with driver_runner.connected(driver):
+            await caught_up(driver)
+            await asyncio.to_thread(control.incoming, ALICE, words, "Alice")
+            await driver.wait_until(lambda: store.messages.count({"direction": "in"}) == 1 and driver.idle, WAIT)
+            assert await driver.page.evaluate("() => window.__parleyScan().header") == "Alice"  # shown in #main
+            assert driver.notice is None
+            assert halted(store) is None
+
+    driver_runner.run(scenario)
