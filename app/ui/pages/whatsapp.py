@@ -18,6 +18,7 @@ from app.ui.models.unsent_model import UnsentModel
 from app.ui.unsent_actions import cancel_message, retry_message
 from app.ui.widgets.automation_banner import AutomationBanner
 from app.ui.widgets.health_view import HealthView
+from app.ui.widgets.pacing_status import PacingStatus
 from app.ui.widgets.whatsapp_indicator import clock, dot_pixmap, paused_sentence, state_color
 from app.whatsapp.status import STATE_LABELS, ConnectionState, WhatsAppStatus
 
@@ -172,6 +173,8 @@ class WhatsAppPage(QtWidgets.QWidget):
         actions.addWidget(self.cancel_button)
         ql.addWidget(self.queue_summary)
         ql.addWidget(self.next_send)
+        self.pacing = PacingStatus(ctx)  # the number's budget for automated messages
+        ql.addWidget(self.pacing)
         ql.addWidget(self.table, 1)
         ql.addWidget(self.empty_queue)
         ql.addLayout(actions)
