@@ -120,7 +120,9 @@ def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
         ],
         loop=ctx.tasks.service_loop,
     )
-    jobs = JobRunner(store.jobs, kinds, loop=ctx.tasks.service_loop, holds_whatsapp=lambda: sending_device.holds(store))
+    jobs = JobRunner(
+        store.jobs, kinds, loop=ctx.tasks.service_loop, holds_whatsapp=lambda: sending_device.runs_sending_jobs(store)
+    )
     orchestrator.start()
     jobs.start()
     ctx.agents = orchestrator  # the Agents page's dry run uses the same agents
@@ -190,16 +192,20 @@ def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutd
     """Start the WhatsApp service for the open workspace (connecting at once when a phone is linked and the setting
     says so) and attach it to the UI. Called after the first paint: Playwright's import stays off the start-up path.
     """
-    from app.whatsapp.config import service_config
+    from app.whatsapp.config import ServiceConfig, service_config
     from app.whatsapp.host import WhatsAppHost
     from app.whatsapp.profile import load_profile
 
     paths = ctx.workspaces.paths(ctx.workspace.workspace_id)
+
+    def configured() -> ServiceConfig:  # quiet hours are in the business's time zone (the org's, synced)
+        return service_config(ctx.settings, zone=ctx.store.orgs.get(ctx.store.org_id).timezone)
+
     host = WhatsAppHost(
         ctx.store,
         load_profile(paths.root),
         paths.browser_profiles / "main",
-        service_config(ctx.settings),
+        configured(),
         ctx.whatsapp.publish,
     )
     linked = ctx.settings.internal.whatsapp_linked
@@ -207,8 +213,8 @@ def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutd
     ctx.whatsapp.attach(host)
 
     def settings_changed(tables: frozenset[str]) -> None:
-        if "settings" in tables:
-            host.reconfigure(service_config(ctx.settings))
+        if "settings" in tables or "orgs" in tables:
+            host.reconfigure(configured())
 
     def queue_changed(event: Event) -> None:
         if isinstance(event, MessageQueued) or (isinstance(event, MessageStatusChanged) and event.status == "queued"):

@@ -48,9 +48,11 @@ DEFAULTS: dict[AgentKind, Defaults] = {
             "rate_per_minute": 8,  # automated sends per minute over all chats (Loopwave's anti-ban cap)
         },
     ),
-    "finance": Defaults(enabled=True, mode="autopilot", config={"drop_threshold_percent": 30}),  # rules, no AI
+    # Rules, no AI. Its limits (drop threshold, weeks compared, check time) are settings (Settings › Finance, one
+    # place): a config key here would be a second threshold that nothing reads.
+    "finance": Defaults(enabled=True, mode="autopilot", config={}),
     "retention": Defaults(enabled=False, mode="draft", config={"follow_up_days": 3}),
-    "health": Defaults(enabled=True, mode="autopilot", config={"every_minutes": 5}),
+    "health": Defaults(enabled=True, mode="autopilot", config={}),  # every 5 minutes and on errors (health.INTERVAL)
 }
 
 

@@ -9,7 +9,8 @@ in (house rule 7: no global registry); agents register their kinds on it before 
 ``max_lateness``: a job found due later than this after its time (Parley was closed through it) is skipped with
 reason ``too_late`` instead of running — a "good morning" follow-up is wrong at midnight; ``None`` runs it however late.
 ``needs_whatsapp``: the job sends on the WhatsApp number, so only the device that holds the number's session runs it
-(the spine's one-sending-device rule); elsewhere it stays due.
+(the spine's one-sending-device rule); elsewhere it stays due. Such jobs are *shared*: they sync to the team, so one
+scheduled on a teammate's computer reaches the holder, and everyone sees how it ended (``app/store/jobs.py``).
 """
 
 from __future__ import annotations
@@ -117,5 +118,10 @@ class JobKinds:
         if not isinstance(payload, registered.payload):
             raise TypeError(f"job kind {kind!r} takes another payload model")
         return jobs.schedule(
-            kind, payload.model_dump(mode="json"), run_at, dedupe_key, max_attempts=registered.max_attempts
+            kind,
+            payload.model_dump(mode="json"),
+            run_at,
+            dedupe_key,
+            max_attempts=registered.max_attempts,
+            shared=registered.needs_whatsapp,
         )

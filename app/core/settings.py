@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
@@ -115,17 +114,6 @@ def clock_time(value: str) -> str | None:
     if value == "" or re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
         return None
     return "a time like 22:00, or empty for none"
-
-
-def time_zone(value: str) -> str | None:
-    """``""`` (this computer's zone) or an IANA zone name such as ``Asia/Singapore``."""
-    if value == "":
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone '{value}' (use a name like Europe/Berlin, or leave it empty)"
-    return None
 
 
 class Section:
@@ -269,7 +257,8 @@ class WhatsApp(Section):
         "whatsapp.quiet_start",
         "22:00",
         "Quiet hours start",
-        "No messages go out between the start and the end (24-hour clock); they wait in the queue. "
+        "No messages go out between the start and the end (24-hour clock, in the business's time zone: "
+        "Settings › Business hours); they wait in the queue. "
         "Empty turns quiet hours off.",
         check=clock_time,
     )
@@ -279,13 +268,6 @@ class WhatsApp(Section):
         "Quiet hours end",
         "When queued messages start going out again.",
         check=clock_time,
-    )
-    time_zone = text(
-        "whatsapp.time_zone",
-        "",
-        "Business time zone",
-        "For quiet hours, e.g. Asia/Singapore. Empty uses this computer's time zone.",
-        check=time_zone,
     )
     auto_window_start = text(
         "whatsapp.auto_window_start",

@@ -16,14 +16,15 @@ taken over is refused (returns ``False``): the job's outcome is written once, by
 ``dedupe_key`` is unique: scheduling a key that exists returns the job already there (whatever its state), so a
 follow-up keyed ``followup:sale:<id>:d3`` is scheduled once however many times the agent sees the sale.
 
-Local, not synced — decided after reading the sync tables: a synced table needs the sync columns (org_id,
-updated_at, deleted_at), an entry in the wire's column list (``app/sync/protocol.py``), the server's merge would
-have to resolve two devices' rows with the same dedupe key (a UNIQUE clash on apply, which the pull path has no
-rule for), and every claim, lease and retry would travel as an edit to every teammate. Jobs run only on the device
-that holds the number's WhatsApp session (issue 18), which is also the device whose agents schedule them, so
-correctness needs no sync. Showing other devices the jobs is a later step: add the table to ``sync_tables``
-with ``lease_owner``/``lease_until`` kept out of the wire, and apply a pulled job with ``ON CONFLICT (dedupe_key)
-DO NOTHING`` so a job that arrives twice is kept — and run — once.
+**Shared jobs sync** (schema 14). A job that sends on the WhatsApp number (``shared``; the kinds that need WhatsApp)
+runs only on the device that holds the number's session, yet may be scheduled on any teammate's computer (a sale
+recorded there schedules its follow-up there): such jobs sync like other rows, so the holder runs them and every
+teammate sees them due, done or failed, and can cancel them. Its id is derived from its dedupe key (``keyed_id``), so
+the same follow-up scheduled on two computers is one row everywhere — arriving twice through sync, it is kept and run
+once. The lease (``lease_owner``, ``lease_until``) never leaves the computer that claimed the job; a job pulled as
+``running`` has no lease here, and is claimable here only once it has looked abandoned for a whole lease (the holder
+that ran it is gone and this device holds the number now). Jobs of one computer alone (the daily revenue check and
+its alerts, ``shared = False``) never leave it.
 """
 
 from __future__ import annotations
@@ -50,8 +51,15 @@ MAX_ERROR_CHARS = 500
 
 _COLUMNS = (
     "id, kind, payload, run_at, status, attempts, max_attempts, last_error, result, dedupe_key, lease_owner, "
-    "lease_until, created_at, updated_at, finished_at"
+    "lease_until, created_at, updated_at, finished_at, shared"
 )
+# Ids of keyed jobs: the same key gives the same id on every computer (uuid5 in a namespace of Parley's own).
+_JOB_IDS = uuid.UUID("7f0c3c1e-4a52-5b8e-9d35-6f1d2a0b9c41")
+
+
+def keyed_id(dedupe_key: str) -> str:
+    """The id of the job keyed ``dedupe_key``, the same on every computer of a team."""
+    return str(uuid.uuid5(_JOB_IDS, dedupe_key))
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class Job:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    shared: bool = False  # synced to teammates (it sends on the WhatsApp number), see the module's text
 
 
 def _job(row: Sequence[Any]) -> Job:
@@ -90,6 +99,7 @@ def _job(row: Sequence[Any]) -> Job:
         created_at=from_ms(row[12]),
         updated_at=from_ms(row[13]),
         finished_at=None if row[14] is None else from_ms(row[14]),
+        shared=bool(row[15]),
     )
 
 
@@ -108,8 +118,9 @@ class Jobs:
     """The jobs table. Every method is one transaction (or one read); ``now`` is passed in where time matters, so
     callers and tests decide the clock."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, org_id: str = "local") -> None:
         self.db = db
+        self.org_id = org_id  # the workspace's org: shared jobs sync inside it
 
     # ---- scheduling ------------------------------------------------------------------------------------------
     def schedule(
@@ -121,24 +132,26 @@ class Jobs:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         *,
         now: datetime | None = None,
+        shared: bool = False,
     ) -> Job:
         """Schedule ``kind`` to run at ``run_at``; idempotent on ``dedupe_key`` (the job already there is returned
-        unchanged, whatever its state). Without a key the job is unique (``<kind>:<new id>``)."""
+        unchanged, whatever its state, here or pulled from a teammate). Without a key the job is unique
+        (``<kind>:<new id>``). ``shared`` jobs sync to the team (those that send on the WhatsApp number)."""
         if not kind:
             raise ValueError("a job needs a kind")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        job_id = new_id()
-        key = dedupe_key if dedupe_key is not None else f"{kind}:{job_id}"
-        if not key:
+        if dedupe_key is not None and not dedupe_key:
             raise ValueError("a dedupe key cannot be empty")
+        new = new_id() if dedupe_key is None else keyed_id(dedupe_key)
+        key = dedupe_key if dedupe_key is not None else f"{kind}:{new}"
         stamp = to_ms(now or utc_now())
         text = json.dumps(dict(payload), ensure_ascii=False, separators=(",", ":"))
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-                (job_id, kind, text, to_ms(run_at), max_attempts, key, stamp, stamp),
+                "INSERT INTO jobs (org_id, id, kind, payload, run_at, max_attempts, dedupe_key, created_at, "
+                "updated_at, shared) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (self.org_id, new, kind, text, to_ms(run_at), max_attempts, key, stamp, stamp, int(shared)),
             )
             row = conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE dedupe_key = ?", (key,)).fetchone()
         return _job(row)
@@ -162,9 +175,10 @@ class Jobs:
             return []
         at = to_ms(now)
         excluded = sorted(set(exclude_kinds))
-        if not self._anything_to_claim(at, excluded):
+        if not self._anything_to_claim(at, to_ms(now - lease), excluded):
             return []
         until = to_ms(now + lease)
+        abandoned = to_ms(now - lease)
         with self.db.transaction() as conn:
             self._fail_exhausted_leases(conn, at)
             not_kinds = f" AND kind NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
@@ -172,21 +186,26 @@ class Jobs:
                 f"UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
                 f"updated_at = ? WHERE rid IN (SELECT rid FROM ("
                 f"SELECT rid, run_at FROM jobs WHERE status = 'due' AND run_at <= ?{not_kinds} "
-                f"UNION ALL SELECT rid, run_at FROM jobs WHERE status = 'running' AND lease_until <= ?{not_kinds}"
+                f"UNION ALL SELECT rid, run_at FROM jobs WHERE status = 'running' AND lease_until <= ?{not_kinds} "
+                # pulled as running on a teammate's device, and not heard of for a whole lease since
+                f"UNION ALL SELECT rid, run_at FROM jobs WHERE status = 'running' AND lease_until IS NULL "
+                f"AND updated_at <= ?{not_kinds}"
                 f") ORDER BY run_at, rid LIMIT ?) RETURNING {_COLUMNS}",
-                (owner, until, at, at, *excluded, at, *excluded, limit),
+                (owner, until, at, at, *excluded, at, *excluded, abandoned, *excluded, limit),
             ).fetchall()
         jobs = [_job(r) for r in rows]
         jobs.sort(key=lambda j: (j.run_at, j.created_at))
         return jobs
 
-    def _anything_to_claim(self, at: int, excluded: list[str]) -> bool:
+    def _anything_to_claim(self, at: int, abandoned: int, excluded: list[str]) -> bool:
         not_kinds = f" AND kind NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
         with self.db.read() as conn:
             row = conn.execute(
                 f"SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'due' AND run_at <= ?{not_kinds}) "
-                f"OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND lease_until <= ?{not_kinds})",
-                (at, *excluded, at, *excluded),
+                f"OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND lease_until <= ?{not_kinds}) "
+                f"OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND lease_until IS NULL "
+                f"AND updated_at <= ?{not_kinds})",
+                (at, *excluded, at, *excluded, abandoned, *excluded),
             ).fetchone()
         return bool(row[0])
 

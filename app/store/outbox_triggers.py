@@ -5,6 +5,9 @@ from ``PRAGMA table_info`` inside each migration's transaction keeps them exact 
 insert, update or delete of a synced row writes exactly one outbox row, unless the transaction is applying rows
 pulled from the server (``sync_control.applying_remote``), and an update that changes nothing writes none.
 ``changed`` names the columns an update touched; an insert (the whole row) and a purge (no row) leave it empty.
+
+A synced table may keep some rows or columns on this computer (``SHARED_ROWS``, ``LOCAL_COLUMNS``): the jobs table
+syncs only the jobs that send on the WhatsApp number, and never the lease of the computer running one (schema 14).
 """
 
 from __future__ import annotations
@@ -25,6 +28,18 @@ _UUID7 = (
 _NOW_MS = _MS
 _NOT_APPLYING = "(SELECT applying_remote FROM sync_control WHERE id = 1) = 0"
 
+# Which rows of a synced table travel, when not all do: a condition on the row (``{row}`` is ``new`` or ``old`` in a
+# trigger, the table's name in a query). The jobs of this computer alone (the daily revenue check) stay here.
+SHARED_ROWS: dict[str, str] = {"jobs": "{row}.shared = 1"}
+# Columns of a synced table that never travel: a change of them alone writes no outbox row.
+LOCAL_COLUMNS: dict[str, frozenset[str]] = {"jobs": frozenset({"lease_owner", "lease_until"})}
+
+
+def shared_rows(table: str, row: str) -> str:
+    """The SQL condition a row of ``table`` meets when it travels ("1" for every row of most tables)."""
+    condition = SHARED_ROWS.get(table)
+    return "1" if condition is None else "(" + condition.format(row=row) + ")"
+
 
 def _ident(name: str) -> str:
     if not name.replace("_", "").isalnum():
@@ -38,7 +53,8 @@ def synced_tables(conn: Connection) -> list[str]:
 
 def data_columns(conn: Connection, table: str) -> list[str]:
     cols = [row[1] for row in conn.execute(f"PRAGMA table_info({_ident(table)})")]
-    return [c for c in cols if c not in _NOT_CHANGES]
+    local = LOCAL_COLUMNS.get(table, frozenset())
+    return [c for c in cols if c not in _NOT_CHANGES and c not in local]
 
 
 def _statements(table: str, columns: list[str]) -> list[str]:
@@ -54,7 +70,8 @@ def _statements(table: str, columns: list[str]) -> list[str]:
     # A table with only bookkeeping columns has no update a peer needs to hear about: no update trigger.
     on_update = (
         [
-            f"CREATE TRIGGER {_PREFIX}{table}__update AFTER UPDATE ON {t} WHEN {_NOT_APPLYING} AND ({differs}) BEGIN "
+            f"CREATE TRIGGER {_PREFIX}{table}__update AFTER UPDATE ON {t} "
+            f"WHEN {_NOT_APPLYING} AND {shared_rows(table, 'new')} AND ({differs}) BEGIN "
             + insert.format(row="new", op=op_update, changed=changed)
             + " END"
         ]
@@ -62,11 +79,13 @@ def _statements(table: str, columns: list[str]) -> list[str]:
         else []
     )
     return [
-        f"CREATE TRIGGER {_PREFIX}{table}__insert AFTER INSERT ON {t} WHEN {_NOT_APPLYING} BEGIN "
+        f"CREATE TRIGGER {_PREFIX}{table}__insert AFTER INSERT ON {t} "
+        f"WHEN {_NOT_APPLYING} AND {shared_rows(table, 'new')} BEGIN "
         + insert.format(row="new", op="'insert'", changed="'[]'")
         + " END",
         *on_update,
-        f"CREATE TRIGGER {_PREFIX}{table}__delete AFTER DELETE ON {t} WHEN {_NOT_APPLYING} BEGIN "
+        f"CREATE TRIGGER {_PREFIX}{table}__delete AFTER DELETE ON {t} "
+        f"WHEN {_NOT_APPLYING} AND {shared_rows(table, 'old')} BEGIN "
         + insert.format(row="old", op="'purge'", changed="'[]'")
         + " END",
         # The sync identity never changes once written: a changed id would be a different row to every peer.

@@ -108,6 +108,23 @@ def held_elsewhere(store: Store, number: str = NUMBER) -> Claim | None:
     return current
 
 
+def runs_sending_jobs(store: Store, number: str = NUMBER) -> bool:
+    """Whether this device runs the scheduled jobs that send on ``number`` (a follow-up after a sale).
+
+    Stricter than ``holds`` in a team: this device must hold the claim itself. Such jobs sync (``app/store/jobs.py``),
+    so while nobody holds the number every teammate has the same job due; were "nobody holds it" enough, each would
+    run it and queue its message once — the customer would get it twice. They wait for the device the phone is linked
+    to, which claims the number as it connects. A workspace outside a team is the only device: nobody holding is
+    enough there, as for ``holds``.
+    """
+    if held_elsewhere(store, number) is not None:
+        return False
+    if store.meta(SYNC_DEVICE_ID) is None:
+        return True
+    current, mine = holder(store, number), _mine(store)
+    return current is not None and mine is not None and current.claim_id == mine[0]
+
+
 def _handing_over(store: Store, number: str) -> Claim | None:
     """The claim this device's own replaced, while the team has not heard of the new one (it is still in the outbox
     of a workspace in a team); None once it is pushed (the mark is then dropped) or outside a team."""

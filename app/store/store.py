@@ -59,8 +59,8 @@ class Store:
         # Media bytes, encrypted in the database (local to this computer; thumbnails by the passed-in Thumbnailer).
         self.media = MediaStore(db, thumbnailer=thumbnailer)
         self.events = EventLog(db)
-        # Durable jobs the agents and campaigns schedule (local to this computer; app/store/jobs.py).
-        self.jobs = Jobs(db)
+        # Durable jobs the agents and campaigns schedule (those that send sync to the team; app/store/jobs.py).
+        self.jobs = Jobs(db, org_id)
         # Every setting is declared in app.core.settings and read typed; the raw table is this store's own.
         self.settings = Settings(SettingsTable(db))
         # What each commit touched, derived by the database, reaches subscribers (the UI's Changes) as one event.

@@ -32,6 +32,7 @@ from app.core.errors import (
 )
 from app.core.events import EventBus
 from app.core.ids import new_id, utc_now
+from app.core.zones import local_zone_name
 from app.store import backup as backup_mod
 from app.store import crashpoints, keys, secrets, sqlcipher
 from app.store.database import Database
@@ -147,7 +148,7 @@ class Workspaces:
                 crashpoints.reached("create.database")
                 store = Store(db, org_id, bus=bus, thumbnailer=self.thumbnailer)
                 with db.transaction():
-                    store.orgs.create(id=org_id, name=business_name)
+                    store.orgs.create(id=org_id, name=business_name, timezone=local_zone_name())
                     owner = store.users.create(name=owner_name, email=owner_email, role="owner")
                     store.set_meta("org_id", org_id)
                     store.set_meta("workspace_id", workspace_id)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from app.core.errors import KeyringLocked, KeyringUnavailable
 from app.core.ids import new_id, to_ms, utc_now
+from app.store.outbox_triggers import shared_rows
 from app.store.store import Store
 from app.store.workspaces import Workspaces
 from app.sync.credentials import (
@@ -80,7 +81,9 @@ def replace_outbox_with_current_state(store: Store) -> int:
             ids = [
                 r[0]
                 for r in conn.execute(
-                    f'SELECT id FROM "{table}" WHERE org_id = ? AND deleted_at IS NULL ORDER BY rid', (store.org_id,)
+                    f'SELECT id FROM "{table}" WHERE org_id = ? AND deleted_at IS NULL '
+                    f"AND {shared_rows(table, table)} ORDER BY rid",
+                    (store.org_id,),
                 )
             ]
             conn.executemany(

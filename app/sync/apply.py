@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from app.core.ids import to_ms, utc_now
 from app.store.database import Database
+from app.store.outbox_triggers import shared_rows
 from app.store.sqlcipher import Connection, IntegrityError
 from app.sync.changes import Pending, pending_for, rows_with_pending_changes
 from app.sync.credentials import CURSOR, REFETCH
@@ -173,7 +174,8 @@ def remove_unseen(db: Database, org_id: str, seen: Seen) -> int:
         for table in SYNC_COLUMNS:
             if not local_columns(conn, table):
                 continue
-            local = [r[0] for r in conn.execute(f'SELECT id FROM "{table}" WHERE org_id = ?', (org_id,))]
+            shared = shared_rows(table, table)  # rows of this computer alone are not the server's to remove
+            local = [r[0] for r in conn.execute(f'SELECT id FROM "{table}" WHERE org_id = ? AND {shared}', (org_id,))]
             gone = [i for i in local if i not in seen.get(table, set()) and i not in keep.get(table, set())]
             conn.executemany(f'DELETE FROM "{table}" WHERE org_id = ? AND id = ?', [(org_id, i) for i in gone])
             removed += len(gone)

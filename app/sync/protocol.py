@@ -27,8 +27,9 @@ from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StringCo
 
 from app.core.synced import SYNCED_MODELS
 
-# 2 (schemas 9-13): rows carry columns a protocol-1 peer refuses as unknown (chats' status, snooze and AI owner,
-# labels, message media and the agent that sent it, product photos, agent versions and executions, business hours).
+# 2 (schemas 9-14): rows carry columns a protocol-1 peer refuses as unknown (chats' status, snooze and AI owner,
+# labels, message media and the agent that sent it, product photos, agent versions and executions, business hours,
+# the jobs that send).
 # A protocol-1 app and a protocol-2 server (or the other way round) answer 426 and say "update Parley (or the
 # server)" instead of failing on the first such row.
 PROTOCOL_VERSION = 2
@@ -57,6 +58,26 @@ SYNC_COLUMNS: dict[str, frozenset[str]] = {
 # number (``app/store/sending_device.py``, schema 6).
 SYNC_COLUMNS["wa_sessions"] = frozenset(
     {"created_at", "updated_at", "deleted_at", "claim_id", "device_id", "device_name", "linked_at", "last_seen_at"}
+)
+# The jobs that send on the WhatsApp number (schema 14, ``app/store/jobs.py``): run by the device that holds the
+# number, seen by every teammate. The lease of the device running one stays on that device.
+SYNC_COLUMNS["jobs"] = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "kind",
+        "payload",
+        "run_at",
+        "status",
+        "attempts",
+        "max_attempts",
+        "last_error",
+        "result",
+        "dedupe_key",
+        "finished_at",
+        "shared",
+    }
 )
 
 # Column values as pydantic-core checks them (in Rust, as it parses a 1000-change push): text within the size limit

@@ -10,10 +10,9 @@ import logging
 import os
 from dataclasses import dataclass, field
 from datetime import time
-from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.settings import Settings
+from app.core.zones import local_zone_name
 from app.whatsapp.humanizer import TypingPace
 from app.whatsapp.limits import SendLimits
 from app.whatsapp.pacing import DEFAULT_WARMUP, Pace
@@ -45,25 +44,6 @@ def _clock(value: str) -> time | None:
     return time(int(hours), int(minutes))
 
 
-def local_zone_name() -> str:
-    """This computer's IANA time zone name (``TZ``, else /etc/localtime's target), ``UTC`` when unknown."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    localtime = Path("/etc/localtime")
-    if localtime.is_symlink():
-        target = str(localtime.resolve())
-        if "zoneinfo/" in target:
-            candidates.append(target.split("zoneinfo/", 1)[1])
-    for name in candidates:
-        if not name:
-            continue
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-        return name
-    return "UTC"
-
-
 def pacing_config(settings: Settings, zone: str) -> Pace:
     """The number's budget for automated messages from the settings, its window in ``zone`` (the business's)."""
     w = settings.whatsapp
@@ -82,7 +62,9 @@ def pacing_config(settings: Settings, zone: str) -> Pace:
     )
 
 
-def service_config(settings: Settings, *, seed: int | None = None) -> ServiceConfig:
+def service_config(settings: Settings, *, zone: str | None = None, seed: int | None = None) -> ServiceConfig:
+    """The service's configuration from the settings; quiet hours are in ``zone`` (the business's time zone,
+    ``orgs.timezone``; this computer's when not given)."""
     fast, slow = settings.whatsapp.typing_speed_max, settings.whatsapp.typing_speed_min
     gap_min, gap_max = settings.whatsapp.gap_min_seconds, settings.whatsapp.gap_max_seconds
     typing = TypingPace(
@@ -100,7 +82,7 @@ def service_config(settings: Settings, *, seed: int | None = None) -> ServiceCon
         warmup_per_day=warmup if settings.whatsapp.warmup else (per_day,),
         quiet_start=_clock(settings.whatsapp.quiet_start),
         quiet_end=_clock(settings.whatsapp.quiet_end),
-        timezone=settings.whatsapp.time_zone or local_zone_name(),
+        timezone=zone or local_zone_name(),
     )
     return ServiceConfig(
         url=os.environ.get(URL_ENV) or DEFAULT_URL,

@@ -45,7 +45,8 @@ def test_the_section_is_listed_and_shows_the_org_zone(page: SettingsPage) -> Non
     assert items.index("Business hours") == items.index("WhatsApp") + 1
     card = hours_of(page)
     assert card.isVisible()
-    assert "America/Sao_Paulo" in card.zone_note.text()
+    assert card.zone.currentText() == "America/Sao_Paulo"
+    assert "shared with your team" in card.zone_note.text()
     assert not card.use.isChecked()  # no schedule yet: always open
     assert "always open" in card.now_note.text()
 
@@ -193,3 +194,27 @@ def test_tab_goes_through_a_day_as_it_reads(page: SettingsPage) -> None:
     assert all(within(stop, owner) for stop, owner in zip(stops, owners, strict=True)), [
         s.objectName() or type(s).__name__ for s in stops
     ]
+
+
+def test_the_business_time_zone_is_chosen_here_and_a_made_up_one_is_refused(
+    qtbot: QtBot, page: SettingsPage, store: Store
+) -> None:
+    """It used to be shown only (every workspace stayed on UTC) while WhatsApp's quiet hours had a zone of their
+    own in another section: one zone now, the org's, chosen here."""
+    card = hours_of(page)
+    card.zone.setCurrentText("Mars/Olympus")  # typed (keys would open the completer's popup: no keyboard grab here)
+    card.save_button.click()
+    qtbot.waitUntil(card.error.isVisible)
+    assert card.error.text().startswith("“Mars/Olympus” is not a time zone Parley knows")
+    assert store.orgs.get(store.org_id).timezone == "America/Sao_Paulo"
+    card.zone.setCurrentText("Asia/Jakarta")
+    assert "Asia/Jakarta" in [card.zone.itemText(i) for i in range(card.zone.count())]
+    card.save_button.click()
+    qtbot.waitUntil(lambda: store.orgs.get(store.org_id).timezone == "Asia/Jakarta")
+    qtbot.waitUntil(lambda: card.status.text() == "Saved.")
+
+
+def test_a_new_workspace_takes_this_computers_zone(store: Store) -> None:
+    from app.core.zones import local_zone_name
+
+    assert store.orgs.get(store.org_id).timezone == local_zone_name()

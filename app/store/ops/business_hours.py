@@ -12,18 +12,30 @@ from typing import Any
 
 from app.agents import greetings
 from app.agents.hours import Schedule, parse_schedule
+from app.core.errors import InvalidInput
 from app.core.models import Org
+from app.core.zones import is_zone
 from app.store.ops import Done, done, op_transaction
 from app.store.store import Store
 
 
-def save_business_hours(store: Store, schedule: Schedule | dict[str, Any]) -> Done[Org]:
+def save_business_hours(store: Store, schedule: Schedule | dict[str, Any], *, timezone: str | None = None) -> Done[Org]:
     """Check ``schedule`` (a ``Schedule`` or its stored JSON; ``{}``: no hours, always open) and save it on the
-    org; InvalidInput with a sentence when it cannot be meant (overlaps, a bad time, a holiday twice)."""
+    org, with the business's time zone when given (``orgs.timezone``: the hours, follow-ups and WhatsApp's quiet
+    hours are in it); InvalidInput with a sentence when it cannot be meant (overlaps, a bad time, a holiday twice, a
+    zone this computer does not know)."""
     raw = schedule.to_json() if isinstance(schedule, Schedule) else schedule
     stored = parse_schedule(raw).to_json()
+    changes: dict[str, object] = {"business_hours": stored}
+    if timezone is not None:
+        if not is_zone(timezone):
+            raise InvalidInput(
+                f"“{timezone.strip()[:60]}” is not a time zone Parley knows: pick one from the list (like "
+                "Asia/Jakarta or Europe/Madrid)."
+            )
+        changes["timezone"] = timezone
     with op_transaction(store) as tx:
-        org = store.orgs.update(store.org_id, business_hours=stored)
+        org = store.orgs.update(store.org_id, **changes)
     return done(tx, org)
 
 

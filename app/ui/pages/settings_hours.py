@@ -21,6 +21,7 @@ from app.agents.hours import DAY_NAMES, WEEKDAYS, BusinessHours, Holiday, Interv
 from app.agents.templates import VARIABLES, Recipient, check_template, fill, format_opening, variables_for
 from app.core.errors import InvalidInput
 from app.core.ids import utc_now
+from app.core.zones import is_zone, zone_names
 from app.qt import QtCore, QtWidgets, Signal
 from app.store.ops.business_hours import save_business_hours, save_greetings
 from app.ui import kit
@@ -202,7 +203,28 @@ class HoursCard(kit.Card):
                 "Saturday. A closing time of 00:00 is midnight."
             )
         )
-        self.zone_note = kit.note()
+        self.zone = QtWidgets.QComboBox()
+        self.zone.setEditable(True)
+        self.zone.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
+        self.zone.addItems(zone_names())
+        self.zone.setAccessibleName("Business time zone")
+        self.zone.setMinimumContentsLength(22)
+        finder = self.zone.completer()
+        if finder is not None:  # type to find: "jakarta" finds Asia/Jakarta
+            finder.setFilterMode(QtCore.Qt.MatchFlag.MatchContains)
+            finder.setCompletionMode(QtWidgets.QCompleter.CompletionMode.PopupCompletion)
+        self.zone.currentTextChanged.connect(self._zone_edited)
+        zone_row = QtWidgets.QHBoxLayout()
+        zone_label = QtWidgets.QLabel("Time zone")
+        zone_label.setBuddy(self.zone)
+        zone_row.addWidget(zone_label)
+        zone_row.addWidget(self.zone)
+        zone_row.addStretch(1)
+        self.body.addLayout(zone_row)
+        self.zone_note = kit.note(
+            "The business's time zone, shared with your team: these hours, follow-up times and WhatsApp's quiet "
+            "hours are in it."
+        )
         self.body.addWidget(self.zone_note)
         self.use = QtWidgets.QCheckBox("Use business hours")
         self.use.setToolTip("Off: always open, so the away message never goes out")
@@ -273,7 +295,9 @@ class HoursCard(kit.Card):
         except InvalidInput as error:  # stored by an older or newer Parley: shown as none, the reason beside it
             schedule = Schedule()
             self._failed(f"The saved hours could not be read ({error}); set them again.")
-        self.zone_note.setText(f"Times are in the business's time zone: {self.timezone}.")
+        self.zone.blockSignals(True)
+        self.zone.setCurrentText(self.timezone)
+        self.zone.blockSignals(False)
         self.use.blockSignals(True)
         self.use.setChecked(not schedule.always_open)
         self.use.blockSignals(False)
@@ -291,6 +315,11 @@ class HoursCard(kit.Card):
         self.status.clear()
         self.error.hide()
         self._update_now()
+
+    def _zone_edited(self, text: str) -> None:
+        if is_zone(text):
+            self.timezone = text
+        self._edited()
 
     def _fill_holidays(self) -> None:
         self.holiday_list.clear()
@@ -349,12 +378,12 @@ class HoursCard(kit.Card):
 
     # ---- saving ----------------------------------------------------------------------------------------------
     def save(self) -> None:
-        store, value = self.ctx.store, self.value()
+        store, value, zone = self.ctx.store, self.value(), self.zone.currentText()
         self.error.hide()
         self.save_button.setEnabled(False)
 
         def write() -> None:
-            save_business_hours(store, value)
+            save_business_hours(store, value, timezone=zone)
 
         self.ctx.tasks.start("Saving business hours", write, self._saved, self._failed, owner=self)
 

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from app.core.ids import to_ms
 from app.store import keys, sqlcipher
 from app.store.database import Database
-from app.store.jobs import Jobs, backoff
+from app.store.jobs import Jobs, backoff, keyed_id
+from app.store.migrations import LATEST_VERSION
 from app.store.store import Store
 from tests.data.make_snapshot import ORG_ID, SNAPSHOT_KEY, snapshot_path
 
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
-JOBS_SCHEMA = 12
 
 
 @pytest.fixture
@@ -72,23 +73,31 @@ def test_only_due_jobs_are_claimed_oldest_first(jobs: Jobs) -> None:
 
 def test_claim_is_exclusive_between_two_connections(db_file: tuple[Path, bytes]) -> None:
     """Two databases on one file (as two runners, or two processes, would have) claim concurrently in small
-    batches: every job goes to exactly one of them."""
+    batches: every job goes to exactly one of them. They claim in rounds, both at once in each round (a barrier
+    before and after): free-running, a loaded machine let one thread take all 300 before the other started."""
     dbs = [Database.open(*db_file), Database.open(*db_file)]
     setup = Jobs(dbs[0])
     for i in range(300):
         setup.schedule("k", {"i": i}, T0, f"k:{i}")
     got: dict[str, list[str]] = {"a": [], "b": []}
     errors: list[BaseException] = []
-    start = threading.Barrier(2)
+    rounds = threading.Barrier(2, timeout=30)
+    empty = {"a": False, "b": False}
 
     def claimer(owner: str, db: Database) -> None:
         try:
             mine = Jobs(db)
-            start.wait()
-            while batch := mine.claim_due(T0, owner, LEASE, 7):
+            while True:
+                rounds.wait()  # both claim in this round
+                batch = mine.claim_due(T0, owner, LEASE, 7)
                 got[owner].extend(j.id for j in batch)
+                empty[owner] = not batch
+                rounds.wait()  # both claimed: the same answer to "anything left?" for both
+                if all(empty.values()):
+                    return
         except BaseException as exc:  # noqa: BLE001 — collected for the assertion below
             errors.append(exc)
+            rounds.abort()
 
     threads = [threading.Thread(target=claimer, args=(o, db)) for o, db in zip(got, dbs, strict=True)]
     for thread in threads:
@@ -255,18 +264,81 @@ def test_payload_must_be_a_json_object(jobs: Jobs) -> None:
         jobs.schedule("k", {}, T0, max_attempts=0)
 
 
-@pytest.mark.parametrize("version", range(1, JOBS_SCHEMA))
+@pytest.mark.parametrize("version", range(1, LATEST_VERSION))
 def test_jobs_work_after_upgrading_every_earlier_schema(version: int, tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     shutil.copy(snapshot_path(version), path)
     db = Database.open(path, SNAPSHOT_KEY)
     store = Store(db, ORG_ID)
     before = store.outbox.count()
-    job = store.jobs.schedule("followup", {"sale_id": "s1"}, T0, "followup:sale:s1:d3")
+    check = store.jobs.schedule("revenue_check", {"day": "2026-11-30"}, T0, "revenue:2026-11-30")
+    claimed = store.jobs.claim_due(T0, "a", LEASE, 10)  # with the snapshot's own jobs from schema 12 on
+    assert check.id in [j.id for j in claimed]
+    for job in claimed:
+        assert store.jobs.complete(job.id, "a", "ok")
+    assert store.outbox.count() == before  # a job of this computer alone never reaches the outbox
+    followup = store.jobs.schedule("followup", {"sale_id": "s1"}, T0, "followup:sale:s1:d3", shared=True)
     [claimed] = store.jobs.claim_due(T0, "a", LEASE, 10)
-    assert claimed.id == job.id
-    assert store.jobs.complete(job.id, "a", "ok")
-    assert store.outbox.count() == before  # local: jobs never reach the outbox
-    with db.read() as conn:
-        assert conn.execute("SELECT count(*) FROM sync_tables WHERE name = 'jobs'").fetchone()[0] == 0
+    assert claimed.id == followup.id == keyed_id("followup:sale:s1:d3")
+    assert store.outbox.count() == before + 2  # scheduled, claimed (status and attempts travel, the lease not)
+    assert store.jobs.complete(followup.id, "a", "ok")
+    assert store.outbox.count() == before + 3
     db.close()
+
+
+# ---- shared jobs (schema 14): one row per key on every computer, a lease that stays here ----------------------------
+def test_a_keyed_job_has_the_same_id_on_every_computer(tmp_path: Path) -> None:
+    ids = []
+    for name in ("a", "b"):
+        db = Database.open(tmp_path / f"{name}.db", keys.random_key())
+        ids.append(Jobs(db, ORG_ID).schedule("followup", {}, T0, "followup:sale:s9:d3", shared=True).id)
+        db.close()
+    assert ids[0] == ids[1] == keyed_id("followup:sale:s9:d3")
+    assert keyed_id("followup:sale:s9:d3") != keyed_id("followup:sale:s9:d7")
+
+
+def test_only_shared_jobs_reach_the_outbox_and_a_lease_never_does(db_file: tuple[Path, bytes]) -> None:
+    store = Store(Database.open(*db_file), ORG_ID)
+    store.jobs.schedule("revenue_check", {}, T0, "revenue:1")
+    [local] = store.jobs.claim_due(T0, "a", LEASE, 1)
+    store.jobs.complete(local.id, "a")
+    assert store.outbox.count() == 0
+    shared = store.jobs.schedule("followup", {}, T0, "followup:1", shared=True)
+    [claimed] = store.jobs.claim_due(T0, "a", LEASE, 1)
+    store.jobs.release(claimed.id, "a")  # status back to due, lease gone
+    with store.db.read() as conn:
+        rows = conn.execute("SELECT op, changed FROM outbox WHERE row_id = ? ORDER BY seq", (shared.id,)).fetchall()
+        local_rows = conn.execute("SELECT count(*) FROM outbox WHERE row_id = ?", (local.id,)).fetchone()[0]
+    assert local_rows == 0
+    assert [r[0] for r in rows] == ["insert", "update", "update"]
+    assert all("lease" not in r[1] for r in rows)
+    store.db.close()
+
+
+def test_a_status_that_ends_the_run_takes_the_lease_with_it(jobs: Jobs) -> None:
+    """A cancel pulled from a teammate while this computer runs the job: the lease goes, the late outcome is refused."""
+    job = jobs.schedule("followup", {}, T0, "followup:2", shared=True)
+    jobs.claim_due(T0, "a", LEASE, 1)
+    with jobs.db.applying_remote(check_foreign_keys=False) as conn:
+        conn.execute("UPDATE jobs SET status = 'cancelled' WHERE id = ?", (job.id,))
+    after = jobs.get(job.id)
+    assert after is not None
+    assert after.status == "cancelled"
+    assert after.lease_owner is None
+    assert after.lease_until is None
+    assert not jobs.complete(job.id, "a", "sent")
+
+
+def test_a_job_pulled_as_running_is_claimed_here_only_once_abandoned_for_a_lease(jobs: Jobs) -> None:
+    """Running on the teammate that held the number (no lease here): left alone while it may still be running there,
+    claimable once it has not been heard of for a whole lease (that device is gone; this one holds the number now)."""
+    job = jobs.schedule("followup", {}, T0, "followup:3", shared=True)
+    with jobs.db.applying_remote(check_foreign_keys=False) as conn:
+        conn.execute(
+            "UPDATE jobs SET status = 'running', attempts = 1, updated_at = ? WHERE id = ?", (to_ms(T0), job.id)
+        )
+    assert jobs.claim_due(T0 + LEASE - timedelta(seconds=1), "b", LEASE, 5) == []
+    [claimed] = jobs.claim_due(T0 + LEASE, "b", LEASE, 5)
+    assert claimed.id == job.id
+    assert claimed.lease_owner == "b"
+    assert claimed.attempts == 2

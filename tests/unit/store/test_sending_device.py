@@ -91,6 +91,16 @@ def test_nobody_holding_the_number_is_no_obstacle(store: Store) -> None:
     assert sd.held_elsewhere(store) is None
 
 
+def test_sending_jobs_run_on_the_holder_and_alone_also_when_nobody_holds(store: Store) -> None:
+    assert sd.runs_sending_jobs(store)  # a workspace outside a team is the only device
+    store.set_meta("sync.device_id", "dev-a")  # in a team, "nobody holds it" is every teammate at once
+    assert not sd.runs_sending_jobs(store)
+    sd.claim(store, now=T0)
+    assert sd.runs_sending_jobs(store)
+    pull_claim(store, linked_at=LATER)  # the phone is linked on a teammate's computer now
+    assert not sd.runs_sending_jobs(store)
+
+
 def test_a_pulled_newer_claim_takes_the_number_from_the_holder(store: Store) -> None:
     sd.claim(store, now=T0)
     assert sd.holds(store)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from app.core.settings import BY_KEY, Settings
-from app.whatsapp.config import DEFAULT_URL, MB, URL_ENV, local_zone_name, service_config
+from app.core.zones import local_zone_name
+from app.whatsapp.config import DEFAULT_URL, MB, URL_ENV, service_config
 
 
 class Memory:
@@ -46,8 +47,7 @@ def test_settings_flow_into_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     settings.whatsapp.typing_speed_max = 120  # swapped: taken as a range all the same
     settings.whatsapp.per_day = 80
     settings.whatsapp.quiet_start = ""
-    settings.whatsapp.time_zone = "Asia/Singapore"
-    config = service_config(settings)
+    config = service_config(settings, zone="Asia/Singapore")  # the business's zone (the org's)
     assert config.url == "http://127.0.0.1:8765/"
     assert not config.headless
     assert (config.typing.chars_per_second_min, config.typing.chars_per_second_max) == (2.0, 5.0)
@@ -63,7 +63,6 @@ def test_settings_flow_into_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("whatsapp.quiet_start", "25:00", "a time like 22:00"),
         ("whatsapp.quiet_end", "8am", "a time like 22:00"),
-        ("whatsapp.time_zone", "Mars/Olympus", "unknown time zone"),
         ("whatsapp.per_day", 0, "at least 1"),
     ],
 )
