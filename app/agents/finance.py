@@ -87,6 +87,14 @@ def alert_key(day: date, currency: str) -> str:
     return f"finance:drop:{day.isoformat()}:{currency}"
 
 
+def daily_result(alerts: int, fixed: int) -> str:
+    """What the daily check's job says it did (the jobs list shows it)."""
+    said = ["No drop in revenue" if alerts == 0 else f"{alerts} revenue drop{'s' if alerts > 1 else ''} alerted"]
+    if fixed:
+        said.append(f"{fixed} lifetime value{'s' if fixed > 1 else ''} corrected")
+    return "; ".join(said)
+
+
 @dataclass(frozen=True)
 class DropAlert:
     """A finished day's revenue in one currency fell against the trailing same-weekday average."""
@@ -265,7 +273,7 @@ class FinanceAgent:
             raise JobSkipped(AGENT_OFF)  # switched off on the Agents page: no alert (the chain goes on)
         alerts = self.check(day)
         fixed = self.reconcile()
-        return f"{len(alerts)} drop alert(s); {fixed} lifetime value(s) corrected"
+        return daily_result(len(alerts), fixed)
 
     async def _run_alert(self, payload: AlertPayload, run: JobRun) -> str:
         alert = payload.alert()

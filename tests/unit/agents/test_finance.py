@@ -346,3 +346,12 @@ def test_recording_a_sale_never_adds_another_currency_into_the_value(store: Stor
     assert ltv(store, gil) == (3_000, "EUR")  # the old code: 12900
     record_sale(store, [SaleLine(description="Cup", unit_price_minor=450)], contact_id=gil.id, currency="EUR")
     assert ltv(store, gil) == (3_450, "EUR")
+
+
+def test_the_daily_checks_result_reads_as_a_sentence() -> None:
+    from app.agents.finance import daily_result
+
+    assert daily_result(0, 0) == "No drop in revenue"
+    assert daily_result(1, 0) == "1 revenue drop alerted"
+    assert daily_result(2, 3) == "2 revenue drops alerted; 3 lifetime values corrected"
+    assert daily_result(0, 1) == "No drop in revenue; 1 lifetime value corrected"
