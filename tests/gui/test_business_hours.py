@@ -218,3 +218,29 @@ def test_a_new_workspace_takes_this_computers_zone(store: Store) -> None:
     from app.core.zones import local_zone_name
 
     assert store.orgs.get(store.org_id).timezone == local_zone_name()
+
+
+def test_save_waits_for_a_change_and_the_away_preview_follows_the_hours_being_edited(
+    qtbot: QtBot, page: SettingsPage
+) -> None:
+    """Seen in the app under Xvfb: 'Save hours' was always on (a click saved nothing new), and the away message's
+    preview said when the business opens by the saved hours, not the ones on screen."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from app.agents.hours import DAY_NAMES, WEEKDAYS
+
+    card, greetings = hours_of(page), greetings_of(page)
+    assert not card.save_button.isEnabled()
+    assert not greetings.save_button.isEnabled()
+    greetings.away.text.setPlainText("Closed; back {next_opening}.")
+    assert greetings.save_button.isEnabled()
+    assert greetings.away.preview.text() == "Preview: Closed; back soon."  # always open: no opening to name
+    in_three_days = WEEKDAYS[(datetime.now(ZoneInfo("America/Sao_Paulo")) + timedelta(days=3)).weekday()]
+    card.use.setChecked(True)
+    card.days[in_three_days].open.setChecked(True)  # 09:00-18:00, the only open day
+    assert card.save_button.isEnabled()
+    assert greetings.away.preview.text() == f"Preview: Closed; back {DAY_NAMES[in_three_days]} 09:00."
+    card.save_button.click()
+    qtbot.waitUntil(lambda: card.status.text() == "Saved.")
+    assert not card.save_button.isEnabled()

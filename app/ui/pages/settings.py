@@ -245,6 +245,7 @@ class SettingsPage(QtWidgets.QWidget):
             self._add_card(section, self.hours_card, FOUND_BY["Business hours"])
             self.greetings_card = GreetingsCard(self.ctx)
             self._add_card(section, self.greetings_card, FOUND_BY["Welcome and away"])
+            self.hours_card.hours_edited.connect(self.greetings_card.show_hours)  # the away preview follows edits
         elif section == "Security":
             self._add_card(section, self._security_card(), FOUND_BY["Security"])
         elif section == "Backup":

@@ -185,9 +185,11 @@ class DayRow(QtWidgets.QWidget):
 
 
 class HoursCard(kit.Card):
-    """The weekly grid and the holidays."""
+    """The weekly grid and the holidays. ``hours_edited`` carries the hours as edited (before saving), so the away
+    message's preview says when the business opens by the hours on screen."""
 
     saved = Signal()
+    hours_edited = Signal(object)  # BusinessHours
 
     def __init__(self, ctx: AppContext, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Weekly hours", parent)
@@ -268,6 +270,7 @@ class HoursCard(kit.Card):
         self.error.hide()
         self.status = kit.note()
         self.save_button = kit.primary_button("Save hours")
+        self.save_button.setEnabled(False)  # until something is changed
         self.save_button.clicked.connect(self.save)
         self.body.addWidget(self.now_note)
         self.body.addWidget(self.error)
@@ -307,11 +310,13 @@ class HoursCard(kit.Card):
         self._fill_holidays()
         self.dirty = False
         self.loaded = True
+        self.save_button.setEnabled(False)
         self._update_now()
 
     # ---- editing ---------------------------------------------------------------------------------------------
     def _edited(self) -> None:
         self.dirty = True
+        self.save_button.setEnabled(True)
         self.status.clear()
         self.error.hide()
         self._update_now()
@@ -366,6 +371,7 @@ class HoursCard(kit.Card):
         except InvalidInput as error:
             self.now_note.setText(str(error))
             return
+        self.hours_edited.emit(hours)
         now = utc_now()
         if hours.schedule.always_open:
             self.now_note.setText("No business hours: always open, so the away message never goes out.")
@@ -388,14 +394,14 @@ class HoursCard(kit.Card):
         self.ctx.tasks.start("Saving business hours", write, self._saved, self._failed, owner=self)
 
     def _saved(self, _: None) -> None:
-        self.save_button.setEnabled(True)
         self.dirty = False
+        self.save_button.setEnabled(False)
         self.status.setText("Saved.")
         self.saved.emit()
         self.reload()
 
     def _failed(self, message: str) -> None:
-        self.save_button.setEnabled(True)
+        self.save_button.setEnabled(self.dirty)
         self.error.setText(message)
         self.error.show()
 
@@ -481,6 +487,7 @@ class GreetingsCard(kit.Card):
         self.error.hide()
         self.status = kit.note()
         self.save_button = kit.primary_button("Save messages")
+        self.save_button.setEnabled(False)  # until something is changed
         self.save_button.clicked.connect(self.save)
         self.body.addWidget(self.error)
         self.body.addLayout(kit.button_row(self.status, self.save_button))
@@ -514,12 +521,19 @@ class GreetingsCard(kit.Card):
             for widget in (self.welcome.enabled, self.welcome.text, self.away.enabled, self.away.text, self.every):
                 widget.blockSignals(False)
         self.loaded = True
+        self.save_button.setEnabled(False)
         self.update_previews()
 
     def _edited(self) -> None:
         self.dirty = True
+        self.save_button.setEnabled(True)
         self.status.clear()
         self.error.hide()
+        self.update_previews()
+
+    def show_hours(self, hours: BusinessHours) -> None:
+        """Preview with ``hours`` as edited on the Weekly hours card (saved or not)."""
+        self.hours = hours
         self.update_previews()
 
     def update_previews(self) -> None:
@@ -549,12 +563,12 @@ class GreetingsCard(kit.Card):
         self.ctx.tasks.start("Saving welcome and away messages", write, self._saved, self._failed, owner=self)
 
     def _saved(self, _: GreetingsConfig) -> None:
-        self.save_button.setEnabled(True)
         self.dirty = False
+        self.save_button.setEnabled(False)
         self.status.setText("Saved.")
         self.reload()
 
     def _failed(self, message: str) -> None:
-        self.save_button.setEnabled(True)
+        self.save_button.setEnabled(self.dirty)
         self.error.setText(message)
         self.error.show()
