@@ -22,8 +22,10 @@ ChatStatus = Literal["open", "pending", "resolved"]
 Lifecycle = Literal["new", "lead", "qualified", "customer", "churned"]
 StageKind = Literal["open", "won", "lost"]
 DealStatus = Literal["open", "won", "lost"]
-CampaignStatus = Literal["draft", "scheduled", "running", "paused", "done", "cancelled"]
-RecipientStatus = Literal["pending", "sent", "delivered", "read", "replied", "failed"]
+CampaignStatus = Literal["draft", "prepared", "running", "paused", "completed", "cancelled"]
+RecipientStatus = Literal["queued", "sending", "sent", "delivered", "read", "replied", "failed", "skipped"]
+# A contact's consent to campaigns (schema 15): unknown until they opt in (a form, a person) or out (a keyword).
+Consent = Literal["unknown", "opted_in", "opted_out"]
 AgentKind = Literal["acquisition", "finance", "retention", "health"]
 AgentMode = Literal["off", "draft", "autopilot"]
 ExecutionStatus = Literal["running", "succeeded", "failed", "skipped"]
@@ -81,6 +83,10 @@ class Contact(Record):
     lifetime_value_minor: int = 0
     currency: str = "USD"
     last_contacted_at: datetime | None = None
+    # consent to campaigns, where it came from (keyword, person, import, form) and when (schema 15)
+    consent: Consent = "unknown"
+    consent_source: str | None = None
+    consent_at: datetime | None = None
 
 
 class Tag(Record):
@@ -221,16 +227,33 @@ class Campaign(Record):
     scheduled_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # schema 15 (app/campaigns): a stricter pace for this campaign only, its own variant rotation, the test send,
+    # the audience rules (consent required, prefer contacts who wrote within N days) and the results' windows
+    pace: dict[str, Any] = Field(default_factory=dict)
+    next_variant: int = 0
+    test_contact_id: str | None = None
+    test_message_id: str | None = None
+    prepared_at: datetime | None = None
+    require_consent: bool = False
+    recent_days: int | None = None
+    reply_window_hours: int = 72
+    sale_window_hours: int = 168
 
 
 class CampaignRecipient(Record):
+    """One contact of a prepared campaign: its frozen body, the message that carries it, and how it ended."""
+
     campaign_id: str
     contact_id: str
     variant: int = 0
-    status: RecipientStatus = "pending"
+    status: RecipientStatus = "queued"
+    reason: str | None = None  # why failed or skipped (a code such as ``opted_out``, or the sender's sentence)
+    body: str = ""
+    chat_id: str | None = None
     message_id: str | None = None
-    error: str | None = None
     sent_at: datetime | None = None
+    replied_at: datetime | None = None
+    position: int = 0
 
 
 class KnowledgeArticle(Record):

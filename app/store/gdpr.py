@@ -49,6 +49,12 @@ def export_contact(store: Store, contact_id: str) -> dict[str, Any]:
         "format": EXPORT_FORMAT,
         "exported_at": utc_now().isoformat(),
         "contact": contact.model_dump(mode="json"),
+        # consent to campaigns, its source and when (schema 15): also inside "contact", named here for the reader
+        "consent": {
+            "state": contact.consent,
+            "source": contact.consent_source,
+            "at": contact.consent_at.isoformat() if contact.consent_at else None,
+        },
         "company": company.model_dump(mode="json") if company else None,
         "chats": _dump(chats),
         "messages": _dump(messages),

@@ -27,9 +27,9 @@ from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StringCo
 
 from app.core.synced import SYNCED_MODELS
 
-# 2 (schemas 9-14): rows carry columns a protocol-1 peer refuses as unknown (chats' status, snooze and AI owner,
+# 2 (schemas 9-15): rows carry columns a protocol-1 peer refuses as unknown (chats' status, snooze and AI owner,
 # labels, message media and the agent that sent it, product photos, agent versions and executions, business hours,
-# the jobs that send).
+# the jobs that send, campaigns' pace and recipients' outcomes, contacts' consent).
 # A protocol-1 app and a protocol-2 server (or the other way round) answer 426 and say "update Parley (or the
 # server)" instead of failing on the first such row.
 PROTOCOL_VERSION = 2

@@ -61,7 +61,7 @@ def new_row_fields(table: str, g: Graph) -> tuple[dict[str, Any], dict[str, Any]
         "products": ({"name": "Cap", "price_minor": 1500}, {"stock": 3}),
         "sales": ({"amount_minor": 1500, "sold_at": AT}, {"note": "paid cash"}),
         "sale_items": ({"sale_id": g.sale.id, "product_id": g.product.id, "quantity": 2}, {"quantity": 3}),
-        "campaigns": ({"name": "Summer", "audience": {"tag": "vip"}}, {"status": "scheduled", "scheduled_at": AT}),
+        "campaigns": ({"name": "Summer", "audience": {"tag": "vip"}}, {"status": "prepared", "scheduled_at": AT}),
         "campaign_recipients": ({"campaign_id": g.campaign.id, "contact_id": g.contact.id}, {"status": "sent"}),
         "knowledge_articles": ({"title": "Shipping", "body": "2-3 days"}, {"tags": ["logistics"]}),
         "agent_configs": ({"agent": "retention"}, {"enabled": True, "config": {"days": 3}}),
