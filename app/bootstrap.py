@@ -95,6 +95,8 @@ def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
     from app.agents.job_kinds import JobKinds
     from app.agents.jobs_runner import JobRunner
     from app.agents.orchestrator import Orchestrator
+    from app.campaigns import runner as campaigns
+    from app.campaigns.replies import OptOutAgent
     from app.core.events import RevenueDropped
     from app.store import sending_device
     from app.ui.tasks import logged_only
@@ -110,6 +112,7 @@ def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
         )
 
     money = finance.build(store, kinds, notify=tell)  # registers its job kinds (the daily revenue check, its alerts)
+    campaigns.build(store, kinds)  # registers the campaigns' step job (shared: runs where the number is held)
     orchestrator = Orchestrator(
         store,
         [
@@ -117,6 +120,7 @@ def start_agents(ctx: AppContext, shutdown: Shutdown | None = None) -> None:
             GreetingsAgent(),
             retention.build(store, kinds, ai=getattr(ctx, "ai", None)),
             *acquisition.agents(getattr(ctx, "ai", None)),
+            OptOutAgent(),  # an exact opt-out word opts the contact out of campaigns and follow-ups (issue 19)
         ],
         loop=ctx.tasks.service_loop,
     )

@@ -24,11 +24,12 @@ skip rules run again *inside* the write transaction, so a customer message or a 
 it); in mode ``draft`` (suggest) nothing is sent and the text is the execution's draft (``detail["draft"]``, where the
 orchestrator keeps every agent's drafts). A dropped send keeps its words as the draft too.
 
-**Opt-out lives on the contact, as the label "opted out"** (``OPT_OUT_LABEL``, a managed label: visible on the
-contact and in the inbox filter, global to the contact, synced, and removable by a person). The model has no consent
-field, and a label needs no migration and is what campaigns can check at list-build and send time as well. A message
-from the customer that *is* a stop keyword (``STOP``, ``Stop.``, ``unsubscribe``; not "stop sending me the wrong
-size", after Spoke #1016) is an opt-out too: the follow-up is skipped and the label is put on the contact.
+**Opt-out is the campaigns' one rule** (``app.campaigns.optout``): a contact is opted out when its consent says so
+(schema 15) or it carries the managed label "opted out" (``OPT_OUT_LABEL``: visible on the contact and in the inbox
+filter, global to the contact, synced, removable by a person). A message from the customer that *is* an opt-out word
+of some language (``STOP``, ``Stop.``, ``unsubscribe``, ``PARAR``; not "stop sending me the wrong size", after Spoke
+#1016) is an opt-out too: the follow-up is skipped and the contact is opted out of everything
+(``app.store.ops.campaigns.opt_out``: consent, source ``keyword``, time, and the label).
 
 **AI drafts** (``ai_draft``): through the app's ``AiService`` (its provider for the mode in Settings › AI: in BYOK the
 call goes straight to the user's provider, never through the sync server; the interaction log keeps metadata only).
@@ -45,7 +46,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -59,11 +59,12 @@ from app.agents.context import DRAFTED, SENT, AgentContext, Outcome
 from app.agents.hours import BusinessHours, wall_to_instant
 from app.agents.job_kinds import JobKind, JobKinds, JobRun, JobSkipped
 from app.agents.templates import FALLBACKS, TEMPLATE_MAX, Recipient, fill, used_variables, variables_for
+from app.campaigns import optout
 from app.core.errors import InvalidInput
 from app.core.events import Event, SaleCompleted
 from app.core.ids import new_id, to_ms, utc_now
 from app.core.models import Chat, Contact, Sale
-from app.store import labels
+from app.store.ops import campaigns as campaign_ops
 from app.store.ops.agent_send import AutomatedSend, send_automated
 from app.store.sales import items_of_sales
 from app.store.store import Store
@@ -79,8 +80,8 @@ DEFAULT_DAYS = 3
 MAX_DAYS = 365
 FOLLOWUP_LATENESS = timedelta(days=1)  # later than this the moment has passed (the next purchase will get its own)
 DAY_START, DAY_END = 10 * 60, 19 * 60  # minutes: the sensible hours when the business has no schedule
-OPT_OUT_LABEL = "opted out"
-STOP_WORDS = frozenset({"stop", "stopall", "stop all", "unsubscribe", "opt out", "optout"})
+OPT_OUT_LABEL = optout.OPT_OUT_LABEL
+STOP_WORDS = optout.default_words()
 DEFAULT_TEMPLATE = (
     "Hi {first_name}, how are you getting on with your {product}? If anything isn't right, just reply to this message."
 )
@@ -105,17 +106,15 @@ ALREADY_SENT = "already_sent"
 OUTSIDE_HOURS = "outside_hours"
 FAILED = "It stopped with an unexpected error; the log has the details."
 
-_PUNCT = re.compile(r"[^\w\s]")
-
 
 def followup_key(sale_id: str, days: int) -> str:
     return f"followup:sale:{sale_id}:d{days}"
 
 
 def is_stop_keyword(body: str, words: Iterable[str] = STOP_WORDS) -> bool:
-    """The message *is* a stop keyword ("STOP", "Stop.", " unsubscribe! "), not a sentence that contains one."""
-    text = " ".join(_PUNCT.sub(" ", body).split()).casefold()
-    return bool(text) and text in {" ".join(w.split()).casefold() for w in words}
+    """The message *is* a stop keyword ("STOP", "Stop.", " unsubscribe! "), not a sentence that contains one (the
+    campaigns' rule, ``app.campaigns.optout``)."""
+    return optout.is_opt_out_word(body, words)
 
 
 def check_followup_template(template: str) -> str:
@@ -233,9 +232,11 @@ def _wrote_after(store: Store, chats: list[str], since: datetime) -> bool:
 
 
 def _said_stop(store: Store, chats: list[str], words: Iterable[str]) -> bool:
-    """A message from the customer that is only a stop keyword (short ones are read; the keyword rule decides)."""
+    """A message from the customer that is only a stop keyword (short ones are read; the keyword rule decides);
+    the workspace's opt-out words count as well as the config's."""
     if not chats:
         return False
+    words = {*words, *optout.words(store)}
     marks = ", ".join("?" * len(chats))
     with store.db.read() as conn:
         rows = conn.execute(
@@ -248,16 +249,13 @@ def _said_stop(store: Store, chats: list[str], words: Iterable[str]) -> bool:
 
 
 def has_opt_out_label(contact: Contact) -> bool:
-    return any(tag.casefold() == OPT_OUT_LABEL for tag in contact.tags)
+    """Opted out (the campaigns' rule: its consent, or the "opted out" label)."""
+    return optout.is_opted_out(contact)
 
 
 def mark_opted_out(store: Store, contact_id: str) -> None:
-    """Put the "opted out" label on the contact (one transaction; nothing when it is there already)."""
-    with store.db.transaction():
-        contact = store.contacts.find(contact_id)
-        if contact is None or has_opt_out_label(contact):
-            return
-        store.contacts.update(contact.id, tags=labels.register(store, [*contact.tags, OPT_OUT_LABEL]))
+    """Opt the contact out by keyword (consent, source, time and the label; nothing when it is opted out already)."""
+    campaign_ops.opt_out(store, contact_id, "keyword")
 
 
 def _sent_since(store: Store, chat_id: str, since: datetime) -> bool:

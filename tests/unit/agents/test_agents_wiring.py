@@ -35,7 +35,7 @@ def test_start_agents_runs_the_registered_agents_until_shutdown(qtbot: QtBot, st
     shutdown = Shutdown(tasks)
     start_agents(SimpleNamespace(store=store, tasks=tasks, ai=None), shutdown)  # type: ignore[arg-type]
     try:
-        qtbot.waitUntil(lambda: _cursors(store) == {"finance", "greetings", "retention"}, timeout=10_000)
+        qtbot.waitUntil(lambda: _cursors(store) == {"finance", "greetings", "opt_out", "retention"}, timeout=10_000)
         qtbot.waitUntil(lambda: store.jobs.by_key(_any_check_key(store)) is not None, timeout=10_000)
         contact = store.contacts.create(name="Ana")
         store.emit(SaleCompleted(org_id=ORG, sale_id="s1", amount_minor=1500, currency="EUR", contact_id=contact.id))
