@@ -19,7 +19,8 @@ thing and says how long to wait before the next, and any command or page change 
   device holds it the queue is not drained and ``queue.held_by`` / ``queue.paused`` name that device. A teammate's
   claim or message pulled by sync wakes the loop (the store's ``TablesChanged`` with origin ``remote``).
 - **Memory watchdog.** Between two sends, a browser whose process tree is above ``memory_limit_bytes`` is closed and
-  reopened (not counted as a failure; ``restarts`` counts it).
+  reopened (not counted as a failure; ``restarts`` counts it). Its memory is sampled in a worker thread, at most
+  every few seconds while sending, never on the send path.
 - **Status.** Every change produces a fresh ``WhatsAppStatus`` for ``on_status``.
 """
 
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 
 STABLE_SECONDS = 120.0  # connected this long clears the failure count
 WATCH_SECONDS = 30.0  # memory is sampled at most this often while idle
+MEMORY_SAMPLE_SECONDS = 5.0  # while sending, at most this often, in the background
 CONNECTED_DETAIL = "New messages arrive here and replies go out through WhatsApp Web."
 StatusCallback = Callable[[WhatsAppStatus], None]
 
@@ -101,6 +103,7 @@ class Supervisor:
         self._health: Health | None = None
         self._rss: int | None = None
         self._rss_at = 0.0
+        self._sampling: asyncio.Task[None] | None = None
         self._next_send: SendOutcome | None = None
         self._sending_id: str | None = None
         self._status = WhatsAppStatus()
@@ -314,11 +317,32 @@ class Supervisor:
                 await driver.stop()
 
     def _memory_exceeded(self) -> bool:
+        """Whether the browser's last memory sample is over the limit. A fresh sample is taken in a worker thread
+        when the last is older than ``MEMORY_SAMPLE_SECONDS``: reading a browser's process tree from /proc costs
+        ~30 ms, which was paid on this loop before every send (most of the pacing bench's "due → typing")."""
         now = time.monotonic()
-        if now - self._rss_at >= 1.0 or self._rss is None:
-            pid = browser_pid(self.profile_dir)
-            self._rss = browser_memory_bytes(pid) if pid is not None else None
+        stale = self._rss is None or now - self._rss_at >= MEMORY_SAMPLE_SECONDS
+        if stale and self._sampling is None and self.driver is not None:
             self._rss_at = now
+            self._sampling = asyncio.ensure_future(self._sample_memory(self.driver))
+        return self._memory_exceeded_now()
+
+    async def _sample_memory(self, driver: WhatsAppDriver) -> None:
+        try:
+            pid = await asyncio.to_thread(browser_pid, self.profile_dir)
+            rss = await asyncio.to_thread(browser_memory_bytes, pid) if pid is not None else None
+        except Exception:  # a sample that fails is no reason to stop sending; the next one tries again
+            log.warning("WhatsApp: the browser's memory could not be read", exc_info=True)
+            return
+        finally:
+            self._sampling = None
+        if self.driver is driver:  # still the same browser: a restarted one starts with no sample
+            self._rss = rss
+            self.publish()
+            if self._memory_exceeded_now():
+                self.wake()  # restart it between sends, now rather than at the next step
+
+    def _memory_exceeded_now(self) -> bool:
         return self._rss is not None and self._rss > self.config.memory_limit_bytes
 
     # ---- sending ---------------------------------------------------------------------------------------------
