@@ -265,7 +265,7 @@ def main() -> int:
     )
     mem_ms = [x * 1000 for x in recorder.memory_checks]
     print(
-        f"  its browser memory check (the process tree's RSS, at most once a second, on its loop) p50 "
+        f"  its browser memory check on its loop (a sample starts in a worker thread every 5 s) p50 "
         f"{statistics.median(mem_ms):.1f} / p95 {pct(mem_ms, 95):.1f} / max {max(mem_ms):.1f} ms"
     )
     pick_ms = [x * 1000 for x in picks]
