@@ -120,6 +120,9 @@ class Probe(QtCore.QObject):
             self._show(command)
             self.write("done", id=ident)
             return
+        if op == "where":
+            self.write("where", id=ident, **self._where(command))
+            return
         write = self._write_of(op, command)
         if write is None:
             self.write("error", id=ident, error=f"unknown op {op}")
@@ -167,6 +170,24 @@ class Probe(QtCore.QObject):
         if isinstance(tabs, QtWidgets.QTabWidget) and c.get("tab") is not None:
             tabs.setCurrentIndex(int(c["tab"]))
         self._track()
+
+    def _where(self, c: dict[str, Any]) -> dict[str, Any]:
+        """Where a visible widget is on the screen, for a script's real click (``xdotool``): by ``name`` (object
+        name), ``text`` (a button's), ``tab`` (a tab's title), ``placeholder`` (the start of a text field's) or
+        ``item`` (a list item's first line); with ``row``, that row of the named item view. ``contains`` asks whether
+        that row shows a word (the answer is yes or no, never the row's text). ``found`` is False when nothing
+        visible matches."""
+        for top in QtWidgets.QApplication.topLevelWidgets():
+            if not top.isVisible():
+                continue
+            for widget in (top, *top.findChildren(QtWidgets.QWidget)):
+                if not widget.isVisible():
+                    continue
+                spot = _spot(widget, c)
+                if spot is not None:
+                    point = widget.mapToGlobal(spot[0])
+                    return {"found": True, "x": point.x(), "y": point.y(), **spot[1]}
+        return {"found": False}
 
     # ---- paints ------------------------------------------------------------------------------------------------
     def _track(self) -> None:
@@ -223,6 +244,42 @@ class Probe(QtCore.QObject):
                 if isinstance(text, str):
                     found.update(marker_hash(self.key, scope, word) for word in MARKER.findall(text))
         return found
+
+
+def _spot(widget: QtWidgets.QWidget, c: dict[str, Any]) -> tuple[QtCore.QPoint, dict[str, Any]] | None:
+    """The point of ``widget`` that ``c`` asks for (see ``Probe._where``), with what the answer adds, else None."""
+    if c.get("name") is not None and widget.objectName() == c["name"]:
+        if isinstance(widget, QtWidgets.QAbstractItemView) and c.get("row") is not None:
+            model, row = widget.model(), int(c["row"])
+            rows = model.rowCount(QtCore.QModelIndex())
+            if not 0 <= row < rows:
+                return None
+            index = model.index(row, 0)
+            words = " ".join(
+                str(model.data(model.index(row, col), Qt.ItemDataRole.DisplayRole) or "")
+                for col in range(model.columnCount(QtCore.QModelIndex()))
+            )
+            extra: dict[str, Any] = {"rows": rows}
+            if c.get("contains") is not None:
+                extra["contains"] = str(c["contains"]) in words
+            return widget.viewport().mapTo(widget, widget.visualRect(index).center()), extra
+        return widget.rect().center(), {}
+    text = widget.text() if isinstance(widget, QtWidgets.QAbstractButton) else None
+    if c.get("text") is not None and text is not None and text.replace("&", "") == c["text"]:
+        return widget.rect().center(), {}
+    hint = widget.placeholderText() if isinstance(widget, QtWidgets.QLineEdit) else None
+    if c.get("placeholder") is not None and hint is not None and hint.startswith(str(c["placeholder"])):
+        return widget.rect().center(), {}
+    if c.get("tab") is not None and isinstance(widget, QtWidgets.QTabBar):
+        for i in range(widget.count()):
+            if widget.tabText(i).replace("&", "") == c["tab"]:
+                return widget.tabRect(i).center(), {}
+    if c.get("item") is not None and isinstance(widget, QtWidgets.QListWidget):
+        for i in range(widget.count()):
+            item = widget.item(i)
+            if item.text().split("\n")[0] == c["item"]:
+                return widget.viewport().mapTo(widget, widget.visualItemRect(item).center()), {}
+    return None
 
 
 def _stop_reader(fifo: Path, closing: threading.Event) -> None:
