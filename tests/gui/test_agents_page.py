@@ -13,6 +13,7 @@ from app.agents import acquisition, configs
 from app.agents.orchestrator import Orchestrator
 from app.core.ids import utc_now
 from app.qt import QtWidgets
+from app.store import sending_device
 from app.store.ops.ownership import take_over
 from app.store.store import Store
 from app.ui.context import AppContext
@@ -22,6 +23,7 @@ from app.ui.pages.agents_log import select_row
 from app.ui.sections import SECTIONS
 from tests.support.inbox import seed_chat
 from tests.unit.agents.orchestrator_support import Replier, chat_of, customer_says
+from tests.unit.store.test_sending_device import T0, pull_claim
 
 
 def make_page(qtbot: QtBot, ctx: AppContext) -> AgentsPage:
@@ -254,3 +256,23 @@ def test_jobs_list_shows_waiting_done_and_cancels(qtbot: QtBot, ctx: AppContext)
     assert column(listing.table, 4) == ["sent"]
     select_row(listing.table, 0)
     assert not listing.cancel.isEnabled(), "a finished job cannot be cancelled"
+
+
+def test_a_waiting_follow_up_on_a_teammate_says_which_computer_runs_it(qtbot: QtBot, ctx: AppContext) -> None:
+    """In a team a follow-up (a shared job) runs only where WhatsApp is linked; the computer that recorded the sale
+    listed it "Waiting" with no word of that (seen with two apps on one server)."""
+    store, now = ctx.store, utc_now()
+    store.set_meta(sending_device.SYNC_DEVICE_ID, "dev-here")  # this workspace is in a team
+    store.jobs.schedule("retention_followup", {}, now + timedelta(days=1), dedupe_key="followup:y", shared=True)
+    store.jobs.schedule("finance_check", {}, now + timedelta(hours=3), dedupe_key="finance:check:y")
+    page = make_page(qtbot, ctx)
+    listing = page.jobs
+    page.tabs.setCurrentWidget(listing)
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 2)
+    assert column(listing.table, 0) == ["Daily revenue check", "Follow-up after a sale"]
+    assert column(listing.table, 4) == ["", "Waits for a computer of the team to link WhatsApp"]
+
+    # The teammate links the phone: its claim arrives through sync and the open list says so by itself.
+    pull_claim(store, linked_at=T0, name="Shop counter PC")
+    qtbot.waitUntil(lambda: column(listing.table, 4)[1] == "Runs on Shop counter PC, which holds WhatsApp")
+    assert column(listing.table, 4)[0] == "", "the revenue check is this computer's own: nothing to say"

@@ -34,7 +34,8 @@ from app.ui.pages.agents_log import ExecutionLog, JobsList, TryOnChat
 from app.ui.widgets.tables import cell, read_only_table
 from app.ui.widgets.whatsapp_indicator import clock
 
-TABLES = frozenset({"agent_configs", "agent_executions", "jobs", "users", "chats", "settings"})
+# wa_sessions: the number's holder, which says where a waiting follow-up runs (the jobs list).
+TABLES = frozenset({"agent_configs", "agent_executions", "jobs", "users", "chats", "settings", "wa_sessions"})
 REFRESH_MS = 300  # a burst of runs (each writes an execution) reloads the log once
 
 TITLES: dict[str, str] = {
@@ -256,6 +257,7 @@ class AgentEditor(QtWidgets.QFrame):
         self.enabled = QtWidgets.QCheckBox("On")
         self.enabled.setToolTip(f"Switch the {TITLES[agent].lower()} agent on or off")
         self.mode = QtWidgets.QComboBox()
+        self.mode.setObjectName(f"agentMode-{agent}")
         for mode, words in MODE_WORDS.items():
             self.mode.addItem(words, mode)
         head = QtWidgets.QHBoxLayout()
@@ -271,6 +273,7 @@ class AgentEditor(QtWidgets.QFrame):
             form.addRow("Mode", self.mode)
         for spec in FIELDS.get(agent, []):
             widget = self._input(spec)
+            widget.setObjectName(f"agentField-{agent}-{'.'.join(spec.path)}")
             self.inputs[spec.path] = widget
             if spec.help:
                 widget.setToolTip(spec.help)
@@ -651,7 +654,7 @@ class AgentsPage(QtWidgets.QWidget):
             self.refresh()
         if tables & {"agent_executions", "chats"}:
             self.log.refresh()
-        if tables & {"jobs"}:
+        if tables & {"jobs", "wa_sessions"}:
             self.jobs.refresh()
 
     def hideEvent(self, event: QtGui.QHideEvent) -> None:

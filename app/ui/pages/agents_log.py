@@ -20,6 +20,7 @@ from typing import Any
 from app.core.events import MessageReceived
 from app.core.models import AgentExecution
 from app.qt import Qt, QtWidgets, Signal
+from app.store import sending_device
 from app.store.jobs import Job, Status
 from app.store.store import Store
 from app.ui import kit
@@ -599,6 +600,24 @@ class JobsPage:
     counts: dict[Status, int]
     now: datetime = field(default_factory=lambda: datetime.now().astimezone())
     subjects: dict[str, str] = field(default_factory=dict)  # job id → whom or what it is for
+    runs_on: str = ""  # where a waiting shared job runs, in a team (``where_it_runs``)
+
+
+def where_it_runs(store: Store) -> str:
+    """Where this workspace's waiting jobs that send on WhatsApp (``shared``: a follow-up) will run, in words.
+
+    In a team such a job syncs and only the computer holding the number's WhatsApp session runs it
+    (``sending_device.runs_sending_jobs``), so a teammate who recorded the sale saw it "Waiting" here for ever with no
+    hint that another computer sends it, nor which (seen with two apps on one server). Empty outside a team: there
+    is one computer."""
+    if store.meta(sending_device.SYNC_DEVICE_ID) is None:
+        return ""
+    if sending_device.runs_sending_jobs(store):
+        return "Runs on this computer (WhatsApp is linked here)"
+    claim = sending_device.held_elsewhere(store)
+    if claim is not None:
+        return f"Runs on {claim.device_name}, which holds WhatsApp"
+    return "Waits for a computer of the team to link WhatsApp"
 
 
 def job_subject(store: Store, job: Job) -> str:
@@ -666,7 +685,7 @@ class JobsList(QtWidgets.QWidget):
         def read() -> JobsPage:
             found = jobs.find(statuses, limit=300)
             subjects = {job.id: job_subject(store, job) for job in found}
-            return JobsPage(found, jobs.counts(), subjects=subjects)
+            return JobsPage(found, jobs.counts(), subjects=subjects, runs_on=where_it_runs(store))
 
         def done(page: JobsPage) -> None:
             if seq == self._reads:
@@ -690,6 +709,8 @@ class JobsList(QtWidgets.QWidget):
                 result = reason_text(job.result)
             elif job.status == "cancelled":  # the store's own code, not a sentence
                 result = CANCELLED
+            elif job.shared and job.status in ("due", "running") and not result:
+                result = page.runs_on
             subject = page.subjects.get(job.id, "")
             item = cell(f"{job_kind_text(job.kind)} · {subject}" if subject else job_kind_text(job.kind))
             item.setData(Qt.ItemDataRole.UserRole, job.id)
@@ -746,4 +767,5 @@ __all__ = [
     "outcome_text",
     "reason_text",
     "select_row",
+    "where_it_runs",
 ]
