@@ -647,6 +647,7 @@ class JobsList(QtWidgets.QWidget):
         self.page: JobsPage | None = None
         self._reads = 0
         self.view = QtWidgets.QComboBox()
+        self.view.setObjectName("jobsView")
         for name in JOB_VIEWS:
             self.view.addItem(name, name)
         self.counts = kit.note()
