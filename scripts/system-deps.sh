@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs (or names) what Parley needs from the operating system: a Chromium for the WhatsApp driver, Xvfb for
-# screenshot runs, Qt's xcb libraries for a real window, PostgreSQL server binaries for the sync tests, and a real
+# screenshot runs (xdotool for their real clicks), Qt's xcb libraries for a real window, PostgreSQL server binaries for the sync tests, and a real
 # Secret Service (gnome-keyring on a private D-Bus) for the keyring tests.
 # On Debian/Ubuntu as root it installs what is missing with apt-get; anywhere else it prints exactly what to install
 # and fails, so a missing dependency is never discovered halfway through the test suite.
 set -euo pipefail
 
 debian_packages=(
-  chromium xvfb xauth
+  chromium xvfb xauth xdotool
   libxcb1 libx11-6 libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0
   libxcb-xkb1 libxkbcommon0 libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libfreetype6 libglib2.0-0
