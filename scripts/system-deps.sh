@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (or names) what Parley needs from the operating system: a Chromium for the WhatsApp driver, Xvfb for
-# screenshot runs (xdotool for their real clicks), Qt's xcb libraries for a real window, PostgreSQL server binaries for the sync tests, and a real
-# Secret Service (gnome-keyring on a private D-Bus) for the keyring tests.
+# screenshot runs (and xdotool for their real clicks), Qt's xcb libraries for a real window, PostgreSQL server
+# binaries for the sync tests, and a real Secret Service (gnome-keyring on a private D-Bus) for the keyring tests.
 # On Debian/Ubuntu as root it installs what is missing with apt-get; anywhere else it prints exactly what to install
 # and fails, so a missing dependency is never discovered halfway through the test suite.
 set -euo pipefail
