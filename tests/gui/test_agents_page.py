@@ -276,3 +276,15 @@ def test_a_waiting_follow_up_on_a_teammate_says_which_computer_runs_it(qtbot: Qt
     pull_claim(store, linked_at=T0, name="Shop counter PC")
     qtbot.waitUntil(lambda: column(listing.table, 4)[1] == "Runs on Shop counter PC, which holds WhatsApp")
     assert column(listing.table, 4)[0] == "", "the revenue check is this computer's own: nothing to say"
+
+
+def test_one_day_reads_one_day_not_one_days(qtbot: QtBot, ctx: AppContext) -> None:
+    """Retention set to follow up after one day read "1 days" in its field (seen with two apps on one server)."""
+    page = make_page(qtbot, ctx)
+    editor = page.show_agent("retention")
+    days = editor.inputs[("days",)]
+    assert isinstance(days, QtWidgets.QSpinBox)
+    days.setValue(1)
+    assert days.text() == "1 day"
+    days.setValue(2)
+    assert days.text() == "2 days"

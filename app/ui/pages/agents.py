@@ -141,6 +141,8 @@ def _shown(spec: Field, value: Any) -> str:
         return "on" if value else "off"
     if spec.kind == "words":
         return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+    if spec.suffix == " days" and value == 1:
+        return "1 day"
     return f"{value}{spec.suffix}"
 
 
@@ -319,6 +321,8 @@ class AgentEditor(QtWidgets.QFrame):
             spin = QtWidgets.QSpinBox()
             spin.setRange(spec.low, spec.high)
             spin.setSuffix(spec.suffix)
+            if spec.suffix == " days":  # "1 days" read wrong (seen in the app, retention set to one day)
+                spin.valueChanged.connect(lambda value, spin=spin: spin.setSuffix(" day" if value == 1 else " days"))
             spin.setFixedWidth(120)
             spin.valueChanged.connect(self._edited)
             return spin
