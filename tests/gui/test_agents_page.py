@@ -288,3 +288,7 @@ def test_one_day_reads_one_day_not_one_days(qtbot: QtBot, ctx: AppContext) -> No
     assert days.text() == "1 day"
     days.setValue(2)
     assert days.text() == "2 days"
+    # Its first version says what it changed from the defaults (it read "Autopilot" alone, the days nowhere).
+    configs.save(ctx.store, "retention", enabled=True, mode="autopilot", config={"days": 1})
+    qtbot.waitUntil(lambda: editor.history.rowCount() == 1)
+    assert column(editor.history, 3) == ["Autopilot · Follow up after: 3 days → 1 day"]

@@ -308,7 +308,10 @@ def test_each_version_says_what_it_changed(qtbot: QtBot, ctx: AppContext) -> Non
     page = make_page(qtbot, ctx)
     editor = page.show_agent("acquisition")
     qtbot.waitUntil(lambda: editor.history.rowCount() == 2)
-    assert column(editor.history, 3) == ["Autopilot · Pause after a person writes: 8 h → 10 h", "Autopilot"]
+    assert column(editor.history, 3) == [
+        "Autopilot · Pause after a person writes: 8 h → 10 h",
+        "Autopilot · Pause after a person writes: 12 h → 8 h",  # the first version: from the defaults
+    ]
 
 
 def test_each_job_says_whom_or_what_it_is_for(qtbot: QtBot, ctx: AppContext) -> None:

@@ -449,7 +449,12 @@ class AgentEditor(QtWidgets.QFrame):
         """The version's mode and what it changed from the one before ("Autopilot · Pause after a person writes:
         8 h → 10 h"): with the mode alone, versions that differ read the same and a roll back is a guess."""
         words = summary(version.enabled, version.mode, self.agent)
-        changed = differences(self.agent, before[0], version) if before else []
+        if before:
+            changed = differences(self.agent, before[0], version)
+        else:  # the first version: what it changed from the defaults ("1 days" was saved, the row read "Autopilot")
+            d = configs.DEFAULTS[version.agent]
+            defaults = configs.Current(version.agent, 0, version.enabled, version.mode, dict(d.config))
+            changed = differences(self.agent, defaults, version)
         shown = changed[:2] + ([f"{len(changed) - 2} more"] if len(changed) > 2 else [])
         text = " · ".join([words, *shown])
         return cell(text, tip="\n".join([words, *changed]) if changed else None)
