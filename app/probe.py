@@ -6,6 +6,7 @@ With the variable set, the main window's probe (installed by one guarded call in
   disk) and performs each in this process through the operation the UI calls (``app.store.ops``), on the UI's
   task runner;
   the moment the write committed is recorded (``time.time()``). ``show`` only navigates (a section, a chat, a tab);
+  ``where`` answers where a visible widget is on screen, for a script's real clicks (``scripts/team_agents_shots.py``);
 - records, after each paint of an item view on the page on screen, the keyed and truncated SHA-256 of every
   marker-shaped word in the rows it painted, once per word: what reached the screen, never the text itself. Words
   that are not markers (customers' words) are not hashed at all, so the record says nothing about them;
