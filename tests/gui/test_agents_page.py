@@ -19,7 +19,7 @@ from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
 from app.ui.pages.agents import AgentEditor, AgentsPage
-from app.ui.pages.agents_log import select_row
+from app.ui.pages.agents_log import CANCEL_TEAM_TIP, select_row
 from app.ui.sections import SECTIONS
 from tests.support.inbox import seed_chat
 from tests.unit.agents.orchestrator_support import Replier, chat_of, customer_says
@@ -276,6 +276,11 @@ def test_a_waiting_follow_up_on_a_teammate_says_which_computer_runs_it(qtbot: Qt
     pull_claim(store, linked_at=T0, name="Shop counter PC")
     qtbot.waitUntil(lambda: column(listing.table, 4)[1] == "Runs on Shop counter PC, which holds WhatsApp")
     assert column(listing.table, 4)[0] == "", "the revenue check is this computer's own: nothing to say"
+    select_row(listing.table, 1)
+    assert listing.cancel.isEnabled()
+    assert listing.cancel.toolTip() == CANCEL_TEAM_TIP  # a cancel here reaches the computer that sends it
+    select_row(listing.table, 0)
+    assert "whole team" not in listing.cancel.toolTip()
 
 
 def test_one_day_reads_one_day_not_one_days(qtbot: QtBot, ctx: AppContext) -> None:

@@ -140,6 +140,8 @@ JOB_VIEWS: dict[str, tuple[Status, ...]] = {
     "Failed or cancelled": ("failed", "cancelled"),
 }
 CANCELLED = "Cancelled: it will not run"
+CANCEL_TIP = "A waiting job is not run; one running now is not recorded when it ends"
+CANCEL_TEAM_TIP = "Cancels it for the whole team: the computer that holds WhatsApp will not send it"
 JOB_STATUS: dict[str, str] = {
     "due": "Waiting",
     "running": "Running",
@@ -654,7 +656,7 @@ class JobsList(QtWidgets.QWidget):
         self.counts.setWordWrap(False)
         self.cancel = QtWidgets.QPushButton("Cancel job")
         self.cancel.setEnabled(False)
-        self.cancel.setToolTip("A waiting job is not run; one running now is not recorded when it ends")
+        self.cancel.setToolTip(CANCEL_TIP)
         self.cancel.clicked.connect(self._cancel)
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Show"))
@@ -744,6 +746,8 @@ class JobsList(QtWidgets.QWidget):
     def _selected(self) -> None:
         job = self.selected_job()
         self.cancel.setEnabled(job is not None and job.status in ("due", "running"))
+        team = job is not None and job.shared and bool(self.page and self.page.runs_on)
+        self.cancel.setToolTip(CANCEL_TEAM_TIP if team else CANCEL_TIP)
 
     def _cancel(self) -> None:
         job = self.selected_job()
