@@ -45,6 +45,12 @@ def _whatsapp(ctx: AppContext) -> QtWidgets.QWidget:
     return WhatsAppPage(ctx)
 
 
+def _campaigns(ctx: AppContext) -> QtWidgets.QWidget:
+    from app.ui.pages.campaigns import CampaignsPage
+
+    return CampaignsPage(ctx)
+
+
 def _knowledge(ctx: AppContext) -> QtWidgets.QWidget:
     from app.ui.pages.knowledge import KnowledgePage
 
@@ -76,17 +82,7 @@ SECTIONS: list[Section] = [
     Section("contacts", "Contacts", "contacts", _contacts),
     Section("pipeline", "Pipeline", "pipeline", _pipeline),
     Section("products", "Products & Sales", "products", _products),
-    Section(
-        "campaigns",
-        "Campaigns",
-        "campaigns",
-        _empty(
-            "Campaigns",
-            "Send a message to a filtered audience with templates and variants, paced by the same human-like "
-            "sending and limits as your replies. Campaigns are not built yet; replies from the Inbox already go "
-            "out through the send queue on the WhatsApp page.",
-        ),
-    ),
+    Section("campaigns", "Campaigns", "campaigns", _campaigns),
     Section("knowledge", "Knowledge", "knowledge", _knowledge),
     Section("agents", "Agents", "agents", _agents),
     Section(
