@@ -149,7 +149,7 @@ def test_versions_previews_and_the_near_identical_warning(qtbot: QtBot, ctx: App
     editor.add_variant.click()
     editor.variants[2].text.setPlainText("A third one")
     editor.variants[1].remove.click()
-    assert [b.heading.text() for b in editor.variants] == ["Message", "Version 2"]
+    assert [b.heading.text() for b in editor.variants] == ["Version 1", "Version 2"]
     editor.stricter.setChecked(True)
     editor.pace["gap_min_seconds"].setValue(90)
     editor.pace["per_day"].setValue(40)
@@ -189,13 +189,17 @@ def test_prepare_shows_who_is_left_out_and_why(qtbot: QtBot, ctx: AppContext) ->
 
 def test_the_moves_follow_the_state_machine_and_a_refusal_shows_its_sentence(qtbot: QtBot, ctx: AppContext) -> None:
     store = ctx.store
-    customer(store, 1)
-    customer(store, 2)
-    cid = ops.create_draft(store, "Linen week", template="Hi {first_name}!").value.id
+    customer(store, 1, tags=["Instagram"], lifetime_value_minor=9_000)
+    customer(store, 2, tags=["VIP"], lifetime_value_minor=9_000)
+    store.tags.create(name="VIP")
+    filters = {"labels_any": ["VIP", "Instagram"], "ltv_min_minor": 5_000}  # a label no contact has yet, too
+    cid = ops.create_draft(store, "Linen week", template="Hi {first_name}!", audience=filters).value.id
     page = make_page(qtbot, ctx)
     page.open_campaign(cid)
     qtbot.waitUntil(lambda: page.current is not None)
     wait_idle(qtbot, ctx)
+    assert sorted(page.editor.labels_any.chosen()) == ["Instagram", "VIP"]
+    assert not page.editor.is_edited(), "opening a draft changes nothing: Save stays off"
 
     def shown() -> dict[str, bool]:
         return {b.text(): b.isEnabled() for b in page.moves if not b.isHidden()}

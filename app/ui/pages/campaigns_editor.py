@@ -18,12 +18,13 @@ from app.campaigns import audience, content
 from app.core.errors import InvalidInput
 from app.core.ids import utc_now
 from app.core.models import Campaign
-from app.qt import Qt, QtCore, QtWidgets, Signal
+from app.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from app.store.store import Store
 from app.ui import kit
 from app.ui.context import AppContext
 from app.ui.format import parse_money
 
+WIDE_PX = 1000  # narrower than this, the audience and the message stack
 COUNT_DELAY_MS = 250  # the live count waits this long after the last change
 LIFECYCLES = {"new": "New", "lead": "Lead", "qualified": "Qualified", "customer": "Customer", "churned": "Churned"}
 WHEN = (("any", "Any time"), ("within", "Within the last"), ("not_within", "Not within the last"))
@@ -127,11 +128,33 @@ class Checklist(QtWidgets.QPushButton):
         return [str(a.data()) for a in self.menu_.actions() if a.isChecked()]
 
     def choose(self, values: list[str]) -> None:
+        known = {str(a.data()) for a in self.menu_.actions()}
+        for value in values:
+            if value not in known:  # saved before its label or stage was renamed or removed: kept, by its value
+                action = self.menu_.addAction(value)
+                action.setCheckable(True)
+                action.setData(value)
+                action.toggled.connect(self._toggled)
+                self.setEnabled(True)
         for action in self.menu_.actions():
             action.blockSignals(True)
             action.setChecked(str(action.data()) in values)
             action.blockSignals(False)
         self._update()
+
+    def paintEvent(self, _event: QtGui.QPaintEvent) -> None:
+        """The chosen names start at the left, as a combo box's text does (a push button centres its text)."""
+        painter = QtWidgets.QStylePainter(self)
+        option = QtWidgets.QStyleOptionButton()
+        self.initStyleOption(option)
+        text, option.text = option.text, ""
+        painter.drawControl(QtWidgets.QStyle.ControlElement.CE_PushButton, option)
+        area = self.style().subElementRect(QtWidgets.QStyle.SubElement.SE_PushButtonContents, option, self)
+        area = area.adjusted(6, 0, -18, 0)  # the menu's arrow keeps its place on the right
+        group = QtGui.QPalette.ColorGroup.Active if self.isEnabled() else QtGui.QPalette.ColorGroup.Disabled
+        painter.setPen(self.palette().color(group, QtGui.QPalette.ColorRole.ButtonText))
+        shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, area.width())
+        painter.drawText(area, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown)
 
     def _toggled(self, _on: bool) -> None:
         self._update()
@@ -140,7 +163,7 @@ class Checklist(QtWidgets.QPushButton):
     def _update(self) -> None:
         names = [a.text() for a in self.menu_.actions() if a.isChecked()]
         text = ", ".join(names) if names else self.none_text
-        self.setText(text if len(text) <= 40 else text[:38] + "…")
+        self.setText(text)
         self.setToolTip("\n".join(names) if names else "")
 
 
@@ -214,7 +237,7 @@ class VariantBox(QtWidgets.QFrame):
 
     def set_index(self, index: int) -> None:
         self.index = index
-        self.heading.setText("Message" if index == 0 else f"Version {index + 1}")
+        self.heading.setText(f"Version {index + 1}")
         self.text.setObjectName(f"variant-{index}")
         self.remove.setVisible(index > 0)
 
@@ -294,7 +317,6 @@ class CampaignEditor(QtWidgets.QWidget):
         recent.addStretch(1)
 
         self.count_label = kit.subheading("Counting…")
-        self.count_label.setObjectName("audienceCount")
         self.filter_error = kit.note(kind="error")
         self.filter_error.hide()
         self.audience_card = kit.Card("Audience", kind="panel")
@@ -346,7 +368,6 @@ class CampaignEditor(QtWidgets.QWidget):
         self.sample_note = kit.note()
         self.message_card.body.addWidget(self.sample_note)
         self.warning = kit.note(kind="error")
-        self.warning.setObjectName("nearIdentical")
         self.warning.hide()
         self.message_card.body.addWidget(self.warning)
 
@@ -382,8 +403,9 @@ class CampaignEditor(QtWidgets.QWidget):
         right.addWidget(self.message_card)
         right.addWidget(self.pace_card)
         right.addStretch(1)
-        columns = QtWidgets.QHBoxLayout()
+        columns = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
         columns.setSpacing(12)
+        self.columns = columns
         columns.addLayout(left, 1)
         columns.addLayout(right, 1)
         holder = QtWidgets.QWidget()
@@ -414,6 +436,15 @@ class CampaignEditor(QtWidgets.QWidget):
         self._add_variant("")
         self._recent()
         self._stricter()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        """Audience and message side by side when there is room, one under the other in a small window (side by
+        side at 1024×700 the message was cut off behind a sideways scroll bar)."""
+        wide = event.size().width() >= WIDE_PX
+        want = QtWidgets.QBoxLayout.Direction.LeftToRight if wide else QtWidgets.QBoxLayout.Direction.TopToBottom
+        if self.columns.direction() != want:
+            self.columns.setDirection(want)
+        super().resizeEvent(event)
 
     # ---- filling ---------------------------------------------------------------------------------------------
     def set_options(self, options: Options) -> None:
@@ -547,8 +578,8 @@ class CampaignEditor(QtWidgets.QWidget):
             return False
         try:
             now = self.values()
-            saved_filters = audience.parse_filters(c.audience).model_dump(exclude_defaults=True)
-            filters = audience.parse_filters(now["audience"]).model_dump(exclude_defaults=True)
+            saved_filters = _comparable(c.audience)
+            filters = _comparable(now["audience"])
         except InvalidInput:
             return True
         saved_pace = {k: int(float(v)) for k, v in c.pace.items()}
@@ -690,6 +721,12 @@ class CampaignEditor(QtWidgets.QWidget):
             "Counting the audience", lambda: audience.count(store, filters, utc_now()), done, failed, owner=self,
             quiet=True,
         )  # fmt: skip
+
+
+def _comparable(filters: dict[str, Any]) -> dict[str, Any]:
+    """Filters as saved, with their lists in one order (the menus list labels in their own order)."""
+    dumped = audience.parse_filters(filters).model_dump(exclude_defaults=True)
+    return {k: sorted(v) if isinstance(v, list) else v for k, v in dumped.items()}
 
 
 def _amount(text: str, what: str) -> int | None:
