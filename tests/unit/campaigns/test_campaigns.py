@@ -16,6 +16,7 @@ from app.core.errors import InvalidInput
 from app.core.ids import to_ms
 from app.store import gdpr, keys, migrations, sqlcipher
 from app.store.database import Database
+from app.store.ops import automation
 from app.store.ops import campaigns as ops
 from app.store.sales import SaleLine, record_sale
 from app.store.store import Store
@@ -291,3 +292,20 @@ def test_schema_15_renames_the_old_campaign_states(tmp_path: Path) -> None:
     ]
     assert conn.execute("SELECT consent FROM contacts").fetchall() == [("unknown",)]
     conn.close()
+
+
+def test_a_test_send_goes_to_one_contact_before_the_run_and_honours_the_halt(store: Store) -> None:
+    ana, chat = customer(store, 1, name="Ana Souza")
+    customer(store, 2)
+    cid = draft(store)
+    sent = ops.send_test(store, cid, ana.id, now=T0).value
+    assert sent.message is not None
+    assert (sent.message.chat_id, sent.message.body) == (chat.id, "Hi Ana, new linen shirts at Casa Verde!")
+    assert store.campaigns.get(cid).test_contact_id == ana.id
+    automation.halt(store, automation.MANUAL, "Stopped by a person.", now=T0)
+    assert ops.send_test(store, cid, ana.id, now=T0).value.reason == "halted"
+    automation.resume(store)
+    ops.prepare(store, cid, now=T0)
+    ops.start(store, cid, now=T0)
+    with pytest.raises(InvalidInput, match="a test is sent before it starts"):
+        ops.send_test(store, cid, ana.id, now=T0)
