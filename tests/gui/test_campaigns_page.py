@@ -181,8 +181,14 @@ def test_prepare_shows_who_is_left_out_and_why(qtbot: QtBot, ctx: AppContext) ->
     shown = {reasons.item(r, 0).text(): reasons.item(r, 1).text() for r in range(reasons.rowCount())}
     assert shown == {"Opted out": "2", "No WhatsApp number": "1"}
     people = page.audience.people
-    listed = {people.item(r, 0).text(): people.item(r, 1).text() for r in range(people.rowCount())}
-    assert listed == {"Caio Stop": "Opted out", "Dina Label": "Opted out", "Eli Nonumber": "No WhatsApp number"}
+    listed = [tuple(people.item(r, c).text() for c in range(3)) for r in range(people.rowCount())]
+    assert listed == [
+        ("Caio Stop", "—", "Opted out"),
+        ("Dina Label", "—", "Opted out"),
+        ("Eli Nonumber", "—", "No WhatsApp number"),
+        ("Ana Ok", "Version 1", ""),
+        ("Bea Ok", "Version 1", ""),
+    ], "the frozen audience, left out first"
     assert page.notice.text() == "Prepared: 2 get it, 3 left out."
     assert page.editor.name.isEnabled() is False, "a prepared campaign is not edited"
 
@@ -205,7 +211,7 @@ def test_the_moves_follow_the_state_machine_and_a_refusal_shows_its_sentence(qtb
         return {b.text(): b.isEnabled() for b in page.moves if not b.isHidden()}
 
     assert page.state.text() == "Draft"
-    assert shown() == {"Save": False, "Prepare…": True, "Start": False, "Cancel campaign…": True}
+    assert shown() == {"Save": False, "Prepare": True, "Start": False, "Cancel campaign…": True}
     page.prepare.click()
     qtbot.waitUntil(lambda: page.state.text() == "Prepared")
     assert shown() == {"Edit again": True, "Start": True, "Cancel campaign…": True}
@@ -231,6 +237,7 @@ def test_the_moves_follow_the_state_machine_and_a_refusal_shows_its_sentence(qtb
     box = page.confirm_box
     assert box is not None
     assert store.campaigns.get(cid).status == "running", "Cancel asks first"
+    assert sorted(b.text() for b in box.buttons()) == ["Cancel campaign", "Keep it"]
     [yes] = [b for b in box.buttons() if b.text() == "Cancel campaign"]
     yes.click()
     qtbot.waitUntil(lambda: page.state.text() == "Cancelled")

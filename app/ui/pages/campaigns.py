@@ -166,7 +166,7 @@ class CampaignsPage(QtWidgets.QWidget):
         self.save = kit.secondary_button("Save")
         self.save.setObjectName("saveCampaign")
         self.save.setToolTip("Save the draft (Ctrl+S)")
-        self.prepare = kit.primary_button("Prepare…")
+        self.prepare = kit.primary_button("Prepare")
         self.prepare.setToolTip("Freeze the audience: who gets it, who is left out and why")
         self.unprepare = kit.secondary_button("Edit again")
         self.unprepare.setToolTip("Make it a draft again (the frozen audience is dropped; nothing was sent)")
@@ -308,6 +308,8 @@ class CampaignsPage(QtWidgets.QWidget):
         chosen = self.selected_id()
         self.rows = rows
         self.list_stack.setCurrentWidget(self.table if rows else self.empty)
+        self.open_button.setVisible(bool(rows))
+        self.new.setVisible(bool(rows))  # the empty state offers it
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             c = row.campaign
@@ -519,7 +521,11 @@ class CampaignsPage(QtWidgets.QWidget):
 
         def prepared(prep: ops.Preparation) -> None:
             left_out = sum(prep.excluded.values())
-            self._say(f"Prepared: {prep.included:,} get it, {left_out:,} left out.")
+            self._say(
+                f"Prepared: {prep.included:,} get it, {left_out:,} left out."
+                if left_out
+                else f"Prepared: {prep.included:,} get it."
+            )
             self.tabs.setCurrentWidget(self.audience)
 
         def prepare(_saved: object = None) -> None:
@@ -558,6 +564,9 @@ class CampaignsPage(QtWidgets.QWidget):
             "Cancel campaign",
             lambda: self._move("Cancelling the campaign", ops.cancel),
         )
+        keep = self.confirm_box.button(QtWidgets.QMessageBox.StandardButton.Cancel)
+        if keep is not None:  # "Cancel" beside "Cancel campaign" read as the same thing twice
+            keep.setText("Keep it")
 
     def send_test_now(self) -> None:
         c = self.current

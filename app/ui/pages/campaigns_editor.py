@@ -660,13 +660,14 @@ class CampaignEditor(QtWidgets.QWidget):
 
     def _warn(self) -> None:
         """Many people with nearly one text: the same sentence ``prepare`` gives, from the live count."""
-        versions = max(1, sum(1 for b in self.bodies() if b.strip()))
-        if self.count is None:
+        versions = sum(1 for b in self.bodies() if b.strip())
+        if self.count is None or versions == 0:  # nothing written yet: nothing to be alike
             self.warning.hide()
             return
         share = math.ceil(self.count / versions)
         found = content.near_identical(dict.fromkeys(range(versions), share))
-        self.warning.setText(found[0].replace("(version 1)", "(each version)") if found else "")
+        text = found[0] if found else ""
+        self.warning.setText(text.replace("(version 1)", "(each version)") if versions > 1 else text)
         self.warning.setVisible(bool(found))
 
     # ---- changes and the live count ----------------------------------------------------------------------------

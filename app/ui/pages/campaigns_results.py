@@ -51,6 +51,7 @@ class CampaignDetail:
     funnel: Funnel
     recipients: list[RecipientRow]
     excluded: list[RecipientRow]
+    everyone: list[RecipientRow]
     warnings: list[str]
     currency: str
     test_contact: str = ""
@@ -65,12 +66,14 @@ def read_detail(store: Store, campaign_id: str, status: str | None = None) -> Ca
     funnel = results.funnel(store, campaign_id)
     rows = results.recipients(store, campaign_id, status=status, limit=RECIPIENTS_SHOWN + 1)
     excluded = results.recipients(store, campaign_id, status="skipped", limit=RECIPIENTS_SHOWN)
+    everyone = rows if status is None else results.recipients(store, campaign_id, limit=RECIPIENTS_SHOWN)
     test = store.contacts.find(campaign.test_contact_id) if campaign.test_contact_id else None
     return CampaignDetail(
         campaign=campaign,
         funnel=funnel,
         recipients=rows[:RECIPIENTS_SHOWN],
         excluded=excluded,
+        everyone=everyone,
         warnings=results.warnings(store, campaign_id) if campaign.status == "prepared" else [],
         currency=org.default_currency if org is not None else "USD",
         test_contact=test.name if test is not None else "",
@@ -123,8 +126,8 @@ class AudienceView(QtWidgets.QWidget):
         self.reasons.setObjectName("exclusions")
         self.reasons.setMaximumHeight(220)
         self.reasons.setMaximumWidth(420)
-        self.people = read_only_table(["Contact", "Left out because"], stretch=1)
-        self.people.setObjectName("excludedPeople")
+        self.people = read_only_table(["Contact", "Gets", "Left out because"], stretch=2)
+        self.people.setObjectName("frozenAudience")
         self.more = kit.note()
         body = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(body)
@@ -132,15 +135,17 @@ class AudienceView(QtWidgets.QWidget):
         column.addWidget(self.summary)
         column.addWidget(self.warning)
         split = QtWidgets.QHBoxLayout()
-        left = QtWidgets.QVBoxLayout()
-        left.addWidget(kit.subheading("Reasons"))
+        self.reasons_box = QtWidgets.QWidget()
+        left = QtWidgets.QVBoxLayout(self.reasons_box)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(kit.subheading("Left out, by reason"))
         left.addWidget(self.reasons)
         left.addStretch(1)
         right = QtWidgets.QVBoxLayout()
-        right.addWidget(kit.subheading("Who is left out"))
+        right.addWidget(kit.subheading("The frozen audience (left out first)"))
         right.addWidget(self.people, 1)
         right.addWidget(self.more)
-        split.addLayout(left)
+        split.addWidget(self.reasons_box)
         split.addSpacing(12)
         split.addLayout(right, 1)
         column.addLayout(split, 1)
@@ -169,13 +174,23 @@ class AudienceView(QtWidgets.QWidget):
             self.reasons,
             [[cell(upper_first(results.reason_text(reason))), cell(f"{n:,}", right=True)] for reason, n in counts],
         )
+        self.reasons_box.setVisible(bool(counts))
+        ordered = detail.excluded + [r for r in detail.everyone if r.status != "skipped"][:RECIPIENTS_SHOWN]
         _fill(
             self.people,
-            [[cell(r.name or "—"), cell(upper_first(results.reason_text(r.reason)))] for r in detail.excluded],
+            [
+                [
+                    cell(r.name or "—"),
+                    cell("—" if r.status == "skipped" else f"Version {r.variant + 1}"),
+                    cell(upper_first(results.reason_text(r.reason)) if r.status == "skipped" else ""),
+                ]
+                for r in ordered
+            ],
         )
-        shown = len(detail.excluded)
-        self.more.setText(f"The first {shown:,} of {left_out:,} are listed." if shown < left_out else "")
-        self.more.setVisible(shown < left_out)
+        shown = len(ordered)
+        cut = shown < funnel.recipients
+        self.more.setText(f"{shown:,} of the {funnel.recipients:,} are listed." if cut else "")
+        self.more.setVisible(cut)
 
 
 # ---- the results ---------------------------------------------------------------------------------------------------
