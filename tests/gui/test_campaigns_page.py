@@ -167,6 +167,7 @@ def test_prepare_shows_who_is_left_out_and_why(qtbot: QtBot, ctx: AppContext) ->
     customer(store, 3, name="Caio Stop", consent="opted_out", consent_source="keyword", consent_at=utc_now())
     customer(store, 4, name="Dina Label", tags=["opted out"])
     store.contacts.create(name="Eli Nonumber")
+    customer(store, 6, name="")  # a customer who never gave a name: listed by number
     cid = ops.create_draft(store, "Linen week", template="Hi {first_name}!").value.id
     page = make_page(qtbot, ctx)
     open_by_keyboard(qtbot, ctx, page, cid)
@@ -176,7 +177,7 @@ def test_prepare_shows_who_is_left_out_and_why(qtbot: QtBot, ctx: AppContext) ->
     qtbot.waitUntil(lambda: store.campaigns.get(cid).status == "prepared")
     qtbot.waitUntil(lambda: page.audience.stack.currentWidget() is page.audience.body)
     assert page.tabs.currentWidget() is page.audience
-    assert page.audience.summary.text() == "5 matched the filters: 2 get it, 3 left out"
+    assert page.audience.summary.text() == "6 matched the filters: 3 get it, 3 left out"
     reasons = page.audience.reasons
     shown = {reasons.item(r, 0).text(): reasons.item(r, 1).text() for r in range(reasons.rowCount())}
     assert shown == {"Opted out": "2", "No WhatsApp number": "1"}
@@ -188,8 +189,9 @@ def test_prepare_shows_who_is_left_out_and_why(qtbot: QtBot, ctx: AppContext) ->
         ("Eli Nonumber", "—", "No WhatsApp number"),
         ("Ana Ok", "Version 1", ""),
         ("Bea Ok", "Version 1", ""),
+        ("+55 11 90000-0006", "Version 1", ""),
     ], "the frozen audience, left out first"
-    assert page.notice.text() == "Prepared: 2 get it, 3 left out."
+    assert page.notice.text() == "Prepared: 3 get it, 3 left out."
     assert page.editor.name.isEnabled() is False, "a prepared campaign is not edited"
 
 

@@ -188,6 +188,9 @@ class CampaignsPage(QtWidgets.QWidget):
         assert completer is not None
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCompletionMode(QtWidgets.QCompleter.CompletionMode.PopupCompletion)
+        popup = completer.popup()
+        if popup is not None:  # names with their numbers are wider than the field
+            popup.setMinimumWidth(340)
         self.send_test = kit.secondary_button("Send test")
         self.send_test.setObjectName("sendTest")
         self.send_test.setToolTip("Send the message (its first version) to this one contact, as a customer sees it")

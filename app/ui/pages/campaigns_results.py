@@ -8,7 +8,7 @@ last brought them up to their messages (``ops.campaigns.follow_messages`` runs o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.campaigns import results
 from app.campaigns.results import Funnel, RecipientRow
@@ -16,7 +16,7 @@ from app.core.models import Campaign
 from app.qt import Qt, QtWidgets
 from app.store.store import Store
 from app.ui import kit
-from app.ui.format import money, money_sums
+from app.ui.format import money, money_sums, phone
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.tables import cell, read_only_table
 from app.ui.widgets.whatsapp_indicator import clock
@@ -57,6 +57,11 @@ class CampaignDetail:
     test_contact: str = ""
     status_filter: str | None = None
     more: bool = False
+    phones: dict[str, str] = field(default_factory=dict)  # how a recipient without a name is shown
+
+    def who(self, row: RecipientRow) -> str:
+        """A recipient as the lists name them: the name, else the number (a customer who never gave a name)."""
+        return row.name.strip() or self.phones.get(row.contact_id, "") or "—"
 
 
 def read_detail(store: Store, campaign_id: str, status: str | None = None) -> CampaignDetail:
@@ -68,6 +73,11 @@ def read_detail(store: Store, campaign_id: str, status: str | None = None) -> Ca
     excluded = results.recipients(store, campaign_id, status="skipped", limit=RECIPIENTS_SHOWN)
     everyone = rows if status is None else results.recipients(store, campaign_id, limit=RECIPIENTS_SHOWN)
     test = store.contacts.find(campaign.test_contact_id) if campaign.test_contact_id else None
+    phones: dict[str, str] = {}
+    for contact_id in {r.contact_id for r in (*rows, *excluded, *everyone) if not r.name.strip()}:
+        contact = store.contacts.find(contact_id)
+        if contact is not None and (contact.phone or contact.wa_id):
+            phones[contact_id] = phone(contact.phone) or (contact.wa_id or "").split("@")[0]
     return CampaignDetail(
         campaign=campaign,
         funnel=funnel,
@@ -79,6 +89,7 @@ def read_detail(store: Store, campaign_id: str, status: str | None = None) -> Ca
         test_contact=test.name if test is not None else "",
         status_filter=status,
         more=len(rows) > RECIPIENTS_SHOWN,
+        phones=phones,
     )
 
 
@@ -137,7 +148,7 @@ class AudienceView(QtWidgets.QWidget):
         split = QtWidgets.QHBoxLayout()
         self.reasons_box = QtWidgets.QWidget()
         left = QtWidgets.QVBoxLayout(self.reasons_box)
-        left.setContentsMargins(0, 0, 0, 0)
+        left.setContentsMargins(0, 0, 12, 0)
         left.addWidget(kit.subheading("Left out, by reason"))
         left.addWidget(self.reasons)
         left.addStretch(1)
@@ -146,7 +157,6 @@ class AudienceView(QtWidgets.QWidget):
         right.addWidget(self.people, 1)
         right.addWidget(self.more)
         split.addWidget(self.reasons_box)
-        split.addSpacing(12)
         split.addLayout(right, 1)
         column.addLayout(split, 1)
         self.body = body
@@ -180,7 +190,7 @@ class AudienceView(QtWidgets.QWidget):
             self.people,
             [
                 [
-                    cell(r.name or "—"),
+                    cell(detail.who(r)),
                     cell("—" if r.status == "skipped" else f"Version {r.variant + 1}"),
                     cell(upper_first(results.reason_text(r.reason)) if r.status == "skipped" else ""),
                 ]
@@ -304,7 +314,7 @@ class ResultsView(QtWidgets.QWidget):
             reason = results.reason_text(r.reason) if r.status in ("failed", "skipped") else ""
             rows.append(
                 [
-                    cell(r.name or "—"),
+                    cell(detail.who(r)),
                     cell(status_text(r)),
                     cell(upper_first(reason), tip=reason or None),
                     cell(str(r.variant + 1) if r.status != "skipped" else "", right=True),
