@@ -57,6 +57,7 @@ screenshots: $(STAMP) system-deps
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/ai_live_shots.py
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/sync_live_shots.py
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/agents_shots.py
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/campaigns_shots.py
 	$(PY) scripts/team_media_shots.py
 	$(PY) scripts/team_agents_shots.py
 
