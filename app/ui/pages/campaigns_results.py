@@ -135,7 +135,6 @@ class AudienceView(QtWidgets.QWidget):
         self.reasons = read_only_table(["Left out because", "People"], stretch=0)
         self.reasons.setMinimumWidth(300)
         self.reasons.setObjectName("exclusions")
-        self.reasons.setMaximumHeight(220)
         self.reasons.setMaximumWidth(420)
         self.people = read_only_table(["Contact", "Gets", "Left out because"], stretch=2)
         self.people.setObjectName("frozenAudience")
@@ -185,6 +184,8 @@ class AudienceView(QtWidgets.QWidget):
             [[cell(upper_first(results.reason_text(reason))), cell(f"{n:,}", right=True)] for reason, n in counts],
         )
         self.reasons_box.setVisible(bool(counts))
+        rows_height = sum(self.reasons.rowHeight(r) for r in range(self.reasons.rowCount()))
+        self.reasons.setFixedHeight(self.reasons.horizontalHeader().sizeHint().height() + rows_height + 4)
         ordered = detail.excluded + [r for r in detail.everyone if r.status != "skipped"][:RECIPIENTS_SHOWN]
         _fill(
             self.people,
