@@ -353,3 +353,18 @@ def test_a_draft_edited_and_left_asks_first(qtbot: QtBot, ctx: AppContext) -> No
     assert page.stack.currentWidget() is page.list_page
     qtbot.waitUntil(lambda: page.table.rowCount() == 1)
     assert isinstance(page.table, QtWidgets.QTableWidget)
+
+
+def test_a_prepared_campaign_to_many_with_one_text_is_flagged(qtbot: QtBot, ctx: AppContext) -> None:
+    store = ctx.store
+    for n in range(1, 53):
+        customer(store, n)
+    cid = ops.create_draft(store, "Linen week", template="Hi {first_name}!").value.id
+    ops.prepare(store, cid)
+    page = make_page(qtbot, ctx)
+    page.open_campaign(cid)
+    qtbot.waitUntil(lambda: page.audience.stack.currentWidget() is page.audience.body)
+    assert page.tabs.currentWidget() is page.audience
+    assert page.audience.warning.isVisible()
+    assert page.audience.warning.text().startswith("52 people would get nearly the same text (version 1)")
+    assert not page.audience.reasons_box.isVisible(), "nobody is left out: no reasons to list"

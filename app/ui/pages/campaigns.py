@@ -338,7 +338,11 @@ class CampaignsPage(QtWidgets.QWidget):
         keep = (
             not switched and campaign.status == "draft" and self.editor.campaign is not None and self.editor.is_edited()
         )
-        if not keep:
+        shown = self.editor.campaign
+        unchanged = (
+            not switched and shown is not None and shown.id == campaign.id and shown.updated_at == campaign.updated_at
+        )  # a running campaign's recipients change at every step: its editor (and its count) need not be read again
+        if not keep and not unchanged:
             self.editor.set_campaign(campaign)
         self.editor.set_read_only(campaign.status != "draft")
         self.title.setText(campaign.name)
