@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.campaigns import audience, results
@@ -368,3 +369,23 @@ def test_a_prepared_campaign_to_many_with_one_text_is_flagged(qtbot: QtBot, ctx:
     assert page.audience.warning.isVisible()
     assert page.audience.warning.text().startswith("52 people would get nearly the same text (version 1)")
     assert not page.audience.reasons_box.isVisible(), "nobody is left out: no reasons to list"
+
+
+@pytest.mark.qt_log_ignore("^This plugin does not support grabbing the keyboard", extend=True)  # an open menu
+def test_a_checklist_stays_open_while_labels_are_ticked(qtbot: QtBot, ctx: AppContext) -> None:
+    for name in ("VIP", "Wholesale", "Instagram"):
+        ctx.store.tags.create(name=name)
+    page = make_page(qtbot, ctx)
+    new_campaign(qtbot, ctx, page)
+    checklist = page.editor.labels_any
+    menu = checklist.menu_
+    menu.popup(checklist.mapToGlobal(checklist.rect().bottomLeft()))
+    qtbot.waitUntil(menu.isVisible)
+    for action in menu.actions()[:2]:
+        menu.setActiveAction(action)
+        qtbot.keyClick(menu, Qt.Key.Key_Space)
+    assert menu.isVisible(), "ticking a label keeps the menu open for the next one"
+    assert sorted(checklist.chosen()) == ["Instagram", "VIP"]
+    assert checklist.text() == "Instagram, VIP"
+    qtbot.keyClick(menu, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not menu.isVisible())

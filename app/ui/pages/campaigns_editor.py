@@ -97,6 +97,27 @@ def _last_product(store: Store, contact_id: str) -> str:
 
 
 # ---- small widgets -----------------------------------------------------------------------------------------------
+class StayOpenMenu(QtWidgets.QMenu):
+    """A menu of checkboxes that stays open while they are ticked (a menu closes on each choice, so choosing three
+    labels took three trips); Esc or a click outside closes it."""
+
+    def _tick(self) -> bool:
+        action = self.activeAction()
+        if action is None or not action.isCheckable() or not action.isEnabled():
+            return False
+        action.trigger()
+        return True
+
+    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
+        if not self._tick():
+            super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._tick():
+            return
+        super().keyPressEvent(event)
+
+
 class Checklist(QtWidgets.QPushButton):
     """A button that opens a menu of checkable choices and names the chosen ones ("VIP, Wholesale")."""
 
@@ -105,7 +126,7 @@ class Checklist(QtWidgets.QPushButton):
     def __init__(self, none_text: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.none_text = none_text
-        self.menu_ = QtWidgets.QMenu(self)
+        self.menu_ = StayOpenMenu(self)
         self.setMenu(self.menu_)
         self.setAutoDefault(False)
         self.setMinimumWidth(120)
