@@ -18,23 +18,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.core.events import Event  # noqa: E402
 from app.qt import QtWidgets  # noqa: E402
-from app.store.keyring_vault import KeyringVault  # noqa: E402
-from app.store.keys import KdfParams  # noqa: E402
 from app.store.seed import populate  # noqa: E402
 from app.store.store import Store  # noqa: E402
-from app.store.workspaces import Workspaces  # noqa: E402
-from app.ui import theme  # noqa: E402
-from app.ui.context import AppContext, Changes  # noqa: E402
+from app.ui.context import AppContext  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.pages.agents import AgentsPage  # noqa: E402
 from app.ui.pages.agents_log import select_row  # noqa: E402
 from app.ui.pages.inbox import InboxPage  # noqa: E402
-from app.ui.sections import SECTIONS  # noqa: E402
-from app.ui.startup import OpenWorkspace  # noqa: E402
-from app.ui.tasks import TaskRunner  # noqa: E402
-from scripts.screenshots import PASS, grab, settle, start_shots, wait_for  # noqa: E402
+from scripts.screenshots import (  # noqa: E402
+    grab,
+    grab_screen,
+    new_workspace,
+    shoot_themes,
+    shots_context,
+    start_shots,
+    wait_for,
+)
 
 
 def seed(store: Store) -> tuple[str, str]:
@@ -94,13 +94,6 @@ def seed(store: Store) -> tuple[str, str]:
     return agreed.id, new.id
 
 
-def screen(app: QtWidgets.QApplication, path: Path) -> None:
-    """The whole X screen (a message box is a window of its own)."""
-    settle(app, 300)
-    app.primaryScreen().grabWindow(0).save(str(path))
-    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
-
-
 def shoot_agents(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContext, out: Path, mode: str) -> None:
     page = window.show_section("agents")
     assert isinstance(page, AgentsPage)
@@ -111,7 +104,7 @@ def shoot_agents(app: QtWidgets.QApplication, window: MainWindow, ctx: AppContex
     select_row(editor.history, 2)  # version 1: rolling back switches the welcome message off too
     editor.roll_back.click()
     wait_for(app, "the question", lambda: editor.confirm_box is not None and editor.confirm_box.isVisible())
-    screen(app, out / f"agents-{mode}-02-roll-back-asks.png")
+    grab_screen(app, out / f"agents-{mode}-02-roll-back-asks.png")
     box = editor.confirm_box
     assert box is not None
     box.reject()
@@ -172,32 +165,18 @@ def shoot_chat(
 def main() -> int:
     _args, out, app = start_shots()
     app.setApplicationName("Parley")
-    from keyring.backends import null
 
     with tempfile.TemporaryDirectory(prefix="parley-agents-shots-") as tmp:
-        workspaces = Workspaces(Path(tmp), KeyringVault(null.Keyring()), kdf=KdfParams(time_cost=1, memory_kib=16384))
-        store = workspaces.create("Lumen Boutique", "Alex Morgan", passphrase=PASS)
-        workspace_id = store.meta("workspace_id") or ""
+        workspaces, store = new_workspace(Path(tmp))
         populate(store, chats=120, messages=2400, seed=7)
         chats = seed(store)
-        tasks = TaskRunner()
-        changes = Changes()
-        store.bus.subscribe(Event, changes.forward)
-        opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
-        ctx = AppContext(store, tasks, store.settings, workspaces, opened, changes)
-        for mode in ("light", "dark"):
-            theme.apply(app, mode)
-            ctx.settings.appearance.theme = mode
-            window = MainWindow(ctx, SECTIONS)
-            window.resize(1600, 1000)
+        ctx = shots_context(workspaces, store)
+
+        def shoot(window: MainWindow, mode: str) -> None:
             shoot_agents(app, window, ctx, out, mode)
             shoot_chat(app, window, ctx, out, mode, chats)
-            window.close()
-            window.deleteLater()
-            settle(app, 100)
-        tasks.drain()
-        tasks.shutdown()
-        store.close()
+
+        shoot_themes(app, ctx, shoot)
     return 0
 
 

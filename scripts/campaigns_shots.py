@@ -18,26 +18,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.campaigns import audience  # noqa: E402
-from app.core.events import Event  # noqa: E402
 from app.core.ids import utc_now  # noqa: E402
 from app.qt import QtWidgets  # noqa: E402
-from app.store.keyring_vault import KeyringVault  # noqa: E402
-from app.store.keys import KdfParams  # noqa: E402
 from app.store.ops import campaigns as ops  # noqa: E402
 from app.store.ops.sales import record_sale  # noqa: E402
 from app.store.sales import SaleLine  # noqa: E402
 from app.store.seed import populate  # noqa: E402
 from app.store.store import Store  # noqa: E402
-from app.store.workspaces import Workspaces  # noqa: E402
-from app.ui import theme  # noqa: E402
-from app.ui.context import AppContext, Changes  # noqa: E402
+from app.ui.context import AppContext  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.pages.campaigns import CampaignsPage  # noqa: E402
-from app.ui.sections import SECTIONS  # noqa: E402
-from app.ui.startup import OpenWorkspace  # noqa: E402
-from app.ui.tasks import TaskRunner  # noqa: E402
-from scripts.screenshots import PASS, grab, settle, wait_for  # noqa: E402
-from scripts.screenshots import start_shots as start  # noqa: E402
+from scripts.screenshots import (  # noqa: E402
+    grab,
+    grab_screen,
+    new_workspace,
+    shoot_themes,
+    shots_context,
+    start_shots,
+    wait_for,
+)
 
 TEMPLATE = "Hi {first_name}! Our linen shirts are back at {business_name}, in five colours. Want me to keep one?"
 VERSION_2 = "Hello {first_name}, the linen shirts you asked about are in again. Shall I reserve your size?"
@@ -144,9 +143,7 @@ def shoot(
     window.resize(1600, 1000)
     page.cancel.click()
     wait_for(app, "the question", lambda: page.confirm_box is not None and page.confirm_box.isVisible())
-    settle(app, 300)
-    app.primaryScreen().grabWindow(0).save(str(out / f"campaigns-{mode}-09-cancel-asks.png"))
-    print(out / f"campaigns-{mode}-09-cancel-asks.png")
+    grab_screen(app, out / f"campaigns-{mode}-09-cancel-asks.png")
     box = page.confirm_box
     assert box is not None
     box.reject()
@@ -154,34 +151,16 @@ def shoot(
 
 
 def main() -> int:
-    _args, out, app = start()
+    _args, out, app = start_shots()
     app.setApplicationName("Parley")
-    from keyring.backends import null
 
     with tempfile.TemporaryDirectory(prefix="parley-campaign-shots-") as tmp:
-        workspaces = Workspaces(Path(tmp), KeyringVault(null.Keyring()), kdf=KdfParams(time_cost=1, memory_kib=16384))
-        store = workspaces.create("Lumen Boutique", "Alex Morgan", passphrase=PASS)
-        workspace_id = store.meta("workspace_id") or ""
+        workspaces, store = new_workspace(Path(tmp))
         populate(store, chats=300, messages=3000, seed=7)
         ids = seed(store)
         print("draft audience:", audience.count(store, store.campaigns.get(ids["draft"]).audience, utc_now()))
-        tasks = TaskRunner()
-        changes = Changes()
-        store.bus.subscribe(Event, changes.forward)
-        opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
-        ctx = AppContext(store, tasks, store.settings, workspaces, opened, changes)
-        for mode in ("light", "dark"):
-            theme.apply(app, mode)
-            ctx.settings.appearance.theme = mode
-            window = MainWindow(ctx, SECTIONS)
-            window.resize(1600, 1000)
-            shoot(app, window, ctx, out, mode, ids)
-            window.close()
-            window.deleteLater()
-            settle(app, 100)
-        tasks.drain()
-        tasks.shutdown()
-        store.close()
+        ctx = shots_context(workspaces, store)
+        shoot_themes(app, ctx, lambda window, mode: shoot(app, window, ctx, out, mode, ids))
     return 0
 
 

@@ -81,6 +81,57 @@ def grab(app: QtWidgets.QApplication, widget: QtWidgets.QWidget, path: Path) -> 
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
+def grab_screen(app: QtWidgets.QApplication, path: Path) -> None:
+    """The whole X screen (a message box is a window of its own)."""
+    settle(app, 300)
+    app.primaryScreen().grabWindow(0).save(str(path))
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def new_workspace(home: Path, business: str = "Lumen Boutique", owner: str = "Alex Morgan") -> tuple[Workspaces, Store]:
+    """The screenshots' workspace in a fresh home, still empty."""
+    from keyring.backends import null
+
+    # No secure keyring on a build machine: the passphrase path is the one shown (and exercised).
+    workspaces = Workspaces(home, KeyringVault(null.Keyring()), kdf=KdfParams(time_cost=1, memory_kib=16384))
+    return workspaces, workspaces.create(business, owner, passphrase=PASS)
+
+
+def shots_context(workspaces: Workspaces, store: Store) -> AppContext:
+    """What the app gives its windows once ``store`` is open: a task runner, the changes bus, the open workspace."""
+    workspace_id = store.meta("workspace_id") or ""
+    tasks = TaskRunner()
+    changes = Changes()
+    store.bus.subscribe(Event, changes.forward)
+    opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
+    return AppContext(store, tasks, store.settings, workspaces, opened, changes)
+
+
+def close_window(app: QtWidgets.QApplication, window: QtWidgets.QWidget) -> None:
+    window.close()
+    window.deleteLater()
+    settle(app, 100)
+
+
+def close_context(ctx: AppContext) -> None:
+    """The tasks finished and stopped, then the store closed."""
+    ctx.tasks.drain()
+    ctx.tasks.shutdown()
+    ctx.store.close()
+
+
+def shoot_themes(app: QtWidgets.QApplication, ctx: AppContext, shoot: Callable[[MainWindow, str], None]) -> None:
+    """``shoot(window, mode)`` in a 1600x1000 main window, light then dark; then ``ctx`` closed."""
+    for mode in ("light", "dark"):
+        theme.apply(app, mode)
+        ctx.settings.appearance.theme = mode
+        window = MainWindow(ctx, SECTIONS)
+        window.resize(1600, 1000)
+        shoot(window, mode)
+        close_window(app, window)
+    close_context(ctx)
+
+
 def queue_some(store: Store) -> int:
     """A send queue to look at: replies waiting for quiet hours and one that failed (what ``inbox`` then shows)."""
     rows = store.inbox(limit=4)
@@ -631,10 +682,7 @@ def shoot_ownership(
 
 def newer_workspace(home: Path) -> Workspaces:
     """A home whose one workspace was written by a newer Parley: start-up shows it rather than offer "create"."""
-    from keyring.backends import null
-
-    workspaces = Workspaces(home, KeyringVault(null.Keyring()), kdf=KdfParams(time_cost=1, memory_kib=16384))
-    store = workspaces.create("Harbour Florist", "Sam Lee", passphrase=PASS)
+    workspaces, store = new_workspace(home, "Harbour Florist", "Sam Lee")
     workspace_id = store.meta("workspace_id") or ""
     store.close()
     header = home / "workspaces" / workspace_id / "workspace.json"
@@ -648,21 +696,14 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=12000)
     args, out, app = start_shots(parser)
     app.setApplicationName("Parley")
-    from keyring.backends import null
 
     with tempfile.TemporaryDirectory(prefix="parley-shots-") as tmp:
         home = Path(tmp)
-        # No secure keyring on a build machine: the passphrase path is the one shown (and exercised).
-        workspaces = Workspaces(home, KeyringVault(null.Keyring()), kdf=KdfParams(time_cost=1, memory_kib=16384))
-        store = workspaces.create("Lumen Boutique", "Alex Morgan", passphrase=PASS)
-        workspace_id = store.meta("workspace_id") or ""
+        workspaces, store = new_workspace(home)
         report = populate(store, chats=args.chats, messages=args.messages, seed=7)
         print(f"seeded {report.chats} chats, {report.messages} messages")
-        tasks = TaskRunner()
-        changes = Changes()
-        store.bus.subscribe(Event, changes.forward)
-        opened = OpenWorkspace(workspace_id, workspaces.header(workspace_id), store)
-        ctx = AppContext(store, tasks, store.settings, workspaces, opened, changes)
+        ctx = shots_context(workspaces, store)
+        tasks = ctx.tasks
         waiting = queue_some(store)
         media_chat = seed_media_chat(store)
         broken = newer_workspace(home / "other-home")
@@ -792,12 +833,8 @@ def main() -> int:
             shoot_agents(app, window, ctx, out, mode, agents_chat)
             shoot_ownership(app, window, ctx, out, mode, agents_chat)
             shoot_health(app, window, ctx, out, mode)  # last: its banner stays on the window
-            window.close()
-            window.deleteLater()
-            settle(app, 100)
-        tasks.drain()
-        tasks.shutdown()
-        store.close()
+            close_window(app, window)
+        close_context(ctx)
     return 0
 
 
