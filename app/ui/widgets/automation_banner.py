@@ -14,6 +14,7 @@ from app.core.events import AutomationHalted, AutomationResumed, Event
 from app.qt import Qt, QtWidgets, Signal
 from app.store.ops.automation import MANUAL, Halt, halt, halted, resume
 from app.ui import kit
+from app.ui.coalesced_read import CoalescedRead
 from app.ui.context import AppContext
 
 READ_TASK = "Reading whether automated sending is stopped"
@@ -41,8 +42,8 @@ class AutomationBanner(QtWidgets.QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.halt: Halt | None = None
-        self._reading = False
-        self._read_again = False
+        store = ctx.store
+        self._read = CoalescedRead(ctx.tasks, READ_TASK, lambda: halted(store), self.show_halt, owner=self)
 
         self.banner = QtWidgets.QFrame()
         self.banner.setObjectName("banner")
@@ -92,24 +93,7 @@ class AutomationBanner(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         """Read the halt on a worker (one read at a time, one more if asked meanwhile)."""
-        if self._reading:
-            self._read_again = True
-            return
-        self._reading = True
-        store = self.ctx.store
-
-        def done(result: Halt | None) -> None:
-            self._reading = False
-            self.show_halt(result)
-            if self._read_again:
-                self._read_again = False
-                self.refresh()
-
-        def failed(message: str) -> None:
-            self._reading = False
-            self.ctx.tasks.failed.emit(READ_TASK, message)
-
-        self.ctx.tasks.start(READ_TASK, lambda: halted(store), done, failed, owner=self, quiet=True)
+        self._read.start()
 
     def show_halt(self, stopped: Halt | None) -> None:
         self.halt = stopped

@@ -14,6 +14,7 @@ from app.core.events import AutomationHalted, AutomationResumed, Event, MessageS
 from app.core.ids import utc_now
 from app.qt import QtCore, QtWidgets, Signal
 from app.ui import kit
+from app.ui.coalesced_read import CoalescedRead
 from app.ui.context import AppContext
 from app.whatsapp.config import pacing_config
 from app.whatsapp.pacing import Budget
@@ -42,8 +43,13 @@ class PacingStatus(QtWidgets.QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.budget: Budget | None = None
-        self._reading = False
-        self._read_again = False
+        store, settings = ctx.store, ctx.settings
+
+        def read() -> Budget:
+            zone = store.orgs.get(store.org_id).timezone
+            return budget_now(store, pacing_config(settings, zone), utc_now())
+
+        self._read = CoalescedRead(ctx.tasks, READ_TASK, read, self.show_budget, owner=self)
         self.used = QtWidgets.QLabel()
         self.used.setObjectName("pacingUsed")
         self.next = kit.note()
@@ -71,28 +77,7 @@ class PacingStatus(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         """Read the budget on a worker (one read at a time, one more if asked meanwhile)."""
-        if self._reading:
-            self._read_again = True
-            return
-        self._reading = True
-        store, settings = self.ctx.store, self.ctx.settings
-
-        def read() -> Budget:
-            zone = store.orgs.get(store.org_id).timezone
-            return budget_now(store, pacing_config(settings, zone), utc_now())
-
-        def done(budget: Budget) -> None:
-            self._reading = False
-            self.show_budget(budget)
-            if self._read_again:
-                self._read_again = False
-                self.refresh()
-
-        def failed(message: str) -> None:
-            self._reading = False
-            self.ctx.tasks.failed.emit(READ_TASK, message)
-
-        self.ctx.tasks.start(READ_TASK, read, done, failed, owner=self, quiet=True)
+        self._read.start()
 
     def show_budget(self, budget: Budget) -> None:
         self.budget = budget
