@@ -10,20 +10,7 @@ import pytest
 from app.core.settings import BY_KEY, Settings
 from app.core.zones import local_zone_name
 from app.whatsapp.config import DEFAULT_URL, MB, URL_ENV, service_config
-
-
-class Memory:
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
+from tests.support.memory_settings import Memory
 
 
 def test_defaults_are_the_safe_ones(monkeypatch: pytest.MonkeyPatch) -> None:

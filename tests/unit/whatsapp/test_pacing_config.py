@@ -10,20 +10,7 @@ import pytest
 from app.core.settings import BY_KEY, Settings
 from app.whatsapp.config import pacing_config, service_config
 from app.whatsapp.pacing import DEFAULT_WARMUP
-
-
-class Memory:
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
+from tests.support.memory_settings import Memory
 
 
 def test_the_default_budget() -> None:
