@@ -18,35 +18,13 @@ from app.store.ops.ownership import take_over
 from app.store.store import Store
 from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
-from app.ui.pages.agents import AgentEditor, AgentsPage
+from app.ui.pages.agents import AgentsPage
 from app.ui.pages.agents_log import CANCEL_TEAM_TIP, select_row
 from app.ui.sections import SECTIONS
+from tests.support.agents_page import accept_roll_back, column, make_page
 from tests.support.inbox import seed_chat
 from tests.unit.agents.orchestrator_support import Replier, chat_of, customer_says
 from tests.unit.store.test_sending_device import T0, pull_claim
-
-
-def make_page(qtbot: QtBot, ctx: AppContext) -> AgentsPage:
-    page = AgentsPage(ctx)
-    qtbot.addWidget(page)
-    page.resize(1200, 800)
-    page.show()
-    qtbot.waitExposed(page)
-    qtbot.waitUntil(lambda: bool(page.states))
-    return page
-
-
-def accept_roll_back(qtbot: QtBot, editor: AgentEditor) -> None:
-    """Roll back asks first, naming what changes: answer "Roll back"."""
-    qtbot.waitUntil(lambda: editor.confirm_box is not None and editor.confirm_box.isVisible())
-    box = editor.confirm_box
-    assert box is not None
-    [button] = [b for b in box.buttons() if b.text() == "Roll back"]
-    button.click()
-
-
-def column(table: QtWidgets.QTableWidget, col: int) -> list[str]:
-    return [table.item(r, col).text() for r in range(table.rowCount())]
 
 
 def test_the_agents_section_is_the_agents_page(qtbot: QtBot, ctx: AppContext) -> None:

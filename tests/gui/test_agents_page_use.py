@@ -11,31 +11,9 @@ from app.agents import configs
 from app.core.ids import utc_now
 from app.qt import QtWidgets
 from app.ui.context import AppContext
-from app.ui.pages.agents import AgentEditor, AgentsPage
+from app.ui.pages.agents import AgentsPage
 from app.ui.pages.agents_log import select_row
-
-
-def make_page(qtbot: QtBot, ctx: AppContext) -> AgentsPage:
-    page = AgentsPage(ctx)
-    qtbot.addWidget(page)
-    page.resize(1200, 800)
-    page.show()
-    qtbot.waitExposed(page)
-    qtbot.waitUntil(lambda: bool(page.states))
-    return page
-
-
-def accept_roll_back(qtbot: QtBot, editor: AgentEditor) -> None:
-    """Roll back asks first, naming what changes: answer "Roll back"."""
-    qtbot.waitUntil(lambda: editor.confirm_box is not None and editor.confirm_box.isVisible())
-    box = editor.confirm_box
-    assert box is not None
-    [button] = [b for b in box.buttons() if b.text() == "Roll back"]
-    button.click()
-
-
-def column(table: QtWidgets.QTableWidget, col: int) -> list[str]:
-    return [table.item(r, col).text() for r in range(table.rowCount())]
+from tests.support.agents_page import accept_roll_back, column, make_page
 
 
 def test_after_cancelling_a_job_no_other_job_is_left_chosen_for_cancel(qtbot: QtBot, ctx: AppContext) -> None:
