@@ -196,6 +196,7 @@ def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutd
     """Start the WhatsApp service for the open workspace (connecting at once when a phone is linked and the setting
     says so) and attach it to the UI. Called after the first paint: Playwright's import stays off the start-up path.
     """
+    from app.campaigns.pace import stricter_for
     from app.whatsapp.config import ServiceConfig, service_config
     from app.whatsapp.host import WhatsAppHost
     from app.whatsapp.profile import load_profile
@@ -211,6 +212,7 @@ def start_whatsapp(ctx: AppContext, app: QtWidgets.QApplication, shutdown: Shutd
         paths.browser_profiles / "main",
         configured(),
         ctx.whatsapp.publish,
+        stricter=stricter_for(ctx.store),  # a campaign's pace, only ever stricter than the number's
     )
     linked = ctx.settings.internal.whatsapp_linked
     host.start(connect=linked and ctx.settings.whatsapp.connect_on_start)

@@ -25,7 +25,9 @@ from app.whatsapp.profile import Profile
 from app.whatsapp.status import WhatsAppStatus
 
 if TYPE_CHECKING:
+    from app.core.models import Message
     from app.store.store import Store
+    from app.whatsapp.pacing import Pace
     from app.whatsapp.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,12 @@ class WhatsAppHost:
         profile_dir: Path,
         config: ServiceConfig,
         on_status: Callable[[WhatsAppStatus], None],
+        *,
+        stricter: Callable[[Message], Pace | None] | None = None,
     ) -> None:
         self._args = (store, profile, Path(profile_dir), config)
         self._on_status = on_status
+        self._stricter = stricter
         self._runner: LoopThread | None = None
         self._main_done: concurrent.futures.Future[None] | None = None
         self._supervisor: Supervisor | None = None
@@ -78,7 +83,9 @@ class WhatsAppHost:
         from app.whatsapp.supervisor import Supervisor  # Playwright is imported here, off the UI thread
 
         store, profile, profile_dir, config = self._args
-        self._supervisor = Supervisor(store, profile, profile_dir, config, on_status=self._on_status)
+        self._supervisor = Supervisor(
+            store, profile, profile_dir, config, on_status=self._on_status, stricter=self._stricter
+        )
         self._ready.set()
         await self._supervisor.run()
 

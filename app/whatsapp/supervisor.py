@@ -52,7 +52,9 @@ from app.whatsapp.sender import Sender, SendOutcome
 from app.whatsapp.status import ConnectionState, Health, HealthEntry, QueueStatus, WhatsAppStatus
 
 if TYPE_CHECKING:
+    from app.core.models import Message
     from app.store.store import Store
+    from app.whatsapp.pacing import Pace
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,10 @@ class Supervisor:
         config: ServiceConfig,
         *,
         on_status: StatusCallback | None = None,
+        stricter: Callable[[Message], Pace | None] | None = None,
     ) -> None:
         self.store = store
+        self.stricter = stricter  # a campaign's own stricter pace for its messages (``app.campaigns.pace``)
         self.profile = profile
         self.profile_dir = Path(profile_dir)
         self.config = config
@@ -269,7 +273,9 @@ class Supervisor:
             on_qr=self._on_qr,
         )
         self.driver = driver
-        self.sender = Sender(driver, self.store, self.humanizer, self.config.limits, pace=self.config.pacing)
+        self.sender = Sender(
+            driver, self.store, self.humanizer, self.config.limits, pace=self.config.pacing, stricter=self.stricter
+        )
         self._qr_png = None
         self._rss, self._rss_at = None, 0.0
         try:

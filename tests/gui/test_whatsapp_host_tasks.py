@@ -44,3 +44,20 @@ def test_a_coroutine_for_the_whatsapp_loop_comes_back_on_the_main_thread(
 
     assert ctx.tasks.submit("Late", late, on=host).cancelled()
     assert not ran_on[0].is_alive(), "the host's loop thread ended"
+
+
+def test_a_campaigns_stricter_pace_reaches_the_supervisor_that_builds_the_sender(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    """The campaign's own pace (``app.campaigns.pace.stricter_for``) was built but no sender was ever given it."""
+    from app.campaigns.pace import stricter_for
+
+    stricter = stricter_for(ctx.store)
+    host = WhatsAppHost(
+        ctx.store, load_profile(None), tmp_path / "wa", ServiceConfig(), lambda _s: None, stricter=stricter
+    )
+    host.start()
+    try:
+        assert host.supervisor.stricter is stricter
+    finally:
+        host.close()
