@@ -99,11 +99,16 @@ class SignalWatcher(QtCore.QObject):
         app.aboutToQuit.connect(self.restore)
 
     def _handle(self, signum: int, _frame: object) -> None:
-        """Runs on the main thread between two Python steps: only ask Qt to quit (from its loop, soon)."""
+        """Runs on the main thread between two Python steps — possibly in the middle of a log line being written —
+        so it only notes the signal and asks Qt's loop to quit; the log line is written from the loop. (Logging here
+        re-entered the log file's stream once: "reentrant call inside BufferedWriter", a traceback at Ctrl+C.)"""
         name = signal.Signals(signum).name
         self.received.append(name)
+        QtCore.QTimer.singleShot(0, lambda: self._quit(name))
+
+    def _quit(self, name: str) -> None:
         log.info("%s received: closing Parley", name)
-        QtCore.QTimer.singleShot(0, self._app.quit)
+        self._app.quit()
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):

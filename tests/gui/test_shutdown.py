@@ -52,3 +52,39 @@ def test_steps_run_in_the_one_order_and_the_exit_is_logged_once(
     [failure] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert failure.getMessage() == "closing sync failed"
     assert tasks.start("Late", lambda: 1).cancelled()
+
+
+def test_a_signal_handler_writes_no_log_line_itself_and_the_loop_logs_it_and_quits(
+    qtbot: QtBot, qapp: QtWidgets.QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGINT arriving while a log line was being written: a handler that logged re-entered the log file's stream
+    ("reentrant call inside BufferedWriter", a traceback at Ctrl+C in a fresh-clone run). It only notes the signal;
+    Qt's loop writes the line and quits."""
+    import signal
+
+    from app.ui.shutdown import SignalWatcher
+
+    quits: list[bool] = []
+    monkeypatch.setattr(qapp, "quit", lambda: quits.append(True))
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger, handler = logging.getLogger("parley"), Lines(logging.INFO)
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    watcher = SignalWatcher(qapp, (signal.SIGUSR1,))
+    try:
+        watcher._handle(signal.SIGUSR1, None)  # as Python runs it, between two steps of whatever the main thread did
+        assert watcher.received == ["SIGUSR1"]
+        assert lines == []
+        assert quits == []
+        qtbot.waitUntil(lambda: quits == [True])
+        assert lines == ["SIGUSR1 received: closing Parley"]
+    finally:
+        watcher.restore()
+        logger.removeHandler(handler)
+        logger.setLevel(level)
